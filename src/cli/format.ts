@@ -1,0 +1,46 @@
+import type { SnapshotRecord } from '../core/records.js';
+import type { DiffResult } from '../core/providers/provider.js';
+
+export function humanBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+export function localTime(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+export function snapshotTable(records: readonly SnapshotRecord[]): string {
+  if (records.length === 0) return 'no snapshots yet: take one with snapctl create --path DIR\n';
+  const rows = records.map((r) => [r.id, localTime(r.createdAt), r.trigger, r.provider, humanBytes(r.size), r.state === 'ready' ? '' : r.state, r.target, r.tag ?? '']);
+  const header = ['ID', 'CREATED', 'TRIGGER', 'PROVIDER', 'SIZE', 'STATE', 'FOLDER', 'TAG'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function diffText(diff: DiffResult, limit = Number.POSITIVE_INFINITY): string {
+  const lines: string[] = [];
+  const add = (mark: string, paths: string[]): void => {
+    for (const p of paths.slice(0, limit)) lines.push(`${mark} ${p}`);
+    if (paths.length > limit) lines.push(`${mark} … and ${paths.length - limit} more`);
+  };
+  add('+', diff.added);
+  add('-', diff.removed);
+  add('M', diff.modified);
+  return lines.length === 0 ? 'no differences\n' : lines.join('\n') + '\n';
+}
+
+/** What a rollback will do, in the words of the folder rather than of the snapshot. */
+export function rollbackPreview(diff: DiffResult): string {
+  const n = diff.added.length + diff.removed.length + diff.modified.length;
+  if (n === 0) return 'the folder already matches this snapshot\n';
+  return `rolling back will delete ${diff.added.length}, restore ${diff.removed.length} and revert ${diff.modified.length} path(s):\n` +
+    diffText({ added: diff.added, removed: diff.removed, modified: diff.modified }, 20)
+      .replace(/^\+ /gm, 'delete  ').replace(/^- /gm, 'restore ').replace(/^M /gm, 'revert  ');
+}

@@ -1,0 +1,162 @@
+import { createInterface } from 'node:readline/promises';
+import { Command, CommanderError, Option } from 'commander';
+import { SnapctlError, describeError, usageError } from '../core/errors.js';
+import { defaultHome } from '../core/paths.js';
+import { PROVIDER_NAMES, TRIGGERS, type ProviderName, type Trigger } from '../core/records.js';
+import { SnapshotService } from '../core/service.js';
+import { scopeWithin } from '../core/targets.js';
+import { diffText, humanBytes, rollbackPreview, snapshotTable } from './format.js';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  isInteractive: boolean;
+  confirm: (question: string) => Promise<boolean>;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo = (): CliIo => ({
+  stdout: (t) => { process.stdout.write(t); },
+  stderr: (t) => { process.stderr.write(t); },
+  isInteractive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+  confirm: async (question) => {
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    try {
+      return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+    } finally {
+      rl.close();
+    }
+  },
+  cwd: process.cwd(),
+  env: process.env,
+});
+
+/** Exit codes: 0 success, 1 the operation failed, 2 the command was used wrongly. */
+export async function run(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  let service: SnapshotService | undefined;
+  const core = (): SnapshotService => (service ??= new SnapshotService({ home: defaultHome(io.env) }));
+  const json = (value: unknown): void => io.stdout(JSON.stringify(value, null, 2) + '\n');
+
+  const program = new Command('snapctl')
+    .description('Snapshot folders before risky moments and roll back in one step; every rollback can be undone.')
+    .version('0.1.0')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (text, write) => write(`snapctl: ${text.replace(/^error: /, '').trimEnd()} (see 'snapctl --help')\n`),
+    });
+  program.hook('preAction', async () => {
+    // Finish any rollback a crash interrupted before doing anything else with the store.
+    for (const r of await core().recover()) {
+      io.stderr(r.outcome === 'finished'
+        ? `snapctl: finished an interrupted rollback of ${r.target} to ${r.snapshotId} (undo restores the state before it: ${r.safetyId})\n`
+        : `snapctl: could not finish the interrupted rollback of ${r.target}: ${r.error ?? 'unknown error'}\n`);
+    }
+  });
+
+  program.command('create')
+    .description('take a snapshot of a folder')
+    .requiredOption('-p, --path <dir>', 'the folder to snapshot')
+    .option('-t, --tag <text>', 'a label to find it by (stored as plain text)')
+    .addOption(new Option('--trigger <trigger>', 'what asked for it').choices(TRIGGERS).default('manual'))
+    .addOption(new Option('--provider <name>', 'snapshot technology').choices(PROVIDER_NAMES).default('clone'))
+    .option('--note <text>', 'a longer note, e.g. the command that follows')
+    .option('--json', 'print the record as JSON')
+    .action(async (o: { path: string; tag?: string; trigger: Trigger; provider: ProviderName; note?: string; json?: boolean }) => {
+      const record = await core().create({ path: o.path, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null });
+      if (o.json) json(record);
+      else io.stdout(`created ${record.id}: ${record.files} files, ${humanBytes(record.size)} (${humanBytes(record.addedBytes)} new) of ${record.target}\n`);
+    });
+
+  program.command('list')
+    .description('list snapshots, newest first')
+    .option('-p, --path <dir>', 'only snapshots of this folder')
+    .option('--json', 'print JSON')
+    .action(async (o: { path?: string; json?: boolean }) => {
+      const target = o.path ? await core().resolveTarget(o.path) : undefined;
+      const records = await core().list(target ? { target } : {});
+      if (o.json) json(records);
+      else io.stdout(snapshotTable(records));
+    });
+
+  program.command('count')
+    .description('print how many snapshots there are')
+    .option('-p, --path <dir>', 'only snapshots of this folder')
+    .action(async (o: { path?: string }) => {
+      const target = o.path ? await core().resolveTarget(o.path) : undefined;
+      io.stdout(`${(await core().list(target ? { target } : {})).length}\n`);
+    });
+
+  program.command('delete')
+    .description('delete a snapshot and free the space only it uses')
+    .argument('<id>', 'snapshot id')
+    .option('--json', 'print the deleted record as JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const record = await core().delete(id);
+      if (o.json) json(record);
+      else io.stdout(`deleted ${record.id}\n`);
+    });
+
+  program.command('diff')
+    .description('show what changed in the folder since a snapshot')
+    .argument('<id>', 'snapshot id')
+    .option('--only <paths...>', 'only these paths inside the folder')
+    .option('--json', 'print {added, removed, modified} as JSON')
+    .action(async (id: string, o: { only?: string[]; json?: boolean }) => {
+      const record = await core().get(id);
+      const diff = await core().diff(id, scopeWithin(record.target, o.only ?? [], io.cwd));
+      if (o.json) json(diff);
+      else io.stdout(diffText(diff));
+    });
+
+  program.command('rollback')
+    .description('restore a folder (or some paths in it) to a snapshot; the current state is kept first, so it can be undone')
+    .argument('<id>', 'snapshot id')
+    .option('--only <paths...>', 'restore only these paths inside the folder')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--json', 'print the result as JSON (it names the safety snapshot)')
+    .action(async (id: string, o: { only?: string[]; yes?: boolean; json?: boolean }) => {
+      const record = await core().get(id);
+      const paths = scopeWithin(record.target, o.only ?? [], io.cwd);
+      if (!o.yes) {
+        if (!io.isInteractive) throw usageError('rollback changes files and needs confirmation', 'pass --yes to roll back without a prompt');
+        io.stdout(rollbackPreview(await core().diff(id, paths)));
+        if (!(await io.confirm(`roll back ${record.target} to ${record.id}?`))) { io.stdout('nothing changed\n'); return; }
+      }
+      const result = await core().rollback(id, { paths });
+      if (o.json) json(result);
+      else io.stdout(`rolled back ${result.snapshot.target} to ${result.snapshot.id} (${result.restored.written} written, ${result.restored.removed} removed); undo with 'snapctl undo' (safety snapshot ${result.safety.id})\n`);
+    });
+
+  program.command('undo')
+    .description('revert the last rollback, restoring the state just before it')
+    .option('-p, --path <dir>', 'the last rollback of this folder')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { path?: string; yes?: boolean; json?: boolean }) => {
+      const target = o.path ? await core().resolveTarget(o.path) : undefined;
+      if (!o.yes) {
+        if (!io.isInteractive) throw usageError('undo changes files and needs confirmation', 'pass --yes to undo without a prompt');
+        const last = await core().lastRollback();
+        if (!(await io.confirm(`undo the last rollback${last ? ` of ${last.target}` : ''}?`))) { io.stdout('nothing changed\n'); return; }
+      }
+      const result = await core().undo(target ? { target } : {});
+      if (o.json) json(result);
+      else io.stdout(`restored ${result.snapshot.target} to the state before the last rollback (${result.snapshot.id}); the undone state is kept as ${result.safety.id}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2; // commander already printed the one-line message
+    }
+    io.stderr(`snapctl: ${describeError(err)}\n`);
+    return err instanceof SnapctlError && err.kind === 'usage' ? 2 : 1;
+  }
+}

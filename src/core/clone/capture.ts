@@ -1,0 +1,86 @@
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
+import { IO_PARALLELISM, mapLimit } from '../concurrency.js';
+import { errnoCode } from '../errors.js';
+import { sameMtime, type Manifest, type ManifestEntry } from './entries.js';
+import type { ClonePool } from './pool.js';
+import { walk } from './walk.js';
+
+export const RESTORE_TEMP_PREFIX = '.snapctl-restore-';
+
+/** snapctl's own half-written restore files are never part of a snapshot. */
+export function isRestoreTemp(relPath: string): boolean {
+  return path.posix.basename(relPath).startsWith(RESTORE_TEMP_PREFIX);
+}
+
+export interface CaptureResult {
+  manifest: Manifest;
+  size: number;
+  addedBytes: number;
+  files: number;
+}
+
+const COPY_ATTEMPTS = 3;
+
+/**
+ * Takes a snapshot of `root` into the pool. A file whose size and mtime match the previous snapshot of the
+ * same folder is not read or copied again: its object is shared (the quick check rsync and Time Machine use).
+ */
+export async function capture(root: string, pool: ClonePool, id: string, previous: Manifest | null): Promise<CaptureResult> {
+  const before = new Map<string, ManifestEntry>();
+  for (const e of previous?.entries ?? []) before.set(e.path, e);
+
+  const { entries: live, skipped } = await walk(root, { exclude: isRestoreTemp });
+  const problems = [...skipped];
+  let size = 0;
+  let addedBytes = 0;
+
+  const entries = await mapLimit(live, IO_PARALLELISM, async (e): Promise<ManifestEntry | null> => {
+    if (e.type === 'dir') return { path: e.path, type: 'dir', mode: e.mode, mtimeNs: e.mtimeNs.toString() };
+    if (e.type === 'symlink') return { path: e.path, type: 'symlink', mtimeNs: e.mtimeNs.toString(), link: e.link };
+    const prev = before.get(e.path);
+    if (prev?.type === 'file' && prev.size === e.size && sameMtime(prev.mtimeNs, e.mtimeNs)) {
+      size += e.size;
+      return { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs.toString(), size: e.size, oid: prev.oid };
+    }
+    const copied = await copyStable(pool, path.join(root, e.path), e.size, e.mtimeNs);
+    if ('problem' in copied) problems.push({ path: e.path, reason: copied.problem });
+    const got = copied.entry;
+    if (!got) return null;
+    size += got.size;
+    addedBytes += got.size;
+    return { path: e.path, type: 'file', mode: e.mode, mtimeNs: got.mtimeNs.toString(), size: got.size, oid: got.oid };
+  });
+
+  const kept = entries.filter((e): e is ManifestEntry => e !== null);
+  const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };
+  return { manifest, size, addedBytes, files: kept.filter((e) => e.type === 'file').length };
+}
+
+interface Copied { oid: string; size: number; mtimeNs: bigint }
+
+/**
+ * Copies a file and checks it did not change while being copied (a build writing into the folder); retries
+ * a few times, then keeps the last copy flagged, with the pre-copy mtime so the next snapshot copies it again.
+ */
+async function copyStable(pool: ClonePool, abs: string, size: number, mtimeNs: bigint): Promise<{ entry: Copied } | { entry: Copied | null; problem: string }> {
+  let stat = { size, mtimeNs };
+  for (let attempt = 1; ; attempt++) {
+    let oid: string;
+    try {
+      oid = await pool.addObject(abs);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOENT') return { entry: null, problem: 'deleted while the snapshot was taken' };
+      if (code === 'EACCES' || code === 'EPERM') return { entry: null, problem: `could not read: ${code}` };
+      throw err;
+    }
+    const after = await lstat(abs, { bigint: true }).catch(() => null);
+    if (after && Number(after.size) === stat.size && after.mtimeNs === stat.mtimeNs) return { entry: { oid, size: stat.size, mtimeNs: stat.mtimeNs } };
+    if (!after) return { entry: null, problem: 'deleted while the snapshot was taken' };
+    if (attempt >= COPY_ATTEMPTS) {
+      return { entry: { oid, size: Number(after.size), mtimeNs: stat.mtimeNs }, problem: 'kept changing while it was copied; the copy may mix old and new content' };
+    }
+    stat = { size: Number(after.size), mtimeNs: after.mtimeNs };
+  }
+}

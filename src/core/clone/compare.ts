@@ -1,0 +1,71 @@
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { IO_PARALLELISM, mapLimit } from '../concurrency.js';
+import { isRestoreTemp } from './capture.js';
+import { isUnder, sameMtime, type Manifest } from './entries.js';
+import type { ClonePool } from './pool.js';
+import { walk } from './walk.js';
+
+export interface DiffResult {
+  /** In the folder now, not in the snapshot: a rollback removes them. */
+  added: string[];
+  /** In the snapshot, not in the folder now: a rollback brings them back. */
+  removed: string[];
+  /** In both, but different (content, kind, mode or link target): a rollback restores the snapshot's. */
+  modified: string[];
+}
+
+/**
+ * Compares a snapshot with the folder as it is now. A file whose mtime differs but whose size matches is
+ * compared byte for byte, so a file that was only touched does not show as modified.
+ */
+export async function compare(root: string, manifest: Manifest, pool: ClonePool, scope: string[] | null): Promise<DiffResult> {
+  const inScope = (p: string): boolean => scope === null || scope.some((s) => isUnder(p, s));
+  const { entries } = await walk(root, { exclude: isRestoreTemp });
+  const live = new Map(entries.filter((e) => inScope(e.path)).map((e) => [e.path, e]));
+  const added: string[] = [];
+  const removed: string[] = [];
+  const candidates: { path: string; oid: string }[] = [];
+  const modified: string[] = [];
+
+  for (const snap of manifest.entries) {
+    if (!inScope(snap.path)) continue;
+    const now = live.get(snap.path);
+    live.delete(snap.path);
+    if (!now) { removed.push(snap.path); continue; }
+    if (now.type !== snap.type) { modified.push(snap.path); continue; }
+    if (snap.type === 'symlink' && now.type === 'symlink') {
+      if (now.link !== snap.link) modified.push(snap.path);
+    } else if (snap.type === 'dir' && now.type === 'dir') {
+      if (now.mode !== snap.mode) modified.push(snap.path);
+    } else if (snap.type === 'file' && now.type === 'file') {
+      if (now.size !== snap.size || now.mode !== snap.mode) modified.push(snap.path);
+      else if (!sameMtime(now.mtimeNs, snap.mtimeNs)) candidates.push({ path: snap.path, oid: snap.oid });
+    }
+  }
+  added.push(...live.keys());
+
+  const differing = await mapLimit(candidates, IO_PARALLELISM, async (c) =>
+    (await sameContent(path.join(root, c.path), pool.objectPath(c.oid))) ? null : c.path);
+  for (const p of differing) if (p !== null) modified.push(p);
+
+  return { added: added.sort(), removed: removed.sort(), modified: modified.sort() };
+}
+
+const CHUNK = 256 * 1024;
+
+async function sameContent(a: string, b: string): Promise<boolean> {
+  const [fa, fb] = await Promise.all([open(a, 'r'), open(b, 'r')]);
+  try {
+    const ba = Buffer.allocUnsafe(CHUNK);
+    const bb = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const [ra, rb] = await Promise.all([fa.read(ba, 0, CHUNK, null), fb.read(bb, 0, CHUNK, null)]);
+      if (ra.bytesRead !== rb.bytesRead) return false;
+      if (ra.bytesRead === 0) return true;
+      if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
+    }
+  } finally {
+    await Promise.all([fa.close(), fb.close()]);
+  }
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/**
+ * What a clone snapshot remembers of one path, relative to the target with `/` separators.
+ * mtimes are kept in nanoseconds as decimal strings (JSON numbers lose precision past 2^53).
+ */
+export const manifestEntrySchema = z.discriminatedUnion('type', [
+  z.object({ path: z.string(), type: z.literal('dir'), mode: z.number().int(), mtimeNs: z.string() }),
+  z.object({
+    path: z.string(),
+    type: z.literal('file'),
+    mode: z.number().int(),
+    mtimeNs: z.string(),
+    size: z.number().int().nonnegative(),
+    oid: z.string().regex(/^[0-9a-f]{32}$/),
+  }),
+  z.object({ path: z.string(), type: z.literal('symlink'), mtimeNs: z.string(), link: z.string() }),
+]);
+export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
+
+export const manifestSchema = z.object({
+  version: z.literal(1),
+  id: z.string(),
+  target: z.string(),
+  createdAt: z.string(),
+  entries: z.array(manifestEntrySchema),
+  /** Paths not kept as they were (sockets, FIFOs, unreadable or still-changing files), with the reason. */
+  problems: z.array(z.object({ path: z.string(), reason: z.string() })),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/**
+ * utimes() takes seconds as a double, so a restored mtime can differ from the recorded one by a fraction of
+ * a microsecond; anything closer than this is the same time.
+ */
+const MTIME_TOLERANCE_NS = 2_000n;
+
+export function sameMtime(a: string | bigint, b: string | bigint): boolean {
+  const d = BigInt(a) - BigInt(b);
+  return d < MTIME_TOLERANCE_NS && d > -MTIME_TOLERANCE_NS;
+}
+
+export function nsToDate(ns: string | bigint): Date {
+  return new Date(Number(BigInt(ns) / 1_000_000n));
+}
+
+/** Seconds as the double that fs.utimes wants, keeping as much of the nanoseconds as a double can. */
+export function nsToSeconds(ns: string | bigint): number {
+  const n = BigInt(ns);
+  return Number(n / 1_000_000_000n) + Number(n % 1_000_000_000n) / 1e9;
+}
+
+/**
+ * A manifest path is trusted only if it cannot name anything outside the target: relative, no `..` or `.`
+ * segments, no empty segments, no NUL, no backslash tricks.
+ */
+export function isSafeRelativePath(p: string): boolean {
+  if (p === '' || p.includes('\0') || p.includes('\\') || p.startsWith('/')) return false;
+  return p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
+/** True when `p` is `scope` or lies below it. */
+export function isUnder(p: string, scope: string): boolean {
+  return p === scope || p.startsWith(scope + '/');
+}

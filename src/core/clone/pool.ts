@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { SnapctlError, errnoCode } from '../errors.js';
+import { manifestSchema, type Manifest } from './entries.js';
+
+/**
+ * The clone provider's on-disk store:
+ *   objects/ab/<oid>    file contents, immutable once written; shared by every snapshot that has the file
+ *   manifests/<id>.json what one snapshot holds (paths, modes, mtimes, links, object ids)
+ *   pending/<id>.json   a lease held while a snapshot is being written, so garbage collection spares its
+ *                       objects before its manifest exists
+ */
+export class ClonePool {
+  private readonly madeDirs = new Set<string>();
+
+  constructor(readonly root: string) {}
+
+  get objectsDir(): string { return path.join(this.root, 'objects'); }
+  get manifestsDir(): string { return path.join(this.root, 'manifests'); }
+  get pendingDir(): string { return path.join(this.root, 'pending'); }
+
+  objectPath(oid: string): string {
+    return path.join(this.objectsDir, oid.slice(0, 2), oid);
+  }
+
+  manifestPath(id: string): string {
+    return path.join(this.manifestsDir, `${id}.json`);
+  }
+
+  /**
+   * Copies `source` into a new object. COPYFILE_FICLONE makes it a copy-on-write clone where the filesystem
+   * has them (reflink on btrfs/XFS, clonefile on APFS) and an ordinary copy elsewhere.
+   */
+  async addObject(source: string): Promise<string> {
+    const oid = randomBytes(16).toString('hex');
+    const dest = this.objectPath(oid);
+    const dir = path.dirname(dest);
+    if (!this.madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    await copyFile(source, dest, fsc.COPYFILE_FICLONE);
+    return oid;
+  }
+
+  async writeManifest(manifest: Manifest): Promise<void> {
+    await mkdir(this.manifestsDir, { recursive: true });
+    await writeFileAtomic(this.manifestPath(manifest.id), JSON.stringify(manifest), { fsync: true });
+  }
+
+  async readManifest(id: string): Promise<Manifest> {
+    let text: string;
+    try {
+      text = await readFile(this.manifestPath(id), 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') {
+        throw new SnapctlError('not-found', `the data of snapshot ${id} is missing from ${this.manifestsDir}`, `delete the record with 'snapctl delete ${id}'`);
+      }
+      throw err;
+    }
+    const parsed = manifestSchema.safeParse(safeJson(text));
+    if (!parsed.success || parsed.data.id !== id) {
+      throw new SnapctlError('corrupt', `the data of snapshot ${id} is damaged (${this.manifestPath(id)})`, 'it cannot be restored; other snapshots are unaffected');
+    }
+    return parsed.data;
+  }
+
+  async removeManifest(id: string): Promise<void> {
+    await rm(this.manifestPath(id), { force: true });
+  }
+
+  async takeLease(id: string): Promise<void> {
+    await mkdir(this.pendingDir, { recursive: true });
+    await writeFileAtomic(path.join(this.pendingDir, `${id}.json`), JSON.stringify({ pid: process.pid, startedAt: Date.now() }));
+  }
+
+  async dropLease(id: string): Promise<void> {
+    await rm(path.join(this.pendingDir, `${id}.json`), { force: true });
+  }
+
+  /**
+   * Deletes objects no manifest refers to, and manifests of snapshots that were never recorded. Must run
+   * under the store lock with `recorded` = the manifest ids the store refers to.
+   */
+  async collectGarbage(recorded: ReadonlySet<string>): Promise<{ objects: number; bytes: number; manifests: number }> {
+    const leases = await this.liveLeases();
+    const keepManifests = new Set([...recorded, ...leases.ids]);
+    let manifests = 0;
+    const referenced = new Set<string>();
+    for (const name of await listDir(this.manifestsDir)) {
+      if (!name.endsWith('.json')) continue;
+      const id = name.slice(0, -5);
+      if (!keepManifests.has(id)) {
+        await this.removeManifest(id);
+        manifests++;
+        continue;
+      }
+      const manifest = await this.readManifest(id);
+      for (const e of manifest.entries) if (e.type === 'file') referenced.add(e.oid);
+    }
+    let objects = 0;
+    let bytes = 0;
+    for (const sub of await listDir(this.objectsDir)) {
+      const dir = path.join(this.objectsDir, sub);
+      for (const oid of await listDir(dir)) {
+        if (referenced.has(oid)) continue;
+        const file = path.join(dir, oid);
+        const st = await stat(file).catch(() => null);
+        if (!st) continue;
+        // An object newer than a live writer's start may belong to a manifest not yet written.
+        if (leases.oldestStart !== null && st.mtimeMs >= leases.oldestStart - 1_000) continue;
+        await unlink(file).catch(() => undefined);
+        objects++;
+        bytes += st.size;
+      }
+    }
+    return { objects, bytes, manifests };
+  }
+
+  private async liveLeases(): Promise<{ ids: Set<string>; oldestStart: number | null }> {
+    const ids = new Set<string>();
+    let oldestStart: number | null = null;
+    for (const name of await listDir(this.pendingDir)) {
+      const file = path.join(this.pendingDir, name);
+      const lease = safeJson(await readFile(file, 'utf8').catch(() => '')) as { pid?: unknown; startedAt?: unknown } | null;
+      const pid = typeof lease?.pid === 'number' ? lease.pid : -1;
+      const startedAt = typeof lease?.startedAt === 'number' ? lease.startedAt : 0;
+      if (pid > 0 && isAlive(pid)) {
+        ids.add(name.replace(/\.json$/, ''));
+        oldestStart = oldestStart === null ? startedAt : Math.min(oldestStart, startedAt);
+      } else {
+        await rm(file, { force: true });
+      }
+    }
+    return { ids, oldestStart };
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import { chmod, copyFile, lstat, lutimes, mkdir, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import { IO_PARALLELISM, mapLimit } from '../concurrency.js';
+import { SnapctlError } from '../errors.js';
+import { faultPoint } from '../faults.js';
+import { isRestoreTemp, RESTORE_TEMP_PREFIX } from './capture.js';
+import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type Manifest, type ManifestEntry } from './entries.js';
+import type { ClonePool } from './pool.js';
+import { walk, type LiveEntry } from './walk.js';
+
+export interface RestoreStats {
+  written: number;
+  removed: number;
+  unchanged: number;
+}
+
+/**
+ * Makes `root` (or only the `scope` paths inside it) match `manifest` exactly: extra paths are removed,
+ * missing or different ones are written, modes and mtimes are set.
+ *
+ * Crash safety comes from two properties: every file or link is written to a temporary name in its own
+ * folder and renamed over the old one (so each path is whole, old or new), and the whole operation is
+ * idempotent (running it again after an interruption finishes the job). The caller journals it so that an
+ * interrupted restore is re-run. Nothing is ever followed through a symlink: entries are examined with
+ * lstat and a symlink standing where a folder belongs is replaced, never written through.
+ */
+export async function restore(root: string, manifest: Manifest, pool: ClonePool, scope: string[] | null): Promise<RestoreStats> {
+  for (const e of manifest.entries) {
+    if (!isSafeRelativePath(e.path)) {
+      throw new SnapctlError('corrupt', `snapshot ${manifest.id} holds an unsafe path ${JSON.stringify(e.path)}`, 'it was not restored; nothing was changed');
+    }
+  }
+  const inScope = (p: string): boolean => scope === null || scope.some((s) => isUnder(p, s));
+  const byPath = new Map<string, ManifestEntry>(manifest.entries.map((e) => [e.path, e]));
+  const wanted = new Map<string, ManifestEntry>();
+  for (const e of manifest.entries) if (inScope(e.path)) wanted.set(e.path, e);
+  // Folders leading to a scoped path must exist as folders, but their other contents are left alone.
+  const ancestors = new Set<string>();
+  for (const s of scope ?? []) {
+    const parts = s.split('/');
+    for (let i = 1; i < parts.length; i++) ancestors.add(parts.slice(0, i).join('/'));
+  }
+
+  const { entries: liveList } = await walk(root);
+  const live = new Map<string, LiveEntry>(liveList.map((e) => [e.path, e]));
+  const stats: RestoreStats = { written: 0, removed: 0, unchanged: 0 };
+
+  // 1. Remove what the snapshot does not have, or has as another kind of entry. Parents come before
+  //    children in the walk, so removing a folder skips everything below it.
+  let removedDir: string | null = null;
+  for (const e of liveList) {
+    if (removedDir !== null && isUnder(e.path, removedDir)) { live.delete(e.path); continue; }
+    const isAncestor = ancestors.has(e.path);
+    if (!inScope(e.path) && !isAncestor && !isRestoreTemp(e.path)) continue;
+    const want = isAncestor ? ({ type: 'dir' } as const) : wanted.get(e.path);
+    if (want && want.type === e.type && !isRestoreTemp(e.path)) continue;
+    faultPoint();
+    const abs = path.join(root, e.path);
+    if (e.type === 'dir') {
+      await rm(abs, { recursive: true, force: true });
+      removedDir = e.path;
+    } else {
+      await unlink(abs).catch(ignoreMissing);
+    }
+    live.delete(e.path);
+    stats.removed++;
+  }
+
+  // 2. Folders, parents first. Made writable for us while we fill them; final modes are set in step 4.
+  const dirs = [...ancestors].sort().map((p) => ({ path: p, keepMode: true })).concat(
+    [...wanted.values()].filter((e) => e.type === 'dir').map((e) => ({ path: e.path, keepMode: false })),
+  );
+  dirs.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  await ensureWritable(root);
+  const createdAncestors: ManifestEntry[] = [];
+  for (const d of dirs) {
+    const abs = path.join(root, d.path);
+    if (!live.has(d.path)) {
+      faultPoint();
+      await mkdir(abs, { mode: 0o700 });
+      const recorded = d.keepMode ? byPath.get(d.path) : undefined;
+      if (recorded) createdAncestors.push(recorded);
+    } else {
+      await ensureWritable(abs);
+    }
+  }
+
+  // 3. Files and links, each written beside its final name and renamed into place.
+  const leaves = [...wanted.values()].filter((e) => e.type !== 'dir');
+  await mapLimit(leaves, IO_PARALLELISM, async (e) => {
+    const abs = path.join(root, e.path);
+    const now = live.get(e.path);
+    if (e.type === 'file') {
+      if (now?.type === 'file' && now.size === e.size && sameMtime(now.mtimeNs, e.mtimeNs)) {
+        if (now.mode !== e.mode) { faultPoint(); await chmod(abs, e.mode); }
+        stats.unchanged++;
+        return;
+      }
+      faultPoint();
+      const tmp = tempName(abs);
+      await copyFile(pool.objectPath(e.oid), tmp, fsc.COPYFILE_FICLONE);
+      await chmod(tmp, e.mode);
+      const t = nsToSeconds(e.mtimeNs);
+      await utimes(tmp, t, t);
+      await rename(tmp, abs);
+      stats.written++;
+    } else if (e.type === 'symlink') {
+      if (now?.type === 'symlink' && now.link === e.link) { stats.unchanged++; return; }
+      faultPoint();
+      const tmp = tempName(abs);
+      await symlink(e.link, tmp);
+      const t = nsToSeconds(e.mtimeNs);
+      await lutimes(tmp, t, t).catch(() => undefined);
+      await rename(tmp, abs);
+      stats.written++;
+    }
+  });
+
+  // 4. Folder modes and mtimes, deepest first: writing a child changes its parent's mtime.
+  const wantedDirs = [...wanted.values(), ...createdAncestors].filter((e): e is Extract<ManifestEntry, { type: 'dir' }> => e.type === 'dir');
+  wantedDirs.sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : 0));
+  for (const d of wantedDirs) {
+    const abs = path.join(root, d.path);
+    await chmod(abs, d.mode);
+    const t = nsToSeconds(d.mtimeNs);
+    await utimes(abs, t, t);
+  }
+  return stats;
+}
+
+function tempName(abs: string): string {
+  return path.join(path.dirname(abs), `${RESTORE_TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+}
+
+/** A read-only folder in the snapshot must still be fillable while we restore into it. */
+async function ensureWritable(abs: string): Promise<void> {
+  const st = await lstat(abs);
+  if ((st.mode & 0o700) !== 0o700) await chmod(abs, (st.mode & 0o7777) | 0o700);
+}
+
+function ignoreMissing(err: unknown): void {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+}

@@ -1,0 +1,25 @@
+import path from 'node:path';
+import envPaths from 'env-paths';
+
+/** Where snapctl keeps its state: `$SNAPCTL_HOME`, else the OS's per-user app data folder. */
+export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env['SNAPCTL_HOME'];
+  if (fromEnv && fromEnv.trim() !== '') return path.resolve(fromEnv);
+  return envPaths('snapctl', { suffix: '' }).data;
+}
+
+/** The layout of a state folder, in one place so that nothing else builds these paths by hand. */
+export class HomeLayout {
+  constructor(readonly root: string) {}
+  get storeFile(): string { return path.join(this.root, 'store.json'); }
+  get locksDir(): string { return path.join(this.root, 'locks'); }
+  get journalDir(): string { return path.join(this.root, 'journal'); }
+  get settingsFile(): string { return path.join(this.root, 'settings.json'); }
+  get cloneDir(): string { return path.join(this.root, 'clone'); }
+}
+
+/** True when `child` is `parent` or lies inside it (both absolute, already resolved). */
+export function isWithin(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}

@@ -1,0 +1,64 @@
+import type { DiffResult } from '../clone/compare.js';
+import type { ProviderName, SnapshotRecord } from '../records.js';
+
+export type { DiffResult };
+
+/** What a provider can do, so the UI and CLI offer only what works. */
+export interface ProviderCapabilities {
+  /** A snapshot covers the whole volume or subvolume, not only the chosen folder. */
+  wholeVolume: boolean;
+  /** Rollback can restore chosen paths inside the target instead of all of it. */
+  partialRestore: boolean;
+  /** Rollback needs administrator rights (e.g. mounting an APFS snapshot). */
+  needsAdmin: boolean;
+  /** The OS may remove snapshots on its own (APFS thinning), so records must be reconciled. */
+  mayVanish: boolean;
+}
+
+export interface Detection {
+  usable: boolean;
+  /** Why it can or cannot snapshot this folder, in words a user understands. */
+  reason: string;
+}
+
+export interface CreateRequest {
+  id: string;
+  /** Absolute, resolved folder. */
+  target: string;
+  tag: string | null;
+  /** The latest ready snapshot of the same target by this provider, for incremental copies. */
+  previous: SnapshotRecord | null;
+}
+
+export interface CreatedSnapshot {
+  ref: string;
+  size: number;
+  addedBytes: number;
+  files: number;
+  problems: { path: string; reason: string }[];
+}
+
+export interface RestoreResult {
+  written: number;
+  removed: number;
+  unchanged: number;
+}
+
+/**
+ * One snapshot technology. Restores must be idempotent: the service journals a rollback and, after a crash,
+ * calls `restore` again with the same arguments to finish it.
+ */
+export interface SnapshotProvider {
+  readonly name: ProviderName;
+  readonly capabilities: ProviderCapabilities;
+  detect(target: string): Promise<Detection>;
+  create(request: CreateRequest): Promise<CreatedSnapshot>;
+  /** Called once the record is safely in the store (clone drops its garbage-collection lease here). */
+  settle(ref: string): Promise<void>;
+  remove(record: SnapshotRecord): Promise<void>;
+  /** `paths`: relative paths inside the target to restore, or null for all of it. */
+  restore(record: SnapshotRecord, paths: string[] | null): Promise<RestoreResult>;
+  diff(record: SnapshotRecord, paths: string[] | null): Promise<DiffResult>;
+  /** Reclaims space no recorded snapshot uses; `recordedRefs` are the refs of every record of this provider. */
+  collectGarbage(recordedRefs: ReadonlySet<string>): Promise<void>;
+}

@@ -1,0 +1,279 @@
+import path from 'node:path';
+import { SnapctlError, describeError, usageError } from './errors.js';
+import { newSnapshotId, parseSnapshotId } from './ids.js';
+import { RollbackJournal, targetKey, type JournalEntry } from './journal.js';
+import { withLock } from './locks.js';
+import { HomeLayout } from './paths.js';
+import { CloneProvider } from './providers/clone.js';
+import type { DiffResult, RestoreResult, SnapshotProvider } from './providers/provider.js';
+import { tagSchema, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from './records.js';
+import { SnapshotStore } from './store.js';
+import { resolveTarget } from './targets.js';
+
+export interface CreateOptions {
+  /** The folder to snapshot, as the user gave it. */
+  path: string;
+  tag?: string | null;
+  trigger?: Trigger;
+  provider?: ProviderName;
+  note?: string | null;
+}
+
+export interface RollbackResult {
+  snapshot: SnapshotRecord;
+  /** The state just before the rollback; `undo` restores it. */
+  safety: SnapshotRecord;
+  restored: RestoreResult;
+  paths: string[] | null;
+}
+
+export interface RecoveryReport {
+  target: string;
+  snapshotId: string;
+  safetyId: string;
+  outcome: 'finished' | 'failed';
+  error?: string;
+}
+
+export type ServiceEvent =
+  | { type: 'snapshot-created'; record: SnapshotRecord; durationMs: number }
+  | { type: 'snapshot-failed'; target: string; trigger: Trigger; provider: ProviderName; error: string; durationMs: number }
+  | { type: 'snapshot-deleted'; record: SnapshotRecord }
+  | { type: 'rollback-completed'; result: RollbackResult; kind: 'rollback' | 'undo'; durationMs: number }
+  | { type: 'rollback-failed'; snapshotId: string; target: string; provider: ProviderName; error: string; durationMs: number };
+
+export interface ServiceOptions {
+  home: string;
+  providers?: Partial<Record<ProviderName, SnapshotProvider>>;
+  /** How long an operation waits for another one on the same folder before failing. */
+  lockWaitMs?: number;
+}
+
+/**
+ * The one place that decides how snapshots are taken, recorded, rolled back and deleted. The CLI, the tray
+ * app and the headless server are thin adapters on it.
+ */
+export class SnapshotService {
+  readonly layout: HomeLayout;
+  readonly store: SnapshotStore;
+  private readonly journal: RollbackJournal;
+  private readonly providers: Partial<Record<ProviderName, SnapshotProvider>>;
+  private readonly lockWaitMs: number;
+  private readonly listeners = new Set<(event: ServiceEvent) => void>();
+
+  constructor(options: ServiceOptions) {
+    this.layout = new HomeLayout(path.resolve(options.home));
+    this.store = new SnapshotStore(this.layout);
+    this.journal = new RollbackJournal(this.layout.journalDir);
+    this.providers = options.providers ?? { clone: new CloneProvider(this.layout.cloneDir) };
+    this.lockWaitMs = options.lockWaitMs ?? 120_000;
+  }
+
+  onEvent(listener: (event: ServiceEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: ServiceEvent): void {
+    for (const listener of this.listeners) {
+      try { listener(event); } catch { /* an observer's failure must never fail the operation */ }
+    }
+  }
+
+  provider(name: ProviderName): SnapshotProvider {
+    const p = this.providers[name];
+    if (!p) throw new SnapctlError('unsupported', `the ${name} provider is not available here`, `available: ${Object.keys(this.providers).join(', ')}`);
+    return p;
+  }
+
+  /** Newest first. */
+  async list(filter: { target?: string } = {}): Promise<SnapshotRecord[]> {
+    const { snapshots } = await this.store.read();
+    const out = filter.target ? snapshots.filter((s) => s.target === filter.target) : [...snapshots];
+    return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1));
+  }
+
+  async get(id: unknown): Promise<SnapshotRecord> {
+    const valid = parseSnapshotId(id);
+    const found = (await this.store.read()).snapshots.find((s) => s.id === valid);
+    if (!found) throw new SnapctlError('not-found', `no snapshot ${valid}`, "run 'snapctl list' to see the snapshots");
+    return found;
+  }
+
+  async resolveTarget(input: string): Promise<string> {
+    return resolveTarget(input, this.layout.root);
+  }
+
+  async create(options: CreateOptions): Promise<SnapshotRecord> {
+    const started = Date.now();
+    const trigger = options.trigger ?? 'manual';
+    const providerName = options.provider ?? 'clone';
+    const tag = parseTag(options.tag);
+    const target = await this.resolveTarget(options.path);
+    try {
+      const record = await this.withTarget(target, async () => {
+        await this.recoverTarget(target);
+        return this.createLocked(target, { tag, trigger, provider: providerName, note: options.note ?? null });
+      });
+      this.emit({ type: 'snapshot-created', record, durationMs: Date.now() - started });
+      return record;
+    } catch (err) {
+      this.emit({ type: 'snapshot-failed', target, trigger, provider: providerName, error: describeError(err), durationMs: Date.now() - started });
+      throw err;
+    }
+  }
+
+  /** Takes a snapshot; the caller holds the target's lock. */
+  private async createLocked(target: string, o: { tag: string | null; trigger: Trigger; provider: ProviderName; note: string | null }): Promise<SnapshotRecord> {
+    const provider = this.provider(o.provider);
+    const id = newSnapshotId();
+    const previous = (await this.list({ target })).find((s) => s.provider === o.provider && s.state === 'ready') ?? null;
+    const created = await provider.create({ id, target, tag: o.tag, previous });
+    const record: SnapshotRecord = {
+      id,
+      provider: o.provider,
+      target,
+      tag: o.tag,
+      trigger: o.trigger,
+      createdAt: new Date().toISOString(),
+      size: created.size,
+      addedBytes: created.addedBytes,
+      files: created.files,
+      state: 'ready',
+      ref: created.ref,
+      note: o.note,
+    };
+    try {
+      await this.store.update((store) => { store.snapshots.push(record); });
+    } finally {
+      await provider.settle(created.ref);
+    }
+    return record;
+  }
+
+  async delete(id: unknown): Promise<SnapshotRecord> {
+    const record = await this.get(id);
+    await this.withTarget(record.target, async () => {
+      const pending = await this.journal.read(record.target);
+      if (pending && (pending.snapshotId === record.id || pending.safetyId === record.id)) {
+        throw new SnapctlError('busy', `snapshot ${record.id} is part of an unfinished rollback of ${record.target}`, 'run any snapctl command to finish it first');
+      }
+      const provider = this.provider(record.provider);
+      await this.store.update(async (store) => {
+        store.snapshots = store.snapshots.filter((s) => s.id !== record.id);
+        await provider.remove(record);
+        const refs = new Set(store.snapshots.filter((s) => s.provider === record.provider).map((s) => s.ref));
+        await provider.collectGarbage(refs);
+      });
+    });
+    this.emit({ type: 'snapshot-deleted', record });
+    return record;
+  }
+
+  async diff(id: unknown, paths: string[] | null = null): Promise<DiffResult> {
+    const record = await this.readyRecord(id);
+    return this.provider(record.provider).diff(record, paths);
+  }
+
+  async rollback(id: unknown, options: { paths?: string[] | null } = {}): Promise<RollbackResult> {
+    const record = await this.readyRecord(id);
+    return this.restoreWithSafety(record, options.paths ?? null, 'rollback');
+  }
+
+  /** Reverts the last rollback (of `target`, or of any folder) by restoring its safety snapshot. */
+  async undo(filter: { target?: string } = {}): Promise<RollbackResult> {
+    const { rollbacks } = await this.store.read();
+    const last = [...rollbacks].reverse().find((r) => !filter.target || r.target === filter.target);
+    if (!last) throw new SnapctlError('not-found', filter.target ? `no rollback of ${filter.target} to undo` : 'no rollback to undo');
+    const safety = await this.readyRecord(last.safetyId).catch(() => {
+      throw new SnapctlError('not-found', `the safety snapshot ${last.safetyId} of the last rollback is gone`, 'it was deleted; the rollback cannot be undone');
+    });
+    return this.restoreWithSafety(safety, last.paths, 'undo');
+  }
+
+  async lastRollback(): Promise<RollbackRecord | null> {
+    const { rollbacks } = await this.store.read();
+    return rollbacks[rollbacks.length - 1] ?? null;
+  }
+
+  private async restoreWithSafety(record: SnapshotRecord, paths: string[] | null, kind: 'rollback' | 'undo'): Promise<RollbackResult> {
+    const started = Date.now();
+    const provider = this.provider(record.provider);
+    try {
+      const result = await this.withTarget(record.target, async () => {
+        await this.recoverTarget(record.target);
+        const label = kind === 'undo' ? `before undo (restoring ${record.id})` : `before rollback to ${record.id}`;
+        const safety = await this.createLocked(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null });
+        const entry: JournalEntry = {
+          version: 1, target: record.target, snapshotId: record.id, safetyId: safety.id, paths, kind,
+          startedAt: new Date().toISOString(), pid: process.pid,
+        };
+        await this.journal.write(entry);
+        const restored = await provider.restore(record, paths);
+        await this.completeJournal(entry);
+        return { snapshot: record, safety, restored, paths };
+      });
+      this.emit({ type: 'rollback-completed', result, kind, durationMs: Date.now() - started });
+      return result;
+    } catch (err) {
+      this.emit({ type: 'rollback-failed', snapshotId: record.id, target: record.target, provider: record.provider, error: describeError(err), durationMs: Date.now() - started });
+      throw err;
+    }
+  }
+
+  private async completeJournal(entry: JournalEntry): Promise<void> {
+    const rollback: RollbackRecord = { at: new Date().toISOString(), target: entry.target, snapshotId: entry.snapshotId, safetyId: entry.safetyId, paths: entry.paths, kind: entry.kind };
+    await this.store.update((store) => {
+      store.rollbacks.push(rollback);
+      if (store.rollbacks.length > 100) store.rollbacks.splice(0, store.rollbacks.length - 100);
+    });
+    await this.journal.clear(entry.target);
+  }
+
+  /**
+   * Finishes every rollback a crash interrupted. Run at the start of every command, so a folder is never left
+   * half restored for longer than it takes the next snapctl to start.
+   */
+  async recover(): Promise<RecoveryReport[]> {
+    const reports: RecoveryReport[] = [];
+    for (const pending of await this.journal.all()) {
+      try {
+        const finished = await this.withTarget(pending.target, () => this.recoverTarget(pending.target));
+        if (finished) reports.push(finished);
+      } catch (err) {
+        reports.push({ target: pending.target, snapshotId: pending.snapshotId, safetyId: pending.safetyId, outcome: 'failed', error: describeError(err) });
+      }
+    }
+    return reports;
+  }
+
+  /** The caller holds the target's lock, so a journal here belongs to a process that died. */
+  private async recoverTarget(target: string): Promise<RecoveryReport | null> {
+    const pending = await this.journal.read(target);
+    if (!pending) return null;
+    const record = await this.get(pending.snapshotId);
+    await this.provider(record.provider).restore(record, pending.paths);
+    await this.completeJournal(pending);
+    return { target, snapshotId: pending.snapshotId, safetyId: pending.safetyId, outcome: 'finished' };
+  }
+
+  private async readyRecord(id: unknown): Promise<SnapshotRecord> {
+    const record = await this.get(id);
+    if (record.state !== 'ready') {
+      throw new SnapctlError('not-found', `snapshot ${record.id} is ${record.state}: its data no longer exists`, `delete it with 'snapctl delete ${record.id}'`);
+    }
+    return record;
+  }
+
+  private withTarget<T>(target: string, fn: () => Promise<T>): Promise<T> {
+    const lockPath = path.join(this.layout.locksDir, `target-${targetKey(target)}.lock`);
+    return withLock(lockPath, { waitMs: this.lockWaitMs, what: `the folder ${target}` }, fn);
+  }
+}
+
+function parseTag(tag: string | null | undefined): string | null {
+  if (tag === undefined || tag === null || tag === '') return null;
+  const parsed = tagSchema.safeParse(tag);
+  if (!parsed.success) throw usageError(`invalid tag: ${parsed.error.issues[0]?.message ?? 'not accepted'}`);
+  return parsed.data;
+}

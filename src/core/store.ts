@@ -1,0 +1,72 @@
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { SnapctlError, errnoCode } from './errors.js';
+import { withLock } from './locks.js';
+import { HomeLayout } from './paths.js';
+import { emptyStore, storeFileSchema, type StoreFile } from './records.js';
+
+/**
+ * The snapshot records, in one JSON file. Readers never lock (writes are atomic renames, so a reader sees
+ * the old or the new file, never half of one); writers take the store lock for read-modify-write so that
+ * concurrent creates from the CLI, the scheduler and the popover all land.
+ */
+export class SnapshotStore {
+  constructor(readonly layout: HomeLayout) {}
+
+  private get lockPath(): string {
+    return path.join(this.layout.locksDir, 'store.lock');
+  }
+
+  async read(): Promise<StoreFile> {
+    let text: string;
+    try {
+      text = await readFile(this.layout.storeFile, 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return emptyStore();
+      throw err;
+    }
+    return parseStore(text, this.layout.storeFile);
+  }
+
+  /** Applies `change` to the current contents under the store lock and writes the result atomically. */
+  async update<T>(change: (store: StoreFile) => T | Promise<T>): Promise<T> {
+    await mkdir(this.layout.root, { recursive: true });
+    return withLock(this.lockPath, { waitMs: 60_000, what: 'the snapshot store' }, async () => {
+      const store = await this.read();
+      const result = await change(store);
+      await writeFileAtomic(this.layout.storeFile, JSON.stringify(store, null, 1) + '\n', { fsync: true });
+      return result;
+    });
+  }
+}
+
+function parseStore(text: string, file: string): StoreFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw corruptStore(file, 'it is not valid JSON');
+  }
+  const parsed = storeFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw corruptStore(file, `${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+function corruptStore(file: string, why: string): SnapctlError {
+  return new SnapctlError(
+    'corrupt',
+    `the snapshot store ${file} is unreadable: ${why}`,
+    `nothing was changed; move it aside (the snapshot data under ${path.dirname(file)} is kept) or restore it from a backup`,
+  );
+}
+
+/** Moves a damaged file aside with a timestamp so that nothing is lost when defaults replace it. */
+export async function quarantine(file: string): Promise<string> {
+  const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  await rename(file, aside);
+  return aside;
+}

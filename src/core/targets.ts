@@ -1,0 +1,64 @@
+import { realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { SnapctlError, errnoCode, usageError } from './errors.js';
+import { isWithin } from './paths.js';
+import { isSafeRelativePath } from './clone/entries.js';
+
+/**
+ * Turns a folder a user named into the absolute, symlink-free path snapshots are recorded under, refusing
+ * folders snapctl must not snapshot: its own state folder (or one holding it) and the filesystem root.
+ */
+export async function resolveTarget(input: string, stateHome: string): Promise<string> {
+  if (typeof input !== 'string' || input.trim() === '' || input.includes('\0')) throw usageError('a folder path is required', 'pass --path DIR');
+  let real: string;
+  try {
+    real = await realpath(path.resolve(input));
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw usageError(`no such folder: ${input}`);
+    throw err;
+  }
+  const st = await stat(real);
+  if (!st.isDirectory()) throw usageError(`not a folder: ${input}`, 'snapctl snapshots folders');
+  if (path.parse(real).root === real) throw usageError(`refusing to snapshot the filesystem root ${real}`, 'choose a project folder');
+  const home = path.resolve(stateHome);
+  const homeReal = await realpath(home).catch(() => home);
+  if (isWithin(homeReal, real)) throw usageError(`${real} is inside snapctl's own data folder ${homeReal}`, 'choose a folder outside it');
+  if (isWithin(real, homeReal)) {
+    throw usageError(`${real} holds snapctl's own data folder ${homeReal}`, 'set SNAPCTL_HOME to a folder outside it, or choose a folder that does not contain it');
+  }
+  return real;
+}
+
+/**
+ * Turns paths a user gave for a partial rollback or diff into paths relative to the target, refusing any
+ * that point outside it. `base` is where relative input is resolved from (the CLI's working directory).
+ * Returns null when a path names the whole target.
+ */
+export function scopeWithin(target: string, inputs: readonly string[], base: string): string[] | null {
+  if (inputs.length === 0) return null;
+  const scope: string[] = [];
+  for (const input of inputs) {
+    if (typeof input !== 'string' || input === '' || input.includes('\0')) throw usageError('an empty or invalid path was given');
+    const abs = path.resolve(base, input);
+    if (!isWithin(target, abs)) throw usageError(`${input} is outside the snapshot's folder ${target}`, 'give paths inside that folder');
+    const rel = path.relative(target, abs).split(path.sep).join('/');
+    if (rel === '') return null;
+    if (!isSafeRelativePath(rel)) throw usageError(`invalid path: ${input}`);
+    scope.push(rel);
+  }
+  return scope;
+}
+
+/** Validates relative paths that arrive from IPC or HTTP, where there is no working directory. */
+export function parseRelativeScope(paths: unknown): string[] | null {
+  if (paths === null || paths === undefined) return null;
+  if (!Array.isArray(paths) || paths.some((p) => typeof p !== 'string' || !isSafeRelativePath(p))) {
+    throw usageError('paths must be relative paths inside the snapshot folder, without .. segments');
+  }
+  return paths.length === 0 ? null : (paths as string[]);
+}
+
+export function ensureString(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new SnapctlError('usage', `${what} must be text`);
+  return value;
+}
