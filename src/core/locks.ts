@@ -1,11 +1,15 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
-import { SnapctlError } from './errors.js';
+import { SnapctlError, errnoCode } from './errors.js';
 
 /**
- * Cross-process locks (proper-lockfile: an mkdir lock whose mtime the holder refreshes, so a lock left by a
- * killed process goes stale and is taken over instead of blocking snapctl forever).
+ * Cross-process locks. proper-lockfile makes an mkdir lock whose mtime the holder refreshes, so a lock left
+ * by a killed process goes stale and is taken over instead of blocking snapctl forever. On top of that we
+ * record the holder's pid beside the lock: a waiter that finds the holder dead on this host marks the lock
+ * stale at once, so the command after a crash does not wait out the stale timeout.
  */
 export interface LockOptions {
   /** How long to wait for another holder before failing, in milliseconds. */
@@ -14,35 +18,74 @@ export interface LockOptions {
   what: string;
 }
 
-const STALE_MS = 5_000;
+const STALE_MS = 3_000;
 const UPDATE_MS = 1_000;
-const POLL_MS = 50;
+const POLL_MS = 25;
+const host = hostname();
 
 export async function withLock<T>(lockPath: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
   await mkdir(path.dirname(lockPath), { recursive: true });
-  const retries = Math.max(0, Math.ceil(options.waitMs / POLL_MS));
-  let compromised: Error | undefined;
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(lockPath, {
-      realpath: false,
-      lockfilePath: lockPath,
-      stale: STALE_MS,
-      update: UPDATE_MS,
-      retries: { retries, factor: 1, minTimeout: POLL_MS, maxTimeout: POLL_MS, randomize: true },
-      // A compromised lock (our refresh was late, someone took it over) must not crash the process in the
-      // middle of a write: we remember it and fail the operation after its current step.
-      onCompromised: (err) => { compromised = err; },
-    });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
-      throw new SnapctlError('busy', `${options.what} is busy: another snapctl operation holds it`, 'wait for it to finish and try again');
-    }
-    throw err;
-  }
+  const release = await acquire(lockPath, options);
   try {
     return await fn();
   } finally {
-    if (!compromised) await release().catch(() => undefined);
+    await rm(ownerFile(lockPath), { force: true });
+    await release().catch(() => undefined);
+  }
+}
+
+function ownerFile(lockPath: string): string {
+  return `${lockPath}.owner`;
+}
+
+async function acquire(lockPath: string, options: LockOptions): Promise<() => Promise<void>> {
+  const deadline = Date.now() + options.waitMs;
+  for (;;) {
+    try {
+      const release = await lockfile.lock(lockPath, {
+        realpath: false,
+        lockfilePath: lockPath,
+        stale: STALE_MS,
+        update: UPDATE_MS,
+        retries: 0,
+        // If our refresh was late and another process took over, we finish the current step rather than
+        // crash in the middle of a write; the store itself is only ever replaced by atomic renames.
+        onCompromised: () => undefined,
+      });
+      const ino = (await stat(lockPath)).ino;
+      await writeFile(ownerFile(lockPath), `${host} ${process.pid} ${ino}\n`);
+      return release;
+    } catch (err) {
+      if (errnoCode(err) !== 'ELOCKED') throw err;
+    }
+    if (Date.now() >= deadline) {
+      throw new SnapctlError('busy', `${options.what} is busy: another snapctl operation holds it`, 'wait for it to finish and try again');
+    }
+    await expireIfHolderDied(lockPath);
+    await sleep(POLL_MS + Math.random() * POLL_MS);
+  }
+}
+
+/**
+ * Backdates the lock when its recorded holder is a dead process on this host, so proper-lockfile's own
+ * stale-lock takeover applies now. The inode check makes sure the owner record belongs to this very lock
+ * and not to one a previous holder released.
+ */
+async function expireIfHolderDied(lockPath: string): Promise<void> {
+  const [text, st] = await Promise.all([readFile(ownerFile(lockPath), 'utf8').catch(() => ''), stat(lockPath).catch(() => null)]);
+  const [ownerHost, pidText, inoText] = text.trim().split(' ');
+  if (!st || ownerHost !== host || inoText !== String(st.ino)) return;
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) return;
+  const past = new Date(Date.now() - 10 * STALE_MS);
+  await utimes(lockPath, past, past).catch(() => undefined);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
   }
 }

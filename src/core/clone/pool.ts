@@ -4,6 +4,7 @@ import { copyFile, mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/pr
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { SnapctlError, errnoCode } from '../errors.js';
+import { isAlive } from '../locks.js';
 import { manifestSchema, type Manifest } from './entries.js';
 
 /**
@@ -136,15 +137,6 @@ export class ClonePool {
       }
     }
     return { ids, oldestStart };
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
   }
 }
 
