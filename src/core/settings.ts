@@ -1,0 +1,107 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { z } from 'zod';
+import { errnoCode, usageError } from './errors.js';
+import { withLock } from './locks.js';
+import { HomeLayout } from './paths.js';
+import { PROVIDER_NAMES } from './records.js';
+import { DEFAULT_RETENTION } from './retention.js';
+import { quarantine } from './store.js';
+import { validateSchedule } from './schedule-expression.js';
+
+const count = z.number().int().min(0).max(10_000);
+
+export const retentionSchema = z.object({
+  hourly: count, daily: count, weekly: count, monthly: count,
+  manual: count.min(1), safety: count.min(1), preOperation: count.min(1),
+});
+
+export const DEFAULT_SCHEDULE = '0 * * * *';
+
+export const targetSettingsSchema = z.object({
+  path: z.string().min(1).refine((p) => path.isAbsolute(p) && !p.includes('\0'), 'must be an absolute folder path'),
+  schedule: z.string().refine((s) => validateSchedule(s) === null, { error: (issue) => `invalid schedule: ${validateSchedule(String(issue.input)) ?? ''}` }).default(DEFAULT_SCHEDULE),
+  provider: z.enum(PROVIDER_NAMES).default('clone'),
+  retention: retentionSchema.default(DEFAULT_RETENTION),
+  paused: z.boolean().default(false),
+});
+export type TargetSettings = z.infer<typeof targetSettingsSchema>;
+
+export const statsdSettingsSchema = z.object({
+  enabled: z.boolean().default(true),
+  host: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:\-[\]]+$/, 'a host name or IP address').default('127.0.0.1'),
+  port: z.number().int().min(1).max(65_535).default(8125),
+  /** A Unix socket path for DogStatsD over UDS; when set it is used instead of host and port. */
+  socket: z.string().min(1).nullable().default(null),
+});
+export type StatsdSettings = z.infer<typeof statsdSettingsSchema>;
+
+export const settingsSchema = z.object({
+  version: z.literal(1).default(1),
+  targets: z.array(targetSettingsSchema).max(100).default([]),
+  statsd: statsdSettingsSchema.default({ enabled: true, host: '127.0.0.1', port: 8125, socket: null }),
+  launchAtLogin: z.boolean().default(false),
+  schedulePaused: z.boolean().default(false),
+  /** Set once the first-run explanation has been seen. */
+  onboarded: z.boolean().default(false),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+export function defaultSettings(): Settings {
+  return settingsSchema.parse({});
+}
+
+export interface LoadedSettings {
+  settings: Settings;
+  /** Set when the file was unreadable: it was moved aside and defaults are in use. */
+  warning: string | null;
+}
+
+/** User settings in one JSON file, validated on every read and write. */
+export class SettingsStore {
+  constructor(readonly layout: HomeLayout) {}
+
+  async load(): Promise<LoadedSettings> {
+    const file = this.layout.settingsFile;
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return { settings: defaultSettings(), warning: null };
+      throw err;
+    }
+    let raw: unknown;
+    let problem: string | null = null;
+    try { raw = JSON.parse(text); } catch { problem = 'it is not valid JSON'; }
+    if (problem === null) {
+      const parsed = settingsSchema.safeParse(raw);
+      if (parsed.success) return { settings: parsed.data, warning: null };
+      const issue = parsed.error.issues[0];
+      problem = `${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'}`;
+    }
+    const aside = await quarantine(file);
+    return { settings: defaultSettings(), warning: `the settings file was unreadable (${problem}); it was kept as ${aside} and defaults are in use` };
+  }
+
+  /** Validates a whole new settings object and writes it; invalid input changes nothing. */
+  async save(next: unknown): Promise<Settings> {
+    const parsed = settingsSchema.safeParse(next);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw usageError(`invalid settings: ${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'}`);
+    }
+    const paths = parsed.data.targets.map((t) => t.path);
+    if (new Set(paths).size !== paths.length) throw usageError('invalid settings: a folder is listed twice');
+    await mkdir(this.layout.root, { recursive: true });
+    await withLock(path.join(this.layout.locksDir, 'settings.lock'), { waitMs: 10_000, what: 'the settings file' }, async () => {
+      await writeFileAtomic(this.layout.settingsFile, JSON.stringify(parsed.data, null, 2) + '\n');
+    });
+    return parsed.data;
+  }
+
+  async update(change: (current: Settings) => Settings): Promise<Settings> {
+    const { settings } = await this.load();
+    return this.save(change(structuredClone(settings)));
+  }
+}
