@@ -3,7 +3,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { SnapctlError, describeError, usageError } from '../core/errors.js';
 import { defaultHome } from '../core/paths.js';
 import { PROVIDER_NAMES, TRIGGERS, type ProviderName, type Trigger } from '../core/records.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from '../core/retention.js';
 import { SnapshotService } from '../core/service.js';
+import { SettingsStore } from '../core/settings.js';
 import { scopeWithin } from '../core/targets.js';
 import { diffText, humanBytes, rollbackPreview, snapshotTable } from './format.js';
 
@@ -146,6 +148,25 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       const result = await core().undo(target ? { target } : {});
       if (o.json) json(result);
       else io.stdout(`restored ${result.snapshot.target} to the state before the last rollback (${result.snapshot.id}); the undone state is kept as ${result.safety.id}\n`);
+    });
+
+  program.command('prune')
+    .description("delete snapshots the retention policy no longer keeps (each folder's policy from settings)")
+    .option('-p, --path <dir>', 'only this folder')
+    .option('-n, --dry-run', 'show what would be deleted, delete nothing')
+    .option('--json', 'print the plan as JSON')
+    .action(async (o: { path?: string; dryRun?: boolean; json?: boolean }) => {
+      const target = o.path ? await core().resolveTarget(o.path) : undefined;
+      const loaded = await new SettingsStore(core().layout).load();
+      if (loaded.warning) io.stderr(`snapctl: ${loaded.warning}\n`);
+      const policyFor = (t: string): RetentionPolicy => loaded.settings.targets.find((s) => s.path === t)?.retention ?? DEFAULT_RETENTION;
+      const results = await core().prune(policyFor, { ...(target ? { target } : {}), dryRun: o.dryRun ?? false });
+      if (o.json) { json(results); return; }
+      for (const r of results) {
+        io.stdout(`${r.target}: keep ${r.keep.length}, ${r.dryRun ? 'would delete' : 'deleted'} ${r.drop.length}\n`);
+        for (const id of r.drop) io.stdout(`  ${r.dryRun ? 'would delete' : 'deleted'} ${id}\n`);
+      }
+      if (results.length === 0) io.stdout('no snapshots\n');
     });
 
   try {

@@ -7,6 +7,7 @@ import { HomeLayout } from './paths.js';
 import { CloneProvider } from './providers/clone.js';
 import type { DiffResult, RestoreResult, SnapshotProvider } from './providers/provider.js';
 import { tagSchema, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from './records.js';
+import { planRetention, type RetentionPolicy } from './retention.js';
 import { SnapshotStore } from './store.js';
 import { resolveTarget } from './targets.js';
 
@@ -25,6 +26,13 @@ export interface RollbackResult {
   safety: SnapshotRecord;
   restored: RestoreResult;
   paths: string[] | null;
+}
+
+export interface PruneResult {
+  target: string;
+  keep: string[];
+  drop: string[];
+  dryRun: boolean;
 }
 
 export interface RecoveryReport {
@@ -153,21 +161,47 @@ export class SnapshotService {
 
   async delete(id: unknown): Promise<SnapshotRecord> {
     const record = await this.get(id);
-    await this.withTarget(record.target, async () => {
-      const pending = await this.journal.read(record.target);
-      if (pending && (pending.snapshotId === record.id || pending.safetyId === record.id)) {
-        throw new SnapctlError('busy', `snapshot ${record.id} is part of an unfinished rollback of ${record.target}`, 'run any snapctl command to finish it first');
+    await this.deleteRecords(record.target, [record]);
+    return record;
+  }
+
+  /**
+   * Applies a retention policy to each folder's snapshots (or one folder's). With `dryRun` nothing is deleted:
+   * the plan is only reported.
+   */
+  async prune(policyFor: (target: string) => RetentionPolicy, options: { target?: string; dryRun?: boolean; now?: Date } = {}): Promise<PruneResult[]> {
+    const all = await this.list(options.target ? { target: options.target } : {});
+    const targets = [...new Set(all.map((s) => s.target))].sort();
+    const results: PruneResult[] = [];
+    for (const target of targets) {
+      const records = all.filter((s) => s.target === target);
+      const plan = planRetention(records, policyFor(target), options.now ?? new Date());
+      const dropped = records.filter((r) => plan.drop.includes(r.id));
+      if (!options.dryRun && dropped.length > 0) await this.deleteRecords(target, dropped);
+      results.push({ target, keep: plan.keep, drop: plan.drop, dryRun: options.dryRun ?? false });
+    }
+    return results;
+  }
+
+  /** Deletes records of one folder and then reclaims space once, however many there are. */
+  private async deleteRecords(target: string, records: readonly SnapshotRecord[]): Promise<void> {
+    await this.withTarget(target, async () => {
+      const pending = await this.journal.read(target);
+      const busy = pending ? records.find((r) => r.id === pending.snapshotId || r.id === pending.safetyId) : undefined;
+      if (busy) {
+        throw new SnapctlError('busy', `snapshot ${busy.id} is part of an unfinished rollback of ${target}`, 'run any snapctl command to finish it first');
       }
-      const provider = this.provider(record.provider);
+      const ids = new Set(records.map((r) => r.id));
       await this.store.update(async (store) => {
-        store.snapshots = store.snapshots.filter((s) => s.id !== record.id);
-        await provider.remove(record);
-        const refs = new Set(store.snapshots.filter((s) => s.provider === record.provider).map((s) => s.ref));
-        await provider.collectGarbage(refs);
+        store.snapshots = store.snapshots.filter((s) => !ids.has(s.id));
+        for (const record of records) await this.provider(record.provider).remove(record);
+        for (const name of new Set(records.map((r) => r.provider))) {
+          const refs = new Set(store.snapshots.filter((s) => s.provider === name).map((s) => s.ref));
+          await this.provider(name).collectGarbage(refs);
+        }
       });
     });
-    this.emit({ type: 'snapshot-deleted', record });
-    return record;
+    for (const record of records) this.emit({ type: 'snapshot-deleted', record });
   }
 
   async diff(id: unknown, paths: string[] | null = null): Promise<DiffResult> {

@@ -1,0 +1,126 @@
+import path from 'node:path';
+import { describeError } from './errors.js';
+import { Metrics, resolveMetricsTarget } from './metrics.js';
+import { HomeLayout } from './paths.js';
+import type { SnapshotRecord } from './records.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from './retention.js';
+import { Scheduler, type ScheduleRunReport } from './schedule.js';
+import { SnapshotService } from './service.js';
+import { SettingsStore, type Settings } from './settings.js';
+
+export interface RuntimeOptions {
+  home: string;
+  env?: NodeJS.ProcessEnv;
+  /** Called for every failure a user should hear about (tray notification, error banner). */
+  onProblem?: (message: string) => void;
+  /** Called after every scheduled run. */
+  onScheduledRun?: (report: ScheduleRunReport) => void;
+  gaugeIntervalMs?: number;
+}
+
+/**
+ * The long-running side of snapctl, shared by the tray app and `snapctl serve`: the service, the settings,
+ * the scheduler applying retention after each run, and metrics observing all of it.
+ */
+export class SnapctlRuntime {
+  readonly service: SnapshotService;
+  readonly settingsStore: SettingsStore;
+  readonly scheduler: Scheduler;
+  metrics: Metrics;
+  private settings!: Settings;
+  private readonly env: NodeJS.ProcessEnv;
+  private unobserve: () => void = () => undefined;
+  private gaugeTimer: NodeJS.Timeout | undefined;
+  readonly problems: string[] = [];
+
+  private constructor(private readonly options: RuntimeOptions) {
+    this.env = options.env ?? process.env;
+    const layout = new HomeLayout(path.resolve(options.home));
+    this.service = new SnapshotService({ home: layout.root });
+    this.settingsStore = new SettingsStore(layout);
+    this.metrics = new Metrics({ enabled: false, host: '127.0.0.1', port: 8125, socket: null, tags: [] });
+    this.scheduler = new Scheduler({
+      stateFile: path.join(layout.root, 'schedule-state.json'),
+      runner: {
+        snapshot: (t) => this.service.create({ path: t.path, trigger: 'schedule', provider: t.provider }),
+        prune: (t) => this.service.prune(() => t.retention, { target: t.path }),
+      },
+      onRun: (report) => {
+        if (!report.ok || report.error) this.problem(`scheduled snapshot of ${report.target} ${report.ok ? 'needs attention' : 'failed'}: ${report.error ?? ''}`);
+        void this.sendGauges();
+        options.onScheduledRun?.(report);
+      },
+    });
+  }
+
+  static async start(options: RuntimeOptions): Promise<SnapctlRuntime> {
+    const runtime = new SnapctlRuntime(options);
+    for (const r of await runtime.service.recover()) {
+      if (r.outcome === 'failed') runtime.problem(`could not finish the interrupted rollback of ${r.target}: ${r.error ?? ''}`);
+    }
+    const loaded = await runtime.settingsStore.load();
+    if (loaded.warning) runtime.problem(loaded.warning);
+    await runtime.applySettings(loaded.settings);
+    await runtime.scheduler.catchUp();
+    const interval = options.gaugeIntervalMs ?? 60_000;
+    runtime.gaugeTimer = setInterval(() => void runtime.sendGauges(), interval);
+    runtime.gaugeTimer.unref();
+    return runtime;
+  }
+
+  currentSettings(): Settings {
+    return structuredClone(this.settings);
+  }
+
+  /** Validates and saves new settings, then reschedules; invalid settings change nothing. */
+  async updateSettings(next: unknown): Promise<Settings> {
+    const saved = await this.settingsStore.save(next);
+    await this.applySettings(saved);
+    return saved;
+  }
+
+  retentionFor(target: string): RetentionPolicy {
+    return this.settings.targets.find((t) => t.path === target)?.retention ?? DEFAULT_RETENTION;
+  }
+
+  /** After sleep: the scheduler takes the runs it missed, once. */
+  async resume(): Promise<ScheduleRunReport[]> {
+    return this.scheduler.catchUp();
+  }
+
+  async stop(): Promise<void> {
+    if (this.gaugeTimer) clearInterval(this.gaugeTimer);
+    this.unobserve();
+    await this.scheduler.stop();
+    await this.metrics.close();
+  }
+
+  private async applySettings(settings: Settings): Promise<void> {
+    this.scheduler.apply(settings.targets, settings.schedulePaused);
+    const target = resolveMetricsTarget(settings.statsd, this.env);
+    const previous = this.settings ? resolveMetricsTarget(this.settings.statsd, this.env) : null;
+    if (!previous || JSON.stringify(previous) !== JSON.stringify(target)) {
+      this.unobserve();
+      const old = this.metrics;
+      this.metrics = new Metrics(target);
+      this.unobserve = this.metrics.observe((l) => this.service.onEvent(l));
+      void old.close();
+    }
+    this.settings = settings;
+  }
+
+  private async sendGauges(): Promise<void> {
+    try {
+      const records: SnapshotRecord[] = await this.service.list();
+      this.metrics.gauges(records);
+    } catch (err) {
+      this.problem(`could not read the snapshot store: ${describeError(err)}`);
+    }
+  }
+
+  private problem(message: string): void {
+    this.problems.push(message);
+    if (this.problems.length > 50) this.problems.shift();
+    this.options.onProblem?.(message);
+  }
+}
