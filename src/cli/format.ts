@@ -1,13 +1,7 @@
+import { humanBytes } from '../shared/format.js';
+export { humanBytes };
 import type { SnapshotRecord } from '../core/records.js';
 import type { DiffResult } from '../core/providers/provider.js';
-
-export function humanBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
 
 export function localTime(iso: string): string {
   const d = new Date(iso);

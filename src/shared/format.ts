@@ -1,0 +1,20 @@
+/** Formatting shared by the CLI and the popover, so both show sizes and times the same way. */
+export function humanBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago"; future times (clock skew) read "in …". */
+export function relativeTime(iso: string, now: number = Date.now()): string {
+  const diff = Math.round((now - Date.parse(iso)) / 1000);
+  const abs = Math.abs(diff);
+  const say = (n: number, unit: string): string => (diff >= 0 ? `${n} ${unit} ago` : `in ${n} ${unit}`);
+  if (abs < 45) return diff >= 0 ? 'just now' : 'in a moment';
+  if (abs < 3600) return say(Math.round(abs / 60), 'min');
+  if (abs < 86_400) return say(Math.round(abs / 3600), 'h');
+  const days = Math.round(abs / 86_400);
+  return say(days, days === 1 ? 'day' : 'days');
+}
