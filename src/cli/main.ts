@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SnapctlError, describeError, usageError } from '../core/errors.js';
 import { defaultHome } from '../core/paths.js';
 import { PROVIDER_NAMES, TRIGGERS, type ProviderName, type Trigger } from '../core/records.js';
@@ -16,6 +16,8 @@ export interface CliIo {
   confirm: (question: string) => Promise<boolean>;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Resolves when a long-running command (serve) should stop: Ctrl-C or SIGTERM in a terminal. */
+  stopSignal: () => Promise<string>;
 }
 
 const defaultIo = (): CliIo => ({
@@ -32,7 +34,16 @@ const defaultIo = (): CliIo => ({
   },
   cwd: process.cwd(),
   env: process.env,
+  stopSignal: () => new Promise((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve(signal));
+  }),
 });
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) throw new InvalidArgumentError('a port is a number from 0 to 65535');
+  return port;
+}
 
 /** Exit codes: 0 success, 1 the operation failed, 2 the command was used wrongly. */
 export async function run(argv: string[], io: CliIo = defaultIo()): Promise<number> {
@@ -167,6 +178,16 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
         for (const id of r.drop) io.stdout(`  ${r.dryRun ? 'would delete' : 'deleted'} ${id}\n`);
       }
       if (results.length === 0) io.stdout('no snapshots\n');
+    });
+
+  program.command('serve')
+    .description('run the scheduler and serve the popover on 127.0.0.1 for hosts without a desktop (Ctrl-C stops it)')
+    .option('-p, --path <dir>', 'watch this folder (added to the settings if it is not there yet)')
+    .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', parsePort, 0)
+    .option('--json', 'print the URLs and token as one JSON line, for scripts')
+    .action(async (o: { path?: string; port: number; json?: boolean }) => {
+      const { serveHeadless } = await import('./serve.js');
+      await serveHeadless({ home: core().layout.root, path: o.path ?? null, port: o.port, json: o.json ?? false, io, until: io.stopSignal });
     });
 
   try {

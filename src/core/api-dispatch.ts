@@ -1,4 +1,5 @@
-import { apiRequestSchemas, type ApiMethod, type ApiResponses, type ApiResult, type StatusView } from '../shared/api.js';
+import { apiRequestSchemas } from '../shared/api-schemas.js';
+import { type ApiMethod, type ApiResponses, type ApiResult, type StatusView } from '../shared/api.js';
 import { SnapctlError, describeError } from './errors.js';
 import type { SnapctlRuntime } from './runtime.js';
 

@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { usageError } from './errors.js';
-
-/**
- * Snapshot ids sort by creation time and are safe as file names on every OS:
- * `YYYYMMDD-HHMMSS-xxxxxx` (UTC, then 24 random bits so concurrent creates never collide).
- */
-const ID_PATTERN = /^\d{8}-\d{6}-[0-9a-f]{6}$/;
+import { ID_PATTERN } from './records.js';
 
 export function newSnapshotId(now: Date = new Date()): string {
   const iso = now.toISOString(); // 2026-11-24T21:55:00.000Z

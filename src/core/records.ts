@@ -1,5 +1,11 @@
 import { z } from 'zod';
 
+/**
+ * Snapshot ids sort by creation time and are safe as file names on every OS:
+ * `YYYYMMDD-HHMMSS-xxxxxx` (UTC, then 24 random bits so concurrent creates never collide).
+ */
+export const ID_PATTERN = /^\d{8}-\d{6}-[0-9a-f]{6}$/;
+
 export const PROVIDER_NAMES = ['clone', 'apfs', 'btrfs', 'zfs'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
@@ -24,7 +30,7 @@ export const tagSchema = z
   .refine((t) => !/[\u0000-\u001f\u007f]/.test(t), 'a tag cannot hold control characters (newlines, tabs, NUL)');
 
 export const snapshotRecordSchema = z.object({
-  id: z.string().regex(/^\d{8}-\d{6}-[0-9a-f]{6}$/),
+  id: z.string().regex(ID_PATTERN),
   provider: z.enum(PROVIDER_NAMES),
   target: z.string().min(1),
   tag: tagSchema.nullable(),

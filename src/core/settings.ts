@@ -9,6 +9,7 @@ import { PROVIDER_NAMES } from './records.js';
 import { DEFAULT_RETENTION } from './retention.js';
 import { quarantine } from './store.js';
 import { validateSchedule } from './schedule-expression.js';
+import { DEFAULT_SCHEDULE } from '../shared/api.js';
 
 const count = z.number().int().min(0).max(10_000);
 
@@ -17,7 +18,7 @@ export const retentionSchema = z.object({
   manual: count.min(1), safety: count.min(1), preOperation: count.min(1),
 });
 
-export const DEFAULT_SCHEDULE = '0 * * * *';
+export { DEFAULT_SCHEDULE };
 
 export const targetSettingsSchema = z.object({
   path: z.string().min(1).refine((p) => path.isAbsolute(p) && !p.includes('\0'), 'must be an absolute folder path'),

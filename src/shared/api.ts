@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { RollbackRecord, SnapshotRecord } from '../core/records.js';
 
 /**
@@ -6,26 +5,21 @@ import type { RollbackRecord, SnapshotRecord } from '../core/records.js';
  * → main) or HTTP (browser → `snapctl serve`). Every request is validated against these schemas on the
  * trusted side; nothing from the renderer is trusted.
  */
-const id = z.string().regex(/^\d{8}-\d{6}-[0-9a-f]{6}$/, 'not a snapshot id');
-const relPath = z.string().min(1).max(4096).refine((p) => !p.includes('\0') && !p.startsWith('/') && !p.split('/').some((s) => s === '..' || s === '.' || s === ''), 'must be a path inside the folder, without .. segments');
-const absFolder = z.string().min(1).max(4096).refine((p) => p.startsWith('/') && !p.includes('\0'), 'must be an absolute folder path');
-
-export const apiRequestSchemas = {
-  status: z.object({}).strict(),
-  list: z.object({}).strict(),
-  create: z.object({ target: absFolder.optional(), tag: z.string().max(200).nullable().optional() }).strict(),
-  delete: z.object({ id }).strict(),
-  diff: z.object({ id, paths: z.array(relPath).max(1000).nullable().optional() }).strict(),
-  rollback: z.object({ id, paths: z.array(relPath).max(1000).nullable().optional() }).strict(),
-  undo: z.object({ target: absFolder.optional() }).strict(),
-  getSettings: z.object({}).strict(),
-  setSettings: z.object({ settings: z.unknown() }).strict(),
-  setPaused: z.object({ paused: z.boolean() }).strict(),
-} as const;
-
-export type ApiMethod = keyof typeof apiRequestSchemas;
-export const API_METHODS = Object.keys(apiRequestSchemas) as ApiMethod[];
-export type ApiRequest<M extends ApiMethod> = z.infer<(typeof apiRequestSchemas)[M]>;
+/** The methods and the shape of their params; `api-schemas.ts` holds the validators that enforce them. */
+export interface ApiRequests {
+  status: Record<string, never>;
+  list: Record<string, never>;
+  create: { target?: string; tag?: string | null };
+  delete: { id: string };
+  diff: { id: string; paths?: string[] | null };
+  rollback: { id: string; paths?: string[] | null };
+  undo: { target?: string };
+  getSettings: Record<string, never>;
+  setSettings: { settings: unknown };
+  setPaused: { paused: boolean };
+}
+export type ApiMethod = keyof ApiRequests;
+export type ApiRequest<M extends ApiMethod> = ApiRequests[M];
 
 export interface DiffView { added: string[]; removed: string[]; modified: string[] }
 
@@ -93,6 +87,9 @@ export type ApiResult<M extends ApiMethod> = { ok: true; value: ApiResponses[M] 
 
 /** The function the preload exposes and the HTTP client implements. */
 export type ApiCall = <M extends ApiMethod>(method: M, params: ApiRequest<M>) => Promise<ApiResult<M>>;
+
+/** Hourly, on the hour: the schedule a newly watched folder gets. */
+export const DEFAULT_SCHEDULE = '0 * * * *';
 
 export const IPC_CHANNEL = 'snapctl:call';
 export const HTTP_API_PATH = '/api/call';

@@ -1,0 +1,164 @@
+/// <reference lib="dom" />
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { cliPath, repoRoot, sandbox } from '../test/helpers.js';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(repoRoot, 'e2e', 'artifacts');
+const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
+
+/** Starts the real `snapctl serve` and reads the URL it prints, as a user would. */
+async function serve(home: string, project: string): Promise<{ child: ChildProcessWithoutNullStreams; loginUrl: string; url: string; token: string }> {
+  const child = spawn(process.execPath, [cliPath, 'serve', '--path', project, '--json'], {
+    env: { ...process.env, SNAPCTL_HOME: home, DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: '9' },
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`snapctl serve printed nothing in 20 s; stderr: ${err}`)), 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) { clearTimeout(timer); resolve(out.slice(0, nl)); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`snapctl serve exited ${code}: ${err}`)); });
+  });
+  return { child, ...(JSON.parse(line) as { loginUrl: string; url: string; token: string }) };
+}
+
+describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
+  let box: Awaited<ReturnType<typeof sandbox>>;
+  let server: Awaited<ReturnType<typeof serve>>;
+  let browser: Browser;
+  let page: Page;
+  const file = (rel: string): string => path.join(box.project, rel);
+
+  before(async () => {
+    box = await sandbox();
+    await mkdir(file('src'));
+    await writeFile(file('src/app.js'), 'console.log("v1");\n');
+    await writeFile(file('README.md'), '# demo\n');
+    await mkdir(ARTIFACTS, { recursive: true });
+    server = await serve(box.home, box.project);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 400, height: 560 }, colorScheme: 'light' });
+  });
+  after(async () => {
+    await browser?.close();
+    server?.child.kill('SIGTERM');
+    await box?.cleanup();
+  });
+
+  test('a page without the token gets nothing but the instruction to use the printed URL', async () => {
+    const res = await fetch(server.url);
+    assert.equal(res.status, 401);
+    assert.match(await res.text(), /open the URL snapctl serve printed/);
+    const api = await fetch(`${server.url}api/call`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"method":"list","params":{}}' });
+    assert.equal(api.status, 401);
+  });
+
+  test('first run explains snapctl and takes the folder it was started with', async () => {
+    await page.goto(server.loginUrl);
+    assert.equal(new URL(page.url()).search, '', 'the token leaves the address bar');
+    await page.getByRole('heading', { name: 'Welcome to snapctl' }).waitFor();
+    assert.equal(await page.getByLabel('Folder to protect').inputValue(), box.project);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'first-run-light.png') });
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('heading', { name: 'snapctl' }).waitFor();
+    await page.getByText('No snapshots yet').waitFor();
+  });
+
+  test('snapshot now, change files on disk, preview the diff, roll back, see the files restored, undo', async () => {
+    await page.getByLabel('Tag for the new snapshot (optional)').fill('before the edit');
+    await page.getByRole('button', { name: 'Snapshot now' }).click();
+    await page.getByRole('status').filter({ hasText: 'Snapshot taken' }).waitFor();
+    const row = page.getByRole('listitem').filter({ hasText: 'before the edit' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /manual/);
+    assert.match(await row.innerText(), /clone/);
+
+    await writeFile(file('src/app.js'), 'console.log("v2: broken");\n');
+    await writeFile(file('scratch.txt'), 'new\n');
+    await unlink(file('README.md'));
+
+    await row.getByRole('button', { name: /^Roll back to/ }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('3 paths will change').waitFor();
+    assert.match(await dialog.innerText(), /Restored \(changed since\): 1[\s\S]*src\/app\.js/);
+    assert.match(await dialog.innerText(), /Brought back \(deleted since\): 1[\s\S]*README\.md/);
+    assert.match(await dialog.innerText(), /Removed \(added since\): 1[\s\S]*scratch\.txt/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'rollback-preview-light.png') });
+
+    await dialog.getByRole('button', { name: 'Roll back', exact: true }).click();
+    await dialog.getByText(/Rolled back: \d+ written, 1 removed/).waitFor();
+    assert.equal(await readFile(file('src/app.js'), 'utf8'), 'console.log("v1");\n');
+    assert.equal(await readFile(file('README.md'), 'utf8'), '# demo\n');
+    await assert.rejects(stat(file('scratch.txt')), /ENOENT/);
+
+    await dialog.getByRole('button', { name: 'Undo' }).click();
+    await dialog.getByText('Undone').waitFor();
+    assert.equal(await readFile(file('src/app.js'), 'utf8'), 'console.log("v2: broken");\n');
+    assert.equal(await readFile(file('scratch.txt'), 'utf8'), 'new\n');
+    await assert.rejects(stat(file('README.md')), /ENOENT/);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    // The list now also holds the two safety snapshots the rollback and the undo took.
+    await page.getByRole('listitem').filter({ hasText: 'safety' }).first().waitFor();
+    assert.equal(await page.getByRole('listitem').count(), 3);
+  });
+
+  test('the popover is keyboard navigable and follows the dark mode, with screenshots of both', async () => {
+    await page.getByRole('listitem').first().focus();
+    await page.keyboard.press('ArrowDown');
+    const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-index'));
+    assert.equal(focused, '1');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'popover-light.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(bg, 'rgb(30, 30, 32)');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'popover-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  test('settings refuse an invalid schedule with the reason and keep the previous one', async () => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const schedule = page.getByLabel('Schedule (cron)');
+    await schedule.fill('every tuesday');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('alert').filter({ hasText: 'invalid schedule' }).waitFor();
+    const saved = JSON.parse(await readFile(path.join(box.home, 'settings.json'), 'utf8')) as { targets: { schedule: string }[] };
+    assert.equal(saved.targets[0]?.schedule, '0 * * * *');
+    await schedule.fill('*/30 * * * *');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    const after = JSON.parse(await readFile(path.join(box.home, 'settings.json'), 'utf8')) as { targets: { schedule: string }[] };
+    assert.equal(after.targets[0]?.schedule, '*/30 * * * *');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'settings-light.png') });
+    await page.getByRole('button', { name: 'Back' }).click();
+  });
+
+  test('the page cannot reach Node or the file system', async () => {
+    const reach = await page.evaluate(() => ({
+      require: typeof (globalThis as { require?: unknown }).require,
+      process: typeof (globalThis as { process?: unknown }).process,
+    }));
+    assert.deepEqual(reach, { require: 'undefined', process: 'undefined' });
+    const inline = await page.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.__inline = 1';
+      document.body.append(s);
+      return (window as { __inline?: number }).__inline ?? null;
+    });
+    assert.equal(inline, null, 'the CSP blocks inline script');
+  });
+});
+

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SnapctlRuntime } from '../core/runtime.js';
+import { resolveTarget } from '../core/targets.js';
+import { startServer } from './http-server.js';
+import type { CliIo } from './main.js';
+
+/** The built popover, next to the compiled CLI: dist/src/cli → dist/renderer. */
+export const POPOVER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'renderer');
+
+export interface ServeOptions {
+  home: string;
+  path: string | null;
+  port: number;
+  json: boolean;
+  io: CliIo;
+  until: () => Promise<string>;
+}
+
+/**
+ * Headless mode: the same runtime as the tray app (scheduler, retention, metrics) with the popover served on
+ * loopback behind a token. Runs until `until` resolves, then stops the scheduler and closes the server.
+ */
+export async function serveHeadless(options: ServeOptions): Promise<void> {
+  const { io } = options;
+  const runtime = await SnapctlRuntime.start({
+    home: options.home,
+    env: io.env,
+    onProblem: (message) => io.stderr(`snapctl: ${message}\n`),
+    onScheduledRun: (r) => { if (r.ok && r.record) io.stderr(`snapctl: scheduled snapshot ${r.record.id} of ${r.target}\n`); },
+  });
+  try {
+    if (options.path !== null) {
+      const target = await resolveTarget(options.path, options.home);
+      const settings = runtime.currentSettings();
+      if (!settings.targets.some((t) => t.path === target)) {
+        await runtime.updateSettings({ ...settings, targets: [...settings.targets, { path: target }] });
+      }
+    }
+    const server = await startServer({ context: { runtime, host: 'headless' }, staticDir: POPOVER_DIR, port: options.port });
+    try {
+      if (options.json) io.stdout(JSON.stringify({ url: server.url, loginUrl: server.loginUrl, token: server.token, port: server.port }) + '\n');
+      else {
+        io.stdout(`snapctl is serving its popover on ${server.url} (loopback only)\n`);
+        io.stdout(`open: ${server.loginUrl}\n`);
+        io.stdout(`scripts: send 'Authorization: Bearer ${server.token}' to ${server.url}api/call\n`);
+        io.stdout('stop with Ctrl-C\n');
+      }
+      const signal = await options.until();
+      io.stderr(`snapctl: ${signal}: stopping\n`);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await runtime.stop();
+  }
+}

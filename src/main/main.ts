@@ -1,0 +1,115 @@
+// The Electron shell: a thin adapter that puts the core behind a tray icon. Everything that decides anything
+// lives in src/core and is tested under Node; this file only wires Electron's APIs to it.
+import { mkdir, symlink, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { app, dialog, ipcMain, Menu, Notification, powerMonitor } from 'electron';
+import { menubar } from 'menubar';
+import type { DispatchContext } from '../core/api-dispatch.js';
+import { describeError } from '../core/errors.js';
+import { defaultHome } from '../core/paths.js';
+import { SnapctlRuntime } from '../core/runtime.js';
+import { registerApi } from './ipc.js';
+import { hardenWebContents, popoverWebPreferences } from './security.js';
+import { trayMenuTemplate, trayTooltip } from './tray-menu.js';
+
+const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const indexFile = path.join(appRoot, 'dist', 'renderer', 'index.html');
+const appUrl = pathToFileURL(indexFile).href;
+const trayIcon = path.join(appRoot, 'assets', process.platform === 'darwin' ? 'trayTemplate.png' : 'tray.png');
+
+function notify(title: string, body: string): void {
+  if (Notification.isSupported()) new Notification({ title, body, silent: false }).show();
+}
+
+async function main(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) { app.quit(); return; }
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, appUrl));
+  await app.whenReady();
+  app.dock?.hide();
+
+  const runtime = await SnapctlRuntime.start({
+    home: defaultHome(),
+    onProblem: (message) => notify('snapctl needs attention', message),
+  });
+  runtime.service.onEvent((event) => {
+    if (event.type === 'rollback-failed') notify('snapctl: rollback failed', `${event.target}: ${event.error}`);
+  });
+
+  const canOpenAtLogin = process.platform === 'darwin' || process.platform === 'win32';
+  const applyLoginItem = (openAtLogin: boolean): void => {
+    if (canOpenAtLogin) app.setLoginItemSettings({ openAtLogin, openAsHidden: true });
+  };
+  applyLoginItem(runtime.currentSettings().launchAtLogin);
+
+  const ctx: DispatchContext = { runtime, host: 'electron', onSettingsSaved: (s) => { applyLoginItem(s.launchAtLogin); void refreshTray(); } };
+  registerApi(ipcMain, ctx, appUrl);
+
+  const mb = menubar({
+    index: appUrl,
+    icon: trayIcon,
+    tooltip: 'snapctl',
+    preloadWindow: true,
+    showDockIcon: false,
+    browserWindow: { width: 400, height: 560, resizable: false, webPreferences: popoverWebPreferences(path.join(appRoot, 'dist', 'main', 'preload.cjs')) },
+  });
+
+  const snapshotNow = async (): Promise<void> => {
+    const target = runtime.currentSettings().targets[0];
+    if (!target) { void mb.showWindow(); return; }
+    try {
+      await runtime.service.create({ path: target.path, trigger: 'manual', provider: target.provider });
+    } catch (err) {
+      notify('snapctl: snapshot failed', describeError(err));
+    }
+    await refreshTray();
+  };
+
+  const linkCli = async (): Promise<void> => {
+    const bin = path.join(homedir(), '.local', 'bin');
+    const link = path.join(bin, 'snapctl');
+    try {
+      await mkdir(bin, { recursive: true });
+      await unlink(link).catch(() => undefined);
+      await symlink(path.join(appRoot, 'bin', 'snapctl.js'), link);
+      await dialog.showMessageBox({ message: `snapctl is linked at ${link}`, detail: `Make sure ${bin} is on your PATH.` });
+    } catch (err) {
+      await dialog.showMessageBox({ type: 'error', message: 'Could not link the snapctl command', detail: describeError(err) });
+    }
+  };
+
+  let trayMenu: Menu | null = null;
+  async function refreshTray(): Promise<void> {
+    const settings = runtime.currentSettings();
+    const newest = (await runtime.service.list().catch(() => []))[0] ?? null;
+    mb.tray.setToolTip(trayTooltip(newest, settings.schedulePaused));
+    trayMenu = Menu.buildFromTemplate(trayMenuTemplate(
+      { paused: settings.schedulePaused, openAtLogin: settings.launchAtLogin, canOpenAtLogin },
+      {
+        open: () => void mb.showWindow(),
+        snapshotNow: () => void snapshotNow(),
+        togglePause: () => void runtime.updateSettings({ ...runtime.currentSettings(), schedulePaused: !settings.schedulePaused }).then(refreshTray),
+        toggleOpenAtLogin: () => void runtime.updateSettings({ ...runtime.currentSettings(), launchAtLogin: !settings.launchAtLogin })
+          .then((s) => { applyLoginItem(s.launchAtLogin); return refreshTray(); }),
+        linkCli: () => void linkCli(),
+        quit: () => app.quit(),
+      },
+    ));
+    if (process.platform === 'linux') mb.tray.setContextMenu(trayMenu);
+  }
+
+  mb.on('ready', () => {
+    mb.tray.on('right-click', () => { if (trayMenu) mb.tray.popUpContextMenu(trayMenu); });
+    void refreshTray();
+    setInterval(() => void refreshTray(), 60_000).unref();
+  });
+  powerMonitor.on('resume', () => void runtime.resume());
+  app.on('before-quit', () => void runtime.stop());
+  app.on('window-all-closed', () => undefined); // a tray app lives on without windows
+}
+
+main().catch((err: unknown) => {
+  dialog.showErrorBox('snapctl could not start', describeError(err));
+  app.exit(1);
+});

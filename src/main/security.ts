@@ -1,0 +1,49 @@
+import type { Event, WebContents, WebFrameMain, WebPreferences } from 'electron';
+
+/** The popover's renderer: isolated, sandboxed, no Node; the preload bridge is its only way out. */
+export function popoverWebPreferences(preload: string): WebPreferences {
+  return {
+    preload,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    experimentalFeatures: false,
+    navigateOnDragDrop: false,
+    webviewTag: false,
+    spellcheck: false,
+    devTools: process.env['SNAPCTL_DEVTOOLS'] === '1',
+  };
+}
+
+/** True when an IPC message comes from the popover page itself, not an iframe or a page it navigated to. */
+export function isTrustedSender(frame: Pick<WebFrameMain, 'url' | 'parent'> | null | undefined, appUrl: string): boolean {
+  if (!frame || frame.parent !== null) return false;
+  try {
+    const url = new URL(frame.url);
+    const expected = new URL(appUrl);
+    return url.protocol === expected.protocol && url.host === expected.host && url.pathname === expected.pathname;
+  } catch {
+    return false;
+  }
+}
+
+type HardenableContents = Pick<WebContents, 'on' | 'setWindowOpenHandler'> & { session: Pick<WebContents['session'], 'setPermissionRequestHandler' | 'setPermissionCheckHandler'> };
+
+/**
+ * Every web contents the app creates may show only the popover: navigation away, new windows, webviews and
+ * permission prompts (camera, notifications from the page, ...) are all refused.
+ */
+export function hardenWebContents(contents: HardenableContents, appUrl: string): void {
+  contents.on('will-navigate', (event: Event, url: string) => {
+    if (!isTrustedSender({ url, parent: null }, appUrl)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event: Event) => event.preventDefault());
+  contents.on('will-attach-webview', (event: Event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  contents.session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  contents.session.setPermissionCheckHandler(() => false);
+}

@@ -1,0 +1,150 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { ApiCall, SettingsView, SnapshotRecord, StatusView } from '../shared/api.js';
+import { humanBytes, relativeTime } from '../shared/format.js';
+import { Dialog } from './Dialog.js';
+import { Onboarding } from './Onboarding.js';
+import { RollbackDialog } from './RollbackDialog.js';
+import { SettingsPanel } from './SettingsPanel.js';
+import { SnapshotList } from './SnapshotList.js';
+import { useLive } from './useApi.js';
+
+type Modal = { kind: 'rollback'; snapshot: SnapshotRecord } | { kind: 'delete'; snapshot: SnapshotRecord } | null;
+
+export function App({ call }: { call: ApiCall }): React.JSX.Element {
+  const live = useLive(call);
+  const { status, snapshots, refresh } = live;
+  const [now, setNow] = useState(Date.now());
+  const [view, setView] = useState<'list' | 'settings'>('list');
+  const [settings, setSettings] = useState<SettingsView | null>(null);
+  const [modal, setModal] = useState<Modal>(null);
+  const [creating, setCreating] = useState(false);
+  const [tag, setTag] = useState('');
+  const [target, setTarget] = useState<string | null>(null);
+  const [notice, setNotice] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
+  const [dismissedProblems, setDismissedProblems] = useState(0);
+
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(t);
+  }, []);
+
+  // Rows made since the last tick must not read "in a moment": take the time whenever the list changes.
+  useEffect(() => setNow(Date.now()), [snapshots]);
+
+  const loadSettings = useCallback(async () => {
+    const r = await call('getSettings', {});
+    if (r.ok) setSettings(r.value);
+    else setNotice({ tone: 'error', text: r.error });
+  }, [call]);
+  useEffect(() => { void loadSettings(); }, [loadSettings]);
+
+  const targets = status?.targets ?? [];
+  const chosen = target && targets.some((t) => t.path === target) ? target : targets[0]?.path ?? null;
+  const nextRun = useMemo(() => {
+    const runs = targets.map((t) => t.nextRun).filter((r): r is string => r !== null).sort();
+    return runs[0] ?? null;
+  }, [targets]);
+  const storeBytes = useMemo(() => snapshots.reduce((sum, s) => sum + s.addedBytes, 0), [snapshots]);
+
+  const snapshotNow = async (): Promise<void> => {
+    if (!chosen) return;
+    setCreating(true);
+    setNotice(null);
+    const r = await call('create', { target: chosen, tag: tag.trim() || null });
+    setCreating(false);
+    if (r.ok) { setTag(''); setNotice({ tone: 'ok', text: `Snapshot taken: ${r.value.files} files, ${humanBytes(r.value.addedBytes)} new.` }); }
+    else setNotice({ tone: 'error', text: `Snapshot failed: ${r.error}` });
+    await refresh();
+  };
+  const remove = async (s: SnapshotRecord): Promise<void> => {
+    setModal(null);
+    const r = await call('delete', { id: s.id });
+    setNotice(r.ok ? { tone: 'ok', text: 'Snapshot deleted.' } : { tone: 'error', text: `Delete failed: ${r.error}` });
+    await refresh();
+  };
+  const togglePause = async (): Promise<void> => {
+    if (!status) return;
+    const r = await call('setPaused', { paused: !status.schedulePaused });
+    if (!r.ok) setNotice({ tone: 'error', text: r.error });
+    await Promise.all([refresh(), loadSettings()]);
+  };
+
+  const problems = status?.problems ?? [];
+  const freshProblems = problems.slice(Math.min(dismissedProblems, problems.length));
+
+  if (status && settings && !status.onboarded) {
+    return <main className="app"><Onboarding call={call} settings={settings} host={status.host} onDone={() => void Promise.all([refresh(), loadSettings()])} /></main>;
+  }
+
+  return (
+    <main className="app">
+      <header>
+        <div className="title">
+          <h1>snapctl</h1>
+          <span className="muted small" aria-live="polite">
+            {!status ? 'Connecting…' : status.schedulePaused ? 'Schedule paused' : nextRun ? `Next snapshot ${relativeTime(nextRun, now)}` : 'No schedule'}
+          </span>
+        </div>
+        <div className="header-actions">
+          {status && <button type="button" className="link" onClick={() => void togglePause()}>{status.schedulePaused ? 'Resume schedule' : 'Pause schedule'}</button>}
+          <button type="button" className="link" aria-pressed={view === 'settings'} onClick={() => setView(view === 'settings' ? 'list' : 'settings')}>Settings</button>
+        </div>
+      </header>
+
+      {live.loadError && <div role="alert" className="banner error">{live.loadError}</div>}
+      {freshProblems.length > 0 && (
+        <div role="alert" className="banner error">
+          <span>{freshProblems[freshProblems.length - 1]}{freshProblems.length > 1 ? ` (+${freshProblems.length - 1} more)` : ''}</span>
+          <button type="button" className="link" aria-label="Dismiss the problem" onClick={() => setDismissedProblems(problems.length)}>Dismiss</button>
+        </div>
+      )}
+      {notice && (
+        <div role={notice.tone === 'error' ? 'alert' : 'status'} className={`banner ${notice.tone}`}>
+          <span>{notice.text}</span>
+          <button type="button" className="link" aria-label="Dismiss" onClick={() => setNotice(null)}>Dismiss</button>
+        </div>
+      )}
+
+      {view === 'settings' && settings && status ? (
+        <SettingsPanel call={call} initial={settings} host={status.host} onClose={() => setView('list')} onSaved={() => void Promise.all([refresh(), loadSettings()])} />
+      ) : (
+        <>
+          <section className="snap-now" aria-label="Take a snapshot">
+            {targets.length > 1 && (
+              <select aria-label="Folder" value={chosen ?? ''} onChange={(e) => setTarget(e.target.value)}>
+                {targets.map((t) => <option key={t.path} value={t.path}>{t.path}</option>)}
+              </select>
+            )}
+            {targets.length === 1 && chosen && <code className="path" title={chosen}>{chosen}</code>}
+            {targets.length === 0 && status && <p className="muted">No folder is watched yet: add one in Settings.</p>}
+            <div className="snap-row">
+              <input aria-label="Tag for the new snapshot (optional)" placeholder="Tag (optional)" value={tag} maxLength={200} onChange={(e) => setTag(e.target.value)}
+                onKeyDown={(e) => { if (e.key === 'Enter' && !creating) void snapshotNow(); }} />
+              <button type="button" className="primary" disabled={!chosen || creating} aria-busy={creating} onClick={() => void snapshotNow()}>
+                {creating ? 'Snapshotting…' : 'Snapshot now'}
+              </button>
+            </div>
+            {creating && <progress className="wide" aria-label="Taking a snapshot" />}
+          </section>
+          <SnapshotList snapshots={snapshots} now={now} busy={creating} onRollback={(s) => setModal({ kind: 'rollback', snapshot: s })} onDelete={(s) => setModal({ kind: 'delete', snapshot: s })} />
+          <footer className="muted small">
+            {snapshots.length} {snapshots.length === 1 ? 'snapshot' : 'snapshots'} · {humanBytes(storeBytes)} on disk
+            {status?.lastRollback && <> · last rollback {relativeTime(status.lastRollback.at, now)}</>}
+            {status?.host === 'headless' && <> · headless</>}
+          </footer>
+        </>
+      )}
+
+      {modal?.kind === 'rollback' && <RollbackDialog call={call} snapshot={modal.snapshot} onClose={() => setModal(null)} onChanged={() => void refresh()} />}
+      {modal?.kind === 'delete' && (
+        <Dialog title="Delete this snapshot?" onClose={() => setModal(null)}>
+          <p>{modal.snapshot.tag ?? 'Untagged'} snapshot from {new Date(modal.snapshot.createdAt).toLocaleString()}. Space only it uses is freed; this cannot be undone.</p>
+          <div className="actions">
+            <button type="button" data-autofocus onClick={() => setModal(null)}>Cancel</button>
+            <button type="button" className="danger primary" onClick={() => void remove(modal.snapshot)}>Delete</button>
+          </div>
+        </Dialog>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,7 @@
+import { DEFAULT_RETENTION } from '../core/retention.js';
+import { DEFAULT_SCHEDULE, type SettingsView } from '../shared/api.js';
+
+/** A folder the user just added: hourly, clone, default retention. The core validates it on save. */
+export function newTarget(path: string, paused: boolean): SettingsView['targets'][number] {
+  return { path, schedule: DEFAULT_SCHEDULE, provider: 'clone', retention: { ...DEFAULT_RETENTION }, paused };
+}

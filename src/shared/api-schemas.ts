@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { ID_PATTERN } from '../core/records.js';
+import type { ApiMethod, ApiRequest } from './api.js';
+
+/**
+ * The validators for every API request, applied on the trusted side (IPC handler, HTTP server) before the
+ * core sees anything. Kept apart from api.ts so that the popover bundle does not carry zod.
+ */
+const id = z.string().regex(ID_PATTERN, 'not a snapshot id');
+const relPath = z.string().min(1).max(4096).refine((p) => !p.includes('\0') && !p.startsWith('/') && !p.split('/').some((s) => s === '..' || s === '.' || s === ''), 'must be a path inside the folder, without .. segments');
+const absFolder = z.string().min(1).max(4096).refine((p) => p.startsWith('/') && !p.includes('\0'), 'must be an absolute folder path');
+
+export const apiRequestSchemas = {
+  status: z.object({}).strict(),
+  list: z.object({}).strict(),
+  create: z.object({ target: absFolder.optional(), tag: z.string().max(200).nullable().optional() }).strict(),
+  delete: z.object({ id }).strict(),
+  diff: z.object({ id, paths: z.array(relPath).max(1000).nullable().optional() }).strict(),
+  rollback: z.object({ id, paths: z.array(relPath).max(1000).nullable().optional() }).strict(),
+  undo: z.object({ target: absFolder.optional() }).strict(),
+  getSettings: z.object({}).strict(),
+  setSettings: z.object({ settings: z.unknown() }).strict(),
+  setPaused: z.object({ paused: z.boolean() }).strict(),
+} as const;
+
+export const API_METHODS = Object.keys(apiRequestSchemas) as ApiMethod[];
+
+// The validators and the declared request types must agree; a mismatch fails the type-check.
+type Agrees<M extends ApiMethod> = z.infer<(typeof apiRequestSchemas)[M]> extends ApiRequest<M> ? (ApiRequest<M> extends z.infer<(typeof apiRequestSchemas)[M]> ? true : never) : never;
+export const contractAgrees: { [M in ApiMethod]: Agrees<M> } = {
+  status: true, list: true, create: true, delete: true, diff: true, rollback: true, undo: true, getSettings: true, setSettings: true, setPaused: true,
+};
+

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { repoRoot } from './helpers.js';
+
+interface BuilderConfig { mac?: { extendInfo?: Record<string, unknown>; hardenedRuntime?: boolean; target?: { target: string; arch: string[] }[] }; linux?: { target?: string[] }; files?: { filter: string[] }[] }
+type ConfigModule = {
+  getConfig: (projectDir: string, configPath: string | null, fromOptions: unknown) => Promise<BuilderConfig>;
+  validateConfiguration: (config: unknown, logger: unknown) => Promise<void>;
+};
+
+// electron-builder's own loader and schema: a build cannot run here (no Electron binary), so validation is
+// the strongest check we can make of electron-builder.yml.
+async function builder(): Promise<{ config: ConfigModule; logger: unknown }> {
+  const config = (await import('app-builder-lib/out/util/config/config.js' as string)) as ConfigModule;
+  const { DebugLogger } = (await import('builder-util/out/DebugLogger.js' as string)) as { DebugLogger: new (enabled: boolean) => unknown };
+  return { config, logger: new DebugLogger(false) };
+}
+
+describe('packaging (electron-builder.yml)', () => {
+  test('passes electron-builder schema validation, and the validation really rejects a bad key', async () => {
+    const { config, logger } = await builder();
+    const loaded = await config.getConfig(repoRoot, path.join(repoRoot, 'electron-builder.yml'), null);
+    await config.validateConfiguration(loaded, logger);
+    await assert.rejects(config.validateConfiguration({ ...loaded, mac: { ...loaded.mac, notAKey: true } }, logger), /does not match the API schema[\s\S]*configuration\.mac/);
+  });
+
+  test('macOS: menu-bar only (LSUIElement), hardened runtime, dmg and zip for arm64 and x64; Linux: AppImage and deb', async () => {
+    const { config } = await builder();
+    const c = await config.getConfig(repoRoot, path.join(repoRoot, 'electron-builder.yml'), null);
+    assert.equal(c.mac?.extendInfo?.['LSUIElement'], true);
+    assert.equal(c.mac?.hardenedRuntime, true);
+    for (const t of ['dmg', 'zip']) assert.deepEqual(c.mac?.target?.find((x) => x.target === t)?.arch, ['arm64', 'x64']);
+    assert.deepEqual(c.linux?.target, ['AppImage', 'deb']);
+  });
+
+  test('everything the app loads at run time is inside the package', async () => {
+    const pkg = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { main: string };
+    const { config } = await builder();
+    const c = await config.getConfig(repoRoot, path.join(repoRoot, 'electron-builder.yml'), null);
+    const included = (c.files ?? []).flatMap((f) => f.filter).filter((f) => !f.startsWith('!'));
+    const covers = (file: string): boolean => included.some((g) => g === file || (g.endsWith('/**') && file.startsWith(g.slice(0, -2))));
+    for (const file of [pkg.main, 'dist/main/preload.cjs', 'dist/renderer/index.html', 'dist/renderer/app.js', 'assets/trayTemplate.png', 'assets/trayTemplate@2x.png', 'assets/tray.png', 'bin/snapctl.js']) {
+      assert.ok(covers(file), `${file} is not packaged`);
+      await readFile(path.join(repoRoot, file));
+    }
+  });
+});
