@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -146,6 +146,36 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Back' }).click();
   });
 
+  test('delete asks first; Cancel keeps the snapshot, Delete removes it from the list and the store', async () => {
+    const rows = page.getByRole('listitem');
+    const before = await rows.count();
+    await rows.first().getByRole('button', { name: /^Delete/ }).click();
+    await page.getByRole('dialog', { name: 'Delete this snapshot?' }).waitFor();
+    await page.keyboard.press('Escape');
+    assert.equal(await rows.count(), before);
+    await rows.first().getByRole('button', { name: /^Delete/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Snapshot deleted' }).waitFor();
+    assert.equal(await rows.count(), before - 1);
+    const store = JSON.parse(await readFile(path.join(box.home, 'store.json'), 'utf8')) as { snapshots: unknown[] };
+    assert.equal(store.snapshots.length, before - 1);
+  });
+
+  test('a failed snapshot shows a banner that says what failed and what to do', async () => {
+    const moved = `${box.project}-moved`;
+    await rename(box.project, moved);
+    try {
+      await page.getByRole('button', { name: 'Snapshot now' }).click();
+      const alert = page.getByRole('alert').filter({ hasText: 'Snapshot failed' });
+      await alert.waitFor();
+      assert.match(await alert.innerText(), /no such folder/);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'error-banner-light.png') });
+      await alert.getByRole('button', { name: 'Dismiss' }).click();
+    } finally {
+      await rename(moved, box.project);
+    }
+  });
+
   test('the page cannot reach Node or the file system', async () => {
     const reach = await page.evaluate(() => ({
       require: typeof (globalThis as { require?: unknown }).require,
@@ -162,3 +192,50 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
   });
 });
 
+
+describe('popover with 10,000 snapshots', { skip }, () => {
+  let box: Awaited<ReturnType<typeof sandbox>>;
+  let server: Awaited<ReturnType<typeof serve>>;
+  let browser: Browser;
+  let newestId = '';
+
+  before(async () => {
+    box = await sandbox();
+    await mkdir(box.home, { recursive: true });
+    const start = Date.parse('2025-01-01T00:00:00Z');
+    const snapshots = Array.from({ length: 10_000 }, (_, i) => {
+      const at = new Date(start + i * 3_600_000);
+      const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+      return {
+        id: `${stamp}-${i.toString(16).padStart(6, '0')}`, provider: 'clone', target: box.project, tag: i % 10 === 0 ? `release ${i}` : null,
+        trigger: 'schedule', createdAt: at.toISOString(), size: 1000 + i, addedBytes: 10, files: 3, state: 'ready', ref: `r${i}`, note: null,
+      };
+    });
+    newestId = snapshots[snapshots.length - 1]?.id ?? '';
+    await writeFile(path.join(box.home, 'store.json'), JSON.stringify({ version: 1, snapshots, rollbacks: [] }));
+    await writeFile(path.join(box.home, 'settings.json'), JSON.stringify({ version: 1, targets: [{ path: box.project }], onboarded: true }));
+    server = await serve(box.home, box.project);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'] });
+  });
+  after(async () => { await browser?.close(); server?.child.kill('SIGTERM'); await box?.cleanup(); });
+
+  test('only the rows in view exist in the page, and the oldest is reachable from the keyboard', async () => {
+    const page = await browser.newPage({ viewport: { width: 400, height: 560 } });
+    const started = Date.now();
+    await page.goto(server.loginUrl);
+    await page.getByRole('list', { name: '10000 snapshots, newest first' }).waitFor();
+    const loadMs = Date.now() - started;
+    const rendered = await page.getByRole('listitem').count();
+    assert.ok(rendered > 3 && rendered < 40, `${rendered} rows in the DOM`);
+    assert.equal(await page.getByRole('listitem').first().getAttribute('data-id'), newestId, 'newest first');
+    await page.getByRole('listitem').first().focus();
+    const endStarted = Date.now();
+    await page.keyboard.press('End');
+    await page.locator('[data-index="9999"]').waitFor();
+    const endMs = Date.now() - endStarted;
+    assert.match(await page.locator('[data-index="9999"]').innerText(), /release 0/);
+    assert.ok((await page.getByRole('listitem').count()) < 40);
+    console.log(`# 10,000 snapshots: first paint of the list ${loadMs} ms, End key to the oldest row ${endMs} ms, ${rendered} rows in the DOM`);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'popover-10k-light.png') });
+  });
+});

@@ -14,7 +14,7 @@ export async function resolveTarget(input: string, stateHome: string): Promise<s
   try {
     real = await realpath(path.resolve(input));
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw usageError(`no such folder: ${input}`);
+    if (errnoCode(err) === 'ENOENT') throw usageError(`no such folder: ${input}`, 'if it moved, update the folder in Settings or pass its new path');
     throw err;
   }
   const st = await stat(real);
