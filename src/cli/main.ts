@@ -48,7 +48,16 @@ function parsePort(value: string): number {
 /** Exit codes: 0 success, 1 the operation failed, 2 the command was used wrongly. */
 export async function run(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   let service: SnapshotService | undefined;
-  const core = (): SnapshotService => (service ??= new SnapshotService({ home: defaultHome(io.env) }));
+  const core = (): SnapshotService => (service ??= new SnapshotService({ home: defaultHome(io.env), env: io.env }));
+  /** Marks snapshots the OS removed on its own; a failure to ask is a warning, not a failed listing. */
+  const reconcile = async (): Promise<void> => {
+    try {
+      const gone = await core().reconcile();
+      if (gone.length > 0) io.stderr(`snapctl: ${gone.length} snapshot(s) were removed by the system and are marked vanished: ${gone.join(', ')}\n`);
+    } catch (err) {
+      io.stderr(`snapctl: could not check which snapshots still exist: ${describeError(err)}\n`);
+    }
+  };
   const json = (value: unknown): void => io.stdout(JSON.stringify(value, null, 2) + '\n');
 
   const program = new Command('snapctl')
@@ -75,13 +84,15 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     .requiredOption('-p, --path <dir>', 'the folder to snapshot')
     .option('-t, --tag <text>', 'a label to find it by (stored as plain text)')
     .addOption(new Option('--trigger <trigger>', 'what asked for it').choices(TRIGGERS).default('manual'))
-    .addOption(new Option('--provider <name>', 'snapshot technology').choices(PROVIDER_NAMES).default('clone'))
+    .addOption(new Option('--provider <name>', 'snapshot technology (auto: the filesystem\'s own snapshots where the folder has them, else clone)').choices(['auto', ...PROVIDER_NAMES]).default('auto'))
     .option('--note <text>', 'a longer note, e.g. the command that follows')
     .option('--json', 'print the record as JSON')
-    .action(async (o: { path: string; tag?: string; trigger: Trigger; provider: ProviderName; note?: string; json?: boolean }) => {
+    .action(async (o: { path: string; tag?: string; trigger: Trigger; provider: ProviderName | 'auto'; note?: string; json?: boolean }) => {
       const record = await core().create({ path: o.path, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null });
       if (o.json) json(record);
-      else io.stdout(`created ${record.id}: ${record.files} files, ${humanBytes(record.size)} (${humanBytes(record.addedBytes)} new) of ${record.target}\n`);
+      else io.stdout(record.provider === 'clone'
+        ? `created ${record.id}: ${record.files} files, ${humanBytes(record.size)} (${humanBytes(record.addedBytes)} new) of ${record.target}\n`
+        : `created ${record.id}: ${record.provider} snapshot of ${record.target}\n`);
     });
 
   program.command('list')
@@ -90,9 +101,21 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     .option('--json', 'print JSON')
     .action(async (o: { path?: string; json?: boolean }) => {
       const target = o.path ? await core().resolveTarget(o.path) : undefined;
+      await reconcile();
       const records = await core().list(target ? { target } : {});
       if (o.json) json(records);
       else io.stdout(snapshotTable(records));
+    });
+
+  program.command('info')
+    .description('say which snapshot provider snapctl would use for a folder, and why')
+    .requiredOption('-p, --path <dir>', 'the folder')
+    .option('--json', 'print JSON')
+    .action(async (o: { path: string; json?: boolean }) => {
+      const choice = await core().info(o.path);
+      if (o.json) { json(choice); return; }
+      io.stdout(`${choice.target}: ${choice.chosen}\n`);
+      for (const r of choice.reports) io.stdout(`  ${r.name === choice.chosen ? '*' : r.usable ? '+' : '-'} ${r.name.padEnd(6)} ${r.reason}\n`);
     });
 
   program.command('count')

@@ -38,7 +38,11 @@ async function run(ctx: DispatchContext, method: ApiMethod, p: Record<string, un
   const service = runtime.service;
   switch (method) {
     case 'status': return status(ctx);
-    case 'list': return service.list();
+    case 'list': {
+      // A failure to ask the OS which snapshots still exist must not hide the list; it is reported instead.
+      await service.reconcile().catch((err: unknown) => runtime.reportProblem(`could not check which snapshots still exist: ${describeError(err)}`));
+      return service.list();
+    }
     case 'create': {
       const target = (p['target'] as string | undefined) ?? runtime.currentSettings().targets[0]?.path;
       if (!target) throw new SnapctlError('usage', 'no folder to snapshot yet', 'add a folder in Settings');

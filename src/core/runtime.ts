@@ -36,7 +36,7 @@ export class SnapctlRuntime {
   private constructor(private readonly options: RuntimeOptions) {
     this.env = options.env ?? process.env;
     const layout = new HomeLayout(path.resolve(options.home));
-    this.service = new SnapshotService({ home: layout.root });
+    this.service = new SnapshotService({ home: layout.root, env: this.env });
     this.settingsStore = new SettingsStore(layout);
     this.metrics = new Metrics({ enabled: false, host: '127.0.0.1', port: 8125, socket: null, tags: [] });
     this.scheduler = new Scheduler({
@@ -46,7 +46,7 @@ export class SnapctlRuntime {
         prune: (t) => this.service.prune(() => t.retention, { target: t.path }),
       },
       onRun: (report) => {
-        if (!report.ok || report.error) this.problem(`scheduled snapshot of ${report.target} ${report.ok ? 'needs attention' : 'failed'}: ${report.error ?? ''}`);
+        if (!report.ok || report.error) this.reportProblem(`scheduled snapshot of ${report.target} ${report.ok ? 'needs attention' : 'failed'}: ${report.error ?? ''}`);
         void this.sendGauges();
         options.onScheduledRun?.(report);
       },
@@ -56,10 +56,10 @@ export class SnapctlRuntime {
   static async start(options: RuntimeOptions): Promise<SnapctlRuntime> {
     const runtime = new SnapctlRuntime(options);
     for (const r of await runtime.service.recover()) {
-      if (r.outcome === 'failed') runtime.problem(`could not finish the interrupted rollback of ${r.target}: ${r.error ?? ''}`);
+      if (r.outcome === 'failed') runtime.reportProblem(`could not finish the interrupted rollback of ${r.target}: ${r.error ?? ''}`);
     }
     const loaded = await runtime.settingsStore.load();
-    if (loaded.warning) runtime.problem(loaded.warning);
+    if (loaded.warning) runtime.reportProblem(loaded.warning);
     await runtime.applySettings(loaded.settings);
     await runtime.scheduler.catchUp();
     const interval = options.gaugeIntervalMs ?? 60_000;
@@ -114,11 +114,12 @@ export class SnapctlRuntime {
       const records: SnapshotRecord[] = await this.service.list();
       this.metrics.gauges(records);
     } catch (err) {
-      this.problem(`could not read the snapshot store: ${describeError(err)}`);
+      this.reportProblem(`could not read the snapshot store: ${describeError(err)}`);
     }
   }
 
-  private problem(message: string): void {
+  /** Failures a user should hear about (banner, notification), kept for the status view. */
+  reportProblem(message: string): void {
     this.problems.push(message);
     if (this.problems.length > 50) this.problems.shift();
     this.options.onProblem?.(message);

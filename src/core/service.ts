@@ -4,7 +4,12 @@ import { newSnapshotId, parseSnapshotId } from './ids.js';
 import { RollbackJournal, targetKey, type JournalEntry } from './journal.js';
 import { withLock } from './locks.js';
 import { HomeLayout } from './paths.js';
+import { ApfsProvider } from './providers/apfs.js';
+import { BtrfsProvider } from './providers/btrfs.js';
 import { CloneProvider } from './providers/clone.js';
+import { chooseProvider, type ProviderChoice } from './providers/detect.js';
+import { ToolRunner } from './providers/tools.js';
+import { ZfsProvider } from './providers/zfs.js';
 import type { DiffResult, RestoreResult, SnapshotProvider } from './providers/provider.js';
 import { tagSchema, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from './records.js';
 import { planRetention, type RetentionPolicy } from './retention.js';
@@ -16,7 +21,8 @@ export interface CreateOptions {
   path: string;
   tag?: string | null;
   trigger?: Trigger;
-  provider?: ProviderName;
+  /** `auto` (the default) picks the filesystem's own snapshots where the folder has them, else clone. */
+  provider?: ProviderName | 'auto';
   note?: string | null;
 }
 
@@ -55,6 +61,20 @@ export interface ServiceOptions {
   providers?: Partial<Record<ProviderName, SnapshotProvider>>;
   /** How long an operation waits for another one on the same folder before failing. */
   lockWaitMs?: number;
+  /** The environment external tools run in (PATH decides which tmutil, btrfs, zfs run). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Every provider, with the tools looked up on the PATH of `env`. */
+export function defaultProviders(cloneDir: string, env: NodeJS.ProcessEnv = process.env): Record<ProviderName, SnapshotProvider> {
+  const tools = new ToolRunner({ env });
+  const dataVolume = env['SNAPCTL_APFS_VOLUME']?.trim();
+  return {
+    clone: new CloneProvider(cloneDir),
+    btrfs: new BtrfsProvider(tools),
+    zfs: new ZfsProvider(tools),
+    apfs: new ApfsProvider({ tools, ...(dataVolume ? { dataVolume, platform: 'darwin' as const } : {}) }),
+  };
 }
 
 /**
@@ -73,7 +93,7 @@ export class SnapshotService {
     this.layout = new HomeLayout(path.resolve(options.home));
     this.store = new SnapshotStore(this.layout);
     this.journal = new RollbackJournal(this.layout.journalDir);
-    this.providers = options.providers ?? { clone: new CloneProvider(this.layout.cloneDir) };
+    this.providers = options.providers ?? defaultProviders(this.layout.cloneDir, options.env);
     this.lockWaitMs = options.lockWaitMs ?? 120_000;
   }
 
@@ -112,12 +132,36 @@ export class SnapshotService {
     return resolveTarget(input, this.layout.root);
   }
 
+  /** Which provider would snapshot `path`, and every provider's reason. */
+  async info(pathInput: string): Promise<ProviderChoice> {
+    return chooseProvider(await this.resolveTarget(pathInput), this.providers);
+  }
+
+  /**
+   * Marks records whose snapshot the provider no longer has (macOS thins APFS snapshots on its own), so the
+   * UI never offers a rollback that cannot work. Returns the ids newly marked.
+   */
+  async reconcile(): Promise<string[]> {
+    const ready = (await this.store.read()).snapshots.filter((s) => s.state === 'ready');
+    const gone = new Set<string>();
+    for (const name of new Set(ready.map((r) => r.provider))) {
+      const provider = this.providers[name];
+      if (!provider?.capabilities.mayVanish || !provider.vanished) continue;
+      for (const id of await provider.vanished(ready.filter((r) => r.provider === name))) gone.add(id);
+    }
+    if (gone.size === 0) return [];
+    await this.store.update((store) => {
+      for (const s of store.snapshots) if (gone.has(s.id)) s.state = 'vanished';
+    });
+    return [...gone];
+  }
+
   async create(options: CreateOptions): Promise<SnapshotRecord> {
     const started = Date.now();
     const trigger = options.trigger ?? 'manual';
-    const providerName = options.provider ?? 'clone';
     const tag = parseTag(options.tag);
     const target = await this.resolveTarget(options.path);
+    const providerName = !options.provider || options.provider === 'auto' ? (await chooseProvider(target, this.providers)).chosen : options.provider;
     try {
       const record = await this.withTarget(target, async () => {
         await this.recoverTarget(target);

@@ -2,8 +2,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../concurrency.js';
 import { isRestoreTemp } from './capture.js';
-import { isUnder, sameMtime, type Manifest } from './entries.js';
-import type { ClonePool } from './pool.js';
+import { isUnder, sameMtime, type ContentSource, type FileEntry, type Manifest, type PathFilter } from './entries.js';
 import { walk } from './walk.js';
 
 export interface DiffResult {
@@ -19,13 +18,13 @@ export interface DiffResult {
  * Compares a snapshot with the folder as it is now. A file whose mtime differs but whose size matches is
  * compared byte for byte, so a file that was only touched does not show as modified.
  */
-export async function compare(root: string, manifest: Manifest, pool: ClonePool, scope: string[] | null): Promise<DiffResult> {
-  const inScope = (p: string): boolean => scope === null || scope.some((s) => isUnder(p, s));
-  const { entries } = await walk(root, { exclude: isRestoreTemp });
+export async function compare(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, exclude?: PathFilter): Promise<DiffResult> {
+  const inScope = (p: string): boolean => (scope === null || scope.some((s) => isUnder(p, s))) && !exclude?.(p);
+  const { entries } = await walk(root, { exclude: (p) => isRestoreTemp(p) || (exclude?.(p) ?? false) });
   const live = new Map(entries.filter((e) => inScope(e.path)).map((e) => [e.path, e]));
   const added: string[] = [];
   const removed: string[] = [];
-  const candidates: { path: string; oid: string }[] = [];
+  const candidates: FileEntry[] = [];
   const modified: string[] = [];
 
   for (const snap of manifest.entries) {
@@ -40,13 +39,13 @@ export async function compare(root: string, manifest: Manifest, pool: ClonePool,
       if (now.mode !== snap.mode) modified.push(snap.path);
     } else if (snap.type === 'file' && now.type === 'file') {
       if (now.size !== snap.size || now.mode !== snap.mode) modified.push(snap.path);
-      else if (!sameMtime(now.mtimeNs, snap.mtimeNs)) candidates.push({ path: snap.path, oid: snap.oid });
+      else if (!sameMtime(now.mtimeNs, snap.mtimeNs)) candidates.push(snap);
     }
   }
   added.push(...live.keys());
 
   const differing = await mapLimit(candidates, IO_PARALLELISM, async (c) =>
-    (await sameContent(path.join(root, c.path), pool.objectPath(c.oid))) ? null : c.path);
+    (await sameContent(path.join(root, c.path), source.contentPath(c))) ? null : c.path);
   for (const p of differing) if (p !== null) modified.push(p);
 
   return { added: added.sort(), removed: removed.sort(), modified: modified.sort() };

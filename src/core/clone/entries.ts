@@ -63,3 +63,16 @@ export function isSafeRelativePath(p: string): boolean {
 export function isUnder(p: string, scope: string): boolean {
   return p === scope || p.startsWith(scope + '/');
 }
+
+export type FileEntry = Extract<ManifestEntry, { type: 'file' }>;
+
+/**
+ * Where the bytes of a snapshot's files are read from: the clone pool's objects, or a read-only snapshot
+ * directory (btrfs, ZFS `.zfs/snapshot`, a mounted APFS snapshot). Restore and compare need nothing else.
+ */
+export interface ContentSource {
+  contentPath(entry: FileEntry): string;
+}
+
+/** Paths left out of a walk, a comparison and a restore: snapctl's own temp files, a provider's own folder. */
+export type PathFilter = (relPath: string) => boolean;

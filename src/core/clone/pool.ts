@@ -5,7 +5,7 @@ import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { SnapctlError, errnoCode } from '../errors.js';
 import { isAlive } from '../locks.js';
-import { manifestSchema, type Manifest } from './entries.js';
+import { manifestSchema, type ContentSource, type FileEntry, type Manifest } from './entries.js';
 
 /**
  * The clone provider's on-disk store:
@@ -14,7 +14,7 @@ import { manifestSchema, type Manifest } from './entries.js';
  *   pending/<id>.json   a lease held while a snapshot is being written, so garbage collection spares its
  *                       objects before its manifest exists
  */
-export class ClonePool {
+export class ClonePool implements ContentSource {
   private readonly madeDirs = new Set<string>();
 
   constructor(readonly root: string) {}
@@ -25,6 +25,10 @@ export class ClonePool {
 
   objectPath(oid: string): string {
     return path.join(this.objectsDir, oid.slice(0, 2), oid);
+  }
+
+  contentPath(entry: FileEntry): string {
+    return this.objectPath(entry.oid);
   }
 
   manifestPath(id: string): string {

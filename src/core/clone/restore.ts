@@ -6,8 +6,7 @@ import { IO_PARALLELISM, mapLimit } from '../concurrency.js';
 import { SnapctlError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { isRestoreTemp, RESTORE_TEMP_PREFIX } from './capture.js';
-import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type Manifest, type ManifestEntry } from './entries.js';
-import type { ClonePool } from './pool.js';
+import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type Manifest, type ManifestEntry, type PathFilter } from './entries.js';
 import { walk, type LiveEntry } from './walk.js';
 
 export interface RestoreStats {
@@ -26,13 +25,14 @@ export interface RestoreStats {
  * interrupted restore is re-run. Nothing is ever followed through a symlink: entries are examined with
  * lstat and a symlink standing where a folder belongs is replaced, never written through.
  */
-export async function restore(root: string, manifest: Manifest, pool: ClonePool, scope: string[] | null): Promise<RestoreStats> {
+export async function restore(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, exclude?: PathFilter): Promise<RestoreStats> {
   for (const e of manifest.entries) {
     if (!isSafeRelativePath(e.path)) {
       throw new SnapctlError('corrupt', `snapshot ${manifest.id} holds an unsafe path ${JSON.stringify(e.path)}`, 'it was not restored; nothing was changed');
     }
   }
-  const inScope = (p: string): boolean => scope === null || scope.some((s) => isUnder(p, s));
+  // `exclude`d paths are neither removed nor written: a provider's own folder inside the target survives.
+  const inScope = (p: string): boolean => (scope === null || scope.some((s) => isUnder(p, s))) && !exclude?.(p);
   const byPath = new Map<string, ManifestEntry>(manifest.entries.map((e) => [e.path, e]));
   const wanted = new Map<string, ManifestEntry>();
   for (const e of manifest.entries) if (inScope(e.path)) wanted.set(e.path, e);
@@ -43,7 +43,7 @@ export async function restore(root: string, manifest: Manifest, pool: ClonePool,
     for (let i = 1; i < parts.length; i++) ancestors.add(parts.slice(0, i).join('/'));
   }
 
-  const { entries: liveList } = await walk(root);
+  const { entries: liveList } = await walk(root, exclude ? { exclude } : {});
   const live = new Map<string, LiveEntry>(liveList.map((e) => [e.path, e]));
   const stats: RestoreStats = { written: 0, removed: 0, unchanged: 0 };
 
@@ -100,7 +100,7 @@ export async function restore(root: string, manifest: Manifest, pool: ClonePool,
       }
       faultPoint();
       const tmp = tempName(abs);
-      await copyFile(pool.objectPath(e.oid), tmp, fsc.COPYFILE_FICLONE);
+      await copyFile(source.contentPath(e), tmp, fsc.COPYFILE_FICLONE);
       await chmod(tmp, e.mode);
       const t = nsToSeconds(e.mtimeNs);
       await utimes(tmp, t, t);

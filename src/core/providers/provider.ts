@@ -61,4 +61,6 @@ export interface SnapshotProvider {
   diff(record: SnapshotRecord, paths: string[] | null): Promise<DiffResult>;
   /** Reclaims space no recorded snapshot uses; `recordedRefs` are the refs of every record of this provider. */
   collectGarbage(recordedRefs: ReadonlySet<string>): Promise<void>;
+  /** Providers whose snapshots may vanish (`mayVanish`): the ids of `records` that no longer exist. */
+  vanished?(records: readonly SnapshotRecord[]): Promise<Set<string>>;
 }

@@ -1,0 +1,80 @@
+import { execa, ExecaError } from 'execa';
+import { SnapctlError } from '../errors.js';
+
+export interface ToolResult { stdout: string; stderr: string; exitCode: number }
+
+export interface ToolRunnerOptions {
+  /** The environment tools run in; PATH decides which binaries run (tests put stand-ins first). */
+  env?: NodeJS.ProcessEnv;
+  /** A tool that hangs (a stuck mount, a disk that stopped answering) fails after this long. */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs external tools (tmutil, diskutil, mount_apfs, btrfs, zfs) by name, looked up on PATH, with an
+ * argument array: no shell ever sees a user's text. Output is returned for strict parsing by the caller.
+ */
+export class ToolRunner {
+  readonly env: NodeJS.ProcessEnv;
+  private readonly timeoutMs: number;
+
+  constructor(options: ToolRunnerOptions = {}) {
+    this.env = options.env ?? process.env;
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+  }
+
+  /** Runs and returns the output whatever the exit code; only a missing tool or a timeout throws. */
+  async run(tool: string, args: readonly string[]): Promise<ToolResult> {
+    try {
+      const r = await execa(tool, args, {
+        env: this.env, extendEnv: false, reject: false, timeout: this.timeoutMs, forceKillAfterDelay: 2000,
+        stdin: 'ignore', encoding: 'utf8', stripFinalNewline: false,
+      });
+      if (r.timedOut) throw new SnapctlError('failed', `${tool} ${args[0] ?? ''} did not answer within ${Math.round(this.timeoutMs / 1000)} s and was stopped`, 'the disk or the tool may be stuck; try again, or restart the machine');
+      if (r.failed && r.exitCode === undefined) throw notFound(tool, r.cause);
+      return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? 1 };
+    } catch (err) {
+      if (err instanceof SnapctlError) throw err;
+      if (err instanceof ExecaError) throw notFound(tool, err.cause);
+      throw err;
+    }
+  }
+
+  /** Runs and requires exit code 0; a failure quotes what the tool said. */
+  async check(tool: string, args: readonly string[], hint?: string): Promise<ToolResult> {
+    const r = await this.run(tool, args);
+    if (r.exitCode !== 0) throw toolFailed(tool, args, r, hint);
+    return r;
+  }
+
+  /** True when `tool` can be found on PATH. */
+  async has(tool: string, probeArgs: readonly string[] = ['--version']): Promise<boolean> {
+    try {
+      await this.run(tool, probeArgs);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+export function toolFailed(tool: string, args: readonly string[], r: ToolResult, hint?: string): SnapctlError {
+  const said = quote(r.stderr.trim() || r.stdout.trim() || `exit code ${r.exitCode}`);
+  return new SnapctlError('failed', `${tool} ${args[0] ?? ''} failed: ${said}`, hint);
+}
+
+/** Output we do not recognise is an error that shows it, never an empty result. */
+export function unrecognised(tool: string, what: string, output: string): SnapctlError {
+  return new SnapctlError('failed', `could not read the output of ${tool} ${what}: ${quote(output.trim() || '(nothing)')}`, 'this macOS or tool version may print something new; please report it');
+}
+
+function quote(text: string): string {
+  const oneLine = text.replace(/\s*\n\s*/g, ' | ');
+  return JSON.stringify(oneLine.length > 400 ? `${oneLine.slice(0, 400)}…` : oneLine);
+}
+
+function notFound(tool: string, cause: unknown): SnapctlError {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return new SnapctlError('unsupported', `${tool} is not installed or not on PATH`, `install it, or use the clone provider (--provider clone)`);
+  return new SnapctlError('failed', `could not run ${tool}: ${String((cause as Error | undefined)?.message ?? cause)}`);
+}

@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { compare, type DiffResult } from '../clone/compare.js';
+import type { ContentSource, FileEntry, Manifest, PathFilter } from '../clone/entries.js';
+import { restore } from '../clone/restore.js';
+import { walk } from '../clone/walk.js';
+import type { SnapshotRecord } from '../records.js';
+import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities, RestoreResult, SnapshotProvider } from './provider.js';
+
+/** A read-only snapshot directory read in place: a file's bytes are at the same relative path inside it. */
+export class DirectorySource implements ContentSource {
+  constructor(readonly root: string) {}
+  contentPath(entry: FileEntry): string {
+    return path.join(this.root, entry.path);
+  }
+}
+
+/** Describes a snapshot directory as a manifest, so the clone engine's restore and compare apply to it. */
+export async function manifestFromTree(dir: string, id: string, target: string, exclude?: PathFilter): Promise<Manifest> {
+  const { entries, skipped } = await walk(dir, exclude ? { exclude } : {});
+  return {
+    version: 1, id, target, createdAt: new Date().toISOString(), problems: skipped,
+    entries: entries.map((e) => {
+      if (e.type === 'dir') return { path: e.path, type: 'dir', mode: e.mode, mtimeNs: e.mtimeNs.toString() };
+      if (e.type === 'symlink') return { path: e.path, type: 'symlink', mtimeNs: e.mtimeNs.toString(), link: e.link };
+      // Contents are read from the directory itself (DirectorySource), so there is no pool object id.
+      return { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs.toString(), size: e.size, oid: '' };
+    }),
+  };
+}
+
+/** A snapshot's read-only view of the record's target folder, and how to let it go (unmount). */
+export interface SnapshotView {
+  dir: string;
+  release: () => Promise<void>;
+}
+
+/**
+ * Providers whose snapshots are read-only directory trees (btrfs, ZFS, APFS): rollback and diff read the
+ * snapshot's view of the folder and use the same crash-safe, idempotent restore and the same compare as the
+ * clone provider, so every provider behaves the same from the user's side.
+ */
+export abstract class TreeSnapshotProvider implements SnapshotProvider {
+  abstract readonly name: SnapshotProvider['name'];
+  abstract readonly capabilities: ProviderCapabilities;
+  abstract detect(target: string): Promise<Detection>;
+  abstract create(request: CreateRequest): Promise<CreatedSnapshot>;
+  abstract remove(record: SnapshotRecord): Promise<void>;
+  protected abstract open(record: SnapshotRecord): Promise<SnapshotView>;
+
+  /** Paths inside the target that belong to the provider itself and must survive a rollback. */
+  protected exclude(_record: SnapshotRecord): PathFilter | undefined {
+    return undefined;
+  }
+
+  async settle(): Promise<void> { /* nothing is pending: the snapshot exists once create returns */ }
+  async collectGarbage(): Promise<void> { /* removing a snapshot frees its space at once */ }
+
+  async restore(record: SnapshotRecord, paths: string[] | null): Promise<RestoreResult> {
+    return this.withView(record, async (dir, exclude) =>
+      restore(record.target, await manifestFromTree(dir, record.id, record.target, exclude), new DirectorySource(dir), paths, exclude));
+  }
+
+  async diff(record: SnapshotRecord, paths: string[] | null): Promise<DiffResult> {
+    return this.withView(record, async (dir, exclude) =>
+      compare(record.target, await manifestFromTree(dir, record.id, record.target, exclude), new DirectorySource(dir), paths, exclude));
+  }
+
+  private async withView<T>(record: SnapshotRecord, fn: (dir: string, exclude: PathFilter | undefined) => Promise<T>): Promise<T> {
+    const view = await this.open(record);
+    try {
+      return await fn(view.dir, this.exclude(record));
+    } finally {
+      await view.release();
+    }
+  }
+}
+
+/** Size and file count of a folder, for the record (cheap providers skip this; see each provider). */
+export async function treeSize(dir: string, exclude?: PathFilter): Promise<{ size: number; files: number }> {
+  const { entries } = await walk(dir, exclude ? { exclude } : {});
+  let size = 0;
+  let files = 0;
+  for (const e of entries) if (e.type === 'file') { size += e.size; files++; }
+  return { size, files };
+}

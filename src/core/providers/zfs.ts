@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { SnapctlError } from '../errors.js';
+import { isWithin } from '../paths.js';
+import type { SnapshotRecord } from '../records.js';
+import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities } from './provider.js';
+import { ToolRunner, unrecognised } from './tools.js';
+import { TreeSnapshotProvider, type SnapshotView } from './tree-snapshot.js';
+
+export const ZFS_SNAPSHOT_PREFIX = 'snapctl-';
+const DATASET = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
+
+export interface ZfsDataset { name: string; mountpoint: string }
+export interface ZfsSnapshot { name: string; used: number; referenced: number; creation: Date }
+
+/** `zfs list -H -p -o name,mountpoint -t filesystem`: tab-separated, no header. */
+export function parseZfsFilesystems(output: string): ZfsDataset[] {
+  const out: ZfsDataset[] = [];
+  for (const line of output.split('\n')) {
+    if (line.trim() === '') continue;
+    const fields = line.split('\t');
+    if (fields.length !== 2 || !DATASET.test(fields[0] ?? '')) throw unrecognised('zfs', 'list', output);
+    out.push({ name: fields[0] as string, mountpoint: fields[1] as string });
+  }
+  return out;
+}
+
+/** `zfs list -H -p -t snapshot -o name,used,referenced,creation`: exact bytes and epoch seconds. */
+export function parseZfsSnapshots(output: string): ZfsSnapshot[] {
+  const out: ZfsSnapshot[] = [];
+  for (const line of output.split('\n')) {
+    if (line.trim() === '') continue;
+    const [name, used, referenced, creation, ...rest] = line.split('\t');
+    if (rest.length > 0 || !name || !/^[^@\s]+@[^@\s]+$/.test(name) || ![used, referenced, creation].every((n) => /^\d+$/.test(n ?? ''))) {
+      throw unrecognised('zfs', 'list -t snapshot', output);
+    }
+    out.push({ name, used: Number(used), referenced: Number(referenced), creation: new Date(Number(creation) * 1000) });
+  }
+  return out;
+}
+
+/**
+ * ZFS: `zfs snapshot dataset@snapctl-<id>` of the dataset holding the folder. Rollback restores files from
+ * `<mountpoint>/.zfs/snapshot/<name>` instead of `zfs rollback`: rolling back with zfs destroys every newer
+ * snapshot (`-r`), including the safety snapshot taken just before, and a user must never lose a newer
+ * snapshot by rolling back.
+ */
+export class ZfsProvider extends TreeSnapshotProvider {
+  readonly name = 'zfs' as const;
+  readonly capabilities: ProviderCapabilities = { wholeVolume: true, partialRestore: true, needsAdmin: false, mayVanish: false };
+
+  constructor(private readonly tools: ToolRunner = new ToolRunner()) { super(); }
+
+  async detect(target: string): Promise<Detection> {
+    let dataset: ZfsDataset | null;
+    try {
+      dataset = await this.datasetFor(target);
+    } catch (err) {
+      return { usable: false, reason: err instanceof SnapctlError ? err.message : 'zfs is not available' };
+    }
+    if (!dataset) return { usable: false, reason: 'no mounted ZFS dataset holds the folder' };
+    return { usable: true, reason: `the folder is in the ZFS dataset ${dataset.name} (mounted at ${dataset.mountpoint})` };
+  }
+
+  async create(request: CreateRequest): Promise<CreatedSnapshot> {
+    const dataset = await this.requireDataset(request.target);
+    const name = `${dataset.name}@${ZFS_SNAPSHOT_PREFIX}${request.id}`;
+    await this.tools.check('zfs', ['snapshot', name], "taking a ZFS snapshot needs root or 'zfs allow snapshot'");
+    const [made] = parseZfsSnapshots((await this.tools.check('zfs', ['list', '-H', '-p', '-t', 'snapshot', '-o', 'name,used,referenced,creation', name])).stdout);
+    if (!made || made.name !== name) throw new SnapctlError('failed', `zfs reported the snapshot ${name} as made, but does not list it`);
+    return { ref: name, size: made.referenced, addedBytes: made.used, files: 0, problems: [] };
+  }
+
+  async remove(record: SnapshotRecord): Promise<void> {
+    const name = this.snapshotName(record);
+    const listed = await this.tools.run('zfs', ['list', '-H', '-p', '-t', 'snapshot', '-o', 'name,used,referenced,creation', name]);
+    if (listed.exitCode !== 0) return; // already destroyed: nothing to free
+    // Never -r or -R: only this one snapshot, never a dataset or its children.
+    await this.tools.check('zfs', ['destroy', name], "destroying a ZFS snapshot needs root or 'zfs allow destroy'");
+  }
+
+  protected async open(record: SnapshotRecord): Promise<SnapshotView> {
+    const name = this.snapshotName(record);
+    const dataset = await this.requireDataset(record.target);
+    const snap = name.slice(name.indexOf('@') + 1);
+    const dir = path.join(dataset.mountpoint, '.zfs', 'snapshot', snap, path.relative(dataset.mountpoint, record.target));
+    return { dir, release: async () => undefined };
+  }
+
+  /** The record's ref, checked: `<dataset>@snapctl-<id>` and nothing else. */
+  private snapshotName(record: SnapshotRecord): string {
+    const [dataset, snap, ...rest] = record.ref.split('@');
+    if (rest.length > 0 || !dataset || !DATASET.test(dataset) || snap !== `${ZFS_SNAPSHOT_PREFIX}${record.id}`) {
+      throw new SnapctlError('corrupt', `snapshot ${record.id} has an unexpected ZFS name ${JSON.stringify(record.ref)}`, 'it was not touched');
+    }
+    return record.ref;
+  }
+
+  private async requireDataset(target: string): Promise<ZfsDataset> {
+    const dataset = await this.datasetFor(target);
+    if (!dataset) throw new SnapctlError('unsupported', `no mounted ZFS dataset holds ${target}`, 'use the clone provider');
+    return dataset;
+  }
+
+  /** The mounted dataset with the longest mountpoint holding `target`. */
+  private async datasetFor(target: string): Promise<ZfsDataset | null> {
+    const r = await this.tools.check('zfs', ['list', '-H', '-p', '-o', 'name,mountpoint', '-t', 'filesystem']);
+    const mounted = parseZfsFilesystems(r.stdout).filter((d) => d.mountpoint.startsWith('/') && isWithin(d.mountpoint, target));
+    mounted.sort((a, b) => b.mountpoint.length - a.mountpoint.length);
+    return mounted[0] ?? null;
+  }
+}
