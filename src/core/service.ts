@@ -280,6 +280,7 @@ export class SnapshotService {
     try {
       const result = await this.withTarget(record.target, async () => {
         await this.recoverTarget(record.target);
+        await provider.verify(record);
         const label = kind === 'undo' ? `before undo (restoring ${record.id})` : `before rollback to ${record.id}`;
         const safety = await this.createLocked(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null });
         const entry: JournalEntry = {

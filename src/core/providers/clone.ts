@@ -44,6 +44,10 @@ export class CloneProvider implements SnapshotProvider {
     await this.pool.removeManifest(record.ref);
   }
 
+  async verify(record: SnapshotRecord): Promise<void> {
+    await this.pool.readManifest(record.ref);
+  }
+
   async restore(record: SnapshotRecord, paths: string[] | null): Promise<RestoreResult> {
     const manifest = await this.pool.readManifest(record.ref);
     return restore(record.target, manifest, this.pool, paths);

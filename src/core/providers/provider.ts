@@ -56,6 +56,12 @@ export interface SnapshotProvider {
   /** Called once the record is safely in the store (clone drops its garbage-collection lease here). */
   settle(ref: string): Promise<void>;
   remove(record: SnapshotRecord): Promise<void>;
+  /**
+   * Checks that `record` can be restored from (its ref is well formed and the snapshot exists) without
+   * changing anything. Called before a rollback journals itself, so a snapshot that cannot work fails
+   * cleanly instead of leaving an unfinishable rollback behind.
+   */
+  verify(record: SnapshotRecord): Promise<void>;
   /** `paths`: relative paths inside the target to restore, or null for all of it. */
   restore(record: SnapshotRecord, paths: string[] | null): Promise<RestoreResult>;
   diff(record: SnapshotRecord, paths: string[] | null): Promise<DiffResult>;

@@ -55,6 +55,10 @@ export abstract class TreeSnapshotProvider implements SnapshotProvider {
   async settle(): Promise<void> { /* nothing is pending: the snapshot exists once create returns */ }
   async collectGarbage(): Promise<void> { /* removing a snapshot frees its space at once */ }
 
+  async verify(record: SnapshotRecord): Promise<void> {
+    await this.withView(record, async () => undefined);
+  }
+
   async restore(record: SnapshotRecord, paths: string[] | null): Promise<RestoreResult> {
     return this.withView(record, async (dir, exclude) =>
       restore(record.target, await manifestFromTree(dir, record.id, record.target, exclude), new DirectorySource(dir), paths, exclude));
