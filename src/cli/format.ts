@@ -1,4 +1,4 @@
-import { humanBytes } from '../shared/format.js';
+import { humanBytes, snapshotSize } from '../shared/format.js';
 export { humanBytes };
 import type { SnapshotRecord } from '../core/records.js';
 import type { DiffResult } from '../core/providers/provider.js';
@@ -11,7 +11,7 @@ export function localTime(iso: string): string {
 
 export function snapshotTable(records: readonly SnapshotRecord[]): string {
   if (records.length === 0) return 'no snapshots yet: take one with snapctl create --path DIR\n';
-  const rows = records.map((r) => [r.id, localTime(r.createdAt), r.trigger, r.provider, humanBytes(r.size), r.state === 'ready' ? '' : r.state, r.target, r.tag ?? '']);
+  const rows = records.map((r) => [r.id, localTime(r.createdAt), r.trigger, r.provider, snapshotSize(r), r.state === 'ready' ? '' : r.state, r.target, r.tag ?? '']);
   const header = ['ID', 'CREATED', 'TRIGGER', 'PROVIDER', 'SIZE', 'STATE', 'FOLDER', 'TAG'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();

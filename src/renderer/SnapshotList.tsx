@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { SnapshotRecord } from '../shared/api.js';
-import { humanBytes, relativeTime } from '../shared/format.js';
+import { relativeTime, snapshotSize } from '../shared/format.js';
 
 interface Props {
   snapshots: SnapshotRecord[];
@@ -74,7 +74,7 @@ export function SnapshotList({ snapshots, now, busy, onRollback, onDelete }: Pro
                 <span className="meta">
                   <span className={`badge trigger-${s.trigger}`}>{s.trigger}</span>
                   <span>{s.provider}</span>
-                  <span>{humanBytes(s.size)}</span>
+                  <span title={s.provider === 'clone' ? 'bytes the snapshot holds' : 'size reported by the filesystem'}>{snapshotSize(s)}</span>
                   {s.state !== 'ready' && <span className="badge vanished">{s.state}</span>}
                 </span>
               </div>

@@ -18,3 +18,8 @@ export function relativeTime(iso: string, now: number = Date.now()): string {
   const days = Math.round(abs / 86_400);
   return say(days, days === 1 ? 'day' : 'days');
 }
+
+/** A snapshot's size for display: filesystem snapshots (btrfs, APFS) whose size is not known show "?". */
+export function snapshotSize(s: { provider: string; size: number }): string {
+  return s.provider !== 'clone' && s.size === 0 ? '?' : humanBytes(s.size);
+}

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BTRFS_SNAPSHOT_DIR } from '../src/core/providers/btrfs.js';
+import { SnapshotService } from '../src/core/service.js';
+import { parseJson, runCli } from './helpers.js';
+import { btrfsEnv, btrfsUnavailable, type ProviderEnv } from './provider-envs.js';
+
+const skip = btrfsUnavailable();
+if (skip) console.log(`# ${skip}`);
+
+describe('btrfs provider on a real loop-mounted btrfs image', { skip: skip ?? false }, () => {
+  let pe: ProviderEnv;
+  let service: SnapshotService;
+  before(async () => {
+    pe = await btrfsEnv({ wholeSubvolume: true });
+    service = new SnapshotService({ home: pe.home });
+  });
+  after(() => pe?.cleanup());
+
+  test('snapctl picks btrfs on its own for a folder in a subvolume, and info says why', async () => {
+    await writeFile(path.join(pe.target, 'a.txt'), 'one\n');
+    const info = await runCli(['info', '--path', pe.target, '--json'], { SNAPCTL_HOME: pe.home });
+    assert.equal(info.code, 0, info.stderr);
+    const choice = parseJson<{ chosen: string; reports: { name: string; reason: string }[] }>(info.stdout);
+    assert.equal(choice.chosen, 'btrfs');
+    assert.match(choice.reports.find((r) => r.name === 'btrfs')?.reason ?? '', /btrfs subvolume/);
+    const created = await runCli(['create', '--path', pe.target, '--json'], { SNAPCTL_HOME: pe.home });
+    assert.equal(created.code, 0, created.stderr);
+    const record = parseJson<{ provider: string; ref: string }>(created.stdout);
+    assert.equal(record.provider, 'btrfs');
+    assert.equal(path.dirname(record.ref), path.join(pe.target, BTRFS_SNAPSHOT_DIR));
+  });
+
+  test('snapshots are read-only subvolumes', async () => {
+    const [snap] = await service.list();
+    assert.ok(snap);
+    await assert.rejects(writeFile(path.join(snap.ref, 'a.txt'), 'tamper'), /EROFS|read-only/i);
+  });
+
+  test('a whole-subvolume rollback restores the subvolume and keeps every snapshot', async () => {
+    const [first] = await service.list();
+    assert.ok(first);
+    await writeFile(path.join(pe.target, 'a.txt'), 'two\n');
+    await writeFile(path.join(pe.target, 'b.txt'), 'added\n');
+    const second = await service.create({ path: pe.target });
+    await service.rollback(first.id);
+    assert.equal(await readFile(path.join(pe.target, 'a.txt'), 'utf8'), 'one\n');
+    assert.deepEqual((await readdir(pe.target)).sort(), [BTRFS_SNAPSHOT_DIR, 'a.txt'].sort());
+    const kept = await readdir(path.join(pe.target, BTRFS_SNAPSHOT_DIR));
+    for (const r of await service.list()) assert.ok(kept.includes(r.id), `${r.id} kept`);
+    assert.ok(kept.includes(second.id));
+    assert.deepEqual(await service.diff(first.id), { added: [], removed: [], modified: [] }, 'the snapshot folder is not part of the diff');
+  });
+});
