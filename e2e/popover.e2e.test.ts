@@ -21,7 +21,7 @@ async function serve(home: string, project: string): Promise<{ child: ChildProce
   let err = '';
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`snapctl serve printed nothing in 20 s; stderr: ${err}`)), 20_000);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`snapctl serve printed nothing in 20 s; stderr: ${err}`)); }, 20_000);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf('\n');

@@ -5,7 +5,6 @@ import { defaultHome } from '../core/paths.js';
 import { PROVIDER_NAMES, TRIGGERS, type ProviderName, type Trigger } from '../core/records.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../core/retention.js';
 import { SnapshotService } from '../core/service.js';
-import { SettingsStore } from '../core/settings.js';
 import { scopeWithin } from '../core/targets.js';
 import { diffText, humanBytes, rollbackPreview, snapshotTable } from './format.js';
 
@@ -191,6 +190,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     .option('--json', 'print the plan as JSON')
     .action(async (o: { path?: string; dryRun?: boolean; json?: boolean }) => {
       const target = o.path ? await core().resolveTarget(o.path) : undefined;
+      const { SettingsStore } = await import('../core/settings.js');
       const loaded = await new SettingsStore(core().layout).load();
       if (loaded.warning) io.stderr(`snapctl: ${loaded.warning}\n`);
       const policyFor = (t: string): RetentionPolicy => loaded.settings.targets.find((s) => s.path === t)?.retention ?? DEFAULT_RETENTION;

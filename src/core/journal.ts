@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
-import { z } from 'zod';
+import { writeFileAtomic } from './atomic-write.js';
 import { errnoCode } from './errors.js';
 
 /**
@@ -10,17 +9,26 @@ import { errnoCode } from './errors.js';
  * snapctl dies in between, the next command finds it and finishes the restore (which is idempotent), so the
  * folder always ends up as the snapshot, with the state before it kept in the safety snapshot.
  */
-export const journalSchema = z.object({
-  version: z.literal(1),
-  target: z.string(),
-  snapshotId: z.string(),
-  safetyId: z.string(),
-  paths: z.array(z.string()).nullable(),
-  kind: z.enum(['rollback', 'undo']),
-  startedAt: z.string(),
-  pid: z.number().int(),
-});
-export type JournalEntry = z.infer<typeof journalSchema>;
+export interface JournalEntry {
+  version: 1;
+  target: string;
+  snapshotId: string;
+  safetyId: string;
+  paths: string[] | null;
+  kind: 'rollback' | 'undo';
+  startedAt: string;
+  pid: number;
+}
+
+/** The journal is read at the start of every command, so it is checked by hand rather than loading zod. */
+function isJournalEntry(v: unknown): v is JournalEntry {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  const text = (k: string): boolean => typeof e[k] === 'string';
+  return e['version'] === 1 && text('target') && text('snapshotId') && text('safetyId') && text('startedAt')
+    && (e['paths'] === null || (Array.isArray(e['paths']) && e['paths'].every((p) => typeof p === 'string')))
+    && (e['kind'] === 'rollback' || e['kind'] === 'undo') && Number.isInteger(e['pid']);
+}
 
 export function targetKey(target: string): string {
   return createHash('sha256').update(target).digest('hex').slice(0, 20);
@@ -73,8 +81,7 @@ export class RollbackJournal {
     }
     let raw: unknown;
     try { raw = JSON.parse(text); } catch { raw = null; }
-    const parsed = journalSchema.safeParse(raw);
-    if (!parsed.success) throw new Error(`the rollback journal ${file} is damaged; the folder may be half restored: move the file aside and roll back again`);
-    return parsed.data;
+    if (!isJournalEntry(raw)) throw new Error(`the rollback journal ${file} is damaged; the folder may be half restored: move the file aside and roll back again`);
+    return raw;
   }
 }

@@ -2,7 +2,6 @@ import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import lockfile from 'proper-lockfile';
 import { SnapctlError, errnoCode } from './errors.js';
 
 /**
@@ -40,6 +39,8 @@ function ownerFile(lockPath: string): string {
 
 async function acquire(lockPath: string, options: LockOptions): Promise<() => Promise<void>> {
   const deadline = Date.now() + options.waitMs;
+  // Loaded on first use: read-only commands never lock.
+  const { default: lockfile } = await import('proper-lockfile');
   for (;;) {
     try {
       const release = await lockfile.lock(lockPath, {

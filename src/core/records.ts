@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * Snapshot ids sort by creation time and are safe as file names on every OS:
  * `YYYYMMDD-HHMMSS-xxxxxx` (UTC, then 24 random bits so concurrent creates never collide).
@@ -17,57 +15,139 @@ export const SNAPSHOT_STATES = ['ready', 'vanished'] as const;
 export type SnapshotState = (typeof SNAPSHOT_STATES)[number];
 
 export const MAX_TAG_LENGTH = 200;
+export const MAX_NOTE_LENGTH = 2000;
+const ROLLBACK_KINDS = ['rollback', 'undo'] as const;
+
+export interface SnapshotRecord {
+  id: string;
+  provider: ProviderName;
+  target: string;
+  tag: string | null;
+  trigger: Trigger;
+  /** ISO 8601, UTC. */
+  createdAt: string;
+  /** Bytes of file content the snapshot holds (what a full copy would take). */
+  size: number;
+  /** Bytes this snapshot added to the store; the rest is shared with earlier snapshots. */
+  addedBytes: number;
+  files: number;
+  state: SnapshotState;
+  /** Provider-specific handle (clone: manifest id; btrfs: subvolume path; zfs: dataset@snap; apfs: name). */
+  ref: string;
+  /** Where the user asked for it to come from, e.g. the commit or command that triggered it. */
+  note: string | null;
+}
+
+export interface RollbackRecord {
+  at: string;
+  target: string;
+  /** The snapshot the target was rolled back to. */
+  snapshotId: string;
+  /** The snapshot of the state just before: undoing the rollback restores it. */
+  safetyId: string;
+  paths: string[] | null;
+  kind: (typeof ROLLBACK_KINDS)[number];
+}
+
+export interface StoreFile {
+  version: 1;
+  snapshots: SnapshotRecord[];
+  rollbacks: RollbackRecord[];
+}
+
+export function emptyStore(): StoreFile {
+  return { version: 1, snapshots: [], rollbacks: [] };
+}
 
 /**
  * Tags are free text shown in the UI and CLI. Control characters are refused because they would let a tag
  * rewrite a terminal line or a log; everything else (quotes, `$()`, `;`) is stored as plain text and is
- * never interpreted.
+ * never interpreted. Returns what is wrong, or null.
  */
-export const tagSchema = z
-  .string()
-  .max(MAX_TAG_LENGTH, `a tag is at most ${MAX_TAG_LENGTH} characters`)
+export function tagProblem(tag: string): string | null {
+  if (tag.length > MAX_TAG_LENGTH) return `a tag is at most ${MAX_TAG_LENGTH} characters`;
   // eslint-disable-next-line no-control-regex
-  .refine((t) => !/[\u0000-\u001f\u007f]/.test(t), 'a tag cannot hold control characters (newlines, tabs, NUL)');
+  if (/[\u0000-\u001f\u007f]/.test(tag)) return 'a tag cannot hold control characters (newlines, tabs, NUL)';
+  return null;
+}
 
-export const snapshotRecordSchema = z.object({
-  id: z.string().regex(ID_PATTERN),
-  provider: z.enum(PROVIDER_NAMES),
-  target: z.string().min(1),
-  tag: tagSchema.nullable(),
-  trigger: z.enum(TRIGGERS),
-  createdAt: z.iso.datetime(),
-  /** Bytes of file content the snapshot holds (what a full copy would take). */
-  size: z.number().int().nonnegative(),
-  /** Bytes this snapshot added to the store; the rest is shared with earlier snapshots. */
-  addedBytes: z.number().int().nonnegative(),
-  files: z.number().int().nonnegative(),
-  state: z.enum(SNAPSHOT_STATES),
-  /** Provider-specific handle (clone: manifest id; btrfs: subvolume path; zfs: dataset@snap; apfs: name). */
-  ref: z.string().min(1),
-  /** Where the user asked for it to come from, e.g. the commit or command that triggered it. */
-  note: z.string().max(2000).nullable().default(null),
-});
-export type SnapshotRecord = z.infer<typeof snapshotRecordSchema>;
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
-export const rollbackRecordSchema = z.object({
-  at: z.iso.datetime(),
-  target: z.string().min(1),
-  /** The snapshot the target was rolled back to. */
-  snapshotId: z.string(),
-  /** The snapshot of the state just before: undoing the rollback restores it. */
-  safetyId: z.string(),
-  paths: z.array(z.string()).nullable(),
-  kind: z.enum(['rollback', 'undo']),
-});
-export type RollbackRecord = z.infer<typeof rollbackRecordSchema>;
+/**
+ * Validates the store file on every read. It is on the path of every command (`snapctl list` with 10,000
+ * records must start as fast as node), so it is written out by hand instead of with zod, which costs more to
+ * load and run than the rest of `list`; test/record-validator.test.ts checks it agrees with a zod schema of
+ * the same file on generated inputs. Records missing `note` (older stores) get null. Returns the store, or
+ * where and why it is invalid.
+ */
+export function checkStoreFile(raw: unknown): { ok: true; store: StoreFile } | { ok: false; where: string; why: string } {
+  const fail = (where: string, why: string): { ok: false; where: string; why: string } => ({ ok: false, where, why });
+  if (!isObject(raw)) return fail('top level', 'expected an object');
+  if (raw['version'] !== 1) return fail('version', 'expected 1');
+  const { snapshots, rollbacks } = raw;
+  if (!Array.isArray(snapshots)) return fail('snapshots', 'expected an array');
+  if (!Array.isArray(rollbacks)) return fail('rollbacks', 'expected an array');
+  for (let i = 0; i < snapshots.length; i++) {
+    const why = snapshotProblem(snapshots[i]);
+    if (why) return fail(`snapshots.${i}.${why[0]}`, why[1]);
+  }
+  for (let i = 0; i < rollbacks.length; i++) {
+    const why = rollbackProblem(rollbacks[i]);
+    if (why) return fail(`rollbacks.${i}.${why[0]}`, why[1]);
+  }
+  for (const key of Object.keys(raw)) if (key !== 'version' && key !== 'snapshots' && key !== 'rollbacks') delete raw[key];
+  return { ok: true, store: raw as unknown as StoreFile };
+}
 
-export const storeFileSchema = z.object({
-  version: z.literal(1),
-  snapshots: z.array(snapshotRecordSchema),
-  rollbacks: z.array(rollbackRecordSchema),
-});
-export type StoreFile = z.infer<typeof storeFileSchema>;
+function snapshotProblem(v: unknown): [string, string] | null {
+  if (!isObject(v)) return ['', 'expected an object'];
+  if (!isString(v['id']) || !ID_PATTERN.test(v['id'])) return ['id', 'not a snapshot id'];
+  if (!oneOf(v['provider'], PROVIDER_NAMES)) return ['provider', `one of ${PROVIDER_NAMES.join(', ')}`];
+  if (!isString(v['target']) || v['target'] === '') return ['target', 'expected a folder path'];
+  if (v['tag'] !== null && (!isString(v['tag']) || tagProblem(v['tag']) !== null)) return ['tag', 'expected null or a tag'];
+  if (!oneOf(v['trigger'], TRIGGERS)) return ['trigger', `one of ${TRIGGERS.join(', ')}`];
+  if (!isIsoUtc(v['createdAt'])) return ['createdAt', 'expected an ISO 8601 UTC time'];
+  for (const key of ['size', 'addedBytes', 'files'] as const) if (!isCount(v[key])) return [key, 'expected a whole number >= 0'];
+  if (!oneOf(v['state'], SNAPSHOT_STATES)) return ['state', `one of ${SNAPSHOT_STATES.join(', ')}`];
+  if (!isString(v['ref']) || v['ref'] === '') return ['ref', 'expected text'];
+  if (v['note'] === undefined) v['note'] = null;
+  else if (v['note'] !== null && (!isString(v['note']) || v['note'].length > MAX_NOTE_LENGTH)) return ['note', `expected null or text of at most ${MAX_NOTE_LENGTH} characters`];
+  return stripUnknown(v, SNAPSHOT_KEYS);
+}
 
-export function emptyStore(): StoreFile {
-  return { version: 1, snapshots: [], rollbacks: [] };
+function rollbackProblem(v: unknown): [string, string] | null {
+  if (!isObject(v)) return ['', 'expected an object'];
+  if (!isIsoUtc(v['at'])) return ['at', 'expected an ISO 8601 UTC time'];
+  if (!isString(v['target']) || v['target'] === '') return ['target', 'expected a folder path'];
+  if (!isString(v['snapshotId'])) return ['snapshotId', 'expected text'];
+  if (!isString(v['safetyId'])) return ['safetyId', 'expected text'];
+  const paths = v['paths'];
+  if (paths !== null && (!Array.isArray(paths) || !paths.every(isString))) return ['paths', 'expected null or a list of paths'];
+  if (!oneOf(v['kind'], ROLLBACK_KINDS)) return ['kind', 'rollback or undo'];
+  return stripUnknown(v, ROLLBACK_KEYS);
+}
+
+const SNAPSHOT_KEYS = new Set(['id', 'provider', 'target', 'tag', 'trigger', 'createdAt', 'size', 'addedBytes', 'files', 'state', 'ref', 'note']);
+const ROLLBACK_KEYS = new Set(['at', 'target', 'snapshotId', 'safetyId', 'paths', 'kind']);
+
+/** Unknown keys are dropped, as a schema with defaults would, so they never round-trip into a rewrite. */
+function stripUnknown(v: Record<string, unknown>, keys: ReadonlySet<string>): null {
+  for (const key of Object.keys(v)) if (!keys.has(key)) delete v[key];
+  return null;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+function isString(v: unknown): v is string {
+  return typeof v === 'string';
+}
+function isCount(v: unknown): boolean {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+function oneOf<T extends string>(v: unknown, options: readonly T[]): v is T {
+  return typeof v === 'string' && (options as readonly string[]).includes(v);
+}
+function isIsoUtc(v: unknown): boolean {
+  return typeof v === 'string' && ISO_UTC.test(v) && !Number.isNaN(Date.parse(v));
 }

@@ -55,13 +55,19 @@ export class SnapctlRuntime {
 
   static async start(options: RuntimeOptions): Promise<SnapctlRuntime> {
     const runtime = new SnapctlRuntime(options);
-    for (const r of await runtime.service.recover()) {
-      if (r.outcome === 'failed') runtime.reportProblem(`could not finish the interrupted rollback of ${r.target}: ${r.error ?? ''}`);
+    try {
+      for (const r of await runtime.service.recover()) {
+        if (r.outcome === 'failed') runtime.reportProblem(`could not finish the interrupted rollback of ${r.target}: ${r.error ?? ''}`);
+      }
+      const loaded = await runtime.settingsStore.load();
+      if (loaded.warning) runtime.reportProblem(loaded.warning);
+      await runtime.applySettings(loaded.settings);
+      await runtime.scheduler.catchUp();
+    } catch (err) {
+      // Whatever was started (cron tasks, the metrics socket) must not keep a failed process alive.
+      await runtime.stop().catch(() => undefined);
+      throw err;
     }
-    const loaded = await runtime.settingsStore.load();
-    if (loaded.warning) runtime.reportProblem(loaded.warning);
-    await runtime.applySettings(loaded.settings);
-    await runtime.scheduler.catchUp();
     const interval = options.gaugeIntervalMs ?? 60_000;
     runtime.gaugeTimer = setInterval(() => void runtime.sendGauges(), interval);
     runtime.gaugeTimer.unref();

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTask, type ScheduledTask } from 'node-cron';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic } from './atomic-write.js';
 import { z } from 'zod';
 import { describeError, errnoCode, usageError } from './errors.js';
 import type { SnapshotRecord } from './records.js';

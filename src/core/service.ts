@@ -11,7 +11,7 @@ import { chooseProvider, type ProviderChoice } from './providers/detect.js';
 import { ToolRunner } from './providers/tools.js';
 import { ZfsProvider } from './providers/zfs.js';
 import type { DiffResult, RestoreResult, SnapshotProvider } from './providers/provider.js';
-import { tagSchema, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from './records.js';
+import { tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from './records.js';
 import { planRetention, type RetentionPolicy } from './retention.js';
 import { SnapshotStore } from './store.js';
 import { resolveTarget } from './targets.js';
@@ -352,7 +352,7 @@ export class SnapshotService {
 
 function parseTag(tag: string | null | undefined): string | null {
   if (tag === undefined || tag === null || tag === '') return null;
-  const parsed = tagSchema.safeParse(tag);
-  if (!parsed.success) throw usageError(`invalid tag: ${parsed.error.issues[0]?.message ?? 'not accepted'}`);
-  return parsed.data;
+  const problem = tagProblem(tag);
+  if (problem) throw usageError(`invalid tag: ${problem}`);
+  return tag;
 }

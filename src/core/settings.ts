@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic } from './atomic-write.js';
 import { z } from 'zod';
 import { errnoCode, usageError } from './errors.js';
 import { withLock } from './locks.js';

@@ -1,33 +1,22 @@
-import { z } from 'zod';
-
 /**
  * What a clone snapshot remembers of one path, relative to the target with `/` separators.
  * mtimes are kept in nanoseconds as decimal strings (JSON numbers lose precision past 2^53).
+ * manifest-schema.ts validates manifests read from disk against these shapes.
  */
-export const manifestEntrySchema = z.discriminatedUnion('type', [
-  z.object({ path: z.string(), type: z.literal('dir'), mode: z.number().int(), mtimeNs: z.string() }),
-  z.object({
-    path: z.string(),
-    type: z.literal('file'),
-    mode: z.number().int(),
-    mtimeNs: z.string(),
-    size: z.number().int().nonnegative(),
-    oid: z.string().regex(/^[0-9a-f]{32}$/),
-  }),
-  z.object({ path: z.string(), type: z.literal('symlink'), mtimeNs: z.string(), link: z.string() }),
-]);
-export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
+export type ManifestEntry =
+  | { path: string; type: 'dir'; mode: number; mtimeNs: string }
+  | { path: string; type: 'file'; mode: number; mtimeNs: string; size: number; oid: string }
+  | { path: string; type: 'symlink'; mtimeNs: string; link: string };
 
-export const manifestSchema = z.object({
-  version: z.literal(1),
-  id: z.string(),
-  target: z.string(),
-  createdAt: z.string(),
-  entries: z.array(manifestEntrySchema),
+export interface Manifest {
+  version: 1;
+  id: string;
+  target: string;
+  createdAt: string;
+  entries: ManifestEntry[];
   /** Paths not kept as they were (sockets, FIFOs, unreadable or still-changing files), with the reason. */
-  problems: z.array(z.object({ path: z.string(), reason: z.string() })),
-});
-export type Manifest = z.infer<typeof manifestSchema>;
+  problems: { path: string; reason: string }[];
+}
 
 /**
  * utimes() takes seconds as a double, so a restored mtime can differ from the recorded one by a fraction of

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeFileAtomic } from '../atomic-write.js';
 import { SnapctlError, errnoCode } from '../errors.js';
 import { isAlive } from '../locks.js';
-import { manifestSchema, type ContentSource, type FileEntry, type Manifest } from './entries.js';
+import type { ContentSource, FileEntry, Manifest } from './entries.js';
 
 /**
  * The clone provider's on-disk store:
@@ -66,6 +66,7 @@ export class ClonePool implements ContentSource {
       }
       throw err;
     }
+    const { manifestSchema } = await import('./manifest-schema.js');
     const parsed = manifestSchema.safeParse(safeJson(text));
     if (!parsed.success || parsed.data.id !== id) {
       throw new SnapctlError('corrupt', `the data of snapshot ${id} is damaged (${this.manifestPath(id)})`, 'it cannot be restored; other snapshots are unaffected');

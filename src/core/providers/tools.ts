@@ -1,4 +1,3 @@
-import { execa, ExecaError } from 'execa';
 import { SnapctlError } from '../errors.js';
 
 export interface ToolResult { stdout: string; stderr: string; exitCode: number }
@@ -25,6 +24,8 @@ export class ToolRunner {
 
   /** Runs and returns the output whatever the exit code; only a missing tool or a timeout throws. */
   async run(tool: string, args: readonly string[]): Promise<ToolResult> {
+    // execa is loaded on first use: most commands (clone snapshots, list) never run a tool.
+    const { execa } = await import('execa');
     try {
       const r = await execa(tool, args, {
         env: this.env, extendEnv: false, reject: false, timeout: this.timeoutMs, forceKillAfterDelay: 2000,
@@ -35,8 +36,7 @@ export class ToolRunner {
       return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? 1 };
     } catch (err) {
       if (err instanceof SnapctlError) throw err;
-      if (err instanceof ExecaError) throw notFound(tool, err.cause);
-      throw err;
+      throw notFound(tool, (err as { cause?: unknown }).cause ?? err);
     }
   }
 

@@ -1,0 +1,248 @@
+// npm run bench: snapctl against the tools users would pick instead, on the same data in the same run.
+// Prints medians and ratios (snapctl / peer); machines here are noisy, so nothing gates on an absolute time.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { changeFiles, generateTree, type TreeShape } from './tree.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = path.join(repo, 'bin', 'snapctl.js');
+const rssHook = path.join(repo, 'bench', 'report-rss.mjs');
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    files: { type: 'string' },
+    mb: { type: 'string' },
+    runs: { type: 'string' },
+    'btrfs-files': { type: 'string' },
+    'no-btrfs': { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+});
+const quick = opts.quick ?? false;
+const files = Number(opts.files ?? (quick ? 2000 : 20_000));
+const shape: TreeShape = { files, folders: Math.max(10, Math.round(files / 10)), bytes: Number(opts.mb ?? (quick ? 20 : 200)) * 1024 * 1024, symlinks: Math.max(5, Math.round(files / 200)) };
+const runs = Number(opts.runs ?? (quick ? 3 : 5));
+const btrfsFiles = Number(opts['btrfs-files'] ?? (quick ? 10_000 : 100_000));
+
+interface Timed { ms: number; rss: number | null }
+interface Row { measure: string; snapctl: number; peer: number; peerName: string; goal: number | null; rss: number | null; unit: 'ms' }
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Runs a command to completion and returns its wall time; output is discarded, a failure throws. */
+function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`));
+      else resolve({ ms, rss: null });
+    });
+  });
+}
+
+let rssCounter = 0;
+/** Times one snapctl command as a user runs it (a fresh process) and reads its peak RSS. */
+async function timeSnapctl(args: string[], home: string, work: string): Promise<Timed> {
+  const rssFile = path.join(work, `rss-${rssCounter++}`);
+  const t = await timeCommand(process.execPath, ['--import', rssHook, cli, ...args], { ...process.env, SNAPCTL_HOME: home, SNAPCTL_BENCH_RSS_FILE: rssFile, DD_AGENT_HOST: '127.0.0.1' });
+  const rss = Number(await readFile(rssFile, 'utf8').catch(() => 'NaN'));
+  return { ms: t.ms, rss: Number.isFinite(rss) ? rss : null };
+}
+
+async function snapshotId(home: string, target: string): Promise<string> {
+  const out = execFileSync(process.execPath, [cli, 'list', '--path', target, '--json'], { env: { ...process.env, SNAPCTL_HOME: home } }).toString();
+  const [newest] = JSON.parse(out) as { id: string }[];
+  if (!newest) throw new Error('no snapshot');
+  return newest.id;
+}
+
+function sameTree(a: string, b: string): boolean {
+  try {
+    execFileSync('diff', ['-r', '--no-dereference', a, b], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function cloneBenchmarks(work: string, label: string, cpArgs: string[]): Promise<Row[]> {
+  const rows: Row[] = [];
+  const src = path.join(work, 'src');
+  process.stderr.write(`[${label}] generating ${shape.files} files in ${shape.folders} folders (~${Math.round(shape.bytes / 1048576)} MB)…\n`);
+  const tree = await generateTree(src, shape);
+
+  // 1. First snapshot vs cp -a, alternating which goes first.
+  const snap: Timed[] = [];
+  const cp: Timed[] = [];
+  for (let r = 0; r < runs; r++) {
+    const home = path.join(work, `home-first-${r}`);
+    const dest = path.join(work, `cp-${r}`);
+    const a = async (): Promise<void> => { snap.push(await timeSnapctl(['create', '--path', src, '--provider', 'clone'], home, work)); };
+    const b = async (): Promise<void> => { cp.push(await timeCommand('cp', [...cpArgs, src, dest])); };
+    if (r % 2) { await b(); await a(); } else { await a(); await b(); }
+    await rm(dest, { recursive: true, force: true });
+    if (r < runs - 1) await rm(home, { recursive: true, force: true });
+  }
+  rows.push(row(`first snapshot, clone (${label})`, snap, cp, `cp ${cpArgs.join(' ')}`, 1.2));
+
+  // 2. Repeat snapshot after 1% of the files changed vs rsync --link-dest (rsnapshot, old Time Machine).
+  const home = path.join(work, `home-first-${runs - 1}`);
+  let prev = path.join(work, 'rsync-0');
+  execFileSync('rsync', ['-a', `${src}/`, `${prev}/`]);
+  const repeat: Timed[] = [];
+  const link: Timed[] = [];
+  for (let r = 1; r <= runs; r++) {
+    await changeFiles(src, tree.files, 0.01, r);
+    const next = path.join(work, `rsync-${r}`);
+    const a = async (): Promise<void> => { repeat.push(await timeSnapctl(['create', '--path', src, '--provider', 'clone'], home, work)); };
+    const b = async (): Promise<void> => { link.push(await timeCommand('rsync', ['-a', `--link-dest=${prev}`, `${src}/`, `${next}/`])); };
+    if (r % 2) { await b(); await a(); } else { await a(); await b(); }
+    await rm(prev, { recursive: true, force: true });
+    prev = next;
+  }
+  rows.push(row(`repeat snapshot after 1% changed (${label})`, repeat, link, 'rsync -a --link-dest', 0.5));
+
+  // 3. Rollback of a 1% change vs rsync -a --delete from a copy of the same snapshot.
+  const rollback: Timed[] = [];
+  const restore: Timed[] = [];
+  const backup = prev; // equals the newest snapshot's state
+  let verified = false;
+  for (let r = 1; r <= runs; r++) {
+    const id = await snapshotId(home, src);
+    const round = 100 + r;
+    await changeFiles(src, tree.files, 0.01, round);
+    rollback.push(await timeSnapctl(['rollback', id, '--yes'], home, work));
+    if (!verified) { if (!sameTree(src, backup)) throw new Error('snapctl rollback did not restore the snapshot exactly'); verified = true; }
+    await changeFiles(src, tree.files, 0.01, round);
+    restore.push(await timeCommand('rsync', ['-a', '--delete', `${backup}/`, `${src}/`]));
+  }
+  rows.push(row(`rollback of a 1% change (${label})`, rollback, restore, 'rsync -a --delete', 0.5));
+  await rm(work, { recursive: true, force: true });
+  return rows;
+}
+
+function row(measure: string, snapctl: Timed[], peer: Timed[], peerName: string, goal: number | null): Row {
+  const rss = snapctl.map((t) => t.rss).filter((x): x is number => x !== null);
+  return { measure, snapctl: median(snapctl.map((t) => t.ms)), peer: median(peer.map((t) => t.ms)), peerName, goal, rss: rss.length ? Math.max(...rss) : null, unit: 'ms' };
+}
+
+async function listBenchmark(work: string): Promise<Row> {
+  const home = path.join(work, 'home-list');
+  const target = path.join(work, 'list-target');
+  await mkdir(home, { recursive: true });
+  await mkdir(target, { recursive: true });
+  const start = Date.parse('2025-01-01T00:00:00Z');
+  const snapshots = Array.from({ length: 10_000 }, (_, i) => {
+    const at = new Date(start + i * 3_600_000);
+    return { id: `${at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${i.toString(16).padStart(6, '0')}`, provider: 'clone', target, tag: i % 10 ? null : `tag ${i}`, trigger: 'schedule', createdAt: at.toISOString(), size: 1000 + i, addedBytes: 10, files: 3, state: 'ready', ref: `r${i}`, note: null };
+  });
+  await writeFile(path.join(home, 'store.json'), JSON.stringify({ version: 1, snapshots, rollbacks: [] }));
+  const list: Timed[] = [];
+  const node: Timed[] = [];
+  for (let r = 0; r < Math.max(runs, 7); r++) {
+    list.push(await timeSnapctl(['list', '--json'], home, work));
+    node.push(await timeCommand(process.execPath, ['-e', '0']));
+  }
+  return row('list --json, 10,000 records', list, node, 'node -e 0', 2);
+}
+
+async function btrfsBenchmark(work: string): Promise<Row | string> {
+  if (opts['no-btrfs']) return 'btrfs: skipped (--no-btrfs)';
+  if (process.getuid?.() !== 0) return 'btrfs: skipped (needs root to loop-mount an image)';
+  try { execFileSync('mkfs.btrfs', ['--version'], { stdio: 'ignore' }); } catch { return 'btrfs: skipped (apt-get install btrfs-progs)'; }
+  const image = path.join(work, 'btrfs.img');
+  const mnt = path.join(work, 'mnt');
+  await mkdir(mnt, { recursive: true });
+  execFileSync('truncate', ['-s', `${Math.max(1024, Math.ceil(btrfsFiles / 100) * 2 + 512)}M`, image]);
+  execFileSync('mkfs.btrfs', ['-q', image]);
+  execFileSync('mount', ['-o', 'loop', image, mnt]);
+  try {
+    const make = async (name: string, n: number): Promise<string> => {
+      const vol = path.join(mnt, name);
+      execFileSync('btrfs', ['subvolume', 'create', vol], { stdio: 'ignore' });
+      process.stderr.write(`[btrfs] generating ${n} files in ${name}…\n`);
+      await generateTree(vol, { files: n, folders: Math.max(10, Math.round(n / 10)), bytes: n * 1024, symlinks: 10 });
+      return vol;
+    };
+    const small = await make('small', 1000);
+    const big = await make('big', btrfsFiles);
+    const home = path.join(work, 'home-btrfs');
+    const a: Timed[] = [];
+    const b: Timed[] = [];
+    for (let r = 0; r < runs; r++) {
+      a.push(await timeSnapctl(['create', '--path', big, '--provider', 'btrfs'], home, work));
+      b.push(await timeSnapctl(['create', '--path', small, '--provider', 'btrfs'], home, work));
+    }
+    return row(`btrfs snapshot, ${btrfsFiles.toLocaleString('en')} files vs 1,000 files`, a, b, 'same on 1,000 files', 1.5);
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
+}
+
+async function reflinkBenchmarks(work: string): Promise<Row[] | string> {
+  if (opts['no-btrfs'] || process.getuid?.() !== 0) return 'clone on btrfs (reflinks): skipped (needs root)';
+  const image = path.join(work, 'reflink.img');
+  const mnt = path.join(work, 'reflink-mnt');
+  await mkdir(mnt, { recursive: true });
+  execFileSync('truncate', ['-s', `${Math.ceil(shape.bytes / 1048576) * 8 + 1024}M`, image]);
+  execFileSync('mkfs.btrfs', ['-q', image]);
+  execFileSync('mount', ['-o', 'loop', image, mnt]);
+  try {
+    return await cloneBenchmarks(path.join(mnt, 'run'), 'btrfs, reflinks', ['-a', '--reflink=always']);
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
+}
+
+function fmt(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(path.join(repo, 'dist', 'src', 'cli', 'main.js'))) throw new Error("build first: 'npm run build'");
+  const work = await mkdtemp(path.join(tmpdir(), 'snapctl-bench-'));
+  const notes: string[] = [];
+  const rows: Row[] = [];
+  try {
+    rows.push(...(await cloneBenchmarks(path.join(work, 'plain'), 'ext4/overlay, plain copies', ['-a'])));
+    const reflink = await reflinkBenchmarks(work);
+    if (typeof reflink === 'string') notes.push(reflink); else rows.push(...reflink);
+    const btrfs = await btrfsBenchmark(work);
+    if (typeof btrfs === 'string') notes.push(btrfs); else rows.push(btrfs);
+    rows.push(await listBenchmark(work));
+  } finally {
+    await rm(work, { recursive: true, force: true }).catch(() => undefined);
+  }
+  const header = ['measure', 'snapctl', 'peer', 'ratio', 'goal', 'peak RSS'];
+  const lines = rows.map((r) => {
+    const ratio = r.snapctl / r.peer;
+    const verdict = r.goal === null ? '' : ratio <= r.goal ? ' ok' : ' MISSED';
+    return [r.measure, fmt(r.snapctl), `${fmt(r.peer)} (${r.peerName})`, ratio.toFixed(2), r.goal === null ? '' : `<= ${r.goal}${verdict}`, r.rss === null ? '' : `${Math.round(r.rss / 1048576)} MB`];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const out = [header, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  console.log(`snapctl benchmark: ${shape.files} files, ${shape.folders} folders, ~${Math.round(shape.bytes / 1048576)} MB, ${runs} runs each (medians); ${new Date().toISOString()}`);
+  console.log(out.join('\n'));
+  for (const n of notes) console.log(n);
+  if (opts.json) await writeFile(opts.json, JSON.stringify({ shape, runs, rows, notes }, null, 2));
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

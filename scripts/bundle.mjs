@@ -1,0 +1,66 @@
+// Bundles what tsc cannot emit on its own: the popover (one IIFE for a strict CSP, no inline script), the
+// sandboxed preload (Electron requires a single CommonJS file there), and the CLI: one file plus lazily
+// loaded chunks starts ~30 ms faster than ~40 separate ES modules, which counts for `snapctl list` in scripts
+// and git hooks. Heavy dependencies stay behind dynamic imports, in chunks of their own.
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'dist', 'renderer');
+await mkdir(out, { recursive: true });
+
+await build({
+  entryPoints: [path.join(root, 'src/renderer/main.tsx')],
+  outfile: path.join(out, 'app.js'),
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome120'],
+  jsx: 'automatic',
+  minify: true,
+  sourcemap: true,
+  define: { 'process.env.NODE_ENV': '"production"' },
+  logLevel: 'warning',
+});
+for (const file of ['index.html', 'app.css', 'icon.svg']) await copyFile(path.join(root, 'src/renderer', file), path.join(out, file));
+
+await build({
+  entryPoints: [path.join(root, 'src/main/preload.ts')],
+  outfile: path.join(root, 'dist', 'main', 'preload.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: ['node20'],
+  external: ['electron'],
+  logLevel: 'warning',
+});
+
+const cliOut = path.join(root, 'dist', 'src', 'cli-bundle'); // same depth as dist/src/cli: relative paths hold
+await rm(cliOut, { recursive: true, force: true });
+await build({
+  entryPoints: [path.join(root, 'src/cli/main.ts')],
+  outdir: cliOut,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: ['node20'],
+  // hot-shots' optional native Unix-socket transport is loaded by hot-shots itself when asked for.
+  external: ['unix-dgram'],
+  // Bundled CommonJS dependencies use require, __filename and __dirname; give them those in the ES module.
+  banner: {
+    js: [
+      "import { createRequire as __snapctlRequire } from 'node:module';",
+      "import { fileURLToPath as __snapctlPath } from 'node:url';",
+      "import { dirname as __snapctlDirname } from 'node:path';",
+      'const require = __snapctlRequire(import.meta.url);',
+      'const __filename = __snapctlPath(import.meta.url);',
+      'const __dirname = __snapctlDirname(__filename);',
+    ].join(' '),
+  },
+  sourcemap: true,
+  logLevel: 'warning',
+});

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import type { Manifest } from './entries.js';
+
+/**
+ * The manifest file as read back from disk, validated before a restore trusts any path in it. Loaded only
+ * when a clone snapshot is read, so commands that do not read one never load zod.
+ */
+export const manifestEntrySchema = z.discriminatedUnion('type', [
+  z.object({ path: z.string(), type: z.literal('dir'), mode: z.number().int(), mtimeNs: z.string() }),
+  z.object({
+    path: z.string(),
+    type: z.literal('file'),
+    mode: z.number().int(),
+    mtimeNs: z.string(),
+    size: z.number().int().nonnegative(),
+    oid: z.string().regex(/^[0-9a-f]{32}$/),
+  }),
+  z.object({ path: z.string(), type: z.literal('symlink'), mtimeNs: z.string(), link: z.string() }),
+]);
+
+export const manifestSchema = z.object({
+  version: z.literal(1),
+  id: z.string(),
+  target: z.string(),
+  createdAt: z.string(),
+  entries: z.array(manifestEntrySchema),
+  /** Paths not kept as they were (sockets, FIFOs, unreadable or still-changing files), with the reason. */
+  problems: z.array(z.object({ path: z.string(), reason: z.string() })),
+});
+
+// The schema and the Manifest type must describe the same thing; a mismatch fails the type-check.
+export const manifestSchemaAgrees: [z.infer<typeof manifestSchema>] extends [Manifest] ? ([Manifest] extends [z.infer<typeof manifestSchema>] ? true : never) : never = true;
