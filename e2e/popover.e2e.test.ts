@@ -12,6 +12,17 @@ const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(repoRoot, 'e2e', 'artifacts');
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
 
+/** Polls until `read` returns `want` (the page updates asynchronously), or fails with the last value seen. */
+async function eventually<T>(read: () => Promise<T>, want: T, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  while (last !== want && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    last = await read();
+  }
+  assert.equal(last, want);
+}
+
 /** Starts the real `snapctl serve` and reads the URL it prints, as a user would. */
 async function serve(home: string, project: string): Promise<{ child: ChildProcessWithoutNullStreams; loginUrl: string; url: string; token: string }> {
   const child = spawn(process.execPath, [cliPath, 'serve', '--path', project, '--json'], {
@@ -113,7 +124,7 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
 
     // The list now also holds the two safety snapshots the rollback and the undo took.
     await page.getByRole('listitem').filter({ hasText: 'safety' }).first().waitFor();
-    assert.equal(await page.getByRole('listitem').count(), 3);
+    await eventually(() => page.getByRole('listitem').count(), 3);
   });
 
   test('the popover is keyboard navigable and follows the dark mode, with screenshots of both', async () => {
@@ -152,11 +163,12 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
     await rows.first().getByRole('button', { name: /^Delete/ }).click();
     await page.getByRole('dialog', { name: 'Delete this snapshot?' }).waitFor();
     await page.keyboard.press('Escape');
+    await eventually(() => page.getByRole('dialog').count(), 0);
     assert.equal(await rows.count(), before);
     await rows.first().getByRole('button', { name: /^Delete/ }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Snapshot deleted' }).waitFor();
-    assert.equal(await rows.count(), before - 1);
+    await eventually(() => rows.count(), before - 1);
     const store = JSON.parse(await readFile(path.join(box.home, 'store.json'), 'utf8')) as { snapshots: unknown[] };
     assert.equal(store.snapshots.length, before - 1);
   });

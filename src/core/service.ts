@@ -10,7 +10,7 @@ import { CloneProvider } from './providers/clone.js';
 import { chooseProvider, type ProviderChoice } from './providers/detect.js';
 import { ToolRunner } from './providers/tools.js';
 import { ZfsProvider } from './providers/zfs.js';
-import type { DiffResult, RestoreResult, SnapshotProvider } from './providers/provider.js';
+import type { CreatedSnapshot, DiffResult, RestoreResult, SnapshotProvider } from './providers/provider.js';
 import { tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from './records.js';
 import { planRetention, type RetentionPolicy } from './retention.js';
 import { SnapshotStore } from './store.js';
@@ -55,6 +55,8 @@ export type ServiceEvent =
   | { type: 'snapshot-deleted'; record: SnapshotRecord }
   | { type: 'rollback-completed'; result: RollbackResult; kind: 'rollback' | 'undo'; durationMs: number }
   | { type: 'rollback-failed'; snapshotId: string; target: string; provider: ProviderName; error: string; durationMs: number };
+
+interface CreateLockedOptions { tag: string | null; trigger: Trigger; provider: ProviderName; note: string | null }
 
 export interface ServiceOptions {
   home: string;
@@ -176,7 +178,12 @@ export class SnapshotService {
   }
 
   /** Takes a snapshot; the caller holds the target's lock. */
-  private async createLocked(target: string, o: { tag: string | null; trigger: Trigger; provider: ProviderName; note: string | null }): Promise<SnapshotRecord> {
+  private async createLocked(target: string, o: CreateLockedOptions): Promise<SnapshotRecord> {
+    return (await this.createLockedWithLive(target, o)).record;
+  }
+
+  /** Takes a snapshot and keeps the provider's walk of the folder, for a restore that follows under the same lock. */
+  private async createLockedWithLive(target: string, o: CreateLockedOptions): Promise<{ record: SnapshotRecord; live: CreatedSnapshot['live'] }> {
     const provider = this.provider(o.provider);
     const id = newSnapshotId();
     const previous = (await this.list({ target })).find((s) => s.provider === o.provider && s.state === 'ready') ?? null;
@@ -200,7 +207,7 @@ export class SnapshotService {
     } finally {
       await provider.settle(created.ref);
     }
-    return record;
+    return { record, live: created.live };
   }
 
   async delete(id: unknown): Promise<SnapshotRecord> {
@@ -282,13 +289,13 @@ export class SnapshotService {
         await this.recoverTarget(record.target);
         await provider.verify(record);
         const label = kind === 'undo' ? `before undo (restoring ${record.id})` : `before rollback to ${record.id}`;
-        const safety = await this.createLocked(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null });
+        const { record: safety, live } = await this.createLockedWithLive(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null });
         const entry: JournalEntry = {
           version: 1, target: record.target, snapshotId: record.id, safetyId: safety.id, paths, kind,
           startedAt: new Date().toISOString(), pid: process.pid,
         };
         await this.journal.write(entry);
-        const restored = await provider.restore(record, paths);
+        const restored = await provider.restore(record, paths, live);
         await this.completeJournal(entry);
         return { snapshot: record, safety, restored, paths };
       });

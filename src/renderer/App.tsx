@@ -51,16 +51,16 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
     setCreating(true);
     setNotice(null);
     const r = await call('create', { target: chosen, tag: tag.trim() || null });
-    setCreating(false);
-    if (r.ok) { setTag(''); setNotice({ tone: 'ok', text: `Snapshot taken: ${r.value.files} files, ${humanBytes(r.value.addedBytes)} new.` }); }
-    else setNotice({ tone: 'error', text: `Snapshot failed: ${r.error}` });
     await refresh();
+    setCreating(false);
+    if (r.ok) { setTag(''); setNotice({ tone: 'ok', text: r.value.provider === 'clone' ? `Snapshot taken: ${r.value.files} files, ${humanBytes(r.value.addedBytes)} new.` : `Snapshot taken (${r.value.provider}).` }); }
+    else setNotice({ tone: 'error', text: `Snapshot failed: ${r.error}` });
   };
   const remove = async (s: SnapshotRecord): Promise<void> => {
     setModal(null);
     const r = await call('delete', { id: s.id });
-    setNotice(r.ok ? { tone: 'ok', text: 'Snapshot deleted.' } : { tone: 'error', text: `Delete failed: ${r.error}` });
     await refresh();
+    setNotice(r.ok ? { tone: 'ok', text: 'Snapshot deleted.' } : { tone: 'error', text: `Delete failed: ${r.error}` });
   };
   const togglePause = async (): Promise<void> => {
     if (!status) return;

@@ -4,7 +4,7 @@ import { IO_PARALLELISM, mapLimit } from '../concurrency.js';
 import { errnoCode } from '../errors.js';
 import { sameMtime, type Manifest, type ManifestEntry } from './entries.js';
 import type { ClonePool } from './pool.js';
-import { walk } from './walk.js';
+import { walk, type LiveEntry } from './walk.js';
 
 export const RESTORE_TEMP_PREFIX = '.snapctl-restore-';
 
@@ -18,6 +18,8 @@ export interface CaptureResult {
   size: number;
   addedBytes: number;
   files: number;
+  /** Everything the walk saw (restore temp files included), for a restore that follows at once. */
+  live: LiveEntry[];
 }
 
 const COPY_ATTEMPTS = 3;
@@ -30,7 +32,8 @@ export async function capture(root: string, pool: ClonePool, id: string, previou
   const before = new Map<string, ManifestEntry>();
   for (const e of previous?.entries ?? []) before.set(e.path, e);
 
-  const { entries: live, skipped } = await walk(root, { exclude: isRestoreTemp });
+  const { entries: walked, skipped } = await walk(root);
+  const live = walked.filter((e) => !isRestoreTemp(e.path));
   const problems = [...skipped];
   let size = 0;
   let addedBytes = 0;
@@ -54,7 +57,7 @@ export async function capture(root: string, pool: ClonePool, id: string, previou
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
   const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };
-  return { manifest, size, addedBytes, files: kept.filter((e) => e.type === 'file').length };
+  return { manifest, size, addedBytes, files: kept.filter((e) => e.type === 'file').length, live: walked };
 }
 
 interface Copied { oid: string; size: number; mtimeNs: bigint }

@@ -25,7 +25,7 @@ export interface RestoreStats {
  * interrupted restore is re-run. Nothing is ever followed through a symlink: entries are examined with
  * lstat and a symlink standing where a folder belongs is replaced, never written through.
  */
-export async function restore(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, exclude?: PathFilter): Promise<RestoreStats> {
+export async function restore(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, exclude?: PathFilter, walked?: readonly LiveEntry[]): Promise<RestoreStats> {
   for (const e of manifest.entries) {
     if (!isSafeRelativePath(e.path)) {
       throw new SnapctlError('corrupt', `snapshot ${manifest.id} holds an unsafe path ${JSON.stringify(e.path)}`, 'it was not restored; nothing was changed');
@@ -43,9 +43,12 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     for (let i = 1; i < parts.length; i++) ancestors.add(parts.slice(0, i).join('/'));
   }
 
-  const { entries: liveList } = await walk(root, exclude ? { exclude } : {});
+  // A walk the caller just made (the safety snapshot's) is as good as a new one and saves reading the tree twice.
+  const liveList = walked ? walked.filter((e) => !exclude?.(e.path)) : (await walk(root, exclude ? { exclude } : {})).entries;
   const live = new Map<string, LiveEntry>(liveList.map((e) => [e.path, e]));
   const stats: RestoreStats = { written: 0, removed: 0, unchanged: 0 };
+  /** Folders whose entries changed (or whose mode we changed): their mode and mtime must be set again. */
+  const touched = new Set<string>();
 
   // 1. Remove what the snapshot does not have, or has as another kind of entry. Parents come before
   //    children in the walk, so removing a folder skips everything below it.
@@ -65,6 +68,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
       await unlink(abs).catch(ignoreMissing);
     }
     live.delete(e.path);
+    touched.add(parentOf(e.path));
     stats.removed++;
   }
 
@@ -80,10 +84,16 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     if (!live.has(d.path)) {
       faultPoint();
       await mkdir(abs, { mode: 0o700 });
+      touched.add(d.path).add(parentOf(d.path));
       const recorded = d.keepMode ? byPath.get(d.path) : undefined;
       if (recorded) createdAncestors.push(recorded);
     } else {
-      await ensureWritable(abs);
+      // The walk has the folder's mode: no second lstat of every folder just to check it.
+      const now = live.get(d.path);
+      if (now?.type === 'dir' && (now.mode & 0o700) !== 0o700) {
+        await chmod(abs, now.mode | 0o700);
+        touched.add(d.path);
+      }
     }
   }
 
@@ -105,6 +115,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
       const t = nsToSeconds(e.mtimeNs);
       await utimes(tmp, t, t);
       await rename(tmp, abs);
+      touched.add(parentOf(e.path));
       stats.written++;
     } else if (e.type === 'symlink') {
       if (now?.type === 'symlink' && now.link === e.link) { stats.unchanged++; return; }
@@ -114,6 +125,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
       const t = nsToSeconds(e.mtimeNs);
       await lutimes(tmp, t, t).catch(() => undefined);
       await rename(tmp, abs);
+      touched.add(parentOf(e.path));
       stats.written++;
     }
   });
@@ -122,6 +134,10 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   const wantedDirs = [...wanted.values(), ...createdAncestors].filter((e): e is Extract<ManifestEntry, { type: 'dir' }> => e.type === 'dir');
   wantedDirs.sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : 0));
   for (const d of wantedDirs) {
+    // A folder nothing was written into, removed from or made writable, with the right mode and mtime
+    // already, is left alone: a 1% rollback of a wide tree touches a few folders, not all of them.
+    const now = live.get(d.path);
+    if (!touched.has(d.path) && now?.type === 'dir' && now.mode === d.mode && sameMtime(now.mtimeNs, d.mtimeNs)) continue;
     const abs = path.join(root, d.path);
     await chmod(abs, d.mode);
     const t = nsToSeconds(d.mtimeNs);
@@ -134,10 +150,17 @@ function tempName(abs: string): string {
   return path.join(path.dirname(abs), `${RESTORE_TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
 }
 
-/** A read-only folder in the snapshot must still be fillable while we restore into it. */
-async function ensureWritable(abs: string): Promise<void> {
+/** A read-only folder in the snapshot must still be fillable while we restore into it. Says if it changed it. */
+async function ensureWritable(abs: string): Promise<boolean> {
   const st = await lstat(abs);
-  if ((st.mode & 0o700) !== 0o700) await chmod(abs, (st.mode & 0o7777) | 0o700);
+  if ((st.mode & 0o700) === 0o700) return false;
+  await chmod(abs, (st.mode & 0o7777) | 0o700);
+  return true;
+}
+
+function parentOf(rel: string): string {
+  const i = rel.lastIndexOf('/');
+  return i < 0 ? '' : rel.slice(0, i);
 }
 
 function ignoreMissing(err: unknown): void {

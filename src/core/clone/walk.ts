@@ -1,7 +1,5 @@
-import type { Dirent } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync, type BigIntStats, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { IO_PARALLELISM, mapLimit } from '../concurrency.js';
 import { errnoCode } from '../errors.js';
 
 /** A path as it is on disk now (never following symlinks). */
@@ -20,48 +18,59 @@ export interface WalkOptions {
   exclude?: (relPath: string) => boolean;
 }
 
+/** Entries examined between two turns of the event loop, so a walk never stalls the tray app or serve. */
+const BATCH = 2000;
+
 /**
- * Lists every path below `root` with lstat, parents before children. Directories are read in parallel
- * (bounded) because a developer tree is wide: node_modules has thousands of small folders.
+ * Lists every path below `root` with lstat, sorted by path (parents before children).
+ *
+ * The calls are synchronous, in batches: a cached lstat takes a few microseconds as a direct call but about
+ * 15 through the promise API and the thread pool, and a developer tree has tens of thousands of entries
+ * (measured here on 22,102 entries: 135-190 ms against 314-465 ms). Between batches the event loop runs.
  */
 export async function walk(root: string, options: WalkOptions = {}): Promise<WalkResult> {
   const entries: LiveEntry[] = [];
   const skipped: WalkResult['skipped'] = [];
-  let frontier: string[] = [''];
-  while (frontier.length > 0) {
-    const next: string[] = [];
-    await mapLimit(frontier, IO_PARALLELISM, async (dirRel) => {
-      let dirents: Dirent[];
-      try {
-        dirents = await readdir(path.join(root, dirRel), { withFileTypes: true });
-      } catch (err) {
-        const code = errnoCode(err);
-        if (dirRel !== '' && (code === 'EACCES' || code === 'EPERM' || code === 'ENOENT')) {
-          skipped.push({ path: dirRel, reason: `could not read folder: ${code}` });
-          return;
-        }
-        throw err;
+  const pending: string[] = [''];
+  const rootAbs = path.resolve(root);
+  let sinceYield = 0;
+  while (pending.length > 0) {
+    const dirRel = pending.pop() as string;
+    let dirents: Dirent[];
+    // Plain concatenation: path.join normalises every call, measurable over tens of thousands of entries.
+    const dirAbs = dirRel === '' ? rootAbs : `${rootAbs}${path.sep}${dirRel}`;
+    try {
+      dirents = readdirSync(dirAbs, { withFileTypes: true });
+    } catch (err) {
+      const code = errnoCode(err);
+      if (dirRel !== '' && (code === 'EACCES' || code === 'EPERM' || code === 'ENOENT' || code === 'ENOTDIR')) {
+        skipped.push({ path: dirRel, reason: `could not read folder: ${code}` });
+        continue;
       }
-      const found = await mapLimit(dirents, IO_PARALLELISM, (d) => describe(root, dirRel ? `${dirRel}/${d.name}` : d.name, options, skipped));
-      for (const entry of found) {
-        if (!entry) continue;
-        entries.push(entry);
-        if (entry.type === 'dir') next.push(entry.path);
-      }
-    });
-    frontier = next;
+      throw err;
+    }
+    for (const d of dirents) {
+      const entry = describe(`${dirAbs}${path.sep}${d.name}`, dirRel ? `${dirRel}/${d.name}` : d.name, options, skipped);
+      if (!entry) continue;
+      entries.push(entry);
+      if (entry.type === 'dir') pending.push(entry.path);
+    }
+    sinceYield += dirents.length + 1;
+    if (sinceYield >= BATCH) {
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
-  // Level-by-level order already puts parents first; sorting makes manifests and diffs stable.
+  // Sorting makes manifests and diffs stable, and puts every folder before what it holds.
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { entries, skipped };
 }
 
-async function describe(root: string, rel: string, options: WalkOptions, skipped: WalkResult['skipped']): Promise<LiveEntry | null> {
+function describe(abs: string, rel: string, options: WalkOptions, skipped: WalkResult['skipped']): LiveEntry | null {
   if (options.exclude?.(rel)) return null;
-  const abs = path.join(root, rel);
-  let st;
+  let st: BigIntStats;
   try {
-    st = await lstat(abs, { bigint: true });
+    st = lstatSync(abs, { bigint: true });
   } catch (err) {
     // A file deleted while we walk is simply not part of this snapshot.
     if (errnoCode(err) === 'ENOENT') return null;
@@ -72,7 +81,7 @@ async function describe(root: string, rel: string, options: WalkOptions, skipped
   if (st.isFile()) return { path: rel, type: 'file', mode, mtimeNs: st.mtimeNs, size: Number(st.size), ino: st.ino };
   if (st.isSymbolicLink()) {
     try {
-      return { path: rel, type: 'symlink', mtimeNs: st.mtimeNs, link: await readlink(abs) };
+      return { path: rel, type: 'symlink', mtimeNs: st.mtimeNs, link: readlinkSync(abs) };
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return null;
       throw err;

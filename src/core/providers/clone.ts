@@ -3,6 +3,7 @@ import { capture } from '../clone/capture.js';
 import { compare } from '../clone/compare.js';
 import { ClonePool } from '../clone/pool.js';
 import { restore } from '../clone/restore.js';
+import type { LiveEntry } from '../clone/walk.js';
 import type { SnapshotRecord } from '../records.js';
 import type { CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from './provider.js';
 
@@ -29,7 +30,7 @@ export class CloneProvider implements SnapshotProvider {
       const previous = request.previous ? await this.pool.readManifest(request.previous.ref).catch(() => null) : null;
       const result = await capture(request.target, this.pool, request.id, previous);
       await this.pool.writeManifest(result.manifest);
-      return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems };
+      return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live };
     } catch (err) {
       await this.pool.dropLease(request.id);
       throw err;
@@ -48,9 +49,9 @@ export class CloneProvider implements SnapshotProvider {
     await this.pool.readManifest(record.ref);
   }
 
-  async restore(record: SnapshotRecord, paths: string[] | null): Promise<RestoreResult> {
+  async restore(record: SnapshotRecord, paths: string[] | null, live?: readonly LiveEntry[]): Promise<RestoreResult> {
     const manifest = await this.pool.readManifest(record.ref);
-    return restore(record.target, manifest, this.pool, paths);
+    return restore(record.target, manifest, this.pool, paths, undefined, live);
   }
 
   async diff(record: SnapshotRecord, paths: string[] | null): Promise<DiffResult> {

@@ -1,4 +1,5 @@
 import type { DiffResult } from '../clone/compare.js';
+import type { LiveEntry } from '../clone/walk.js';
 import type { ProviderName, SnapshotRecord } from '../records.js';
 
 export type { DiffResult };
@@ -36,6 +37,11 @@ export interface CreatedSnapshot {
   addedBytes: number;
   files: number;
   problems: { path: string; reason: string }[];
+  /**
+   * The folder as this snapshot's walk found it, when the provider walked it: a rollback restores right
+   * after taking its safety snapshot, under the same lock, and need not walk the folder a second time.
+   */
+  live?: readonly LiveEntry[];
 }
 
 export interface RestoreResult {
@@ -62,8 +68,11 @@ export interface SnapshotProvider {
    * cleanly instead of leaving an unfinishable rollback behind.
    */
   verify(record: SnapshotRecord): Promise<void>;
-  /** `paths`: relative paths inside the target to restore, or null for all of it. */
-  restore(record: SnapshotRecord, paths: string[] | null): Promise<RestoreResult>;
+  /**
+   * `paths`: relative paths inside the target to restore, or null for all of it. `live`: the folder as a
+   * walk just found it (see CreatedSnapshot.live); without it the provider walks the folder itself.
+   */
+  restore(record: SnapshotRecord, paths: string[] | null, live?: readonly LiveEntry[]): Promise<RestoreResult>;
   diff(record: SnapshotRecord, paths: string[] | null): Promise<DiffResult>;
   /** Reclaims space no recorded snapshot uses; `recordedRefs` are the refs of every record of this provider. */
   collectGarbage(recordedRefs: ReadonlySet<string>): Promise<void>;
