@@ -195,7 +195,8 @@ async function btrfsBenchmark(work: string): Promise<Row | string> {
 }
 
 async function reflinkBenchmarks(work: string): Promise<Row[] | string> {
-  if (opts['no-btrfs'] || process.getuid?.() !== 0) return 'clone on btrfs (reflinks): skipped (needs root)';
+  if (opts['no-btrfs']) return 'clone on btrfs (reflinks): skipped (--no-btrfs)';
+  if (process.getuid?.() !== 0) return 'clone on btrfs (reflinks): skipped (needs root to loop-mount an image)';
   const image = path.join(work, 'reflink.img');
   const mnt = path.join(work, 'reflink-mnt');
   await mkdir(mnt, { recursive: true });

@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { lstatSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../concurrency.js';
 import { errnoCode } from '../errors.js';
@@ -78,12 +78,21 @@ async function copyStable(pool: ClonePool, abs: string, size: number, mtimeNs: b
       if (code === 'EACCES' || code === 'EPERM') return { entry: null, problem: `could not read: ${code}` };
       throw err;
     }
-    const after = await lstat(abs, { bigint: true }).catch(() => null);
+    // A direct call: the promise API's per-call cost dominated on 20,000 small files.
+    const after = lstatOrNull(abs);
     if (after && Number(after.size) === stat.size && after.mtimeNs === stat.mtimeNs) return { entry: { oid, size: stat.size, mtimeNs: stat.mtimeNs } };
     if (!after) return { entry: null, problem: 'deleted while the snapshot was taken' };
     if (attempt >= COPY_ATTEMPTS) {
       return { entry: { oid, size: Number(after.size), mtimeNs: stat.mtimeNs }, problem: 'kept changing while it was copied; the copy may mix old and new content' };
     }
     stat = { size: Number(after.size), mtimeNs: after.mtimeNs };
+  }
+}
+
+function lstatOrNull(abs: string): BigIntStats | null {
+  try {
+    return lstatSync(abs, { bigint: true });
+  } catch {
+    return null;
   }
 }
