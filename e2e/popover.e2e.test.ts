@@ -82,9 +82,13 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
     assert.equal(new URL(page.url()).search, '', 'the token leaves the address bar');
     await page.getByRole('heading', { name: 'Welcome to snapctl' }).waitFor();
     assert.equal(await page.getByLabel('Folder to protect').inputValue(), box.project);
+    await page.getByText(/Provider:\s*clone: clone works on any filesystem/).waitFor();
+    assert.equal(await page.getByLabel('Snapshot it every hour').isChecked(), false, 'the schedule is asked for, not assumed');
     await page.screenshot({ path: path.join(ARTIFACTS, 'first-run-light.png') });
+    await page.getByLabel('Snapshot it every hour').check();
     await page.getByRole('button', { name: 'Start' }).click();
     await page.getByRole('heading', { name: 'snapctl' }).waitFor();
+    await page.getByText(/Next snapshot in/).waitFor();
     await page.getByText('No snapshots yet').waitFor();
   });
 

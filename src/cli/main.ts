@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SnapctlError, describeError, usageError } from '../core/errors.js';
 import { defaultHome } from '../core/paths.js';
@@ -38,6 +40,10 @@ const defaultIo = (): CliIo => ({
   }),
 });
 
+const PACKAGE_MANAGERS = new Set(['npm', 'pnpm', 'yarn', 'bun', 'npx']);
+/** This CLI's launcher, for hooks to call: bin/snapctl.js, three levels above dist/src/cli(-bundle). */
+const SELF = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'snapctl.js');
+
 function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65_535) throw new InvalidArgumentError('a port is a number from 0 to 65535');
@@ -58,11 +64,14 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     }
   };
   const json = (value: unknown): void => io.stdout(JSON.stringify(value, null, 2) + '\n');
+  /** `snapctl run` passes its command's exit code through. */
+  let exitCode = 0;
 
   const program = new Command('snapctl')
     .description('Snapshot folders before risky moments and roll back in one step; every rollback can be undone.')
     .version('0.1.0')
     .showSuggestionAfterError(true)
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       writeOut: io.stdout,
@@ -203,6 +212,76 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       if (results.length === 0) io.stdout('no snapshots\n');
     });
 
+  const hook = program.command('hook').description('git hooks that take a snapshot after each commit and before a rebase or merge');
+  hook.command('install')
+    .description('install the hooks in a repository, chaining any hook already there')
+    .requiredOption('-r, --repo <dir>', 'the git repository')
+    .option('-p, --path <dir>', 'the folder to snapshot (default: the work tree)')
+    .action(async (o: { repo: string; path?: string }) => {
+      const hooks = await import('../core/git-hooks.js');
+      const { ToolRunner } = await import('../core/providers/tools.js');
+      const { hooksDir, top } = await hooks.gitPaths(o.repo, new ToolRunner({ env: io.env }));
+      const target = await core().resolveTarget(o.path ?? top);
+      for (const c of await hooks.installHooks(hooksDir, { node: process.execPath, cli: SELF }, target)) {
+        io.stdout(`${c.action} ${c.file}${c.action === 'chained' ? ` (the previous hook runs first, kept as ${c.hook}${hooks.ORIGINAL_SUFFIX})` : ''}\n`);
+      }
+      io.stdout(`commits in ${top} now snapshot ${target} (trigger git-commit); a failed snapshot never blocks git\n`);
+    });
+  hook.command('uninstall')
+    .description("remove snapctl's hooks and put back the ones they chained")
+    .requiredOption('-r, --repo <dir>', 'the git repository')
+    .action(async (o: { repo: string }) => {
+      const hooks = await import('../core/git-hooks.js');
+      const { ToolRunner } = await import('../core/providers/tools.js');
+      const { hooksDir } = await hooks.gitPaths(o.repo, new ToolRunner({ env: io.env }));
+      for (const c of await hooks.uninstallHooks(hooksDir)) io.stdout(`${c.action === 'absent' ? 'no snapctl hook at' : c.action} ${c.file}\n`);
+    });
+  hook.command('run', { hidden: true })
+    .description('called by the installed hooks; never fails, so git is never blocked')
+    .argument('<hook>', 'post-commit, pre-rebase or pre-merge-commit')
+    .requiredOption('-p, --path <dir>', 'the folder to snapshot')
+    .action(async (name: string, o: { path: string }) => {
+      try {
+        const hooks = await import('../core/git-hooks.js');
+        const { ToolRunner } = await import('../core/providers/tools.js');
+        const tag = name === 'post-commit' ? await hooks.commitTag(o.path, new ToolRunner({ env: io.env })) : name === 'pre-rebase' ? 'before rebase' : 'before merge';
+        const record = await core().create({ path: o.path, tag, trigger: 'git-commit', note: `git ${name}` });
+        io.stdout(`snapctl: ${record.id} (${tag})\n`);
+      } catch (err) {
+        io.stderr(`snapctl: the ${name} snapshot failed, git goes on: ${describeError(err)}\n`);
+      }
+    });
+
+  program.command('run')
+    .description('take a snapshot, then run a command (e.g. npm install) with its output and exit code passed through')
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option('-t, --tag <text>', 'tag for the snapshot (default: the command)')
+    .option('-p, --path <dir>', 'the folder to snapshot (default: the current folder)')
+    .addOption(new Option('--trigger <trigger>', 'what asked for it (default: npm-install for package managers, else manual)').choices(TRIGGERS))
+    .option('--strict', 'do not run the command if the snapshot fails')
+    .passThroughOptions()
+    .action(async (command: string[], o: { tag?: string; path?: string; trigger?: Trigger; strict?: boolean }) => {
+      const [cmd, ...args] = command;
+      if (!cmd) throw usageError('no command to run', "put it after --, e.g. snapctl run -- npm install");
+      const shown = command.join(' ').replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 200); // eslint-disable-line no-control-regex
+      const trigger = o.trigger ?? (PACKAGE_MANAGERS.has(path.basename(cmd)) ? 'npm-install' : 'manual');
+      let id: string | null = null;
+      try {
+        const record = await core().create({ path: o.path ?? io.cwd, tag: o.tag ?? shown, trigger, note: `before: ${shown}` });
+        id = record.id;
+        io.stderr(`snapctl: snapshot ${record.id} taken; undo this command with 'snapctl rollback ${record.id}'\n`);
+      } catch (err) {
+        if (o.strict) throw err;
+        io.stderr(`snapctl: WARNING: no snapshot was taken (${describeError(err)}); running the command anyway\n`);
+      }
+      const { runPassingThrough } = await import('./passthrough.js');
+      const started = Date.now();
+      const result = await runPassingThrough(cmd, args, io.cwd, io.env);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (id) await core().setNote(id, `before: ${shown} (${result.describe} after ${seconds} s)`).catch(() => undefined);
+      exitCode = result.exitCode;
+    });
+
   program.command('serve')
     .description('run the scheduler and serve the popover on 127.0.0.1 for hosts without a desktop (Ctrl-C stops it)')
     .option('-p, --path <dir>', 'watch this folder (added to the settings if it is not there yet)')
@@ -215,7 +294,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
 
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;

@@ -59,6 +59,10 @@ async function run(ctx: DispatchContext, method: ApiMethod, p: Record<string, un
       ctx.onSettingsSaved?.(saved);
       return saved;
     }
+    case 'detect': {
+      const choice = await service.info(p['path'] as string);
+      return { target: choice.target, chosen: choice.chosen, reports: choice.reports.map((r) => ({ name: r.name, usable: r.usable, reason: r.reason })) };
+    }
     case 'setPaused': {
       await runtime.updateSettings({ ...runtime.currentSettings(), schedulePaused: p['paused'] as boolean });
       return status(ctx);

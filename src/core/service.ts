@@ -11,7 +11,7 @@ import { chooseProvider, type ProviderChoice } from './providers/detect.js';
 import { ToolRunner } from './providers/tools.js';
 import { ZfsProvider } from './providers/zfs.js';
 import type { CreatedSnapshot, DiffResult, RestoreResult, SnapshotProvider } from './providers/provider.js';
-import { tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from './records.js';
+import { MAX_NOTE_LENGTH, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from './records.js';
 import { planRetention, type RetentionPolicy } from './retention.js';
 import { SnapshotStore } from './store.js';
 import { resolveTarget } from './targets.js';
@@ -208,6 +208,18 @@ export class SnapshotService {
       await provider.settle(created.ref);
     }
     return { record, live: created.live };
+  }
+
+  /** Records what happened after a snapshot, e.g. the command `snapctl run` guarded and how it ended. */
+  async setNote(id: unknown, note: string): Promise<SnapshotRecord> {
+    const valid = parseSnapshotId(id);
+    const text = note.slice(0, MAX_NOTE_LENGTH);
+    return this.store.update((store) => {
+      const record = store.snapshots.find((s) => s.id === valid);
+      if (!record) throw new SnapctlError('not-found', `no snapshot ${valid}`);
+      record.note = text;
+      return { ...record };
+    });
   }
 
   async delete(id: unknown): Promise<SnapshotRecord> {

@@ -1,5 +1,5 @@
-import { useState } from 'react';
-import type { ApiCall, SettingsView, StatusView } from '../shared/api.js';
+import { useEffect, useState } from 'react';
+import type { ApiCall, DetectView, SettingsView, StatusView } from '../shared/api.js';
 import { newTarget } from './newTarget.js';
 
 /** First run: say what snapctl will do, pick a folder, and ask before turning on the schedule and login item. */
@@ -8,11 +8,33 @@ export function Onboarding({ call, settings, host, onDone }: { call: ApiCall; se
   const [schedule, setSchedule] = useState(false);
   const [login, setLogin] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [detected, setDetected] = useState<DetectView | null>(null);
+  const [detectError, setDetectError] = useState<string | null>(null);
+
+  // Ask the core which provider this folder would get, as the user types (debounced).
+  useEffect(() => {
+    const path = folder.trim();
+    setDetected(null);
+    setDetectError(null);
+    if (!path.startsWith('/')) return;
+    let live = true;
+    const timer = setTimeout(() => {
+      void call('detect', { path }).then((r) => {
+        if (!live) return;
+        if (r.ok) setDetected(r.value); else setDetectError(r.error);
+      });
+    }, 300);
+    return () => { live = false; clearTimeout(timer); };
+  }, [call, folder]);
 
   const finish = async (withFolder: boolean): Promise<void> => {
-    const targets = withFolder && folder.trim() && !settings.targets.some((t) => t.path === folder.trim())
-      ? [...settings.targets, newTarget(folder.trim(), !schedule)]
-      : settings.targets;
+    const path = folder.trim();
+    const chosen = detected?.target === path ? detected.chosen : undefined;
+    // The schedule is on only if asked for here, also for a folder `snapctl serve --path` added already.
+    const targets = !withFolder || !path ? settings.targets
+      : settings.targets.some((t) => t.path === path)
+        ? settings.targets.map((t) => (t.path === path ? { ...t, paused: !schedule, ...(chosen ? { provider: chosen } : {}) } : t))
+        : [...settings.targets, { ...newTarget(path, !schedule), ...(chosen ? { provider: chosen } : {}) }];
     const r = await call('setSettings', { settings: { ...settings, targets, launchAtLogin: host === 'electron' && login, onboarded: true } });
     if (!r.ok) { setError(r.error); return; }
     onDone();
@@ -26,7 +48,11 @@ export function Onboarding({ call, settings, host, onDone }: { call: ApiCall; se
       <label>Folder to protect
         <input value={folder} placeholder="/home/me/code/app" spellCheck={false} onChange={(e) => setFolder(e.target.value)} />
       </label>
-      <p className="muted small">Provider: clone (works on any filesystem; unchanged files are shared between snapshots).</p>
+      <p className="muted small" aria-live="polite">
+        {detected ? <>Provider: <strong>{detected.chosen}</strong>: {detected.reports.find((r) => r.name === detected.chosen)?.reason}</>
+          : detectError ? <span className="error">{detectError}</span>
+          : 'Type the folder’s full path to see how it will be snapshotted.'}
+      </p>
       <label className="inline"><input type="checkbox" checked={schedule} onChange={(e) => setSchedule(e.target.checked)} /> Snapshot it every hour</label>
       {host === 'electron' && <label className="inline"><input type="checkbox" checked={login} onChange={(e) => setLogin(e.target.checked)} /> Open snapctl at login</label>}
       {error && <p role="alert" className="error">{error}</p>}

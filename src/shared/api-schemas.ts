@@ -21,6 +21,7 @@ export const apiRequestSchemas = {
   getSettings: z.object({}).strict(),
   setSettings: z.object({ settings: z.unknown() }).strict(),
   setPaused: z.object({ paused: z.boolean() }).strict(),
+  detect: z.object({ path: absFolder }).strict(),
 } as const;
 
 export const API_METHODS = Object.keys(apiRequestSchemas) as ApiMethod[];
@@ -28,6 +29,6 @@ export const API_METHODS = Object.keys(apiRequestSchemas) as ApiMethod[];
 // The validators and the declared request types must agree; a mismatch fails the type-check.
 type Agrees<M extends ApiMethod> = z.infer<(typeof apiRequestSchemas)[M]> extends ApiRequest<M> ? (ApiRequest<M> extends z.infer<(typeof apiRequestSchemas)[M]> ? true : never) : never;
 export const contractAgrees: { [M in ApiMethod]: Agrees<M> } = {
-  status: true, list: true, create: true, delete: true, diff: true, rollback: true, undo: true, getSettings: true, setSettings: true, setPaused: true,
+  status: true, list: true, create: true, delete: true, diff: true, rollback: true, undo: true, getSettings: true, setSettings: true, setPaused: true, detect: true,
 };
 

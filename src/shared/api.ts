@@ -17,6 +17,7 @@ export interface ApiRequests {
   getSettings: Record<string, never>;
   setSettings: { settings: unknown };
   setPaused: { paused: boolean };
+  detect: { path: string };
 }
 export type ApiMethod = keyof ApiRequests;
 export type ApiRequest<M extends ApiMethod> = ApiRequests[M];
@@ -69,6 +70,13 @@ export interface SettingsView {
   onboarded: boolean;
 }
 
+/** Which provider snapctl would use for a folder, and every provider's reason (first run, settings). */
+export interface DetectView {
+  target: string;
+  chosen: SnapshotRecord['provider'];
+  reports: { name: SnapshotRecord['provider']; usable: boolean; reason: string }[];
+}
+
 export interface ApiResponses {
   status: StatusView;
   list: SnapshotRecord[];
@@ -80,6 +88,7 @@ export interface ApiResponses {
   getSettings: SettingsView;
   setSettings: SettingsView;
   setPaused: StatusView;
+  detect: DetectView;
 }
 
 /** What every transport returns: a result, or an error a user can read. */
