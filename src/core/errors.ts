@@ -33,9 +33,21 @@ export function errnoCode(err: unknown): string | undefined {
   return isErrnoException(err) ? err.code : undefined;
 }
 
-/** A message for any thrown value, without a stack trace. */
+/** What to do about the system errors a user can meet, keyed by errno code. */
+const ERRNO_HINTS: Record<string, string> = {
+  ENOSPC: 'the disk is full: free some space, or move the snapctl store elsewhere with SNAPCTL_HOME; nothing was lost',
+  EDQUOT: 'your disk quota is used up: free some space; nothing was lost',
+  EROFS: 'the filesystem is read-only: remount it read-write and try again',
+  EACCES: 'permission denied: check the owner and mode of that path',
+  EPERM: 'the operation is not permitted: check the owner of that path, or run with the rights it needs',
+  EMFILE: 'too many open files: raise the limit (ulimit -n) and try again',
+};
+
+/** A message for any thrown value, without a stack trace; system errors say what to do. */
 export function describeError(err: unknown): string {
   if (err instanceof SnapctlError) return err.line;
-  if (err instanceof Error) return err.message;
+  const code = errnoCode(err);
+  const hint = code ? ERRNO_HINTS[code] : undefined;
+  if (err instanceof Error) return hint ? `${err.message} (${hint})` : err.message;
   return String(err);
 }

@@ -1,3 +1,5 @@
+import { constants as fsConstants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError, describeError, usageError } from './errors.js';
 import { newSnapshotId, parseSnapshotId } from './ids.js';
@@ -69,7 +71,8 @@ export interface ServiceOptions {
 
 /** Every provider, with the tools looked up on the PATH of `env`. */
 export function defaultProviders(cloneDir: string, env: NodeJS.ProcessEnv = process.env): Record<ProviderName, SnapshotProvider> {
-  const tools = new ToolRunner({ env });
+  const timeout = Number(env['SNAPCTL_TOOL_TIMEOUT_MS']);
+  const tools = new ToolRunner({ env, ...(Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: timeout } : {}) });
   const dataVolume = env['SNAPCTL_APFS_VOLUME']?.trim();
   return {
     clone: new CloneProvider(cloneDir),
@@ -255,8 +258,13 @@ export class SnapshotService {
         throw new SnapctlError('busy', `snapshot ${busy.id} is part of an unfinished rollback of ${target}`, 'run any snapctl command to finish it first');
       }
       const ids = new Set(records.map((r) => r.id));
-      await this.store.update(async (store) => {
+      // The records leave the store first: killed from here on, snapctl leaves data no record points at
+      // (the next collection reclaims it), never a record whose data is gone.
+      await this.store.update((store) => {
         store.snapshots = store.snapshots.filter((s) => !ids.has(s.id));
+      });
+      // Collection runs under the store lock, so it sees every record another process has committed.
+      await this.store.withLock(async (store) => {
         for (const record of records) await this.provider(record.provider).remove(record);
         for (const name of new Set(records.map((r) => r.provider))) {
           const refs = new Set(store.snapshots.filter((s) => s.provider === name).map((s) => s.ref));
@@ -300,6 +308,9 @@ export class SnapshotService {
       const result = await this.withTarget(record.target, async () => {
         await this.recoverTarget(record.target);
         await provider.verify(record);
+        // A folder we cannot write to (read-only mount, wrong owner) fails here, before a safety snapshot
+        // and a journal that could never be finished.
+        await access(record.target, fsConstants.W_OK);
         const label = kind === 'undo' ? `before undo (restoring ${record.id})` : `before rollback to ${record.id}`;
         const { record: safety, live } = await this.createLockedWithLive(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null });
         const entry: JournalEntry = {

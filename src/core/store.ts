@@ -53,6 +53,12 @@ export class SnapshotStore {
     return parseStore(text, this.layout.storeFile);
   }
 
+  /** Runs `fn` on the current contents under the store lock, without writing: nothing else commits meanwhile. */
+  async withLock<T>(fn: (store: StoreFile) => Promise<T>): Promise<T> {
+    await mkdir(this.layout.root, { recursive: true });
+    return withLock(this.lockPath, { waitMs: 60_000, what: 'the snapshot store' }, async () => fn(await this.readFresh()));
+  }
+
   /** Applies `change` to the current contents under the store lock and writes the result atomically. */
   async update<T>(change: (store: StoreFile) => T | Promise<T>): Promise<T> {
     await mkdir(this.layout.root, { recursive: true });
