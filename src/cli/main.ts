@@ -97,6 +97,9 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     .option('--json', 'print the record as JSON')
     .action(async (o: { path: string; tag?: string; trigger: Trigger; provider: ProviderName | 'auto'; note?: string; json?: boolean }) => {
       const record = await core().create({ path: o.path, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null });
+      // Paths not kept as they were are named, so a skipped file is never a surprise at rollback time.
+      for (const p of record.problems.slice(0, 20)) io.stderr(`snapctl: not kept as it was: ${JSON.stringify(p.path)}: ${p.reason}\n`);
+      if (record.problems.length > 20) io.stderr(`snapctl: … and ${record.problems.length - 20} more paths not kept as they were (see --json)\n`);
       if (o.json) json(record);
       else io.stdout(record.provider === 'clone'
         ? `created ${record.id}: ${record.files} files, ${humanBytes(record.size)} (${humanBytes(record.addedBytes)} new) of ${record.target}\n`

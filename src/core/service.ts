@@ -58,6 +58,9 @@ export type ServiceEvent =
   | { type: 'rollback-completed'; result: RollbackResult; kind: 'rollback' | 'undo'; durationMs: number }
   | { type: 'rollback-failed'; snapshotId: string; target: string; provider: ProviderName; error: string; durationMs: number };
 
+/** A new snapshot's record, with the paths it could not keep as they were (unreadable, changing, sockets). */
+export type CreatedRecord = SnapshotRecord & { problems: { path: string; reason: string }[] };
+
 interface CreateLockedOptions { tag: string | null; trigger: Trigger; provider: ProviderName; note: string | null }
 
 export interface ServiceOptions {
@@ -161,7 +164,7 @@ export class SnapshotService {
     return [...gone];
   }
 
-  async create(options: CreateOptions): Promise<SnapshotRecord> {
+  async create(options: CreateOptions): Promise<CreatedRecord> {
     const started = Date.now();
     const trigger = options.trigger ?? 'manual';
     const tag = parseTag(options.tag);
@@ -170,7 +173,8 @@ export class SnapshotService {
     try {
       const record = await this.withTarget(target, async () => {
         await this.recoverTarget(target);
-        return this.createLocked(target, { tag, trigger, provider: providerName, note: options.note ?? null });
+        const { record: made, problems } = await this.createLockedWithLive(target, { tag, trigger, provider: providerName, note: options.note ?? null });
+        return { ...made, problems };
       });
       this.emit({ type: 'snapshot-created', record, durationMs: Date.now() - started });
       return record;
@@ -186,7 +190,7 @@ export class SnapshotService {
   }
 
   /** Takes a snapshot and keeps the provider's walk of the folder, for a restore that follows under the same lock. */
-  private async createLockedWithLive(target: string, o: CreateLockedOptions): Promise<{ record: SnapshotRecord; live: CreatedSnapshot['live'] }> {
+  private async createLockedWithLive(target: string, o: CreateLockedOptions): Promise<{ record: SnapshotRecord; live: CreatedSnapshot['live']; problems: CreatedSnapshot['problems'] }> {
     const provider = this.provider(o.provider);
     const id = newSnapshotId();
     const previous = (await this.list({ target })).find((s) => s.provider === o.provider && s.state === 'ready') ?? null;
@@ -210,7 +214,7 @@ export class SnapshotService {
     } finally {
       await provider.settle(created.ref);
     }
-    return { record, live: created.live };
+    return { record, live: created.live, problems: created.problems };
   }
 
   /** Records what happened after a snapshot, e.g. the command `snapctl run` guarded and how it ended. */

@@ -28,7 +28,7 @@ const COPY_ATTEMPTS = 3;
  * Takes a snapshot of `root` into the pool. A file whose size and mtime match the previous snapshot of the
  * same folder is not read or copied again: its object is shared (the quick check rsync and Time Machine use).
  */
-export async function capture(root: string, pool: ClonePool, id: string, previous: Manifest | null): Promise<CaptureResult> {
+export async function capture(root: string, pool: ClonePool, id: string, previous: Manifest | null, added: string[] = []): Promise<CaptureResult> {
   const before = new Map<string, ManifestEntry>();
   for (const e of previous?.entries ?? []) before.set(e.path, e);
 
@@ -46,7 +46,7 @@ export async function capture(root: string, pool: ClonePool, id: string, previou
       size += e.size;
       return { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs.toString(), size: e.size, oid: prev.oid };
     }
-    const copied = await copyStable(pool, path.join(root, e.path), e.size, e.mtimeNs);
+    const copied = await copyStable(pool, path.join(root, e.path), e.size, e.mtimeNs, added);
     if ('problem' in copied) problems.push({ path: e.path, reason: copied.problem });
     const got = copied.entry;
     if (!got) return null;
@@ -66,12 +66,13 @@ interface Copied { oid: string; size: number; mtimeNs: bigint }
  * Copies a file and checks it did not change while being copied (a build writing into the folder); retries
  * a few times, then keeps the last copy flagged, with the pre-copy mtime so the next snapshot copies it again.
  */
-async function copyStable(pool: ClonePool, abs: string, size: number, mtimeNs: bigint): Promise<{ entry: Copied } | { entry: Copied | null; problem: string }> {
+async function copyStable(pool: ClonePool, abs: string, size: number, mtimeNs: bigint, added: string[]): Promise<{ entry: Copied } | { entry: Copied | null; problem: string }> {
   let stat = { size, mtimeNs };
   for (let attempt = 1; ; attempt++) {
     let oid: string;
     try {
       oid = await pool.addObject(abs);
+      added.push(oid);
     } catch (err) {
       const code = errnoCode(err);
       if (code === 'ENOENT') return { entry: null, problem: 'deleted while the snapshot was taken' };

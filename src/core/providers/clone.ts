@@ -1,3 +1,4 @@
+import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { capture } from '../clone/capture.js';
 import { compare } from '../clone/compare.js';
@@ -26,12 +27,15 @@ export class CloneProvider implements SnapshotProvider {
 
   async create(request: CreateRequest): Promise<CreatedSnapshot> {
     await this.pool.takeLease(request.id);
+    const added: string[] = [];
     try {
       const previous = request.previous ? await this.pool.readManifest(request.previous.ref).catch(() => null) : null;
-      const result = await capture(request.target, this.pool, request.id, previous);
+      const result = await capture(request.target, this.pool, request.id, previous, added);
       await this.pool.writeManifest(result.manifest);
       return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live };
     } catch (err) {
+      // A failed snapshot (disk full, most often) gives back the space it took, at once.
+      await Promise.all(added.map((oid) => unlink(this.pool.objectPath(oid)).catch(() => undefined)));
       await this.pool.dropLease(request.id);
       throw err;
     }

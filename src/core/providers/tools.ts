@@ -26,17 +26,28 @@ export class ToolRunner {
   async run(tool: string, args: readonly string[]): Promise<ToolResult> {
     // execa is loaded on first use: most commands (clone snapshots, list) never run a tool.
     const { execa } = await import('execa');
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const r = await execa(tool, args, {
-        env: this.env, extendEnv: false, reject: false, timeout: this.timeoutMs, forceKillAfterDelay: 2000,
+      // Its own process group, killed whole on timeout: a hung tool's children (a stuck `sleep`, a mount
+      // helper) would otherwise keep its output pipes open and hang snapctl with it.
+      const sub = execa(tool, args, {
+        env: this.env, extendEnv: false, reject: false, detached: true, cleanup: true,
         stdin: 'ignore', encoding: 'utf8', stripFinalNewline: false,
       });
-      if (r.timedOut) throw new SnapctlError('failed', `${tool} ${args[0] ?? ''} did not answer within ${Math.round(this.timeoutMs / 1000)} s and was stopped`, 'the disk or the tool may be stuck; try again, or restart the machine');
+      timer = setTimeout(() => {
+        timedOut = true;
+        try { if (sub.pid) process.kill(-sub.pid, 'SIGKILL'); } catch { /* already gone */ }
+      }, this.timeoutMs);
+      const r = await sub;
+      if (timedOut) throw new SnapctlError('failed', `${tool} ${args[0] ?? ''} did not answer within ${Math.round(this.timeoutMs / 1000)} s and was stopped`, 'the disk or the tool may be stuck; try again, or restart the machine');
       if (r.failed && r.exitCode === undefined) throw notFound(tool, r.cause);
       return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? 1 };
     } catch (err) {
       if (err instanceof SnapctlError) throw err;
       throw notFound(tool, (err as { cause?: unknown }).cause ?? err);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
