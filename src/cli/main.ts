@@ -40,6 +40,11 @@ const defaultIo = (): CliIo => ({
   }),
 });
 
+/** Errors can quote what the user typed; control characters are escaped so the error stays one line. */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1)); // eslint-disable-line no-control-regex
+}
+
 const PACKAGE_MANAGERS = new Set(['npm', 'pnpm', 'yarn', 'bun', 'npx']);
 /** This CLI's launcher, for hooks to call: bin/snapctl.js, three levels above dist/src/cli(-bundle). */
 const SELF = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'snapctl.js');
@@ -76,7 +81,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     .configureOutput({
       writeOut: io.stdout,
       writeErr: io.stderr,
-      outputError: (text, write) => write(`snapctl: ${text.replace(/^error: /, '').trimEnd()} (see 'snapctl --help')\n`),
+      outputError: (text, write) => write(`snapctl: ${oneLine(text.replace(/^error: /, '').trimEnd())} (see 'snapctl --help')\n`),
     });
   program.hook('preAction', async () => {
     // Finish any rollback a crash interrupted before doing anything else with the store.
@@ -303,7 +308,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2; // commander already printed the one-line message
     }
-    io.stderr(`snapctl: ${describeError(err)}\n`);
+    io.stderr(`snapctl: ${oneLine(describeError(err))}\n`);
     return err instanceof SnapctlError && err.kind === 'usage' ? 2 : 1;
   }
 }
