@@ -18,7 +18,9 @@ export interface DispatchContext {
  */
 export async function dispatch(ctx: DispatchContext, method: unknown, params: unknown): Promise<ApiResult<ApiMethod>> {
   if (typeof method !== 'string' || !Object.hasOwn(apiRequestSchemas, method)) {
-    return { ok: false, kind: 'usage', error: `unknown method ${JSON.stringify(String(method).slice(0, 40))}` };
+    // Never String() an untrusted value: an object can make that throw (found by the API fuzzer).
+    const shown = typeof method === 'string' ? JSON.stringify(method.slice(0, 40)) : `of type ${method === null ? 'null' : typeof method}`;
+    return { ok: false, kind: 'usage', error: `unknown method ${shown}` };
   }
   const m = method as ApiMethod;
   const parsed = apiRequestSchemas[m].safeParse(params ?? {});

@@ -106,7 +106,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
       )}
 
       {view === 'settings' && settings && status ? (
-        <SettingsPanel call={call} initial={settings} host={status.host} onClose={() => setView('list')} onSaved={() => void Promise.all([refresh(), loadSettings()])} />
+        <SettingsPanel call={call} initial={settings} host={status.host} metrics={status.metrics} onClose={() => setView('list')} onSaved={() => void Promise.all([refresh(), loadSettings()])} />
       ) : (
         <>
           <section className="snap-now" aria-label="Take a snapshot">

@@ -9,7 +9,7 @@ const RETENTION_FIELDS: [keyof Target['retention'], string][] = [
 ];
 
 /** Edits a copy of the settings; nothing changes until Save, and the core validates what is saved. */
-export function SettingsPanel({ call, initial, host, onSaved, onClose }: { call: ApiCall; initial: SettingsView; host: StatusView['host']; onSaved: () => void; onClose: () => void }): React.JSX.Element {
+export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }: { call: ApiCall; initial: SettingsView; host: StatusView['host']; metrics: StatusView['metrics']; onSaved: () => void; onClose: () => void }): React.JSX.Element {
   const [draft, setDraft] = useState<SettingsView>(() => structuredClone(initial));
   const [newFolder, setNewFolder] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -82,6 +82,12 @@ export function SettingsPanel({ call, initial, host, onSaved, onClose }: { call:
           <label>Host<input value={draft.statsd.host} spellCheck={false} onChange={(e) => setDraft((d) => ({ ...d, statsd: { ...d.statsd, host: e.target.value } }))} /></label>
           <label>Port<input type="number" min={1} max={65535} value={draft.statsd.port} onChange={(e) => setDraft((d) => ({ ...d, statsd: { ...d.statsd, port: Number(e.target.value) } }))} /></label>
         </div>
+        {metrics.enabled && metrics.sendErrors > 0 && (
+          <p role="status" className="error small">
+            No Datadog agent took the last metrics ({metrics.lastError ?? `${metrics.sendErrors} send errors`}). Snapshots are not affected.
+            Start the agent with DogStatsD on {draft.statsd.host}:{draft.statsd.port}, or turn metrics off.
+          </p>
+        )}
       </fieldset>
       <fieldset>
         <legend>App</legend>
