@@ -27,7 +27,7 @@ if (found.binary && !noDisplay) {
   child.on('exit', (code, signal) => { process.exitCode = code ?? (signal ? 1 : 0); });
 } else {
   const why = found.binary ? 'there is no display (DISPLAY and WAYLAND_DISPLAY are unset)' : found.why;
-  process.stderr.write(`snapctl: the tray app cannot run here: ${why}.\nsnapctl: serving the same popover headless on loopback instead (clone provider).\n`);
+  process.stderr.write(`snapctl: the tray app cannot run here: ${why}.\nsnapctl: serving the same popover headless on loopback instead (clone provider wherever the filesystem has no snapshots of its own).\n`);
   process.argv = [process.argv[0], process.argv[1], 'serve', ...args];
   await import('./snapctl.js');
 }
