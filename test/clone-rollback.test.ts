@@ -127,3 +127,24 @@ describe('clone provider: snapshot, rollback and undo', () => {
     await assert.rejects(service.create({ path: box.root }), /holds snapctl's own data folder/);
   });
 });
+
+describe('clone provider: sharing unchanged files', () => {
+  test("a rollback's safety snapshot shares what the restored snapshot already holds instead of copying it again", async () => {
+    const box = await sandbox();
+    try {
+      const service = new SnapshotService({ home: box.home });
+      await writeFile(path.join(box.project, 'a.txt'), 'a'.repeat(1000));
+      await writeFile(path.join(box.project, 'b.txt'), 'b'.repeat(2000));
+      const base = await service.create({ path: box.project });
+      await writeFile(path.join(box.project, 'a.txt'), 'A'.repeat(1000));
+      const first = await service.rollback(base.id); // a.txt is put back as it was in `base`
+      assert.equal(first.safety.addedBytes, 1000, 'the first safety snapshot copies the edited a.txt');
+      await writeFile(path.join(box.project, 'b.txt'), 'B'.repeat(2000));
+      const second = await service.rollback(base.id);
+      // a.txt now matches `base` (not the latest snapshot, which holds the edit): only b.txt is new.
+      assert.equal(second.safety.addedBytes, 2000);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});

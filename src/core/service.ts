@@ -61,7 +61,14 @@ export type ServiceEvent =
 /** A new snapshot's record, with the paths it could not keep as they were (unreadable, changing, sockets). */
 export type CreatedRecord = SnapshotRecord & { problems: { path: string; reason: string }[] };
 
-interface CreateLockedOptions { tag: string | null; trigger: Trigger; provider: ProviderName; note: string | null }
+interface CreateLockedOptions {
+  tag: string | null;
+  trigger: Trigger;
+  provider: ProviderName;
+  note: string | null;
+  /** For a rollback's safety snapshot: the snapshot about to be restored, a second base for sharing files. */
+  restoring?: SnapshotRecord;
+}
 
 export interface ServiceOptions {
   home: string;
@@ -193,8 +200,9 @@ export class SnapshotService {
   private async createLockedWithLive(target: string, o: CreateLockedOptions): Promise<{ record: SnapshotRecord; live: CreatedSnapshot['live']; problems: CreatedSnapshot['problems'] }> {
     const provider = this.provider(o.provider);
     const id = newSnapshotId();
-    const previous = (await this.list({ target })).find((s) => s.provider === o.provider && s.state === 'ready') ?? null;
-    const created = await provider.create({ id, target, tag: o.tag, previous });
+    const latest = (await this.list({ target })).find((s) => s.provider === o.provider && s.state === 'ready');
+    const bases = [latest, o.restoring].filter((b, i, all): b is SnapshotRecord => b !== undefined && b.provider === o.provider && all.findIndex((x) => x?.id === b.id) === i);
+    const created = await provider.create({ id, target, tag: o.tag, bases });
     const record: SnapshotRecord = {
       id,
       provider: o.provider,
@@ -316,7 +324,7 @@ export class SnapshotService {
         // and a journal that could never be finished.
         await access(record.target, fsConstants.W_OK);
         const label = kind === 'undo' ? `before undo (restoring ${record.id})` : `before rollback to ${record.id}`;
-        const { record: safety, live } = await this.createLockedWithLive(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null });
+        const { record: safety, live } = await this.createLockedWithLive(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null, restoring: record });
         const entry: JournalEntry = {
           version: 1, target: record.target, snapshotId: record.id, safetyId: safety.id, paths, kind,
           startedAt: new Date().toISOString(), pid: process.pid,

@@ -2,7 +2,7 @@ import { lstatSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../concurrency.js';
 import { errnoCode } from '../errors.js';
-import { sameMtime, type Manifest, type ManifestEntry } from './entries.js';
+import { sameMtime, type FileEntry, type Manifest, type ManifestEntry } from './entries.js';
 import type { ClonePool } from './pool.js';
 import { walk, type LiveEntry } from './walk.js';
 
@@ -25,12 +25,20 @@ export interface CaptureResult {
 const COPY_ATTEMPTS = 3;
 
 /**
- * Takes a snapshot of `root` into the pool. A file whose size and mtime match the previous snapshot of the
- * same folder is not read or copied again: its object is shared (the quick check rsync and Time Machine use).
+ * Takes a snapshot of `root` into the pool. A file whose size and mtime match its entry in one of the `bases`
+ * (earlier snapshots of the same folder) is not read or copied again: its object is shared (the quick check
+ * rsync and Time Machine use). A rollback passes the snapshot it restores as a base too, so its safety
+ * snapshot does not copy again the files an earlier rollback put back.
  */
-export async function capture(root: string, pool: ClonePool, id: string, previous: Manifest | null, added: string[] = []): Promise<CaptureResult> {
-  const before = new Map<string, ManifestEntry>();
-  for (const e of previous?.entries ?? []) before.set(e.path, e);
+export async function capture(root: string, pool: ClonePool, id: string, bases: readonly Manifest[], added: string[] = []): Promise<CaptureResult> {
+  const before = new Map<string, FileEntry[]>();
+  for (const base of bases) {
+    for (const e of base.entries) {
+      if (e.type !== 'file') continue;
+      const known = before.get(e.path);
+      if (known) known.push(e); else before.set(e.path, [e]);
+    }
+  }
 
   const { entries: walked, skipped } = await walk(root);
   const live = walked.filter((e) => !isRestoreTemp(e.path));
@@ -41,8 +49,8 @@ export async function capture(root: string, pool: ClonePool, id: string, previou
   const entries = await mapLimit(live, IO_PARALLELISM, async (e): Promise<ManifestEntry | null> => {
     if (e.type === 'dir') return { path: e.path, type: 'dir', mode: e.mode, mtimeNs: e.mtimeNs.toString() };
     if (e.type === 'symlink') return { path: e.path, type: 'symlink', mtimeNs: e.mtimeNs.toString(), link: e.link };
-    const prev = before.get(e.path);
-    if (prev?.type === 'file' && prev.size === e.size && sameMtime(prev.mtimeNs, e.mtimeNs)) {
+    const prev = before.get(e.path)?.find((b) => b.size === e.size && sameMtime(b.mtimeNs, e.mtimeNs));
+    if (prev) {
       size += e.size;
       return { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs.toString(), size: e.size, oid: prev.oid };
     }

@@ -4,6 +4,7 @@ import { capture } from '../clone/capture.js';
 import { compare } from '../clone/compare.js';
 import { ClonePool } from '../clone/pool.js';
 import { restore } from '../clone/restore.js';
+import type { Manifest } from '../clone/entries.js';
 import type { LiveEntry } from '../clone/walk.js';
 import type { SnapshotRecord } from '../records.js';
 import type { CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from './provider.js';
@@ -29,8 +30,8 @@ export class CloneProvider implements SnapshotProvider {
     await this.pool.takeLease(request.id);
     const added: string[] = [];
     try {
-      const previous = request.previous ? await this.pool.readManifest(request.previous.ref).catch(() => null) : null;
-      const result = await capture(request.target, this.pool, request.id, previous, added);
+      const bases = await Promise.all(request.bases.map((b) => this.pool.readManifest(b.ref).catch(() => null)));
+      const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), added);
       await this.pool.writeManifest(result.manifest);
       return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live };
     } catch (err) {

@@ -27,8 +27,11 @@ export interface CreateRequest {
   /** Absolute, resolved folder. */
   target: string;
   tag: string | null;
-  /** The latest ready snapshot of the same target by this provider, for incremental copies. */
-  previous: SnapshotRecord | null;
+  /**
+   * Ready snapshots of the same folder by this provider whose unchanged files can be shared, most likely
+   * first: the latest one, and for a rollback's safety snapshot also the snapshot being restored.
+   */
+  bases: SnapshotRecord[];
 }
 
 export interface CreatedSnapshot {
