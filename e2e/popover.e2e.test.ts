@@ -157,6 +157,19 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
     await page.getByText('Saved.').waitFor();
     const after = JSON.parse(await readFile(path.join(box.home, 'settings.json'), 'utf8')) as { targets: { schedule: string }[] };
     assert.equal(after.targets[0]?.schedule, '*/30 * * * *');
+    // Adding a folder: a missing one is refused with the reason; a real one gets its detected provider.
+    const extra = path.join(box.root, 'second project');
+    await page.getByLabel('Add a folder (absolute path)').fill(`${extra}-missing`);
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'no such folder' }).waitFor();
+    await mkdir(extra);
+    await page.getByLabel('Add a folder (absolute path)').fill(extra);
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByText(extra, { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    const withExtra = JSON.parse(await readFile(path.join(box.home, 'settings.json'), 'utf8')) as { targets: { path: string; provider: string }[] };
+    assert.deepEqual(withExtra.targets.map((t) => [t.path, t.provider]), [[box.project, 'clone'], [extra, 'clone']]);
     await page.screenshot({ path: path.join(ARTIFACTS, 'settings-light.png') });
     await page.getByRole('button', { name: 'Back' }).click();
   });

@@ -34,7 +34,8 @@ export async function serveHeadless(options: ServeOptions): Promise<void> {
       const target = await resolveTarget(options.path, options.home);
       const settings = runtime.currentSettings();
       if (!settings.targets.some((t) => t.path === target)) {
-        await runtime.updateSettings({ ...settings, targets: [...settings.targets, { path: target }] });
+        const { chosen } = await runtime.service.info(target);
+        await runtime.updateSettings({ ...settings, targets: [...settings.targets, { path: target, provider: chosen }] });
       }
     }
     const server = await startServer({ context: { runtime, host: 'headless' }, staticDir: POPOVER_DIR, port: options.port });

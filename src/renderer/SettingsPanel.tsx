@@ -20,10 +20,14 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
     setSaved(false);
     setDraft((d) => ({ ...d, targets: d.targets.map((t, j) => (j === i ? { ...t, ...patch } : t)) }));
   };
-  const addFolder = (): void => {
+  const addFolder = async (): Promise<void> => {
     const p = newFolder.trim();
     if (!p) return;
-    setDraft((d) => ({ ...d, targets: [...d.targets, newTarget(p, false)] }));
+    // The folder gets the provider snapctl detects for it (its filesystem's own snapshots, else clone).
+    const detected = await call('detect', { path: p });
+    if (!detected.ok) { setError(detected.error); return; }
+    setError(null);
+    setDraft((d) => ({ ...d, targets: [...d.targets, { ...newTarget(detected.value.target, false), provider: detected.value.chosen }] }));
     setNewFolder('');
   };
   const save = async (): Promise<void> => {
@@ -47,6 +51,7 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
           <div className="target" key={t.path + i}>
             <div className="target-head">
               <code title={t.path}>{t.path}</code>
+              <span className="badge" title="snapshot provider">{t.provider}</span>
               <button type="button" className="link danger" aria-label={`Stop watching ${t.path}`} onClick={() => setDraft((d) => ({ ...d, targets: d.targets.filter((_, j) => j !== i) }))}>Remove</button>
             </div>
             <label>Schedule (cron)
@@ -70,9 +75,9 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
         <div className="add-folder">
           <label>Add a folder (absolute path)
             <input value={newFolder} placeholder="/home/me/code/app" spellCheck={false} onChange={(e) => setNewFolder(e.target.value)}
-              onKeyDown={(e) => { if (e.key === 'Enter') { e.preventDefault(); addFolder(); } }} />
+              onKeyDown={(e) => { if (e.key === 'Enter') { e.preventDefault(); void addFolder(); } }} />
           </label>
-          <button type="button" onClick={addFolder} disabled={!newFolder.trim()}>Add</button>
+          <button type="button" onClick={() => void addFolder()} disabled={!newFolder.trim()}>Add</button>
         </div>
       </fieldset>
       <fieldset>
