@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -202,6 +202,17 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
       await alert.getByRole('button', { name: 'Dismiss' }).click();
     } finally {
       await rename(moved, box.project);
+    }
+  });
+
+  test('paths a snapshot could not keep (a FIFO here) are named when it is taken', async () => {
+    const fifo = path.join(box.project, 'build.pipe');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      await page.getByRole('button', { name: 'Snapshot now' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Not kept as they were: build.pipe (FIFO)' }).waitFor();
+    } finally {
+      await unlink(fifo);
     }
   });
 

@@ -53,7 +53,16 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
     const r = await call('create', { target: chosen, tag: tag.trim() || null });
     await refresh();
     setCreating(false);
-    if (r.ok) { setTag(''); setNotice({ tone: 'ok', text: r.value.provider === 'clone' ? `Snapshot taken: ${r.value.files} files, ${humanBytes(r.value.addedBytes)} new.` : `Snapshot taken (${r.value.provider}).` }); }
+    if (r.ok) {
+      setTag('');
+      const taken = r.value.provider === 'clone' ? `Snapshot taken: ${r.value.files} files, ${humanBytes(r.value.addedBytes)} new.` : `Snapshot taken (${r.value.provider}).`;
+      const { problems } = r.value;
+      // Paths not kept as they were are said now, not discovered at rollback time.
+      setNotice(problems.length === 0 ? { tone: 'ok', text: taken } : {
+        tone: 'error',
+        text: `${taken} Not kept as they were: ${problems.slice(0, 3).map((p) => `${p.path} (${p.reason})`).join(', ')}${problems.length > 3 ? ` and ${problems.length - 3} more` : ''}.`,
+      });
+    }
     else setNotice({ tone: 'error', text: `Snapshot failed: ${r.error}` });
   };
   const remove = async (s: SnapshotRecord): Promise<void> => {

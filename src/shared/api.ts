@@ -80,7 +80,8 @@ export interface DetectView {
 export interface ApiResponses {
   status: StatusView;
   list: SnapshotRecord[];
-  create: SnapshotRecord;
+  /** The new record, with the paths it could not keep as they were (unreadable, changing, sockets). */
+  create: SnapshotRecord & { problems: { path: string; reason: string }[] };
   delete: SnapshotRecord;
   diff: DiffView;
   rollback: RollbackView;
