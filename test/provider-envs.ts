@@ -57,7 +57,7 @@ export async function zfsEnv(): Promise<ProviderEnv> {
   const bin = await fakeBin(root, ['zfs']);
   return {
     provider: 'zfs', root, home: path.join(root, 'home'), target,
-    env: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, FAKE_ZFS_MOUNT: mount, FAKE_ZFS_DATASET: 'tank/home', FAKE_TOOLS_LOG: log },
+    env: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, FAKE_ZFS_MOUNT: mount, FAKE_ZFS_DATASET: 'tank/home', FAKE_TOOLS_LOG: log, SNAPCTL_ZFS_ANY_FS: '1' },
     calls: readCalls(log), setMode: async () => undefined,
     snapshotExists: async (ref) => existsSync(path.join(mount, '.zfs', 'snapshot', ref.split('@')[1] ?? 'none')),
     cleanup: () => rm(root, { recursive: true, force: true }),

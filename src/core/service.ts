@@ -87,7 +87,7 @@ export function defaultProviders(cloneDir: string, env: NodeJS.ProcessEnv = proc
   return {
     clone: new CloneProvider(cloneDir),
     btrfs: new BtrfsProvider(tools),
-    zfs: new ZfsProvider(tools),
+    zfs: new ZfsProvider(tools, env['SNAPCTL_ZFS_ANY_FS'] !== '1'),
     apfs: new ApfsProvider({ tools, ...(dataVolume ? { dataVolume, platform: 'darwin' as const } : {}) }),
   };
 }

@@ -1,3 +1,4 @@
+import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError } from '../errors.js';
 import { isWithin } from '../paths.js';
@@ -7,6 +8,7 @@ import { ToolRunner, unrecognised } from './tools.js';
 import { TreeSnapshotProvider, type SnapshotView } from './tree-snapshot.js';
 
 export const ZFS_SNAPSHOT_PREFIX = 'snapctl-';
+const ZFS_SUPER_MAGIC = 0x2fc12fc1;
 const DATASET = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
 
 export interface ZfsDataset { name: string; mountpoint: string }
@@ -48,9 +50,14 @@ export class ZfsProvider extends TreeSnapshotProvider {
   readonly name = 'zfs' as const;
   readonly capabilities: ProviderCapabilities = { wholeVolume: true, partialRestore: true, needsAdmin: false, mayVanish: false };
 
-  constructor(private readonly tools: ToolRunner = new ToolRunner()) { super(); }
+  /** `checkFsType: false` lets tests put a dataset stand-in on any filesystem. */
+  constructor(private readonly tools: ToolRunner = new ToolRunner(), private readonly checkFsType = true) { super(); }
 
   async detect(target: string): Promise<Detection> {
+    // The filesystem type first: running `zfs` (and loading execa) on every auto-detected snapshot of a
+    // folder that is not on ZFS would cost more than the snapshot's own start-up.
+    const fs = await statfs(target).catch(() => null);
+    if (this.checkFsType && fs && fs.type !== ZFS_SUPER_MAGIC) return { usable: false, reason: 'the folder is not on a ZFS filesystem' };
     let dataset: ZfsDataset | null;
     try {
       dataset = await this.datasetFor(target);
