@@ -166,10 +166,11 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
     await page.getByLabel('Add a folder (absolute path)').fill(extra);
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByText(extra, { exact: true }).waitFor();
+    await eventually(() => page.getByText('Saved.').count(), 0, 2000); // the earlier save's message is gone
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved.').waitFor();
-    const withExtra = JSON.parse(await readFile(path.join(box.home, 'settings.json'), 'utf8')) as { targets: { path: string; provider: string }[] };
-    assert.deepEqual(withExtra.targets.map((t) => [t.path, t.provider]), [[box.project, 'clone'], [extra, 'clone']]);
+    const targets = async (): Promise<string> => JSON.stringify((JSON.parse(await readFile(path.join(box.home, 'settings.json'), 'utf8')) as { targets: { path: string; provider: string }[] }).targets.map((t) => [t.path, t.provider]));
+    await eventually(targets, JSON.stringify([[box.project, 'clone'], [extra, 'clone']]));
     await page.screenshot({ path: path.join(ARTIFACTS, 'settings-light.png') });
     await page.getByRole('button', { name: 'Back' }).click();
   });

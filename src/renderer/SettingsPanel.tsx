@@ -27,11 +27,13 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
     const detected = await call('detect', { path: p });
     if (!detected.ok) { setError(detected.error); return; }
     setError(null);
+    setSaved(false);
     setDraft((d) => ({ ...d, targets: [...d.targets, { ...newTarget(detected.value.target, false), provider: detected.value.chosen }] }));
     setNewFolder('');
   };
   const save = async (): Promise<void> => {
     setSaving(true);
+    setSaved(false);
     setError(null);
     const r = await call('setSettings', { settings: draft });
     setSaving(false);
