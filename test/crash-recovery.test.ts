@@ -84,3 +84,36 @@ describe('an interrupted rollback is finished by the next command', () => {
     process.stdout.write(`# random kills: ${outcomes.snapshot} finished as the snapshot, ${outcomes.before} left as before\n`);
   });
 });
+
+describe('an interrupted rollback that cannot be finished', () => {
+  test('says how to get out, and recover --abandon plus the safety snapshot return the folder to its state before', async () => {
+    const box = await sandbox();
+    try {
+      const env = { SNAPCTL_HOME: box.home };
+      for (let i = 0; i < 30; i++) await writeFile(path.join(box.project, `f${i}.txt`), `v1 ${i}\n`);
+      const snapId = parseJson<{ id: string }>((await runCli(['create', '--path', box.project, '--json'], env)).stdout).id;
+      for (let i = 0; i < 30; i++) await writeFile(path.join(box.project, `f${i}.txt`), `v2 ${i}\n`);
+      const before = await describeTree(box.project);
+      const killed = await runCli(['rollback', snapId, '--yes'], { ...env, SNAPCTL_FAULT_KILL_AT: '10' });
+      assert.equal(killed.signal, 'SIGKILL');
+      // The snapshot's data disappears (a disk cleaner, a hand): the rollback can no longer be finished.
+      const { rm } = await import('node:fs/promises');
+      await rm(path.join(box.home, 'clone', 'manifests', `${snapId}.json`));
+      const stuck = await runCli(['rollback', snapId, '--yes'], env);
+      assert.notEqual(stuck.code, 0);
+      assert.match(stuck.stderr, /cannot be finished.*snapctl recover --abandon --path/);
+      const recover = await runCli(['recover'], env);
+      assert.equal(recover.code, 1);
+      const abandon = await runCli(['recover', '--abandon', '--path', box.project], env);
+      assert.equal(abandon.code, 0, abandon.stderr);
+      const safety = /snapctl rollback (\S+) --yes/.exec(abandon.stdout)?.[1];
+      assert.ok(safety, abandon.stdout);
+      const back = await runCli(['rollback', safety, '--yes'], env);
+      assert.equal(back.code, 0, back.stderr);
+      assert.deepEqual(await describeTree(box.project), before, 'the state before the interrupted rollback');
+      assert.equal((await runCli(['recover'], env)).code, 0);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});

@@ -83,9 +83,11 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       writeErr: io.stderr,
       outputError: (text, write) => write(`snapctl: ${oneLine(text.replace(/^error: /, '').trimEnd())} (see 'snapctl --help')\n`),
     });
+  let unfinished = 0;
   program.hook('preAction', async () => {
     // Finish any rollback a crash interrupted before doing anything else with the store.
     for (const r of await core().recover()) {
+      if (r.outcome === 'failed') unfinished++;
       io.stderr(r.outcome === 'finished'
         ? `snapctl: finished an interrupted rollback of ${r.target} to ${r.snapshotId} (undo restores the state before it: ${r.safetyId})\n`
         : `snapctl: could not finish the interrupted rollback of ${r.target}: ${r.error ?? 'unknown error'}\n`);
@@ -198,6 +200,23 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       const result = await core().undo(target ? { target } : {});
       if (o.json) json(result);
       else io.stdout(`restored ${result.snapshot.target} to the state before the last rollback (${result.snapshot.id}); the undone state is kept as ${result.safety.id}\n`);
+    });
+
+  program.command('recover')
+    .description('finish interrupted rollbacks now (every command does this first), or give up one that cannot be finished')
+    .option('--abandon', "give up the interrupted rollback of --path (its safety snapshot keeps the state before)")
+    .option('-p, --path <dir>', 'the folder, with --abandon')
+    .action(async (o: { abandon?: boolean; path?: string }) => {
+      if (!o.abandon) {
+        // The preAction hook has just tried every interrupted rollback and said how each ended.
+        if (unfinished > 0) throw new SnapctlError('busy', `${unfinished} interrupted rollback(s) could not be finished`, 'see above for each, and how to give it up');
+        io.stdout('no interrupted rollback is left unfinished\n');
+        return;
+      }
+      if (!o.path) throw usageError('--abandon needs --path DIR', 'name the folder whose interrupted rollback to give up');
+      const dropped = await core().abandonRecovery(o.path);
+      if (!dropped) { io.stdout(`no interrupted rollback of ${o.path}\n`); return; }
+      io.stdout(`gave up the interrupted rollback of ${dropped.target} to ${dropped.snapshotId}; the folder may be partly restored: 'snapctl rollback ${dropped.safetyId} --yes' returns it to the state before\n`);
     });
 
   program.command('prune')

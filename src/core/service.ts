@@ -372,10 +372,29 @@ export class SnapshotService {
   private async recoverTarget(target: string): Promise<RecoveryReport | null> {
     const pending = await this.journal.read(target);
     if (!pending) return null;
-    const record = await this.get(pending.snapshotId);
-    await this.provider(record.provider).restore(record, pending.paths);
+    try {
+      const record = await this.get(pending.snapshotId);
+      await this.provider(record.provider).restore(record, pending.paths);
+    } catch (err) {
+      // The snapshot's data is gone or unreadable: say how to get out instead of blocking the folder forever.
+      throw new SnapctlError('busy', `an interrupted rollback of ${target} to ${pending.snapshotId} cannot be finished: ${describeError(err)}`,
+        `run 'snapctl recover --abandon --path ${target}', then 'snapctl rollback ${pending.safetyId}' to return to the state before it`);
+    }
     await this.completeJournal(pending);
     return { target, snapshotId: pending.snapshotId, safetyId: pending.safetyId, outcome: 'finished' };
+  }
+
+  /**
+   * Gives up an interrupted rollback that cannot be finished. The folder may be half restored; the journal's
+   * safety snapshot holds the state before the rollback, and restoring it is the way back.
+   */
+  async abandonRecovery(pathInput: string): Promise<JournalEntry | null> {
+    const target = await this.resolveTarget(pathInput);
+    return this.withTarget(target, async () => {
+      const pending = await this.journal.read(target);
+      if (pending) await this.journal.clear(target);
+      return pending;
+    });
   }
 
   private async readyRecord(id: unknown): Promise<SnapshotRecord> {
