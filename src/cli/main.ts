@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SnapctlError, describeError, usageError } from '../core/errors.js';
 import { defaultHome } from '../core/paths.js';
-import { PROVIDER_NAMES, TRIGGERS, type ProviderName, type Trigger } from '../core/records.js';
+import { PROVIDER_NAMES, TRIGGERS, toTag, type ProviderName, type Trigger } from '../core/records.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../core/retention.js';
 import { SnapshotService } from '../core/service.js';
 import { scopeWithin } from '../core/targets.js';
@@ -239,15 +239,19 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       if (results.length === 0) io.stdout('no snapshots\n');
     });
 
+  /** The git-hook code and a tool runner, loaded only by the hook commands. */
+  const gitHooks = async (): Promise<{ hooks: typeof import('../core/git-hooks.js'); tools: import('../core/providers/tools.js').ToolRunner }> => {
+    const [hooks, { ToolRunner }] = await Promise.all([import('../core/git-hooks.js'), import('../core/providers/tools.js')]);
+    return { hooks, tools: new ToolRunner({ env: io.env }) };
+  };
   const hook = program.command('hook').description('git hooks that take a snapshot after each commit and before a rebase or merge');
   hook.command('install')
     .description('install the hooks in a repository, chaining any hook already there')
     .requiredOption('-r, --repo <dir>', 'the git repository')
     .option('-p, --path <dir>', 'the folder to snapshot (default: the work tree)')
     .action(async (o: { repo: string; path?: string }) => {
-      const hooks = await import('../core/git-hooks.js');
-      const { ToolRunner } = await import('../core/providers/tools.js');
-      const { hooksDir, top } = await hooks.gitPaths(o.repo, new ToolRunner({ env: io.env }));
+      const { hooks, tools } = await gitHooks();
+      const { hooksDir, top } = await hooks.gitPaths(o.repo, tools);
       const target = await core().resolveTarget(o.path ?? top);
       for (const c of await hooks.installHooks(hooksDir, { node: process.execPath, cli: SELF }, target)) {
         io.stdout(`${c.action} ${c.file}${c.action === 'chained' ? ` (the previous hook runs first, kept as ${c.hook}${hooks.ORIGINAL_SUFFIX})` : ''}\n`);
@@ -258,9 +262,8 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     .description("remove snapctl's hooks and put back the ones they chained")
     .requiredOption('-r, --repo <dir>', 'the git repository')
     .action(async (o: { repo: string }) => {
-      const hooks = await import('../core/git-hooks.js');
-      const { ToolRunner } = await import('../core/providers/tools.js');
-      const { hooksDir } = await hooks.gitPaths(o.repo, new ToolRunner({ env: io.env }));
+      const { hooks, tools } = await gitHooks();
+      const { hooksDir } = await hooks.gitPaths(o.repo, tools);
       for (const c of await hooks.uninstallHooks(hooksDir)) io.stdout(`${c.action === 'absent' ? 'no snapctl hook at' : c.action} ${c.file}\n`);
     });
   hook.command('run', { hidden: true })
@@ -269,9 +272,8 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     .requiredOption('-p, --path <dir>', 'the folder to snapshot')
     .action(async (name: string, o: { path: string }) => {
       try {
-        const hooks = await import('../core/git-hooks.js');
-        const { ToolRunner } = await import('../core/providers/tools.js');
-        const tag = name === 'post-commit' ? await hooks.commitTag(o.path, new ToolRunner({ env: io.env })) : name === 'pre-rebase' ? 'before rebase' : 'before merge';
+        const { hooks, tools } = await gitHooks();
+        const tag = name === 'post-commit' ? await hooks.commitTag(o.path, tools) : name === 'pre-rebase' ? 'before rebase' : 'before merge';
         const record = await core().create({ path: o.path, tag, trigger: 'git-commit', note: `git ${name}` });
         io.stdout(`snapctl: ${record.id} (${tag})\n`);
       } catch (err) {
@@ -290,7 +292,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     .action(async (command: string[], o: { tag?: string; path?: string; trigger?: Trigger; strict?: boolean }) => {
       const [cmd, ...args] = command;
       if (!cmd) throw usageError('no command to run', "put it after --, e.g. snapctl run -- npm install");
-      const shown = command.join(' ').replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 200); // eslint-disable-line no-control-regex
+      const shown = toTag(command.join(' '));
       const trigger = o.trigger ?? (PACKAGE_MANAGERS.has(path.basename(cmd)) ? 'npm-install' : 'manual');
       let id: string | null = null;
       try {

@@ -2,6 +2,7 @@ import { chmod, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError, errnoCode } from './errors.js';
 import { ToolRunner } from './providers/tools.js';
+import { toTag } from './records.js';
 
 /** The hooks snapctl installs: a snapshot after each commit, and before a rebase or a merge rewrites files. */
 export const HOOKS = ['post-commit', 'pre-rebase', 'pre-merge-commit'] as const;
@@ -88,8 +89,7 @@ export async function uninstallHooks(hooksDir: string): Promise<HookChange[]> {
 /** A snapshot tag for a commit: short hash and subject, without the control characters a tag may not hold. */
 export async function commitTag(repo: string, tools: ToolRunner): Promise<string> {
   const r = await tools.check('git', ['-C', repo, 'log', '-1', '--format=%h %s']);
-  // eslint-disable-next-line no-control-regex
-  return r.stdout.trim().replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 200);
+  return toTag(r.stdout.trim());
 }
 
 async function readText(file: string): Promise<string | null> {

@@ -71,6 +71,12 @@ export function tagProblem(tag: string): string | null {
   return null;
 }
 
+/** Free text (a command line, a commit subject) made into a valid tag: control characters become spaces. */
+export function toTag(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, MAX_TAG_LENGTH);
+}
+
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /**

@@ -180,7 +180,7 @@ export class SnapshotService {
     try {
       const record = await this.withTarget(target, async () => {
         await this.recoverTarget(target);
-        const { record: made, problems } = await this.createLockedWithLive(target, { tag, trigger, provider: providerName, note: options.note ?? null });
+        const { record: made, problems } = await this.createLocked(target, { tag, trigger, provider: providerName, note: options.note ?? null });
         return { ...made, problems };
       });
       this.emit({ type: 'snapshot-created', record, durationMs: Date.now() - started });
@@ -191,13 +191,11 @@ export class SnapshotService {
     }
   }
 
-  /** Takes a snapshot; the caller holds the target's lock. */
-  private async createLocked(target: string, o: CreateLockedOptions): Promise<SnapshotRecord> {
-    return (await this.createLockedWithLive(target, o)).record;
-  }
-
-  /** Takes a snapshot and keeps the provider's walk of the folder, for a restore that follows under the same lock. */
-  private async createLockedWithLive(target: string, o: CreateLockedOptions): Promise<{ record: SnapshotRecord; live: CreatedSnapshot['live']; problems: CreatedSnapshot['problems'] }> {
+  /**
+   * Takes a snapshot; the caller holds the target's lock. Returns the provider's walk of the folder too, for
+   * a restore that follows under the same lock.
+   */
+  private async createLocked(target: string, o: CreateLockedOptions): Promise<{ record: SnapshotRecord; live: CreatedSnapshot['live']; problems: CreatedSnapshot['problems'] }> {
     const provider = this.provider(o.provider);
     const id = newSnapshotId();
     const latest = (await this.list({ target })).find((s) => s.provider === o.provider && s.state === 'ready');
@@ -324,7 +322,7 @@ export class SnapshotService {
         // and a journal that could never be finished.
         await access(record.target, fsConstants.W_OK);
         const label = kind === 'undo' ? `before undo (restoring ${record.id})` : `before rollback to ${record.id}`;
-        const { record: safety, live } = await this.createLockedWithLive(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null, restoring: record });
+        const { record: safety, live } = await this.createLocked(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null, restoring: record });
         const entry: JournalEntry = {
           version: 1, target: record.target, snapshotId: record.id, safetyId: safety.id, paths, kind,
           startedAt: new Date().toISOString(), pid: process.pid,

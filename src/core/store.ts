@@ -61,9 +61,7 @@ export class SnapshotStore {
 
   /** Applies `change` to the current contents under the store lock and writes the result atomically. */
   async update<T>(change: (store: StoreFile) => T | Promise<T>): Promise<T> {
-    await mkdir(this.layout.root, { recursive: true });
-    return withLock(this.lockPath, { waitMs: 60_000, what: 'the snapshot store' }, async () => {
-      const store = await this.readFresh();
+    return this.withLock(async (store) => {
       const result = await change(store);
       await writeFileAtomic(this.layout.storeFile, JSON.stringify(store, null, 1) + '\n', { fsync: true });
       return result;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ID_PATTERN } from '../core/records.js';
+import { ID_PATTERN, MAX_TAG_LENGTH } from '../core/records.js';
 import type { ApiMethod, ApiRequest } from './api.js';
 
 /**
@@ -13,7 +13,7 @@ const absFolder = z.string().min(1).max(4096).refine((p) => p.startsWith('/') &&
 export const apiRequestSchemas = {
   status: z.object({}).strict(),
   list: z.object({}).strict(),
-  create: z.object({ target: absFolder.optional(), tag: z.string().max(200).nullable().optional() }).strict(),
+  create: z.object({ target: absFolder.optional(), tag: z.string().max(MAX_TAG_LENGTH).nullable().optional() }).strict(),
   delete: z.object({ id }).strict(),
   diff: z.object({ id, paths: z.array(relPath).max(1000).nullable().optional() }).strict(),
   rollback: z.object({ id, paths: z.array(relPath).max(1000).nullable().optional() }).strict(),

@@ -78,12 +78,3 @@ export abstract class TreeSnapshotProvider implements SnapshotProvider {
     }
   }
 }
-
-/** Size and file count of a folder, for the record (cheap providers skip this; see each provider). */
-export async function treeSize(dir: string, exclude?: PathFilter): Promise<{ size: number; files: number }> {
-  const { entries } = await walk(dir, exclude ? { exclude } : {});
-  let size = 0;
-  let files = 0;
-  for (const e of entries) if (e.type === 'file') { size += e.size; files++; }
-  return { size, files };
-}
