@@ -11,7 +11,6 @@ import { changeFiles, generateTree, type TreeShape } from './tree.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(repo, 'bin', 'snapctl.js');
-const rssHook = path.join(repo, 'bench', 'report-rss.mjs');
 
 const { values: opts } = parseArgs({
   options: {
@@ -22,16 +21,19 @@ const { values: opts } = parseArgs({
     'btrfs-files': { type: 'string' },
     'no-btrfs': { type: 'boolean', default: false },
     json: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 const quick = opts.quick ?? false;
 const files = Number(opts.files ?? (quick ? 2000 : 20_000));
 const shape: TreeShape = { files, folders: Math.max(10, Math.round(files / 10)), bytes: Number(opts.mb ?? (quick ? 20 : 200)) * 1024 * 1024, symlinks: Math.max(5, Math.round(files / 200)) };
 const runs = Number(opts.runs ?? (quick ? 3 : 5));
+/** `--only list,rollback`: a subset, for profiling one measure; the default runs everything. */
+const parts = new Set((opts.only ?? 'clone,reflink,btrfs,list').split(',').map((p) => p.trim()));
 const btrfsFiles = Number(opts['btrfs-files'] ?? (quick ? 10_000 : 100_000));
 
 interface Timed { ms: number; rss: number | null }
-interface Row { measure: string; snapctl: number; peer: number; peerName: string; goal: number | null; rss: number | null; unit: 'ms' }
+interface Row { measure: string; snapctl: number; peer: number; peerName: string; goal: number | null; rss: number | null; peerRss: number | null; unit: 'ms' }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -39,29 +41,44 @@ function median(xs: number[]): number {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
-/** Runs a command to completion and returns its wall time; output is discarded, a failure throws. */
-function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
+/**
+ * Peak RSS comes from GNU time (wait4's rusage), wrapped around snapctl and its peer alike, so measuring
+ * memory costs both sides the same one exec. (A `node --import` hook inside snapctl cost it ~10 ms that the
+ * peer did not pay.) Without GNU time, memory is not reported.
+ */
+const GNU_TIME = '/usr/bin/time';
+const haveGnuTime = ((): boolean => {
+  try {
+    return execFileSync(GNU_TIME, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().includes('GNU');
+  } catch {
+    return false;
+  }
+})();
+
+let rssCounter = 0;
+/** Runs a command to completion and returns its wall time and peak RSS; output is discarded, a failure throws. */
+function timeCommand(cmd: string, args: string[], work: string, env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
+  const rssFile = path.join(work, `rss-${rssCounter++}`);
+  const [file, argv] = haveGnuTime ? [GNU_TIME, ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(file, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     child.on('error', reject);
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`));
-      else resolve({ ms, rss: null });
+      if (code !== 0) { reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`)); return; }
+      readFile(rssFile, 'utf8').then((text) => Number(text.trim()) * 1024, () => NaN).then((rss) => {
+        resolve({ ms, rss: Number.isFinite(rss) ? rss : null });
+      }, reject);
     });
   });
 }
 
-let rssCounter = 0;
-/** Times one snapctl command as a user runs it (a fresh process) and reads its peak RSS. */
-async function timeSnapctl(args: string[], home: string, work: string): Promise<Timed> {
-  const rssFile = path.join(work, `rss-${rssCounter++}`);
-  const t = await timeCommand(process.execPath, ['--import', rssHook, cli, ...args], { ...process.env, SNAPCTL_HOME: home, SNAPCTL_BENCH_RSS_FILE: rssFile, DD_AGENT_HOST: '127.0.0.1' });
-  const rss = Number(await readFile(rssFile, 'utf8').catch(() => 'NaN'));
-  return { ms: t.ms, rss: Number.isFinite(rss) ? rss : null };
+/** Times one snapctl command as a user runs it: a fresh process. */
+function timeSnapctl(args: string[], home: string, work: string): Promise<Timed> {
+  return timeCommand(process.execPath, [cli, ...args], work, { ...process.env, SNAPCTL_HOME: home, DD_AGENT_HOST: '127.0.0.1' });
 }
 
 async function snapshotId(home: string, target: string): Promise<string> {
@@ -93,7 +110,7 @@ async function cloneBenchmarks(work: string, label: string, cpArgs: string[]): P
     const home = path.join(work, `home-first-${r}`);
     const dest = path.join(work, `cp-${r}`);
     const a = async (): Promise<void> => { snap.push(await timeSnapctl(['create', '--path', src, '--provider', 'clone'], home, work)); };
-    const b = async (): Promise<void> => { cp.push(await timeCommand('cp', [...cpArgs, src, dest])); };
+    const b = async (): Promise<void> => { cp.push(await timeCommand('cp', [...cpArgs, src, dest], work)); };
     if (r % 2) { await b(); await a(); } else { await a(); await b(); }
     await rm(dest, { recursive: true, force: true });
     if (r < runs - 1) await rm(home, { recursive: true, force: true });
@@ -110,7 +127,7 @@ async function cloneBenchmarks(work: string, label: string, cpArgs: string[]): P
     await changeFiles(src, tree.files, 0.01, r);
     const next = path.join(work, `rsync-${r}`);
     const a = async (): Promise<void> => { repeat.push(await timeSnapctl(['create', '--path', src, '--provider', 'clone'], home, work)); };
-    const b = async (): Promise<void> => { link.push(await timeCommand('rsync', ['-a', `--link-dest=${prev}`, `${src}/`, `${next}/`])); };
+    const b = async (): Promise<void> => { link.push(await timeCommand('rsync', ['-a', `--link-dest=${prev}`, `${src}/`, `${next}/`], work)); };
     if (r % 2) { await b(); await a(); } else { await a(); await b(); }
     await rm(prev, { recursive: true, force: true });
     prev = next;
@@ -129,16 +146,20 @@ async function cloneBenchmarks(work: string, label: string, cpArgs: string[]): P
     rollback.push(await timeSnapctl(['rollback', id, '--yes'], home, work));
     if (!verified) { if (!sameTree(src, backup)) throw new Error('snapctl rollback did not restore the snapshot exactly'); verified = true; }
     await changeFiles(src, tree.files, 0.01, round);
-    restore.push(await timeCommand('rsync', ['-a', '--delete', `${backup}/`, `${src}/`]));
+    restore.push(await timeCommand('rsync', ['-a', '--delete', `${backup}/`, `${src}/`], work));
   }
   rows.push(row(`rollback of a 1% change (${label})`, rollback, restore, 'rsync -a --delete', 0.5));
   await rm(work, { recursive: true, force: true });
   return rows;
 }
 
+function peakRss(runs: Timed[]): number | null {
+  const rss = runs.map((t) => t.rss).filter((x): x is number => x !== null);
+  return rss.length ? Math.max(...rss) : null;
+}
+
 function row(measure: string, snapctl: Timed[], peer: Timed[], peerName: string, goal: number | null): Row {
-  const rss = snapctl.map((t) => t.rss).filter((x): x is number => x !== null);
-  return { measure, snapctl: median(snapctl.map((t) => t.ms)), peer: median(peer.map((t) => t.ms)), peerName, goal, rss: rss.length ? Math.max(...rss) : null, unit: 'ms' };
+  return { measure, snapctl: median(snapctl.map((t) => t.ms)), peer: median(peer.map((t) => t.ms)), peerName, goal, rss: peakRss(snapctl), peerRss: peakRss(peer), unit: 'ms' };
 }
 
 async function listBenchmark(work: string): Promise<Row> {
@@ -156,7 +177,7 @@ async function listBenchmark(work: string): Promise<Row> {
   const node: Timed[] = [];
   for (let r = 0; r < Math.max(runs, 7); r++) {
     list.push(await timeSnapctl(['list', '--json'], home, work));
-    node.push(await timeCommand(process.execPath, ['-e', '0']));
+    node.push(await timeCommand(process.execPath, ['-e', '0'], work));
   }
   return row('list --json, 10,000 records', list, node, 'node -e 0', 2);
 }
@@ -220,26 +241,32 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   const rows: Row[] = [];
   try {
-    rows.push(...(await cloneBenchmarks(path.join(work, 'plain'), 'ext4/overlay, plain copies', ['-a'])));
-    const reflink = await reflinkBenchmarks(work);
-    if (typeof reflink === 'string') notes.push(reflink); else rows.push(...reflink);
-    const btrfs = await btrfsBenchmark(work);
-    if (typeof btrfs === 'string') notes.push(btrfs); else rows.push(btrfs);
-    rows.push(await listBenchmark(work));
+    if (parts.has('clone')) rows.push(...(await cloneBenchmarks(path.join(work, 'plain'), 'ext4/overlay, plain copies', ['-a'])));
+    if (parts.has('reflink')) {
+      const reflink = await reflinkBenchmarks(work);
+      if (typeof reflink === 'string') notes.push(reflink); else rows.push(...reflink);
+    }
+    if (parts.has('btrfs')) {
+      const btrfs = await btrfsBenchmark(work);
+      if (typeof btrfs === 'string') notes.push(btrfs); else rows.push(btrfs);
+    }
+    if (parts.has('list')) rows.push(await listBenchmark(work));
   } finally {
     await rm(work, { recursive: true, force: true }).catch(() => undefined);
   }
-  const header = ['measure', 'snapctl', 'peer', 'ratio', 'goal', 'peak RSS'];
+  const header = ['measure', 'snapctl', 'peer', 'ratio', 'goal', 'peak RSS snapctl / peer'];
+  const mb = (bytes: number | null): string => (bytes === null ? '?' : `${Math.round(bytes / 1048576)} MB`);
   const lines = rows.map((r) => {
     const ratio = r.snapctl / r.peer;
     const verdict = r.goal === null ? '' : ratio <= r.goal ? ' ok' : ' MISSED';
-    return [r.measure, fmt(r.snapctl), `${fmt(r.peer)} (${r.peerName})`, ratio.toFixed(2), r.goal === null ? '' : `<= ${r.goal}${verdict}`, r.rss === null ? '' : `${Math.round(r.rss / 1048576)} MB`];
+    return [r.measure, fmt(r.snapctl), `${fmt(r.peer)} (${r.peerName})`, ratio.toFixed(2), r.goal === null ? '' : `<= ${r.goal}${verdict}`, haveGnuTime ? `${mb(r.rss)} / ${mb(r.peerRss)}` : ''];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const out = [header, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
   console.log(`snapctl benchmark: ${shape.files} files, ${shape.folders} folders, ~${Math.round(shape.bytes / 1048576)} MB, ${runs} runs each (medians); ${new Date().toISOString()}`);
   console.log(out.join('\n'));
   for (const n of notes) console.log(n);
+  if (!haveGnuTime) console.log(`peak RSS: not measured (${GNU_TIME} is not GNU time; apt-get install time)`);
   if (opts.json) await writeFile(opts.json, JSON.stringify({ shape, runs, rows, notes }, null, 2));
 }
 

@@ -14,5 +14,7 @@ describe('npm run bench', () => {
       assert.match(stdout, new RegExp(`${measure.source}\\)\\s+\\d+\\.\\d{2}`), `missing: ${measure}\n${stdout}`);
     }
     assert.match(stdout, /btrfs: skipped \(--no-btrfs\)/);
+    // Peak memory of both sides, from GNU time (installed by .ci/run): a number, not a placeholder.
+    assert.match(stdout, /list --json, 10,000 records .* \d+ MB \/ \d+ MB/, stdout);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseJson, runCli, sandbox } from './helpers.js';
+import { parseJson, repoRoot, runCli, sandbox } from './helpers.js';
 
 describe('snapctl CLI', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
@@ -29,6 +29,24 @@ describe('snapctl CLI', () => {
   test('state lives under SNAPCTL_HOME', async () => {
     const store = parseJson<{ snapshots: unknown[] }>(await readFile(path.join(box.home, 'store.json'), 'utf8'));
     assert.equal(store.snapshots.length, 1);
+  });
+
+  test('--json is one line for a pipe and indented for a terminal', async () => {
+    const { run } = await import('../src/cli/main.js');
+    const print = async (stdoutIsTerminal: boolean): Promise<string> => {
+      let out = '';
+      const code = await run(['list', '--json'], {
+        stdout: (t) => { out += t; }, stderr: () => undefined, isInteractive: false, stdoutIsTerminal, confirm: async () => false,
+        cwd: repoRoot, env: { ...process.env, ...env }, stopSignal: () => new Promise(() => undefined),
+      });
+      assert.equal(code, 0);
+      return out;
+    };
+    const piped = await print(false);
+    const shown = await print(true);
+    assert.equal(piped.split('\n').length, 2, piped);
+    assert.match(shown, /^\[\n {2}\{\n {4}"id"/);
+    assert.deepEqual(JSON.parse(piped), JSON.parse(shown));
   });
 
   test('the record has every field, with an ISO 8601 time', async () => {

@@ -35,7 +35,8 @@ const validRecord = fc.record({
 /** A field replaced by something plausible and often wrong: other types, edge strings, odd numbers. */
 const junk = fc.oneof(
   fc.constant(undefined), fc.constant(null), fc.constant(''), fc.constant(-1), fc.constant(1.5), fc.constant(Number.MAX_SAFE_INTEGER + 2),
-  fc.constant('2026-11-25T10:00:00+01:00'), fc.constant('2026-11-25T10:00Z'), fc.constant('2026-11-25 10:00:00Z'), fc.constant('2026-13-45T10:00:00Z'),
+  fc.constant('2026-11-25T10:00:00+01:00'), fc.constant('2026-11-25T10:00Z'), fc.constant('2026-11-25 10:00:00Z'), fc.constant('2026-13-45T10:00:00Z'), fc.constant('2025-02-29T10:00:00Z'), fc.constant('2024-02-29T10:00:00Z'), fc.constant('2100-02-29T00:00:00Z'), fc.constant('2000-02-29T00:00:00.5Z'),
+  fc.constant('2026-04-31T10:00:00Z'), fc.constant('2026-11-25T24:00:00Z'), fc.constant('2026-11-25T23:60:00Z'), fc.constant('2026-11-25T23:59:60Z'), fc.constant('2026-00-10T10:00:00Z'),
   fc.constant('20261125-100000-abcdef'), fc.constant('20261125-100000-ABCDEF'), fc.constant('tag\nwith newline'), fc.constant('x'.repeat(201)),
   fc.constant([]), fc.constant({}), fc.constant(['a', 1]), fc.string(), fc.integer(), fc.boolean(),
 );

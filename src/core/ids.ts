@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { usageError } from './errors.js';
 import { ID_PATTERN } from './records.js';
+import { nodeCrypto } from './lazy-crypto.js';
 
 export function newSnapshotId(now: Date = new Date()): string {
   const iso = now.toISOString(); // 2026-11-24T21:55:00.000Z
   const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
+  return `${stamp}-${nodeCrypto().randomBytes(3).toString('hex')}`;
 }
 
 export function isSnapshotId(value: unknown): value is string {

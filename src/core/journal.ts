@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import { errnoCode } from './errors.js';
+import { nodeCrypto } from './lazy-crypto.js';
 
 /**
  * A rollback in progress, written before the first change to the target and removed after the last. If
@@ -31,7 +31,7 @@ function isJournalEntry(v: unknown): v is JournalEntry {
 }
 
 export function targetKey(target: string): string {
-  return createHash('sha256').update(target).digest('hex').slice(0, 20);
+  return nodeCrypto().createHash('sha256').update(target).digest('hex').slice(0, 20);
 }
 
 export class RollbackJournal {

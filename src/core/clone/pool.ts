@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import { writeFileAtomic } from '../atomic-write.js';
 import { SnapctlError, errnoCode } from '../errors.js';
 import { isAlive } from '../locks.js';
 import { checkManifest, type ContentSource, type FileEntry, type Manifest } from './entries.js';
+import { nodeCrypto } from '../lazy-crypto.js';
 
 /**
  * The clone provider's on-disk store:
@@ -57,7 +57,7 @@ export class ClonePool implements ContentSource {
   /** 128 random bits per object, drawn in bulk: one randomBytes call per object cost ~90 ms on 20,000 files. */
   private newOid(): string {
     if (this.randomOffset + 16 > this.randomPool.length) {
-      this.randomPool = randomBytes(16 * 1024);
+      this.randomPool = nodeCrypto().randomBytes(16 * 1024);
       this.randomOffset = 0;
     }
     const oid = this.randomPool.toString('hex', this.randomOffset, this.randomOffset + 16);

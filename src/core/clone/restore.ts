@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { chmod, copyFile, lstat, lutimes, mkdir, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { faultPoint } from '../faults.js';
 import { isRestoreTemp, RESTORE_TEMP_PREFIX } from './capture.js';
 import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type Manifest, type ManifestEntry, type PathFilter } from './entries.js';
 import { walk, type LiveEntry } from './walk.js';
+import { nodeCrypto } from '../lazy-crypto.js';
 
 export interface RestoreStats {
   written: number;
@@ -147,7 +147,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
 }
 
 function tempName(abs: string): string {
-  return path.join(path.dirname(abs), `${RESTORE_TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+  return path.join(path.dirname(abs), `${RESTORE_TEMP_PREFIX}${nodeCrypto().randomBytes(6).toString('hex')}`);
 }
 
 /** A read-only folder in the snapshot must still be fillable while we restore into it. Says if it changed it. */
