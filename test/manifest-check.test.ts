@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { checkManifest } from '../src/core/clone/entries.js';
+import { checkManifest, isSafeRelativePath } from '../src/core/clone/entries.js';
 import { manifestSchema } from './manifest-schema.js';
 
 const entry = fc.oneof(
@@ -30,5 +30,24 @@ describe('manifest checker', () => {
       assert.equal(mine !== null, spec.success, `zod ${spec.success ? 'accepts' : 'rejects'} ${JSON.stringify(m).slice(0, 300)}`);
       if (mine && spec.success) assert.deepEqual(mine, spec.data);
     }), { numRuns: 3000 });
+  });
+});
+
+describe('manifest path safety', () => {
+  // The specification, written the obvious way; the checker avoids splitting every path for speed.
+  const reference = (p: string): boolean => {
+    if (p === '' || p.includes('\0') || p.includes('\\') || p.startsWith('/')) return false;
+    return p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+  };
+  const piece = fc.constantFrom('a', 'b.c', '.', '..', '...', '.hidden', '', 'x..', '..y', '\\', '\0', 'é');
+
+  test('a path is safe exactly when no segment is empty, . or .., and it is relative without NUL or backslash', () => {
+    fc.assert(fc.property(fc.array(piece, { minLength: 1, maxLength: 6 }), fc.string(), (parts, free) => {
+      const joined = parts.join('/');
+      assert.equal(isSafeRelativePath(joined), reference(joined), JSON.stringify(joined));
+      assert.equal(isSafeRelativePath(free), reference(free), JSON.stringify(free));
+    }), { numRuns: 5000 });
+    for (const bad of ['../x', 'a/..', 'a/./b', '/etc', 'a//b', 'a/', '.', '..']) assert.equal(isSafeRelativePath(bad), false, bad);
+    for (const good of ['a', 'a/b', '.a/..b/c.', 'node_modules/.bin/tool']) assert.equal(isSafeRelativePath(good), true, good);
   });
 });

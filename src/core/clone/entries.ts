@@ -22,39 +22,52 @@ const OID = /^[0-9a-f]{32}$/;
 
 /**
  * Checks a manifest read back from disk before a restore trusts anything in it (written by hand: zod took
- * ~100 ms on a 20,000-entry manifest, read on every rollback). Unknown keys are dropped. Returns the
- * manifest, or null when it is not one.
+ * ~100 ms on a 20,000-entry manifest, read on every rollback). The parsed JSON is checked in place, unknown
+ * keys deleted, rather than copied entry by entry: the copies were most of the garbage of a rollback.
+ * Returns the manifest, or null when it is not one.
  */
 export function checkManifest(raw: unknown): Manifest | null {
   if (!isRecord(raw) || raw['version'] !== 1) return null;
   for (const k of ['id', 'target', 'createdAt'] as const) if (typeof raw[k] !== 'string') return null;
   const { entries, problems } = raw;
   if (!Array.isArray(entries) || !Array.isArray(problems)) return null;
-  const outEntries: ManifestEntry[] = new Array<ManifestEntry>(entries.length);
-  for (let i = 0; i < entries.length; i++) {
-    const e: unknown = entries[i];
-    if (!isRecord(e) || typeof e['path'] !== 'string' || typeof e['mtimeNs'] !== 'string') return null;
-    const { path: p, mtimeNs } = e;
-    if (e['type'] === 'dir') {
-      if (!Number.isInteger(e['mode'])) return null;
-      outEntries[i] = { path: p, type: 'dir', mode: e['mode'] as number, mtimeNs };
-    } else if (e['type'] === 'file') {
-      const size = e['size'];
-      if (!Number.isInteger(e['mode']) || !Number.isInteger(size) || (size as number) < 0 || typeof e['oid'] !== 'string' || !OID.test(e['oid'])) return null;
-      outEntries[i] = { path: p, type: 'file', mode: e['mode'] as number, mtimeNs, size: size as number, oid: e['oid'] };
-    } else if (e['type'] === 'symlink') {
-      if (typeof e['link'] !== 'string') return null;
-      outEntries[i] = { path: p, type: 'symlink', mtimeNs, link: e['link'] };
-    } else {
-      return null;
-    }
-  }
-  const outProblems: Manifest['problems'] = [];
+  for (const e of entries as unknown[]) if (!isEntry(e)) return null;
   for (const pr of problems as unknown[]) {
     if (!isRecord(pr) || typeof pr['path'] !== 'string' || typeof pr['reason'] !== 'string') return null;
-    outProblems.push({ path: pr['path'], reason: pr['reason'] });
+    keepOnly(pr, PROBLEM_KEYS);
   }
-  return { version: 1, id: raw['id'] as string, target: raw['target'] as string, createdAt: raw['createdAt'] as string, entries: outEntries, problems: outProblems };
+  keepOnly(raw, MANIFEST_KEYS);
+  return raw as unknown as Manifest;
+}
+
+const MANIFEST_KEYS = new Set(['version', 'id', 'target', 'createdAt', 'entries', 'problems']);
+const PROBLEM_KEYS = new Set(['path', 'reason']);
+const ENTRY_KEYS = {
+  dir: new Set(['path', 'type', 'mode', 'mtimeNs']),
+  file: new Set(['path', 'type', 'mode', 'mtimeNs', 'size', 'oid']),
+  symlink: new Set(['path', 'type', 'mtimeNs', 'link']),
+} as const;
+
+function isEntry(e: unknown): boolean {
+  if (!isRecord(e) || typeof e['path'] !== 'string' || typeof e['mtimeNs'] !== 'string') return false;
+  const type = e['type'];
+  if (type === 'dir') {
+    if (!Number.isInteger(e['mode'])) return false;
+  } else if (type === 'file') {
+    const size = e['size'];
+    if (!Number.isInteger(e['mode']) || !Number.isInteger(size) || (size as number) < 0 || typeof e['oid'] !== 'string' || !OID.test(e['oid'])) return false;
+  } else if (type === 'symlink') {
+    if (typeof e['link'] !== 'string') return false;
+  } else {
+    return false;
+  }
+  keepOnly(e, ENTRY_KEYS[type]);
+  return true;
+}
+
+/** Deletes keys a schema would drop, so they never round-trip into a rewrite (JSON.parse makes plain objects). */
+function keepOnly(v: Record<string, unknown>, keys: ReadonlySet<string>): void {
+  for (const key in v) if (!keys.has(key)) delete v[key];
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -68,6 +81,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 const MTIME_TOLERANCE_NS = 2_000n;
 
 export function sameMtime(a: string | bigint, b: string | bigint): boolean {
+  // Equal values of the same kind need no BigInt arithmetic (the common case, 20,000 times per rollback).
+  if (a === b) return true;
   const d = BigInt(a) - BigInt(b);
   return d < MTIME_TOLERANCE_NS && d > -MTIME_TOLERANCE_NS;
 }
@@ -87,8 +102,11 @@ export function nsToSeconds(ns: string | bigint): number {
  * segments, no empty segments, no NUL, no backslash tricks.
  */
 export function isSafeRelativePath(p: string): boolean {
-  if (p === '' || p.includes('\0') || p.includes('\\') || p.startsWith('/')) return false;
-  return p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+  if (p === '' || p.includes('\0') || p.includes('\\') || p.startsWith('/') || p.endsWith('/') || p.includes('//')) return false;
+  // Segments `.` and `..` are found without splitting every path (a restore checks 20,000 of them).
+  if (!p.includes('.')) return true;
+  const wrapped = `/${p}/`;
+  return !wrapped.includes('/./') && !wrapped.includes('/../');
 }
 
 /** True when `p` is `scope` or lies below it. */

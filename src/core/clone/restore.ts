@@ -33,7 +33,6 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   }
   // `exclude`d paths are neither removed nor written: a provider's own folder inside the target survives.
   const inScope = (p: string): boolean => (scope === null || scope.some((s) => isUnder(p, s))) && !exclude?.(p);
-  const byPath = new Map<string, ManifestEntry>(manifest.entries.map((e) => [e.path, e]));
   const wanted = new Map<string, ManifestEntry>();
   for (const e of manifest.entries) if (inScope(e.path)) wanted.set(e.path, e);
   // Folders leading to a scoped path must exist as folders, but their other contents are left alone.
@@ -44,8 +43,9 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   }
 
   // A walk the caller just made (the safety snapshot's) is as good as a new one and saves reading the tree twice.
-  const liveList = walked ? walked.filter((e) => !exclude?.(e.path)) : (await walk(root, exclude ? { exclude } : {})).entries;
-  const live = new Map<string, LiveEntry>(liveList.map((e) => [e.path, e]));
+  const liveList = walked ? (exclude ? walked.filter((e) => !exclude(e.path)) : walked) : (await walk(root, exclude ? { exclude } : {})).entries;
+  const live = new Map<string, LiveEntry>();
+  for (const e of liveList) live.set(e.path, e);
   const stats: RestoreStats = { written: 0, removed: 0, unchanged: 0 };
   /** Folders whose entries changed (or whose mode we changed): their mode and mtime must be set again. */
   const touched = new Set<string>();
@@ -73,20 +73,23 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   }
 
   // 2. Folders, parents first. Made writable for us while we fill them; final modes are set in step 4.
-  const dirs = [...ancestors].sort().map((p) => ({ path: p, keepMode: true })).concat(
-    [...wanted.values()].filter((e) => e.type === 'dir').map((e) => ({ path: e.path, keepMode: false })),
-  );
+  const wantedDirs: Extract<ManifestEntry, { type: 'dir' }>[] = [];
+  const leaves: Exclude<ManifestEntry, { type: 'dir' }>[] = [];
+  for (const e of wanted.values()) if (e.type === 'dir') wantedDirs.push(e); else leaves.push(e);
+  const dirs = [...ancestors].map((p) => ({ path: p, keepMode: true })).concat(wantedDirs.map((e) => ({ path: e.path, keepMode: false })));
   dirs.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   await ensureWritable(root);
-  const createdAncestors: ManifestEntry[] = [];
+  const createdAncestors: Extract<ManifestEntry, { type: 'dir' }>[] = [];
   for (const d of dirs) {
     const abs = path.join(root, d.path);
     if (!live.has(d.path)) {
       faultPoint();
       await mkdir(abs, { mode: 0o700 });
       touched.add(d.path).add(parentOf(d.path));
-      const recorded = d.keepMode ? byPath.get(d.path) : undefined;
-      if (recorded) createdAncestors.push(recorded);
+      if (d.keepMode) {
+        const recorded = manifest.entries.find((e) => e.path === d.path);
+        if (recorded?.type === 'dir') createdAncestors.push(recorded);
+      }
     } else {
       // The walk has the folder's mode: no second lstat of every folder just to check it.
       const now = live.get(d.path);
@@ -97,41 +100,48 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     }
   }
 
-  // 3. Files and links, each written beside its final name and renamed into place.
-  const leaves = [...wanted.values()].filter((e) => e.type !== 'dir');
-  await mapLimit(leaves, IO_PARALLELISM, async (e) => {
+  // 3. Files and links, each written beside its final name and renamed into place. What already matches is
+  //    settled here without a promise per entry; only real writes go to the thread pool.
+  const writes: typeof leaves = [];
+  for (const e of leaves) {
+    const now = live.get(e.path);
+    if (e.type === 'file' && now?.type === 'file' && now.size === e.size && sameMtime(now.mtimeNs, e.mtimeNs)) {
+      if (now.mode === e.mode) { stats.unchanged++; continue; }
+    } else if (e.type === 'symlink' && now?.type === 'symlink' && now.link === e.link) {
+      stats.unchanged++;
+      continue;
+    }
+    writes.push(e);
+  }
+  await mapLimit(writes, IO_PARALLELISM, async (e) => {
     const abs = path.join(root, e.path);
     const now = live.get(e.path);
+    faultPoint();
     if (e.type === 'file') {
       if (now?.type === 'file' && now.size === e.size && sameMtime(now.mtimeNs, e.mtimeNs)) {
-        if (now.mode !== e.mode) { faultPoint(); await chmod(abs, e.mode); }
+        await chmod(abs, e.mode); // same content, another mode
         stats.unchanged++;
         return;
       }
-      faultPoint();
       const tmp = tempName(abs);
       await copyFile(source.contentPath(e), tmp, fsc.COPYFILE_FICLONE);
       await chmod(tmp, e.mode);
       const t = nsToSeconds(e.mtimeNs);
       await utimes(tmp, t, t);
       await rename(tmp, abs);
-      touched.add(parentOf(e.path));
-      stats.written++;
-    } else if (e.type === 'symlink') {
-      if (now?.type === 'symlink' && now.link === e.link) { stats.unchanged++; return; }
-      faultPoint();
+    } else {
       const tmp = tempName(abs);
       await symlink(e.link, tmp);
       const t = nsToSeconds(e.mtimeNs);
       await lutimes(tmp, t, t).catch(() => undefined);
       await rename(tmp, abs);
-      touched.add(parentOf(e.path));
-      stats.written++;
     }
+    touched.add(parentOf(e.path));
+    stats.written++;
   });
 
   // 4. Folder modes and mtimes, deepest first: writing a child changes its parent's mtime.
-  const wantedDirs = [...wanted.values(), ...createdAncestors].filter((e): e is Extract<ManifestEntry, { type: 'dir' }> => e.type === 'dir');
+  wantedDirs.push(...createdAncestors);
   wantedDirs.sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : 0));
   for (const d of wantedDirs) {
     // A folder nothing was written into, removed from or made writable, with the right mode and mtime

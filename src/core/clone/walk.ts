@@ -2,11 +2,14 @@ import { lstatSync, readdirSync, readlinkSync, type BigIntStats, type Dirent } f
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 
-/** A path as it is on disk now (never following symlinks). */
+/**
+ * A path as it is on disk now (never following symlinks). mtimes are decimal nanoseconds, as in manifests, so
+ * an unchanged file compares equal as a string without BigInt arithmetic.
+ */
 export type LiveEntry =
-  | { path: string; type: 'dir'; mode: number; mtimeNs: bigint }
-  | { path: string; type: 'file'; mode: number; mtimeNs: bigint; size: number; ino: bigint }
-  | { path: string; type: 'symlink'; mtimeNs: bigint; link: string };
+  | { path: string; type: 'dir'; mode: number; mtimeNs: string }
+  | { path: string; type: 'file'; mode: number; mtimeNs: string; size: number; ino: bigint }
+  | { path: string; type: 'symlink'; mtimeNs: string; link: string };
 
 export interface WalkResult {
   entries: LiveEntry[];
@@ -77,11 +80,12 @@ function describe(abs: string, rel: string, options: WalkOptions, skipped: WalkR
     throw err;
   }
   const mode = Number(st.mode & 0o7777n);
-  if (st.isDirectory()) return { path: rel, type: 'dir', mode, mtimeNs: st.mtimeNs };
-  if (st.isFile()) return { path: rel, type: 'file', mode, mtimeNs: st.mtimeNs, size: Number(st.size), ino: st.ino };
+  const mtimeNs = st.mtimeNs.toString();
+  if (st.isDirectory()) return { path: rel, type: 'dir', mode, mtimeNs };
+  if (st.isFile()) return { path: rel, type: 'file', mode, mtimeNs, size: Number(st.size), ino: st.ino };
   if (st.isSymbolicLink()) {
     try {
-      return { path: rel, type: 'symlink', mtimeNs: st.mtimeNs, link: readlinkSync(abs) };
+      return { path: rel, type: 'symlink', mtimeNs, link: readlinkSync(abs) };
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return null;
       throw err;

@@ -20,10 +20,10 @@ export async function manifestFromTree(dir: string, id: string, target: string, 
   return {
     version: 1, id, target, createdAt: new Date().toISOString(), problems: skipped,
     entries: entries.map((e) => {
-      if (e.type === 'dir') return { path: e.path, type: 'dir', mode: e.mode, mtimeNs: e.mtimeNs.toString() };
-      if (e.type === 'symlink') return { path: e.path, type: 'symlink', mtimeNs: e.mtimeNs.toString(), link: e.link };
+      if (e.type === 'dir') return { path: e.path, type: 'dir', mode: e.mode, mtimeNs: e.mtimeNs };
+      if (e.type === 'symlink') return { path: e.path, type: 'symlink', mtimeNs: e.mtimeNs, link: e.link };
       // Contents are read from the directory itself (DirectorySource), so there is no pool object id.
-      return { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs.toString(), size: e.size, oid: '' };
+      return { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, oid: '' };
     }),
   };
 }
