@@ -66,19 +66,50 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     entries.push(null);
   }
 
-  await mapLimit(toCopy, IO_PARALLELISM, async ({ index, live: e }) => {
-    const copied = await copyStable(pool, path.join(root, e.path), e.size, e.mtimeNs, added);
+  const record = ({ index, live: e }: (typeof toCopy)[number], copied: CopyOutcome): void => {
     if ('problem' in copied) problems.push({ path: e.path, reason: copied.problem });
     const got = copied.entry;
     if (!got) return;
     size += got.size;
     addedBytes += got.size;
     entries[index] = { path: e.path, type: 'file', mode: e.mode, mtimeNs: got.mtimeNs, size: got.size, oid: got.oid };
-  });
+  };
+  await copyChanged(toCopy, root, pool, added, record);
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
   const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };
   return { manifest, size, addedBytes, files: kept.length - countNonFiles(kept), live: walked };
+}
+
+/** Files up to this size are copied with direct calls on the main thread; larger ones in the thread pool. */
+const DIRECT_COPY_MAX_BYTES = 256 * 1024;
+/** How long direct copies may hold the event loop before it gets a turn (the tray app and serve stay live). */
+const DIRECT_COPY_SLICE_MS = 20;
+
+/**
+ * Copies the new and changed files. Small files are most of a developer tree and cost little each, so the
+ * thread pool's hand-offs were the larger part of their copy: measured on 20,000 files on btrfs, cloning
+ * with copyFileSync took 1.16 s against 1.51 s through the pool (16 in flight; 4 and 2 were no better).
+ * Large files still go to the pool, in parallel with the direct copies, and the event loop gets a turn every
+ * DIRECT_COPY_SLICE_MS.
+ */
+async function copyChanged<T extends { live: { path: string; size: number; mtimeNs: string } }>(
+  items: readonly T[], root: string, pool: ClonePool, added: string[], record: (item: T, copied: CopyOutcome) => void,
+): Promise<void> {
+  const large = items.filter((it) => it.live.size > DIRECT_COPY_MAX_BYTES);
+  const inPool = mapLimit(large, IO_PARALLELISM, async (it) => {
+    record(it, await copyStable(pool, path.join(root, it.live.path), it.live.size, it.live.mtimeNs, added));
+  });
+  let sliceStart = performance.now();
+  for (const it of items) {
+    if (it.live.size > DIRECT_COPY_MAX_BYTES) continue;
+    record(it, copyStableSync(pool, path.join(root, it.live.path), it.live.size, it.live.mtimeNs, added));
+    if (performance.now() - sliceStart >= DIRECT_COPY_SLICE_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+  await inPool;
 }
 
 /** The base entry with the same size and mtime, if any: then the file is shared, not read again. */
@@ -96,33 +127,70 @@ function countNonFiles(entries: readonly ManifestEntry[]): number {
 }
 
 interface Copied { oid: string; size: number; mtimeNs: string }
+type CopyOutcome = { entry: Copied } | { entry: Copied | null; problem: string };
+/** One attempt's verdict: finished (copied, flagged or lost), or copy again because the file changed. */
+type Attempt = { done: CopyOutcome } | { again: { size: number; mtimeNs: string } };
 
 /**
  * Copies a file and checks it did not change while being copied (a build writing into the folder); retries
  * a few times, then keeps the last copy flagged, with the pre-copy mtime so the next snapshot copies it again.
+ * Small files are copied with direct calls, large ones through the thread pool (see copyChanged).
  */
-async function copyStable(pool: ClonePool, abs: string, size: number, mtimeNs: string, added: string[]): Promise<{ entry: Copied } | { entry: Copied | null; problem: string }> {
+async function copyStable(pool: ClonePool, abs: string, size: number, mtimeNs: string, added: string[]): Promise<CopyOutcome> {
   let stat = { size, mtimeNs };
   for (let attempt = 1; ; attempt++) {
-    let oid: string;
-    try {
-      oid = await pool.addObject(abs);
-      added.push(oid);
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code === 'ENOENT') return { entry: null, problem: 'deleted while the snapshot was taken' };
-      if (code === 'EACCES' || code === 'EPERM') return { entry: null, problem: `could not read: ${code}` };
-      throw err;
-    }
-    // A direct call: the promise API's per-call cost dominated on 20,000 small files.
-    const after = lstatOrNull(abs);
-    if (after && Number(after.size) === stat.size && after.mtimeNs.toString() === stat.mtimeNs) return { entry: { oid, size: stat.size, mtimeNs: stat.mtimeNs } };
-    if (!after) return { entry: null, problem: 'deleted while the snapshot was taken' };
-    if (attempt >= COPY_ATTEMPTS) {
-      return { entry: { oid, size: Number(after.size), mtimeNs: stat.mtimeNs }, problem: 'kept changing while it was copied; the copy may mix old and new content' };
-    }
-    stat = { size: Number(after.size), mtimeNs: after.mtimeNs.toString() };
+    const next = await attemptCopy(() => pool.addObject(abs), abs, stat, attempt, added);
+    if ('done' in next) return next.done;
+    stat = next.again;
   }
+}
+
+function copyStableSync(pool: ClonePool, abs: string, size: number, mtimeNs: string, added: string[]): CopyOutcome {
+  let stat = { size, mtimeNs };
+  for (let attempt = 1; ; attempt++) {
+    const next = judgeCopy(copyOrProblem(() => pool.addObjectSync(abs)), abs, stat, attempt, added);
+    if ('done' in next) return next.done;
+    stat = next.again;
+  }
+}
+
+async function attemptCopy(copy: () => Promise<string>, abs: string, stat: { size: number; mtimeNs: string }, attempt: number, added: string[]): Promise<Attempt> {
+  let copied: string | { problem: string };
+  try {
+    copied = await copy();
+  } catch (err) {
+    copied = readProblem(err);
+  }
+  return judgeCopy(copied, abs, stat, attempt, added);
+}
+
+function copyOrProblem(copy: () => string): string | { problem: string } {
+  try {
+    return copy();
+  } catch (err) {
+    return readProblem(err);
+  }
+}
+
+function readProblem(err: unknown): { problem: string } {
+  const code = errnoCode(err);
+  if (code === 'ENOENT') return { problem: 'deleted while the snapshot was taken' };
+  if (code === 'EACCES' || code === 'EPERM') return { problem: `could not read: ${code}` };
+  throw err;
+}
+
+function judgeCopy(copied: string | { problem: string }, abs: string, stat: { size: number; mtimeNs: string }, attempt: number, added: string[]): Attempt {
+  if (typeof copied !== 'string') return { done: { entry: null, problem: copied.problem } };
+  const oid = copied;
+  added.push(oid);
+  // A direct call: the promise API's per-call cost dominated on 20,000 small files.
+  const after = lstatOrNull(abs);
+  if (after && Number(after.size) === stat.size && after.mtimeNs.toString() === stat.mtimeNs) return { done: { entry: { oid, size: stat.size, mtimeNs: stat.mtimeNs } } };
+  if (!after) return { done: { entry: null, problem: 'deleted while the snapshot was taken' } };
+  if (attempt >= COPY_ATTEMPTS) {
+    return { done: { entry: { oid, size: Number(after.size), mtimeNs: stat.mtimeNs }, problem: 'kept changing while it was copied; the copy may mix old and new content' } };
+  }
+  return { again: { size: Number(after.size), mtimeNs: after.mtimeNs.toString() } };
 }
 
 function lstatOrNull(abs: string): BigIntStats | null {

@@ -1,4 +1,4 @@
-import { constants as fsc } from 'node:fs';
+import { constants as fsc, copyFileSync, mkdirSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
@@ -51,6 +51,19 @@ export class ClonePool implements ContentSource {
       this.madeDirs.add(dir);
     }
     await copyFile(source, dest, fsc.COPYFILE_FICLONE);
+    return oid;
+  }
+
+  /** addObject with direct calls, for small files: see copyChanged in capture.ts. */
+  addObjectSync(source: string): string {
+    const oid = this.newOid();
+    const dest = this.objectPath(oid);
+    const dir = path.dirname(dest);
+    if (!this.madeDirs.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    copyFileSync(source, dest, fsc.COPYFILE_FICLONE);
     return oid;
   }
 
