@@ -2,6 +2,7 @@ import { constants as fsc, copyFileSync, mkdirSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
+import { copiesAreClones } from '../fs-types.js';
 import { SnapctlError, errnoCode } from '../errors.js';
 import { isAlive } from '../locks.js';
 import { checkManifest, type ContentSource, type FileEntry, type Manifest } from './entries.js';
@@ -17,6 +18,7 @@ import { nodeCrypto } from '../lazy-crypto.js';
 export class ClonePool implements ContentSource {
   private readonly madeDirs = new Set<string>();
   private readonly manifests = new Map<string, Manifest>();
+  private readonly clonesFrom = new Map<string, boolean>();
   private randomPool = Buffer.alloc(0);
   private randomOffset = 0;
 
@@ -52,6 +54,16 @@ export class ClonePool implements ContentSource {
     }
     await copyFile(source, dest, fsc.COPYFILE_FICLONE);
     return oid;
+  }
+
+  /** Whether copies from `target` into this pool are reflink clones; asked once per folder. */
+  async copiesAreClones(target: string): Promise<boolean> {
+    let known = this.clonesFrom.get(target);
+    if (known === undefined) {
+      known = await copiesAreClones(target, this.root);
+      this.clonesFrom.set(target, known);
+    }
+    return known;
   }
 
   /** addObject with direct calls, for small files: see copyChanged in capture.ts. */

@@ -1,6 +1,7 @@
 import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError, errnoCode } from '../errors.js';
+import { BTRFS_SUPER_MAGIC } from '../fs-types.js';
 import { isWithin } from '../paths.js';
 import type { SnapshotRecord } from '../records.js';
 import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities } from './provider.js';
@@ -8,7 +9,6 @@ import { ToolRunner } from './tools.js';
 import { TreeSnapshotProvider, type SnapshotView } from './tree-snapshot.js';
 import type { PathFilter } from '../clone/entries.js';
 
-const BTRFS_SUPER_MAGIC = 0x9123683e;
 /** Every btrfs subvolume's root directory has this inode number. */
 const SUBVOLUME_ROOT_INO = 256;
 /** Where snapshots live: a subvolume of its own, so later snapshots of the parent do not contain them. */

@@ -31,7 +31,8 @@ export class CloneProvider implements SnapshotProvider {
     const added: string[] = [];
     try {
       const bases = await Promise.all(request.bases.map((b) => this.pool.readManifest(b.ref).catch(() => null)));
-      const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), added);
+      const copiesAreClones = await this.pool.copiesAreClones(request.target);
+      const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), { added, copiesAreClones });
       await this.pool.writeManifest(result.manifest);
       return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live };
     } catch (err) {

@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError } from '../errors.js';
+import { ZFS_SUPER_MAGIC } from '../fs-types.js';
 import { isWithin } from '../paths.js';
 import type { SnapshotRecord } from '../records.js';
 import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities } from './provider.js';
@@ -8,7 +9,6 @@ import { ToolRunner, unrecognised } from './tools.js';
 import { TreeSnapshotProvider, type SnapshotView } from './tree-snapshot.js';
 
 export const ZFS_SNAPSHOT_PREFIX = 'snapctl-';
-const ZFS_SUPER_MAGIC = 0x2fc12fc1;
 const DATASET = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
 
 export interface ZfsDataset { name: string; mountpoint: string }
