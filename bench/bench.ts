@@ -33,7 +33,11 @@ const parts = new Set((opts.only ?? 'clone,reflink,btrfs,list').split(',').map((
 const btrfsFiles = Number(opts['btrfs-files'] ?? (quick ? 10_000 : 100_000));
 
 interface Timed { ms: number; rss: number | null }
-interface Row { measure: string; snapctl: number; peer: number; peerName: string; goal: number | null; rss: number | null; peerRss: number | null; unit: 'ms' }
+interface Row {
+  measure: string; snapctl: number; peer: number; peerName: string; goal: number | null; rss: number | null; peerRss: number | null; unit: 'ms';
+  /** The lowest and highest ratio of one run to its peer's run in the same round: the noise, made visible. */
+  spread: [number, number];
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -159,7 +163,11 @@ function peakRss(runs: Timed[]): number | null {
 }
 
 function row(measure: string, snapctl: Timed[], peer: Timed[], peerName: string, goal: number | null): Row {
-  return { measure, snapctl: median(snapctl.map((t) => t.ms)), peer: median(peer.map((t) => t.ms)), peerName, goal, rss: peakRss(snapctl), peerRss: peakRss(peer), unit: 'ms' };
+  const paired = snapctl.map((t, i) => t.ms / (peer[i] as Timed).ms);
+  return {
+    measure, snapctl: median(snapctl.map((t) => t.ms)), peer: median(peer.map((t) => t.ms)), peerName, goal,
+    rss: peakRss(snapctl), peerRss: peakRss(peer), unit: 'ms', spread: [Math.min(...paired), Math.max(...paired)],
+  };
 }
 
 async function listBenchmark(work: string): Promise<Row> {
@@ -254,16 +262,16 @@ async function main(): Promise<void> {
   } finally {
     await rm(work, { recursive: true, force: true }).catch(() => undefined);
   }
-  const header = ['measure', 'snapctl', 'peer', 'ratio', 'goal', 'peak RSS snapctl / peer'];
+  const header = ['measure', 'snapctl', 'peer', 'ratio', 'per round', 'goal', 'peak RSS snapctl / peer'];
   const mb = (bytes: number | null): string => (bytes === null ? '?' : `${Math.round(bytes / 1048576)} MB`);
   const lines = rows.map((r) => {
     const ratio = r.snapctl / r.peer;
     const verdict = r.goal === null ? '' : ratio <= r.goal ? ' ok' : ' MISSED';
-    return [r.measure, fmt(r.snapctl), `${fmt(r.peer)} (${r.peerName})`, ratio.toFixed(2), r.goal === null ? '' : `<= ${r.goal}${verdict}`, haveGnuTime ? `${mb(r.rss)} / ${mb(r.peerRss)}` : ''];
+    return [r.measure, fmt(r.snapctl), `${fmt(r.peer)} (${r.peerName})`, ratio.toFixed(2), `${r.spread[0].toFixed(2)}-${r.spread[1].toFixed(2)}`, r.goal === null ? '' : `<= ${r.goal}${verdict}`, haveGnuTime ? `${mb(r.rss)} / ${mb(r.peerRss)}` : ''];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const out = [header, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
-  console.log(`snapctl benchmark: ${shape.files} files, ${shape.folders} folders, ~${Math.round(shape.bytes / 1048576)} MB, ${runs} runs each (medians); ${new Date().toISOString()}`);
+  console.log(`snapctl benchmark: ${shape.files} files, ${shape.folders} folders, ~${Math.round(shape.bytes / 1048576)} MB, ${runs} runs each (medians; 'per round' is the lowest and highest ratio of runs taken side by side); ${new Date().toISOString()}`);
   console.log(out.join('\n'));
   for (const n of notes) console.log(n);
   if (!haveGnuTime) console.log(`peak RSS: not measured (${GNU_TIME} is not GNU time; apt-get install time)`);
