@@ -148,3 +148,31 @@ describe('clone provider: sharing unchanged files', () => {
     }
   });
 });
+
+describe('a snapshot whose data was edited to reach outside its folder', () => {
+  test('is refused as damaged before anything is written: no safety snapshot, no journal, the folder untouched', async () => {
+    const box = await sandbox();
+    try {
+      const service = new SnapshotService({ home: box.home });
+      await writeFile(path.join(box.project, 'a.txt'), 'one\n');
+      const snap = await service.create({ path: box.project });
+      await writeFile(path.join(box.project, 'a.txt'), 'two\n');
+      const manifestFile = path.join(box.home, 'clone', 'manifests', `${snap.ref}.json`);
+      const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { entries: { path: string }[] };
+      const victim = manifest.entries.find((e) => e.path === 'a.txt');
+      assert.ok(victim);
+      victim.path = '../escaped.txt';
+      await writeFile(manifestFile, JSON.stringify(manifest));
+      const before = await describeTree(box.project);
+      const count = (await service.list()).length;
+
+      await assert.rejects(new SnapshotService({ home: box.home }).rollback(snap.id), (err: Error) => /damaged/.test(err.message));
+      assert.deepEqual(await describeTree(box.project), before);
+      assert.deepEqual(await readdir(box.root).then((names) => names.filter((n) => n.startsWith('escaped'))), []);
+      assert.equal((await service.list()).length, count, 'no safety snapshot was taken');
+      assert.deepEqual(await new SnapshotService({ home: box.home }).recover(), [], 'no journal was left to finish');
+    } finally {
+      await box.cleanup();
+    }
+  });
+});

@@ -53,6 +53,54 @@ describe('faults from the environment', () => {
     }
   });
 
+  test('disk full during a rollback: a clear error, nothing lost, finished by the next command once there is room, undoable', { skip: needsRoot, timeout: 60_000 }, async () => {
+    // The folder and the store share one small filesystem, filled so that the safety snapshot fits and the
+    // restore's copy of the big file does not.
+    const disk = path.join(box.root, 'full-disk');
+    const unmount = await tmpfs(disk, '16m');
+    try {
+      const home = path.join(disk, 'home');
+      const project = path.join(disk, 'project');
+      const env = { SNAPCTL_HOME: home };
+      await mkdir(project);
+      for (let i = 0; i < 20; i++) await writeFile(path.join(project, `small-${i}.txt`), `before ${i}\n`);
+      await writeFile(path.join(project, 'big.bin'), Buffer.alloc(3 * 1024 * 1024, 1));
+      const id = parseJson<{ id: string }>((await runCli(['create', '--path', project, '--json'], env)).stdout).id;
+      const snapshotState = await describeTree(project);
+      for (let i = 0; i < 20; i++) await writeFile(path.join(project, `small-${i}.txt`), `after ${i}\n`);
+      await writeFile(path.join(project, 'big.bin'), Buffer.alloc(3 * 1024 * 1024, 2));
+      await writeFile(path.join(project, 'new.txt'), 'made after the snapshot\n');
+      const beforeRollback = await describeTree(project);
+      // 6 MB used (two copies of big.bin); leave room for the safety snapshot's copy and not much more.
+      const filler = path.join(disk, 'filler');
+      const free = (): number => Number(execFileSync('df', ['--output=avail', '-B1', disk]).toString().trim().split('\n')[1]);
+      await writeFile(filler, Buffer.alloc(Math.max(0, free() - 3 * 1024 * 1024 - 256 * 1024), 9));
+
+      const failed = await runCli(['rollback', id, '--yes'], env);
+      assert.equal(failed.code, 1, failed.stdout);
+      assert.match(failed.stderr, /the rollback of .* stopped part way: ENOSPC.*free some space.*any snapctl command finishes it; 'snapctl undo' then returns/);
+      assert.equal(failed.stderr.trim().split('\n').length, 1, failed.stderr);
+
+      // While the disk stays full, other commands say what is wrong and that it will finish later, and they
+      // do not send the user to give the rollback up.
+      const stillFull = await runCli(['list', '--json'], env);
+      assert.equal(stillFull.code, 0, stillFull.stderr);
+      assert.match(stillFull.stderr, /^snapctl: the interrupted rollback of .* cannot be finished yet: ENOSPC.*free some space.*any snapctl command finishes it\)\n$/);
+      assert.doesNotMatch(stillFull.stderr, /--abandon/);
+
+      await rm(filler);
+      const next = await runCli(['list', '--json'], env);
+      assert.equal(next.code, 0, next.stderr);
+      assert.match(next.stderr, /finished an interrupted rollback/);
+      assert.deepEqual(await describeTree(project), snapshotState, 'the rollback was finished once there was room');
+      const undo = await runCli(['undo', '--yes'], env);
+      assert.equal(undo.code, 0, undo.stderr);
+      assert.deepEqual(await describeTree(project), beforeRollback, 'undo returns the folder as it was before the rollback');
+    } finally {
+      await unmount();
+    }
+  });
+
   test('a read-only folder: rollback refuses before changing anything, and works once it is writable', { skip: needsRoot }, async () => {
     const dir = path.join(box.root, 'ro');
     const unmount = await tmpfs(dir, '4m');

@@ -4,10 +4,16 @@ import fc from 'fast-check';
 import { checkManifest, isSafeRelativePath } from '../src/core/clone/entries.js';
 import { manifestSchema } from './manifest-schema.js';
 
+// Mostly plausible relative paths, sometimes anything at all (absolute, `..`, empty segments, NUL).
+const entryPath = fc.oneof(
+  fc.array(fc.constantFrom('node_modules', 'a', 'b.js', '.bin', '..', '.', '', 'x\\y', 'é'), { minLength: 1, maxLength: 4 }).map((parts) => parts.join('/')),
+  fc.constantFrom('src/index.js', 'a', '.hidden/file'),
+  fc.string(),
+);
 const entry = fc.oneof(
-  fc.record({ path: fc.string(), type: fc.constant('dir'), mode: fc.integer({ min: 0, max: 0o7777 }), mtimeNs: fc.bigInt({ min: 0n, max: 10n ** 19n }).map(String) }),
-  fc.record({ path: fc.string(), type: fc.constant('file'), mode: fc.integer({ min: 0, max: 0o7777 }), mtimeNs: fc.bigInt({ min: 0n, max: 10n ** 19n }).map(String), size: fc.nat(), oid: fc.stringMatching(/^[0-9a-f]{32}$/) }),
-  fc.record({ path: fc.string(), type: fc.constant('symlink'), mtimeNs: fc.bigInt({ min: 0n, max: 10n ** 19n }).map(String), link: fc.string() }),
+  fc.record({ path: entryPath, type: fc.constant('dir'), mode: fc.integer({ min: 0, max: 0o7777 }), mtimeNs: fc.bigInt({ min: 0n, max: 10n ** 19n }).map(String) }),
+  fc.record({ path: entryPath, type: fc.constant('file'), mode: fc.integer({ min: 0, max: 0o7777 }), mtimeNs: fc.bigInt({ min: 0n, max: 10n ** 19n }).map(String), size: fc.nat(), oid: fc.stringMatching(/^[0-9a-f]{32}$/) }),
+  fc.record({ path: entryPath, type: fc.constant('symlink'), mtimeNs: fc.bigInt({ min: 0n, max: 10n ** 19n }).map(String), link: fc.string() }),
 );
 const junk = fc.oneof(fc.constant(undefined), fc.constant(null), fc.constant(-1), fc.constant(1.5), fc.constant('x'), fc.constant('A'.repeat(32)), fc.constant({}), fc.constant([]), fc.constant('fifo'), fc.integer(), fc.boolean());
 const broken = fc.tuple(entry, fc.constantFrom('path', 'type', 'mode', 'mtimeNs', 'size', 'oid', 'link', 'extra'), junk).map(([e, key, value]) => {

@@ -5,17 +5,20 @@ import type { Manifest } from '../src/core/clone/entries.js';
  * The manifest file, stated with zod: the specification that the hand-written checkManifest (fast enough
  * for 20,000-entry manifests read on every rollback) is held to by test/manifest-check.test.ts.
  */
+/** Relative, `/`-separated, no empty, `.` or `..` segment, no NUL or backslash: it cannot leave the target. */
+const safePath = z.string().refine((p) => !p.startsWith('/') && !p.includes('\0') && !p.includes('\\') && p.split('/').every((s) => s !== '' && s !== '.' && s !== '..'));
+
 export const manifestEntrySchema = z.discriminatedUnion('type', [
-  z.object({ path: z.string(), type: z.literal('dir'), mode: z.number().int(), mtimeNs: z.string() }),
+  z.object({ path: safePath, type: z.literal('dir'), mode: z.number().int(), mtimeNs: z.string() }),
   z.object({
-    path: z.string(),
+    path: safePath,
     type: z.literal('file'),
     mode: z.number().int(),
     mtimeNs: z.string(),
     size: z.number().int().nonnegative(),
     oid: z.string().regex(/^[0-9a-f]{32}$/),
   }),
-  z.object({ path: z.string(), type: z.literal('symlink'), mtimeNs: z.string(), link: z.string() }),
+  z.object({ path: safePath, type: z.literal('symlink'), mtimeNs: z.string(), link: z.string() }),
 ]);
 
 export const manifestSchema = z.object({

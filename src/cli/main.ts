@@ -95,7 +95,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       if (r.outcome === 'failed') unfinished++;
       io.stderr(r.outcome === 'finished'
         ? `snapctl: finished an interrupted rollback of ${r.target} to ${r.snapshotId} (undo restores the state before it: ${r.safetyId})\n`
-        : `snapctl: could not finish the interrupted rollback of ${r.target}: ${r.error ?? 'unknown error'}\n`);
+        : `snapctl: ${r.error ?? `could not finish the interrupted rollback of ${r.target}`}\n`);
     }
   });
 

@@ -57,7 +57,7 @@ export class SnapctlRuntime {
     const runtime = new SnapctlRuntime(options);
     try {
       for (const r of await runtime.service.recover()) {
-        if (r.outcome === 'failed') runtime.reportProblem(`could not finish the interrupted rollback of ${r.target}: ${r.error ?? ''}`);
+        if (r.outcome === 'failed') runtime.reportProblem(r.error ?? `could not finish the interrupted rollback of ${r.target}`);
       }
       const loaded = await runtime.settingsStore.load();
       if (loaded.warning) runtime.reportProblem(loaded.warning);

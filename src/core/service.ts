@@ -1,7 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { SnapctlError, describeError, usageError } from './errors.js';
+import { SnapctlError, describeError, errnoCode, usageError } from './errors.js';
 import { newSnapshotId, parseSnapshotId } from './ids.js';
 import { RollbackJournal, targetKey, type JournalEntry } from './journal.js';
 import { withLock } from './locks.js';
@@ -328,7 +328,14 @@ export class SnapshotService {
           startedAt: new Date().toISOString(), pid: process.pid,
         };
         await this.journal.write(entry);
-        const restored = await provider.restore(record, paths, live);
+        let restored: RestoreResult;
+        try {
+          restored = await provider.restore(record, paths, live);
+        } catch (err) {
+          // The folder may be half restored (each file whole, old or new) and the journal says so.
+          throw new SnapctlError('failed', `the rollback of ${record.target} to ${record.id} stopped part way: ${describeError(err)}`,
+            `once that is fixed, any snapctl command finishes it; 'snapctl undo' then returns the folder to how it was before (safety snapshot ${safety.id})`);
+        }
         await this.completeJournal(entry);
         return { snapshot: record, safety, restored, paths };
       });
@@ -356,11 +363,14 @@ export class SnapshotService {
   async recover(): Promise<RecoveryReport[]> {
     const reports: RecoveryReport[] = [];
     for (const pending of await this.journal.all()) {
+      let started = false;
       try {
-        const finished = await this.withTarget(pending.target, () => this.recoverTarget(pending.target));
+        const finished = await this.withTarget(pending.target, () => { started = true; return this.recoverTarget(pending.target); });
         if (finished) reports.push(finished);
       } catch (err) {
-        reports.push({ target: pending.target, snapshotId: pending.snapshotId, safetyId: pending.safetyId, outcome: 'failed', error: describeError(err) });
+        // recoverTarget's errors name the rollback and the way out; anything before it (the lock) does not.
+        const error = started ? describeError(err) : `could not finish the interrupted rollback of ${pending.target}: ${describeError(err)}`;
+        reports.push({ target: pending.target, snapshotId: pending.snapshotId, safetyId: pending.safetyId, outcome: 'failed', error });
       }
     }
     return reports;
@@ -373,12 +383,17 @@ export class SnapshotService {
     try {
       const record = await this.get(pending.snapshotId);
       await this.provider(record.provider).restore(record, pending.paths);
+      await this.completeJournal(pending);
     } catch (err) {
-      // The snapshot's data is gone or unreadable: say how to get out instead of blocking the folder forever.
-      throw new SnapctlError('busy', `an interrupted rollback of ${target} to ${pending.snapshotId} cannot be finished: ${describeError(err)}`,
+      if (!(err instanceof SnapctlError) && errnoCode(err) !== undefined) {
+        // The disk is full, a mount is read-only, a permission is missing: the rollback can finish later.
+        throw new SnapctlError('busy', `the interrupted rollback of ${target} to ${pending.snapshotId} cannot be finished yet: ${describeError(err)}`,
+          `once that is fixed, any snapctl command finishes it`);
+      }
+      // The snapshot's data is gone or damaged: say how to get out instead of blocking the folder forever.
+      throw new SnapctlError('busy', `the interrupted rollback of ${target} to ${pending.snapshotId} cannot be finished: ${describeError(err)}`,
         `run 'snapctl recover --abandon --path ${target}', then 'snapctl rollback ${pending.safetyId}' to return to the state before it`);
     }
-    await this.completeJournal(pending);
     return { target, snapshotId: pending.snapshotId, safetyId: pending.safetyId, outcome: 'finished' };
   }
 

@@ -49,7 +49,9 @@ const ENTRY_KEYS = {
 } as const;
 
 function isEntry(e: unknown): boolean {
-  if (!isRecord(e) || typeof e['path'] !== 'string' || typeof e['mtimeNs'] !== 'string') return false;
+  // A path that could name something outside the target makes the whole manifest damaged: refused when it
+  // is read (verify, before any safety snapshot or journal), not half way through a restore.
+  if (!isRecord(e) || typeof e['path'] !== 'string' || !isSafeRelativePath(e['path']) || typeof e['mtimeNs'] !== 'string') return false;
   const type = e['type'];
   if (type === 'dir') {
     if (!Number.isInteger(e['mode'])) return false;
