@@ -125,7 +125,7 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
 /** The base entry with the same size and mtime, if any: then the file is shared, not read again. */
 function unchangedIn(known: FileEntry | FileEntry[] | undefined, size: number, mtimeNs: string): FileEntry | undefined {
   if (known === undefined) return undefined;
-  const same = (b: FileEntry): boolean => b.size === size && (b.mtimeNs === mtimeNs || sameMtime(b.mtimeNs, mtimeNs));
+  const same = (b: FileEntry): boolean => b.size === size && sameMtime(b.mtimeNs, mtimeNs);
   if (!Array.isArray(known)) return same(known) ? known : undefined;
   return known.find(same);
 }
@@ -144,7 +144,7 @@ type Attempt = { done: CopyOutcome } | { again: { size: number; mtimeNs: string 
 /**
  * Copies a file and checks it did not change while being copied (a build writing into the folder); retries
  * a few times, then keeps the last copy flagged, with the pre-copy mtime so the next snapshot copies it again.
- * Small files are copied with direct calls, large ones through the thread pool (see copyChanged).
+ * copyStableSync is the same for direct calls (see copyChanged).
  */
 async function copyStable(pool: ClonePool, abs: string, size: number, mtimeNs: string, added: string[]): Promise<CopyOutcome> {
   let stat = { size, mtimeNs };
