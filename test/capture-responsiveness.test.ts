@@ -14,7 +14,7 @@ describe('snapshots in a long-running process', () => {
   let cleanup: (() => Promise<void>) | undefined;
   after(async () => cleanup?.());
 
-  test('a first snapshot of 12,000 small files never holds the event loop for more than 250 ms, with direct or pooled copies', { timeout: 120_000 }, async () => {
+  test('a first snapshot of 12,000 small files gives the event loop its turns throughout, with direct or pooled copies', { timeout: 120_000 }, async () => {
     const box = await sandbox();
     cleanup = box.cleanup;
     for (let d = 0; d < 120; d++) {
@@ -36,6 +36,10 @@ describe('snapshots in a long-running process', () => {
       return { stop: () => { clearInterval(timer); return { longest: Math.max(longest, performance.now() - last), turns }; } };
     };
 
+    // Turns come every 20 ms when the machine is idle; a loaded CI machine stretched one to 296 ms. A loop
+    // held for the whole copy waits for most of the snapshot (4.9 s of 5.0 s when the yields were removed).
+    const bound = (took: number): number => Math.max(500, took / 4);
+
     // Direct copies, as on btrfs or XFS (forced here: the test folder may be on any filesystem).
     const pool = new ClonePool(path.join(box.home, 'direct'));
     let started = performance.now();
@@ -43,7 +47,8 @@ describe('snapshots in a long-running process', () => {
     const direct = await capture(box.project, pool, 'direct', [], { copiesAreClones: true });
     let { longest, turns } = watching.stop();
     assert.equal(direct.files, 12_000);
-    assert.ok(longest < 250, `direct copies: the event loop waited ${longest.toFixed(0)} ms at most once, during a ${(performance.now() - started).toFixed(0)} ms snapshot (${turns} turns)`);
+    let took = performance.now() - started;
+    assert.ok(longest < bound(took), `direct copies: the event loop waited ${longest.toFixed(0)} ms at most once, during a ${took.toFixed(0)} ms snapshot (${turns} turns)`);
 
     // Through the service, with whatever this filesystem does.
     const service = new SnapshotService({ home: box.home, env: {} });
@@ -52,7 +57,7 @@ describe('snapshots in a long-running process', () => {
     const record = await service.create({ path: box.project, provider: 'clone' });
     ({ longest, turns } = watching.stop());
     assert.equal(record.files, 12_000);
-    const took = performance.now() - started;
-    assert.ok(longest < 250, `service: the event loop waited ${longest.toFixed(0)} ms at most once, during a ${took.toFixed(0)} ms snapshot (${turns} turns)`);
+    took = performance.now() - started;
+    assert.ok(longest < bound(took), `service: the event loop waited ${longest.toFixed(0)} ms at most once, during a ${took.toFixed(0)} ms snapshot (${turns} turns)`);
   });
 });
