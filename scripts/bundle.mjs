@@ -75,7 +75,7 @@ await build({
   platform: 'node',
   target: ['node20'],
   // hot-shots' optional native Unix-socket transport is loaded by hot-shots itself when asked for.
-  external: ['unix-dgram'],
+  external: ['unix-dgram', '@reflink/reflink'], // native modules: required from node_modules at run time
   plugins: [builtinsByRequire, plainFsForLockfile],
   // Bundled CommonJS dependencies use require, __filename and __dirname; give them those in the ES module.
   banner: {

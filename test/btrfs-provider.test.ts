@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -52,5 +53,30 @@ describe('btrfs provider on a real loop-mounted btrfs image', { skip: skip ?? fa
     for (const r of await service.list()) assert.ok(kept.includes(r.id), `${r.id} kept`);
     assert.ok(kept.includes(second.id));
     assert.deepEqual(await service.diff(first.id), { added: [], removed: [], modified: [] }, 'the snapshot folder is not part of the diff');
+  });
+});
+
+describe('clone snapshots of a folder on btrfs, with the store on the same subvolume', { skip: skip ?? false }, () => {
+  let pe: ProviderEnv;
+  before(async () => { pe = await btrfsEnv({ sizeMb: 512 }); });
+  after(() => pe?.cleanup());
+
+  test('share the files\' blocks instead of copying them (reflinks), and roll back exactly', async () => {
+    const home = path.join(path.dirname(pe.target), 'snapctl-home');
+    const service = new SnapshotService({ home });
+    for (let i = 0; i < 40; i++) await writeFile(path.join(pe.target, `small-${i}.bin`), Buffer.alloc(64 * 1024, i));
+    await writeFile(path.join(pe.target, 'large.bin'), Buffer.alloc(40 * 1024 * 1024, 7));
+    execFileSync('sync');
+    const used = (): number => Number(execFileSync('df', ['--output=used', '-B1', pe.target]).toString().trim().split('\n')[1]);
+    const before = used();
+    const snap = await service.create({ path: pe.target, provider: 'clone' });
+    execFileSync('sync');
+    const grew = used() - before;
+    assert.equal(snap.size, 40 * 64 * 1024 + 40 * 1024 * 1024);
+    // 42.5 MB of content: a copy would take all of it; clones take metadata only.
+    assert.ok(grew < 8 * 1024 * 1024, `the snapshot took ${(grew / 1048576).toFixed(1)} MB of new space for 42.5 MB of files`);
+    await writeFile(path.join(pe.target, 'small-3.bin'), 'changed');
+    await service.rollback(snap.id);
+    assert.deepEqual(await readFile(path.join(pe.target, 'small-3.bin')), Buffer.alloc(64 * 1024, 3));
   });
 });
