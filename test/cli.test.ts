@@ -49,6 +49,25 @@ describe('snapctl CLI', () => {
     assert.deepEqual(JSON.parse(piped), JSON.parse(shown));
   });
 
+  test('SNAPCTL_TRACE=1 times each phase of a snapshot and a rollback on stderr; unset, nothing is printed', async () => {
+    const folder = path.join(box.root, 'traced');
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, 'a.txt'), 'a\n');
+    const tracedEnv = { SNAPCTL_HOME: path.join(box.root, 'traced-home'), SNAPCTL_TRACE: '1' };
+    const made = await runCli(['create', '--path', folder, '--json'], tracedEnv);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stderr, /^snapctl trace: create: lock \d+\.\d ms$/m);
+    assert.match(made.stderr, /^snapctl trace: create: clone snapshot \(.*\) \d+\.\d ms$/m);
+    const { id } = parseJson<{ id: string }>(made.stdout);
+    const rolled = await runCli(['rollback', id, '--yes'], tracedEnv);
+    assert.equal(rolled.code, 0, rolled.stderr);
+    const phases = [...rolled.stderr.matchAll(/^snapctl trace: rollback: (.+) \d+\.\d ms$/gm)].map((m) => m[1]);
+    assert.deepEqual(phases.map((p) => p?.replace(/ \(.*\)$/, '').replace(id, 'ID')),
+      ['lock', 'read and check ID', 'clone snapshot', 'record it in the store', 'journal', 'restore', 'record it and clear the journal']);
+    const quiet = await runCli(['rollback', id, '--yes'], { SNAPCTL_HOME: tracedEnv.SNAPCTL_HOME });
+    assert.doesNotMatch(quiet.stderr, /trace/);
+  });
+
   test('the record has every field, with an ISO 8601 time', async () => {
     const [record] = parseJson<Record<string, unknown>[]>((await runCli(['list', '--json'], env)).stdout);
     assert.ok(record);

@@ -16,6 +16,7 @@ import type { CreatedSnapshot, DiffResult, RestoreResult, SnapshotProvider } fro
 import { MAX_NOTE_LENGTH, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from './records.js';
 import { planRetention, type RetentionPolicy } from './retention.js';
 import { SnapshotStore } from './store.js';
+import { phaseTrace, type Trace } from './trace.js';
 import { resolveTarget } from './targets.js';
 
 export interface CreateOptions {
@@ -68,6 +69,7 @@ interface CreateLockedOptions {
   note: string | null;
   /** For a rollback's safety snapshot: the snapshot about to be restored, a second base for sharing files. */
   restoring?: SnapshotRecord;
+  trace?: Trace;
 }
 
 export interface ServiceOptions {
@@ -102,6 +104,7 @@ export class SnapshotService {
   private readonly journal: RollbackJournal;
   private readonly providers: Partial<Record<ProviderName, SnapshotProvider>>;
   private readonly lockWaitMs: number;
+  private readonly env: NodeJS.ProcessEnv;
   private readonly listeners = new Set<(event: ServiceEvent) => void>();
 
   constructor(options: ServiceOptions) {
@@ -110,6 +113,7 @@ export class SnapshotService {
     this.journal = new RollbackJournal(this.layout.journalDir);
     this.providers = options.providers ?? defaultProviders(this.layout.cloneDir, options.env);
     this.lockWaitMs = options.lockWaitMs ?? 120_000;
+    this.env = options.env ?? process.env;
   }
 
   onEvent(listener: (event: ServiceEvent) => void): () => void {
@@ -177,10 +181,12 @@ export class SnapshotService {
     const tag = parseTag(options.tag);
     const target = await this.resolveTarget(options.path);
     const providerName = !options.provider || options.provider === 'auto' ? (await chooseProvider(target, this.providers)).chosen : options.provider;
+    const trace = phaseTrace('create', this.env);
     try {
       const record = await this.withTarget(target, async () => {
+        trace('lock');
         await this.recoverTarget(target);
-        const { record: made, problems } = await this.createLocked(target, { tag, trigger, provider: providerName, note: options.note ?? null });
+        const { record: made, problems } = await this.createLocked(target, { tag, trigger, provider: providerName, note: options.note ?? null, trace });
         return { ...made, problems };
       });
       this.emit({ type: 'snapshot-created', record, durationMs: Date.now() - started });
@@ -201,6 +207,7 @@ export class SnapshotService {
     const latest = (await this.list({ target })).find((s) => s.provider === o.provider && s.state === 'ready');
     const bases = [latest, o.restoring].filter((b, i, all): b is SnapshotRecord => b !== undefined && b.provider === o.provider && all.findIndex((x) => x?.id === b.id) === i);
     const created = await provider.create({ id, target, tag: o.tag, bases });
+    o.trace?.(`${o.provider} snapshot (read the folder and its bases, copy what changed, write the snapshot)`);
     const record: SnapshotRecord = {
       id,
       provider: o.provider,
@@ -220,6 +227,7 @@ export class SnapshotService {
     } finally {
       await provider.settle(created.ref);
     }
+    o.trace?.('record it in the store');
     return { record, live: created.live, problems: created.problems };
   }
 
@@ -314,20 +322,24 @@ export class SnapshotService {
   private async restoreWithSafety(record: SnapshotRecord, paths: string[] | null, kind: 'rollback' | 'undo'): Promise<RollbackResult> {
     const started = Date.now();
     const provider = this.provider(record.provider);
+    const trace = phaseTrace(kind, this.env);
     try {
       const result = await this.withTarget(record.target, async () => {
+        trace('lock');
         await this.recoverTarget(record.target);
         await provider.verify(record);
+        trace(`read and check ${record.id}`);
         // A folder we cannot write to (read-only mount, wrong owner) fails here, before a safety snapshot
         // and a journal that could never be finished.
         await access(record.target, fsConstants.W_OK);
         const label = kind === 'undo' ? `before undo (restoring ${record.id})` : `before rollback to ${record.id}`;
-        const { record: safety, live } = await this.createLocked(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null, restoring: record });
+        const { record: safety, live } = await this.createLocked(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null, restoring: record, trace });
         const entry: JournalEntry = {
           version: 1, target: record.target, snapshotId: record.id, safetyId: safety.id, paths, kind,
           startedAt: new Date().toISOString(), pid: process.pid,
         };
         await this.journal.write(entry);
+        trace('journal');
         let restored: RestoreResult;
         try {
           restored = await provider.restore(record, paths, live);
@@ -336,7 +348,9 @@ export class SnapshotService {
           throw new SnapctlError('failed', `the rollback of ${record.target} to ${record.id} stopped part way: ${describeError(err)}`,
             `once that is fixed, any snapctl command finishes it; 'snapctl undo' then returns the folder to how it was before (safety snapshot ${safety.id})`);
         }
+        trace('restore');
         await this.completeJournal(entry);
+        trace('record it and clear the journal');
         return { snapshot: record, safety, restored, paths };
       });
       this.emit({ type: 'rollback-completed', result, kind, durationMs: Date.now() - started });

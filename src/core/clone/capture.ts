@@ -10,7 +10,8 @@ export const RESTORE_TEMP_PREFIX = '.snapctl-restore-';
 
 /** snapctl's own half-written restore files are never part of a snapshot. */
 export function isRestoreTemp(relPath: string): boolean {
-  return path.posix.basename(relPath).startsWith(RESTORE_TEMP_PREFIX);
+  // The last segment, found without path.posix.basename (called for every entry of every walk).
+  return relPath.startsWith(RESTORE_TEMP_PREFIX, relPath.lastIndexOf('/') + 1);
 }
 
 export interface CaptureResult {

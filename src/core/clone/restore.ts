@@ -140,18 +140,26 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     stats.written++;
   });
 
-  // 4. Folder modes and mtimes, deepest first: writing a child changes its parent's mtime.
-  wantedDirs.push(...createdAncestors);
-  wantedDirs.sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : 0));
-  for (const d of wantedDirs) {
-    // A folder nothing was written into, removed from or made writable, with the right mode and mtime
-    // already, is left alone: a 1% rollback of a wide tree touches a few folders, not all of them.
+  // 4. Folder modes and mtimes, after every write (writing a child changes its parent's mtime). Deepest
+  //    level first, since a parent's final mode may forbid entering it; the folders of one level do not
+  //    depend on each other and go to the thread pool together (one at a time was ~30 ms for 200 folders).
+  //    A folder nothing was written into, removed from or made writable, with the right mode and mtime
+  //    already, is left alone: a 1% rollback of a wide tree touches a few folders, not all of them.
+  const byDepth = new Map<number, Extract<ManifestEntry, { type: 'dir' }>[]>();
+  for (const d of [...wantedDirs, ...createdAncestors]) {
     const now = live.get(d.path);
     if (!touched.has(d.path) && now?.type === 'dir' && now.mode === d.mode && sameMtime(now.mtimeNs, d.mtimeNs)) continue;
-    const abs = path.join(root, d.path);
-    await chmod(abs, d.mode);
-    const t = nsToSeconds(d.mtimeNs);
-    await utimes(abs, t, t);
+    const depth = d.path.split('/').length;
+    const level = byDepth.get(depth);
+    if (level) level.push(d); else byDepth.set(depth, [d]);
+  }
+  for (const depth of [...byDepth.keys()].sort((a, b) => b - a)) {
+    await mapLimit(byDepth.get(depth) ?? [], IO_PARALLELISM, async (d) => {
+      const abs = path.join(root, d.path);
+      await chmod(abs, d.mode);
+      const t = nsToSeconds(d.mtimeNs);
+      await utimes(abs, t, t);
+    });
   }
   return stats;
 }
