@@ -152,6 +152,21 @@ describe('faults from the environment', () => {
     console.log(`# churn: 6 snapshots under constant rewrites and deletes, all readable; ${problems} paths reported as changing or vanished`);
   });
 
+  test('a store someone else owns (world-writable, so usable) still takes snapshots: making it private is best effort', { skip: needsRoot }, async () => {
+    const dir = path.join(box.root, 'shared-project');
+    const home = path.join(box.root, 'shared-home');
+    await mkdir(dir);
+    await mkdir(path.join(home, 'clone'), { recursive: true });
+    await writeFile(path.join(dir, 'a.txt'), 'a\n');
+    for (const p of [box.root, dir, path.join(dir, 'a.txt')]) await chown(p, 65534, 65534).catch(() => undefined);
+    await chmod(box.root, 0o755);
+    await chmod(home, 0o777);
+    await chmod(path.join(home, 'clone'), 0o777); // owned by root: nobody cannot chmod it
+    const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, 'create', '--path', dir, '--json'],
+      { env: { ...process.env, SNAPCTL_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(parseJson<{ files: number }>(out.toString()).files, 1);
+  });
+
   test('an unreadable file is named as not kept, and everything else is snapshotted', { skip: needsRoot }, async () => {
     const dir = path.join(box.root, 'perm');
     const home = path.join(box.root, 'perm-home');

@@ -160,7 +160,9 @@ export class ClonePool implements ContentSource {
     // the modes of the files inside (a clone made by the reflink binding is created 0644, not with the
     // source's mode). Stores made before this was enforced are tightened here too.
     await mkdir(this.root, { recursive: true, mode: 0o700 });
-    await chmod(this.root, 0o700);
+    // A store someone else owns (set up by an administrator) cannot be chmodded by us; that is no reason to
+    // refuse the snapshot.
+    await chmod(this.root, 0o700).catch((err: unknown) => { if (errnoCode(err) !== 'EPERM') throw err; });
     await mkdir(this.pendingDir, { recursive: true });
     await writeFileAtomic(path.join(this.pendingDir, `${id}.json`), JSON.stringify({ pid: process.pid, startedAt: Date.now() }));
   }
