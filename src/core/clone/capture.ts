@@ -40,14 +40,12 @@ export interface CaptureOptions {
 
 export async function capture(root: string, pool: ClonePool, id: string, bases: readonly Manifest[], options: CaptureOptions = {}): Promise<CaptureResult> {
   const added = options.added ?? [];
-  const before = new Map<string, FileEntry | FileEntry[]>();
+  const before = new Map<string, FileEntry[]>();
   for (const base of bases) {
     for (const e of base.entries) {
       if (e.type !== 'file') continue;
       const known = before.get(e.path);
-      if (known === undefined) before.set(e.path, e);
-      else if (Array.isArray(known)) known.push(e);
-      else before.set(e.path, [known, e]);
+      if (known) known.push(e); else before.set(e.path, [e]);
     }
   }
 
@@ -65,7 +63,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     const { mtimeNs } = e;
     if (e.type === 'dir') { entries.push({ path: e.path, type: 'dir', mode: e.mode, mtimeNs }); continue; }
     if (e.type === 'symlink') { entries.push({ path: e.path, type: 'symlink', mtimeNs, link: e.link }); continue; }
-    const prev = unchangedIn(before.get(e.path), e.size, mtimeNs);
+    const prev = before.get(e.path)?.find((b) => b.size === e.size && sameMtime(b.mtimeNs, mtimeNs));
     if (prev) {
       size += e.size;
       entries.push({ path: e.path, type: 'file', mode: e.mode, mtimeNs, size: e.size, oid: prev.oid });
@@ -87,7 +85,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
   const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };
-  return { manifest, size, addedBytes, files: kept.length - countNonFiles(kept), live: walked };
+  return { manifest, size, addedBytes, files: kept.filter((e) => e.type === 'file').length, live: walked };
 }
 
 /** When copies are clones, files up to this size are cloned with direct calls; larger ones in the thread pool. */
@@ -128,20 +126,6 @@ function underRoot(root: string, rel: string): string {
   return path.sep === '/' ? `${root}/${rel}` : path.join(root, rel);
 }
 
-/** The base entry with the same size and mtime, if any: then the file is shared, not read again. */
-function unchangedIn(known: FileEntry | FileEntry[] | undefined, size: number, mtimeNs: string): FileEntry | undefined {
-  if (known === undefined) return undefined;
-  const same = (b: FileEntry): boolean => b.size === size && sameMtime(b.mtimeNs, mtimeNs);
-  if (!Array.isArray(known)) return same(known) ? known : undefined;
-  return known.find(same);
-}
-
-function countNonFiles(entries: readonly ManifestEntry[]): number {
-  let n = 0;
-  for (const e of entries) if (e.type !== 'file') n++;
-  return n;
-}
-
 interface Copied { oid: string; size: number; mtimeNs: string }
 type CopyOutcome = { entry: Copied } | { entry: Copied | null; problem: string };
 /** One attempt's verdict: finished (copied, flagged or lost), or copy again because the file changed. */
@@ -155,7 +139,7 @@ type Attempt = { done: CopyOutcome } | { again: { size: number; mtimeNs: string 
 async function copyStable(pool: ClonePool, abs: string, size: number, mtimeNs: string, added: string[]): Promise<CopyOutcome> {
   let stat = { size, mtimeNs };
   for (let attempt = 1; ; attempt++) {
-    const next = await attemptCopy(() => pool.addObject(abs), abs, stat, attempt, added);
+    const next = judgeCopy(await pool.addObject(abs).catch(readProblem), abs, stat, attempt, added);
     if ('done' in next) return next.done;
     stat = next.again;
   }
@@ -170,16 +154,6 @@ function copyStableSync(pool: ClonePool, abs: string, size: number, mtimeNs: str
   }
 }
 
-async function attemptCopy(copy: () => Promise<string>, abs: string, stat: { size: number; mtimeNs: string }, attempt: number, added: string[]): Promise<Attempt> {
-  let copied: string | { problem: string };
-  try {
-    copied = await copy();
-  } catch (err) {
-    copied = readProblem(err);
-  }
-  return judgeCopy(copied, abs, stat, attempt, added);
-}
-
 function copyOrProblem(copy: () => string): string | { problem: string } {
   try {
     return copy();
@@ -188,6 +162,7 @@ function copyOrProblem(copy: () => string): string | { problem: string } {
   }
 }
 
+/** What a failed copy means for the snapshot; anything but a vanished or unreadable file is rethrown. */
 function readProblem(err: unknown): { problem: string } {
   const code = errnoCode(err);
   if (code === 'ENOENT') return { problem: 'deleted while the snapshot was taken' };

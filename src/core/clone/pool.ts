@@ -55,15 +55,24 @@ export class ClonePool implements ContentSource {
    * has them (reflink on btrfs/XFS, clonefile on APFS) and an ordinary copy elsewhere.
    */
   async addObject(source: string): Promise<string> {
+    const { oid, dest } = this.newObject();
+    await copyFile(source, dest, fsc.COPYFILE_FICLONE);
+    return oid;
+  }
+
+  /**
+   * A fresh object id and its path, its folder made on first use: one mkdir per folder per process, direct
+   * (at most 256 of them), so the async and the direct copies share it.
+   */
+  private newObject(): { oid: string; dest: string } {
     const oid = this.newOid();
     const dest = this.objectPath(oid);
     const dir = path.dirname(dest);
     if (!this.madeDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true });
       this.madeDirs.add(dir);
     }
-    await copyFile(source, dest, fsc.COPYFILE_FICLONE);
-    return oid;
+    return { oid, dest };
   }
 
   /** Whether copies from `target` into this pool are reflink clones; asked once per folder. */
@@ -81,13 +90,7 @@ export class ClonePool implements ContentSource {
    * the reflink binding when it loads, else copyFileSync with COPYFILE_FICLONE.
    */
   addObjectSync(source: string): string {
-    const oid = this.newOid();
-    const dest = this.objectPath(oid);
-    const dir = path.dirname(dest);
-    if (!this.madeDirs.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      this.madeDirs.add(dir);
-    }
+    const { oid, dest } = this.newObject();
     if (this.reflink === undefined) this.reflink = nativeReflink();
     if (this.reflink !== null) {
       try {
