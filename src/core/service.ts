@@ -161,12 +161,13 @@ export class SnapshotService {
    * UI never offers a rollback that cannot work. Returns the ids newly marked.
    */
   async reconcile(): Promise<string[]> {
-    const ready = (await this.store.read()).snapshots.filter((s) => s.state === 'ready');
     const gone = new Set<string>();
-    for (const name of new Set(ready.map((r) => r.provider))) {
-      const provider = this.providers[name];
+    // Only providers whose snapshots can vanish are asked, each about its own ready records: one pass each
+    // over the store, which runs before every listing.
+    for (const provider of Object.values(this.providers)) {
       if (!provider?.capabilities.mayVanish || !provider.vanished) continue;
-      for (const id of await provider.vanished(ready.filter((r) => r.provider === name))) gone.add(id);
+      const theirs = (await this.store.read()).snapshots.filter((s) => s.provider === provider.name && s.state === 'ready');
+      if (theirs.length > 0) for (const id of await provider.vanished(theirs)) gone.add(id);
     }
     if (gone.size === 0) return [];
     await this.store.update((store) => {
