@@ -93,8 +93,8 @@ const common = {
 };
 /**
  * CommonJS, not ES modules: Node 20 sets up its ES module loader for the first `import`, and a CLI started as
- * CommonJS (bin/package.json) reaches its first line ~15 ms sooner (hyperfine, `list --json` on 10,000
- * records, 50 runs: median 159 ms against 176). esbuild cannot split CommonJS, so the lazy parts of our own
+ * CommonJS (bin/package.json) reaches its first line sooner (hyperfine, `list --json` on 10,000 records, 60
+ * runs: median 131 ms against 144, node -e 0 64 ms). esbuild cannot split CommonJS, so the lazy parts of our own
  * code are in the one file (initialised on first import) and only the vendored packages are apart.
  */
 await build({
