@@ -3,13 +3,48 @@ import { execFileSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BTRFS_SNAPSHOT_DIR } from '../src/core/providers/btrfs.js';
+import { BTRFS_SNAPSHOT_DIR, parseQgroupShow } from '../src/core/providers/btrfs.js';
 import { SnapshotService } from '../src/core/service.js';
 import { parseJson, runCli } from './helpers.js';
 import { btrfsEnv, btrfsUnavailable, type ProviderEnv } from './provider-envs.js';
 
 const skip = btrfsUnavailable();
 if (skip) console.log(`# ${skip}`);
+
+describe('btrfs qgroup output', () => {
+  test('btrfs-progs 6 and 4 formats give the quota group of the subvolume itself; anything else is quoted', () => {
+    const v6 = 'Qgroupid    Referenced    Exclusive   Path \n--------    ----------    ---------   ---- \n0/258          5017600        16384   vol/.snapctl-snapshots/20261125-101010-abcdef\n';
+    assert.deepEqual(parseQgroupShow(v6), { referenced: 5017600, exclusive: 16384 });
+    const v4 = 'qgroupid         rfer         excl \n--------         ----         ---- \n0/257          1048576        4096 \n1/0            9999999        8192 \n';
+    assert.deepEqual(parseQgroupShow(v4), { referenced: 1048576, exclusive: 4096 });
+    assert.throws(() => parseQgroupShow('Qgroupid Referenced Exclusive\n-------- ---------- ---------\n0/258 5.00MiB 16.00KiB\n'), /could not read the output of btrfs qgroup show --raw -f: "Qgroupid/);
+    assert.throws(() => parseQgroupShow('Qgroupid Referenced Exclusive Path\n-------- ---------- --------- ----\n'), /could not read the output of btrfs qgroup show/);
+    assert.throws(() => parseQgroupShow('WARNING: something new\n'), /could not read the output of btrfs qgroup show/);
+  });
+});
+
+describe('btrfs snapshot sizes', { skip: skip ?? false }, () => {
+  let pe: ProviderEnv;
+  before(async () => { pe = await btrfsEnv({ wholeSubvolume: true }); });
+  after(() => pe?.cleanup());
+
+  test('without quotas the size is unknown (0); with quotas on, the snapshot records what btrfs says it references and holds alone', async () => {
+    await writeFile(path.join(pe.target, 'data.bin'), Buffer.alloc(1024 * 1024, 7));
+    const env = { SNAPCTL_HOME: pe.home };
+    const before = await runCli(['create', '--path', pe.target, '--json'], env);
+    assert.equal(before.code, 0, before.stderr);
+    assert.deepEqual(parseJson<{ size: number; addedBytes: number }>(before.stdout), { ...parseJson<object>(before.stdout), size: 0, addedBytes: 0 });
+    execFileSync('btrfs', ['quota', 'enable', path.dirname(pe.target)]);
+    execFileSync('btrfs', ['quota', 'rescan', '-w', path.dirname(pe.target)], { stdio: 'ignore' });
+    const after = await runCli(['create', '--path', pe.target, '--json'], env);
+    assert.equal(after.code, 0, after.stderr);
+    const record = parseJson<{ size: number; addedBytes: number }>(after.stdout);
+    assert.ok(record.size >= 1024 * 1024, `size ${record.size} covers the 1 MiB file`);
+    assert.ok(record.addedBytes > 0 && record.addedBytes < 1024 * 1024, `exclusive ${record.addedBytes}: the file's data is shared with the folder`);
+    const listed = await runCli(['list'], env);
+    assert.match(listed.stdout, /1(\.0)? MB/);
+  });
+});
 
 describe('btrfs provider on a real loop-mounted btrfs image', { skip: skip ?? false }, () => {
   let pe: ProviderEnv;

@@ -5,7 +5,7 @@ import { BTRFS_SUPER_MAGIC } from '../fs-types.js';
 import { isWithin } from '../paths.js';
 import type { SnapshotRecord } from '../records.js';
 import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities } from './provider.js';
-import { ToolRunner } from './tools.js';
+import { ToolRunner, unrecognised } from './tools.js';
 import { TreeSnapshotProvider, type SnapshotView } from './tree-snapshot.js';
 import type { PathFilter } from '../clone/entries.js';
 
@@ -30,7 +30,7 @@ export class BtrfsProvider extends TreeSnapshotProvider {
     if (!fs || fs.type !== BTRFS_SUPER_MAGIC) return { usable: false, reason: 'the folder is not on a btrfs filesystem' };
     if (!(await this.tools.has('btrfs'))) return { usable: false, reason: 'the folder is on btrfs, but the btrfs tool is not installed (apt-get install btrfs-progs)' };
     const root = await subvolumeRoot(target);
-    return { usable: true, reason: `the folder is in the btrfs subvolume ${root}: snapshots are instant and read-only, kept in ${path.join(root, BTRFS_SNAPSHOT_DIR)}` };
+    return { usable: true, reason: `the folder is in the btrfs subvolume ${root}: snapshots are instant and read-only, kept in ${path.join(root, BTRFS_SNAPSHOT_DIR)}; their sizes are known when btrfs quotas are on` };
   }
 
   async create(request: CreateRequest): Promise<CreatedSnapshot> {
@@ -46,9 +46,23 @@ export class BtrfsProvider extends TreeSnapshotProvider {
     }
     const dest = path.join(dir, request.id);
     await this.tools.check('btrfs', ['subvolume', 'snapshot', '-r', root, dest], 'taking a btrfs snapshot needs write access to the subvolume (root, or a subvolume you own)');
-    // The size of a btrfs snapshot is not known without quotas; walking the folder would make a constant-time
-    // snapshot linear in its size, so the record says 0 and the UI shows the size as unknown.
-    return { ref: dest, size: 0, addedBytes: 0, files: 0, problems: [] };
+    // With quotas on (as snapper setups have them), btrfs knows at once what the snapshot references and what
+    // only it holds (which grows as the folder moves on). Without them the size stays unknown (0, shown as
+    // '?'): walking the folder would make a constant-time snapshot linear in its size.
+    const sizes = await this.qgroupSizes(dest);
+    return { ref: dest, size: sizes?.referenced ?? 0, addedBytes: sizes?.exclusive ?? 0, files: 0, problems: [] };
+  }
+
+  /** The snapshot's sizes from its quota group, or null when quotas are off or their report is not understood. */
+  private async qgroupSizes(subvolume: string): Promise<QgroupSizes | null> {
+    const r = await this.tools.run('btrfs', ['qgroup', 'show', '--raw', '-f', subvolume]);
+    if (r.exitCode !== 0) return null; // "quotas not enabled", the usual case
+    try {
+      return parseQgroupShow(r.stdout);
+    } catch {
+      // The snapshot exists already: an unknown size is not worth failing it, and leaving it unrecorded, over.
+      return null;
+    }
   }
 
   async remove(record: SnapshotRecord): Promise<void> {
@@ -100,4 +114,32 @@ async function isDirectory(p: string): Promise<boolean> {
     if (errnoCode(err) === 'ENOENT') return false;
     throw err;
   }
+}
+
+export interface QgroupSizes {
+  /** Bytes the subvolume references (shared or not): what a full copy would take, as btrfs stores it. */
+  referenced: number;
+  /** Bytes only this subvolume references. */
+  exclusive: number;
+}
+
+const QGROUP_HEADER = /^qgroupid\s+(referenced|rfer)\s+(exclusive|excl)(\s+path)?$/i;
+
+/**
+ * `btrfs qgroup show --raw -f SUBVOLUME`: a header (`Qgroupid Referenced Exclusive Path` from btrfs-progs
+ * 5.x, `qgroupid rfer excl` before), a rule of dashes, then the quota groups that count the subvolume; its
+ * own is the one at level 0 (`0/<subvolume id>`). Anything else is an error that quotes the output.
+ */
+export function parseQgroupShow(output: string): QgroupSizes {
+  const fail = (): SnapctlError => unrecognised('btrfs', 'qgroup show --raw -f', output);
+  const [header, rule, ...rows] = output.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  if (!header || !QGROUP_HEADER.test(header) || !rule || !/^-+(\s+-+)*$/.test(rule)) throw fail();
+  const own: QgroupSizes[] = [];
+  for (const row of rows) {
+    const m = /^(\d+)\/\d+\s+(\d+)\s+(\d+)(\s+.*)?$/.exec(row);
+    if (!m) throw fail();
+    if (m[1] === '0') own.push({ referenced: Number(m[2]), exclusive: Number(m[3]) });
+  }
+  if (own.length !== 1 || !own.every((q) => Number.isSafeInteger(q.referenced) && Number.isSafeInteger(q.exclusive))) throw fail();
+  return own[0] as QgroupSizes;
 }
