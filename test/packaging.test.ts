@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { repoRoot } from './helpers.js';
 
-interface BuilderConfig { mac?: { extendInfo?: Record<string, unknown>; hardenedRuntime?: boolean; target?: { target: string; arch: string[] }[] }; linux?: { target?: string[] }; files?: { filter: string[] }[] }
+interface BuilderConfig { asarUnpack?: string[]; electronFuses?: Record<string, boolean>; mac?: { extendInfo?: Record<string, unknown>; hardenedRuntime?: boolean; target?: { target: string; arch: string[] }[] }; linux?: { target?: string[] }; files?: { filter: string[] }[] }
 type ConfigModule = {
   getConfig: (projectDir: string, configPath: string | null, fromOptions: unknown) => Promise<BuilderConfig>;
   validateConfiguration: (config: unknown, logger: unknown) => Promise<void>;
@@ -43,6 +43,21 @@ describe('packaging (electron-builder.yml)', () => {
     const covers = (file: string): boolean => included.some((g) => g === file || (g.endsWith('/**') && file.startsWith(g.slice(0, -2))));
     for (const file of [pkg.main, 'dist/main/preload.cjs', 'dist/renderer/index.html', 'dist/renderer/app.js', 'assets/trayTemplate.png', 'assets/trayTemplate@2x.png', 'assets/tray.png', 'bin/snapctl.js']) {
       assert.ok(covers(file), `${file} is not packaged`);
+      await readFile(path.join(repoRoot, file));
+    }
+  });
+
+  test('the app binary cannot be borrowed as a Node (runAsNode, NODE_OPTIONS, --inspect fuses off), and the CLI it installs is unpacked', async () => {
+    const { config } = await builder();
+    const c = await config.getConfig(repoRoot, path.join(repoRoot, 'electron-builder.yml'), null);
+    assert.deepEqual(
+      { runAsNode: c.electronFuses?.['runAsNode'], nodeOptions: c.electronFuses?.['enableNodeOptionsEnvironmentVariable'], inspect: c.electronFuses?.['enableNodeCliInspectArguments'] },
+      { runAsNode: false, nodeOptions: false, inspect: false },
+    );
+    // What `node bin/snapctl.js` reads from outside the archive: the launcher, its bundle, the popover for serve.
+    const unpacked = (file: string): boolean => (c.asarUnpack ?? []).some((g) => g.endsWith('/**') && file.startsWith(g.slice(0, -2)));
+    for (const file of ['bin/snapctl.js', 'bin/package.json', 'dist/src/cli-bundle/main.cjs', 'dist/src/cli-bundle/vendor/zod.cjs', 'dist/renderer/index.html']) {
+      assert.ok(unpacked(file), `${file} is not unpacked`);
       await readFile(path.join(repoRoot, file));
     }
   });

@@ -1,5 +1,6 @@
 import { chmod, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { commandLine, shellQuote, type CliCommand } from './cli-command.js';
 import { SnapctlError, errnoCode } from './errors.js';
 import { ToolRunner } from './providers/tools.js';
 import { toTag } from './records.js';
@@ -11,20 +12,14 @@ export type HookName = (typeof HOOKS)[number];
 const MARKER = '# snapctl hook: managed by `snapctl hook install`; `snapctl hook uninstall` restores what was here';
 export const ORIGINAL_SUFFIX = '.snapctl-orig';
 
-/** Quotes a value for a POSIX shell script: single quotes, with embedded ones closed, escaped and reopened. */
-export function shellQuote(value: string): string {
-  if (value.includes('\0')) throw new SnapctlError('usage', 'a path with a NUL byte cannot go into a hook');
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * The hook script. It runs the hook that was there before (chained, with its arguments and exit code, so a
  * failing pre-rebase hook still stops the rebase), then asks snapctl for a snapshot. The snapshot can never
  * block git: its failure is ignored, and after a commit it runs in the background so `git commit` returns at
  * once. Before a rebase or merge it runs first, since those change the files.
  */
-export function hookScript(hook: HookName, command: { node: string; cli: string }, target: string): string {
-  const snap = `${shellQuote(command.node)} ${shellQuote(command.cli)} hook run ${hook} --path ${shellQuote(target)}`;
+export function hookScript(hook: HookName, command: CliCommand, target: string): string {
+  const snap = `${commandLine(command)} hook run ${hook} --path ${shellQuote(target)}`;
   const original = `"$(dirname "$0")/${hook}${ORIGINAL_SUFFIX}"`;
   const lines = ['#!/bin/sh', MARKER, `if [ -x ${original} ]; then ${original} "$@" || exit $?; fi`];
   if (hook === 'post-commit') lines.push(`(${snap} >/dev/null 2>&1 &) || true`);
@@ -48,7 +43,7 @@ export async function gitPaths(repo: string, tools: ToolRunner): Promise<{ hooks
   return { hooksDir, top };
 }
 
-export async function installHooks(hooksDir: string, command: { node: string; cli: string }, target: string): Promise<HookChange[]> {
+export async function installHooks(hooksDir: string, command: CliCommand, target: string): Promise<HookChange[]> {
   const changes: HookChange[] = [];
   for (const hook of HOOKS) {
     const file = path.join(hooksDir, hook);

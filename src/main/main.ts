@@ -1,12 +1,13 @@
 // The Electron shell: a thin adapter that puts the core behind a tray icon. Everything that decides anything
 // lives in src/core and is tested under Node; this file only wires Electron's APIs to it.
-import { mkdir, symlink, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, dialog, ipcMain, Menu, Notification, powerMonitor } from 'electron';
 import { menubar } from 'menubar';
 import type { DispatchContext } from '../core/api-dispatch.js';
+import { installLauncher } from '../core/cli-command.js';
 import { describeError } from '../core/errors.js';
 import { defaultHome } from '../core/paths.js';
 import { SnapctlRuntime } from '../core/runtime.js';
@@ -71,8 +72,8 @@ async function main(): Promise<void> {
     const link = path.join(bin, 'snapctl');
     try {
       await mkdir(bin, { recursive: true });
-      await unlink(link).catch(() => undefined);
-      await symlink(path.join(appRoot, 'bin', 'snapctl.js'), link);
+      // Packaged, the CLI is unpacked beside app.asar (electron-builder.yml asarUnpack): the Node on PATH runs it.
+      await installLauncher(link, path.join(appRoot.replace(/app\.asar$/, 'app.asar.unpacked'), 'bin', 'snapctl.js'));
       await dialog.showMessageBox({ message: `snapctl is linked at ${link}`, detail: `Make sure ${bin} is on your PATH.` });
     } catch (err) {
       await dialog.showMessageBox({ type: 'error', message: 'Could not link the snapctl command', detail: describeError(err) });
