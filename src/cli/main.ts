@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { currentCliCommand } from '../core/cli-command.js';
 import { SnapctlError, describeError, usageError } from '../core/errors.js';
 import { defaultHome } from '../core/paths.js';
 import { PROVIDER_NAMES, TRIGGERS, toTag, type ProviderName, type Trigger } from '../core/records.js';
@@ -259,7 +258,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       const { hooks, tools } = await gitHooks();
       const { hooksDir, top } = await hooks.gitPaths(o.repo, tools);
       const target = await core().resolveTarget(o.path ?? top);
-      for (const c of await hooks.installHooks(hooksDir, currentCliCommand(SELF), target)) {
+      for (const c of await hooks.installHooks(hooksDir, { executable: process.execPath, script: SELF }, target)) {
         io.stdout(`${c.action} ${c.file}${c.action === 'chained' ? ` (the previous hook runs first, kept as ${c.hook}${hooks.ORIGINAL_SUFFIX})` : ''}\n`);
       }
       io.stdout(`commits in ${top} now snapshot ${target} (trigger git-commit); a failed snapshot never blocks git\n`);

@@ -10,11 +10,6 @@ export interface CliCommand {
   script: string;
 }
 
-/** The CLI as this process runs it. */
-export function currentCliCommand(script: string): CliCommand {
-  return { executable: process.execPath, script };
-}
-
 /** Quotes a value for a POSIX shell script: single quotes, with embedded ones closed, escaped and reopened. */
 export function shellQuote(value: string): string {
   if (value.includes('\0')) throw new SnapctlError('usage', 'a path with a NUL byte cannot go into a shell script');

@@ -17,7 +17,12 @@ export interface LockOptions {
   what: string;
 }
 
-const STALE_MS = 3_000;
+/**
+ * A lock whose holder has not refreshed it for this long is taken over. A dead holder on this host is found at
+ * once (below), so this only matters for a holder starved of CPU or on another host: long enough that a busy
+ * machine does not hand a live holder's lock to someone else (3 s did, once, in the 20-process load test).
+ */
+const STALE_MS = 10_000;
 const UPDATE_MS = 1_000;
 const POLL_MS = 25;
 const host = hostname();
@@ -53,9 +58,14 @@ async function acquire(lockPath: string, options: LockOptions): Promise<() => Pr
         // crash in the middle of a write; the store itself is only ever replaced by atomic renames.
         onCompromised: () => undefined,
       });
-      const ino = (await stat(lockPath)).ino;
-      await writeFile(ownerFile(lockPath), `${host} ${process.pid} ${ino}\n`);
-      return release;
+      const st = await stat(lockPath).catch((err: unknown) => { if (errnoCode(err) === 'ENOENT') return null; throw err; });
+      if (st) {
+        await writeFile(ownerFile(lockPath), `${host} ${process.pid} ${st.ino}\n`);
+        return release;
+      }
+      // Gone the moment we took it: a waiter judged the previous holder stale and removed the lock we had just
+      // made. It is not ours any more, so we wait again rather than go on unprotected. No release: that would
+      // remove whatever lock stands there now; proper-lockfile's next refresh finds ours gone and stops.
     } catch (err) {
       if (errnoCode(err) !== 'ELOCKED') throw err;
     }

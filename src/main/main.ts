@@ -74,9 +74,9 @@ async function main(): Promise<void> {
       await mkdir(bin, { recursive: true });
       // Packaged, the CLI is unpacked beside app.asar (electron-builder.yml asarUnpack): the Node on PATH runs it.
       await installLauncher(link, path.join(appRoot.replace(/app\.asar$/, 'app.asar.unpacked'), 'bin', 'snapctl.js'));
-      await dialog.showMessageBox({ message: `snapctl is linked at ${link}`, detail: `Make sure ${bin} is on your PATH.` });
+      await dialog.showMessageBox({ message: `The snapctl command is installed at ${link}`, detail: `Make sure ${bin} is on your PATH; the command runs with Node.js 20 or later.` });
     } catch (err) {
-      await dialog.showMessageBox({ type: 'error', message: 'Could not link the snapctl command', detail: describeError(err) });
+      await dialog.showMessageBox({ type: 'error', message: 'Could not install the snapctl command', detail: describeError(err) });
     }
   };
 
