@@ -1,6 +1,6 @@
 import { lstat, readFile, unlink } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
-import { SnapctlError, errnoCode } from './errors.js';
+import { SnapctlError, nullIfMissing } from './errors.js';
 
 /** How a shell script (a git hook, the `snapctl` command the tray app installs) starts this CLI. */
 export interface CliCommand {
@@ -47,7 +47,7 @@ export function launcherScript(script: string): string {
  * versions linked the command) is replaced; any other file is someone else's `snapctl` and is left alone.
  */
 export async function installLauncher(file: string, script: string): Promise<void> {
-  const existing = await lstat(file).catch((err: unknown) => { if (errnoCode(err) === 'ENOENT') return null; throw err; });
+  const existing = await lstat(file).catch(nullIfMissing);
   if (existing?.isSymbolicLink()) {
     // Removed first: an atomic write follows a symlink and would overwrite what it points to.
     await unlink(file);

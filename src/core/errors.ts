@@ -33,6 +33,12 @@ export function errnoCode(err: unknown): string | undefined {
   return isErrnoException(err) ? err.code : undefined;
 }
 
+/** For `.catch`: a path that does not exist gives null; any other error is rethrown. */
+export function nullIfMissing(err: unknown): null {
+  if (errnoCode(err) === 'ENOENT') return null;
+  throw err;
+}
+
 /** What to do about the system errors a user can meet, keyed by errno code. */
 const ERRNO_HINTS: Record<string, string> = {
   ENOSPC: 'the disk is full: free some space, or move the snapctl store elsewhere with SNAPCTL_HOME; nothing was lost',

@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SnapctlError, errnoCode } from './errors.js';
+import { SnapctlError, errnoCode, nullIfMissing } from './errors.js';
 
 /**
  * Cross-process locks. proper-lockfile makes an mkdir lock whose mtime the holder refreshes, so a lock left
@@ -58,7 +58,7 @@ async function acquire(lockPath: string, options: LockOptions): Promise<() => Pr
         // crash in the middle of a write; the store itself is only ever replaced by atomic renames.
         onCompromised: () => undefined,
       });
-      const st = await stat(lockPath).catch((err: unknown) => { if (errnoCode(err) === 'ENOENT') return null; throw err; });
+      const st = await stat(lockPath).catch(nullIfMissing);
       if (st) {
         await writeFile(ownerFile(lockPath), `${host} ${process.pid} ${st.ino}\n`);
         return release;

@@ -2,7 +2,7 @@ import { constants as fsc } from 'node:fs';
 import { chmod, copyFile, lstat, lutimes, mkdir, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../concurrency.js';
-import { SnapctlError } from '../errors.js';
+import { SnapctlError, nullIfMissing } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { isRestoreTemp, RESTORE_TEMP_PREFIX } from './capture.js';
 import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type Manifest, type ManifestEntry, type PathFilter } from './entries.js';
@@ -65,7 +65,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
       await rm(abs, { recursive: true, force: true });
       removedDir = e.path;
     } else {
-      await unlink(abs).catch(ignoreMissing);
+      await unlink(abs).catch(nullIfMissing);
     }
     live.delete(e.path);
     touched.add(parentOf(e.path));
@@ -179,8 +179,4 @@ async function ensureWritable(abs: string): Promise<boolean> {
 function parentOf(rel: string): string {
   const i = rel.lastIndexOf('/');
   return i < 0 ? '' : rel.slice(0, i);
-}
-
-function ignoreMissing(err: unknown): void {
-  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
 }
