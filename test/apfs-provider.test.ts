@@ -3,8 +3,8 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { needsFullDiskAccess, parseDiskutilSnapshots, parseListLocalSnapshots, parseLocalSnapshot, parseTmutilDate } from '../src/core/providers/apfs-output.js';
-import { describeError } from '../src/core/errors.js';
-import { SnapshotService } from '../src/core/service.js';
+import { describeError } from '../src/core/base/errors.js';
+import { SnapshotService } from '../src/core/service/service.js';
 import { parseJson, runCli } from './helpers.js';
 import { apfsEnv, type ProviderEnv } from './provider-envs.js';
 

@@ -4,7 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BTRFS_SNAPSHOT_DIR, parseQgroupShow } from '../src/core/providers/btrfs.js';
-import { SnapshotService } from '../src/core/service.js';
+import { SnapshotService } from '../src/core/service/service.js';
 import { parseJson, runCli } from './helpers.js';
 import { btrfsEnv, btrfsUnavailable, type ProviderEnv } from './provider-envs.js';
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { capture } from '../src/core/clone/capture.js';
-import { ClonePool } from '../src/core/clone/pool.js';
-import { SnapshotService } from '../src/core/service.js';
+import { capture } from '../src/core/providers/clone/capture.js';
+import { ClonePool } from '../src/core/providers/clone/pool.js';
+import { SnapshotService } from '../src/core/service/service.js';
 import { sandbox } from './helpers.js';
 
 // Where copies are reflink clones, small files are copied with direct calls (faster than the thread pool's

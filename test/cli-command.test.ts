@@ -5,8 +5,8 @@ import { mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { commandLine, installLauncher, launcherScript } from '../src/core/cli-command.js';
-import { hookScript } from '../src/core/git-hooks.js';
+import { commandLine, installLauncher, launcherScript } from '../src/core/triggers/cli-command.js';
+import { hookScript } from '../src/core/triggers/git-hooks.js';
 import { cliPath, parseJson, sandbox } from './helpers.js';
 
 const run = promisify(execFile);

@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ClonePool } from '../src/core/clone/pool.js';
-import { errnoCode } from '../src/core/errors.js';
-import { nativeReflink } from '../src/core/reflink.js';
-import { SnapshotService } from '../src/core/service.js';
+import { ClonePool } from '../src/core/providers/clone/pool.js';
+import { errnoCode } from '../src/core/base/errors.js';
+import { nativeReflink } from '../src/core/providers/clone/reflink.js';
+import { SnapshotService } from '../src/core/service/service.js';
 import { sandbox } from './helpers.js';
 
 describe('the clone store', () => {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { Metrics, resolveMetricsTarget } from '../src/core/metrics.js';
-import { statsdSettingsSchema } from '../src/core/settings.js';
-import type { SnapshotRecord } from '../src/core/records.js';
+import { Metrics, resolveMetricsTarget } from '../src/core/runtime/metrics.js';
+import { statsdSettingsSchema } from '../src/core/state/settings.js';
+import type { SnapshotRecord } from '../src/shared/model.js';
 import { repoRoot } from './helpers.js';
 
 /** Every metric the code sends, observed from a mock client fed one event of each kind. */

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Event } from 'electron';
-import { SnapctlRuntime } from '../src/core/runtime.js';
-import { handleApiCall, registerApi } from '../src/main/ipc.js';
-import { hardenWebContents, isTrustedSender, popoverWebPreferences } from '../src/main/security.js';
+import { SnapctlRuntime } from '../src/core/runtime/runtime.js';
+import { handleApiCall, registerApi } from '../src/api/ipc.js';
+import { isTrustedSender } from '../src/api/ipc.js';
+import { hardenWebContents, popoverWebPreferences } from '../src/main/security.js';
 import { trayMenuTemplate, trayTooltip } from '../src/main/tray-menu.js';
 import { IPC_CHANNEL } from '../src/shared/api.js';
-import type { SnapshotRecord } from '../src/core/records.js';
+import type { SnapshotRecord } from '../src/shared/model.js';
 import { sandbox } from './helpers.js';
 
 // Electron's binary cannot run here, so the shell's logic is tested with the few Electron objects it touches

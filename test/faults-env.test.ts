@@ -4,9 +4,9 @@ import { createSocket } from 'node:dgram';
 import { chmod, chown, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { describeError } from '../src/core/errors.js';
-import { SnapctlRuntime } from '../src/core/runtime.js';
-import { SnapshotService } from '../src/core/service.js';
+import { describeError } from '../src/core/base/errors.js';
+import { SnapctlRuntime } from '../src/core/runtime/runtime.js';
+import { SnapshotService } from '../src/core/service/service.js';
 import { describeTree, parseJson, runCli, sandbox, tempDir, cliPath } from './helpers.js';
 import { zfsEnv } from './provider-envs.js';
 

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { run, type CliIo } from '../src/cli/main.js';
-import { dispatch } from '../src/core/api-dispatch.js';
-import { HomeLayout } from '../src/core/paths.js';
-import { SnapctlRuntime } from '../src/core/runtime.js';
-import { SettingsStore } from '../src/core/settings.js';
+import { dispatch } from '../src/api/dispatch.js';
+import { HomeLayout } from '../src/core/state/paths.js';
+import { SnapctlRuntime } from '../src/core/runtime/runtime.js';
+import { SettingsStore } from '../src/core/state/settings.js';
 import { describeTree, sandbox } from './helpers.js';
 
 /**

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startServer, type HeadlessServer } from '../src/cli/http-server.js';
+import { startServer, type HeadlessServer } from '../src/api/http-server.js';
 import { POPOVER_DIR } from '../src/cli/serve.js';
-import { SnapctlRuntime } from '../src/core/runtime.js';
-import { checkStoreFile } from '../src/core/records.js';
+import { SnapctlRuntime } from '../src/core/runtime/runtime.js';
+import { checkStoreFile } from '../src/core/state/store-file.js';
 import { parseJson, runCli, sandbox } from './helpers.js';
 
 /**

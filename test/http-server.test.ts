@@ -3,9 +3,9 @@ import { request } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startServer, type HeadlessServer } from '../src/cli/http-server.js';
+import { startServer, type HeadlessServer } from '../src/api/http-server.js';
 import { POPOVER_DIR } from '../src/cli/serve.js';
-import { SnapctlRuntime } from '../src/core/runtime.js';
+import { SnapctlRuntime } from '../src/core/runtime/runtime.js';
 import { sandbox } from './helpers.js';
 
 interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }

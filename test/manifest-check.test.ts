@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { checkManifest, isSafeRelativePath } from '../src/core/clone/entries.js';
+import { checkManifest, isSafeRelativePath } from '../src/core/tree/manifest.js';
 import { manifestSchema } from './manifest-schema.js';
 
 // Mostly plausible relative paths, sometimes anything at all (absolute, `..`, empty segments, NUL).

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Manifest } from '../src/core/clone/entries.js';
+import type { Manifest } from '../src/core/tree/manifest.js';
 
 /**
  * The manifest file, stated with zod: the specification that the hand-written checkManifest (fast enough

@@ -4,9 +4,9 @@ import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Metrics, resolveMetricsTarget } from '../src/core/metrics.js';
-import { SnapshotService } from '../src/core/service.js';
-import { statsdSettingsSchema } from '../src/core/settings.js';
+import { Metrics, resolveMetricsTarget } from '../src/core/runtime/metrics.js';
+import { SnapshotService } from '../src/core/service/service.js';
+import { statsdSettingsSchema } from '../src/core/state/settings.js';
 import { sandbox } from './helpers.js';
 
 /** A real DogStatsD stand-in: a UDP socket on loopback that keeps every datagram it receives. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SnapshotService } from '../src/core/service.js';
+import { SnapshotService } from '../src/core/service/service.js';
 import { buildEveryKindTree, mutateEveryWay } from './fixtures.js';
 import { describeTree } from './helpers.js';
 import { apfsEnv, btrfsEnv, btrfsUnavailable, cloneEnv, zfsEnv, type ProviderEnv } from './provider-envs.js';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ProviderName } from '../src/core/records.js';
+import type { ProviderName } from '../src/shared/model.js';
 import { repoRoot, tempDir } from './helpers.js';
 
 /** A place where one provider really works: its target folder, the environment its tools need, and cleanup. */

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SnapctlRuntime } from '../src/core/runtime.js';
-import { defaultSettings } from '../src/core/settings.js';
+import { SnapctlRuntime } from '../src/core/runtime/runtime.js';
+import { defaultSettings } from '../src/core/state/settings.js';
 import { parseJson, runCli, sandbox } from './helpers.js';
 
 describe('prune and the runtime', () => {

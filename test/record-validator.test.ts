@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { checkStoreFile, ID_PATTERN, MAX_TAG_LENGTH, PROVIDER_NAMES, SNAPSHOT_STATES, TRIGGERS } from '../src/core/records.js';
+import { checkStoreFile } from '../src/core/state/store-file.js';
+import { ID_PATTERN, MAX_TAG_LENGTH, PROVIDER_NAMES, SNAPSHOT_STATES, TRIGGERS } from '../src/shared/model.js';
 
 // The store file's schema, stated with zod: the specification the hand-written checker (fast enough for
 // every command's start-up) must agree with.

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { TRIGGERS } from '../src/core/records.js';
-import { periodKey, planRetention, retentionClass, type RetainedSnapshot, type RetentionPolicy } from '../src/core/retention.js';
+import { TRIGGERS } from '../src/shared/model.js';
+import { periodKey, planRetention, retentionClass, type RetainedSnapshot, type RetentionPolicy } from '../src/core/service/retention.js';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const YEAR_MS = 365 * 24 * 3600 * 1000;

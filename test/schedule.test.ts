@@ -3,9 +3,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createTask } from 'node-cron';
-import type { SnapshotRecord } from '../src/core/records.js';
-import { Scheduler, missedSince, validateSchedule } from '../src/core/schedule.js';
-import { targetSettingsSchema, type TargetSettings } from '../src/core/settings.js';
+import type { SnapshotRecord } from '../src/shared/model.js';
+import { Scheduler, missedSince, validateSchedule } from '../src/core/triggers/scheduler.js';
+import { targetSettingsSchema, type TargetSettings } from '../src/core/state/settings.js';
 import { sandbox } from './helpers.js';
 
 const target = (p: string, schedule = '0 * * * *'): TargetSettings => targetSettingsSchema.parse({ path: p, schedule });

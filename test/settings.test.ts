@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { HomeLayout } from '../src/core/paths.js';
-import { SettingsStore, defaultSettings } from '../src/core/settings.js';
+import { HomeLayout } from '../src/core/state/paths.js';
+import { SettingsStore, defaultSettings } from '../src/core/state/settings.js';
 import { sandbox } from './helpers.js';
 
 describe('settings', () => {

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseZfsFilesystems, parseZfsSnapshots } from '../src/core/providers/zfs.js';
-import { SnapshotService } from '../src/core/service.js';
+import { SnapshotService } from '../src/core/service/service.js';
 import { zfsEnv, type ProviderEnv } from './provider-envs.js';
 
 describe('ZFS', () => {

@@ -1,6 +1,6 @@
 import { humanBytes, snapshotSize } from '../shared/format.js';
 export { humanBytes };
-import type { SnapshotRecord } from '../core/records.js';
+import type { SnapshotRecord } from '../shared/model.js';
 import type { DiffResult } from '../core/providers/provider.js';
 
 export function localTime(iso: string): string {

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { SnapctlError, describeError, usageError } from '../core/errors.js';
-import { defaultHome } from '../core/paths.js';
-import { PROVIDER_NAMES, TRIGGERS, toTag, type ProviderName, type Trigger } from '../core/records.js';
-import { DEFAULT_RETENTION, type RetentionPolicy } from '../core/retention.js';
-import { SnapshotService } from '../core/service.js';
-import { scopeWithin } from '../core/targets.js';
+import { SnapctlError, describeError, usageError } from '../core/base/errors.js';
+import { defaultHome } from '../core/state/paths.js';
+import { PROVIDER_NAMES, TRIGGERS, toTag, type ProviderName, type Trigger } from '../shared/model.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from '../shared/defaults.js';
+import { SnapshotService } from '../core/service/service.js';
+import { scopeWithin } from '../core/service/targets.js';
 import { diffText, humanBytes, rollbackPreview, snapshotTable } from './format.js';
 
 export interface CliIo {
@@ -231,7 +231,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     .option('--json', 'print the plan as JSON')
     .action(async (o: { path?: string; dryRun?: boolean; json?: boolean }) => {
       const target = o.path ? await core().resolveTarget(o.path) : undefined;
-      const { SettingsStore } = await import('../core/settings.js');
+      const { SettingsStore } = await import('../core/state/settings.js');
       const loaded = await new SettingsStore(core().layout).load();
       if (loaded.warning) io.stderr(`snapctl: ${loaded.warning}\n`);
       const policyFor = (t: string): RetentionPolicy => loaded.settings.targets.find((s) => s.path === t)?.retention ?? DEFAULT_RETENTION;
@@ -245,8 +245,8 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     });
 
   /** The git-hook code and a tool runner, loaded only by the hook commands. */
-  const gitHooks = async (): Promise<{ hooks: typeof import('../core/git-hooks.js'); tools: import('../core/providers/tools.js').ToolRunner }> => {
-    const [hooks, { ToolRunner }] = await Promise.all([import('../core/git-hooks.js'), import('../core/providers/tools.js')]);
+  const gitHooks = async (): Promise<{ hooks: typeof import('../core/triggers/git-hooks.js'); tools: import('../core/providers/tools.js').ToolRunner }> => {
+    const [hooks, { ToolRunner }] = await Promise.all([import('../core/triggers/git-hooks.js'), import('../core/providers/tools.js')]);
     return { hooks, tools: new ToolRunner({ env: io.env }) };
   };
   const hook = program.command('hook').description('git hooks that take a snapshot after each commit and before a rebase or merge');

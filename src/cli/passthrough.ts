@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { SnapctlError } from '../core/errors.js';
+import { SnapctlError } from '../core/base/errors.js';
 
 export interface PassThroughResult { exitCode: number; describe: string }
 

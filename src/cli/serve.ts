@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SnapctlRuntime } from '../core/runtime.js';
-import { resolveTarget } from '../core/targets.js';
-import { startServer } from './http-server.js';
+import { SnapctlRuntime } from '../core/runtime/runtime.js';
+import { resolveTarget } from '../core/service/targets.js';
+import { startServer } from '../api/http-server.js';
 import type { CliIo } from './main.js';
 
 /** The built popover, next to the compiled CLI: dist/src/cli → dist/renderer. */

@@ -6,12 +6,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, dialog, ipcMain, Menu, Notification, powerMonitor } from 'electron';
 import { menubar } from 'menubar';
-import type { DispatchContext } from '../core/api-dispatch.js';
-import { installLauncher } from '../core/cli-command.js';
-import { describeError } from '../core/errors.js';
-import { defaultHome } from '../core/paths.js';
-import { SnapctlRuntime } from '../core/runtime.js';
-import { registerApi } from './ipc.js';
+import type { DispatchContext } from '../api/dispatch.js';
+import { installLauncher } from '../core/triggers/cli-command.js';
+import { describeError } from '../core/base/errors.js';
+import { defaultHome } from '../core/state/paths.js';
+import { SnapctlRuntime } from '../core/runtime/runtime.js';
+import { registerApi } from '../api/ipc.js';
 import { hardenWebContents, popoverWebPreferences } from './security.js';
 import { trayMenuTemplate, trayTooltip } from './tray-menu.js';
 

@@ -1,4 +1,5 @@
-import type { Event, WebContents, WebFrameMain, WebPreferences } from 'electron';
+import type { Event, WebContents, WebPreferences } from 'electron';
+import { isTrustedSender } from '../api/ipc.js';
 
 /** The popover's renderer: isolated, sandboxed, no Node; the preload bridge is its only way out. */
 export function popoverWebPreferences(preload: string): WebPreferences {
@@ -17,18 +18,6 @@ export function popoverWebPreferences(preload: string): WebPreferences {
     spellcheck: false,
     devTools: process.env['SNAPCTL_DEVTOOLS'] === '1',
   };
-}
-
-/** True when an IPC message comes from the popover page itself, not an iframe or a page it navigated to. */
-export function isTrustedSender(frame: Pick<WebFrameMain, 'url' | 'parent'> | null | undefined, appUrl: string): boolean {
-  if (!frame || frame.parent !== null) return false;
-  try {
-    const url = new URL(frame.url);
-    const expected = new URL(appUrl);
-    return url.protocol === expected.protocol && url.host === expected.host && url.pathname === expected.pathname;
-  } catch {
-    return false;
-  }
 }
 
 type HardenableContents = Pick<WebContents, 'on' | 'setWindowOpenHandler'> & { session: Pick<WebContents['session'], 'setPermissionRequestHandler' | 'setPermissionCheckHandler'> };

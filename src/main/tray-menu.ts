@@ -1,5 +1,5 @@
 import type { MenuItemConstructorOptions } from 'electron';
-import type { SnapshotRecord } from '../core/records.js';
+import type { SnapshotRecord } from '../shared/model.js';
 import { relativeTime } from '../shared/format.js';
 
 export interface TrayMenuState {

@@ -1,5 +1,5 @@
-import { DEFAULT_RETENTION } from '../core/retention.js';
-import { DEFAULT_SCHEDULE, type SettingsView } from '../shared/api.js';
+import type { SettingsView } from '../shared/api.js';
+import { DEFAULT_RETENTION, DEFAULT_SCHEDULE } from '../shared/defaults.js';
 
 /** A folder the user just added: hourly, clone, default retention. The core validates it on save. */
 export function newTarget(path: string, paused: boolean): SettingsView['targets'][number] {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ID_PATTERN, MAX_TAG_LENGTH } from '../core/records.js';
+import { ID_PATTERN, MAX_TAG_LENGTH } from './model.js';
 import type { ApiMethod, ApiRequest } from './api.js';
 
 /**

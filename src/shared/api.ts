@@ -1,4 +1,4 @@
-import type { RollbackRecord, SnapshotRecord } from '../core/records.js';
+import type { RollbackRecord, SnapshotRecord } from './model.js';
 
 /**
  * The one API contract between the popover and the core, whichever way it travels: Electron IPC (preload
@@ -97,9 +97,6 @@ export type ApiResult<M extends ApiMethod> = { ok: true; value: ApiResponses[M] 
 
 /** The function the preload exposes and the HTTP client implements. */
 export type ApiCall = <M extends ApiMethod>(method: M, params: ApiRequest<M>) => Promise<ApiResult<M>>;
-
-/** Hourly, on the hour: the schedule a newly watched folder gets. */
-export const DEFAULT_SCHEDULE = '0 * * * *';
 
 export const IPC_CHANNEL = 'snapctl:call';
 export const HTTP_API_PATH = '/api/call';

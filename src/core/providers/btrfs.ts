@@ -1,13 +1,13 @@
 import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { SnapctlError, errnoCode } from '../errors.js';
-import { BTRFS_SUPER_MAGIC } from '../fs-types.js';
-import { isWithin } from '../paths.js';
-import type { SnapshotRecord } from '../records.js';
+import { SnapctlError, errnoCode } from '../base/errors.js';
+import { BTRFS_SUPER_MAGIC } from '../base/fs-types.js';
+import { isWithin } from '../state/paths.js';
+import type { SnapshotRecord } from '../../shared/model.js';
 import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities } from './provider.js';
 import { ToolRunner, unrecognised } from './tools.js';
 import { TreeSnapshotProvider, type SnapshotView } from './tree-snapshot.js';
-import type { PathFilter } from '../clone/entries.js';
+import type { PathFilter } from '../tree/manifest.js';
 
 /** Every btrfs subvolume's root directory has this inode number. */
 const SUBVOLUME_ROOT_INO = 256;

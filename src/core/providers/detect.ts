@@ -1,4 +1,4 @@
-import type { ProviderName } from '../records.js';
+import type { ProviderName } from '../../shared/model.js';
 import type { Detection, ProviderCapabilities, SnapshotProvider } from './provider.js';
 
 export interface ProviderReport extends Detection {

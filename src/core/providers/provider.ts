@@ -1,6 +1,6 @@
-import type { DiffResult } from '../clone/compare.js';
-import type { LiveEntry } from '../clone/walk.js';
-import type { ProviderName, SnapshotRecord } from '../records.js';
+import type { DiffResult } from '../tree/compare.js';
+import type { LiveEntry } from '../tree/walk.js';
+import type { ProviderName, SnapshotRecord } from '../../shared/model.js';
 
 export type { DiffResult };
 

@@ -1,4 +1,4 @@
-import { SnapctlError } from '../errors.js';
+import { SnapctlError } from '../base/errors.js';
 
 export interface ToolResult { stdout: string; stderr: string; exitCode: number }
 

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { compare, type DiffResult } from '../clone/compare.js';
-import type { ContentSource, FileEntry, Manifest, PathFilter } from '../clone/entries.js';
-import { restore } from '../clone/restore.js';
-import { walk } from '../clone/walk.js';
-import type { SnapshotRecord } from '../records.js';
+import { compare, type DiffResult } from '../tree/compare.js';
+import type { ContentSource, FileEntry, Manifest, PathFilter } from '../tree/manifest.js';
+import { restore } from '../tree/restore.js';
+import { walk } from '../tree/walk.js';
+import type { SnapshotRecord } from '../../shared/model.js';
 import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities, RestoreResult, SnapshotProvider } from './provider.js';
 
 /** A read-only snapshot directory read in place: a file's bytes are at the same relative path inside it. */

@@ -1,9 +1,9 @@
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { SnapctlError } from '../errors.js';
-import { ZFS_SUPER_MAGIC } from '../fs-types.js';
-import { isWithin } from '../paths.js';
-import type { SnapshotRecord } from '../records.js';
+import { SnapctlError } from '../base/errors.js';
+import { ZFS_SUPER_MAGIC } from '../base/fs-types.js';
+import { isWithin } from '../state/paths.js';
+import type { SnapshotRecord } from '../../shared/model.js';
 import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities } from './provider.js';
 import { ToolRunner, unrecognised } from './tools.js';
 import { TreeSnapshotProvider, type SnapshotView } from './tree-snapshot.js';

@@ -1,10 +1,10 @@
 import { lstatSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import { IO_PARALLELISM, mapLimit } from '../concurrency.js';
-import { errnoCode } from '../errors.js';
-import { sameMtime, type FileEntry, type Manifest, type ManifestEntry } from './entries.js';
+import { IO_PARALLELISM, mapLimit } from '../../base/concurrency.js';
+import { errnoCode } from '../../base/errors.js';
+import { sameMtime, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import type { ClonePool } from './pool.js';
-import { walk, type LiveEntry } from './walk.js';
+import { walk, type LiveEntry } from '../../tree/walk.js';
 
 export const RESTORE_TEMP_PREFIX = '.snapctl-restore-';
 

@@ -1,22 +1,22 @@
 import { constants as fsConstants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { SnapctlError, describeError, errnoCode, usageError } from './errors.js';
-import { newSnapshotId, parseSnapshotId } from './ids.js';
-import { RollbackJournal, targetKey, type JournalEntry } from './journal.js';
-import { withLock } from './locks.js';
-import { HomeLayout } from './paths.js';
-import { ApfsProvider } from './providers/apfs.js';
-import { BtrfsProvider } from './providers/btrfs.js';
-import { CloneProvider } from './providers/clone.js';
-import { chooseProvider, type ProviderChoice } from './providers/detect.js';
-import { ToolRunner } from './providers/tools.js';
-import { ZfsProvider } from './providers/zfs.js';
-import type { CreatedSnapshot, DiffResult, RestoreResult, SnapshotProvider } from './providers/provider.js';
-import { MAX_NOTE_LENGTH, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from './records.js';
+import { SnapctlError, describeError, errnoCode, usageError } from '../base/errors.js';
+import { newSnapshotId, parseSnapshotId } from '../state/ids.js';
+import { RollbackJournal, targetKey, type JournalEntry } from '../state/journal.js';
+import { withLock } from '../state/locks.js';
+import { HomeLayout } from '../state/paths.js';
+import { ApfsProvider } from '../providers/apfs.js';
+import { BtrfsProvider } from '../providers/btrfs.js';
+import { CloneProvider } from '../providers/clone/clone-provider.js';
+import { chooseProvider, type ProviderChoice } from '../providers/detect.js';
+import { ToolRunner } from '../providers/tools.js';
+import { ZfsProvider } from '../providers/zfs.js';
+import type { CreatedSnapshot, DiffResult, RestoreResult, SnapshotProvider } from '../providers/provider.js';
+import { MAX_NOTE_LENGTH, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from '../../shared/model.js';
 import { planRetention, type RetentionPolicy } from './retention.js';
-import { SnapshotStore } from './store.js';
-import { phaseTrace, type Trace } from './trace.js';
+import { SnapshotStore } from '../state/store.js';
+import { phaseTrace, type Trace } from '../base/trace.js';
 import { resolveTarget } from './targets.js';
 
 export interface CreateOptions {

@@ -1,13 +1,13 @@
 import { constants as fsc } from 'node:fs';
 import { chmod, copyFile, lstat, lutimes, mkdir, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { IO_PARALLELISM, mapLimit } from '../concurrency.js';
-import { SnapctlError, nullIfMissing } from '../errors.js';
-import { faultPoint } from '../faults.js';
-import { isRestoreTemp, RESTORE_TEMP_PREFIX } from './capture.js';
-import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type Manifest, type ManifestEntry, type PathFilter } from './entries.js';
+import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
+import { SnapctlError, nullIfMissing } from '../base/errors.js';
+import { faultPoint } from '../base/faults.js';
+import { isRestoreTemp, RESTORE_TEMP_PREFIX } from '../providers/clone/capture.js';
+import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { walk, type LiveEntry } from './walk.js';
-import { nodeCrypto } from '../lazy-crypto.js';
+import { nodeCrypto } from '../base/lazy-crypto.js';
 
 export interface RestoreStats {
   written: number;

@@ -1,7 +1,7 @@
 import { apiRequestSchemas } from '../shared/api-schemas.js';
 import { type ApiMethod, type ApiResponses, type ApiResult, type StatusView } from '../shared/api.js';
-import { SnapctlError, describeError } from './errors.js';
-import type { SnapctlRuntime } from './runtime.js';
+import { SnapctlError, describeError } from '../core/base/errors.js';
+import type { SnapctlRuntime } from '../core/runtime/runtime.js';
 
 export const VERSION = '0.1.0';
 

@@ -1,9 +1,9 @@
 import { chmod, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { commandLine, shellQuote, type CliCommand } from './cli-command.js';
-import { SnapctlError, errnoCode } from './errors.js';
-import { ToolRunner } from './providers/tools.js';
-import { toTag } from './records.js';
+import { SnapctlError, errnoCode } from '../base/errors.js';
+import { ToolRunner } from '../providers/tools.js';
+import { toTag } from '../../shared/model.js';
 
 /** The hooks snapctl installs: a snapshot after each commit, and before a rebase or a merge rewrites files. */
 export const HOOKS = ['post-commit', 'pre-rebase', 'pre-merge-commit'] as const;

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { dispatch, type DispatchContext } from '../core/api-dispatch.js';
+import { dispatch, type DispatchContext } from './dispatch.js';
 import { HTTP_API_PATH, TOKEN_COOKIE } from '../shared/api.js';
 
 export interface HeadlessServer {

@@ -1,10 +1,11 @@
 import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
-import { SnapctlError, errnoCode } from './errors.js';
+import { SnapctlError, errnoCode } from '../base/errors.js';
 import { withLock } from './locks.js';
 import { HomeLayout } from './paths.js';
-import { checkStoreFile, emptyStore, type StoreFile } from './records.js';
+import { emptyStore, type StoreFile } from '../../shared/model.js';
+import { checkStoreFile } from './store-file.js';
 
 /**
  * The snapshot records, in one JSON file. Readers never lock (writes are atomic renames, so a reader sees

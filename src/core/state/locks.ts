@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SnapctlError, errnoCode, nullIfMissing } from './errors.js';
+import { SnapctlError, errnoCode, nullIfMissing } from '../base/errors.js';
 
 /**
  * Cross-process locks. proper-lockfile makes an mkdir lock whose mtime the holder refreshes, so a lock left

@@ -2,14 +2,13 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import { z } from 'zod';
-import { errnoCode, usageError } from './errors.js';
+import { errnoCode, usageError } from '../base/errors.js';
 import { withLock } from './locks.js';
 import { HomeLayout } from './paths.js';
-import { PROVIDER_NAMES } from './records.js';
-import { DEFAULT_RETENTION } from './retention.js';
+import { PROVIDER_NAMES } from '../../shared/model.js';
 import { quarantine } from './store.js';
-import { validateSchedule } from './schedule-expression.js';
-import { DEFAULT_SCHEDULE } from '../shared/api.js';
+import { validateSchedule } from '../triggers/schedule-expression.js';
+import { DEFAULT_RETENTION, DEFAULT_SCHEDULE } from '../../shared/defaults.js';
 
 const count = z.number().int().min(0).max(10_000);
 
@@ -17,8 +16,6 @@ export const retentionSchema = z.object({
   hourly: count, daily: count, weekly: count, monthly: count,
   manual: count.min(1), safety: count.min(1), preOperation: count.min(1),
 });
-
-export { DEFAULT_SCHEDULE };
 
 export const targetSettingsSchema = z.object({
   path: z.string().min(1).refine((p) => path.isAbsolute(p) && !p.includes('\0'), 'must be an absolute folder path'),

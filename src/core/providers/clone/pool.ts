@@ -1,13 +1,13 @@
 import { constants as fsc, copyFileSync, mkdirSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../atomic-write.js';
-import { copiesAreClones } from '../fs-types.js';
-import { nativeReflink, type Reflink } from '../reflink.js';
-import { SnapctlError, errnoCode } from '../errors.js';
-import { isAlive } from '../locks.js';
-import { checkManifest, type ContentSource, type FileEntry, type Manifest } from './entries.js';
-import { nodeCrypto } from '../lazy-crypto.js';
+import { writeFileAtomic } from '../../state/atomic-write.js';
+import { copiesAreClones } from '../../base/fs-types.js';
+import { nativeReflink, type Reflink } from './reflink.js';
+import { SnapctlError, errnoCode } from '../../base/errors.js';
+import { isAlive } from '../../state/locks.js';
+import { checkManifest, type ContentSource, type FileEntry, type Manifest } from '../../tree/manifest.js';
+import { nodeCrypto } from '../../base/lazy-crypto.js';
 
 /**
  * The clone provider's on-disk store:

@@ -1,7 +1,9 @@
+import { isObject, stripUnknown } from '../base/checks.js';
+
 /**
  * What a clone snapshot remembers of one path, relative to the target with `/` separators.
  * mtimes are kept in nanoseconds as decimal strings (JSON numbers lose precision past 2^53).
- * manifest-schema.ts validates manifests read from disk against these shapes.
+ * test/helpers/manifest-schema.ts states manifests read from disk against these shapes.
  */
 export type ManifestEntry =
   | { path: string; type: 'dir'; mode: number; mtimeNs: string }
@@ -27,16 +29,16 @@ const OID = /^[0-9a-f]{32}$/;
  * Returns the manifest, or null when it is not one.
  */
 export function checkManifest(raw: unknown): Manifest | null {
-  if (!isRecord(raw) || raw['version'] !== 1) return null;
+  if (!isObject(raw) || raw['version'] !== 1) return null;
   for (const k of ['id', 'target', 'createdAt'] as const) if (typeof raw[k] !== 'string') return null;
   const { entries, problems } = raw;
   if (!Array.isArray(entries) || !Array.isArray(problems)) return null;
   for (const e of entries as unknown[]) if (!isEntry(e)) return null;
   for (const pr of problems as unknown[]) {
-    if (!isRecord(pr) || typeof pr['path'] !== 'string' || typeof pr['reason'] !== 'string') return null;
-    keepOnly(pr, PROBLEM_KEYS);
+    if (!isObject(pr) || typeof pr['path'] !== 'string' || typeof pr['reason'] !== 'string') return null;
+    stripUnknown(pr, PROBLEM_KEYS);
   }
-  keepOnly(raw, MANIFEST_KEYS);
+  stripUnknown(raw, MANIFEST_KEYS);
   return raw as unknown as Manifest;
 }
 
@@ -51,7 +53,7 @@ const ENTRY_KEYS = {
 function isEntry(e: unknown): boolean {
   // A path that could name something outside the target makes the whole manifest damaged: refused when it
   // is read (verify, before any safety snapshot or journal), not half way through a restore.
-  if (!isRecord(e) || typeof e['path'] !== 'string' || !isSafeRelativePath(e['path']) || typeof e['mtimeNs'] !== 'string') return false;
+  if (!isObject(e) || typeof e['path'] !== 'string' || !isSafeRelativePath(e['path']) || typeof e['mtimeNs'] !== 'string') return false;
   const type = e['type'];
   if (type === 'dir') {
     if (!Number.isInteger(e['mode'])) return false;
@@ -63,18 +65,10 @@ function isEntry(e: unknown): boolean {
   } else {
     return false;
   }
-  keepOnly(e, ENTRY_KEYS[type]);
+  stripUnknown(e, ENTRY_KEYS[type]);
   return true;
 }
 
-/** Deletes keys a schema would drop, so they never round-trip into a rewrite (JSON.parse makes plain objects). */
-function keepOnly(v: Record<string, unknown>, keys: ReadonlySet<string>): void {
-  for (const key in v) if (!keys.has(key)) delete v[key];
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * utimes() takes seconds as a double, so a restored mtime can differ from the recorded one by a fraction of
@@ -87,10 +81,6 @@ export function sameMtime(a: string | bigint, b: string | bigint): boolean {
   if (a === b) return true;
   const d = BigInt(a) - BigInt(b);
   return d < MTIME_TOLERANCE_NS && d > -MTIME_TOLERANCE_NS;
-}
-
-export function nsToDate(ns: string | bigint): Date {
-  return new Date(Number(BigInt(ns) / 1_000_000n));
 }
 
 /** Seconds as the double that fs.utimes wants, keeping as much of the nanoseconds as a double can. */

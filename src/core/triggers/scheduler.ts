@@ -1,12 +1,12 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTask, type ScheduledTask } from 'node-cron';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../state/atomic-write.js';
 import { z } from 'zod';
-import { describeError, errnoCode, usageError } from './errors.js';
-import type { SnapshotRecord } from './records.js';
+import { describeError, errnoCode, usageError } from '../base/errors.js';
+import type { SnapshotRecord } from '../../shared/model.js';
 import { validateSchedule } from './schedule-expression.js';
-import type { TargetSettings } from './settings.js';
+import type { TargetSettings } from '../state/settings.js';
 
 export { validateSchedule };
 

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import StatsD, { type StatsD as StatsDClient, type ClientOptions } from 'hot-shots';
-import type { SnapshotRecord } from './records.js';
-import type { ServiceEvent } from './service.js';
-import type { StatsdSettings } from './settings.js';
+import type { SnapshotRecord } from '../../shared/model.js';
+import type { ServiceEvent } from '../service/service.js';
+import type { StatsdSettings } from '../state/settings.js';
 
 /** Where metrics go, after Datadog's own environment variables have had their say. */
 export interface MetricsTarget {

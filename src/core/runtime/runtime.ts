@@ -1,12 +1,12 @@
 import path from 'node:path';
-import { describeError } from './errors.js';
+import { describeError } from '../base/errors.js';
 import { Metrics, resolveMetricsTarget } from './metrics.js';
-import { HomeLayout } from './paths.js';
-import type { SnapshotRecord } from './records.js';
-import { DEFAULT_RETENTION, type RetentionPolicy } from './retention.js';
-import { Scheduler, type ScheduleRunReport } from './schedule.js';
-import { SnapshotService } from './service.js';
-import { SettingsStore, type Settings } from './settings.js';
+import { HomeLayout } from '../state/paths.js';
+import type { SnapshotRecord } from '../../shared/model.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from '../../shared/defaults.js';
+import { Scheduler, type ScheduleRunReport } from '../triggers/scheduler.js';
+import { SnapshotService } from '../service/service.js';
+import { SettingsStore, type Settings } from '../state/settings.js';
 
 export interface RuntimeOptions {
   home: string;

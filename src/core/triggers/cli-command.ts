@@ -1,6 +1,6 @@
 import { lstat, readFile, unlink } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic-write.js';
-import { SnapctlError, nullIfMissing } from './errors.js';
+import { writeFileAtomic } from '../state/atomic-write.js';
+import { SnapctlError, nullIfMissing } from '../base/errors.js';
 
 /** How a shell script (a git hook, the `snapctl` command the tray app installs) starts this CLI. */
 export interface CliCommand {

@@ -1,7 +1,18 @@
-import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import { dispatch, type DispatchContext } from '../core/api-dispatch.js';
+import type { IpcMain, IpcMainInvokeEvent, WebFrameMain } from 'electron';
+import { dispatch, type DispatchContext } from './dispatch.js';
 import { IPC_CHANNEL, type ApiMethod, type ApiResult } from '../shared/api.js';
-import { isTrustedSender } from './security.js';
+
+/** True when an IPC message comes from the popover page itself, not an iframe or a page it navigated to. */
+export function isTrustedSender(frame: Pick<WebFrameMain, 'url' | 'parent'> | null | undefined, appUrl: string): boolean {
+  if (!frame || frame.parent !== null) return false;
+  try {
+    const url = new URL(frame.url);
+    const expected = new URL(appUrl);
+    return url.protocol === expected.protocol && url.host === expected.host && url.pathname === expected.pathname;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The one IPC channel: the sender must be the popover page, and the call is validated against the shared

@@ -1,8 +1,8 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { IO_PARALLELISM, mapLimit } from '../concurrency.js';
-import { isRestoreTemp } from './capture.js';
-import { isUnder, sameMtime, type ContentSource, type FileEntry, type Manifest, type PathFilter } from './entries.js';
+import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
+import { isRestoreTemp } from '../providers/clone/capture.js';
+import { isUnder, sameMtime, type ContentSource, type FileEntry, type Manifest, type PathFilter } from './manifest.js';
 import { walk } from './walk.js';
 
 export interface DiffResult {

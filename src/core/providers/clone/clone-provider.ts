@@ -1,13 +1,13 @@
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { capture } from '../clone/capture.js';
-import { compare } from '../clone/compare.js';
-import { ClonePool } from '../clone/pool.js';
-import { restore } from '../clone/restore.js';
-import type { Manifest } from '../clone/entries.js';
-import type { LiveEntry } from '../clone/walk.js';
-import type { SnapshotRecord } from '../records.js';
-import type { CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from './provider.js';
+import { capture } from './capture.js';
+import { compare } from '../../tree/compare.js';
+import { ClonePool } from './pool.js';
+import { restore } from '../../tree/restore.js';
+import type { Manifest } from '../../tree/manifest.js';
+import type { LiveEntry } from '../../tree/walk.js';
+import type { SnapshotRecord } from '../../../shared/model.js';
+import type { CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
 
 /**
  * The portable provider: copies the folder into snapctl's own store, sharing unchanged files between

@@ -1,8 +1,9 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
-import { errnoCode } from './errors.js';
-import { nodeCrypto } from './lazy-crypto.js';
+import { isString, firstProblem, recordShape } from '../base/checks.js';
+import { nullIfMissing } from '../base/errors.js';
+import { nodeCrypto } from '../base/lazy-crypto.js';
 
 /**
  * A rollback in progress, written before the first change to the target and removed after the last. If
@@ -20,15 +21,16 @@ export interface JournalEntry {
   pid: number;
 }
 
-/** The journal is read at the start of every command, so it is checked by hand rather than loading zod. */
-function isJournalEntry(v: unknown): v is JournalEntry {
-  if (typeof v !== 'object' || v === null) return false;
-  const e = v as Record<string, unknown>;
-  const text = (k: string): boolean => typeof e[k] === 'string';
-  return e['version'] === 1 && text('target') && text('snapshotId') && text('safetyId') && text('startedAt')
-    && (e['paths'] === null || (Array.isArray(e['paths']) && e['paths'].every((p) => typeof p === 'string')))
-    && (e['kind'] === 'rollback' || e['kind'] === 'undo') && Number.isInteger(e['pid']);
-}
+const JOURNAL_ENTRY = recordShape<keyof JournalEntry>([
+  ['version', (v) => v === 1, '1'],
+  ['target', isString, 'a folder path'],
+  ['snapshotId', isString, 'a snapshot id'],
+  ['safetyId', isString, 'a snapshot id'],
+  ['paths', (v) => v === null || (Array.isArray(v) && v.every(isString)), 'null or a list of paths'],
+  ['kind', (v) => v === 'rollback' || v === 'undo', 'rollback or undo'],
+  ['startedAt', isString, 'a time'],
+  ['pid', Number.isInteger, 'a process id'],
+]);
 
 export function targetKey(target: string): string {
   return nodeCrypto().createHash('sha256').update(target).digest('hex').slice(0, 20);
@@ -55,13 +57,7 @@ export class RollbackJournal {
   }
 
   async all(): Promise<JournalEntry[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return [];
-      throw err;
-    }
+    const names = (await readdir(this.dir).catch(nullIfMissing)) ?? [];
     const out: JournalEntry[] = [];
     for (const name of names) {
       if (!name.endsWith('.json')) continue;
@@ -72,16 +68,11 @@ export class RollbackJournal {
   }
 
   private async readFile(file: string): Promise<JournalEntry | null> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return null;
-      throw err;
-    }
+    const text = await readFile(file, 'utf8').catch(nullIfMissing);
+    if (text === null) return null;
     let raw: unknown;
     try { raw = JSON.parse(text); } catch { raw = null; }
-    if (!isJournalEntry(raw)) throw new Error(`the rollback journal ${file} is damaged; the folder may be half restored: move the file aside and roll back again`);
-    return raw;
+    if (firstProblem(raw, JOURNAL_ENTRY) === null) return raw as JournalEntry;
+    throw new Error(`the rollback journal ${file} is damaged; the folder may be half restored: move the file aside and roll back again`);
   }
 }

@@ -1,8 +1,8 @@
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { SnapctlError, errnoCode, usageError } from './errors.js';
-import { isWithin } from './paths.js';
-import { isSafeRelativePath } from './clone/entries.js';
+import { SnapctlError, errnoCode, usageError } from '../base/errors.js';
+import { isWithin } from '../state/paths.js';
+import { isSafeRelativePath } from '../tree/manifest.js';
 
 /**
  * Turns a folder a user named into the absolute, symlink-free path snapshots are recorded under, refusing

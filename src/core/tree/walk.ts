@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../base/errors.js';
 
 /**
  * A path as it is on disk now (never following symlinks). mtimes are decimal nanoseconds, as in manifests, so

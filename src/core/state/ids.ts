@@ -1,6 +1,6 @@
-import { usageError } from './errors.js';
-import { ID_PATTERN } from './records.js';
-import { nodeCrypto } from './lazy-crypto.js';
+import { usageError } from '../base/errors.js';
+import { ID_PATTERN } from '../../shared/model.js';
+import { nodeCrypto } from '../base/lazy-crypto.js';
 
 export function newSnapshotId(now: Date = new Date()): string {
   const iso = now.toISOString(); // 2026-11-24T21:55:00.000Z

@@ -1,0 +1,61 @@
+import {
+  ID_PATTERN, MAX_NOTE_LENGTH, PROVIDER_NAMES, ROLLBACK_KINDS, SNAPSHOT_STATES, TRIGGERS, tagProblem,
+  type RollbackRecord, type SnapshotRecord, type StoreFile,
+} from '../../shared/model.js';
+import { isCount, isIsoUtc, isObject, isString, firstProblem, recordShape, stripUnknown } from '../base/checks.js';
+
+export type StoreCheck = { ok: true; store: StoreFile } | { ok: false; where: string; why: string };
+
+/**
+ * Validates the store file on every read. It is on the path of every command (`snapctl list` with 10,000
+ * records must start within 2x node: bench/README.md), so it is written by hand instead of with zod, which
+ * costs more to load and run than the rest of `list`; test/core/state/store-file.test.ts checks it agrees
+ * with a zod schema of the same file on generated inputs. Records missing `note` (older stores) get null.
+ */
+export function checkStoreFile(raw: unknown): StoreCheck {
+  const fail = (where: string, why: string): StoreCheck => ({ ok: false, where, why });
+  if (!isObject(raw)) return fail('top level', 'expected an object');
+  if (raw['version'] !== 1) return fail('version', 'expected 1');
+  const { snapshots, rollbacks } = raw;
+  if (!Array.isArray(snapshots)) return fail('snapshots', 'expected an array');
+  if (!Array.isArray(rollbacks)) return fail('rollbacks', 'expected an array');
+  for (let i = 0; i < snapshots.length; i++) {
+    const record: unknown = snapshots[i];
+    if (isObject(record) && record['note'] === undefined) record['note'] = null;
+    const why = firstProblem(record, SNAPSHOT_FIELDS);
+    if (why) return fail(`snapshots.${i}.${why[0]}`, why[1]);
+  }
+  for (let i = 0; i < rollbacks.length; i++) {
+    const why = firstProblem(rollbacks[i], ROLLBACK_FIELDS);
+    if (why) return fail(`rollbacks.${i}.${why[0]}`, why[1]);
+  }
+  stripUnknown(raw, new Set(['version', 'snapshots', 'rollbacks']));
+  return { ok: true, store: raw as unknown as StoreFile };
+}
+
+const oneOf = (options: readonly string[]): ((v: unknown) => boolean) => (v) => isString(v) && options.includes(v);
+const isText = (v: unknown): boolean => isString(v) && v !== '';
+
+const SNAPSHOT_FIELDS = recordShape<keyof SnapshotRecord>([
+  ['id', (v) => isString(v) && ID_PATTERN.test(v), 'not a snapshot id'],
+  ['provider', oneOf(PROVIDER_NAMES), `one of ${PROVIDER_NAMES.join(', ')}`],
+  ['target', isText, 'expected a folder path'],
+  ['tag', (v) => v === null || (isString(v) && tagProblem(v) === null), 'expected null or a tag'],
+  ['trigger', oneOf(TRIGGERS), `one of ${TRIGGERS.join(', ')}`],
+  ['createdAt', isIsoUtc, 'expected an ISO 8601 UTC time'],
+  ['size', isCount, 'expected a whole number >= 0'],
+  ['addedBytes', isCount, 'expected a whole number >= 0'],
+  ['files', isCount, 'expected a whole number >= 0'],
+  ['state', oneOf(SNAPSHOT_STATES), `one of ${SNAPSHOT_STATES.join(', ')}`],
+  ['ref', isText, 'expected text'],
+  ['note', (v) => v === null || (isString(v) && v.length <= MAX_NOTE_LENGTH), `expected null or text of at most ${MAX_NOTE_LENGTH} characters`],
+]);
+
+const ROLLBACK_FIELDS = recordShape<keyof RollbackRecord>([
+  ['at', isIsoUtc, 'expected an ISO 8601 UTC time'],
+  ['target', isText, 'expected a folder path'],
+  ['snapshotId', isString, 'expected text'],
+  ['safetyId', isString, 'expected text'],
+  ['paths', (v) => v === null || (Array.isArray(v) && v.every(isString)), 'expected null or a list of paths'],
+  ['kind', oneOf(ROLLBACK_KINDS), 'rollback or undo'],
+]);

@@ -1,0 +1,87 @@
+/**
+ * Snapshot ids sort by creation time and are safe as file names on every OS:
+ * `YYYYMMDD-HHMMSS-xxxxxx` (UTC, then 24 random bits so concurrent creates never collide).
+ */
+export const ID_PATTERN = /^\d{8}-\d{6}-[0-9a-f]{6}$/;
+
+export const PROVIDER_NAMES = ['clone', 'apfs', 'btrfs', 'zfs'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+export const TRIGGERS = ['manual', 'schedule', 'git-commit', 'npm-install', 'safety'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+/** `ready`: can be rolled back to. `vanished`: the provider no longer has it (e.g. macOS thinned it). */
+export const SNAPSHOT_STATES = ['ready', 'vanished'] as const;
+export type SnapshotState = (typeof SNAPSHOT_STATES)[number];
+
+export const MAX_TAG_LENGTH = 200;
+export const MAX_NOTE_LENGTH = 2000;
+export const ROLLBACK_KINDS = ['rollback', 'undo'] as const;
+
+export interface SnapshotRecord {
+  id: string;
+  provider: ProviderName;
+  target: string;
+  tag: string | null;
+  trigger: Trigger;
+  /** ISO 8601, UTC. */
+  createdAt: string;
+  /** Bytes of file content the snapshot holds (what a full copy would take). */
+  size: number;
+  /** Bytes this snapshot added to the store; the rest is shared with earlier snapshots. */
+  addedBytes: number;
+  files: number;
+  state: SnapshotState;
+  /** Provider-specific handle (clone: manifest id; btrfs: subvolume path; zfs: dataset@snap; apfs: name). */
+  ref: string;
+  /** Where the user asked for it to come from, e.g. the commit or command that triggered it. */
+  note: string | null;
+}
+
+export interface RollbackRecord {
+  at: string;
+  target: string;
+  /** The snapshot the target was rolled back to. */
+  snapshotId: string;
+  /** The snapshot of the state just before: undoing the rollback restores it. */
+  safetyId: string;
+  paths: string[] | null;
+  kind: (typeof ROLLBACK_KINDS)[number];
+}
+
+export interface StoreFile {
+  version: 1;
+  snapshots: SnapshotRecord[];
+  rollbacks: RollbackRecord[];
+}
+
+export function emptyStore(): StoreFile {
+  return { version: 1, snapshots: [], rollbacks: [] };
+}
+
+/* eslint-disable no-control-regex -- control characters are what these patterns are about */
+/**
+ * Tags are free text shown in the UI and CLI. Control characters are refused because they would let a tag
+ * rewrite a terminal line or a log; everything else (quotes, `$()`, `;`) is stored as plain text and is
+ * never interpreted. Returns what is wrong, or null.
+ */
+export function tagProblem(tag: string): string | null {
+  if (tag.length > MAX_TAG_LENGTH) return `a tag is at most ${MAX_TAG_LENGTH} characters`;
+  if (/[\u0000-\u001f\u007f]/.test(tag)) return 'a tag cannot hold control characters (newlines, tabs, NUL)';
+  return null;
+}
+
+/** Free text (a command line, a commit subject) made into a valid tag: control characters become spaces. */
+export function toTag(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, MAX_TAG_LENGTH);
+}
+
+/** Text made to fit on one line: control characters are shown escaped (`\n`, `\u001b`), never acted on. */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+/** Newest first, by creation time then id (ids sort by time too). */
+export function newestFirst<T extends Pick<SnapshotRecord, 'createdAt' | 'id'>>(a: T, b: T): number {
+  return a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
