@@ -1,9 +1,9 @@
 import { apiRequestSchemas } from '../shared/api-schemas.js';
 import { type ApiMethod, type ApiResponses, type ApiResult, type StatusView } from '../shared/api.js';
 import { SnapctlError, describeError } from '../core/base/errors.js';
+import { installLayout } from '../core/base/install.js';
 import type { SnapctlRuntime } from '../core/runtime/runtime.js';
 
-export const VERSION = '0.1.0';
 
 export interface DispatchContext {
   runtime: SnapctlRuntime;
@@ -77,7 +77,7 @@ async function status(ctx: DispatchContext): Promise<StatusView> {
   const settings = runtime.currentSettings();
   const next = new Map(runtime.scheduler.nextRuns().map((r) => [r.target, r.next]));
   return {
-    version: VERSION,
+    version: installLayout().version,
     home: runtime.service.layout.root,
     targets: settings.targets.map((t) => ({ path: t.path, schedule: t.schedule, provider: t.provider, paused: t.paused, nextRun: next.get(t.path)?.toISOString() ?? null })),
     schedulePaused: settings.schedulePaused,

@@ -4,7 +4,6 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { SnapctlError, describeError, usageError } from '../core/base/errors.js';
 import { defaultHome } from '../core/state/paths.js';
 import { PROVIDER_NAMES, TRIGGERS, toTag, type ProviderName, type Trigger } from '../shared/model.js';
-import { DEFAULT_RETENTION, type RetentionPolicy } from '../shared/defaults.js';
 import { SnapshotService } from '../core/service/service.js';
 import { scopeWithin } from '../core/service/targets.js';
 import { diffText, humanBytes, rollbackPreview, snapshotTable } from './format.js';
@@ -231,11 +230,10 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     .option('--json', 'print the plan as JSON')
     .action(async (o: { path?: string; dryRun?: boolean; json?: boolean }) => {
       const target = o.path ? await core().resolveTarget(o.path) : undefined;
-      const { SettingsStore } = await import('../core/state/settings.js');
+      const { SettingsStore, retentionPolicyFor } = await import('../core/state/settings.js');
       const loaded = await new SettingsStore(core().layout).load();
       if (loaded.warning) io.stderr(`snapctl: ${loaded.warning}\n`);
-      const policyFor = (t: string): RetentionPolicy => loaded.settings.targets.find((s) => s.path === t)?.retention ?? DEFAULT_RETENTION;
-      const results = await core().prune(policyFor, { ...(target ? { target } : {}), dryRun: o.dryRun ?? false });
+      const results = await core().prune((t) => retentionPolicyFor(loaded.settings, t), { ...(target ? { target } : {}), dryRun: o.dryRun ?? false });
       if (o.json) { json(results); return; }
       for (const r of results) {
         io.stdout(`${r.target}: keep ${r.keep.length}, ${r.dryRun ? 'would delete' : 'deleted'} ${r.drop.length}\n`);

@@ -3,22 +3,23 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { app, dialog, ipcMain, Menu, Notification, powerMonitor } from 'electron';
 import { menubar } from 'menubar';
 import type { DispatchContext } from '../api/dispatch.js';
 import { installLauncher } from '../core/triggers/cli-command.js';
 import { describeError } from '../core/base/errors.js';
+import { installLayout } from '../core/base/install.js';
 import { defaultHome } from '../core/state/paths.js';
 import { SnapctlRuntime } from '../core/runtime/runtime.js';
 import { registerApi } from '../api/ipc.js';
 import { hardenWebContents, popoverWebPreferences } from './security.js';
 import { trayMenuTemplate, trayTooltip } from './tray-menu.js';
 
-const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const indexFile = path.join(appRoot, 'dist', 'renderer', 'index.html');
+const install = installLayout();
+const indexFile = path.join(install.popoverDir, 'index.html');
 const appUrl = pathToFileURL(indexFile).href;
-const trayIcon = path.join(appRoot, 'assets', process.platform === 'darwin' ? 'trayTemplate.png' : 'tray.png');
+const trayIcon = path.join(install.assetsDir, process.platform === 'darwin' ? 'trayTemplate.png' : 'tray.png');
 
 function notify(title: string, body: string): void {
   if (Notification.isSupported()) new Notification({ title, body, silent: false }).show();
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     tooltip: 'snapctl',
     preloadWindow: true,
     showDockIcon: false,
-    browserWindow: { width: 400, height: 560, resizable: false, webPreferences: popoverWebPreferences(path.join(appRoot, 'dist', 'main', 'preload.cjs')) },
+    browserWindow: { width: 400, height: 560, resizable: false, webPreferences: popoverWebPreferences(install.preloadScript) },
   });
 
   const snapshotNow = async (): Promise<void> => {
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
     try {
       await mkdir(bin, { recursive: true });
       // Packaged, the CLI is unpacked beside app.asar (electron-builder.yml asarUnpack): the Node on PATH runs it.
-      await installLauncher(link, path.join(appRoot.replace(/app\.asar$/, 'app.asar.unpacked'), 'bin', 'snapctl.js'));
+      await installLauncher(link, install.cliScript.replace(`app.asar${path.sep}`, `app.asar.unpacked${path.sep}`));
       await dialog.showMessageBox({ message: `The snapctl command is installed at ${link}`, detail: `Make sure ${bin} is on your PATH; the command runs with Node.js 20 or later.` });
     } catch (err) {
       await dialog.showMessageBox({ type: 'error', message: 'Could not install the snapctl command', detail: describeError(err) });

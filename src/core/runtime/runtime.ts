@@ -3,7 +3,6 @@ import { describeError } from '../base/errors.js';
 import { Metrics, resolveMetricsTarget } from './metrics.js';
 import { HomeLayout } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
-import { DEFAULT_RETENTION, type RetentionPolicy } from '../../shared/defaults.js';
 import { Scheduler, type ScheduleRunReport } from '../triggers/scheduler.js';
 import { SnapshotService } from '../service/service.js';
 import { SettingsStore, type Settings } from '../state/settings.js';
@@ -83,10 +82,6 @@ export class SnapctlRuntime {
     const saved = await this.settingsStore.save(next);
     await this.applySettings(saved);
     return saved;
-  }
-
-  retentionFor(target: string): RetentionPolicy {
-    return this.settings.targets.find((t) => t.path === target)?.retention ?? DEFAULT_RETENTION;
   }
 
   /** After sleep: the scheduler takes the runs it missed, once. */

@@ -2,13 +2,13 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import { z } from 'zod';
-import { errnoCode, usageError } from '../base/errors.js';
+import { nullIfMissing, usageError } from '../base/errors.js';
 import { withLock } from './locks.js';
 import { HomeLayout } from './paths.js';
 import { PROVIDER_NAMES } from '../../shared/model.js';
 import { quarantine } from './store.js';
 import { validateSchedule } from '../triggers/schedule-expression.js';
-import { DEFAULT_RETENTION, DEFAULT_SCHEDULE } from '../../shared/defaults.js';
+import { DEFAULT_RETENTION, DEFAULT_SCHEDULE, type RetentionPolicy } from '../../shared/defaults.js';
 
 const count = z.number().int().min(0).max(10_000);
 
@@ -62,13 +62,8 @@ export class SettingsStore {
 
   async load(): Promise<LoadedSettings> {
     const file = this.layout.settingsFile;
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return { settings: defaultSettings(), warning: null };
-      throw err;
-    }
+    const text = await readFile(file, 'utf8').catch(nullIfMissing);
+    if (text === null) return { settings: defaultSettings(), warning: null };
     let raw: unknown;
     let problem: string | null = null;
     try { raw = JSON.parse(text); } catch { problem = 'it is not valid JSON'; }
@@ -97,9 +92,9 @@ export class SettingsStore {
     });
     return parsed.data;
   }
+}
 
-  async update(change: (current: Settings) => Settings): Promise<Settings> {
-    const { settings } = await this.load();
-    return this.save(change(structuredClone(settings)));
-  }
+/** The retention policy of a folder (resolved path) in these settings; folders not listed get the default. */
+export function retentionPolicyFor(settings: Settings, target: string): RetentionPolicy {
+  return settings.targets.find((t) => t.path === target)?.retention ?? DEFAULT_RETENTION;
 }
