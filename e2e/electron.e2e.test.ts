@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
-import { repoRoot, sandbox } from '../test/helpers.js';
+import { repoRoot, sandbox } from '../test/helpers/helpers.js';
 
 /** The Electron binary's path, or why there is none (its download cannot run on machines without internet). */
 function electronBinary(): { path: string } | { why: string } {

@@ -6,7 +6,7 @@ import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { cliPath, repoRoot, sandbox } from '../test/helpers.js';
+import { cliPath, repoRoot, sandbox } from '../test/helpers/helpers.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(repoRoot, 'e2e', 'artifacts');

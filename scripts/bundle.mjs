@@ -1,6 +1,6 @@
 // Bundles what tsc cannot emit on its own: the popover (one IIFE for a strict CSP, no inline script), the
-// sandboxed preload (Electron requires a single CommonJS file there), and the CLI: one file starts ~30 ms
-// faster than ~40 separate ES modules, which counts for `snapctl list` in scripts and git hooks. Heavy
+// sandboxed preload (Electron requires a single CommonJS file there), and the CLI as one CommonJS file, which
+// starts sooner than separate ES modules: `snapctl list` must start within 2x node (bench/README.md). Heavy
 // dependencies are required on first use, from files of their own.
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -38,19 +38,6 @@ await build({
 });
 
 /**
- * proper-lockfile reaches fs through graceful-fs, which queues and retries opens on EMFILE and patches the
- * process's fs.close on load. A lock makes a handful of calls, and loading graceful-fs cost every command
- * that writes ~7 ms (node -e require, 20 runs), so the CLI bundle gives it Node's fs.
- */
-const plainFsForLockfile = {
-  name: 'plain-fs-for-lockfile',
-  setup(b) {
-    b.onResolve({ filter: /^graceful-fs$/ }, () => ({ path: 'graceful-fs', namespace: 'plain-fs' }));
-    b.onLoad({ filter: /.*/, namespace: 'plain-fs' }, () => ({ contents: "module.exports = require('node:fs');", loader: 'js' }));
-  },
-};
-
-/**
  * Third-party packages the CLI needs only for some commands, each bundled into a file of its own and required
  * when first used: `snapctl list` never parses zod or execa. commander and env-paths, which every command
  * needs, stay in the main file.
@@ -67,11 +54,8 @@ const vendorAsFiles = {
   },
 };
 
-/**
- * commander requires child_process at load for executable subcommands, which snapctl does not use; loading it
- * (with net, dgram and streams behind it) cost every command ~2.5 ms. It gets a stand-in that loads the
- * module on the first spawn.
- */
+// commander loads child_process (and net, dgram, streams) for subcommands snapctl never uses; the list goal
+// cannot afford it (bench/README.md, "Forms the code keeps"), so it gets a stand-in loading on first spawn.
 const lazyChildProcessForCommander = {
   name: 'lazy-child-process-for-commander',
   setup(b) {
@@ -91,12 +75,8 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
 };
-/**
- * CommonJS, not ES modules: Node 20 sets up its ES module loader for the first `import`, and a CLI started as
- * CommonJS (bin/package.json) reaches its first line sooner (hyperfine, `list --json` on 10,000 records, 60
- * runs: median 131 ms against 144, node -e 0 64 ms). esbuild cannot split CommonJS, so the lazy parts of our own
- * code are in the one file (initialised on first import) and only the vendored packages are apart.
- */
+// CommonJS: Node 20 sets up its ES module loader for the first `import` (bench/README.md, "Forms the code
+// keeps"). esbuild cannot split CommonJS, so only the vendored packages are files of their own.
 await build({
   ...common,
   entryPoints: [path.join(root, 'src/cli/main.ts')],
@@ -113,6 +93,5 @@ for (const pkg of VENDORED) {
     stdin: { contents: `module.exports = require(${JSON.stringify(pkg)});`, resolveDir: root, loader: 'js' },
     outfile: path.join(cliOut, 'vendor', `${pkg}.cjs`),
     external: ['unix-dgram'],
-    plugins: pkg === 'proper-lockfile' ? [plainFsForLockfile] : [],
   });
 }

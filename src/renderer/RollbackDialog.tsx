@@ -62,7 +62,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
           </>
         )}
         {(phase.step === 'done' || (phase.step === 'failed' && phase.result)) && (
-          <button type="button" onClick={() => { const r = phase.step === 'done' ? phase.result : phase.result; if (r) void undo(r); }}>Undo</button>
+          <button type="button" onClick={() => { if (phase.result) void undo(phase.result); }}>Undo</button>
         )}
         {(phase.step === 'done' || phase.step === 'undone' || phase.step === 'failed') && <button type="button" className="primary" onClick={onClose}>Close</button>}
       </div>

@@ -10,7 +10,8 @@ const id = z.string().regex(ID_PATTERN, 'not a snapshot id');
 const relPath = z.string().min(1).max(4096).refine((p) => !p.includes('\0') && !p.startsWith('/') && !p.split('/').some((s) => s === '..' || s === '.' || s === ''), 'must be a path inside the folder, without .. segments');
 const absFolder = z.string().min(1).max(4096).refine((p) => p.startsWith('/') && !p.includes('\0'), 'must be an absolute folder path');
 
-export const apiRequestSchemas = {
+/** Each method's validator; its output type must be the method's declared request type. */
+export const apiRequestSchemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   status: z.object({}).strict(),
   list: z.object({}).strict(),
   create: z.object({ target: absFolder.optional(), tag: z.string().max(MAX_TAG_LENGTH).nullable().optional() }).strict(),
@@ -22,13 +23,6 @@ export const apiRequestSchemas = {
   setSettings: z.object({ settings: z.unknown() }).strict(),
   setPaused: z.object({ paused: z.boolean() }).strict(),
   detect: z.object({ path: absFolder }).strict(),
-} as const;
-
-export const API_METHODS = Object.keys(apiRequestSchemas) as ApiMethod[];
-
-// The validators and the declared request types must agree; a mismatch fails the type-check.
-type Agrees<M extends ApiMethod> = z.infer<(typeof apiRequestSchemas)[M]> extends ApiRequest<M> ? (ApiRequest<M> extends z.infer<(typeof apiRequestSchemas)[M]> ? true : never) : never;
-export const contractAgrees: { [M in ApiMethod]: Agrees<M> } = {
-  status: true, list: true, create: true, delete: true, diff: true, rollback: true, undo: true, getSettings: true, setSettings: true, setPaused: true, detect: true,
 };
+
 

@@ -1,4 +1,4 @@
-import type { RollbackRecord, SnapshotRecord } from './model.js';
+import type { RestoreResult, RollbackRecord, SnapshotRecord } from './model.js';
 
 /**
  * The one API contract between the popover and the core, whichever way it travels: Electron IPC (preload
@@ -27,7 +27,7 @@ export interface DiffView { added: string[]; removed: string[]; modified: string
 export interface RollbackView {
   snapshot: SnapshotRecord;
   safety: SnapshotRecord;
-  restored: { written: number; removed: number; unchanged: number };
+  restored: RestoreResult;
   paths: string[] | null;
 }
 

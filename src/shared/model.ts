@@ -49,6 +49,13 @@ export interface RollbackRecord {
   kind: (typeof ROLLBACK_KINDS)[number];
 }
 
+/** What a restore did to the folder. */
+export interface RestoreResult {
+  written: number;
+  removed: number;
+  unchanged: number;
+}
+
 export interface StoreFile {
   version: 1;
   snapshots: SnapshotRecord[];

@@ -1,6 +1,6 @@
 import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { SnapctlError, errnoCode } from '../base/errors.js';
+import { SnapctlError, errnoCode, nullIfMissing } from '../base/errors.js';
 import { BTRFS_SUPER_MAGIC } from '../base/fs-types.js';
 import { isWithin } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
@@ -108,12 +108,7 @@ export async function subvolumeRoot(target: string): Promise<string> {
 }
 
 async function isDirectory(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return false;
-    throw err;
-  }
+  return (await stat(p).catch(nullIfMissing))?.isDirectory() ?? false;
 }
 
 export interface QgroupSizes {

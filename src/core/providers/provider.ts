@@ -1,6 +1,8 @@
 import type { DiffResult } from '../tree/compare.js';
 import type { LiveEntry } from '../tree/walk.js';
-import type { ProviderName, SnapshotRecord } from '../../shared/model.js';
+import type { ProviderName, RestoreResult, SnapshotRecord } from '../../shared/model.js';
+
+export type { RestoreResult };
 
 export type { DiffResult };
 
@@ -47,11 +49,6 @@ export interface CreatedSnapshot {
   live?: readonly LiveEntry[];
 }
 
-export interface RestoreResult {
-  written: number;
-  removed: number;
-  unchanged: number;
-}
 
 /**
  * One snapshot technology. Restores must be idempotent: the service journals a rollback and, after a crash,

@@ -98,8 +98,8 @@ export class Metrics {
         const tags = [`provider:${event.provider}`, `trigger:${event.trigger}`];
         this.safely((c) => c.increment('snapshot.failed', 1, tags));
         this.safely((c) => c.timing('snapshot.duration', event.durationMs, [...tags, 'outcome:failed']));
-        this.safely((c) => c.check('can_snapshot', c.CHECKS.CRITICAL, { message: oneLine(event.error) }, [`target:${event.target}`]));
-        this.safely((c) => c.event('snapshot failed', `${event.target}: ${oneLine(event.error)}`, { alert_type: 'error', aggregation_key: `snapshot:${event.target}`, source_type_name: 'snapctl' }, tags));
+        this.safely((c) => c.check('can_snapshot', c.CHECKS.CRITICAL, { message: wireText(event.error) }, [`target:${event.target}`]));
+        this.safely((c) => c.event('snapshot failed', `${event.target}: ${wireText(event.error)}`, { alert_type: 'error', aggregation_key: `snapshot:${event.target}`, source_type_name: 'snapctl' }, tags));
         break;
       }
       case 'snapshot-deleted':
@@ -115,7 +115,7 @@ export class Metrics {
         const tags = [`provider:${event.provider}`];
         this.safely((c) => c.increment('rollback.failed', 1, tags));
         this.safely((c) => c.timing('rollback.duration', event.durationMs, [...tags, 'outcome:failed']));
-        this.safely((c) => c.event('rollback failed', `${event.target} to ${event.snapshotId}: ${oneLine(event.error)}`, { alert_type: 'error', aggregation_key: `rollback:${event.target}`, source_type_name: 'snapctl' }, tags));
+        this.safely((c) => c.event('rollback failed', `${event.target} to ${event.snapshotId}: ${wireText(event.error)}`, { alert_type: 'error', aggregation_key: `rollback:${event.target}`, source_type_name: 'snapctl' }, tags));
         break;
       }
     }
@@ -154,7 +154,7 @@ function snapshotTags(record: SnapshotRecord): string[] {
   return [`provider:${record.provider}`, `trigger:${record.trigger}`];
 }
 
-/** Service-check messages and event texts are line-based on the wire. */
-function oneLine(text: string): string {
+/** DogStatsD is line-based and `|`-delimited: service-check messages and event texts lose both. */
+function wireText(text: string): string {
   return text.replace(/[\r\n|]+/g, ' ').slice(0, 400);
 }

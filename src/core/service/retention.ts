@@ -1,5 +1,5 @@
 import type { RetentionPolicy } from '../../shared/defaults.js';
-import type { SnapshotRecord, Trigger } from '../../shared/model.js';
+import { newestFirst, type SnapshotRecord, type Trigger } from '../../shared/model.js';
 
 export type { RetentionPolicy };
 
@@ -49,10 +49,10 @@ export function periodKey(bucket: Bucket, time: Date): string {
  * always kept: retention never deletes what it cannot place in time.
  */
 export function planRetention(snapshots: readonly RetainedSnapshot[], policy: RetentionPolicy, now: Date): RetentionPlan {
-  const newestFirst = [...snapshots].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1));
+  const sorted = [...snapshots].sort(newestFirst);
   const keep = new Set<string>();
   const byClass = new Map<RetentionClass, RetainedSnapshot[]>();
-  for (const s of newestFirst) {
+  for (const s of sorted) {
     if (Date.parse(s.createdAt) > now.getTime()) { keep.add(s.id); continue; }
     const cls = retentionClass(s);
     const list = byClass.get(cls) ?? [];
@@ -78,6 +78,6 @@ export function planRetention(snapshots: readonly RetainedSnapshot[], policy: Re
     }
   }
 
-  const drop = newestFirst.filter((s) => !keep.has(s.id)).map((s) => s.id);
-  return { keep: newestFirst.filter((s) => keep.has(s.id)).map((s) => s.id), drop };
+  const drop = sorted.filter((s) => !keep.has(s.id)).map((s) => s.id);
+  return { keep: sorted.filter((s) => keep.has(s.id)).map((s) => s.id), drop };
 }

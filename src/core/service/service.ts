@@ -13,7 +13,7 @@ import { chooseProvider, type ProviderChoice } from '../providers/detect.js';
 import { ToolRunner } from '../providers/tools.js';
 import { ZfsProvider } from '../providers/zfs.js';
 import type { CreatedSnapshot, DiffResult, RestoreResult, SnapshotProvider } from '../providers/provider.js';
-import { MAX_NOTE_LENGTH, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from '../../shared/model.js';
+import { MAX_NOTE_LENGTH, newestFirst, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from '../../shared/model.js';
 import { planRetention, type RetentionPolicy } from './retention.js';
 import { SnapshotStore } from '../state/store.js';
 import { phaseTrace, type Trace } from '../base/trace.js';
@@ -137,7 +137,7 @@ export class SnapshotService {
   async list(filter: { target?: string } = {}): Promise<SnapshotRecord[]> {
     const { snapshots } = await this.store.read();
     const out = filter.target ? snapshots.filter((s) => s.target === filter.target) : [...snapshots];
-    return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1));
+    return out.sort(newestFirst);
   }
 
   async get(id: unknown): Promise<SnapshotRecord> {

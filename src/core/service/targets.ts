@@ -48,17 +48,3 @@ export function scopeWithin(target: string, inputs: readonly string[], base: str
   }
   return scope;
 }
-
-/** Validates relative paths that arrive from IPC or HTTP, where there is no working directory. */
-export function parseRelativeScope(paths: unknown): string[] | null {
-  if (paths === null || paths === undefined) return null;
-  if (!Array.isArray(paths) || paths.some((p) => typeof p !== 'string' || !isSafeRelativePath(p))) {
-    throw usageError('paths must be relative paths inside the snapshot folder, without .. segments');
-  }
-  return paths.length === 0 ? null : (paths as string[]);
-}
-
-export function ensureString(value: unknown, what: string): string {
-  if (typeof value !== 'string') throw new SnapctlError('usage', `${what} must be text`);
-  return value;
-}

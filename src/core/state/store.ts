@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
-import { SnapctlError, errnoCode } from '../base/errors.js';
+import { SnapctlError, errnoCode, nullIfMissing } from '../base/errors.js';
 import { withLock } from './locks.js';
 import { HomeLayout } from './paths.js';
 import { emptyStore, type StoreFile } from '../../shared/model.js';
@@ -29,14 +29,9 @@ export class SnapshotStore {
    */
   async read(): Promise<StoreFile> {
     const file = this.layout.storeFile;
-    let key: string;
-    try {
-      const st = await stat(file, { bigint: true });
-      key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return emptyStore();
-      throw err;
-    }
+    const st = await stat(file, { bigint: true }).catch(nullIfMissing);
+    if (st === null) return emptyStore();
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
     if (this.cache?.key === key) return this.cache.store;
     const store = await this.readFresh();
     this.cache = { key, store };
@@ -44,14 +39,8 @@ export class SnapshotStore {
   }
 
   private async readFresh(): Promise<StoreFile> {
-    let text: string;
-    try {
-      text = await readFile(this.layout.storeFile, 'utf8');
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return emptyStore();
-      throw err;
-    }
-    return parseStore(text, this.layout.storeFile);
+    const text = await readFile(this.layout.storeFile, 'utf8').catch(nullIfMissing);
+    return text === null ? emptyStore() : parseStore(text, this.layout.storeFile);
   }
 
   /** Runs `fn` on the current contents under the store lock, without writing: nothing else commits meanwhile. */

@@ -23,8 +23,8 @@ export interface Manifest {
 const OID = /^[0-9a-f]{32}$/;
 
 /**
- * Checks a manifest read back from disk before a restore trusts anything in it (written by hand: zod took
- * ~100 ms on a 20,000-entry manifest, read on every rollback). The parsed JSON is checked in place, unknown
+ * Checks a manifest read back from disk before a restore trusts anything in it (written by hand: zod is
+ * several times slower on the manifests every rollback reads; bench/README.md, "Forms the code keeps"). The parsed JSON is checked in place, unknown
  * keys deleted, rather than copied entry by entry: the copies were most of the garbage of a rollback.
  * Returns the manifest, or null when it is not one.
  */

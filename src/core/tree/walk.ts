@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../base/errors.js';
+import { errnoCode, nullIfMissing } from '../base/errors.js';
 
 /**
  * A path as it is on disk now (never following symlinks). mtimes are decimal nanoseconds, as in manifests, so
@@ -27,9 +27,9 @@ const BATCH = 2000;
 /**
  * Lists every path below `root` with lstat, sorted by path (parents before children).
  *
- * The calls are synchronous, in batches: a cached lstat takes a few microseconds as a direct call but about
- * 15 through the promise API and the thread pool, and a developer tree has tens of thousands of entries
- * (measured here on 22,102 entries: 135-190 ms against 314-465 ms). Between batches the event loop runs.
+ * The calls are synchronous, in batches: a cached lstat costs several times more through the promise API
+ * and the thread pool, and a developer tree has tens of thousands of entries (bench/README.md, "Forms the
+ * code keeps"). Between batches the event loop runs.
  */
 export async function walk(root: string, options: WalkOptions = {}): Promise<WalkResult> {
   const entries: LiveEntry[] = [];
@@ -76,8 +76,7 @@ function describe(abs: string, rel: string, options: WalkOptions, skipped: WalkR
     st = lstatSync(abs, { bigint: true });
   } catch (err) {
     // A file deleted while we walk is simply not part of this snapshot.
-    if (errnoCode(err) === 'ENOENT') return null;
-    throw err;
+    return nullIfMissing(err);
   }
   const mode = Number(st.mode & 0o7777n);
   const mtimeNs = st.mtimeNs.toString();
@@ -87,8 +86,7 @@ function describe(abs: string, rel: string, options: WalkOptions, skipped: WalkR
     try {
       return { path: rel, type: 'symlink', mtimeNs, link: readlinkSync(abs) };
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return null;
-      throw err;
+      return nullIfMissing(err);
     }
   }
   skipped.push({ path: rel, reason: st.isSocket() ? 'socket' : st.isFIFO() ? 'FIFO' : 'device or special file' });

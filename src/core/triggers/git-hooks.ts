@@ -1,7 +1,7 @@
 import { chmod, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { commandLine, shellQuote, type CliCommand } from './cli-command.js';
-import { SnapctlError, errnoCode } from '../base/errors.js';
+import { SnapctlError, errnoCode, nullIfMissing } from '../base/errors.js';
 import { ToolRunner } from '../providers/tools.js';
 import { toTag } from '../../shared/model.js';
 
@@ -88,11 +88,6 @@ export async function commitTag(repo: string, tools: ToolRunner): Promise<string
 }
 
 async function readText(file: string): Promise<string | null> {
-  try {
-    if (!(await stat(file)).isFile()) return null;
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return null;
-    throw err;
-  }
+  const st = await stat(file).catch(nullIfMissing);
+  return st?.isFile() ? readFile(file, 'utf8').catch(nullIfMissing) : null;
 }

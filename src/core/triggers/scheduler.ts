@@ -88,10 +88,6 @@ export class Scheduler {
     for (const { task } of this.tasks.values()) void (paused ? task.stop() : task.start());
   }
 
-  isPaused(): boolean {
-    return this.paused;
-  }
-
   /** The next run of each scheduled folder, for the UI. */
   nextRuns(): { target: string; next: Date | null }[] {
     return [...this.tasks.values()].map(({ task, target }) => ({ target: target.path, next: this.paused ? null : task.getNextRun() }));

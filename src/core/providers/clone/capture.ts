@@ -54,8 +54,8 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   let size = 0;
   let addedBytes = 0;
 
-  // Everything that is not a changed file is decided here, synchronously: a promise per entry cost ~45 ms
-  // and much garbage on 22,000 entries of which a repeat snapshot copies a few hundred.
+  // Decided synchronously: a repeat snapshot copies a few hundred of 20,000 entries, and a promise per entry
+  // was a measured part of its time (bench/README.md, "Forms the code keeps").
   const entries: (ManifestEntry | null)[] = [];
   const toCopy: { index: number; live: Extract<LiveEntry, { type: 'file' }> }[] = [];
   for (const e of walked) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../../state/atomic-write.js';
 import { copiesAreClones } from '../../base/fs-types.js';
 import { nativeReflink, type Reflink } from './reflink.js';
-import { SnapctlError, errnoCode } from '../../base/errors.js';
+import { SnapctlError, errnoCode, nullIfMissing } from '../../base/errors.js';
 import { isAlive } from '../../state/locks.js';
 import { checkManifest, type ContentSource, type FileEntry, type Manifest } from '../../tree/manifest.js';
 import { nodeCrypto } from '../../base/lazy-crypto.js';
@@ -37,7 +37,7 @@ export class ClonePool implements ContentSource {
   get manifestsDir(): string { return path.join(this.root, 'manifests'); }
   get pendingDir(): string { return path.join(this.root, 'pending'); }
 
-  /** Built by concatenation: path.join normalises on every call, ~25 ms over a first snapshot's 20,000 files. */
+  /** Built by concatenation: path.join normalises on every call (bench/README.md, "Forms the code keeps"). */
   objectPath(oid: string): string {
     return `${this.objectsRoot}${path.sep}${oid.slice(0, 2)}${path.sep}${oid}`;
   }
@@ -107,7 +107,7 @@ export class ClonePool implements ContentSource {
     return oid;
   }
 
-  /** 128 random bits per object, drawn in bulk: one randomBytes call per object cost ~90 ms on 20,000 files. */
+  /** 128 random bits per object, drawn in bulk (bench/README.md, "Forms the code keeps"). */
   private newOid(): string {
     if (this.randomOffset + 16 > this.randomPool.length) {
       this.randomPool = nodeCrypto().randomBytes(16 * 1024);
@@ -233,12 +233,7 @@ export class ClonePool implements ContentSource {
 }
 
 async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return [];
-    throw err;
-  }
+  return (await readdir(dir).catch(nullIfMissing)) ?? [];
 }
 
 function safeJson(text: string): unknown {

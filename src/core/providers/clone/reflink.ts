@@ -8,9 +8,8 @@ let loaded: Reflink | null | undefined;
 /**
  * pnpm's reflink binding (@reflink/reflink, a prebuilt N-API module), loaded on first use. Node's copyFile
  * with COPYFILE_FICLONE makes the same clone, but libuv also truncates and chmods the new file, two more
- * metadata updates per file: on btrfs, cloning 20,000 files took 0.88-0.94 s with the binding against
- * 1.15-1.16 s with copyFileSync (two runs each). Null where the binding has no build for this platform:
- * copyFile does the work then.
+ * metadata updates per file that the first-snapshot-on-btrfs goal cannot afford (bench/README.md). Null
+ * where the binding has no build for this platform: copyFile does the work then.
  */
 export function nativeReflink(): Reflink | null {
   if (loaded === undefined) {

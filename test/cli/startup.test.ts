@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cliPath, parseJson, runCli, sandbox } from '../helpers/helpers.js';
+
+interface Loaded { files: string[]; builtins: string[] }
+
+/**
+ * What a command loads, read from inside its process when it exits: the files `require` reached and Node's
+ * own modules. Start-up time is not gated here (these machines are noisy); what start-up loads is, so the
+ * work that keeps `snapctl list` near node's own start-up cannot quietly come undone.
+ */
+async function loadedBy(args: string[], home: string, root: string): Promise<Loaded> {
+  const hook = path.join(root, 'loaded-hook.cjs');
+  const out = path.join(root, 'loaded.json');
+  await writeFile(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({
+  files: Object.keys(require.cache),
+  builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)),
+})));\n`);
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, ['--require', hook, cliPath, ...args], { env: { ...process.env, SNAPCTL_HOME: home }, stdio: 'ignore' });
+    child.on('exit', resolve);
+  });
+  assert.equal(code, 0, `snapctl ${args.join(' ')} failed`);
+  return parseJson<Loaded>(await readFile(out, 'utf8'));
+}
+
+const bundled = (files: string[]): string[] => files.filter((f) => f.includes(`${path.sep}dist${path.sep}`)).map((f) => f.slice(f.indexOf(`${path.sep}dist${path.sep}`) + 1));
+
+describe('CLI start-up', () => {
+  let box: Awaited<ReturnType<typeof sandbox>>;
+  before(async () => {
+    box = await sandbox();
+    await writeFile(path.join(box.project, 'a.txt'), 'one\n');
+    const made = await runCli(['create', '--path', box.project], { SNAPCTL_HOME: box.home });
+    assert.equal(made.code, 0, made.stderr);
+  });
+  after(() => box.cleanup());
+
+  test('list and count load the CLI bundle alone: no vendored package, no child_process, net, crypto or readline', async () => {
+    for (const args of [['list', '--json'], ['count']]) {
+      const loaded = await loadedBy(args, box.home, box.root);
+      assert.deepEqual(bundled(loaded.files), [path.join('dist', 'src', 'cli-bundle', 'main.cjs')], args.join(' '));
+      assert.equal(loaded.files.some((f) => f.includes(`${path.sep}node_modules${path.sep}`)), false, args.join(' '));
+      for (const heavy of ['child_process', 'net', 'dgram', 'http', 'crypto', 'readline', 'worker_threads']) {
+        assert.equal(loaded.builtins.includes(heavy), false, `${args.join(' ')} loaded ${heavy}`);
+      }
+    }
+  });
+
+  test('a command that writes loads the locking and atomic-write packages it needs, from their own files', async () => {
+    const loaded = await loadedBy(['create', '--path', box.project], box.home, box.root);
+    const vendor = path.join('dist', 'src', 'cli-bundle', 'vendor');
+    assert.deepEqual(bundled(loaded.files).filter((f) => f.startsWith(vendor)).sort(), [path.join(vendor, 'proper-lockfile.cjs'), path.join(vendor, 'write-file-atomic.cjs')]);
+  });
+});

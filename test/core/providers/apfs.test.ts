@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { needsFullDiskAccess, parseDiskutilSnapshots, parseListLocalSnapshots, parseLocalSnapshot, parseTmutilDate } from '../../../src/core/providers/apfs-output.js';
+import { describeError } from '../../../src/core/base/errors.js';
+import { SnapshotService } from '../../../src/core/service/service.js';
+import { parseJson, runCli } from '../../helpers/helpers.js';
+import { apfsEnv, type ProviderEnv } from '../../helpers/provider-envs.js';
+
+// Output captured from the real tools, by macOS era (see DESIGN.md's field notes).
+const LOCALSNAPSHOT_MONTEREY = 'NOTE: local snapshots are considered purgeable and may be removed at any time by deleteLocalSnapshots.\nCreated local snapshot with date: 2026-11-25-143012\n';
+const LOCALSNAPSHOT_MOJAVE = 'Created local snapshot with date: 2019-01-25-102519\n';
+const LIST_HIGH_SIERRA = 'com.apple.TimeMachine.2018-03-01-101010\ncom.apple.TimeMachine.2018-03-01-111010\n';
+const LIST_CATALINA = 'Snapshots for volume group containing disk /:\ncom.apple.TimeMachine.2020-10-12-093412\n';
+const LIST_SONOMA = 'Snapshots for disk /:\ncom.apple.TimeMachine.2026-11-25-090000.local\ncom.apple.os.update-5D0C7B1E2A3F4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F9\ncom.bombich.ccc.6A2E3F1D-27B4-4A2B-9C8F-2F5E1B3C4D5E.2026-11-24-120000\ncom.apple.TimeMachine.2026-11-25-100000.local\n';
+const DISKUTIL = `Snapshots for disk3s5 (2 found)
+|
++-- 5B5E8D76-5AC3-4F2B-9F6F-0F0D6E1B2C3D
+|   Name:        com.apple.TimeMachine.2026-11-25-090000.local
+|   XID:         1234567
+|   Purgeable:   Yes
+|   NOTE:        This snapshot limits the minimum size of APFS Container disk3
+|
++-- 0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D
+    Name:        com.apple.os.update-5D0C7B1E2A3F
+    XID:         1234000
+    Purgeable:   No
+`;
+
+/** Matches the whole line a user sees: the message and the hint that says what to do. */
+const says = (re: RegExp) => (err: unknown): boolean => { assert.match(describeError(err), re); return true; };
+
+describe('APFS: parsing tmutil and diskutil output strictly', () => {
+  test('localsnapshot: the date is found whether or not a NOTE line comes first', () => {
+    assert.equal(parseLocalSnapshot(LOCALSNAPSHOT_MONTEREY), '2026-11-25-143012');
+    assert.equal(parseLocalSnapshot(LOCALSNAPSHOT_MOJAVE), '2019-01-25-102519');
+  });
+
+  test('listlocalsnapshots: with no header, either header, with and without .local, with other apps\' snapshots', () => {
+    assert.deepEqual(parseListLocalSnapshots(LIST_HIGH_SIERRA), ['com.apple.TimeMachine.2018-03-01-101010', 'com.apple.TimeMachine.2018-03-01-111010']);
+    assert.deepEqual(parseListLocalSnapshots(LIST_CATALINA), ['com.apple.TimeMachine.2020-10-12-093412']);
+    assert.equal(parseListLocalSnapshots(LIST_SONOMA).length, 4);
+    assert.deepEqual(parseListLocalSnapshots(''), []);
+  });
+
+  test('output that is not understood is an error quoting it, never an empty list', () => {
+    assert.throws(() => parseListLocalSnapshots('Snapshots for disk /:\nSomething went wrong: error 22\n'), /could not read the output of tmutil listlocalsnapshots \/: "Snapshots for disk \/: \| Something went wrong: error 22"/);
+    assert.throws(() => parseLocalSnapshot('Snapshot creation is temporarily unavailable\n'), /could not read the output of tmutil localsnapshot: "Snapshot creation is temporarily unavailable"/);
+    assert.throws(() => parseDiskutilSnapshots('Name: orphan field\n'), /diskutil apfs listSnapshots/);
+  });
+
+  test('diskutil apfs listSnapshots adds UUIDs and XIDs', () => {
+    const snaps = parseDiskutilSnapshots(DISKUTIL);
+    assert.deepEqual(snaps.map((s) => [s.uuid, s.name, s.xid, s.purgeable]), [
+      ['5B5E8D76-5AC3-4F2B-9F6F-0F0D6E1B2C3D', 'com.apple.TimeMachine.2026-11-25-090000.local', 1234567, true],
+      ['0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D', 'com.apple.os.update-5D0C7B1E2A3F', 1234000, false],
+    ]);
+    assert.deepEqual(parseDiskutilSnapshots('No snapshots for disk3s5\n'), []);
+  });
+
+  test('dates in snapshot names are local time', () => {
+    const saved = process.env['TZ'];
+    process.env['TZ'] = 'Asia/Kolkata'; // UTC+05:30, no daylight saving
+    try {
+      assert.equal(parseTmutilDate('2026-11-25-143012').toISOString(), '2026-11-25T09:00:12.000Z');
+    } finally {
+      if (saved === undefined) delete process.env['TZ']; else process.env['TZ'] = saved;
+    }
+  });
+
+  test('the Full Disk Access refusal is recognised', () => {
+    assert.equal(needsFullDiskAccess('tmutil: listlocalsnapshots requires Full Disk Access privileges.\n'), true);
+    assert.equal(needsFullDiskAccess(LIST_SONOMA), false);
+  });
+});
+
+describe('APFS provider through tmutil and mount_apfs stand-ins', () => {
+  let pe: ProviderEnv;
+  let service: SnapshotService;
+  const file = (): string => path.join(pe.target, 'notes.txt');
+  before(async () => {
+    pe = await apfsEnv();
+    service = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env } });
+    await writeFile(file(), 'v1\n');
+  });
+  after(() => pe.cleanup());
+
+  test('--provider apfs forces it on any OS from the CLI, and info explains why it is not chosen here', async () => {
+    const env = { SNAPCTL_HOME: pe.home, ...pe.env };
+    const created = await runCli(['create', '--path', pe.target, '--provider', 'apfs', '--json'], env);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(parseJson<{ ref: string }>(created.stdout).ref, /^com\.apple\.TimeMachine\.\d{4}-\d{2}-\d{2}-\d{6}\.local$/);
+    const info = await runCli(['info', '--path', pe.target, '--json'], { ...env, SNAPCTL_APFS_VOLUME: '' });
+    assert.equal(info.code, 0, info.stderr);
+    const choice = parseJson<{ chosen: string; reports: { name: string; usable: boolean; reason: string }[] }>(info.stdout);
+    assert.equal(choice.chosen, 'clone');
+    assert.match(choice.reports.find((r) => r.name === 'apfs')?.reason ?? '', /not macOS/);
+  });
+
+  test('older macOS names (no .local) work end to end; every mount is unmounted, even after a failure', async () => {
+    await pe.setMode('catalina');
+    const snap = await service.create({ path: pe.target, provider: 'apfs' });
+    assert.match(snap.ref, /^com\.apple\.TimeMachine\.\d{4}-\d{2}-\d{2}-\d{6}$/);
+    await writeFile(file(), 'v2\n');
+    assert.deepEqual((await service.diff(snap.id)).modified, ['notes.txt']);
+    await service.rollback(snap.id);
+    assert.equal(await readFile(file(), 'utf8'), 'v1\n');
+    const calls = await pe.calls();
+    const mounts = calls.filter((c) => c[0] === 'mount_apfs').length;
+    const unmounts = calls.filter((c) => c[0] === 'umount').length;
+    assert.ok(mounts >= 2);
+    assert.equal(unmounts, mounts);
+    await pe.setMode('sonoma');
+  });
+
+  test('no administrator rights: the rollback fails before changing anything, says how to fix it, and leaves nothing to recover', async () => {
+    const snap = await service.create({ path: pe.target, provider: 'apfs' });
+    await writeFile(file(), 'changed\n');
+    const before = (await service.list()).length;
+    await pe.setMode('not-root');
+    try {
+      await assert.rejects(service.rollback(snap.id), says(/Operation not permitted.*administrator rights.*sudo/s));
+    } finally {
+      await pe.setMode('sonoma');
+    }
+    assert.equal(await readFile(file(), 'utf8'), 'changed\n');
+    assert.equal((await service.list()).length, before, 'no safety snapshot was left behind');
+    assert.deepEqual(await service.recover(), []);
+  });
+
+  test('Full Disk Access missing: the error names the fix', async () => {
+    await pe.setMode('no-fda');
+    try {
+      await assert.rejects(service.create({ path: pe.target, provider: 'apfs' }), says(/requires Full Disk Access.*System Settings/s));
+    } finally {
+      await pe.setMode('sonoma');
+    }
+  });
+
+  test('tmutil claiming a snapshot that does not exist, or printing something new, fails clearly', async () => {
+    await pe.setMode('lying');
+    await assert.rejects(service.create({ path: pe.target, provider: 'apfs' }), /reported a local snapshot dated 2020-01-01-000000, but it is not in the list/);
+    await pe.setMode('garbled');
+    await assert.rejects(service.create({ path: pe.target, provider: 'apfs' }), /could not read the output of tmutil localsnapshot: "Snapshot creation is temporarily unavailable/);
+    await pe.setMode('sonoma');
+  });
+
+  test('a snapshot macOS thinned is marked vanished and no rollback is offered; deleting its record works', async () => {
+    const snap = await service.create({ path: pe.target, provider: 'apfs', tag: 'will be thinned' });
+    const state = pe.env['FAKE_APFS_STATE'] ?? '';
+    await rm(path.join(state, 'snapshots', snap.ref), { recursive: true });
+    assert.deepEqual(await service.reconcile(), [snap.id]);
+    assert.equal((await service.get(snap.id)).state, 'vanished');
+    await assert.rejects(service.rollback(snap.id), /is vanished: its data no longer exists/);
+    await service.delete(snap.id);
+    assert.equal((await service.list()).some((r) => r.id === snap.id), false);
+  });
+
+  test('deletelocalsnapshots is only ever given a full date, never a mount point (which would delete them all)', async () => {
+    const keep = await service.create({ path: pe.target, provider: 'apfs' });
+    const drop = await service.create({ path: pe.target, provider: 'apfs' });
+    await service.delete(drop.id);
+    const deletes = (await pe.calls()).filter((c) => c[0] === 'tmutil' && c[1] === 'deletelocalsnapshots');
+    assert.ok(deletes.length >= 1);
+    for (const d of deletes) assert.match(d[2] ?? '', /^\d{4}-\d{2}-\d{2}-\d{6}$/);
+    const left = await readdir(path.join(pe.env['FAKE_APFS_STATE'] ?? '', 'snapshots'));
+    assert.ok(left.includes(keep.ref), 'other snapshots are kept');
+    assert.equal(left.includes(drop.ref), false);
+  });
+});

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BTRFS_SNAPSHOT_DIR, parseQgroupShow } from '../../../src/core/providers/btrfs.js';
+import { SnapshotService } from '../../../src/core/service/service.js';
+import { parseJson, runCli } from '../../helpers/helpers.js';
+import { btrfsEnv, btrfsUnavailable, type ProviderEnv } from '../../helpers/provider-envs.js';
+
+const skip = btrfsUnavailable();
+if (skip) console.log(`# ${skip}`);
+
+describe('btrfs qgroup output', () => {
+  test('btrfs-progs 6 and 4 formats give the quota group of the subvolume itself; anything else is quoted', () => {
+    const v6 = 'Qgroupid    Referenced    Exclusive   Path \n--------    ----------    ---------   ---- \n0/258          5017600        16384   vol/.snapctl-snapshots/20261125-101010-abcdef\n';
+    assert.deepEqual(parseQgroupShow(v6), { referenced: 5017600, exclusive: 16384 });
+    const v4 = 'qgroupid         rfer         excl \n--------         ----         ---- \n0/257          1048576        4096 \n1/0            9999999        8192 \n';
+    assert.deepEqual(parseQgroupShow(v4), { referenced: 1048576, exclusive: 4096 });
+    assert.throws(() => parseQgroupShow('Qgroupid Referenced Exclusive\n-------- ---------- ---------\n0/258 5.00MiB 16.00KiB\n'), /could not read the output of btrfs qgroup show --raw -f: "Qgroupid/);
+    assert.throws(() => parseQgroupShow('Qgroupid Referenced Exclusive Path\n-------- ---------- --------- ----\n'), /could not read the output of btrfs qgroup show/);
+    assert.throws(() => parseQgroupShow('WARNING: something new\n'), /could not read the output of btrfs qgroup show/);
+  });
+});
+
+describe('btrfs snapshot sizes', { skip: skip ?? false }, () => {
+  let pe: ProviderEnv;
+  before(async () => { pe = await btrfsEnv({ wholeSubvolume: true }); });
+  after(() => pe?.cleanup());
+
+  test('without quotas the size is unknown (0); with quotas on, the snapshot records what btrfs says it references and holds alone', async () => {
+    await writeFile(path.join(pe.target, 'data.bin'), Buffer.alloc(1024 * 1024, 7));
+    const env = { SNAPCTL_HOME: pe.home };
+    const before = await runCli(['create', '--path', pe.target, '--json'], env);
+    assert.equal(before.code, 0, before.stderr);
+    assert.deepEqual(parseJson<{ size: number; addedBytes: number }>(before.stdout), { ...parseJson<object>(before.stdout), size: 0, addedBytes: 0 });
+    execFileSync('btrfs', ['quota', 'enable', path.dirname(pe.target)]);
+    execFileSync('btrfs', ['quota', 'rescan', '-w', path.dirname(pe.target)], { stdio: 'ignore' });
+    const after = await runCli(['create', '--path', pe.target, '--json'], env);
+    assert.equal(after.code, 0, after.stderr);
+    const record = parseJson<{ size: number; addedBytes: number }>(after.stdout);
+    assert.ok(record.size >= 1024 * 1024, `size ${record.size} covers the 1 MiB file`);
+    assert.ok(record.addedBytes > 0 && record.addedBytes < 1024 * 1024, `exclusive ${record.addedBytes}: the file's data is shared with the folder`);
+    const listed = await runCli(['list'], env);
+    assert.match(listed.stdout, /1(\.0)? MB/);
+  });
+});
+
+describe('btrfs provider on a real loop-mounted btrfs image', { skip: skip ?? false }, () => {
+  let pe: ProviderEnv;
+  let service: SnapshotService;
+  before(async () => {
+    pe = await btrfsEnv({ wholeSubvolume: true });
+    service = new SnapshotService({ home: pe.home });
+  });
+  after(() => pe?.cleanup());
+
+  test('snapctl picks btrfs on its own for a folder in a subvolume, and info says why', async () => {
+    await writeFile(path.join(pe.target, 'a.txt'), 'one\n');
+    const info = await runCli(['info', '--path', pe.target, '--json'], { SNAPCTL_HOME: pe.home });
+    assert.equal(info.code, 0, info.stderr);
+    const choice = parseJson<{ chosen: string; reports: { name: string; reason: string }[] }>(info.stdout);
+    assert.equal(choice.chosen, 'btrfs');
+    assert.match(choice.reports.find((r) => r.name === 'btrfs')?.reason ?? '', /btrfs subvolume/);
+    const created = await runCli(['create', '--path', pe.target, '--json'], { SNAPCTL_HOME: pe.home });
+    assert.equal(created.code, 0, created.stderr);
+    const record = parseJson<{ provider: string; ref: string }>(created.stdout);
+    assert.equal(record.provider, 'btrfs');
+    assert.equal(path.dirname(record.ref), path.join(pe.target, BTRFS_SNAPSHOT_DIR));
+  });
+
+  test('snapshots are read-only subvolumes', async () => {
+    const [snap] = await service.list();
+    assert.ok(snap);
+    await assert.rejects(writeFile(path.join(snap.ref, 'a.txt'), 'tamper'), /EROFS|read-only/i);
+  });
+
+  test('a whole-subvolume rollback restores the subvolume and keeps every snapshot', async () => {
+    const [first] = await service.list();
+    assert.ok(first);
+    await writeFile(path.join(pe.target, 'a.txt'), 'two\n');
+    await writeFile(path.join(pe.target, 'b.txt'), 'added\n');
+    const second = await service.create({ path: pe.target });
+    await service.rollback(first.id);
+    assert.equal(await readFile(path.join(pe.target, 'a.txt'), 'utf8'), 'one\n');
+    assert.deepEqual((await readdir(pe.target)).sort(), [BTRFS_SNAPSHOT_DIR, 'a.txt'].sort());
+    const kept = await readdir(path.join(pe.target, BTRFS_SNAPSHOT_DIR));
+    for (const r of await service.list()) assert.ok(kept.includes(r.id), `${r.id} kept`);
+    assert.ok(kept.includes(second.id));
+    assert.deepEqual(await service.diff(first.id), { added: [], removed: [], modified: [] }, 'the snapshot folder is not part of the diff');
+  });
+});
+
+describe('clone snapshots of a folder on btrfs, with the store on the same subvolume', { skip: skip ?? false }, () => {
+  let pe: ProviderEnv;
+  before(async () => { pe = await btrfsEnv({ sizeMb: 512 }); });
+  after(() => pe?.cleanup());
+
+  test('share the files\' blocks instead of copying them (reflinks), and roll back exactly', async () => {
+    const home = path.join(path.dirname(pe.target), 'snapctl-home');
+    const service = new SnapshotService({ home });
+    for (let i = 0; i < 40; i++) await writeFile(path.join(pe.target, `small-${i}.bin`), Buffer.alloc(64 * 1024, i));
+    await writeFile(path.join(pe.target, 'large.bin'), Buffer.alloc(40 * 1024 * 1024, 7));
+    execFileSync('sync');
+    const used = (): number => Number(execFileSync('df', ['--output=used', '-B1', pe.target]).toString().trim().split('\n')[1]);
+    const before = used();
+    const snap = await service.create({ path: pe.target, provider: 'clone' });
+    execFileSync('sync');
+    const grew = used() - before;
+    assert.equal(snap.size, 40 * 64 * 1024 + 40 * 1024 * 1024);
+    // 42.5 MB of content: a copy would take all of it; clones take metadata only.
+    assert.ok(grew < 8 * 1024 * 1024, `the snapshot took ${(grew / 1048576).toFixed(1)} MB of new space for 42.5 MB of files`);
+    await writeFile(path.join(pe.target, 'small-3.bin'), 'changed');
+    await service.rollback(snap.id);
+    assert.deepEqual(await readFile(path.join(pe.target, 'small-3.bin')), Buffer.alloc(64 * 1024, 3));
+  });
+});

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { SnapshotService } from '../../../src/core/service/service.js';
+import { buildEveryKindTree, mutateEveryWay } from '../../helpers/fixtures.js';
+import { describeTree } from '../../helpers/helpers.js';
+import { apfsEnv, btrfsEnv, btrfsUnavailable, cloneEnv, zfsEnv, type ProviderEnv } from '../../helpers/provider-envs.js';
+
+/**
+ * One contract, every provider: clone for real, btrfs for real on a loop-mounted image (root only), ZFS and
+ * APFS through stand-ins for zfs/tmutil/mount_apfs placed first on PATH that print the real tools' output.
+ */
+const btrfsSkip = btrfsUnavailable();
+if (btrfsSkip) console.log(`# ${btrfsSkip}`);
+
+const cases: { name: string; make: () => Promise<ProviderEnv>; skip: string | false }[] = [
+  { name: 'clone', make: cloneEnv, skip: false },
+  { name: 'btrfs (real, loop-mounted image)', make: () => btrfsEnv(), skip: btrfsSkip ?? false },
+  { name: 'zfs (zfs stand-in on PATH)', make: zfsEnv, skip: false },
+  { name: 'apfs (tmutil and mount_apfs stand-ins on PATH)', make: apfsEnv, skip: false },
+];
+
+for (const c of cases) {
+  describe(`provider contract: ${c.name}`, { skip: c.skip }, () => {
+    let pe: ProviderEnv;
+    let service: SnapshotService;
+    before(async () => {
+      pe = await c.make();
+      service = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env } });
+    });
+    after(() => pe?.cleanup());
+
+    test('create records a ready snapshot made by this provider', async () => {
+      await buildEveryKindTree(pe.target);
+      const record = await service.create({ path: pe.target, provider: pe.provider, tag: 'contract' });
+      assert.equal(record.provider, pe.provider);
+      assert.equal(record.state, 'ready');
+      assert.ok(await pe.snapshotExists(record.ref), `the ${pe.provider} snapshot ${record.ref} exists`);
+      assert.deepEqual((await service.list()).map((r) => r.id), [record.id]);
+    });
+
+    test('diff lists what was added, removed and modified since', async () => {
+      const [snap] = await service.list();
+      assert.ok(snap);
+      await writeFile(path.join(pe.target, 'src', 'index.ts'), 'export const answer = 43;\n');
+      await writeFile(path.join(pe.target, 'added.txt'), 'new\n');
+      const { rm } = await import('node:fs/promises');
+      await rm(path.join(pe.target, 'run.sh'));
+      const diff = await service.diff(snap.id);
+      assert.deepEqual(diff, { added: ['added.txt'], removed: ['run.sh'], modified: ['src/index.ts'] });
+      assert.deepEqual(await service.diff(snap.id, ['src']), { added: [], removed: [], modified: ['src/index.ts'] });
+    });
+
+    test('rollback restores every kind of entry exactly after a safety snapshot; undo brings the changes back', async () => {
+      const [snap] = await service.list();
+      assert.ok(snap);
+      await service.rollback(snap.id); // back to the fixture
+      const original = await describeTree(pe.target);
+      await mutateEveryWay(pe.target);
+      const mutated = await describeTree(pe.target);
+      const result = await service.rollback(snap.id);
+      assert.deepEqual(await describeTree(pe.target), original);
+      assert.equal(result.safety.provider, pe.provider);
+      assert.equal(result.safety.trigger, 'safety');
+      await service.undo();
+      assert.deepEqual(await describeTree(pe.target), mutated);
+    });
+
+    test('a partial rollback restores only the chosen path', async () => {
+      await mkdir(path.join(pe.target, 'part', 'a'), { recursive: true });
+      await mkdir(path.join(pe.target, 'part', 'b'), { recursive: true });
+      await writeFile(path.join(pe.target, 'part', 'a', 'f'), 'a1');
+      await writeFile(path.join(pe.target, 'part', 'b', 'f'), 'b1');
+      const snap = await service.create({ path: pe.target, provider: pe.provider });
+      await writeFile(path.join(pe.target, 'part', 'a', 'f'), 'a2');
+      await writeFile(path.join(pe.target, 'part', 'a', 'extra'), 'x');
+      await writeFile(path.join(pe.target, 'part', 'b', 'f'), 'b2');
+      await service.rollback(snap.id, { paths: ['part/a'] });
+      assert.equal(await readFile(path.join(pe.target, 'part', 'a', 'f'), 'utf8'), 'a1');
+      assert.deepEqual(await readdir(path.join(pe.target, 'part', 'a')), ['f']);
+      assert.equal(await readFile(path.join(pe.target, 'part', 'b', 'f'), 'utf8'), 'b2');
+    });
+
+    test('delete removes the record and the snapshot itself', async () => {
+      const snap = await service.create({ path: pe.target, provider: pe.provider, tag: 'to delete' });
+      assert.ok(await pe.snapshotExists(snap.ref));
+      await service.delete(snap.id);
+      assert.equal(await pe.snapshotExists(snap.ref), false);
+      assert.equal((await service.list()).some((r) => r.id === snap.id), false);
+    });
+
+    test('bad ids are refused, and a record whose ref was tampered with is refused without touching anything', async () => {
+      for (const bad of ['../../etc', '20261124-215500-a1b2c3/../x', '', 'x'.repeat(5000), '20261124-215500-A1B2C3']) {
+        await assert.rejects(service.rollback(bad), /not a snapshot id/);
+        await assert.rejects(service.delete(bad), /not a snapshot id/);
+      }
+      await assert.rejects(service.rollback('20991231-235959-abcdef'), /no snapshot/);
+      if (pe.provider === 'clone') return; // clone refs are manifest ids inside its own store
+      const snap = await service.create({ path: pe.target, provider: pe.provider });
+      await service.store.update((s) => { const r = s.snapshots.find((x) => x.id === snap.id); if (r) r.ref = '/'; });
+      const before = await describeTree(pe.target);
+      await assert.rejects(service.rollback(snap.id), /unexpected/);
+      await assert.rejects(service.delete(snap.id), /unexpected/);
+      assert.deepEqual(await describeTree(pe.target), before);
+      assert.ok((await pe.calls()).every((call) => !call.includes('/') || call[0] !== 'zfs' || call[1] !== 'destroy'));
+    });
+  });
+}

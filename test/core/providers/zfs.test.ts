@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parseZfsFilesystems, parseZfsSnapshots } from '../../../src/core/providers/zfs.js';
+import { SnapshotService } from '../../../src/core/service/service.js';
+import { zfsEnv, type ProviderEnv } from '../../helpers/provider-envs.js';
+
+describe('ZFS', () => {
+  test('zfs list -H -p output is parsed exactly; anything else is an error quoting it', () => {
+    assert.deepEqual(parseZfsFilesystems('tank\t/tank\ntank/home\t/home\ntank/legacy\tlegacy\n'), [
+      { name: 'tank', mountpoint: '/tank' }, { name: 'tank/home', mountpoint: '/home' }, { name: 'tank/legacy', mountpoint: 'legacy' },
+    ]);
+    const [snap] = parseZfsSnapshots('tank/home@snapctl-20261125-101010-abcdef\t0\t98816\t1764065410\n');
+    assert.equal(snap?.referenced, 98816);
+    assert.equal(snap?.creation.toISOString(), '2025-11-25T10:10:10.000Z');
+    assert.throws(() => parseZfsSnapshots('NAME USED AVAIL REFER MOUNTPOINT\ntank/home@x 0B - 96.5K -\n'), /could not read the output of zfs list -t snapshot: "NAME USED/);
+    assert.throws(() => parseZfsFilesystems('no datasets available\n'), /zfs list/);
+  });
+
+  describe('provider through a zfs stand-in', () => {
+    let pe: ProviderEnv;
+    let service: SnapshotService;
+    before(async () => {
+      pe = await zfsEnv();
+      service = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env } });
+    });
+    after(() => pe.cleanup());
+
+    test('auto-detection picks ZFS for a folder inside a mounted dataset, and says why', async () => {
+      const choice = await service.info(pe.target);
+      assert.equal(choice.chosen, 'zfs');
+      assert.match(choice.reports.find((r) => r.name === 'zfs')?.reason ?? '', /dataset tank\/home/);
+      const record = await service.create({ path: pe.target });
+      assert.equal(record.provider, 'zfs');
+      assert.equal(record.ref, `tank/home@snapctl-${record.id}`);
+      assert.equal(record.size, 98816, 'size is the referenced bytes zfs reports');
+    });
+
+    test('rolling back to an older snapshot keeps every newer one: zfs rollback is never used', async () => {
+      const f = path.join(pe.target, 'f.txt');
+      await writeFile(f, 'old\n');
+      const older = await service.create({ path: pe.target });
+      await writeFile(f, 'new\n');
+      const newer = await service.create({ path: pe.target });
+      await service.rollback(older.id);
+      assert.equal(await readFile(f, 'utf8'), 'old\n');
+      assert.ok(await pe.snapshotExists(newer.ref), 'the newer snapshot survives');
+      await service.rollback(newer.id);
+      assert.equal(await readFile(f, 'utf8'), 'new\n');
+      const calls = await pe.calls();
+      assert.equal(calls.some((c) => c[1] === 'rollback'), false);
+      assert.equal(calls.some((c) => c[1] === 'destroy' && (c.includes('-r') || c.includes('-R'))), false);
+      for (const c of calls) assert.ok(c.every((a) => typeof a === 'string' && !a.includes('\n')), 'argument arrays, no shell');
+    });
+  });
+});

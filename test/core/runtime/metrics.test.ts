@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Metrics, resolveMetricsTarget } from '../../../src/core/runtime/metrics.js';
+import { SnapshotService } from '../../../src/core/service/service.js';
+import { statsdSettingsSchema } from '../../../src/core/state/settings.js';
+import { sandbox } from '../../helpers/helpers.js';
+
+/** A real DogStatsD stand-in: a UDP socket on loopback that keeps every datagram it receives. */
+const openSockets: Socket[] = [];
+
+async function listen(): Promise<{ socket: Socket; port: number; received: string[]; waitFor: (re: RegExp) => Promise<string> }> {
+  const socket = createSocket('udp4');
+  openSockets.push(socket);
+  const received: string[] = [];
+  socket.on('message', (msg) => received.push(...msg.toString().split('\n').filter(Boolean)));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const waitFor = async (re: RegExp): Promise<string> => {
+    for (let i = 0; i < 200; i++) {
+      const hit = received.find((d) => re.test(d));
+      if (hit) return hit;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`no datagram matching ${re}; got:\n${received.join('\n')}`);
+  };
+  return { socket, port: socket.address().port, received, waitFor };
+}
+
+describe('DogStatsD metrics', () => {
+  let box: Awaited<ReturnType<typeof sandbox>>;
+  before(async () => { box = await sandbox(); });
+  after(async () => {
+    for (const s of openSockets) try { s.close(); } catch { /* already closed */ }
+    await box.cleanup();
+  });
+
+  test('snapshots, failures, deletes and rollbacks reach a real UDP listener in DogStatsD wire format', async () => {
+    const agent = await listen();
+    const env = { DD_ENV: 'dev', DD_SERVICE: 'snapctl-test', DD_VERSION: '1.2.3' };
+    const metrics = new Metrics(resolveMetricsTarget(statsdSettingsSchema.parse({ port: agent.port }), env));
+    const service = new SnapshotService({ home: box.home });
+    metrics.observe((l) => service.onEvent(l));
+    await writeFile(path.join(box.project, 'f'), 'x');
+    const snap = await service.create({ path: box.project, trigger: 'schedule' });
+    const host = hostname();
+    const tags = `#host:${host},env:dev,service:snapctl-test,version:1.2.3,provider:clone,trigger:schedule`;
+    assert.equal(await agent.waitFor(/^snapctl\.snapshot\.created:/), `snapctl.snapshot.created:1|c|${tags}`);
+    assert.match(await agent.waitFor(/^snapctl\.snapshot\.duration:/), new RegExp(`^snapctl\\.snapshot\\.duration:\\d+(\\.\\d+)?\\|ms\\|${tags.replace(/\./g, '\\.')}$`));
+    assert.match(await agent.waitFor(/^_sc\|snapctl\.can_snapshot\|0/), /^_sc\|snapctl\.can_snapshot\|0\|#host:.*target:/);
+
+    await assert.rejects(service.create({ path: path.join(box.root, 'no-such-folder') }));
+    await assert.rejects(service.create({ path: box.project, tag: 'bad\ntag' }));
+    await writeFile(path.join(box.project, 'f'), 'y');
+    await service.rollback(snap.id);
+    assert.match(await agent.waitFor(/^snapctl\.rollback\.completed:/), /^snapctl\.rollback\.completed:1\|c\|#.*provider:clone,kind:rollback$/);
+    assert.match(await agent.waitFor(/^snapctl\.rollback\.duration:/), /\|ms\|/);
+    await service.delete(snap.id);
+    assert.match(await agent.waitFor(/^snapctl\.snapshot\.deleted:/), /^snapctl\.snapshot\.deleted:1\|c\|#.*provider:clone,trigger:schedule$/);
+
+    metrics.gauges(await service.list());
+    assert.match(await agent.waitFor(/^snapctl\.snapshot\.count:/), /^snapctl\.snapshot\.count:1\|g\|#host:/);
+    assert.match(await agent.waitFor(/^snapctl\.snapshot\.age_seconds:/), /^snapctl\.snapshot\.age_seconds:\d+\|g\|/);
+    await metrics.close();
+  });
+
+  test('a failed snapshot sends snapshot.failed, a CRITICAL service check and an error event', async () => {
+    const agent = await listen();
+    const metrics = new Metrics(resolveMetricsTarget(statsdSettingsSchema.parse({ port: agent.port }), {}));
+    metrics.onEvent({ type: 'snapshot-failed', target: '/p', trigger: 'schedule', provider: 'clone', error: 'disk full\nENOSPC', durationMs: 12 });
+    assert.match(await agent.waitFor(/^snapctl\.snapshot\.failed:/), /^snapctl\.snapshot\.failed:1\|c\|#host:[^,]+,provider:clone,trigger:schedule$/);
+    assert.match(await agent.waitFor(/^_sc\|snapctl\.can_snapshot\|2/), /\|m:disk full ENOSPC$/);
+    const event = await agent.waitFor(/^_e\{/);
+    const title = 'snapctl.snapshot failed';
+    const text = '/p: disk full ENOSPC';
+    assert.ok(event.startsWith(`_e{${title.length},${text.length}}:${title}|${text}|`), event);
+    assert.match(event, /\|t:error/);
+    await metrics.close();
+  });
+
+  test('Datadog environment variables override the settings', () => {
+    const t = resolveMetricsTarget(statsdSettingsSchema.parse({}), { DD_AGENT_HOST: '10.0.0.9', DD_DOGSTATSD_PORT: '9125', DD_DOGSTATSD_SOCKET: '/var/run/dsd.socket' });
+    assert.equal(t.host, '10.0.0.9');
+    assert.equal(t.port, 9125);
+    assert.equal(t.socket, '/var/run/dsd.socket');
+    const d = resolveMetricsTarget(statsdSettingsSchema.parse({}), { DD_DOGSTATSD_PORT: 'not-a-port' });
+    assert.equal(d.host, '127.0.0.1');
+    assert.equal(d.port, 8125);
+  });
+
+  test('no agent listening, an unresolvable host or a missing socket never throws nor fails a snapshot', async () => {
+    const service = new SnapshotService({ home: path.join(box.root, 'home2') });
+    const absent = await listen();
+    const port = absent.port;
+    absent.socket.close(); // nothing listens there any more
+    const targets = [
+      statsdSettingsSchema.parse({ port }),
+      statsdSettingsSchema.parse({ host: 'no-such-host.invalid' }),
+      statsdSettingsSchema.parse({ socket: path.join(box.root, 'no-agent.sock') }),
+    ];
+    for (const settings of targets) {
+      const metrics = new Metrics(resolveMetricsTarget(settings, {}));
+      const unobserve = metrics.observe((l) => service.onEvent(l));
+      const record = await service.create({ path: box.project });
+      assert.equal(record.state, 'ready');
+      metrics.gauges(await service.list());
+      await new Promise((r) => setTimeout(r, 50));
+      unobserve();
+      await metrics.close();
+    }
+  });
+});

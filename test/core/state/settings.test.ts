@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { HomeLayout } from '../../../src/core/state/paths.js';
+import { SettingsStore, defaultSettings } from '../../../src/core/state/settings.js';
+import { sandbox } from '../../helpers/helpers.js';
+
+describe('settings', () => {
+  let box: Awaited<ReturnType<typeof sandbox>>;
+  let store: SettingsStore;
+  before(async () => {
+    box = await sandbox();
+    await mkdir(box.home, { recursive: true });
+    store = new SettingsStore(new HomeLayout(box.home));
+  });
+  after(() => box.cleanup());
+
+  test('defaults: hourly schedule, StatsD on 127.0.0.1:8125, no login item', async () => {
+    const { settings, warning } = await store.load();
+    assert.equal(warning, null);
+    assert.deepEqual(settings.statsd, { enabled: true, host: '127.0.0.1', port: 8125, socket: null });
+    assert.equal(settings.launchAtLogin, false);
+    const saved = await store.save({ ...defaultSettings(), targets: [{ path: box.project }] });
+    assert.equal(saved.targets[0]?.schedule, '0 * * * *');
+    assert.equal(saved.targets[0]?.retention.hourly, 24);
+  });
+
+  test('invalid settings are refused with the reason and the file is unchanged', async () => {
+    const before = await readFile(path.join(box.home, 'settings.json'), 'utf8');
+    const bad: unknown[] = [
+      { ...defaultSettings(), targets: [{ path: box.project, schedule: 'every hour' }] },
+      { ...defaultSettings(), targets: [{ path: 'relative/path' }] },
+      { ...defaultSettings(), targets: [{ path: box.project }, { path: box.project }] },
+      { ...defaultSettings(), statsd: { enabled: true, host: 'evil host; rm -rf /', port: 8125, socket: null } },
+      { ...defaultSettings(), statsd: { enabled: true, host: '127.0.0.1', port: 70000, socket: null } },
+      { ...defaultSettings(), launchAtLogin: 'yes' },
+      'not an object',
+    ];
+    for (const b of bad) await assert.rejects(store.save(b), /invalid settings/);
+    assert.equal(await readFile(path.join(box.home, 'settings.json'), 'utf8'), before);
+  });
+
+  test('a corrupt settings file is kept aside and defaults are used, with a message', async () => {
+    await writeFile(path.join(box.home, 'settings.json'), '{"targets": [ oops');
+    const { settings, warning } = await store.load();
+    assert.deepEqual(settings, defaultSettings());
+    assert.match(warning ?? '', /not valid JSON.*kept as .*settings\.json\.corrupt-/);
+    const names = await readdir(box.home);
+    const aside = names.find((n) => n.startsWith('settings.json.corrupt-'));
+    assert.ok(aside);
+    assert.equal(await readFile(path.join(box.home, aside), 'utf8'), '{"targets": [ oops', 'the damaged file is kept as it was');
+  });
+});

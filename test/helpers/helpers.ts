@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { installLayout } from '../../src/core/base/install.js';
+
+/** The checkout the tests run from, found the way snapctl finds itself, so moving a test moves nothing else. */
+export const repoRoot = installLayout().root;
+export const cliPath = installLayout().cliScript;
+
+export async function tempDir(prefix = 'snapctl-test-'): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), prefix));
+}
+
+/** A temporary state home and project folder, removed by `cleanup`. */
+export async function sandbox(): Promise<{ home: string; project: string; root: string; cleanup: () => Promise<void> }> {
+  const root = await tempDir();
+  const home = path.join(root, 'home');
+  const project = path.join(root, 'project');
+  await mkdir(project);
+  return { home, project, root, cleanup: () => rm(root, { recursive: true, force: true }) };
+}
+
+/**
+ * Everything a user would notice about a tree: kinds, contents, modes, link targets and file mtimes (to the
+ * millisecond). Two trees with the same description are the same to a developer.
+ */
+export async function describeTree(root: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const visit = async (rel: string): Promise<void> => {
+    const abs = path.join(root, rel);
+    for (const name of (await readdir(abs)).sort()) {
+      const childRel = rel ? `${rel}/${name}` : name;
+      const childAbs = path.join(root, childRel);
+      const st = await lstat(childAbs);
+      const mode = (st.mode & 0o7777).toString(8);
+      if (st.isSymbolicLink()) out[childRel] = `link -> ${await readlink(childAbs)}`;
+      else if (st.isDirectory()) { out[childRel] = `dir ${mode}`; await visit(childRel); }
+      else if (st.isFile()) {
+        const hash = createHash('sha256').update(await readFile(childAbs)).digest('hex').slice(0, 16);
+        out[childRel] = `file ${mode} ${st.size} ${hash} mtime=${Math.floor(st.mtimeMs)}`;
+      } else out[childRel] = 'special';
+    }
+  };
+  await visit('');
+  return out;
+}
+
+export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+export function runCli(args: string[], env: Record<string, string>, options: { cwd?: string; killAfterMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: options.cwd ?? repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = options.killAfterMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), options.killAfterMs) : undefined;
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export function parseJson<T>(text: string): T {
+  return JSON.parse(text) as T;
+}

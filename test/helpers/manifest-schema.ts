@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import type { Manifest } from '../../src/core/tree/manifest.js';
+
+/**
+ * The manifest file, stated with zod: the specification that the hand-written checkManifest (fast enough
+ * for 20,000-entry manifests read on every rollback) is held to by test/core/tree/manifest.test.ts.
+ */
+/** Relative, `/`-separated, no empty, `.` or `..` segment, no NUL or backslash: it cannot leave the target. */
+const safePath = z.string().refine((p) => !p.startsWith('/') && !p.includes('\0') && !p.includes('\\') && p.split('/').every((s) => s !== '' && s !== '.' && s !== '..'));
+
+export const manifestEntrySchema = z.discriminatedUnion('type', [
+  z.object({ path: safePath, type: z.literal('dir'), mode: z.number().int(), mtimeNs: z.string() }),
+  z.object({
+    path: safePath,
+    type: z.literal('file'),
+    mode: z.number().int(),
+    mtimeNs: z.string(),
+    size: z.number().int().nonnegative(),
+    oid: z.string().regex(/^[0-9a-f]{32}$/),
+  }),
+  z.object({ path: safePath, type: z.literal('symlink'), mtimeNs: z.string(), link: z.string() }),
+]);
+
+export const manifestSchema = z.object({
+  version: z.literal(1),
+  id: z.string(),
+  target: z.string(),
+  createdAt: z.string(),
+  entries: z.array(manifestEntrySchema),
+  /** Paths not kept as they were (sockets, FIFOs, unreadable or still-changing files), with the reason. */
+  problems: z.array(z.object({ path: z.string(), reason: z.string() })),
+});
+
+// The schema and the Manifest type must describe the same thing; a mismatch fails the type-check.
+export const manifestSchemaAgrees: [z.infer<typeof manifestSchema>] extends [Manifest] ? ([Manifest] extends [z.infer<typeof manifestSchema>] ? true : never) : never = true;

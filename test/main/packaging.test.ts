@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { repoRoot } from '../helpers/helpers.js';
+
+interface BuilderConfig { asarUnpack?: string[]; electronFuses?: Record<string, boolean>; mac?: { extendInfo?: Record<string, unknown>; hardenedRuntime?: boolean; target?: { target: string; arch: string[] }[] }; linux?: { target?: string[] }; files?: { filter: string[] }[] }
+type ConfigModule = {
+  getConfig: (projectDir: string, configPath: string | null, fromOptions: unknown) => Promise<BuilderConfig>;
+  validateConfiguration: (config: unknown, logger: unknown) => Promise<void>;
+};
+
+// electron-builder's own loader and schema: a build cannot run here (no Electron binary), so validation is
+// the strongest check we can make of electron-builder.yml. Its internals are CommonJS files outside any
+// typed entry point, so they are required by path.
+const requireBuilder = createRequire(import.meta.url);
+const config = requireBuilder('app-builder-lib/out/util/config/config.js') as ConfigModule;
+const { DebugLogger } = requireBuilder('builder-util/out/DebugLogger.js') as { DebugLogger: new (enabled: boolean) => unknown };
+
+describe('packaging (electron-builder.yml)', () => {
+  test('passes electron-builder schema validation, and the validation really rejects a bad key', async () => {
+    const logger = new DebugLogger(false);
+    const loaded = await config.getConfig(repoRoot, path.join(repoRoot, 'electron-builder.yml'), null);
+    await config.validateConfiguration(loaded, logger);
+    await assert.rejects(config.validateConfiguration({ ...loaded, mac: { ...loaded.mac, notAKey: true } }, logger), /does not match the API schema[\s\S]*configuration\.mac/);
+  });
+
+  test('macOS: menu-bar only (LSUIElement), hardened runtime, dmg and zip for arm64 and x64; Linux: AppImage and deb', async () => {
+    const c = await config.getConfig(repoRoot, path.join(repoRoot, 'electron-builder.yml'), null);
+    assert.equal(c.mac?.extendInfo?.['LSUIElement'], true);
+    assert.equal(c.mac?.hardenedRuntime, true);
+    for (const t of ['dmg', 'zip']) assert.deepEqual(c.mac?.target?.find((x) => x.target === t)?.arch, ['arm64', 'x64']);
+    assert.deepEqual(c.linux?.target, ['AppImage', 'deb']);
+  });
+
+  test('everything the app loads at run time is inside the package', async () => {
+    const pkg = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { main: string };
+    const c = await config.getConfig(repoRoot, path.join(repoRoot, 'electron-builder.yml'), null);
+    const included = (c.files ?? []).flatMap((f) => f.filter).filter((f) => !f.startsWith('!'));
+    const covers = (file: string): boolean => included.some((g) => g === file || (g.endsWith('/**') && file.startsWith(g.slice(0, -2))));
+    for (const file of [pkg.main, 'dist/main/preload.cjs', 'dist/renderer/index.html', 'dist/renderer/app.js', 'assets/trayTemplate.png', 'assets/trayTemplate@2x.png', 'assets/tray.png', 'bin/snapctl.js']) {
+      assert.ok(covers(file), `${file} is not packaged`);
+      await readFile(path.join(repoRoot, file));
+    }
+  });
+
+  test('the app binary cannot be borrowed as a Node (runAsNode, NODE_OPTIONS, --inspect fuses off), and the CLI it installs is unpacked', async () => {
+    const c = await config.getConfig(repoRoot, path.join(repoRoot, 'electron-builder.yml'), null);
+    assert.deepEqual(
+      { runAsNode: c.electronFuses?.['runAsNode'], nodeOptions: c.electronFuses?.['enableNodeOptionsEnvironmentVariable'], inspect: c.electronFuses?.['enableNodeCliInspectArguments'] },
+      { runAsNode: false, nodeOptions: false, inspect: false },
+    );
+    // What `node bin/snapctl.js` reads from outside the archive: the launcher, its bundle, the popover for serve.
+    const unpacked = (file: string): boolean => (c.asarUnpack ?? []).some((g) => g.endsWith('/**') && file.startsWith(g.slice(0, -2)));
+    for (const file of ['bin/snapctl.js', 'bin/package.json', 'dist/src/cli-bundle/main.cjs', 'dist/src/cli-bundle/vendor/zod.cjs', 'dist/renderer/index.html']) {
+      assert.ok(unpacked(file), `${file} is not unpacked`);
+      await readFile(path.join(repoRoot, file));
+    }
+  });
+});
