@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { ApiCall, SettingsView, SnapshotRecord, StatusView } from '../shared/api.js';
+import type { ApiCall, SettingsView, SnapshotRecord } from '../shared/api.js';
 import { humanBytes, relativeTime } from '../shared/format.js';
 import { Dialog } from './Dialog.js';
 import { Onboarding } from './Onboarding.js';
@@ -40,10 +40,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
 
   const targets = status?.targets ?? [];
   const chosen = target && targets.some((t) => t.path === target) ? target : targets[0]?.path ?? null;
-  const nextRun = useMemo(() => {
-    const runs = targets.map((t) => t.nextRun).filter((r): r is string => r !== null).sort();
-    return runs[0] ?? null;
-  }, [targets]);
+  const nextRun = targets.map((t) => t.nextRun).filter((r): r is string => r !== null).sort()[0] ?? null;
   const storeBytes = useMemo(() => snapshots.reduce((sum, s) => sum + s.addedBytes, 0), [snapshots]);
 
   const snapshotNow = async (): Promise<void> => {

@@ -1,6 +1,6 @@
 import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { SnapctlError, errnoCode, nullIfMissing } from '../base/errors.js';
+import { SnapctlError, nullIfMissing } from '../base/errors.js';
 import { BTRFS_SUPER_MAGIC } from '../base/fs-types.js';
 import { isWithin } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';

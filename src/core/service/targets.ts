@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { SnapctlError, errnoCode, usageError } from '../base/errors.js';
+import { errnoCode, usageError } from '../base/errors.js';
 import { isWithin } from '../state/paths.js';
 import { isSafeRelativePath } from '../tree/manifest.js';
 

@@ -4,7 +4,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import { z } from 'zod';
 import { nullIfMissing, usageError } from '../base/errors.js';
 import { withLock } from './locks.js';
-import { HomeLayout } from './paths.js';
+import { type HomeLayout } from './paths.js';
 import { PROVIDER_NAMES } from '../../shared/model.js';
 import { quarantine } from './store.js';
 import { validateSchedule } from '../triggers/schedule-expression.js';

@@ -1,9 +1,9 @@
 import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
-import { SnapctlError, errnoCode, nullIfMissing } from '../base/errors.js';
+import { SnapctlError, nullIfMissing } from '../base/errors.js';
 import { withLock } from './locks.js';
-import { HomeLayout } from './paths.js';
+import { type HomeLayout } from './paths.js';
 import { emptyStore, type StoreFile } from '../../shared/model.js';
 import { checkStoreFile } from './store-file.js';
 

@@ -1,8 +1,8 @@
 import { chmod, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { commandLine, shellQuote, type CliCommand } from './cli-command.js';
-import { SnapctlError, errnoCode, nullIfMissing } from '../base/errors.js';
-import { ToolRunner } from '../providers/tools.js';
+import { SnapctlError, nullIfMissing } from '../base/errors.js';
+import { type ToolRunner } from '../providers/tools.js';
 import { toTag } from '../../shared/model.js';
 
 /** The hooks snapctl installs: a snapshot after each commit, and before a rebase or a merge rewrites files. */
