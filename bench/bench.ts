@@ -5,12 +5,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { installLayout } from '../src/core/base/install.js';
 import { changeFiles, generateTree, type TreeShape } from './tree.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(repo, 'bin', 'snapctl.js');
+const { root: repo, cliScript: cli } = installLayout();
 
 const { values: opts } = parseArgs({
   options: {
