@@ -14,7 +14,7 @@ type Scan = (options: Record<string, unknown>) => Promise<{ issues: Finding[]; e
  * serves JSONP or user uploads; the popover's origin (its own app folder, or the loopback server that serves
  * four fixed files) serves neither.
  * menubar constructs the BrowserWindow, so the scanner cannot read our webPreferences from a literal: those
- * are asserted directly in electron-shell.test.ts.
+ * are asserted directly in test/main/shell.test.ts.
  */
 const EXPLAINED: Record<string, RegExp> = {
   CSP_GLOBAL_CHECK: /^default-src 'none'; script-src 'self';/,

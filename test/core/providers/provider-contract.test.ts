@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { SnapshotService } from '../../../src/core/service/service.js';
+import type { SnapshotRecord } from '../../../src/shared/model.js';
 import { buildEveryKindTree, mutateEveryWay } from '../../helpers/fixtures.js';
 import { describeTree } from '../../helpers/helpers.js';
 import { apfsEnv, btrfsEnv, btrfsUnavailable, cloneEnv, zfsEnv, type ProviderEnv } from '../../helpers/provider-envs.js';
@@ -10,6 +11,8 @@ import { apfsEnv, btrfsEnv, btrfsUnavailable, cloneEnv, zfsEnv, type ProviderEnv
 /**
  * One contract, every provider: clone for real, btrfs for real on a loop-mounted image (root only), ZFS and
  * APFS through stand-ins for zfs/tmutil/mount_apfs placed first on PATH that print the real tools' output.
+ * Every case makes its own provider environment, so any one of them runs alone (--test-name-pattern) or in
+ * any order.
  */
 const btrfsSkip = btrfsUnavailable();
 if (btrfsSkip) console.log(`# ${btrfsSkip}`);
@@ -23,15 +26,22 @@ const cases: { name: string; make: () => Promise<ProviderEnv>; skip: string | fa
 
 for (const c of cases) {
   describe(`provider contract: ${c.name}`, { skip: c.skip }, () => {
-    let pe: ProviderEnv;
-    let service: SnapshotService;
-    before(async () => {
-      pe = await c.make();
-      service = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env } });
-    });
-    after(() => pe?.cleanup());
+    /** A place of its own for this provider, with a service over it, removed when the test ends. */
+    const fresh = async (t: TestContext): Promise<{ pe: ProviderEnv; service: SnapshotService }> => {
+      const pe = await c.make();
+      t.after(() => pe.cleanup());
+      return { pe, service: new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env } }) };
+    };
+    /** The same, with the every-kind fixture in the folder and one snapshot of it. */
+    const snapshotted = async (t: TestContext): Promise<{ pe: ProviderEnv; service: SnapshotService; snap: SnapshotRecord }> => {
+      const { pe, service } = await fresh(t);
+      await buildEveryKindTree(pe.target);
+      const snap = await service.create({ path: pe.target, provider: pe.provider, tag: 'contract' });
+      return { pe, service, snap };
+    };
 
-    test('create records a ready snapshot made by this provider', async () => {
+    test('create records a ready snapshot made by this provider', async (t) => {
+      const { pe, service } = await fresh(t);
       await buildEveryKindTree(pe.target);
       const record = await service.create({ path: pe.target, provider: pe.provider, tag: 'contract' });
       assert.equal(record.provider, pe.provider);
@@ -40,22 +50,18 @@ for (const c of cases) {
       assert.deepEqual((await service.list()).map((r) => r.id), [record.id]);
     });
 
-    test('diff lists what was added, removed and modified since', async () => {
-      const [snap] = await service.list();
-      assert.ok(snap);
+    test('diff lists what was added, removed and modified since', async (t) => {
+      const { pe, service, snap } = await snapshotted(t);
       await writeFile(path.join(pe.target, 'src', 'index.ts'), 'export const answer = 43;\n');
       await writeFile(path.join(pe.target, 'added.txt'), 'new\n');
-      const { rm } = await import('node:fs/promises');
       await rm(path.join(pe.target, 'run.sh'));
       const diff = await service.diff(snap.id);
       assert.deepEqual(diff, { added: ['added.txt'], removed: ['run.sh'], modified: ['src/index.ts'] });
       assert.deepEqual(await service.diff(snap.id, ['src']), { added: [], removed: [], modified: ['src/index.ts'] });
     });
 
-    test('rollback restores every kind of entry exactly after a safety snapshot; undo brings the changes back', async () => {
-      const [snap] = await service.list();
-      assert.ok(snap);
-      await service.rollback(snap.id); // back to the fixture
+    test('rollback restores every kind of entry exactly after a safety snapshot; undo brings the changes back', async (t) => {
+      const { pe, service, snap } = await snapshotted(t);
       const original = await describeTree(pe.target);
       await mutateEveryWay(pe.target);
       const mutated = await describeTree(pe.target);
@@ -67,7 +73,8 @@ for (const c of cases) {
       assert.deepEqual(await describeTree(pe.target), mutated);
     });
 
-    test('a partial rollback restores only the chosen path', async () => {
+    test('a partial rollback restores only the chosen path', async (t) => {
+      const { pe, service } = await fresh(t);
       await mkdir(path.join(pe.target, 'part', 'a'), { recursive: true });
       await mkdir(path.join(pe.target, 'part', 'b'), { recursive: true });
       await writeFile(path.join(pe.target, 'part', 'a', 'f'), 'a1');
@@ -82,22 +89,22 @@ for (const c of cases) {
       assert.equal(await readFile(path.join(pe.target, 'part', 'b', 'f'), 'utf8'), 'b2');
     });
 
-    test('delete removes the record and the snapshot itself', async () => {
-      const snap = await service.create({ path: pe.target, provider: pe.provider, tag: 'to delete' });
+    test('delete removes the record and the snapshot itself', async (t) => {
+      const { pe, service, snap } = await snapshotted(t);
       assert.ok(await pe.snapshotExists(snap.ref));
       await service.delete(snap.id);
       assert.equal(await pe.snapshotExists(snap.ref), false);
       assert.equal((await service.list()).some((r) => r.id === snap.id), false);
     });
 
-    test('bad ids are refused, and a record whose ref was tampered with is refused without touching anything', async () => {
+    test('bad ids are refused, and a record whose ref was tampered with is refused without touching anything', async (t) => {
+      const { pe, service, snap } = await snapshotted(t);
       for (const bad of ['../../etc', '20261124-215500-a1b2c3/../x', '', 'x'.repeat(5000), '20261124-215500-A1B2C3']) {
         await assert.rejects(service.rollback(bad), /not a snapshot id/);
         await assert.rejects(service.delete(bad), /not a snapshot id/);
       }
       await assert.rejects(service.rollback('20991231-235959-abcdef'), /no snapshot/);
       if (pe.provider === 'clone') return; // clone refs are manifest ids inside its own store
-      const snap = await service.create({ path: pe.target, provider: pe.provider });
       await service.store.update((s) => { const r = s.snapshots.find((x) => x.id === snap.id); if (r) r.ref = '/'; });
       const before = await describeTree(pe.target);
       await assert.rejects(service.rollback(snap.id), /unexpected/);

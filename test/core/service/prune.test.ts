@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { defaultSettings } from '../../../src/core/state/settings.js';
 import { parseJson, runCli, sandbox } from '../../helpers/helpers.js';
 
-describe('prune', () => {
+describe('snapctl prune', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
   let env: Record<string, string>;
   before(async () => {
