@@ -1,12 +1,11 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { installLayout } from '../core/base/install.js';
 import { SnapctlRuntime } from '../core/runtime/runtime.js';
 import { resolveTarget } from '../core/service/targets.js';
 import { startServer } from '../api/http-server.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './context.js';
 
-/** The built popover, next to the compiled CLI: dist/src/cli → dist/renderer. */
-export const POPOVER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'renderer');
+/** The built popover; exported for the tests that serve it without going through the CLI. */
+export const POPOVER_DIR = installLayout().popoverDir;
 
 export interface ServeOptions {
   home: string;

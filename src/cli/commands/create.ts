@@ -1,0 +1,28 @@
+import { Option, type Command } from 'commander';
+import { PROVIDER_NAMES, TRIGGERS, type ProviderName, type Trigger } from '../../shared/model.js';
+import type { CommandContext } from '../context.js';
+import { humanBytes } from '../format.js';
+
+interface CreateOptions { path: string; tag?: string; trigger: Trigger; provider: ProviderName | 'auto'; note?: string; json?: boolean }
+
+export function registerCreate(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
+  program.command('create')
+    .description('take a snapshot of a folder')
+    .requiredOption('-p, --path <dir>', 'the folder to snapshot')
+    .option('-t, --tag <text>', 'a label to find it by (stored as plain text)')
+    .addOption(new Option('--trigger <trigger>', 'what asked for it').choices(TRIGGERS).default('manual'))
+    .addOption(new Option('--provider <name>', 'snapshot technology (auto: the filesystem\'s own snapshots where the folder has them, else clone)').choices(['auto', ...PROVIDER_NAMES]).default('auto'))
+    .option('--note <text>', 'a longer note, e.g. the command that follows')
+    .option('--json', 'print the record as JSON')
+    .action(async (o: CreateOptions) => {
+      const record = await ctx.core().create({ path: o.path, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null });
+      // Paths not kept as they were are named, so a skipped file is never a surprise at rollback time.
+      for (const p of record.problems.slice(0, 20)) io.stderr(`snapctl: not kept as it was: ${JSON.stringify(p.path)}: ${p.reason}\n`);
+      if (record.problems.length > 20) io.stderr(`snapctl: … and ${record.problems.length - 20} more paths not kept as they were (see --json)\n`);
+      if (o.json) ctx.json(record);
+      else io.stdout(record.provider === 'clone'
+        ? `created ${record.id}: ${record.files} files, ${humanBytes(record.size)} (${humanBytes(record.addedBytes)} new) of ${record.target}\n`
+        : `created ${record.id}: ${record.provider} snapshot of ${record.target}\n`);
+    });
+}

@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import type { CommandContext } from '../context.js';
+
+interface InfoOptions { path: string; json?: boolean }
+
+export function registerInfo(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
+  program.command('info')
+    .description('say which snapshot provider snapctl would use for a folder, and why')
+    .requiredOption('-p, --path <dir>', 'the folder')
+    .option('--json', 'print JSON')
+    .action(async (o: InfoOptions) => {
+      const choice = await ctx.core().info(o.path);
+      if (o.json) { ctx.json(choice); return; }
+      io.stdout(`${choice.target}: ${choice.chosen}\n`);
+      for (const r of choice.reports) io.stdout(`  ${r.name === choice.chosen ? '*' : r.usable ? '+' : '-'} ${r.name.padEnd(6)} ${r.reason}\n`);
+    });
+}

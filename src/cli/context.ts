@@ -1,0 +1,66 @@
+import { describeError } from '../core/base/errors.js';
+import { defaultHome } from '../core/state/paths.js';
+import { SnapshotService } from '../core/service/service.js';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  isInteractive: boolean;
+  /** JSON for a person is indented; JSON for a pipe is one line (a third smaller, faster to write and parse). */
+  stdoutIsTerminal?: boolean;
+  confirm: (question: string) => Promise<boolean>;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Resolves when a long-running command (serve) should stop: Ctrl-C or SIGTERM in a terminal. */
+  stopSignal: () => Promise<string>;
+}
+
+/** What a command's action may use: one per run of the CLI. */
+export interface CommandContext {
+  readonly io: CliIo;
+  /** Created on first use, so `--help` and usage errors never open the store. */
+  core(): SnapshotService;
+  /** The folder a `--path` option names, resolved as the store records it; undefined when it was not given. */
+  targetOf(dir: string | undefined): Promise<string | undefined>;
+  json(value: unknown): void;
+  reconcile(): Promise<void>;
+  /** `snapctl run` passes its command's exit code through; every other command leaves 0. */
+  setExitCode(code: number): void;
+  /** Interrupted rollbacks that the recovery before this command could not finish; `recover` fails on them. */
+  readonly unfinishedRecoveries: number;
+}
+
+/** The context with the parts only main.ts writes or reads: the recovery's count and the exit code. */
+export class CliContext implements CommandContext {
+  exitCode = 0;
+  unfinishedRecoveries = 0;
+  private service: SnapshotService | undefined;
+
+  constructor(readonly io: CliIo) {}
+
+  core(): SnapshotService {
+    return (this.service ??= new SnapshotService({ home: defaultHome(this.io.env), env: this.io.env }));
+  }
+
+  async targetOf(dir: string | undefined): Promise<string | undefined> {
+    return dir ? this.core().resolveTarget(dir) : undefined;
+  }
+
+  json(value: unknown): void {
+    this.io.stdout(`${JSON.stringify(value, null, this.io.stdoutIsTerminal ? 2 : undefined)}\n`);
+  }
+
+  /** Marks snapshots the OS removed on its own; a failure to ask is a warning, not a failed listing. */
+  async reconcile(): Promise<void> {
+    try {
+      const gone = await this.core().reconcile();
+      if (gone.length > 0) this.io.stderr(`snapctl: ${gone.length} snapshot(s) were removed by the system and are marked vanished: ${gone.join(', ')}\n`);
+    } catch (err) {
+      this.io.stderr(`snapctl: could not check which snapshots still exist: ${describeError(err)}\n`);
+    }
+  }
+
+  setExitCode(code: number): void {
+    this.exitCode = code;
+  }
+}
