@@ -33,13 +33,15 @@ export async function describeTree(root: string): Promise<Record<string, string>
     for (const name of (await readdir(abs)).sort()) {
       const childRel = rel ? `${rel}/${name}` : name;
       const childAbs = path.join(root, childRel);
-      const st = await lstat(childAbs);
-      const mode = (st.mode & 0o7777).toString(8);
+      const st = await lstat(childAbs, { bigint: true });
+      const mode = (st.mode & 0o7777n).toString(8);
       if (st.isSymbolicLink()) out[childRel] = `link -> ${await readlink(childAbs)}`;
       else if (st.isDirectory()) { out[childRel] = `dir ${mode}`; await visit(childRel); }
       else if (st.isFile()) {
         const hash = createHash('sha256').update(await readFile(childAbs)).digest('hex').slice(0, 16);
-        out[childRel] = `file ${mode} ${st.size} ${hash} mtime=${Math.floor(st.mtimeMs)}`;
+        // The millisecond from the exact nanoseconds: st.mtimeMs is a double, which rounds x.99999 ms up to
+        // the next millisecond, so a restore that kept the nanoseconds to the microsecond read as a change.
+        out[childRel] = `file ${mode} ${st.size} ${hash} mtime=${st.mtimeNs / 1_000_000n}`;
       } else out[childRel] = 'special';
     }
   };
