@@ -17,6 +17,11 @@ type ConfigModule = {
 const requireBuilder = createRequire(import.meta.url);
 const config = requireBuilder('app-builder-lib/out/util/config/config.js') as ConfigModule;
 const { DebugLogger } = requireBuilder('builder-util/out/DebugLogger.js') as { DebugLogger: new (enabled: boolean) => unknown };
+// electron-builder logs "  • loaded configuration" to stdout, the channel node --test (Node 20) reads its
+// serialized reports from: text right after a report whose third byte is not ASCII is misread as one
+// ('Unable to deserialize cloned data'), failing this file at random on a loaded machine. So it logs to stderr.
+const { log } = requireBuilder('builder-util/out/log.js') as { log: { stream: NodeJS.WritableStream } };
+log.stream = process.stderr;
 
 describe('packaging (electron-builder.yml)', () => {
   test('passes electron-builder schema validation, and the validation really rejects a bad key', async () => {
