@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the compiled test files under the folders given (default: dist/test and dist/e2e), found recursively:
+// Runs the compiled test files given, or under the folders given (default: dist/test and dist/e2e), found recursively:
 // Node 20's `--test` takes no globs, and its own directory search would run the helpers as tests too.
 // Extra node --test flags may come first: node scripts/run-tests.mjs --test-concurrency=1 dist/test/faults
 import { spawn } from 'node:child_process';
@@ -11,6 +11,7 @@ const flags = args.filter((a) => a.startsWith('--'));
 const roots = args.filter((a) => !a.startsWith('--'));
 const files = [];
 const visit = (dir) => {
+  if (!statSync(dir).isDirectory()) { files.push(dir); return; }
   for (const name of readdirSync(dir).sort()) {
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) visit(p);

@@ -1,4 +1,5 @@
 import { describeError } from '../core/base/errors.js';
+import { oneLine } from '../shared/model.js';
 import { defaultHome } from '../core/state/paths.js';
 import { SnapshotService } from '../core/service/service.js';
 
@@ -62,5 +63,10 @@ export class CliContext implements CommandContext {
 
   setExitCode(code: number): void {
     this.exitCode = code;
+  }
+
+  /** What the core mended on its own (a rebuilt index, a finished or removed interrupted snapshot). */
+  tellNotices(): void {
+    for (const notice of this.service?.takeNotices() ?? []) this.io.stderr(`snapctl: ${oneLine(notice)}\n`);
   }
 }

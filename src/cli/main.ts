@@ -15,6 +15,8 @@ import { registerRollback } from './commands/rollback.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { registerUndo } from './commands/undo.js';
+import { registerVerify } from './commands/verify.js';
+import { oneLine } from '../shared/model.js';
 
 export type { CliIo } from './context.js';
 
@@ -44,13 +46,8 @@ const defaultIo = (): CliIo => ({
 /** In the order `snapctl --help` lists them. */
 const COMMANDS: readonly ((program: Command, ctx: CommandContext) => void)[] = [
   registerCreate, registerList, registerInfo, registerCount, registerDelete, registerDiff, registerRollback,
-  registerUndo, registerRecover, registerPrune, registerHook, registerRun, registerServe,
+  registerUndo, registerRecover, registerVerify, registerPrune, registerHook, registerRun, registerServe,
 ];
-
-/** Errors can quote what the user typed; control characters are escaped so the error stays one line. */
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1)); // eslint-disable-line no-control-regex
-}
 
 /** Finishes any rollback a crash interrupted before the command does anything else with the store. */
 async function recoverInterrupted(ctx: CliContext): Promise<void> {
@@ -60,6 +57,7 @@ async function recoverInterrupted(ctx: CliContext): Promise<void> {
       ? `snapctl: finished an interrupted rollback of ${r.target} to ${r.snapshotId} (undo restores the state before it: ${r.safetyId})\n`
       : `snapctl: ${r.error ?? `could not finish the interrupted rollback of ${r.target}`}\n`);
   }
+  ctx.tellNotices();
 }
 
 function createProgram(ctx: CliContext): Command {
@@ -85,8 +83,10 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
   const ctx = new CliContext(io);
   try {
     await createProgram(ctx).parseAsync(argv, { from: 'user' });
+    ctx.tellNotices();
     return ctx.exitCode;
   } catch (err) {
+    ctx.tellNotices();
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2; // commander already printed the one-line message

@@ -3,6 +3,11 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { SnapshotRecord } from '../shared/api.js';
 import { relativeTime, snapshotSize } from '../shared/format.js';
 
+const STATE_HELP: Record<Exclude<SnapshotRecord['state'], 'ready'>, string> = {
+  damaged: "Some of this snapshot's data is missing or changed on disk: a rollback that needs it is refused before anything changes (snapctl verify lists the paths)",
+  vanished: 'The system removed this snapshot: it cannot be rolled back to',
+};
+
 interface Props {
   snapshots: SnapshotRecord[];
   now: number;
@@ -75,11 +80,11 @@ export function SnapshotList({ snapshots, now, busy, onRollback, onDelete }: Pro
                   <span className={`badge trigger-${s.trigger}`}>{s.trigger}</span>
                   <span>{s.provider}</span>
                   <span title={s.provider === 'clone' ? 'bytes the snapshot holds' : 'size reported by the filesystem'}>{snapshotSize(s)}</span>
-                  {s.state !== 'ready' && <span className="badge vanished">{s.state}</span>}
+                  {s.state !== 'ready' && <span className={`badge ${s.state}`} title={STATE_HELP[s.state]}>{s.state}</span>}
                 </span>
               </div>
               <div className="row-actions">
-                <button type="button" disabled={busy || s.state !== 'ready'} onClick={() => onRollback(s)} aria-label={`Roll back to ${label}`}>Roll back</button>
+                <button type="button" disabled={busy || s.state === 'vanished'} onClick={() => onRollback(s)} aria-label={`Roll back to ${label}`}>Roll back</button>
                 <button type="button" className="danger" disabled={busy} onClick={() => onDelete(s)} aria-label={`Delete ${label}`}>Delete</button>
               </div>
             </div>

@@ -10,8 +10,12 @@ export type ProviderName = (typeof PROVIDER_NAMES)[number];
 export const TRIGGERS = ['manual', 'schedule', 'git-commit', 'npm-install', 'safety'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
-/** `ready`: can be rolled back to. `vanished`: the provider no longer has it (e.g. macOS thinned it). */
-export const SNAPSHOT_STATES = ['ready', 'vanished'] as const;
+/**
+ * `ready`: can be rolled back to. `damaged`: some of its data is missing or changed in the store (verify says
+ * which paths; a rollback refuses before it changes anything if it needs them). `vanished`: the provider no
+ * longer has it (e.g. macOS thinned it).
+ */
+export const SNAPSHOT_STATES = ['ready', 'damaged', 'vanished'] as const;
 export type SnapshotState = (typeof SNAPSHOT_STATES)[number];
 
 export const MAX_TAG_LENGTH = 200;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { run } from '../../src/cli/main.js';
@@ -63,7 +63,7 @@ describe('snapctl CLI', () => {
     assert.equal(rolled.code, 0, rolled.stderr);
     const phases = [...rolled.stderr.matchAll(/^snapctl trace: rollback: (.+) \d+\.\d ms$/gm)].map((m) => m[1]);
     assert.deepEqual(phases.map((p) => p?.replace(/ \(.*\)$/, '').replace(id, 'ID')),
-      ['lock', 'read and check ID', 'clone snapshot', 'record it in the store', 'journal', 'restore', 'record it and clear the journal']);
+      ['lock', 'read and check ID', 'clone snapshot', 'record it in the store', 'check what will be restored', 'journal', 'restore', 'record it and clear the journal']);
     const quiet = await runCli(['rollback', id, '--yes'], { SNAPCTL_HOME: tracedEnv.SNAPCTL_HOME });
     assert.doesNotMatch(quiet.stderr, /trace/);
   });
@@ -144,14 +144,15 @@ describe('snapctl CLI', () => {
     assert.equal(await readFile(path.join(box.project, 'sub', 'b.txt'), 'utf8'), 'changed\n');
   });
 
-  test('a corrupt store is reported, not overwritten', async () => {
+  test('a corrupt store is kept aside, never overwritten, and the index is rebuilt from the snapshots', async () => {
     const home = path.join(box.root, 'corrupt-home');
     await mkdir(home);
     await writeFile(path.join(home, 'store.json'), '{"version":1,"snapshots":[{"id":');
     const r = await runCli(['create', '--path', box.project], { SNAPCTL_HOME: home });
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /store .* is unreadable/);
-    assert.equal(await readFile(path.join(home, 'store.json'), 'utf8'), '{"version":1,"snapshots":[{"id":');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /snapshot index .* was damaged .* kept as .*store\.json\.corrupt-/);
+    const aside = (await readdir(home)).filter((n) => n.startsWith('store.json.corrupt-'));
+    assert.equal(await readFile(path.join(home, aside[0] ?? 'missing'), 'utf8'), '{"version":1,"snapshots":[{"id":');
   });
 
   test('count and list agree, newest first', async () => {

@@ -16,7 +16,12 @@ export const manifestEntrySchema = z.discriminatedUnion('type', [
     mode: z.number().int(),
     mtimeNs: z.string(),
     size: z.number().int().nonnegative(),
-    oid: z.string().regex(/^[0-9a-f]{32}$/),
+    // Named by content (SHA-256), or at random when cloned before being hashed.
+    oid: z.string().regex(/^(?:[0-9a-f]{32}|[0-9a-f]{64})$/),
+    // Older manifests have no hash: read as null.
+    hash: z.string().regex(/^[0-9a-f]{64}$/).nullable().default(null),
+    ino: z.string().regex(/^\d{1,30}$/).optional(),
+    ctimeNs: z.string().regex(/^\d{1,30}$/).optional(),
   }),
   z.object({ path: safePath, type: z.literal('symlink'), mtimeNs: z.string(), link: z.string() }),
 ]);

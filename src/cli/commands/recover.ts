@@ -20,6 +20,10 @@ export function registerRecover(program: Command, ctx: CommandContext): void {
       if (!o.path) throw usageError('--abandon needs --path DIR', 'name the folder whose interrupted rollback to give up');
       const dropped = await ctx.core().abandonRecovery(o.path);
       if (!dropped) { io.stdout(`no interrupted rollback of ${o.path}\n`); return; }
+      if ('damaged' in dropped) {
+        io.stdout(`set the damaged rollback journal of ${o.path} aside as ${dropped.damaged}; the folder may be partly restored: roll back again (its safety snapshot is in 'snapctl list --path ${o.path}')\n`);
+        return;
+      }
       io.stdout(`gave up the interrupted rollback of ${dropped.target} to ${dropped.snapshotId}; the folder may be partly restored: 'snapctl rollback ${dropped.safetyId} --yes' returns it to the state before\n`);
     });
 }

@@ -65,6 +65,13 @@ export class BtrfsProvider extends TreeSnapshotProvider {
     }
   }
 
+  async discard(id: string, target: string): Promise<void> {
+    const root = await subvolumeRoot(target).catch(() => null);
+    if (!root) return;
+    const dest = path.join(root, BTRFS_SNAPSHOT_DIR, id);
+    if (await isDirectory(dest)) await this.tools.check('btrfs', ['subvolume', 'delete', dest], 'deleting a btrfs snapshot needs root, or the user_subvol_rm_allowed mount option');
+  }
+
   async remove(record: SnapshotRecord): Promise<void> {
     const dest = this.snapshotPath(record);
     if (!(await isDirectory(dest))) return; // already gone: nothing to free

@@ -7,6 +7,12 @@ export type { RestoreResult };
 export type { DiffResult };
 
 /** What a provider can do, so the UI and CLI offer only what works. */
+/** A path of a snapshot whose data cannot be trusted, and why. */
+export interface ContentProblem {
+  path: string;
+  problem: string;
+}
+
 export interface ProviderCapabilities {
   /** A snapshot covers the whole volume or subvolume, not only the chosen folder. */
   wholeVolume: boolean;
@@ -69,13 +75,41 @@ export interface SnapshotProvider {
    */
   verify(record: SnapshotRecord): Promise<void>;
   /**
+   * Checks the data a restore of `paths` would read, given the folder as it is (`live`), before anything
+   * changes: the paths whose content is missing or no longer what the snapshot recorded. Providers whose
+   * filesystem checksums its own data (btrfs, ZFS, APFS) need not implement it.
+   */
+  checkRestore?(record: SnapshotRecord, paths: string[] | null, live: readonly LiveEntry[]): Promise<ContentProblem[]>;
+  /**
+   * Checks all of a snapshot's data: every object is there, whole, with the content its hash names (an
+   * object not hashed yet is hashed now and the hash kept). Without it, a snapshot that can be opened is whole.
+   */
+  verifyContent?(record: SnapshotRecord): Promise<{ checked: number; problems: ContentProblem[] }>;
+  /**
    * `paths`: relative paths inside the target to restore, or null for all of it. `live`: the folder as a
    * walk just found it (see CreatedSnapshot.live); without it the provider walks the folder itself.
    */
   restore(record: SnapshotRecord, paths: string[] | null, live?: readonly LiveEntry[]): Promise<RestoreResult>;
   diff(record: SnapshotRecord, paths: string[] | null): Promise<DiffResult>;
+  /**
+   * Removes whatever `create` with this id may have left for `target` when it failed or was killed before
+   * the snapshot was recorded (a subvolume, a dataset snapshot, a manifest); space it shares is reclaimed by
+   * the collection that follows.
+   */
+  discard?(id: string, target: string): Promise<void>;
   /** Reclaims space no recorded snapshot uses; `recordedRefs` are the refs of every record of this provider. */
   collectGarbage(recordedRefs: ReadonlySet<string>): Promise<void>;
+  /**
+   * Providers that keep each snapshot's record beside its data (clone): write, drop and list them. The others'
+   * records are kept by the service in the state folder.
+   */
+  records?: {
+    write(record: SnapshotRecord): Promise<void>;
+    remove(id: string): Promise<void>;
+    read(id: string): Promise<SnapshotRecord | null>;
+    /** The records of every snapshot whose data exists, for rebuilding the index; unreadable record files are named. */
+    forIndex(): Promise<{ records: SnapshotRecord[]; damaged: string[] }>;
+  };
   /** Providers whose snapshots may vanish (`mayVanish`): the ids of `records` that no longer exist. */
   vanished?(records: readonly SnapshotRecord[]): Promise<Set<string>>;
 }

@@ -22,8 +22,9 @@ export async function manifestFromTree(dir: string, id: string, target: string, 
     entries: entries.map((e) => {
       if (e.type === 'dir') return { path: e.path, type: 'dir', mode: e.mode, mtimeNs: e.mtimeNs };
       if (e.type === 'symlink') return { path: e.path, type: 'symlink', mtimeNs: e.mtimeNs, link: e.link };
-      // Contents are read from the directory itself (DirectorySource), so there is no pool object id.
-      return { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, oid: '' };
+      // Contents are read from the directory itself (DirectorySource), so there is no pool object or hash.
+      // A snapshot keeps its files' inode numbers and ctimes, so they tell an untouched file from a rewritten one.
+      return { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, oid: '', hash: null, ino: e.ino, ctimeNs: e.ctimeNs };
     }),
   };
 }

@@ -77,6 +77,14 @@ export class ZfsProvider extends TreeSnapshotProvider {
     return { ref: name, size: made.referenced, addedBytes: made.used, files: 0, problems: [] };
   }
 
+  async discard(id: string, target: string): Promise<void> {
+    const dataset = await this.datasetFor(target).catch(() => null);
+    if (!dataset) return;
+    const name = `${dataset.name}@${ZFS_SNAPSHOT_PREFIX}${id}`;
+    const listed = await this.tools.run('zfs', ['list', '-H', '-p', '-t', 'snapshot', '-o', 'name', name]);
+    if (listed.exitCode === 0) await this.tools.check('zfs', ['destroy', name], "destroying a ZFS snapshot needs root or 'zfs allow destroy'");
+  }
+
   async remove(record: SnapshotRecord): Promise<void> {
     const name = this.snapshotName(record);
     const listed = await this.tools.run('zfs', ['list', '-H', '-p', '-t', 'snapshot', '-o', 'name,used,referenced,creation', name]);

@@ -12,9 +12,13 @@ import { CloneProvider } from '../providers/clone/clone-provider.js';
 import { chooseProvider, type ProviderChoice } from '../providers/detect.js';
 import { ToolRunner } from '../providers/tools.js';
 import { ZfsProvider } from '../providers/zfs.js';
-import type { CreatedSnapshot, DiffResult, RestoreResult, SnapshotProvider } from '../providers/provider.js';
+import type { ContentProblem, CreatedSnapshot, DiffResult, RestoreResult, SnapshotProvider } from '../providers/provider.js';
+import { walk } from '../tree/walk.js';
 import { MAX_NOTE_LENGTH, newestFirst, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from '../../shared/model.js';
 import { planRetention, type RetentionPolicy } from './retention.js';
+import { folderLockPath, runtimeDir } from '../state/folder-lock.js';
+import { PendingCreates } from '../state/pending-creates.js';
+import { RecordFiles } from '../state/record-files.js';
 import { SnapshotStore } from '../state/store.js';
 import { phaseTrace, type Trace } from '../base/trace.js';
 import { resolveTarget } from './targets.js';
@@ -50,6 +54,15 @@ export interface RecoveryReport {
   safetyId: string;
   outcome: 'finished' | 'failed';
   error?: string;
+}
+
+export interface VerifyReport {
+  id: string;
+  target: string;
+  provider: ProviderName;
+  /** Files whose data was checked (0 where the filesystem checks its own data). */
+  checked: number;
+  problems: ContentProblem[];
 }
 
 export type ServiceEvent =
@@ -107,11 +120,18 @@ export class SnapshotService {
   private readonly env: NodeJS.ProcessEnv;
   private readonly listeners = new Set<(event: ServiceEvent) => void>();
 
+  /** Records of snapshots whose provider keeps none beside its data. */
+  private readonly recordFiles: RecordFiles;
+  private readonly pendingCreates: PendingCreates;
+  private readonly notices: string[] = [];
+
   constructor(options: ServiceOptions) {
     this.layout = new HomeLayout(path.resolve(options.home));
-    this.store = new SnapshotStore(this.layout);
-    this.journal = new RollbackJournal(this.layout.journalDir);
     this.providers = options.providers ?? defaultProviders(this.layout.cloneDir, options.env);
+    this.recordFiles = new RecordFiles(path.join(this.layout.root, 'records'));
+    this.pendingCreates = new PendingCreates(path.join(this.layout.root, 'pending'));
+    this.store = new SnapshotStore(this.layout, () => this.snapshotsOnDisk());
+    this.journal = new RollbackJournal(this.layout.journalDir);
     this.lockWaitMs = options.lockWaitMs ?? 120_000;
     this.env = options.env ?? process.env;
   }
@@ -125,6 +145,31 @@ export class SnapshotService {
     for (const listener of this.listeners) {
       try { listener(event); } catch { /* an observer's failure must never fail the operation */ }
     }
+  }
+
+  /** Where each snapshot's own record is kept: beside its data where the provider can, else in the state folder. */
+  private recordsOf(provider: ProviderName): NonNullable<SnapshotProvider['records']> {
+    const own = this.providers[provider]?.records;
+    return own ?? {
+      write: (r) => this.recordFiles.write(r),
+      remove: (id) => this.recordFiles.remove(id),
+      read: (id) => this.recordFiles.read(id),
+      forIndex: async () => ({ records: [], damaged: [] }),
+    };
+  }
+
+  /** Every snapshot's own record: what the index is rebuilt from. */
+  private async snapshotsOnDisk(): Promise<{ records: SnapshotRecord[]; damaged: string[] }> {
+    const found = await this.recordFiles.readAll();
+    const records = found.records.filter((r) => !this.providers[r.provider]?.records);
+    const damaged = [...found.damaged];
+    for (const provider of Object.values(this.providers)) {
+      if (!provider?.records) continue;
+      const own = await provider.records.forIndex();
+      records.push(...own.records);
+      damaged.push(...own.damaged);
+    }
+    return { records, damaged };
   }
 
   provider(name: ProviderName): SnapshotProvider {
@@ -205,9 +250,26 @@ export class SnapshotService {
   private async createLocked(target: string, o: CreateLockedOptions): Promise<{ record: SnapshotRecord; live: CreatedSnapshot['live']; problems: CreatedSnapshot['problems'] }> {
     const provider = this.provider(o.provider);
     const id = newSnapshotId();
-    const latest = (await this.list({ target })).find((s) => s.provider === o.provider && s.state === 'ready');
-    const bases = [latest, o.restoring].filter((b, i, all): b is SnapshotRecord => b !== undefined && b.provider === o.provider && all.findIndex((x) => x?.id === b.id) === i);
-    const created = await provider.create({ id, target, tag: o.tag, bases });
+    // A new state folder gets its (empty) index before the first snapshot's data, so that index is never
+    // mistaken for a lost one; a lost one is rebuilt here, before this snapshot starts.
+    if (!(await this.store.exists())) await this.store.update(() => undefined);
+    const mine = (await this.list({ target })).filter((s) => s.provider === o.provider && s.state !== 'vanished');
+    const latest = mine.find((s) => s.state === 'ready');
+    // The snapshot last restored into the folder holds what a rollback just wrote: undo's safety snapshot
+    // shares it instead of copying those files again.
+    const { rollbacks } = await this.store.read();
+    const lastRestoredId = [...rollbacks].reverse().find((r) => r.target === target)?.snapshotId;
+    const lastRestored = mine.find((s) => s.id === lastRestoredId);
+    const bases = [latest, o.restoring, lastRestored].filter((b, i, all): b is SnapshotRecord => b !== undefined && b.provider === o.provider && all.findIndex((x) => x?.id === b.id) === i);
+    await this.pendingCreates.begin({ id, provider: o.provider, target });
+    let created: CreatedSnapshot;
+    try {
+      created = await provider.create({ id, target, tag: o.tag, bases });
+    } catch (err) {
+      await provider.discard?.(id, target).catch(() => undefined);
+      await this.pendingCreates.end(id);
+      throw err;
+    }
     o.trace?.(`${o.provider} snapshot (read the folder and its bases, copy what changed, write the snapshot)`);
     const record: SnapshotRecord = {
       id,
@@ -224,7 +286,11 @@ export class SnapshotService {
       note: o.note,
     };
     try {
-      await this.store.update((store) => { store.snapshots.push(record); });
+      // The record beside the data first: from then on the snapshot survives the loss of the index.
+      await this.recordsOf(o.provider).write(record);
+      // A rebuild of a missing index under this update already finds the record beside the data.
+      await this.store.update((store) => { if (!store.snapshots.some((s) => s.id === record.id)) store.snapshots.push(record); });
+      await this.pendingCreates.end(id);
     } finally {
       await provider.settle(created.ref);
     }
@@ -236,12 +302,14 @@ export class SnapshotService {
   async setNote(id: unknown, note: string): Promise<SnapshotRecord> {
     const valid = parseSnapshotId(id);
     const text = note.slice(0, MAX_NOTE_LENGTH);
-    return this.store.update((store) => {
+    const updated = await this.store.update((store) => {
       const record = store.snapshots.find((s) => s.id === valid);
       if (!record) throw new SnapctlError('not-found', `no snapshot ${valid}`);
       record.note = text;
       return { ...record };
     });
+    await this.recordsOf(updated.provider).write(updated);
+    return updated;
   }
 
   async delete(id: unknown): Promise<SnapshotRecord> {
@@ -268,6 +336,42 @@ export class SnapshotService {
     return results;
   }
 
+  /**
+   * Checks snapshots' data (all, or one): every file the snapshot holds is there, whole, with the content
+   * recorded for it. Damaged snapshots are marked so, and marked ready again once whole.
+   */
+  async verify(id?: unknown): Promise<VerifyReport[]> {
+    const records = id === undefined ? (await this.list()).filter((s) => s.state !== 'vanished') : [await this.get(id)];
+    const reports: VerifyReport[] = [];
+    for (const record of records) {
+      const provider = this.provider(record.provider);
+      let result: { checked: number; problems: ContentProblem[] };
+      if (provider.verifyContent) result = await provider.verifyContent(record);
+      else result = await provider.verify(record).then(() => ({ checked: 0, problems: [] }), (err: unknown) => ({ checked: 0, problems: [{ path: '(the snapshot)', problem: describeError(err) }] }));
+      reports.push({ id: record.id, target: record.target, provider: record.provider, checked: result.checked, problems: result.problems });
+    }
+    const damaged = reports.filter((r) => r.problems.length > 0).map((r) => r.id);
+    const whole = reports.filter((r) => r.problems.length === 0).map((r) => r.id);
+    await this.setState(damaged, 'damaged');
+    await this.setState(whole, 'ready', 'damaged');
+    return reports;
+  }
+
+  /** Marks records (only those in state `from`, when given). */
+  private async setState(ids: readonly string[], state: SnapshotRecord['state'], from?: SnapshotRecord['state']): Promise<void> {
+    if (ids.length === 0) return;
+    const wanted = new Set(ids);
+    const changed: SnapshotRecord[] = [];
+    await this.store.update((store) => {
+      for (const s of store.snapshots) {
+        if (!wanted.has(s.id) || s.state === state || (from !== undefined && s.state !== from)) continue;
+        s.state = state;
+        changed.push({ ...s });
+      }
+    });
+    for (const r of changed) await this.recordsOf(r.provider).write(r).catch(() => undefined);
+  }
+
   /** Deletes records of one folder and then reclaims space once, however many there are. */
   private async deleteRecords(target: string, records: readonly SnapshotRecord[]): Promise<void> {
     await this.withTarget(target, async () => {
@@ -276,22 +380,30 @@ export class SnapshotService {
       if (busy) {
         throw new SnapctlError('busy', `snapshot ${busy.id} is part of an unfinished rollback of ${target}`, 'run any snapctl command to finish it first');
       }
-      const ids = new Set(records.map((r) => r.id));
-      // The records leave the store first: killed from here on, snapctl leaves data no record points at
-      // (the next collection reclaims it), never a record whose data is gone.
-      await this.store.update((store) => {
-        store.snapshots = store.snapshots.filter((s) => !ids.has(s.id));
-      });
-      // Collection runs under the store lock, so it sees every record another process has committed.
-      await this.store.withLock(async (store) => {
-        for (const record of records) await this.provider(record.provider).remove(record);
-        for (const name of new Set(records.map((r) => r.provider))) {
-          const refs = new Set(store.snapshots.filter((s) => s.provider === name).map((s) => s.ref));
-          await this.provider(name).collectGarbage(refs);
-        }
-      });
+      await this.forget(records);
     });
     for (const record of records) this.emit({ type: 'snapshot-deleted', record });
+  }
+
+  /**
+   * Removes snapshots; the caller holds their folder's lock. The records leave first (beside the data, then
+   * the index): killed from here on, snapctl leaves data no record points at (the next collection reclaims
+   * it), never a record whose data is gone. Collection runs under the store lock, so it sees every record
+   * another process has committed.
+   */
+  private async forget(records: readonly SnapshotRecord[]): Promise<void> {
+    const ids = new Set(records.map((r) => r.id));
+    await this.store.update(async (store) => {
+      for (const record of records) await this.recordsOf(record.provider).remove(record.id);
+      store.snapshots = store.snapshots.filter((s) => !ids.has(s.id));
+    });
+    await this.store.withLock(async (store) => {
+      for (const record of records) await this.provider(record.provider).remove(record);
+      for (const name of new Set(records.map((r) => r.provider))) {
+        const refs = new Set(store.snapshots.filter((s) => s.provider === name).map((s) => s.ref));
+        await this.provider(name).collectGarbage(refs);
+      }
+    });
   }
 
   async diff(id: unknown, paths: string[] | null = null): Promise<DiffResult> {
@@ -335,6 +447,15 @@ export class SnapshotService {
         await access(record.target, fsConstants.W_OK);
         const label = kind === 'undo' ? `before undo (restoring ${record.id})` : `before rollback to ${record.id}`;
         const { record: safety, live } = await this.createLocked(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null, restoring: record, trace });
+        // Every byte the restore will read is checked before the first change: damaged data is refused whole.
+        const damaged = await provider.checkRestore?.(record, paths, live ?? (await walk(record.target)).entries) ?? [];
+        trace('check what will be restored');
+        if (damaged.length > 0) {
+          await this.setState([record.id], 'damaged');
+          await this.forget([safety]);
+          throw new SnapctlError('corrupt', `snapshot ${record.id} of ${record.target} is damaged: ${describeProblems(damaged)}`,
+            `nothing in the folder was changed; 'snapctl verify ${record.id}' checks all of it; roll back to another snapshot, or restore other paths with --only`);
+        }
         const entry: JournalEntry = {
           version: 1, target: record.target, snapshotId: record.id, safetyId: safety.id, paths, kind,
           startedAt: new Date().toISOString(), pid: process.pid,
@@ -376,8 +497,17 @@ export class SnapshotService {
    * half restored for longer than it takes the next snapctl to start.
    */
   async recover(): Promise<RecoveryReport[]> {
+    await this.recoverCreates();
     const reports: RecoveryReport[] = [];
-    for (const pending of await this.journal.all()) {
+    const { entries, damaged } = await this.journal.all();
+    for (const d of damaged) {
+      const folder = d.target ?? 'DIR';
+      reports.push({
+        target: d.target ?? d.file, snapshotId: '', safetyId: '', outcome: 'failed',
+        error: `the rollback journal ${d.file}${d.target ? ` of ${d.target}` : ''} is damaged: an interrupted rollback there cannot be finished and the folder may be half restored; run 'snapctl recover --abandon --path ${folder}' to set it aside, then roll back again (the safety snapshot taken before it is in 'snapctl list')`,
+      });
+    }
+    for (const pending of entries) {
       let started = false;
       try {
         const finished = await this.withTarget(pending.target, () => { started = true; return this.recoverTarget(pending.target); });
@@ -389,6 +519,41 @@ export class SnapshotService {
       }
     }
     return reports;
+  }
+
+  /**
+   * Finishes what creates killed part way left: a snapshot whose record reached the disk beside its data is
+   * complete and enters the index; anything short of that is removed, with the space it took.
+   */
+  private async recoverCreates(): Promise<void> {
+    const abandoned = await this.pendingCreates.abandoned();
+    if (abandoned.length === 0) return;
+    const collect = new Set<ProviderName>();
+    for (const pending of abandoned) {
+      const provider = this.providers[pending.provider];
+      const record = await this.recordsOf(pending.provider).read(pending.id).catch(() => null);
+      if (record) {
+        await this.store.update((store) => { if (!store.snapshots.some((s) => s.id === record.id)) store.snapshots.push(record); });
+        this.notices.push(`a snapshot interrupted while it was being recorded was complete and is now listed: ${record.id} of ${record.target}`);
+      } else if (provider) {
+        await provider.discard?.(pending.id, pending.target);
+        collect.add(pending.provider);
+        this.notices.push(`removed what an interrupted snapshot of ${pending.target} had left (${pending.id})`);
+      }
+      await provider?.settle(pending.id).catch(() => undefined);
+      await this.pendingCreates.end(pending.id);
+    }
+    if (collect.size > 0) {
+      await this.store.withLock(async (store) => {
+        for (const name of collect) await this.provider(name).collectGarbage(new Set(store.snapshots.filter((s) => s.provider === name).map((s) => s.ref)));
+      });
+    }
+  }
+
+  /** What the last operations found and mended on their own (a rebuilt index, a finished create), to tell the user. */
+  takeNotices(): string[] {
+    const all = [...this.store.notices.splice(0), ...this.notices.splice(0)];
+    return all;
   }
 
   /** The caller holds the target's lock, so a journal here belongs to a process that died. */
@@ -416,9 +581,16 @@ export class SnapshotService {
    * Gives up an interrupted rollback that cannot be finished. The folder may be half restored; the journal's
    * safety snapshot holds the state before the rollback, and restoring it is the way back.
    */
-  async abandonRecovery(pathInput: string): Promise<JournalEntry | null> {
-    const target = await this.resolveTarget(pathInput);
+  async abandonRecovery(pathInput: string): Promise<JournalEntry | { damaged: string } | null> {
+    // The folder may be gone (deleted, or half restored away): its journal is found by its path all the same.
+    const target = await this.resolveTarget(pathInput).catch(async (err: unknown) => {
+      const typed = path.resolve(pathInput);
+      if (await this.journal.exists(typed)) return typed;
+      throw err;
+    });
     return this.withTarget(target, async () => {
+      const aside = await this.journal.setAside(target);
+      if (aside) return { damaged: aside };
       const pending = await this.journal.read(target);
       if (pending) await this.journal.clear(target);
       return pending;
@@ -427,16 +599,30 @@ export class SnapshotService {
 
   private async readyRecord(id: unknown): Promise<SnapshotRecord> {
     const record = await this.get(id);
-    if (record.state !== 'ready') {
+    // A damaged snapshot may still be rolled back: the check before any change refuses it if it needs the
+    // damaged paths (a partial rollback of others works).
+    if (record.state === 'vanished') {
       throw new SnapctlError('not-found', `snapshot ${record.id} is ${record.state}: its data no longer exists`, `delete it with 'snapctl delete ${record.id}'`);
     }
     return record;
   }
 
-  private withTarget<T>(target: string, fn: () => Promise<T>): Promise<T> {
-    const lockPath = path.join(this.layout.locksDir, `target-${targetKey(target)}.lock`);
-    return withLock(lockPath, { waitMs: this.lockWaitMs, what: `the folder ${target}` }, fn);
+  /**
+   * Runs `fn` holding the folder's locks: the state folder's, by path, and this user's, by the folder's device
+   * and inode (see folder-lock.ts), taken in that order everywhere.
+   */
+  private async withTarget<T>(target: string, fn: () => Promise<T>): Promise<T> {
+    const options = { waitMs: this.lockWaitMs, what: `the folder ${target}` };
+    const byPath = path.join(this.layout.locksDir, `target-${targetKey(target)}.lock`);
+    const byInode = await folderLockPath(await runtimeDir(this.env), target);
+    return withLock(byPath, options, () => (byInode ? withLock(byInode, options, fn) : fn()));
   }
+}
+
+/** Problems in one line: the count and the first few paths with why. */
+function describeProblems(problems: readonly ContentProblem[]): string {
+  const shown = problems.slice(0, 5).map((p) => `${JSON.stringify(p.path)} (${p.problem})`).join(', ');
+  return `${problems.length} file(s) it would restore cannot be trusted: ${shown}${problems.length > 5 ? ', …' : ''}`;
 }
 
 function parseTag(tag: string | null | undefined): string | null {

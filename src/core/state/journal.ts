@@ -1,8 +1,10 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { mkdirPrivate } from '../base/private-fs.js';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import { isString, firstProblem, recordShape } from '../base/checks.js';
-import { nullIfMissing } from '../base/errors.js';
+import { SnapctlError, nullIfMissing } from '../base/errors.js';
+import { quarantine } from './store.js';
 import { nodeCrypto } from '../base/lazy-crypto.js';
 
 /**
@@ -36,6 +38,30 @@ export function targetKey(target: string): string {
   return nodeCrypto().createHash('sha256').update(target).digest('hex').slice(0, 20);
 }
 
+export interface DamagedJournal {
+  file: string;
+  /** The folder, when the damaged text still names it. */
+  target: string | null;
+}
+
+function parseEntry(text: string): JournalEntry | null {
+  let raw: unknown;
+  try { raw = JSON.parse(text); } catch { return null; }
+  return firstProblem(raw, JOURNAL_ENTRY) === null ? (raw as JournalEntry) : null;
+}
+
+/** The folder a damaged journal names, if its text still holds it (the target is written near the start). */
+function targetIn(text: string): string | null {
+  const m = /"target":("(?:[^"\\]|\\.)*")/.exec(text);
+  if (!m?.[1]) return null;
+  try {
+    const target: unknown = JSON.parse(m[1]);
+    return typeof target === 'string' ? target : null;
+  } catch {
+    return null;
+  }
+}
+
 export class RollbackJournal {
   constructor(readonly dir: string) {}
 
@@ -44,7 +70,7 @@ export class RollbackJournal {
   }
 
   async write(entry: JournalEntry): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdirPrivate(this.dir);
     await writeFileAtomic(this.file(entry.target), JSON.stringify(entry), { fsync: true });
   }
 
@@ -56,23 +82,45 @@ export class RollbackJournal {
     await rm(this.file(target), { force: true });
   }
 
-  async all(): Promise<JournalEntry[]> {
+  /**
+   * Every interrupted rollback, and the journal files that are damaged: a damaged one blocks only its own
+   * folder (see read), never the others.
+   */
+  async all(): Promise<{ entries: JournalEntry[]; damaged: DamagedJournal[] }> {
     const names = (await readdir(this.dir).catch(nullIfMissing)) ?? [];
-    const out: JournalEntry[] = [];
+    const entries: JournalEntry[] = [];
+    const damaged: DamagedJournal[] = [];
     for (const name of names) {
       if (!name.endsWith('.json')) continue;
-      const entry = await this.readFile(path.join(this.dir, name));
-      if (entry) out.push(entry);
+      const file = path.join(this.dir, name);
+      const text = await readFile(file, 'utf8').catch(nullIfMissing);
+      if (text === null) continue;
+      const entry = parseEntry(text);
+      if (entry) entries.push(entry);
+      else damaged.push({ file, target: targetIn(text) });
     }
-    return out;
+    return { entries, damaged };
   }
 
   private async readFile(file: string): Promise<JournalEntry | null> {
     const text = await readFile(file, 'utf8').catch(nullIfMissing);
     if (text === null) return null;
-    let raw: unknown;
-    try { raw = JSON.parse(text); } catch { raw = null; }
-    if (firstProblem(raw, JOURNAL_ENTRY) === null) return raw as JournalEntry;
-    throw new Error(`the rollback journal ${file} is damaged; the folder may be half restored: move the file aside and roll back again`);
+    const entry = parseEntry(text);
+    if (entry) return entry;
+    const target = targetIn(text);
+    throw new SnapctlError('corrupt', `the rollback journal of ${target ?? 'a folder'} (${file}) is damaged, so an interrupted rollback there cannot be finished; the folder may be half restored`,
+      `run 'snapctl recover --abandon --path ${target ?? 'DIR'}' to set it aside, then roll back again (the safety snapshot taken before it is in 'snapctl list')`);
+  }
+
+  async exists(target: string): Promise<boolean> {
+    return (await readFile(this.file(target)).catch(nullIfMissing)) !== null;
+  }
+
+  /** Moves a damaged journal file aside (kept, with a timestamp) so its folder can be used again. */
+  async setAside(target: string): Promise<string | null> {
+    const file = this.file(target);
+    const text = await readFile(file, 'utf8').catch(nullIfMissing);
+    if (text === null || parseEntry(text)) return null;
+    return quarantine(file);
   }
 }

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdirPrivate } from '../base/private-fs.js';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,7 +29,7 @@ const POLL_MS = 25;
 const host = hostname();
 
 export async function withLock<T>(lockPath: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
-  await mkdir(path.dirname(lockPath), { recursive: true });
+  await mkdirPrivate(path.dirname(lockPath));
   const release = await acquire(lockPath, options);
   try {
     return await fn();

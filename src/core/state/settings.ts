@@ -1,4 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
+import { mkdirPrivate } from '../base/private-fs.js';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import { z } from 'zod';
@@ -69,7 +70,7 @@ export class SettingsStore {
     try { raw = JSON.parse(text); } catch { problem = 'it is not valid JSON'; }
     if (problem === null) {
       const parsed = settingsSchema.safeParse(raw);
-      if (parsed.success) return { settings: parsed.data, warning: null };
+      if (parsed.success) return { settings: await canonicalFolders(parsed.data), warning: null };
       const issue = parsed.error.issues[0];
       problem = `${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'}`;
     }
@@ -84,14 +85,25 @@ export class SettingsStore {
       const issue = parsed.error.issues[0];
       throw usageError(`invalid settings: ${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'}`);
     }
-    const paths = parsed.data.targets.map((t) => t.path);
+    const settings = await canonicalFolders(parsed.data);
+    const paths = settings.targets.map((t) => t.path);
     if (new Set(paths).size !== paths.length) throw usageError('invalid settings: a folder is listed twice');
-    await mkdir(this.layout.root, { recursive: true });
+    await mkdirPrivate(this.layout.root);
     await withLock(path.join(this.layout.locksDir, 'settings.lock'), { waitMs: 10_000, what: 'the settings file' }, async () => {
-      await writeFileAtomic(this.layout.settingsFile, JSON.stringify(parsed.data, null, 2) + '\n');
+      await writeFileAtomic(this.layout.settingsFile, JSON.stringify(settings, null, 2) + '\n');
     });
-    return parsed.data;
+    return settings;
   }
+}
+
+/**
+ * Folders are keys (of retention policies, schedules, snapshots' records), so each is written the way the
+ * service resolves a folder: absolute, no trailing slash, symlinks resolved. A folder that does not exist
+ * (yet, or any more) keeps its normalised path.
+ */
+async function canonicalFolders(settings: Settings): Promise<Settings> {
+  const targets = await Promise.all(settings.targets.map(async (t) => ({ ...t, path: await realpath(t.path).catch(() => path.resolve(t.path)) })));
+  return { ...settings, targets };
 }
 
 /** The retention policy of a folder (resolved path) in these settings; folders not listed get the default. */

@@ -1,22 +1,33 @@
-import { mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { readFile, rename, stat } from 'node:fs/promises';
+import { mkdirPrivate } from '../base/private-fs.js';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
-import { SnapctlError, nullIfMissing } from '../base/errors.js';
+import { SnapctlError, describeError, nullIfMissing } from '../base/errors.js';
 import { withLock } from './locks.js';
 import { type HomeLayout } from './paths.js';
-import { emptyStore, type StoreFile } from '../../shared/model.js';
+import { emptyStore, newestFirst, type SnapshotRecord, type StoreFile } from '../../shared/model.js';
 import { checkStoreFile } from './store-file.js';
 
+/** Where the index is rebuilt from: every snapshot's own record (see RecordFiles and the providers). */
+export type IndexSource = () => Promise<{ records: SnapshotRecord[]; damaged: string[] }>;
+
 /**
- * The snapshot records, in one JSON file. Readers never lock (writes are atomic renames, so a reader sees
- * the old or the new file, never half of one); writers take the store lock for read-modify-write so that
- * concurrent creates from the CLI, the scheduler and the popover all land.
+ * The index of snapshot records, in one JSON file. Readers never lock (writes are atomic renames, so a reader
+ * sees the old or the new file, never half of one); writers take the store lock for read-modify-write so
+ * that concurrent creates from the CLI, the scheduler and the popover all land.
+ *
+ * The snapshots are the truth: each carries its own record beside its data, so an index that is missing,
+ * damaged or not JSON at all is rebuilt from them by the next command (under the store lock, which garbage
+ * collection also holds), the damaged file kept aside. Rollback history is not in the snapshots and starts
+ * empty again.
  */
 export class SnapshotStore {
   /** The last file read, by identity: a write is an atomic rename, so a new inode means new contents. */
   private cache: { key: string; store: StoreFile } | null = null;
+  /** What a rebuild did, for the command to tell the user. */
+  readonly notices: string[] = [];
 
-  constructor(readonly layout: HomeLayout) {}
+  constructor(readonly layout: HomeLayout, private readonly source: IndexSource | null = null) {}
 
   private get lockPath(): string {
     return path.join(this.layout.locksDir, 'store.lock');
@@ -30,23 +41,56 @@ export class SnapshotStore {
   async read(): Promise<StoreFile> {
     const file = this.layout.storeFile;
     const st = await stat(file, { bigint: true }).catch(nullIfMissing);
-    if (st === null) return emptyStore();
+    if (st === null) return this.source ? this.withLock(async (store) => store) : emptyStore();
     const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
     if (this.cache?.key === key) return this.cache.store;
-    const store = await this.readFresh();
+    let store: StoreFile;
+    try {
+      store = parseStore(await readFile(file, 'utf8'), file);
+    } catch (err) {
+      if (!(err instanceof SnapctlError && err.kind === 'corrupt') || !this.source) throw err;
+      return this.withLock(async (rebuilt) => rebuilt);
+    }
     this.cache = { key, store };
     return store;
   }
 
-  private async readFresh(): Promise<StoreFile> {
-    const text = await readFile(this.layout.storeFile, 'utf8').catch(nullIfMissing);
-    return text === null ? emptyStore() : parseStore(text, this.layout.storeFile);
+  async exists(): Promise<boolean> {
+    return (await stat(this.layout.storeFile).catch(nullIfMissing)) !== null;
+  }
+
+  /** The index as it is on disk, rebuilt first if it is missing or damaged; the caller holds the store lock. */
+  private async readLocked(): Promise<StoreFile> {
+    const file = this.layout.storeFile;
+    const text = await readFile(file, 'utf8').catch(nullIfMissing);
+    if (text !== null) {
+      try {
+        return parseStore(text, file);
+      } catch (err) {
+        if (!this.source) throw err;
+        const aside = await quarantine(file);
+        return this.rebuild(`the snapshot index ${file} was damaged (${err instanceof Error ? err.message : describeError(err)}); it was kept as ${aside} and rebuilt from the snapshots`);
+      }
+    }
+    return this.source ? this.rebuild(`the snapshot index ${file} was missing; it was rebuilt from the snapshots`) : emptyStore();
+  }
+
+  private async rebuild(notice: string): Promise<StoreFile> {
+    const store = emptyStore();
+    const { records, damaged } = await (this.source ?? (async () => ({ records: [], damaged: [] })))();
+    store.snapshots = records.sort((a, b) => -newestFirst(a, b));
+    // A missing index and no snapshot anywhere is a new state folder: nothing to write or say.
+    if (store.snapshots.length === 0 && damaged.length === 0 && notice.includes('was missing')) return store;
+    await writeFileAtomic(this.layout.storeFile, JSON.stringify(store, null, 1) + '\n', { fsync: true });
+    this.notices.push(`${notice} (${store.snapshots.length} snapshot(s))`);
+    for (const file of damaged) this.notices.push(`the snapshot record ${file} is damaged and was left out of the index; the file is kept`);
+    return store;
   }
 
   /** Runs `fn` on the current contents under the store lock, without writing: nothing else commits meanwhile. */
   async withLock<T>(fn: (store: StoreFile) => Promise<T>): Promise<T> {
-    await mkdir(this.layout.root, { recursive: true });
-    return withLock(this.lockPath, { waitMs: 60_000, what: 'the snapshot store' }, async () => fn(await this.readFresh()));
+    await mkdirPrivate(this.layout.root);
+    return withLock(this.lockPath, { waitMs: 60_000, what: 'the snapshot store' }, async () => fn(await this.readLocked()));
   }
 
   /** Applies `change` to the current contents under the store lock and writes the result atomically. */
@@ -75,7 +119,7 @@ function corruptStore(file: string, why: string): SnapctlError {
   return new SnapctlError(
     'corrupt',
     `the snapshot store ${file} is unreadable: ${why}`,
-    `nothing was changed; move it aside (the snapshot data under ${path.dirname(file)} is kept) or restore it from a backup`,
+    `nothing was changed; move it aside: the next command rebuilds it from the snapshots under ${path.dirname(file)}`,
   );
 }
 

@@ -1,8 +1,8 @@
-import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
-import { isRestoreTemp } from '../providers/clone/capture.js';
-import { isUnder, sameMtime, type ContentSource, type FileEntry, type Manifest, type PathFilter } from './manifest.js';
+import { isRestoreTemp } from './temp-names.js';
+import { isUnder, type ContentSource, type FileEntry, type Manifest, type PathFilter } from './manifest.js';
+import { quickMatch, sameContent } from './same-file.js';
 import { walk } from './walk.js';
 
 export interface DiffResult {
@@ -15,8 +15,9 @@ export interface DiffResult {
 }
 
 /**
- * Compares a snapshot with the folder as it is now. A file whose mtime differs but whose size matches is
- * compared byte for byte, so a file that was only touched does not show as modified.
+ * Compares a snapshot with the folder as it is now. A file whose size matches but whose mtime, inode or ctime
+ * does not is compared byte for byte: a file that was only touched does not show as modified, and one whose
+ * content changed with its size and mtime kept does.
  */
 export async function compare(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, exclude?: PathFilter): Promise<DiffResult> {
   const inScope = (p: string): boolean => (scope === null || scope.some((s) => isUnder(p, s))) && !exclude?.(p);
@@ -38,8 +39,9 @@ export async function compare(root: string, manifest: Manifest, source: ContentS
     } else if (snap.type === 'dir' && now.type === 'dir') {
       if (now.mode !== snap.mode) modified.push(snap.path);
     } else if (snap.type === 'file' && now.type === 'file') {
-      if (now.size !== snap.size || now.mode !== snap.mode) modified.push(snap.path);
-      else if (!sameMtime(now.mtimeNs, snap.mtimeNs)) candidates.push(snap);
+      const match = quickMatch(now, snap);
+      if (match === 'differs' || now.mode !== snap.mode) modified.push(snap.path);
+      else if (match === 'check') candidates.push(snap);
     }
   }
   added.push(...live.keys());
@@ -49,22 +51,4 @@ export async function compare(root: string, manifest: Manifest, source: ContentS
   for (const p of differing) if (p !== null) modified.push(p);
 
   return { added: added.sort(), removed: removed.sort(), modified: modified.sort() };
-}
-
-const CHUNK = 256 * 1024;
-
-async function sameContent(a: string, b: string): Promise<boolean> {
-  const [fa, fb] = await Promise.all([open(a, 'r'), open(b, 'r')]);
-  try {
-    const ba = Buffer.allocUnsafe(CHUNK);
-    const bb = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const [ra, rb] = await Promise.all([fa.read(ba, 0, CHUNK, null), fb.read(bb, 0, CHUNK, null)]);
-      if (ra.bytesRead !== rb.bytesRead) return false;
-      if (ra.bytesRead === 0) return true;
-      if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
-    }
-  } finally {
-    await Promise.all([fa.close(), fb.close()]);
-  }
 }

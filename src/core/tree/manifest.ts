@@ -7,8 +7,26 @@ import { isObject, stripUnknown } from '../base/checks.js';
  */
 export type ManifestEntry =
   | { path: string; type: 'dir'; mode: number; mtimeNs: string }
-  | { path: string; type: 'file'; mode: number; mtimeNs: string; size: number; oid: string }
+  | FileEntry
   | { path: string; type: 'symlink'; mtimeNs: string; link: string };
+
+/**
+ * A file: its object in the pool (`oid`), and the SHA-256 of its content (`hash`), null until first hashed
+ * (a reflink clone copies no bytes through snapctl, so its hash is taken later, by verify). `ino` and
+ * `ctimeNs` are what the file was on disk when it was read: like git's index, a file whose size and mtime
+ * match but whose inode or ctime changed (`cp -p`, `rsync -t`, `tar x`) is read again.
+ */
+export interface FileEntry {
+  path: string;
+  type: 'file';
+  mode: number;
+  mtimeNs: string;
+  size: number;
+  oid: string;
+  hash: string | null;
+  ino?: string;
+  ctimeNs?: string;
+}
 
 export interface Manifest {
   version: 1;
@@ -20,12 +38,16 @@ export interface Manifest {
   problems: { path: string; reason: string }[];
 }
 
-const OID = /^[0-9a-f]{32}$/;
+/** Objects are named by their SHA-256 (64 hex digits), or at random (32) when cloned before being hashed. */
+const OID = /^(?:[0-9a-f]{32}|[0-9a-f]{64})$/;
+const HASH = /^[0-9a-f]{64}$/;
+const DECIMAL = /^\d{1,30}$/;
 
 /**
  * Checks a manifest read back from disk before a restore trusts anything in it (written by hand: zod is
- * several times slower on the manifests every rollback reads; bench/README.md, "Forms the code keeps"). The parsed JSON is checked in place, unknown
- * keys deleted, rather than copied entry by entry: the copies were most of the garbage of a rollback.
+ * several times slower on the manifests every rollback reads; bench/README.md, "Forms the code keeps"). The
+ * parsed JSON is checked in place, unknown keys deleted, rather than copied entry by entry: the copies were
+ * most of the garbage of a rollback.
  * Returns the manifest, or null when it is not one.
  */
 export function checkManifest(raw: unknown): Manifest | null {
@@ -46,7 +68,7 @@ const MANIFEST_KEYS = new Set(['version', 'id', 'target', 'createdAt', 'entries'
 const PROBLEM_KEYS = new Set(['path', 'reason']);
 const ENTRY_KEYS = {
   dir: new Set(['path', 'type', 'mode', 'mtimeNs']),
-  file: new Set(['path', 'type', 'mode', 'mtimeNs', 'size', 'oid']),
+  file: new Set(['path', 'type', 'mode', 'mtimeNs', 'size', 'oid', 'hash', 'ino', 'ctimeNs']),
   symlink: new Set(['path', 'type', 'mtimeNs', 'link']),
 } as const;
 
@@ -60,6 +82,10 @@ function isEntry(e: unknown): boolean {
   } else if (type === 'file') {
     const size = e['size'];
     if (!Number.isInteger(e['mode']) || !Number.isInteger(size) || (size as number) < 0 || typeof e['oid'] !== 'string' || !OID.test(e['oid'])) return false;
+    // Manifests written before content was hashed have no hash: null, verified by size until the next verify.
+    if (e['hash'] === undefined) e['hash'] = null;
+    if (e['hash'] !== null && (typeof e['hash'] !== 'string' || !HASH.test(e['hash']))) return false;
+    for (const k of ['ino', 'ctimeNs'] as const) if (e[k] !== undefined && (typeof e[k] !== 'string' || !DECIMAL.test(e[k]))) return false;
   } else if (type === 'symlink') {
     if (typeof e['link'] !== 'string') return false;
   } else {
@@ -106,7 +132,6 @@ export function isUnder(p: string, scope: string): boolean {
   return p === scope || p.startsWith(scope + '/');
 }
 
-export type FileEntry = Extract<ManifestEntry, { type: 'file' }>;
 
 /**
  * Where the bytes of a snapshot's files are read from: the clone pool's objects, or a read-only snapshot

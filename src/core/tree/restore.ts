@@ -4,9 +4,10 @@ import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
 import { SnapctlError, nullIfMissing } from '../base/errors.js';
 import { faultPoint } from '../base/faults.js';
-import { isRestoreTemp, RESTORE_TEMP_PREFIX } from '../providers/clone/capture.js';
-import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
+import { isRestoreTemp, RESTORE_TEMP_PREFIX } from './temp-names.js';
+import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { walk, type LiveEntry } from './walk.js';
+import { quickMatch, sameContent } from './same-file.js';
 import { nodeCrypto } from '../base/lazy-crypto.js';
 import type { RestoreResult } from '../../shared/model.js';
 
@@ -100,22 +101,33 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   // 3. Files and links, each written beside its final name and renamed into place. What already matches is
   //    settled here without a promise per entry; only real writes go to the thread pool.
   const writes: typeof leaves = [];
+  /** Files whose content is the snapshot's: at most their mode is set. */
+  const sameBytes = new Set<string>();
+  const suspects: FileEntry[] = [];
   for (const e of leaves) {
     const now = live.get(e.path);
-    if (e.type === 'file' && now?.type === 'file' && now.size === e.size && sameMtime(now.mtimeNs, e.mtimeNs)) {
-      if (now.mode === e.mode) { stats.unchanged++; continue; }
+    if (e.type === 'file' && now?.type === 'file') {
+      const match = quickMatch(now, e);
+      if (match === 'same' || (match === 'check' && sameMtime(now.mtimeNs, e.mtimeNs))) {
+        // Same size and mtime with another inode or ctime: its bytes are compared below, before writing.
+        if (match === 'check') suspects.push(e);
+        else sameBytes.add(e.path);
+        if (match === 'same' && now.mode === e.mode) { stats.unchanged++; continue; }
+      }
     } else if (e.type === 'symlink' && now?.type === 'symlink' && now.link === e.link) {
       stats.unchanged++;
       continue;
     }
     writes.push(e);
   }
+  await mapLimit(suspects, IO_PARALLELISM, async (e) => {
+    if (await sameContent(path.join(root, e.path), source.contentPath(e)).catch(() => false)) sameBytes.add(e.path);
+  });
   await mapLimit(writes, IO_PARALLELISM, async (e) => {
     const abs = path.join(root, e.path);
-    const now = live.get(e.path);
     faultPoint();
     if (e.type === 'file') {
-      if (now?.type === 'file' && now.size === e.size && sameMtime(now.mtimeNs, e.mtimeNs)) {
+      if (sameBytes.has(e.path)) {
         await chmod(abs, e.mode); // same content, another mode
         stats.unchanged++;
         return;

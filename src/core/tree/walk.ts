@@ -8,7 +8,7 @@ import { errnoCode, nullIfMissing } from '../base/errors.js';
  */
 export type LiveEntry =
   | { path: string; type: 'dir'; mode: number; mtimeNs: string }
-  | { path: string; type: 'file'; mode: number; mtimeNs: string; size: number; ino: bigint }
+  | { path: string; type: 'file'; mode: number; mtimeNs: string; size: number; ino: string; ctimeNs: string }
   | { path: string; type: 'symlink'; mtimeNs: string; link: string };
 
 export interface WalkResult {
@@ -81,7 +81,7 @@ function describe(abs: string, rel: string, options: WalkOptions, skipped: WalkR
   const mode = Number(st.mode & 0o7777n);
   const mtimeNs = st.mtimeNs.toString();
   if (st.isDirectory()) return { path: rel, type: 'dir', mode, mtimeNs };
-  if (st.isFile()) return { path: rel, type: 'file', mode, mtimeNs, size: Number(st.size), ino: st.ino };
+  if (st.isFile()) return { path: rel, type: 'file', mode, mtimeNs, size: Number(st.size), ino: st.ino.toString(), ctimeNs: st.ctimeNs.toString() };
   if (st.isSymbolicLink()) {
     try {
       return { path: rel, type: 'symlink', mtimeNs, link: readlinkSync(abs) };

@@ -1,4 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { mkdirPrivate } from '../base/private-fs.js';
 import path from 'node:path';
 import { createTask, type ScheduledTask } from 'node-cron';
 import { writeFileAtomic } from '../state/atomic-write.js';
@@ -159,7 +160,7 @@ export class Scheduler {
   private async recordRun(targetPath: string, at: Date): Promise<void> {
     const state = await this.readState();
     state[targetPath] = at.toISOString();
-    await mkdir(path.dirname(this.options.stateFile), { recursive: true });
+    await mkdirPrivate(path.dirname(this.options.stateFile));
     await writeFileAtomic(this.options.stateFile, JSON.stringify(state, null, 1));
   }
 }

@@ -3,15 +3,24 @@ import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../../base/concurrency.js';
 import { errnoCode } from '../../base/errors.js';
 import { sameMtime, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
-import type { ClonePool } from './pool.js';
+import { quickMatch, sameContent } from '../../tree/same-file.js';
+import { hashFile, type ClonePool, type StoredObject } from './pool.js';
+import { isRestoreTemp } from '../../tree/temp-names.js';
 import { walk, type LiveEntry } from '../../tree/walk.js';
 
-export const RESTORE_TEMP_PREFIX = '.snapctl-restore-';
 
-/** snapctl's own half-written restore files are never part of a snapshot. */
-export function isRestoreTemp(relPath: string): boolean {
-  // The last segment, found without path.posix.basename (called for every entry of every walk).
-  return relPath.startsWith(RESTORE_TEMP_PREFIX, relPath.lastIndexOf('/') + 1);
+type LiveFile = Extract<LiveEntry, { type: 'file' }>;
+interface PendingFile { index: number; live: LiveFile; base: FileEntry | null }
+
+/** A manifest entry for a file as it is on disk, holding `stored`'s object. */
+function fileEntry(e: LiveFile, stored: { oid: string; hash: string | null }): FileEntry {
+  return { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, oid: stored.oid, hash: stored.hash, ino: e.ino, ctimeNs: e.ctimeNs };
+}
+
+/** Whether the file at `abs` still holds `base`'s content: by its hash where known, else against the object. */
+async function unchangedSince(pool: ClonePool, abs: string, base: FileEntry): Promise<boolean> {
+  if (base.hash !== null) return (await hashFile(abs)) === base.hash;
+  return sameContent(abs, pool.objectPath(base.oid));
 }
 
 export interface CaptureResult {
@@ -57,29 +66,43 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   // Decided synchronously: a repeat snapshot copies a few hundred of 20,000 entries, and a promise per entry
   // was a measured part of its time (bench/README.md, "Forms the code keeps").
   const entries: (ManifestEntry | null)[] = [];
-  const toCopy: { index: number; live: Extract<LiveEntry, { type: 'file' }> }[] = [];
+  const toCopy: PendingFile[] = [];
+  const toRecheck: PendingFile[] = [];
   for (const e of walked) {
     if (isRestoreTemp(e.path)) continue;
     const { mtimeNs } = e;
     if (e.type === 'dir') { entries.push({ path: e.path, type: 'dir', mode: e.mode, mtimeNs }); continue; }
     if (e.type === 'symlink') { entries.push({ path: e.path, type: 'symlink', mtimeNs, link: e.link }); continue; }
-    const prev = before.get(e.path)?.find((b) => b.size === e.size && sameMtime(b.mtimeNs, mtimeNs));
+    const known = before.get(e.path) ?? [];
+    const prev = known.find((b) => quickMatch(e, b) === 'same');
     if (prev) {
       size += e.size;
-      entries.push({ path: e.path, type: 'file', mode: e.mode, mtimeNs, size: e.size, oid: prev.oid });
+      entries.push(fileEntry(e, prev));
       continue;
     }
-    toCopy.push({ index: entries.length, live: e });
+    // Same size and mtime but another inode or ctime: the bytes decide (below) whether it changed.
+    const suspect = known.find((b) => b.size === e.size && sameMtime(b.mtimeNs, mtimeNs));
+    (suspect ? toRecheck : toCopy).push({ index: entries.length, live: e, base: suspect ?? null });
     entries.push(null);
   }
+
+  await mapLimit(toRecheck, IO_PARALLELISM, async (item) => {
+    const base = item.base;
+    if (base && await unchangedSince(pool, underRoot(root, item.live.path), base).catch(() => false)) {
+      size += item.live.size;
+      entries[item.index] = fileEntry(item.live, base);
+    } else {
+      toCopy.push(item);
+    }
+  });
 
   const record = ({ index, live: e }: (typeof toCopy)[number], copied: CopyOutcome): void => {
     if ('problem' in copied) problems.push({ path: e.path, reason: copied.problem });
     const got = copied.entry;
     if (!got) return;
     size += got.size;
-    addedBytes += got.size;
-    entries[index] = { path: e.path, type: 'file', mode: e.mode, mtimeNs: got.mtimeNs, size: got.size, oid: got.oid };
+    if (got.added) addedBytes += got.size;
+    entries[index] = { ...fileEntry(e, got), mtimeNs: got.mtimeNs, size: got.size };
   };
   await copyChanged(toCopy, root, pool, added, options.copiesAreClones === true, record);
 
@@ -95,10 +118,9 @@ const DIRECT_COPY_SLICE_MS = 20;
 
 /**
  * Copies the new and changed files. Where a copy is a reflink clone (a metadata change), the thread pool's
- * hand-offs were the larger part of each small file's cost: a first snapshot of 20,000 files on btrfs took
- * 1.60-1.72 s with direct calls against 1.84-2.20 s through the pool (five runs each, alternating). Where
- * copies move data (ext4), the pool's parallel I/O wins instead (4.0 s against 5.5 s), so everything goes
- * there. Large files always go to the pool, in parallel with the direct copies, and the event loop gets a
+ * hand-offs are most of a small file's cost, so small files are cloned with direct calls; where copies move
+ * data (ext4), the pool's parallel I/O wins, so everything goes there (bench/README.md, "Forms the code
+ * keeps"). Large files always go to the pool, in parallel with the direct copies, and the event loop gets a
  * turn every DIRECT_COPY_SLICE_MS.
  */
 async function copyChanged<T extends { live: { path: string; size: number; mtimeNs: string } }>(
@@ -107,7 +129,7 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
   const direct = (it: T): boolean => clones && it.live.size <= DIRECT_COPY_MAX_BYTES;
   const large = items.filter((it) => !direct(it));
   const inPool = mapLimit(large, IO_PARALLELISM, async (it) => {
-    record(it, await copyStable(pool, underRoot(root, it.live.path), it.live.size, it.live.mtimeNs, added));
+    record(it, await copyStable(pool, underRoot(root, it.live.path), it.live.size, it.live.mtimeNs, added, clones));
   });
   let sliceStart = performance.now();
   for (const it of items) {
@@ -126,7 +148,8 @@ function underRoot(root: string, rel: string): string {
   return path.sep === '/' ? `${root}/${rel}` : path.join(root, rel);
 }
 
-interface Copied { oid: string; size: number; mtimeNs: string }
+/** `added`: a new object; false when the content was in the pool already and is shared. */
+interface Copied { oid: string; hash: string | null; added: boolean; size: number; mtimeNs: string }
 type CopyOutcome = { entry: Copied } | { entry: Copied | null; problem: string };
 /** One attempt's verdict: finished (copied, flagged or lost), or copy again because the file changed. */
 type Attempt = { done: CopyOutcome } | { again: { size: number; mtimeNs: string } };
@@ -136,10 +159,10 @@ type Attempt = { done: CopyOutcome } | { again: { size: number; mtimeNs: string 
  * a few times, then keeps the last copy flagged, with the pre-copy mtime so the next snapshot copies it again.
  * copyStableSync is the same for direct calls (see copyChanged).
  */
-async function copyStable(pool: ClonePool, abs: string, size: number, mtimeNs: string, added: string[]): Promise<CopyOutcome> {
+async function copyStable(pool: ClonePool, abs: string, size: number, mtimeNs: string, added: string[], clone: boolean): Promise<CopyOutcome> {
   let stat = { size, mtimeNs };
   for (let attempt = 1; ; attempt++) {
-    const next = judgeCopy(await pool.addObject(abs).catch(readProblem), abs, stat, attempt, added);
+    const next = judgeCopy(await pool.addObject(abs, clone).catch(readProblem), abs, stat, attempt, added);
     if ('done' in next) return next.done;
     stat = next.again;
   }
@@ -154,7 +177,7 @@ function copyStableSync(pool: ClonePool, abs: string, size: number, mtimeNs: str
   }
 }
 
-function copyOrProblem(copy: () => string): string | { problem: string } {
+function copyOrProblem(copy: () => StoredObject): StoredObject | { problem: string } {
   try {
     return copy();
   } catch (err) {
@@ -170,16 +193,16 @@ function readProblem(err: unknown): { problem: string } {
   throw err;
 }
 
-function judgeCopy(copied: string | { problem: string }, abs: string, stat: { size: number; mtimeNs: string }, attempt: number, added: string[]): Attempt {
-  if (typeof copied !== 'string') return { done: { entry: null, problem: copied.problem } };
-  const oid = copied;
-  added.push(oid);
+function judgeCopy(copied: StoredObject | { problem: string }, abs: string, stat: { size: number; mtimeNs: string }, attempt: number, added: string[]): Attempt {
+  if ('problem' in copied) return { done: { entry: null, problem: copied.problem } };
+  const { oid, hash } = copied;
+  if (copied.added) added.push(oid);
   // A direct call: the promise API's per-call cost dominated on 20,000 small files.
   const after = lstatOrNull(abs);
-  if (after && Number(after.size) === stat.size && after.mtimeNs.toString() === stat.mtimeNs) return { done: { entry: { oid, size: stat.size, mtimeNs: stat.mtimeNs } } };
+  if (after && Number(after.size) === stat.size && after.mtimeNs.toString() === stat.mtimeNs) return { done: { entry: { oid, hash, added: copied.added, size: stat.size, mtimeNs: stat.mtimeNs } } };
   if (!after) return { done: { entry: null, problem: 'deleted while the snapshot was taken' } };
   if (attempt >= COPY_ATTEMPTS) {
-    return { done: { entry: { oid, size: Number(after.size), mtimeNs: stat.mtimeNs }, problem: 'kept changing while it was copied; the copy may mix old and new content' } };
+    return { done: { entry: { oid, hash, added: copied.added, size: Number(after.size), mtimeNs: stat.mtimeNs }, problem: 'kept changing while it was copied; the copy may mix old and new content' } };
   }
   return { again: { size: Number(after.size), mtimeNs: after.mtimeNs.toString() } };
 }

@@ -1,13 +1,15 @@
-import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { capture } from './capture.js';
 import { compare } from '../../tree/compare.js';
 import { ClonePool } from './pool.js';
 import { restore } from '../../tree/restore.js';
-import type { Manifest } from '../../tree/manifest.js';
+import { isUnder, type FileEntry, type Manifest } from '../../tree/manifest.js';
+import { quickMatch } from '../../tree/same-file.js';
+import { describeError } from '../../base/errors.js';
+import { RecordFiles } from '../../state/record-files.js';
 import type { LiveEntry } from '../../tree/walk.js';
 import type { SnapshotRecord } from '../../../shared/model.js';
-import type { CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
+import type { ContentProblem, CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
 
 /**
  * The portable provider: copies the folder into snapctl's own store, sharing unchanged files between
@@ -18,8 +20,11 @@ export class CloneProvider implements SnapshotProvider {
   readonly capabilities: ProviderCapabilities = { wholeVolume: false, partialRestore: true, needsAdmin: false, mayVanish: false };
   private readonly pool: ClonePool;
 
+  private readonly recordFiles: RecordFiles;
+
   constructor(storeRoot: string) {
     this.pool = new ClonePool(storeRoot);
+    this.recordFiles = new RecordFiles(this.pool.recordsDir);
   }
 
   async detect(): Promise<Detection> {
@@ -37,10 +42,16 @@ export class CloneProvider implements SnapshotProvider {
       return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live };
     } catch (err) {
       // A failed snapshot (disk full, most often) gives back the space it took, at once.
-      await Promise.all(added.map((oid) => unlink(this.pool.objectPath(oid)).catch(() => undefined)));
+      await this.pool.discardObjects(added);
       await this.pool.dropLease(request.id);
       throw err;
     }
+  }
+
+  async discard(id: string): Promise<void> {
+    await this.recordFiles.remove(id);
+    await this.pool.removeManifest(id);
+    await this.pool.dropLease(id);
   }
 
   async settle(ref: string): Promise<void> {
@@ -55,6 +66,34 @@ export class CloneProvider implements SnapshotProvider {
     await this.pool.readManifest(record.ref);
   }
 
+  async checkRestore(record: SnapshotRecord, paths: string[] | null, live: readonly LiveEntry[]): Promise<ContentProblem[]> {
+    const manifest = await this.pool.readManifest(record.ref);
+    const now = new Map<string, LiveEntry>();
+    for (const e of live) now.set(e.path, e);
+    const inScope = (p: string): boolean => paths === null || paths.some((s) => isUnder(p, s));
+    // The files a restore would read from the pool: every one whose copy in the folder is not known to match.
+    const needed = manifest.entries.filter((e): e is FileEntry => {
+      if (e.type !== 'file' || !inScope(e.path)) return false;
+      const current = now.get(e.path);
+      return current?.type !== 'file' || quickMatch(current, e) !== 'same';
+    });
+    return (await this.pool.checkObjects(needed, { hashUnknown: false })).problems;
+  }
+
+  async verifyContent(record: SnapshotRecord): Promise<{ checked: number; problems: ContentProblem[] }> {
+    let manifest: Manifest;
+    try {
+      manifest = await this.pool.readManifest(record.ref);
+    } catch (err) {
+      return { checked: 0, problems: [{ path: '(its list of files)', problem: describeError(err) }] };
+    }
+    const files = manifest.entries.filter((e): e is FileEntry => e.type === 'file');
+    const { problems, hashed } = await this.pool.checkObjects(files, { hashUnknown: true });
+    // Hashes taken now for objects cloned without one are kept, so later checks compare content too.
+    if (hashed > 0) await this.pool.writeManifest(manifest);
+    return { checked: files.length, problems };
+  }
+
   async restore(record: SnapshotRecord, paths: string[] | null, live?: readonly LiveEntry[]): Promise<RestoreResult> {
     const manifest = await this.pool.readManifest(record.ref);
     return restore(record.target, manifest, this.pool, paths, undefined, live);
@@ -65,6 +104,28 @@ export class CloneProvider implements SnapshotProvider {
     return compare(record.target, manifest, this.pool, paths);
   }
 
+  readonly records = {
+    write: (record: SnapshotRecord): Promise<void> => this.recordFiles.write(record),
+    remove: (id: string): Promise<void> => this.recordFiles.remove(id),
+    read: (id: string): Promise<SnapshotRecord | null> => this.recordFiles.read(id),
+    forIndex: async (): Promise<{ records: SnapshotRecord[]; damaged: string[] }> => {
+      const { records, damaged } = await this.recordFiles.readAll();
+      // A snapshot being written (a live lease) is not one yet.
+      const writing = await this.pool.liveLeaseIds();
+      const manifests = new Set((await this.pool.manifestIds()).filter((id) => !writing.has(id)));
+      const kept = records.filter((r) => manifests.has(r.ref));
+      // Snapshots taken before records were kept beside the data: what their manifest says.
+      const named = new Set(kept.map((r) => r.ref));
+      for (const id of manifests) {
+        if (named.has(id)) continue;
+        const manifest = await this.pool.readManifest(id).catch(() => null);
+        if (manifest) kept.push(recordFromManifest(manifest));
+        else damaged.push(this.pool.manifestPath(id));
+      }
+      return { records: kept, damaged };
+    },
+  };
+
   async collectGarbage(recordedRefs: ReadonlySet<string>): Promise<void> {
     await this.pool.collectGarbage(recordedRefs);
   }
@@ -73,4 +134,14 @@ export class CloneProvider implements SnapshotProvider {
   manifestPath(ref: string): string {
     return path.resolve(this.pool.manifestPath(ref));
   }
+}
+
+/** A record for a snapshot whose own record is missing: what its manifest says; tag and trigger are unknown. */
+function recordFromManifest(manifest: Manifest): SnapshotRecord {
+  const files = manifest.entries.filter((e) => e.type === 'file');
+  return {
+    id: manifest.id, provider: 'clone', target: manifest.target, tag: null, trigger: 'manual', createdAt: manifest.createdAt,
+    size: files.reduce((sum, e) => sum + e.size, 0), addedBytes: 0, files: files.length, state: 'ready', ref: manifest.id,
+    note: 'recovered from its snapshot data: its tag and trigger were only in the lost index',
+  };
 }

@@ -1,6 +1,7 @@
 import { constants as fsc, copyFileSync, mkdirSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { chmod, copyFile, open, readdir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
+import { mkdirPrivate } from '../../base/private-fs.js';
 import { writeFileAtomic } from '../../state/atomic-write.js';
 import { copiesAreClones } from '../../base/fs-types.js';
 import { nativeReflink, type Reflink } from './reflink.js';
@@ -8,18 +9,26 @@ import { SnapctlError, errnoCode, nullIfMissing } from '../../base/errors.js';
 import { isAlive } from '../../state/locks.js';
 import { checkManifest, type ContentSource, type FileEntry, type Manifest } from '../../tree/manifest.js';
 import { nodeCrypto } from '../../base/lazy-crypto.js';
+import { IO_PARALLELISM, mapLimit } from '../../base/concurrency.js';
+import type { ContentProblem } from '../provider.js';
 
 /**
  * The clone provider's on-disk store:
- *   objects/ab/<oid>    file contents, immutable once written; shared by every snapshot that has the file
- *   manifests/<id>.json what one snapshot holds (paths, modes, mtimes, links, object ids)
+ *   objects/ab/<oid>    file contents, immutable once written; shared by every snapshot (and every path)
+ *                       that has the content. Named by their SHA-256 when the bytes passed through snapctl;
+ *                       at random when the filesystem cloned them (hashed later, by verify).
+ *   objects/tmp/        objects being written, renamed into place once whole
+ *   manifests/<id>.json what one snapshot holds (paths, modes, mtimes, links, object ids and hashes)
+ *   records/<id>.json   the snapshot's own record, beside its data: the index (store.json) is rebuilt from these
  *   pending/<id>.json   a lease held while a snapshot is being written, so garbage collection spares its
  *                       objects before its manifest exists
+ *   trash/              objects garbage collection is about to delete (see collectGarbage)
  */
 export class ClonePool implements ContentSource {
   private readonly madeDirs = new Set<string>();
   private readonly manifests = new Map<string, Manifest>();
   private readonly clonesFrom = new Map<string, boolean>();
+  private readonly settling = new Map<string, Promise<StoredObject>>();
   private randomPool = Buffer.alloc(0);
   private randomOffset = 0;
 
@@ -36,6 +45,8 @@ export class ClonePool implements ContentSource {
   get objectsDir(): string { return this.objectsRoot; }
   get manifestsDir(): string { return path.join(this.root, 'manifests'); }
   get pendingDir(): string { return path.join(this.root, 'pending'); }
+  get recordsDir(): string { return path.join(this.root, 'records'); }
+  get trashDir(): string { return path.join(this.root, 'trash'); }
 
   /** Built by concatenation: path.join normalises on every call (bench/README.md, "Forms the code keeps"). */
   objectPath(oid: string): string {
@@ -51,13 +62,109 @@ export class ClonePool implements ContentSource {
   }
 
   /**
-   * Copies `source` into a new object. COPYFILE_FICLONE makes it a copy-on-write clone where the filesystem
-   * has them (reflink on btrfs/XFS, clonefile on APFS) and an ordinary copy elsewhere.
+   * Stores `source` as an object. Where copies are clones (`clone`), the filesystem shares its blocks and
+   * no byte passes through snapctl: the object gets a random name and no hash yet. Elsewhere the bytes are
+   * read and written by snapctl anyway, so they are hashed on the way and the object is named by its hash:
+   * content already in the pool (another path, another snapshot) is shared, not written again. `added`
+   * says whether this call wrote a new object.
    */
-  async addObject(source: string): Promise<string> {
-    const { oid, dest } = this.newObject();
-    await copyFile(source, dest, fsc.COPYFILE_FICLONE);
-    return oid;
+  async addObject(source: string, clone: boolean): Promise<StoredObject> {
+    if (clone) {
+      const { oid, dest } = this.newObject();
+      await copyFile(source, dest, fsc.COPYFILE_FICLONE);
+      return { oid, hash: null, added: true };
+    }
+    const tmp = this.tempObjectPath();
+    let hash: string;
+    try {
+      hash = await copyHashing(source, tmp);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+    return this.settleObject(tmp, hash);
+  }
+
+  /**
+   * Moves a whole, hashed object into place, or drops it for the identical object already there. Two copies
+   * of one content in the same snapshot settle one after the other, so only the first counts as added.
+   */
+  private async settleObject(tmp: string, hash: string): Promise<StoredObject> {
+    const earlier = this.settling.get(hash);
+    if (earlier) {
+      await earlier.catch(() => undefined);
+      if (this.settling.get(hash) === earlier) this.settling.delete(hash);
+      return this.settleObject(tmp, hash);
+    }
+    const settled = this.moveIntoPlace(tmp, hash);
+    this.settling.set(hash, settled);
+    try {
+      return await settled;
+    } finally {
+      if (this.settling.get(hash) === settled) this.settling.delete(hash);
+    }
+  }
+
+  private async moveIntoPlace(tmp: string, hash: string): Promise<StoredObject> {
+    const dest = this.objectPath(hash);
+    // A newer mtime keeps the existing object out of a collection that starts now (see collectGarbage).
+    const now = new Date();
+    if (await utimes(dest, now, now).then(() => true, nullIfMissing)) {
+      await unlink(tmp);
+      return { oid: hash, hash, added: false };
+    }
+    this.ensureDir(path.dirname(dest));
+    await rename(tmp, dest);
+    return { oid: hash, hash, added: true };
+  }
+
+  private tempObjectPath(): string {
+    const dir = path.join(this.objectsRoot, 'tmp');
+    this.ensureDir(dir);
+    return path.join(dir, this.newOid());
+  }
+
+  private ensureDir(dir: string): void {
+    if (!this.madeDirs.has(dir)) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      this.madeDirs.add(dir);
+    }
+  }
+
+  /**
+   * Checks the objects of `entries`: each must exist with the entry's size, and hash to the entry's hash
+   * where one is recorded. With `hashUnknown`, an entry without a hash (a clone copied no byte through
+   * snapctl) gets its object's hash now, set on the entry; `hashed` counts them. Each object is read once.
+   */
+  async checkObjects(entries: readonly FileEntry[], options: { hashUnknown: boolean }): Promise<{ problems: ContentProblem[]; hashed: number }> {
+    const byOid = new Map<string, FileEntry[]>();
+    for (const e of entries) {
+      const same = byOid.get(e.oid);
+      if (same) same.push(e); else byOid.set(e.oid, [e]);
+    }
+    const problems: ContentProblem[] = [];
+    let hashed = 0;
+    await mapLimit([...byOid.entries()], IO_PARALLELISM, async ([oid, users]) => {
+      const file = this.objectPath(oid);
+      const st = await stat(file).catch(nullIfMissing);
+      const first = users[0];
+      if (!first) return;
+      let problem: string | null = null;
+      if (st === null) problem = 'its stored copy is missing';
+      else if (!st.isFile()) problem = 'its stored copy is not a file';
+      else if (st.size !== first.size) problem = `its stored copy is ${st.size} bytes, not ${first.size}`;
+      else if (first.hash !== null || options.hashUnknown) {
+        const actual = await hashFile(file).catch((err: unknown) => `unreadable: ${errnoCode(err) ?? 'error'}`);
+        if (actual.startsWith('unreadable')) problem = `its stored copy is ${actual}`;
+        else if (first.hash === null) {
+          for (const e of users) e.hash = actual;
+          hashed++;
+        } else if (actual !== first.hash) problem = 'its stored copy was changed: its content no longer matches its SHA-256';
+      }
+      if (problem !== null) for (const e of users) problems.push({ path: e.path, problem });
+    });
+    problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { problems, hashed };
   }
 
   /**
@@ -67,11 +174,7 @@ export class ClonePool implements ContentSource {
   private newObject(): { oid: string; dest: string } {
     const oid = this.newOid();
     const dest = this.objectPath(oid);
-    const dir = path.dirname(dest);
-    if (!this.madeDirs.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      this.madeDirs.add(dir);
-    }
+    this.ensureDir(path.dirname(dest));
     return { oid, dest };
   }
 
@@ -89,13 +192,14 @@ export class ClonePool implements ContentSource {
    * addObject with direct calls, for small files where copies are clones (copyChanged in capture.ts): with
    * the reflink binding when it loads, else copyFileSync with COPYFILE_FICLONE.
    */
-  addObjectSync(source: string): string {
+  addObjectSync(source: string): StoredObject {
     const { oid, dest } = this.newObject();
+    const stored = { oid, hash: null, added: true };
     if (this.reflink === undefined) this.reflink = nativeReflink();
     if (this.reflink !== null) {
       try {
         this.reflink(source, dest);
-        return oid;
+        return stored;
       } catch (err) {
         // The binding reports some causes without an errno (a cross-device clone, an XFS made without
         // reflink). copyFile below either works or throws the error with its code; only a source that
@@ -104,7 +208,7 @@ export class ClonePool implements ContentSource {
       }
     }
     copyFileSync(source, dest, fsc.COPYFILE_FICLONE);
-    return oid;
+    return stored;
   }
 
   /** 128 random bits per object, drawn in bulk (bench/README.md, "Forms the code keeps"). */
@@ -119,7 +223,7 @@ export class ClonePool implements ContentSource {
   }
 
   async writeManifest(manifest: Manifest): Promise<void> {
-    await mkdir(this.manifestsDir, { recursive: true });
+    await mkdirPrivate(this.manifestsDir);
     await writeFileAtomic(this.manifestPath(manifest.id), JSON.stringify(manifest), { fsync: true });
     this.manifests.set(manifest.id, manifest);
   }
@@ -153,6 +257,10 @@ export class ClonePool implements ContentSource {
     return manifest;
   }
 
+  async manifestIds(): Promise<string[]> {
+    return (await listDir(this.manifestsDir)).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
+  }
+
   async removeManifest(id: string): Promise<void> {
     this.manifests.delete(id);
     await rm(this.manifestPath(id), { force: true });
@@ -162,11 +270,11 @@ export class ClonePool implements ContentSource {
     // The store holds copies of the user's files and a list of their names: private to its owner, whatever
     // the modes of the files inside (a clone made by the reflink binding is created 0644, not with the
     // source's mode). Stores made before this was enforced are tightened here too.
-    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await mkdirPrivate(this.root);
     // A store someone else owns (set up by an administrator) cannot be chmodded by us; that is no reason to
     // refuse the snapshot.
     await chmod(this.root, 0o700).catch((err: unknown) => { if (errnoCode(err) !== 'EPERM') throw err; });
-    await mkdir(this.pendingDir, { recursive: true });
+    await mkdirPrivate(this.pendingDir);
     await writeFileAtomic(path.join(this.pendingDir, `${id}.json`), JSON.stringify({ pid: process.pid, startedAt: Date.now() }));
   }
 
@@ -175,42 +283,75 @@ export class ClonePool implements ContentSource {
   }
 
   /**
-   * Deletes objects no manifest refers to, and manifests of snapshots that were never recorded. Must run
-   * under the store lock with `recorded` = the manifest ids the store refers to.
+   * Reclaims what no snapshot holds. Every manifest that can be read counts, recorded in the index or not:
+   * the snapshots are the truth and the index can be rebuilt from them, so a lost or stale index never
+   * makes data look unreferenced. A manifest is removed only when neither the index (`recorded`) nor a record
+   * of its own beside it names it and no lease is live: a create killed before it finished. Must run under
+   * the store lock, after any rebuild of the index.
+   *
+   * Objects are moved to trash/ first, then deleted only if no snapshot started meanwhile: a create that
+   * shares an object already in the pool (same content) may have found it just before it was collected.
    */
   async collectGarbage(recorded: ReadonlySet<string>): Promise<{ objects: number; bytes: number; manifests: number }> {
     const leases = await this.liveLeases();
-    const keepManifests = new Set([...recorded, ...leases.ids]);
     let manifests = 0;
     const referenced = new Set<string>();
+    const withRecord = new Set((await listDir(this.recordsDir)).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)));
     for (const name of await listDir(this.manifestsDir)) {
       if (!name.endsWith('.json')) continue;
       const id = name.slice(0, -5);
-      if (!keepManifests.has(id)) {
+      if (!recorded.has(id) && !withRecord.has(id) && !leases.ids.has(id)) {
         await this.removeManifest(id);
         manifests++;
         continue;
       }
-      const manifest = await this.readManifest(id);
-      for (const e of manifest.entries) if (e.type === 'file') referenced.add(e.oid);
+      const manifest = await this.readManifest(id).catch(() => null);
+      if (manifest) {
+        for (const e of manifest.entries) if (e.type === 'file') referenced.add(e.oid);
+        continue;
+      }
+      // A damaged manifest (verify names it) still keeps every object it may name: any object id in its
+      // text counts. If it cannot be read at all, nothing is collected.
+      const text = await readFile(this.manifestPath(id), 'latin1').catch(() => null);
+      if (text === null) return { objects: 0, bytes: 0, manifests };
+      for (const m of text.matchAll(/[0-9a-f]{32,64}/g)) referenced.add(m[0]);
     }
-    let objects = 0;
-    let bytes = 0;
+    if (leases.ids.size > 0) return { objects: 0, bytes: 0, manifests };
+
+    const doomed: { file: string; trashed: string; size: number }[] = [];
+    await mkdirPrivate(this.trashDir);
     for (const sub of await listDir(this.objectsDir)) {
+      if (!/^[0-9a-f]{2}$/.test(sub)) continue;
       const dir = path.join(this.objectsDir, sub);
       for (const oid of await listDir(dir)) {
         if (referenced.has(oid)) continue;
         const file = path.join(dir, oid);
         const st = await stat(file).catch(() => null);
         if (!st) continue;
-        // An object newer than a live writer's start may belong to a manifest not yet written.
-        if (leases.oldestStart !== null && st.mtimeMs >= leases.oldestStart - 1_000) continue;
-        await unlink(file).catch(() => undefined);
-        objects++;
-        bytes += st.size;
+        const trashed = path.join(this.trashDir, oid);
+        if (await rename(file, trashed).then(() => true, () => false)) doomed.push({ file, trashed, size: st.size });
       }
     }
-    return { objects, bytes, manifests };
+    // Half-written objects of creates that died; a live one would hold a lease.
+    for (const name of await listDir(path.join(this.objectsDir, 'tmp'))) await rm(path.join(this.objectsDir, 'tmp', name), { force: true });
+    if ((await this.liveLeases()).ids.size > 0) {
+      for (const d of doomed) await rename(d.trashed, d.file).catch(() => undefined);
+      return { objects: 0, bytes: 0, manifests };
+    }
+    for (const d of doomed) await rm(d.trashed, { force: true });
+    return { objects: doomed.length, bytes: doomed.reduce((sum, d) => sum + d.size, 0), manifests };
+  }
+
+  /**
+   * Gives back the objects a failed create wrote. Objects named at random were its own; objects named by
+   * their content may already be shared by a create running beside it, so they go through collectGarbage.
+   */
+  async discardObjects(oids: readonly string[]): Promise<void> {
+    await Promise.all(oids.filter((oid) => oid.length !== 64).map((oid) => unlink(this.objectPath(oid)).catch(() => undefined)));
+  }
+
+  async liveLeaseIds(): Promise<Set<string>> {
+    return (await this.liveLeases()).ids;
   }
 
   private async liveLeases(): Promise<{ ids: Set<string>; oldestStart: number | null }> {
@@ -230,6 +371,63 @@ export class ClonePool implements ContentSource {
     }
     return { ids, oldestStart };
   }
+}
+
+export interface StoredObject {
+  oid: string;
+  hash: string | null;
+  /** False when identical content was already in the pool and is shared instead. */
+  added: boolean;
+}
+
+/** Files up to this size are read and written whole; larger ones in chunks, with bounded memory. */
+const WHOLE_FILE_MAX = 1024 * 1024;
+const CHUNK = 1024 * 1024;
+
+/** Copies `source` to the new file `dest` (private, never an existing file), returning the SHA-256 of what was copied. */
+async function copyHashing(source: string, dest: string): Promise<string> {
+  const hash = nodeCrypto().createHash('sha256');
+  const input = await open(source, 'r');
+  try {
+    const output = await open(dest, 'wx', 0o600);
+    try {
+      const { size } = await input.stat();
+      if (size <= WHOLE_FILE_MAX) {
+        const data = await input.readFile();
+        hash.update(data);
+        await output.writeFile(data);
+      } else {
+        const buffer = Buffer.allocUnsafe(CHUNK);
+        for (;;) {
+          const { bytesRead } = await input.read(buffer, 0, CHUNK, null);
+          if (bytesRead === 0) break;
+          hash.update(buffer.subarray(0, bytesRead));
+          await output.write(buffer, 0, bytesRead);
+        }
+      }
+    } finally {
+      await output.close();
+    }
+  } finally {
+    await input.close();
+  }
+  return hash.digest('hex');
+}
+
+export async function hashFile(file: string): Promise<string> {
+  const hash = nodeCrypto().createHash('sha256');
+  const input = await open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const { bytesRead } = await input.read(buffer, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await input.close();
+  }
+  return hash.digest('hex');
 }
 
 async function listDir(dir: string): Promise<string[]> {

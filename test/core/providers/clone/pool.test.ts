@@ -35,7 +35,7 @@ describe('the clone store', () => {
     const pool = new ClonePool(path.join(box.root, 'fallback-pool'), () => { calls++; throw new Error('Invalid cross-device link (os error 18)'); });
     const oids = ['a', 'b', 'c'].map((n) => pool.addObjectSync(path.join(src, n)));
     assert.equal(calls, 1, 'the binding is not tried again after it failed for a reason other than a vanished file');
-    for (const [i, n] of ['a', 'b', 'c'].entries()) assert.equal(await readFile(pool.objectPath(oids[i] as string), 'utf8'), `content ${n}\n`);
+    for (const [i, n] of ['a', 'b', 'c'].entries()) assert.equal(await readFile(pool.objectPath(oids[i]?.oid ?? ''), 'utf8'), `content ${n}\n`);
   });
 
   test('a source that vanished is reported as ENOENT and keeps the binding in use', async () => {

@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import type { CommandContext } from '../context.js';
+
+interface VerifyOptions { json?: boolean }
+
+export function registerVerify(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
+  program.command('verify')
+    .description("check that snapshots' data is whole (every file there, with the content recorded for it); exits 1 naming each damaged snapshot and path")
+    .argument('[id]', 'one snapshot (default: all)')
+    .option('--json', 'print one report per snapshot as JSON')
+    .action(async (id: string | undefined, o: VerifyOptions) => {
+      const reports = await ctx.core().verify(id);
+      const damaged = reports.filter((r) => r.problems.length > 0);
+      if (damaged.length > 0) ctx.setExitCode(1);
+      if (o.json) { ctx.json(reports); return; }
+      for (const r of damaged) {
+        io.stdout(`damaged ${r.id} of ${r.target}: ${r.problems.length} path(s)\n`);
+        for (const p of r.problems) io.stdout(`  ${JSON.stringify(p.path)}: ${p.problem}\n`);
+      }
+      const files = reports.reduce((sum, r) => sum + r.checked, 0);
+      io.stdout(damaged.length === 0
+        ? `${reports.length} snapshot(s) verified, all whole (${files} files checked)\n`
+        : `${damaged.length} of ${reports.length} snapshot(s) damaged; a rollback refuses the damaged paths before it changes anything, other paths still restore with --only\n`);
+    });
+}

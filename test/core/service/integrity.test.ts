@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { SnapctlError } from '../../../src/core/base/errors.js';
+import { SnapshotService } from '../../../src/core/service/service.js';
+import { describeTree, parseJson, runCli, sandbox } from '../../helpers/helpers.js';
+
+type Box = Awaited<ReturnType<typeof sandbox>>;
+
+/** The object file holding `rel`'s content in the clone store, from the snapshot's manifest. */
+async function objectOf(home: string, snapshotId: string, rel: string): Promise<string> {
+  const manifest = JSON.parse(await readFile(path.join(home, 'clone', 'manifests', `${snapshotId}.json`), 'utf8')) as { entries: { path: string; oid?: string }[] };
+  const oid = manifest.entries.find((e) => e.path === rel)?.oid;
+  assert.ok(oid, `no object for ${rel}`);
+  return path.join(home, 'clone', 'objects', oid.slice(0, 2), oid);
+}
+
+async function project(box: Box, name: string): Promise<string> {
+  const dir = path.join(box.root, name);
+  await mkdir(path.join(dir, 'src'), { recursive: true });
+  await writeFile(path.join(dir, 'README.md'), '# project\n');
+  await writeFile(path.join(dir, 'src', 'main.js'), 'console.log("one");\n');
+  await writeFile(path.join(dir, 'src', 'util.js'), 'export const two = 2;\n');
+  return dir;
+}
+
+describe('the store never restores damaged data', () => {
+  let box: Box;
+  let service: SnapshotService;
+  before(async () => {
+    box = await sandbox();
+    service = new SnapshotService({ home: box.home });
+  });
+  after(() => box.cleanup());
+
+  for (const [damage, spoil] of [
+    ['edited in place (same size)', (f: string) => writeFile(f, 'console.log("0NE");\n')],
+    ['truncated', (f: string) => truncate(f, 3)],
+    ['deleted', (f: string) => unlink(f)],
+  ] as const) {
+    test(`an object ${damage} is refused before the rollback changes anything, naming the snapshot and the path`, async () => {
+      const dir = await project(box, `damaged-${damage.split(' ')[0]}`);
+      const snap = await service.create({ path: dir, tag: 'good' });
+      await writeFile(path.join(dir, 'src', 'main.js'), 'console.log("edited");\n');
+      await writeFile(path.join(dir, 'new.txt'), 'added since\n');
+      await unlink(path.join(dir, 'README.md'));
+      const before = await describeTree(dir);
+      await spoil(await objectOf(box.home, snap.id, 'src/main.js'));
+
+      await assert.rejects(service.rollback(snap.id), (err: unknown) => {
+        assert.ok(err instanceof SnapctlError);
+        assert.equal(err.kind, 'corrupt');
+        assert.match(err.message, new RegExp(`snapshot ${snap.id} .* is damaged`));
+        assert.match(err.message, /"src\/main\.js"/);
+        assert.match(err.hint ?? '', /nothing in the folder was changed/);
+        assert.doesNotMatch(`${err.message} ${err.hint ?? ''}`, /undo/);
+        return true;
+      });
+      assert.deepEqual(await describeTree(dir), before, 'the folder is untouched');
+      assert.deepEqual(await readdir(path.join(box.home, 'journal')).catch(() => []), [], 'no journal left to block the folder');
+      assert.equal((await service.get(snap.id)).state, 'damaged');
+      assert.equal((await service.list({ target: dir })).filter((s) => s.trigger === 'safety').length, 0, 'the refused rollback keeps no safety snapshot');
+
+      // The paths that are whole still come back.
+      await service.rollback(snap.id, { paths: ['README.md'] });
+      assert.equal(await readFile(path.join(dir, 'README.md'), 'utf8'), '# project\n');
+    });
+  }
+
+  test('verify names each damaged snapshot and path, marks it damaged, and exits 1; whole again, it is ready again', async () => {
+    const dir = await project(box, 'verify');
+    const home = path.join(box.root, 'verify-home');
+    const env = { SNAPCTL_HOME: home };
+    const first = parseJson<{ id: string }>((await runCli(['create', '--path', dir, '--json'], env)).stdout).id;
+    await writeFile(path.join(dir, 'src', 'util.js'), 'export const two = 3;\n');
+    const second = parseJson<{ id: string }>((await runCli(['create', '--path', dir, '--json'], env)).stdout).id;
+    assert.equal((await runCli(['verify'], env)).code, 0);
+
+    const object = await objectOf(home, first, 'src/util.js');
+    const good = await readFile(object);
+    await writeFile(object, 'export const two = 9;\n');
+    const r = await runCli(['verify'], env);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, new RegExp(`damaged ${first} of ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(r.stdout, /"src\/util\.js": its stored copy was changed/);
+    assert.doesNotMatch(r.stdout, new RegExp(`damaged ${second}`));
+    const reports = parseJson<{ id: string; problems: { path: string }[] }[]>((await runCli(['verify', first, '--json'], env)).stdout);
+    assert.deepEqual(reports.map((x) => [x.id, x.problems.map((p) => p.path)]), [[first, ['src/util.js']]]);
+    const listed = parseJson<{ id: string; state: string }[]>((await runCli(['list', '--json'], env)).stdout);
+    assert.equal(listed.find((s) => s.id === first)?.state, 'damaged');
+
+    await writeFile(object, good);
+    assert.equal((await runCli(['verify'], env)).code, 0);
+    const again = parseJson<{ id: string; state: string }[]>((await runCli(['list', '--json'], env)).stdout);
+    assert.equal(again.find((s) => s.id === first)?.state, 'ready');
+  });
+
+  test('identical content is stored once, across paths and snapshots, named by its SHA-256', async () => {
+    const dir = path.join(box.root, 'dedupe');
+    await mkdir(path.join(dir, 'a'), { recursive: true });
+    await mkdir(path.join(dir, 'b'), { recursive: true });
+    await writeFile(path.join(dir, 'a', 'same.txt'), 'the same bytes\n');
+    await writeFile(path.join(dir, 'b', 'same.txt'), 'the same bytes\n');
+    const home = path.join(box.root, 'dedupe-home');
+    const own = new SnapshotService({ home });
+    const snap = await own.create({ path: dir });
+    assert.equal(snap.addedBytes, 'the same bytes\n'.length, 'the second copy adds nothing');
+    const a = await objectOf(home, snap.id, 'a/same.txt');
+    assert.equal(a, await objectOf(home, snap.id, 'b/same.txt'));
+    assert.match(path.basename(a), /^[0-9a-f]{64}$/);
+  });
+
+  test('a file changed with its size and mtime kept (cp -p, touch -r) is seen by diff, rolled back, and held by the next snapshot', async () => {
+    const dir = await project(box, 'same-mtime');
+    const snap = await service.create({ path: dir });
+    const file = path.join(dir, 'src', 'main.js');
+    const before = await stat(file, { bigint: true });
+    // New content of the same length, the old mtime put back to the nanosecond: what `cp -p`, `rsync -t`,
+    // `tar x` or `touch -r` leave.
+    await writeFile(file, 'console.log("ONE");\n');
+    execFileSync('touch', ['-m', '-d', `@${before.mtimeNs / 1_000_000_000n}.${String(before.mtimeNs % 1_000_000_000n).padStart(9, '0')}`, file]);
+    const after = await stat(file, { bigint: true });
+    assert.equal(after.mtimeNs, before.mtimeNs);
+    assert.equal(after.size, before.size);
+
+    assert.deepEqual((await service.diff(snap.id)).modified, ['src/main.js']);
+    const later = await service.create({ path: dir });
+    assert.ok(later.addedBytes > 0, 'the next snapshot holds the new content');
+    await service.rollback(snap.id);
+    assert.equal(await readFile(file, 'utf8'), 'console.log("one");\n');
+    await service.rollback(later.id);
+    assert.equal(await readFile(file, 'utf8'), 'console.log("ONE");\n');
+  });
+
+  test("undo's safety snapshot shares what the rollback restored instead of copying it again", async () => {
+    const dir = await project(box, 'undo-shares');
+    for (let i = 0; i < 20; i++) await writeFile(path.join(dir, 'src', `f${i}.js`), `export const v = ${i};\n`.repeat(50));
+    const snap = await service.create({ path: dir });
+    for (let i = 0; i < 20; i++) await writeFile(path.join(dir, 'src', `f${i}.js`), `export const v = -${i};\n`.repeat(50));
+    await service.rollback(snap.id);
+    const undone = await service.undo({ target: dir });
+    assert.equal(undone.safety.addedBytes, 0, 'every restored file is shared with the snapshot it came from');
+  });
+});
