@@ -217,6 +217,22 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
     }
   });
 
+  test('a snapshot whose stored data was damaged is marked damaged in the list, with why on hover', async () => {
+    const store = JSON.parse(await readFile(path.join(box.home, 'store.json'), 'utf8')) as { snapshots: { id: string; ref: string; provider: string }[] };
+    const victim = store.snapshots.find((s) => s.provider === 'clone');
+    assert.ok(victim);
+    const manifest = JSON.parse(await readFile(path.join(box.home, 'clone', 'manifests', `${victim.ref}.json`), 'utf8')) as { entries: { oid?: string }[] };
+    const oid = manifest.entries.find((e) => e.oid)?.oid ?? '';
+    await writeFile(path.join(box.home, 'clone', 'objects', oid.slice(0, 2), oid), 'not what was snapshotted');
+    const verify = spawn(process.execPath, [cliPath, 'verify'], { env: { ...process.env, SNAPCTL_HOME: box.home } });
+    assert.equal(await new Promise((resolve) => verify.on('close', resolve)), 1);
+    await page.reload();
+    const badge = page.getByRole('listitem').locator('.badge.damaged').first();
+    await badge.waitFor();
+    assert.match(await badge.getAttribute('title') ?? '', /refused before anything changes/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'damaged-snapshot-light.png') });
+  });
+
   test('the page cannot reach Node or the file system', async () => {
     const reach = await page.evaluate(() => ({
       require: typeof (globalThis as { require?: unknown }).require,

@@ -1,7 +1,17 @@
+import { shownName } from '../core/tree/names.js';
 import { humanBytes, snapshotSize } from '../shared/format.js';
 export { humanBytes };
 import type { SnapshotRecord } from '../shared/model.js';
 import type { DiffResult } from '../core/providers/provider.js';
+
+/**
+ * A path for a terminal: bytes that are not UTF-8 and control characters shown escaped, and a path too long
+ * to read in one line (deep trees can pass 4,096 characters) cut in the middle.
+ */
+export function shownPath(p: string, max = 300): string {
+  const shown = shownName(p);
+  return shown.length <= max ? shown : `${shown.slice(0, max / 2)}…(${shown.length - max} characters)…${shown.slice(-max / 2)}`;
+}
 
 export function localTime(iso: string): string {
   const d = new Date(iso);

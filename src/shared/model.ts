@@ -58,6 +58,8 @@ export interface RestoreResult {
   written: number;
   removed: number;
   unchanged: number;
+  /** Paths left as they were because the safety snapshot could not hold them (unreadable, too long). */
+  kept: string[];
 }
 
 export interface StoreFile {

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { PROVIDER_NAMES, TRIGGERS, type ProviderName, type Trigger } from '../../shared/model.js';
 import type { CommandContext } from '../context.js';
-import { humanBytes } from '../format.js';
+import { humanBytes, shownPath } from '../format.js';
 
 interface CreateOptions { path: string; tag?: string; trigger: Trigger; provider: ProviderName | 'auto'; note?: string; json?: boolean }
 
@@ -18,7 +18,7 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
     .action(async (o: CreateOptions) => {
       const record = await ctx.core().create({ path: o.path, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null });
       // Paths not kept as they were are named, so a skipped file is never a surprise at rollback time.
-      for (const p of record.problems.slice(0, 20)) io.stderr(`snapctl: not kept as it was: ${JSON.stringify(p.path)}: ${p.reason}\n`);
+      for (const p of record.problems.slice(0, 20)) io.stderr(`snapctl: not kept as it was: ${shownPath(p.path)}: ${p.reason}\n`);
       if (record.problems.length > 20) io.stderr(`snapctl: … and ${record.problems.length - 20} more paths not kept as they were (see --json)\n`);
       if (o.json) ctx.json(record);
       else io.stdout(record.provider === 'clone'

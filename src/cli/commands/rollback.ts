@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { usageError } from '../../core/base/errors.js';
 import { scopeWithin } from '../../core/service/targets.js';
 import type { CommandContext } from '../context.js';
-import { rollbackPreview } from '../format.js';
+import { rollbackPreview, shownPath } from '../format.js';
 
 interface RollbackOptions { only?: string[]; yes?: boolean; json?: boolean }
 
@@ -25,5 +25,9 @@ export function registerRollback(program: Command, ctx: CommandContext): void {
       const result = await ctx.core().rollback(id, { paths });
       if (o.json) ctx.json(result);
       else io.stdout(`rolled back ${result.snapshot.target} to ${result.snapshot.id} (${result.restored.written} written, ${result.restored.removed} removed); undo with 'snapctl undo' (safety snapshot ${result.safety.id})\n`);
+      if (result.restored.kept.length > 0) {
+        io.stderr(`snapctl: ${result.restored.kept.length} path(s) left as they were: the safety snapshot could not hold them, so undo could not bring them back:\n`);
+        for (const p of result.restored.kept.slice(0, 20)) io.stderr(`  ${shownPath(p)}\n`);
+      }
     });
 }

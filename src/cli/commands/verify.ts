@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
+import { shownPath } from '../format.js';
 
 interface VerifyOptions { json?: boolean }
 
@@ -16,7 +17,7 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
       if (o.json) { ctx.json(reports); return; }
       for (const r of damaged) {
         io.stdout(`damaged ${r.id} of ${r.target}: ${r.problems.length} path(s)\n`);
-        for (const p of r.problems) io.stdout(`  ${JSON.stringify(p.path)}: ${p.problem}\n`);
+        for (const p of r.problems) io.stdout(`  "${shownPath(p.path)}": ${p.problem}\n`);
       }
       const files = reports.reduce((sum, r) => sum + r.checked, 0);
       io.stdout(damaged.length === 0

@@ -13,6 +13,19 @@ export interface ContentProblem {
   problem: string;
 }
 
+/**
+ * What one verification has found of each stored object so far (by object id: its SHA-256, or why it cannot
+ * be trusted), so an object shared by a thousand snapshots is read once per run.
+ */
+export type ObjectChecks = Map<string, Promise<{ hash: string } | { problem: string }>>;
+
+/** See RestoreOptions (tree/restore.ts): the restore's token, what it must not touch, and a fresh walk. */
+export interface ProviderRestoreOptions {
+  token: string;
+  protect?: ReadonlySet<string>;
+  live?: readonly LiveEntry[];
+}
+
 export interface ProviderCapabilities {
   /** A snapshot covers the whole volume or subvolume, not only the chosen folder. */
   wholeVolume: boolean;
@@ -49,6 +62,11 @@ export interface CreatedSnapshot {
   files: number;
   problems: { path: string; reason: string }[];
   /**
+   * Paths that exist in the folder but that the snapshot could not hold (unreadable, sockets, too long): a
+   * rollback guarded by this snapshot must leave them alone.
+   */
+  notHeld?: string[];
+  /**
    * The folder as this snapshot's walk found it, when the provider walked it: a rollback restores right
    * after taking its safety snapshot, under the same lock, and need not walk the folder a second time.
    */
@@ -84,12 +102,12 @@ export interface SnapshotProvider {
    * Checks all of a snapshot's data: every object is there, whole, with the content its hash names (an
    * object not hashed yet is hashed now and the hash kept). Without it, a snapshot that can be opened is whole.
    */
-  verifyContent?(record: SnapshotRecord): Promise<{ checked: number; problems: ContentProblem[] }>;
+  verifyContent?(record: SnapshotRecord, seen: ObjectChecks): Promise<{ checked: number; problems: ContentProblem[] }>;
   /**
    * `paths`: relative paths inside the target to restore, or null for all of it. `live`: the folder as a
    * walk just found it (see CreatedSnapshot.live); without it the provider walks the folder itself.
    */
-  restore(record: SnapshotRecord, paths: string[] | null, live?: readonly LiveEntry[]): Promise<RestoreResult>;
+  restore(record: SnapshotRecord, paths: string[] | null, options: ProviderRestoreOptions): Promise<RestoreResult>;
   diff(record: SnapshotRecord, paths: string[] | null): Promise<DiffResult>;
   /**
    * Removes whatever `create` with this id may have left for `target` when it failed or was killed before

@@ -1,31 +1,28 @@
 import path from 'node:path';
 import { compare, type DiffResult } from '../tree/compare.js';
-import type { ContentSource, FileEntry, Manifest, PathFilter } from '../tree/manifest.js';
+import { fileEntry, treeEntry, type ContentSource, type FileEntry, type Manifest, type PathFilter } from '../tree/manifest.js';
+import { fsPath } from '../tree/names.js';
 import { restore } from '../tree/restore.js';
 import { walk } from '../tree/walk.js';
 import type { SnapshotRecord } from '../../shared/model.js';
-import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities, RestoreResult, SnapshotProvider } from './provider.js';
+import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities, ProviderRestoreOptions, RestoreResult, SnapshotProvider } from './provider.js';
 
 /** A read-only snapshot directory read in place: a file's bytes are at the same relative path inside it. */
 export class DirectorySource implements ContentSource {
   constructor(readonly root: string) {}
-  contentPath(entry: FileEntry): string {
-    return path.join(this.root, entry.path);
+  contentPath(entry: FileEntry): string | Buffer {
+    return fsPath(path.join(this.root, entry.path));
   }
 }
 
 /** Describes a snapshot directory as a manifest, so the clone engine's restore and compare apply to it. */
 export async function manifestFromTree(dir: string, id: string, target: string, exclude?: PathFilter): Promise<Manifest> {
-  const { entries, skipped } = await walk(dir, exclude ? { exclude } : {});
+  const { entries, skipped, notes } = await walk(dir, exclude ? { exclude } : {});
   return {
-    version: 1, id, target, createdAt: new Date().toISOString(), problems: skipped,
-    entries: entries.map((e) => {
-      if (e.type === 'dir') return { path: e.path, type: 'dir', mode: e.mode, mtimeNs: e.mtimeNs };
-      if (e.type === 'symlink') return { path: e.path, type: 'symlink', mtimeNs: e.mtimeNs, link: e.link };
-      // Contents are read from the directory itself (DirectorySource), so there is no pool object or hash.
-      // A snapshot keeps its files' inode numbers and ctimes, so they tell an untouched file from a rewritten one.
-      return { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, oid: '', hash: null, ino: e.ino, ctimeNs: e.ctimeNs };
-    }),
+    version: 1, id, target, createdAt: new Date().toISOString(), problems: [...skipped, ...notes],
+    // Contents are read from the directory itself (DirectorySource), so there is no pool object or hash. A
+    // snapshot keeps its files' inode numbers and ctimes, so they tell an untouched file from a rewritten one.
+    entries: entries.map((e) => (e.type === 'file' ? fileEntry(e, { oid: '', hash: null }) : treeEntry(e))),
   };
 }
 
@@ -60,9 +57,11 @@ export abstract class TreeSnapshotProvider implements SnapshotProvider {
     await this.withView(record, async () => undefined);
   }
 
-  async restore(record: SnapshotRecord, paths: string[] | null): Promise<RestoreResult> {
+  async restore(record: SnapshotRecord, paths: string[] | null, options: ProviderRestoreOptions): Promise<RestoreResult> {
     return this.withView(record, async (dir, exclude) =>
-      restore(record.target, await manifestFromTree(dir, record.id, record.target, exclude), new DirectorySource(dir), paths, exclude));
+      restore(record.target, await manifestFromTree(dir, record.id, record.target, exclude), new DirectorySource(dir), paths, {
+        token: options.token, ...(exclude ? { exclude } : {}), ...(options.protect ? { protect: options.protect } : {}),
+      }));
   }
 
   async diff(record: SnapshotRecord, paths: string[] | null): Promise<DiffResult> {

@@ -1,7 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, lstat, mkdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { SnapctlError, describeError, errnoCode, usageError } from '../base/errors.js';
+import { SnapctlError, describeError, errnoCode, nullIfMissing, usageError } from '../base/errors.js';
 import { newSnapshotId, parseSnapshotId } from '../state/ids.js';
 import { RollbackJournal, targetKey, type JournalEntry } from '../state/journal.js';
 import { withLock } from '../state/locks.js';
@@ -12,7 +12,7 @@ import { CloneProvider } from '../providers/clone/clone-provider.js';
 import { chooseProvider, type ProviderChoice } from '../providers/detect.js';
 import { ToolRunner } from '../providers/tools.js';
 import { ZfsProvider } from '../providers/zfs.js';
-import type { ContentProblem, CreatedSnapshot, DiffResult, RestoreResult, SnapshotProvider } from '../providers/provider.js';
+import type { ContentProblem, ObjectChecks, CreatedSnapshot, DiffResult, RestoreResult, SnapshotProvider } from '../providers/provider.js';
 import { walk } from '../tree/walk.js';
 import { MAX_NOTE_LENGTH, newestFirst, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from '../../shared/model.js';
 import { planRetention, type RetentionPolicy } from './retention.js';
@@ -21,7 +21,7 @@ import { PendingCreates } from '../state/pending-creates.js';
 import { RecordFiles } from '../state/record-files.js';
 import { SnapshotStore } from '../state/store.js';
 import { phaseTrace, type Trace } from '../base/trace.js';
-import { resolveTarget } from './targets.js';
+import { assertApartFromState, resolveTarget } from './targets.js';
 
 export interface CreateOptions {
   /** The folder to snapshot, as the user gave it. */
@@ -247,7 +247,7 @@ export class SnapshotService {
    * Takes a snapshot; the caller holds the target's lock. Returns the provider's walk of the folder too, for
    * a restore that follows under the same lock.
    */
-  private async createLocked(target: string, o: CreateLockedOptions): Promise<{ record: SnapshotRecord; live: CreatedSnapshot['live']; problems: CreatedSnapshot['problems'] }> {
+  private async createLocked(target: string, o: CreateLockedOptions): Promise<{ record: SnapshotRecord; live: CreatedSnapshot['live']; problems: CreatedSnapshot['problems']; notHeld: string[] }> {
     const provider = this.provider(o.provider);
     const id = newSnapshotId();
     // A new state folder gets its (empty) index before the first snapshot's data, so that index is never
@@ -295,7 +295,7 @@ export class SnapshotService {
       await provider.settle(created.ref);
     }
     o.trace?.('record it in the store');
-    return { record, live: created.live, problems: created.problems };
+    return { record, live: created.live, problems: created.problems, notHeld: created.notHeld ?? [] };
   }
 
   /** Records what happened after a snapshot, e.g. the command `snapctl run` guarded and how it ended. */
@@ -343,10 +343,11 @@ export class SnapshotService {
   async verify(id?: unknown): Promise<VerifyReport[]> {
     const records = id === undefined ? (await this.list()).filter((s) => s.state !== 'vanished') : [await this.get(id)];
     const reports: VerifyReport[] = [];
+    const seen: ObjectChecks = new Map();
     for (const record of records) {
       const provider = this.provider(record.provider);
       let result: { checked: number; problems: ContentProblem[] };
-      if (provider.verifyContent) result = await provider.verifyContent(record);
+      if (provider.verifyContent) result = await provider.verifyContent(record, seen);
       else result = await provider.verify(record).then(() => ({ checked: 0, problems: [] }), (err: unknown) => ({ checked: 0, problems: [{ path: '(the snapshot)', problem: describeError(err) }] }));
       reports.push({ id: record.id, target: record.target, provider: record.provider, checked: result.checked, problems: result.problems });
     }
@@ -442,11 +443,13 @@ export class SnapshotService {
         await this.recoverTarget(record.target);
         await provider.verify(record);
         trace(`read and check ${record.id}`);
+        await prepareFolder(record.target);
+        await assertApartFromState(record.target, this.layout.root);
         // A folder we cannot write to (read-only mount, wrong owner) fails here, before a safety snapshot
         // and a journal that could never be finished.
         await access(record.target, fsConstants.W_OK);
         const label = kind === 'undo' ? `before undo (restoring ${record.id})` : `before rollback to ${record.id}`;
-        const { record: safety, live } = await this.createLocked(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null, restoring: record, trace });
+        const { record: safety, live, notHeld } = await this.createLocked(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null, restoring: record, trace });
         // Every byte the restore will read is checked before the first change: damaged data is refused whole.
         const damaged = await provider.checkRestore?.(record, paths, live ?? (await walk(record.target)).entries) ?? [];
         trace('check what will be restored');
@@ -458,13 +461,13 @@ export class SnapshotService {
         }
         const entry: JournalEntry = {
           version: 1, target: record.target, snapshotId: record.id, safetyId: safety.id, paths, kind,
-          startedAt: new Date().toISOString(), pid: process.pid,
+          startedAt: new Date().toISOString(), pid: process.pid, protect: notHeld,
         };
         await this.journal.write(entry);
         trace('journal');
         let restored: RestoreResult;
         try {
-          restored = await provider.restore(record, paths, live);
+          restored = await provider.restore(record, paths, { token: safety.id, protect: new Set(notHeld), ...(live ? { live } : {}) });
         } catch (err) {
           // The folder may be half restored (each file whole, old or new) and the journal says so.
           throw new SnapctlError('failed', `the rollback of ${record.target} to ${record.id} stopped part way: ${describeError(err)}`,
@@ -562,7 +565,7 @@ export class SnapshotService {
     if (!pending) return null;
     try {
       const record = await this.get(pending.snapshotId);
-      await this.provider(record.provider).restore(record, pending.paths);
+      await this.provider(record.provider).restore(record, pending.paths, { token: pending.safetyId, protect: new Set(pending.protect ?? []) });
       await this.completeJournal(pending);
     } catch (err) {
       if (!(err instanceof SnapctlError) && errnoCode(err) !== undefined) {
@@ -623,6 +626,27 @@ export class SnapshotService {
 function describeProblems(problems: readonly ContentProblem[]): string {
   const shown = problems.slice(0, 5).map((p) => `${JSON.stringify(p.path)} (${p.problem})`).join(', ');
   return `${problems.length} file(s) it would restore cannot be trusted: ${shown}${problems.length > 5 ? ', …' : ''}`;
+}
+
+/**
+ * The folder a rollback writes into must be the folder snapshots were taken of: a link put in its place (or
+ * in place of a folder above it) would send every write elsewhere, so it is refused. A folder deleted by
+ * mistake is made again, empty, for the rollback to fill.
+ */
+async function prepareFolder(target: string): Promise<void> {
+  const st = await lstat(target).catch(nullIfMissing);
+  if (st === null) {
+    const parent = await lstat(path.dirname(target)).catch(nullIfMissing);
+    if (!parent?.isDirectory()) throw new SnapctlError('not-found', `the folder ${target} and the folder that held it are gone`, `make ${path.dirname(target)} again, then roll back`);
+    await mkdir(target);
+  } else if (st.isSymbolicLink()) {
+    throw new SnapctlError('failed', `${target} is now a symbolic link to ${await readlink(target).catch(() => 'somewhere else')}: a rollback never writes through a link`,
+      'move the link aside (snapctl then makes the folder again and restores it), or put the folder back');
+  } else if (!st.isDirectory()) {
+    throw new SnapctlError('failed', `${target} is no longer a folder`, 'move what stands there aside; the rollback then makes the folder again');
+  }
+  const real = await realpath(target);
+  if (real !== target) throw new SnapctlError('failed', `${target} is now reached through a symbolic link (it leads to ${real}): a rollback never writes through a link`, 'put the folders above it back as they were');
 }
 
 function parseTag(tag: string | null | undefined): string | null {

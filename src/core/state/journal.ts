@@ -21,6 +21,8 @@ export interface JournalEntry {
   kind: 'rollback' | 'undo';
   startedAt: string;
   pid: number;
+  /** Paths the safety snapshot could not hold: the restore leaves them alone (absent in older journals). */
+  protect?: string[];
 }
 
 const JOURNAL_ENTRY = recordShape<keyof JournalEntry>([
@@ -32,6 +34,7 @@ const JOURNAL_ENTRY = recordShape<keyof JournalEntry>([
   ['kind', (v) => v === 'rollback' || v === 'undo', 'rollback or undo'],
   ['startedAt', isString, 'a time'],
   ['pid', Number.isInteger, 'a process id'],
+  ['protect', (v) => v === undefined || (Array.isArray(v) && v.every(isString)), 'a list of paths'],
 ]);
 
 export function targetKey(target: string): string {

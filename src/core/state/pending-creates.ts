@@ -21,12 +21,16 @@ export interface PendingCreate {
  * names it (or the failed create cleaned up): a create killed with -9 leaves its marker, and the next command
  * finishes it (the snapshot was complete and recorded beside its data) or removes what it left.
  */
+const MARKER = /^\d{8}-\d{6}-[0-9a-f]{6}\.json$/;
+
 export class PendingCreates {
   constructor(readonly dir: string) {}
 
   async begin(entry: Omit<PendingCreate, 'pid' | 'host'>): Promise<void> {
     await mkdirPrivate(this.dir);
-    await writeFileAtomic(path.join(this.dir, `${entry.id}.json`), JSON.stringify({ ...entry, pid: process.pid, host: hostname() }), { fsync: true });
+    // No fsync: it guards against a killed process, whose writes the page cache keeps; after a power cut,
+    // what a create left is unreferenced data that the next collection reclaims.
+    await writeFileAtomic(path.join(this.dir, `${entry.id}.json`), JSON.stringify({ ...entry, pid: process.pid, host: hostname() }), { fsync: false });
   }
 
   async end(id: string): Promise<void> {
@@ -37,6 +41,8 @@ export class PendingCreates {
   async abandoned(): Promise<PendingCreate[]> {
     const out: PendingCreate[] = [];
     for (const name of (await readdir(this.dir).catch(nullIfMissing)) ?? []) {
+      // Only markers: another process's marker being written (`<id>.json.<n>`) is not ours to judge.
+      if (!MARKER.test(name)) continue;
       const file = path.join(this.dir, name);
       const entry = parse(await readFile(file, 'utf8').catch(() => ''));
       if (!entry || `${entry.id}.json` !== name) { await rm(file, { force: true }); continue; }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
-import { isRestoreTemp } from './temp-names.js';
 import { isUnder, type ContentSource, type FileEntry, type Manifest, type PathFilter } from './manifest.js';
+import { fsPath } from './names.js';
 import { quickMatch, sameContent } from './same-file.js';
 import { walk } from './walk.js';
 
@@ -21,7 +21,7 @@ export interface DiffResult {
  */
 export async function compare(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, exclude?: PathFilter): Promise<DiffResult> {
   const inScope = (p: string): boolean => (scope === null || scope.some((s) => isUnder(p, s))) && !exclude?.(p);
-  const { entries } = await walk(root, { exclude: (p) => isRestoreTemp(p) || (exclude?.(p) ?? false) });
+  const { entries } = await walk(root, exclude ? { exclude } : {});
   const live = new Map(entries.filter((e) => inScope(e.path)).map((e) => [e.path, e]));
   const added: string[] = [];
   const removed: string[] = [];
@@ -47,7 +47,7 @@ export async function compare(root: string, manifest: Manifest, source: ContentS
   added.push(...live.keys());
 
   const differing = await mapLimit(candidates, IO_PARALLELISM, async (c) =>
-    (await sameContent(path.join(root, c.path), source.contentPath(c))) ? null : c.path);
+    (await sameContent(fsPath(path.join(root, c.path)), source.contentPath(c))) ? null : c.path);
   for (const p of differing) if (p !== null) modified.push(p);
 
   return { added: added.sort(), removed: removed.sort(), modified: modified.sort() };

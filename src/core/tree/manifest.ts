@@ -1,4 +1,5 @@
 import { isObject, stripUnknown } from '../base/checks.js';
+import type { LiveEntry } from './walk.js';
 
 /**
  * What a clone snapshot remembers of one path, relative to the target with `/` separators.
@@ -6,9 +7,19 @@ import { isObject, stripUnknown } from '../base/checks.js';
  * test/helpers/manifest-schema.ts states manifests read from disk against these shapes.
  */
 export type ManifestEntry =
-  | { path: string; type: 'dir'; mode: number; mtimeNs: string }
+  | ({ path: string; type: 'dir'; mode: number; mtimeNs: string } & EntryMeta)
   | FileEntry
-  | { path: string; type: 'symlink'; mtimeNs: string; link: string };
+  | ({ path: string; type: 'symlink'; mtimeNs: string; link: string } & EntryMeta);
+
+/**
+ * Who owned an entry (restored when snapctl runs as root) and its extended attributes (ACLs, Finder tags,
+ * quarantine flags, resource forks), base64 by name. Absent in manifests written before they were kept.
+ */
+export interface EntryMeta {
+  uid?: number;
+  gid?: number;
+  xattrs?: Record<string, string>;
+}
 
 /**
  * A file: its object in the pool (`oid`), and the SHA-256 of its content (`hash`), null until first hashed
@@ -16,7 +27,7 @@ export type ManifestEntry =
  * `ctimeNs` are what the file was on disk when it was read: like git's index, a file whose size and mtime
  * match but whose inode or ctime changed (`cp -p`, `rsync -t`, `tar x`) is read again.
  */
-export interface FileEntry {
+export interface FileEntry extends EntryMeta {
   path: string;
   type: 'file';
   mode: number;
@@ -26,6 +37,10 @@ export interface FileEntry {
   hash: string | null;
   ino?: string;
   ctimeNs?: string;
+  /** More than one name for the same file (hard links): files with one `ino` come back as one file. */
+  nlink?: number;
+  /** It had holes, kept as holes when it is restored. */
+  sparse?: boolean;
 }
 
 export interface Manifest {
@@ -56,6 +71,7 @@ export function checkManifest(raw: unknown): Manifest | null {
   const { entries, problems } = raw;
   if (!Array.isArray(entries) || !Array.isArray(problems)) return null;
   for (const e of entries as unknown[]) if (!isEntry(e)) return null;
+  if (pathBeneathALink(entries as ManifestEntry[])) return null;
   for (const pr of problems as unknown[]) {
     if (!isObject(pr) || typeof pr['path'] !== 'string' || typeof pr['reason'] !== 'string') return null;
     stripUnknown(pr, PROBLEM_KEYS);
@@ -64,18 +80,62 @@ export function checkManifest(raw: unknown): Manifest | null {
   return raw as unknown as Manifest;
 }
 
+/** The ownership and extended attributes of an entry as walked, for its manifest entry. */
+export function metaOf(live: { uid: number; gid: number; xattrs?: Record<string, string> }): EntryMeta {
+  return live.xattrs ? { uid: live.uid, gid: live.gid, xattrs: live.xattrs } : { uid: live.uid, gid: live.gid };
+}
+
+/** The manifest entry of a folder or link as walked (files need their object: see the clone capture). */
+export function treeEntry(e: Exclude<LiveEntry, { type: 'file' }>): ManifestEntry {
+  return e.type === 'dir'
+    ? { path: e.path, type: 'dir', mode: e.mode, mtimeNs: e.mtimeNs, ...metaOf(e) }
+    : { path: e.path, type: 'symlink', mtimeNs: e.mtimeNs, link: e.link, ...metaOf(e) };
+}
+
+/** A file entry as walked, holding `stored`'s content. */
+export function fileEntry(e: Extract<LiveEntry, { type: 'file' }>, stored: { oid: string; hash: string | null }): FileEntry {
+  const entry: FileEntry = { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, oid: stored.oid, hash: stored.hash, ino: e.ino, ctimeNs: e.ctimeNs, ...metaOf(e) };
+  if (e.nlink > 1) entry.nlink = e.nlink;
+  if (e.sparse) entry.sparse = true;
+  return entry;
+}
+
+/**
+ * A path beneath a symlink entry cannot exist on disk; restoring it would write through the link, wherever
+ * it points. Such a manifest is damaged (or forged) and refused whole.
+ */
+function pathBeneathALink(entries: readonly ManifestEntry[]): boolean {
+  const links = new Set<string>();
+  for (const e of entries) if (e.type === 'symlink') links.add(e.path);
+  if (links.size === 0) return false;
+  for (const e of entries) {
+    for (let i = e.path.indexOf('/'); i >= 0; i = e.path.indexOf('/', i + 1)) if (links.has(e.path.slice(0, i))) return true;
+  }
+  return false;
+}
+
 const MANIFEST_KEYS = new Set(['version', 'id', 'target', 'createdAt', 'entries', 'problems']);
 const PROBLEM_KEYS = new Set(['path', 'reason']);
+const META_KEYS = ['uid', 'gid', 'xattrs'];
 const ENTRY_KEYS = {
-  dir: new Set(['path', 'type', 'mode', 'mtimeNs']),
-  file: new Set(['path', 'type', 'mode', 'mtimeNs', 'size', 'oid', 'hash', 'ino', 'ctimeNs']),
-  symlink: new Set(['path', 'type', 'mtimeNs', 'link']),
+  dir: new Set(['path', 'type', 'mode', 'mtimeNs', ...META_KEYS]),
+  file: new Set(['path', 'type', 'mode', 'mtimeNs', 'size', 'oid', 'hash', 'ino', 'ctimeNs', 'nlink', 'sparse', ...META_KEYS]),
+  symlink: new Set(['path', 'type', 'mtimeNs', 'link', ...META_KEYS]),
 } as const;
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function isMeta(e: Record<string, unknown>): boolean {
+  for (const k of ['uid', 'gid'] as const) if (e[k] !== undefined && !(Number.isSafeInteger(e[k]) && (e[k] as number) >= 0)) return false;
+  const x = e['xattrs'];
+  if (x === undefined) return true;
+  return isObject(x) && Object.values(x).every((v) => typeof v === 'string' && BASE64.test(v));
+}
 
 function isEntry(e: unknown): boolean {
   // A path that could name something outside the target makes the whole manifest damaged: refused when it
   // is read (verify, before any safety snapshot or journal), not half way through a restore.
-  if (!isObject(e) || typeof e['path'] !== 'string' || !isSafeRelativePath(e['path']) || typeof e['mtimeNs'] !== 'string') return false;
+  if (!isObject(e) || typeof e['path'] !== 'string' || !isSafeRelativePath(e['path']) || typeof e['mtimeNs'] !== 'string' || !isMeta(e)) return false;
   const type = e['type'];
   if (type === 'dir') {
     if (!Number.isInteger(e['mode'])) return false;
@@ -86,6 +146,8 @@ function isEntry(e: unknown): boolean {
     if (e['hash'] === undefined) e['hash'] = null;
     if (e['hash'] !== null && (typeof e['hash'] !== 'string' || !HASH.test(e['hash']))) return false;
     for (const k of ['ino', 'ctimeNs'] as const) if (e[k] !== undefined && (typeof e[k] !== 'string' || !DECIMAL.test(e[k]))) return false;
+    if (e['nlink'] !== undefined && !(Number.isSafeInteger(e['nlink']) && (e['nlink'] as number) >= 1)) return false;
+    if (e['sparse'] !== undefined && typeof e['sparse'] !== 'boolean') return false;
   } else if (type === 'symlink') {
     if (typeof e['link'] !== 'string') return false;
   } else {
@@ -117,10 +179,11 @@ export function nsToSeconds(ns: string | bigint): number {
 
 /**
  * A manifest path is trusted only if it cannot name anything outside the target: relative, no `..` or `.`
- * segments, no empty segments, no NUL, no backslash tricks.
+ * segments, no empty segments, no NUL.
  */
 export function isSafeRelativePath(p: string): boolean {
-  if (p === '' || p.includes('\0') || p.includes('\\') || p.startsWith('/') || p.endsWith('/') || p.includes('//')) return false;
+  // A backslash is an ordinary character in a name on Linux and macOS (systemd writes `dev-disk-by\x2duuid`).
+  if (p === '' || p.includes('\0') || p.startsWith('/') || p.endsWith('/') || p.includes('//')) return false;
   // Segments `.` and `..` are found without splitting every path (a restore checks 20,000 of them).
   if (!p.includes('.')) return true;
   const wrapped = `/${p}/`;
@@ -138,7 +201,8 @@ export function isUnder(p: string, scope: string): boolean {
  * directory (btrfs, ZFS `.zfs/snapshot`, a mounted APFS snapshot). Restore and compare need nothing else.
  */
 export interface ContentSource {
-  contentPath(entry: FileEntry): string;
+  /** A path to hand to the filesystem (bytes where the name is not UTF-8: see names.ts). */
+  contentPath(entry: FileEntry): string | Buffer;
 }
 
 /** Paths left out of a walk, a comparison and a restore: snapctl's own temp files, a provider's own folder. */

@@ -1,110 +1,175 @@
-import { constants as fsc } from 'node:fs';
-import { chmod, copyFile, lstat, lutimes, mkdir, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
+import { constants as fsc, lstatSync, realpathSync } from 'node:fs';
+import { chmod, copyFile, lchown, link, lutimes, mkdir, open, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
 import { SnapctlError, nullIfMissing } from '../base/errors.js';
 import { faultPoint } from '../base/faults.js';
-import { isRestoreTemp, RESTORE_TEMP_PREFIX } from './temp-names.js';
-import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
-import { walk, type LiveEntry } from './walk.js';
-import { quickMatch, sameContent } from './same-file.js';
 import { nodeCrypto } from '../base/lazy-crypto.js';
 import type { RestoreResult } from '../../shared/model.js';
+import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type EntryMeta, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
+import { fsPath, shownName } from './names.js';
+import { quickMatch, sameContent } from './same-file.js';
+import { isTempOf, tempPrefix } from './temp-names.js';
+import { walk, type LiveEntry } from './walk.js';
+import { writeXattrs } from './xattrs.js';
 
 export type { RestoreResult };
 
+export interface RestoreOptions {
+  /** Names this restore's temporary files: the same when it is run again after a crash, so it removes its own leftovers and never a user's file. */
+  token: string;
+  /** Paths left out of a walk, a comparison and a restore: a provider's own folder inside the target. */
+  exclude?: PathFilter;
+  /** The folder as a walk just found it (the safety snapshot's), to save reading the tree twice. */
+  walked?: readonly LiveEntry[];
+  /**
+   * Paths the safety snapshot could not hold (unreadable, too long): never removed or overwritten, since
+   * undo could not bring them back. They stay where they are and are reported as kept.
+   */
+  protect?: ReadonlySet<string>;
+}
+
+type DirEntry = Extract<ManifestEntry, { type: 'dir' }>;
+
 /**
  * Makes `root` (or only the `scope` paths inside it) match `manifest` exactly: extra paths are removed,
- * missing or different ones are written, modes and mtimes are set.
+ * missing or different ones are written, modes, mtimes, extended attributes, hard links and (as root) owners
+ * are set.
  *
  * Crash safety comes from two properties: every file or link is written to a temporary name in its own
  * folder and renamed over the old one (so each path is whole, old or new), and the whole operation is
  * idempotent (running it again after an interruption finishes the job). The caller journals it so that an
- * interrupted restore is re-run. Nothing is ever followed through a symlink: entries are examined with
- * lstat and a symlink standing where a folder belongs is replaced, never written through.
+ * interrupted restore is re-run.
+ *
+ * Confinement: nothing is written through a symlink. The folder itself must stay the very folder it was
+ * (device and inode) and every folder on the way to a path is checked with lstat right before each change;
+ * a link found where a folder was stops the restore before it writes, and the journal finishes it safely.
  */
-export async function restore(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, exclude?: PathFilter, walked?: readonly LiveEntry[]): Promise<RestoreResult> {
+export async function restore(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, options: RestoreOptions): Promise<RestoreResult> {
   for (const e of manifest.entries) {
     if (!isSafeRelativePath(e.path)) {
-      throw new SnapctlError('corrupt', `snapshot ${manifest.id} holds an unsafe path ${JSON.stringify(e.path)}`, 'it was not restored; nothing was changed');
+      throw new SnapctlError('corrupt', `snapshot ${manifest.id} holds an unsafe path ${JSON.stringify(shownName(e.path))}`, 'it was not restored; nothing was changed');
     }
   }
+  const guard = new PathGuard(root);
+  const { exclude, token } = options;
+  const protect = options.protect ?? new Set<string>();
+  const isProtected = (p: string): boolean => protect.has(p);
+  const holdsProtected = (dir: string): boolean => [...protect].some((p) => isUnder(p, dir));
   // `exclude`d paths are neither removed nor written: a provider's own folder inside the target survives.
   const inScope = (p: string): boolean => (scope === null || scope.some((s) => isUnder(p, s))) && !exclude?.(p);
   const wanted = new Map<string, ManifestEntry>();
   for (const e of manifest.entries) if (inScope(e.path)) wanted.set(e.path, e);
-  // Folders leading to a scoped path must exist as folders, but their other contents are left alone.
+  const recorded = new Map(manifest.entries.map((e) => [e.path, e]));
+  // Folders leading to a scoped path must exist as folders, but their other contents are left alone. One
+  // that is a link in the snapshot cannot lead anywhere: restoring beneath it would write through the link.
   const ancestors = new Set<string>();
   for (const s of scope ?? []) {
     const parts = s.split('/');
-    for (let i = 1; i < parts.length; i++) ancestors.add(parts.slice(0, i).join('/'));
+    for (let i = 1; i < parts.length; i++) {
+      const a = parts.slice(0, i).join('/');
+      if (recorded.get(a)?.type === 'symlink') {
+        throw new SnapctlError('usage', `${shownName(a)} is a symbolic link in snapshot ${manifest.id}, so ${shownName(s)} is not a path of its own`, `restore ${shownName(a)} itself; nothing was changed`);
+      }
+      ancestors.add(a);
+    }
   }
 
-  // A walk the caller just made (the safety snapshot's) is as good as a new one and saves reading the tree twice.
-  const liveList = walked ? (exclude ? walked.filter((e) => !exclude(e.path)) : walked) : (await walk(root, exclude ? { exclude } : {})).entries;
+  const liveList = options.walked ? (exclude ? options.walked.filter((e) => !exclude(e.path)) : options.walked) : (await walk(root, exclude ? { exclude } : {})).entries;
   const live = new Map<string, LiveEntry>();
   for (const e of liveList) live.set(e.path, e);
-  const stats: RestoreResult = { written: 0, removed: 0, unchanged: 0 };
+  const stats: RestoreResult = { written: 0, removed: 0, unchanged: 0, kept: [] };
+  const keep = (p: string): void => { if (!stats.kept.includes(p)) stats.kept.push(p); };
   /** Folders whose entries changed (or whose mode we changed): their mode and mtime must be set again. */
   const touched = new Set<string>();
+  /** Folders of the user's made writable for us, with the mode to put back (those not in the snapshot). */
+  const opened = new Map<string, number>();
+  const openForWriting = async (dir: string): Promise<void> => {
+    const now = live.get(dir);
+    if (dir === '' || opened.has(dir) || now?.type !== 'dir' || (now.mode & 0o700) === 0o700) return;
+    guard.check(dir);
+    await chmod(fsPath(guard.abs(dir)), now.mode | 0o700);
+    opened.set(dir, now.mode);
+    touched.add(dir);
+  };
+  await ensureWritable(guard, root);
 
   // 1. Remove what the snapshot does not have, or has as another kind of entry. Parents come before
-  //    children in the walk, so removing a folder skips everything below it.
+  //    children in the walk, so removing a folder skips everything below it. The folders of one being
+  //    removed are opened first: a read-only folder of the user's must not stop the rollback half way.
+  const doomed: LiveEntry[] = [];
   let removedDir: string | null = null;
   for (const e of liveList) {
-    if (removedDir !== null && isUnder(e.path, removedDir)) { live.delete(e.path); continue; }
+    if (removedDir !== null && isUnder(e.path, removedDir)) continue;
     const isAncestor = ancestors.has(e.path);
-    if (!inScope(e.path) && !isAncestor && !isRestoreTemp(e.path)) continue;
+    const ownTemp = isTempOf(e.path, token);
+    if (!inScope(e.path) && !isAncestor && !ownTemp) continue;
     const want = isAncestor ? ({ type: 'dir' } as const) : wanted.get(e.path);
-    if (want && want.type === e.type && !isRestoreTemp(e.path)) continue;
-    faultPoint();
-    const abs = path.join(root, e.path);
-    if (e.type === 'dir') {
-      await rm(abs, { recursive: true, force: true });
-      removedDir = e.path;
-    } else {
-      await unlink(abs).catch(nullIfMissing);
+    if (want && want.type === e.type && !ownTemp) continue;
+    if (isProtected(e.path) || (e.type === 'dir' && holdsProtected(e.path))) {
+      // The safety snapshot could not hold it: left in place. A folder holding such a path keeps it and
+      // loses only what else is to go (handled one by one below, since it is not removed whole).
+      if (e.type !== 'dir' || isProtected(e.path)) { keep(e.path); if (e.type === 'dir') removedDir = e.path; }
+      continue;
     }
-    live.delete(e.path);
+    doomed.push(e);
+    if (e.type === 'dir') removedDir = e.path;
+  }
+  for (const e of doomed) {
+    faultPoint();
+    await openForWriting(parentOf(e.path));
+    guard.check(parentOf(e.path));
+    const abs = guard.abs(e.path);
+    if (e.type === 'dir') {
+      await openTree(guard, e.path, liveList);
+      await rm(fsPath(abs), { recursive: true, force: true });
+    } else {
+      await unlink(fsPath(abs)).catch(nullIfMissing);
+    }
+    for (const p of [...live.keys()]) if (isUnder(p, e.path)) live.delete(p);
     touched.add(parentOf(e.path));
     stats.removed++;
   }
 
   // 2. Folders, parents first. Made writable for us while we fill them; final modes are set in step 4.
-  const wantedDirs: Extract<ManifestEntry, { type: 'dir' }>[] = [];
+  const wantedDirs: DirEntry[] = [];
   const leaves: Exclude<ManifestEntry, { type: 'dir' }>[] = [];
   for (const e of wanted.values()) if (e.type === 'dir') wantedDirs.push(e); else leaves.push(e);
   const dirs = [...ancestors].map((p) => ({ path: p, keepMode: true })).concat(wantedDirs.map((e) => ({ path: e.path, keepMode: false })));
   dirs.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  await ensureWritable(root);
-  const createdAncestors: Extract<ManifestEntry, { type: 'dir' }>[] = [];
+  const createdAncestors: DirEntry[] = [];
   for (const d of dirs) {
-    const abs = path.join(root, d.path);
     if (!live.has(d.path)) {
+      if (live.has(parentOf(d.path)) || parentOf(d.path) === '') await openForWriting(parentOf(d.path));
+      guard.check(parentOf(d.path));
       faultPoint();
-      await mkdir(abs, { mode: 0o700 });
+      await mkdir(fsPath(guard.abs(d.path)), { mode: 0o700 });
       touched.add(d.path).add(parentOf(d.path));
       if (d.keepMode) {
-        const recorded = manifest.entries.find((e) => e.path === d.path);
-        if (recorded?.type === 'dir') createdAncestors.push(recorded);
+        const entry = recorded.get(d.path);
+        if (entry?.type === 'dir') createdAncestors.push(entry);
       }
     } else {
-      // The walk has the folder's mode: no second lstat of every folder just to check it.
-      const now = live.get(d.path);
-      if (now?.type === 'dir' && (now.mode & 0o700) !== 0o700) {
-        await chmod(abs, now.mode | 0o700);
-        touched.add(d.path);
-      }
+      await openForWriting(d.path);
     }
   }
 
   // 3. Files and links, each written beside its final name and renamed into place. What already matches is
-  //    settled here without a promise per entry; only real writes go to the thread pool.
+  //    settled here without a promise per entry; only real writes go to the thread pool. Hard links: the
+  //    first name of a file (by the inode it had) is written, the others are linked to it afterwards.
   const writes: typeof leaves = [];
-  /** Files whose content is the snapshot's: at most their mode is set. */
+  const linked: FileEntry[] = [];
+  const leaderOf = new Map<string, string>();
+  /** Files whose content is the snapshot's: at most their mode and attributes are set. */
   const sameBytes = new Set<string>();
   const suspects: FileEntry[] = [];
   for (const e of leaves) {
+    if (isProtected(e.path)) { keep(e.path); continue; }
+    if (e.type === 'file' && (e.nlink ?? 1) > 1 && e.ino !== undefined) {
+      const leader = leaderOf.get(e.ino);
+      if (leader === undefined) leaderOf.set(e.ino, e.path);
+      else { linked.push(e); continue; }
+    }
     const now = live.get(e.path);
     if (e.type === 'file' && now?.type === 'file') {
       const match = quickMatch(now, e);
@@ -112,77 +177,223 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
         // Same size and mtime with another inode or ctime: its bytes are compared below, before writing.
         if (match === 'check') suspects.push(e);
         else sameBytes.add(e.path);
-        if (match === 'same' && now.mode === e.mode) { stats.unchanged++; continue; }
+        if (match === 'same' && now.mode === finalMode(e) && sameMeta(now, e)) { stats.unchanged++; continue; }
       }
-    } else if (e.type === 'symlink' && now?.type === 'symlink' && now.link === e.link) {
+    } else if (e.type === 'symlink' && now?.type === 'symlink' && now.link === e.link && sameMeta(now, e)) {
       stats.unchanged++;
       continue;
     }
     writes.push(e);
   }
   await mapLimit(suspects, IO_PARALLELISM, async (e) => {
-    if (await sameContent(path.join(root, e.path), source.contentPath(e)).catch(() => false)) sameBytes.add(e.path);
+    if (await sameContent(fsPath(guard.abs(e.path)), source.contentPath(e)).catch(() => false)) sameBytes.add(e.path);
   });
   await mapLimit(writes, IO_PARALLELISM, async (e) => {
-    const abs = path.join(root, e.path);
+    const dir = parentOf(e.path);
+    await openForWriting(dir);
     faultPoint();
-    if (e.type === 'file') {
-      if (sameBytes.has(e.path)) {
-        await chmod(abs, e.mode); // same content, another mode
-        stats.unchanged++;
-        return;
-      }
-      const tmp = tempName(abs);
-      await copyFile(source.contentPath(e), tmp, fsc.COPYFILE_FICLONE);
-      await chmod(tmp, e.mode);
-      const t = nsToSeconds(e.mtimeNs);
-      await utimes(tmp, t, t);
-      await rename(tmp, abs);
-    } else {
-      const tmp = tempName(abs);
-      await symlink(e.link, tmp);
-      const t = nsToSeconds(e.mtimeNs);
-      await lutimes(tmp, t, t).catch(() => undefined);
-      await rename(tmp, abs);
+    const from = e.type === 'file' ? source.contentPath(e) : null;
+    // Checked right before each write and again right before the rename that puts it in place.
+    guard.check(dir);
+    const abs = guard.abs(e.path);
+    if (e.type === 'file' && sameBytes.has(e.path)) {
+      await setMeta(abs, e, false); // same content, another mode, owner or attributes
+      stats.unchanged++;
+      return;
     }
-    touched.add(parentOf(e.path));
+    const tmp = tempName(abs, token);
+    if (e.type === 'file') {
+      const content = from ?? source.contentPath(e);
+      if (e.sparse) await copySparse(content, tmp, e.size);
+      else await copyFile(content, fsPath(tmp), fsc.COPYFILE_FICLONE | fsc.COPYFILE_EXCL);
+      await setMeta(tmp, e, true);
+    } else {
+      await symlink(fsPath(e.link), fsPath(tmp));
+      await setMeta(tmp, e, true);
+    }
+    guard.check(dir);
+    await rename(fsPath(tmp), fsPath(abs));
+    touched.add(dir);
     stats.written++;
   });
+  for (const e of linked) {
+    const leader = leaderOf.get(e.ino ?? '') ?? '';
+    const leaderNow = lstatSync(fsPath(guard.abs(leader)), { bigint: true });
+    const now = live.get(e.path);
+    const current = now?.type === 'file' ? lstatSync(fsPath(guard.abs(e.path)), { bigint: true, throwIfNoEntry: false }) : undefined;
+    if (current && current.ino === leaderNow.ino && current.dev === leaderNow.dev) { stats.unchanged++; continue; }
+    const dir = parentOf(e.path);
+    await openForWriting(dir);
+    guard.check(dir);
+    const tmp = tempName(guard.abs(e.path), token);
+    await link(fsPath(guard.abs(leader)), fsPath(tmp));
+    guard.check(dir);
+    await rename(fsPath(tmp), fsPath(guard.abs(e.path)));
+    touched.add(dir);
+    stats.written++;
+  }
 
-  // 4. Folder modes and mtimes, after every write (writing a child changes its parent's mtime). Deepest
-  //    level first, since a parent's final mode may forbid entering it; the folders of one level do not
-  //    depend on each other and go to the thread pool together.
-  //    A folder nothing was written into, removed from or made writable, with the right mode and mtime
-  //    already, is left alone: a 1% rollback of a wide tree touches a few folders, not all of them.
-  const byDepth = new Map<number, Extract<ManifestEntry, { type: 'dir' }>[]>();
+  // 4. Folder modes, owners, attributes and mtimes, after every write (writing a child changes its parent's
+  //    mtime). Deepest level first, since a parent's final mode may forbid entering it; the folders of one
+  //    level do not depend on each other and go to the thread pool together. A folder nothing was written
+  //    into, removed from or made writable, already as recorded, is left alone: a 1% rollback of a wide tree
+  //    touches a few folders, not all of them. Folders of the user's opened for us get their mode back.
+  const byDepth = new Map<number, DirEntry[]>();
   for (const d of [...wantedDirs, ...createdAncestors]) {
     const now = live.get(d.path);
-    if (!touched.has(d.path) && now?.type === 'dir' && now.mode === d.mode && sameMtime(now.mtimeNs, d.mtimeNs)) continue;
+    if (!touched.has(d.path) && now?.type === 'dir' && now.mode === finalMode(d) && sameMtime(now.mtimeNs, d.mtimeNs) && sameMeta(now, d)) continue;
     const depth = d.path.split('/').length;
     const level = byDepth.get(depth);
     if (level) level.push(d); else byDepth.set(depth, [d]);
   }
+  const settled = new Set([...wantedDirs, ...createdAncestors].map((d) => d.path));
   for (const depth of [...byDepth.keys()].sort((a, b) => b - a)) {
     await mapLimit(byDepth.get(depth) ?? [], IO_PARALLELISM, async (d) => {
-      const abs = path.join(root, d.path);
-      await chmod(abs, d.mode);
+      guard.check(parentOf(d.path));
+      const abs = guard.abs(d.path);
+      await setMeta(abs, d, false);
       const t = nsToSeconds(d.mtimeNs);
-      await utimes(abs, t, t);
+      await utimes(fsPath(abs), t, t);
     });
   }
+  for (const [dir, mode] of [...opened].sort((a, b) => (a[0] < b[0] ? 1 : -1))) {
+    if (settled.has(dir) || !live.has(dir)) continue;
+    guard.check(parentOf(dir));
+    await chmod(fsPath(guard.abs(dir)), mode);
+  }
+  stats.kept.sort();
   return stats;
 }
 
-function tempName(abs: string): string {
-  return path.join(path.dirname(abs), `${RESTORE_TEMP_PREFIX}${nodeCrypto().randomBytes(6).toString('hex')}`);
+/**
+ * The restore's hold on the folder: the folder itself by device and inode, and every folder on the way to a
+ * path checked with lstat right before a change, so no write follows a link someone put there meanwhile.
+ */
+class PathGuard {
+  private readonly dev: number;
+  private readonly ino: number;
+
+  constructor(readonly root: string) {
+    const st = lstatSync(fsPath(root), { throwIfNoEntry: false });
+    if (!st) throw new SnapctlError('not-found', `the folder ${shownName(root)} does not exist`, 'nothing was changed');
+    if (st.isSymbolicLink() || !st.isDirectory()) {
+      throw new SnapctlError('failed', `${shownName(root)} is no longer a folder but ${st.isSymbolicLink() ? 'a symbolic link' : 'a file'}: a rollback never writes through it`, 'put the folder back where it was, or move the link aside; the rollback then finishes');
+    }
+    // A folder above it swapped for a link would move the whole restore elsewhere.
+    const real = realpathSync(fsPath(root), { encoding: 'buffer' });
+    if (!real.equals(Buffer.from(fsPath(root)))) {
+      throw new SnapctlError('failed', `${shownName(root)} is now reached through a symbolic link: a rollback never writes through it`, 'put the folder back where it was; the rollback then finishes');
+    }
+    this.dev = st.dev;
+    this.ino = st.ino;
+  }
+
+  abs(rel: string): string {
+    return rel === '' ? this.root : `${this.root}/${rel}`;
+  }
+
+  /** Throws unless the folder is still itself and `dir` (relative) and every folder above it are real folders. */
+  check(dir: string): void {
+    const top = lstatSync(fsPath(this.root), { throwIfNoEntry: false });
+    if (!top || top.isSymbolicLink() || top.dev !== this.dev || top.ino !== this.ino) this.stop('');
+    if (dir === '') return;
+    let at = -1;
+    do {
+      at = dir.indexOf('/', at + 1);
+      const part = at < 0 ? dir : dir.slice(0, at);
+      const st = lstatSync(fsPath(this.abs(part)), { throwIfNoEntry: false });
+      if (!st || st.isSymbolicLink() || !st.isDirectory()) this.stop(part);
+    } while (at >= 0);
+  }
+
+  private stop(part: string): never {
+    const what = part === '' ? 'the folder itself' : shownName(part);
+    throw new SnapctlError('failed', `the rollback stopped without writing: ${what} in ${shownName(this.root)} was replaced while it ran (a link or a file stands where a folder was)`,
+      "once the folder is as it was (or the link is moved aside), any snapctl command finishes the rollback; 'snapctl undo' then returns to the state before");
+  }
 }
 
-/** A read-only folder in the snapshot must still be fillable while we restore into it. Says if it changed it. */
-async function ensureWritable(abs: string): Promise<boolean> {
-  const st = await lstat(abs);
-  if ((st.mode & 0o700) === 0o700) return false;
-  await chmod(abs, (st.mode & 0o7777) | 0o700);
-  return true;
+/** The mode a restored entry gets: set-id bits only where its owner comes back with it (see setMeta). */
+function finalMode(e: DirEntry | FileEntry): number {
+  if ((e.mode & 0o6000) === 0 || canRestoreOwner(e)) return e.mode;
+  return e.mode & ~0o6000;
+}
+
+/** Running as root, every owner is restored; otherwise only entries that were ours keep set-id bits. */
+function canRestoreOwner(e: EntryMeta): boolean {
+  const uid = process.getuid?.();
+  if (uid === undefined || e.uid === undefined) return false;
+  return uid === 0 || (e.uid === uid && (e.gid === undefined || (process.getgroups?.() ?? []).includes(e.gid) || e.gid === process.getgid?.()));
+}
+
+function sameMeta(now: LiveEntry, e: EntryMeta): boolean {
+  const uid = process.getuid?.();
+  // Owners are only restored as root; as anyone else, whatever owner a file has now is the one it can have.
+  if (uid !== 0 || e.uid === undefined) return true;
+  return now.uid === e.uid && now.gid === e.gid && JSON.stringify(now.xattrs ?? {}) === JSON.stringify(e.xattrs ?? {});
+}
+
+/**
+ * Owner (as root), extended attributes, mode and, for files and links written anew, mtime. chown comes first:
+ * it clears set-id bits, which chmod then sets only where the owner came back with them.
+ */
+async function setMeta(abs: string, e: ManifestEntry, fresh: boolean): Promise<void> {
+  const p = fsPath(abs);
+  if (process.getuid?.() === 0 && e.uid !== undefined && e.gid !== undefined) await lchown(p, e.uid, e.gid).catch(() => undefined);
+  writeXattrs(abs, e.xattrs);
+  if (e.type !== 'symlink') await chmod(p, finalMode(e));
+  if (fresh && e.type !== 'dir') {
+    const t = nsToSeconds(e.mtimeNs);
+    if (e.type === 'symlink') await lutimes(p, t, t).catch(() => undefined);
+    else await utimes(p, t, t);
+  }
+}
+
+const ZERO_CHUNK = 64 * 1024;
+
+/** Copies `from` to the new file `to` leaving runs of zeros as holes, as the file it came from had them. */
+async function copySparse(from: string | Buffer, to: string, size: number): Promise<void> {
+  const input = await open(from, 'r');
+  try {
+    const output = await open(fsPath(to), 'wx', 0o600);
+    try {
+      const buffer = Buffer.allocUnsafe(ZERO_CHUNK);
+      const zeros = Buffer.alloc(ZERO_CHUNK);
+      let position = 0;
+      for (;;) {
+        const { bytesRead } = await input.read(buffer, 0, ZERO_CHUNK, position);
+        if (bytesRead === 0) break;
+        const chunk = buffer.subarray(0, bytesRead);
+        if (!chunk.equals(zeros.subarray(0, bytesRead))) await output.write(chunk, 0, bytesRead, position);
+        position += bytesRead;
+      }
+      await output.truncate(size);
+    } finally {
+      await output.close();
+    }
+  } finally {
+    await input.close();
+  }
+}
+
+function tempName(abs: string, token: string): string {
+  return path.join(path.dirname(abs), `${tempPrefix(token)}${nodeCrypto().randomBytes(6).toString('hex')}`);
+}
+
+/** The folder must be fillable while we restore into it; its mode is set again in step 4 when recorded. */
+async function ensureWritable(guard: PathGuard, root: string): Promise<void> {
+  guard.check('');
+  const st = lstatSync(fsPath(root));
+  if ((st.mode & 0o700) !== 0o700) await chmod(fsPath(root), (st.mode & 0o7777) | 0o700);
+}
+
+/** Opens every folder inside `dir` for removal (a read-only folder would stop `rm` half way). */
+async function openTree(guard: PathGuard, dir: string, liveList: readonly LiveEntry[]): Promise<void> {
+  for (const e of liveList) {
+    if (e.type !== 'dir' || !isUnder(e.path, dir) || (e.mode & 0o700) === 0o700) continue;
+    guard.check(parentOf(e.path));
+    await chmod(fsPath(guard.abs(e.path)), e.mode | 0o700).catch(nullIfMissing);
+  }
 }
 
 function parentOf(rel: string): string {

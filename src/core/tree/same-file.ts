@@ -21,7 +21,7 @@ export function quickMatch(live: LiveFile, entry: FileEntry): 'same' | 'differs'
 const CHUNK = 256 * 1024;
 
 /** True when the two files hold the same bytes. */
-export async function sameContent(a: string, b: string): Promise<boolean> {
+export async function sameContent(a: string | Buffer, b: string | Buffer): Promise<boolean> {
   const [fa, fb] = await Promise.all([open(a, 'r'), open(b, 'r')]);
   try {
     const ba = Buffer.allocUnsafe(CHUNK);

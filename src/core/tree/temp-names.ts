@@ -1,8 +1,15 @@
-/** The names a restore writes beside a path before renaming them into place. */
-export const RESTORE_TEMP_PREFIX = '.snapctl-restore-';
+/**
+ * The names a restore writes beside a path before renaming it into place. Each restore has a token of its own
+ * (the safety snapshot's id, kept in its journal), so a re-run after a crash removes exactly its own leftovers
+ * and a user's file that merely starts with the same words is never taken for one.
+ */
+const PREFIX = '.snapctl-restore-';
 
-/** snapctl's own half-written restore files are never part of a snapshot. */
-export function isRestoreTemp(relPath: string): boolean {
-  // The last segment, found without path.posix.basename (called for every entry of every walk).
-  return relPath.startsWith(RESTORE_TEMP_PREFIX, relPath.lastIndexOf('/') + 1);
+export function tempPrefix(token: string): string {
+  return `${PREFIX}${token}-`;
+}
+
+/** True when the last segment of `relPath` is a temporary file of the restore with `token`. */
+export function isTempOf(relPath: string, token: string): boolean {
+  return relPath.startsWith(tempPrefix(token), relPath.lastIndexOf('/') + 1);
 }

@@ -2,23 +2,18 @@ import { lstatSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../../base/concurrency.js';
 import { errnoCode } from '../../base/errors.js';
-import { sameMtime, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
+import { fileEntry, sameMtime, treeEntry, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import { quickMatch, sameContent } from '../../tree/same-file.js';
 import { hashFile, type ClonePool, type StoredObject } from './pool.js';
-import { isRestoreTemp } from '../../tree/temp-names.js';
+import { fsPath, type FsPath } from '../../tree/names.js';
 import { walk, type LiveEntry } from '../../tree/walk.js';
 
 
 type LiveFile = Extract<LiveEntry, { type: 'file' }>;
 interface PendingFile { index: number; live: LiveFile; base: FileEntry | null }
 
-/** A manifest entry for a file as it is on disk, holding `stored`'s object. */
-function fileEntry(e: LiveFile, stored: { oid: string; hash: string | null }): FileEntry {
-  return { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, oid: stored.oid, hash: stored.hash, ino: e.ino, ctimeNs: e.ctimeNs };
-}
-
 /** Whether the file at `abs` still holds `base`'s content: by its hash where known, else against the object. */
-async function unchangedSince(pool: ClonePool, abs: string, base: FileEntry): Promise<boolean> {
+async function unchangedSince(pool: ClonePool, abs: FsPath, base: FileEntry): Promise<boolean> {
   if (base.hash !== null) return (await hashFile(abs)) === base.hash;
   return sameContent(abs, pool.objectPath(base.oid));
 }
@@ -28,9 +23,13 @@ export interface CaptureResult {
   size: number;
   addedBytes: number;
   files: number;
-  /** Everything the walk saw (restore temp files included), for a restore that follows at once. */
+  /** Everything the walk saw, for a restore that follows at once. */
   live: LiveEntry[];
+  /** Paths in the folder the snapshot does not hold (see CreatedSnapshot.notHeld). */
+  notHeld: string[];
 }
+
+const VANISHED = 'deleted while the snapshot was taken';
 
 const COPY_ATTEMPTS = 3;
 
@@ -58,8 +57,9 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     }
   }
 
-  const { entries: walked, skipped } = await walk(root);
-  const problems = [...skipped];
+  const { entries: walked, skipped, notes } = await walk(root);
+  const problems = [...skipped, ...notes];
+  const notHeld = skipped.map((s) => s.path);
   let size = 0;
   let addedBytes = 0;
 
@@ -69,10 +69,8 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   const toCopy: PendingFile[] = [];
   const toRecheck: PendingFile[] = [];
   for (const e of walked) {
-    if (isRestoreTemp(e.path)) continue;
     const { mtimeNs } = e;
-    if (e.type === 'dir') { entries.push({ path: e.path, type: 'dir', mode: e.mode, mtimeNs }); continue; }
-    if (e.type === 'symlink') { entries.push({ path: e.path, type: 'symlink', mtimeNs, link: e.link }); continue; }
+    if (e.type !== 'file') { entries.push(treeEntry(e)); continue; }
     const known = before.get(e.path) ?? [];
     const prev = known.find((b) => quickMatch(e, b) === 'same');
     if (prev) {
@@ -99,7 +97,10 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   const record = ({ index, live: e }: (typeof toCopy)[number], copied: CopyOutcome): void => {
     if ('problem' in copied) problems.push({ path: e.path, reason: copied.problem });
     const got = copied.entry;
-    if (!got) return;
+    if (!got) {
+      if ('problem' in copied && copied.problem !== VANISHED) notHeld.push(e.path);
+      return;
+    }
     size += got.size;
     if (got.added) addedBytes += got.size;
     entries[index] = { ...fileEntry(e, got), mtimeNs: got.mtimeNs, size: got.size };
@@ -108,7 +109,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
   const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };
-  return { manifest, size, addedBytes, files: kept.filter((e) => e.type === 'file').length, live: walked };
+  return { manifest, size, addedBytes, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld };
 }
 
 /** When copies are clones, files up to this size are cloned with direct calls; larger ones in the thread pool. */
@@ -144,8 +145,8 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
 }
 
 /** A walked path (relative, `/`-separated, no `.` or `..`) under the absolute root it was walked from. */
-function underRoot(root: string, rel: string): string {
-  return path.sep === '/' ? `${root}/${rel}` : path.join(root, rel);
+function underRoot(root: string, rel: string): FsPath {
+  return fsPath(path.sep === '/' ? `${root}/${rel}` : path.join(root, rel));
 }
 
 /** `added`: a new object; false when the content was in the pool already and is shared. */
@@ -159,7 +160,7 @@ type Attempt = { done: CopyOutcome } | { again: { size: number; mtimeNs: string 
  * a few times, then keeps the last copy flagged, with the pre-copy mtime so the next snapshot copies it again.
  * copyStableSync is the same for direct calls (see copyChanged).
  */
-async function copyStable(pool: ClonePool, abs: string, size: number, mtimeNs: string, added: string[], clone: boolean): Promise<CopyOutcome> {
+async function copyStable(pool: ClonePool, abs: FsPath, size: number, mtimeNs: string, added: string[], clone: boolean): Promise<CopyOutcome> {
   let stat = { size, mtimeNs };
   for (let attempt = 1; ; attempt++) {
     const next = judgeCopy(await pool.addObject(abs, clone).catch(readProblem), abs, stat, attempt, added);
@@ -168,7 +169,7 @@ async function copyStable(pool: ClonePool, abs: string, size: number, mtimeNs: s
   }
 }
 
-function copyStableSync(pool: ClonePool, abs: string, size: number, mtimeNs: string, added: string[]): CopyOutcome {
+function copyStableSync(pool: ClonePool, abs: FsPath, size: number, mtimeNs: string, added: string[]): CopyOutcome {
   let stat = { size, mtimeNs };
   for (let attempt = 1; ; attempt++) {
     const next = judgeCopy(copyOrProblem(() => pool.addObjectSync(abs)), abs, stat, attempt, added);
@@ -188,26 +189,26 @@ function copyOrProblem(copy: () => StoredObject): StoredObject | { problem: stri
 /** What a failed copy means for the snapshot; anything but a vanished or unreadable file is rethrown. */
 function readProblem(err: unknown): { problem: string } {
   const code = errnoCode(err);
-  if (code === 'ENOENT') return { problem: 'deleted while the snapshot was taken' };
+  if (code === 'ENOENT') return { problem: VANISHED };
   if (code === 'EACCES' || code === 'EPERM') return { problem: `could not read: ${code}` };
   throw err;
 }
 
-function judgeCopy(copied: StoredObject | { problem: string }, abs: string, stat: { size: number; mtimeNs: string }, attempt: number, added: string[]): Attempt {
+function judgeCopy(copied: StoredObject | { problem: string }, abs: FsPath, stat: { size: number; mtimeNs: string }, attempt: number, added: string[]): Attempt {
   if ('problem' in copied) return { done: { entry: null, problem: copied.problem } };
   const { oid, hash } = copied;
   if (copied.added) added.push(oid);
   // A direct call: the promise API's per-call cost dominated on 20,000 small files.
   const after = lstatOrNull(abs);
   if (after && Number(after.size) === stat.size && after.mtimeNs.toString() === stat.mtimeNs) return { done: { entry: { oid, hash, added: copied.added, size: stat.size, mtimeNs: stat.mtimeNs } } };
-  if (!after) return { done: { entry: null, problem: 'deleted while the snapshot was taken' } };
+  if (!after) return { done: { entry: null, problem: VANISHED } };
   if (attempt >= COPY_ATTEMPTS) {
     return { done: { entry: { oid, hash, added: copied.added, size: Number(after.size), mtimeNs: stat.mtimeNs }, problem: 'kept changing while it was copied; the copy may mix old and new content' } };
   }
   return { again: { size: Number(after.size), mtimeNs: after.mtimeNs.toString() } };
 }
 
-function lstatOrNull(abs: string): BigIntStats | null {
+function lstatOrNull(abs: FsPath): BigIntStats | null {
   try {
     return lstatSync(abs, { bigint: true });
   } catch {

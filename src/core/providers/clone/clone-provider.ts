@@ -9,7 +9,7 @@ import { describeError } from '../../base/errors.js';
 import { RecordFiles } from '../../state/record-files.js';
 import type { LiveEntry } from '../../tree/walk.js';
 import type { SnapshotRecord } from '../../../shared/model.js';
-import type { ContentProblem, CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
+import type { ContentProblem, ObjectChecks, ProviderRestoreOptions, CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
 
 /**
  * The portable provider: copies the folder into snapctl's own store, sharing unchanged files between
@@ -39,7 +39,7 @@ export class CloneProvider implements SnapshotProvider {
       const copiesAreClones = await this.pool.copiesAreClones(request.target);
       const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), { added, copiesAreClones });
       await this.pool.writeManifest(result.manifest);
-      return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live };
+      return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld };
     } catch (err) {
       // A failed snapshot (disk full, most often) gives back the space it took, at once.
       await this.pool.discardObjects(added);
@@ -80,7 +80,7 @@ export class CloneProvider implements SnapshotProvider {
     return (await this.pool.checkObjects(needed, { hashUnknown: false })).problems;
   }
 
-  async verifyContent(record: SnapshotRecord): Promise<{ checked: number; problems: ContentProblem[] }> {
+  async verifyContent(record: SnapshotRecord, seen: ObjectChecks): Promise<{ checked: number; problems: ContentProblem[] }> {
     let manifest: Manifest;
     try {
       manifest = await this.pool.readManifest(record.ref);
@@ -88,15 +88,15 @@ export class CloneProvider implements SnapshotProvider {
       return { checked: 0, problems: [{ path: '(its list of files)', problem: describeError(err) }] };
     }
     const files = manifest.entries.filter((e): e is FileEntry => e.type === 'file');
-    const { problems, hashed } = await this.pool.checkObjects(files, { hashUnknown: true });
+    const { problems, hashed } = await this.pool.checkObjects(files, { hashUnknown: true, seen });
     // Hashes taken now for objects cloned without one are kept, so later checks compare content too.
     if (hashed > 0) await this.pool.writeManifest(manifest);
     return { checked: files.length, problems };
   }
 
-  async restore(record: SnapshotRecord, paths: string[] | null, live?: readonly LiveEntry[]): Promise<RestoreResult> {
+  async restore(record: SnapshotRecord, paths: string[] | null, options: ProviderRestoreOptions): Promise<RestoreResult> {
     const manifest = await this.pool.readManifest(record.ref);
-    return restore(record.target, manifest, this.pool, paths, undefined, live);
+    return restore(record.target, manifest, this.pool, paths, { token: options.token, ...(options.protect ? { protect: options.protect } : {}), ...(options.live ? { walked: options.live } : {}) });
   }
 
   async diff(record: SnapshotRecord, paths: string[] | null): Promise<DiffResult> {

@@ -5,12 +5,13 @@ import { mkdirPrivate } from '../../base/private-fs.js';
 import { writeFileAtomic } from '../../state/atomic-write.js';
 import { copiesAreClones } from '../../base/fs-types.js';
 import { nativeReflink, type Reflink } from './reflink.js';
+import type { FsPath } from '../../tree/names.js';
 import { SnapctlError, errnoCode, nullIfMissing } from '../../base/errors.js';
 import { isAlive } from '../../state/locks.js';
 import { checkManifest, type ContentSource, type FileEntry, type Manifest } from '../../tree/manifest.js';
 import { nodeCrypto } from '../../base/lazy-crypto.js';
 import { IO_PARALLELISM, mapLimit } from '../../base/concurrency.js';
-import type { ContentProblem } from '../provider.js';
+import type { ContentProblem, ObjectChecks } from '../provider.js';
 
 /**
  * The clone provider's on-disk store:
@@ -68,7 +69,7 @@ export class ClonePool implements ContentSource {
    * content already in the pool (another path, another snapshot) is shared, not written again. `added`
    * says whether this call wrote a new object.
    */
-  async addObject(source: string, clone: boolean): Promise<StoredObject> {
+  async addObject(source: FsPath, clone: boolean): Promise<StoredObject> {
     if (clone) {
       const { oid, dest } = this.newObject();
       await copyFile(source, dest, fsc.COPYFILE_FICLONE);
@@ -134,37 +135,50 @@ export class ClonePool implements ContentSource {
   /**
    * Checks the objects of `entries`: each must exist with the entry's size, and hash to the entry's hash
    * where one is recorded. With `hashUnknown`, an entry without a hash (a clone copied no byte through
-   * snapctl) gets its object's hash now, set on the entry; `hashed` counts them. Each object is read once.
+   * snapctl) gets its object's hash now, set on the entry; `hashed` counts them. Each object is read once
+   * per `seen` (one verification).
    */
-  async checkObjects(entries: readonly FileEntry[], options: { hashUnknown: boolean }): Promise<{ problems: ContentProblem[]; hashed: number }> {
+  async checkObjects(entries: readonly FileEntry[], options: { hashUnknown: boolean; seen?: ObjectChecks }): Promise<{ problems: ContentProblem[]; hashed: number }> {
     const byOid = new Map<string, FileEntry[]>();
     for (const e of entries) {
       const same = byOid.get(e.oid);
       if (same) same.push(e); else byOid.set(e.oid, [e]);
     }
+    const seen: ObjectChecks = options.seen ?? new Map();
     const problems: ContentProblem[] = [];
     let hashed = 0;
     await mapLimit([...byOid.entries()], IO_PARALLELISM, async ([oid, users]) => {
-      const file = this.objectPath(oid);
-      const st = await stat(file).catch(nullIfMissing);
       const first = users[0];
       if (!first) return;
-      let problem: string | null = null;
-      if (st === null) problem = 'its stored copy is missing';
-      else if (!st.isFile()) problem = 'its stored copy is not a file';
-      else if (st.size !== first.size) problem = `its stored copy is ${st.size} bytes, not ${first.size}`;
-      else if (first.hash !== null || options.hashUnknown) {
-        const actual = await hashFile(file).catch((err: unknown) => `unreadable: ${errnoCode(err) ?? 'error'}`);
-        if (actual.startsWith('unreadable')) problem = `its stored copy is ${actual}`;
-        else if (first.hash === null) {
-          for (const e of users) e.hash = actual;
+      const wantHash = first.hash !== null || options.hashUnknown;
+      let check = seen.get(oid);
+      if (!check || !wantHash) {
+        check = this.checkObject(oid, first.size, wantHash);
+        if (wantHash) seen.set(oid, check);
+      }
+      const found = await check;
+      let problem: string | null = 'problem' in found ? found.problem : null;
+      if (problem === null && 'hash' in found && found.hash !== '') {
+        if (first.hash === null) {
+          for (const e of users) e.hash = found.hash;
           hashed++;
-        } else if (actual !== first.hash) problem = 'its stored copy was changed: its content no longer matches its SHA-256';
+        } else if (found.hash !== first.hash) problem = 'its stored copy was changed: its content no longer matches its SHA-256';
       }
       if (problem !== null) for (const e of users) problems.push({ path: e.path, problem });
     });
     problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return { problems, hashed };
+  }
+
+  /** An object's size checked, and its SHA-256 when `hash` (else an empty hash). */
+  private async checkObject(oid: string, size: number, hash: boolean): Promise<{ hash: string } | { problem: string }> {
+    const file = this.objectPath(oid);
+    const st = await stat(file).catch(nullIfMissing);
+    if (st === null) return { problem: 'its stored copy is missing' };
+    if (!st.isFile()) return { problem: 'its stored copy is not a file' };
+    if (st.size !== size) return { problem: `its stored copy is ${st.size} bytes, not ${size}` };
+    if (!hash) return { hash: '' };
+    return hashFile(file).then((h) => ({ hash: h }), (err: unknown) => ({ problem: `its stored copy is unreadable: ${errnoCode(err) ?? 'error'}` }));
   }
 
   /**
@@ -192,11 +206,12 @@ export class ClonePool implements ContentSource {
    * addObject with direct calls, for small files where copies are clones (copyChanged in capture.ts): with
    * the reflink binding when it loads, else copyFileSync with COPYFILE_FICLONE.
    */
-  addObjectSync(source: string): StoredObject {
+  addObjectSync(source: FsPath): StoredObject {
     const { oid, dest } = this.newObject();
     const stored = { oid, hash: null, added: true };
     if (this.reflink === undefined) this.reflink = nativeReflink();
-    if (this.reflink !== null) {
+    // The binding takes text paths only: a name that is not UTF-8 is copied by copyFileSync (a clone too).
+    if (this.reflink !== null && typeof source === 'string') {
       try {
         this.reflink(source, dest);
         return stored;
@@ -385,7 +400,7 @@ const WHOLE_FILE_MAX = 1024 * 1024;
 const CHUNK = 1024 * 1024;
 
 /** Copies `source` to the new file `dest` (private, never an existing file), returning the SHA-256 of what was copied. */
-async function copyHashing(source: string, dest: string): Promise<string> {
+async function copyHashing(source: FsPath, dest: string): Promise<string> {
   const hash = nodeCrypto().createHash('sha256');
   const input = await open(source, 'r');
   try {
@@ -397,13 +412,19 @@ async function copyHashing(source: string, dest: string): Promise<string> {
         hash.update(data);
         await output.writeFile(data);
       } else {
+        // Runs of zeros are left as holes: a sparse disk image stays sparse in the store.
         const buffer = Buffer.allocUnsafe(CHUNK);
+        const zeros = Buffer.alloc(CHUNK);
+        let position = 0;
         for (;;) {
           const { bytesRead } = await input.read(buffer, 0, CHUNK, null);
           if (bytesRead === 0) break;
-          hash.update(buffer.subarray(0, bytesRead));
-          await output.write(buffer, 0, bytesRead);
+          const chunk = buffer.subarray(0, bytesRead);
+          hash.update(chunk);
+          if (!chunk.equals(zeros.subarray(0, bytesRead))) await output.write(chunk, 0, bytesRead, position);
+          position += bytesRead;
         }
+        await output.truncate(position);
       }
     } finally {
       await output.close();
@@ -414,7 +435,7 @@ async function copyHashing(source: string, dest: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export async function hashFile(file: string): Promise<string> {
+export async function hashFile(file: FsPath): Promise<string> {
   const hash = nodeCrypto().createHash('sha256');
   const input = await open(file, 'r');
   try {
