@@ -36,11 +36,25 @@ export class CliContext implements CommandContext {
   exitCode = 0;
   unfinishedRecoveries = 0;
   private service: SnapshotService | undefined;
+  private readonly unhashed: string[] = [];
 
   constructor(readonly io: CliIo) {}
 
   core(): SnapshotService {
-    return (this.service ??= new SnapshotService({ home: defaultHome(this.io.env), env: this.io.env }));
+    if (!this.service) {
+      this.service = new SnapshotService({ home: defaultHome(this.io.env), env: this.io.env });
+      this.service.onEvent((e) => { if (e.type === 'hash-pending') this.unhashed.push(e.id); });
+    }
+    return this.service;
+  }
+
+  /**
+   * Snapshots whose reflink-cloned objects have no hash yet get one from a `snapctl verify` of their own,
+   * detached, so the command that took them returns at once (a first snapshot on btrfs must stay close to
+   * `cp --reflink`) and the hashes are there within seconds, taken while the files are still as they were.
+   */
+  hashInBackground(spawnVerify: (id: string) => void): void {
+    for (const id of this.unhashed.splice(0)) spawnVerify(id);
   }
 
   async targetOf(dir: string | undefined): Promise<string | undefined> {

@@ -34,6 +34,8 @@ async function main(): Promise<void> {
   const runtime = await SnapctlRuntime.start({
     home: defaultHome(),
     onProblem: (message) => notify('snapctl needs attention', message),
+    // One click: an APFS rollback asks for the password with macOS's own prompt, for the mount alone.
+    adminPrompt: process.platform === 'darwin',
   });
   runtime.service.onEvent((event) => {
     if (event.type === 'rollback-failed') notify('snapctl: rollback failed', `${event.target}: ${event.error}`);

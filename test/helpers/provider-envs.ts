@@ -72,7 +72,7 @@ export async function apfsEnv(): Promise<ProviderEnv> {
   await mkdir(target, { recursive: true });
   await mkdir(state);
   const log = path.join(root, 'calls.log');
-  const bin = await fakeBin(root, ['tmutil', 'mount_apfs', 'umount']);
+  const bin = await fakeBin(root, ['tmutil', 'mount_apfs', 'umount', 'osascript']);
   return {
     provider: 'apfs', root, home: path.join(root, 'home'), target,
     env: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, SNAPCTL_APFS_VOLUME: volume, FAKE_APFS_VOLUME: volume, FAKE_APFS_STATE: state, FAKE_TOOLS_LOG: log },

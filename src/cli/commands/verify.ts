@@ -20,8 +20,9 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
         for (const p of r.problems) io.stdout(`  "${shownPath(p.path)}": ${p.problem}\n`);
       }
       const files = reports.reduce((sum, r) => sum + r.checked, 0);
+      const whole = damaged.filter((r) => r.problems.some((p) => p.path.startsWith('(')));
       io.stdout(damaged.length === 0
         ? `${reports.length} snapshot(s) verified, all whole (${files} files checked)\n`
-        : `${damaged.length} of ${reports.length} snapshot(s) damaged; a rollback refuses the damaged paths before it changes anything, other paths still restore with --only\n`);
+        : `${damaged.length} of ${reports.length} snapshot(s) damaged; a rollback refuses the damaged paths before it changes anything${whole.length < damaged.length ? ', other paths still restore with --only' : ''}${whole.length > 0 ? `; ${whole.map((r) => r.id).join(', ')} cannot be read at all: delete ${whole.length > 1 ? 'them' : 'it'} with 'snapctl delete ID'` : ''}\n`);
     });
 }

@@ -7,6 +7,7 @@ import { isWithin } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import { needsFullDiskAccess, parseListLocalSnapshots, parseLocalSnapshot, parseTmutilDate, TM_SNAPSHOT } from './apfs-output.js';
 import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities } from './provider.js';
+import { runAsAdmin } from './admin-prompt.js';
 import { ToolRunner, toolFailed, type ToolResult } from './tools.js';
 import { TreeSnapshotProvider, type SnapshotView } from './tree-snapshot.js';
 
@@ -19,6 +20,11 @@ export interface ApfsOptions {
   /** The volume whose snapshots tmutil makes and mount_apfs mounts (the Data volume from Catalina on). */
   dataVolume?: string;
   platform?: NodeJS.Platform;
+  /**
+   * Ask for administrator rights with macOS's own password prompt for the snapshot's mount and unmount (the
+   * tray app); without it (the CLI) they run as the caller, who uses `sudo`.
+   */
+  adminPrompt?: boolean;
 }
 
 /**
@@ -33,12 +39,19 @@ export class ApfsProvider extends TreeSnapshotProvider {
   private readonly tools: ToolRunner;
   private readonly dataVolume: string;
   private readonly platform: NodeJS.Platform;
+  private readonly adminPrompt: boolean;
 
   constructor(options: ApfsOptions = {}) {
     super();
     this.tools = options.tools ?? new ToolRunner();
     this.dataVolume = options.dataVolume ?? (existsSync(CATALINA_DATA_VOLUME) ? CATALINA_DATA_VOLUME : '/');
     this.platform = options.platform ?? process.platform;
+    this.adminPrompt = options.adminPrompt ?? false;
+  }
+
+  /** mount_apfs and umount, behind the password prompt when the app asks for one. */
+  private privileged(tool: string, args: string[]): Promise<ToolResult> {
+    return this.adminPrompt ? runAsAdmin(this.tools, tool, args, 'snapctl needs to mount a Time Machine local snapshot, read-only, to restore your folder from it.') : this.tools.run(tool, args);
   }
 
   async detect(target: string): Promise<Detection> {
@@ -49,7 +62,7 @@ export class ApfsProvider extends TreeSnapshotProvider {
     } catch (err) {
       return { usable: false, reason: err instanceof SnapctlError ? err.line : String(err) };
     }
-    return { usable: true, reason: `macOS APFS local snapshots of ${this.dataVolume} (whole volume; restoring needs administrator rights once per rollback; macOS removes them after about 24 h or when space runs low)` };
+    return { usable: true, reason: `macOS APFS local snapshots of ${this.dataVolume}, a choice (per folder in settings, or --provider apfs), never picked on its own: they cover the whole volume, macOS removes them after about 24 h or when space runs low, and a rollback asks for an administrator password` };
   }
 
   async create(request: CreateRequest): Promise<CreatedSnapshot> {
@@ -81,7 +94,7 @@ export class ApfsProvider extends TreeSnapshotProvider {
     this.snapshotDate(record);
     const rel = this.volumePath(record.target);
     const mnt = await mkdtemp(path.join(tmpdir(), 'snapctl-apfs-'));
-    const mounted = await this.tools.run('mount_apfs', ['-o', 'nodev,noexec,nosuid,rdonly,nobrowse', '-s', record.ref, this.dataVolume, mnt]);
+    const mounted = await this.privileged('mount_apfs', ['-o', 'nodev,noexec,nosuid,rdonly,nobrowse', '-s', record.ref, this.dataVolume, mnt]);
     if (mounted.exitCode !== 0) {
       await rmdir(mnt).catch(() => undefined);
       const said = mounted.stderr + mounted.stdout;
@@ -95,8 +108,8 @@ export class ApfsProvider extends TreeSnapshotProvider {
       dir: path.join(mnt, rel),
       release: async () => {
         // Unmount always, even after a failed restore; a busy mount is forced rather than left behind.
-        const r = await this.tools.run('umount', [mnt]);
-        if (r.exitCode !== 0) await this.tools.run('diskutil', ['unmount', 'force', mnt]);
+        const r = await this.privileged('umount', [mnt]);
+        if (r.exitCode !== 0) await this.privileged('diskutil', ['unmount', 'force', mnt]);
         await rmdir(mnt).catch(() => undefined);
       },
     };

@@ -1,44 +1,67 @@
-import { stat, statfs } from 'node:fs/promises';
+import { lstat, readdir, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError, nullIfMissing } from '../base/errors.js';
 import { BTRFS_SUPER_MAGIC } from '../base/fs-types.js';
 import { isWithin } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities } from './provider.js';
+import { readMounts, mountOf } from './mounts.js';
 import { ToolRunner, unrecognised } from './tools.js';
 import { TreeSnapshotProvider, type SnapshotView } from './tree-snapshot.js';
 import type { PathFilter } from '../tree/manifest.js';
 
 /** Every btrfs subvolume's root directory has this inode number. */
 const SUBVOLUME_ROOT_INO = 256;
-/** Where snapshots live: a subvolume of its own, so later snapshots of the parent do not contain them. */
-export const BTRFS_SNAPSHOT_DIR = '.snapctl-snapshots';
+/** Where snapshots lived before they were moved out of the folder: `<subvolume>/.snapctl-snapshots/<id>`. */
+export const LEGACY_SNAPSHOT_DIR = '.snapctl-snapshots';
+/**
+ * Where snapshots live: `.snapctl` at the top of the folder's mounted btrfs filesystem, or `btrfs` in the
+ * state folder when the top is the folder itself and the state folder shares the filesystem. Never inside
+ * a watched folder (`git status`, editors and watchers would walk every snapshot). A subvolume, so that a
+ * snapshot of the subvolume it sits in does not contain the snapshots.
+ */
+export const BTRFS_SNAPSHOT_DIR = '.snapctl';
+const STATE_SNAPSHOT_DIR = 'btrfs';
+
+export interface BtrfsOptions {
+  /** The state folder: snapshots may live in it when the top of the folder's filesystem is the folder. */
+  stateDir?: string;
+  /** /proc/self/mountinfo, for tests. */
+  mountinfo?: string;
+}
 
 /**
- * btrfs: a read-only snapshot (`btrfs subvolume snapshot -r`) of the subvolume holding the folder, kept in
- * `<subvolume>/.snapctl-snapshots/<id>`. Taking one is constant time whatever the folder's size; rollback
- * and diff read the snapshot in place.
+ * btrfs: a read-only snapshot (`btrfs subvolume snapshot -r`) of the subvolume holding the folder, kept
+ * outside the folder (see BTRFS_SNAPSHOT_DIR); its ref is the folder's view inside the snapshot. Taking one
+ * is constant time whatever the folder's size; rollback and diff read the snapshot in place. A folder holding
+ * a subvolume of its own (a database's data, say) is not snapshotted whole by btrfs: it gets clone instead.
  */
 export class BtrfsProvider extends TreeSnapshotProvider {
   readonly name = 'btrfs' as const;
   readonly capabilities: ProviderCapabilities = { wholeVolume: true, partialRestore: true, needsAdmin: false, mayVanish: false };
 
-  constructor(private readonly tools: ToolRunner = new ToolRunner()) { super(); }
+  constructor(private readonly tools: ToolRunner = new ToolRunner(), private readonly options: BtrfsOptions = {}) { super(); }
 
   async detect(target: string): Promise<Detection> {
     const fs = await statfs(target).catch(() => null);
     if (!fs || fs.type !== BTRFS_SUPER_MAGIC) return { usable: false, reason: 'the folder is not on a btrfs filesystem' };
     if (!(await this.tools.has('btrfs'))) return { usable: false, reason: 'the folder is on btrfs, but the btrfs tool is not installed (apt-get install btrfs-progs)' };
-    const root = await subvolumeRoot(target);
-    return { usable: true, reason: `the folder is in the btrfs subvolume ${root}: snapshots are instant and read-only, kept in ${path.join(root, BTRFS_SNAPSHOT_DIR)}; their sizes are known when btrfs quotas are on` };
+    const place = await this.placeFor(target);
+    if ('why' in place) return { usable: false, reason: place.why };
+    const nested = await nestedSubvolumes(target);
+    if (nested.length > 0) return { usable: false, reason: nestedReason(target, nested) };
+    return { usable: true, reason: `the folder is in the btrfs subvolume ${place.root}: snapshots are instant and read-only, kept outside the folder in ${place.dir}; their sizes are known when btrfs quotas are on` };
   }
 
   async create(request: CreateRequest): Promise<CreatedSnapshot> {
-    const root = await subvolumeRoot(request.target);
-    const dir = path.join(root, BTRFS_SNAPSHOT_DIR);
+    const place = await this.placeFor(request.target);
+    if ('why' in place) throw new SnapctlError('unsupported', place.why, 'use the clone provider for this folder');
+    const nested = await nestedSubvolumes(request.target);
+    if (nested.length > 0) throw new SnapctlError('unsupported', nestedReason(request.target, nested), 'use the clone provider for this folder (snapctl create --provider clone)');
+    const { dir, root } = place;
     if (!(await isDirectory(dir))) {
-      // Another folder of the same subvolume may be creating it at this moment: losing that race is fine.
-      await this.tools.check('btrfs', ['subvolume', 'create', dir], 'snapctl keeps btrfs snapshots in this subvolume')
+      // Another folder of the same filesystem may be creating it at this moment: losing that race is fine.
+      await this.tools.check('btrfs', ['subvolume', 'create', dir], 'snapctl keeps btrfs snapshots in a subvolume at the top of the filesystem')
         .catch(async (err: unknown) => { if (!(await isDirectory(dir))) throw err; });
     }
     if ((await stat(dir)).ino !== SUBVOLUME_ROOT_INO) {
@@ -50,7 +73,23 @@ export class BtrfsProvider extends TreeSnapshotProvider {
     // only it holds (which grows as the folder moves on). Without them the size stays unknown (0, shown as
     // '?'): walking the folder would make a constant-time snapshot linear in its size.
     const sizes = await this.qgroupSizes(dest);
-    return { ref: dest, size: sizes?.referenced ?? 0, addedBytes: sizes?.exclusive ?? 0, files: 0, problems: [] };
+    return { ref: path.join(dest, path.relative(root, request.target)), size: sizes?.referenced ?? 0, addedBytes: sizes?.exclusive ?? 0, files: 0, problems: [] };
+  }
+
+  /** Where snapshots of `target` go, and the subvolume they are of; or why there is no such place. */
+  private async placeFor(target: string): Promise<{ dir: string; root: string } | { why: string }> {
+    const root = await subvolumeRoot(target);
+    const mounts = await readMounts(this.options.mountinfo);
+    const mount = mountOf(mounts, target);
+    if (!mount || mount.fsType !== 'btrfs') return { why: 'the folder is not on a mounted btrfs filesystem' };
+    const top = path.join(mount.mountPoint, BTRFS_SNAPSHOT_DIR);
+    if (!isWithin(target, top)) return { dir: top, root };
+    const state = this.options.stateDir;
+    const stateMount = state ? mountOf(mounts, state) : null;
+    if (state && stateMount?.fsType === 'btrfs' && stateMount.source === mount.source && stateMount.mountPoint === mount.mountPoint && !isWithin(target, state)) {
+      return { dir: path.join(state, STATE_SNAPSHOT_DIR), root };
+    }
+    return { why: `the folder is the top of its btrfs filesystem (${mount.mountPoint}), so its snapshots would have to live inside it, and the state folder is on another filesystem` };
   }
 
   /** The snapshot's sizes from its quota group, or null when quotas are off or their report is not understood. */
@@ -66,40 +105,86 @@ export class BtrfsProvider extends TreeSnapshotProvider {
   }
 
   async discard(id: string, target: string): Promise<void> {
-    const root = await subvolumeRoot(target).catch(() => null);
-    if (!root) return;
-    const dest = path.join(root, BTRFS_SNAPSHOT_DIR, id);
-    if (await isDirectory(dest)) await this.tools.check('btrfs', ['subvolume', 'delete', dest], 'deleting a btrfs snapshot needs root, or the user_subvol_rm_allowed mount option');
+    const place = await this.placeFor(target).catch(() => null);
+    if (!place || 'why' in place) return;
+    await this.deleteSubvolume(path.join(place.dir, id));
   }
 
   async remove(record: SnapshotRecord): Promise<void> {
-    const dest = this.snapshotPath(record);
-    if (!(await isDirectory(dest))) return; // already gone: nothing to free
-    await this.tools.check('btrfs', ['subvolume', 'delete', dest], 'deleting a btrfs snapshot needs root, or the user_subvol_rm_allowed mount option');
+    await this.deleteSubvolume(this.parseRef(record).subvolume);
+  }
+
+  private async deleteSubvolume(subvolume: string): Promise<void> {
+    const st = await stat(subvolume).catch(nullIfMissing);
+    if (!st) return; // already gone: nothing to free
+    if (st.ino !== SUBVOLUME_ROOT_INO) throw new SnapctlError('corrupt', `${subvolume} is not a btrfs snapshot`, 'it was not touched');
+    await this.tools.check('btrfs', ['subvolume', 'delete', subvolume], 'deleting a btrfs snapshot needs root, or the user_subvol_rm_allowed mount option');
   }
 
   protected async open(record: SnapshotRecord): Promise<SnapshotView> {
-    const snap = this.snapshotPath(record);
-    if (!(await isDirectory(snap))) throw new SnapctlError('not-found', `the btrfs snapshot ${snap} is gone`, `delete the record with 'snapctl delete ${record.id}'`);
-    const root = path.dirname(path.dirname(snap));
-    return { dir: path.join(snap, path.relative(root, record.target)), release: async () => undefined };
+    const { subvolume, view } = this.parseRef(record);
+    if (!(await isDirectory(subvolume))) throw new SnapctlError('not-found', `the btrfs snapshot ${subvolume} is gone`, `delete the record with 'snapctl delete ${record.id}'`);
+    return { dir: view, release: async () => undefined };
   }
 
-  protected override exclude(record: SnapshotRecord): PathFilter | undefined {
-    const root = path.dirname(path.dirname(this.snapshotPath(record)));
-    if (root !== record.target) return undefined;
-    return (p) => p === BTRFS_SNAPSHOT_DIR || p.startsWith(`${BTRFS_SNAPSHOT_DIR}/`);
+  /**
+   * Left alone by a restore: subvolumes inside the folder (a btrfs snapshot holds an empty folder in their
+   * place, so restoring it would empty them), and, for snapshots taken where they used to be kept, the old
+   * snapshot folder inside the subvolume.
+   */
+  protected override async exclude(record: SnapshotRecord): Promise<PathFilter | undefined> {
+    const nested = (await nestedSubvolumes(record.target).catch(() => [])).map((p) => path.relative(record.target, p));
+    const legacy = this.parseRef(record).legacyRoot === record.target ? [LEGACY_SNAPSHOT_DIR] : [];
+    const left = [...nested, ...legacy];
+    if (left.length === 0) return undefined;
+    return (p) => left.some((l) => p === l || p.startsWith(`${l}/`));
   }
 
-  /** The record's ref, checked: it must be `<subvolume>/.snapctl-snapshots/<id>` around the target. */
-  private snapshotPath(record: SnapshotRecord): string {
+  /**
+   * The record's ref, checked: `<snapshots>/<id>/<folder inside the subvolume>` under a snapshot folder of
+   * snapctl's (`.snapctl` or the state folder's `btrfs`), or, as before, `<subvolume>/.snapctl-snapshots/<id>`
+   * around the target. Anything else is refused, never deleted.
+   */
+  private parseRef(record: SnapshotRecord): { subvolume: string; view: string; legacyRoot: string | null } {
     const ref = path.resolve(record.ref);
-    const root = path.dirname(path.dirname(ref));
-    if (path.basename(ref) !== record.id || path.basename(path.dirname(ref)) !== BTRFS_SNAPSHOT_DIR || !isWithin(root, record.target)) {
-      throw new SnapctlError('corrupt', `snapshot ${record.id} has an unexpected btrfs path ${JSON.stringify(record.ref)}`, 'it was not touched');
+    const parts = ref.split(path.sep);
+    const at = parts.lastIndexOf(record.id);
+    const parent = parts[at - 1];
+    if (at > 1 && (parent === BTRFS_SNAPSHOT_DIR || parent === STATE_SNAPSHOT_DIR)) {
+      return { subvolume: parts.slice(0, at + 1).join(path.sep), view: ref, legacyRoot: null };
     }
-    return ref;
+    const legacyRoot = path.dirname(path.dirname(ref));
+    if (at === parts.length - 1 && parent === LEGACY_SNAPSHOT_DIR && isWithin(legacyRoot, record.target)) {
+      return { subvolume: ref, view: path.join(ref, path.relative(legacyRoot, record.target)), legacyRoot };
+    }
+    throw new SnapctlError('corrupt', `snapshot ${record.id} has an unexpected btrfs path ${JSON.stringify(record.ref)}`, 'it was not touched');
   }
+}
+
+/** Subvolumes inside `target` (their root folders), found by inode; never descending into one. */
+export async function nestedSubvolumes(target: string): Promise<string[]> {
+  const found: string[] = [];
+  const pending = [target];
+  while (pending.length > 0) {
+    const dir = pending.pop() as string;
+    const dirents = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const d of dirents) {
+      if (!d.isDirectory()) continue;
+      const abs = path.join(dir, d.name);
+      const st = await lstat(abs).catch(nullIfMissing);
+      if (!st?.isDirectory()) continue;
+      // Snapshots kept where they used to be, inside the subvolume, are snapctl's own, not the user's.
+      if (st.ino === SUBVOLUME_ROOT_INO && d.name !== LEGACY_SNAPSHOT_DIR) found.push(abs);
+      else if (st.ino === SUBVOLUME_ROOT_INO) continue;
+      else pending.push(abs);
+    }
+  }
+  return found.sort();
+}
+
+function nestedReason(target: string, nested: readonly string[]): string {
+  const shown = nested.slice(0, 3).map((p) => path.relative(target, p)).join(', ');
+  return `the folder holds btrfs subvolume(s) of its own (${shown}${nested.length > 3 ? ', …' : ''}), which a btrfs snapshot leaves out: clone snapshots them with the rest`;
 }
 
 /** The root of the subvolume holding `target`: the nearest folder up with the subvolume root inode. */

@@ -61,6 +61,8 @@ export interface CreatedSnapshot {
   addedBytes: number;
   files: number;
   problems: { path: string; reason: string }[];
+  /** Objects stored without a hash (reflink clones): verify hashes them, at the latest at the first verify. */
+  unhashed?: number;
   /**
    * Paths that exist in the folder but that the snapshot could not hold (unreadable, sockets, too long): a
    * rollback guarded by this snapshot must leave them alone.

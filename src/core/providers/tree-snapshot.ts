@@ -46,7 +46,7 @@ export abstract class TreeSnapshotProvider implements SnapshotProvider {
   protected abstract open(record: SnapshotRecord): Promise<SnapshotView>;
 
   /** Paths inside the target that belong to the provider itself and must survive a rollback. */
-  protected exclude(_record: SnapshotRecord): PathFilter | undefined {
+  protected async exclude(_record: SnapshotRecord): Promise<PathFilter | undefined> {
     return undefined;
   }
 
@@ -72,7 +72,7 @@ export abstract class TreeSnapshotProvider implements SnapshotProvider {
   private async withView<T>(record: SnapshotRecord, fn: (dir: string, exclude: PathFilter | undefined) => Promise<T>): Promise<T> {
     const view = await this.open(record);
     try {
-      return await fn(view.dir, this.exclude(record));
+      return await fn(view.dir, await this.exclude(record));
     } finally {
       await view.release();
     }

@@ -65,11 +65,15 @@ export class ZfsProvider extends TreeSnapshotProvider {
       return { usable: false, reason: err instanceof SnapctlError ? err.message : 'zfs is not available' };
     }
     if (!dataset) return { usable: false, reason: 'no mounted ZFS dataset holds the folder' };
+    const children = await this.childrenInside(target);
+    if (children.length > 0) return { usable: false, reason: childrenReason(children) };
     return { usable: true, reason: `the folder is in the ZFS dataset ${dataset.name} (mounted at ${dataset.mountpoint})` };
   }
 
   async create(request: CreateRequest): Promise<CreatedSnapshot> {
     const dataset = await this.requireDataset(request.target);
+    const children = await this.childrenInside(request.target);
+    if (children.length > 0) throw new SnapctlError('unsupported', childrenReason(children), 'use the clone provider for this folder (snapctl create --provider clone)');
     const name = `${dataset.name}@${ZFS_SNAPSHOT_PREFIX}${request.id}`;
     await this.tools.check('zfs', ['snapshot', name], "taking a ZFS snapshot needs root or 'zfs allow snapshot'");
     const [made] = parseZfsSnapshots((await this.tools.check('zfs', ['list', '-H', '-p', '-t', 'snapshot', '-o', 'name,used,referenced,creation', name])).stdout);
@@ -118,9 +122,26 @@ export class ZfsProvider extends TreeSnapshotProvider {
 
   /** The mounted dataset with the longest mountpoint holding `target`. */
   private async datasetFor(target: string): Promise<ZfsDataset | null> {
-    const r = await this.tools.check('zfs', ['list', '-H', '-p', '-o', 'name,mountpoint', '-t', 'filesystem']);
-    const mounted = parseZfsFilesystems(r.stdout).filter((d) => d.mountpoint.startsWith('/') && isWithin(d.mountpoint, target));
+    const mounted = (await this.mountedDatasets()).filter((d) => isWithin(d.mountpoint, target));
     mounted.sort((a, b) => b.mountpoint.length - a.mountpoint.length);
     return mounted[0] ?? null;
   }
+
+  /**
+   * Datasets mounted inside the folder (a database's own dataset, say): a snapshot of the dataset holding
+   * the folder leaves them out, and a rollback would empty them. Such a folder gets clone instead.
+   */
+  private async childrenInside(target: string): Promise<ZfsDataset[]> {
+    return (await this.mountedDatasets()).filter((d) => d.mountpoint !== target && isWithin(target, d.mountpoint));
+  }
+
+  private async mountedDatasets(): Promise<ZfsDataset[]> {
+    const r = await this.tools.check('zfs', ['list', '-H', '-p', '-o', 'name,mountpoint', '-t', 'filesystem']);
+    return parseZfsFilesystems(r.stdout).filter((d) => d.mountpoint.startsWith('/'));
+  }
+}
+
+function childrenReason(children: readonly ZfsDataset[]): string {
+  const shown = children.slice(0, 3).map((d) => `${d.name} at ${d.mountpoint}`).join(', ');
+  return `ZFS datasets are mounted inside the folder (${shown}${children.length > 3 ? ', …' : ''}), which a ZFS snapshot of it leaves out: clone snapshots them with the rest`;
 }

@@ -15,6 +15,8 @@ export interface RuntimeOptions {
   /** Called after every scheduled run. */
   onScheduledRun?: (report: ScheduleRunReport) => void;
   gaugeIntervalMs?: number;
+  /** The tray app asks for an administrator password with the system's prompt where a rollback needs one. */
+  adminPrompt?: boolean;
 }
 
 /**
@@ -35,8 +37,12 @@ export class SnapctlRuntime {
   private constructor(private readonly options: RuntimeOptions) {
     this.env = options.env ?? process.env;
     const layout = new HomeLayout(path.resolve(options.home));
-    this.service = new SnapshotService({ home: layout.root, env: this.env });
+    this.service = new SnapshotService({ home: layout.root, env: this.env, adminPrompt: options.adminPrompt ?? false });
     this.settingsStore = new SettingsStore(layout);
+    // Reflink-cloned objects are hashed in the background, soon after their snapshot (see CliContext).
+    this.service.onEvent((e) => {
+      if (e.type === 'hash-pending') setTimeout(() => { void this.service.verify(e.id).catch(() => undefined); }, 1_000).unref();
+    });
     this.metrics = new Metrics({ enabled: false, host: '127.0.0.1', port: 8125, socket: null, tags: [] });
     this.scheduler = new Scheduler({
       stateFile: path.join(layout.root, 'schedule-state.json'),

@@ -69,6 +69,8 @@ export type ServiceEvent =
   | { type: 'snapshot-created'; record: SnapshotRecord; durationMs: number }
   | { type: 'snapshot-failed'; target: string; trigger: Trigger; provider: ProviderName; error: string; durationMs: number }
   | { type: 'snapshot-deleted'; record: SnapshotRecord }
+  /** A snapshot holds objects no byte of which passed through snapctl (reflink clones): hash them soon (verify). */
+  | { type: 'hash-pending'; id: string }
   | { type: 'rollback-completed'; result: RollbackResult; kind: 'rollback' | 'undo'; durationMs: number }
   | { type: 'rollback-failed'; snapshotId: string; target: string; provider: ProviderName; error: string; durationMs: number };
 
@@ -92,18 +94,20 @@ export interface ServiceOptions {
   lockWaitMs?: number;
   /** The environment external tools run in (PATH decides which tmutil, btrfs, zfs run). */
   env?: NodeJS.ProcessEnv;
+  /** The tray app: mounting an APFS snapshot asks for an administrator password (see admin-prompt.ts). */
+  adminPrompt?: boolean;
 }
 
 /** Every provider, with the tools looked up on the PATH of `env`. */
-export function defaultProviders(cloneDir: string, env: NodeJS.ProcessEnv = process.env): Record<ProviderName, SnapshotProvider> {
+export function defaultProviders(cloneDir: string, env: NodeJS.ProcessEnv = process.env, adminPrompt = false): Record<ProviderName, SnapshotProvider> {
   const timeout = Number(env['SNAPCTL_TOOL_TIMEOUT_MS']);
   const tools = new ToolRunner({ env, ...(Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: timeout } : {}) });
   const dataVolume = env['SNAPCTL_APFS_VOLUME']?.trim();
   return {
     clone: new CloneProvider(cloneDir),
-    btrfs: new BtrfsProvider(tools),
+    btrfs: new BtrfsProvider(tools, { stateDir: path.dirname(cloneDir) }),
     zfs: new ZfsProvider(tools, env['SNAPCTL_ZFS_ANY_FS'] !== '1'),
-    apfs: new ApfsProvider({ tools, ...(dataVolume ? { dataVolume, platform: 'darwin' as const } : {}) }),
+    apfs: new ApfsProvider({ tools, adminPrompt, ...(dataVolume ? { dataVolume, platform: 'darwin' as const } : {}) }),
   };
 }
 
@@ -127,7 +131,7 @@ export class SnapshotService {
 
   constructor(options: ServiceOptions) {
     this.layout = new HomeLayout(path.resolve(options.home));
-    this.providers = options.providers ?? defaultProviders(this.layout.cloneDir, options.env);
+    this.providers = options.providers ?? defaultProviders(this.layout.cloneDir, options.env, options.adminPrompt);
     this.recordFiles = new RecordFiles(path.join(this.layout.root, 'records'));
     this.pendingCreates = new PendingCreates(path.join(this.layout.root, 'pending'));
     this.store = new SnapshotStore(this.layout, () => this.snapshotsOnDisk());
@@ -253,20 +257,24 @@ export class SnapshotService {
     // A new state folder gets its (empty) index before the first snapshot's data, so that index is never
     // mistaken for a lost one; a lost one is rebuilt here, before this snapshot starts.
     if (!(await this.store.exists())) await this.store.update(() => undefined);
-    const mine = (await this.list({ target })).filter((s) => s.provider === o.provider && s.state !== 'vanished');
-    const latest = mine.find((s) => s.state === 'ready');
+    // Only snapshots known whole share their files: a damaged one would pass its damage on.
+    const mine = (await this.list({ target })).filter((s) => s.provider === o.provider && s.state === 'ready');
+    const latest = mine[0];
     // The snapshot last restored into the folder holds what a rollback just wrote: undo's safety snapshot
     // shares it instead of copying those files again.
     const { rollbacks } = await this.store.read();
     const lastRestoredId = [...rollbacks].reverse().find((r) => r.target === target)?.snapshotId;
     const lastRestored = mine.find((s) => s.id === lastRestoredId);
-    const bases = [latest, o.restoring, lastRestored].filter((b, i, all): b is SnapshotRecord => b !== undefined && b.provider === o.provider && all.findIndex((x) => x?.id === b.id) === i);
+    const restoring = o.restoring?.state === 'ready' ? o.restoring : undefined;
+    const bases = [latest, restoring, lastRestored].filter((b, i, all): b is SnapshotRecord => b !== undefined && b.provider === o.provider && all.findIndex((x) => x?.id === b.id) === i);
     await this.pendingCreates.begin({ id, provider: o.provider, target });
     let created: CreatedSnapshot;
     try {
       created = await provider.create({ id, target, tag: o.tag, bases });
     } catch (err) {
       await provider.discard?.(id, target).catch(() => undefined);
+      // What it wrote is given back at once (a full disk, most often), as far as no other create shares it.
+      await this.collect([o.provider]).catch(() => undefined);
       await this.pendingCreates.end(id);
       throw err;
     }
@@ -295,6 +303,7 @@ export class SnapshotService {
       await provider.settle(created.ref);
     }
     o.trace?.('record it in the store');
+    if ((created.unhashed ?? 0) > 0) this.emit({ type: 'hash-pending', id });
     return { record, live: created.live, problems: created.problems, notHeld: created.notHeld ?? [] };
   }
 
@@ -342,7 +351,7 @@ export class SnapshotService {
    */
   async verify(id?: unknown): Promise<VerifyReport[]> {
     const records = id === undefined ? (await this.list()).filter((s) => s.state !== 'vanished') : [await this.get(id)];
-    const reports: VerifyReport[] = [];
+    let reports: VerifyReport[] = [];
     const seen: ObjectChecks = new Map();
     for (const record of records) {
       const provider = this.provider(record.provider);
@@ -351,6 +360,9 @@ export class SnapshotService {
       else result = await provider.verify(record).then(() => ({ checked: 0, problems: [] }), (err: unknown) => ({ checked: 0, problems: [{ path: '(the snapshot)', problem: describeError(err) }] }));
       reports.push({ id: record.id, target: record.target, provider: record.provider, checked: result.checked, problems: result.problems });
     }
+    // A snapshot deleted while it was being checked is gone, not damaged.
+    const still = new Set((await this.store.read()).snapshots.map((s) => s.id));
+    reports = reports.filter((r) => still.has(r.id));
     const damaged = reports.filter((r) => r.problems.length > 0).map((r) => r.id);
     const whole = reports.filter((r) => r.problems.length === 0).map((r) => r.id);
     await this.setState(damaged, 'damaged');
@@ -449,7 +461,13 @@ export class SnapshotService {
         // and a journal that could never be finished.
         await access(record.target, fsConstants.W_OK);
         const label = kind === 'undo' ? `before undo (restoring ${record.id})` : `before rollback to ${record.id}`;
-        const { record: safety, live, notHeld } = await this.createLocked(record.target, { tag: label, trigger: 'safety', provider: record.provider, note: null, restoring: record, trace });
+        const safetyOptions = { tag: label, trigger: 'safety' as const, provider: record.provider, note: null, restoring: record, trace };
+        // The folder may have changed so that its provider no longer takes it whole (a subvolume or dataset
+        // made inside it since): its state before the rollback is kept by clone then, which takes anything.
+        const { record: safety, live, notHeld } = await this.createLocked(record.target, safetyOptions).catch((err: unknown) => {
+          if (!(err instanceof SnapctlError && err.kind === 'unsupported') || record.provider === 'clone') throw err;
+          return this.createLocked(record.target, { ...safetyOptions, provider: 'clone' });
+        });
         // Every byte the restore will read is checked before the first change: damaged data is refused whole.
         const damaged = await provider.checkRestore?.(record, paths, live ?? (await walk(record.target)).entries) ?? [];
         trace('check what will be restored');
@@ -544,13 +562,18 @@ export class SnapshotService {
         this.notices.push(`removed what an interrupted snapshot of ${pending.target} had left (${pending.id})`);
       }
       await provider?.settle(pending.id).catch(() => undefined);
-      await this.pendingCreates.end(pending.id);
     }
-    if (collect.size > 0) {
-      await this.store.withLock(async (store) => {
-        for (const name of collect) await this.provider(name).collectGarbage(new Set(store.snapshots.filter((s) => s.provider === name).map((s) => s.ref)));
-      });
-    }
+    // Collected before the markers go: killed in between, the next command does all of it again.
+    await this.collect([...collect]);
+    for (const pending of abandoned) await this.pendingCreates.end(pending.id);
+  }
+
+  /** Reclaims what no snapshot of these providers holds, under the store lock (see collectGarbage). */
+  private async collect(names: readonly ProviderName[]): Promise<void> {
+    if (names.length === 0) return;
+    await this.store.withLock(async (store) => {
+      for (const name of new Set(names)) await this.provider(name).collectGarbage(new Set(store.snapshots.filter((s) => s.provider === name).map((s) => s.ref)));
+    });
   }
 
   /** What the last operations found and mended on their own (a rebuilt index, a finished create), to tell the user. */

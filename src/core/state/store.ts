@@ -83,7 +83,7 @@ export class SnapshotStore {
     if (store.snapshots.length === 0 && damaged.length === 0 && notice.includes('was missing')) return store;
     await writeFileAtomic(this.layout.storeFile, JSON.stringify(store, null, 1) + '\n', { fsync: true });
     this.notices.push(`${notice} (${store.snapshots.length} snapshot(s))`);
-    for (const file of damaged) this.notices.push(`the snapshot record ${file} is damaged and was left out of the index; the file is kept`);
+    for (const file of damaged) this.notices.push(`${file} is damaged and could not be read; the file is kept (a snapshot whose own record it was is listed from its data, without its tag)`);
     return store;
   }
 

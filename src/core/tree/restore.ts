@@ -1,15 +1,15 @@
-import { constants as fsc, lstatSync, realpathSync } from 'node:fs';
-import { chmod, copyFile, lchown, link, lutimes, mkdir, open, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
+import { chmodSync, constants as fsc, copyFileSync, lchownSync, linkSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, utimesSync } from 'node:fs';
+import { chmod, copyFile, lchown, lutimes, open, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
-import { SnapctlError, nullIfMissing } from '../base/errors.js';
+import { SnapctlError, errnoCode } from '../base/errors.js';
 import { faultPoint } from '../base/faults.js';
 import { nodeCrypto } from '../base/lazy-crypto.js';
 import type { RestoreResult } from '../../shared/model.js';
 import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type EntryMeta, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
-import { fsPath, shownName } from './names.js';
+import { fsPath, hasEscapes, shownName, type FsPath } from './names.js';
 import { quickMatch, sameContent } from './same-file.js';
-import { isTempOf, tempPrefix } from './temp-names.js';
+import { tempDirName } from './temp-names.js';
 import { walk, type LiveEntry } from './walk.js';
 import { writeXattrs } from './xattrs.js';
 
@@ -75,7 +75,11 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     }
   }
 
-  const liveList = options.walked ? (exclude ? options.walked.filter((e) => !exclude(e.path)) : options.walked) : (await walk(root, exclude ? { exclude } : {})).entries;
+  // This restore's own workspace (left by a crash of it, to be removed at the end) is no part of the folder.
+  const workspace = tempDirName(token);
+  const mine = (p: string): boolean => p === workspace || p.startsWith(`${workspace}/`);
+  const walkedList = options.walked ?? (await walk(root, exclude ? { exclude } : {})).entries;
+  const liveList = walkedList.filter((e) => !mine(e.path) && !exclude?.(e.path));
   const live = new Map<string, LiveEntry>();
   for (const e of liveList) live.set(e.path, e);
   const stats: RestoreResult = { written: 0, removed: 0, unchanged: 0, kept: [] };
@@ -87,12 +91,16 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   const openForWriting = async (dir: string): Promise<void> => {
     const now = live.get(dir);
     if (dir === '' || opened.has(dir) || now?.type !== 'dir' || (now.mode & 0o700) === 0o700) return;
-    guard.check(dir);
-    await chmod(fsPath(guard.abs(dir)), now.mode | 0o700);
+    guard.inside(parentOf(dir), (at) => chmodSync(at(nameOf(dir)), now.mode | 0o700));
     opened.set(dir, now.mode);
     touched.add(dir);
   };
-  await ensureWritable(guard, root);
+  guard.inside('', (at) => {
+    const st = lstatSync('.');
+    if ((st.mode & 0o700) !== 0o700) chmodSync('.', (st.mode & 0o7777) | 0o700);
+    mkdirSync(at(workspace), { mode: 0o700, recursive: true });
+  });
+  const temp = (): string => path.join(guard.abs(workspace), nodeCrypto().randomBytes(8).toString('hex'));
 
   // 1. Remove what the snapshot does not have, or has as another kind of entry. Parents come before
   //    children in the walk, so removing a folder skips everything below it. The folders of one being
@@ -102,10 +110,9 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   for (const e of liveList) {
     if (removedDir !== null && isUnder(e.path, removedDir)) continue;
     const isAncestor = ancestors.has(e.path);
-    const ownTemp = isTempOf(e.path, token);
-    if (!inScope(e.path) && !isAncestor && !ownTemp) continue;
+    if (!inScope(e.path) && !isAncestor) continue;
     const want = isAncestor ? ({ type: 'dir' } as const) : wanted.get(e.path);
-    if (want && want.type === e.type && !ownTemp) continue;
+    if (want && want.type === e.type) continue;
     if (isProtected(e.path) || (e.type === 'dir' && holdsProtected(e.path))) {
       // The safety snapshot could not hold it: left in place. A folder holding such a path keeps it and
       // loses only what else is to go (handled one by one below, since it is not removed whole).
@@ -118,14 +125,8 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   for (const e of doomed) {
     faultPoint();
     await openForWriting(parentOf(e.path));
-    guard.check(parentOf(e.path));
-    const abs = guard.abs(e.path);
-    if (e.type === 'dir') {
-      await openTree(guard, e.path, liveList);
-      await rm(fsPath(abs), { recursive: true, force: true });
-    } else {
-      await unlink(fsPath(abs)).catch(nullIfMissing);
-    }
+    if (e.type === 'dir') openTree(guard, e.path, liveList);
+    guard.inside(parentOf(e.path), (at) => rmSync(at(nameOf(e.path)), { recursive: true, force: true }));
     for (const p of [...live.keys()]) if (isUnder(p, e.path)) live.delete(p);
     touched.add(parentOf(e.path));
     stats.removed++;
@@ -141,9 +142,8 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   for (const d of dirs) {
     if (!live.has(d.path)) {
       if (live.has(parentOf(d.path)) || parentOf(d.path) === '') await openForWriting(parentOf(d.path));
-      guard.check(parentOf(d.path));
       faultPoint();
-      await mkdir(fsPath(guard.abs(d.path)), { mode: 0o700 });
+      guard.inside(parentOf(d.path), (at) => mkdirSync(at(nameOf(d.path)), { mode: 0o700 }));
       touched.add(d.path).add(parentOf(d.path));
       if (d.keepMode) {
         const entry = recorded.get(d.path);
@@ -192,27 +192,22 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     const dir = parentOf(e.path);
     await openForWriting(dir);
     faultPoint();
-    const from = e.type === 'file' ? source.contentPath(e) : null;
-    // Checked right before each write and again right before the rename that puts it in place.
-    guard.check(dir);
-    const abs = guard.abs(e.path);
     if (e.type === 'file' && sameBytes.has(e.path)) {
-      await setMeta(abs, e, false); // same content, another mode, owner or attributes
+      guard.inside(dir, (at) => setMetaHere(at(nameOf(e.path)), e)); // same content, another mode, owner or attributes
       stats.unchanged++;
       return;
     }
-    const tmp = tempName(abs, token);
+    // Written in the restore's own workspace, then moved into place from inside the folder itself.
+    const tmp = temp();
     if (e.type === 'file') {
-      const content = from ?? source.contentPath(e);
+      const content = source.contentPath(e);
       if (e.sparse) await copySparse(content, tmp, e.size);
-      else await copyFile(content, fsPath(tmp), fsc.COPYFILE_FICLONE | fsc.COPYFILE_EXCL);
-      await setMeta(tmp, e, true);
+      else await copyFile(content, tmp, fsc.COPYFILE_FICLONE | fsc.COPYFILE_EXCL);
     } else {
-      await symlink(fsPath(e.link), fsPath(tmp));
-      await setMeta(tmp, e, true);
+      await symlink(fsPath(e.link), tmp);
     }
-    guard.check(dir);
-    await rename(fsPath(tmp), fsPath(abs));
+    await setMeta(tmp, e);
+    guard.inside(dir, (at) => place(tmp, at(nameOf(e.path))));
     touched.add(dir);
     stats.written++;
   });
@@ -224,11 +219,9 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     if (current && current.ino === leaderNow.ino && current.dev === leaderNow.dev) { stats.unchanged++; continue; }
     const dir = parentOf(e.path);
     await openForWriting(dir);
-    guard.check(dir);
-    const tmp = tempName(guard.abs(e.path), token);
-    await link(fsPath(guard.abs(leader)), fsPath(tmp));
-    guard.check(dir);
-    await rename(fsPath(tmp), fsPath(guard.abs(e.path)));
+    const tmp = temp();
+    guard.inside(parentOf(leader), (at) => linkSync(at(nameOf(leader)), tmp));
+    guard.inside(dir, (at) => place(tmp, at(nameOf(e.path))));
     touched.add(dir);
     stats.written++;
   }
@@ -248,19 +241,19 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   }
   const settled = new Set([...wantedDirs, ...createdAncestors].map((d) => d.path));
   for (const depth of [...byDepth.keys()].sort((a, b) => b - a)) {
-    await mapLimit(byDepth.get(depth) ?? [], IO_PARALLELISM, async (d) => {
-      guard.check(parentOf(d.path));
-      const abs = guard.abs(d.path);
-      await setMeta(abs, d, false);
-      const t = nsToSeconds(d.mtimeNs);
-      await utimes(fsPath(abs), t, t);
-    });
+    for (const d of byDepth.get(depth) ?? []) {
+      guard.inside(parentOf(d.path), (at) => {
+        setMetaHere(at(nameOf(d.path)), d);
+        const t = nsToSeconds(d.mtimeNs);
+        utimesSync(at(nameOf(d.path)), t, t);
+      });
+    }
   }
   for (const [dir, mode] of [...opened].sort((a, b) => (a[0] < b[0] ? 1 : -1))) {
     if (settled.has(dir) || !live.has(dir)) continue;
-    guard.check(parentOf(dir));
-    await chmod(fsPath(guard.abs(dir)), mode);
+    guard.inside(parentOf(dir), (at) => chmodSync(at(nameOf(dir)), mode));
   }
+  guard.inside('', (at) => rmSync(at(workspace), { recursive: true, force: true }));
   stats.kept.sort();
   return stats;
 }
@@ -290,6 +283,35 @@ class PathGuard {
 
   abs(rel: string): string {
     return rel === '' ? this.root : `${this.root}/${rel}`;
+  }
+
+  /**
+   * Runs `fn` with the working directory on `dir` itself, reached with `process.chdir` and then checked by
+   * device and inode: the working directory holds the folder, not its path, so whatever `fn` does with a
+   * bare name happens in that very folder even if its path is swapped for a link meanwhile (Node has no
+   * openat; this is how the restore gets its guarantee). `fn` is synchronous: nothing else runs while the
+   * working directory is moved. A folder whose name is not UTF-8 cannot be chdir'd to: there the check
+   * right before the change is the guard.
+   */
+  inside<T>(dir: string, fn: (at: (name: string) => FsPath) => T): T {
+    this.check(dir);
+    const abs = this.abs(dir);
+    const expected = lstatSync(fsPath(abs));
+    // A name that is not UTF-8 cannot be chdir'd to: the nearest folder above that can is held instead, and
+    // the rest of the way (checked just before) is given as bytes.
+    let held = abs;
+    while (hasEscapes(held)) held = path.dirname(held);
+    const rest = path.relative(held, abs);
+    const previous = safeCwd();
+    process.chdir(held);
+    try {
+      const here = lstatSync('.');
+      const heldStat = held === abs ? expected : lstatSync(held);
+      if (here.dev !== heldStat.dev || here.ino !== heldStat.ino) this.stop(dir);
+      return fn((name) => fsPath(rest === '' ? name : `${rest}/${name}`));
+    } finally {
+      process.chdir(previous);
+    }
   }
 
   /** Throws unless the folder is still itself and `dir` (relative) and every folder above it are real folders. */
@@ -334,19 +356,26 @@ function sameMeta(now: LiveEntry, e: EntryMeta): boolean {
 }
 
 /**
- * Owner (as root), extended attributes, mode and, for files and links written anew, mtime. chown comes first:
- * it clears set-id bits, which chmod then sets only where the owner came back with them.
+ * Owner (as root), extended attributes, mode and mtime of a temporary file or link before it is put in place.
+ * chown comes first: it clears set-id bits, which chmod then sets only where the owner came back with them.
  */
-async function setMeta(abs: string, e: ManifestEntry, fresh: boolean): Promise<void> {
-  const p = fsPath(abs);
-  if (process.getuid?.() === 0 && e.uid !== undefined && e.gid !== undefined) await lchown(p, e.uid, e.gid).catch(() => undefined);
-  writeXattrs(abs, e.xattrs);
-  if (e.type !== 'symlink') await chmod(p, finalMode(e));
-  if (fresh && e.type !== 'dir') {
-    const t = nsToSeconds(e.mtimeNs);
-    if (e.type === 'symlink') await lutimes(p, t, t).catch(() => undefined);
-    else await utimes(p, t, t);
+async function setMeta(tmp: string, e: Exclude<ManifestEntry, { type: 'dir' }>): Promise<void> {
+  if (process.getuid?.() === 0 && e.uid !== undefined && e.gid !== undefined) await lchown(tmp, e.uid, e.gid).catch(() => undefined);
+  writeXattrs(tmp, e.xattrs);
+  const t = nsToSeconds(e.mtimeNs);
+  if (e.type === 'symlink') {
+    await lutimes(tmp, t, t).catch(() => undefined);
+    return;
   }
+  await chmod(tmp, finalMode(e));
+  await utimes(tmp, t, t);
+}
+
+/** The same for an entry already in place (`at` a bare name in its folder, see PathGuard.inside); mtimes apart. */
+function setMetaHere(at: FsPath, e: ManifestEntry): void {
+  if (process.getuid?.() === 0 && e.uid !== undefined && e.gid !== undefined) { try { lchownSync(at, e.uid, e.gid); } catch { /* kept as it is */ } }
+  if (typeof at === 'string') writeXattrs(at, e.xattrs);
+  if (e.type !== 'symlink') chmodSync(at, finalMode(e));
 }
 
 const ZERO_CHUNK = 64 * 1024;
@@ -376,24 +405,37 @@ async function copySparse(from: string | Buffer, to: string, size: number): Prom
   }
 }
 
-function tempName(abs: string, token: string): string {
-  return path.join(path.dirname(abs), `${tempPrefix(token)}${nodeCrypto().randomBytes(6).toString('hex')}`);
+/** Puts a finished temporary file at `name` in the working directory (see PathGuard.inside). */
+function place(tmp: string, name: FsPath): void {
+  try {
+    renameSync(tmp, name);
+  } catch (err) {
+    // A folder inside the project that is a mount of another filesystem: copied across instead.
+    if (errnoCode(err) !== 'EXDEV') throw err;
+    copyFileSync(tmp, name);
+    rmSync(tmp, { force: true });
+  }
 }
 
-/** The folder must be fillable while we restore into it; its mode is set again in step 4 when recorded. */
-async function ensureWritable(guard: PathGuard, root: string): Promise<void> {
-  guard.check('');
-  const st = lstatSync(fsPath(root));
-  if ((st.mode & 0o700) !== 0o700) await chmod(fsPath(root), (st.mode & 0o7777) | 0o700);
+/** Where the working directory is, to come back to; the filesystem root if it no longer exists. */
+function safeCwd(): string {
+  try {
+    return process.cwd();
+  } catch {
+    return '/';
+  }
 }
 
 /** Opens every folder inside `dir` for removal (a read-only folder would stop `rm` half way). */
-async function openTree(guard: PathGuard, dir: string, liveList: readonly LiveEntry[]): Promise<void> {
+function openTree(guard: PathGuard, dir: string, liveList: readonly LiveEntry[]): void {
   for (const e of liveList) {
     if (e.type !== 'dir' || !isUnder(e.path, dir) || (e.mode & 0o700) === 0o700) continue;
-    guard.check(parentOf(e.path));
-    await chmod(fsPath(guard.abs(e.path)), e.mode | 0o700).catch(nullIfMissing);
+    guard.inside(parentOf(e.path), (at) => { try { chmodSync(at(nameOf(e.path)), e.mode | 0o700); } catch { /* gone already */ } });
   }
+}
+
+function nameOf(rel: string): string {
+  return rel.slice(rel.lastIndexOf('/') + 1);
 }
 
 function parentOf(rel: string): string {

@@ -1,5 +1,6 @@
 import { lstat, readFile, unlink } from 'node:fs/promises';
 import { writeFileAtomic } from '../state/atomic-write.js';
+import { shellQuote } from '../base/quoting.js';
 import { SnapctlError, nullIfMissing } from '../base/errors.js';
 
 /** How a shell script (a git hook, the `snapctl` command the tray app installs) starts this CLI. */
@@ -10,11 +11,7 @@ export interface CliCommand {
   script: string;
 }
 
-/** Quotes a value for a POSIX shell script: single quotes, with embedded ones closed, escaped and reopened. */
-export function shellQuote(value: string): string {
-  if (value.includes('\0')) throw new SnapctlError('usage', 'a path with a NUL byte cannot go into a shell script');
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote };
 
 /** The command, quoted for a POSIX shell; arguments follow it. */
 export function commandLine(command: CliCommand): string {

@@ -129,6 +129,48 @@ describe('APFS provider through tmutil and mount_apfs stand-ins', () => {
     assert.deepEqual(await service.recover(), []);
   });
 
+  test('the tray app: one click asks for the password with the system prompt, for the mount and unmount alone, and restores as the user', async () => {
+    const app = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env }, adminPrompt: true });
+    const snap = await app.create({ path: pe.target, provider: 'apfs' });
+    await writeFile(file(), 'changed in the app\n');
+    const earlier = (await pe.calls()).length;
+    await pe.setMode('not-root');
+    try {
+      await app.rollback(snap.id);
+    } finally {
+      await pe.setMode('sonoma');
+    }
+    assert.notEqual(await readFile(file(), 'utf8'), 'changed in the app\n');
+    const calls = (await pe.calls()).slice(earlier);
+    const prompts = calls.filter((c) => c[0] === 'osascript').map((c) => c[2] ?? '');
+    for (const script of prompts) {
+      assert.match(script, /^do shell script "'\/[^']+\/(mount_apfs|umount|diskutil)'( '[^']*')+" with prompt ".+" with administrator privileges$/);
+    }
+    const mounts = calls.filter((c) => c[0] === 'mount_apfs').length;
+    assert.ok(mounts >= 1);
+    assert.equal(prompts.filter((p) => p.includes('/mount_apfs')).length, mounts, 'every mount went through the prompt');
+    assert.equal(prompts.filter((p) => p.includes('/umount')).length, calls.filter((c) => c[0] === 'umount').length, 'and every unmount');
+    assert.equal(prompts.length, mounts + calls.filter((c) => c[0] === 'umount').length, 'nothing else was elevated');
+  });
+
+  test('the tray app: Cancel at the password prompt changes nothing and says so', async () => {
+    const app = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env, FAKE_OSASCRIPT: 'cancel' }, adminPrompt: true });
+    const snap = await app.create({ path: pe.target, provider: 'apfs' });
+    await writeFile(file(), 'kept\n');
+    await assert.rejects(app.rollback(snap.id), says(/administrator password was not given.*nothing was changed/s));
+    assert.equal(await readFile(file(), 'utf8'), 'kept\n');
+    assert.deepEqual(await app.recover(), []);
+  });
+
+  test('auto never picks APFS local snapshots (macOS thins them within a day): a folder on APFS gets clone, and info says why', async () => {
+    const info = await runCli(['info', '--path', pe.target, '--json'], { ...pe.env, SNAPCTL_HOME: pe.home });
+    const choice = parseJson<{ chosen: string; reports: { name: string; usable: boolean; reason: string }[] }>(info.stdout);
+    const apfs = choice.reports.find((r) => r.name === 'apfs');
+    assert.equal(apfs?.usable, true);
+    assert.equal(choice.chosen, 'clone');
+    assert.match(apfs?.reason ?? '', /never picked on its own.*24 h.*password/s);
+  });
+
   test('Full Disk Access missing: the error names the fix', async () => {
     await pe.setMode('no-fda');
     try {

@@ -66,7 +66,9 @@ describe('btrfs provider on a real loop-mounted btrfs image', { skip: skip ?? fa
     assert.equal(created.code, 0, created.stderr);
     const record = parseJson<{ provider: string; ref: string }>(created.stdout);
     assert.equal(record.provider, 'btrfs');
-    assert.equal(path.dirname(record.ref), path.join(pe.target, BTRFS_SNAPSHOT_DIR));
+    // Outside the folder, at the top of its filesystem: the ref is the folder's view in the snapshot.
+    const top = path.dirname(pe.target);
+    assert.equal(path.dirname(record.ref), path.join(top, BTRFS_SNAPSHOT_DIR));
   });
 
   test('snapshots are read-only subvolumes', async () => {
@@ -83,8 +85,8 @@ describe('btrfs provider on a real loop-mounted btrfs image', { skip: skip ?? fa
     const second = await service.create({ path: pe.target });
     await service.rollback(first.id);
     assert.equal(await readFile(path.join(pe.target, 'a.txt'), 'utf8'), 'one\n');
-    assert.deepEqual((await readdir(pe.target)).sort(), [BTRFS_SNAPSHOT_DIR, 'a.txt'].sort());
-    const kept = await readdir(path.join(pe.target, BTRFS_SNAPSHOT_DIR));
+    assert.deepEqual((await readdir(pe.target)).sort(), ['a.txt'], 'nothing of snapctl\'s inside the folder');
+    const kept = await readdir(path.join(path.dirname(pe.target), BTRFS_SNAPSHOT_DIR));
     for (const r of await service.list()) assert.ok(kept.includes(r.id), `${r.id} kept`);
     assert.ok(kept.includes(second.id));
     assert.deepEqual(await service.diff(first.id), { added: [], removed: [], modified: [] }, 'the snapshot folder is not part of the diff');
@@ -113,5 +115,92 @@ describe('clone snapshots of a folder on btrfs, with the store on the same subvo
     await writeFile(path.join(pe.target, 'small-3.bin'), 'changed');
     await service.rollback(snap.id);
     assert.deepEqual(await readFile(path.join(pe.target, 'small-3.bin')), Buffer.alloc(64 * 1024, 3));
+  });
+});
+
+describe('reflink clones are hashed soon after their snapshot', { skip: skip ?? false }, () => {
+  let pe: ProviderEnv;
+  before(async () => { pe = await btrfsEnv(); });
+  after(() => pe?.cleanup());
+
+  test('a clone snapshot on btrfs gets its hashes in the background, so a damaged clone is refused, not restored', async () => {
+    // The store on the same btrfs as the folder: copies are reflink clones, which pass no byte through snapctl.
+    const home = path.join(path.dirname(pe.target), 'snapctl-home');
+    const env = { SNAPCTL_HOME: home };
+    for (let i = 0; i < 20; i++) await writeFile(path.join(pe.target, `f${i}.txt`), `content ${i}\n`);
+    const made = await runCli(['create', '--path', pe.target, '--provider', 'clone', '--json'], env);
+    assert.equal(made.code, 0, made.stderr);
+    const id = parseJson<{ id: string }>(made.stdout).id;
+    const manifestFile = path.join(home, 'clone', 'manifests', `${id}.json`);
+    type Entry = { path: string; type: string; oid?: string; hash?: string | null };
+    const entries = async (): Promise<Entry[]> => (JSON.parse(await readFile(manifestFile, 'utf8')) as { entries: Entry[] }).entries.filter((e) => e.type === 'file');
+    const deadline = Date.now() + 20_000;
+    while ((await entries()).some((e) => e.hash === null) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const hashed = await entries();
+    assert.ok(hashed.every((e) => typeof e.hash === 'string'), 'every clone hashed by the background verify');
+    const victim = hashed.find((e) => e.path === 'f3.txt');
+    assert.ok(victim?.oid);
+    await writeFile(path.join(home, 'clone', 'objects', victim.oid.slice(0, 2), victim.oid), 'content X\n');
+    await writeFile(path.join(pe.target, 'f3.txt'), 'changed\n');
+    const rb = await runCli(['rollback', id, '--yes'], env);
+    assert.equal(rb.code, 1);
+    assert.match(rb.stderr, /is damaged: .*"f3\.txt"/);
+    assert.equal(await readFile(path.join(pe.target, 'f3.txt'), 'utf8'), 'changed\n');
+  });
+});
+
+describe('btrfs leaves the project alone', { skip: skip ?? false }, () => {
+  let pe: ProviderEnv;
+  before(async () => { pe = await btrfsEnv({ wholeSubvolume: true }); });
+  after(() => pe?.cleanup());
+
+  test('a git repository that is its own subvolume stays clean: git status shows nothing of snapctl\'s', async () => {
+    const env = { SNAPCTL_HOME: pe.home };
+    execFileSync('git', ['init', '-q', pe.target]);
+    await writeFile(path.join(pe.target, 'README.md'), '# repo\n');
+    execFileSync('git', ['-C', pe.target, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'add', '.']);
+    execFileSync('git', ['-C', pe.target, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'first']);
+    for (let i = 0; i < 2; i++) {
+      const r = await runCli(['create', '--path', pe.target, '--json'], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(parseJson<{ provider: string }>(r.stdout).provider, 'btrfs');
+    }
+    assert.equal(execFileSync('git', ['-C', pe.target, 'status', '--porcelain', '--ignored']).toString(), '');
+    // Nor does a snapshot hold an empty snapshot folder of its own.
+    const [snap] = await new SnapshotService({ home: pe.home }).list();
+    assert.ok(snap);
+    assert.deepEqual((await readdir(snap.ref)).sort(), ['.git', 'README.md']);
+  });
+
+  test('a subvolume inside the folder (a database\'s data): auto picks clone and says why; btrfs is refused; a rollback of an older btrfs snapshot leaves it whole', async () => {
+    const env = { SNAPCTL_HOME: pe.home };
+    const old = parseJson<{ id: string; provider: string }>((await runCli(['create', '--path', pe.target, '--json'], env)).stdout);
+    assert.equal(old.provider, 'btrfs');
+    execFileSync('btrfs', ['subvolume', 'create', path.join(pe.target, 'data')], { stdio: 'ignore' });
+    await writeFile(path.join(pe.target, 'data', 'table.db'), 'rows\n');
+    const info = parseJson<{ chosen: string; reports: { name: string; reason: string }[] }>((await runCli(['info', '--path', pe.target, '--json'], env)).stdout);
+    assert.equal(info.chosen, 'clone');
+    assert.match(info.reports.find((r) => r.name === 'btrfs')?.reason ?? '', /subvolume\(s\) of its own \(data\)/);
+    const forced = await runCli(['create', '--path', pe.target, '--provider', 'btrfs'], env);
+    assert.equal(forced.code, 1);
+    assert.match(forced.stderr, /--provider clone/);
+    const auto = parseJson<{ provider: string }>((await runCli(['create', '--path', pe.target, '--json'], env)).stdout);
+    assert.equal(auto.provider, 'clone');
+    const rb = await runCli(['rollback', old.id, '--yes'], env);
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.equal(await readFile(path.join(pe.target, 'data', 'table.db'), 'utf8'), 'rows\n', 'the nested subvolume is not emptied');
+  });
+});
+
+describe('btrfs on the top of its filesystem', { skip: skip ?? false }, () => {
+  let pe: ProviderEnv;
+  before(async () => { pe = await btrfsEnv({ wholeSubvolume: true }); });
+  after(() => pe?.cleanup());
+
+  test('a folder that is the mounted filesystem itself gets clone: its snapshots would have to live inside it', async () => {
+    const top = path.dirname(pe.target);
+    const info = parseJson<{ chosen: string; reports: { name: string; reason: string }[] }>((await runCli(['info', '--path', top, '--json'], { SNAPCTL_HOME: pe.home })).stdout);
+    assert.equal(info.chosen, 'clone');
+    assert.match(info.reports.find((r) => r.name === 'btrfs')?.reason ?? '', /top of its btrfs filesystem/);
   });
 });

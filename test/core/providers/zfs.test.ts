@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseZfsFilesystems, parseZfsSnapshots } from '../../../src/core/providers/zfs.js';
@@ -35,6 +35,17 @@ describe('ZFS', () => {
       assert.equal(record.provider, 'zfs');
       assert.equal(record.ref, `tank/home@snapctl-${record.id}`);
       assert.equal(record.size, 98816, 'size is the referenced bytes zfs reports');
+    });
+
+    test('a dataset mounted inside the folder: auto picks clone and says why; an explicit ZFS snapshot is refused', async () => {
+      const child = path.join(pe.target, 'db');
+      await mkdir(child, { recursive: true });
+      const env = { ...process.env, ...pe.env, FAKE_ZFS_CHILD_MOUNT: child };
+      const own = new SnapshotService({ home: pe.home, env });
+      const choice = await own.info(pe.target);
+      assert.equal(choice.chosen, 'clone');
+      assert.match(choice.reports.find((r) => r.name === 'zfs')?.reason ?? '', /tank\/home\/db at .*db.*leaves out/);
+      await assert.rejects(own.create({ path: pe.target, provider: 'zfs' }), /mounted inside the folder/);
     });
 
     test('rolling back to an older snapshot keeps every newer one: zfs rollback is never used', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SnapctlError } from '../../../src/core/base/errors.js';
@@ -95,6 +95,50 @@ describe('the store never restores damaged data', () => {
     assert.equal((await runCli(['verify'], env)).code, 0);
     const again = parseJson<{ id: string; state: string }[]>((await runCli(['list', '--json'], env)).stdout);
     assert.equal(again.find((s) => s.id === first)?.state, 'ready');
+  });
+
+  test('a damaged object is never shared by a new snapshot: the good copy replaces it, healing the old one', async () => {
+    const dir = await project(box, 'heal');
+    const home = path.join(box.root, 'heal-home');
+    const own = new SnapshotService({ home });
+    const first = await own.create({ path: dir });
+    await writeFile(await objectOf(home, first.id, 'README.md'), '# tampered\n');
+    await writeFile(path.join(dir, 'copy.md'), '# project\n');
+    const second = await own.create({ path: dir });
+    for (const r of await own.verify()) assert.deepEqual(r.problems, [], `${r.id === first.id ? 'the first' : 'the second'} snapshot is whole`);
+    await writeFile(path.join(dir, 'README.md'), 'edited\n');
+    await own.rollback(second.id);
+    assert.equal(await readFile(path.join(dir, 'README.md'), 'utf8'), '# project\n');
+  });
+
+  test('an entry written before hashes were kept is still checked by its object\'s name', async () => {
+    const dir = await project(box, 'legacy');
+    const home = path.join(box.root, 'legacy-home');
+    const own = new SnapshotService({ home });
+    const snap = await own.create({ path: dir });
+    const manifestFile = path.join(home, 'clone', 'manifests', `${snap.id}.json`);
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { entries: Record<string, unknown>[] };
+    for (const e of manifest.entries) { delete e['hash']; delete e['ino']; delete e['ctimeNs']; }
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    await writeFile(await objectOf(home, snap.id, 'src/main.js'), 'console.log("0NE");\n');
+    await writeFile(path.join(dir, 'src', 'main.js'), 'changed\n');
+    await assert.rejects(new SnapshotService({ home }).rollback(snap.id), /is damaged/);
+    assert.equal(await readFile(path.join(dir, 'src', 'main.js'), 'utf8'), 'changed\n');
+  });
+
+  test('objects a killed collection left in trash/ are put back, and what no snapshot names is collected', async () => {
+    const dir = await project(box, 'trash');
+    const home = path.join(box.root, 'trash-home');
+    const own = new SnapshotService({ home });
+    const keep = await own.create({ path: dir });
+    const object = await objectOf(home, keep.id, 'README.md');
+    await mkdir(path.join(home, 'clone', 'trash'), { recursive: true });
+    await rename(object, path.join(home, 'clone', 'trash', path.basename(object)));
+    await writeFile(path.join(home, 'clone', 'trash', 'f'.repeat(64)), 'garbage\n');
+    await writeFile(path.join(dir, 'x.txt'), 'x\n');
+    await own.delete((await own.create({ path: dir })).id);
+    assert.deepEqual(await readdir(path.join(home, 'clone', 'trash')), []);
+    assert.deepEqual((await own.verify(keep.id))[0]?.problems, []);
   });
 
   test('identical content is stored once, across paths and snapshots, named by its SHA-256', async () => {

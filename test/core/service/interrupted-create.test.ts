@@ -78,7 +78,7 @@ describe('btrfs: a create killed part way', { skip: skip ?? false }, () => {
     const env = { SNAPCTL_HOME: pe.home };
     await writeFile(path.join(pe.target, 'a.txt'), 'one\n');
     assert.equal((await runCli(['create', '--path', pe.target], env)).code, 0);
-    const snapshots = path.join(pe.target, BTRFS_SNAPSHOT_DIR);
+    const snapshots = path.join(path.dirname(pe.target), BTRFS_SNAPSHOT_DIR);
     const id = '20260101-000000-badbad';
     // What `kill -9` during a create leaves: btrfs made the subvolume, snapctl never recorded it.
     execFileSync('btrfs', ['subvolume', 'snapshot', '-r', pe.target, path.join(snapshots, id)], { stdio: 'ignore' });

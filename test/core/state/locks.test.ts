@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { SnapctlError } from '../../../src/core/base/errors.js';
+import { withLock } from '../../../src/core/state/locks.js';
 import { parseJson, runCli, sandbox } from '../../helpers/helpers.js';
 
 describe('concurrent snapctl processes share one locked store', () => {
@@ -19,5 +21,25 @@ describe('concurrent snapctl processes share one locked store', () => {
     const records = parseJson<{ id: string; tag: string }[]>((await runCli(['list', '--json'], env)).stdout);
     assert.equal(new Set(records.map((r) => r.id)).size, 10, 'every id is distinct');
     assert.deepEqual(records.map((r) => r.tag).sort(), Array.from({ length: 10 }, (_, i) => `run ${i}`).sort());
+  });
+});
+
+describe('a live holder keeps its lock however long it is stopped', () => {
+  let box: Awaited<ReturnType<typeof sandbox>>;
+  before(async () => { box = await sandbox(); });
+  after(() => box.cleanup());
+
+  test('a lock not refreshed for a minute (its holder suspended with Ctrl-Z) is waited for, never taken over', async () => {
+    const lock = path.join(box.root, 'held.lock');
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    const holder = withLock(lock, { waitMs: 1_000, what: 'the test folder' }, () => released);
+    await new Promise((r) => setTimeout(r, 100));
+    // What a stopped holder looks like from outside: a live pid, a lock nobody refreshed for a minute.
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lock, old, old);
+    await assert.rejects(withLock(lock, { waitMs: 400, what: 'the test folder' }, async () => 'taken over'), (err: unknown) => err instanceof SnapctlError && err.kind === 'busy');
+    release();
+    await holder;
   });
 });

@@ -17,7 +17,7 @@ const name = args[s + 1];
 const [volume, mnt] = args.slice(-2);
 if (s < 0 || o < 0 || !args[o + 1].split(',').includes('rdonly')) { process.stderr.write('fake mount_apfs: expected -o ...rdonly... -s NAME VOLUME MNT\n'); process.exit(64); }
 if (volume !== process.env.FAKE_APFS_VOLUME) { process.stderr.write(`mount_apfs: volume could not be mounted: No such file or directory\n`); process.exit(71); }
-if (mode === 'not-root') { process.stderr.write('mount_apfs: volume could not be mounted: Operation not permitted\n'); process.exit(75); }
+if (mode === 'not-root' && process.env.FAKE_ELEVATED !== '1') { process.stderr.write('mount_apfs: volume could not be mounted: Operation not permitted\n'); process.exit(75); }
 const src = path.join(state, 'snapshots', name);
 if (!fs.existsSync(src)) { process.stderr.write(`mount_apfs: snapshot "${name}" not found\n`); process.exit(71); }
 for (const entry of fs.readdirSync(src)) execFileSync('cp', ['-a', path.join(src, entry), mnt]);

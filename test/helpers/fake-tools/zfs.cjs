@@ -19,7 +19,8 @@ const statePath = path.join(mount, '.zfs', 'state.json');
 const state = () => (fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : {});
 
 if (args[0] === 'list' && args.includes('filesystem')) {
-  out(`tank\t/${'tank'}\n${dataset}\t${mount}\ntank/legacy\tlegacy\ntank/swap\tnone\n`);
+  const child = process.env.FAKE_ZFS_CHILD_MOUNT ? `${dataset}/db\t${process.env.FAKE_ZFS_CHILD_MOUNT}\n` : '';
+  out(`tank\t/${'tank'}\n${dataset}\t${mount}\ntank/legacy\tlegacy\ntank/swap\tnone\n${child}`);
 } else if (args[0] === 'list' && args.includes('snapshot')) {
   const name = args[args.length - 1];
   if (!name.includes('@') || !fs.existsSync(snapDir(name))) fail(`cannot open '${name}': dataset does not exist`);

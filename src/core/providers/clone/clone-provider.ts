@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { capture } from './capture.js';
 import { compare } from '../../tree/compare.js';
-import { ClonePool } from './pool.js';
+import { ClonePool, hashFile } from './pool.js';
 import { restore } from '../../tree/restore.js';
-import { isUnder, type FileEntry, type Manifest } from '../../tree/manifest.js';
+import { lstat } from 'node:fs/promises';
+import { isUnder, sameMtime, type FileEntry, type Manifest } from '../../tree/manifest.js';
+import { fsPath } from '../../tree/names.js';
 import { quickMatch } from '../../tree/same-file.js';
 import { describeError } from '../../base/errors.js';
 import { RecordFiles } from '../../state/record-files.js';
@@ -39,7 +41,8 @@ export class CloneProvider implements SnapshotProvider {
       const copiesAreClones = await this.pool.copiesAreClones(request.target);
       const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), { added, copiesAreClones });
       await this.pool.writeManifest(result.manifest);
-      return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld };
+      const unhashed = result.manifest.entries.filter((e) => e.type === 'file' && e.hash === null).length;
+      return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld, unhashed };
     } catch (err) {
       // A failed snapshot (disk full, most often) gives back the space it took, at once.
       await this.pool.discardObjects(added);
@@ -88,7 +91,15 @@ export class CloneProvider implements SnapshotProvider {
       return { checked: 0, problems: [{ path: '(its list of files)', problem: describeError(err) }] };
     }
     const files = manifest.entries.filter((e): e is FileEntry => e.type === 'file');
-    const { problems, hashed } = await this.pool.checkObjects(files, { hashUnknown: true, seen });
+    // An object never hashed is checked against the file it came from while that is unchanged (soon after
+    // the snapshot, most often): its hash becomes the truth, not whatever the object holds by then.
+    const fromFolder = async (e: FileEntry): Promise<string | null> => {
+      const abs = fsPath(path.join(record.target, e.path));
+      const st = await lstat(abs, { bigint: true }).catch(() => null);
+      if (!st?.isFile() || Number(st.size) !== e.size || st.ino.toString() !== e.ino || st.ctimeNs.toString() !== e.ctimeNs || !sameMtime(st.mtimeNs.toString(), e.mtimeNs)) return null;
+      return hashFile(abs).catch(() => null);
+    };
+    const { problems, hashed } = await this.pool.checkObjects(files, { hashUnknown: true, seen, fromFolder });
     // Hashes taken now for objects cloned without one are kept, so later checks compare content too.
     if (hashed > 0) await this.pool.writeManifest(manifest);
     return { checked: files.length, problems };

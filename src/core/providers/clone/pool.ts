@@ -111,8 +111,12 @@ export class ClonePool implements ContentSource {
     // A newer mtime keeps the existing object out of a collection that starts now (see collectGarbage).
     const now = new Date();
     if (await utimes(dest, now, now).then(() => true, nullIfMissing)) {
-      await unlink(tmp);
-      return { oid: hash, hash, added: false };
+      // Shared only if it still holds what its name says: a damaged object is replaced by the good copy just
+      // made, which heals every snapshot that names it, instead of damaging this one too.
+      if ((await hashFile(dest).catch(() => null)) === hash) {
+        await unlink(tmp);
+        return { oid: hash, hash, added: false };
+      }
     }
     this.ensureDir(path.dirname(dest));
     await rename(tmp, dest);
@@ -138,7 +142,7 @@ export class ClonePool implements ContentSource {
    * snapctl) gets its object's hash now, set on the entry; `hashed` counts them. Each object is read once
    * per `seen` (one verification).
    */
-  async checkObjects(entries: readonly FileEntry[], options: { hashUnknown: boolean; seen?: ObjectChecks }): Promise<{ problems: ContentProblem[]; hashed: number }> {
+  async checkObjects(entries: readonly FileEntry[], options: { hashUnknown: boolean; seen?: ObjectChecks; fromFolder?: (e: FileEntry) => Promise<string | null> }): Promise<{ problems: ContentProblem[]; hashed: number }> {
     const byOid = new Map<string, FileEntry[]>();
     for (const e of entries) {
       const same = byOid.get(e.oid);
@@ -160,8 +164,10 @@ export class ClonePool implements ContentSource {
       let problem: string | null = 'problem' in found ? found.problem : null;
       if (problem === null && 'hash' in found && found.hash !== '') {
         if (first.hash === null) {
-          for (const e of users) e.hash = found.hash;
+          const expected = (options.fromFolder ? await options.fromFolder(first) : null) ?? found.hash;
+          for (const e of users) e.hash = expected;
           hashed++;
+          if (expected !== found.hash) problem = 'its stored copy differs from the file it was taken from';
         } else if (found.hash !== first.hash) problem = 'its stored copy was changed: its content no longer matches its SHA-256';
       }
       if (problem !== null) for (const e of users) problems.push({ path: e.path, problem });
@@ -308,6 +314,7 @@ export class ClonePool implements ContentSource {
    * shares an object already in the pool (same content) may have found it just before it was collected.
    */
   async collectGarbage(recorded: ReadonlySet<string>): Promise<{ objects: number; bytes: number; manifests: number }> {
+    await this.restoreTrash();
     const leases = await this.liveLeases();
     let manifests = 0;
     const referenced = new Set<string>();
@@ -358,6 +365,20 @@ export class ClonePool implements ContentSource {
   }
 
   /**
+   * Puts back what a collection killed part way left in trash/: whether a snapshot names it is decided again,
+   * by this collection, from scratch.
+   */
+  private async restoreTrash(): Promise<void> {
+    for (const oid of await listDir(this.trashDir)) {
+      const from = path.join(this.trashDir, oid);
+      const to = this.objectPath(oid);
+      this.ensureDir(path.dirname(to));
+      if (await stat(to).then(() => true, () => false)) await rm(from, { force: true });
+      else await rename(from, to).catch(() => undefined);
+    }
+  }
+
+  /**
    * Gives back the objects a failed create wrote. Objects named at random were its own; objects named by
    * their content may already be shared by a create running beside it, so they go through collectGarbage.
    */
@@ -373,6 +394,8 @@ export class ClonePool implements ContentSource {
     const ids = new Set<string>();
     let oldestStart: number | null = null;
     for (const name of await listDir(this.pendingDir)) {
+      // Only leases: another process's lease being written (`<id>.json.<n>`) is not ours to judge.
+      if (!/^\d{8}-\d{6}-[0-9a-f]{6}\.json$/.test(name)) continue;
       const file = path.join(this.pendingDir, name);
       const lease = safeJson(await readFile(file, 'utf8').catch(() => '')) as { pid?: unknown; startedAt?: unknown } | null;
       const pid = typeof lease?.pid === 'number' ? lease.pid : -1;
