@@ -41,7 +41,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
   return (
     <Dialog title={`Roll back to ${snapshot.tag ?? new Date(snapshot.createdAt).toLocaleString()}`} onClose={busy ? () => undefined : onClose}>
       <p className="muted path" title={snapshot.target}>{snapshot.target}</p>
-      {snapshot.provider === 'apfs' && <p className="muted small">Restoring from an APFS snapshot mounts it read-only, which needs administrator rights.</p>}
+      {snapshot.provider === 'apfs' && <p className="muted small">macOS asks for your password to mount this APFS snapshot, read-only; your files are restored as you.</p>}
       {phase.step === 'preview' && phase.error && <p role="alert" className="error">{phase.error}</p>}
       {phase.step === 'preview' && !phase.diff && !phase.error && <p role="status"><progress aria-label="Comparing" /> Comparing with the folder now…</p>}
       {phase.step === 'preview' && phase.diff && <Preview diff={phase.diff} />}

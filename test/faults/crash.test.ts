@@ -44,6 +44,23 @@ async function everyRecordReadable(env: Record<string, string>): Promise<number>
   return records.length;
 }
 
+/** Manifests no record names and objects no manifest names, in the clone store. */
+async function unreferenced(home: string): Promise<{ manifests: number; objects: number }> {
+  const recorded = new Set(parseJson<{ id: string }[]>((await runCli(['list', '--json'], { SNAPCTL_HOME: home })).stdout).map((r) => r.id));
+  const manifests = (await readdir(path.join(home, 'clone', 'manifests'))).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
+  const referenced = new Set<string>();
+  for (const m of manifests) {
+    const manifest = JSON.parse(await readFile(path.join(home, 'clone', 'manifests', `${m}.json`), 'utf8')) as { entries: { oid?: string }[] };
+    for (const e of manifest.entries) if (e.oid) referenced.add(e.oid);
+  }
+  let objects = 0;
+  for (const sub of await readdir(path.join(home, 'clone', 'objects'))) {
+    if (!/^[0-9a-f]{2}$/.test(sub)) continue;
+    for (const oid of await readdir(path.join(home, 'clone', 'objects', sub))) if (!referenced.has(oid)) objects++;
+  }
+  return { manifests: manifests.filter((m) => !recorded.has(m)).length, objects };
+}
+
 describe(`kill -9 at random moments (${TRIALS} trials each)`, () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
   let env: Record<string, string>;
@@ -106,7 +123,13 @@ describe(`kill -9 at random moments (${TRIALS} trials each)`, () => {
       landed = parseJson<unknown[]>(list.stdout).length - before - 1;
     }
     const readable = await everyRecordReadable(env);
-    summary.push(`create kills: ${TRIALS} (uninterrupted create ${ms} ms); ${landed} landed whole, the rest left no record; ${readable} snapshots all readable`);
+    // Nothing a killed create left survives the next command: no marker, no lease, no manifest or object no
+    // snapshot names.
+    assert.deepEqual(await readdir(path.join(box.home, 'pending')).catch(() => []), [], 'pending markers');
+    assert.deepEqual(await readdir(path.join(box.home, 'clone', 'pending')).catch(() => []), [], 'clone leases');
+    const orphans = await unreferenced(box.home);
+    assert.deepEqual(orphans, { manifests: 0, objects: 0 }, 'left behind by killed creates');
+    summary.push(`create kills: ${TRIALS} (uninterrupted create ${ms} ms); ${landed} landed whole, the rest left no record; ${readable} snapshots all readable; nothing left behind`);
   });
 
   test('delete: a killed delete leaves the record whole or gone, and the next delete reclaims what it left', { timeout: 1_800_000 }, async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -48,6 +49,19 @@ for (const c of cases) {
       assert.equal(record.state, 'ready');
       assert.ok(await pe.snapshotExists(record.ref), `the ${pe.provider} snapshot ${record.ref} exists`);
       assert.deepEqual((await service.list()).map((r) => r.id), [record.id]);
+    });
+
+    test('a snapshotted git repository stays clean: nothing of snapctl\'s appears in git status', async (t) => {
+      const { pe, service } = await fresh(t);
+      const git = (...args: string[]): string => execFileSync('git', ['-C', pe.target, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args]).toString();
+      git('init', '-q');
+      await writeFile(path.join(pe.target, 'README.md'), '# repo\n');
+      git('add', '.');
+      git('commit', '-qm', 'first');
+      const snap = await service.create({ path: pe.target, provider: pe.provider });
+      await writeFile(path.join(pe.target, 'README.md'), '# changed\n');
+      await service.rollback(snap.id);
+      assert.equal(git('status', '--porcelain', '--ignored'), '');
     });
 
     test('diff lists what was added, removed and modified since', async (t) => {
