@@ -91,7 +91,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
   try {
     await createProgram(ctx).parseAsync(argv, { from: 'user' });
     ctx.tellNotices();
-    ctx.hashInBackground((id) => spawnDetached(['verify', id], io.env));
+    if (io.env['SNAPCTL_BACKGROUND_HASH'] !== '0') ctx.hashInBackground((id) => spawnDetached(['verify', id], io.env));
     return ctx.exitCode;
   } catch (err) {
     ctx.tellNotices();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { describeTree, parseJson, runCli, sandbox } from '../helpers/helpers.js';
+import { describeTree, parseJson, pick, runCli, sandbox } from '../helpers/helpers.js';
 
 /**
  * Damage at random (a disk error, a sync tool, a stray editor): one file of the state folder truncated,
@@ -22,7 +22,6 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 
 describe(`random damage to the state folder (${TRIALS} trials)`, () => {
   let box: Awaited<ReturnType<typeof sandbox>>;

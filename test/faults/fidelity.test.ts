@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmod, link, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseJson, runCli, sandbox } from '../helpers/helpers.js';
+import { parseJson, pick, runCli, sandbox } from '../helpers/helpers.js';
 
 /**
  * Random trees of everything a folder can hold on Linux (names of random bytes, backslashes, hard links,
@@ -29,7 +29,6 @@ function fingerprint(dir: string): string {
   return rows.sort().join('\n');
 }
 
-const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 const randomName = (): Buffer => {
   const kinds = [
     () => Buffer.from(`f${Math.random().toString(36).slice(2, 7)}`),

@@ -74,3 +74,6 @@ export function runCli(args: string[], env: Record<string, string>, options: { c
 export function parseJson<T>(text: string): T {
   return JSON.parse(text) as T;
 }
+
+/** One of `items`, at random (the fault trials' choices). */
+export const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;

@@ -12,6 +12,8 @@ const meta = {
   uid: z.number().int().nonnegative().optional(),
   gid: z.number().int().nonnegative().optional(),
   xattrs: z.record(z.string(), z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/)).optional(),
+  ino: z.string().regex(/^\d{1,30}$/).optional(),
+  ctimeNs: z.string().regex(/^\d{1,30}$/).optional(),
 };
 
 export const manifestEntrySchema = z.discriminatedUnion('type', [
@@ -26,8 +28,6 @@ export const manifestEntrySchema = z.discriminatedUnion('type', [
     oid: z.string().regex(/^(?:[0-9a-f]{32}|[0-9a-f]{64})$/),
     // Older manifests have no hash: read as null.
     hash: z.string().regex(/^[0-9a-f]{64}$/).nullable().default(null),
-    ino: z.string().regex(/^\d{1,30}$/).optional(),
-    ctimeNs: z.string().regex(/^\d{1,30}$/).optional(),
     nlink: z.number().int().min(1).optional(),
     sparse: z.boolean().optional(),
     ...meta,

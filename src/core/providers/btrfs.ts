@@ -48,7 +48,7 @@ export class BtrfsProvider extends TreeSnapshotProvider {
     if (!(await this.tools.has('btrfs'))) return { usable: false, reason: 'the folder is on btrfs, but the btrfs tool is not installed (apt-get install btrfs-progs)' };
     const place = await this.placeFor(target);
     if ('why' in place) return { usable: false, reason: place.why };
-    const nested = await nestedSubvolumes(target);
+    const nested = await this.nestedSubvolumes(target);
     if (nested.length > 0) return { usable: false, reason: nestedReason(target, nested) };
     return { usable: true, reason: `the folder is in the btrfs subvolume ${place.root}: snapshots are instant and read-only, kept outside the folder in ${place.dir}; their sizes are known when btrfs quotas are on` };
   }
@@ -56,7 +56,7 @@ export class BtrfsProvider extends TreeSnapshotProvider {
   async create(request: CreateRequest): Promise<CreatedSnapshot> {
     const place = await this.placeFor(request.target);
     if ('why' in place) throw new SnapctlError('unsupported', place.why, 'use the clone provider for this folder');
-    const nested = await nestedSubvolumes(request.target);
+    const nested = await this.nestedSubvolumes(request.target);
     if (nested.length > 0) throw new SnapctlError('unsupported', nestedReason(request.target, nested), 'use the clone provider for this folder (snapctl create --provider clone)');
     const { dir, root } = place;
     if (!(await isDirectory(dir))) {
@@ -74,6 +74,28 @@ export class BtrfsProvider extends TreeSnapshotProvider {
     // '?'): walking the folder would make a constant-time snapshot linear in its size.
     const sizes = await this.qgroupSizes(dest);
     return { ref: path.join(dest, path.relative(root, request.target)), size: sizes?.referenced ?? 0, addedBytes: sizes?.exclusive ?? 0, files: 0, problems: [] };
+  }
+
+  /**
+   * Subvolumes inside `target`. Asked of btrfs, whose answer does not grow with the folder (snapshots stay
+   * constant time); `btrfs subvolume list` needs root, so anyone else gets a walk of the folders.
+   */
+  private async nestedSubvolumes(target: string): Promise<string[]> {
+    const listed = await this.tools.run('btrfs', ['subvolume', 'list', '-o', target]).catch(() => null);
+    const mount = listed?.exitCode === 0 ? mountOf(await readMounts(this.options.mountinfo), target) : null;
+    if (!listed || listed.exitCode !== 0 || !mount) return nestedSubvolumes(target);
+    const found: string[] = [];
+    for (const line of listed.stdout.split('\n')) {
+      if (line.trim() === '') continue;
+      const m = /^ID \d+ gen \d+ (?:cgen \d+ )?(?:parent \d+ )?top level \d+ (?:parent_uuid \S+ )?(?:uuid \S+ )?path (.+)$/.exec(line);
+      if (!m?.[1]) throw unrecognised('btrfs', 'subvolume list -o', listed.stdout);
+      // Paths are from the top of the filesystem; the mount shows the part below its root.
+      const inMount = path.relative(mount.root, `/${m[1]}`);
+      if (inMount.startsWith('..')) continue;
+      const abs = path.join(mount.mountPoint, inMount);
+      if (abs !== target && isWithin(target, abs) && path.basename(abs) !== LEGACY_SNAPSHOT_DIR) found.push(abs);
+    }
+    return found.sort();
   }
 
   /** Where snapshots of `target` go, and the subvolume they are of; or why there is no such place. */
@@ -133,7 +155,7 @@ export class BtrfsProvider extends TreeSnapshotProvider {
    * snapshot folder inside the subvolume.
    */
   protected override async exclude(record: SnapshotRecord): Promise<PathFilter | undefined> {
-    const nested = (await nestedSubvolumes(record.target).catch(() => [])).map((p) => path.relative(record.target, p));
+    const nested = (await this.nestedSubvolumes(record.target).catch(() => [])).map((p) => path.relative(record.target, p));
     const legacy = this.parseRef(record).legacyRoot === record.target ? [LEGACY_SNAPSHOT_DIR] : [];
     const left = [...nested, ...legacy];
     if (left.length === 0) return undefined;

@@ -27,6 +27,8 @@ export interface LockOptions {
  */
 const STALE_MS = 30 * 60_000;
 const UPDATE_MS = 1_000;
+/** How long a lock may stand without its holder's record before it is taken for a killed holder's. */
+const ORPHAN_MS = 5_000;
 const POLL_MS = 25;
 const host = hostname();
 
@@ -88,7 +90,15 @@ async function acquire(lockPath: string, options: LockOptions): Promise<() => Pr
 async function expireIfHolderDied(lockPath: string): Promise<void> {
   const [text, st] = await Promise.all([readFile(ownerFile(lockPath), 'utf8').catch(() => ''), stat(lockPath).catch(() => null)]);
   const [ownerHost, pidText, inoText] = text.trim().split(' ');
-  if (!st || ownerHost !== host || inoText !== String(st.ino)) return;
+  if (!st) return;
+  // A holder writes its record the moment it has the lock: a lock still without one (or with another lock's)
+  // after a few seconds belongs to a process killed in between.
+  if ((ownerHost === undefined || ownerHost === '' || inoText !== String(st.ino)) && Date.now() - st.mtimeMs > ORPHAN_MS) {
+    const past = new Date(Date.now() - 10 * STALE_MS);
+    await utimes(lockPath, past, past).catch(() => undefined);
+    return;
+  }
+  if (ownerHost !== host || inoText !== String(st.ino)) return;
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) return;
   const past = new Date(Date.now() - 10 * STALE_MS);

@@ -1,4 +1,6 @@
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
+import { nullIfMissing } from '../base/errors.js';
 import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
 import { isUnder, type ContentSource, type FileEntry, type Manifest, type PathFilter } from './manifest.js';
 import { fsPath } from './names.js';
@@ -21,7 +23,9 @@ export interface DiffResult {
  */
 export async function compare(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, exclude?: PathFilter): Promise<DiffResult> {
   const inScope = (p: string): boolean => (scope === null || scope.some((s) => isUnder(p, s))) && !exclude?.(p);
-  const { entries } = await walk(root, exclude ? { exclude } : {});
+  // A folder deleted by mistake differs from its snapshot by everything: a rollback brings it all back.
+  const gone = (await lstat(root).catch(nullIfMissing)) === null;
+  const { entries } = gone ? { entries: [] } : await walk(root, exclude ? { exclude } : {});
   const live = new Map(entries.filter((e) => inScope(e.path)).map((e) => [e.path, e]));
   const added: string[] = [];
   const removed: string[] = [];

@@ -19,6 +19,9 @@ export interface EntryMeta {
   uid?: number;
   gid?: number;
   xattrs?: Record<string, string>;
+  /** As the entry was when snapshotted: an entry with the same two since has the same attributes. */
+  ino?: string;
+  ctimeNs?: string;
 }
 
 /**
@@ -51,6 +54,8 @@ export interface Manifest {
   entries: ManifestEntry[];
   /** Paths not kept as they were (sockets, FIFOs, unreadable or still-changing files), with the reason. */
   problems: { path: string; reason: string }[];
+  /** The owner most entries have; an entry written without one has this one (see compactEntries). */
+  owner?: { uid: number; gid: number };
 }
 
 /** Objects are named by their SHA-256 (64 hex digits), or at random (32) when cloned before being hashed. */
@@ -72,6 +77,11 @@ export function checkManifest(raw: unknown): Manifest | null {
   if (!Array.isArray(entries) || !Array.isArray(problems)) return null;
   for (const e of entries as unknown[]) if (!isEntry(e)) return null;
   if (pathBeneathALink(entries as ManifestEntry[])) return null;
+  const owner = raw['owner'];
+  if (owner !== undefined) {
+    if (!isObject(owner) || !Number.isSafeInteger(owner['uid']) || !Number.isSafeInteger(owner['gid'])) return null;
+    for (const e of entries as Record<string, unknown>[]) if (e['uid'] === undefined) { e['uid'] = owner['uid']; e['gid'] = owner['gid']; }
+  }
   for (const pr of problems as unknown[]) {
     if (!isObject(pr) || typeof pr['path'] !== 'string' || typeof pr['reason'] !== 'string') return null;
     stripUnknown(pr, PROBLEM_KEYS);
@@ -80,9 +90,30 @@ export function checkManifest(raw: unknown): Manifest | null {
   return raw as unknown as Manifest;
 }
 
+/**
+ * The manifest as JSON, leaving out what reading gives back (checkManifest fills it in): a hash the object's
+ * name already is (or a clone's hash not taken yet), a ctime equal to the mtime, an owner equal to the
+ * manifest's. A third smaller: read by every rollback and snapshot, written by every snapshot.
+ */
+export function manifestJson(manifest: Manifest): string {
+  const first = manifest.entries.find((e) => e.uid !== undefined && e.gid !== undefined);
+  const owner = first?.uid !== undefined && first.gid !== undefined ? { uid: first.uid, gid: first.gid } : undefined;
+  return JSON.stringify(owner ? { ...manifest, owner } : manifest, function compact(this: Record<string, unknown>, key: string, value: unknown): unknown {
+    switch (key) {
+      case 'hash': return value === this['oid'] || (value === null && typeof this['oid'] === 'string' && this['oid'].length === 32) ? undefined : value;
+      case 'ctimeNs': return value === this['mtimeNs'] ? undefined : value;
+      case 'uid': return this !== owner && owner && value === owner.uid && this['gid'] === owner.gid ? undefined : value;
+      case 'gid': return this !== owner && owner && value === owner.gid && this['uid'] === owner.uid ? undefined : value;
+      default: return value;
+    }
+  });
+}
+
 /** The ownership and extended attributes of an entry as walked, for its manifest entry. */
-export function metaOf(live: { uid: number; gid: number; xattrs?: Record<string, string> }): EntryMeta {
-  return live.xattrs ? { uid: live.uid, gid: live.gid, xattrs: live.xattrs } : { uid: live.uid, gid: live.gid };
+export function metaOf(live: { uid: number; gid: number; xattrs?: Record<string, string>; ino: string; ctimeNs: string }): EntryMeta {
+  const meta: EntryMeta = { uid: live.uid, gid: live.gid, ino: live.ino, ctimeNs: live.ctimeNs };
+  if (live.xattrs) meta.xattrs = live.xattrs;
+  return meta;
 }
 
 /** The manifest entry of a folder or link as walked (files need their object: see the clone capture). */
@@ -94,7 +125,8 @@ export function treeEntry(e: Exclude<LiveEntry, { type: 'file' }>): ManifestEntr
 
 /** A file entry as walked, holding `stored`'s content. */
 export function fileEntry(e: Extract<LiveEntry, { type: 'file' }>, stored: { oid: string; hash: string | null }): FileEntry {
-  const entry: FileEntry = { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, oid: stored.oid, hash: stored.hash, ino: e.ino, ctimeNs: e.ctimeNs, ...metaOf(e) };
+  const entry: FileEntry = { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, oid: stored.oid, hash: stored.hash, uid: e.uid, gid: e.gid, ino: e.ino, ctimeNs: e.ctimeNs };
+  if (e.xattrs) entry.xattrs = e.xattrs;
   if (e.nlink > 1) entry.nlink = e.nlink;
   if (e.sparse) entry.sparse = true;
   return entry;
@@ -114,9 +146,9 @@ function pathBeneathALink(entries: readonly ManifestEntry[]): boolean {
   return false;
 }
 
-const MANIFEST_KEYS = new Set(['version', 'id', 'target', 'createdAt', 'entries', 'problems']);
+const MANIFEST_KEYS = new Set(['version', 'id', 'target', 'createdAt', 'entries', 'problems', 'owner']);
 const PROBLEM_KEYS = new Set(['path', 'reason']);
-const META_KEYS = ['uid', 'gid', 'xattrs'];
+const META_KEYS = ['uid', 'gid', 'xattrs', 'ino', 'ctimeNs'];
 const ENTRY_KEYS = {
   dir: new Set(['path', 'type', 'mode', 'mtimeNs', ...META_KEYS]),
   file: new Set(['path', 'type', 'mode', 'mtimeNs', 'size', 'oid', 'hash', 'ino', 'ctimeNs', 'nlink', 'sparse', ...META_KEYS]),
@@ -126,7 +158,10 @@ const ENTRY_KEYS = {
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function isMeta(e: Record<string, unknown>): boolean {
+  // Written without a ctime when it equals the mtime (see compactEntries).
+  if (e['ino'] !== undefined && e['ctimeNs'] === undefined) e['ctimeNs'] = e['mtimeNs'];
   for (const k of ['uid', 'gid'] as const) if (e[k] !== undefined && !(Number.isSafeInteger(e[k]) && (e[k] as number) >= 0)) return false;
+  for (const k of ['ino', 'ctimeNs'] as const) if (e[k] !== undefined && (typeof e[k] !== 'string' || !DECIMAL.test(e[k]))) return false;
   const x = e['xattrs'];
   if (x === undefined) return true;
   return isObject(x) && Object.values(x).every((v) => typeof v === 'string' && BASE64.test(v));

@@ -8,6 +8,7 @@ import { nodeCrypto } from '../base/lazy-crypto.js';
 import type { RestoreResult } from '../../shared/model.js';
 import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type EntryMeta, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { fsPath, hasEscapes, shownName, type FsPath } from './names.js';
+import { copyKeepingHoles } from './holes.js';
 import { quickMatch, sameContent } from './same-file.js';
 import { tempDirName } from './temp-names.js';
 import { walk, type LiveEntry } from './walk.js';
@@ -386,16 +387,7 @@ async function copySparse(from: string | Buffer, to: string, size: number): Prom
   try {
     const output = await open(fsPath(to), 'wx', 0o600);
     try {
-      const buffer = Buffer.allocUnsafe(ZERO_CHUNK);
-      const zeros = Buffer.alloc(ZERO_CHUNK);
-      let position = 0;
-      for (;;) {
-        const { bytesRead } = await input.read(buffer, 0, ZERO_CHUNK, position);
-        if (bytesRead === 0) break;
-        const chunk = buffer.subarray(0, bytesRead);
-        if (!chunk.equals(zeros.subarray(0, bytesRead))) await output.write(chunk, 0, bytesRead, position);
-        position += bytesRead;
-      }
+      await copyKeepingHoles(input, output, ZERO_CHUNK);
       await output.truncate(size);
     } finally {
       await output.close();

@@ -180,6 +180,21 @@ describe('what a rollback cannot keep, it never deletes', { skip: asRoot ? false
     assert.equal(await readFile(secret, 'utf8'), 'cannot be read by the snapshot\n');
   });
 
+  test('a set-uid file of another owner, restored by a user who cannot give it back its owner, loses its set-uid bit', async () => {
+    const { dir, home } = await ownedByNobody('setuid');
+    const tool = path.join(dir, 'tool');
+    await writeFile(tool, '#!/bin/sh\n');
+    await chmod(tool, 0o4755); // root's, set-uid
+    const created = asNobody(['create', '--path', dir, '--json'], home);
+    assert.equal(created.code, 0, created.stderr);
+    await rm(tool);
+    const rb = asNobody(['rollback', parseJson<{ id: string }>(created.stdout).id, '--yes'], home);
+    assert.equal(rb.code, 0, rb.stderr);
+    const st = await lstat(tool);
+    assert.equal(st.uid, 65534, 'restored as the user who ran it');
+    assert.equal(st.mode & 0o7777, 0o755, 'never set-uid for an owner it did not have');
+  });
+
   test("a read-only folder of the user's own (0555) is restored, with its mode put back", async () => {
     const { dir, home } = await ownedByNobody('readonly');
     const ro = path.join(dir, 'ro');

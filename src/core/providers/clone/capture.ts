@@ -57,7 +57,14 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     }
   }
 
-  const { entries: walked, skipped, notes } = await walk(root);
+  // What the bases recorded of each path: an entry with the same inode and ctime has the same attributes.
+  const recorded = new Map<string, ManifestEntry>();
+  for (const base of bases) for (const e of base.entries) if (e.ino !== undefined && !recorded.has(e.path)) recorded.set(e.path, e);
+  const knownXattrs = (rel: string, ino: string, ctimeNs: string): Record<string, string> | undefined | null => {
+    const r = recorded.get(rel);
+    return r && r.ino === ino && r.ctimeNs === ctimeNs ? r.xattrs : null;
+  };
+  const { entries: walked, skipped, notes } = await walk(root, { knownXattrs });
   const problems = [...skipped, ...notes];
   const notHeld = skipped.map((s) => s.path);
   let size = 0;

@@ -5,10 +5,11 @@ import { mkdirPrivate } from '../../base/private-fs.js';
 import { writeFileAtomic } from '../../state/atomic-write.js';
 import { copiesAreClones } from '../../base/fs-types.js';
 import { nativeReflink, type Reflink } from './reflink.js';
+import { copyKeepingHoles } from '../../tree/holes.js';
 import type { FsPath } from '../../tree/names.js';
 import { SnapctlError, errnoCode, nullIfMissing } from '../../base/errors.js';
 import { isAlive } from '../../state/locks.js';
-import { checkManifest, type ContentSource, type FileEntry, type Manifest } from '../../tree/manifest.js';
+import { checkManifest, manifestJson, type ContentSource, type FileEntry, type Manifest } from '../../tree/manifest.js';
 import { nodeCrypto } from '../../base/lazy-crypto.js';
 import { IO_PARALLELISM, mapLimit } from '../../base/concurrency.js';
 import type { ContentProblem, ObjectChecks } from '../provider.js';
@@ -245,7 +246,7 @@ export class ClonePool implements ContentSource {
 
   async writeManifest(manifest: Manifest): Promise<void> {
     await mkdirPrivate(this.manifestsDir);
-    await writeFileAtomic(this.manifestPath(manifest.id), JSON.stringify(manifest), { fsync: true });
+    await writeFileAtomic(this.manifestPath(manifest.id), manifestJson(manifest), { fsync: true });
     this.manifests.set(manifest.id, manifest);
   }
 
@@ -436,18 +437,7 @@ async function copyHashing(source: FsPath, dest: string): Promise<string> {
         await output.writeFile(data);
       } else {
         // Runs of zeros are left as holes: a sparse disk image stays sparse in the store.
-        const buffer = Buffer.allocUnsafe(CHUNK);
-        const zeros = Buffer.alloc(CHUNK);
-        let position = 0;
-        for (;;) {
-          const { bytesRead } = await input.read(buffer, 0, CHUNK, null);
-          if (bytesRead === 0) break;
-          const chunk = buffer.subarray(0, bytesRead);
-          hash.update(chunk);
-          if (!chunk.equals(zeros.subarray(0, bytesRead))) await output.write(chunk, 0, bytesRead, position);
-          position += bytesRead;
-        }
-        await output.truncate(position);
+        await copyKeepingHoles(input, output, CHUNK, (chunk) => hash.update(chunk));
       }
     } finally {
       await output.close();
