@@ -9,6 +9,7 @@ import { cliPath, describeTree, parseJson, runCli, sandbox } from '../../helpers
 
 type Box = Awaited<ReturnType<typeof sandbox>>;
 const asRoot = process.getuid?.() === 0;
+const hasSetfacl = spawnSync('setfacl', ['--version']).status === 0;
 const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as { setAttributeSync(p: string, n: string, v: Uint8Array): void; getAttributeSync(p: string, n: string): Buffer | null };
 
 /** A byte-exact listing of a folder's names (names that are not UTF-8 included), as hex. */
@@ -96,6 +97,19 @@ describe('every file comes back exactly as it was', () => {
     const img = await stat(path.join(dir, 'disk.img'));
     assert.equal(img.size, 1024 ** 3);
     assert.ok(img.blocks * 512 < 10 * 1024 * 1024, `restored sparse: ${img.blocks} blocks`);
+  });
+
+  test('POSIX ACLs come back (they are the system.posix_acl_* extended attributes)', { skip: hasSetfacl ? false : 'setfacl is not installed (apt-get install acl)' }, async () => {
+    const dir = await folder('acl');
+    await writeFile(path.join(dir, 'shared.txt'), 'shared with nobody\n');
+    execFileSync('setfacl', ['-m', 'u:nobody:rw', path.join(dir, 'shared.txt')]);
+    const acl = execFileSync('getfacl', ['-c', path.join(dir, 'shared.txt')]).toString();
+    assert.match(acl, /user:nobody:rw-/);
+    const snap = await service.create({ path: dir });
+    execFileSync('setfacl', ['-b', path.join(dir, 'shared.txt')]);
+    await writeFile(path.join(dir, 'shared.txt'), 'changed\n');
+    await service.rollback(snap.id);
+    assert.equal(execFileSync('getfacl', ['-c', path.join(dir, 'shared.txt')]).toString(), acl);
   });
 
   test('as root, owners come back, and a set-uid file of another user comes back theirs, not root\'s', { skip: asRoot ? false : 'needs root' }, async () => {
