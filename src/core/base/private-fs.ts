@@ -1,4 +1,4 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -18,3 +18,18 @@ export async function mkdirPrivate(dir: string): Promise<void> {
 
 /** The mode of every file snapctl writes into its state folder. */
 export const PRIVATE_FILE_MODE = 0o600;
+
+/**
+ * Writes a new small private file (a lease, a marker) with one write: killed, it leaves no file, an empty one
+ * or the whole one, never a temporary file beside it as an atomic rename would. Readers give an empty or
+ * unreadable one a few seconds (see isFresh) before they take it for a killed writer's.
+ */
+export async function writeSmallFile(file: string, text: string): Promise<void> {
+  await writeFile(file, text, { flag: 'wx', mode: PRIVATE_FILE_MODE });
+}
+
+/** A file written within the last few seconds: its writer may still be at it. */
+export async function isFresh(file: string, ms = 10_000): Promise<boolean> {
+  const st = await stat(file).catch(() => null);
+  return st !== null && Date.now() - st.mtimeMs < ms;
+}

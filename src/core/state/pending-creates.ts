@@ -4,8 +4,7 @@ import path from 'node:path';
 import { PROVIDER_NAMES, type ProviderName } from '../../shared/model.js';
 import { isObject, isString } from '../base/checks.js';
 import { nullIfMissing } from '../base/errors.js';
-import { mkdirPrivate } from '../base/private-fs.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { isFresh, mkdirPrivate, writeSmallFile } from '../base/private-fs.js';
 import { isAlive } from './locks.js';
 
 export interface PendingCreate {
@@ -30,7 +29,7 @@ export class PendingCreates {
     await mkdirPrivate(this.dir);
     // No fsync: it guards against a killed process, whose writes the page cache keeps; after a power cut,
     // what a create left is unreferenced data that the next collection reclaims.
-    await writeFileAtomic(path.join(this.dir, `${entry.id}.json`), JSON.stringify({ ...entry, pid: process.pid, host: hostname() }), { fsync: false });
+    await writeSmallFile(path.join(this.dir, `${entry.id}.json`), JSON.stringify({ ...entry, pid: process.pid, host: hostname() }));
   }
 
   async end(id: string): Promise<void> {
@@ -41,11 +40,12 @@ export class PendingCreates {
   async abandoned(): Promise<PendingCreate[]> {
     const out: PendingCreate[] = [];
     for (const name of (await readdir(this.dir).catch(nullIfMissing)) ?? []) {
-      // Only markers: another process's marker being written (`<id>.json.<n>`) is not ours to judge.
-      if (!MARKER.test(name)) continue;
       const file = path.join(this.dir, name);
+      // A marker being written is not ours to judge; an unreadable one that old is a killed writer's (as are
+      // the temporary files of atomic writes that earlier versions used for markers).
+      if (!MARKER.test(name)) { if (!(await isFresh(file))) await rm(file, { force: true }); continue; }
       const entry = parse(await readFile(file, 'utf8').catch(() => ''));
-      if (!entry || `${entry.id}.json` !== name) { await rm(file, { force: true }); continue; }
+      if (!entry || `${entry.id}.json` !== name) { if (!(await isFresh(file))) await rm(file, { force: true }); continue; }
       if (entry.host === hostname() && !isAlive(entry.pid)) out.push(entry);
     }
     return out;

@@ -1,7 +1,7 @@
 import { constants as fsc, copyFileSync, mkdirSync } from 'node:fs';
 import { chmod, copyFile, open, readdir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { mkdirPrivate } from '../../base/private-fs.js';
+import { isFresh, mkdirPrivate, writeSmallFile } from '../../base/private-fs.js';
 import { writeFileAtomic } from '../../state/atomic-write.js';
 import { copiesAreClones } from '../../base/fs-types.js';
 import { nativeReflink, type Reflink } from './reflink.js';
@@ -297,7 +297,7 @@ export class ClonePool implements ContentSource {
     // refuse the snapshot.
     await chmod(this.root, 0o700).catch((err: unknown) => { if (errnoCode(err) !== 'EPERM') throw err; });
     await mkdirPrivate(this.pendingDir);
-    await writeFileAtomic(path.join(this.pendingDir, `${id}.json`), JSON.stringify({ pid: process.pid, startedAt: Date.now() }));
+    await writeSmallFile(path.join(this.pendingDir, `${id}.json`), JSON.stringify({ pid: process.pid, startedAt: Date.now() }));
   }
 
   async dropLease(id: string): Promise<void> {
@@ -395,13 +395,15 @@ export class ClonePool implements ContentSource {
     const ids = new Set<string>();
     let oldestStart: number | null = null;
     for (const name of await listDir(this.pendingDir)) {
-      // Only leases: another process's lease being written (`<id>.json.<n>`) is not ours to judge.
-      if (!/^\d{8}-\d{6}-[0-9a-f]{6}\.json$/.test(name)) continue;
       const file = path.join(this.pendingDir, name);
-      const lease = safeJson(await readFile(file, 'utf8').catch(() => '')) as { pid?: unknown; startedAt?: unknown } | null;
+      const isLease = /^\d{8}-\d{6}-[0-9a-f]{6}\.json$/.test(name);
+      const lease = isLease ? safeJson(await readFile(file, 'utf8').catch(() => '')) as { pid?: unknown; startedAt?: unknown } | null : null;
       const pid = typeof lease?.pid === 'number' ? lease.pid : -1;
-      const startedAt = typeof lease?.startedAt === 'number' ? lease.startedAt : 0;
-      if (pid > 0 && isAlive(pid)) {
+      const startedAt = typeof lease?.startedAt === 'number' ? lease.startedAt : Date.now();
+      // A lease still being written counts as live: its create is copying objects a collection must spare.
+      const beingWritten = pid < 0 && await isFresh(file);
+      if (beingWritten && !isLease) continue;
+      if (beingWritten || (pid > 0 && isAlive(pid))) {
         ids.add(name.replace(/\.json$/, ''));
         oldestStart = oldestStart === null ? startedAt : Math.min(oldestStart, startedAt);
       } else {
