@@ -1,4 +1,4 @@
-import { lstat, readdir, stat, statfs } from 'node:fs/promises';
+import { chmod, lstat, readdir, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError, nullIfMissing } from '../base/errors.js';
 import { BTRFS_SUPER_MAGIC } from '../base/fs-types.js';
@@ -67,6 +67,8 @@ export class BtrfsProvider extends TreeSnapshotProvider {
     if ((await stat(dir)).ino !== SUBVOLUME_ROOT_INO) {
       throw new SnapctlError('failed', `${dir} exists but is not a btrfs subvolume`, 'move it aside so snapctl can create its snapshot subvolume there');
     }
+    // Snapshots are no easier to read than the folders they came from, whose parents may be private.
+    await chmod(dir, 0o700);
     const dest = path.join(dir, request.id);
     await this.tools.check('btrfs', ['subvolume', 'snapshot', '-r', root, dest], 'taking a btrfs snapshot needs write access to the subvolume (root, or a subvolume you own)');
     // With quotas on (as snapper setups have them), btrfs knows at once what the snapshot references and what

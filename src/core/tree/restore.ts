@@ -1,6 +1,4 @@
-import { chmodSync, constants as fsc, copyFileSync, lchownSync, linkSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, utimesSync } from 'node:fs';
-import { chmod, copyFile, lchown, lutimes, open, symlink, utimes } from 'node:fs/promises';
-import path from 'node:path';
+import { chmodSync, closeSync, constants as fsc, copyFileSync, ftruncateSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmdirSync, symlinkSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
 import { SnapctlError, errnoCode } from '../base/errors.js';
 import { faultPoint } from '../base/faults.js';
@@ -8,9 +6,8 @@ import { nodeCrypto } from '../base/lazy-crypto.js';
 import type { RestoreResult } from '../../shared/model.js';
 import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type EntryMeta, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { fsPath, hasEscapes, shownName, type FsPath } from './names.js';
-import { copyKeepingHoles } from './holes.js';
 import { quickMatch, sameContent } from './same-file.js';
-import { tempDirName } from './temp-names.js';
+import { isTempOf, tempPrefix } from './temp-names.js';
 import { walk, type LiveEntry } from './walk.js';
 import { writeXattrs } from './xattrs.js';
 
@@ -76,11 +73,8 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     }
   }
 
-  // This restore's own workspace (left by a crash of it, to be removed at the end) is no part of the folder.
-  const workspace = tempDirName(token);
-  const mine = (p: string): boolean => p === workspace || p.startsWith(`${workspace}/`);
   const walkedList = options.walked ?? (await walk(root, exclude ? { exclude } : {})).entries;
-  const liveList = walkedList.filter((e) => !mine(e.path) && !exclude?.(e.path));
+  const liveList = walkedList.filter((e) => !exclude?.(e.path));
   const live = new Map<string, LiveEntry>();
   for (const e of liveList) live.set(e.path, e);
   const stats: RestoreResult = { written: 0, removed: 0, unchanged: 0, kept: [] };
@@ -96,12 +90,13 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     opened.set(dir, now.mode);
     touched.add(dir);
   };
-  guard.inside('', (at) => {
+  for (const e of liveList) if (e.type === 'dir') guard.know(e.path, e.ino);
+  // The folder itself is opened for the restore and gets its own mode back at the end.
+  const rootMode = guard.inside('', () => {
     const st = lstatSync('.');
     if ((st.mode & 0o700) !== 0o700) chmodSync('.', (st.mode & 0o7777) | 0o700);
-    mkdirSync(at(workspace), { mode: 0o700, recursive: true });
+    return st.mode & 0o7777;
   });
-  const temp = (): string => path.join(guard.abs(workspace), nodeCrypto().randomBytes(8).toString('hex'));
 
   // 1. Remove what the snapshot does not have, or has as another kind of entry. Parents come before
   //    children in the walk, so removing a folder skips everything below it. The folders of one being
@@ -111,9 +106,11 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   for (const e of liveList) {
     if (removedDir !== null && isUnder(e.path, removedDir)) continue;
     const isAncestor = ancestors.has(e.path);
-    if (!inScope(e.path) && !isAncestor) continue;
+    // This restore's own temporary files, left by a crash of it, go whatever the scope.
+    const ownTemp = isTempOf(e.path, token);
+    if (!inScope(e.path) && !isAncestor && !ownTemp) continue;
     const want = isAncestor ? ({ type: 'dir' } as const) : wanted.get(e.path);
-    if (want && want.type === e.type) continue;
+    if (want && want.type === e.type && !ownTemp) continue;
     if (isProtected(e.path) || (e.type === 'dir' && holdsProtected(e.path))) {
       // The safety snapshot could not hold it: left in place. A folder holding such a path keeps it and
       // loses only what else is to go (handled one by one below, since it is not removed whole).
@@ -126,8 +123,14 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   for (const e of doomed) {
     faultPoint();
     await openForWriting(parentOf(e.path));
-    if (e.type === 'dir') openTree(guard, e.path, liveList);
-    guard.inside(parentOf(e.path), (at) => rmSync(at(nameOf(e.path)), { recursive: true, force: true }));
+    // A folder goes entry by entry, deepest first, each from inside its own folder: nothing is removed by a
+    // path a swapped link could lead elsewhere.
+    const below = e.type === 'dir' ? liveList.filter((x) => x.path !== e.path && isUnder(x.path, e.path)) : [];
+    for (const x of below) if (x.type === 'dir' && (x.mode & 0o700) !== 0o700) guard.inside(parentOf(x.path), (at) => chmodSync(at(nameOf(x.path)), x.mode | 0o700));
+    for (const x of [...below, e].sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : 0))) {
+      guard.inside(parentOf(x.path), (at) => { try { (x.type === 'dir' ? rmdirSync : unlinkSync)(at(nameOf(x.path))); } catch (err) { if (errnoCode(err) !== 'ENOENT') throw err; } });
+      guard.forget(x.path);
+    }
     for (const p of [...live.keys()]) if (isUnder(p, e.path)) live.delete(p);
     touched.add(parentOf(e.path));
     stats.removed++;
@@ -144,7 +147,10 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     if (!live.has(d.path)) {
       if (live.has(parentOf(d.path)) || parentOf(d.path) === '') await openForWriting(parentOf(d.path));
       faultPoint();
-      guard.inside(parentOf(d.path), (at) => mkdirSync(at(nameOf(d.path)), { mode: 0o700 }));
+      guard.inside(parentOf(d.path), (at) => {
+        mkdirSync(at(nameOf(d.path)), { mode: 0o700 });
+        guard.know(d.path, String(lstatSync(at(nameOf(d.path))).ino));
+      });
       touched.add(d.path).add(parentOf(d.path));
       if (d.keepMode) {
         const entry = recorded.get(d.path);
@@ -194,35 +200,41 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     await openForWriting(dir);
     faultPoint();
     if (e.type === 'file' && sameBytes.has(e.path)) {
-      guard.inside(dir, (at) => setMetaHere(at(nameOf(e.path)), e)); // same content, another mode, owner or attributes
+      guard.inside(dir, (at) => setMetaHere(at(nameOf(e.path)), e, false)); // same content, another mode, owner or attributes
       stats.unchanged++;
       return;
     }
-    // Written in the restore's own workspace, then moved into place from inside the folder itself.
-    const tmp = temp();
-    if (e.type === 'file') {
-      const content = source.contentPath(e);
-      if (e.sparse) await copySparse(content, tmp, e.size);
-      else await copyFile(content, tmp, fsc.COPYFILE_FICLONE | fsc.COPYFILE_EXCL);
-    } else {
-      await symlink(fsPath(e.link), tmp);
-    }
-    await setMeta(tmp, e);
-    guard.inside(dir, (at) => place(tmp, at(nameOf(e.path))));
+    // Written beside its final name and renamed into place, all from inside the folder itself.
+    const content = e.type === 'file' ? source.contentPath(e) : null;
+    guard.inside(dir, (at) => {
+      const tmp = at(tempName(token));
+      if (e.type === 'file' && content !== null) {
+        if (e.sparse) copySparseSync(content, tmp, e.size);
+        else copyFileSync(content, tmp, fsc.COPYFILE_FICLONE | fsc.COPYFILE_EXCL);
+      } else if (e.type === 'symlink') {
+        symlinkSync(fsPath(e.link), tmp);
+      }
+      setMetaHere(tmp, e, true);
+      renameSync(tmp, at(nameOf(e.path)));
+    });
     touched.add(dir);
     stats.written++;
   });
   for (const e of linked) {
     const leader = leaderOf.get(e.ino ?? '') ?? '';
-    const leaderNow = lstatSync(fsPath(guard.abs(leader)), { bigint: true });
+    const leaderNow = guard.inside(parentOf(leader), (at) => lstatSync(at(nameOf(leader)), { bigint: true }));
     const now = live.get(e.path);
     const current = now?.type === 'file' ? lstatSync(fsPath(guard.abs(e.path)), { bigint: true, throwIfNoEntry: false }) : undefined;
     if (current && current.ino === leaderNow.ino && current.dev === leaderNow.dev) { stats.unchanged++; continue; }
     const dir = parentOf(e.path);
     await openForWriting(dir);
-    const tmp = temp();
-    guard.inside(parentOf(leader), (at) => linkSync(at(nameOf(leader)), tmp));
-    guard.inside(dir, (at) => place(tmp, at(nameOf(e.path))));
+    // The link is made by the leader's absolute path and then checked to be the very file just written.
+    guard.inside(dir, (at) => {
+      const tmp = at(tempName(token));
+      linkSync(fsPath(guard.abs(leader)), tmp);
+      if (lstatSync(tmp, { bigint: true }).ino !== leaderNow.ino) { unlinkSync(tmp); throw new SnapctlError('failed', `the rollback stopped without writing: ${shownName(leader)} was replaced while it ran`, 'any snapctl command finishes the rollback'); }
+      renameSync(tmp, at(nameOf(e.path)));
+    });
     touched.add(dir);
     stats.written++;
   }
@@ -244,7 +256,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   for (const depth of [...byDepth.keys()].sort((a, b) => b - a)) {
     for (const d of byDepth.get(depth) ?? []) {
       guard.inside(parentOf(d.path), (at) => {
-        setMetaHere(at(nameOf(d.path)), d);
+        setMetaHere(at(nameOf(d.path)), d, false);
         const t = nsToSeconds(d.mtimeNs);
         utimesSync(at(nameOf(d.path)), t, t);
       });
@@ -254,7 +266,8 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     if (settled.has(dir) || !live.has(dir)) continue;
     guard.inside(parentOf(dir), (at) => chmodSync(at(nameOf(dir)), mode));
   }
-  guard.inside('', (at) => rmSync(at(workspace), { recursive: true, force: true }));
+  guard.inside('', () => { if ((lstatSync('.').mode & 0o7777) !== rootMode) chmodSync('.', rootMode); });
+  for (const p of protect) if (!stats.kept.includes(p)) stats.kept.push(p);
   stats.kept.sort();
   return stats;
 }
@@ -286,47 +299,49 @@ class PathGuard {
     return rel === '' ? this.root : `${this.root}/${rel}`;
   }
 
+  /** Folder identities (inode numbers) as walked or made: a folder reached must be the very one. */
+  private readonly inodes = new Map<string, string>();
+
+  know(rel: string, ino: string): void {
+    this.inodes.set(rel, ino);
+  }
+
+  forget(rel: string): void {
+    this.inodes.delete(rel);
+  }
+
   /**
-   * Runs `fn` with the working directory on `dir` itself, reached with `process.chdir` and then checked by
-   * device and inode: the working directory holds the folder, not its path, so whatever `fn` does with a
-   * bare name happens in that very folder even if its path is swapped for a link meanwhile (Node has no
-   * openat; this is how the restore gets its guarantee). `fn` is synchronous: nothing else runs while the
-   * working directory is moved. A folder whose name is not UTF-8 cannot be chdir'd to: there the check
-   * right before the change is the guard.
+   * Runs `fn` with the working directory on `dir` itself, reached one folder at a time from the folder's top:
+   * each step is an lstat and a `chdir` relative to the folder already held, then checked by device and
+   * inode (and against the inode the walk found). The working directory holds a folder, not its path, so no
+   * link swapped in anywhere on the way can lead a change elsewhere (Node has no openat; this is how the
+   * restore gets its guarantee). `fn` is synchronous: nothing else runs while the working directory is
+   * moved. A folder whose name is not UTF-8 cannot be chdir'd to: from there on, the way is given as bytes
+   * relative to the last folder held, each step lstat-checked just before.
    */
   inside<T>(dir: string, fn: (at: (name: string) => FsPath) => T): T {
-    this.check(dir);
-    const abs = this.abs(dir);
-    const expected = lstatSync(fsPath(abs));
-    // A name that is not UTF-8 cannot be chdir'd to: the nearest folder above that can is held instead, and
-    // the rest of the way (checked just before) is given as bytes.
-    let held = abs;
-    while (hasEscapes(held)) held = path.dirname(held);
-    const rest = path.relative(held, abs);
     const previous = safeCwd();
-    process.chdir(held);
     try {
-      const here = lstatSync('.');
-      const heldStat = held === abs ? expected : lstatSync(held);
-      if (here.dev !== heldStat.dev || here.ino !== heldStat.ino) this.stop(dir);
+      process.chdir(this.root);
+      const top = lstatSync('.');
+      if (top.dev !== this.dev || top.ino !== this.ino) this.stop('');
+      let rest = '';
+      let walked = '';
+      for (const part of dir === '' ? [] : dir.split('/')) {
+        walked = walked === '' ? part : `${walked}/${part}`;
+        const here = rest === '' ? part : `${rest}/${part}`;
+        const st = lstatSync(fsPath(here), { throwIfNoEntry: false });
+        const known = this.inodes.get(walked);
+        if (!st || st.isSymbolicLink() || !st.isDirectory() || (known !== undefined && String(st.ino) !== known)) this.stop(walked);
+        if (rest !== '' || hasEscapes(part)) { rest = here; continue; }
+        process.chdir(part);
+        const now = lstatSync('.');
+        if (now.dev !== st.dev || now.ino !== st.ino) this.stop(walked);
+      }
       return fn((name) => fsPath(rest === '' ? name : `${rest}/${name}`));
     } finally {
       process.chdir(previous);
     }
-  }
-
-  /** Throws unless the folder is still itself and `dir` (relative) and every folder above it are real folders. */
-  check(dir: string): void {
-    const top = lstatSync(fsPath(this.root), { throwIfNoEntry: false });
-    if (!top || top.isSymbolicLink() || top.dev !== this.dev || top.ino !== this.ino) this.stop('');
-    if (dir === '') return;
-    let at = -1;
-    do {
-      at = dir.indexOf('/', at + 1);
-      const part = at < 0 ? dir : dir.slice(0, at);
-      const st = lstatSync(fsPath(this.abs(part)), { throwIfNoEntry: false });
-      if (!st || st.isSymbolicLink() || !st.isDirectory()) this.stop(part);
-    } while (at >= 0);
   }
 
   private stop(part: string): never {
@@ -350,63 +365,54 @@ function canRestoreOwner(e: EntryMeta): boolean {
 }
 
 function sameMeta(now: LiveEntry, e: EntryMeta): boolean {
-  const uid = process.getuid?.();
+  if (JSON.stringify(now.xattrs ?? {}) !== JSON.stringify(e.xattrs ?? {})) return false;
   // Owners are only restored as root; as anyone else, whatever owner a file has now is the one it can have.
-  if (uid !== 0 || e.uid === undefined) return true;
-  return now.uid === e.uid && now.gid === e.gid && JSON.stringify(now.xattrs ?? {}) === JSON.stringify(e.xattrs ?? {});
+  if (process.getuid?.() !== 0 || e.uid === undefined) return true;
+  return now.uid === e.uid && now.gid === e.gid;
 }
 
 /**
- * Owner (as root), extended attributes, mode and mtime of a temporary file or link before it is put in place.
- * chown comes first: it clears set-id bits, which chmod then sets only where the owner came back with them.
+ * Owner (as root), extended attributes and mode of an entry (`at` a bare name in its folder, see
+ * PathGuard.inside), and for one written anew (`fresh`) its mtime too. chown comes first: it clears set-id
+ * bits, which chmod then sets only where the owner came back with them.
  */
-async function setMeta(tmp: string, e: Exclude<ManifestEntry, { type: 'dir' }>): Promise<void> {
-  if (process.getuid?.() === 0 && e.uid !== undefined && e.gid !== undefined) await lchown(tmp, e.uid, e.gid).catch(() => undefined);
-  writeXattrs(tmp, e.xattrs);
-  const t = nsToSeconds(e.mtimeNs);
-  if (e.type === 'symlink') {
-    await lutimes(tmp, t, t).catch(() => undefined);
-    return;
-  }
-  await chmod(tmp, finalMode(e));
-  await utimes(tmp, t, t);
-}
-
-/** The same for an entry already in place (`at` a bare name in its folder, see PathGuard.inside); mtimes apart. */
-function setMetaHere(at: FsPath, e: ManifestEntry): void {
+function setMetaHere(at: FsPath, e: ManifestEntry, fresh: boolean): void {
   if (process.getuid?.() === 0 && e.uid !== undefined && e.gid !== undefined) { try { lchownSync(at, e.uid, e.gid); } catch { /* kept as it is */ } }
   if (typeof at === 'string') writeXattrs(at, e.xattrs);
   if (e.type !== 'symlink') chmodSync(at, finalMode(e));
+  if (!fresh || e.type === 'dir') return;
+  const t = nsToSeconds(e.mtimeNs);
+  if (e.type === 'symlink') { try { lutimesSync(at, t, t); } catch { /* links without times on some systems */ } } else utimesSync(at, t, t);
 }
 
 const ZERO_CHUNK = 64 * 1024;
 
 /** Copies `from` to the new file `to` leaving runs of zeros as holes, as the file it came from had them. */
-async function copySparse(from: string | Buffer, to: string, size: number): Promise<void> {
-  const input = await open(from, 'r');
+function copySparseSync(from: string | Buffer, to: FsPath, size: number): void {
+  const input = openSync(from, 'r');
   try {
-    const output = await open(fsPath(to), 'wx', 0o600);
+    const output = openSync(to, 'wx', 0o600);
     try {
-      await copyKeepingHoles(input, output, ZERO_CHUNK);
-      await output.truncate(size);
+      const buffer = Buffer.allocUnsafe(ZERO_CHUNK);
+      const zeros = Buffer.alloc(ZERO_CHUNK);
+      for (let position = 0; ;) {
+        const read = readSync(input, buffer, 0, ZERO_CHUNK, position);
+        if (read === 0) break;
+        if (!buffer.subarray(0, read).equals(zeros.subarray(0, read))) writeSync(output, buffer, 0, read, position);
+        position += read;
+      }
+      ftruncateSync(output, size);
     } finally {
-      await output.close();
+      closeSync(output);
     }
   } finally {
-    await input.close();
+    closeSync(input);
   }
 }
 
-/** Puts a finished temporary file at `name` in the working directory (see PathGuard.inside). */
-function place(tmp: string, name: FsPath): void {
-  try {
-    renameSync(tmp, name);
-  } catch (err) {
-    // A folder inside the project that is a mount of another filesystem: copied across instead.
-    if (errnoCode(err) !== 'EXDEV') throw err;
-    copyFileSync(tmp, name);
-    rmSync(tmp, { force: true });
-  }
+/** A name for a file written beside its final place (see temp-names.ts). */
+function tempName(token: string): string {
+  return `${tempPrefix(token)}${nodeCrypto().randomBytes(6).toString('hex')}`;
 }
 
 /** Where the working directory is, to come back to; the filesystem root if it no longer exists. */
@@ -415,14 +421,6 @@ function safeCwd(): string {
     return process.cwd();
   } catch {
     return '/';
-  }
-}
-
-/** Opens every folder inside `dir` for removal (a read-only folder would stop `rm` half way). */
-function openTree(guard: PathGuard, dir: string, liveList: readonly LiveEntry[]): void {
-  for (const e of liveList) {
-    if (e.type !== 'dir' || !isUnder(e.path, dir) || (e.mode & 0o700) === 0o700) continue;
-    guard.inside(parentOf(e.path), (at) => { try { chmodSync(at(nameOf(e.path)), e.mode | 0o700); } catch { /* gone already */ } });
   }
 }
 

@@ -1,8 +1,15 @@
 /**
- * Where a restore writes files before moving them into place: a folder of its own at the top of the folder
- * being restored, named with the restore's token (the safety snapshot's id, kept in its journal), so a re-run
- * after a crash finds and removes exactly its own leftovers and a user's file is never taken for one.
+ * The names a restore writes beside a path before renaming it into place: each restore has a token of its own
+ * (the safety snapshot's id, kept in its journal), so a re-run after a crash removes exactly its own leftovers
+ * and a user's file that merely starts with the same words is never taken for one.
  */
-export function tempDirName(token: string): string {
-  return `.snapctl-restore-${token}`;
+const PREFIX = '.snapctl-restore-';
+
+export function tempPrefix(token: string): string {
+  return `${PREFIX}${token}-`;
+}
+
+/** True when the last segment of `relPath` is a temporary file of the restore with `token`. */
+export function isTempOf(relPath: string, token: string): boolean {
+  return relPath.startsWith(tempPrefix(token), relPath.lastIndexOf('/') + 1);
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { renameSync, symlinkSync } from 'node:fs';
-import { mkdir, readdir, readFile, readlink, rename, symlink, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SnapctlError } from '../../../src/core/base/errors.js';
@@ -65,6 +66,40 @@ describe('nothing outside the folder is ever touched', () => {
     };
     await assert.rejects(restore(dir, manifest, source, null, { token: 'test-token' }), (err: unknown) => err instanceof SnapctlError && /replaced while it ran/.test(err.message));
     assert.deepEqual(await describeTree(victim), before, 'nothing written or deleted where the link points');
+  });
+
+  test('a link on a filesystem mounted inside the project comes back as a link; the file it pointed to since is untouched', { skip: process.getuid?.() === 0 ? false : 'needs root to mount' }, async () => {
+    const dir = await project('mounted');
+    const mnt = path.join(dir, 'm');
+    await mkdir(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', mnt]);
+    try {
+      const secret = path.join(box.root, 'secret.txt');
+      await writeFile(secret, 'outside, private\n', { mode: 0o600 });
+      await symlink(path.join(victim, 'precious.txt'), path.join(mnt, 'l'));
+      await writeFile(path.join(mnt, 'a'), 'linked\n');
+      await link(path.join(mnt, 'a'), path.join(mnt, 'b'));
+      const snap = await service.create({ path: dir });
+      await rm(path.join(mnt, 'l'));
+      await symlink(secret, path.join(mnt, 'l'));
+      await rm(path.join(mnt, 'b'));
+      await service.rollback(snap.id);
+      assert.equal(await readFile(secret, 'utf8'), 'outside, private\n');
+      assert.equal((await stat(secret)).mode & 0o777, 0o600);
+      assert.equal(await readlink(path.join(mnt, 'l')), path.join(victim, 'precious.txt'));
+      assert.equal((await stat(path.join(mnt, 'a'))).ino, (await stat(path.join(mnt, 'b'))).ino, 'hard links on the mount come back');
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
+
+  test('the folder itself keeps its own mode (a read-only project stays read-only)', async () => {
+    const dir = await project('own-mode');
+    await chmod(dir, 0o555);
+    const snap = await service.create({ path: dir });
+    await service.rollback(snap.id);
+    assert.equal((await stat(dir)).mode & 0o777, 0o555);
+    await chmod(dir, 0o755);
   });
 
   test('a manifest holding a path beneath a link is refused when read', () => {
