@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -231,6 +231,23 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
     await badge.waitFor();
     assert.match(await badge.getAttribute('title') ?? '', /refused before anything changes/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'damaged-snapshot-light.png') });
+  });
+
+  test('a project folder deleted by mistake rolls back from the popover: it is made again, whole', async () => {
+    await page.getByLabel('Tag for the new snapshot (optional)').fill('before the accident');
+    await page.getByRole('button', { name: 'Snapshot now' }).click();
+    await page.getByRole('status').filter({ hasText: 'Snapshot taken' }).waitFor();
+    const before = await readFile(file('src/app.js'), 'utf8');
+    await rm(box.project, { recursive: true });
+    const row = page.getByRole('listitem').filter({ hasText: 'before the accident' });
+    await row.getByRole('button', { name: /^Roll back to/ }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText(/paths? will change/).waitFor();
+    assert.match(await dialog.innerText(), /Brought back \(deleted since\)/);
+    await dialog.getByRole('button', { name: 'Roll back', exact: true }).click();
+    await dialog.getByText(/Rolled back/).waitFor();
+    assert.equal(await readFile(file('src/app.js'), 'utf8'), before);
+    await dialog.getByRole('button', { name: 'Close' }).click();
   });
 
   test('the page cannot reach Node or the file system', async () => {
