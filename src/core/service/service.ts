@@ -1,5 +1,5 @@
 import { constants as fsConstants } from 'node:fs';
-import { access, lstat, mkdir, readlink, realpath } from 'node:fs/promises';
+import { access, lstat, mkdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError, describeError, errnoCode, nullIfMissing, usageError } from '../base/errors.js';
 import { newSnapshotId, parseSnapshotId } from '../state/ids.js';
@@ -271,7 +271,9 @@ export class SnapshotService {
     let created: CreatedSnapshot;
     try {
       created = await provider.create({ id, target, tag: o.tag, bases });
+      await this.assertStateNotInside(target, created.live);
     } catch (err) {
+      await provider.settle(id).catch(() => undefined);
       await provider.discard?.(id, target).catch(() => undefined);
       // What it wrote is given back at once (a full disk, most often), as far as no other create shares it.
       await this.collect([o.provider]).catch(() => undefined);
@@ -305,6 +307,25 @@ export class SnapshotService {
     o.trace?.('record it in the store');
     if ((created.unhashed ?? 0) > 0) this.emit({ type: 'hash-pending', id });
     return { record, live: created.live, problems: created.problems, notHeld: created.notHeld ?? [] };
+  }
+
+  /**
+   * The state folder must not be inside the folder by a way its path cannot show (a bind mount): a snapshot
+   * would hold the store, and a rollback would remove it. Found by identity among the folders just walked.
+   */
+  private async assertStateNotInside(target: string, live: CreatedSnapshot['live']): Promise<void> {
+    if (!live) return;
+    const home = await stat(this.layout.root).catch(() => null);
+    if (!home) return;
+    const ino = String(home.ino);
+    for (const e of live) {
+      if (e.type !== 'dir' || e.ino !== ino) continue;
+      const inside = path.join(target, e.path);
+      const st = await stat(inside).catch(() => null);
+      if (st?.dev === home.dev && st.ino === home.ino) {
+        throw usageError(`${inside} is snapctl's own data folder ${this.layout.root}, mounted inside ${target}`, 'unmount it, or set SNAPCTL_HOME to a folder outside the project; nothing was changed');
+      }
+    }
   }
 
   /** Records what happened after a snapshot, e.g. the command `snapctl run` guarded and how it ended. */

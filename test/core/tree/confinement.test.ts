@@ -125,6 +125,27 @@ describe('nothing outside the folder is ever touched', () => {
     assert.match(r.stderr, /holds snapctl's own data folder/);
   });
 
+  test('a state folder bind-mounted inside the project: create and rollback are refused, and the store is kept whole', { skip: process.getuid?.() === 0 ? false : 'needs root to mount' }, async () => {
+    const dir = await project('bind-home');
+    const home = path.join(box.root, 'bind-home-state');
+    const env = { SNAPCTL_HOME: home };
+    const id = parseJson<{ id: string }>((await runCli(['create', '--path', dir, '--json'], env)).stdout).id;
+    const mnt = path.join(dir, 'sb');
+    await mkdir(mnt);
+    execFileSync('mount', ['--bind', home, mnt]);
+    try {
+      const made = await runCli(['create', '--path', dir], env);
+      assert.equal(made.code, 2, made.stderr);
+      assert.match(made.stderr, /is snapctl's own data folder .*mounted inside/);
+      const rb = await runCli(['rollback', id, '--yes'], env);
+      assert.equal(rb.code, 2, rb.stderr);
+      assert.equal((await runCli(['verify'], env)).code, 0, 'the store is whole');
+      assert.equal(parseJson<unknown[]>((await runCli(['list', '--json'], env)).stdout).length, 1);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
+
   test('--only a path beneath a link in the snapshot is refused, and the link stays a link', async () => {
     const dir = await project('only-link');
     await symlink(victim, path.join(dir, 'out'));
