@@ -41,7 +41,8 @@ export class SnapshotStore {
   async read(): Promise<StoreFile> {
     const file = this.layout.storeFile;
     const st = await stat(file, { bigint: true }).catch(nullIfMissing);
-    if (st === null) return this.source ? this.withLock(async (store) => store) : emptyStore();
+    // No state folder at all is a new user: nothing to rebuild, and a listing must not make one.
+    if (st === null) return this.source && (await stat(this.layout.root).catch(nullIfMissing)) ? this.withLock(async (store) => store) : emptyStore();
     const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
     if (this.cache?.key === key) return this.cache.store;
     let store: StoreFile;

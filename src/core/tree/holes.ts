@@ -1,3 +1,4 @@
+import { ftruncateSync, readSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
@@ -18,5 +19,23 @@ export async function copyKeepingHoles(input: FileHandle, output: FileHandle, ch
     position += bytesRead;
   }
   await output.truncate(position);
+  return position;
+}
+
+/**
+ * The same with open file descriptors and direct calls, for the restore, which works inside a folder held as
+ * the working directory and so may not yield to other code (see PathGuard.inside in restore.ts).
+ */
+export function copyKeepingHolesSync(input: number, output: number, chunkSize: number): number {
+  const buffer = Buffer.allocUnsafe(chunkSize);
+  const zeros = Buffer.alloc(chunkSize);
+  let position = 0;
+  for (;;) {
+    const bytesRead = readSync(input, buffer, 0, chunkSize, position);
+    if (bytesRead === 0) break;
+    if (!buffer.subarray(0, bytesRead).equals(zeros.subarray(0, bytesRead))) writeSync(output, buffer, 0, bytesRead, position);
+    position += bytesRead;
+  }
+  ftruncateSync(output, position);
   return position;
 }

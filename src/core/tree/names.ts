@@ -1,3 +1,5 @@
+import { oneLine } from '../../shared/model.js';
+
 /**
  * File names on Linux and macOS are bytes, not text: a Latin-1 `café.txt` or a folder `d\xff` is not valid
  * UTF-8, and Node's string paths would turn its bytes into U+FFFD, a different name that does not exist.
@@ -56,27 +58,14 @@ export function fsPath(text: string): FsPath {
 
 /** The name shown to a person: escaped bytes as `\xff`, one line whatever the name holds. */
 export function shownName(text: string): string {
-  let out = '';
-  for (const ch of text) {
-    const code = ch.charCodeAt(0);
-    if (ch.length === 1 && code >= LOW && code <= 0xdcff) out += `\\x${(0x80 + code - LOW).toString(16)}`;
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return out;
+  return oneLine(text.replace(ESCAPE, (c) => `\\x${(0x80 + c.charCodeAt(0) - LOW).toString(16)}`));
 }
 
+/** A byte escape: a lone U+DC80-U+DCFF (with the u flag, half of a surrogate pair never matches). */
+const ESCAPE = /[\udc80-\udcff]/gu;
+
 export function hasEscapes(text: string): boolean {
-  // A cheap test first: every escape is a UTF-16 unit in U+DC80-U+DCFF.
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= LOW && code <= 0xdcff) {
-      // Part of a valid surrogate pair (an astral character) is not an escape.
-      const prev = i > 0 ? text.charCodeAt(i - 1) : 0;
-      if (!(prev >= 0xd800 && prev <= 0xdbff)) return true;
-    }
-  }
-  return false;
+  return /[\udc80-\udcff]/u.test(text);
 }
 
 /** The length of the valid UTF-8 sequence at `i`, or 0 when the byte there does not start one. */

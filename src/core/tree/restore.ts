@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants as fsc, copyFileSync, ftruncateSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readSync, realpathSync, renameSync, rmdirSync, symlinkSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsc, copyFileSync, ftruncateSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, realpathSync, renameSync, rmdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
 import { SnapctlError, errnoCode } from '../base/errors.js';
 import { faultPoint } from '../base/faults.js';
@@ -6,6 +6,7 @@ import { nodeCrypto } from '../base/lazy-crypto.js';
 import type { RestoreResult } from '../../shared/model.js';
 import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type EntryMeta, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { fsPath, hasEscapes, shownName, type FsPath } from './names.js';
+import { copyKeepingHolesSync } from './holes.js';
 import { quickMatch, sameContent } from './same-file.js';
 import { isTempOf, tempPrefix } from './temp-names.js';
 import { walk, type LiveEntry } from './walk.js';
@@ -393,14 +394,7 @@ function copySparseSync(from: string | Buffer, to: FsPath, size: number): void {
   try {
     const output = openSync(to, 'wx', 0o600);
     try {
-      const buffer = Buffer.allocUnsafe(ZERO_CHUNK);
-      const zeros = Buffer.alloc(ZERO_CHUNK);
-      for (let position = 0; ;) {
-        const read = readSync(input, buffer, 0, ZERO_CHUNK, position);
-        if (read === 0) break;
-        if (!buffer.subarray(0, read).equals(zeros.subarray(0, read))) writeSync(output, buffer, 0, read, position);
-        position += read;
-      }
+      copyKeepingHolesSync(input, output, ZERO_CHUNK);
       ftruncateSync(output, size);
     } finally {
       closeSync(output);
