@@ -8,27 +8,111 @@ import type { RestoreResult, RollbackRecord, SnapshotRecord } from './model.js';
 /** The methods and the shape of their params; `api-schemas.ts` holds the validators that enforce them. */
 export interface ApiRequests {
   status: Record<string, never>;
-  list: Record<string, never>;
+  /** One folder's snapshots (the popover always asks for one); every folder's when `target` is absent. */
+  list: { target?: string };
   create: { target?: string; tag?: string | null };
   delete: { id: string };
-  diff: { id: string; paths?: string[] | null };
-  rollback: { id: string; paths?: string[] | null };
+  /** The preview of a rollback: what it would change, the unfinished rollback it would meet, what it does to git. */
+  diff: { id: string; paths?: string[] | null; keepGit?: boolean };
+  /** One path's text diff, the folder's current file against the snapshot's (what a rollback would write). */
+  fileDiff: { id: string; path: string };
+  /** `keepGit`: leave every `.git` alone (default: the folder's setting). */
+  rollback: { id: string; paths?: string[] | null; keepGit?: boolean };
+  /**
+   * Undoes the last rollback of the folder (back to its safety snapshot). When that rollback stopped part way
+   * (an unfinished rollback), this is the way back from it: its journal is set aside and the safety snapshot
+   * restored.
+   */
   undo: { target?: string };
+  /** Tries an unfinished rollback of the folder again (what every command does first). */
+  retry: { target: string };
   getSettings: Record<string, never>;
   setSettings: { settings: unknown };
   setPaused: { paused: boolean };
+  /** Which provider a folder would get; a folder that does not exist is an error in plain words. */
   detect: { path: string };
+  /** A schedule read back in plain words with its next runs, or what is wrong with it (as the user types). */
+  checkSchedule: { schedule: string };
 }
 export type ApiMethod = keyof ApiRequests;
 export type ApiRequest<M extends ApiMethod> = ApiRequests[M];
 
-export interface DiffView { added: string[]; removed: string[]; modified: string[] }
+/** A rollback that stopped part way (its journal is still there): a state the folder is in until resolved. */
+export interface UnfinishedRollback {
+  target: string;
+  kind: RollbackRecord['kind'];
+  snapshotId: string;
+  /** The state before it: Undo restores this. */
+  safetyId: string;
+  /** What the person knows the snapshot by: its tag, else its time ("before upgrade", "1 Dec, 14:02"). */
+  snapshotLabel: string;
+  startedAt: string;
+  /** Why it stopped, in plain words, when known (the last attempt's error); null when it was killed. */
+  error: string | null;
+  /** The paths it was restoring (null: the whole folder). */
+  paths: string[] | null;
+}
+
+/** What a rollback would do to a git repository inside the folder (the folder itself or one below it). */
+export interface GitImpact {
+  /** The repository's folder relative to the watched folder ('' for the folder itself). */
+  repo: string;
+  /** Branch now and in the snapshot (null: detached or unknown). */
+  branchNow: string | null;
+  branchThen: string | null;
+  headNow: string | null;
+  headThen: string | null;
+  /** Commits reachable now that the snapshot's repository does not have: the rollback undoes them. */
+  undoneCommits: { sha: string; subject: string }[];
+  /** How many more undone commits there are beyond those listed. */
+  moreUndone: number;
+  /** True when HEAD (or the branch it names) would move. */
+  headMoves: boolean;
+}
+
+export interface DiffView {
+  /** Paths a rollback removes (added since the snapshot). */
+  added: string[];
+  /** Paths a rollback brings back (deleted since). */
+  removed: string[];
+  /** Paths a rollback restores (changed since). */
+  modified: string[];
+  /** An unfinished rollback of this folder: the preview says so first. */
+  unfinished: UnfinishedRollback | null;
+  /** Each repository whose HEAD or commits the rollback would change (empty when none, or with keepGit). */
+  git: GitImpact[];
+  /** Whether `.git` folders are left alone in this preview (the request's keepGit, else the folder's setting). */
+  keepGit: boolean;
+}
+
+/** One line of a unified diff: kept, only in the current file (removed by the rollback), or only in the snapshot. */
+export interface DiffLine { op: 'same' | 'now' | 'then' | 'gap'; text: string }
+
+export interface FileDiffView {
+  path: string;
+  /** `text`: `lines` holds the diff; otherwise why there is none (binary, too large to show, a folder or link). */
+  kind: 'text' | 'binary' | 'too-large' | 'not-a-file' | 'same';
+  /** Bytes now and in the snapshot (null: absent on that side). */
+  sizeNow: number | null;
+  sizeThen: number | null;
+  lines: DiffLine[];
+}
 
 export interface RollbackView {
   snapshot: SnapshotRecord;
-  safety: SnapshotRecord;
+  /** The state just before, for undo; null when nothing needed changing (then no safety snapshot is taken). */
+  safety: SnapshotRecord | null;
   restored: RestoreResult;
   paths: string[] | null;
+  /** True when the folder already matched: nothing was changed and no safety snapshot was taken. */
+  nothingToChange: boolean;
+}
+
+/** Undo, offered one click away from the last rollback of a folder until it is undone or another one runs. */
+export interface UndoOffer {
+  rollback: RollbackRecord;
+  /** "rolled back to 'before upgrade' at 14:02" */
+  label: string;
 }
 
 export interface TargetStatus {
@@ -38,6 +122,37 @@ export interface TargetStatus {
   paused: boolean;
   /** ISO time of the next scheduled snapshot, null when paused or unscheduled. */
   nextRun: string | null;
+  /** The folder's newest snapshot (any state), null when it has none. */
+  newest: { id: string; createdAt: string; tag: string | null } | null;
+  unfinished: UnfinishedRollback | null;
+  undo: UndoOffer | null;
+  /** Problems of this folder, in plain words, each saying what to do (gone once resolved). */
+  problems: string[];
+  /** Leave `.git` alone on rollback (the folder's setting). */
+  keepGit: boolean;
+}
+
+export interface ListView {
+  snapshots: SnapshotRecord[];
+  /** Rollbacks of the listed folders, oldest first: a safety snapshot is grouped under the rollback it protects. */
+  rollbacks: RollbackRecord[];
+}
+
+export type ScheduleView =
+  | { ok: true; schedule: string; /** "every hour at :00" */ description: string; /** ISO times, soonest first. */ next: string[] }
+  | { ok: false; schedule: string; /** Plain words: "the minute must be 0 to 59 (61 given)". */ error: string };
+
+/** Whether metrics reach Datadog: the same words in `snapctl status` and the popover's settings. */
+export interface MetricsHealth {
+  enabled: boolean;
+  /** 'udp' (host:port) or 'uds' (a Unix datagram socket); null when disabled. */
+  transport: 'udp' | 'uds' | null;
+  /** "127.0.0.1:8125" or the socket path. */
+  destination: string | null;
+  sendErrors: number;
+  lastError: string | null;
+  /** ISO time of the last datagram handed to the transport without an error. */
+  lastSentAt: string | null;
 }
 
 export interface StatusView {
@@ -48,7 +163,7 @@ export interface StatusView {
   /** Failures a user should know about, newest last, each saying what to do. */
   problems: string[];
   lastRollback: RollbackRecord | null;
-  metrics: { enabled: boolean; sendErrors: number; lastError: string | null };
+  metrics: MetricsHealth;
   /** Where the popover runs: in the tray app, or served headless. */
   host: 'electron' | 'headless';
   onboarded: boolean;
@@ -63,6 +178,8 @@ export interface SettingsView {
     provider: SnapshotRecord['provider'];
     retention: { hourly: number; daily: number; weekly: number; monthly: number; manual: number; safety: number; preOperation: number };
     paused: boolean;
+    /** Leave `.git` alone when rolling back (commits are never undone by a rollback). */
+    keepGit: boolean;
   }[];
   statsd: { enabled: boolean; host: string; port: number; socket: string | null };
   launchAtLogin: boolean;
@@ -79,17 +196,20 @@ export interface DetectView {
 
 export interface ApiResponses {
   status: StatusView;
-  list: SnapshotRecord[];
+  list: ListView;
   /** The new record, with the paths it could not keep as they were (unreadable, changing, sockets). */
   create: SnapshotRecord & { problems: { path: string; reason: string }[] };
   delete: SnapshotRecord;
   diff: DiffView;
+  fileDiff: FileDiffView;
   rollback: RollbackView;
   undo: RollbackView;
+  retry: TargetStatus;
   getSettings: SettingsView;
   setSettings: SettingsView;
   setPaused: StatusView;
   detect: DetectView;
+  checkSchedule: ScheduleView;
 }
 
 /** What every transport returns: a result, or an error a user can read. */

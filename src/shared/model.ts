@@ -53,9 +53,16 @@ export interface RollbackRecord {
   kind: (typeof ROLLBACK_KINDS)[number];
 }
 
-/** What a restore did to the folder. */
+/**
+ * What a restore did to the folder, counted in the preview's words (a diff's `modified`, `removed` and
+ * `added`), so the result a person reads matches the preview they accepted. Folders and links count like files.
+ */
 export interface RestoreResult {
-  written: number;
+  /** Paths that existed and were changed since: written back as the snapshot has them (preview: "Restored"). */
+  restored: number;
+  /** Paths deleted since: made again (preview: "Brought back"). */
+  broughtBack: number;
+  /** Paths added since: removed (preview: "Removed"). */
   removed: number;
   unchanged: number;
   /** Paths left as they were because the safety snapshot could not hold them (unreadable, too long). */
