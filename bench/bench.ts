@@ -62,6 +62,9 @@ let rssCounter = 0;
 /** Runs a command to completion and returns its wall time and peak RSS; output is discarded, a failure throws. */
 function timeCommand(cmd: string, args: string[], work: string, env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
   const rssFile = path.join(work, `rss-${rssCounter++}`);
+  // Written-back before each run: otherwise a tool that fsyncs (snapctl, for its index and manifests) pays for
+  // the writeback of what the previous tool (cp, which never syncs) or the tree generator left dirty.
+  execFileSync('sync');
   const [file, argv] = haveGnuTime ? [GNU_TIME, ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
