@@ -1,6 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { checkedState, visibleRows, type ChangeKind, type ChangeTree as Tree, type TreeRow } from './changeTree.js';
+import { checkedState, visibleRows, type ChangeKind, type ChangeTree as Tree, type TreeRow } from './pathTree.js';
 
 const ROW_HEIGHT = 24;
 
@@ -12,6 +12,10 @@ interface Props {
   onExcludedChange: (excluded: Set<string>) => void;
   /** A path (not a folder) was picked: show its content diff. */
   onPick: (path: string, kind: ChangeKind) => void;
+  /** Take focus once the rows exist (coming back from a diff). */
+  focusOnMount?: boolean;
+  /** The row to start from (the path whose diff was shown). */
+  initialPath?: string | null;
 }
 
 function rowLabel(row: TreeRow): string {
@@ -26,18 +30,25 @@ function rowLabel(row: TreeRow): string {
  * paths are all reachable; arrows move and open, Space ticks (a folder ticks its contents), Enter opens a
  * folder or shows a path's diff.
  */
-export function ChangeTree({ tree, open, onOpenChange, excluded, onExcludedChange, onPick }: Props): React.JSX.Element {
+export function ChangeTree({ tree, open, onOpenChange, excluded, onExcludedChange, onPick, focusOnMount = false, initialPath = null }: Props): React.JSX.Element {
   const rows = useMemo(() => visibleRows(tree, open), [tree, open]);
   const scroller = useRef<HTMLDivElement>(null);
-  const [activeKey, setActiveKey] = useState<string | null>(null);
-  const focusPending = useRef(false);
+  const [activeKey, setActiveKey] = useState<string | null>(() => rows.find((r) => initialPath !== null && r.node.path === initialPath && r.level > 1)?.key ?? null);
+  const focusPending = useRef(focusOnMount);
   const activeIndex = Math.max(0, rows.findIndex((r) => r.key === activeKey));
   const virtualizer = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 10 });
 
+  // Coming back from a diff: the row it was opened from is in view again.
+  const startIndex = useRef(activeIndex);
+  useEffect(() => { if (startIndex.current > 0) virtualizer.scrollToIndex(startIndex.current, { align: 'center' }); }, [virtualizer]);
+
   useEffect(() => {
     if (!focusPending.current) return;
+    // The row may not exist yet (the virtualiser measures first): try again on the next render.
+    const row = scroller.current?.querySelector<HTMLElement>(`[data-index="${activeIndex}"]`);
+    if (!row) return;
     focusPending.current = false;
-    scroller.current?.querySelector<HTMLElement>(`[data-index="${activeIndex}"]`)?.focus();
+    row.focus();
   });
 
   const goTo = (index: number): void => {

@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ApiCall, DiffView, RollbackView, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
 import { ChangeTree } from './ChangeTree.js';
-import { buildChangeTree, initiallyOpen, scopeFor } from './changeTree.js';
+import { buildChangeTree, initiallyOpen, scopeFor } from './pathTree.js';
 import { Dialog } from './Dialog.js';
 import { FileDiff } from './FileDiff.js';
 import { gitSentence } from './gitWords.js';
+import { snapshotName } from './listRows.js';
 import { UnfinishedBanner } from './UnfinishedBanner.js';
 
 type Phase =
@@ -36,6 +37,8 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
   const [open, setOpen] = useState<Set<string>>(new Set());
   const [excluded, setExcluded] = useState<Set<string>>(new Set());
   const [picked, setPicked] = useState<string | null>(null);
+  const [lastPicked, setLastPicked] = useState<string | null>(null);
+  const pick = (p: string | null): void => { if (picked) setLastPicked(picked); setPicked(p); };
   const target = snapshot.target;
 
   const loadDiff = useCallback(async (withKeepGit: boolean | null): Promise<void> => {
@@ -106,13 +109,15 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
   useEffect(() => {
     const box = document.querySelector('.dialog.tall');
     if (!box || box.contains(document.activeElement)) return;
-    box.querySelector<HTMLElement>('.tree [tabindex="0"], [data-autofocus]:not([disabled]), button:not([disabled])')?.focus();
+    const next = ['.tree [tabindex="0"]', '.file-diff [data-autofocus]', '[data-autofocus]:not([disabled])', 'button:not([disabled])']
+      .map((q) => box.querySelector<HTMLElement>(q)).find((el) => el !== null);
+    next?.focus();
   }, [phase.step, picked, diff]);
-  const title = `Roll back to ${snapshot.tag ?? new Date(snapshot.createdAt).toLocaleString()}`;
+  const title = `Roll back to ${snapshotName(snapshot, snapshot.id)}`;
   const total = tree?.total ?? 0;
 
   return (
-    <Dialog title={title} className="tall" onClose={busy ? () => undefined : picked ? () => setPicked(null) : onClose}>
+    <Dialog title={title} className="tall" onClose={busy ? () => undefined : picked ? () => pick(null) : onClose}>
       <p className="muted path" title={target}>{target}</p>
       <div className="dialog-body">
         {snapshot.provider === 'apfs' && <p className="muted small">macOS asks for your password to mount this APFS snapshot, read-only; your files are restored as you.</p>}
@@ -134,10 +139,10 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
                 <p className="summary">
                   {total} {total === 1 ? 'path' : 'paths'} will change{excluded.size > 0 ? ` (${ticked} of ${tree.leaves.length} ticked)` : ''}. The current state is kept first, so you can undo.
                 </p>
-                <ChangeTree tree={tree} open={open} onOpenChange={setOpen} excluded={excluded} onExcludedChange={setExcluded} onPick={(p) => setPicked(p)} />
+                <ChangeTree tree={tree} open={open} onOpenChange={setOpen} excluded={excluded} onExcludedChange={setExcluded} onPick={(p) => pick(p)} focusOnMount={lastPicked !== null} initialPath={lastPicked} />
               </>
             )}
-            {picked && <FileDiff call={call} id={snapshot.id} path={picked} onBack={() => setPicked(null)} />}
+            {picked && <FileDiff call={call} id={snapshot.id} path={picked} onBack={() => pick(null)} />}
           </>
         )}
         {busy && <p role="status"><progress aria-label="Working" /> {phase.what}</p>}

@@ -18,8 +18,9 @@ export function UnfinishedBanner({ unfinished, busy, onRetry, onUndo, showPath }
   const detailsId = useId();
   return (
     <div role="alert" className="banner error unfinished" aria-label="Unfinished rollback">
+      {showPath && <code className="path" title={unfinished.target}>{unfinished.target}</code>}
+      <span className="banner-text">{unfinishedSentence(unfinished)}</span>
       <div className="banner-line">
-        <span className="banner-text">{showPath && <code className="path" title={unfinished.target}>{unfinished.target}</code>}{unfinishedSentence(unfinished)}</span>
         <span className="banner-actions">
           <button type="button" disabled={busy} onClick={onRetry}>Retry</button>
           <button type="button" disabled={busy} onClick={onUndo}>Undo</button>

@@ -49,9 +49,11 @@ export function listRows(snapshots: SnapshotRecord[], rollbacks: RollbackRecord[
     const under = s.trigger === 'safety' ? bySafety.get(s.id) ?? null : null;
     let underLabel: string | null = null;
     if (under) {
-      underLabel = under.kind === 'undo' ? `Undo of the rollback to ${snapshotName(byId.get(under.snapshotId), under.snapshotId)}` : `Rollback to ${snapshotName(byId.get(under.snapshotId), under.snapshotId)}`;
+      const to = byId.get(under.snapshotId);
+      const name = to?.tag ? snapshotName(to, under.snapshotId) : `the snapshot of ${snapshotName(to, under.snapshotId)}`;
+      underLabel = under.kind === 'undo' ? `Undo of a rollback, back to ${name}` : `Rollback to ${name}`;
       if (under.paths) underLabel += ` (${under.paths.length} ${under.paths.length === 1 ? 'path' : 'paths'})`;
-      rows.push({ type: 'rollback', key: `rollback:${s.id}`, rollback: under, label: `${underLabel}, ${clock(under.at)}` });
+      rows.push({ type: 'rollback', key: `rollback:${s.id}`, rollback: under, label: `${underLabel} · ${clock(under.at)}` });
     }
     rows.push({ type: 'snapshot', key: s.id, snapshot: s, day, under, underLabel });
   }
