@@ -30,6 +30,7 @@ export function useLive(call: ApiCall, target: string | null, intervalMs = 5000)
 
   useEffect(() => {
     alive.current = true;
+    setList(null); // another folder: its rows, not the last folder's, or none while they come
     void refresh();
     const timer = setInterval(() => void refresh(), intervalMs);
     const onVisible = (): void => { if (document.visibilityState === 'visible') void refresh(); };
