@@ -102,20 +102,31 @@ export function buildChangeTree(diff: Pick<DiffView, 'added' | 'removed' | 'modi
 }
 
 /**
- * What to send as the rollback's `paths` for the ticked leaves: null for everything, else the fewest paths
- * that cover what is ticked and nothing that is not (a whole folder is sent as the folder).
+ * What to send as the rollback's `paths` for the ticked leaves: null for everything; else the very paths the
+ * person ticked (a changed folder whose contents are all ticked counts as one), so a file that appeared after
+ * the preview is not touched. Past `limit` paths, whole folders are sent instead of their paths.
  */
-export function scopeFor(tree: ChangeTree, excluded: ReadonlySet<string>): string[] | null {
+export function scopeFor(tree: ChangeTree, excluded: ReadonlySet<string>, limit = 1000): string[] | null {
   if (excluded.size === 0) return null;
-  const out: string[] = [];
-  const walk = (n: TreeNode): void => {
-    const off = n.leaves.filter((l) => excluded.has(l)).length;
+  const offIn = (n: TreeNode): number => n.leaves.filter((l) => excluded.has(l)).length;
+  const exact: string[] = [];
+  const walkExact = (n: TreeNode): void => {
+    const off = offIn(n);
     if (off === n.leaves.length) return;
-    if (off === 0 && n.path !== '') { out.push(n.path); return; }
-    for (const c of n.children) walk(c);
+    if (n.isChange && off === 0) { exact.push(n.path); return; }
+    for (const c of n.children) walkExact(c);
   };
-  walk(tree.combined);
-  return out;
+  walkExact(tree.combined);
+  if (exact.length <= limit) return exact;
+  const folders: string[] = [];
+  const walkFolders = (n: TreeNode): void => {
+    const off = offIn(n);
+    if (off === n.leaves.length) return;
+    if (off === 0 && n.path !== '') { folders.push(n.path); return; }
+    for (const c of n.children) walkFolders(c);
+  };
+  walkFolders(tree.combined);
+  return folders;
 }
 
 export type Checked = 'true' | 'false' | 'mixed';
