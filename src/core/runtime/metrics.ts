@@ -1,3 +1,4 @@
+import type { MetricsHealth } from '../../shared/api.js';
 import { hostname } from 'node:os';
 import StatsD, { type StatsD as StatsDClient, type ClientOptions } from 'hot-shots';
 import type { SnapshotRecord } from '../../shared/model.js';
@@ -43,6 +44,7 @@ export class Metrics {
   private client: StatsDClient | null = null;
   private sendErrors = 0;
   private lastError: string | null = null;
+  private lastSentAt: string | null = null;
 
   constructor(readonly target: MetricsTarget, options: { mock?: boolean } = {}) {
     if (!target.enabled) return;
@@ -70,9 +72,12 @@ export class Metrics {
     }
   }
 
-  /** For the UI and diagnostics: how many sends failed, and the last reason. */
-  health(): { enabled: boolean; sendErrors: number; lastError: string | null } {
-    return { enabled: this.client !== null, sendErrors: this.sendErrors, lastError: this.lastError };
+  /** For the UI and diagnostics: where metrics go, how many sends failed, the last reason, the last send. */
+  health(): MetricsHealth {
+    const enabled = this.client !== null;
+    const transport = !enabled ? null : this.target.socket ? 'uds' : 'udp';
+    const destination = !enabled ? null : this.target.socket ?? `${this.target.host}:${this.target.port}`;
+    return { enabled, transport, destination, sendErrors: this.sendErrors, lastError: this.lastError, lastSentAt: this.lastSentAt };
   }
 
   /** The datagrams a mock client would have sent (tests). */
@@ -141,7 +146,10 @@ export class Metrics {
   // hot-shots puts the prefix on event titles too: they arrive as "snapctl.snapshot failed".
   private safely(send: (client: StatsDClient) => void): void {
     if (!this.client) return;
-    try { send(this.client); } catch (err) { this.recordError(err); }
+    try {
+      send(this.client);
+      this.lastSentAt = new Date().toISOString();
+    } catch (err) { this.recordError(err); }
   }
 
   private recordError(err: unknown): void {
