@@ -61,8 +61,11 @@ export function SnapshotList({ list, now, busy, onRollback, onDelete }: Props): 
 
   useEffect(() => {
     if (!focusPending.current) return;
+    // Far rows exist only once the virtualiser has scrolled to them: try again on the next render.
+    const row = scroller.current?.querySelector<HTMLElement>(`[data-index="${active}"]`);
+    if (!row) return;
     focusPending.current = false;
-    scroller.current?.querySelector<HTMLElement>(`[data-index="${active}"]`)?.focus();
+    row.focus();
   });
 
   const move = (e: KeyboardEvent<HTMLDivElement>): void => {

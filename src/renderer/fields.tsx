@@ -21,18 +21,20 @@ export function scheduleWords(v: ScheduleView): string {
 /** A schedule field read back by the core as it is typed (debounced), its error tied to the field. */
 export function ScheduleField({ call, value, onChange, onValidity, label }: { call: ApiCall; value: string; onChange: (v: string) => void; onValidity: (v: Validity) => void; label: string }): React.JSX.Element {
   const id = useId();
+  const inputId = useId();
   const answer = useDebouncedCall(call, 'checkSchedule', { schedule: value.trim() });
   const view = answer?.ok ? answer.value : null;
   const error = answer && !answer.ok ? answer.error : view && !view.ok ? view.error : null;
   const validity: Validity = answer === null ? 'checking' : error ? 'invalid' : 'ok';
   useEffect(() => onValidity(validity), [validity, onValidity]);
   return (
-    <label>{label}
-      <input value={value} spellCheck={false} onChange={(e) => onChange(e.target.value)} aria-invalid={validity === 'invalid'} aria-describedby={id} />
+    <div className="field">
+      <label htmlFor={inputId}>{label}</label>
+      <input id={inputId} value={value} spellCheck={false} onChange={(e) => onChange(e.target.value)} aria-invalid={validity === 'invalid'} aria-describedby={id} />
       <span id={id} className={`field-note ${error ? 'error' : 'muted'}`} aria-live="polite">
         {error ?? (view ? scheduleWords(view) : 'Reading the schedule…')}
       </span>
-    </label>
+    </div>
   );
 }
 
@@ -41,6 +43,7 @@ export function FolderField({ call, value, onChange, onDetected, onValidity, lab
   call: ApiCall; value: string; onChange: (v: string) => void; onDetected: (d: DetectView) => void; onValidity: (v: Validity) => void; label: string; skipCheck?: boolean;
 }): React.JSX.Element {
   const id = useId();
+  const inputId = useId();
   const path = value.trim();
   const absolute = path.startsWith('/');
   const answer = useDebouncedCall(call, 'detect', absolute && !skipCheck ? { path } : null);
@@ -50,11 +53,12 @@ export function FolderField({ call, value, onChange, onDetected, onValidity, lab
   const detected = answer?.ok ? answer.value : null;
   useEffect(() => { if (detected) onDetected(detected); }, [detected, onDetected]);
   return (
-    <label>{label}
-      <input value={value} spellCheck={false} onChange={(e) => onChange(e.target.value)} aria-invalid={validity === 'invalid'} aria-describedby={id} />
+    <div className="field">
+      <label htmlFor={inputId}>{label}</label>
+      <input id={inputId} value={value} spellCheck={false} onChange={(e) => onChange(e.target.value)} aria-invalid={validity === 'invalid'} aria-describedby={id} />
       <span id={id} className={`field-note ${error ? 'error' : 'muted'}`} aria-live="polite">
         {skipCheck ? '' : error ?? (detected ? `Found: snapshots with ${detected.chosen} (${detected.reports.find((r) => r.name === detected.chosen)?.reason ?? ''})` : 'Checking the folder…')}
       </span>
-    </label>
+    </div>
   );
 }
