@@ -210,6 +210,7 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
     assert.match(await banner.innerText(), /A rollback to ‘before the lock’ stopped part way|stopped part way/);
     const height = (await banner.boundingBox())?.height ?? 999;
     assert.ok(height < 110, `the banner is compact (${height} px of 560)`);
+    await page.locator('.rollback-head').filter({ hasText: 'Unfinished: rollback to ‘before the lock’' }).waitFor(); // its safety snapshot sits under it
     await shootBoth(page, 'unfinished-banner');
     await banner.getByRole('button', { name: 'Details' }).click();
     assert.match(await banner.innerText(), /locked\.txt/);

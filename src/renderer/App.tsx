@@ -166,7 +166,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
             </div>
             {creating && <progress className="wide" aria-label="Taking a snapshot" />}
           </section>
-          {list && <SnapshotList list={list} now={now} busy={creating} onRollback={(s) => setModal({ kind: 'rollback', snapshot: s })} onDelete={(s) => setModal({ kind: 'delete', snapshot: s })} />}
+          {list && <SnapshotList list={list} unfinished={chosen?.unfinished ?? null} now={now} busy={creating} onRollback={(s) => setModal({ kind: 'rollback', snapshot: s })} onDelete={(s) => setModal({ kind: 'delete', snapshot: s })} />}
           <footer className="muted small">
             {snapshots.length} {snapshots.length === 1 ? 'snapshot' : 'snapshots'} · {humanBytes(storeBytes)} on disk
             {status?.lastRollback && <> · last rollback {relativeTime(status.lastRollback.at, now)}</>}

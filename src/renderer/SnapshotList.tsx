@@ -1,6 +1,6 @@
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { ListView, SnapshotRecord } from '../shared/api.js';
+import type { ListView, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
 import { relativeTime, snapshotSize } from '../shared/format.js';
 import { clock, listRows, type ListRow } from './listRows.js';
 
@@ -11,6 +11,8 @@ const STATE_HELP: Record<Exclude<SnapshotRecord['state'], 'ready'>, string> = {
 
 interface Props {
   list: ListView;
+  /** The folder's rollback that stopped part way: its safety snapshot sits under it. */
+  unfinished: UnfinishedRollback | null;
   now: number;
   busy: boolean;
   onRollback: (s: SnapshotRecord) => void;
@@ -30,10 +32,10 @@ function rowLabel(row: Extract<ListRow, { type: 'snapshot' }>): string {
  * One folder's snapshots, newest first, under sticky day headings, searchable by tag; safety snapshots sit
  * under the rollback they protect. Only the rows in view exist in the DOM, so 10,000 scroll like 10.
  */
-export function SnapshotList({ list, now, busy, onRollback, onDelete }: Props): React.JSX.Element {
+export function SnapshotList({ list, unfinished, now, busy, onRollback, onDelete }: Props): React.JSX.Element {
   const [query, setQuery] = useState('');
   const [byDay, setByDay] = useState(true);
-  const rows = useMemo(() => listRows(list.snapshots, list.rollbacks, { query, byDay, now }), [list, query, byDay, now]);
+  const rows = useMemo(() => listRows(list.snapshots, list.rollbacks, { query, byDay, now, unfinished }), [list, query, byDay, now, unfinished]);
   const snapshotIndexes = useMemo(() => rows.flatMap((r, i) => (r.type === 'snapshot' ? [i] : [])), [rows]);
   const dayIndexes = useMemo(() => rows.flatMap((r, i) => (r.type === 'day' ? [i] : [])), [rows]);
   const scroller = useRef<HTMLDivElement>(null);

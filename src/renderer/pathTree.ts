@@ -167,12 +167,18 @@ export function visibleRows(tree: ChangeTree, open: ReadonlySet<string>): TreeRo
   return rows;
 }
 
-/** Deletions open; the rest open when short; folders open when they hold a few paths. */
+/** Deletions open; the rest open when short; folders open when they hold a few paths (never .git). */
 export function initiallyOpen(tree: ChangeTree): Set<string> {
   const open = new Set<string>();
   for (const g of tree.groups) {
     if (g.kind === 'removed' || g.root.count <= 50) open.add(rowKey(g.kind, ''));
-    eachNode(g.root, (n) => { if (n.path !== '' && n.children.length > 0 && n.count <= 25) open.add(rowKey(g.kind, n.path)); });
+    // A repository's insides stay folded: the preview says what the rollback does to git in words first.
+    const fold = (n: TreeNode): void => {
+      if (n.name === '.git') return;
+      if (n.path !== '' && n.children.length > 0 && n.count <= 25) open.add(rowKey(g.kind, n.path));
+      n.children.forEach(fold);
+    };
+    fold(g.root);
   }
   return open;
 }
