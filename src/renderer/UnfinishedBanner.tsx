@@ -2,7 +2,7 @@ import { useId, useState } from 'react';
 import type { UnfinishedRollback } from '../shared/api.js';
 
 export function unfinishedSentence(u: UnfinishedRollback): string {
-  const when = new Date(u.startedAt).toLocaleString([], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  const when = new Date(u.startedAt).toLocaleString([], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false });
   const what = u.kind === 'undo' ? 'An undo' : `A rollback to ${u.snapshotLabel}`;
   return `${what} stopped part way (${when}): the folder is partly restored.`;
 }
