@@ -1,25 +1,27 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { ApiCall, SettingsView, SnapshotRecord } from '../shared/api.js';
+import type { ApiCall, SettingsView, SnapshotRecord, TargetStatus } from '../shared/api.js';
 import { humanBytes, relativeTime } from '../shared/format.js';
 import { Dialog } from './Dialog.js';
 import { Onboarding } from './Onboarding.js';
 import { RollbackDialog } from './RollbackDialog.js';
 import { SettingsPanel } from './SettingsPanel.js';
 import { SnapshotList } from './SnapshotList.js';
+import { UnfinishedBanner } from './UnfinishedBanner.js';
 import { useLive } from './useApi.js';
 
 type Modal = { kind: 'rollback'; snapshot: SnapshotRecord } | { kind: 'delete'; snapshot: SnapshotRecord } | null;
 
 export function App({ call }: { call: ApiCall }): React.JSX.Element {
-  const live = useLive(call);
-  const { status, snapshots, refresh } = live;
+  const [target, setTarget] = useState<string | null>(null);
+  const live = useLive(call, target);
+  const { status, list, refresh } = live;
   const [now, setNow] = useState(Date.now());
   const [view, setView] = useState<'list' | 'settings'>('list');
   const [settings, setSettings] = useState<SettingsView | null>(null);
   const [modal, setModal] = useState<Modal>(null);
   const [creating, setCreating] = useState(false);
+  const [resolving, setResolving] = useState(false);
   const [tag, setTag] = useState('');
-  const [target, setTarget] = useState<string | null>(null);
   const [notice, setNotice] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
   const [dismissedProblems, setDismissedProblems] = useState(0);
 
@@ -29,7 +31,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   }, []);
 
   // Rows made since the last tick must not read "in a moment": take the time whenever the list changes.
-  useEffect(() => setNow(Date.now()), [snapshots]);
+  useEffect(() => setNow(Date.now()), [list]);
 
   const loadSettings = useCallback(async () => {
     const r = await call('getSettings', {});
@@ -38,16 +40,22 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   }, [call]);
   useEffect(() => { void loadSettings(); }, [loadSettings]);
 
-  const targets = status?.targets ?? [];
-  const chosen = target && targets.some((t) => t.path === target) ? target : targets[0]?.path ?? null;
-  const nextRun = targets.map((t) => t.nextRun).filter((r): r is string => r !== null).sort()[0] ?? null;
+  const targets = useMemo(() => status?.targets ?? [], [status]);
+  // The list belongs to one folder: the first until the person picks another (or the picked one goes away).
+  useEffect(() => {
+    if (!status) return;
+    if (target === null || !targets.some((t) => t.path === target)) setTarget(targets[0]?.path ?? null);
+  }, [status, targets, target]);
+  const chosen = targets.find((t) => t.path === target) ?? null;
+  const snapshots = useMemo(() => list?.snapshots ?? [], [list]);
+  const nextRun = chosen?.nextRun ?? null;
   const storeBytes = useMemo(() => snapshots.reduce((sum, s) => sum + s.addedBytes, 0), [snapshots]);
 
   const snapshotNow = async (): Promise<void> => {
     if (!chosen) return;
     setCreating(true);
     setNotice(null);
-    const r = await call('create', { target: chosen, tag: tag.trim() || null });
+    const r = await call('create', { target: chosen.path, tag: tag.trim() || null });
     await refresh();
     setCreating(false);
     if (r.ok) {
@@ -74,9 +82,26 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
     if (!r.ok) setNotice({ tone: 'error', text: r.error });
     await Promise.all([refresh(), loadSettings()]);
   };
+  const retry = async (t: TargetStatus): Promise<void> => {
+    setResolving(true);
+    const r = await call('retry', { target: t.path });
+    await refresh();
+    setResolving(false);
+    setNotice(!r.ok ? { tone: 'error', text: `Retry failed: ${r.error}` }
+      : r.value.unfinished ? { tone: 'error', text: `The rollback stopped again: ${r.value.unfinished.error ?? 'no reason given'}` }
+      : { tone: 'ok', text: 'Finished: the rollback is complete.' });
+  };
+  const undo = async (t: TargetStatus): Promise<void> => {
+    setResolving(true);
+    const r = await call('undo', { target: t.path });
+    await refresh();
+    setResolving(false);
+    setNotice(r.ok ? { tone: 'ok', text: 'Undone: the folder is as it was before the rollback.' } : { tone: 'error', text: `Undo failed: ${r.error}` });
+  };
 
-  const problems = status?.problems ?? [];
+  const problems = [...(status?.problems ?? []), ...(chosen?.problems ?? [])];
   const freshProblems = problems.slice(Math.min(dismissedProblems, problems.length));
+  const unfinished = targets.filter((t) => t.unfinished !== null);
 
   if (status && settings && !status.onboarded) {
     return <main className="app"><Onboarding call={call} settings={settings} host={status.host} onDone={() => void Promise.all([refresh(), loadSettings()])} /></main>;
@@ -98,16 +123,25 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
       </header>
 
       {live.loadError && <div role="alert" className="banner error">{live.loadError}</div>}
+      {unfinished.map((t) => t.unfinished && (
+        <UnfinishedBanner key={t.path} unfinished={t.unfinished} busy={resolving} showPath={targets.length > 1} onRetry={() => void retry(t)} onUndo={() => void undo(t)} />
+      ))}
       {freshProblems.length > 0 && (
-        <div role="alert" className="banner error">
-          <span>{freshProblems[freshProblems.length - 1]}{freshProblems.length > 1 ? ` (+${freshProblems.length - 1} more)` : ''}</span>
+        <div role="alert" className="banner error compact">
+          <span className="banner-text" title={freshProblems.join('\n')}>{freshProblems[freshProblems.length - 1]}{freshProblems.length > 1 ? ` (+${freshProblems.length - 1} more)` : ''}</span>
           <button type="button" className="link" aria-label="Dismiss the problem" onClick={() => setDismissedProblems(problems.length)}>Dismiss</button>
         </div>
       )}
       {notice && (
-        <div role={notice.tone === 'error' ? 'alert' : 'status'} className={`banner ${notice.tone}`}>
-          <span>{notice.text}</span>
+        <div role={notice.tone === 'error' ? 'alert' : 'status'} className={`banner ${notice.tone} compact`}>
+          <span className="banner-text">{notice.text}</span>
           <button type="button" className="link" aria-label="Dismiss" onClick={() => setNotice(null)}>Dismiss</button>
+        </div>
+      )}
+      {view === 'list' && chosen?.undo && !chosen.unfinished && modal === null && (
+        <div className="banner undo-offer" role="region" aria-label="Undo the last rollback">
+          <span className="banner-text">{chosen.undo.label[0]?.toUpperCase()}{chosen.undo.label.slice(1)}.</span>
+          <button type="button" disabled={resolving} onClick={() => void undo(chosen)} aria-label={`Undo: ${chosen.undo.label}`}>Undo</button>
         </div>
       )}
 
@@ -117,11 +151,11 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
         <>
           <section className="snap-now" aria-label="Take a snapshot">
             {targets.length > 1 && (
-              <select aria-label="Folder" value={chosen ?? ''} onChange={(e) => setTarget(e.target.value)}>
+              <select aria-label="Folder" value={chosen?.path ?? ''} onChange={(e) => setTarget(e.target.value)}>
                 {targets.map((t) => <option key={t.path} value={t.path}>{t.path}</option>)}
               </select>
             )}
-            {targets.length === 1 && chosen && <code className="path" title={chosen}>{chosen}</code>}
+            {targets.length === 1 && chosen && <code className="path" title={chosen.path}>{chosen.path}</code>}
             {targets.length === 0 && status && <p className="muted">No folder is watched yet: add one in Settings.</p>}
             <div className="snap-row">
               <input aria-label="Tag for the new snapshot (optional)" placeholder="Tag (optional)" value={tag} maxLength={200} onChange={(e) => setTag(e.target.value)}
@@ -132,7 +166,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
             </div>
             {creating && <progress className="wide" aria-label="Taking a snapshot" />}
           </section>
-          <SnapshotList snapshots={snapshots} now={now} busy={creating} onRollback={(s) => setModal({ kind: 'rollback', snapshot: s })} onDelete={(s) => setModal({ kind: 'delete', snapshot: s })} />
+          {list && <SnapshotList list={list} unfinished={chosen?.unfinished ?? null} now={now} busy={creating} onRollback={(s) => setModal({ kind: 'rollback', snapshot: s })} onDelete={(s) => setModal({ kind: 'delete', snapshot: s })} />}
           <footer className="muted small">
             {snapshots.length} {snapshots.length === 1 ? 'snapshot' : 'snapshots'} · {humanBytes(storeBytes)} on disk
             {status?.lastRollback && <> · last rollback {relativeTime(status.lastRollback.at, now)}</>}

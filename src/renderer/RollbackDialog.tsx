@@ -1,95 +1,193 @@
-import { useEffect, useState } from 'react';
-import type { ApiCall, DiffView, RollbackView, SnapshotRecord } from '../shared/api.js';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { ApiCall, DiffView, RollbackView, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
+import { ChangeTree } from './ChangeTree.js';
+import { buildChangeTree, initiallyOpen, scopeFor } from './pathTree.js';
 import { Dialog } from './Dialog.js';
+import { FileDiff } from './FileDiff.js';
+import { gitSentence } from './gitWords.js';
+import { snapshotName } from './listRows.js';
+import { UnfinishedBanner } from './UnfinishedBanner.js';
 
 type Phase =
-  | { step: 'preview'; diff: DiffView | null; error: string | null }
-  | { step: 'rolling-back' }
+  | { step: 'preview' }
+  | { step: 'working'; what: string }
   | { step: 'done'; result: RollbackView }
-  | { step: 'undoing'; result: RollbackView }
-  | { step: 'undone'; undo: RollbackView }
-  | { step: 'failed'; error: string; result: RollbackView | null };
+  | { step: 'undone' }
+  | { step: 'retried' }
+  | { step: 'failed'; error: string; unfinished: UnfinishedRollback | null; retry: 'rollback' | 'undo' };
 
-const SHOWN = 200;
+/** The most that one rollback request may name (the API's limit); whole folders count as one. */
+const MAX_PATHS = 1000;
 
-/** Preview what will change, roll back with progress, then offer Undo: a rollback is never a blind click. */
+function counts(r: RollbackView['restored']): string {
+  const parts = [`${r.restored} restored`, `${r.broughtBack} brought back`, `${r.removed} removed`];
+  return parts.join(', ');
+}
+
+/**
+ * Preview what will change (deletions first, as a tree; a path's diff on demand; only some paths if wished),
+ * roll back, then offer Undo: a rollback is never a blind click.
+ */
 export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: ApiCall; snapshot: SnapshotRecord; onClose: () => void; onChanged: () => void }): React.JSX.Element {
-  const [phase, setPhase] = useState<Phase>({ step: 'preview', diff: null, error: null });
+  const [phase, setPhase] = useState<Phase>({ step: 'preview' });
+  const [diff, setDiff] = useState<DiffView | null>(null);
+  const [diffError, setDiffError] = useState<string | null>(null);
+  const [keepGit, setKeepGit] = useState<boolean | null>(null);
+  const [gitSeen, setGitSeen] = useState(false);
+  const [open, setOpen] = useState<Set<string>>(new Set());
+  const [excluded, setExcluded] = useState<Set<string>>(new Set());
+  const [picked, setPicked] = useState<string | null>(null);
+  const [lastPicked, setLastPicked] = useState<string | null>(null);
+  const pick = (p: string | null): void => { if (picked) setLastPicked(picked); setPicked(p); };
+  const target = snapshot.target;
 
-  useEffect(() => {
-    let live = true;
-    void call('diff', { id: snapshot.id }).then((r) => {
-      if (live) setPhase({ step: 'preview', diff: r.ok ? r.value : null, error: r.ok ? null : r.error });
-    });
-    return () => { live = false; };
+  const loadDiff = useCallback(async (withKeepGit: boolean | null): Promise<void> => {
+    setDiffError(null);
+    const r = await call('diff', withKeepGit === null ? { id: snapshot.id } : { id: snapshot.id, keepGit: withKeepGit });
+    if (!r.ok) { setDiffError(r.error); setDiff(null); return; }
+    setDiff(r.value);
+    setKeepGit(r.value.keepGit);
+    if (r.value.git.length > 0 || r.value.keepGit) setGitSeen(true);
   }, [call, snapshot.id]);
 
+  useEffect(() => { void loadDiff(null); }, [loadDiff]);
+
+  const tree = useMemo(() => (diff ? buildChangeTree(diff) : null), [diff]);
+  // A new answer (keepGit toggled, an unfinished rollback resolved) starts from its own tree.
+  useEffect(() => {
+    if (!tree) return;
+    setOpen(initiallyOpen(tree));
+    setExcluded(new Set());
+  }, [tree]);
+
+  const scope = tree ? scopeFor(tree, excluded) : null;
+  // `excluded` only ever holds leaves of this tree (it is reset with each new tree).
+  const ticked = tree ? tree.leaves.length - excluded.size : 0;
+  const nothingTicked = tree !== null && tree.leaves.length > 0 && ticked === 0;
+  const tooMany = scope !== null && scope.length > MAX_PATHS;
+
+  const failWith = async (error: string, retry: 'rollback' | 'undo'): Promise<void> => {
+    // Whether it stopped part way decides the words and the ways out: status knows.
+    const s = await call('status', {});
+    const unfinished = s.ok ? s.value.targets.find((t) => t.path === target)?.unfinished ?? null : null;
+    setPhase({ step: 'failed', error, unfinished, retry });
+  };
+
   const rollBack = async (): Promise<void> => {
-    setPhase({ step: 'rolling-back' });
-    const r = await call('rollback', { id: snapshot.id });
+    setPhase({ step: 'working', what: 'Keeping the current state, then restoring…' });
+    const r = await call('rollback', { id: snapshot.id, paths: scope, ...(keepGit === null ? {} : { keepGit }) });
     onChanged();
-    setPhase(r.ok ? { step: 'done', result: r.value } : { step: 'failed', error: r.error, result: null });
+    if (r.ok) setPhase({ step: 'done', result: r.value });
+    else await failWith(r.error, 'rollback');
   };
-  const undo = async (result: RollbackView): Promise<void> => {
-    setPhase({ step: 'undoing', result });
-    const r = await call('undo', { target: result.snapshot.target });
+  const undo = async (): Promise<void> => {
+    setPhase({ step: 'working', what: 'Undoing…' });
+    const r = await call('undo', { target });
     onChanged();
-    setPhase(r.ok ? { step: 'undone', undo: r.value } : { step: 'failed', error: r.error, result });
+    if (r.ok) setPhase({ step: 'undone' });
+    else await failWith(r.error, 'undo');
   };
-  const busy = phase.step === 'rolling-back' || phase.step === 'undoing';
+  const retry = async (): Promise<void> => {
+    setPhase({ step: 'working', what: 'Trying again…' });
+    const r = await call('retry', { target });
+    onChanged();
+    if (r.ok && r.value.unfinished === null) setPhase({ step: 'retried' });
+    else await failWith(r.ok ? r.value.unfinished?.error ?? 'it stopped again' : r.error, 'rollback');
+  };
+  /** From the preview: resolve the unfinished rollback it met, then compare again. */
+  const resolveFirst = async (how: 'retry' | 'undo'): Promise<void> => {
+    setPhase({ step: 'working', what: how === 'retry' ? 'Finishing the unfinished rollback…' : 'Undoing the unfinished rollback…' });
+    const r = how === 'retry' ? await call('retry', { target }) : await call('undo', { target });
+    onChanged();
+    setPhase({ step: 'preview' });
+    if (!r.ok) setDiffError(r.error);
+    await loadDiff(keepGit);
+  };
+
+  const busy = phase.step === 'working';
+  // When a phase or the diff view replaces what had focus, focus goes to what comes next, inside the dialog.
+  useEffect(() => {
+    const box = document.querySelector('.dialog.tall');
+    if (!box || box.contains(document.activeElement)) return;
+    const next = ['.tree [tabindex="0"]', '.file-diff [data-autofocus]', '[data-autofocus]:not([disabled])', 'button:not([disabled])']
+      .map((q) => box.querySelector<HTMLElement>(q)).find((el) => el !== null);
+    next?.focus();
+  }, [phase.step, picked, diff]);
+  const title = `Roll back to ${snapshotName(snapshot, snapshot.id)}`;
+  const total = tree?.total ?? 0;
 
   return (
-    <Dialog title={`Roll back to ${snapshot.tag ?? new Date(snapshot.createdAt).toLocaleString()}`} onClose={busy ? () => undefined : onClose}>
-      <p className="muted path" title={snapshot.target}>{snapshot.target}</p>
-      {snapshot.provider === 'apfs' && <p className="muted small">macOS asks for your password to mount this APFS snapshot, read-only; your files are restored as you.</p>}
-      {phase.step === 'preview' && phase.error && <p role="alert" className="error">{phase.error}</p>}
-      {phase.step === 'preview' && !phase.diff && !phase.error && <p role="status"><progress aria-label="Comparing" /> Comparing with the folder now…</p>}
-      {phase.step === 'preview' && phase.diff && <Preview diff={phase.diff} />}
-      {busy && <p role="status"><progress aria-label="Working" /> {phase.step === 'undoing' ? 'Undoing…' : 'Keeping the current state, then restoring…'}</p>}
-      {phase.step === 'done' && (
-        <p role="status" className="ok">
-          Rolled back: {phase.result.restored.written} written, {phase.result.restored.removed} removed. The state before was kept as
-          snapshot <code>{phase.result.safety.id}</code>.
-        </p>
-      )}
-      {phase.step === 'undone' && <p role="status" className="ok">Undone: the folder is as it was before the rollback.</p>}
-      {phase.step === 'failed' && <p role="alert" className="error">{phase.error}</p>}
+    <Dialog title={title} className="tall" onClose={busy ? () => undefined : picked ? () => pick(null) : onClose}>
+      <p className="muted path" title={target}>{target}</p>
+      <div className="dialog-body">
+        {snapshot.provider === 'apfs' && <p className="muted small">macOS asks for your password to mount this APFS snapshot, read-only; your files are restored as you.</p>}
+        {phase.step === 'preview' && (
+          <>
+            {diff?.unfinished && <UnfinishedBanner unfinished={diff.unfinished} busy={busy} onRetry={() => void resolveFirst('retry')} onUndo={() => void resolveFirst('undo')} />}
+            {diffError && <p role="alert" className="error">{diffError}</p>}
+            {!diff && !diffError && <p role="status"><progress aria-label="Comparing" /> Comparing with the folder now…</p>}
+            {diff && (diff.git.length > 0 || gitSeen) && (
+              <div className="git-impact" role="group" aria-label="What this does to git">
+                {diff.git.map((g) => <p key={g.repo} className="git-line">{gitSentence(g)}</p>)}
+                {diff.git.length === 0 && keepGit && <p className="git-line muted">.git is left alone: commits and HEAD stay as they are.</p>}
+                <label className="inline"><input type="checkbox" checked={keepGit ?? false} onChange={(e) => { setKeepGit(e.target.checked); void loadDiff(e.target.checked); }} /> Leave .git alone</label>
+              </div>
+            )}
+            {diff && tree && total === 0 && <p role="status">The folder is the same as this snapshot: nothing will change.</p>}
+            {diff && tree && total > 0 && !picked && (
+              <>
+                <p className="summary">
+                  {total} {total === 1 ? 'path' : 'paths'} will change{excluded.size > 0 ? ` (${ticked} of ${tree.leaves.length} ticked)` : ''}. The current state is kept first, so you can undo.
+                </p>
+                <ChangeTree tree={tree} open={open} onOpenChange={setOpen} excluded={excluded} onExcludedChange={setExcluded} onPick={(p) => pick(p)} focusOnMount={lastPicked !== null} initialPath={lastPicked} />
+              </>
+            )}
+            {picked && <FileDiff call={call} id={snapshot.id} path={picked} onBack={() => pick(null)} />}
+          </>
+        )}
+        {busy && <p role="status"><progress aria-label="Working" /> {phase.what}</p>}
+        {phase.step === 'done' && (phase.result.nothingToChange
+          ? <p role="status" className="ok">Nothing to change: the folder already matches this snapshot, so no safety snapshot was taken.</p>
+          : (
+            <div role="status" className="ok">
+              <p>Rolled back: {counts(phase.result.restored)}.</p>
+              <p className="muted">The state before is kept as a safety snapshot: Undo puts it back.</p>
+              {phase.result.restored.kept.length > 0 && <p className="error">Left as they were (the safety snapshot could not hold them): {phase.result.restored.kept.join(', ')}</p>}
+            </div>
+          ))}
+        {phase.step === 'undone' && <p role="status" className="ok">Undone: the folder is as it was before the rollback.</p>}
+        {phase.step === 'retried' && <p role="status" className="ok">Finished: the rollback is complete.</p>}
+        {phase.step === 'failed' && (
+          <div role="alert" className="failed">
+            <p className="error">
+              {phase.unfinished ? `The ${phase.retry === 'undo' ? 'undo' : 'rollback'} stopped part way: the folder is partly restored.` : `The ${phase.retry === 'undo' ? 'undo' : 'rollback'} did not run: nothing in the folder was changed.`}
+            </p>
+            <details>
+              <summary>Details</summary>
+              <p className="small">{phase.error}</p>
+            </details>
+          </div>
+        )}
+      </div>
       <div className="actions">
         {phase.step === 'preview' && (
           <>
+            {tooMany && <span className="error small">Too many separate paths: tick whole folders.</span>}
             <button type="button" onClick={onClose}>Cancel</button>
-            <button type="button" className="primary" data-autofocus disabled={!phase.diff} onClick={() => void rollBack()}>Roll back</button>
+            <button type="button" className="primary" data-autofocus disabled={!diff || total === 0 || nothingTicked || tooMany} onClick={() => void rollBack()}>
+              {scope === null ? 'Roll back' : `Roll back ${ticked} ${ticked === 1 ? 'path' : 'paths'}`}
+            </button>
           </>
         )}
-        {(phase.step === 'done' || (phase.step === 'failed' && phase.result)) && (
-          <button type="button" onClick={() => { if (phase.result) void undo(phase.result); }}>Undo</button>
+        {phase.step === 'failed' && (
+          <>
+            <button type="button" onClick={() => void (phase.unfinished ? retry() : phase.retry === 'undo' ? undo() : rollBack())}>Retry</button>
+            {(phase.unfinished || phase.retry === 'undo') && <button type="button" onClick={() => void undo()}>Undo</button>}
+          </>
         )}
-        {(phase.step === 'done' || phase.step === 'undone' || phase.step === 'failed') && <button type="button" className="primary" onClick={onClose}>Close</button>}
+        {phase.step === 'done' && !phase.result.nothingToChange && <button type="button" onClick={() => void undo()}>Undo</button>}
+        {(phase.step === 'done' || phase.step === 'undone' || phase.step === 'retried' || phase.step === 'failed') && <button type="button" className="primary" data-autofocus onClick={onClose}>Close</button>}
       </div>
     </Dialog>
-  );
-}
-
-function Preview({ diff }: { diff: DiffView }): React.JSX.Element {
-  const total = diff.added.length + diff.removed.length + diff.modified.length;
-  if (total === 0) return <p>The folder is the same as this snapshot: nothing will change.</p>;
-  const groups: [string, string, string[]][] = [
-    ['restore', 'Restored (changed since)', diff.modified],
-    ['recreate', 'Brought back (deleted since)', diff.removed],
-    ['remove', 'Removed (added since)', diff.added],
-  ];
-  return (
-    <div className="preview" aria-label="What the rollback will change">
-      <p>{total} {total === 1 ? 'path' : 'paths'} will change. The current state is kept first, so you can undo.</p>
-      {groups.filter(([, , paths]) => paths.length > 0).map(([key, title, paths]) => (
-        <details key={key} open={paths.length <= 20}>
-          <summary>{title}: {paths.length}</summary>
-          <ul className={`paths ${key}`}>
-            {paths.slice(0, SHOWN).map((p) => <li key={p}>{p}</li>)}
-            {paths.length > SHOWN && <li className="muted">…and {paths.length - SHOWN} more</li>}
-          </ul>
-        </details>
-      ))}
-    </div>
   );
 }

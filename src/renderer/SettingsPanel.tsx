@@ -1,5 +1,8 @@
-import { useState } from 'react';
-import type { ApiCall, SettingsView, StatusView } from '../shared/api.js';
+import { useCallback, useState } from 'react';
+import type { ApiCall, DetectView, SettingsView, StatusView } from '../shared/api.js';
+import { relativeTime } from '../shared/format.js';
+import { Dialog } from './Dialog.js';
+import { FolderField, ScheduleField, type Validity } from './fields.js';
 import { newTarget } from './newTarget.js';
 
 type Target = SettingsView['targets'][number];
@@ -8,18 +11,82 @@ const RETENTION_FIELDS: [keyof Target['retention'], string][] = [
   ['manual', 'Manual / tagged'], ['safety', 'Before rollback'], ['preOperation', 'Before git / npm'],
 ];
 
-/** Edits a copy of the settings; nothing changes until Save, and the core validates what is saved. */
+function TargetEditor({ call, target, index, savedPath, onPatch, onRemove, onValidity }: {
+  call: ApiCall; target: Target; index: number; savedPath: string | null;
+  onPatch: (i: number, patch: Partial<Target>) => void; onRemove: (i: number) => void; onValidity: (key: string, v: Validity) => void;
+}): React.JSX.Element {
+  const pathValidity = useCallback((v: Validity) => onValidity(`${index}:path`, v), [onValidity, index]);
+  const scheduleValidity = useCallback((v: Validity) => onValidity(`${index}:schedule`, v), [onValidity, index]);
+  const detected = useCallback((d: DetectView) => onPatch(index, { provider: d.chosen }), [onPatch, index]);
+  const t = target;
+  return (
+    <div className="target">
+      <div className="target-head">
+        <span className="badge" title="snapshot provider">{t.provider}</span>
+        <button type="button" className="link danger" aria-label={`Stop watching ${t.path}`} onClick={() => onRemove(index)}>Remove</button>
+      </div>
+      <FolderField call={call} label="Folder" value={t.path} skipCheck={t.path === savedPath} onChange={(path) => onPatch(index, { path })} onDetected={detected} onValidity={pathValidity} />
+      <ScheduleField call={call} label="Schedule (cron)" value={t.schedule} onChange={(schedule) => onPatch(index, { schedule })} onValidity={scheduleValidity} />
+      <label className="inline"><input type="checkbox" checked={t.paused} onChange={(e) => onPatch(index, { paused: e.target.checked })} /> Paused</label>
+      <label className="inline"><input type="checkbox" checked={t.keepGit} onChange={(e) => onPatch(index, { keepGit: e.target.checked })} /> Leave .git alone on rollback</label>
+      <details>
+        <summary>Keep (retention)</summary>
+        <div className="grid">
+          {RETENTION_FIELDS.map(([key, label]) => (
+            <label key={key}>{label}
+              <input type="number" min={key === 'manual' || key === 'safety' || key === 'preOperation' ? 1 : 0} max={10000} value={t.retention[key]}
+                onChange={(e) => onPatch(index, { retention: { ...t.retention, [key]: Number(e.target.value) } })} />
+            </label>
+          ))}
+        </div>
+      </details>
+    </div>
+  );
+}
+
+function MetricsHealthView({ metrics }: { metrics: StatusView['metrics'] }): React.JSX.Element {
+  if (!metrics.enabled) return <p className="muted small">Metrics are off.</p>;
+  const where = metrics.transport === 'uds' ? `Unix socket ${metrics.destination ?? ''}` : `UDP to ${metrics.destination ?? '?'}`;
+  return (
+    <dl className="health small" aria-label="Metrics health">
+      <dt>Sending</dt><dd>{where}</dd>
+      <dt>Last sent</dt><dd>{metrics.lastSentAt ? <span title={new Date(metrics.lastSentAt).toLocaleString()}>{relativeTime(metrics.lastSentAt)}</span> : 'nothing yet'}</dd>
+      <dt>Last error</dt><dd className={metrics.lastError ? 'error' : ''}>{metrics.lastError ? `${metrics.lastError} (${metrics.sendErrors} ${metrics.sendErrors === 1 ? 'error' : 'errors'})` : 'none'}</dd>
+    </dl>
+  );
+}
+
+/** Edits a copy of the settings, checked as typed; nothing changes until Save; Back asks before dropping edits. */
 export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }: { call: ApiCall; initial: SettingsView; host: StatusView['host']; metrics: StatusView['metrics']; onSaved: () => void; onClose: () => void }): React.JSX.Element {
+  const [base, setBase] = useState<SettingsView>(() => structuredClone(initial));
   const [draft, setDraft] = useState<SettingsView>(() => structuredClone(initial));
   const [newFolder, setNewFolder] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const [saved, setSaved] = useState(false);
+  const [asking, setAsking] = useState(false);
+  const [generation, setGeneration] = useState(0);
+  const [validity, setValidity] = useState<Record<string, Validity>>({});
 
-  const patchTarget = (i: number, patch: Partial<Target>): void => {
+  const dirty = JSON.stringify(draft) !== JSON.stringify(base);
+  const invalid = Object.entries(validity).filter(([k, v]) => v === 'invalid' && Number(k.split(':')[0]) < draft.targets.length).length;
+
+  const onValidity = useCallback((key: string, v: Validity) => setValidity((prev) => (prev[key] === v ? prev : { ...prev, [key]: v })), []);
+  const patchTarget = useCallback((i: number, patch: Partial<Target>): void => {
     setSaved(false);
-    setDraft((d) => ({ ...d, targets: d.targets.map((t, j) => (j === i ? { ...t, ...patch } : t)) }));
-  };
+    setDraft((d) => {
+      const current = d.targets[i];
+      // A patch that changes nothing (a detect answer naming the same provider) keeps the draft as it is.
+      if (!current || JSON.stringify({ ...current, ...patch }) === JSON.stringify(current)) return d;
+      return { ...d, targets: d.targets.map((t, j) => (j === i ? { ...t, ...patch } : t)) };
+    });
+  }, []);
+  const removeTarget = useCallback((i: number): void => {
+    setSaved(false);
+    setValidity({});
+    setGeneration((g) => g + 1);
+    setDraft((d) => ({ ...d, targets: d.targets.filter((_, j) => j !== i) }));
+  }, []);
   const addFolder = async (): Promise<void> => {
     const p = newFolder.trim();
     if (!p) return;
@@ -32,6 +99,7 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
     setNewFolder('');
   };
   const save = async (): Promise<void> => {
+    if (invalid > 0) return;
     setSaving(true);
     setSaved(false);
     setError(null);
@@ -39,76 +107,66 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
     setSaving(false);
     if (!r.ok) { setError(r.error); return; }
     setDraft(structuredClone(r.value));
+    setBase(structuredClone(r.value));
     setSaved(true);
     onSaved();
   };
+  const back = (): void => { if (dirty) setAsking(true); else onClose(); };
 
   return (
     <form className="settings" aria-label="Settings" onSubmit={(e) => { e.preventDefault(); void save(); }}>
-      <h2>Settings</h2>
-      <fieldset>
-        <legend>Watched folders</legend>
-        {draft.targets.length === 0 && <p className="muted">No folder yet: add one below.</p>}
-        {draft.targets.map((t, i) => (
-          <div className="target" key={t.path + i}>
-            <div className="target-head">
-              <code title={t.path}>{t.path}</code>
-              <span className="badge" title="snapshot provider">{t.provider}</span>
-              <button type="button" className="link danger" aria-label={`Stop watching ${t.path}`} onClick={() => setDraft((d) => ({ ...d, targets: d.targets.filter((_, j) => j !== i) }))}>Remove</button>
-            </div>
-            <label>Schedule (cron)
-              <input value={t.schedule} spellCheck={false} onChange={(e) => patchTarget(i, { schedule: e.target.value })} aria-describedby="cron-help" />
+      <div className="settings-body">
+        <h2>Settings</h2>
+        <fieldset>
+          <legend>Watched folders</legend>
+          {draft.targets.length === 0 && <p className="muted">No folder yet: add one below.</p>}
+          {draft.targets.map((t, i) => (
+            <TargetEditor key={`${generation}-${i}`} call={call} target={t} index={i} savedPath={base.targets[i]?.path ?? null}
+              onPatch={patchTarget} onRemove={removeTarget} onValidity={onValidity} />
+          ))}
+          <p className="muted small">A schedule has five fields: minute hour day month weekday. “0 * * * *” is hourly.</p>
+          <div className="add-folder">
+            <label>Add a folder (absolute path)
+              <input value={newFolder} placeholder="/home/me/code/app" spellCheck={false} onChange={(e) => setNewFolder(e.target.value)}
+                onKeyDown={(e) => { if (e.key === 'Enter') { e.preventDefault(); void addFolder(); } }} />
             </label>
-            <label className="inline"><input type="checkbox" checked={t.paused} onChange={(e) => patchTarget(i, { paused: e.target.checked })} /> Paused</label>
-            <details>
-              <summary>Keep (retention)</summary>
-              <div className="grid">
-                {RETENTION_FIELDS.map(([key, label]) => (
-                  <label key={key}>{label}
-                    <input type="number" min={key === 'manual' || key === 'safety' || key === 'preOperation' ? 1 : 0} max={10000} value={t.retention[key]}
-                      onChange={(e) => patchTarget(i, { retention: { ...t.retention, [key]: Number(e.target.value) } })} />
-                  </label>
-                ))}
-              </div>
-            </details>
+            <button type="button" onClick={() => void addFolder()} disabled={!newFolder.trim()}>Add</button>
           </div>
-        ))}
-        <p id="cron-help" className="muted small">Five fields: minute hour day month weekday. “0 * * * *” is hourly.</p>
-        <div className="add-folder">
-          <label>Add a folder (absolute path)
-            <input value={newFolder} placeholder="/home/me/code/app" spellCheck={false} onChange={(e) => setNewFolder(e.target.value)}
-              onKeyDown={(e) => { if (e.key === 'Enter') { e.preventDefault(); void addFolder(); } }} />
+        </fieldset>
+        <fieldset>
+          <legend>Datadog (DogStatsD)</legend>
+          <label className="inline"><input type="checkbox" checked={draft.statsd.enabled} onChange={(e) => setDraft((d) => ({ ...d, statsd: { ...d.statsd, enabled: e.target.checked } }))} /> Send metrics</label>
+          <div className="row2">
+            <label>Host<input value={draft.statsd.host} spellCheck={false} onChange={(e) => setDraft((d) => ({ ...d, statsd: { ...d.statsd, host: e.target.value } }))} /></label>
+            <label>Port<input type="number" min={1} max={65535} value={draft.statsd.port} onChange={(e) => setDraft((d) => ({ ...d, statsd: { ...d.statsd, port: Number(e.target.value) } }))} /></label>
+          </div>
+          <MetricsHealthView metrics={metrics} />
+        </fieldset>
+        <fieldset>
+          <legend>App</legend>
+          <label className="inline">
+            <input type="checkbox" checked={draft.launchAtLogin} disabled={host !== 'electron'} onChange={(e) => setDraft((d) => ({ ...d, launchAtLogin: e.target.checked }))} /> Open at login
           </label>
-          <button type="button" onClick={() => void addFolder()} disabled={!newFolder.trim()}>Add</button>
-        </div>
-      </fieldset>
-      <fieldset>
-        <legend>Datadog (DogStatsD)</legend>
-        <label className="inline"><input type="checkbox" checked={draft.statsd.enabled} onChange={(e) => setDraft((d) => ({ ...d, statsd: { ...d.statsd, enabled: e.target.checked } }))} /> Send metrics</label>
-        <div className="row2">
-          <label>Host<input value={draft.statsd.host} spellCheck={false} onChange={(e) => setDraft((d) => ({ ...d, statsd: { ...d.statsd, host: e.target.value } }))} /></label>
-          <label>Port<input type="number" min={1} max={65535} value={draft.statsd.port} onChange={(e) => setDraft((d) => ({ ...d, statsd: { ...d.statsd, port: Number(e.target.value) } }))} /></label>
-        </div>
-        {metrics.enabled && metrics.sendErrors > 0 && (
-          <p role="status" className="error small">
-            No Datadog agent took the last metrics ({metrics.lastError ?? `${metrics.sendErrors} send errors`}). Snapshots are not affected.
-            Start the agent with DogStatsD on {draft.statsd.host}:{draft.statsd.port}, or turn metrics off.
-          </p>
-        )}
-      </fieldset>
-      <fieldset>
-        <legend>App</legend>
-        <label className="inline">
-          <input type="checkbox" checked={draft.launchAtLogin} disabled={host !== 'electron'} onChange={(e) => setDraft((d) => ({ ...d, launchAtLogin: e.target.checked }))} /> Open at login
-        </label>
-        {host !== 'electron' && <p className="muted small">Served headless: start `snapctl serve` from your service manager instead.</p>}
-      </fieldset>
-      {error && <p role="alert" className="error">{error}</p>}
-      {saved && <p role="status" className="ok">Saved.</p>}
-      <div className="actions">
-        <button type="button" onClick={onClose}>Back</button>
-        <button type="submit" className="primary" disabled={saving}>{saving ? 'Saving…' : 'Save'}</button>
+          {host !== 'electron' && <p className="muted small">Served headless: start `snapctl serve` from your service manager instead.</p>}
+        </fieldset>
       </div>
+      <div className="actions sticky">
+        {error && <p role="alert" className="error action-note">{error}</p>}
+        {!error && invalid > 0 && <p className="error action-note small">Fix the {invalid === 1 ? 'field' : `${invalid} fields`} marked above to save.</p>}
+        {!error && invalid === 0 && saved && <p role="status" className="ok action-note">Saved.</p>}
+        {!error && invalid === 0 && !saved && dirty && <p className="muted action-note small">Unsaved changes</p>}
+        <button type="button" onClick={back}>Back</button>
+        <button type="submit" className="primary" disabled={saving || invalid > 0}>{saving ? 'Saving…' : 'Save'}</button>
+      </div>
+      {asking && (
+        <Dialog title="Drop your changes?" role="alertdialog" onClose={() => setAsking(false)}>
+          <p>The settings you changed are not saved yet.</p>
+          <div className="actions">
+            <button type="button" data-autofocus onClick={() => setAsking(false)}>Keep editing</button>
+            <button type="button" className="danger primary" onClick={() => { setAsking(false); onClose(); }}>Drop changes</button>
+          </div>
+        </Dialog>
+      )}
     </form>
   );
 }

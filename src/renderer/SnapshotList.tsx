@@ -1,7 +1,8 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import type { SnapshotRecord } from '../shared/api.js';
+import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import type { ListView, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
 import { relativeTime, snapshotSize } from '../shared/format.js';
+import { clock, listRows, type ListRow } from './listRows.js';
 
 const STATE_HELP: Record<Exclude<SnapshotRecord['state'], 'ready'>, string> = {
   damaged: "Some of this snapshot's data is missing or changed on disk: a rollback that needs it is refused before anything changes (snapctl verify lists the paths)",
@@ -9,88 +10,135 @@ const STATE_HELP: Record<Exclude<SnapshotRecord['state'], 'ready'>, string> = {
 };
 
 interface Props {
-  snapshots: SnapshotRecord[];
+  list: ListView;
+  /** The folder's rollback that stopped part way: its safety snapshot sits under it. */
+  unfinished: UnfinishedRollback | null;
   now: number;
   busy: boolean;
   onRollback: (s: SnapshotRecord) => void;
   onDelete: (s: SnapshotRecord) => void;
 }
 
-const ROW_HEIGHT = 58;
+const HEIGHT: Record<ListRow['type'], number> = { snapshot: 34, day: 22, rollback: 20 };
 
-/** Newest first; only the rows in view exist in the DOM, so 10,000 snapshots scroll as smoothly as 10. */
-export function SnapshotList({ snapshots, now, busy, onRollback, onDelete }: Props): React.JSX.Element {
+function rowLabel(row: Extract<ListRow, { type: 'snapshot' }>): string {
+  const s = row.snapshot;
+  const what = row.under ? `safety snapshot, the state before: ${row.underLabel ?? ''}` : `${s.tag ?? 'untagged'}, ${s.trigger} snapshot`;
+  const state = s.state === 'ready' ? '' : `, ${s.state}`;
+  return `${what}, ${row.day} ${clock(s.createdAt)}${state}`;
+}
+
+/**
+ * One folder's snapshots, newest first, under sticky day headings, searchable by tag; safety snapshots sit
+ * under the rollback they protect. Only the rows in view exist in the DOM, so 10,000 scroll like 10.
+ */
+export function SnapshotList({ list, unfinished, now, busy, onRollback, onDelete }: Props): React.JSX.Element {
+  const [query, setQuery] = useState('');
+  const [byDay, setByDay] = useState(true);
+  const rows = useMemo(() => listRows(list.snapshots, list.rollbacks, { query, byDay, now, unfinished }), [list, query, byDay, now, unfinished]);
+  const snapshotIndexes = useMemo(() => rows.flatMap((r, i) => (r.type === 'snapshot' ? [i] : [])), [rows]);
+  const dayIndexes = useMemo(() => rows.flatMap((r, i) => (r.type === 'day' ? [i] : [])), [rows]);
   const scroller = useRef<HTMLDivElement>(null);
-  const [active, setActive] = useState(0);
+  const [activeId, setActiveId] = useState<string | null>(null);
   const focusPending = useRef(false);
+  const stickyIndex = useRef(-1);
+
+  const rangeExtractor = useCallback((range: Range): number[] => {
+    stickyIndex.current = [...dayIndexes].reverse().find((i) => range.startIndex >= i) ?? -1;
+    const shown = new Set(defaultRangeExtractor(range));
+    if (stickyIndex.current >= 0) shown.add(stickyIndex.current);
+    return [...shown].sort((a, b) => a - b);
+  }, [dayIndexes]);
+
   const virtualizer = useVirtualizer({
-    count: snapshots.length,
+    count: rows.length,
     getScrollElement: () => scroller.current,
-    estimateSize: () => ROW_HEIGHT,
+    estimateSize: (i) => HEIGHT[rows[i]?.type ?? 'snapshot'],
     overscan: 6,
+    rangeExtractor,
   });
 
-  useEffect(() => {
-    if (active >= snapshots.length) setActive(Math.max(0, snapshots.length - 1));
-  }, [snapshots.length, active]);
+  const activeRow = rows.findIndex((r) => r.key === activeId);
+  const active = activeRow >= 0 ? activeRow : snapshotIndexes[0] ?? -1;
 
   useEffect(() => {
     if (!focusPending.current) return;
+    // Far rows exist only once the virtualiser has scrolled to them: try again on the next render.
+    const row = scroller.current?.querySelector<HTMLElement>(`[data-index="${active}"]`);
+    if (!row) return;
     focusPending.current = false;
-    scroller.current?.querySelector<HTMLElement>(`[data-index="${active}"]`)?.focus();
+    row.focus();
   });
 
   const move = (e: KeyboardEvent<HTMLDivElement>): void => {
     const keys: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: 8, PageUp: -8, Home: -Infinity, End: Infinity };
     const step = keys[e.key];
-    if (step === undefined || snapshots.length === 0 || (e.target as HTMLElement).tagName === 'BUTTON' && (e.key === 'Home' || e.key === 'End')) return;
+    if (step === undefined || snapshotIndexes.length === 0 || (e.target as HTMLElement).tagName === 'BUTTON' && (e.key === 'Home' || e.key === 'End')) return;
     e.preventDefault();
-    const next = Math.min(snapshots.length - 1, Math.max(0, active + step));
-    setActive(next);
-    virtualizer.scrollToIndex(next);
+    const at = Math.max(0, snapshotIndexes.indexOf(active));
+    const next = snapshotIndexes[Math.min(snapshotIndexes.length - 1, Math.max(0, at + step))] ?? 0;
+    const row = rows[next];
+    if (!row) return;
+    setActiveId(row.key);
+    virtualizer.scrollToIndex(next, { align: 'auto' });
     focusPending.current = true;
   };
 
-  if (snapshots.length === 0) {
-    return <p className="empty">No snapshots yet. Take one with “Snapshot now”.</p>;
+  const count = snapshotIndexes.length;
+  const toolbar = (
+    <div className="list-tools">
+      <input type="search" aria-label="Search snapshots by tag" placeholder="Search tags" value={query} onChange={(e) => setQuery(e.target.value)} />
+      <label className="inline small"><input type="checkbox" checked={byDay} onChange={(e) => setByDay(e.target.checked)} /> By day</label>
+    </div>
+  );
+  if (list.snapshots.length === 0) {
+    return <p className="empty">No snapshots of this folder yet. Take one with “Snapshot now”.</p>;
   }
   return (
-    <div className="list" ref={scroller} role="list" aria-label={`${snapshots.length} snapshots, newest first`} onKeyDown={move}>
-      <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-        {virtualizer.getVirtualItems().map((item) => {
-          const s = snapshots[item.index];
-          if (!s) return null;
-          const label = `${s.tag ?? 'untagged'} snapshot from ${new Date(s.createdAt).toLocaleString()}`;
-          return (
-            <div
-              key={s.id}
-              role="listitem"
-              className="row"
-              data-index={item.index}
-              data-id={s.id}
-              tabIndex={item.index === active ? 0 : -1}
-              aria-label={label}
-              onFocus={() => setActive(item.index)}
-              style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
-            >
-              <div className="row-main">
-                <span className="when" title={new Date(s.createdAt).toLocaleString()}>{relativeTime(s.createdAt, now)}</span>
+    <>
+      {toolbar}
+      {count === 0 && <p className="empty" role="status">No snapshot tagged “{query}”.</p>}
+      <div className="list" ref={scroller} role="list" hidden={count === 0} aria-label={`${count} snapshots, newest first${query ? `, tagged “${query}”` : ''}`} onKeyDown={move}>
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {virtualizer.getVirtualItems().map((item) => {
+            const row = rows[item.index];
+            if (!row) return null;
+            const sticky = row.type === 'day' && item.index === stickyIndex.current;
+            const place = sticky
+              ? { position: 'sticky' as const, top: 0, height: item.size, zIndex: 2 }
+              : { position: 'absolute' as const, top: 0, left: 0, right: 0, height: item.size, transform: `translateY(${item.start}px)` };
+            if (row.type === 'day') return <div key={row.key} className="day" aria-hidden="true" data-index={item.index} style={place}>{row.label}</div>;
+            if (row.type === 'rollback') return <div key={row.key} className={`rollback-head ${row.rollback.kind}`} aria-hidden="true" data-index={item.index} style={place} title={row.label}>↩ {row.label}</div>;
+            const s = row.snapshot;
+            const label = rowLabel(row);
+            return (
+              <div
+                key={row.key}
+                role="listitem"
+                className={`row ${row.under ? 'under' : ''}`}
+                data-index={item.index}
+                data-id={s.id}
+                tabIndex={item.index === active ? 0 : -1}
+                aria-label={label}
+                onFocus={() => setActiveId(row.key)}
+                style={place}
+              >
+                <span className="when" title={new Date(s.createdAt).toLocaleString()}>{byDay ? clock(s.createdAt) : relativeTime(s.createdAt, now)}</span>
                 <span className="tag" title={s.tag ?? ''}>{s.tag ?? <em>untagged</em>}</span>
                 <span className="meta">
-                  <span className={`badge trigger-${s.trigger}`}>{s.trigger}</span>
-                  <span>{s.provider}</span>
-                  <span title={s.provider === 'clone' ? 'bytes the snapshot holds' : 'size reported by the filesystem'}>{snapshotSize(s)}</span>
                   {s.state !== 'ready' && <span className={`badge ${s.state}`} title={STATE_HELP[s.state]}>{s.state}</span>}
+                  <span className={`badge trigger-${s.trigger}`}>{s.trigger}</span>
+                  <span title={`${s.provider}: ${s.provider === 'clone' ? 'bytes the snapshot holds' : 'size reported by the filesystem'}`}>{snapshotSize(s)}</span>
+                </span>
+                <span className="row-actions">
+                  <button type="button" disabled={busy || s.state === 'vanished'} onClick={() => onRollback(s)} aria-label={`Roll back to ${label}`}>Roll back</button>
+                  <button type="button" className="danger" disabled={busy} onClick={() => onDelete(s)} aria-label={`Delete ${label}`}>Delete</button>
                 </span>
               </div>
-              <div className="row-actions">
-                <button type="button" disabled={busy || s.state === 'vanished'} onClick={() => onRollback(s)} aria-label={`Roll back to ${label}`}>Roll back</button>
-                <button type="button" className="danger" disabled={busy} onClick={() => onDelete(s)} aria-label={`Delete ${label}`}>Delete</button>
-              </div>
-            </div>
-          );
-        })}
+            );
+          })}
+        </div>
       </div>
-    </div>
+    </>
   );
 }

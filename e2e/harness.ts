@@ -1,0 +1,74 @@
+/// <reference lib="dom" />
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { cliPath, repoRoot, runCli, type CliResult } from '../test/helpers/helpers.js';
+
+export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+/** Screenshots the run keeps (gitignored); the README's come from here. */
+export const ARTIFACTS = path.join(repoRoot, 'e2e', 'artifacts');
+export const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
+
+/** Polls until `read` returns `want` (the page updates asynchronously), or fails with the last value seen. */
+export async function eventually<T>(read: () => Promise<T>, want: T, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  while (last !== want && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    last = await read();
+  }
+  assert.equal(last, want);
+}
+
+export interface Served { child: ChildProcessWithoutNullStreams; loginUrl: string; url: string; token: string }
+
+/** Starts the real `snapctl serve` and reads the URL it prints, as a user would. */
+export async function serve(home: string, project: string): Promise<Served> {
+  const child = spawn(process.execPath, [cliPath, 'serve', '--path', project, '--json'], {
+    env: { ...process.env, SNAPCTL_HOME: home, DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: '9' },
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`snapctl serve printed nothing in 20 s; stderr: ${err}`)); }, 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) { clearTimeout(timer); resolve(out.slice(0, nl)); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`snapctl serve exited ${code}: ${err}`)); });
+  });
+  return { child, ...(JSON.parse(line) as { loginUrl: string; url: string; token: string }) };
+}
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** The same view in light and in dark, kept under e2e/artifacts as `<name>-light.png` and `<name>-dark.png`. */
+export async function shootBoth(page: Page, name: string): Promise<void> {
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}-light.png`) });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}-dark.png`) });
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+/** What has focus, as a person would name it. */
+export function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    return `${el?.getAttribute('role') ?? el?.tagName.toLowerCase() ?? ''}: ${el?.getAttribute('aria-label') ?? el?.textContent?.trim() ?? ''}`;
+  });
+}
+
+/** The snapctl CLI against the same state folder as the server. */
+export function cli(home: string, args: string[]): Promise<CliResult> {
+  return runCli(args, { SNAPCTL_HOME: home });
+}
