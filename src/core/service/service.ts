@@ -72,7 +72,9 @@ export type ServiceEvent =
   /** A snapshot holds objects no byte of which passed through snapctl (reflink clones): hash them soon (verify). */
   | { type: 'hash-pending'; id: string }
   | { type: 'rollback-completed'; result: RollbackResult; kind: 'rollback' | 'undo'; durationMs: number }
-  | { type: 'rollback-failed'; snapshotId: string; target: string; provider: ProviderName; error: string; durationMs: number };
+  | { type: 'rollback-failed'; snapshotId: string; target: string; provider: ProviderName; error: string; durationMs: number }
+  /** An interrupted rollback finished by the recovery every command runs first. */
+  | { type: 'rollback-recovered'; snapshotId: string; target: string; provider: ProviderName };
 
 /** A new snapshot's record, with the paths it could not keep as they were (unreadable, changing, sockets). */
 export type CreatedRecord = SnapshotRecord & { problems: { path: string; reason: string }[] };
@@ -611,6 +613,7 @@ export class SnapshotService {
       const record = await this.get(pending.snapshotId);
       await this.provider(record.provider).restore(record, pending.paths, { token: pending.safetyId, protect: new Set(pending.protect ?? []) });
       await this.completeJournal(pending);
+      this.emit({ type: 'rollback-recovered', snapshotId: record.id, target, provider: record.provider });
     } catch (err) {
       if (!(err instanceof SnapctlError) && errnoCode(err) !== undefined) {
         // The disk is full, a mount is read-only, a permission is missing: the rollback can finish later.
