@@ -32,14 +32,17 @@ export class CliMetrics {
 
   private async start(service: SnapshotService): Promise<Metrics | null> {
     try {
-      const [{ Metrics, resolveMetricsTarget }, { peekStatsdSettings }] = await Promise.all([
-        import('../core/runtime/metrics.js'),
+      const [{ resolveMetricsTarget }, { peekStatsdSettings }] = await Promise.all([
+        import('../core/runtime/metrics-target.js'),
         import('../core/state/statsd-settings.js'),
       ]);
       const { statsd, problem } = await peekStatsdSettings(service.layout);
       if (problem) this.warn(`snapctl: ${problem}; metrics use the default settings\n`);
       const target = resolveMetricsTarget(statsd, this.env);
-      return target.enabled ? new Metrics(target) : null;
+      if (!target.enabled) return null;
+      // The client and its sockets only when metrics are on.
+      const { Metrics } = await import('../core/runtime/metrics.js');
+      return new Metrics(target);
     } catch {
       return null; // metrics never fail a command
     }
