@@ -2,7 +2,9 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError } from '../base/errors.js';
 import { Metrics, resolveMetricsTarget, type CheckStatus } from './metrics.js';
-import { recordMetricsResult } from '../state/metrics-health-file.js';
+import { readMetricsHealth, recordMetricsResult } from '../state/metrics-health-file.js';
+import { healthOf } from './metrics-health.js';
+import type { MetricsHealth } from '../../shared/api.js';
 import { StoreWatcher } from './store-watch.js';
 import { folderBytes, freeBytes } from './store-space.js';
 import { HomeLayout } from '../state/paths.js';
@@ -174,6 +176,17 @@ export class SnapctlRuntime {
     } finally {
       this.steadying = false;
     }
+  }
+
+  /**
+   * For the popover's settings: whether this process's client is up (a Unix datagram socket may have no
+   * native part here), and the last sends of any snapctl (a hook, a command) from the health file.
+   */
+  async metricsHealth(): Promise<MetricsHealth> {
+    await this.recordHealth();
+    const live = this.metrics.health();
+    const shared = healthOf(this.metrics.target, await readMetricsHealth(this.service.layout));
+    return { ...shared, enabled: live.enabled, lastError: live.enabled ? shared.lastError : live.lastError ?? shared.lastError };
   }
 
   /** This process's sends since the last write, merged into the health file `snapctl status` reads. */
