@@ -10,7 +10,7 @@ export const METRICS_EXIT_WAIT_MS = 50;
 
 /**
  * The command line's metrics, in one place: the service's events observed as the tray app's runtime observes
- * them. The client (hot-shots, sockets, the settings' schema) is loaded on the first event that means a
+ * them. The client (hot-shots, sockets) is loaded on the first event that means a
  * change, so `list`, `count` and `status` never load it; `finish` flushes before the process exits and
  * records how the sends went for `snapctl status`.
  */
@@ -34,7 +34,7 @@ export class CliMetrics {
     try {
       const [{ resolveMetricsTarget }, { peekStatsdSettings }] = await Promise.all([
         import('../core/runtime/metrics-target.js'),
-        import('../core/state/statsd-settings.js'),
+        import('../core/state/statsd-settings-check.js'),
       ]);
       const { statsd, problem } = await peekStatsdSettings(service.layout);
       if (problem) this.warn(`snapctl: ${problem}; metrics use the default settings\n`);
