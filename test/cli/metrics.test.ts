@@ -107,6 +107,34 @@ describe('metrics from the command line', () => {
     assert.match(await agent.waitFor(/^snapctl\.snapshot\.duration:/), /trigger:manual$/);
   });
 
+  test('prune sends snapshot.deleted for every snapshot it removes', async () => {
+    const home = path.join(box.root, 'prune-home');
+    await mkdir(home, { recursive: true });
+    await writeFile(path.join(home, 'settings.json'), JSON.stringify({ version: 1, targets: [{ path: box.project, retention: { hourly: 0, daily: 0, weekly: 0, monthly: 0, manual: 1, safety: 1, preOperation: 1 } }] }));
+    for (let i = 0; i < 3; i++) await snapctl(['create', '--path', box.project, '--tag', `t${i}`], { SNAPCTL_HOME: home });
+    agent.clear();
+    await snapctl(['prune'], { SNAPCTL_HOME: home });
+    await agent.waitFor(/^snapctl\.snapshot\.deleted:/);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(agent.all(/^snapctl\.snapshot\.deleted:/), Array(2).fill(`snapctl.snapshot.deleted:1|c|#${globalTags()},provider:clone,trigger:manual`));
+  });
+
+  test('the command after a rollback killed part way finishes it and sends rollback.completed (kind recovery)', async () => {
+    const home = path.join(box.root, 'recover-home');
+    const project = path.join(box.root, 'recover-project');
+    await mkdir(project, { recursive: true });
+    for (let i = 0; i < 5; i++) await writeFile(path.join(project, `f${i}.txt`), `one ${i}\n`);
+    const id = parseJson<Rec>(await snapctl(['create', '--path', project, '--json'], { SNAPCTL_HOME: home })).id;
+    for (let i = 0; i < 5; i++) await writeFile(path.join(project, `f${i}.txt`), `two ${i}\n`);
+    const killed = await runCli(['rollback', id, '--yes'], { ...env, SNAPCTL_HOME: home, SNAPCTL_FAULT_KILL_AT: '2' });
+    assert.equal(killed.signal, 'SIGKILL', killed.stderr);
+    agent.clear();
+    const next = await runCli(['list'], { ...env, SNAPCTL_HOME: home });
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stderr, /finished an interrupted rollback/);
+    assert.equal(await agent.waitFor(/^snapctl\.rollback\.completed:/), `snapctl.rollback.completed:1|c|#${globalTags()},provider:clone,kind:recovery`);
+  });
+
   test('list and count send nothing', async () => {
     await snapctl(['list']);
     await snapctl(['count']);
