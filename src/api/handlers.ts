@@ -1,7 +1,10 @@
-import type { ApiMethod, ApiRequest, ApiResponses, StatusView } from '../shared/api.js';
+import { stat } from 'node:fs/promises';
+import type { ApiMethod, ApiRequest, ApiResponses, StatusView, TargetStatus } from '../shared/api.js';
 import { installLayout } from '../core/base/install.js';
-import { SnapctlError, describeError } from '../core/base/errors.js';
+import { SnapctlError, describeError, usageError } from '../core/base/errors.js';
 import type { SnapctlRuntime } from '../core/runtime/runtime.js';
+import { targetStatuses } from '../core/runtime/target-status.js';
+import { checkSchedule } from '../core/triggers/schedule-expression.js';
 
 export interface DispatchContext {
   runtime: SnapctlRuntime;
@@ -13,12 +16,17 @@ export interface DispatchContext {
 /** One handler per API method, typed by the shared contract; params arrive already validated. */
 export type ApiHandlers = { [M in ApiMethod]: (ctx: DispatchContext, params: ApiRequest<M>) => Promise<ApiResponses[M]> };
 
+/** A folder's keepGit setting, the default of a rollback or preview that does not say. */
+function keepGitOf(runtime: SnapctlRuntime, target: string): boolean {
+  return runtime.currentSettings().targets.find((t) => t.path === target)?.keepGit ?? false;
+}
+
 export const handlers: ApiHandlers = {
   status,
-  async list({ runtime }) {
+  async list({ runtime }, { target }) {
     // A failure to ask the OS which snapshots still exist must not hide the list; it is reported instead.
     await runtime.service.reconcile().catch((err: unknown) => runtime.reportProblem(`could not check which snapshots still exist: ${describeError(err)}`));
-    return runtime.service.list();
+    return runtime.service.listView(target);
   },
   async create({ runtime }, { target, tag }) {
     const targets = runtime.currentSettings().targets;
@@ -28,9 +36,22 @@ export const handlers: ApiHandlers = {
     return runtime.service.create({ path, tag: tag ?? null, trigger: 'manual', provider });
   },
   delete: ({ runtime }, { id }) => runtime.service.delete(id),
-  diff: ({ runtime }, { id, paths }) => runtime.service.diff(id, paths ?? null),
-  rollback: ({ runtime }, { id, paths }) => runtime.service.rollback(id, { paths: paths ?? null }),
-  undo: ({ runtime }, { target }) => runtime.service.undo(target ? { target } : {}),
+  async diff({ runtime }, { id, paths, keepGit }) {
+    const record = await runtime.service.get(id);
+    return runtime.service.diff(id, paths ?? null, { keepGit: keepGit ?? keepGitOf(runtime, record.target) });
+  },
+  fileDiff: ({ runtime }, { id, path }) => runtime.service.fileDiff(id, path),
+  async rollback({ runtime }, { id, paths, keepGit }) {
+    const record = await runtime.service.get(id);
+    return runtime.service.rollback(id, { paths: paths ?? null, keepGit: keepGit ?? keepGitOf(runtime, record.target) });
+  },
+  undo: async ({ runtime }, { target }) => runtime.service.undo(target ? { target: await runtime.service.knownTarget(target) } : {}),
+  async retry(ctx, { target }) {
+    const folder = await ctx.runtime.service.knownTarget(target);
+    // Stopping again is the folder's state, not a failed call: its status says why (unfinished.error).
+    await ctx.runtime.service.retry(folder).catch(() => undefined);
+    return statusOf(ctx, folder);
+  },
   getSettings: async ({ runtime }) => runtime.currentSettings(),
   async setSettings(ctx, { settings }) {
     const saved = await ctx.runtime.updateSettings(settings);
@@ -42,23 +63,37 @@ export const handlers: ApiHandlers = {
     return status(ctx);
   },
   async detect({ runtime }, { path }) {
+    const st = await stat(path).catch(() => null);
+    if (!st) throw usageError(`the folder ${path} does not exist`, 'choose a folder that exists');
+    if (!st.isDirectory()) throw usageError(`${path} is not a folder`, 'choose a folder');
     const choice = await runtime.service.info(path);
     return { target: choice.target, chosen: choice.chosen, reports: choice.reports.map((r) => ({ name: r.name, usable: r.usable, reason: r.reason })) };
   },
+  checkSchedule: async (_ctx, { schedule }) => checkSchedule(schedule),
 };
+
+async function targetsOf({ runtime }: DispatchContext): Promise<TargetStatus[]> {
+  const next = new Map(runtime.scheduler.nextRuns().map((r) => [r.target, r.next]));
+  return targetStatuses(runtime.service, runtime.currentSettings(), { nextRun: (t) => next.get(t.path) ?? null, problemsOf: (p) => runtime.problemsOf(p), unlisted: true });
+}
+
+async function statusOf(ctx: DispatchContext, target: string): Promise<TargetStatus> {
+  const found = (await targetsOf(ctx)).find((t) => t.path === target);
+  if (!found) throw new SnapctlError('not-found', `snapctl knows nothing of the folder ${target}`, 'add it in Settings');
+  return found;
+}
 
 async function status(ctx: DispatchContext): Promise<StatusView> {
   const { runtime } = ctx;
   const settings = runtime.currentSettings();
-  const next = new Map(runtime.scheduler.nextRuns().map((r) => [r.target, r.next]));
   return {
     version: installLayout().version,
     home: runtime.service.layout.root,
-    targets: settings.targets.map((t) => ({ path: t.path, schedule: t.schedule, provider: t.provider, paused: t.paused, nextRun: next.get(t.path)?.toISOString() ?? null })),
+    targets: await targetsOf(ctx),
     schedulePaused: settings.schedulePaused,
     problems: [...runtime.problems],
     lastRollback: await runtime.service.lastRollback(),
-    metrics: runtime.metrics.health(),
+    metrics: await runtime.metricsHealth(),
     host: ctx.host,
     onboarded: settings.onboarded,
   };

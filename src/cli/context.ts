@@ -1,8 +1,14 @@
 import { describeError } from '../core/base/errors.js';
 import { oneLine } from '../shared/model.js';
-import { defaultHome } from '../core/state/paths.js';
-import { SnapshotService } from '../core/service/service.js';
+import { defaultHome, isWithin } from '../core/state/paths.js';
+import { SnapshotService, type RecoveryReport } from '../core/service/service.js';
+import type { Settings } from '../core/state/settings.js';
 import { CliMetrics } from './metrics.js';
+
+/** A message on one line: line breaks become spaces, other control characters are shown escaped. */
+export function say(text: string): string {
+  return oneLine(text.replace(/\s*[\r\n]+\s*/g, ' ').trim());
+}
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -30,12 +36,25 @@ export interface CommandContext {
   setExitCode(code: number): void;
   /** Interrupted rollbacks that the recovery before this command could not finish; `recover` fails on them. */
   readonly unfinishedRecoveries: number;
+  /** What the recovery before `recover` and `status` did, for them to report (nothing is printed before). */
+  readonly recoveries: readonly RecoveryReport[];
+  /** The settings file (the folders' keepGit, schedules), read once. */
+  settings(): Promise<Settings>;
+  /**
+   * A snapshot id as typed: whole, a unique beginning, or `latest` (of `--path`, else of the watched folder
+   * holding the current directory).
+   */
+  idOf(input: string, pathOption?: string): Promise<string>;
+  /** A folder named by `--path`, which may have been deleted (snapctl still knows it by its path). */
+  knownTarget(dir: string): Promise<string>;
 }
 
 /** The context with the parts only main.ts writes or reads: the recovery's count and the exit code. */
 export class CliContext implements CommandContext {
   exitCode = 0;
   unfinishedRecoveries = 0;
+  recoveries: RecoveryReport[] = [];
+  private loadedSettings: Promise<Settings> | undefined;
   private service: SnapshotService | undefined;
   private readonly unhashed: string[] = [];
   private readonly metrics: CliMetrics;
@@ -67,6 +86,31 @@ export class CliContext implements CommandContext {
     return dir ? this.core().resolveTarget(dir) : undefined;
   }
 
+  settings(): Promise<Settings> {
+    // Loaded on first use: the settings' schema (zod, node-cron) costs `snapctl list` its start-up goal.
+    this.loadedSettings ??= import('../core/state/settings.js').then(({ SettingsStore }) => new SettingsStore(this.core().layout).load()).then((l) => {
+      if (l.warning) this.io.stderr(`snapctl: ${say(l.warning)}\n`);
+      return l.settings;
+    });
+    return this.loadedSettings;
+  }
+
+  knownTarget(dir: string): Promise<string> {
+    return this.core().knownTarget(dir);
+  }
+
+  async idOf(input: string, pathOption?: string): Promise<string> {
+    let target: string | undefined;
+    if (pathOption !== undefined) target = await this.knownTarget(pathOption);
+    else if (input.trim() === 'latest') {
+      // The watched folder the command runs in (the deepest one holding the current directory).
+      const known = new Set([...(await this.core().list()).map((s) => s.target), ...(await this.settings()).targets.map((t) => t.path)]);
+      const cwd = await this.core().resolveTarget(this.io.cwd).catch(() => this.io.cwd);
+      target = [...known].filter((t) => isWithin(t, cwd)).sort((a, b) => b.length - a.length)[0];
+    }
+    return this.core().resolveId(input, target ? { target } : {});
+  }
+
   json(value: unknown): void {
     this.io.stdout(`${JSON.stringify(value, null, this.io.stdoutIsTerminal ? 2 : undefined)}\n`);
   }
@@ -92,6 +136,6 @@ export class CliContext implements CommandContext {
 
   /** What the core mended on its own (a rebuilt index, a finished or removed interrupted snapshot). */
   tellNotices(): void {
-    for (const notice of this.service?.takeNotices() ?? []) this.io.stderr(`snapctl: ${oneLine(notice)}\n`);
+    for (const notice of this.service?.takeNotices() ?? []) this.io.stderr(`snapctl: ${say(notice)}\n`);
   }
 }

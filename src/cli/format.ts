@@ -2,7 +2,8 @@ import { shownName } from '../core/tree/names.js';
 import { humanBytes, snapshotSize } from '../shared/format.js';
 export { humanBytes };
 import type { SnapshotRecord } from '../shared/model.js';
-import type { DiffResult } from '../core/providers/provider.js';
+import type { DiffView, UnfinishedRollback } from '../shared/api.js';
+import { describeGitImpact } from '../core/service/git-impact.js';
 
 /**
  * A path for a terminal: bytes that are not UTF-8 and control characters shown escaped, and a path too long
@@ -28,23 +29,51 @@ export function snapshotTable(records: readonly SnapshotRecord[]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-export function diffText(diff: DiffResult, limit = Number.POSITIVE_INFINITY): string {
+/** The preview's words for each kind of change, deletions first (what a rollback takes away matters most). */
+const GROUPS = [
+  { key: 'added', mark: '+', word: 'remove     ', title: 'removed (added since)' },
+  { key: 'removed', mark: '-', word: 'bring back ', title: 'brought back (deleted since)' },
+  { key: 'modified', mark: 'M', word: 'restore    ', title: 'restored (changed since)' },
+] as const;
+
+type Changes = Pick<DiffView, 'added' | 'removed' | 'modified'>;
+
+/** Every changed path, one a line: `+` in the folder only, `-` in the snapshot only, `M` changed. */
+export function diffText(diff: Changes, limit = Number.POSITIVE_INFINITY): string {
   const lines: string[] = [];
-  const add = (mark: string, paths: string[]): void => {
-    for (const p of paths.slice(0, limit)) lines.push(`${mark} ${p}`);
-    if (paths.length > limit) lines.push(`${mark} … and ${paths.length - limit} more`);
-  };
-  add('+', diff.added);
-  add('-', diff.removed);
-  add('M', diff.modified);
+  for (const g of GROUPS) {
+    const paths = diff[g.key];
+    for (const p of paths.slice(0, limit)) lines.push(`${g.mark} ${shownPath(p)}`);
+    if (paths.length > limit) lines.push(`${g.mark} … and ${paths.length - limit} more`);
+  }
   return lines.length === 0 ? 'no differences\n' : lines.join('\n') + '\n';
 }
 
-/** What a rollback will do, in the words of the folder rather than of the snapshot. */
-export function rollbackPreview(diff: DiffResult): string {
-  const n = diff.added.length + diff.removed.length + diff.modified.length;
-  if (n === 0) return 'the folder already matches this snapshot\n';
-  return `rolling back will delete ${diff.added.length}, restore ${diff.removed.length} and revert ${diff.modified.length} path(s):\n` +
-    diffText({ added: diff.added, removed: diff.removed, modified: diff.modified }, 20)
-      .replace(/^\+ /gm, 'delete  ').replace(/^- /gm, 'restore ').replace(/^M /gm, 'revert  ');
+/** "3 restored, 1 brought back, 2 removed": the words the preview and the result share. */
+export function countsText(c: { restored: number; broughtBack: number; removed: number }): string {
+  return `${c.restored} restored, ${c.broughtBack} brought back, ${c.removed} removed`;
+}
+
+/** The unfinished rollback a preview meets, first, and what to run about it. */
+export function unfinishedText(u: UnfinishedRollback): string {
+  return `an earlier rollback of ${u.target} to ${u.snapshotLabel} stopped part way${u.error ? ` (${u.error})` : ' (it was interrupted)'}: ` +
+    `'snapctl recover --path ${u.target}' finishes it, 'snapctl undo --path ${u.target}' returns the folder to how it was before it\n`;
+}
+
+/** What a rollback will do, in the words of the folder rather than of the snapshot, with what it does to git. */
+export function rollbackPreview(view: DiffView): string {
+  const out: string[] = [];
+  if (view.unfinished) out.push(`note: ${unfinishedText(view.unfinished)}`);
+  for (const g of view.git) out.push(`WARNING: ${describeGitImpact(g)}; pass --keep-git to leave .git alone\n`);
+  if (view.keepGit) out.push('every .git folder is left alone (keepGit)\n');
+  const n = view.added.length + view.removed.length + view.modified.length;
+  if (n === 0) return [...out, 'the folder already matches this snapshot\n'].join('');
+  out.push(`rolling back will ${view.added.length > 0 ? `remove ${view.added.length}, ` : ''}bring back ${view.removed.length} and restore ${view.modified.length} path(s)` +
+    ` (${countsText({ restored: view.modified.length, broughtBack: view.removed.length, removed: view.added.length })}):\n`);
+  for (const g of GROUPS) {
+    const paths = view[g.key];
+    for (const p of paths.slice(0, 20)) out.push(`${g.word}${shownPath(p)}\n`);
+    if (paths.length > 20) out.push(`${g.word}… and ${paths.length - 20} more\n`);
+  }
+  return out.join('');
 }

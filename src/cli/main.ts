@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { SnapctlError, describeError } from '../core/base/errors.js';
 import { installLayout } from '../core/base/install.js';
-import { CliContext, type CliIo, type CommandContext } from './context.js';
+import { CliContext, say, type CliIo, type CommandContext } from './context.js';
 import { registerCount } from './commands/count.js';
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
@@ -15,9 +15,9 @@ import { registerRecover } from './commands/recover.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
+import { registerStatus } from './commands/status.js';
 import { registerUndo } from './commands/undo.js';
 import { registerVerify } from './commands/verify.js';
-import { oneLine } from '../shared/model.js';
 
 export type { CliIo } from './context.js';
 
@@ -46,17 +46,23 @@ const defaultIo = (): CliIo => ({
 
 /** In the order `snapctl --help` lists them. */
 const COMMANDS: readonly ((program: Command, ctx: CommandContext) => void)[] = [
-  registerCreate, registerList, registerInfo, registerCount, registerDelete, registerDiff, registerRollback,
+  registerStatus, registerCreate, registerList, registerInfo, registerCount, registerDelete, registerDiff, registerRollback,
   registerUndo, registerRecover, registerVerify, registerPrune, registerHook, registerRun, registerServe,
 ];
 
-/** Finishes any rollback a crash interrupted before the command does anything else with the store. */
-async function recoverInterrupted(ctx: CliContext): Promise<void> {
-  for (const r of await ctx.core().recover()) {
-    if (r.outcome === 'failed') ctx.unfinishedRecoveries++;
+/**
+ * Finishes any rollback a crash interrupted before the command does anything else with the store. `recover`
+ * and `status` report what it did themselves, in one report; every other command tells it on stderr.
+ */
+async function recoverInterrupted(ctx: CliContext, command: string): Promise<void> {
+  const reports = await ctx.core().recover();
+  ctx.recoveries = reports;
+  ctx.unfinishedRecoveries = reports.filter((r) => r.outcome === 'failed').length;
+  if (command === 'recover' || command === 'status') { ctx.tellNotices(); return; }
+  for (const r of reports) {
     ctx.io.stderr(r.outcome === 'finished'
       ? `snapctl: finished an interrupted rollback of ${r.target} to ${r.snapshotId} (undo restores the state before it: ${r.safetyId})\n`
-      : `snapctl: ${r.error ?? `could not finish the interrupted rollback of ${r.target}`}\n`);
+      : `snapctl: ${say(r.error ?? `could not finish the interrupted rollback of ${r.target}`)}\n`);
   }
   ctx.tellNotices();
 }
@@ -72,9 +78,10 @@ function createProgram(ctx: CliContext): Command {
     .configureOutput({
       writeOut: io.stdout,
       writeErr: io.stderr,
-      outputError: (text, write) => write(`snapctl: ${oneLine(text.replace(/^error: /, '').trimEnd())} (see 'snapctl --help')\n`),
+      // Commander's own messages hold line breaks ("unknown command 'lst'\n(Did you mean list?)"): one line.
+      outputError: (text, write) => write(`snapctl: ${say(text.replace(/^error: /, ''))} (see 'snapctl --help')\n`),
     });
-  program.hook('preAction', () => recoverInterrupted(ctx));
+  program.hook('preAction', (_program, action) => recoverInterrupted(ctx, action.name()));
   for (const register of COMMANDS) register(program, ctx);
   return program;
 }
@@ -101,7 +108,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2; // commander already printed the one-line message
     }
-    io.stderr(`snapctl: ${oneLine(describeError(err))}\n`);
+    io.stderr(`snapctl: ${say(describeError(err))}\n`);
     return err instanceof SnapctlError && err.kind === 'usage' ? 2 : 1;
   }
 }

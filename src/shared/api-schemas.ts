@@ -13,16 +13,19 @@ const absFolder = z.string().min(1).max(4096).refine((p) => p.startsWith('/') &&
 /** Each method's validator; its output type must be the method's declared request type. */
 export const apiRequestSchemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   status: z.object({}).strict(),
-  list: z.object({}).strict(),
+  list: z.object({ target: absFolder.optional() }).strict(),
   create: z.object({ target: absFolder.optional(), tag: z.string().max(MAX_TAG_LENGTH).nullable().optional() }).strict(),
   delete: z.object({ id }).strict(),
-  diff: z.object({ id, paths: z.array(relPath).max(1000).nullable().optional() }).strict(),
-  rollback: z.object({ id, paths: z.array(relPath).max(1000).nullable().optional() }).strict(),
+  diff: z.object({ id, paths: z.array(relPath).max(1000).nullable().optional(), keepGit: z.boolean().optional() }).strict(),
+  fileDiff: z.object({ id, path: relPath }).strict(),
+  rollback: z.object({ id, paths: z.array(relPath).max(1000).nullable().optional(), keepGit: z.boolean().optional() }).strict(),
   undo: z.object({ target: absFolder.optional() }).strict(),
+  retry: z.object({ target: absFolder }).strict(),
   getSettings: z.object({}).strict(),
   setSettings: z.object({ settings: z.unknown() }).strict(),
   setPaused: z.object({ paused: z.boolean() }).strict(),
   detect: z.object({ path: absFolder }).strict(),
+  checkSchedule: z.object({ schedule: z.string().max(1000) }).strict(),
 };
 
 

@@ -51,6 +51,8 @@ export interface RollbackRecord {
   safetyId: string;
   paths: string[] | null;
   kind: (typeof ROLLBACK_KINDS)[number];
+  /** Every `.git` was left alone (so its undo leaves them alone too); absent when they were rolled back. */
+  keepGit?: boolean;
 }
 
 /**

@@ -59,11 +59,13 @@ describe('snapctl CLI', () => {
     assert.match(made.stderr, /^snapctl trace: create: lock \d+\.\d ms$/m);
     assert.match(made.stderr, /^snapctl trace: create: clone snapshot \(.*\) \d+\.\d ms$/m);
     const { id } = parseJson<{ id: string }>(made.stdout);
+    await writeFile(path.join(folder, 'a.txt'), 'changed\n');
     const rolled = await runCli(['rollback', id, '--yes'], tracedEnv);
     assert.equal(rolled.code, 0, rolled.stderr);
     const phases = [...rolled.stderr.matchAll(/^snapctl trace: rollback: (.+) \d+\.\d ms$/gm)].map((m) => m[1]);
     assert.deepEqual(phases.map((p) => p?.replace(/ \(.*\)$/, '').replace(id, 'ID')),
       ['lock', 'read and check ID', 'clone snapshot', 'record it in the store', 'check what will be restored', 'journal', 'restore', 'record it and clear the journal']);
+    await writeFile(path.join(folder, 'a.txt'), 'changed again\n');
     const quiet = await runCli(['rollback', id, '--yes'], { SNAPCTL_HOME: tracedEnv.SNAPCTL_HOME });
     assert.doesNotMatch(quiet.stderr, /trace/);
   });
@@ -121,7 +123,7 @@ describe('snapctl CLI', () => {
     await mkdir(path.join(box.project, 'sub'));
     await writeFile(path.join(box.project, 'sub', 'b.txt'), 'b\n');
     const diff = parseJson<{ added: string[]; removed: string[]; modified: string[] }>((await runCli(['diff', id, '--json'], env)).stdout);
-    assert.deepEqual(diff, { added: ['sub', 'sub/b.txt'], removed: [], modified: ['a.txt'] });
+    assert.deepEqual(diff, { added: ['sub', 'sub/b.txt'], removed: [], modified: ['a.txt'], unfinished: null, git: [], keepGit: false });
 
     const rb = await runCli(['rollback', id, '--yes', '--json'], env);
     assert.equal(rb.code, 0, rb.stderr);

@@ -1,20 +1,27 @@
 import type { Command } from 'commander';
+import { describeGitImpact } from '../../core/service/git-impact.js';
 import { scopeWithin } from '../../core/service/targets.js';
 import type { CommandContext } from '../context.js';
-import { diffText } from '../format.js';
+import { diffText, unfinishedText } from '../format.js';
 
-interface DiffOptions { only?: string[]; json?: boolean }
+interface DiffOptions { only?: string[]; path?: string; keepGit?: boolean; json?: boolean }
 
 export function registerDiff(program: Command, ctx: CommandContext): void {
   program.command('diff')
-    .description('show what changed in the folder since a snapshot')
-    .argument('<id>', 'snapshot id')
+    .description('show what changed in the folder since a snapshot: what a rollback to it would do, to git too')
+    .argument('<id>', "snapshot id (a unique beginning is enough), or 'latest'")
     .option('--only <paths...>', 'only these paths inside the folder')
-    .option('--json', 'print {added, removed, modified} as JSON')
-    .action(async (id: string, o: DiffOptions) => {
+    .option('-p, --path <dir>', "the folder whose snapshot 'latest' means (default: the folder you are in)")
+    .option('--keep-git', "preview a rollback that leaves every .git alone (default: the folder's keepGit setting)")
+    .option('--json', 'print {added, removed, modified, unfinished, git, keepGit} as JSON')
+    .action(async (input: string, o: DiffOptions) => {
+      const id = await ctx.idOf(input, o.path);
       const record = await ctx.core().get(id);
-      const diff = await ctx.core().diff(id, scopeWithin(record.target, o.only ?? [], ctx.io.cwd));
-      if (o.json) ctx.json(diff);
-      else ctx.io.stdout(diffText(diff));
+      const keepGit = o.keepGit ?? (await ctx.settings()).targets.find((t) => t.path === record.target)?.keepGit ?? false;
+      const diff = await ctx.core().diff(id, scopeWithin(record.target, o.only ?? [], ctx.io.cwd), { keepGit });
+      if (o.json) { ctx.json(diff); return; }
+      if (diff.unfinished) ctx.io.stdout(`note: ${unfinishedText(diff.unfinished)}`);
+      for (const g of diff.git) ctx.io.stdout(`git: ${describeGitImpact(g)}\n`);
+      ctx.io.stdout(diffText(diff));
     });
 }

@@ -1,23 +1,45 @@
 import type { Command } from 'commander';
-import { SnapctlError, usageError } from '../../core/base/errors.js';
-import type { CommandContext } from '../context.js';
+import { SnapctlError, describeError } from '../../core/base/errors.js';
+import type { RecoveryReport } from '../../core/service/service.js';
+import { say, type CommandContext } from '../context.js';
 
 interface RecoverOptions { abandon?: boolean; path?: string }
+
+function reportLine(r: RecoveryReport): string {
+  return r.outcome === 'finished'
+    ? `finished the interrupted rollback of ${r.target} to ${r.snapshotId} ('snapctl undo --path ${r.target}' restores the state before it: ${r.safetyId})`
+    : say(r.error ?? `could not finish the interrupted rollback of ${r.target}`);
+}
 
 export function registerRecover(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
   program.command('recover')
-    .description('finish interrupted rollbacks now (every command does this first), or give up one that cannot be finished')
-    .option('--abandon', "give up the interrupted rollback of --path (its safety snapshot keeps the state before)")
-    .option('-p, --path <dir>', 'the folder, with --abandon')
+    .description('finish interrupted rollbacks now (every command does this first), or give one up that cannot be finished; exits 1 while one is left unfinished')
+    .option('--abandon', "give up the interrupted rollback of --path (its safety snapshot keeps the state before; 'snapctl undo --path DIR' restores it)")
+    .option('-p, --path <dir>', 'only this folder')
     .action(async (o: RecoverOptions) => {
       if (!o.abandon) {
-        // The recovery before every command has just tried each interrupted rollback and said how it ended.
-        if (ctx.unfinishedRecoveries > 0) throw new SnapctlError('busy', `${ctx.unfinishedRecoveries} interrupted rollback(s) could not be finished`, 'see above for each, and how to give it up');
-        io.stdout('no interrupted rollback is left unfinished\n');
+        // One report: the recovery before this command has just tried each interrupted rollback (and printed
+        // nothing); with --path, that folder's is tried once more.
+        let reports = [...ctx.recoveries];
+        if (o.path !== undefined) {
+          const target = await ctx.knownTarget(o.path);
+          reports = reports.filter((r) => r.target === target);
+          if (!reports.some((r) => r.outcome === 'finished')) {
+            const again = await ctx.core().retry(target).then(
+              (r) => r,
+              (err: unknown): RecoveryReport => ({ target, snapshotId: '', safetyId: '', outcome: 'failed', error: describeError(err) }),
+            );
+            reports = again ? [again] : [];
+          }
+        }
+        for (const r of reports) io.stdout(`${reportLine(r)}\n`);
+        const failed = reports.filter((r) => r.outcome === 'failed').length;
+        if (failed > 0) throw new SnapctlError('busy', `${failed} interrupted rollback(s) could not be finished`, 'each is named above, with the way back');
+        if (reports.length === 0) io.stdout(o.path !== undefined ? `no interrupted rollback of ${o.path}\n` : 'no interrupted rollback is left unfinished\n');
         return;
       }
-      if (!o.path) throw usageError('--abandon needs --path DIR', 'name the folder whose interrupted rollback to give up');
+      if (!o.path) throw new SnapctlError('usage', '--abandon needs --path DIR', 'name the folder whose interrupted rollback to give up');
       const dropped = await ctx.core().abandonRecovery(o.path);
       if (!dropped) { io.stdout(`no interrupted rollback of ${o.path}\n`); return; }
       if ('damaged' in dropped) {

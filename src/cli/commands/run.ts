@@ -1,8 +1,23 @@
+import { constants as fsConstants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { describeError, usageError } from '../../core/base/errors.js';
 import { TRIGGERS, toTag, type Trigger } from '../../shared/model.js';
-import type { CommandContext } from '../context.js';
+import { say, type CommandContext } from '../context.js';
+
+/** Whether `cmd` names an executable file: a path as given, else a name found on PATH (as the shell looks). */
+async function findCommand(cmd: string, cwd: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const isExecutable = async (file: string): Promise<boolean> => {
+    const st = await stat(file).catch(() => null);
+    return st !== null && st.isFile() && (await access(file, fsConstants.X_OK).then(() => true, () => false));
+  };
+  if (cmd.includes('/')) return isExecutable(path.resolve(cwd, cmd));
+  for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
+    if (await isExecutable(path.resolve(cwd, dir === '' ? '.' : dir, cmd))) return true;
+  }
+  return false;
+}
 
 interface RunOptions { tag?: string; path?: string; trigger?: Trigger; strict?: boolean }
 
@@ -21,6 +36,12 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .action(async (command: string[], o: RunOptions) => {
       const [cmd, ...args] = command;
       if (!cmd) throw usageError('no command to run', "put it after --, e.g. snapctl run -- npm install");
+      // A command that cannot run is found before a snapshot is taken for it: nothing is created.
+      if (!(await findCommand(cmd, io.cwd, io.env))) {
+        io.stderr(`snapctl: ${say(cmd)}: command not found (${cmd.includes('/') ? 'no such executable file' : 'not on PATH'}); nothing was snapshotted\n`);
+        ctx.setExitCode(127);
+        return;
+      }
       const shown = toTag(command.join(' '));
       const trigger = o.trigger ?? (PACKAGE_MANAGERS.has(path.basename(cmd)) ? 'npm-install' : 'manual');
       let id: string | null = null;

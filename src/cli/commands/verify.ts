@@ -2,16 +2,17 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { shownPath } from '../format.js';
 
-interface VerifyOptions { json?: boolean }
+interface VerifyOptions { path?: string; json?: boolean }
 
 export function registerVerify(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
   program.command('verify')
     .description("check that snapshots' data is whole (every file there, with the content recorded for it); exits 1 naming each damaged snapshot and path")
-    .argument('[id]', 'one snapshot (default: all)')
+    .argument('[id]', "one snapshot (a unique beginning of its id is enough, or 'latest'; default: all)")
+    .option('-p, --path <dir>', "the folder whose snapshot 'latest' means (default: the folder you are in)")
     .option('--json', 'print one report per snapshot as JSON')
-    .action(async (id: string | undefined, o: VerifyOptions) => {
-      const reports = await ctx.core().verify(id);
+    .action(async (input: string | undefined, o: VerifyOptions) => {
+      const reports = await ctx.core().verify(input === undefined ? undefined : await ctx.idOf(input, o.path));
       const damaged = reports.filter((r) => r.problems.length > 0);
       if (damaged.length > 0) ctx.setExitCode(1);
       if (o.json) { ctx.json(reports); return; }

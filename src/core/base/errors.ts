@@ -1,8 +1,9 @@
 /**
  * Every failure a user can meet is a SnapctlError: a one-line message that says what went wrong and,
- * where there is one, what to do. `usage` errors are the caller's (exit 2), the rest are failures (exit 1).
+ * where there is one, what to do. `usage` errors are the caller's (exit 2), the rest are failures (exit 1);
+ * `nothing-to-do` says the request is already met (a second undo) and changed nothing.
  */
-export type ErrorKind = 'usage' | 'not-found' | 'busy' | 'failed' | 'unsupported' | 'corrupt';
+export type ErrorKind = 'usage' | 'not-found' | 'busy' | 'failed' | 'unsupported' | 'corrupt' | 'nothing-to-do';
 
 export class SnapctlError extends Error {
   readonly kind: ErrorKind;

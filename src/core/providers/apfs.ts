@@ -35,7 +35,7 @@ export interface ApfsOptions {
  */
 export class ApfsProvider extends TreeSnapshotProvider {
   readonly name = 'apfs' as const;
-  readonly capabilities: ProviderCapabilities = { wholeVolume: true, partialRestore: true, needsAdmin: true, mayVanish: true };
+  readonly capabilities: ProviderCapabilities = { wholeVolume: true, partialRestore: true, needsAdmin: true, mayVanish: true, walksOnCreate: false };
   private readonly tools: ToolRunner;
   private readonly dataVolume: string;
   private readonly platform: NodeJS.Platform;

@@ -38,7 +38,7 @@ export interface BtrfsOptions {
  */
 export class BtrfsProvider extends TreeSnapshotProvider {
   readonly name = 'btrfs' as const;
-  readonly capabilities: ProviderCapabilities = { wholeVolume: true, partialRestore: true, needsAdmin: false, mayVanish: false };
+  readonly capabilities: ProviderCapabilities = { wholeVolume: true, partialRestore: true, needsAdmin: false, mayVanish: false, walksOnCreate: false };
 
   constructor(private readonly tools: ToolRunner = new ToolRunner(), private readonly options: BtrfsOptions = {}) { super(); }
 

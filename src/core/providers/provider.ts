@@ -1,4 +1,5 @@
 import type { DiffResult } from '../tree/compare.js';
+import type { PathFilter } from '../tree/manifest.js';
 import type { LiveEntry } from '../tree/walk.js';
 import type { ProviderName, RestoreResult, SnapshotRecord } from '../../shared/model.js';
 
@@ -24,6 +25,42 @@ export interface ProviderRestoreOptions {
   token: string;
   protect?: ReadonlySet<string>;
   live?: readonly LiveEntry[];
+  /** Paths neither removed nor written (keepGit: every `.git`). */
+  exclude?: PathFilter;
+  /** The preview made from `live` under the same lock: the result is counted from it. */
+  plan?: DiffResult;
+}
+
+export interface ProviderDiffOptions {
+  exclude?: PathFilter;
+  /** The folder as a walk just found it; without it the provider walks the folder. */
+  live?: readonly LiveEntry[];
+}
+
+/** One file of a snapshot as `readFile` found it. */
+export type SnapshotFile =
+  | { kind: 'file'; bytes: Buffer; size: number }
+  | { kind: 'too-large'; size: number }
+  | { kind: 'missing' }
+  | { kind: 'not-a-file'; type: 'dir' | 'symlink' | 'other' };
+
+/** Reads files of one snapshot while it is open (a tree provider's view stays mounted between reads). */
+export interface SnapshotReader {
+  /**
+   * The bytes of `path` (relative, names as in manifests) as the snapshot holds them, up to `maxBytes`:
+   * clone checks them against the recorded hash; tree providers never follow a link out of the snapshot.
+   */
+  readFile(path: string, maxBytes: number): Promise<SnapshotFile>;
+}
+
+/**
+ * Thrown by a CreateRequest's `inspect` to stop a snapshot before anything is stored; `reason` is what the
+ * caller gets back (see SnapshotService's rollback: nothing to change, or a path that does not exist).
+ */
+export class CreateStopped extends Error {
+  constructor(readonly reason: unknown) {
+    super('the snapshot was stopped before anything was stored');
+  }
 }
 
 export interface ProviderCapabilities {
@@ -35,6 +72,8 @@ export interface ProviderCapabilities {
   needsAdmin: boolean;
   /** The OS may remove snapshots on its own (APFS thinning), so records must be reconciled. */
   mayVanish: boolean;
+  /** `create` walks the folder and calls the request's `inspect` with that walk before storing anything. */
+  walksOnCreate: boolean;
 }
 
 export interface Detection {
@@ -53,6 +92,11 @@ export interface CreateRequest {
    * first: the latest one, and for a rollback's safety snapshot also the snapshot being restored.
    */
   bases: SnapshotRecord[];
+  /**
+   * Called with the folder's walk before anything is stored, by providers that walk (`walksOnCreate`): a
+   * rollback decides there whether anything needs changing; throwing CreateStopped stops the snapshot.
+   */
+  inspect?: (live: readonly LiveEntry[]) => Promise<void>;
 }
 
 export interface CreatedSnapshot {
@@ -110,7 +154,11 @@ export interface SnapshotProvider {
    * walk just found it (see CreatedSnapshot.live); without it the provider walks the folder itself.
    */
   restore(record: SnapshotRecord, paths: string[] | null, options: ProviderRestoreOptions): Promise<RestoreResult>;
-  diff(record: SnapshotRecord, paths: string[] | null): Promise<DiffResult>;
+  diff(record: SnapshotRecord, paths: string[] | null, options?: ProviderDiffOptions): Promise<DiffResult>;
+  /** Runs `fn` with the snapshot open for reading files (see SnapshotReader). */
+  read<T>(record: SnapshotRecord, fn: (reader: SnapshotReader) => Promise<T>): Promise<T>;
+  /** One file's bytes as the snapshot holds it, up to `maxBytes` (what `snapctl cat` and the file diff read). */
+  readFile(record: SnapshotRecord, path: string, maxBytes: number): Promise<SnapshotFile>;
   /**
    * Removes whatever `create` with this id may have left for `target` when it failed or was killed before
    * the snapshot was recorded (a subvolume, a dataset snapshot, a manifest); space it shares is reclaimed by

@@ -5,7 +5,9 @@ import { fsPath } from '../tree/names.js';
 import { restore } from '../tree/restore.js';
 import { walk } from '../tree/walk.js';
 import type { SnapshotRecord } from '../../shared/model.js';
-import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities, ProviderRestoreOptions, RestoreResult, SnapshotProvider } from './provider.js';
+import { bothFilters } from '../tree/compare.js';
+import { readTreeFile } from './snapshot-files.js';
+import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities, ProviderDiffOptions, ProviderRestoreOptions, RestoreResult, SnapshotFile, SnapshotProvider, SnapshotReader } from './provider.js';
 
 /** A read-only snapshot directory read in place: a file's bytes are at the same relative path inside it. */
 export class DirectorySource implements ContentSource {
@@ -58,15 +60,30 @@ export abstract class TreeSnapshotProvider implements SnapshotProvider {
   }
 
   async restore(record: SnapshotRecord, paths: string[] | null, options: ProviderRestoreOptions): Promise<RestoreResult> {
-    return this.withView(record, async (dir, exclude) =>
-      restore(record.target, await manifestFromTree(dir, record.id, record.target, exclude), new DirectorySource(dir), paths, {
+    return this.withView(record, async (dir, own) => {
+      const exclude = bothFilters(own, options.exclude);
+      return restore(record.target, await manifestFromTree(dir, record.id, record.target, exclude), new DirectorySource(dir), paths, {
         token: options.token, ...(exclude ? { exclude } : {}), ...(options.protect ? { protect: options.protect } : {}),
-      }));
+        ...(options.live ? { walked: options.live } : {}), ...(options.plan ? { plan: options.plan } : {}),
+      });
+    });
   }
 
-  async diff(record: SnapshotRecord, paths: string[] | null): Promise<DiffResult> {
-    return this.withView(record, async (dir, exclude) =>
-      compare(record.target, await manifestFromTree(dir, record.id, record.target, exclude), new DirectorySource(dir), paths, exclude));
+  async diff(record: SnapshotRecord, paths: string[] | null, options: ProviderDiffOptions = {}): Promise<DiffResult> {
+    return this.withView(record, async (dir, own) => {
+      const exclude = bothFilters(own, options.exclude);
+      return compare(record.target, await manifestFromTree(dir, record.id, record.target, exclude), new DirectorySource(dir), paths, exclude, options.live);
+    });
+  }
+
+  async read<T>(record: SnapshotRecord, fn: (reader: SnapshotReader) => Promise<T>): Promise<T> {
+    return this.withView(record, (dir, own) => fn({
+      readFile: async (p, maxBytes) => (own?.(p) ? { kind: 'missing' } : readTreeFile(dir, p, maxBytes)),
+    }));
+  }
+
+  async readFile(record: SnapshotRecord, p: string, maxBytes: number): Promise<SnapshotFile> {
+    return this.read(record, (r) => r.readFile(p, maxBytes));
   }
 
   private async withView<T>(record: SnapshotRecord, fn: (dir: string, exclude: PathFilter | undefined) => Promise<T>): Promise<T> {

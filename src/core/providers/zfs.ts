@@ -48,7 +48,7 @@ export function parseZfsSnapshots(output: string): ZfsSnapshot[] {
  */
 export class ZfsProvider extends TreeSnapshotProvider {
   readonly name = 'zfs' as const;
-  readonly capabilities: ProviderCapabilities = { wholeVolume: true, partialRestore: true, needsAdmin: false, mayVanish: false };
+  readonly capabilities: ProviderCapabilities = { wholeVolume: true, partialRestore: true, needsAdmin: false, mayVanish: false, walksOnCreate: false };
 
   /** `checkFsType: false` lets tests put a dataset stand-in on any filesystem. */
   constructor(private readonly tools: ToolRunner = new ToolRunner(), private readonly checkFsType = true) { super(); }

@@ -45,7 +45,10 @@ export class SnapctlRuntime {
   /** The last outcome of this process's snapshots per folder, for the steady service check. */
   private readonly lastOutcome = new Map<string, { status: CheckStatus; message?: string }>();
   private reported = { sent: 0, sendErrors: 0 };
+  /** Failures a user should know about that belong to no one folder (an unreadable settings file). */
   readonly problems: string[] = [];
+  /** Each folder's last scheduled snapshot, when it failed: gone once a later snapshot of the folder succeeds. */
+  private readonly scheduledFailures = new Map<string, string>();
 
   private constructor(private readonly options: RuntimeOptions) {
     this.env = options.env ?? process.env;
@@ -57,6 +60,7 @@ export class SnapctlRuntime {
       if (e.type === 'hash-pending') setTimeout(() => { void this.service.verify(e.id).catch(() => undefined); }, 1_000).unref();
       if (e.type === 'snapshot-created') this.lastOutcome.set(e.record.target, { status: 'ok' });
       if (e.type === 'snapshot-failed') this.lastOutcome.set(e.target, { status: 'critical', message: e.error });
+      if (e.type === 'snapshot-created' && e.record.trigger !== 'safety') this.scheduledFailures.delete(e.record.target);
     });
     this.metrics = new Metrics({ enabled: false, host: '127.0.0.1', port: 8125, socket: null, tags: [] });
     this.scheduler = new Scheduler({
@@ -66,7 +70,14 @@ export class SnapctlRuntime {
         prune: (t) => this.service.prune(() => t.retention, { target: t.path }),
       },
       onRun: (report) => {
-        if (!report.ok || report.error) this.reportProblem(`scheduled snapshot of ${report.target} ${report.ok ? 'needs attention' : 'failed'}: ${report.error ?? ''}`);
+        if (!report.ok) {
+          const at = new Date();
+          const message = `the scheduled snapshot at ${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')} failed: ${report.error ?? 'for no reason given'}; the next one is tried on schedule, or take one now`;
+          this.scheduledFailures.set(report.target, message);
+          options.onProblem?.(`${report.target}: ${message}`);
+        } else if (report.error) {
+          options.onProblem?.(`${report.target}: ${report.error}`);
+        }
         void this.sendGauges();
         options.onScheduledRun?.(report);
       },
@@ -76,8 +87,10 @@ export class SnapctlRuntime {
   static async start(options: RuntimeOptions): Promise<SnapctlRuntime> {
     const runtime = new SnapctlRuntime(options);
     try {
+      // An interrupted rollback that cannot be finished is the folder's state (status shows it as unfinished
+      // until it is resolved): told once, never kept as a problem that would outlive it.
       for (const r of await runtime.service.recover()) {
-        if (r.outcome === 'failed') runtime.reportProblem(r.error ?? `could not finish the interrupted rollback of ${r.target}`);
+        if (r.outcome === 'failed') options.onProblem?.(r.error ?? `could not finish the interrupted rollback of ${r.target}`);
       }
       const loaded = await runtime.settingsStore.load();
       if (loaded.warning) runtime.reportProblem(loaded.warning);
@@ -102,9 +115,18 @@ export class SnapctlRuntime {
     return structuredClone(this.settings);
   }
 
-  /** Validates and saves new settings, then reschedules; invalid settings change nothing. */
+  /** Problems of one folder only the running app knows (see scheduledFailures). */
+  problemsOf(target: string): string[] {
+    const failed = this.scheduledFailures.get(target);
+    return failed ? [failed] : [];
+  }
+
+  /**
+   * Validates and saves new settings, then reschedules; invalid settings change nothing. A folder new to the
+   * settings must exist (one already listed may have been deleted: it stays, so it can be rolled back).
+   */
   async updateSettings(next: unknown): Promise<Settings> {
-    const saved = await this.settingsStore.save(next);
+    const saved = await this.settingsStore.save(next, { mustExist: (p) => !this.settings.targets.some((t) => t.path === p) });
     await this.applySettings(saved);
     return saved;
   }
@@ -172,7 +194,7 @@ export class SnapctlRuntime {
       }
       await this.recordHealth();
     } catch (err) {
-      this.reportProblem(`could not report metrics: ${describeError(err)}`);
+      this.options.onProblem?.(`could not report metrics: ${describeError(err)}`);
     } finally {
       this.steadying = false;
     }

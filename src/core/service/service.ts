@@ -12,9 +12,17 @@ import { CloneProvider } from '../providers/clone/clone-provider.js';
 import { chooseProvider, type ProviderChoice } from '../providers/detect.js';
 import { ToolRunner } from '../providers/tools.js';
 import { ZfsProvider } from '../providers/zfs.js';
-import type { ContentProblem, ObjectChecks, CreatedSnapshot, DiffResult, RestoreResult, SnapshotProvider } from '../providers/provider.js';
-import { walk } from '../tree/walk.js';
-import { MAX_NOTE_LENGTH, newestFirst, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from '../../shared/model.js';
+import { CreateStopped, type ContentProblem, type ObjectChecks, type CreateRequest, type CreatedSnapshot, type DiffResult, type RestoreResult, type SnapshotProvider } from '../providers/provider.js';
+import { readTreeFile } from '../providers/snapshot-files.js';
+import { changesNothing, isGitPath } from '../tree/compare.js';
+import { isSafeRelativePath } from '../tree/manifest.js';
+import { shownName } from '../tree/names.js';
+import { walk, type LiveEntry } from '../tree/walk.js';
+import { ID_PATTERN, MAX_NOTE_LENGTH, newestFirst, oneLine, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from '../../shared/model.js';
+import type { DiffView, FileDiffView, ListView, RollbackView, TargetStatus, UndoOffer, UnfinishedRollback } from '../../shared/api.js';
+import { FILE_DIFF_MAX_BYTES, fileDiffView } from './file-diff.js';
+import { gitImpact } from './git-impact.js';
+import { clockTime, safetyTag, snapshotLabel } from './labels.js';
 import { planRetention, type RetentionPolicy } from './retention.js';
 import { folderLockPath, runtimeDir } from '../state/folder-lock.js';
 import { PendingCreates } from '../state/pending-creates.js';
@@ -33,13 +41,13 @@ export interface CreateOptions {
   note?: string | null;
 }
 
-export interface RollbackResult {
-  snapshot: SnapshotRecord;
-  /** The state just before the rollback; `undo` restores it. */
-  safety: SnapshotRecord;
-  restored: RestoreResult;
-  paths: string[] | null;
-}
+/** The API's RollbackView: `safety` null and `nothingToChange` when the folder already matched. */
+export type RollbackResult = RollbackView;
+
+/** What `status` shows of a folder beyond its settings. */
+export type FolderState = Pick<TargetStatus, 'newest' | 'unfinished' | 'undo' | 'problems'>;
+
+const NOTHING_TO_CHANGE = Symbol('nothing to change');
 
 export interface PruneResult {
   target: string;
@@ -87,6 +95,7 @@ interface CreateLockedOptions {
   /** For a rollback's safety snapshot: the snapshot about to be restored, a second base for sharing files. */
   restoring?: SnapshotRecord;
   trace?: Trace;
+  inspect?: CreateRequest['inspect'];
 }
 
 export interface ServiceOptions {
@@ -272,13 +281,14 @@ export class SnapshotService {
     await this.pendingCreates.begin({ id, provider: o.provider, target });
     let created: CreatedSnapshot;
     try {
-      created = await provider.create({ id, target, tag: o.tag, bases });
+      created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}) });
       await this.assertStateNotInside(target, created.live);
     } catch (err) {
       await provider.settle(id).catch(() => undefined);
       await provider.discard?.(id, target).catch(() => undefined);
-      // What it wrote is given back at once (a full disk, most often), as far as no other create shares it.
-      await this.collect([o.provider]).catch(() => undefined);
+      // What it wrote is given back at once (a full disk, most often), as far as no other create shares it;
+      // a create stopped by its inspection stored nothing.
+      if (!(err instanceof CreateStopped)) await this.collect([o.provider]).catch(() => undefined);
       await this.pendingCreates.end(id);
       throw err;
     }
@@ -442,25 +452,74 @@ export class SnapshotService {
     });
   }
 
-  async diff(id: unknown, paths: string[] | null = null): Promise<DiffResult> {
+  /**
+   * The preview of a rollback: what it would change (in the words its result uses), the unfinished rollback
+   * of the folder it would meet first, and what it would do to each git repository of the folder.
+   */
+  async diff(id: unknown, paths: string[] | null = null, options: { keepGit?: boolean } = {}): Promise<DiffView> {
     const record = await this.readyRecord(id);
-    return this.provider(record.provider).diff(record, paths);
+    const provider = this.provider(record.provider);
+    const keepGit = options.keepGit ?? false;
+    const found = await provider.diff(record, paths, keepGit ? { exclude: isGitPath } : {});
+    if (found.unknown && found.unknown.length > 0) throw unknownPaths(record, found.unknown);
+    const paths_ = found.git;
+    const git = keepGit || !paths_ ? [] : await provider.read(record, (reader) => gitImpact(record.target, paths_, reader, this.env));
+    return { added: found.added, removed: found.removed, modified: found.modified, unfinished: await this.unfinished(record.target), git, keepGit };
   }
 
-  async rollback(id: unknown, options: { paths?: string[] | null } = {}): Promise<RollbackResult> {
+  /** One file now against the snapshot's copy of it, as text lines (or why not: binary, too large, not a file). */
+  async fileDiff(id: unknown, relPath: string): Promise<FileDiffView> {
     const record = await this.readyRecord(id);
-    return this.restoreWithSafety(record, options.paths ?? null, 'rollback');
-  }
-
-  /** Reverts the last rollback (of `target`, or of any folder) by restoring its safety snapshot. */
-  async undo(filter: { target?: string } = {}): Promise<RollbackResult> {
-    const { rollbacks } = await this.store.read();
-    const last = [...rollbacks].reverse().find((r) => !filter.target || r.target === filter.target);
-    if (!last) throw new SnapctlError('not-found', filter.target ? `no rollback of ${filter.target} to undo` : 'no rollback to undo');
-    const safety = await this.readyRecord(last.safetyId).catch(() => {
-      throw new SnapctlError('not-found', `the safety snapshot ${last.safetyId} of the last rollback is gone`, 'it was deleted; the rollback cannot be undone');
+    if (!isSafeRelativePath(relPath)) throw usageError(`not a path inside the folder: ${shownName(relPath)}`);
+    const now = await readTreeFile(record.target, relPath, FILE_DIFF_MAX_BYTES).catch((err: unknown) => {
+      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return { kind: 'missing' } as const;
+      throw err;
     });
-    return this.restoreWithSafety(safety, last.paths, 'undo');
+    const then = await this.provider(record.provider).readFile(record, relPath, FILE_DIFF_MAX_BYTES);
+    if (now.kind === 'missing' && then.kind === 'missing') throw usageError(`${shownName(relPath)} is in neither snapshot ${snapshotLabel(record)} nor the folder ${record.target}`);
+    return await fileDiffView(relPath, now, then);
+  }
+
+  async rollback(id: unknown, options: { paths?: string[] | null; keepGit?: boolean } = {}): Promise<RollbackResult> {
+    const record = await this.readyRecord(id);
+    return this.observed('rollback', record, () => this.withTarget(record.target, () =>
+      this.restoreLocked(record, options.paths ?? null, 'rollback', options.keepGit ?? false, {})));
+  }
+
+  /**
+   * Reverts the last rollback of `target` (or of the folder rolled back last) by restoring its safety
+   * snapshot. A rollback that stopped part way (its journal is still there) is given up instead: its safety
+   * snapshot is restored. A rollback already undone is not undone twice.
+   */
+  async undo(filter: { target?: string } = {}): Promise<RollbackResult> {
+    const target = filter.target ?? (await this.lastRollback())?.target ?? (await this.journal.all()).entries[0]?.target;
+    if (!target) throw new SnapctlError('not-found', 'no rollback to undo');
+    const safetyOf = (id: string): Promise<SnapshotRecord> => this.readyRecord(id).catch(() => {
+      throw new SnapctlError('not-found', `the safety snapshot ${id} taken before the last rollback of ${target} is gone`, 'it was deleted; the rollback cannot be undone');
+    });
+    return this.withTarget(target, async () => {
+      const { snapshots, rollbacks } = await this.store.read();
+      const known = (id: string): SnapshotRecord | null => snapshots.find((s) => s.id === id) ?? null;
+      const pending = await this.journal.read(target);
+      if (pending) {
+        const safety = await safetyOf(pending.safetyId);
+        return this.observed('undo', safety, () => this.restoreLocked(safety, pending.paths, 'undo', pending.keepGit ?? false, { undoing: known(pending.snapshotId), replacing: pending }));
+      }
+      const last = [...rollbacks].reverse().find((r) => r.target === target);
+      if (!last) throw new SnapctlError('not-found', `no rollback of ${target} to undo`);
+      if (last.kind === 'undo') {
+        const undone = [...rollbacks].reverse().find((r) => r.target === target && r.kind === 'rollback' && r.safetyId === last.snapshotId);
+        const to = undone ? known(undone.snapshotId) : null;
+        throw new SnapctlError('nothing-to-do', `the last rollback of ${target} (to ${to ? snapshotLabel(to) : 'an earlier snapshot'}) is already undone`, 'nothing was changed');
+      }
+      const safety = await safetyOf(last.safetyId);
+      return this.observed('undo', safety, () => this.restoreLocked(safety, last.paths, 'undo', last.keepGit ?? false, { undoing: known(last.snapshotId) }));
+    });
+  }
+
+  /** Tries a folder's unfinished rollback again (what every command does first); throws why it stopped again. */
+  async retry(target: string): Promise<RecoveryReport | null> {
+    return this.withTarget(target, () => this.recoverTarget(target));
   }
 
   async lastRollback(): Promise<RollbackRecord | null> {
@@ -468,67 +527,204 @@ export class SnapshotService {
     return rollbacks[rollbacks.length - 1] ?? null;
   }
 
-  private async restoreWithSafety(record: SnapshotRecord, paths: string[] | null, kind: 'rollback' | 'undo'): Promise<RollbackResult> {
-    const started = Date.now();
-    const provider = this.provider(record.provider);
-    const trace = phaseTrace(kind, this.env);
+  /** A folder that may no longer exist (deleted by mistake): known by its path when snapctl has state for it. */
+  async knownTarget(input: string): Promise<string> {
     try {
-      const result = await this.withTarget(record.target, async () => {
-        trace('lock');
-        await this.recoverTarget(record.target);
-        await provider.verify(record);
-        trace(`read and check ${record.id}`);
-        await prepareFolder(record.target);
-        await assertApartFromState(record.target, this.layout.root);
-        // A folder we cannot write to (read-only mount, wrong owner) fails here, before a safety snapshot
-        // and a journal that could never be finished.
-        await access(record.target, fsConstants.W_OK);
-        const label = kind === 'undo' ? `before undo (restoring ${record.id})` : `before rollback to ${record.id}`;
-        const safetyOptions = { tag: label, trigger: 'safety' as const, provider: record.provider, note: null, restoring: record, trace };
-        // The folder may have changed so that its provider no longer takes it whole (a subvolume or dataset
-        // made inside it since): its state before the rollback is kept by clone then, which takes anything.
-        const { record: safety, live, notHeld } = await this.createLocked(record.target, safetyOptions).catch((err: unknown) => {
-          if (!(err instanceof SnapctlError && err.kind === 'unsupported') || record.provider === 'clone') throw err;
-          return this.createLocked(record.target, { ...safetyOptions, provider: 'clone' });
-        });
-        // Every byte the restore will read is checked before the first change: damaged data is refused whole.
-        const damaged = await provider.checkRestore?.(record, paths, live ?? (await walk(record.target)).entries) ?? [];
-        trace('check what will be restored');
-        if (damaged.length > 0) {
-          await this.setState([record.id], 'damaged');
-          await this.forget([safety]);
-          throw new SnapctlError('corrupt', `snapshot ${record.id} of ${record.target} is damaged: ${describeProblems(damaged)}`,
-            `nothing in the folder was changed; 'snapctl verify ${record.id}' checks all of it; roll back to another snapshot, or restore other paths with --only`);
-        }
-        const entry: JournalEntry = {
-          version: 1, target: record.target, snapshotId: record.id, safetyId: safety.id, paths, kind,
-          startedAt: new Date().toISOString(), pid: process.pid, protect: notHeld,
-        };
-        await this.journal.write(entry);
-        trace('journal');
-        let restored: RestoreResult;
-        try {
-          restored = await provider.restore(record, paths, { token: safety.id, protect: new Set(notHeld), ...(live ? { live } : {}) });
-        } catch (err) {
-          // The folder may be half restored (each file whole, old or new) and the journal says so.
-          throw new SnapctlError('failed', `the rollback of ${record.target} to ${record.id} stopped part way: ${describeError(err)}`,
-            `once that is fixed, any snapctl command finishes it; 'snapctl undo' then returns the folder to how it was before (safety snapshot ${safety.id})`);
-        }
-        trace('restore');
-        await this.completeJournal(entry);
-        trace('record it and clear the journal');
-        return { snapshot: record, safety, restored, paths };
-      });
-      this.emit({ type: 'rollback-completed', result, kind, durationMs: Date.now() - started });
-      return result;
+      return await this.resolveTarget(input);
     } catch (err) {
-      this.emit({ type: 'rollback-failed', snapshotId: record.id, target: record.target, provider: record.provider, error: describeError(err), durationMs: Date.now() - started });
+      const typed = path.resolve(input);
+      const { snapshots, rollbacks } = await this.store.read();
+      if (snapshots.some((s) => s.target === typed) || rollbacks.some((r) => r.target === typed) || (await this.journal.exists(typed))) return typed;
       throw err;
     }
   }
 
+  /** A rollback of the folder that stopped part way (its journal is there), or null. */
+  async unfinished(target: string): Promise<UnfinishedRollback | null> {
+    const entry = await this.journal.read(target).catch(() => null); // a damaged journal is one of the folder's problems
+    if (!entry) return null;
+    const record = (await this.store.read()).snapshots.find((s) => s.id === entry.snapshotId);
+    return {
+      target, kind: entry.kind, snapshotId: entry.snapshotId, safetyId: entry.safetyId,
+      snapshotLabel: record ? snapshotLabel(record) : entry.snapshotId, startedAt: entry.startedAt,
+      error: await this.journal.readError(target), paths: entry.paths,
+    };
+  }
+
+  /** Folders with a rollback journal (unfinished, or damaged when its text still names the folder). */
+  async unfinishedTargets(): Promise<string[]> {
+    const { entries, damaged } = await this.journal.all();
+    return [...entries.map((e) => e.target), ...damaged.flatMap((d) => (d.target ? [d.target] : []))];
+  }
+
+  /** Undo, offered from the folder's last rollback until it is undone or another rollback or undo runs. */
+  async undoOffer(target: string): Promise<UndoOffer | null> {
+    const { snapshots, rollbacks } = await this.store.read();
+    const last = [...rollbacks].reverse().find((r) => r.target === target);
+    if (!last || last.kind !== 'rollback') return null;
+    const safety = snapshots.find((s) => s.id === last.safetyId);
+    if (!safety || safety.state === 'vanished') return null;
+    const to = snapshots.find((s) => s.id === last.snapshotId);
+    return { rollback: last, label: `rolled back to ${to ? snapshotLabel(to) : 'a snapshot since deleted'} at ${clockTime(last.at)}` };
+  }
+
+  /** What `status` shows of one folder, derived from the store and the journal each time (never remembered). */
+  async folderState(target: string): Promise<FolderState> {
+    const { snapshots } = await this.store.read();
+    const newest = snapshots.filter((s) => s.target === target).sort(newestFirst)[0];
+    const problems: string[] = [];
+    const journalProblem = await this.journal.read(target).then(() => null, (err: unknown) => describeError(err));
+    if (journalProblem) problems.push(journalProblem);
+    const st = await lstat(target).catch(() => null);
+    if (!st) problems.push(`the folder ${target} no longer exists: roll back to a snapshot to bring it back, or remove it in Settings`);
+    else if (!st.isDirectory()) problems.push(`${target} is no longer a folder: move what stands there aside, or remove it in Settings`);
+    const damaged = snapshots.filter((s) => s.target === target && s.state === 'damaged').length;
+    if (damaged > 0) problems.push(`${damaged} snapshot(s) of this folder are damaged: 'snapctl verify' names the paths; they are not used to share files`);
+    const unfinished = await this.unfinished(target);
+    return {
+      newest: newest ? { id: newest.id, createdAt: newest.createdAt, tag: newest.tag } : null,
+      unfinished, undo: unfinished ? null : await this.undoOffer(target), problems,
+    };
+  }
+
+  /** One folder's snapshots (or all) and its rollbacks, so a safety snapshot can be shown under its rollback. */
+  async listView(target?: string): Promise<ListView> {
+    const snapshots = await this.list(target ? { target } : {});
+    const { rollbacks } = await this.store.read();
+    return { snapshots, rollbacks: target ? rollbacks.filter((r) => r.target === target) : [...rollbacks] };
+  }
+
+  /**
+   * A snapshot id as a person types it: whole, a unique beginning of one, or `latest` (the folder's newest
+   * ready snapshot that is not a safety snapshot). Ambiguity and no match are usage errors naming candidates.
+   */
+  async resolveId(input: string, options: { target?: string } = {}): Promise<string> {
+    const text = input.trim();
+    const { snapshots } = await this.store.read();
+    if (text === 'latest') {
+      if (!options.target) throw usageError("'latest' needs a folder", 'pass --path DIR, or run the command inside the folder');
+      const newest = snapshots.filter((s) => s.target === options.target && s.state === 'ready' && s.trigger !== 'safety').sort(newestFirst)[0];
+      if (!newest) throw usageError(`${options.target} has no ready snapshot for 'latest'`, `take one with 'snapctl create --path ${options.target}'`);
+      return newest.id;
+    }
+    if (ID_PATTERN.test(text)) return text;
+    if (!/^[0-9a-f-]{1,22}$/.test(text)) throw usageError(`not a snapshot id: ${oneLine(text)}`, "ids look like 20261201-140200-1a2b3c; a unique beginning of one is enough, or 'latest'");
+    const matches = snapshots.filter((s) => s.id.startsWith(text)).sort(newestFirst);
+    const only = matches[0];
+    if (matches.length === 1 && only) return only.id;
+    if (matches.length === 0) throw usageError(`no snapshot id starts with ${text}`, "run 'snapctl list' to see them");
+    const shown = matches.slice(0, 8).map((s) => `${s.id}${s.tag ? ` (${oneLine(s.tag)})` : ''}`).join(', ');
+    throw usageError(`${text} is the beginning of ${matches.length} snapshot ids: ${shown}${matches.length > 8 ? ', …' : ''}`, 'type more of the id');
+  }
+
+  /** Runs a rollback or undo, telling the listeners (metrics, the UI) how it ended. */
+  private async observed(kind: 'rollback' | 'undo', record: SnapshotRecord, fn: () => Promise<RollbackResult>): Promise<RollbackResult> {
+    const started = Date.now();
+    try {
+      const result = await fn();
+      if (!result.nothingToChange) this.emit({ type: 'rollback-completed', result, kind, durationMs: Date.now() - started });
+      return result;
+    } catch (err) {
+      if (!(err instanceof SnapctlError && err.kind === 'nothing-to-do')) {
+        this.emit({ type: 'rollback-failed', snapshotId: record.id, target: record.target, provider: record.provider, error: describeError(err), durationMs: Date.now() - started });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * A rollback (or undo) of `record`; the caller holds the folder's lock. The preview is made from the walk
+   * the safety snapshot takes anyway (clone), or from a walk of its own before a filesystem snapshot: when
+   * nothing would change, no safety snapshot is taken. `replacing`: the unfinished rollback this undo gives up.
+   */
+  private async restoreLocked(record: SnapshotRecord, paths: string[] | null, kind: 'rollback' | 'undo', keepGit: boolean, o: { undoing?: SnapshotRecord | null; replacing?: JournalEntry }): Promise<RollbackResult> {
+    const provider = this.provider(record.provider);
+    const trace = phaseTrace(kind, this.env);
+    const target = record.target;
+    trace('lock');
+    if (!o.replacing) await this.recoverTarget(target);
+    await provider.verify(record);
+    trace(`read and check ${record.id}`);
+    await prepareFolder(target);
+    await assertApartFromState(target, this.layout.root);
+    // A folder we cannot write to (read-only mount, wrong owner) fails here, before a safety snapshot
+    // and a journal that could never be finished.
+    await access(target, fsConstants.W_OK);
+    const exclude = keepGit ? isGitPath : undefined;
+    let plan: DiffResult | null = null;
+    const decide = async (live?: readonly LiveEntry[]): Promise<void> => {
+      const found = await provider.diff(record, paths, { ...(exclude ? { exclude } : {}), ...(live ? { live } : {}) });
+      plan = found;
+      const [under, link] = found.beneathLink?.[0] ?? [];
+      if (under !== undefined && link !== undefined) {
+        throw new CreateStopped(usageError(`${shownName(link)} is a symbolic link in snapshot ${record.id}, so ${shownName(under)} is not a path of its own`, `restore ${shownName(link)} itself; nothing was changed`));
+      }
+      if (found.unknown && found.unknown.length > 0) throw new CreateStopped(unknownPaths(record, found.unknown));
+      if (changesNothing(found)) throw new CreateStopped(NOTHING_TO_CHANGE);
+    };
+    const safetyOptions: CreateLockedOptions = {
+      tag: safetyTag(kind, record, o.undoing ?? null), trigger: 'safety', provider: record.provider, note: null, restoring: record, trace,
+    };
+    let made: Awaited<ReturnType<SnapshotService['createLocked']>>;
+    try {
+      if (!provider.capabilities.walksOnCreate) await decide();
+      const options = plan ? safetyOptions : { ...safetyOptions, inspect: (live: readonly LiveEntry[]) => decide(live) };
+      // The folder may have changed so that its provider no longer takes it whole (a subvolume or dataset
+      // made inside it since): its state before the rollback is kept by clone then, which takes anything.
+      made = await this.createLocked(target, options).catch((err: unknown) => {
+        if (!(err instanceof SnapctlError && err.kind === 'unsupported') || record.provider === 'clone') throw err;
+        return this.createLocked(target, { ...options, provider: 'clone' });
+      });
+      if (!plan) await decide(made.live).catch(async (err: unknown) => { await this.forget([made.record]); throw err; });
+    } catch (err) {
+      if (!(err instanceof CreateStopped)) throw err;
+      if (err.reason !== NOTHING_TO_CHANGE) throw err.reason;
+      if (o.replacing) { await this.journal.keepCopy(target); await this.journal.clear(target); }
+      const unchanged = (plan as DiffResult | null)?.unchanged ?? 0;
+      return { snapshot: record, safety: null, restored: { restored: 0, broughtBack: 0, removed: 0, unchanged, kept: [] }, paths, nothingToChange: true };
+    }
+    const { record: safety, live, notHeld } = made;
+    // Every byte the restore will read is checked before the first change: damaged data is refused whole.
+    const damaged = await provider.checkRestore?.(record, paths, live ?? (await walk(target)).entries) ?? [];
+    trace('check what will be restored');
+    if (damaged.length > 0) {
+      await this.setState([record.id], 'damaged');
+      await this.forget([safety]);
+      throw new SnapctlError('corrupt', `snapshot ${record.id} of ${target} is damaged: ${describeProblems(damaged)}`,
+        `nothing in the folder was changed; 'snapctl verify ${record.id}' checks all of it; roll back to another snapshot, or restore other paths with --only`);
+    }
+    const entry: JournalEntry = {
+      version: 1, target, snapshotId: record.id, safetyId: safety.id, paths, kind,
+      startedAt: new Date().toISOString(), pid: process.pid, protect: notHeld, ...(keepGit ? { keepGit } : {}),
+    };
+    // The unfinished rollback an undo gives up is kept aside, then replaced by this one in one write.
+    if (o.replacing) await this.journal.keepCopy(target);
+    await this.journal.write(entry);
+    trace('journal');
+    let restored: RestoreResult;
+    try {
+      const planned: DiffResult | null = plan;
+      restored = await provider.restore(record, paths, {
+        token: safety.id, protect: new Set(notHeld), ...(live ? { live } : {}), ...(exclude ? { exclude } : {}), ...(planned ? { plan: planned } : {}),
+      });
+    } catch (err) {
+      // The folder may be half restored (each file whole, old or new) and the journal says so.
+      const why = plainWhy(err);
+      await this.journal.writeError(target, why).catch(() => undefined);
+      throw new SnapctlError('failed', `the rollback of ${target} to ${snapshotLabel(record)} stopped part way: ${why}`,
+        `'snapctl status' shows it; once that is fixed, 'snapctl recover' finishes it, or 'snapctl undo --path ${target}' returns the folder to how it was before`);
+    }
+    trace('restore');
+    await this.completeJournal(entry);
+    trace('record it and clear the journal');
+    return { snapshot: record, safety, restored, paths, nothingToChange: false };
+  }
+
   private async completeJournal(entry: JournalEntry): Promise<void> {
-    const rollback: RollbackRecord = { at: new Date().toISOString(), target: entry.target, snapshotId: entry.snapshotId, safetyId: entry.safetyId, paths: entry.paths, kind: entry.kind };
+    const rollback: RollbackRecord = {
+      at: new Date().toISOString(), target: entry.target, snapshotId: entry.snapshotId, safetyId: entry.safetyId, paths: entry.paths, kind: entry.kind,
+      ...(entry.keepGit ? { keepGit: true } : {}),
+    };
     await this.store.update((store) => {
       store.rollbacks.push(rollback);
       if (store.rollbacks.length > 100) store.rollbacks.splice(0, store.rollbacks.length - 100);
@@ -609,20 +805,26 @@ export class SnapshotService {
   private async recoverTarget(target: string): Promise<RecoveryReport | null> {
     const pending = await this.journal.read(target);
     if (!pending) return null;
+    // A new attempt: an error kept from an earlier one no longer says why the rollback is unfinished.
+    await this.journal.clearError(target);
     try {
       const record = await this.get(pending.snapshotId);
-      await this.provider(record.provider).restore(record, pending.paths, { token: pending.safetyId, protect: new Set(pending.protect ?? []) });
+      await this.provider(record.provider).restore(record, pending.paths, {
+        token: pending.safetyId, protect: new Set(pending.protect ?? []), ...(pending.keepGit ? { exclude: isGitPath } : {}),
+      });
       await this.completeJournal(pending);
       this.emit({ type: 'rollback-recovered', snapshotId: record.id, target, provider: record.provider });
     } catch (err) {
+      const why = plainWhy(err);
+      await this.journal.writeError(target, why).catch(() => undefined);
       if (!(err instanceof SnapctlError) && errnoCode(err) !== undefined) {
         // The disk is full, a mount is read-only, a permission is missing: the rollback can finish later.
-        throw new SnapctlError('busy', `the interrupted rollback of ${target} to ${pending.snapshotId} cannot be finished yet: ${describeError(err)}`,
-          `once that is fixed, any snapctl command finishes it`);
+        throw new SnapctlError('busy', `the interrupted rollback of ${target} to ${pending.snapshotId} cannot be finished yet: ${why}`,
+          `once that is fixed, 'snapctl recover' (or any command) finishes it; 'snapctl undo --path ${target}' returns the folder to how it was before`);
       }
       // The snapshot's data is gone or damaged: say how to get out instead of blocking the folder forever.
-      throw new SnapctlError('busy', `the interrupted rollback of ${target} to ${pending.snapshotId} cannot be finished: ${describeError(err)}`,
-        `run 'snapctl recover --abandon --path ${target}', then 'snapctl rollback ${pending.safetyId}' to return to the state before it`);
+      throw new SnapctlError('busy', `the interrupted rollback of ${target} to ${pending.snapshotId} cannot be finished: ${why}`,
+        `'snapctl undo --path ${target}' returns the folder to how it was before it (or 'snapctl recover --abandon --path ${target}' gives it up)`);
     }
     return { target, snapshotId: pending.snapshotId, safetyId: pending.safetyId, outcome: 'finished' };
   }
@@ -694,6 +896,40 @@ async function prepareFolder(target: string): Promise<void> {
   }
   const real = await realpath(target);
   if (real !== target) throw new SnapctlError('failed', `${target} is now reached through a symbolic link (it leads to ${real}): a rollback never writes through a link`, 'put the folders above it back as they were');
+}
+
+/** Paths of a partial rollback found on neither side: most often a typing mistake, so nothing is done. */
+function unknownPaths(record: SnapshotRecord, unknown: readonly string[]): SnapctlError {
+  const shown = unknown.slice(0, 5).map((p) => shownName(p)).join(', ');
+  return usageError(`${shown}${unknown.length > 5 ? ', …' : ''}: ${unknown.length === 1 ? 'not a path' : 'not paths'} of snapshot ${snapshotLabel(record)} (${record.id}) nor of the folder ${record.target}`,
+    'check the spelling; paths are relative to the folder (or to the current folder inside it); nothing was changed');
+}
+
+const ERRNO_WORDS: Record<string, string> = {
+  EPERM: 'the system did not allow a change (the file may be immutable, or belong to another user)',
+  EACCES: 'permission was denied',
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the filesystem is read-only',
+  EBUSY: 'a file was in use',
+  EIO: 'the disk reported a read or write error',
+  ENAMETOOLONG: 'a name is too long for this filesystem',
+  ENOENT: 'a file it needed is missing',
+};
+
+/**
+ * Why a rollback stopped, in words a person reads: the cause and the path it concerns (the file's own name,
+ * never the temporary one it was being written as), without a stack of system details.
+ */
+function plainWhy(err: unknown): string {
+  if (err instanceof SnapctlError) return err.message;
+  const code = errnoCode(err);
+  const words = code ? ERRNO_WORDS[code] : undefined;
+  if (!words) return describeError(err);
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  if (code === 'ENOENT' && typeof e.path === 'string' && e.path.includes('/clone/objects/')) return "the snapshot's stored copy of a file is missing ('snapctl verify' names the damaged snapshots)";
+  const named = [e.dest, e.path].find((p): p is string => typeof p === 'string' && !p.includes('.snapctl-restore-'));
+  return `${words}${named ? ` at ${shownName(named.replace(/^\.\//, ''))}` : ''} (${code})`;
 }
 
 function parseTag(tag: string | null | undefined): string | null {

@@ -1,4 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rm } from 'node:fs/promises';
 import { mkdirPrivate } from '../base/private-fs.js';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
@@ -23,6 +23,8 @@ export interface JournalEntry {
   pid: number;
   /** Paths the safety snapshot could not hold: the restore leaves them alone (absent in older journals). */
   protect?: string[];
+  /** Every `.git` was left alone (keepGit); absent in older journals. */
+  keepGit?: boolean;
 }
 
 const JOURNAL_ENTRY = recordShape<keyof JournalEntry>([
@@ -35,6 +37,7 @@ const JOURNAL_ENTRY = recordShape<keyof JournalEntry>([
   ['startedAt', isString, 'a time'],
   ['pid', Number.isInteger, 'a process id'],
   ['protect', (v) => v === undefined || (Array.isArray(v) && v.every(isString)), 'a list of paths'],
+  ['keepGit', (v) => v === undefined || typeof v === 'boolean', 'true or false'],
 ]);
 
 export function targetKey(target: string): string {
@@ -83,6 +86,51 @@ export class RollbackJournal {
 
   async clear(target: string): Promise<void> {
     await rm(this.file(target), { force: true });
+    await rm(this.errorFile(target), { force: true });
+  }
+
+  /**
+   * Why the last attempt at a folder's rollback stopped, kept beside its journal entry: cleared when an
+   * attempt starts, written when one fails, so a process killed part way leaves none (the reason is unknown).
+   */
+  private errorFile(target: string): string {
+    return path.join(this.dir, `${targetKey(target)}.last-error`);
+  }
+
+  async writeError(target: string, error: string): Promise<void> {
+    await mkdirPrivate(this.dir);
+    await writeFileAtomic(this.errorFile(target), JSON.stringify({ error }));
+  }
+
+  async clearError(target: string): Promise<void> {
+    await rm(this.errorFile(target), { force: true });
+  }
+
+  async readError(target: string): Promise<string | null> {
+    const text = await readFile(this.errorFile(target), 'utf8').catch(nullIfMissing);
+    if (text === null) return null;
+    try {
+      const raw: unknown = JSON.parse(text);
+      return typeof raw === 'object' && raw !== null && 'error' in raw && typeof raw.error === 'string' ? raw.error : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Keeps a copy of a folder's journal entry aside (with a timestamp) before the rollback it records is given
+   * up: the entry itself stays until the next one replaces it in one atomic write, so a crash in between
+   * leaves the folder's unfinished rollback where it was.
+   */
+  async keepCopy(target: string): Promise<string | null> {
+    const aside = `${this.file(target)}.set-aside-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      await copyFile(this.file(target), aside);
+    } catch (err) {
+      return nullIfMissing(err);
+    }
+    await rm(this.errorFile(target), { force: true });
+    return aside;
   }
 
   /**

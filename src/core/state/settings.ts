@@ -1,4 +1,4 @@
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { mkdirPrivate } from '../base/private-fs.js';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
@@ -22,11 +22,13 @@ export const retentionSchema = z.object({
 });
 
 export const targetSettingsSchema = z.object({
-  path: z.string().min(1).refine((p) => path.isAbsolute(p) && !p.includes('\0'), 'must be an absolute folder path'),
-  schedule: z.string().refine((s) => validateSchedule(s) === null, { error: (issue) => `invalid schedule: ${validateSchedule(String(issue.input)) ?? ''}` }).default(DEFAULT_SCHEDULE),
+  path: z.string().min(1, 'must be a full folder path, starting with /').refine((p) => path.isAbsolute(p) && !p.includes('\0'), 'must be a full folder path, starting with /'),
+  schedule: z.string().refine((s) => validateSchedule(s) === null, { error: (issue) => validateSchedule(String(issue.input)) ?? 'not a schedule' }).default(DEFAULT_SCHEDULE),
   provider: z.enum(PROVIDER_NAMES).default('clone'),
   retention: retentionSchema.default(DEFAULT_RETENTION),
   paused: z.boolean().default(false),
+  /** Leave every `.git` alone when rolling back: commits are never undone by a rollback. */
+  keepGit: z.boolean().default(false),
 });
 export type TargetSettings = z.infer<typeof targetSettingsSchema>;
 
@@ -66,29 +68,80 @@ export class SettingsStore {
     if (problem === null) {
       const parsed = settingsSchema.safeParse(raw);
       if (parsed.success) return { settings: await canonicalFolders(parsed.data), warning: null };
-      const issue = parsed.error.issues[0];
-      problem = `${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'}`;
+      problem = settingsProblem(parsed.error.issues[0], raw);
     }
     const aside = await quarantine(file);
     return { settings: defaultSettings(), warning: `the settings file was unreadable (${problem}); it was kept as ${aside} and defaults are in use` };
   }
 
   /** Validates a whole new settings object and writes it; invalid input changes nothing. */
-  async save(next: unknown): Promise<Settings> {
+  async save(next: unknown, options: { mustExist?: (folder: string) => boolean } = {}): Promise<Settings> {
     const parsed = settingsSchema.safeParse(next);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw usageError(`invalid settings: ${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'}`);
+      throw usageError(settingsProblem(parsed.error.issues[0], next), 'nothing was saved');
     }
     const settings = await canonicalFolders(parsed.data);
     const paths = settings.targets.map((t) => t.path);
-    if (new Set(paths).size !== paths.length) throw usageError('invalid settings: a folder is listed twice');
+    const twice = paths.find((p, i) => paths.indexOf(p) !== i);
+    if (twice !== undefined) throw usageError(`the folder ${twice} is listed twice`, 'remove one of them; nothing was saved');
+    for (const t of settings.targets) {
+      if (!options.mustExist?.(t.path)) continue;
+      const st = await stat(t.path).catch(nullIfMissing);
+      if (st === null) throw usageError(`the folder ${t.path} does not exist`, 'choose a folder that exists; nothing was saved');
+      if (!st.isDirectory()) throw usageError(`${t.path} is not a folder`, 'choose a folder; nothing was saved');
+    }
     await mkdirPrivate(this.layout.root);
     await withLock(path.join(this.layout.locksDir, 'settings.lock'), { waitMs: 10_000, what: 'the settings file' }, async () => {
       await writeFileAtomic(this.layout.settingsFile, JSON.stringify(settings, null, 2) + '\n');
     });
     return settings;
   }
+}
+
+/** How a person says each settings field. */
+const FIELD_WORDS: Record<string, string> = {
+  path: 'its path', schedule: 'its schedule', provider: 'its snapshot method', paused: 'its pause switch', keepGit: 'its "leave .git alone" switch',
+  retention: 'how many snapshots it keeps', hourly: 'hourly snapshots kept', daily: 'daily snapshots kept', weekly: 'weekly snapshots kept',
+  monthly: 'monthly snapshots kept', manual: 'manual snapshots kept', safety: 'safety snapshots kept', preOperation: 'snapshots kept from before commands',
+  statsd: 'metrics', enabled: 'the on/off switch', host: 'the host', port: 'the port', socket: 'the socket path',
+  launchAtLogin: 'start at login', schedulePaused: 'the pause of all schedules', onboarded: 'the first-run flag', version: 'the version',
+  targets: 'the folders',
+};
+
+/** A zod message in plain words: what the value must be. */
+function plainMessage(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type': return `must be ${issue.expected === 'number' ? 'a number' : issue.expected === 'boolean' ? 'on or off (true or false)' : issue.expected === 'string' ? 'text' : issue.expected === 'array' ? 'a list' : issue.expected === 'object' ? 'a group of settings' : issue.expected}`;
+    case 'too_small': return `must be at least ${String(issue.minimum)}`;
+    case 'too_big': return `must be at most ${String(issue.maximum)}`;
+    case 'invalid_value': return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'unrecognized_keys': return `has settings snapctl does not know: ${issue.keys.join(', ')}`;
+    default: return issue.message;
+  }
+}
+
+/**
+ * A settings problem the way a person says it: "the folder /x: its schedule: the minute must be 0-59; 61
+ * was given", never "targets.0.schedule".
+ */
+export function settingsProblem(issue: z.core.$ZodIssue | undefined, raw: unknown): string {
+  if (!issue) return 'the settings are not valid';
+  const parts: string[] = [];
+  const at = issue.path;
+  let i = 0;
+  if (at[0] === 'targets' && typeof at[1] === 'number') {
+    const targets = typeof raw === 'object' && raw !== null && 'targets' in raw && Array.isArray(raw.targets) ? (raw.targets as unknown[]) : [];
+    const entry = targets[at[1]];
+    const folder = typeof entry === 'object' && entry !== null && 'path' in entry && typeof entry.path === 'string' && entry.path !== '' ? entry.path : null;
+    parts.push(folder ? `the folder ${folder}` : `folder number ${at[1] + 1}`);
+    i = 2;
+  }
+  for (; i < at.length; i++) {
+    const key = at[i];
+    if (typeof key === 'string') parts.push(FIELD_WORDS[key] ?? key);
+  }
+  const message = at[at.length - 1] === 'path' && at[0] === 'targets' ? 'must be a full folder path, starting with /' : plainMessage(issue);
+  return [...parts, message].join(': ');
 }
 
 /**

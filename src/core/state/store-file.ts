@@ -58,4 +58,5 @@ const ROLLBACK_FIELDS = recordShape<keyof RollbackRecord>([
   ['safetyId', isString, 'expected text'],
   ['paths', (v) => v === null || (Array.isArray(v) && v.every(isString)), 'expected null or a list of paths'],
   ['kind', oneOf(ROLLBACK_KINDS), 'rollback or undo'],
+  ['keepGit', (v) => v === undefined || typeof v === 'boolean', 'true or false'],
 ]);

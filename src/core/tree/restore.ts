@@ -10,6 +10,7 @@ import { copyKeepingHolesSync } from './holes.js';
 import { quickMatch, sameContent } from './same-file.js';
 import { isTempOf, tempPrefix } from './temp-names.js';
 import { walk, type LiveEntry } from './walk.js';
+import { classify, type DiffResult } from './compare.js';
 import { writeXattrs } from './xattrs.js';
 
 export type { RestoreResult };
@@ -26,6 +27,11 @@ export interface RestoreOptions {
    * undo could not bring them back. They stay where they are and are reported as kept.
    */
   protect?: ReadonlySet<string>;
+  /**
+   * The preview of this restore made from the same walk (`walked`) under the same lock: the result is
+   * counted from it. Without it, the restore compares before its first change.
+   */
+  plan?: DiffResult;
 }
 
 type DirEntry = Extract<ManifestEntry, { type: 'dir' }>;
@@ -78,7 +84,9 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   const liveList = walkedList.filter((e) => !exclude?.(e.path));
   const live = new Map<string, LiveEntry>();
   for (const e of liveList) live.set(e.path, e);
-  const stats: RestoreResult = { written: 0, removed: 0, unchanged: 0, kept: [] };
+  // Counted in the preview's words, from the folder as it is before the first change.
+  const plan = options.plan ?? await countChanges(manifest, source, scope, exclude, liveList, (rel) => fsPath(guard.abs(rel)));
+  const stats: { kept: string[] } = { kept: [] };
   const keep = (p: string): void => { if (!stats.kept.includes(p)) stats.kept.push(p); };
   /** Folders whose entries changed (or whose mode we changed): their mode and mtime must be set again. */
   const touched = new Set<string>();
@@ -134,7 +142,6 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     }
     for (const p of [...live.keys()]) if (isUnder(p, e.path)) live.delete(p);
     touched.add(parentOf(e.path));
-    stats.removed++;
   }
 
   // 2. Folders, parents first. Made writable for us while we fill them; final modes are set in step 4.
@@ -185,10 +192,9 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
         // Same size and mtime with another inode or ctime: its bytes are compared below, before writing.
         if (match === 'check') suspects.push(e);
         else sameBytes.add(e.path);
-        if (match === 'same' && now.mode === finalMode(e) && sameMeta(now, e)) { stats.unchanged++; continue; }
+        if (match === 'same' && now.mode === finalMode(e) && sameMeta(now, e)) continue;
       }
     } else if (e.type === 'symlink' && now?.type === 'symlink' && now.link === e.link && sameMeta(now, e)) {
-      stats.unchanged++;
       continue;
     }
     writes.push(e);
@@ -202,7 +208,6 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     faultPoint();
     if (e.type === 'file' && sameBytes.has(e.path)) {
       guard.inside(dir, (at) => setMetaHere(at(nameOf(e.path)), e, false)); // same content, another mode, owner or attributes
-      stats.unchanged++;
       return;
     }
     // Written beside its final name and renamed into place, all from inside the folder itself.
@@ -219,14 +224,13 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
       renameSync(tmp, at(nameOf(e.path)));
     });
     touched.add(dir);
-    stats.written++;
   });
   for (const e of linked) {
     const leader = leaderOf.get(e.ino ?? '') ?? '';
     const leaderNow = guard.inside(parentOf(leader), (at) => lstatSync(at(nameOf(leader)), { bigint: true }));
     const now = live.get(e.path);
     const current = now?.type === 'file' ? lstatSync(fsPath(guard.abs(e.path)), { bigint: true, throwIfNoEntry: false }) : undefined;
-    if (current && current.ino === leaderNow.ino && current.dev === leaderNow.dev) { stats.unchanged++; continue; }
+    if (current && current.ino === leaderNow.ino && current.dev === leaderNow.dev) continue;
     const dir = parentOf(e.path);
     await openForWriting(dir);
     // The link is made by the leader's absolute path and then checked to be the very file just written.
@@ -237,7 +241,6 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
       renameSync(tmp, at(nameOf(e.path)));
     });
     touched.add(dir);
-    stats.written++;
   }
 
   // 4. Folder modes, owners, attributes and mtimes, after every write (writing a child changes its parent's
@@ -270,7 +273,24 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   guard.inside('', () => { if ((lstatSync('.').mode & 0o7777) !== rootMode) chmodSync('.', rootMode); });
   for (const p of protect) if (!stats.kept.includes(p)) stats.kept.push(p);
   stats.kept.sort();
-  return stats;
+  // What was left alone is not counted as changed: a path kept, one beneath a kept folder, or a folder that
+  // stays because it holds one.
+  const changed = (p: string): boolean => !stats.kept.some((k) => isUnder(p, k) || isUnder(k, p));
+  const count = (paths: readonly string[]): number => (stats.kept.length === 0 ? paths.length : paths.filter(changed).length);
+  return { restored: count(plan.modified), broughtBack: count(plan.removed), removed: count(plan.added), unchanged: plan.unchanged ?? 0, kept: stats.kept };
+}
+
+/**
+ * What a restore will change, in a preview's words (see compare), from the walk it works from. A file it
+ * cannot read to compare (swapped away meanwhile) counts as changed: the restore then finds what happened.
+ */
+async function countChanges(manifest: Manifest, source: ContentSource, scope: string[] | null, exclude: PathFilter | undefined, live: readonly LiveEntry[], abs: (rel: string) => FsPath): Promise<DiffResult> {
+  const sorted = classify(manifest.entries, live, scope, exclude);
+  const differing = await mapLimit(sorted.candidates, IO_PARALLELISM, async (c) =>
+    (await sameContent(abs(c.path), source.contentPath(c)).catch(() => false)) ? null : c.path);
+  let unchanged = sorted.unchanged;
+  for (const p of differing) if (p !== null) sorted.modified.push(p); else unchanged++;
+  return { added: sorted.added, removed: sorted.removed, modified: sorted.modified, unchanged };
 }
 
 /**

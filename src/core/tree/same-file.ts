@@ -22,7 +22,9 @@ const CHUNK = 256 * 1024;
 
 /** True when the two files hold the same bytes. */
 export async function sameContent(a: string | Buffer, b: string | Buffer): Promise<boolean> {
-  const [fa, fb] = await Promise.all([open(a, 'r'), open(b, 'r')]);
+  // Opened one after the other: when the second cannot be opened, the first is closed, not left to the GC.
+  const fa = await open(a, 'r');
+  const fb = await open(b, 'r').catch(async (err: unknown) => { await fa.close(); throw err; });
   try {
     const ba = Buffer.allocUnsafe(CHUNK);
     const bb = Buffer.allocUnsafe(CHUNK);

@@ -69,9 +69,10 @@ for (const c of cases) {
       await writeFile(path.join(pe.target, 'src', 'index.ts'), 'export const answer = 43;\n');
       await writeFile(path.join(pe.target, 'added.txt'), 'new\n');
       await rm(path.join(pe.target, 'run.sh'));
-      const diff = await service.diff(snap.id);
-      assert.deepEqual(diff, { added: ['added.txt'], removed: ['run.sh'], modified: ['src/index.ts'] });
-      assert.deepEqual(await service.diff(snap.id, ['src']), { added: [], removed: [], modified: ['src/index.ts'] });
+      const { added, removed, modified } = await service.diff(snap.id);
+      assert.deepEqual({ added, removed, modified }, { added: ['added.txt'], removed: ['run.sh'], modified: ['src/index.ts'] });
+      const scoped = await service.diff(snap.id, ['src']);
+      assert.deepEqual({ added: scoped.added, removed: scoped.removed, modified: scoped.modified }, { added: [], removed: [], modified: ['src/index.ts'] });
     });
 
     test('rollback restores every kind of entry exactly after a safety snapshot; undo brings the changes back', async (t) => {
@@ -81,8 +82,8 @@ for (const c of cases) {
       const mutated = await describeTree(pe.target);
       const result = await service.rollback(snap.id);
       assert.deepEqual(await describeTree(pe.target), original);
-      assert.equal(result.safety.provider, pe.provider);
-      assert.equal(result.safety.trigger, 'safety');
+      assert.equal(result.safety?.provider, pe.provider);
+      assert.equal(result.safety?.trigger, 'safety');
       await service.undo();
       assert.deepEqual(await describeTree(pe.target), mutated);
     });

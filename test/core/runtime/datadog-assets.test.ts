@@ -14,7 +14,7 @@ function emittedMetricNames(): Set<string> {
   metrics.onEvent({ type: 'snapshot-created', record, durationMs: 1 });
   metrics.onEvent({ type: 'snapshot-failed', target: '/p', trigger: 'manual', provider: 'clone', error: 'x', durationMs: 1 });
   metrics.onEvent({ type: 'snapshot-deleted', record });
-  metrics.onEvent({ type: 'rollback-completed', kind: 'rollback', durationMs: 1, result: { snapshot: record, safety: record, restored: { written: 0, removed: 0, unchanged: 0, kept: [] }, paths: null } });
+  metrics.onEvent({ type: 'rollback-completed', kind: 'rollback', durationMs: 1, result: { snapshot: record, safety: record, restored: { restored: 0, broughtBack: 0, removed: 0, unchanged: 0, kept: [] }, paths: null, nothingToChange: false } });
   metrics.onEvent({ type: 'rollback-failed', snapshotId: record.id, target: '/p', provider: 'clone', error: 'x', durationMs: 1 });
   metrics.onEvent({ type: 'rollback-recovered', snapshotId: record.id, target: '/p', provider: 'clone' });
   metrics.gauges([record]);

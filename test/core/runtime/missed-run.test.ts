@@ -28,7 +28,7 @@ describe('the runtime after the app was closed', () => {
       assert.equal(next.length, 1);
       assert.ok(next[0]?.next && next[0].next.getTime() > Date.now());
       assert.deepEqual(await runtime.resume(), [], 'nothing more is due after the catch-up');
-      await assert.rejects(runtime.updateSettings({ ...runtime.currentSettings(), targets: [{ path: box.project, schedule: '*/0 * * *' }] }), /invalid settings/);
+      await assert.rejects(runtime.updateSettings({ ...runtime.currentSettings(), targets: [{ path: box.project, schedule: '*/0 * * *' }] }), /^SnapctlError: the folder .*: its schedule: the schedule has 4 fields/);
       assert.equal(runtime.scheduler.nextRuns().length, 1, 'the previous schedule keeps running');
     } finally {
       await runtime.stop();

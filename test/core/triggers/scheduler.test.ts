@@ -34,7 +34,7 @@ describe('scheduler', () => {
     assert.equal(validateSchedule('0 * * * *'), null);
     assert.equal(validateSchedule('*/15 9-17 * * 1-5'), null);
     assert.match(validateSchedule('every hour') ?? '', /fields/);
-    assert.match(validateSchedule('* * * * * *') ?? '', /6 fields; use 5/);
+    assert.match(validateSchedule('* * * * * *') ?? '', /6 fields; it needs 5/);
     assert.match(validateSchedule('61 * * * *') ?? '', /minute/);
   });
 

@@ -44,6 +44,8 @@ export interface CaptureOptions {
   added?: string[];
   /** Copies into the pool are reflink clones (see copyChanged). */
   copiesAreClones?: boolean;
+  /** Sees the walk before anything is copied (see CreateRequest.inspect). */
+  inspect?: (live: readonly LiveEntry[]) => Promise<void>;
 }
 
 export async function capture(root: string, pool: ClonePool, id: string, bases: readonly Manifest[], options: CaptureOptions = {}): Promise<CaptureResult> {
@@ -65,6 +67,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     return r && r.ino === ino && r.ctimeNs === ctimeNs ? r.xattrs : null;
   };
   const { entries: walked, skipped, notes } = await walk(root, { knownXattrs });
+  await options.inspect?.(walked);
   const problems = [...skipped, ...notes];
   const notHeld = skipped.map((s) => s.path);
   let size = 0;

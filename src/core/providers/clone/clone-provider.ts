@@ -11,7 +11,8 @@ import { describeError } from '../../base/errors.js';
 import { RecordFiles } from '../../state/record-files.js';
 import type { LiveEntry } from '../../tree/walk.js';
 import type { SnapshotRecord } from '../../../shared/model.js';
-import type { ContentProblem, ObjectChecks, ProviderRestoreOptions, CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
+import { readStoredFile } from '../snapshot-files.js';
+import type { ContentProblem, ObjectChecks, ProviderDiffOptions, ProviderRestoreOptions, SnapshotFile, SnapshotReader, CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
 
 /**
  * The portable provider: copies the folder into snapctl's own store, sharing unchanged files between
@@ -19,7 +20,7 @@ import type { ContentProblem, ObjectChecks, ProviderRestoreOptions, CreateReques
  */
 export class CloneProvider implements SnapshotProvider {
   readonly name = 'clone' as const;
-  readonly capabilities: ProviderCapabilities = { wholeVolume: false, partialRestore: true, needsAdmin: false, mayVanish: false };
+  readonly capabilities: ProviderCapabilities = { wholeVolume: false, partialRestore: true, needsAdmin: false, mayVanish: false, walksOnCreate: true };
   private readonly pool: ClonePool;
 
   private readonly recordFiles: RecordFiles;
@@ -39,7 +40,7 @@ export class CloneProvider implements SnapshotProvider {
     try {
       const bases = await Promise.all(request.bases.map((b) => this.pool.readManifest(b.ref).catch(() => null)));
       const copiesAreClones = await this.pool.copiesAreClones(request.target);
-      const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), { added, copiesAreClones });
+      const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), { added, copiesAreClones, ...(request.inspect ? { inspect: request.inspect } : {}) });
       await this.pool.writeManifest(result.manifest);
       const unhashed = result.manifest.entries.filter((e) => e.type === 'file' && e.hash === null).length;
       return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld, unhashed };
@@ -107,12 +108,25 @@ export class CloneProvider implements SnapshotProvider {
 
   async restore(record: SnapshotRecord, paths: string[] | null, options: ProviderRestoreOptions): Promise<RestoreResult> {
     const manifest = await this.pool.readManifest(record.ref);
-    return restore(record.target, manifest, this.pool, paths, { token: options.token, ...(options.protect ? { protect: options.protect } : {}), ...(options.live ? { walked: options.live } : {}) });
+    return restore(record.target, manifest, this.pool, paths, {
+      token: options.token, ...(options.protect ? { protect: options.protect } : {}), ...(options.live ? { walked: options.live } : {}),
+      ...(options.exclude ? { exclude: options.exclude } : {}), ...(options.plan ? { plan: options.plan } : {}),
+    });
   }
 
-  async diff(record: SnapshotRecord, paths: string[] | null): Promise<DiffResult> {
+  async diff(record: SnapshotRecord, paths: string[] | null, options: ProviderDiffOptions = {}): Promise<DiffResult> {
     const manifest = await this.pool.readManifest(record.ref);
-    return compare(record.target, manifest, this.pool, paths);
+    return compare(record.target, manifest, this.pool, paths, options.exclude, options.live);
+  }
+
+  async read<T>(record: SnapshotRecord, fn: (reader: SnapshotReader) => Promise<T>): Promise<T> {
+    const manifest = await this.pool.readManifest(record.ref);
+    const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
+    return fn({ readFile: (p, maxBytes) => readStoredFile(byPath.get(p), (oid) => this.pool.objectPath(oid), maxBytes, record.id) });
+  }
+
+  async readFile(record: SnapshotRecord, p: string, maxBytes: number): Promise<SnapshotFile> {
+    return this.read(record, (r) => r.readFile(p, maxBytes));
   }
 
   readonly records = {

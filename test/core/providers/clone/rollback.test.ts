@@ -28,7 +28,7 @@ describe('clone provider: snapshot, rollback and undo', () => {
 
     const result = await service.rollback(snap.id);
     assert.deepEqual(await describeTree(box.project), original);
-    assert.equal(result.safety.trigger, 'safety');
+    assert.equal(result.safety?.trigger, 'safety');
 
     await service.undo();
     assert.deepEqual(await describeTree(box.project), mutated);
@@ -77,7 +77,8 @@ describe('clone provider: snapshot, rollback and undo', () => {
     await writeFile(path.join(dir, 'changed'), 'v2');
     await rm(path.join(dir, 'gone'));
     await writeFile(path.join(dir, 'new'), 'new');
-    assert.deepEqual(await service.diff(snap.id), { added: ['new'], removed: ['gone'], modified: ['changed'] });
+    const { added, removed, modified } = await service.diff(snap.id);
+    assert.deepEqual({ added, removed, modified }, { added: ['new'], removed: ['gone'], modified: ['changed'] });
   });
 
   test('a repeat snapshot copies only what changed and deleting snapshots frees their data', async () => {
@@ -138,11 +139,11 @@ describe('clone provider: sharing unchanged files', () => {
       const base = await service.create({ path: box.project });
       await writeFile(path.join(box.project, 'a.txt'), 'A'.repeat(1000));
       const first = await service.rollback(base.id); // a.txt is put back as it was in `base`
-      assert.equal(first.safety.addedBytes, 1000, 'the first safety snapshot copies the edited a.txt');
+      assert.equal(first.safety?.addedBytes, 1000, 'the first safety snapshot copies the edited a.txt');
       await writeFile(path.join(box.project, 'b.txt'), 'B'.repeat(2000));
       const second = await service.rollback(base.id);
       // a.txt now matches `base` (not the latest snapshot, which holds the edit): only b.txt is new.
-      assert.equal(second.safety.addedBytes, 2000);
+      assert.equal(second.safety?.addedBytes, 2000);
     } finally {
       await box.cleanup();
     }

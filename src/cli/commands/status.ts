@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { installLayout } from '../../core/base/install.js';
+import { targetStatuses } from '../../core/runtime/target-status.js';
+import { relativeTime } from '../../shared/format.js';
+import type { TargetStatus } from '../../shared/api.js';
+import { say, type CommandContext } from '../context.js';
+import { localTime, unfinishedText } from '../format.js';
+import { metricsStatus } from '../metrics-status.js';
+
+interface StatusOptions { path?: string; json?: boolean }
+
+function folderText(t: TargetStatus): string {
+  const lines = [t.path];
+  const n = t.newest;
+  lines.push(n ? `  newest snapshot: ${n.id}${n.tag ? ` '${say(n.tag)}'` : ''}, ${localTime(n.createdAt)} (${relativeTime(n.createdAt)})` : `  no snapshot yet: 'snapctl create --path ${t.path}' takes one`);
+  if (t.schedule !== '') lines.push(`  schedule: ${t.schedule}${t.paused ? ' (paused)' : ''}${t.keepGit ? '; rollbacks leave .git alone' : ''}`);
+  if (t.unfinished) {
+    const u = t.unfinished;
+    lines.push(`  UNFINISHED ROLLBACK to ${u.snapshotLabel} (started ${localTime(u.startedAt)}): ${say(unfinishedText(u))}`);
+    lines.push(`    finish it:  snapctl recover --path ${t.path}`);
+    lines.push(`    go back:    snapctl undo --path ${t.path}`);
+  }
+  if (t.undo) lines.push(`  ${t.undo.label}: 'snapctl undo --path ${t.path}' puts the folder back as it was before`);
+  for (const p of t.problems) lines.push(`  problem: ${say(p)}`);
+  return lines.join('\n') + '\n';
+}
+
+export function registerStatus(program: Command, ctx: CommandContext): void {
+  program.command('status')
+    .description('each folder: its newest snapshot and age, an unfinished rollback (and what to run), the undo offer, problems, and whether metrics are being sent; exits 1 while a folder has an unfinished rollback')
+    .option('-p, --path <dir>', 'only this folder')
+    .option('--json', "print {version, home, targets, metrics} as JSON (targets: the API's TargetStatus list; metrics: its MetricsHealth)")
+    .action(async (o: StatusOptions) => {
+      const only = o.path !== undefined ? await ctx.knownTarget(o.path) : undefined;
+      const settings = await ctx.settings();
+      const { nextRuns } = await import('../../core/triggers/schedule-expression.js');
+      const nextRun = (t: { schedule: string }): Date | null => {
+        try { return nextRuns(t.schedule, 1)[0] ?? null; } catch { return null; }
+      };
+      let targets = await targetStatuses(ctx.core(), settings, { nextRun, unlisted: true });
+      if (only !== undefined) {
+        targets = targets.filter((t) => t.path === only);
+        if (targets.length === 0) targets = await targetStatuses(ctx.core(), { ...settings, targets: [] }, { nextRun, unlisted: true }).then((all) => all.filter((t) => t.path === only));
+      }
+      if (targets.some((t) => t.unfinished !== null)) ctx.setExitCode(1);
+      // Read from the health file the senders leave: status loads no metrics client.
+      const metrics = await metricsStatus(ctx.core().layout, ctx.io.env);
+      if (o.json) { ctx.json({ version: installLayout().version, home: ctx.core().layout.root, targets, metrics: metrics.health }); return; }
+      const metricsText = `\nmetrics: ${metrics.lines.map(say).join('\n  ')}\n`;
+      if (targets.length === 0) { ctx.io.stdout((only ? `snapctl knows nothing of ${only} yet: 'snapctl create --path ${only}' takes a first snapshot\n` : "no folders yet: 'snapctl create --path DIR' takes a first snapshot\n") + metricsText); return; }
+      ctx.io.stdout(targets.map(folderText).join('\n') + metricsText);
+    });
+}

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { dispatch, type DispatchContext } from '../../src/api/dispatch.js';
+import { SnapctlRuntime } from '../../src/core/runtime/runtime.js';
+import type { ApiMethod, ApiResponses, ApiResult } from '../../src/shared/api.js';
+import { sandbox } from '../helpers/helpers.js';
+
+describe('the API methods of issue 18', () => {
+  let box: Awaited<ReturnType<typeof sandbox>>;
+  let runtime: SnapctlRuntime;
+  let ctx: DispatchContext;
+  let other: string;
+  const call = async <M extends ApiMethod>(method: M, params: unknown): Promise<ApiResult<M>> => (await dispatch(ctx, method, params)) as ApiResult<M>;
+  const ok = async <M extends ApiMethod>(method: M, params: unknown): Promise<ApiResponses[M]> => {
+    const r = await call(method, params);
+    if (!r.ok) assert.fail(`${method}: ${r.error}`);
+    return r.value;
+  };
+
+  before(async () => {
+    box = await sandbox();
+    other = path.join(box.root, 'other');
+    await mkdir(other);
+    await writeFile(path.join(box.project, 'a.txt'), 'one\n');
+    await writeFile(path.join(other, 'b.txt'), 'b\n');
+    runtime = await SnapctlRuntime.start({ home: box.home, env: {} });
+    await runtime.updateSettings({ ...runtime.currentSettings(), targets: [{ path: box.project }, { path: other, keepGit: true }], statsd: { enabled: false, host: '127.0.0.1', port: 8125, socket: null } });
+    ctx = { runtime, host: 'headless' };
+  });
+  after(async () => { await runtime.stop(); await box.cleanup(); });
+
+  test('list takes one folder and returns its snapshots with its rollbacks', async () => {
+    const mine = await ok('create', { target: box.project, tag: 'mine' });
+    await ok('create', { target: other });
+    await writeFile(path.join(box.project, 'a.txt'), 'two\n');
+    const rb = await ok('rollback', { id: mine.id });
+    const view = await ok('list', { target: box.project });
+    assert.ok(view.snapshots.every((s) => s.target === box.project), 'only that folder');
+    assert.deepEqual(view.rollbacks.map((r) => r.safetyId), [rb.safety?.id]);
+    assert.equal((await ok('list', { target: other })).rollbacks.length, 0);
+    const status = await ok('status', {});
+    const t = status.targets.find((x) => x.path === box.project);
+    assert.equal(t?.undo?.rollback.safetyId, rb.safety?.id, 'undo stays offered after the dialog closes');
+    assert.equal(t?.newest?.id, rb.safety?.id);
+    assert.equal(status.targets.find((x) => x.path === other)?.keepGit, true);
+    await ok('undo', { target: box.project });
+    const again = await call('undo', { target: box.project });
+    assert.ok(!again.ok && again.kind === 'nothing-to-do' && /already undone/.test(again.error));
+    assert.equal(await readFile(path.join(box.project, 'a.txt'), 'utf8'), 'two\n');
+  });
+
+  test("diff and rollback take keepGit, defaulting to the folder's setting", async () => {
+    const snap = await ok('create', { target: other });
+    assert.equal((await ok('diff', { id: snap.id })).keepGit, true);
+    assert.equal((await ok('diff', { id: snap.id, keepGit: false })).keepGit, false);
+    const same = await ok('rollback', { id: snap.id });
+    assert.equal(same.nothingToChange, true);
+    assert.equal(same.safety, null);
+  });
+
+  test('fileDiff, checkSchedule and detect', async () => {
+    const snap = await ok('create', { target: box.project });
+    await writeFile(path.join(box.project, 'a.txt'), 'three\n');
+    const fd = await ok('fileDiff', { id: snap.id, path: 'a.txt' });
+    assert.equal(fd.kind, 'text');
+    const bad = await call('fileDiff', { id: snap.id, path: '../a.txt' });
+    assert.ok(!bad.ok && bad.kind === 'usage');
+    assert.deepEqual(await ok('checkSchedule', { schedule: '61 * * * *' }), { ok: false, schedule: '61 * * * *', error: 'the minute must be 0-59; 61 was given' });
+    const good = await ok('checkSchedule', { schedule: '0 * * * *' });
+    assert.ok(good.ok && good.description === 'every hour at :00' && good.next.length === 3);
+    const missing = await call('detect', { path: path.join(box.root, 'does-not-exist') });
+    assert.ok(!missing.ok);
+    assert.equal(missing.error, `the folder ${path.join(box.root, 'does-not-exist')} does not exist (choose a folder that exists)`);
+    const file = await call('detect', { path: path.join(box.project, 'a.txt') });
+    assert.ok(!file.ok && /is not a folder/.test(file.error));
+    const onboard = await call('setSettings', { settings: { ...runtime.currentSettings(), targets: [...runtime.currentSettings().targets, { path: path.join(box.root, 'nowhere') }] } });
+    assert.ok(!onboard.ok && /does not exist/.test(onboard.error), 'settings refuse a new folder that does not exist');
+  });
+
+  test('retry returns the folder status; a deleted project folder rolls back through the API', async () => {
+    const snap = await ok('create', { target: box.project });
+    const st = await ok('retry', { target: box.project });
+    assert.equal(st.path, box.project);
+    assert.equal(st.unfinished, null);
+    await rm(box.project, { recursive: true });
+    const preview = await ok('diff', { id: snap.id });
+    assert.deepEqual(preview.added, []);
+    assert.ok(preview.removed.includes('a.txt'), 'everything is brought back');
+    const status = await ok('status', {});
+    assert.match(status.targets.find((t) => t.path === box.project)?.problems.join(' ') ?? '', /no longer exists/);
+    const rb = await ok('rollback', { id: snap.id });
+    assert.equal(rb.restored.broughtBack, preview.removed.length);
+    assert.equal(await readFile(path.join(box.project, 'a.txt'), 'utf8'), 'three\n');
+    assert.equal((await ok('status', {})).targets.find((t) => t.path === box.project)?.problems.length, 0, 'the problem goes with its cause');
+  });
+
+  test('a failed scheduled snapshot is a problem of its folder until a later snapshot of it succeeds', async () => {
+    const folder = path.join(box.root, 'sched');
+    await mkdir(folder);
+    await runtime.updateSettings({ ...runtime.currentSettings(), targets: [...runtime.currentSettings().targets, { path: folder }] });
+    await rm(folder, { recursive: true });
+    const report = await runtime.scheduler.run(folder, 'manual');
+    assert.equal(report.ok, false);
+    const problems = (await ok('status', {})).targets.find((t) => t.path === folder)?.problems ?? [];
+    assert.ok(problems.some((p) => /scheduled snapshot at \d\d:\d\d failed/.test(p)), problems.join('; '));
+    await mkdir(folder);
+    await ok('create', { target: folder });
+    const after = (await ok('status', {})).targets.find((t) => t.path === folder)?.problems ?? [];
+    assert.deepEqual(after, []);
+    assert.deepEqual((await ok('status', {})).problems, [], 'nothing sticky left behind');
+  });
+});

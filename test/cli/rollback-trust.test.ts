@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { SnapshotService } from '../../src/core/service/service.js';
+import type { TargetStatus } from '../../src/shared/api.js';
+import { parseJson, runCli, sandbox } from '../helpers/helpers.js';
+
+type Box = Awaited<ReturnType<typeof sandbox>>;
+
+describe('the CLI a person can trust with a rollback', () => {
+  let box: Box;
+  let env: Record<string, string>;
+  const cli = (args: string[], cwd?: string) => runCli(args, env, cwd ? { cwd } : {});
+  async function project(name: string, files = 3): Promise<{ dir: string; id: string }> {
+    const dir = path.join(box.root, name);
+    await mkdir(dir, { recursive: true });
+    for (let i = 0; i < files; i++) await writeFile(path.join(dir, `f${i}.txt`), `v1 ${i}\n`);
+    const made = await cli(['create', '--path', dir, '--json', '--tag', `${name} start`]);
+    assert.equal(made.code, 0, made.stderr);
+    return { dir, id: parseJson<{ id: string }>(made.stdout).id };
+  }
+  before(async () => {
+    box = await sandbox();
+    env = { SNAPCTL_HOME: box.home, SNAPCTL_BACKGROUND_HASH: '0' };
+  });
+  after(() => box.cleanup());
+
+  test('status shows an unfinished rollback with what to run, exits 1, and undo is the way back', async () => {
+    const shared = env;
+    env = { ...env, SNAPCTL_HOME: path.join(box.root, 'unfinished-home') };
+    try { await unfinishedCase(); } finally { env = shared; }
+  });
+
+  async function unfinishedCase(): Promise<void> {
+    const { dir, id } = await project('unfinished', 20);
+    for (let i = 0; i < 20; i++) await writeFile(path.join(dir, `f${i}.txt`), `v2 ${i}\n`);
+    const killed = await cli(['rollback', id, '--yes'].concat([]), undefined);
+    assert.equal(killed.code, 0, 'a first rollback works');
+    for (let i = 0; i < 20; i++) await writeFile(path.join(dir, `f${i}.txt`), `v3 ${i}\n`);
+    const dying = await runCli(['rollback', id, '--yes'], { ...env, SNAPCTL_FAULT_KILL_AT: '4' });
+    assert.equal(dying.signal, 'SIGKILL');
+    // The snapshot's stored data goes missing (not its safety snapshot's): the recovery every command runs
+    // first cannot finish it.
+    const home = env['SNAPCTL_HOME'] ?? '';
+    const pending = await new SnapshotService({ home }).unfinished(dir);
+    assert.ok(pending);
+    const oids = async (snapshot: string): Promise<Set<string>> => new Set((JSON.parse(await readFile(path.join(home, 'clone', 'manifests', `${snapshot}.json`), 'utf8')) as { entries: { oid?: string }[] }).entries.flatMap((e) => (e.oid ? [e.oid] : [])));
+    const keep = await oids(pending.safetyId);
+    for (const oid of await oids(id)) if (!keep.has(oid)) await rm(path.join(home, 'clone', 'objects', oid.slice(0, 2), oid));
+    const status = await cli(['status', '--json']);
+    assert.equal(status.code, 1, status.stderr);
+    const { targets } = parseJson<{ targets: TargetStatus[] }>(status.stdout);
+    const t = targets.find((x) => x.path === dir);
+    assert.equal(t?.unfinished?.snapshotId, id);
+    assert.equal(t?.unfinished?.snapshotLabel, "'unfinished start'");
+    assert.ok(t?.unfinished?.error, 'the last attempt said why');
+    const text = await cli(['status']);
+    assert.equal(text.code, 1);
+    assert.match(text.stdout, /UNFINISHED ROLLBACK to 'unfinished start'/);
+    assert.match(text.stdout, new RegExp(`snapctl recover --path ${dir}`));
+    assert.match(text.stdout, new RegExp(`snapctl undo --path ${dir}`));
+    const preview = await cli(['diff', id]);
+    assert.match(preview.stdout, /^note: an earlier rollback of .* stopped part way/);
+    const undo = await cli(['undo', '--path', dir, '--yes']);
+    assert.equal(undo.code, 0, undo.stderr);
+    for (let i = 0; i < 20; i++) assert.equal(await readFile(path.join(dir, `f${i}.txt`), 'utf8'), `v3 ${i}\n`);
+    assert.equal((await cli(['status'])).code, 0, 'resolved: the state is gone');
+  }
+
+  test('a second undo changes nothing and says the last rollback is already undone (exit 0)', async () => {
+    const { dir, id } = await project('twice');
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    assert.equal((await cli(['rollback', id.slice(0, 17), '--yes'])).code, 0, 'a unique beginning of the id is enough');
+    assert.equal((await cli(['undo', '--path', dir, '--yes'])).code, 0);
+    const second = await cli(['undo', '--path', dir, '--yes']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout, `the last rollback of ${dir} (to 'twice start') is already undone; nothing was changed\n`);
+    assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'edited\n');
+  });
+
+  test('a rollback that changes nothing says so and takes no safety snapshot; --only a path that is nowhere is exit 2', async () => {
+    const { dir, id } = await project('same');
+    const r = await cli(['rollback', id, '--yes']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "nothing to change: the folder already matches 'same start' (no safety snapshot was taken)\n");
+    const nope = await cli(['rollback', id, '--yes', '--only', 'nope.txt'], dir);
+    assert.equal(nope.code, 2);
+    assert.match(nope.stderr, /^snapctl: nope\.txt: not a path of snapshot/);
+    const listed = parseJson<unknown[]>((await cli(['list', '--path', dir, '--json'])).stdout);
+    assert.equal(listed.length, 1, 'no safety snapshot taken');
+  });
+
+  test("'latest' means the folder's newest ready snapshot that is not a safety one; prefixes are checked", async () => {
+    const { dir } = await project('latest');
+    await writeFile(path.join(dir, 'f1.txt'), 'second\n');
+    const second = parseJson<{ id: string }>((await cli(['create', '--path', dir, '--json'])).stdout).id;
+    await writeFile(path.join(dir, 'f1.txt'), 'third\n');
+    const rb = await cli(['rollback', 'latest', '--yes', '--json'], dir);
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.equal(parseJson<{ snapshot: { id: string } }>(rb.stdout).snapshot.id, second, 'the safety snapshot taken since is not latest');
+    assert.equal((await cli(['diff', 'latest', '--path', dir, '--json'])).code, 0);
+    const ambiguous = await cli(['diff', '2']);
+    assert.equal(ambiguous.code, 2);
+    assert.match(ambiguous.stderr, /^snapctl: 2 is the beginning of \d+ snapshot ids: \d{8}-/);
+    const none = await cli(['verify', 'ffff']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no snapshot id starts with ffff/);
+    assert.equal((await cli(['delete', 'latest', '--path', dir])).code, 0);
+  });
+
+  test('usage errors never print a literal \\n', async () => {
+    const r = await cli(['lst']);
+    assert.equal(r.code, 2);
+    assert.doesNotMatch(r.stderr, /\\n/);
+    assert.match(r.stderr, /^snapctl: unknown command 'lst' \(Did you mean list\?\)/);
+    for (const args of [['rollback'], ['list', '--nope'], ['diff', 'x y'], ['status', 'extra']]) {
+      const e = await cli(args);
+      assert.doesNotMatch(e.stderr, /\\n/, args.join(' '));
+      assert.equal(e.stderr.trimEnd().split('\n').length, 1, args.join(' '));
+    }
+  });
+
+  test('run checks that its command exists before snapshotting: exit 127, nothing created', async () => {
+    const dir = path.join(box.root, 'run');
+    await mkdir(dir);
+    const before = await readdir(box.home).catch(() => []);
+    const r = await cli(['run', '--path', dir, '--', 'no-such-cmd-snapctl', '--flag']);
+    assert.equal(r.code, 127);
+    assert.match(r.stderr, /no-such-cmd-snapctl: command not found \(not on PATH\); nothing was snapshotted/);
+    const byPath = await cli(['run', '--path', dir, '--', './missing.sh'], dir);
+    assert.equal(byPath.code, 127);
+    assert.equal(parseJson<unknown[]>((await cli(['list', '--path', dir, '--json'])).stdout).length, 0);
+    assert.ok((await readdir(box.home)).length >= before.length);
+    assert.equal((await cli(['run', '--path', dir, '--', 'true'])).code, 0);
+  });
+
+  test('recover prints one coherent report on stdout', async () => {
+    const { dir, id } = await project('recovered', 20);
+    for (let i = 0; i < 20; i++) await writeFile(path.join(dir, `f${i}.txt`), `v2 ${i}\n`);
+    const dying = await runCli(['rollback', id, '--yes'], { ...env, SNAPCTL_FAULT_KILL_AT: '4' });
+    assert.equal(dying.signal, 'SIGKILL');
+    const r = await cli(['recover']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, new RegExp(`^finished the interrupted rollback of ${dir} to ${id}`));
+    assert.doesNotMatch(r.stdout, /no interrupted rollback/);
+    assert.equal((await cli(['recover'])).stdout, 'no interrupted rollback is left unfinished\n');
+  });
+
+  test('a deleted project folder rolls back from the CLI: every path brought back', async () => {
+    const { dir, id } = await project('deleted');
+    await rm(dir, { recursive: true });
+    const diff = await cli(['diff', id, '--json']);
+    assert.equal(diff.code, 0, diff.stderr);
+    const view = parseJson<{ added: string[]; removed: string[]; modified: string[] }>(diff.stdout);
+    assert.deepEqual(view.removed, ['f0.txt', 'f1.txt', 'f2.txt']);
+    const listed = await cli(['list', '--path', dir]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const rb = await cli(['rollback', id, '--yes']);
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.match(rb.stdout, /0 restored, 3 brought back, 0 removed/);
+    assert.doesNotMatch(rb.stderr + rb.stdout, /ENOENT|scandir/);
+    assert.equal(await readFile(path.join(dir, 'f2.txt'), 'utf8'), 'v1 2\n');
+    const st = parseJson<{ targets: TargetStatus[] }>((await cli(['status', '--json', '--path', dir])).stdout);
+    assert.match(st.targets[0]?.undo?.label ?? '', /^rolled back to 'deleted start' at \d\d:\d\d$/);
+  });
+});

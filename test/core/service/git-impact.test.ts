@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { SnapshotService } from '../../../src/core/service/service.js';
+import { describeGitImpact } from '../../../src/core/service/git-impact.js';
+import { parseJson, runCli, sandbox } from '../../helpers/helpers.js';
+
+type Box = Awaited<ReturnType<typeof sandbox>>;
+
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
+function git(dir: string, ...args: string[]): string {
+  return execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { encoding: 'utf8', env: cleanEnv }).trim();
+}
+
+/** Every file under `.git`, by content: byte-identical trees have identical fingerprints. */
+async function fingerprint(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const visit = async (rel: string): Promise<void> => {
+    for (const d of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const child = path.join(rel, d.name);
+      if (d.isDirectory()) await visit(child);
+      else out[child] = createHash('sha256').update(await readFile(path.join(dir, child))).digest('hex');
+    }
+  };
+  await visit('.git');
+  return out;
+}
+
+async function repo(box: Box, name: string): Promise<string> {
+  const dir = path.join(box.root, name);
+  await mkdir(dir);
+  git(dir, 'init', '-q', '-b', 'main');
+  await writeFile(path.join(dir, 'a.txt'), 'one\n');
+  git(dir, 'add', '.');
+  git(dir, 'commit', '-qm', 'first commit');
+  return dir;
+}
+
+describe('.git understood', () => {
+  let box: Box;
+  let service: SnapshotService;
+  before(async () => {
+    box = await sandbox();
+    service = new SnapshotService({ home: box.home });
+  });
+  after(() => box.cleanup());
+
+  test('a commit after a snapshot: the preview says the rollback undoes it, by subject', async () => {
+    const dir = await repo(box, 'committed');
+    const snap = await service.create({ path: dir });
+    const headThen = git(dir, 'rev-parse', 'HEAD');
+    await writeFile(path.join(dir, 'a.txt'), 'two\n');
+    git(dir, 'commit', '-qam', 'fix the parser');
+    const preview = await service.diff(snap.id);
+    assert.equal(preview.git.length, 1);
+    const [impact] = preview.git;
+    assert.ok(impact);
+    assert.equal(impact.repo, '');
+    assert.equal(impact.headMoves, true);
+    assert.equal(impact.headThen, headThen);
+    assert.equal(impact.branchNow, 'main');
+    assert.deepEqual(impact.undoneCommits.map((c) => c.subject), ['fix the parser']);
+    assert.match(describeGitImpact(impact), /undoes 1 commit: fix the parser/);
+    assert.deepEqual((await service.diff(snap.id, null, { keepGit: true })).git, [], 'keepGit: no impact');
+  });
+
+  test('a rollback with keepGit leaves .git byte-identical and git log unchanged', async () => {
+    const dir = await repo(box, 'kept');
+    const snap = await service.create({ path: dir });
+    await writeFile(path.join(dir, 'a.txt'), 'two\n');
+    git(dir, 'commit', '-qam', 'second commit');
+    const gitBefore = await fingerprint(dir);
+    const logBefore = git(dir, 'log', '--format=%H %s');
+    const preview = await service.diff(snap.id, null, { keepGit: true });
+    assert.equal(preview.keepGit, true);
+    assert.ok(preview.modified.every((p) => !p.startsWith('.git')), 'no .git path in the preview');
+    const result = await service.rollback(snap.id, { keepGit: true });
+    assert.deepEqual([result.restored.restored, result.restored.broughtBack, result.restored.removed], [preview.modified.length, preview.removed.length, preview.added.length]);
+    assert.equal(await readFile(path.join(dir, 'a.txt'), 'utf8'), 'one\n', 'everything else was rolled back');
+    assert.deepEqual(await fingerprint(dir), gitBefore);
+    assert.equal(git(dir, 'log', '--format=%H %s'), logBefore);
+    // Its undo leaves .git alone too.
+    await service.undo({ target: dir });
+    assert.deepEqual(await fingerprint(dir), gitBefore);
+  });
+
+  test('a repository below the folder is found; without git on PATH the move of HEAD is still reported', async () => {
+    const top = path.join(box.root, 'mono');
+    await mkdir(top);
+    const inner = await repo(box, path.join('mono', 'pkg'));
+    const snap = await service.create({ path: top });
+    await writeFile(path.join(inner, 'a.txt'), 'two\n');
+    git(inner, 'commit', '-qam', 'inner work');
+    const headNow = git(inner, 'rev-parse', 'HEAD');
+    const blind = new SnapshotService({ home: box.home, env: { ...process.env, PATH: '/nonexistent' } });
+    const [impact] = (await blind.diff(snap.id)).git;
+    assert.ok(impact);
+    assert.equal(impact.repo, 'pkg');
+    assert.equal(impact.headMoves, true);
+    assert.deepEqual(impact.undoneCommits, [{ sha: headNow, subject: '' }]);
+  });
+
+  test('snapctl diff and rollback --keep-git from the CLI', async () => {
+    const dir = await repo(box, 'cli');
+    const env = { SNAPCTL_HOME: path.join(box.root, 'cli-home'), SNAPCTL_BACKGROUND_HASH: '0' };
+    const { id } = parseJson<{ id: string }>((await runCli(['create', '--path', dir, '--json'], env)).stdout);
+    await writeFile(path.join(dir, 'a.txt'), 'two\n');
+    git(dir, 'commit', '-qam', 'cli commit');
+    const diff = await runCli(['diff', id], env);
+    assert.equal(diff.code, 0, diff.stderr);
+    assert.match(diff.stdout, /^git: git: undoes 1 commit: cli commit$/m);
+    const logBefore = git(dir, 'log', '--format=%H');
+    const rb = await runCli(['rollback', id, '--yes', '--keep-git'], env);
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.match(rb.stdout, /\.git left alone/);
+    assert.equal(git(dir, 'log', '--format=%H'), logBefore);
+  });
+});
