@@ -43,6 +43,11 @@ describe('metrics from the command line', () => {
     assert.equal(health.transport, 'udp');
     assert.equal(health.destination, `127.0.0.1:${agent.port}`);
     assert.ok(health.lastSentAt, 'the send is recorded for snapctl status');
+    const status = await snapctl(['status']);
+    assert.match(status, new RegExp(`^metrics: being sent to 127\\.0\\.0\\.1:${agent.port} over UDP; last sent ${health.lastSentAt.replace(/\./g, '\\.')} \\(UDP cannot tell whether an agent listens\\)$`, 'm'));
+    const json = parseJson<{ metrics: { enabled: boolean; transport: string; destination: string; sendErrors: number; lastError: string | null; lastSentAt: string } }>(await snapctl(['status', '--json']));
+    assert.deepEqual(json.metrics, { enabled: true, transport: 'udp', destination: `127.0.0.1:${agent.port}`, sendErrors: 0, lastError: null, lastSentAt: health.lastSentAt });
+    assert.deepEqual(agent.all(/^snapctl\./).length, 2, 'status itself sends nothing');
   });
 
   test('a failed create sends snapshot.failed, a CRITICAL can_snapshot and an error event, and exits as it would without metrics', async () => {
@@ -188,5 +193,8 @@ describe('metrics with no agent', () => {
     const health = parseJson<{ lastError: string | null; sendErrors: number }>(await readFile(path.join(unresolvable.home, 'metrics-health.json'), 'utf8'));
     assert.match(health.lastError ?? '', /ENOTFOUND|not sent within/);
     assert.ok(health.sendErrors > 0);
+    const status = await runCli(['status'], { SNAPCTL_HOME: unresolvable.home, DD_AGENT_HOST: 'no-such-host.invalid' });
+    assert.match(status.stdout, /^metrics: NOT being sent to no-such-host\.invalid:8125 over UDP: .*(ENOTFOUND|not sent within)/m);
+    assert.match(status.stdout, /^ {2}\d+ send error\(s\) in all$/m);
   });
 });

@@ -50,6 +50,14 @@ describe('CLI start-up', () => {
     }
   });
 
+  test('status says whether metrics are being sent without loading a metrics client or a Unix socket', async () => {
+    const loaded = await loadedBy(['status'], box.home, box.root);
+    assert.equal(bundled(loaded.files).some((f) => f.endsWith('hot-shots.cjs')), false, 'status loaded hot-shots');
+    assert.equal(loaded.files.some((f) => f.includes('node-unix-socket')), false, 'status loaded node-unix-socket');
+    // (node-cron, which status needs for the next scheduled runs, loads Node's net and dgram on its own.)
+    assert.deepEqual(bundled(loaded.files).filter((f) => f.includes(`${path.sep}vendor${path.sep}`)).map((f) => path.basename(f)).sort(), ['node-cron.cjs', 'zod.cjs']);
+  });
+
   test('a command that writes loads the locking and atomic-write packages it needs, and after its snapshot the metrics client, from their own files', async () => {
     const loaded = await loadedBy(['create', '--path', box.project], box.home, box.root);
     const vendor = path.join('dist', 'src', 'cli-bundle', 'vendor');

@@ -51,6 +51,13 @@ describe('the runtime keeps its gauges current', () => {
     assert.match(await agent.waitFor(/^snapctl\.store\.free_bytes:\d+\|g\|/), /^snapctl\.store\.free_bytes:[1-9]\d*\|g\|#host:/);
     assert.equal(runtime.metrics.health().enabled, true);
     assert.ok(runtime.metrics.health().lastSentAt);
+    // What the popover's settings show (StatusView.metrics): this client, and the health file every sender updates.
+    const shown = await runtime.metricsHealth();
+    assert.equal(shown.enabled, true);
+    assert.equal(shown.transport, 'udp');
+    assert.equal(shown.destination, `127.0.0.1:${agent.port}`);
+    assert.equal(shown.lastError, null);
+    assert.ok(shown.lastSentAt && Date.parse(shown.lastSentAt) > Date.now() - 60_000);
   });
 
   test('a missing folder makes the steady check critical', async () => {
