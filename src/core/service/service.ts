@@ -917,6 +917,12 @@ const ERRNO_WORDS: Record<string, string> = {
   ENOENT: 'a file it needed is missing',
 };
 
+const WHAT_TO_DO: Record<string, string> = {
+  ENOSPC: 'free some space, then finish it',
+  EDQUOT: 'free some space, then finish it',
+  EROFS: 'remount it read-write, then finish it',
+};
+
 /**
  * Why a rollback stopped, in words a person reads: the cause and the path it concerns (the file's own name,
  * never the temporary one it was being written as), without a stack of system details.
@@ -928,8 +934,10 @@ function plainWhy(err: unknown): string {
   if (!words) return describeError(err);
   const e = err as NodeJS.ErrnoException & { dest?: string };
   if (code === 'ENOENT' && typeof e.path === 'string' && e.path.includes('/clone/objects/')) return "the snapshot's stored copy of a file is missing ('snapctl verify' names the damaged snapshots)";
-  const named = [e.dest, e.path].find((p): p is string => typeof p === 'string' && !p.includes('.snapctl-restore-'));
-  return `${words}${named ? ` at ${shownName(named.replace(/^\.\//, ''))}` : ''} (${code})`;
+  // The path that says where: a file of the folder, never a temporary name or a file of snapctl's own store.
+  const named = [e.dest, e.path].find((p): p is string => typeof p === 'string' && !p.includes('.snapctl-restore-') && !path.isAbsolute(p));
+  const todo = code ? WHAT_TO_DO[code] : undefined;
+  return `${words}${named ? ` at ${shownName(named.replace(/^\.\//, ''))}` : ''} (${code})${todo ? `; ${todo}` : ''}`;
 }
 
 function parseTag(tag: string | null | undefined): string | null {
