@@ -82,7 +82,7 @@ await build({
   entryPoints: [path.join(root, 'src/cli/main.ts')],
   outfile: path.join(cliOut, 'main.cjs'),
   // hot-shots' optional native Unix-socket transport is loaded by hot-shots itself when asked for.
-  external: ['unix-dgram', '@reflink/reflink', '@napi-rs/xattr'], // native modules: required from node_modules at run time
+  external: ['unix-dgram', 'node-unix-socket', '@reflink/reflink', '@napi-rs/xattr'], // native modules: required from node_modules at run time
   plugins: [vendorAsFiles, lazyChildProcessForCommander],
   define: { 'import.meta.url': '__snapctlUrl' },
   banner: { js: "const __snapctlUrl = require('node:url').pathToFileURL(__filename).href;" },

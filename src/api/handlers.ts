@@ -93,7 +93,7 @@ async function status(ctx: DispatchContext): Promise<StatusView> {
     schedulePaused: settings.schedulePaused,
     problems: [...runtime.problems],
     lastRollback: await runtime.service.lastRollback(),
-    metrics: runtime.metrics.health(),
+    metrics: await runtime.metricsHealth(),
     host: ctx.host,
     onboarded: settings.onboarded,
   };

@@ -3,6 +3,7 @@ import { oneLine } from '../shared/model.js';
 import { defaultHome, isWithin } from '../core/state/paths.js';
 import { SnapshotService, type RecoveryReport } from '../core/service/service.js';
 import type { Settings } from '../core/state/settings.js';
+import { CliMetrics } from './metrics.js';
 
 /** A message on one line: line breaks become spaces, other control characters are shown escaped. */
 export function say(text: string): string {
@@ -56,13 +57,18 @@ export class CliContext implements CommandContext {
   private loadedSettings: Promise<Settings> | undefined;
   private service: SnapshotService | undefined;
   private readonly unhashed: string[] = [];
+  private readonly metrics: CliMetrics;
 
-  constructor(readonly io: CliIo) {}
+  constructor(readonly io: CliIo) {
+    this.metrics = new CliMetrics(io.env, io.stderr);
+  }
 
   core(): SnapshotService {
     if (!this.service) {
       this.service = new SnapshotService({ home: defaultHome(this.io.env), env: this.io.env });
       this.service.onEvent((e) => { if (e.type === 'hash-pending') this.unhashed.push(e.id); });
+      // Every command that changes snapshots sends what the tray app sends, from here and nowhere else.
+      this.metrics.observe(this.service);
     }
     return this.service;
   }
@@ -117,6 +123,11 @@ export class CliContext implements CommandContext {
     } catch (err) {
       this.io.stderr(`snapctl: could not check which snapshots still exist: ${describeError(err)}\n`);
     }
+  }
+
+  /** Before the process exits: the metrics of whatever this command changed (bounded; never fails). */
+  async finishMetrics(): Promise<void> {
+    await this.metrics.finish(this.service).catch(() => undefined);
   }
 
   setExitCode(code: number): void {

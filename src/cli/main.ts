@@ -98,10 +98,12 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
   try {
     await createProgram(ctx).parseAsync(argv, { from: 'user' });
     ctx.tellNotices();
+    await ctx.finishMetrics();
     if (io.env['SNAPCTL_BACKGROUND_HASH'] !== '0') ctx.hashInBackground((id) => spawnDetached(['verify', id], io.env));
     return ctx.exitCode;
   } catch (err) {
     ctx.tellNotices();
+    await ctx.finishMetrics();
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2; // commander already printed the one-line message

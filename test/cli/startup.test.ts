@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cliPath, parseJson, runCli, sandbox } from '../helpers/helpers.js';
@@ -39,7 +39,7 @@ describe('CLI start-up', () => {
   });
   after(() => box.cleanup());
 
-  test('list and count load the CLI bundle alone: no vendored package, no child_process, net, crypto or readline', async () => {
+  test('list and count load the CLI bundle alone: no vendored package (no metrics client), no child_process, net, dgram, crypto or readline', async () => {
     for (const args of [['list', '--json'], ['count']]) {
       const loaded = await loadedBy(args, box.home, box.root);
       assert.deepEqual(bundled(loaded.files), [path.join('dist', 'src', 'cli-bundle', 'main.cjs')], args.join(' '));
@@ -50,9 +50,27 @@ describe('CLI start-up', () => {
     }
   });
 
-  test('a command that writes loads the locking and atomic-write packages it needs, from their own files', async () => {
+  test('status says whether metrics are being sent without loading a metrics client or a Unix socket', async () => {
+    const loaded = await loadedBy(['status'], box.home, box.root);
+    assert.equal(bundled(loaded.files).some((f) => f.endsWith('hot-shots.cjs')), false, 'status loaded hot-shots');
+    assert.equal(loaded.files.some((f) => f.includes('node-unix-socket')), false, 'status loaded node-unix-socket');
+    // (node-cron, which status needs for the next scheduled runs, loads Node's net and dgram on its own.)
+    assert.deepEqual(bundled(loaded.files).filter((f) => f.includes(`${path.sep}vendor${path.sep}`)).map((f) => path.basename(f)).sort(), ['node-cron.cjs', 'zod.cjs']);
+  });
+
+  test('a command that writes loads the locking and atomic-write packages it needs, and after its snapshot the metrics client, from their own files', async () => {
     const loaded = await loadedBy(['create', '--path', box.project], box.home, box.root);
     const vendor = path.join('dist', 'src', 'cli-bundle', 'vendor');
-    assert.deepEqual(bundled(loaded.files).filter((f) => f.startsWith(vendor)).sort(), [path.join(vendor, 'proper-lockfile.cjs'), path.join(vendor, 'write-file-atomic.cjs')]);
+    assert.deepEqual(bundled(loaded.files).filter((f) => f.startsWith(vendor)).sort(), ['hot-shots.cjs', 'proper-lockfile.cjs', 'write-file-atomic.cjs'].map((f) => path.join(vendor, f)));
+  });
+
+  test('with metrics off in the settings, a create reads them (without zod) and loads no metrics client nor socket', async () => {
+    const home = path.join(box.root, 'metrics-off');
+    await mkdir(home, { recursive: true });
+    await writeFile(path.join(home, 'settings.json'), JSON.stringify({ version: 1, statsd: { enabled: false } }));
+    const loaded = await loadedBy(['create', '--path', box.project], home, box.root);
+    const vendor = path.join('dist', 'src', 'cli-bundle', 'vendor');
+    assert.deepEqual(bundled(loaded.files).filter((f) => f.startsWith(vendor)).sort(), ['proper-lockfile.cjs', 'write-file-atomic.cjs'].map((f) => path.join(vendor, f)));
+    for (const heavy of ['dgram', 'net']) assert.equal(loaded.builtins.includes(heavy), false, `loaded ${heavy}`);
   });
 });

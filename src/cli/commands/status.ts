@@ -5,6 +5,7 @@ import { relativeTime } from '../../shared/format.js';
 import type { TargetStatus } from '../../shared/api.js';
 import { say, type CommandContext } from '../context.js';
 import { localTime, unfinishedText } from '../format.js';
+import { metricsStatus } from '../metrics-status.js';
 
 interface StatusOptions { path?: string; json?: boolean }
 
@@ -26,9 +27,9 @@ function folderText(t: TargetStatus): string {
 
 export function registerStatus(program: Command, ctx: CommandContext): void {
   program.command('status')
-    .description('each folder: its newest snapshot and age, an unfinished rollback (and what to run), the undo offer, problems; exits 1 while a folder has an unfinished rollback')
+    .description('each folder: its newest snapshot and age, an unfinished rollback (and what to run), the undo offer, problems, and whether metrics are being sent; exits 1 while a folder has an unfinished rollback')
     .option('-p, --path <dir>', 'only this folder')
-    .option('--json', "print {version, home, targets} as JSON (targets: the API's TargetStatus list)")
+    .option('--json', "print {version, home, targets, metrics} as JSON (targets: the API's TargetStatus list; metrics: its MetricsHealth)")
     .action(async (o: StatusOptions) => {
       const only = o.path !== undefined ? await ctx.knownTarget(o.path) : undefined;
       const settings = await ctx.settings();
@@ -42,8 +43,11 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
         if (targets.length === 0) targets = await targetStatuses(ctx.core(), { ...settings, targets: [] }, { nextRun, unlisted: true }).then((all) => all.filter((t) => t.path === only));
       }
       if (targets.some((t) => t.unfinished !== null)) ctx.setExitCode(1);
-      if (o.json) { ctx.json({ version: installLayout().version, home: ctx.core().layout.root, targets }); return; }
-      if (targets.length === 0) { ctx.io.stdout(only ? `snapctl knows nothing of ${only} yet: 'snapctl create --path ${only}' takes a first snapshot\n` : "no folders yet: 'snapctl create --path DIR' takes a first snapshot\n"); return; }
-      ctx.io.stdout(targets.map(folderText).join('\n'));
+      // Read from the health file the senders leave: status loads no metrics client.
+      const metrics = await metricsStatus(ctx.core().layout, ctx.io.env);
+      if (o.json) { ctx.json({ version: installLayout().version, home: ctx.core().layout.root, targets, metrics: metrics.health }); return; }
+      const metricsText = `\nmetrics: ${metrics.lines.map(say).join('\n  ')}\n`;
+      if (targets.length === 0) { ctx.io.stdout((only ? `snapctl knows nothing of ${only} yet: 'snapctl create --path ${only}' takes a first snapshot\n` : "no folders yet: 'snapctl create --path DIR' takes a first snapshot\n") + metricsText); return; }
+      ctx.io.stdout(targets.map(folderText).join('\n') + metricsText);
     });
 }

@@ -1,53 +1,47 @@
-import type { MetricsHealth } from '../../shared/api.js';
-import { hostname } from 'node:os';
 import StatsD, { type StatsD as StatsDClient, type ClientOptions } from 'hot-shots';
+import type { MetricsHealth } from '../../shared/api.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import type { ServiceEvent } from '../service/service.js';
-import type { StatsdSettings } from '../state/settings.js';
+import { MetricsSink } from './metrics-sink.js';
+import { describeDestination, destinationOf, tagValue, type MetricsDestination, type MetricsTarget } from './metrics-target.js';
 
-/** Where metrics go, after Datadog's own environment variables have had their say. */
-export interface MetricsTarget {
-  enabled: boolean;
-  host: string;
-  port: number;
-  socket: string | null;
-  tags: string[];
-}
-
-/**
- * Settings first, overridden by the variables every Datadog client honours: DD_AGENT_HOST,
- * DD_DOGSTATSD_PORT, DD_DOGSTATSD_SOCKET; DD_ENV, DD_SERVICE, DD_VERSION become env/service/version tags.
- */
-export function resolveMetricsTarget(settings: StatsdSettings, env: NodeJS.ProcessEnv = process.env): MetricsTarget {
-  const port = Number.parseInt(env['DD_DOGSTATSD_PORT'] ?? '', 10);
-  const tags = [`host:${hostname()}`];
-  for (const [variable, tag] of [['DD_ENV', 'env'], ['DD_SERVICE', 'service'], ['DD_VERSION', 'version']] as const) {
-    const value = env[variable]?.trim();
-    if (value) tags.push(`${tag}:${value}`);
-  }
-  return {
-    enabled: settings.enabled,
-    host: env['DD_AGENT_HOST']?.trim() || settings.host,
-    port: Number.isInteger(port) && port > 0 && port < 65_536 ? port : settings.port,
-    socket: env['DD_DOGSTATSD_SOCKET']?.trim() || settings.socket,
-    tags,
-  };
-}
+export { resolveMetricsTarget, type MetricsTarget } from './metrics-target.js';
 
 export const METRIC_PREFIX = 'snapctl.';
 
+/** What the sends of one client came to, for the health file (`snapctl status`, the popover). */
+export interface SendReport {
+  transport: 'udp' | 'uds' | null;
+  destination: string | null;
+  sent: number;
+  sendErrors: number;
+  lastSentAt: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+}
+
+export type CheckStatus = 'ok' | 'warning' | 'critical' | 'unknown';
+
 /**
- * DogStatsD metrics for everything the service does. Sending is fire-and-forget over UDP: an absent agent,
- * a bad host or a send error is counted and otherwise ignored, so metrics never fail or delay a snapshot.
+ * DogStatsD metrics for everything the service does. Sending never waits: an absent agent, a bad host or a
+ * send error is counted and otherwise ignored, so metrics never fail or delay a snapshot; `flush` lets a
+ * short-lived process hand its last datagrams over before it exits, within a bound.
  */
 export class Metrics {
   private client: StatsDClient | null = null;
+  private sink: MetricsSink | null = null;
+  private readonly destination: MetricsDestination | null;
+  private sent = 0;
   private sendErrors = 0;
   private lastError: string | null = null;
-  private lastSentAt: string | null = null;
+  private lastErrorAt: Date | null = null;
+  private lastSentAt: Date | null = null;
+  private readonly mock: boolean;
 
   constructor(readonly target: MetricsTarget, options: { mock?: boolean } = {}) {
-    if (!target.enabled) return;
+    this.destination = destinationOf(target);
+    this.mock = options.mock ?? false;
+    if (!this.destination) return;
     const common: ClientOptions = {
       prefix: METRIC_PREFIX,
       globalTags: target.tags,
@@ -59,25 +53,40 @@ export class Metrics {
       aggregation: false,
       maxBufferSize: 0,
       errorHandler: (err) => this.recordError(err),
-      ...(options.mock ? { mock: true } : {}),
     };
     try {
-      this.client = target.socket
-        ? new StatsD({ ...common, protocol: 'uds', path: target.socket, udsGracefulErrorHandling: true })
-        : new StatsD({ ...common, protocol: 'udp', host: target.host, port: target.port });
+      if (this.mock) {
+        this.client = new StatsD({ ...common, mock: true });
+        return;
+      }
+      this.sink = MetricsSink.open(this.destination, { sent: () => this.recordSent(), failed: (err) => this.recordError(err) });
+      this.client = new StatsD({ ...common, protocol: 'stream', stream: this.sink });
     } catch (err) {
-      // e.g. the UDS transport's native module is missing: run without metrics rather than fail.
+      // e.g. the Unix datagram socket's native part is missing on this platform: run without metrics.
       this.recordError(err);
+      this.sink?.destroy();
+      this.sink = null;
       this.client = null;
     }
   }
 
-  /** For the UI and diagnostics: where metrics go, how many sends failed, the last reason, the last send. */
+  /** For `snapctl status` and the popover's settings: where metrics go and how the sends went. */
   health(): MetricsHealth {
-    const enabled = this.client !== null;
-    const transport = !enabled ? null : this.target.socket ? 'uds' : 'udp';
-    const destination = !enabled ? null : this.target.socket ?? `${this.target.host}:${this.target.port}`;
-    return { enabled, transport, destination, sendErrors: this.sendErrors, lastError: this.lastError, lastSentAt: this.lastSentAt };
+    const r = this.report();
+    return { enabled: this.client !== null, transport: r.transport, destination: r.destination, sendErrors: r.sendErrors, lastError: r.lastError, lastSentAt: r.lastSentAt };
+  }
+
+  report(): SendReport {
+    const d = this.destination;
+    return {
+      transport: d === null ? null : d.kind === 'udp' ? 'udp' : 'uds',
+      destination: d === null ? null : describeDestination(d),
+      sent: this.sent,
+      sendErrors: this.sendErrors,
+      lastSentAt: this.lastSentAt?.toISOString() ?? null,
+      lastError: this.lastError,
+      lastErrorAt: this.lastErrorAt?.toISOString() ?? null,
+    };
   }
 
   /** The datagrams a mock client would have sent (tests). */
@@ -96,14 +105,14 @@ export class Metrics {
         const tags = snapshotTags(event.record);
         this.safely((c) => c.increment('snapshot.created', 1, tags));
         this.safely((c) => c.timing('snapshot.duration', event.durationMs, tags));
-        this.safely((c) => c.check('can_snapshot', c.CHECKS.OK, {}, [`target:${event.record.target}`]));
+        this.canSnapshot(event.record.target, 'ok');
         break;
       }
       case 'snapshot-failed': {
         const tags = [`provider:${event.provider}`, `trigger:${event.trigger}`];
         this.safely((c) => c.increment('snapshot.failed', 1, tags));
         this.safely((c) => c.timing('snapshot.duration', event.durationMs, [...tags, 'outcome:failed']));
-        this.safely((c) => c.check('can_snapshot', c.CHECKS.CRITICAL, { message: wireText(event.error) }, [`target:${event.target}`]));
+        this.canSnapshot(event.target, 'critical', event.error);
         this.safely((c) => c.event('snapshot failed', `${event.target}: ${wireText(event.error)}`, { alert_type: 'error', aggregation_key: `snapshot:${event.target}`, source_type_name: 'snapctl' }, tags));
         break;
       }
@@ -116,6 +125,9 @@ export class Metrics {
         this.safely((c) => c.timing('rollback.duration', event.durationMs, tags));
         break;
       }
+      case 'rollback-recovered':
+        this.safely((c) => c.increment('rollback.completed', 1, [`provider:${event.provider}`, 'kind:recovery']));
+        break;
       case 'rollback-failed': {
         const tags = [`provider:${event.provider}`];
         this.safely((c) => c.increment('rollback.failed', 1, tags));
@@ -123,38 +135,89 @@ export class Metrics {
         this.safely((c) => c.event('rollback failed', `${event.target} to ${event.snapshotId}: ${wireText(event.error)}`, { alert_type: 'error', aggregation_key: `rollback:${event.target}`, source_type_name: 'snapctl' }, tags));
         break;
       }
+      case 'hash-pending':
+        break;
     }
   }
 
-  /** snapshot.count and snapshot.age_seconds (of the newest), sent after every change and periodically. */
-  gauges(snapshots: readonly SnapshotRecord[], now: Date = new Date()): void {
-    const ready = snapshots.filter((s) => s.state === 'ready');
-    this.safely((c) => c.gauge('snapshot.count', ready.length));
-    const newest = ready.reduce<string | null>((max, s) => (max === null || s.createdAt > max ? s.createdAt : max), null);
-    if (newest) this.safely((c) => c.gauge('snapshot.age_seconds', Math.max(0, Math.round((now.getTime() - Date.parse(newest)) / 1000))));
+  /** The service check `snapctl.can_snapshot` of one folder. */
+  canSnapshot(target: string, status: CheckStatus, message?: string): void {
+    this.safely((c) => c.check('can_snapshot', c.CHECKS[status.toUpperCase() as Uppercase<CheckStatus>], message ? { message: wireText(message) } : {}, [`target:${tagValue(target)}`]));
   }
 
+  /**
+   * snapshot.count and snapshot.age_seconds (of the newest), per folder (tag `target`; `scheduled:true` for
+   * the folders the schedule snapshots, which the monitor watches). A scheduled folder without a snapshot
+   * counts 0.
+   */
+  gauges(snapshots: readonly SnapshotRecord[], options: { scheduled?: ReadonlySet<string>; now?: Date } = {}): void {
+    const now = options.now ?? new Date();
+    const scheduled = options.scheduled ?? new Set<string>();
+    const perTarget = new Map<string, { count: number; newest: string | null }>();
+    for (const t of scheduled) perTarget.set(t, { count: 0, newest: null });
+    for (const s of snapshots) {
+      if (s.state !== 'ready') continue;
+      const entry = perTarget.get(s.target) ?? { count: 0, newest: null };
+      entry.count++;
+      if (entry.newest === null || s.createdAt > entry.newest) entry.newest = s.createdAt;
+      perTarget.set(s.target, entry);
+    }
+    for (const [target, { count, newest }] of perTarget) {
+      const tags = [`target:${tagValue(target)}`, `scheduled:${scheduled.has(target)}`];
+      this.safely((c) => c.gauge('snapshot.count', count, tags));
+      if (newest) this.safely((c) => c.gauge('snapshot.age_seconds', Math.max(0, Math.round((now.getTime() - Date.parse(newest)) / 1000)), tags));
+    }
+  }
+
+  /** snapctl.store.bytes (the state folder on disk) and snapctl.store.free_bytes (its filesystem's room). */
+  storeGauges(space: { bytes: number | null; freeBytes: number | null }): void {
+    if (space.bytes !== null) this.safely((c) => c.gauge('store.bytes', space.bytes ?? 0));
+    if (space.freeBytes !== null) this.safely((c) => c.gauge('store.free_bytes', space.freeBytes ?? 0));
+  }
+
+  /**
+   * Waits until every datagram so far is sent or failed, or `ms` passed; what is left then counts as failed
+   * (an unresolvable host's lookups can take seconds). Returns how many were left.
+   */
+  async flush(ms: number): Promise<number> {
+    const sink = this.sink;
+    if (!sink || sink.pending === 0) return 0;
+    await sink.drained(ms);
+    const left = sink.pending;
+    if (left > 0) this.recordError(new Error(`${left} datagram(s) not sent within ${ms} ms to ${this.report().destination ?? ''} (a host name that does not resolve?)`));
+    return left;
+  }
+
+  /** Closes the client without waiting for it (what `flush` did not hand over is dropped). */
   close(): Promise<void> {
     const client = this.client;
+    const sink = this.sink;
     this.client = null;
+    this.sink = null;
     if (!client) return Promise.resolve();
     return new Promise((resolve) => {
-      try { client.close(() => resolve()); } catch { resolve(); }
+      // hot-shots waits for messages in flight before it closes; a stuck lookup must not hold us.
+      const timer = setTimeout(() => { sink?.destroy(); resolve(); }, 100);
+      timer.unref();
+      try { client.close(() => { clearTimeout(timer); sink?.destroy(); resolve(); }); } catch { clearTimeout(timer); sink?.destroy(); resolve(); }
     });
   }
 
   // hot-shots puts the prefix on event titles too: they arrive as "snapctl.snapshot failed".
   private safely(send: (client: StatsDClient) => void): void {
     if (!this.client) return;
-    try {
-      send(this.client);
-      this.lastSentAt = new Date().toISOString();
-    } catch (err) { this.recordError(err); }
+    try { send(this.client); } catch (err) { this.recordError(err); }
+  }
+
+  private recordSent(): void {
+    this.sent++;
+    this.lastSentAt = new Date();
   }
 
   private recordError(err: unknown): void {
     this.sendErrors++;
-    this.lastError = err instanceof Error ? err.message : String(err);
+    this.lastError = wireText(err instanceof Error ? err.message : String(err));
+    this.lastErrorAt = new Date();
   }
 }
 

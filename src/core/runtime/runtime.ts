@@ -1,6 +1,12 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError } from '../base/errors.js';
-import { Metrics, resolveMetricsTarget } from './metrics.js';
+import { Metrics, resolveMetricsTarget, type CheckStatus } from './metrics.js';
+import { readMetricsHealth, recordMetricsResult } from '../state/metrics-health-file.js';
+import { healthOf } from './metrics-health.js';
+import type { MetricsHealth } from '../../shared/api.js';
+import { StoreWatcher } from './store-watch.js';
+import { folderBytes, freeBytes } from './store-space.js';
 import { HomeLayout } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import { Scheduler, type ScheduleRunReport } from '../triggers/scheduler.js';
@@ -14,7 +20,10 @@ export interface RuntimeOptions {
   onProblem?: (message: string) => void;
   /** Called after every scheduled run. */
   onScheduledRun?: (report: ScheduleRunReport) => void;
+  /** Gauges, `snapctl.can_snapshot` and the store's space on this steady interval (default 60 s). */
   gaugeIntervalMs?: number;
+  /** How often the store's index is looked at, behind fs.watch (default 5 s). */
+  storePollMs?: number;
   /** The tray app asks for an administrator password with the system's prompt where a rollback needs one. */
   adminPrompt?: boolean;
 }
@@ -32,6 +41,10 @@ export class SnapctlRuntime {
   private readonly env: NodeJS.ProcessEnv;
   private unobserve: () => void = () => undefined;
   private gaugeTimer: NodeJS.Timeout | undefined;
+  private watcher: StoreWatcher | undefined;
+  /** The last outcome of this process's snapshots per folder, for the steady service check. */
+  private readonly lastOutcome = new Map<string, { status: CheckStatus; message?: string }>();
+  private reported = { sent: 0, sendErrors: 0 };
   /** Failures a user should know about that belong to no one folder (an unreadable settings file). */
   readonly problems: string[] = [];
   /** Each folder's last scheduled snapshot, when it failed: gone once a later snapshot of the folder succeeds. */
@@ -45,6 +58,8 @@ export class SnapctlRuntime {
     // Reflink-cloned objects are hashed in the background, soon after their snapshot (see CliContext).
     this.service.onEvent((e) => {
       if (e.type === 'hash-pending') setTimeout(() => { void this.service.verify(e.id).catch(() => undefined); }, 1_000).unref();
+      if (e.type === 'snapshot-created') this.lastOutcome.set(e.record.target, { status: 'ok' });
+      if (e.type === 'snapshot-failed') this.lastOutcome.set(e.target, { status: 'critical', message: e.error });
       if (e.type === 'snapshot-created' && e.record.trigger !== 'safety') this.scheduledFailures.delete(e.record.target);
     });
     this.metrics = new Metrics({ enabled: false, host: '127.0.0.1', port: 8125, socket: null, tags: [] });
@@ -87,8 +102,12 @@ export class SnapctlRuntime {
       throw err;
     }
     const interval = options.gaugeIntervalMs ?? 60_000;
-    runtime.gaugeTimer = setInterval(() => void runtime.sendGauges(), interval);
+    runtime.gaugeTimer = setInterval(() => void runtime.steadyReport(), interval);
     runtime.gaugeTimer.unref();
+    // The CLI, a hook or `snapctl run` may change the store while this runs: its gauges follow the index.
+    runtime.watcher = new StoreWatcher(runtime.service.layout.root, path.basename(runtime.service.layout.storeFile), () => void runtime.sendGauges(), { pollMs: options.storePollMs ?? 5_000 });
+    await runtime.watcher.start();
+    void runtime.steadyReport();
     return runtime;
   }
 
@@ -119,8 +138,11 @@ export class SnapctlRuntime {
 
   async stop(): Promise<void> {
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
+    this.watcher?.stop();
     this.unobserve();
     await this.scheduler.stop();
+    await this.metrics.flush(200);
+    await this.recordHealth();
     await this.metrics.close();
   }
 
@@ -131,7 +153,9 @@ export class SnapctlRuntime {
     if (!previous || JSON.stringify(previous) !== JSON.stringify(target)) {
       this.unobserve();
       const old = this.metrics;
+      await this.recordHealth();
       this.metrics = new Metrics(target);
+      this.reported = { sent: 0, sendErrors: 0 };
       this.unobserve = this.metrics.observe((l) => this.service.onEvent(l));
       void old.close();
     }
@@ -141,10 +165,59 @@ export class SnapctlRuntime {
   private async sendGauges(): Promise<void> {
     try {
       const records: SnapshotRecord[] = await this.service.list();
-      this.metrics.gauges(records);
+      this.metrics.gauges(records, { scheduled: new Set(this.settings.targets.filter((t) => !t.paused).map((t) => t.path)) });
     } catch (err) {
       this.reportProblem(`could not read the snapshot store: ${describeError(err)}`);
     }
+  }
+
+  /**
+   * On the steady interval: the gauges, the store's size and free space, `snapctl.can_snapshot` for every
+   * folder in the settings (this process's last outcome; a missing folder is critical, a paused one
+   * unknown), and the sends' result for `snapctl status`.
+   */
+  private steadying = false;
+  private async steadyReport(): Promise<void> {
+    if (this.steadying) return; // a large store's walk may outlast a short interval
+    this.steadying = true;
+    try {
+      await this.sendGauges();
+      const root = this.service.layout.root;
+      const [bytes, free] = await Promise.all([folderBytes(root), freeBytes(root)]);
+      this.metrics.storeGauges({ bytes, freeBytes: free });
+      for (const t of this.settings.targets) {
+        if (t.paused || this.settings.schedulePaused) { this.metrics.canSnapshot(t.path, 'unknown', 'the schedule is paused'); continue; }
+        const isFolder = await stat(t.path).then((st) => st.isDirectory(), () => false);
+        if (!isFolder) { this.metrics.canSnapshot(t.path, 'critical', `${t.path} is missing or not a folder`); continue; }
+        const last = this.lastOutcome.get(t.path);
+        this.metrics.canSnapshot(t.path, last?.status ?? 'ok', last?.message);
+      }
+      await this.recordHealth();
+    } catch (err) {
+      this.options.onProblem?.(`could not report metrics: ${describeError(err)}`);
+    } finally {
+      this.steadying = false;
+    }
+  }
+
+  /**
+   * For the popover's settings: whether this process's client is up (a Unix datagram socket may have no
+   * native part here), and the last sends of any snapctl (a hook, a command) from the health file.
+   */
+  async metricsHealth(): Promise<MetricsHealth> {
+    await this.recordHealth();
+    const live = this.metrics.health();
+    const shared = healthOf(this.metrics.target, await readMetricsHealth(this.service.layout));
+    return { ...shared, enabled: live.enabled, lastError: live.enabled ? shared.lastError : live.lastError ?? shared.lastError };
+  }
+
+  /** This process's sends since the last write, merged into the health file `snapctl status` reads. */
+  private async recordHealth(): Promise<void> {
+    const report = this.metrics.report();
+    const newErrors = report.sendErrors - this.reported.sendErrors;
+    if (report.sent === this.reported.sent && newErrors === 0) return;
+    this.reported = { sent: report.sent, sendErrors: report.sendErrors };
+    await recordMetricsResult(this.service.layout, { ...report, newErrors });
   }
 
   /** Failures a user should hear about (banner, notification), kept for the status view. */

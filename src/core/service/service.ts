@@ -80,7 +80,9 @@ export type ServiceEvent =
   /** A snapshot holds objects no byte of which passed through snapctl (reflink clones): hash them soon (verify). */
   | { type: 'hash-pending'; id: string }
   | { type: 'rollback-completed'; result: RollbackResult; kind: 'rollback' | 'undo'; durationMs: number }
-  | { type: 'rollback-failed'; snapshotId: string; target: string; provider: ProviderName; error: string; durationMs: number };
+  | { type: 'rollback-failed'; snapshotId: string; target: string; provider: ProviderName; error: string; durationMs: number }
+  /** An interrupted rollback finished by the recovery every command runs first. */
+  | { type: 'rollback-recovered'; snapshotId: string; target: string; provider: ProviderName };
 
 /** A new snapshot's record, with the paths it could not keep as they were (unreadable, changing, sockets). */
 export type CreatedRecord = SnapshotRecord & { problems: { path: string; reason: string }[] };
@@ -811,6 +813,7 @@ export class SnapshotService {
         token: pending.safetyId, protect: new Set(pending.protect ?? []), ...(pending.keepGit ? { exclude: isGitPath } : {}),
       });
       await this.completeJournal(pending);
+      this.emit({ type: 'rollback-recovered', snapshotId: record.id, target, provider: record.provider });
     } catch (err) {
       const why = plainWhy(err);
       await this.journal.writeError(target, why).catch(() => undefined);

@@ -16,6 +16,8 @@ export class HomeLayout {
   get journalDir(): string { return path.join(this.root, 'journal'); }
   get settingsFile(): string { return path.join(this.root, 'settings.json'); }
   get cloneDir(): string { return path.join(this.root, 'clone'); }
+  /** The last result of sending metrics, for `snapctl status` (see metrics-health-file.ts). */
+  get metricsHealthFile(): string { return path.join(this.root, 'metrics-health.json'); }
 }
 
 /** True when `child` is `parent` or lies inside it (both absolute, already resolved). */

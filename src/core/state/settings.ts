@@ -10,6 +10,9 @@ import { PROVIDER_NAMES } from '../../shared/model.js';
 import { quarantine } from './store.js';
 import { validateSchedule } from '../triggers/schedule-expression.js';
 import { DEFAULT_RETENTION, DEFAULT_SCHEDULE, type RetentionPolicy } from '../../shared/defaults.js';
+import { statsdSettingsSchema } from './statsd-settings.js';
+
+export { statsdSettingsSchema, type StatsdSettings } from './statsd-settings.js';
 
 const count = z.number().int().min(0).max(10_000);
 
@@ -29,14 +32,6 @@ export const targetSettingsSchema = z.object({
 });
 export type TargetSettings = z.infer<typeof targetSettingsSchema>;
 
-export const statsdSettingsSchema = z.object({
-  enabled: z.boolean().default(true),
-  host: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:\-[\]]+$/, 'a host name or IP address').default('127.0.0.1'),
-  port: z.number().int().min(1).max(65_535).default(8125),
-  /** A Unix socket path for DogStatsD over UDS; when set it is used instead of host and port. */
-  socket: z.string().min(1).nullable().default(null),
-});
-export type StatsdSettings = z.infer<typeof statsdSettingsSchema>;
 
 export const settingsSchema = z.object({
   version: z.literal(1).default(1),
