@@ -44,6 +44,20 @@ export async function serve(home: string, project: string): Promise<Served> {
   return { child, ...(JSON.parse(line) as { loginUrl: string; url: string; token: string }) };
 }
 
+/**
+ * Stops `snapctl serve` and waits until it has exited: a server still finishing a write (its index, the metrics
+ * health file) while the test removes its state folder made the removal fail with ENOTEMPTY.
+ */
+export async function stopServer(served: Served | undefined): Promise<void> {
+  const child = served?.child;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 export function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,

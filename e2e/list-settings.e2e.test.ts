@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { sandbox } from '../test/helpers/helpers.js';
-import { ARTIFACTS, cli, eventually, focused, launch, serve, shootBoth, skip, type Served } from './harness.js';
+import { ARTIFACTS, cli, eventually, focused, launch, serve, shootBoth, skip, stopServer, type Served } from './harness.js';
 
 /** The list belongs to one folder at a time, and settings are checked as they are typed (issue 18). */
 describe('popover: one folder\'s list, and settings checked as typed (snapctl serve + Chromium)', { skip }, () => {
@@ -44,7 +44,7 @@ describe('popover: one folder\'s list, and settings checked as typed (snapctl se
   });
   after(async () => {
     await browser?.close();
-    server?.child.kill('SIGTERM');
+    await stopServer(server);
     await box?.cleanup();
   });
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { cliPath, sandbox } from '../test/helpers/helpers.js';
-import { ARTIFACTS, eventually, launch, serve, shootBoth, skip } from './harness.js';
+import { ARTIFACTS, eventually, launch, serve, shootBoth, skip, stopServer } from './harness.js';
 
 describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
@@ -27,7 +27,7 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
   });
   after(async () => {
     await browser?.close();
-    server?.child.kill('SIGTERM');
+    await stopServer(server);
     await box?.cleanup();
   });
 
@@ -264,7 +264,7 @@ describe('popover with 10,000 snapshots', { skip }, () => {
     server = await serve(box.home, box.project);
     browser = await launch();
   });
-  after(async () => { await browser?.close(); server?.child.kill('SIGTERM'); await box?.cleanup(); });
+  after(async () => { await browser?.close(); await stopServer(server); await box?.cleanup(); });
 
   test('only the rows in view exist in the page, and the oldest is reachable from the keyboard', async () => {
     const page = await browser.newPage({ viewport: { width: 400, height: 560 } });

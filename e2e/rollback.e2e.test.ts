@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { sandbox } from '../test/helpers/helpers.js';
-import { ARTIFACTS, cli, eventually, focused, launch, serve, shootBoth, skip, type Served } from './harness.js';
+import { ARTIFACTS, cli, eventually, focused, launch, serve, shootBoth, skip, stopServer, type Served } from './harness.js';
 
 /** The rollback dialog and the main view at the moments that decide whether a person trusts a rollback (issue 18). */
 describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { skip }, () => {
@@ -49,7 +49,7 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
   after(async () => {
     try { immutable('src/locked.txt', false); } catch { /* not immutable, or gone */ }
     await browser?.close();
-    server?.child.kill('SIGTERM');
+    await stopServer(server);
     await box?.cleanup();
   });
 

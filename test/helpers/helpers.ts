@@ -19,7 +19,7 @@ export async function sandbox(): Promise<{ home: string; project: string; root: 
   const home = path.join(root, 'home');
   const project = path.join(root, 'project');
   await mkdir(project);
-  return { home, project, root, cleanup: () => rm(root, { recursive: true, force: true }) };
+  return { home, project, root, cleanup: () => rm(root, { recursive: true, force: true, maxRetries: 5 }) };
 }
 
 /**

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { nullIfMissing, usageError } from '../base/errors.js';
 import { withLock } from './locks.js';
 import { type HomeLayout } from './paths.js';
-import { PROVIDER_NAMES } from '../../shared/model.js';
+import { PROVIDER_NAMES, oneLine } from '../../shared/model.js';
+import { shownName } from '../tree/names.js';
 import { quarantine } from './store.js';
 import { validateSchedule } from '../triggers/schedule-expression.js';
 import { DEFAULT_RETENTION, DEFAULT_SCHEDULE, type RetentionPolicy } from '../../shared/defaults.js';
@@ -83,12 +84,12 @@ export class SettingsStore {
     const settings = await canonicalFolders(parsed.data);
     const paths = settings.targets.map((t) => t.path);
     const twice = paths.find((p, i) => paths.indexOf(p) !== i);
-    if (twice !== undefined) throw usageError(`the folder ${twice} is listed twice`, 'remove one of them; nothing was saved');
+    if (twice !== undefined) throw usageError(`the folder ${shownName(twice)} is listed twice`, 'remove one of them; nothing was saved');
     for (const t of settings.targets) {
       if (!options.mustExist?.(t.path)) continue;
       const st = await stat(t.path).catch(nullIfMissing);
-      if (st === null) throw usageError(`the folder ${t.path} does not exist`, 'choose a folder that exists; nothing was saved');
-      if (!st.isDirectory()) throw usageError(`${t.path} is not a folder`, 'choose a folder; nothing was saved');
+      if (st === null) throw usageError(`the folder ${shownName(t.path)} does not exist`, 'choose a folder that exists; nothing was saved');
+      if (!st.isDirectory()) throw usageError(`${shownName(t.path)} is not a folder`, 'choose a folder; nothing was saved');
     }
     await mkdirPrivate(this.layout.root);
     await withLock(path.join(this.layout.locksDir, 'settings.lock'), { waitMs: 10_000, what: 'the settings file' }, async () => {
@@ -115,8 +116,8 @@ function plainMessage(issue: z.core.$ZodIssue): string {
     case 'too_small': return `must be at least ${String(issue.minimum)}`;
     case 'too_big': return `must be at most ${String(issue.maximum)}`;
     case 'invalid_value': return `must be one of ${issue.values.map(String).join(', ')}`;
-    case 'unrecognized_keys': return `has settings snapctl does not know: ${issue.keys.join(', ')}`;
-    default: return issue.message;
+    case 'unrecognized_keys': return `has settings snapctl does not know: ${oneLine(issue.keys.join(', '))}`;
+    default: return oneLine(issue.message);
   }
 }
 
@@ -133,12 +134,12 @@ export function settingsProblem(issue: z.core.$ZodIssue | undefined, raw: unknow
     const targets = typeof raw === 'object' && raw !== null && 'targets' in raw && Array.isArray(raw.targets) ? (raw.targets as unknown[]) : [];
     const entry = targets[at[1]];
     const folder = typeof entry === 'object' && entry !== null && 'path' in entry && typeof entry.path === 'string' && entry.path !== '' ? entry.path : null;
-    parts.push(folder ? `the folder ${folder}` : `folder number ${at[1] + 1}`);
+    parts.push(folder ? `the folder ${shownName(folder)}` : `folder number ${at[1] + 1}`);
     i = 2;
   }
   for (; i < at.length; i++) {
     const key = at[i];
-    if (typeof key === 'string') parts.push(FIELD_WORDS[key] ?? key);
+    if (typeof key === 'string') parts.push(FIELD_WORDS[key] ?? oneLine(key));
   }
   const message = at[at.length - 1] === 'path' && at[0] === 'targets' ? 'must be a full folder path, starting with /' : plainMessage(issue);
   return [...parts, message].join(': ');

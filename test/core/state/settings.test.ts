@@ -52,4 +52,15 @@ describe('settings', () => {
     assert.ok(aside);
     assert.equal(await readFile(path.join(box.home, aside), 'utf8'), '{"targets": [ oops', 'the damaged file is kept as it was');
   });
+
+  /* eslint-disable no-control-regex -- control characters are what this test is about */
+  test('a folder path holding control characters or bytes that are not UTF-8 is named on one line, escaped', async () => {
+    await writeFile(path.join(box.home, 'settings.json'), JSON.stringify({ targets: [{ path: 'a\nb\udcff', schedule: '0 * * * *' }] }));
+    const { warning } = await store.load();
+    assert.ok(warning);
+    assert.doesNotMatch(warning, /[\u0000-\u001f\udc80-\udcff]/u, 'no raw control character or lone surrogate reaches the message');
+    assert.match(warning, /the folder a\\nb\\xff: its path/);
+    await assert.rejects(store.save({ targets: [{ path: '/tmp/x\u001b[2Jy' }, { path: '/tmp/x\u001b[2Jy' }] }), (err: unknown) => err instanceof Error && !/\u001b/.test(err.message));
+  });
+  /* eslint-enable no-control-regex */
 });
