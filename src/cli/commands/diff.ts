@@ -21,7 +21,7 @@ export function registerDiff(program: Command, ctx: CommandContext): void {
       const diff = await ctx.core().diff(id, scopeWithin(record.target, o.only ?? [], ctx.io.cwd), { keepGit });
       if (o.json) { ctx.json(diff); return; }
       if (diff.unfinished) ctx.io.stdout(`note: ${unfinishedText(diff.unfinished)}`);
-      for (const g of diff.git) ctx.io.stdout(`git: ${describeGitImpact(g)}\n`);
+      for (const g of diff.git) ctx.io.stdout(`${describeGitImpact(g)}\n`);
       ctx.io.stdout(diffText(diff));
     });
 }

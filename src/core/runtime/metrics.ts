@@ -113,7 +113,7 @@ export class Metrics {
         this.safely((c) => c.increment('snapshot.failed', 1, tags));
         this.safely((c) => c.timing('snapshot.duration', event.durationMs, [...tags, 'outcome:failed']));
         this.canSnapshot(event.target, 'critical', event.error);
-        this.safely((c) => c.event('snapshot failed', `${event.target}: ${wireText(event.error)}`, { alert_type: 'error', aggregation_key: `snapshot:${event.target}`, source_type_name: 'snapctl' }, tags));
+        this.safely((c) => c.event('snapshot failed', wireText(`${event.target}: ${event.error}`), { alert_type: 'error', aggregation_key: wireText(`snapshot:${event.target}`), source_type_name: 'snapctl' }, tags));
         break;
       }
       case 'snapshot-deleted':
@@ -132,7 +132,7 @@ export class Metrics {
         const tags = [`provider:${event.provider}`];
         this.safely((c) => c.increment('rollback.failed', 1, tags));
         this.safely((c) => c.timing('rollback.duration', event.durationMs, [...tags, 'outcome:failed']));
-        this.safely((c) => c.event('rollback failed', `${event.target} to ${event.snapshotId}: ${wireText(event.error)}`, { alert_type: 'error', aggregation_key: `rollback:${event.target}`, source_type_name: 'snapctl' }, tags));
+        this.safely((c) => c.event('rollback failed', wireText(`${event.target} to ${event.snapshotId}: ${event.error}`), { alert_type: 'error', aggregation_key: wireText(`rollback:${event.target}`), source_type_name: 'snapctl' }, tags));
         break;
       }
       case 'hash-pending':
@@ -225,7 +225,12 @@ function snapshotTags(record: SnapshotRecord): string[] {
   return [`provider:${record.provider}`, `trigger:${record.trigger}`];
 }
 
-/** DogStatsD is line-based and `|`-delimited: service-check messages and event texts lose both. */
-function wireText(text: string): string {
-  return text.replace(/[\r\n|]+/g, ' ').slice(0, 400);
+/**
+ * DogStatsD is line-based and `|`-delimited: service-check messages and event texts lose both (a folder named
+ * `x|\nsnapctl.injected:1|c` would otherwise send a metric of its own). Characters outside ASCII are written
+ * as `\uXXXX`: an event's header gives its lengths in bytes and hot-shots counts UTF-16 units, so one `é`
+ * made the agent drop the event.
+ */
+export function wireText(text: string): string {
+  return text.slice(0, 400).replace(/[\r\n|]+/g, ' ').replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ToolRunner } from '../providers/tools.js';
 import type { SnapshotReader } from '../providers/provider.js';
 import type { GitPaths } from '../tree/compare.js';
-import { fsPath } from '../tree/names.js';
+import { fsPath, shownName } from '../tree/names.js';
 import type { GitImpact } from '../../shared/api.js';
 
 /** How many undone commits a preview lists by subject; the rest are counted. */
@@ -133,14 +133,16 @@ export async function gitImpact(target: string, paths: GitPaths, reader: Snapsho
 
 /** Read as a person would: "undoes 1 commit: fix the parser" / "moves main from 1a2b3c4 to 5d6e7f8". */
 export function describeGitImpact(g: GitImpact): string {
-  const where = g.repo === '' ? 'git' : `git in ${g.repo}`;
+  // Subjects, branch and folder names come from the repository: escaped, so none can rewrite the terminal line.
+  const where = g.repo === '' ? 'git' : `git in ${shownName(g.repo)}`;
   const n = g.undoneCommits.length + g.moreUndone;
   const named = g.undoneCommits.filter((c) => c.subject !== '');
+  const switched = g.branchThen !== g.branchNow ? ` (HEAD goes from branch ${g.branchNow ? shownName(g.branchNow) : 'detached'} to ${g.branchThen ? shownName(g.branchThen) : 'detached'})` : '';
   if (n > 0 && named.length > 0) {
-    const list = named.map((c) => c.subject).join('; ');
-    return `${where}: undoes ${n} commit${n === 1 ? '' : 's'}: ${list}${g.moreUndone > 0 ? `; and ${g.moreUndone} more` : ''}`;
+    const list = named.map((c) => shownName(c.subject)).join('; ');
+    return `${where}: undoes ${n} commit${n === 1 ? '' : 's'}: ${list}${g.moreUndone > 0 ? `; and ${g.moreUndone} more` : ''}${switched}`;
   }
-  const short = (s: string | null): string => (s ? s.slice(0, 7) : 'nothing');
-  const branch = g.branchThen !== g.branchNow ? ` (branch ${g.branchNow ?? 'detached'} -> ${g.branchThen ?? 'detached'})` : g.branchNow ? ` (branch ${g.branchNow})` : '';
+  const short = (s: string | null): string => (s ? shownName(s.slice(0, 7)) : 'nothing');
+  const branch = switched || (g.branchNow ? ` (branch ${shownName(g.branchNow)})` : '');
   return `${where}: moves HEAD from ${short(g.headNow)} to ${short(g.headThen)}${branch}${n > 0 ? `, undoing commit ${short(g.undoneCommits[0]?.sha ?? null)}` : ''}`;
 }

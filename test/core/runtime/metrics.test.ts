@@ -80,6 +80,23 @@ describe('DogStatsD metrics', () => {
     await metrics.close();
   });
 
+  test('a folder name cannot add a line of its own to the wire, and an event with a name outside ASCII keeps its byte lengths true', async () => {
+    const agent = await listen();
+    const metrics = new Metrics(resolveMetricsTarget(statsdSettingsSchema.parse({ port: agent.port }), {}));
+    const target = '/tmp/café|x\nsnapctl.injected:999|c';
+    metrics.onEvent({ type: 'rollback-failed', snapshotId: '20261201-000000-aaaaaa', target, provider: 'clone', error: 'EPERM', durationMs: 5 });
+    const event = await agent.waitFor(/^_e\{/);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(!agent.received.some((d) => d.startsWith('snapctl.injected')), agent.received.join('\n'));
+    const header = /^_e\{(\d+),(\d+)\}:/.exec(event);
+    assert.ok(header);
+    const [title, text] = event.slice(header[0].length).split('|');
+    assert.equal(Buffer.byteLength(title ?? ''), Number(header[1]));
+    assert.equal(Buffer.byteLength(text ?? ''), Number(header[2]), 'the agent reads the lengths as UTF-8 bytes');
+    assert.match(text ?? '', /caf\\u00e9/);
+    await metrics.close();
+  });
+
   test('Datadog environment variables override the settings', () => {
     const t = resolveMetricsTarget(statsdSettingsSchema.parse({}), { DD_AGENT_HOST: '10.0.0.9', DD_DOGSTATSD_PORT: '9125', DD_DOGSTATSD_SOCKET: '/var/run/dsd.socket' });
     assert.equal(t.host, '10.0.0.9');

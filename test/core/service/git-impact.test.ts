@@ -67,6 +67,16 @@ describe('.git understood', () => {
     assert.deepEqual((await service.diff(snap.id, null, { keepGit: true })).git, [], 'keepGit: no impact');
   });
 
+  test('subjects and branch names from the repository are escaped, and a branch switch is said beside the undone commits', () => {
+    const text = describeGitImpact({
+      repo: '', branchNow: 'feat\u001b[2J', branchThen: 'main', headNow: 'a'.repeat(40), headThen: 'b'.repeat(40),
+      undoneCommits: [{ sha: 'a'.repeat(40), subject: 'evil \u001b[31mRED\u001b[0m' }], moreUndone: 0, headMoves: true,
+    });
+    assert.ok(!text.includes('\u001b'), text);
+    assert.match(text, /undoes 1 commit: evil \\u001b\[31mRED/);
+    assert.match(text, /HEAD goes from branch feat\\u001b\[2J to main/);
+  });
+
   test('a rollback with keepGit leaves .git byte-identical and git log unchanged', async () => {
     const dir = await repo(box, 'kept');
     const snap = await service.create({ path: dir });
@@ -111,7 +121,7 @@ describe('.git understood', () => {
     git(dir, 'commit', '-qam', 'cli commit');
     const diff = await runCli(['diff', id], env);
     assert.equal(diff.code, 0, diff.stderr);
-    assert.match(diff.stdout, /^git: git: undoes 1 commit: cli commit$/m);
+    assert.match(diff.stdout, /^git: undoes 1 commit: cli commit$/m);
     const logBefore = git(dir, 'log', '--format=%H');
     const rb = await runCli(['rollback', id, '--yes', '--keep-git'], env);
     assert.equal(rb.code, 0, rb.stderr);
