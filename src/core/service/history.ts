@@ -69,7 +69,7 @@ export class FileHistory {
     const { text, header, records } = await this.fresh(target);
     const name = await this.nameIn(target, rel, text);
     const found = findPathLine(text, name);
-    if (found === null) return this.history(target, await this.damagedLine(target));
+    if (found === null) { await this.damagedLine(target); return this.history(target, rel); }
     const live = liveOf(header, records);
     const versions = (found ?? []).map((v) => ({ v, holders: liveSeqs(v, new Set(live.keys())).map((s) => live.get(s)).filter((r): r is SnapshotRecord => r !== undefined).sort(newestFirstRecord) }))
       .filter((x) => x.holders.length > 0)
