@@ -86,7 +86,9 @@ describe('the path index', () => {
     await service.create({ path: pe.target, provider: 'clone' });
     await writeFile(path.join(dir, file ?? ''), before);
     const fresh = new SnapshotService({ home: pe.home });
-    assert.equal((await fresh.history.history(pe.target, 'later.txt')).versions.length, 1);
+    const later = await fresh.history.history(pe.target, 'later.txt');
+    assert.equal(later.versions.length, 1);
+    assert.deepEqual(later.deletions, [], 'absent before it was made is not deleted');
   });
 
   test('a damaged index is kept aside and rebuilt by the next query; a missing one is built', async (t) => {
