@@ -67,7 +67,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
             {view.versions.map((v, i) => {
               const newest = v.snapshots[0];
               const what = v.type === 'file' ? humanBytes(v.size ?? 0) : v.type === 'dir' ? 'a folder' : 'a link';
-              const deletedAfter = newest && [...deletedAt].length > 0 && view.deletions.some((d) => d.createdAt > newest.createdAt && (i === 0 || (view.versions[i - 1]?.snapshots.at(-1)?.createdAt ?? '') > d.createdAt));
+              const deletedAfter = newest && deletedAt.size > 0 && view.deletions.some((d) => d.createdAt > newest.createdAt && (i === 0 || (view.versions[i - 1]?.snapshots.at(-1)?.createdAt ?? '') > d.createdAt));
               return (
                 <li key={`${i}-${newest?.id ?? ''}`}>
                   {deletedAfter && <span className="badge deleted small">deleted after this</span>}
@@ -78,7 +78,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
                     <span className="dot" aria-hidden="true" />
                     <span className="row-main">
                       <span className="when">{newest ? relativeTime(newest.createdAt, now) : ''}{newest?.tag ? ` · ${newest.tag}` : ''}</span>
-                      <span className="meta"><span>{what}</span><span>in {v.snapshots.length} {v.snapshots.length === 1 ? 'snapshot' : 'snapshots'}</span></span>
+                      <span className="meta">{newest && <span>{new Date(newest.createdAt).toLocaleString([], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })}</span>}<span>{what}</span><span>in {v.snapshots.length} {v.snapshots.length === 1 ? 'snapshot' : 'snapshots'}</span></span>
                     </span>
                   </button>
                 </li>
