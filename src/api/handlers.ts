@@ -73,8 +73,8 @@ export const handlers: ApiHandlers = {
   checkSchedule: async (_ctx, { schedule }) => checkSchedule(schedule),
   async searchFiles({ runtime }, { target, query }) {
     const folder = await runtime.service.knownTarget(target);
-    const found = await runtime.service.history.find(folder, query, await searchMatcher(query), SEARCH_LIMIT);
-    return { target: folder, query, total: found.total, skipped: found.skipped, matches: found.matches.map(({ snapshots: _all, ...m }) => m) };
+    const found = await runtime.service.history.find(folder, query, await searchMatcher(query), { limit: SEARCH_LIMIT });
+    return { target: folder, query, total: found.total, skipped: found.skipped, matches: found.matches };
   },
   fileHistory: async ({ runtime }, { target, path }) => runtime.service.history.history(await runtime.service.knownTarget(target), path),
   async restoreFile({ runtime }, { id, path, to }) {

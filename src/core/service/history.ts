@@ -23,10 +23,13 @@ export interface HistoryDeps {
   lock: <T>(target: string, fn: () => Promise<T>) => Promise<T>;
 }
 
+/** Consecutive snapshots of the folder (in time) holding a path: newest and oldest of the run, and how many. */
+export interface SnapshotSpan { newest: SnapshotRef; oldest: SnapshotRef; count: number }
+
 export interface FindResult {
   target: string;
   pattern: string;
-  matches: (FileMatch & { snapshots: SnapshotRef[] })[];
+  matches: (FileMatch & { spans?: SnapshotSpan[] })[];
   skipped: { id: string; reason: string }[];
 }
 
@@ -94,31 +97,55 @@ export class FileHistory {
     };
   }
 
-  /** Paths matching `matcher` across the folder's snapshots, deleted ones (not in the newest) marked. */
-  async find(target: string, pattern: string, matcher: (p: string) => boolean, limit = Number.POSITIVE_INFINITY): Promise<FindResult & { total: number }> {
+  /**
+   * Paths matching `matcher` across the folder's snapshots, deleted ones (not in the newest) marked. With
+   * `spans`, each says which snapshots hold it as runs of consecutive snapshots (a file in a thousand
+   * snapshots is one run, not a thousand ids).
+   */
+  async find(target: string, pattern: string, matcher: (p: string) => boolean, options: { limit?: number; spans?: boolean } = {}): Promise<FindResult & { total: number }> {
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
     const { index, header, records } = await this.parsed(target);
     const live = liveOf(header, records);
     const liveSet = new Set(live.keys());
-    const newest = [...live.values()].sort(newestFirstRecord)[0];
-    const newestSeq = newest ? header.snapshots.get(newest.id) : undefined;
+    const inOrder = [...live.entries()].sort((a, b) => -newestFirstRecord(a[1], b[1]));
+    const position = new Map(inOrder.map(([seq], i) => [seq, i]));
+    const newestSeq = inOrder[inOrder.length - 1]?.[0];
     const matches: FindResult['matches'] = [];
     let total = 0;
     for (const [p, versions] of index.paths) {
       if (!matcher(p)) continue;
-      const seqs = new Set<number>();
+      const held: number[] = [];
       let kept = 0;
       let latestType: IndexedVersion['type'] = 'file';
-      let latestSeq = -1;
+      let latest = -1;
       for (const v of versions) {
-        const held = liveSeqs(v, liveSet);
-        if (held.length > 0) kept++;
-        for (const s of held) { seqs.add(s); if (s > latestSeq) { latestSeq = s; latestType = v.type; } }
+        const seqs = liveSeqs(v, liveSet);
+        if (seqs.length > 0) kept++;
+        for (const s of seqs) {
+          const at = position.get(s) ?? -1;
+          held.push(at);
+          if (at > latest) { latest = at; latestType = v.type; }
+        }
       }
-      if (seqs.size === 0) continue;
+      if (held.length === 0) continue;
       total++;
       if (matches.length >= limit) continue;
-      const holders = [...seqs].map((s) => live.get(s)).filter((r): r is SnapshotRecord => r !== undefined).sort(newestFirstRecord);
-      matches.push({ path: p, type: latestType, deleted: newestSeq === undefined || !seqs.has(newestSeq), versions: kept, count: holders.length, newest: holders[0]?.createdAt ?? '', snapshots: holders.map(ref) });
+      const newest = inOrder[latest]?.[1];
+      const match: FindResult['matches'][number] = { path: p, type: latestType, deleted: newestSeq === undefined || !held.includes(position.get(newestSeq) ?? -2), versions: kept, count: held.length, newest: newest?.createdAt ?? '' };
+      if (options.spans) {
+        held.sort((a, b) => b - a);
+        const spans: SnapshotSpan[] = [];
+        for (let i = 0; i < held.length;) {
+          let j = i;
+          while (j + 1 < held.length && held[j + 1] === (held[j] ?? 0) - 1) j++;
+          const to = inOrder[held[i] ?? 0]?.[1];
+          const from = inOrder[held[j] ?? 0]?.[1];
+          if (to && from) spans.push({ newest: ref(to), oldest: ref(from), count: j - i + 1 });
+          i = j + 1;
+        }
+        match.spans = spans;
+      }
+      matches.push(match);
     }
     matches.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return { target, pattern, matches, total, skipped: skippedOf(header, records) };

@@ -62,8 +62,9 @@ for (const c of cases) {
       const { pe, service, ids } = await threeSnapshots(t, c.make);
       await rm(path.join(pe.target, 'src'), { recursive: true });
       const last = (await service.create({ path: pe.target, provider: pe.provider })).id;
-      const found = await service.history.find(pe.target, 'src/**/config.*', await globMatcher('src/**/config.*'));
+      const found = await service.history.find(pe.target, 'src/**/config.*', await globMatcher('src/**/config.*'), { spans: true });
       assert.deepEqual(found.matches.map((m) => [m.path, m.deleted, m.count]), [['src/deep/config.json', true, 3]]);
+      assert.deepEqual(found.matches[0]?.spans?.map((s) => [s.newest.id, s.oldest.id, s.count]), [[ids[2], ids[0], 3]], 'one run of three snapshots');
       const h = await service.history.history(pe.target, 'src/deep/config.json');
       assert.equal(h.deletedNow, true);
       assert.deepEqual(h.deletions.map((d) => d.id), [last]);
