@@ -2,7 +2,7 @@
 // Prints medians and ratios (snapctl / peer); machines here are noisy, so nothing gates on an absolute time.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +21,7 @@ const { values: opts } = parseArgs({
     'no-btrfs': { type: 'boolean', default: false },
     json: { type: 'string' },
     only: { type: 'string' },
+    'history-snapshots': { type: 'string' },
   },
 });
 const quick = opts.quick ?? false;
@@ -28,7 +29,7 @@ const files = Number(opts.files ?? (quick ? 2000 : 20_000));
 const shape: TreeShape = { files, folders: Math.max(10, Math.round(files / 10)), bytes: Number(opts.mb ?? (quick ? 20 : 200)) * 1024 * 1024, symlinks: Math.max(5, Math.round(files / 200)) };
 const runs = Number(opts.runs ?? (quick ? 3 : 5));
 /** `--only list,rollback`: a subset, for profiling one measure; the default runs everything. */
-const parts = new Set((opts.only ?? 'clone,reflink,btrfs,list').split(',').map((p) => p.trim()));
+const parts = new Set((opts.only ?? 'clone,reflink,btrfs,list,history').split(',').map((p) => p.trim()));
 const btrfsFiles = Number(opts['btrfs-files'] ?? (quick ? 10_000 : 100_000));
 
 interface Timed { ms: number; rss: number | null }
@@ -107,6 +108,7 @@ function sameTree(a: string, b: string): boolean {
 
 /** Figures that are no ratio: printed after the table. */
 const backgroundHash: string[] = [];
+const historyNotes: string[] = [];
 
 async function cloneBenchmarks(work: string, label: string, cpArgs: string[]): Promise<Row[]> {
   const rows: Row[] = [];
@@ -202,6 +204,68 @@ async function listBenchmark(work: string): Promise<Row> {
   return row('list --json, 10,000 records', list, node, 'node -e 0', 2);
 }
 
+/**
+ * `history` of one file and `find` across 1,000 snapshots of a 20,000-file folder, through the path index,
+ * against reading the manifests one by one (what snapctl would do without the index). The snapshots are
+ * written as a clone store holds them (1% of the files changed in each), not taken one by one: 1,000 real
+ * snapshots would take most of an hour here.
+ */
+async function historyBenchmarks(work: string): Promise<Row[]> {
+  const count = Number(opts['history-snapshots'] ?? (quick ? 100 : 1000));
+  const home = path.join(work, 'home-history');
+  const target = path.join(work, 'history-target');
+  const manifests = path.join(home, 'clone', 'manifests');
+  await mkdir(manifests, { recursive: true });
+  await mkdir(target, { recursive: true });
+  process.stderr.write(`[history] writing ${count} manifests of ${files} files…\n`);
+  const hex = (n: number): string => n.toString(16).padStart(64, '0');
+  const paths = Array.from({ length: files }, (_, i) => `node_modules/pkg-${Math.floor(i / 80)}/lib-${i % 7}/file-${i}.${i % 5 === 0 ? 'json' : 'js'}`);
+  const version = new Array<number>(files).fill(0);
+  const start = Date.parse('2025-01-01T00:00:00Z');
+  const records = [];
+  for (let s = 0; s < count; s++) {
+    for (let k = 0; k < Math.round(files / 100); k++) version[(s * 7919 + k * 104729) % files]! += 1;
+    const at = new Date(start + s * 3_600_000);
+    const id = `${at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${s.toString(16).padStart(6, '0')}`;
+    const entries = paths.map((p, i) => ({ path: p, type: 'file', mode: 420, mtimeNs: `${start + (version[i] ?? 0) * 1000}000000`, size: 100 + (i % 900), oid: hex(i * 100_000 + (version[i] ?? 0)) }));
+    await writeFile(path.join(manifests, `${id}.json`), JSON.stringify({ version: 1, id, target, createdAt: at.toISOString(), entries, problems: [] }));
+    records.push({ id, provider: 'clone', target, tag: null, trigger: 'schedule', createdAt: at.toISOString(), size: 0, addedBytes: 0, files, state: 'ready', ref: id, note: null });
+  }
+  await writeFile(path.join(home, 'store.json'), JSON.stringify({ version: 1, snapshots: records, rollbacks: [] }));
+  const file = path.join(target, paths[4242 % files] ?? '');
+  const rounds = Math.min(runs, 3);
+  const peerScript = (mode: 'history' | 'find'): string[] => ['-e', `
+    const fs = require('fs'); const path = require('path'); const dir = ${JSON.stringify(manifests)};
+    const pm = require(${JSON.stringify(path.join(repo, 'node_modules', 'picomatch'))})('*.json', { dot: true, basename: true });
+    const seen = new Map();
+    for (const name of fs.readdirSync(dir)) {
+      const m = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'));
+      for (const e of m.entries) if (${mode === 'history' ? `e.path === ${JSON.stringify(paths[4242 % files])}` : 'pm(e.path)'}) seen.set(e.path + e.oid, (seen.get(e.path + e.oid) || 0) + 1);
+    }
+    process.stdout.write(String(seen.size));`];
+  // The first query builds the index from the manifests: timed on its own.
+  const build = await timeSnapctl(['history', file, '--json'], home, work);
+  historyNotes.push(`history: building the path index of ${count} snapshots x ${files.toLocaleString('en')} files (the first query, once) took ${(build.ms / 1000).toFixed(1)} s; the index file is ${(await indexBytes(path.join(home, 'paths')) / 1048576).toFixed(1)} MB, against ${(await indexBytes(manifests) / 1048576).toFixed(0)} MB of manifests`);
+  const rows: Row[] = [];
+  for (const mode of ['history', 'find'] as const) {
+    const a: Timed[] = [];
+    const b: Timed[] = [];
+    for (let r = 0; r < rounds; r++) {
+      a.push(await timeSnapctl(mode === 'history' ? ['history', file, '--json'] : ['find', '*.json', '--path', target, '--json'], home, work));
+      b.push(await timeCommand(process.execPath, peerScript(mode), work));
+    }
+    rows.push(row(mode === 'history' ? `history of one file, ${count} snapshots x ${files.toLocaleString('en')} files` : `find '*.json', ${count} snapshots x ${files.toLocaleString('en')} files`, a, b, 'reading the manifests one by one', null));
+  }
+  await rm(home, { recursive: true, force: true });
+  return rows;
+}
+
+async function indexBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir)) total += (await stat(path.join(dir, name))).size;
+  return total;
+}
+
 async function btrfsBenchmark(work: string): Promise<Row | string> {
   if (opts['no-btrfs']) return 'btrfs: skipped (--no-btrfs)';
   if (process.getuid?.() !== 0) return 'btrfs: skipped (needs root to loop-mount an image)';
@@ -271,6 +335,7 @@ async function main(): Promise<void> {
       if (typeof btrfs === 'string') notes.push(btrfs); else rows.push(btrfs);
     }
     if (parts.has('list')) rows.push(await listBenchmark(work));
+    if (parts.has('history')) rows.push(...(await historyBenchmarks(work)));
   } finally {
     await rm(work, { recursive: true, force: true }).catch(() => undefined);
   }
@@ -285,7 +350,7 @@ async function main(): Promise<void> {
   const out = [header, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
   console.log(`snapctl benchmark: ${shape.files} files, ${shape.folders} folders, ~${Math.round(shape.bytes / 1048576)} MB, ${runs} runs each (medians; 'per round' is the lowest and highest ratio of runs taken side by side); ${new Date().toISOString()}`);
   console.log(out.join('\n'));
-  for (const n of [...notes, ...backgroundHash]) console.log(n);
+  for (const n of [...notes, ...backgroundHash, ...historyNotes]) console.log(n);
   if (!haveGnuTime) console.log(`peak RSS: not measured (${GNU_TIME} is not GNU time; apt-get install time)`);
   if (opts.json) await writeFile(opts.json, JSON.stringify({ shape, runs, rows, notes }, null, 2));
 }

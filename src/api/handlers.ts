@@ -5,6 +5,7 @@ import { SnapctlError, describeError, usageError } from '../core/base/errors.js'
 import type { SnapctlRuntime } from '../core/runtime/runtime.js';
 import { targetStatuses } from '../core/runtime/target-status.js';
 import { checkSchedule } from '../core/triggers/schedule-expression.js';
+import { searchMatcher } from '../core/history/glob.js';
 
 export interface DispatchContext {
   runtime: SnapctlRuntime;
@@ -70,7 +71,24 @@ export const handlers: ApiHandlers = {
     return { target: choice.target, chosen: choice.chosen, reports: choice.reports.map((r) => ({ name: r.name, usable: r.usable, reason: r.reason })) };
   },
   checkSchedule: async (_ctx, { schedule }) => checkSchedule(schedule),
+  async searchFiles({ runtime }, { target, query }) {
+    const folder = await runtime.service.knownTarget(target);
+    const found = await runtime.service.history.find(folder, query, await searchMatcher(query), { limit: SEARCH_LIMIT });
+    return { target: folder, query, total: found.total, skipped: found.skipped, matches: found.matches };
+  },
+  fileHistory: async ({ runtime }, { target, path }) => runtime.service.history.history(await runtime.service.knownTarget(target), path),
+  async restoreFile({ runtime }, { id, path, to }) {
+    const record = await runtime.service.get(id);
+    if (to !== undefined) {
+      // Beside the file, inside the folder, never over anything: the popover offers no --force.
+      return { kind: 'copy', ...(await runtime.service.history.restoreTo(record, path, `${record.target}/${to}`, { force: false, within: record.target })) };
+    }
+    return { kind: 'in-place', rollback: await runtime.service.rollback(id, { paths: [path], keepGit: keepGitOf(runtime, record.target) }) };
+  },
 };
+
+/** As many matches as a search shows; the count says how many more there are. */
+const SEARCH_LIMIT = 300;
 
 async function targetsOf({ runtime }: DispatchContext): Promise<TargetStatus[]> {
   const next = new Map(runtime.scheduler.nextRuns().map((r) => [r.target, r.next]));

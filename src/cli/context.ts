@@ -12,6 +12,8 @@ export function say(text: string): string {
 
 export interface CliIo {
   stdout: (text: string) => void;
+  /** Raw bytes on stdout (`snapctl cat`), resolved once written or once the reader has gone. */
+  stdoutBytes?: (bytes: Buffer) => Promise<void>;
   stderr: (text: string) => void;
   isInteractive: boolean;
   /** JSON for a person is indented; JSON for a pipe is one line (a third smaller, faster to write and parse). */

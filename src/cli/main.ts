@@ -18,11 +18,20 @@ import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerUndo } from './commands/undo.js';
 import { registerVerify } from './commands/verify.js';
+import { registerCat } from './commands/cat.js';
+import { registerFind } from './commands/find.js';
+import { registerHistory } from './commands/history.js';
+import { registerRestore } from './commands/restore.js';
 
 export type { CliIo } from './context.js';
 
 const defaultIo = (): CliIo => ({
   stdout: (t) => { process.stdout.write(t); },
+  stdoutBytes: (bytes) => new Promise((resolve, reject) => {
+    // A reader that stops early (`| head`, `less` quit) closes the pipe: that is the end, not a failure.
+    process.stdout.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? resolve() : reject(err)));
+    process.stdout.write(bytes, (err) => (err && (err as NodeJS.ErrnoException).code !== 'EPIPE' ? reject(err) : resolve()));
+  }),
   stderr: (t) => { process.stderr.write(t); },
   // Getters and a lazy readline: opening stdin and loading readline cost every command a few ms at start-up,
   // and only a rollback or undo without --yes asks anything.
@@ -47,7 +56,7 @@ const defaultIo = (): CliIo => ({
 /** In the order `snapctl --help` lists them. */
 const COMMANDS: readonly ((program: Command, ctx: CommandContext) => void)[] = [
   registerStatus, registerCreate, registerList, registerInfo, registerCount, registerDelete, registerDiff, registerRollback,
-  registerUndo, registerRecover, registerVerify, registerPrune, registerHook, registerRun, registerServe,
+  registerUndo, registerHistory, registerFind, registerCat, registerRestore, registerRecover, registerVerify, registerPrune, registerHook, registerRun, registerServe,
 ];
 
 /**

@@ -8,6 +8,7 @@ import { SettingsPanel } from './SettingsPanel.js';
 import { SnapshotList } from './SnapshotList.js';
 import { UnfinishedBanner } from './UnfinishedBanner.js';
 import { useLive } from './useApi.js';
+import { SearchPanel } from './search/SearchPanel.js';
 
 type Modal = { kind: 'rollback'; snapshot: SnapshotRecord } | { kind: 'delete'; snapshot: SnapshotRecord } | null;
 
@@ -16,7 +17,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   const live = useLive(call, target);
   const { status, list, refresh } = live;
   const [now, setNow] = useState(Date.now());
-  const [view, setView] = useState<'list' | 'settings'>('list');
+  const [view, setView] = useState<'list' | 'settings' | 'search'>('list');
   const [settings, setSettings] = useState<SettingsView | null>(null);
   const [modal, setModal] = useState<Modal>(null);
   const [creating, setCreating] = useState(false);
@@ -118,6 +119,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
         </div>
         <div className="header-actions">
           {status && <button type="button" className="link" onClick={() => void togglePause()}>{status.schedulePaused ? 'Resume schedule' : 'Pause schedule'}</button>}
+          {chosen && <button type="button" className="link" aria-pressed={view === 'search'} onClick={() => setView(view === 'search' ? 'list' : 'search')}>Find a file</button>}
           <button type="button" className="link" aria-pressed={view === 'settings'} onClick={() => setView(view === 'settings' ? 'list' : 'settings')}>Settings</button>
         </div>
       </header>
@@ -138,14 +140,16 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
           <button type="button" className="link" aria-label="Dismiss" onClick={() => setNotice(null)}>Dismiss</button>
         </div>
       )}
-      {view === 'list' && chosen?.undo && !chosen.unfinished && modal === null && (
+      {view !== 'settings' && chosen?.undo && !chosen.unfinished && modal === null && (
         <div className="banner undo-offer" role="region" aria-label="Undo the last rollback">
           <span className="banner-text">{chosen.undo.label[0]?.toUpperCase()}{chosen.undo.label.slice(1)}.</span>
           <button type="button" disabled={resolving} onClick={() => void undo(chosen)} aria-label={`Undo: ${chosen.undo.label}`}>Undo</button>
         </div>
       )}
 
-      {view === 'settings' && settings && status ? (
+      {view === 'search' && chosen ? (
+        <SearchPanel call={call} target={chosen.path} now={now} onClose={() => setView('list')} onChanged={() => void refresh()} />
+      ) : view === 'settings' && settings && status ? (
         <SettingsPanel call={call} initial={settings} host={status.host} metrics={status.metrics} onClose={() => setView('list')} onSaved={() => void Promise.all([refresh(), loadSettings()])} />
       ) : (
         <>

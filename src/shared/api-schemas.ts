@@ -26,6 +26,9 @@ export const apiRequestSchemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } =
   setPaused: z.object({ paused: z.boolean() }).strict(),
   detect: z.object({ path: absFolder }).strict(),
   checkSchedule: z.object({ schedule: z.string().max(1000) }).strict(),
+  searchFiles: z.object({ target: absFolder, query: z.string().min(1).max(1000) }).strict(),
+  fileHistory: z.object({ target: absFolder, path: relPath }).strict(),
+  restoreFile: z.object({ id, path: relPath, to: relPath.optional() }).strict(),
 };
 
 

@@ -33,6 +33,15 @@ export interface ApiRequests {
   detect: { path: string };
   /** A schedule read back in plain words with its next runs, or what is wrong with it (as the user types). */
   checkSchedule: { schedule: string };
+  /** Paths across the folder's snapshots matching `query` (a part of a path, or a glob), deleted ones marked. */
+  searchFiles: { target: string; query: string };
+  /** Every version of one path across the folder's snapshots. */
+  fileHistory: { target: string; path: string };
+  /**
+   * One path back from a snapshot: in place (a partial rollback: safety snapshot, undoable), or, with `to` (a
+   * path inside the folder that does not exist yet), as a copy beside it with its mode and mtime.
+   */
+  restoreFile: { id: string; path: string; to?: string };
 }
 export type ApiMethod = keyof ApiRequests;
 export type ApiRequest<M extends ApiMethod> = ApiRequests[M];
@@ -210,7 +219,64 @@ export interface ApiResponses {
   setPaused: StatusView;
   detect: DetectView;
   checkSchedule: ScheduleView;
+  searchFiles: SearchView;
+  fileHistory: FileHistoryView;
+  restoreFile: RestoreFileView;
 }
+
+/** A snapshot as a file's history names it. */
+export interface SnapshotRef { id: string; createdAt: string; tag: string | null; trigger: SnapshotRecord['trigger'] }
+
+/** One path found across a folder's snapshots. */
+export interface FileMatch {
+  path: string;
+  /** What it is in the newest snapshot holding it. */
+  type: 'file' | 'dir' | 'symlink';
+  /** Not in the folder's newest snapshot. */
+  deleted: boolean;
+  /** Distinct versions, and how many snapshots hold it. */
+  versions: number;
+  count: number;
+  /** The newest snapshot holding it (ISO time). */
+  newest: string;
+}
+
+export interface SearchView {
+  target: string;
+  query: string;
+  matches: FileMatch[];
+  /** All matches; `matches` holds the first few hundred. */
+  total: number;
+  /** Snapshots whose data could not be read (a damaged manifest): left out, named. */
+  skipped: { id: string; reason: string }[];
+}
+
+export interface FileVersion {
+  type: 'file' | 'dir' | 'symlink';
+  /** Bytes (null for a folder or link). */
+  size: number | null;
+  /** ISO time of its mtime. */
+  mtime: string;
+  mode: number;
+  /** The snapshots holding this version, newest first. */
+  snapshots: SnapshotRef[];
+}
+
+export interface FileHistoryView {
+  target: string;
+  path: string;
+  /** Distinct versions (by content), newest first. */
+  versions: FileVersion[];
+  /** Snapshots where it was absent after being present, newest first. */
+  deletions: SnapshotRef[];
+  /** Not in the newest snapshot. */
+  deletedNow: boolean;
+  skipped: { id: string; reason: string }[];
+}
+
+export type RestoreFileView =
+  | { kind: 'in-place'; rollback: RollbackView }
+  | { kind: 'copy'; written: string; size: number };
 
 /** What every transport returns: a result, or an error a user can read. */
 export type ApiResult<M extends ApiMethod> = { ok: true; value: ApiResponses[M] } | { ok: false; error: string; kind: string };

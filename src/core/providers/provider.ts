@@ -1,5 +1,5 @@
 import type { DiffResult } from '../tree/compare.js';
-import type { PathFilter } from '../tree/manifest.js';
+import type { ManifestEntry, PathFilter } from '../tree/manifest.js';
 import type { LiveEntry } from '../tree/walk.js';
 import type { ProviderName, RestoreResult, SnapshotRecord } from '../../shared/model.js';
 
@@ -107,6 +107,8 @@ export interface CreatedSnapshot {
   problems: { path: string; reason: string }[];
   /** Objects stored without a hash (reflink clones): verify hashes them, at the latest at the first verify. */
   unhashed?: number;
+  /** What the snapshot holds, when the provider has it at hand (clone's manifest): the path index takes it. */
+  entries?: readonly ManifestEntry[];
   /**
    * Paths that exist in the folder but that the snapshot could not hold (unreadable, sockets, too long): a
    * rollback guarded by this snapshot must leave them alone.
@@ -159,6 +161,8 @@ export interface SnapshotProvider {
   read<T>(record: SnapshotRecord, fn: (reader: SnapshotReader) => Promise<T>): Promise<T>;
   /** One file's bytes as the snapshot holds it, up to `maxBytes` (what `snapctl cat` and the file diff read). */
   readFile(record: SnapshotRecord, path: string, maxBytes: number): Promise<SnapshotFile>;
+  /** Every path the snapshot holds (clone: its manifest; trees: a walk of the snapshot), for the path index. */
+  listEntries(record: SnapshotRecord): Promise<readonly ManifestEntry[]>;
   /**
    * Removes whatever `create` with this id may have left for `target` when it failed or was killed before
    * the snapshot was recorded (a subvolume, a dataset snapshot, a manifest); space it shares is reclaimed by

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { compare, type DiffResult } from '../tree/compare.js';
-import { fileEntry, treeEntry, type ContentSource, type FileEntry, type Manifest, type PathFilter } from '../tree/manifest.js';
+import { fileEntry, treeEntry, type ContentSource, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from '../tree/manifest.js';
 import { fsPath } from '../tree/names.js';
 import { restore } from '../tree/restore.js';
 import { walk } from '../tree/walk.js';
@@ -80,6 +80,11 @@ export abstract class TreeSnapshotProvider implements SnapshotProvider {
     return this.withView(record, (dir, own) => fn({
       readFile: async (p, maxBytes) => (own?.(p) ? { kind: 'missing' } : readTreeFile(dir, p, maxBytes)),
     }));
+  }
+
+  /** A walk of the snapshot's read-only tree, never of the folder: what the path index takes of it. */
+  async listEntries(record: SnapshotRecord): Promise<readonly ManifestEntry[]> {
+    return this.withView(record, async (dir, own) => (await manifestFromTree(dir, record.id, record.target, own)).entries);
   }
 
   async readFile(record: SnapshotRecord, p: string, maxBytes: number): Promise<SnapshotFile> {

@@ -28,6 +28,7 @@ import { folderLockPath, runtimeDir } from '../state/folder-lock.js';
 import { PendingCreates } from '../state/pending-creates.js';
 import { RecordFiles } from '../state/record-files.js';
 import { SnapshotStore } from '../state/store.js';
+import { FileHistory } from './history.js';
 import { phaseTrace, type Trace } from '../base/trace.js';
 import { assertApartFromState, resolveTarget } from './targets.js';
 
@@ -129,6 +130,8 @@ export function defaultProviders(cloneDir: string, env: NodeJS.ProcessEnv = proc
 export class SnapshotService {
   readonly layout: HomeLayout;
   readonly store: SnapshotStore;
+  /** Files across snapshots: history, find, cat, restore of one file (the per-folder path index). */
+  readonly history: FileHistory;
   private readonly journal: RollbackJournal;
   private readonly providers: Partial<Record<ProviderName, SnapshotProvider>>;
   private readonly lockWaitMs: number;
@@ -146,6 +149,7 @@ export class SnapshotService {
     this.recordFiles = new RecordFiles(path.join(this.layout.root, 'records'));
     this.pendingCreates = new PendingCreates(path.join(this.layout.root, 'pending'));
     this.store = new SnapshotStore(this.layout, () => this.snapshotsOnDisk());
+    this.history = new FileHistory({ layout: this.layout, store: this.store, provider: (n) => this.provider(n), lock: (t, fn) => this.withTarget(t, fn) });
     this.journal = new RollbackJournal(this.layout.journalDir);
     this.lockWaitMs = options.lockWaitMs ?? 120_000;
     this.env = options.env ?? process.env;
@@ -316,6 +320,10 @@ export class SnapshotService {
     } finally {
       await provider.settle(created.ref);
     }
+    // Still under the folder's lock; a failure leaves the index stale, which the next query finds and mends.
+    // A rollback's safety snapshot leaves it to that query: the update costs a 20,000-path folder 0.25-0.5 s
+    // (bench/README.md, "File history"), which a rollback waiting on it would pay.
+    if (created.entries && o.trigger !== 'safety') await this.history.added(record, created.entries).catch(() => undefined);
     o.trace?.('record it in the store');
     if ((created.unhashed ?? 0) > 0) this.emit({ type: 'hash-pending', id });
     return { record, live: created.live, problems: created.problems, notHeld: created.notHeld ?? [] };
@@ -443,6 +451,7 @@ export class SnapshotService {
       for (const record of records) await this.recordsOf(record.provider).remove(record.id);
       store.snapshots = store.snapshots.filter((s) => !ids.has(s.id));
     });
+    for (const target of new Set(records.map((r) => r.target))) await this.history.removed(target, records.filter((r) => r.target === target).map((r) => r.id)).catch(() => undefined);
     await this.store.withLock(async (store) => {
       for (const record of records) await this.provider(record.provider).remove(record);
       for (const name of new Set(records.map((r) => r.provider))) {
@@ -797,7 +806,7 @@ export class SnapshotService {
 
   /** What the last operations found and mended on their own (a rebuilt index, a finished create), to tell the user. */
   takeNotices(): string[] {
-    const all = [...this.store.notices.splice(0), ...this.notices.splice(0)];
+    const all = [...this.store.notices.splice(0), ...this.notices.splice(0), ...this.history.notices.splice(0)];
     return all;
   }
 

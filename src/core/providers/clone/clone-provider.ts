@@ -4,7 +4,7 @@ import { compare } from '../../tree/compare.js';
 import { ClonePool, hashFile } from './pool.js';
 import { restore } from '../../tree/restore.js';
 import { lstat } from 'node:fs/promises';
-import { isUnder, sameMtime, type FileEntry, type Manifest } from '../../tree/manifest.js';
+import { isUnder, sameMtime, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import { fsPath } from '../../tree/names.js';
 import { quickMatch } from '../../tree/same-file.js';
 import { describeError } from '../../base/errors.js';
@@ -43,7 +43,7 @@ export class CloneProvider implements SnapshotProvider {
       const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), { added, copiesAreClones, ...(request.inspect ? { inspect: request.inspect } : {}) });
       await this.pool.writeManifest(result.manifest);
       const unhashed = result.manifest.entries.filter((e) => e.type === 'file' && e.hash === null).length;
-      return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld, unhashed };
+      return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld, unhashed, entries: result.manifest.entries };
     } catch (err) {
       // A failed snapshot (disk full, most often) gives back the space it took, at once.
       await this.pool.discardObjects(added);
@@ -127,6 +127,10 @@ export class CloneProvider implements SnapshotProvider {
 
   async readFile(record: SnapshotRecord, p: string, maxBytes: number): Promise<SnapshotFile> {
     return this.read(record, (r) => r.readFile(p, maxBytes));
+  }
+
+  async listEntries(record: SnapshotRecord): Promise<readonly ManifestEntry[]> {
+    return (await this.pool.readManifestOnce(record.ref)).entries;
   }
 
   readonly records = {

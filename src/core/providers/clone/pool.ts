@@ -262,6 +262,14 @@ export class ClonePool implements ContentSource {
     return manifest;
   }
 
+  /**
+   * A manifest read without keeping it: the path index reads every snapshot's once, and a thousand
+   * 20,000-entry manifests kept in memory would not fit.
+   */
+  async readManifestOnce(id: string): Promise<Manifest> {
+    return this.manifests.get(id) ?? this.readManifestFile(id);
+  }
+
   private async readManifestFile(id: string): Promise<Manifest> {
     let text: string;
     try {

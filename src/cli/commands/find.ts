@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { usageError } from '../../core/base/errors.js';
+import { globMatcher } from '../../core/history/glob.js';
+import type { CommandContext } from '../context.js';
+import { folderHere } from '../file-arg.js';
+import { localTime, shownPath } from '../format.js';
+
+interface FindOptions { path?: string; json?: boolean }
+
+export function registerFind(program: Command, ctx: CommandContext): void {
+  program.command('find')
+    .description("paths matching a glob across all of a folder's snapshots, deleted ones included")
+    .argument('<pattern>', "a glob: '*.ts' (a bare name matches in any folder), 'src/**/config.*' (from the top)")
+    .option('-p, --path <dir>', 'the watched folder (default: the one holding the current folder)')
+    .option('--json', 'print JSON')
+    .action(async (pattern: string, o: FindOptions) => {
+      if (pattern.trim() === '' || pattern.includes('\0')) throw usageError('an empty pattern matches nothing', "give a glob such as '*.ts'");
+      const target = o.path !== undefined ? await ctx.knownTarget(o.path) : await folderHere(ctx);
+      const found = await ctx.core().history.find(target, pattern, await globMatcher(pattern), { spans: true });
+      for (const s of found.skipped) ctx.io.stderr(`snapctl: snapshot ${s.id} was skipped: ${s.reason}\n`);
+      if (o.json) { ctx.json(found); return; }
+      if (found.matches.length === 0) { ctx.io.stdout(`nothing matches ${pattern} in the snapshots of ${target}\n`); return; }
+      const lines = found.matches.map((m) => {
+        const oldest = m.spans?.[m.spans.length - 1]?.oldest;
+        const span = oldest && oldest.createdAt !== m.newest ? `${localTime(oldest.createdAt)} .. ${localTime(m.newest)}` : localTime(m.newest);
+        return `${m.deleted ? 'deleted ' : '        '}${shownPath(m.path)}${m.type === 'dir' ? '/' : m.type === 'symlink' ? ' (link)' : ''}  ${m.versions} version(s) in ${m.count} snapshot(s), ${span}`;
+      });
+      ctx.io.stdout(lines.join('\n') + '\n');
+    });
+}

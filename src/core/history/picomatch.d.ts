@@ -1,0 +1,6 @@
+// picomatch ships no types; @types/picomatch could not be installed offline. Only what glob.ts uses.
+declare module 'picomatch' {
+  interface PicomatchOptions { dot?: boolean; basename?: boolean; nocase?: boolean }
+  function picomatch(pattern: string, options?: PicomatchOptions): (input: string) => boolean;
+  export default picomatch;
+}

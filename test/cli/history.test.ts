@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { cliPath, parseJson, runCli, sandbox } from '../helpers/helpers.js';
+
+const BINARY = Buffer.from([0, 255, 10, 13, 0x80, 0xfe, 0, 1, 2]);
+
+async function project(): Promise<{ home: string; dir: string; env: Record<string, string>; ids: string[]; cleanup: () => Promise<void> }> {
+  const box = await sandbox();
+  const env = { SNAPCTL_HOME: box.home, SNAPCTL_BACKGROUND_HASH: '0' };
+  const ids: string[] = [];
+  const snap = async (): Promise<void> => {
+    const r = await runCli(['create', '--path', box.project, '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    ids.push(parseJson<{ id: string }>(r.stdout).id);
+  };
+  await mkdir(path.join(box.project, 'src'));
+  await writeFile(path.join(box.project, 'src', 'app.ts'), 'v1\n');
+  await writeFile(path.join(box.project, 'blob.bin'), BINARY);
+  await writeFile(path.join(box.project, 'gone later.txt'), 'bye\n');
+  await snap();
+  await writeFile(path.join(box.project, 'src', 'app.ts'), 'v2\n');
+  await rm(path.join(box.project, 'gone later.txt'));
+  await snap();
+  return { home: box.home, dir: box.project, env, ids, cleanup: box.cleanup };
+}
+
+test('history lists versions newest first from inside the folder, for a file that no longer exists too', async (t) => {
+  const p = await project();
+  t.after(p.cleanup);
+  const r = await runCli(['history', 'src/app.ts', '--json'], p.env, { cwd: p.dir });
+  assert.equal(r.code, 0, r.stderr);
+  const view = parseJson<{ versions: { size: number; snapshots: { id: string }[] }[] }>(r.stdout);
+  assert.deepEqual(view.versions.map((v) => v.snapshots.map((s) => s.id)), [[p.ids[1]], [p.ids[0]]]);
+  const gone = await runCli(['history', path.join(p.dir, 'gone later.txt')], p.env);
+  assert.equal(gone.code, 0, gone.stderr);
+  assert.match(gone.stdout, /not in the newest snapshot/);
+  assert.match(gone.stdout, /deleted +by/);
+  const none = await runCli(['history', 'never-was.txt'], p.env, { cwd: p.dir });
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /is in none of the 2 snapshot/);
+});
+
+test('find matches a bare glob in any folder and marks deleted paths', async (t) => {
+  const p = await project();
+  t.after(p.cleanup);
+  const r = await runCli(['find', '*.txt', '--path', p.dir], p.env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^deleted gone later\.txt/m);
+  const ts = await runCli(['find', 'src/**/*.ts', '--json'], p.env, { cwd: p.dir });
+  assert.deepEqual(parseJson<{ matches: { path: string; versions: number }[] }>(ts.stdout).matches.map((m) => [m.path, m.versions]), [['src/app.ts', 2]]);
+});
+
+test('cat writes the raw bytes to a pipe, takes an id prefix, and refuses a folder in plain words', async (t) => {
+  const p = await project();
+  t.after(p.cleanup);
+  const out = spawnSync(process.execPath, [cliPath, 'cat', (p.ids[0] ?? '').slice(0, 18), 'blob.bin'], { cwd: p.dir, env: { ...process.env, ...p.env } });
+  assert.equal(out.status, 0, out.stderr.toString());
+  assert.deepEqual(out.stdout, BINARY);
+  const dir = await runCli(['cat', 'latest', 'src'], p.env, { cwd: p.dir });
+  assert.equal(dir.code, 2);
+  assert.match(dir.stderr, /src is a folder in snapshot/);
+  const missing = await runCli(['cat', p.ids[1] ?? '', 'gone later.txt'], p.env, { cwd: p.dir });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /is not there in snapshot/);
+});
+
+test('restore puts one version back in place, undoably, or beside it with --to without overwriting', async (t) => {
+  const p = await project();
+  t.after(p.cleanup);
+  const r = await runCli(['restore', p.ids[0] ?? '', 'src/app.ts'], p.env, { cwd: p.dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await readFile(path.join(p.dir, 'src', 'app.ts'), 'utf8'), 'v1\n');
+  const undo = await runCli(['undo', '--path', p.dir, '--yes'], p.env);
+  assert.equal(undo.code, 0, undo.stderr);
+  assert.equal(await readFile(path.join(p.dir, 'src', 'app.ts'), 'utf8'), 'v2\n');
+  const to = await runCli(['restore', p.ids[0] ?? '', 'gone later.txt', '--to', 'back.txt'], p.env, { cwd: p.dir });
+  assert.equal(to.code, 0, to.stderr);
+  assert.equal(await readFile(path.join(p.dir, 'back.txt'), 'utf8'), 'bye\n');
+  const again = await runCli(['restore', p.ids[0] ?? '', 'gone later.txt', '--to', 'back.txt'], p.env, { cwd: p.dir });
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /already exists: nothing was written/);
+});
