@@ -4,11 +4,14 @@ import { useDebouncedCall } from './useDebounced.js';
 
 export type Validity = 'ok' | 'invalid' | 'checking';
 
-function nextAt(iso: string): string {
+/** "15:00", "00:00 tomorrow", "09:30 on Mon 7 Dec": the time first, 24-hour like every other time shown. */
+export function nextAt(iso: string, now: Date = new Date()): string {
   const d = new Date(iso);
-  const sameDay = d.toDateString() === new Date().toDateString();
-  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  return sameDay ? time : `${d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })} ${time}`;
+  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  if (d.toDateString() === now.toDateString()) return time;
+  const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
+  if (d.toDateString() === tomorrow.toDateString()) return `${time} tomorrow`;
+  return `${time} on ${d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })}`;
 }
 
 /** "every hour at :00; next at 15:00", or what is wrong, beside the field while the person types. */
