@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { chmod, lstat, open, readFile, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError, describeError, nullIfMissing, usageError } from '../base/errors.js';
 import { mkdirPrivate } from '../base/private-fs.js';
+import { nodeCrypto } from '../base/lazy-crypto.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
 import { targetKey } from '../state/journal.js';
 import { isWithin, type HomeLayout } from '../state/paths.js';
@@ -176,7 +176,7 @@ export class FileHistory {
     if (st && !options.force) throw usageError(`${out} already exists${st.isSymbolicLink() ? ' (a symbolic link)' : ''}: nothing was written`, 'choose another place, or pass --force to replace it (a link is replaced, never written through)');
     if (st?.isDirectory()) throw usageError(`${out} is a folder: nothing was written`);
     const version = await this.versionAt(record, name);
-    const tmp = path.join(dir, `.${path.basename(out)}.snapctl-${randomBytes(6).toString('hex')}`);
+    const tmp = path.join(dir, `.${path.basename(out)}.snapctl-${nodeCrypto().randomBytes(6).toString('hex')}`);
     const handle = await open(tmp, 'wx', 0o600);
     try {
       try {
