@@ -1,3 +1,4 @@
+import type { Trace } from '../base/trace.js';
 import type { DiffResult } from '../tree/compare.js';
 import type { ManifestEntry, PathFilter } from '../tree/manifest.js';
 import type { LiveEntry } from '../tree/walk.js';
@@ -97,6 +98,8 @@ export interface CreateRequest {
    * rollback decides there whether anything needs changing; throwing CreateStopped stops the snapshot.
    */
   inspect?: (live: readonly LiveEntry[]) => Promise<void>;
+  /** Marks the end of each phase of the provider's work (SNAPCTL_TRACE). */
+  trace?: Trace;
 }
 
 export interface CreatedSnapshot {

@@ -285,7 +285,7 @@ export class SnapshotService {
     await this.pendingCreates.begin({ id, provider: o.provider, target });
     let created: CreatedSnapshot;
     try {
-      created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}) });
+      created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}), ...(o.trace ? { trace: o.trace } : {}) });
       await this.assertStateNotInside(target, created.live);
     } catch (err) {
       await provider.settle(id).catch(() => undefined);
@@ -296,7 +296,7 @@ export class SnapshotService {
       await this.pendingCreates.end(id);
       throw err;
     }
-    o.trace?.(`${o.provider} snapshot (read the folder and its bases, copy what changed, write the snapshot)`);
+    o.trace?.(`${o.provider} snapshot: the rest`);
     const record: SnapshotRecord = {
       id,
       provider: o.provider,
@@ -320,11 +320,14 @@ export class SnapshotService {
     } finally {
       await provider.settle(created.ref);
     }
+    o.trace?.('record it in the store');
     // Still under the folder's lock; a failure leaves the index stale, which the next query finds and mends.
     // A rollback's safety snapshot leaves it to that query: the update costs a 20,000-path folder 0.25-0.5 s
     // (bench/README.md, "File history"), which a rollback waiting on it would pay.
-    if (created.entries && o.trigger !== 'safety') await this.history.added(record, created.entries).catch(() => undefined);
-    o.trace?.('record it in the store');
+    if (created.entries && o.trigger !== 'safety') {
+      await this.history.added(record, created.entries).catch(() => undefined);
+      o.trace?.('add it to the path index');
+    }
     if ((created.unhashed ?? 0) > 0) this.emit({ type: 'hash-pending', id });
     return { record, live: created.live, problems: created.problems, notHeld: created.notHeld ?? [] };
   }

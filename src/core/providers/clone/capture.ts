@@ -7,6 +7,7 @@ import { quickMatch, sameContent } from '../../tree/same-file.js';
 import { hashFile, type ClonePool, type StoredObject } from './pool.js';
 import { fsPath, type FsPath } from '../../tree/names.js';
 import { walk, type LiveEntry } from '../../tree/walk.js';
+import type { Trace } from '../../base/trace.js';
 
 
 type LiveFile = Extract<LiveEntry, { type: 'file' }>;
@@ -46,6 +47,7 @@ export interface CaptureOptions {
   copiesAreClones?: boolean;
   /** Sees the walk before anything is copied (see CreateRequest.inspect). */
   inspect?: (live: readonly LiveEntry[]) => Promise<void>;
+  trace?: Trace;
 }
 
 export async function capture(root: string, pool: ClonePool, id: string, bases: readonly Manifest[], options: CaptureOptions = {}): Promise<CaptureResult> {
@@ -67,6 +69,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     return r && r.ino === ino && r.ctimeNs === ctimeNs ? r.xattrs : null;
   };
   const { entries: walked, skipped, notes } = await walk(root, { knownXattrs });
+  options.trace?.(`walk, paths: ${walked.length}`);
   await options.inspect?.(walked);
   const problems = [...skipped, ...notes];
   const notHeld = skipped.map((s) => s.path);
@@ -116,6 +119,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     entries[index] = { ...fileEntry(e, got), mtimeNs: got.mtimeNs, size: got.size };
   };
   await copyChanged(toCopy, root, pool, added, options.copiesAreClones === true, record);
+  options.trace?.(`copy${options.copiesAreClones === true ? ' as reflink clones' : ''}, new or changed files: ${toCopy.length}`);
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
   const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };

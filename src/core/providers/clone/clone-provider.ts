@@ -40,8 +40,10 @@ export class CloneProvider implements SnapshotProvider {
     try {
       const bases = await Promise.all(request.bases.map((b) => this.pool.readManifest(b.ref).catch(() => null)));
       const copiesAreClones = await this.pool.copiesAreClones(request.target);
-      const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), { added, copiesAreClones, ...(request.inspect ? { inspect: request.inspect } : {}) });
+      request.trace?.(`read base manifests: ${bases.length}`);
+      const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), { added, copiesAreClones, ...(request.inspect ? { inspect: request.inspect } : {}), ...(request.trace ? { trace: request.trace } : {}) });
       await this.pool.writeManifest(result.manifest);
+      request.trace?.('write the manifest');
       const unhashed = result.manifest.entries.filter((e) => e.type === 'file' && e.hash === null).length;
       return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld, unhashed, entries: result.manifest.entries };
     } catch (err) {
