@@ -42,6 +42,8 @@ export interface WalkOptions {
    * null when not known.
    */
   knownXattrs?: (relPath: string, ino: string, ctimeNs: string) => Record<string, string> | undefined | null;
+  /** Each file as the walk finds it, before the walk ends (a first snapshot starts cloning it then). */
+  onFile?: (entry: Extract<LiveEntry, { type: 'file' }>) => void;
 }
 
 /** Entries examined between two turns of the event loop, so a walk never stalls the tray app or serve. */
@@ -81,6 +83,7 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
       if (!entry) continue;
       entries.push(entry);
       if (entry.type === 'dir') pending.push(entry.path);
+      else if (entry.type === 'file') options.onFile?.(entry);
     }
     sinceYield += names.length + 1;
     if (sinceYield >= BATCH) {
