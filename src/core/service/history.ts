@@ -69,8 +69,10 @@ export class FileHistory {
    * lock. Appends to the log; `compact: false` (a rollback's safety snapshot) never rewrites the index.
    */
   async added(record: SnapshotRecord, entries: readonly ManifestEntry[], base: { id: string; entries: readonly ManifestEntry[] } | null, options: { compact?: boolean } = {}): Promise<void> {
-    const main = await this.readCached(record.target);
-    if (!main) {
+    // Only whether the index is there: reading it (25 MB at 1,000 snapshots) is what the log saves; a damaged
+    // one is found, kept aside and rebuilt (its log with it) by the next query.
+    const main = await stat(this.file(record.target)).catch(() => null);
+    if (!main?.isFile()) {
       if (options.compact === false) return;
       // No index yet (or a damaged one): one holding this snapshot; the next query adds the others.
       const index = (await this.loadParsed(record.target)) ?? emptyIndex(record.target);
