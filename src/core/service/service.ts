@@ -322,10 +322,10 @@ export class SnapshotService {
     }
     o.trace?.('record it in the store');
     // Still under the folder's lock; a failure leaves the index stale, which the next query finds and mends.
-    // A rollback's safety snapshot leaves it to that query: the update costs a 20,000-path folder 0.25-0.5 s
-    // (bench/README.md, "File history"), which a rollback waiting on it would pay.
-    if (created.entries && o.trigger !== 'safety') {
-      await this.history.added(record, created.entries).catch(() => undefined);
+    // The change is appended to the index's log (bench/README.md, "File history"); a rollback's safety
+    // snapshot never pays for writing the whole index again.
+    if (created.entries) {
+      await this.history.added(record, created.entries, created.base ?? null, { compact: o.trigger !== 'safety' }).catch(() => undefined);
       o.trace?.('add it to the path index');
     }
     if ((created.unhashed ?? 0) > 0) this.emit({ type: 'hash-pending', id });

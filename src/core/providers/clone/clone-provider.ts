@@ -45,7 +45,9 @@ export class CloneProvider implements SnapshotProvider {
       await this.pool.writeManifest(result.manifest);
       request.trace?.('write the manifest');
       const unhashed = result.manifest.entries.filter((e) => e.type === 'file' && e.hash === null).length;
-      return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld, unhashed, entries: result.manifest.entries };
+      const first = bases.findIndex((m) => m !== null);
+      const base = first < 0 ? null : { id: request.bases[first]?.id ?? '', entries: bases[first]?.entries ?? [] };
+      return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld, unhashed, entries: result.manifest.entries, base };
     } catch (err) {
       // A failed snapshot (disk full, most often) gives back the space it took, at once.
       await this.pool.discardObjects(added);
