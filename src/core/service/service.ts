@@ -17,6 +17,7 @@ import { readTreeFile } from '../providers/snapshot-files.js';
 import { changesNothing, isGitPath } from '../tree/compare.js';
 import { isSafeRelativePath } from '../tree/manifest.js';
 import { shownName } from '../tree/names.js';
+import { restorePathOf } from '../tree/restore.js';
 import { walk, type LiveEntry } from '../tree/walk.js';
 import { ID_PATTERN, MAX_NOTE_LENGTH, newestFirst, oneLine, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from '../../shared/model.js';
 import type { DiffView, FileDiffView, ListView, RollbackView, TargetStatus, UndoOffer, UnfinishedRollback } from '../../shared/api.js';
@@ -943,10 +944,13 @@ function plainWhy(err: unknown): string {
   if (!words) return describeError(err);
   const e = err as NodeJS.ErrnoException & { dest?: string };
   if (code === 'ENOENT' && typeof e.path === 'string' && e.path.includes('/clone/objects/')) return "the snapshot's stored copy of a file is missing ('snapctl verify' names the damaged snapshots)";
-  // The path that says where: a file of the folder, never a temporary name or a file of snapctl's own store.
-  const named = [e.dest, e.path].find((p): p is string => typeof p === 'string' && !p.includes('.snapctl-restore-') && !path.isAbsolute(p));
+  // The path that says where: a file of the folder, by its path in the folder (the restore knows it: the
+  // system names only the bare name), never a temporary name or a file of snapctl's own store.
+  const at = restorePathOf(err);
+  const named = at ? (at.path === '' ? null : at.path) : [e.dest, e.path].find((p): p is string => typeof p === 'string' && !p.includes('.snapctl-restore-') && !path.isAbsolute(p));
+  const where = named ? ` at ${shownName(named.replace(/^\.\//, ''))}${at ? ` in ${shownName(at.root)}` : ''}` : at ? ` at the folder ${shownName(at.root)} itself` : '';
   const todo = code ? WHAT_TO_DO[code] : undefined;
-  return `${words}${named ? ` at ${shownName(named.replace(/^\.\//, ''))}` : ''} (${code})${todo ? `; ${todo}` : ''}`;
+  return `${words}${where} (${code})${todo ? `; ${todo}` : ''}`;
 }
 
 function parseTag(tag: string | null | undefined): string | null {
