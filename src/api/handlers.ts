@@ -109,7 +109,7 @@ async function status(ctx: DispatchContext): Promise<StatusView> {
     home: runtime.service.layout.root,
     targets: await targetsOf(ctx),
     schedulePaused: settings.schedulePaused,
-    problems: [...runtime.problems],
+    problems: runtime.allProblems(),
     lastRollback: await runtime.service.lastRollback(),
     metrics: await runtime.metricsHealth(),
     host: ctx.host,
