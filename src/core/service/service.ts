@@ -1,5 +1,5 @@
 import { constants as fsConstants } from 'node:fs';
-import { access, lstat, mkdir, readlink, realpath, stat } from 'node:fs/promises';
+import { access, lstat, mkdir, readdir, readlink, realpath, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError, describeError, errnoCode, nullIfMissing, usageError } from '../base/errors.js';
 import { newSnapshotId, parseSnapshotId } from '../state/ids.js';
@@ -513,7 +513,9 @@ export class SnapshotService {
       const pending = await this.journal.read(target);
       if (pending) {
         const safety = await safetyOf(pending.safetyId);
-        return this.observed('undo', safety, () => this.restoreLocked(safety, pending.paths, 'undo', pending.keepGit ?? false, { undoing: known(pending.snapshotId), replacing: pending }));
+        const undone = await this.observed('undo', safety, () => this.restoreLocked(safety, pending.paths, 'undo', pending.keepGit ?? false, { undoing: known(pending.snapshotId), replacing: pending }));
+        if (pending.folderMade && pending.paths === null) await removeIfEmpty(target);
+        return undone;
       }
       const last = [...rollbacks].reverse().find((r) => r.target === target);
       if (!last) throw new SnapctlError('not-found', `no rollback of ${target} to undo`);
@@ -523,7 +525,10 @@ export class SnapshotService {
         throw new SnapctlError('nothing-to-do', `the last rollback of ${target} (to ${to ? snapshotLabel(to) : 'an earlier snapshot'}) is already undone`, 'nothing was changed');
       }
       const safety = await safetyOf(last.safetyId);
-      return this.observed('undo', safety, () => this.restoreLocked(safety, last.paths, 'undo', last.keepGit ?? false, { undoing: known(last.snapshotId) }));
+      const undone = await this.observed('undo', safety, () => this.restoreLocked(safety, last.paths, 'undo', last.keepGit ?? false, { undoing: known(last.snapshotId) }));
+      // The folder was gone before the rollback made it again: as before, it is gone again.
+      if (last.folderMade && last.paths === null) await removeIfEmpty(target);
+      return undone;
     });
   }
 
@@ -655,7 +660,7 @@ export class SnapshotService {
     if (!o.replacing) await this.recoverTarget(target);
     await provider.verify(record);
     trace(`read and check ${record.id}`);
-    await prepareFolder(target);
+    const folderMade = await prepareFolder(target);
     await assertApartFromState(target, this.layout.root);
     // A folder we cannot write to (read-only mount, wrong owner) fails here, before a safety snapshot
     // and a journal that could never be finished.
@@ -706,6 +711,7 @@ export class SnapshotService {
     const entry: JournalEntry = {
       version: 1, target, snapshotId: record.id, safetyId: safety.id, paths, kind,
       startedAt: new Date().toISOString(), pid: process.pid, protect: notHeld, ...(keepGit ? { keepGit } : {}),
+      ...(folderMade && kind === 'rollback' ? { folderMade } : {}),
     };
     // The unfinished rollback an undo gives up is kept aside, then replaced by this one in one write.
     if (o.replacing) await this.journal.keepCopy(target);
@@ -733,7 +739,7 @@ export class SnapshotService {
   private async completeJournal(entry: JournalEntry): Promise<void> {
     const rollback: RollbackRecord = {
       at: new Date().toISOString(), target: entry.target, snapshotId: entry.snapshotId, safetyId: entry.safetyId, paths: entry.paths, kind: entry.kind,
-      ...(entry.keepGit ? { keepGit: true } : {}),
+      ...(entry.keepGit ? { keepGit: true } : {}), ...(entry.folderMade ? { folderMade: true } : {}),
     };
     await this.store.update((store) => {
       store.rollbacks.push(rollback);
@@ -892,12 +898,13 @@ function describeProblems(problems: readonly ContentProblem[]): string {
  * in place of a folder above it) would send every write elsewhere, so it is refused. A folder deleted by
  * mistake is made again, empty, for the rollback to fill.
  */
-async function prepareFolder(target: string): Promise<void> {
+async function prepareFolder(target: string): Promise<boolean> {
   const st = await lstat(target).catch(nullIfMissing);
   if (st === null) {
     const parent = await lstat(path.dirname(target)).catch(nullIfMissing);
     if (!parent?.isDirectory()) throw new SnapctlError('not-found', `the folder ${target} and the folder that held it are gone`, `make ${path.dirname(target)} again, then roll back`);
     await mkdir(target);
+    return true;
   } else if (st.isSymbolicLink()) {
     throw new SnapctlError('failed', `${target} is now a symbolic link to ${await readlink(target).catch(() => 'somewhere else')}: a rollback never writes through a link`,
       'move the link aside (snapctl then makes the folder again and restores it), or put the folder back');
@@ -906,6 +913,14 @@ async function prepareFolder(target: string): Promise<void> {
   }
   const real = await realpath(target);
   if (real !== target) throw new SnapctlError('failed', `${target} is now reached through a symbolic link (it leads to ${real}): a rollback never writes through a link`, 'put the folders above it back as they were');
+  return false;
+}
+
+/** Removes a folder a rollback made again, once its undo left it empty; one holding anything stays. */
+async function removeIfEmpty(target: string): Promise<void> {
+  const st = await lstat(target).catch(nullIfMissing);
+  if (!st?.isDirectory() || (await readdir(target)).length > 0) return;
+  await rmdir(target).catch((err: unknown) => { if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'ENOENT') throw err; });
 }
 
 /** Paths of a partial rollback found on neither side: most often a typing mistake, so nothing is done. */
