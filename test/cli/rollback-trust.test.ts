@@ -264,4 +264,16 @@ describe('the CLI a person can trust with a rollback', () => {
       assert.equal(json.settingsProblems.length, 1);
     }
   });
+
+  test('undo of the rollback of a deleted folder removes the folder again, as it was before', async () => {
+    const { dir, id } = await project('deleted-undo');
+    await rm(dir, { recursive: true });
+    assert.equal((await cli(['rollback', id, '--yes'])).code, 0);
+    assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'v1 0\n');
+    const undo = await cli(['undo', '--path', dir, '--yes']);
+    assert.equal(undo.code, 0, undo.stderr);
+    await assert.rejects(stat(dir), { code: 'ENOENT' }, 'gone again, not left empty');
+    assert.equal((await cli(['rollback', id, '--yes'])).code, 0, 'and it can be rolled back once more');
+    assert.equal(await readFile(path.join(dir, 'f2.txt'), 'utf8'), 'v1 2\n');
+  });
 });
