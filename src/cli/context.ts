@@ -1,4 +1,4 @@
-import { describeError } from '../core/base/errors.js';
+import { describeError, usageError } from '../core/base/errors.js';
 import { oneLine } from '../shared/model.js';
 import { defaultHome, isWithin } from '../core/state/paths.js';
 import { SnapshotService, type RecoveryReport } from '../core/service/service.js';
@@ -121,6 +121,11 @@ export class CliContext implements CommandContext {
       const known = new Set([...(await this.core().list()).map((s) => s.target), ...(await this.settings()).targets.map((t) => t.path)]);
       const cwd = await this.core().resolveTarget(this.io.cwd).catch(() => this.io.cwd);
       target = [...known].filter((t) => isWithin(t, cwd)).sort((a, b) => b.length - a.length)[0];
+      if (target === undefined) {
+        const some = [...known].sort().slice(0, 3);
+        throw usageError(`'latest' needs a folder: the current folder ${cwd} is not inside one snapctl snapshots`,
+          some.length === 0 ? "no folder has a snapshot yet: 'snapctl create --path DIR' takes one" : `pass --path DIR, or run it inside ${some.join(', ')}${known.size > 3 ? ', …' : ''}`);
+      }
     }
     return this.core().resolveId(input, target ? { target } : {});
   }

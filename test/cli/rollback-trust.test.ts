@@ -276,4 +276,21 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.equal((await cli(['rollback', id, '--yes'])).code, 0, 'and it can be rolled back once more');
     assert.equal(await readFile(path.join(dir, 'f2.txt'), 'utf8'), 'v1 2\n');
   });
+
+  test("'latest' says what exists: run outside every folder, or a folder with only safety snapshots", async () => {
+    const outside = path.join(box.root, 'nowhere');
+    await mkdir(outside, { recursive: true });
+    const away = await cli(['diff', 'latest'], outside);
+    assert.equal(away.code, 2);
+    assert.match(away.stderr, new RegExp(`^snapctl: 'latest' needs a folder: the current folder ${outside} is not inside one snapctl snapshots \\(pass --path DIR, or run it inside `));
+    const { dir, id } = await project('only-safety');
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    assert.equal((await cli(['rollback', id, '--yes'])).code, 0);
+    assert.equal((await cli(['delete', id])).code, 0);
+    const safe = await cli(['diff', 'latest'], dir);
+    assert.equal(safe.code, 2);
+    assert.match(safe.stderr, new RegExp(`^snapctl: ${dir} has only 1 safety snapshot \\(taken before rollbacks\\), and 'latest' never means one \\(name it by its id`));
+    const none = await cli(['diff', 'latest', '--path', path.join(box.root, 'never-snapshotted')]);
+    assert.equal(none.code, 2);
+  });
 });

@@ -618,8 +618,9 @@ export class SnapshotService {
     const { snapshots } = await this.store.read();
     if (text === 'latest') {
       if (!options.target) throw usageError("'latest' needs a folder", 'pass --path DIR, or run the command inside the folder');
-      const newest = snapshots.filter((s) => s.target === options.target && s.state === 'ready' && s.trigger !== 'safety').sort(newestFirst)[0];
-      if (!newest) throw usageError(`${options.target} has no ready snapshot for 'latest'`, `take one with 'snapctl create --path ${options.target}'`);
+      const mine = snapshots.filter((s) => s.target === options.target);
+      const newest = mine.filter((s) => s.state === 'ready' && s.trigger !== 'safety').sort(newestFirst)[0];
+      if (!newest) throw noLatest(options.target, mine);
       return newest.id;
     }
     if (ID_PATTERN.test(text)) return text;
@@ -921,6 +922,20 @@ async function removeIfEmpty(target: string): Promise<void> {
   const st = await lstat(target).catch(nullIfMissing);
   if (!st?.isDirectory() || (await readdir(target)).length > 0) return;
   await rmdir(target).catch((err: unknown) => { if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'ENOENT') throw err; });
+}
+
+/** Why a folder has no 'latest', from what it does have: nothing, only safety snapshots, none ready. */
+function noLatest(target: string, mine: readonly SnapshotRecord[]): SnapctlError {
+  const take = `'snapctl create --path ${target}' takes one`;
+  if (mine.length === 0) return usageError(`snapctl has no snapshot of ${target} yet, so there is no 'latest'`, take);
+  const ready = mine.filter((s) => s.state === 'ready');
+  const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+  if (ready.length > 0 && ready.every((s) => s.trigger === 'safety')) {
+    return usageError(`${target} has only ${plural(ready.length, 'safety snapshot', 'safety snapshots')} (taken before rollbacks), and 'latest' never means one`,
+      `name it by its id ('snapctl list --path ${target}' shows them), or ${take}`);
+  }
+  const states = [...new Set(mine.filter((s) => s.state !== 'ready').map((s) => s.state))].join(' or ');
+  return usageError(`${target} has ${plural(mine.length, 'snapshot', 'snapshots')}, but none is ready (${states}), so there is no 'latest'`, `'snapctl list --path ${target}' shows them; ${take}`);
 }
 
 /** Paths of a partial rollback found on neither side: most often a typing mistake, so nothing is done. */
