@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SnapshotService } from '../../src/core/service/service.js';
 import type { TargetStatus } from '../../src/shared/api.js';
-import { parseJson, runCli, sandbox } from '../helpers/helpers.js';
+import { cliPath, parseJson, runCli, sandbox } from '../helpers/helpers.js';
 
 type Box = Awaited<ReturnType<typeof sandbox>>;
 
@@ -292,5 +292,33 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.match(safe.stderr, new RegExp(`^snapctl: ${dir} has only 1 safety snapshot \\(taken before rollbacks\\), and 'latest' never means one \\(name it by its id`));
     const none = await cli(['diff', 'latest', '--path', path.join(box.root, 'never-snapshotted')]);
     assert.equal(none.code, 2);
+  });
+
+  test('--only paths are relative to the folder when run outside it, absolute ones must be inside it, and a name that is not UTF-8 is reachable', async () => {
+    const { dir, id } = await project('only-where', 2);
+    await mkdir(path.join(dir, 'sub'));
+    await writeFile(path.join(dir, 'sub', 'x.txt'), 'x1\n');
+    const latin1 = Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]);
+    await writeFile(latin1, 'bytes 1\n');
+    const snap = parseJson<{ id: string }>((await cli(['create', '--path', dir, '--json', '--tag', 'only-where 2'])).stdout).id;
+    assert.ok(id);
+    await writeFile(path.join(dir, 'sub', 'x.txt'), 'x2\n');
+    await writeFile(path.join(dir, 'f0.txt'), 'f0 edited\n');
+    await writeFile(latin1, 'bytes 2\n');
+    const outside = path.join(box.root, 'elsewhere');
+    await mkdir(outside, { recursive: true });
+    const rb = await cli(['rollback', snap, '--yes', '--only', 'sub/x.txt'], outside);
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.equal(await readFile(path.join(dir, 'sub', 'x.txt'), 'utf8'), 'x1\n', 'relative to the folder, not to the current folder outside it');
+    assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'f0 edited\n');
+    const far = await cli(['rollback', snap, '--yes', '--only', path.join(outside, 'f0.txt')], outside);
+    assert.equal(far.code, 2);
+    assert.match(far.stderr, new RegExp(`outside the snapshot's folder ${dir}`));
+    // The name's byte 0xE9 passed as it is (a shell does it; Node's own spawn would encode text as UTF-8).
+    const raw = spawnSync('sh', ['-c', `exec "$0" "$1" rollback "$2" --yes --only "$(printf 'caf\\351.txt')"`, process.execPath, cliPath, snap], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8' });
+    assert.equal(raw.status, 0, raw.stderr);
+    assert.match(raw.stdout, /1 restored/);
+    assert.equal(await readFile(latin1, 'utf8'), 'bytes 1\n');
+    assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'f0 edited\n', 'only that file');
   });
 });
