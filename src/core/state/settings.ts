@@ -3,7 +3,7 @@ import { mkdirPrivate } from '../base/private-fs.js';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import { z } from 'zod';
-import { nullIfMissing, usageError } from '../base/errors.js';
+import { SnapctlError, nullIfMissing, usageError } from '../base/errors.js';
 import { withLock } from './locks.js';
 import { type HomeLayout } from './paths.js';
 import { PROVIDER_NAMES, oneLine } from '../../shared/model.js';
@@ -101,6 +101,7 @@ export class SettingsStore {
     const paths = settings.targets.map((t) => t.path);
     const twice = paths.find((p, i) => paths.indexOf(p) !== i);
     if (twice !== undefined) throw usageError(`the folder ${shownName(twice)} is listed twice`, 'remove one of them; nothing was saved');
+    for (const p of paths) await refuseUnwatchable(p, this.layout.root);
     for (const t of settings.targets) {
       if (!options.mustExist?.(t.path)) continue;
       const st = await stat(t.path).catch(nullIfMissing);
@@ -198,6 +199,19 @@ function replaceWithDefault(holder: unknown, at: readonly (string | number)[], d
     into[key] = structuredClone(fallback);
   }
   return true;
+}
+
+/**
+ * Folders snapctl must never watch: the filesystem root, its own state folder, and any folder inside it or
+ * holding it (a rollback there would delete the store itself).
+ */
+async function refuseUnwatchable(folder: string, stateRoot: string): Promise<void> {
+  if (path.parse(folder).root === folder) throw usageError(`the folder ${shownName(folder)} is the whole filesystem, which snapctl does not snapshot`, 'choose a project folder; nothing was saved');
+  const { assertApartFromState } = await import('../service/targets.js');
+  await assertApartFromState(folder, stateRoot).catch((err: unknown) => {
+    if (err instanceof SnapctlError) throw usageError(`the folder ${shownName(folder)} cannot be watched: ${err.message}`, 'choose a project folder outside it; nothing was saved');
+    throw err;
+  });
 }
 
 /** How a person says each settings field. */
