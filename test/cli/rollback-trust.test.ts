@@ -5,7 +5,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SnapshotService } from '../../src/core/service/service.js';
 import type { TargetStatus } from '../../src/shared/api.js';
-import { cliPath, parseJson, runCli, sandbox } from '../helpers/helpers.js';
+import { cliPath, parseJson, repoRoot, runCli, sandbox } from '../helpers/helpers.js';
+import { run } from '../../src/cli/main.js';
 
 type Box = Awaited<ReturnType<typeof sandbox>>;
 
@@ -320,5 +321,26 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.match(raw.stdout, /1 restored/);
     assert.equal(await readFile(latin1, 'utf8'), 'bytes 1\n');
     assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'f0 edited\n', 'only that file');
+  });
+
+  test('undo shows what it will restore (the rollback, the safety snapshot, the counts) before it asks; "1 file", not "1 files"', async () => {
+    const { dir, id } = await project('undo-shows', 1);
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    await writeFile(path.join(dir, 'new.txt'), 'new\n');
+    assert.equal((await cli(['rollback', id, '--yes'])).code, 0);
+    let out = '';
+    let asked = '';
+    const code = await run(['undo', '--path', dir], {
+      stdout: (t) => { out += t; }, stderr: () => undefined, isInteractive: true, stdoutIsTerminal: false,
+      confirm: async (q) => { asked = q; return false; }, cwd: repoRoot, env: { ...process.env, ...env }, stopSignal: () => new Promise(() => undefined),
+    });
+    assert.equal(code, 0);
+    assert.ok(asked, 'it asked');
+    assert.match(out, /^undo of the last rollback \(rolled back to 'undo-shows start' at \d\d:\d\d\) restores .*undo-shows to 'before rolling back to 'undo-shows start', \d\d:\d\d' \(safety snapshot \d{8}-/);
+    assert.match(out, /undoing will bring back 1 and restore 1 path\(s\) \(1 restored, 1 brought back, 0 removed\)/);
+    assert.match(out, /nothing changed\n$/);
+    assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'v1 0\n', 'nothing changed');
+    const made = await cli(['create', '--path', dir]);
+    assert.match(made.stdout, /: 1 file, /);
   });
 });
