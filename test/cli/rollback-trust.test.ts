@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SnapshotService } from '../../src/core/service/service.js';
@@ -342,5 +342,16 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'v1 0\n', 'nothing changed');
     const made = await cli(['create', '--path', dir]);
     assert.match(made.stdout, /: 1 file, /);
+  });
+
+  test('diff refuses a folder that is now a symbolic link, as rollback does', async () => {
+    const { dir, id } = await project('linked');
+    const elsewhere = path.join(box.root, 'linked-elsewhere');
+    await rename(dir, elsewhere);
+    await symlink(elsewhere, dir);
+    const d = await cli(['diff', id]);
+    assert.equal(d.code, 1);
+    assert.match(d.stderr, new RegExp(`^snapctl: ${dir} is now a symbolic link to ${elsewhere}`));
+    assert.equal(d.stdout, '');
   });
 });

@@ -470,6 +470,8 @@ export class SnapshotService {
     const record = await this.readyRecord(id);
     const provider = this.provider(record.provider);
     const keepGit = options.keepGit ?? false;
+    // A preview compares what a rollback would write into: the very folder, never one a link leads to.
+    await assertRealFolder(record.target);
     const found = await provider.diff(record, paths, keepGit ? { exclude: isGitPath } : {});
     if (found.unknown && found.unknown.length > 0) throw unknownPaths(record, found.unknown);
     const paths_ = found.git;
@@ -900,12 +902,18 @@ function describeProblems(problems: readonly ContentProblem[]): string {
  * mistake is made again, empty, for the rollback to fill.
  */
 async function prepareFolder(target: string): Promise<boolean> {
+  if (await assertRealFolder(target) === 'ok') return false;
+  const parent = await lstat(path.dirname(target)).catch(nullIfMissing);
+  if (!parent?.isDirectory()) throw new SnapctlError('not-found', `the folder ${target} and the folder that held it are gone`, `make ${path.dirname(target)} again, then roll back`);
+  await mkdir(target);
+  return true;
+}
+
+/** The folder is the very folder snapshots were taken of (not a link, nor reached through one), or is gone. */
+async function assertRealFolder(target: string): Promise<'ok' | 'missing'> {
   const st = await lstat(target).catch(nullIfMissing);
   if (st === null) {
-    const parent = await lstat(path.dirname(target)).catch(nullIfMissing);
-    if (!parent?.isDirectory()) throw new SnapctlError('not-found', `the folder ${target} and the folder that held it are gone`, `make ${path.dirname(target)} again, then roll back`);
-    await mkdir(target);
-    return true;
+    return 'missing';
   } else if (st.isSymbolicLink()) {
     throw new SnapctlError('failed', `${target} is now a symbolic link to ${await readlink(target).catch(() => 'somewhere else')}: a rollback never writes through a link`,
       'move the link aside (snapctl then makes the folder again and restores it), or put the folder back');
@@ -914,7 +922,7 @@ async function prepareFolder(target: string): Promise<boolean> {
   }
   const real = await realpath(target);
   if (real !== target) throw new SnapctlError('failed', `${target} is now reached through a symbolic link (it leads to ${real}): a rollback never writes through a link`, 'put the folders above it back as they were');
-  return false;
+  return 'ok';
 }
 
 /** Removes a folder a rollback made again, once its undo left it empty; one holding anything stays. */
