@@ -272,4 +272,33 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
     assert.match(await readFile(file('src/app.js'), 'utf8'), /v3|v2|v1/, 'the file is the snapshot\'s');
     await dialog().getByRole('button', { name: 'Close' }).click();
   });
+
+  test('with .git unticked in the tree, the summary, the button and the result give one count, and the git sentence goes', async () => {
+    const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=t@example.com', ...args], { cwd: box.project, encoding: 'utf8' }).trim();
+    await mkdir(file('docs'));
+    for (let i = 1; i <= 5; i++) await writeFile(file(`docs/n${i}.md`), `${i}\n`);
+    git('add', '-A');
+    git('commit', '-q', '-m', 'docs');
+    await openPreview('before the fix');
+    const impact = dialog().getByRole('group', { name: 'What this does to git' });
+    await impact.getByText(/This undoes \d+ commits? on main/).waitFor();
+    const gitRows = dialog().getByRole('treeitem', { name: /^\.git\/, / });
+    assert.ok(await gitRows.count() > 0, 'the .git folder is among the changes');
+    for (let i = await gitRows.count() - 1; i >= 0; i--) await gitRows.nth(i).locator('input').first().uncheck();
+    await impact.getByText('.git is left alone').waitFor();
+    assert.equal(await impact.getByText(/This undoes/).count(), 0, 'the git sentence goes with .git unticked');
+    const summary = await dialog().locator('.summary').innerText();
+    const m = /^(\d+) of (\d+) changed paths ticked: (\d+) will change/.exec(summary);
+    assert.ok(m, summary);
+    const n = Number(m[1]);
+    assert.equal(Number(m[3]), n);
+    await shootBoth(page, 'git-unticked');
+    await dialog().getByRole('button', { name: `Roll back ${n} ${n === 1 ? 'path' : 'paths'}` }).click();
+    const result = dialog().getByText(/^Rolled back: /);
+    await result.waitFor();
+    const [restored = 0, back = 0, removed = 0] = ((/(\d+) restored, (\d+) brought back, (\d+) removed/.exec(await result.innerText())) ?? []).slice(1).map(Number);
+    assert.equal(restored + back + removed, n, 'the result counts what the button said');
+    assert.equal(git('log', '-1', '--format=%s'), 'docs', 'the commits stay');
+    await dialog().getByRole('button', { name: 'Close' }).click();
+  });
 });

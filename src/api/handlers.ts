@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import nodePath from 'node:path';
 import type { ApiMethod, ApiRequest, ApiResponses, StatusView, TargetStatus } from '../shared/api.js';
 import { installLayout } from '../core/base/install.js';
 import { SnapctlError, describeError, usageError } from '../core/base/errors.js';
@@ -27,7 +28,9 @@ export const handlers: ApiHandlers = {
   async list({ runtime }, { target }) {
     // A failure to ask the OS which snapshots still exist must not hide the list; it is reported instead.
     await runtime.service.reconcile().catch((err: unknown) => runtime.reportProblem(`could not check which snapshots still exist: ${describeError(err)}`));
-    return runtime.service.listView(target);
+    // Named as the CLI names it: 'dir/', 'dir/./' and a link to it are the folder the snapshots record.
+    const folder = target === undefined ? undefined : await runtime.service.knownTarget(target).catch(() => nodePath.resolve(target));
+    return runtime.service.listView(folder);
   },
   async create({ runtime }, { target, tag }) {
     const targets = runtime.currentSettings().targets;
@@ -109,7 +112,7 @@ async function status(ctx: DispatchContext): Promise<StatusView> {
     home: runtime.service.layout.root,
     targets: await targetsOf(ctx),
     schedulePaused: settings.schedulePaused,
-    problems: [...runtime.problems],
+    problems: runtime.allProblems(),
     lastRollback: await runtime.service.lastRollback(),
     metrics: await runtime.metricsHealth(),
     host: ctx.host,

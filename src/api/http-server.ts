@@ -80,7 +80,11 @@ export async function startServer(options: ServerOptions): Promise<HeadlessServe
       try {
         body = JSON.parse(await readBody(req));
       } catch (err) {
-        return sendJson(res, 400, { ok: false, kind: 'usage', error: err instanceof BodyTooLarge ? 'request too large' : 'the body is not JSON' });
+        if (err instanceof BodyTooLarge) {
+          res.setHeader('Connection', 'close');
+          return sendJson(res, 413, { ok: false, kind: 'usage', error: `request too large: a request may hold at most ${MAX_BODY / 1024 / 1024} MB` });
+        }
+        return sendJson(res, 400, { ok: false, kind: 'usage', error: 'the body is not JSON' });
       }
       const { method, params } = (typeof body === 'object' && body !== null ? body : {}) as { method?: unknown; params?: unknown };
       const result = await dispatch(options.context, method, params);
@@ -119,16 +123,22 @@ export async function startServer(options: ServerOptions): Promise<HeadlessServe
 
 class BodyTooLarge extends Error {}
 
+/**
+ * A body too large for the API is read to its end and dropped, so the client gets its 413 answer: a socket
+ * closed with unread data is reset, and the client sees the reset instead. Past DISCARD_MAX it is closed.
+ */
+const DISCARD_MAX = 64 * MAX_BODY;
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) { reject(new BodyTooLarge()); req.destroy(); return; }
-      chunks.push(chunk);
+      if (size > DISCARD_MAX) { reject(new BodyTooLarge()); req.destroy(); return; }
+      if (size <= MAX_BODY) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => { if (size > MAX_BODY) reject(new BodyTooLarge()); else resolve(Buffer.concat(chunks).toString('utf8')); });
     req.on('error', reject);
   });
 }

@@ -1,8 +1,8 @@
-import { describeError } from '../core/base/errors.js';
+import { describeError, usageError } from '../core/base/errors.js';
 import { oneLine } from '../shared/model.js';
 import { defaultHome, isWithin } from '../core/state/paths.js';
 import { SnapshotService, type RecoveryReport } from '../core/service/service.js';
-import type { Settings } from '../core/state/settings.js';
+import type { LoadedSettings, Settings } from '../core/state/settings.js';
 import { CliMetrics } from './metrics.js';
 
 /** A message on one line: line breaks become spaces, other control characters are shown escaped. */
@@ -42,6 +42,8 @@ export interface CommandContext {
   readonly recoveries: readonly RecoveryReport[];
   /** The settings file (the folders' keepGit, schedules), read once. */
   settings(): Promise<Settings>;
+  /** The parts of the settings file left out as invalid, each with how to fix it (status shows them). */
+  settingsProblems(): Promise<string[]>;
   /**
    * A snapshot id as typed: whole, a unique beginning, or `latest` (of `--path`, else of the watched folder
    * holding the current directory).
@@ -56,7 +58,9 @@ export class CliContext implements CommandContext {
   exitCode = 0;
   unfinishedRecoveries = 0;
   recoveries: RecoveryReport[] = [];
-  private loadedSettings: Promise<Settings> | undefined;
+  private loadedSettings: Promise<LoadedSettings> | undefined;
+  /** Set for `status`, which shows the settings file's problems itself, on stdout. */
+  settingsProblemsShown = false;
   private service: SnapshotService | undefined;
   private readonly unhashed: string[] = [];
   private readonly metrics: CliMetrics;
@@ -89,10 +93,18 @@ export class CliContext implements CommandContext {
   }
 
   settings(): Promise<Settings> {
+    return this.loadSettings().then((l) => l.settings);
+  }
+
+  settingsProblems(): Promise<string[]> {
+    return this.loadSettings().then((l) => l.problems);
+  }
+
+  private loadSettings(): Promise<LoadedSettings> {
     // Loaded on first use: the settings' schema (zod, node-cron) costs `snapctl list` its start-up goal.
     this.loadedSettings ??= import('../core/state/settings.js').then(({ SettingsStore }) => new SettingsStore(this.core().layout).load()).then((l) => {
-      if (l.warning) this.io.stderr(`snapctl: ${say(l.warning)}\n`);
-      return l.settings;
+      if (l.warning && !this.settingsProblemsShown) this.io.stderr(`snapctl: ${say(l.warning)}\n`);
+      return l;
     });
     return this.loadedSettings;
   }
@@ -109,6 +121,11 @@ export class CliContext implements CommandContext {
       const known = new Set([...(await this.core().list()).map((s) => s.target), ...(await this.settings()).targets.map((t) => t.path)]);
       const cwd = await this.core().resolveTarget(this.io.cwd).catch(() => this.io.cwd);
       target = [...known].filter((t) => isWithin(t, cwd)).sort((a, b) => b.length - a.length)[0];
+      if (target === undefined) {
+        const some = [...known].sort().slice(0, 3);
+        throw usageError(`'latest' needs a folder: the current folder ${cwd} is not inside one snapctl snapshots`,
+          some.length === 0 ? "no folder has a snapshot yet: 'snapctl create --path DIR' takes one" : `pass --path DIR, or run it inside ${some.join(', ')}${known.size > 3 ? ', …' : ''}`);
+      }
     }
     return this.core().resolveId(input, target ? { target } : {});
   }

@@ -50,6 +50,11 @@ export function diffText(diff: Changes, limit = Number.POSITIVE_INFINITY): strin
 }
 
 /** "3 restored, 1 brought back, 2 removed": the words the preview and the result share. */
+/** "1 file", "3 files". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function countsText(c: { restored: number; broughtBack: number; removed: number }): string {
   return `${c.restored} restored, ${c.broughtBack} brought back, ${c.removed} removed`;
 }
@@ -61,14 +66,14 @@ export function unfinishedText(u: UnfinishedRollback): string {
 }
 
 /** What a rollback will do, in the words of the folder rather than of the snapshot, with what it does to git. */
-export function rollbackPreview(view: DiffView): string {
+export function rollbackPreview(view: DiffView, verb = 'rolling back'): string {
   const out: string[] = [];
   if (view.unfinished) out.push(`note: ${unfinishedText(view.unfinished)}`);
   for (const g of view.git) out.push(`WARNING: ${describeGitImpact(g)}; pass --keep-git to leave .git alone\n`);
   if (view.keepGit) out.push('every .git folder is left alone (keepGit)\n');
   const n = view.added.length + view.removed.length + view.modified.length;
   if (n === 0) return [...out, 'the folder already matches this snapshot\n'].join('');
-  out.push(`rolling back will ${view.added.length > 0 ? `remove ${view.added.length}, ` : ''}bring back ${view.removed.length} and restore ${view.modified.length} path(s)` +
+  out.push(`${verb} will ${view.added.length > 0 ? `remove ${view.added.length}, ` : ''}bring back ${view.removed.length} and restore ${view.modified.length} path(s)` +
     ` (${countsText({ restored: view.modified.length, broughtBack: view.removed.length, removed: view.added.length })}):\n`);
   for (const g of GROUPS) {
     const paths = view[g.key];

@@ -66,6 +66,7 @@ const COMMANDS: readonly ((program: Command, ctx: CommandContext) => void)[] = [
 async function recoverInterrupted(ctx: CliContext, command: string): Promise<void> {
   const reports = await ctx.core().recover();
   ctx.recoveries = reports;
+  ctx.settingsProblemsShown = command === 'status';
   ctx.unfinishedRecoveries = reports.filter((r) => r.outcome === 'failed').length;
   if (command === 'recover' || command === 'status') { ctx.tellNotices(); return; }
   for (const r of reports) {

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ApiCall, DiffView, RollbackView, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
 import { ChangeTree } from './ChangeTree.js';
-import { buildChangeTree, initiallyOpen, scopeFor } from './pathTree.js';
+import { buildChangeTree, gitUnticked, initiallyOpen, scopeFor, tickedChanges } from './pathTree.js';
 import { Dialog } from './Dialog.js';
 import { FileDiff } from './FileDiff.js';
 import { gitSentence } from './gitWords.js';
@@ -61,9 +61,11 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
   }, [tree]);
 
   const scope = tree ? scopeFor(tree, excluded) : null;
-  // `excluded` only ever holds leaves of this tree (it is reset with each new tree).
-  const ticked = tree ? tree.leaves.length - excluded.size : 0;
-  const nothingTicked = tree !== null && tree.leaves.length > 0 && ticked === 0;
+  // One count everywhere: the diff's changed paths the ticks cover (the result is counted in the same words).
+  const ticked = tree ? tickedChanges(tree, excluded) : 0;
+  const nothingTicked = tree !== null && tree.leaves.length > 0 && tree.leaves.every((l) => excluded.has(l));
+  // A repository whose .git is left alone (the switch, or every .git path unticked) keeps its commits.
+  const gitShown = diff && tree ? diff.git.filter((g) => !keepGit && !gitUnticked(tree, excluded, g.repo)) : [];
   const tooMany = scope !== null && scope.length > MAX_PATHS;
 
   const failWith = async (error: string, retry: 'rollback' | 'undo'): Promise<void> => {
@@ -128,8 +130,8 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
             {!diff && !diffError && <p role="status"><progress aria-label="Comparing" /> Comparing with the folder now…</p>}
             {diff && (diff.git.length > 0 || gitSeen) && (
               <div className="git-impact" role="group" aria-label="What this does to git">
-                {diff.git.map((g) => <p key={g.repo} className="git-line">{gitSentence(g)}</p>)}
-                {diff.git.length === 0 && keepGit && <p className="git-line muted">.git is left alone: commits and HEAD stay as they are.</p>}
+                {gitShown.map((g) => <p key={g.repo} className="git-line">{gitSentence(g)}</p>)}
+                {gitShown.length === 0 && (keepGit || diff.git.length > 0) && <p className="git-line muted">.git is left alone: commits and HEAD stay as they are.</p>}
                 <label className="inline"><input type="checkbox" checked={keepGit ?? false} onChange={(e) => { setKeepGit(e.target.checked); void loadDiff(e.target.checked); }} /> Leave .git alone</label>
               </div>
             )}
@@ -137,7 +139,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
             {diff && tree && total > 0 && !picked && (
               <>
                 <p className="summary">
-                  {total} {total === 1 ? 'path' : 'paths'} will change{excluded.size > 0 ? ` (${ticked} of ${tree.leaves.length} ticked)` : ''}. The current state is kept first, so you can undo.
+                  {excluded.size > 0 ? `${ticked} of ${total} changed paths ticked: ${ticked} will change` : `${total} ${total === 1 ? 'path' : 'paths'} will change`}. The current state is kept first, so you can undo.
                 </p>
                 <ChangeTree tree={tree} open={open} onOpenChange={setOpen} excluded={excluded} onExcludedChange={setExcluded} onPick={(p) => pick(p)} focusOnMount={lastPicked !== null} initialPath={lastPicked} />
               </>

@@ -129,6 +129,26 @@ export function scopeFor(tree: ChangeTree, excluded: ReadonlySet<string>, limit 
   return folders;
 }
 
+/**
+ * How many of the preview's changed paths the ticks will change: the one count the summary, the button and
+ * the result share (the rollback counts its result in these words, paths as the diff names them). A changed
+ * path is changed when every selectable path it ticks is ticked; a changed folder counts itself and its
+ * changed contents, as the diff lists them.
+ */
+export function tickedChanges(tree: ChangeTree, excluded: ReadonlySet<string>): number {
+  if (excluded.size === 0) return tree.total;
+  let n = 0;
+  eachNode(tree.combined, (node) => { if (node.isChange && node.leaves.every((l) => !excluded.has(l))) n++; });
+  return n;
+}
+
+/** True when the preview holds paths of the repository `repo` ('' for the top) and every one is unticked. */
+export function gitUnticked(tree: ChangeTree, excluded: ReadonlySet<string>, repo: string): boolean {
+  const dotGit = repo === '' ? '.git' : `${repo}/.git`;
+  const mine = tree.leaves.filter((l) => l === dotGit || l.startsWith(`${dotGit}/`));
+  return mine.length > 0 && mine.every((l) => excluded.has(l));
+}
+
 export type Checked = 'true' | 'false' | 'mixed';
 
 export function checkedState(leaves: string[], excluded: ReadonlySet<string>): Checked {

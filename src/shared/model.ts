@@ -53,6 +53,8 @@ export interface RollbackRecord {
   kind: (typeof ROLLBACK_KINDS)[number];
   /** Every `.git` was left alone (so its undo leaves them alone too); absent when they were rolled back. */
   keepGit?: boolean;
+  /** The folder had been deleted and the rollback made it again: its undo removes it again once empty. */
+  folderMade?: boolean;
 }
 
 /**

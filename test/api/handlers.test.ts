@@ -111,4 +111,22 @@ describe('the API methods of issue 18', () => {
     assert.deepEqual(after, []);
     assert.deepEqual((await ok('status', {})).problems, [], 'nothing sticky left behind');
   });
+
+  test('setSettings refuses the filesystem root, the state folder and a folder inside it, in plain words; list takes dir/ and dir/./ as the folder', async () => {
+    const before = runtime.currentSettings();
+    const inside = path.join(box.home, 'clone');
+    await mkdir(inside, { recursive: true });
+    for (const [folder, said] of [['/', /the folder \/ is the whole filesystem/], [box.home, /cannot be watched: .*snapctl's own data folder/], [inside, /cannot be watched: .*inside snapctl's own data folder/]] as const) {
+      const r = await call('setSettings', { settings: { ...before, targets: [...before.targets, { path: folder }] } });
+      assert.equal(r.ok, false, folder);
+      if (!r.ok) { assert.match(r.error, said); assert.match(r.error, /nothing was saved/); assert.doesNotMatch(r.error, /targets\.\d/); }
+    }
+    assert.deepEqual(runtime.currentSettings().targets, before.targets, 'nothing was saved');
+    const plain = await ok('list', { target: box.project });
+    assert.ok(plain.snapshots.length > 0);
+    for (const spelled of [`${box.project}/`, `${box.project}/./`]) {
+      const view = await ok('list', { target: spelled });
+      assert.deepEqual(view.snapshots.map((s) => s.id), plain.snapshots.map((s) => s.id), spelled);
+    }
+  });
 });

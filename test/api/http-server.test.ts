@@ -113,7 +113,7 @@ describe('headless server (snapctl serve)', () => {
       assert.ok(parsed.error.length > 0);
     }
     assert.equal((await send(server.port, { method: 'POST', path: '/api/call', body: '{not json', headers: { Host: host, 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` } })).status, 400);
-    assert.equal((await send(server.port, { method: 'POST', path: '/api/call', body: 'x'.repeat(2 * 1024 * 1024), headers: { Host: host, 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` } }).catch(() => ({ status: 400 }))).status, 400);
+    assert.equal((await send(server.port, { method: 'POST', path: '/api/call', body: 'x'.repeat(2 * 1024 * 1024), headers: { Host: host, 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` } })).status, 413);
     assert.equal((await api({ method: 'list', params: {} }, { 'Content-Type': 'text/plain' })).status, 415);
     assert.equal(await readFile(path.join(box.project, 'a.txt'), 'utf8'), before);
     assert.equal(JSON.parse((await api({ method: 'list', params: {} })).body).value.snapshots.length, 0, 'no request created anything');
@@ -147,5 +147,15 @@ describe('headless server (snapctl serve)', () => {
     assert.deepEqual(wrong, [], `unexpected answers (${wrong.length}): ${wrong.slice(0, 5).join(', ')}`);
     console.log(`# burst: 1000 requests answered correctly in ${Date.now() - started} ms`);
     assert.equal((await api({ method: 'status', params: {} })).status, 200);
+  });
+
+  test('a body over 1 MB gets a 413 JSON answer saying the request is too large, not a reset connection', async () => {
+    const big = JSON.stringify({ method: 'status', params: { pad: 'x'.repeat(2 * 1024 * 1024) } });
+    const r = await send(server.port, { method: 'POST', path: '/api/call', body: big, headers: { Host: host, 'Content-Type': 'application/json', Authorization: `Bearer ${server.token}` } });
+    assert.equal(r.status, 413);
+    const value = JSON.parse(r.body) as { ok: boolean; error: string };
+    assert.equal(value.ok, false);
+    assert.match(value.error, /^request too large/);
+    assert.equal((await api({ method: 'status', params: {} })).status, 200, 'the server still answers');
   });
 });

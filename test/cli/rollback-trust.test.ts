@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SnapshotService } from '../../src/core/service/service.js';
 import type { TargetStatus } from '../../src/shared/api.js';
-import { parseJson, runCli, sandbox } from '../helpers/helpers.js';
+import { cliPath, parseJson, repoRoot, runCli, sandbox } from '../helpers/helpers.js';
+import { run } from '../../src/cli/main.js';
 
 type Box = Awaited<ReturnType<typeof sandbox>>;
 
@@ -164,5 +166,192 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.equal(await readFile(path.join(dir, 'f2.txt'), 'utf8'), 'v1 2\n');
     const st = parseJson<{ targets: TargetStatus[] }>((await cli(['status', '--json', '--path', dir])).stdout);
     assert.match(st.targets[0]?.undo?.label ?? '', /^rolled back to 'deleted start' at \d\d:\d\d$/);
+  });
+
+  /** Makes a file immutable (chattr +i, as root on ext4/btrfs) or back; false where the system cannot. */
+  function immutable(file: string, on: boolean): boolean {
+    try { execFileSync('chattr', [on ? '+i' : '-i', file], { stdio: 'ignore' }); return true; } catch { return false; }
+  }
+  const restoreTemps = async (dir: string): Promise<string[]> => (await readdir(dir, { recursive: true })).filter((n) => n.includes('.snapctl-restore-'));
+
+  test('an immutable file whose content already matches is left untouched: the rollback finishes', async (t) => {
+    const { dir, id } = await project('immutable-same');
+    await mkdir(path.join(dir, 'sub'));
+    await writeFile(path.join(dir, 'sub', 'same.txt'), 'same\n');
+    const snap = parseJson<{ id: string }>((await cli(['create', '--path', dir, '--json', '--tag', 'with sub'])).stdout).id;
+    assert.ok(id);
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    const locked = path.join(dir, 'sub', 'same.txt');
+    if (!immutable(locked, true)) { t.skip('chattr +i is not supported here'); return; }
+    try {
+      const before = await stat(locked);
+      const rb = await cli(['rollback', snap, '--yes']);
+      assert.equal(rb.code, 0, rb.stderr);
+      assert.match(rb.stdout, /1 restored, 0 brought back, 0 removed/);
+      assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'v1 0\n');
+      assert.equal((await stat(locked)).ctimeMs, before.ctimeMs, 'not touched at all');
+    } finally {
+      immutable(locked, false);
+    }
+  });
+
+  test('a rollback stopped by an immutable file names it by its path in the folder and leaves no temporary file', async (t) => {
+    const { dir } = await project('immutable-changed');
+    await mkdir(path.join(dir, 'sub'));
+    await writeFile(path.join(dir, 'sub', 'locked.txt'), 'then\n');
+    const snap = parseJson<{ id: string }>((await cli(['create', '--path', dir, '--json', '--tag', 'locked then'])).stdout).id;
+    await writeFile(path.join(dir, 'sub', 'locked.txt'), 'now, longer\n');
+    const locked = path.join(dir, 'sub', 'locked.txt');
+    if (!immutable(locked, true)) { t.skip('chattr +i is not supported here'); return; }
+    try {
+      const rb = await cli(['rollback', snap, '--yes']);
+      assert.equal(rb.code, 1);
+      assert.match(rb.stderr, new RegExp(`at sub/locked\\.txt in ${dir} \\(EPERM\\)`));
+      assert.deepEqual(await restoreTemps(dir), [], 'the temporary copy is removed when the rename fails');
+      const preview = await cli(['diff', snap, '--json']);
+      const view = parseJson<{ added: string[] }>(preview.stdout);
+      assert.deepEqual(view.added, []);
+    } finally {
+      immutable(locked, false);
+    }
+    const status = await cli(['status', '--path', dir]);
+    assert.match(status.stdout, /finished the interrupted rollback/);
+  });
+
+  test("a restore's temporary file left by a kill -9 is never listed nor kept, and recovery removes it", async () => {
+    const { dir, id } = await project('leftover', 20);
+    for (let i = 0; i < 20; i++) await writeFile(path.join(dir, `f${i}.txt`), `v2 ${i}\n`);
+    const dying = await runCli(['rollback', id, '--yes'], { ...env, SNAPCTL_FAULT_KILL_AT: '4' });
+    assert.equal(dying.signal, 'SIGKILL');
+    const pending = await new SnapshotService({ home: env['SNAPCTL_HOME'] ?? '' }).unfinished(dir);
+    assert.ok(pending);
+    // As a kill between the copy and its rename leaves one.
+    const leftover = `.snapctl-restore-${pending.safetyId}-0123456789ab`;
+    await writeFile(path.join(dir, leftover), 'half a copy');
+    const shown = parseJson<{ added: string[] }>((await cli(['diff', pending.safetyId, '--json'])).stdout);
+    assert.ok(!shown.added.includes(leftover) && !JSON.stringify(shown).includes('.snapctl-restore-'), 'the preview does not list it');
+    assert.deepEqual(await restoreTemps(dir), [], 'recovery (the diff ran it first) removed it');
+    const other = `.snapctl-restore-${id}-ba9876543210`;
+    await writeFile(path.join(dir, other), 'an older leftover');
+    await writeFile(path.join(dir, '.snapctl-restore-notes.txt'), "a user's file with a look-alike name\n");
+    const listing = parseJson<{ added: string[] }>((await cli(['diff', id, '--json'])).stdout);
+    assert.deepEqual(listing.added, ['.snapctl-restore-notes.txt'], 'a preview never lists a leftover');
+    const made = parseJson<{ id: string }>((await cli(['create', '--path', dir, '--json'])).stdout).id;
+    await rm(path.join(dir, other));
+    const kept = parseJson<{ removed: string[] }>((await cli(['diff', made, '--json'])).stdout);
+    assert.deepEqual(kept.removed, [], 'a snapshot never keeps a leftover');
+    await rm(path.join(dir, '.snapctl-restore-notes.txt'));
+    const rb = await cli(['rollback', made, '--yes', '--json']);
+    assert.equal(rb.code, 0, rb.stderr);
+    const view = parseJson<{ restored: { broughtBack: number } }>(rb.stdout);
+    assert.equal(view.restored.broughtBack, 1, "only the user's file comes back: the leftover was never kept");
+    assert.equal(await readFile(path.join(dir, '.snapctl-restore-notes.txt'), 'utf8'), "a user's file with a look-alike name\n");
+  });
+
+  test('status keeps naming a bad settings field, and any command keeps the valid parts (keepGit)', async () => {
+    const home = path.join(box.root, 'bad-settings-home');
+    const dir = path.join(box.root, 'bad-settings');
+    await mkdir(home, { recursive: true });
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(home, 'settings.json'), JSON.stringify({ targets: [{ path: dir, keepGit: true, schedule: '61 * * * *' }] }));
+    const local = { ...env, SNAPCTL_HOME: home };
+    assert.equal((await runCli(['list'], local)).code, 0);
+    for (let i = 0; i < 2; i++) {
+      const text = await runCli(['status'], local);
+      assert.match(text.stdout, /problem: the settings file: the folder .*bad-settings: its schedule: .*the default is used instead; fix it in /);
+      assert.equal(text.stderr, '');
+      const json = parseJson<{ targets: TargetStatus[]; settingsProblems: string[] }>((await runCli(['status', '--json'], local)).stdout);
+      assert.equal(json.targets.find((t) => t.path === dir)?.keepGit, true, 'the valid parts are kept');
+      assert.equal(json.settingsProblems.length, 1);
+    }
+  });
+
+  test('undo of the rollback of a deleted folder removes the folder again, as it was before', async () => {
+    const { dir, id } = await project('deleted-undo');
+    await rm(dir, { recursive: true });
+    assert.equal((await cli(['rollback', id, '--yes'])).code, 0);
+    assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'v1 0\n');
+    const undo = await cli(['undo', '--path', dir, '--yes']);
+    assert.equal(undo.code, 0, undo.stderr);
+    await assert.rejects(stat(dir), { code: 'ENOENT' }, 'gone again, not left empty');
+    assert.equal((await cli(['rollback', id, '--yes'])).code, 0, 'and it can be rolled back once more');
+    assert.equal(await readFile(path.join(dir, 'f2.txt'), 'utf8'), 'v1 2\n');
+  });
+
+  test("'latest' says what exists: run outside every folder, or a folder with only safety snapshots", async () => {
+    const outside = path.join(box.root, 'nowhere');
+    await mkdir(outside, { recursive: true });
+    const away = await cli(['diff', 'latest'], outside);
+    assert.equal(away.code, 2);
+    assert.match(away.stderr, new RegExp(`^snapctl: 'latest' needs a folder: the current folder ${outside} is not inside one snapctl snapshots \\(pass --path DIR, or run it inside `));
+    const { dir, id } = await project('only-safety');
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    assert.equal((await cli(['rollback', id, '--yes'])).code, 0);
+    assert.equal((await cli(['delete', id])).code, 0);
+    const safe = await cli(['diff', 'latest'], dir);
+    assert.equal(safe.code, 2);
+    assert.match(safe.stderr, new RegExp(`^snapctl: ${dir} has only 1 safety snapshot \\(taken before rollbacks\\), and 'latest' never means one \\(name it by its id`));
+    const none = await cli(['diff', 'latest', '--path', path.join(box.root, 'never-snapshotted')]);
+    assert.equal(none.code, 2);
+  });
+
+  test('--only paths are relative to the folder when run outside it, absolute ones must be inside it, and a name that is not UTF-8 is reachable', async () => {
+    const { dir, id } = await project('only-where', 2);
+    await mkdir(path.join(dir, 'sub'));
+    await writeFile(path.join(dir, 'sub', 'x.txt'), 'x1\n');
+    const latin1 = Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]);
+    await writeFile(latin1, 'bytes 1\n');
+    const snap = parseJson<{ id: string }>((await cli(['create', '--path', dir, '--json', '--tag', 'only-where 2'])).stdout).id;
+    assert.ok(id);
+    await writeFile(path.join(dir, 'sub', 'x.txt'), 'x2\n');
+    await writeFile(path.join(dir, 'f0.txt'), 'f0 edited\n');
+    await writeFile(latin1, 'bytes 2\n');
+    const outside = path.join(box.root, 'elsewhere');
+    await mkdir(outside, { recursive: true });
+    const rb = await cli(['rollback', snap, '--yes', '--only', 'sub/x.txt'], outside);
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.equal(await readFile(path.join(dir, 'sub', 'x.txt'), 'utf8'), 'x1\n', 'relative to the folder, not to the current folder outside it');
+    assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'f0 edited\n');
+    const far = await cli(['rollback', snap, '--yes', '--only', path.join(outside, 'f0.txt')], outside);
+    assert.equal(far.code, 2);
+    assert.match(far.stderr, new RegExp(`outside the snapshot's folder ${dir}`));
+    // The name's byte 0xE9 passed as it is (a shell does it; Node's own spawn would encode text as UTF-8).
+    const raw = spawnSync('sh', ['-c', `exec "$0" "$1" rollback "$2" --yes --only "$(printf 'caf\\351.txt')"`, process.execPath, cliPath, snap], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8' });
+    assert.equal(raw.status, 0, raw.stderr);
+    assert.match(raw.stdout, /1 restored/);
+    assert.equal(await readFile(latin1, 'utf8'), 'bytes 1\n');
+    assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'f0 edited\n', 'only that file');
+  });
+
+  test('undo shows what it will restore (the rollback, the safety snapshot, the counts) before it asks; "1 file", not "1 files"', async () => {
+    const { dir, id } = await project('undo-shows', 1);
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    await writeFile(path.join(dir, 'new.txt'), 'new\n');
+    assert.equal((await cli(['rollback', id, '--yes'])).code, 0);
+    let out = '';
+    let asked = '';
+    const code = await run(['undo', '--path', dir], {
+      stdout: (t) => { out += t; }, stderr: () => undefined, isInteractive: true, stdoutIsTerminal: false,
+      confirm: async (q) => { asked = q; return false; }, cwd: repoRoot, env: { ...process.env, ...env }, stopSignal: () => new Promise(() => undefined),
+    });
+    assert.equal(code, 0);
+    assert.ok(asked, 'it asked');
+    assert.match(out, /^undo of the last rollback \(rolled back to 'undo-shows start' at \d\d:\d\d\) restores .*undo-shows to 'before rolling back to 'undo-shows start', \d\d:\d\d' \(safety snapshot \d{8}-/);
+    assert.match(out, /undoing will bring back 1 and restore 1 path\(s\) \(1 restored, 1 brought back, 0 removed\)/);
+    assert.match(out, /nothing changed\n$/);
+    assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'v1 0\n', 'nothing changed');
+    const made = await cli(['create', '--path', dir]);
+    assert.match(made.stdout, /: 1 file, /);
+  });
+
+  test('diff refuses a folder that is now a symbolic link, as rollback does', async () => {
+    const { dir, id } = await project('linked');
+    const elsewhere = path.join(box.root, 'linked-elsewhere');
+    await rename(dir, elsewhere);
+    await symlink(elsewhere, dir);
+    const d = await cli(['diff', id]);
+    assert.equal(d.code, 1);
+    assert.match(d.stderr, new RegExp(`^snapctl: ${dir} is now a symbolic link to ${elsewhere}`));
+    assert.equal(d.stdout, '');
   });
 });

@@ -78,14 +78,14 @@ describe('faults from the environment', () => {
 
       const failed = await runCli(['rollback', id, '--yes'], env);
       assert.equal(failed.code, 1, failed.stdout);
-      assert.match(failed.stderr, /the rollback of .* stopped part way: the disk is full \(ENOSPC\); free some space.*'snapctl recover' finishes it, or 'snapctl undo --path .*' returns the folder to how it was before/);
+      assert.match(failed.stderr, /the rollback of .* stopped part way: the disk is full at big\.bin in .* \(ENOSPC\); free some space.*'snapctl recover' finishes it, or 'snapctl undo --path .*' returns the folder to how it was before/);
       assert.equal(failed.stderr.trim().split('\n').length, 1, failed.stderr);
 
       // While the disk stays full, other commands say what is wrong and that it will finish later, and they
       // do not send the user to give the rollback up.
       const stillFull = await runCli(['list', '--json'], env);
       assert.equal(stillFull.code, 0, stillFull.stderr);
-      assert.match(stillFull.stderr, /^snapctl: the interrupted rollback of .* cannot be finished yet: the disk is full \(ENOSPC\); free some space.*'snapctl recover' \(or any command\) finishes it; 'snapctl undo --path .*' returns the folder to how it was before\)\n$/);
+      assert.match(stillFull.stderr, /^snapctl: the interrupted rollback of .* cannot be finished yet: the disk is full(?: at \S+ in .*)? \(ENOSPC\); free some space.*'snapctl recover' \(or any command\) finishes it; 'snapctl undo --path .*' returns the folder to how it was before\)\n$/);
       assert.doesNotMatch(stillFull.stderr, /--abandon/);
 
       await rm(filler);

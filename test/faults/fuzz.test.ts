@@ -108,8 +108,9 @@ describe('hostile input', () => {
     summary.push(`API fuzz: ${100 * TRIALS} calls; ${refused} refused with a message, ${served} served; nothing outside changed`);
   });
 
-  test('settings files: corrupt or hostile content is kept aside byte for byte and defaults are used, with a message', { timeout: 600_000 }, async () => {
+  test('settings files: corrupt or hostile content is kept aside byte for byte; only the invalid parts are left out, with a message', { timeout: 600_000 }, async () => {
     let aside = 0;
+    let partial = 0;
     let accepted = 0;
     const content = fc.oneof(
       fc.string(), fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
@@ -124,7 +125,17 @@ describe('hostile input', () => {
       const layout = new HomeLayout(home);
       await writeFile(layout.settingsFile, bytes);
       const loaded = await new SettingsStore(layout).load();
-      if (loaded.warning) {
+      if (loaded.warning && !/unreadable/.test(loaded.warning)) {
+        // Some parts left out, the rest kept: the file stays as it is, and a copy of it is kept aside.
+        partial++;
+        assert.ok(loaded.problems.length > 0);
+        for (const p of loaded.problems) assert.match(p, /^the settings file: .*; fix it in .* \(a copy of the file as it was is kept as .*settings\.json\.bad-.*\), or save the settings again$/);
+        const copy = (await readdir(home)).find((f) => f.startsWith('settings.json.bad-'));
+        assert.ok(copy, 'a copy kept aside');
+        assert.ok((await readFile(path.join(home, copy))).equals(bytes), 'kept byte for byte');
+        assert.ok((await readFile(layout.settingsFile)).equals(bytes), 'the file itself is left as it is');
+        for (const t of loaded.settings.targets) assert.ok(path.isAbsolute(t.path), 'only valid folders are kept');
+      } else if (loaded.warning) {
         aside++;
         assert.match(loaded.warning, /the settings file was unreadable .* it was kept as .* and defaults are in use/);
         const kept = (await readdir(home)).find((f) => f.startsWith('settings.json.corrupt-'));
@@ -134,6 +145,6 @@ describe('hostile input', () => {
       } else accepted++;
     }), { numRuns: 50 * TRIALS });
     assert.deepEqual(await pwned(), []);
-    summary.push(`settings fuzz: ${50 * TRIALS} files; ${aside} kept aside with defaults in use, ${accepted} valid and loaded`);
+    summary.push(`settings fuzz: ${50 * TRIALS} files; ${aside} kept aside with defaults in use, ${partial} loaded without their invalid parts, ${accepted} valid and loaded`);
   });
 });

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { PROVIDER_NAMES, TRIGGERS, type ProviderName, type Trigger } from '../../shared/model.js';
 import type { CommandContext } from '../context.js';
-import { humanBytes, shownPath } from '../format.js';
+import { humanBytes, plural, shownPath } from '../format.js';
 
 interface CreateOptions { path: string; tag?: string; trigger: Trigger; provider: ProviderName | 'auto'; note?: string; json?: boolean }
 
@@ -22,7 +22,7 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
       if (record.problems.length > 20) io.stderr(`snapctl: … and ${record.problems.length - 20} more paths not kept as they were (see --json)\n`);
       if (o.json) ctx.json(record);
       else io.stdout(record.provider === 'clone'
-        ? `created ${record.id}: ${record.files} files, ${humanBytes(record.size)} (${humanBytes(record.addedBytes)} new) of ${record.target}\n`
+        ? `created ${record.id}: ${plural(record.files, 'file')}, ${humanBytes(record.size)} (${humanBytes(record.addedBytes)} new) of ${record.target}\n`
         : `created ${record.id}: ${record.provider} snapshot of ${record.target}\n`);
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { describeGitImpact } from '../../core/service/git-impact.js';
 import { scopeWithin } from '../../core/service/targets.js';
 import type { CommandContext } from '../context.js';
+import { rawArg } from '../raw-arg.js';
 import { diffText, unfinishedText } from '../format.js';
 
 interface DiffOptions { only?: string[]; path?: string; keepGit?: boolean; json?: boolean }
@@ -10,7 +11,7 @@ export function registerDiff(program: Command, ctx: CommandContext): void {
   program.command('diff')
     .description('show what changed in the folder since a snapshot: what a rollback to it would do, to git too')
     .argument('<id>', "snapshot id (a unique beginning is enough), or 'latest'")
-    .option('--only <paths...>', 'only these paths inside the folder')
+    .option('--only <paths...>', 'only these paths inside the folder: relative to the current folder when you are inside the folder, else to the folder; or absolute paths inside it')
     .option('-p, --path <dir>', "the folder whose snapshot 'latest' means (default: the folder you are in)")
     .option('--keep-git', "preview a rollback that leaves every .git alone (default: the folder's keepGit setting)")
     .option('--json', 'print {added, removed, modified, unfinished, git, keepGit} as JSON')
@@ -18,7 +19,7 @@ export function registerDiff(program: Command, ctx: CommandContext): void {
       const id = await ctx.idOf(input, o.path);
       const record = await ctx.core().get(id);
       const keepGit = o.keepGit ?? (await ctx.settings()).targets.find((t) => t.path === record.target)?.keepGit ?? false;
-      const diff = await ctx.core().diff(id, scopeWithin(record.target, o.only ?? [], ctx.io.cwd), { keepGit });
+      const diff = await ctx.core().diff(id, scopeWithin(record.target, (o.only ?? []).map((p) => rawArg(p)), ctx.io.cwd), { keepGit });
       if (o.json) { ctx.json(diff); return; }
       if (diff.unfinished) ctx.io.stdout(`note: ${unfinishedText(diff.unfinished)}`);
       for (const g of diff.git) ctx.io.stdout(`${describeGitImpact(g)}\n`);

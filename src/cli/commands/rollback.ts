@@ -3,6 +3,7 @@ import { usageError } from '../../core/base/errors.js';
 import { snapshotLabel } from '../../core/service/labels.js';
 import { scopeWithin } from '../../core/service/targets.js';
 import type { CommandContext } from '../context.js';
+import { rawArg } from '../raw-arg.js';
 import { countsText, rollbackPreview, shownPath } from '../format.js';
 
 interface RollbackOptions { only?: string[]; path?: string; keepGit?: boolean; yes?: boolean; json?: boolean }
@@ -12,7 +13,7 @@ export function registerRollback(program: Command, ctx: CommandContext): void {
   program.command('rollback')
     .description('restore a folder (or some paths in it) to a snapshot; the current state is kept first, so it can be undone')
     .argument('<id>', "snapshot id (a unique beginning is enough), or 'latest'")
-    .option('--only <paths...>', 'restore only these paths inside the folder')
+    .option('--only <paths...>', 'restore only these paths inside the folder: relative to the current folder when you are inside the folder, else to the folder; or absolute paths inside it')
     .option('-p, --path <dir>', "the folder whose snapshot 'latest' means (default: the folder you are in)")
     .option('--keep-git', 'leave every .git folder alone: commits are not undone (default: the folder\'s keepGit setting)')
     .option('-y, --yes', 'do not ask for confirmation')
@@ -20,7 +21,7 @@ export function registerRollback(program: Command, ctx: CommandContext): void {
     .action(async (input: string, o: RollbackOptions) => {
       const id = await ctx.idOf(input, o.path);
       const record = await ctx.core().get(id);
-      const paths = scopeWithin(record.target, o.only ?? [], io.cwd);
+      const paths = scopeWithin(record.target, (o.only ?? []).map((p) => rawArg(p)), io.cwd);
       const keepGit = o.keepGit ?? (await ctx.settings()).targets.find((t) => t.path === record.target)?.keepGit ?? false;
       if (!o.yes) {
         if (!io.isInteractive) throw usageError('rollback changes files and needs confirmation', 'pass --yes to roll back without a prompt');

@@ -2,9 +2,28 @@ import type { Command } from 'commander';
 import { SnapctlError, usageError } from '../../core/base/errors.js';
 import { snapshotLabel } from '../../core/service/labels.js';
 import type { CommandContext } from '../context.js';
-import { countsText } from '../format.js';
+import { countsText, rollbackPreview } from '../format.js';
 
 interface UndoOptions { path?: string; yes?: boolean; json?: boolean }
+
+/**
+ * What an undo will do, before it is asked for: the rollback it undoes, the safety snapshot it restores, and
+ * the preview of restoring it (in the rollback's words and counts).
+ */
+async function undoPreview(ctx: CommandContext, folder: string): Promise<string> {
+  const core = ctx.core();
+  const pending = await core.unfinished(folder);
+  const offer = pending ? null : await core.undoOffer(folder);
+  const safetyId = pending?.safetyId ?? offer?.rollback.safetyId;
+  if (safetyId === undefined) return '';
+  const safety = await core.get(safetyId).catch(() => null);
+  if (!safety) return '';
+  const paths = pending ? null : offer?.rollback.paths ?? null;
+  const keepGit = offer?.rollback.keepGit ?? false;
+  const view = await core.diff(safety.id, paths, { keepGit });
+  const what = pending ? `the rollback to ${pending.snapshotLabel} that stopped part way` : `the last rollback (${offer?.label ?? ''})`;
+  return `undo of ${what} restores ${folder} to ${snapshotLabel(safety)} (safety snapshot ${safety.id})\n${rollbackPreview(view, 'undoing')}`;
+}
 
 export function registerUndo(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
@@ -19,6 +38,7 @@ export function registerUndo(program: Command, ctx: CommandContext): void {
         if (!io.isInteractive) throw usageError('undo changes files and needs confirmation', 'pass --yes to undo without a prompt');
         const last = await ctx.core().lastRollback();
         const folder = target ?? last?.target;
+        if (folder !== undefined) io.stdout(await undoPreview(ctx, folder));
         if (!(await io.confirm(`undo the last rollback${folder ? ` of ${folder}` : ''}?`))) { io.stdout('nothing changed\n'); return; }
       }
       let result;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { shownPath } from '../format.js';
+import { plural, shownPath } from '../format.js';
 
 interface VerifyOptions { path?: string; json?: boolean }
 
@@ -23,7 +23,7 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
       const files = reports.reduce((sum, r) => sum + r.checked, 0);
       const whole = damaged.filter((r) => r.problems.some((p) => p.path.startsWith('(')));
       io.stdout(damaged.length === 0
-        ? `${reports.length} snapshot(s) verified, all whole (${files} files checked)\n`
+        ? `${plural(reports.length, 'snapshot')} verified, all whole (${plural(files, 'file')} checked)\n`
         : `${damaged.length} of ${reports.length} snapshot(s) damaged; a rollback refuses the damaged paths before it changes anything${whole.length < damaged.length ? ', other paths still restore with --only' : ''}${whole.length > 0 ? `; ${whole.map((r) => r.id).join(', ')} cannot be read at all: delete ${whole.length > 1 ? 'them' : 'it'} with 'snapctl delete ID'` : ''}\n`);
     });
 }

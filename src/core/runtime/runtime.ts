@@ -47,6 +47,8 @@ export class SnapctlRuntime {
   private reported = { sent: 0, sendErrors: 0 };
   /** Failures a user should know about that belong to no one folder (an unreadable settings file). */
   readonly problems: string[] = [];
+  /** Parts of the settings file left out as invalid: said until the file is fixed or saved anew. */
+  private settingsFileProblems: string[] = [];
   /** Each folder's last scheduled snapshot, when it failed: gone once a later snapshot of the folder succeeds. */
   private readonly scheduledFailures = new Map<string, string>();
 
@@ -93,7 +95,7 @@ export class SnapctlRuntime {
         if (r.outcome === 'failed') options.onProblem?.(r.error ?? `could not finish the interrupted rollback of ${r.target}`);
       }
       const loaded = await runtime.settingsStore.load();
-      if (loaded.warning) runtime.reportProblem(loaded.warning);
+      runtime.settingsFileProblems = loaded.problems;
       await runtime.applySettings(loaded.settings);
       await runtime.scheduler.catchUp();
     } catch (err) {
@@ -115,6 +117,11 @@ export class SnapctlRuntime {
     return structuredClone(this.settings);
   }
 
+  /** Problems that belong to no one folder: the settings file's, then the others, newest last. */
+  allProblems(): string[] {
+    return [...this.settingsFileProblems, ...this.problems];
+  }
+
   /** Problems of one folder only the running app knows (see scheduledFailures). */
   problemsOf(target: string): string[] {
     const failed = this.scheduledFailures.get(target);
@@ -127,6 +134,7 @@ export class SnapctlRuntime {
    */
   async updateSettings(next: unknown): Promise<Settings> {
     const saved = await this.settingsStore.save(next, { mustExist: (p) => !this.settings.targets.some((t) => t.path === p) });
+    this.settingsFileProblems = [];
     await this.applySettings(saved);
     return saved;
   }

@@ -21,8 +21,21 @@ export function snapshotLabel(record: Pick<SnapshotRecord, 'tag' | 'createdAt'>,
   return dayAndTime(record.createdAt);
 }
 
+type Named = Pick<SnapshotRecord, 'tag' | 'createdAt' | 'trigger'>;
+
+/**
+ * What a safety tag calls the snapshot it is about: its own tag, quoted, when a person gave it one; else the
+ * time it was taken. A safety snapshot is never named by its tag, which is itself "before rolling back to...":
+ * labels would nest with every rollback to one.
+ */
+function targetName(record: Named): string {
+  const when = dayAndTime(record.createdAt).replace(',', '');
+  if (record.trigger === 'safety') return `the safety snapshot of ${when}`;
+  return record.tag ? snapshotLabel(record) : `the snapshot of ${when}`;
+}
+
 /** The tag of a rollback's safety snapshot: what it protects, and when ("before rolling back to 'x', 14:02"). */
-export function safetyTag(kind: 'rollback' | 'undo', restoring: Pick<SnapshotRecord, 'tag' | 'createdAt'>, undoing: Pick<SnapshotRecord, 'tag' | 'createdAt'> | null, now = new Date()): string {
-  if (kind === 'undo') return `before undoing the rollback to ${undoing ? snapshotLabel(undoing) : 'an earlier snapshot'}, ${clockTime(now)}`;
-  return `before rolling back to ${snapshotLabel(restoring)}, ${clockTime(now)}`;
+export function safetyTag(kind: 'rollback' | 'undo', restoring: Named, undoing: Named | null, now = new Date()): string {
+  if (kind === 'undo') return `before undoing the rollback to ${undoing ? targetName(undoing) : 'an earlier snapshot'}, ${clockTime(now)}`;
+  return `before rolling back to ${targetName(restoring)}, ${clockTime(now)}`;
 }

@@ -1,5 +1,5 @@
 import { constants as fsConstants } from 'node:fs';
-import { access, lstat, mkdir, readlink, realpath, stat } from 'node:fs/promises';
+import { access, lstat, mkdir, readdir, readlink, realpath, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError, describeError, errnoCode, nullIfMissing, usageError } from '../base/errors.js';
 import { newSnapshotId, parseSnapshotId } from '../state/ids.js';
@@ -17,6 +17,7 @@ import { readTreeFile } from '../providers/snapshot-files.js';
 import { changesNothing, isGitPath } from '../tree/compare.js';
 import { isSafeRelativePath } from '../tree/manifest.js';
 import { shownName } from '../tree/names.js';
+import { restorePathOf } from '../tree/restore.js';
 import { walk, type LiveEntry } from '../tree/walk.js';
 import { ID_PATTERN, MAX_NOTE_LENGTH, newestFirst, oneLine, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from '../../shared/model.js';
 import type { DiffView, FileDiffView, ListView, RollbackView, TargetStatus, UndoOffer, UnfinishedRollback } from '../../shared/api.js';
@@ -472,6 +473,8 @@ export class SnapshotService {
     const record = await this.readyRecord(id);
     const provider = this.provider(record.provider);
     const keepGit = options.keepGit ?? false;
+    // A preview compares what a rollback would write into: the very folder, never one a link leads to.
+    await assertRealFolder(record.target);
     const found = await provider.diff(record, paths, keepGit ? { exclude: isGitPath } : {});
     if (found.unknown && found.unknown.length > 0) throw unknownPaths(record, found.unknown);
     const paths_ = found.git;
@@ -515,7 +518,9 @@ export class SnapshotService {
       const pending = await this.journal.read(target);
       if (pending) {
         const safety = await safetyOf(pending.safetyId);
-        return this.observed('undo', safety, () => this.restoreLocked(safety, pending.paths, 'undo', pending.keepGit ?? false, { undoing: known(pending.snapshotId), replacing: pending }));
+        const undone = await this.observed('undo', safety, () => this.restoreLocked(safety, pending.paths, 'undo', pending.keepGit ?? false, { undoing: known(pending.snapshotId), replacing: pending }));
+        if (pending.folderMade && pending.paths === null) await removeIfEmpty(target);
+        return undone;
       }
       const last = [...rollbacks].reverse().find((r) => r.target === target);
       if (!last) throw new SnapctlError('not-found', `no rollback of ${target} to undo`);
@@ -525,7 +530,10 @@ export class SnapshotService {
         throw new SnapctlError('nothing-to-do', `the last rollback of ${target} (to ${to ? snapshotLabel(to) : 'an earlier snapshot'}) is already undone`, 'nothing was changed');
       }
       const safety = await safetyOf(last.safetyId);
-      return this.observed('undo', safety, () => this.restoreLocked(safety, last.paths, 'undo', last.keepGit ?? false, { undoing: known(last.snapshotId) }));
+      const undone = await this.observed('undo', safety, () => this.restoreLocked(safety, last.paths, 'undo', last.keepGit ?? false, { undoing: known(last.snapshotId) }));
+      // The folder was gone before the rollback made it again: as before, it is gone again.
+      if (last.folderMade && last.paths === null) await removeIfEmpty(target);
+      return undone;
     });
   }
 
@@ -615,8 +623,9 @@ export class SnapshotService {
     const { snapshots } = await this.store.read();
     if (text === 'latest') {
       if (!options.target) throw usageError("'latest' needs a folder", 'pass --path DIR, or run the command inside the folder');
-      const newest = snapshots.filter((s) => s.target === options.target && s.state === 'ready' && s.trigger !== 'safety').sort(newestFirst)[0];
-      if (!newest) throw usageError(`${options.target} has no ready snapshot for 'latest'`, `take one with 'snapctl create --path ${options.target}'`);
+      const mine = snapshots.filter((s) => s.target === options.target);
+      const newest = mine.filter((s) => s.state === 'ready' && s.trigger !== 'safety').sort(newestFirst)[0];
+      if (!newest) throw noLatest(options.target, mine);
       return newest.id;
     }
     if (ID_PATTERN.test(text)) return text;
@@ -657,7 +666,7 @@ export class SnapshotService {
     if (!o.replacing) await this.recoverTarget(target);
     await provider.verify(record);
     trace(`read and check ${record.id}`);
-    await prepareFolder(target);
+    const folderMade = await prepareFolder(target);
     await assertApartFromState(target, this.layout.root);
     // A folder we cannot write to (read-only mount, wrong owner) fails here, before a safety snapshot
     // and a journal that could never be finished.
@@ -708,6 +717,7 @@ export class SnapshotService {
     const entry: JournalEntry = {
       version: 1, target, snapshotId: record.id, safetyId: safety.id, paths, kind,
       startedAt: new Date().toISOString(), pid: process.pid, protect: notHeld, ...(keepGit ? { keepGit } : {}),
+      ...(folderMade && kind === 'rollback' ? { folderMade } : {}),
     };
     // The unfinished rollback an undo gives up is kept aside, then replaced by this one in one write.
     if (o.replacing) await this.journal.keepCopy(target);
@@ -735,7 +745,7 @@ export class SnapshotService {
   private async completeJournal(entry: JournalEntry): Promise<void> {
     const rollback: RollbackRecord = {
       at: new Date().toISOString(), target: entry.target, snapshotId: entry.snapshotId, safetyId: entry.safetyId, paths: entry.paths, kind: entry.kind,
-      ...(entry.keepGit ? { keepGit: true } : {}),
+      ...(entry.keepGit ? { keepGit: true } : {}), ...(entry.folderMade ? { folderMade: true } : {}),
     };
     await this.store.update((store) => {
       store.rollbacks.push(rollback);
@@ -894,12 +904,19 @@ function describeProblems(problems: readonly ContentProblem[]): string {
  * in place of a folder above it) would send every write elsewhere, so it is refused. A folder deleted by
  * mistake is made again, empty, for the rollback to fill.
  */
-async function prepareFolder(target: string): Promise<void> {
+async function prepareFolder(target: string): Promise<boolean> {
+  if (await assertRealFolder(target) === 'ok') return false;
+  const parent = await lstat(path.dirname(target)).catch(nullIfMissing);
+  if (!parent?.isDirectory()) throw new SnapctlError('not-found', `the folder ${target} and the folder that held it are gone`, `make ${path.dirname(target)} again, then roll back`);
+  await mkdir(target);
+  return true;
+}
+
+/** The folder is the very folder snapshots were taken of (not a link, nor reached through one), or is gone. */
+async function assertRealFolder(target: string): Promise<'ok' | 'missing'> {
   const st = await lstat(target).catch(nullIfMissing);
   if (st === null) {
-    const parent = await lstat(path.dirname(target)).catch(nullIfMissing);
-    if (!parent?.isDirectory()) throw new SnapctlError('not-found', `the folder ${target} and the folder that held it are gone`, `make ${path.dirname(target)} again, then roll back`);
-    await mkdir(target);
+    return 'missing';
   } else if (st.isSymbolicLink()) {
     throw new SnapctlError('failed', `${target} is now a symbolic link to ${await readlink(target).catch(() => 'somewhere else')}: a rollback never writes through a link`,
       'move the link aside (snapctl then makes the folder again and restores it), or put the folder back');
@@ -908,6 +925,28 @@ async function prepareFolder(target: string): Promise<void> {
   }
   const real = await realpath(target);
   if (real !== target) throw new SnapctlError('failed', `${target} is now reached through a symbolic link (it leads to ${real}): a rollback never writes through a link`, 'put the folders above it back as they were');
+  return 'ok';
+}
+
+/** Removes a folder a rollback made again, once its undo left it empty; one holding anything stays. */
+async function removeIfEmpty(target: string): Promise<void> {
+  const st = await lstat(target).catch(nullIfMissing);
+  if (!st?.isDirectory() || (await readdir(target)).length > 0) return;
+  await rmdir(target).catch((err: unknown) => { if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'ENOENT') throw err; });
+}
+
+/** Why a folder has no 'latest', from what it does have: nothing, only safety snapshots, none ready. */
+function noLatest(target: string, mine: readonly SnapshotRecord[]): SnapctlError {
+  const take = `'snapctl create --path ${target}' takes one`;
+  if (mine.length === 0) return usageError(`snapctl has no snapshot of ${target} yet, so there is no 'latest'`, take);
+  const ready = mine.filter((s) => s.state === 'ready');
+  const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+  if (ready.length > 0 && ready.every((s) => s.trigger === 'safety')) {
+    return usageError(`${target} has only ${plural(ready.length, 'safety snapshot', 'safety snapshots')} (taken before rollbacks), and 'latest' never means one`,
+      `name it by its id ('snapctl list --path ${target}' shows them), or ${take}`);
+  }
+  const states = [...new Set(mine.filter((s) => s.state !== 'ready').map((s) => s.state))].join(' or ');
+  return usageError(`${target} has ${plural(mine.length, 'snapshot', 'snapshots')}, but none is ready (${states}), so there is no 'latest'`, `'snapctl list --path ${target}' shows them; ${take}`);
 }
 
 /** Paths of a partial rollback found on neither side: most often a typing mistake, so nothing is done. */
@@ -946,10 +985,13 @@ function plainWhy(err: unknown): string {
   if (!words) return describeError(err);
   const e = err as NodeJS.ErrnoException & { dest?: string };
   if (code === 'ENOENT' && typeof e.path === 'string' && e.path.includes('/clone/objects/')) return "the snapshot's stored copy of a file is missing ('snapctl verify' names the damaged snapshots)";
-  // The path that says where: a file of the folder, never a temporary name or a file of snapctl's own store.
-  const named = [e.dest, e.path].find((p): p is string => typeof p === 'string' && !p.includes('.snapctl-restore-') && !path.isAbsolute(p));
+  // The path that says where: a file of the folder, by its path in the folder (the restore knows it: the
+  // system names only the bare name), never a temporary name or a file of snapctl's own store.
+  const at = restorePathOf(err);
+  const named = at ? (at.path === '' ? null : at.path) : [e.dest, e.path].find((p): p is string => typeof p === 'string' && !p.includes('.snapctl-restore-') && !path.isAbsolute(p));
+  const where = named ? ` at ${shownName(named.replace(/^\.\//, ''))}${at ? ` in ${shownName(at.root)}` : ''}` : at ? ` at the folder ${shownName(at.root)} itself` : '';
   const todo = code ? WHAT_TO_DO[code] : undefined;
-  return `${words}${named ? ` at ${shownName(named.replace(/^\.\//, ''))}` : ''} (${code})${todo ? `; ${todo}` : ''}`;
+  return `${words}${where} (${code})${todo ? `; ${todo}` : ''}`;
 }
 
 function parseTag(tag: string | null | undefined): string | null {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { errnoCode, usageError } from '../base/errors.js';
 import { isWithin } from '../state/paths.js';
 import { isSafeRelativePath } from '../tree/manifest.js';
+import { shownName } from '../tree/names.js';
 
 /**
  * Turns a folder a user named into the absolute, symlink-free path snapshots are recorded under, refusing
@@ -52,10 +53,13 @@ async function realpathOfNearest(p: string): Promise<string> {
 export function scopeWithin(target: string, inputs: readonly string[], base: string): string[] | null {
   if (inputs.length === 0) return null;
   const scope: string[] = [];
+  // Relative paths are relative to the current folder when it is inside the folder (as a shell completes
+  // them), else to the folder itself: never to some unrelated current folder.
+  const from = isWithin(target, path.resolve(base)) ? base : target;
   for (const input of inputs) {
     if (typeof input !== 'string' || input === '' || input.includes('\0')) throw usageError('an empty or invalid path was given');
-    const abs = path.resolve(base, input);
-    if (!isWithin(target, abs)) throw usageError(`${input} is outside the snapshot's folder ${target}`, 'give paths inside that folder');
+    const abs = path.resolve(from, input);
+    if (!isWithin(target, abs)) throw usageError(`${shownName(input)} is outside the snapshot's folder ${shownName(target)}`, `give paths inside it: relative to it (or to the current folder inside it), or absolute paths inside it`);
     const rel = path.relative(target, abs).split(path.sep).join('/');
     if (rel === '') return null;
     if (!isSafeRelativePath(rel)) throw usageError(`invalid path: ${input}`);

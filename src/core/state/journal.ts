@@ -25,6 +25,8 @@ export interface JournalEntry {
   protect?: string[];
   /** Every `.git` was left alone (keepGit); absent in older journals. */
   keepGit?: boolean;
+  /** The folder had been deleted and this rollback made it again (see RollbackRecord.folderMade). */
+  folderMade?: boolean;
 }
 
 const JOURNAL_ENTRY = recordShape<keyof JournalEntry>([
@@ -38,6 +40,7 @@ const JOURNAL_ENTRY = recordShape<keyof JournalEntry>([
   ['pid', Number.isInteger, 'a process id'],
   ['protect', (v) => v === undefined || (Array.isArray(v) && v.every(isString)), 'a list of paths'],
   ['keepGit', (v) => v === undefined || typeof v === 'boolean', 'true or false'],
+  ['folderMade', (v) => v === undefined || typeof v === 'boolean', 'true or false'],
 ]);
 
 export function targetKey(target: string): string {

@@ -1,9 +1,9 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { mkdirPrivate } from '../base/private-fs.js';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import { z } from 'zod';
-import { nullIfMissing, usageError } from '../base/errors.js';
+import { SnapctlError, nullIfMissing, usageError } from '../base/errors.js';
 import { withLock } from './locks.js';
 import { type HomeLayout } from './paths.js';
 import { PROVIDER_NAMES, oneLine } from '../../shared/model.js';
@@ -51,8 +51,16 @@ export function defaultSettings(): Settings {
 
 export interface LoadedSettings {
   settings: Settings;
-  /** Set when the file was unreadable: it was moved aside and defaults are in use. */
+  /**
+   * Set when the file was unreadable (it was moved aside and defaults are in use), or when some of its parts
+   * were left out (`problems`, in one sentence).
+   */
   warning: string | null;
+  /**
+   * Each part of the file left out because it is not valid, in plain words with how to fix it: said again on
+   * every load (status, the popover's problems) until the file is fixed or saved anew.
+   */
+  problems: string[];
 }
 
 /** User settings in one JSON file, validated on every read and write. */
@@ -62,17 +70,25 @@ export class SettingsStore {
   async load(): Promise<LoadedSettings> {
     const file = this.layout.settingsFile;
     const text = await readFile(file, 'utf8').catch(nullIfMissing);
-    if (text === null) return { settings: defaultSettings(), warning: null };
+    if (text === null) return { settings: defaultSettings(), warning: null, problems: [] };
     let raw: unknown;
     let problem: string | null = null;
     try { raw = JSON.parse(text); } catch { problem = 'it is not valid JSON'; }
     if (problem === null) {
       const parsed = settingsSchema.safeParse(raw);
-      if (parsed.success) return { settings: await canonicalFolders(parsed.data), warning: null };
+      if (parsed.success) return { settings: await canonicalFolders(parsed.data), warning: null, problems: [] };
+      // One bad field costs that field (or, for a folder's path, that folder's entry), never the rest.
+      const kept = keepValidParts(raw);
+      if (kept !== null) {
+        const aside = await keepOriginalAside(file, text);
+        const problems = kept.dropped.map((d) => `the settings file: ${d}; fix it in ${file} (a copy of the file as it was is kept as ${aside}), or save the settings again`);
+        return { settings: await canonicalFolders(kept.settings), warning: problems.join('; '), problems };
+      }
       problem = settingsProblem(parsed.error.issues[0], raw);
     }
     const aside = await quarantine(file);
-    return { settings: defaultSettings(), warning: `the settings file was unreadable (${problem}); it was kept as ${aside} and defaults are in use` };
+    const warning = `the settings file was unreadable (${problem}); it was kept as ${aside} and defaults are in use`;
+    return { settings: defaultSettings(), warning, problems: [warning] };
   }
 
   /** Validates a whole new settings object and writes it; invalid input changes nothing. */
@@ -85,6 +101,7 @@ export class SettingsStore {
     const paths = settings.targets.map((t) => t.path);
     const twice = paths.find((p, i) => paths.indexOf(p) !== i);
     if (twice !== undefined) throw usageError(`the folder ${shownName(twice)} is listed twice`, 'remove one of them; nothing was saved');
+    for (const p of paths) await refuseUnwatchable(p, this.layout.root);
     for (const t of settings.targets) {
       if (!options.mustExist?.(t.path)) continue;
       const st = await stat(t.path).catch(nullIfMissing);
@@ -97,6 +114,104 @@ export class SettingsStore {
     });
     return settings;
   }
+}
+
+/** The copy of a settings file with a part left out, made once per content (each load finds it again). */
+async function keepOriginalAside(file: string, text: string): Promise<string> {
+  const dir = path.dirname(file);
+  const base = `${path.basename(file)}.bad-`;
+  const names = (await readdir(dir).catch(() => [])).filter((n) => n.startsWith(base)).sort();
+  for (const n of names) {
+    if ((await readFile(path.join(dir, n), 'utf8').catch(() => null)) === text) return path.join(dir, n);
+  }
+  const aside = path.join(dir, `${base}${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  await writeFileAtomic(aside, text);
+  return aside;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The settings with every invalid part left out: a bad field takes its default (the folder's own, inside a
+ * folder's entry), a folder entry without a valid path is left out whole, keys snapctl does not know are
+ * ignored. Null when the file is no settings object at all. `dropped` says, in plain words, what was left out.
+ */
+function keepValidParts(raw: unknown): { settings: Settings; dropped: string[] } | null {
+  if (!isObject(raw)) return null;
+  const current = structuredClone(raw);
+  const original = structuredClone(raw);
+  const dropped: string[] = [];
+  const topDefaults = defaultSettings() as unknown as Json;
+  const targetDefaults = targetSettingsSchema.parse({ path: '/' }) as unknown as Json;
+  for (let round = 0; round < 200; round++) {
+    const parsed = settingsSchema.safeParse(current);
+    if (parsed.success) return { settings: parsed.data, dropped };
+    const issue = parsed.error.issues[0];
+    if (!issue) return null;
+    const at = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+    const said = settingsProblem(issue, original);
+    if (issue.code === 'unrecognized_keys') {
+      const holder = valueAt(current, at);
+      if (!isObject(holder)) return null;
+      for (const k of issue.keys) delete holder[k];
+      dropped.push(`${said}: ignored`);
+      continue;
+    }
+    const targets = current['targets'];
+    if (at[0] === 'targets' && typeof at[1] === 'number' && Array.isArray(targets)) {
+      if (at.length === 2 || at[2] === 'path') {
+        targets.splice(at[1], 1);
+        (original['targets'] as unknown[]).splice(at[1], 1);
+        dropped.push(`${said}: that folder is left out until it is fixed`);
+        continue;
+      }
+      if (!replaceWithDefault(targets[at[1]], at.slice(2), targetDefaults)) return null;
+      dropped.push(`${said}: the default is used instead`);
+      continue;
+    }
+    if (at.length === 0 || !replaceWithDefault(current, at, topDefaults)) return null;
+    dropped.push(`${said}: the default is used instead`);
+  }
+  return null;
+}
+
+function valueAt(root: unknown, at: readonly (string | number)[]): unknown {
+  let v = root;
+  for (const k of at) v = isObject(v) || Array.isArray(v) ? (v as Record<string | number, unknown>)[k] : undefined;
+  return v;
+}
+
+/**
+ * Puts the default value at `at` inside `holder` (the value of that path in `defaults`), or removes the key
+ * where a default fills in; false when the path leads nowhere to fix.
+ */
+function replaceWithDefault(holder: unknown, at: readonly (string | number)[], defaults: Json): boolean {
+  if (at.length === 0) return false;
+  const parent = valueAt(holder, at.slice(0, -1));
+  const key = at[at.length - 1] as string | number;
+  if (!isObject(parent) && !Array.isArray(parent)) return false;
+  const fallback = valueAt(defaults, at);
+  const into = parent as Record<string | number, unknown>;
+  if (fallback === undefined) {
+    if (Array.isArray(parent) && typeof key === 'number') parent.splice(key, 1); else delete into[key];
+  } else {
+    into[key] = structuredClone(fallback);
+  }
+  return true;
+}
+
+/**
+ * Folders snapctl must never watch: the filesystem root, its own state folder, and any folder inside it or
+ * holding it (a rollback there would delete the store itself).
+ */
+async function refuseUnwatchable(folder: string, stateRoot: string): Promise<void> {
+  if (path.parse(folder).root === folder) throw usageError(`the folder ${shownName(folder)} is the whole filesystem, which snapctl does not snapshot`, 'choose a project folder; nothing was saved');
+  const { assertApartFromState } = await import('../service/targets.js');
+  await assertApartFromState(folder, stateRoot).catch((err: unknown) => {
+    if (err instanceof SnapctlError) throw usageError(`the folder ${shownName(folder)} cannot be watched: ${err.message}`, 'choose a project folder outside it; nothing was saved');
+    throw err;
+  });
 }
 
 /** How a person says each settings field. */

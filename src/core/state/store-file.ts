@@ -59,4 +59,5 @@ const ROLLBACK_FIELDS = recordShape<keyof RollbackRecord>([
   ['paths', (v) => v === null || (Array.isArray(v) && v.every(isString)), 'expected null or a list of paths'],
   ['kind', oneOf(ROLLBACK_KINDS), 'rollback or undo'],
   ['keepGit', (v) => v === undefined || typeof v === 'boolean', 'true or false'],
+  ['folderMade', (v) => v === undefined || typeof v === 'boolean', 'true or false'],
 ]);

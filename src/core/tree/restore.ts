@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants as fsc, copyFileSync, ftruncateSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, realpathSync, renameSync, rmdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsc, copyFileSync, ftruncateSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
 import { SnapctlError, errnoCode } from '../base/errors.js';
 import { faultPoint } from '../base/faults.js';
@@ -8,7 +8,7 @@ import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource
 import { fsPath, hasEscapes, shownName, type FsPath } from './names.js';
 import { copyKeepingHolesSync } from './holes.js';
 import { quickMatch, sameContent } from './same-file.js';
-import { isTempOf, tempPrefix } from './temp-names.js';
+import { isRestoreTemp, isTempOf, tempPrefix } from './temp-names.js';
 import { walk, type LiveEntry } from './walk.js';
 import { classify, type DiffResult } from './compare.js';
 import { writeXattrs } from './xattrs.js';
@@ -80,7 +80,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     }
   }
 
-  const walkedList = options.walked ?? (await walk(root, exclude ? { exclude } : {})).entries;
+  const walkedList = options.walked ?? (await walk(root, { ...(exclude ? { exclude } : {}), restoreTemps: true })).entries;
   const liveList = walkedList.filter((e) => !exclude?.(e.path));
   const live = new Map<string, LiveEntry>();
   for (const e of liveList) live.set(e.path, e);
@@ -115,8 +115,9 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   for (const e of liveList) {
     if (removedDir !== null && isUnder(e.path, removedDir)) continue;
     const isAncestor = ancestors.has(e.path);
-    // This restore's own temporary files, left by a crash of it, go whatever the scope.
-    const ownTemp = isTempOf(e.path, token);
+    // Temporary files a crash left (this restore's own, or any other's: the folder's lock is held, so no
+    // restore is writing them) go whatever the scope.
+    const ownTemp = isTempOf(e.path, token) || isRestoreTemp(e.path);
     if (!inScope(e.path) && !isAncestor && !ownTemp) continue;
     const want = isAncestor ? ({ type: 'dir' } as const) : wanted.get(e.path);
     if (want && want.type === e.type && !ownTemp) continue;
@@ -137,7 +138,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     const below = e.type === 'dir' ? liveList.filter((x) => x.path !== e.path && isUnder(x.path, e.path)) : [];
     for (const x of below) if (x.type === 'dir' && (x.mode & 0o700) !== 0o700) guard.inside(parentOf(x.path), (at) => chmodSync(at(nameOf(x.path)), x.mode | 0o700));
     for (const x of [...below, e].sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : 0))) {
-      guard.inside(parentOf(x.path), (at) => { try { (x.type === 'dir' ? rmdirSync : unlinkSync)(at(nameOf(x.path))); } catch (err) { if (errnoCode(err) !== 'ENOENT') throw err; } });
+      guard.inside(parentOf(x.path), (at) => { try { (x.type === 'dir' ? removeDirHere : unlinkSync)(at(nameOf(x.path))); } catch (err) { if (errnoCode(err) !== 'ENOENT') throw err; } });
       guard.forget(x.path);
     }
     for (const p of [...live.keys()]) if (isUnder(p, e.path)) live.delete(p);
@@ -178,6 +179,12 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   /** Files whose content is the snapshot's: at most their mode and attributes are set. */
   const sameBytes = new Set<string>();
   const suspects: FileEntry[] = [];
+  /**
+   * Suspects whose mode, owner and attributes are already the snapshot's: when their bytes are too, they are
+   * left untouched (only their ctime moved, as `chattr` or a backup tool moves it). Setting them again could
+   * only fail, on an immutable file, and stop the rollback part way for nothing.
+   */
+  const metaMatches = new Set<string>();
   for (const e of leaves) {
     if (isProtected(e.path)) { keep(e.path); continue; }
     if (e.type === 'file' && (e.nlink ?? 1) > 1 && e.ino !== undefined) {
@@ -190,9 +197,9 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
       const match = quickMatch(now, e);
       if (match === 'same' || (match === 'check' && sameMtime(now.mtimeNs, e.mtimeNs))) {
         // Same size and mtime with another inode or ctime: its bytes are compared below, before writing.
-        if (match === 'check') suspects.push(e);
-        else sameBytes.add(e.path);
-        if (match === 'same' && now.mode === finalMode(e) && sameMeta(now, e)) continue;
+        const metaSame = now.mode === finalMode(e) && sameMeta(now, e);
+        if (match === 'check') { suspects.push(e); if (metaSame) metaMatches.add(e.path); } else sameBytes.add(e.path);
+        if (match === 'same' && metaSame) continue;
       }
     } else if (e.type === 'symlink' && now?.type === 'symlink' && now.link === e.link && sameMeta(now, e)) {
       continue;
@@ -202,7 +209,8 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   await mapLimit(suspects, IO_PARALLELISM, async (e) => {
     if (await sameContent(fsPath(guard.abs(e.path)), source.contentPath(e)).catch(() => false)) sameBytes.add(e.path);
   });
-  await mapLimit(writes, IO_PARALLELISM, async (e) => {
+  const needed = writes.filter((e) => !(sameBytes.has(e.path) && metaMatches.has(e.path)));
+  await mapLimit(needed, IO_PARALLELISM, async (e) => {
     const dir = parentOf(e.path);
     await openForWriting(dir);
     faultPoint();
@@ -214,14 +222,17 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     const content = e.type === 'file' ? source.contentPath(e) : null;
     guard.inside(dir, (at) => {
       const tmp = at(tempName(token));
-      if (e.type === 'file' && content !== null) {
-        if (e.sparse) copySparseSync(content, tmp, e.size);
-        else copyFileSync(content, tmp, fsc.COPYFILE_FICLONE | fsc.COPYFILE_EXCL);
-      } else if (e.type === 'symlink') {
-        symlinkSync(fsPath(e.link), tmp);
-      }
-      setMetaHere(tmp, e, true);
-      renameSync(tmp, at(nameOf(e.path)));
+      const final = at(nameOf(e.path));
+      removingOnFailure(tmp, () => {
+        if (e.type === 'file' && content !== null) {
+          if (e.sparse) copySparseSync(content, tmp, e.size);
+          else copyFileSync(content, tmp, fsc.COPYFILE_FICLONE | fsc.COPYFILE_EXCL);
+        } else if (e.type === 'symlink') {
+          symlinkSync(fsPath(e.link), tmp);
+        }
+        setMetaHere(tmp, e, true);
+        renameSync(tmp, final);
+      });
     });
     touched.add(dir);
   });
@@ -236,9 +247,12 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     // The link is made by the leader's absolute path and then checked to be the very file just written.
     guard.inside(dir, (at) => {
       const tmp = at(tempName(token));
+      const final = at(nameOf(e.path));
       linkSync(fsPath(guard.abs(leader)), tmp);
-      if (lstatSync(tmp, { bigint: true }).ino !== leaderNow.ino) { unlinkSync(tmp); throw new SnapctlError('failed', `the rollback stopped without writing: ${shownName(leader)} was replaced while it ran`, 'any snapctl command finishes the rollback'); }
-      renameSync(tmp, at(nameOf(e.path)));
+      removingOnFailure(tmp, () => {
+        if (lstatSync(tmp, { bigint: true }).ino !== leaderNow.ino) throw new SnapctlError('failed', `the rollback stopped without writing: ${shownName(leader)} was replaced while it ran`, 'any snapctl command finishes the rollback');
+        renameSync(tmp, final);
+      });
     });
     touched.add(dir);
   }
@@ -359,7 +373,20 @@ class PathGuard {
         const now = lstatSync('.');
         if (now.dev !== st.dev || now.ino !== st.ino) this.stop(walked);
       }
-      return fn((name) => fsPath(rest === '' ? name : `${rest}/${name}`));
+      // The last name of the folder's own handed out (not a temporary one) is the path an error concerns.
+      let named: string | null = null;
+      try {
+        return fn((name) => {
+          if (!name.startsWith('.snapctl-restore-')) named = name;
+          return fsPath(rest === '' ? name : `${rest}/${name}`);
+        });
+      } catch (err) {
+        const rel = named === null ? dir : dir === '' ? named : `${dir}/${named}`;
+        if (err instanceof Error && !(err instanceof SnapctlError) && errnoCode(err) !== undefined && restorePathOf(err) === undefined) {
+          Object.assign(err, { [RESTORE_PATH]: { root: this.root, path: rel } });
+        }
+        throw err;
+      }
     } finally {
       process.chdir(previous);
     }
@@ -421,6 +448,41 @@ function copySparseSync(from: string | Buffer, to: FsPath, size: number): void {
     }
   } finally {
     closeSync(input);
+  }
+}
+
+const RESTORE_PATH = Symbol('restore path');
+
+/**
+ * The path (relative to the folder, '' for the folder itself) and the folder an error of a restore concerns:
+ * a system error names only a bare name, since every change is made from inside its own folder.
+ */
+export function restorePathOf(err: unknown): { root: string; path: string } | undefined {
+  if (typeof err !== 'object' || err === null || !(RESTORE_PATH in err)) return undefined;
+  const at = (err as { [RESTORE_PATH]: unknown })[RESTORE_PATH];
+  return typeof at === 'object' && at !== null && 'root' in at && 'path' in at && typeof at.root === 'string' && typeof at.path === 'string' ? { root: at.root, path: at.path } : undefined;
+}
+
+/** Runs `fn`, which writes `tmp` and renames it into place; when it fails, `tmp` is not left behind. */
+function removingOnFailure(tmp: FsPath, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    try { unlinkSync(tmp); } catch { /* never made, or already renamed */ }
+    throw err;
+  }
+}
+
+/** Removes an empty folder; a restore's leftover temporary files (which no walk lists) do not keep it. */
+function removeDirHere(at: FsPath): void {
+  try {
+    rmdirSync(at);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'EEXIST') throw err;
+    const names = readdirSync(at, { encoding: 'buffer' });
+    if (names.length === 0 || !names.every((n) => isRestoreTemp(n.toString('latin1')))) throw err;
+    for (const n of names) unlinkSync(Buffer.concat([Buffer.from(at), Buffer.from('/'), n]));
+    rmdirSync(at);
   }
 }
 

@@ -13,3 +13,15 @@ export function tempPrefix(token: string): string {
 export function isTempOf(relPath: string, token: string): boolean {
   return relPath.startsWith(tempPrefix(token), relPath.lastIndexOf('/') + 1);
 }
+
+/**
+ * Exactly the names a restore makes: the prefix, a snapshot id as token and 12 hex digits. Only a name of this
+ * very shape is taken for a leftover (one a kill -9 left): a walk leaves it out (a preview never lists it, a
+ * snapshot never keeps it) and a restore, which holds the folder's lock, removes it.
+ */
+const RESTORE_TEMP = /^\.snapctl-restore-\d{8}-\d{6}-[0-9a-f]{6}-[0-9a-f]{12}$/;
+
+/** True when the last segment of `relPath` is a temporary file of any restore. */
+export function isRestoreTemp(relPath: string): boolean {
+  return RESTORE_TEMP.test(relPath.slice(relPath.lastIndexOf('/') + 1));
+}

@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs'
 import path from 'node:path';
 import { errnoCode, nullIfMissing } from '../base/errors.js';
 import { fromBytes, fsPath } from './names.js';
+import { isRestoreTemp } from './temp-names.js';
 import { readXattrs } from './xattrs.js';
 
 /**
@@ -44,6 +45,11 @@ export interface WalkOptions {
   knownXattrs?: (relPath: string, ino: string, ctimeNs: string) => Record<string, string> | undefined | null;
   /** Each file as the walk finds it, before the walk ends (a first snapshot starts cloning it then). */
   onFile?: (entry: Extract<LiveEntry, { type: 'file' }>) => void;
+  /**
+   * Lists a restore's leftover temporary files (temp-names.ts) too: only a restore, which removes them, asks.
+   * Every other walk leaves them out, so no preview lists them and no snapshot keeps them.
+   */
+  restoreTemps?: boolean;
 }
 
 /** Entries examined between two turns of the event loop, so a walk never stalls the tray app or serve. */
@@ -98,6 +104,7 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
 
 function describe(abs: string, rel: string, options: WalkOptions, skipped: WalkResult['skipped'], notes: WalkResult['notes']): LiveEntry | null {
   if (options.exclude?.(rel)) return null;
+  if (!options.restoreTemps && isRestoreTemp(rel)) return null;
   let st: BigIntStats;
   try {
     st = lstatSync(fsPath(abs), { bigint: true });

@@ -31,8 +31,18 @@ export function validateSchedule(expression: string): string | null {
   const first = result.errors[0];
   if (!first) return 'this is not a schedule snapctl can read';
   const field = FIELDS[first.field];
+  // A day every month named is too short for ("0 0 30 2 *"): a valid day, a date that never comes.
+  if ((first.field === 'day' || first.field === 'dayOfMonth') && daysInRange(String(first.value))) {
+    return `this schedule never runs: no month it names has day ${String(first.value)} (February has at most 29 days; April, June, September and November 30)`;
+  }
   if (!field) return `this is not a schedule snapctl can read (${first.field}: ${first.value})`;
   return `the ${field.name} must be ${field.range}; ${JSON.stringify(first.value).slice(1, -1)} was given`;
+}
+
+/** True when a day-of-month field names only days 1-31 (numbers, ranges, lists, steps). */
+function daysInRange(field: string): boolean {
+  if (!/^[\d,\-/]+$/.test(field)) return false;
+  return field.split(/[,\-/]/).filter((n) => n !== '').every((n) => Number(n) >= 1 && Number(n) <= 31);
 }
 
 /** The next `count` runs of a valid schedule, soonest first, as the scheduler computes them. */

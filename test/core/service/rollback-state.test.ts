@@ -193,9 +193,18 @@ describe('a rollback that changes nothing', () => {
     assert.match(a.safety?.tag ?? '', /^before rolling back to 'before upgrade', \d\d:\d\d$/);
     await writeFile(path.join(dir, 'a.txt'), 'y\n');
     const b = await service.rollback(untagged.id);
-    assert.match(b.safety?.tag ?? '', /^before rolling back to \d{1,2} [A-Z][a-z]{2}, \d\d:\d\d, \d\d:\d\d$/);
+    assert.match(b.safety?.tag ?? '', /^before rolling back to the snapshot of \d{1,2} [A-Z][a-z]{2} \d\d:\d\d, \d\d:\d\d$/);
     const view = await service.listView(dir);
     assert.deepEqual(view.rollbacks.map((r) => r.safetyId), [a.safety?.id, b.safety?.id], 'a safety snapshot is found under its rollback');
+    // Back to a safety snapshot, then back to that one's: named by what a person sees, never nested.
+    assert.ok(a.safety && b.safety);
+    const c = await service.rollback(b.safety.id);
+    assert.match(c.safety?.tag ?? '', /^before rolling back to the safety snapshot of \d{1,2} [A-Z][a-z]{2} \d\d:\d\d, \d\d:\d\d$/);
+    assert.ok(c.safety);
+    const d = await service.rollback(c.safety.id);
+    assert.doesNotMatch(d.safety?.tag ?? '', /before rolling back to 'before|before rolling back to .*before rolling back/);
+    const e = await service.undo({ target: dir });
+    assert.match(e.safety?.tag ?? '', /^before undoing the rollback to the safety snapshot of /);
   });
 });
 

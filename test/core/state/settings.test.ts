@@ -63,4 +63,34 @@ describe('settings', () => {
     await assert.rejects(store.save({ targets: [{ path: '/tmp/x\u001b[2Jy' }, { path: '/tmp/x\u001b[2Jy' }] }), (err: unknown) => err instanceof Error && !/\u001b/.test(err.message));
   });
   /* eslint-enable no-control-regex */
+
+  test('one bad field costs only that field (or a folder without a valid path, that folder): the rest is kept and the file is copied aside once', async () => {
+    const other = path.join(box.root, 'other');
+    await mkdir(other, { recursive: true });
+    const text = JSON.stringify({
+      launchAtLogin: 'yes',
+      targets: [
+        { path: box.project, keepGit: true, schedule: '0 0 * * *', retention: { hourly: 'many', daily: 3, weekly: 2, monthly: 1, manual: 5, safety: 5, preOperation: 5 } },
+        { path: 'relative/folder', keepGit: true },
+        { path: other, keepGit: 'sure', paused: true },
+      ],
+    });
+    await writeFile(path.join(box.home, 'settings.json'), text);
+    const first = await store.load();
+    assert.deepEqual(first.settings.targets.map((t) => [t.path, t.keepGit, t.schedule, t.paused]), [[box.project, true, '0 0 * * *', false], [other, false, '0 * * * *', true]]);
+    assert.deepEqual(first.settings.targets[0]?.retention, { hourly: 24, daily: 3, weekly: 2, monthly: 1, manual: 5, safety: 5, preOperation: 5 });
+    assert.equal(first.settings.launchAtLogin, false);
+    assert.equal(first.problems.length, 4, first.problems.join('\n'));
+    assert.match(first.problems.join('\n'), /the folder relative\/folder: its path: must be a full folder path, starting with \/: that folder is left out/);
+    assert.match(first.problems.join('\n'), new RegExp(`the folder ${other}: its "leave \\.git alone" switch: must be on or off`));
+    assert.doesNotMatch(first.problems.join('\n'), /targets\.\d|invalid_type/);
+    assert.equal(await readFile(path.join(box.home, 'settings.json'), 'utf8'), text, 'the file itself is left as it is');
+    const again = await store.load();
+    assert.equal(again.problems.length, 4, 'said again until fixed');
+    const copies: string[] = [];
+    for (const n of (await readdir(box.home)).filter((x) => x.startsWith('settings.json.bad-'))) if (await readFile(path.join(box.home, n), 'utf8') === text) copies.push(n);
+    assert.equal(copies.length, 1, 'copied aside once');
+    await store.save(first.settings);
+    assert.deepEqual((await store.load()).problems, [], 'saved anew: fixed');
+  });
 });

@@ -24,6 +24,10 @@ describe('schedules read back in plain words', () => {
     assert.deepEqual(await checkSchedule('61 * * * *'), { ok: false, schedule: '61 * * * *', error: 'the minute must be 0-59; 61 was given' });
     assert.equal(validateSchedule('0 25 * * *'), 'the hour must be 0-23; 25 was given');
     assert.equal(validateSchedule('0 0 32 * *'), 'the day of the month must be 1-31; 32 was given');
+    // A real day of a month too short for it: the date never comes.
+    assert.match(validateSchedule('0 0 30 2 *') ?? '', /^this schedule never runs: no month it names has day 30 \(February has at most 29 days/);
+    assert.match(validateSchedule('0 0 31 4,6 *') ?? '', /^this schedule never runs/);
+    assert.equal(validateSchedule('0 0 29 2 *'), null, 'a leap day comes every four years');
     assert.match(validateSchedule('* * * *') ?? '', /^the schedule has 4 fields; it needs 5/);
   });
 
