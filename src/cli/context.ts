@@ -1,7 +1,7 @@
 import { describeError } from '../core/base/errors.js';
 import { oneLine } from '../shared/model.js';
 import { defaultHome, isWithin } from '../core/state/paths.js';
-import { SnapshotService, type RecoveryReport } from '../core/service/service.js';
+import { SnapshotService, type FolderPolicy, type RecoveryReport } from '../core/service/service.js';
 import type { Settings } from '../core/state/settings.js';
 import { CliMetrics } from './metrics.js';
 
@@ -67,7 +67,10 @@ export class CliContext implements CommandContext {
 
   core(): SnapshotService {
     if (!this.service) {
-      this.service = new SnapshotService({ home: defaultHome(this.io.env), env: this.io.env });
+      // The folder's excludes and limits come from the settings this command reads once, loaded only when a
+      // snapshot or a preview asks for them.
+      const policy = async (target: string): Promise<FolderPolicy> => (await import('../core/state/settings.js')).policyOf(await this.settings(), target);
+      this.service = new SnapshotService({ home: defaultHome(this.io.env), env: this.io.env, policy });
       this.service.onEvent((e) => { if (e.type === 'hash-pending') this.unhashed.push(e.id); });
       // Every command that changes snapshots sends what the tray app sends, from here and nowhere else.
       this.metrics.observe(this.service);

@@ -10,8 +10,8 @@ import { folderBytes, freeBytes } from './store-space.js';
 import { HomeLayout } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import { Scheduler, type ScheduleRunReport } from '../triggers/scheduler.js';
-import { SnapshotService } from '../service/service.js';
-import { SettingsStore, type Settings } from '../state/settings.js';
+import { DEFAULT_POLICY, SnapshotService } from '../service/service.js';
+import { SettingsStore, policyOf, type Settings } from '../state/settings.js';
 
 export interface RuntimeOptions {
   home: string;
@@ -53,7 +53,11 @@ export class SnapctlRuntime {
   private constructor(private readonly options: RuntimeOptions) {
     this.env = options.env ?? process.env;
     const layout = new HomeLayout(path.resolve(options.home));
-    this.service = new SnapshotService({ home: layout.root, env: this.env, adminPrompt: options.adminPrompt ?? false });
+    this.service = new SnapshotService({
+      home: layout.root, env: this.env, adminPrompt: options.adminPrompt ?? false,
+      // Settings are loaded before the first snapshot; the recovery that runs before them needs no policy.
+      policy: async (target) => (this.settings ? policyOf(this.settings, target) : DEFAULT_POLICY),
+    });
     this.settingsStore = new SettingsStore(layout);
     // Reflink-cloned objects are hashed in the background, soon after their snapshot (see CliContext).
     this.service.onEvent((e) => {

@@ -2,7 +2,7 @@ import { copyFile, readdir, readFile, rm } from 'node:fs/promises';
 import { mkdirPrivate } from '../base/private-fs.js';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
-import { isString, firstProblem, recordShape } from '../base/checks.js';
+import { isObject, isString, firstProblem, recordShape } from '../base/checks.js';
 import { SnapctlError, nullIfMissing } from '../base/errors.js';
 import { quarantine } from './store.js';
 import { nodeCrypto } from '../base/lazy-crypto.js';
@@ -25,6 +25,8 @@ export interface JournalEntry {
   protect?: string[];
   /** Every `.git` was left alone (keepGit); absent in older journals. */
   keepGit?: boolean;
+  /** What was excluded from snapshots and so left alone (see leaveAloneFilter); absent in older journals. */
+  leaveAlone?: { patterns: string[]; cacheDirs: string[] }[];
 }
 
 const JOURNAL_ENTRY = recordShape<keyof JournalEntry>([
@@ -38,7 +40,10 @@ const JOURNAL_ENTRY = recordShape<keyof JournalEntry>([
   ['pid', Number.isInteger, 'a process id'],
   ['protect', (v) => v === undefined || (Array.isArray(v) && v.every(isString)), 'a list of paths'],
   ['keepGit', (v) => v === undefined || typeof v === 'boolean', 'true or false'],
+  ['leaveAlone', (v) => v === undefined || (Array.isArray(v) && v.every((e) => isObject(e) && isStrings(e['patterns']) && isStrings(e['cacheDirs']))), 'a list of exclusions'],
 ]);
+
+const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every(isString);
 
 export function targetKey(target: string): string {
   return nodeCrypto().createHash('sha256').update(target).digest('hex').slice(0, 20);

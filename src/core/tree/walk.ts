@@ -3,6 +3,7 @@ import path from 'node:path';
 import { errnoCode, nullIfMissing } from '../base/errors.js';
 import { fromBytes, fsPath } from './names.js';
 import { readXattrs } from './xattrs.js';
+import { CACHEDIR_TAG, readsAsCacheDirTag, type ExcludeMatcher } from './excludes.js';
 
 /**
  * A path as it is on disk now (never following symlinks). mtimes are decimal nanoseconds, as in manifests, so
@@ -31,6 +32,10 @@ export interface WalkResult {
   skipped: { path: string; reason: string }[];
   /** Entries listed, but not whole (extended attributes that could not be read). */
   notes: { path: string; reason: string }[];
+  /** Paths the person's excludes left out (`skip`), never descended: the topmost of each excluded tree. */
+  excluded: string[];
+  /** Folders holding a valid CACHEDIR.TAG (with `cacheDirs`): listed, their contents left out. */
+  cacheDirs: string[];
 }
 
 export interface WalkOptions {
@@ -42,6 +47,10 @@ export interface WalkOptions {
    * null when not known.
    */
   knownXattrs?: (relPath: string, ino: string, ctimeNs: string) => Record<string, string> | undefined | null;
+  /** The person's excludes (gitignore patterns): a path they match is left out, a folder never descended. */
+  skip?: ExcludeMatcher | null;
+  /** Leave out the contents of folders holding a valid CACHEDIR.TAG, as restic and borg do. */
+  cacheDirs?: boolean;
 }
 
 /** Entries examined between two turns of the event loop, so a walk never stalls the tray app or serve. */
@@ -58,6 +67,8 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
   const entries: LiveEntry[] = [];
   const skipped: WalkResult['skipped'] = [];
   const notes: WalkResult['notes'] = [];
+  const excluded: string[] = [];
+  const cacheDirs: string[] = [];
   const pending: string[] = [''];
   const rootAbs = path.resolve(root);
   let sinceYield = 0;
@@ -76,9 +87,17 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
       }
       throw err;
     }
+    // The folder chosen is never a cache of itself: only folders below it are looked at.
+    if (options.cacheDirs && dirRel !== '' && names.includes(CACHEDIR_TAG) && readsAsCacheDirTag(`${dirAbs}${path.sep}${CACHEDIR_TAG}`)) {
+      cacheDirs.push(dirRel);
+      sinceYield += 1;
+      continue;
+    }
     for (const name of names) {
-      const entry = describe(`${dirAbs}${path.sep}${name}`, dirRel ? `${dirRel}/${name}` : name, options, skipped, notes);
+      const rel = dirRel ? `${dirRel}/${name}` : name;
+      const entry = describe(`${dirAbs}${path.sep}${name}`, rel, options, skipped, notes);
       if (!entry) continue;
+      if (options.skip?.(rel, entry.type === 'dir')) { excluded.push(rel); continue; }
       entries.push(entry);
       if (entry.type === 'dir') pending.push(entry.path);
     }
@@ -90,7 +109,7 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
   }
   // Sorting makes manifests and diffs stable, and puts every folder before what it holds.
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { entries, skipped, notes };
+  return { entries, skipped, notes, excluded: excluded.sort(), cacheDirs: cacheDirs.sort() };
 }
 
 function describe(abs: string, rel: string, options: WalkOptions, skipped: WalkResult['skipped'], notes: WalkResult['notes']): LiveEntry | null {

@@ -37,6 +37,13 @@ describe('ZFS', () => {
       assert.equal(record.size, 98816, 'size is the referenced bytes zfs reports');
     });
 
+    test('uniqueBytes is what zfs get used says of each snapshot (what destroying it frees)', async () => {
+      const listed = await service.listWithSpace(pe.target);
+      assert.ok(listed.snapshots.length > 0);
+      for (const s of listed.snapshots) assert.equal(s.uniqueBytes, 4096, `${s.id}: zfs get used`);
+      assert.ok((await pe.calls()).some((c) => c[0] === 'zfs' && c[1] === 'get' && c.includes('used')));
+    });
+
     test('a dataset mounted inside the folder: auto picks clone and says why; an explicit ZFS snapshot is refused', async () => {
       const child = path.join(pe.target, 'db');
       await mkdir(child, { recursive: true });

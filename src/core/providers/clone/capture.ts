@@ -7,6 +7,7 @@ import { quickMatch, sameContent } from '../../tree/same-file.js';
 import { hashFile, type ClonePool, type StoredObject } from './pool.js';
 import { fsPath, type FsPath } from '../../tree/names.js';
 import { walk, type LiveEntry } from '../../tree/walk.js';
+import type { ExcludeMatcher } from '../../tree/excludes.js';
 
 
 type LiveFile = Extract<LiveEntry, { type: 'file' }>;
@@ -27,6 +28,9 @@ export interface CaptureResult {
   live: LiveEntry[];
   /** Paths in the folder the snapshot does not hold (see CreatedSnapshot.notHeld). */
   notHeld: string[];
+  /** The topmost paths the excludes left out, and the folders whose CACHEDIR.TAG left their contents out. */
+  excluded: string[];
+  cacheDirs: string[];
 }
 
 const VANISHED = 'deleted while the snapshot was taken';
@@ -46,6 +50,15 @@ export interface CaptureOptions {
   copiesAreClones?: boolean;
   /** Sees the walk before anything is copied (see CreateRequest.inspect). */
   inspect?: (live: readonly LiveEntry[]) => Promise<void>;
+  /** The person's excludes: never walked, never stored (see WalkOptions.skip). */
+  skip?: ExcludeMatcher | null;
+  /** Leave out the contents of folders holding a CACHEDIR.TAG. */
+  cacheDirs?: boolean;
+  /**
+   * Told the bytes the snapshot is about to write (files new or changed since its bases; ~0 where copies are
+   * clones) before the first is copied: throwing stops the snapshot with nothing written.
+   */
+  budget?: (needBytes: number) => Promise<void>;
 }
 
 export async function capture(root: string, pool: ClonePool, id: string, bases: readonly Manifest[], options: CaptureOptions = {}): Promise<CaptureResult> {
@@ -66,7 +79,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     const r = recorded.get(rel);
     return r && r.ino === ino && r.ctimeNs === ctimeNs ? r.xattrs : null;
   };
-  const { entries: walked, skipped, notes } = await walk(root, { knownXattrs });
+  const { entries: walked, skipped, notes, excluded, cacheDirs } = await walk(root, { knownXattrs, ...(options.skip ? { skip: options.skip } : {}), ...(options.cacheDirs ? { cacheDirs: true } : {}) });
   await options.inspect?.(walked);
   const problems = [...skipped, ...notes];
   const notHeld = skipped.map((s) => s.path);
@@ -104,6 +117,9 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     }
   });
 
+  // A reflink clone shares the file's blocks: only metadata is written, whatever the file's size.
+  await options.budget?.(options.copiesAreClones === true ? 0 : toCopy.reduce((sum, it) => sum + it.live.size, 0));
+
   const record = ({ index, live: e }: (typeof toCopy)[number], copied: CopyOutcome): void => {
     if ('problem' in copied) problems.push({ path: e.path, reason: copied.problem });
     const got = copied.entry;
@@ -119,7 +135,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
   const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };
-  return { manifest, size, addedBytes, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld };
+  return { manifest, size, addedBytes, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld, excluded, cacheDirs };
 }
 
 /** When copies are clones, files up to this size are cloned with direct calls; larger ones in the thread pool. */
