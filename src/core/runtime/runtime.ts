@@ -7,6 +7,7 @@ import { healthOf } from './metrics-health.js';
 import type { MetricsHealth } from '../../shared/api.js';
 import { StoreWatcher } from './store-watch.js';
 import { folderBytes, freeBytes } from './store-space.js';
+import { floorBytes, fsSpace } from '../service/free-space.js';
 import { HomeLayout } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import { Scheduler, type ScheduleRunReport } from '../triggers/scheduler.js';
@@ -71,12 +72,12 @@ export class SnapctlRuntime {
       stateFile: path.join(layout.root, 'schedule-state.json'),
       runner: {
         snapshot: (t) => this.service.create({ path: t.path, trigger: 'schedule', provider: t.provider }),
-        prune: (t) => this.service.prune(() => t.retention, { target: t.path }),
+        prune: (t) => this.service.prune(() => t.retention, { target: t.path, maxStoreBytes: () => t.maxStoreBytes }),
       },
       onRun: (report) => {
         if (!report.ok) {
           const at = new Date();
-          const message = `the scheduled snapshot at ${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')} failed: ${report.error ?? 'for no reason given'}; the next one is tried on schedule, or take one now`;
+          const message = `the scheduled snapshot at ${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')} ${report.skipped ? 'was skipped' : 'failed'}: ${report.error ?? 'for no reason given'}; the next one is tried on schedule, or take one now`;
           this.scheduledFailures.set(report.target, message);
           options.onProblem?.(`${report.target}: ${message}`);
         } else if (report.error) {
@@ -187,8 +188,8 @@ export class SnapctlRuntime {
     try {
       await this.sendGauges();
       const root = this.service.layout.root;
-      const [bytes, free] = await Promise.all([folderBytes(root), freeBytes(root)]);
-      this.metrics.storeGauges({ bytes, freeBytes: free });
+      const [bytes, free, space] = await Promise.all([folderBytes(root), freeBytes(root), fsSpace(this.service.layout.cloneDir)]);
+      this.metrics.storeGauges({ bytes, freeBytes: free, floorBytes: space ? floorBytes(this.settings.freeSpaceFloor, space.size) : null });
       for (const t of this.settings.targets) {
         if (t.paused || this.settings.schedulePaused) { this.metrics.canSnapshot(t.path, 'unknown', 'the schedule is paused'); continue; }
         const isFolder = await stat(t.path).then((st) => st.isDirectory(), () => false);

@@ -1,4 +1,4 @@
-import { statfs } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { humanBytes } from '../../shared/format.js';
 import { SnapctlError } from '../base/errors.js';
@@ -58,4 +58,22 @@ export class LowSpace extends SnapctlError {
     super('failed', `not enough free space for a snapshot of ${target}: it ${lowSpaceWords(need, space, floor)}`,
       "nothing was written; free some space, delete old snapshots ('snapctl prune', 'snapctl delete ID'), add excludes for caches, or lower the floor in Settings");
   }
+}
+
+/** The floor setting's form, checked by hand (the settings' zod schema holds the same rule). */
+export const FLOOR_PERCENT = /^(?:\d{1,2}(?:\.\d{1,2})?|100)%$/;
+
+/**
+ * The floor as the settings file says, read without loading the settings' schema (`snapctl list` shows it
+ * and must start fast): anything but bytes or a percentage, or no readable file, is the default.
+ */
+export async function floorSettingIn(settingsFile: string): Promise<FloorSetting> {
+  const text = await readFile(settingsFile, 'utf8').catch(() => null);
+  if (text === null) return null;
+  let raw: unknown;
+  try { raw = JSON.parse(text); } catch { return null; }
+  const v = typeof raw === 'object' && raw !== null && 'freeSpaceFloor' in raw ? raw.freeSpaceFloor : null;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
+  if (typeof v === 'string' && FLOOR_PERCENT.test(v)) return v;
+  return null;
 }

@@ -23,7 +23,7 @@ import type { DiffView, FileDiffView, ListView, ListedSnapshot, RollbackView, St
 import { FILE_DIFF_MAX_BYTES, fileDiffView } from './file-diff.js';
 import { gitImpact } from './git-impact.js';
 import { clockTime, safetyTag, snapshotLabel } from './labels.js';
-import { planRetention, retentionClass, type RetentionPolicy } from './retention.js';
+import { planRetention, planRetentionWithSize, planSizeLimit, retentionClass, type RetentionPolicy } from './retention.js';
 import { folderLockPath, runtimeDir } from '../state/folder-lock.js';
 import { PendingCreates } from '../state/pending-creates.js';
 import { RecordFiles } from '../state/record-files.js';
@@ -32,10 +32,11 @@ import { FileHistory } from './history.js';
 import { phaseTrace, type Trace } from '../base/trace.js';
 import { assertApartFromState, resolveTarget } from './targets.js';
 import { excludeMatcher, excludePatternProblem, leaveAloneFilter, type Exclusions } from '../tree/excludes.js';
-import { LowSpace, floorBytes, fsSpace, roomAfter, type FloorSetting, type FsSpace } from './free-space.js';
+import { LowSpace, floorBytes, floorSettingIn, fsSpace, roomAfter, type FloorSetting, type FsSpace } from './free-space.js';
 import { DEFAULT_RETENTION } from '../../shared/defaults.js';
 import { humanBytes } from '../../shared/format.js';
 import type { PathFilter } from '../tree/manifest.js';
+import { peekPolicy } from '../state/policy-check.js';
 
 export interface CreateOptions {
   /** The folder to snapshot, as the user gave it. */
@@ -483,18 +484,50 @@ export class SnapshotService {
    * Applies a retention policy to each folder's snapshots (or one folder's). With `dryRun` nothing is deleted:
    * the plan is only reported.
    */
-  async prune(policyFor: (target: string) => RetentionPolicy, options: { target?: string; dryRun?: boolean; now?: Date } = {}): Promise<PruneResult[]> {
+  async prune(policyFor: (target: string) => RetentionPolicy, options: { target?: string; dryRun?: boolean; now?: Date; maxStoreBytes?: (target: string) => number | null } = {}): Promise<PruneResult[]> {
     const all = await this.list(options.target ? { target: options.target } : {});
     const targets = [...new Set(all.map((s) => s.target))].sort();
     const results: PruneResult[] = [];
+    const now = options.now ?? new Date();
     for (const target of targets) {
       const records = all.filter((s) => s.target === target);
-      const plan = planRetention(records, policyFor(target), options.now ?? new Date());
+      const limit = options.maxStoreBytes?.(target) ?? null;
+      if (options.dryRun) {
+        const sized = limit === null ? null : await this.sizedFor(target);
+        const plan = sized && limit !== null ? planRetentionWithSize(sized.snapshots, policyFor(target), now, { limit, folderBytes: sized.folderBytes, protect: await this.inUse(target) }) : planRetention(records, policyFor(target), now);
+        results.push({ target, keep: plan.keep, drop: plan.drop, dryRun: true });
+        continue;
+      }
+      const plan = planRetention(records, policyFor(target), now);
       const dropped = records.filter((r) => plan.drop.includes(r.id));
-      if (!options.dryRun && dropped.length > 0) await this.deleteRecords(target, dropped);
-      results.push({ target, keep: plan.keep, drop: plan.drop, dryRun: options.dryRun ?? false });
+      if (dropped.length > 0) await this.deleteRecords(target, dropped);
+      const drop = [...plan.drop];
+      // The size limit, one snapshot at a time: deleting one makes what it shared the next one's own, so the
+      // costs are asked again after each (a plan made at once would count too little freed and delete more).
+      while (limit !== null) {
+        const sized = await this.sizedFor(target);
+        if (!sized) break;
+        const step = planSizeLimit(sized.snapshots, { limit, folderBytes: sized.folderBytes, protect: await this.inUse(target) }, now);
+        const oldest = step.drop[step.drop.length - 1];
+        const record = sized.snapshots.find((s) => s.id === oldest);
+        if (!record) break;
+        await this.deleteRecords(target, [record]);
+        drop.push(record.id);
+      }
+      const kept = new Set(drop);
+      results.push({ target, keep: records.filter((r) => !kept.has(r.id)).map((r) => r.id), drop, dryRun: false });
     }
     return results;
+  }
+
+  /** A folder's snapshots with their costs and what they take together, when known (clone). */
+  private async sizedFor(target: string): Promise<{ snapshots: (SnapshotRecord & { uniqueBytes: number | null })[]; folderBytes: number } | null> {
+    const all = await this.list();
+    const costs = await this.space(all);
+    const folderBytes = costs.folderBytes.get(target);
+    const mine = all.filter((s) => s.target === target);
+    if (folderBytes === undefined) return mine.length > 0 && mine.every((s) => s.provider === 'clone') ? { snapshots: mine.map((s) => ({ ...s, uniqueBytes: costs.unique.get(s.id) ?? null })), folderBytes: 0 } : null;
+    return { snapshots: mine.map((s) => ({ ...s, uniqueBytes: costs.unique.get(s.id) ?? null })), folderBytes };
   }
 
   /**
@@ -705,11 +738,24 @@ export class SnapshotService {
     else if (!st.isDirectory()) problems.push(`${target} is no longer a folder: move what stands there aside, or remove it in Settings`);
     const damaged = snapshots.filter((s) => s.target === target && s.state === 'damaged').length;
     if (damaged > 0) problems.push(`${damaged} snapshot(s) of this folder are damaged: 'snapctl verify' names the paths; they are not used to share files`);
+    const low = await this.belowFloor(newest?.provider ?? 'clone', target).catch(() => null);
+    if (low) problems.push(low);
     const unfinished = await this.unfinished(target);
     return {
       newest: newest ? { id: newest.id, createdAt: newest.createdAt, tag: newest.tag } : null,
       unfinished, undo: unfinished ? null : await this.undoOffer(target), problems,
     };
+  }
+
+  /** Why the filesystem a folder's snapshots go to is below its free-space floor, or null when it is not. */
+  private async belowFloor(provider: ProviderName, target: string): Promise<string | null> {
+    const dir = this.dataDir(provider, target);
+    const space = await fsSpace(dir);
+    if (!space) return null;
+    const floor = floorBytes((await this.policyOf(target)).floor, space.size);
+    if (space.free >= floor) return null;
+    return `the filesystem of ${provider === 'clone' ? "snapctl's store" : 'this folder'} has ${humanBytes(space.free)} free, below the ${humanBytes(floor)} floor: ` +
+      "scheduled snapshots prune what retention allows, then skip, and manual ones are refused; free some space, delete old snapshots ('snapctl prune'), add excludes for caches, or lower the floor in Settings";
   }
 
   /** One folder's snapshots (or all) and its rollbacks, so a safety snapshot can be shown under its rollback. */
@@ -725,7 +771,7 @@ export class SnapshotService {
     const costs = await this.space(all);
     const snapshots = all.filter((s) => target === undefined || s.target === target).map((s) => ({ ...s, uniqueBytes: costs.unique.get(s.id) ?? null }));
     const space = await fsSpace(this.layout.cloneDir);
-    const floor = space ? floorBytes((await this.policyOf(target ?? '')).floor, space.size) : null;
+    const floor = space ? floorBytes(await floorSettingIn(this.layout.settingsFile), space.size) : null;
     return {
       snapshots,
       totals: { storeBytes: costs.total, folderBytes: target === undefined ? null : costs.folderBytes.get(target) ?? 0, freeBytes: space?.free ?? null, floorBytes: floor },
@@ -1136,6 +1182,8 @@ function outOfSpace(err: unknown, target: string, need: number, space: FsSpace |
  * only then). An unreadable file leaves the defaults: its warning is told as a notice.
  */
 async function policyFromSettingsFile(layout: HomeLayout, target: string, notice: (text: string) => void): Promise<FolderPolicy> {
+  const quick = await peekPolicy(layout.settingsFile, target);
+  if (quick) return quick;
   const { SettingsStore, policyOf } = await import('../state/settings.js');
   const loaded = await new SettingsStore(layout).load();
   if (loaded.warning) notice(loaded.warning);

@@ -13,6 +13,7 @@ import { validateSchedule } from '../triggers/schedule-expression.js';
 import { DEFAULT_RETENTION, DEFAULT_SCHEDULE, type RetentionPolicy } from '../../shared/defaults.js';
 import { statsdSettingsSchema } from './statsd-settings.js';
 import { MAX_PATTERNS, excludePatternProblem } from '../tree/excludes.js';
+import { FLOOR_PERCENT } from '../service/free-space.js';
 
 export { statsdSettingsSchema, type StatsdSettings } from './statsd-settings.js';
 
@@ -57,7 +58,7 @@ export const settingsSchema = z.object({
    */
   freeSpaceFloor: z.union([
     z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-    z.string().regex(/^(?:\d{1,2}(?:\.\d{1,2})?|100)%$/, 'must be bytes or a percentage such as "10%"'),
+    z.string().regex(FLOOR_PERCENT, 'must be bytes or a percentage such as "10%"'),
   ]).nullable().default(null),
 });
 export type Settings = z.infer<typeof settingsSchema>;

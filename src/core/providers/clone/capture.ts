@@ -155,17 +155,29 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
 ): Promise<void> {
   const direct = (it: T): boolean => clones && it.live.size <= DIRECT_COPY_MAX_BYTES;
   const large = items.filter((it) => !direct(it));
+  // Once either side fails (a full disk, most often) the other starts no new copy, and this returns only
+  // when nothing is being written any more: the caller then removes everything the snapshot wrote.
+  let stopped = false;
   const inPool = mapLimit(large, IO_PARALLELISM, async (it) => {
+    if (stopped) return;
     record(it, await copyStable(pool, underRoot(root, it.live.path), it.live.size, it.live.mtimeNs, added, clones));
   });
-  let sliceStart = performance.now();
-  for (const it of items) {
-    if (!direct(it)) continue;
-    record(it, copyStableSync(pool, underRoot(root, it.live.path), it.live.size, it.live.mtimeNs, added));
-    if (performance.now() - sliceStart >= DIRECT_COPY_SLICE_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
+  inPool.catch(() => { stopped = true; });
+  try {
+    let sliceStart = performance.now();
+    for (const it of items) {
+      if (stopped) break;
+      if (!direct(it)) continue;
+      record(it, copyStableSync(pool, underRoot(root, it.live.path), it.live.size, it.live.mtimeNs, added));
+      if (performance.now() - sliceStart >= DIRECT_COPY_SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
     }
+  } catch (err) {
+    stopped = true;
+    await inPool.catch(() => undefined);
+    throw err;
   }
   await inPool;
 }

@@ -1,7 +1,6 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isObject } from '../../base/checks.js';
-import { writeFileAtomic } from '../../state/atomic-write.js';
 import { withLock } from '../../state/locks.js';
 import type { Manifest } from '../../tree/manifest.js';
 
@@ -84,8 +83,19 @@ export class SpaceIndex {
     }
   }
 
+  /**
+   * Written beside and renamed into place, without the atomic-write package: `snapctl list` rebuilds a stale
+   * index and must start without loading it. No fsync: an index lost to a power cut is rebuilt.
+   */
   private async write(index: SpaceFile): Promise<void> {
-    await writeFileAtomic(this.file, JSON.stringify(index), { fsync: false });
+    const tmp = `${this.file}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      await writeFile(tmp, JSON.stringify(index), { mode: 0o600 });
+      await rename(tmp, this.file);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
   }
 
   /** A new snapshot's manifest counted in. An index that is missing or damaged is left for the next read to rebuild. */
@@ -111,15 +121,13 @@ export class SpaceIndex {
 
   /** The costs of exactly these snapshots (manifest id -> folder), rebuilt first when the index does not cover them. */
   async report(snapshots: ReadonlyMap<string, string>): Promise<SpaceReport> {
+    if (snapshots.size === 0) return { unique: new Map(), folderBytes: new Map(), total: 0 };
     let index = await this.read();
     if (!index || !covers(index, snapshots)) {
-      index = await this.locked(async () => {
-        const again = await this.read();
-        if (again && covers(again, snapshots)) return again;
-        const rebuilt = await this.rebuild(snapshots);
-        await this.write(rebuilt.index);
-        return rebuilt.index;
-      });
+      // Rebuilt without the lock (reads must stay light): a create counting itself in meanwhile may be lost
+      // by this write, which the next read finds (the index no longer covers the store) and rebuilds.
+      index = (await this.rebuild(snapshots)).index;
+      await this.write(index).catch(() => undefined);
     }
     return reportOf(index, snapshots);
   }
