@@ -104,11 +104,12 @@ export interface SizeLimit {
 export function planSizeLimit(snapshots: readonly SizedSnapshot[], size: SizeLimit, now: Date): RetentionPlan {
   const sorted = [...snapshots].sort(newestFirst);
   const newest = sorted[0]?.id;
+  const newestTimeline = sorted.find((s) => retentionClass(s) === 'timeline')?.id;
   let bytes = size.folderBytes;
   const drop = new Set<string>();
   for (const s of [...sorted].reverse()) {
     if (bytes <= size.limit) break;
-    if (s.id === newest || retentionClass(s) !== 'timeline' || size.protect?.has(s.id) || Date.parse(s.createdAt) > now.getTime()) continue;
+    if (s.id === newest || s.id === newestTimeline || retentionClass(s) !== 'timeline' || size.protect?.has(s.id) || Date.parse(s.createdAt) > now.getTime()) continue;
     drop.add(s.id);
     bytes -= s.uniqueBytes ?? 0;
   }

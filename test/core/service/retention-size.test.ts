@@ -32,15 +32,16 @@ const caseArb = snapshotsArb.chain((snaps) => {
   });
 });
 
-const droppable = (s: SizedSnapshot, newestId: string | undefined, protect: ReadonlySet<string>): boolean =>
-  s.id !== newestId && retentionClass(s) === 'timeline' && !protect.has(s.id) && Date.parse(s.createdAt) <= NOW.getTime();
+const droppable = (s: SizedSnapshot, newestIds: readonly (string | undefined)[], protect: ReadonlySet<string>): boolean =>
+  !newestIds.includes(s.id) && retentionClass(s) === 'timeline' && !protect.has(s.id) && Date.parse(s.createdAt) <= NOW.getTime();
 const freed = (snaps: readonly SizedSnapshot[], ids: readonly string[]): number => snaps.filter((s) => ids.includes(s.id)).reduce((sum, s) => sum + (s.uniqueBytes ?? 0), 0);
 
 describe('retention with a size limit (planSizeLimit), property-tested', () => {
-  test('never deletes the newest snapshot, nor anything but unprotected timeline snapshots dated before now', () => {
+  test('never deletes the newest snapshot nor the newest timeline one, nor anything but unprotected timeline snapshots dated before now', () => {
     fc.assert(fc.property(caseArb, ({ snaps, folderBytes, limit, protect }) => {
       const plan = planSizeLimit(snaps, { limit, folderBytes, protect }, NOW);
-      const newestId = [...snaps].sort(newestFirst)[0]?.id;
+      const sorted = [...snaps].sort(newestFirst);
+      const newestId = [sorted[0]?.id, sorted.find((s) => retentionClass(s) === 'timeline')?.id];
       for (const id of plan.drop) {
         const s = snaps.find((x) => x.id === id);
         assert.ok(s && droppable(s, newestId, protect), `dropped ${JSON.stringify(s)}`);
@@ -52,7 +53,8 @@ describe('retention with a size limit (planSizeLimit), property-tested', () => {
   test('the result is under the limit whenever deleting everything it may would get there, and not one snapshot more is deleted', () => {
     fc.assert(fc.property(caseArb, ({ snaps, folderBytes, limit, protect }) => {
       const plan = planSizeLimit(snaps, { limit, folderBytes, protect }, NOW);
-      const newestId = [...snaps].sort(newestFirst)[0]?.id;
+      const sorted = [...snaps].sort(newestFirst);
+      const newestId = [sorted[0]?.id, sorted.find((s) => retentionClass(s) === 'timeline')?.id];
       const all = snaps.filter((s) => droppable(s, newestId, protect)).map((s) => s.id);
       const after = folderBytes - freed(snaps, plan.drop);
       if (folderBytes - freed(snaps, all) <= limit) assert.ok(after <= limit, `${after} > ${limit}`);
@@ -84,5 +86,46 @@ describe('retention with a size limit (planSizeLimit), property-tested', () => {
       if (afterCount <= limit) assert.deepEqual(extra, [], 'no extra deletion when the count policy already fits');
       assert.deepEqual(planRetentionWithSize(snaps, policy, NOW, null), counted);
     }), { numRuns: 1000 });
+  });
+});
+
+describe('prune applies a folder\'s maximum store size', () => {
+  test('the oldest timeline snapshots go until the folder fits; the newest and manual ones stay', async () => {
+    const { SnapshotService } = await import('../../../src/core/service/service.js');
+    const { sandbox } = await import('../../helpers/helpers.js');
+    const { writeFile } = await import('node:fs/promises');
+    const path = await import('node:path');
+    const box = await sandbox();
+    try {
+      const service = new SnapshotService({ home: box.home });
+      const file = path.join(box.project, 'data.bin');
+      const ids: string[] = [];
+      await writeFile(file, Buffer.alloc(100_000, 9));
+      const manual = await service.create({ path: box.project, tag: 'keep me' });
+      for (let i = 1; i <= 4; i++) {
+        await writeFile(file, Buffer.alloc(100_000, i));
+        ids.push((await service.create({ path: box.project, trigger: 'schedule' })).id);
+      }
+      // One an hour, as the schedule takes them, so the count policy (one per hour) keeps them all.
+      await service.store.update((store) => {
+        for (const s of store.snapshots) {
+          const at = ids.indexOf(s.id);
+          if (at !== -1) s.createdAt = new Date(Date.now() - (5 - at) * 3600_000).toISOString();
+        }
+      });
+      const keepAll = { hourly: 100, daily: 100, weekly: 100, monthly: 100, manual: 100, safety: 100, preOperation: 100 };
+      const dry = await service.prune(() => keepAll, { target: box.project, dryRun: true, maxStoreBytes: () => 300_000 });
+      const [result] = await service.prune(() => keepAll, { target: box.project, maxStoreBytes: () => 300_000 });
+      // 500 KB held; the size limit lets 300 KB stay: the two oldest scheduled ones go, the manual one stays.
+      assert.deepEqual(result?.drop, [ids[0], ids[1]]);
+      assert.deepEqual(dry[0]?.drop.slice().sort(), [ids[0], ids[1]].sort(), 'the dry run says the same');
+      const left = (await service.listWithSpace(box.project));
+      assert.deepEqual(left.snapshots.map((s) => s.id), [manual.id, ids[3], ids[2]]);
+      assert.ok((left.totals.folderBytes ?? Infinity) <= 300_000, String(left.totals.folderBytes));
+      const [again] = await service.prune(() => keepAll, { target: box.project, maxStoreBytes: () => 1 });
+      assert.deepEqual(again?.drop, [ids[2]], 'however small the limit, the newest scheduled snapshot and the manual one stay');
+    } finally {
+      await box.cleanup();
+    }
   });
 });
