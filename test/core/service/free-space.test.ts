@@ -128,5 +128,20 @@ describe('the free-space floor', () => {
       clone.create = create;
       assert.equal((await service.create({ path: project })).files, 2, 'once there is room it works');
     });
+
+    test('status names the problem while free space is under the floor, and it goes once there is room', async () => {
+      const service = new SnapshotService({ home: store, policy: async () => DEFAULT_POLICY });
+      const filler = path.join(store, 'filler');
+      const { statfs } = await import('node:fs/promises');
+      const fs = await statfs(store);
+      await writeFile(filler, Buffer.alloc(fs.bavail * fs.bsize - MB, 0));
+      try {
+        const { problems } = await service.folderState(project);
+        assert.ok(problems.some((p) => /snapctl's store has .* free, below the 2\.0 MB floor: scheduled snapshots prune what retention allows, then skip/.test(p)), JSON.stringify(problems));
+      } finally {
+        await rm(filler);
+      }
+      assert.deepEqual((await service.folderState(project)).problems.filter((p) => p.includes('floor')), []);
+    });
   });
 });
