@@ -224,6 +224,8 @@ export interface SettingsView {
   launchAtLogin: boolean;
   schedulePaused: boolean;
   onboarded: boolean;
+  /** The free space kept on the store's filesystem: bytes, a percentage ("10%"), or null for the default. */
+  freeSpaceFloor: number | string | null;
 }
 
 /** Which provider snapctl would use for a folder, and every provider's reason (first run, settings). */

@@ -11,27 +11,13 @@ import type { SnapshotExclusions } from '../../shared/model.js';
 export const CACHEDIR_SIGNATURE = 'Signature: 8a477f597d28d172789f06886806bc55';
 export const CACHEDIR_TAG = 'CACHEDIR.TAG';
 
-/** The longest pattern accepted: a gitignore line, not a document. */
-export const MAX_PATTERN_LENGTH = 500;
-export const MAX_PATTERNS = 200;
+export { MAX_PATTERN_LENGTH, MAX_PATTERNS, excludePatternProblem } from '../../shared/excludes.js';
 
 /**
  * What a snapshot left out, kept on its record (see SnapshotExclusions): a rollback to it leaves those paths
  * alone, since the snapshot has nothing to put there and removing them as "added since" would lose them.
  */
 export type Exclusions = SnapshotExclusions;
-
-/* eslint-disable no-control-regex -- control characters are what the check is about */
-/** What is wrong with one exclude pattern as typed, or null: gitignore syntax, one line. */
-export function excludePatternProblem(pattern: string): string | null {
-  if (pattern.trim() === '') return 'an exclude pattern cannot be empty';
-  if (pattern.length > MAX_PATTERN_LENGTH) return `an exclude pattern is at most ${MAX_PATTERN_LENGTH} characters`;
-  if (/[\u0000-\u001f\u007f]/.test(pattern)) return 'an exclude pattern is one line, without control characters';
-  if (pattern.startsWith('#')) return 'a pattern starting with # is a comment in gitignore syntax; write \\# for a name starting with #';
-  if (pattern.trim() === '!' ) return '! alone excludes nothing; write !PATTERN to keep what an earlier pattern left out';
-  if (pattern.split('/').includes('..')) return 'an exclude pattern names paths inside the folder, without .. segments';
-  return null;
-}
 
 /** Whether a file's first bytes are a valid CACHEDIR.TAG. */
 export function isCacheDirTag(head: Buffer): boolean {
