@@ -129,6 +129,8 @@ const FIELD_WORDS: Record<string, string> = {
 
 /** A zod message in plain words: what the value must be. */
 function plainMessage(issue: z.core.$ZodIssue): string {
+  // A schema's own message is already in these words.
+  if (issue.message.startsWith('must ')) return oneLine(issue.message);
   switch (issue.code) {
     case 'invalid_type': return `must be ${issue.expected === 'number' ? 'a number' : issue.expected === 'boolean' ? 'on or off (true or false)' : issue.expected === 'string' ? 'text' : issue.expected === 'array' ? 'a list' : issue.expected === 'object' ? 'a group of settings' : issue.expected}`;
     case 'too_small': return `must be at least ${String(issue.minimum)}`;
