@@ -57,14 +57,15 @@ describe('snapctl CLI', () => {
     const made = await runCli(['create', '--path', folder, '--json'], tracedEnv);
     assert.equal(made.code, 0, made.stderr);
     assert.match(made.stderr, /^snapctl trace: create: lock \d+\.\d ms$/m);
-    assert.match(made.stderr, /^snapctl trace: create: clone snapshot \(.*\) \d+\.\d ms$/m);
+    const created = [...made.stderr.matchAll(/^snapctl trace: create: (.+) \d+\.\d ms$/gm)].map((m) => m[1]);
+    assert.deepEqual(created, ['lock', 'read base manifests: 0', 'walk, paths: 1', 'copy, new or changed files: 1', 'write the manifest', 'clone snapshot: the rest', 'record it in the store', 'add it to the path index']);
     const { id } = parseJson<{ id: string }>(made.stdout);
     await writeFile(path.join(folder, 'a.txt'), 'changed\n');
     const rolled = await runCli(['rollback', id, '--yes'], tracedEnv);
     assert.equal(rolled.code, 0, rolled.stderr);
     const phases = [...rolled.stderr.matchAll(/^snapctl trace: rollback: (.+) \d+\.\d ms$/gm)].map((m) => m[1]);
     assert.deepEqual(phases.map((p) => p?.replace(/ \(.*\)$/, '').replace(id, 'ID')),
-      ['lock', 'read and check ID', 'clone snapshot', 'record it in the store', 'check what will be restored', 'journal', 'restore', 'record it and clear the journal']);
+      ['lock', 'read and check ID', 'read base manifests: 1', 'walk, paths: 1', 'copy, new or changed files: 1', 'write the manifest', 'clone snapshot: the rest', 'record it in the store', 'add it to the path index', 'check what will be restored', 'journal', 'restore', 'record it and clear the journal']);
     await writeFile(path.join(folder, 'a.txt'), 'changed again\n');
     const quiet = await runCli(['rollback', id, '--yes'], { SNAPCTL_HOME: tracedEnv.SNAPCTL_HOME });
     assert.doesNotMatch(quiet.stderr, /trace/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { cliPath, parseJson, runCli, sandbox } from '../helpers/helpers.js';
@@ -82,4 +82,19 @@ test('restore puts one version back in place, undoably, or beside it with --to w
   const again = await runCli(['restore', p.ids[0] ?? '', 'gone later.txt', '--to', 'back.txt'], p.env, { cwd: p.dir });
   assert.equal(again.code, 2);
   assert.match(again.stderr, /already exists: nothing was written/);
+});
+
+test('the folder itself is not a file, and a path through a link inside the folder finds the file it leads to', async (t) => {
+  const p = await project();
+  t.after(p.cleanup);
+  const self = await runCli(['history', '.'], p.env, { cwd: p.dir });
+  assert.equal(self.code, 2);
+  assert.match(self.stderr, /is the watched folder itself/);
+  await symlink('src', path.join(p.dir, 'lib'));
+  const through = await runCli(['history', 'lib/app.ts', '--json'], p.env, { cwd: p.dir });
+  assert.equal(through.code, 0, through.stderr);
+  assert.equal(parseJson<{ path: string }>(through.stdout).path, 'src/app.ts');
+  const slash = await runCli(['find', '/', '--path', p.dir], p.env);
+  assert.equal(slash.code, 2);
+  assert.match(slash.stderr, /names no path/);
 });

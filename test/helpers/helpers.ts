@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
+import { SnapshotService } from '../../src/core/service/service.js';
 import { installLayout } from '../../src/core/base/install.js';
 
 /** The checkout the tests run from, found the way snapctl finds itself, so moving a test moves nothing else. */
@@ -77,3 +79,23 @@ export function parseJson<T>(text: string): T {
 
 /** One of `items`, at random (the fault trials' choices). */
 export const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
+
+export type Sandbox = Awaited<ReturnType<typeof sandbox>>;
+
+/**
+ * A sandbox and a SnapshotService on it for the enclosing describe: made before its first test, removed after
+ * its last. Read `.box` and `.service` inside the tests.
+ */
+export function serviceSandbox(): { readonly box: Sandbox; readonly service: SnapshotService } {
+  let made: { box: Sandbox; service: SnapshotService } | undefined;
+  before(async () => {
+    const box = await sandbox();
+    made = { box, service: new SnapshotService({ home: box.home }) };
+  });
+  after(() => made?.box.cleanup());
+  const get = (): { box: Sandbox; service: SnapshotService } => {
+    if (!made) throw new Error('serviceSandbox: used outside a test');
+    return made;
+  };
+  return { get box() { return get().box; }, get service() { return get().service; } };
+}

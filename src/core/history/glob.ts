@@ -1,3 +1,5 @@
+import { usageError } from '../base/errors.js';
+
 /**
  * A glob as gitignore reads one: a pattern without a slash (`*.ts`, `config.json`) matches the name in any
  * folder; one with a slash (`src/**\/config.*`, `/README.md`) matches from the top of the folder. Dot files
@@ -6,6 +8,7 @@
 export async function globMatcher(pattern: string): Promise<(p: string) => boolean> {
   const { default: picomatch } = await import('picomatch');
   const anchored = pattern.trim().replace(/\/+$/, '').replace(/^\/+/, '');
+  if (anchored === '') throw usageError(`the pattern '${pattern}' names no path`, "give a glob such as '*.ts' or 'src/**'");
   const bare = !anchored.includes('/');
   return picomatch(anchored, { dot: true, basename: bare });
 }

@@ -45,18 +45,108 @@ export function addSnapshot(index: PathIndexData, id: string, entries: readonly 
   if (index.snapshots.has(id)) return;
   const seq = index.nextSeq++;
   index.snapshots.set(id, seq);
+  for (const e of entries) hold(index, entryLine(e), seq);
+}
+
+/** One path of a snapshot as the index and its log keep it: `[path, key, type, size, mtimeNs, mode]`. */
+export type EntryLine = [string, string, IndexedVersion['type'], number, string, number];
+
+function entryLine(e: ManifestEntry): EntryLine {
+  return [e.path, versionKey(e), e.type, e.type === 'file' ? e.size : 0, e.mtimeNs, e.type === 'symlink' ? 0 : e.mode];
+}
+
+/** `seq` holds this version of its path: a new version, or the next number of a run. */
+function hold(index: PathIndexData, [p, key, type, size, mtimeNs, mode]: EntryLine, seq: number): void {
+  let versions = index.paths.get(p);
+  if (!versions) { versions = []; index.paths.set(p, versions); }
+  const found = versions.find((v) => v.key === key);
+  if (found) extend(found, seq);
+  else versions.push({ key, type, size, mtimeNs, mode, runs: [seq, seq] });
+}
+
+function extend(v: IndexedVersion, seq: number): void {
+  const last = v.runs.length - 1;
+  if (v.runs[last] === seq - 1) v.runs[last] = seq; else if (v.runs[last] !== seq) v.runs.push(seq, seq);
+}
+
+function holds(v: IndexedVersion, seq: number): boolean {
+  for (let i = 0; i + 1 < v.runs.length; i += 2) if ((v.runs[i] ?? 0) <= seq && seq <= (v.runs[i + 1] ?? -1)) return true;
+  return false;
+}
+
+/**
+ * A create's change to the index, appended to the index's log (`<key>.log.ndjson`) instead of rewriting the
+ * index: the paths whose version differs from the base snapshot's (the one the create shared files with)
+ * and the paths the base held that are gone. A query folds the log in; a rewrite of the index empties it.
+ */
+export interface IndexDelta { target: string; id: string; base: string | null; changed: EntryLine[]; removed: string[] }
+
+/** What `entries` changes against `base`, the snapshot the create compared with (null: holds only `entries`). */
+export function makeDelta(target: string, id: string, entries: readonly ManifestEntry[], base: { id: string; entries: readonly ManifestEntry[] } | null): IndexDelta {
+  if (!base) return { target, id, base: null, changed: entries.map(entryLine), removed: [] };
+  const before = new Map(base.entries.map((e) => [e.path, versionKey(e)]));
+  const changed: EntryLine[] = [];
   for (const e of entries) {
     const key = versionKey(e);
-    let versions = index.paths.get(e.path);
-    if (!versions) { versions = []; index.paths.set(e.path, versions); }
-    const found = versions.find((v) => v.key === key);
-    if (!found) {
-      versions.push({ key, type: e.type, size: e.type === 'file' ? e.size : 0, mtimeNs: e.mtimeNs, mode: e.type === 'symlink' ? 0 : e.mode, runs: [seq, seq] });
-      continue;
-    }
-    const last = found.runs.length - 1;
-    if (found.runs[last] === seq - 1) found.runs[last] = seq; else found.runs.push(seq, seq);
+    if (before.get(e.path) !== key) changed.push(entryLine(e));
+    before.delete(e.path);
   }
+  return { target, id, base: base.id, changed, removed: [...before.keys()] };
+}
+
+export function serialiseDelta(d: IndexDelta): string {
+  return `${JSON.stringify({ target: d.target, id: d.id, base: d.base, changed: d.changed, removed: d.removed })}\n`;
+}
+
+/** The log's deltas for `target`; a damaged or unfinished line (a create killed while appending) is left out. */
+export function parseLog(text: string, target: string): IndexDelta[] {
+  const out: IndexDelta[] = [];
+  const lines = text.split('\n');
+  lines.pop(); // after the last newline: empty, or a line never finished
+  for (const line of lines) {
+    const raw = safeJson(line);
+    if (!isRecord(raw) || raw['target'] !== target || typeof raw['id'] !== 'string' || (raw['base'] !== null && typeof raw['base'] !== 'string')) continue;
+    const changed = raw['changed'];
+    const removed = raw['removed'];
+    if (!Array.isArray(changed) || !Array.isArray(removed) || !removed.every((r) => typeof r === 'string')) continue;
+    const lines2: EntryLine[] = [];
+    for (const c of changed as unknown[]) {
+      if (!Array.isArray(c) || typeof c[0] !== 'string') break;
+      const v = parseVersion(c.slice(1).concat([[]]));
+      if (!v) break;
+      lines2.push([c[0], v.key, v.type, v.size, v.mtimeNs, v.mode]);
+    }
+    if (lines2.length !== changed.length) continue;
+    out.push({ target, id: raw['id'], base: raw['base'] as string | null, changed: lines2, removed: removed as string[] });
+  }
+  return out;
+}
+
+/**
+ * Folds one delta into the index (or into the lines of `only`, the one path a history asks for); false when
+ * its base is not there to build on (deleted, skipped, never added): the query then reads that snapshot.
+ */
+export function applyDelta(index: PathIndexData, d: IndexDelta, only?: string): boolean {
+  if (index.snapshots.has(d.id)) return true;
+  let baseSeq: number | undefined;
+  if (d.base !== null) {
+    baseSeq = index.snapshots.get(d.base);
+    if (baseSeq === undefined || index.skipped.has(d.base)) return false;
+  }
+  const seq = index.nextSeq++;
+  index.snapshots.set(d.id, seq);
+  if (baseSeq !== undefined) {
+    const changed = new Set(d.changed.map((c) => c[0]));
+    const removed = new Set(d.removed);
+    const keep = (p: string, versions: IndexedVersion[]): void => {
+      if (changed.has(p) || removed.has(p)) return;
+      const v = versions.find((x) => holds(x, baseSeq));
+      if (v) extend(v, seq);
+    };
+    if (only !== undefined) { const versions = index.paths.get(only); if (versions) keep(only, versions); } else for (const [p, versions] of index.paths) keep(p, versions);
+  }
+  for (const c of d.changed) if (only === undefined || c[0] === only) hold(index, c, seq);
+  return true;
 }
 
 export function markSkipped(index: PathIndexData, id: string, why: string): void {
@@ -92,13 +182,23 @@ export function liveSeqs(v: IndexedVersion, live: ReadonlySet<number>): number[]
 
 /**
  * On disk: one header line, then one line per path (`[path, [key, type, size, mtimeNs, mode, runs], ...]`),
- * so the history of one path is found by searching the text for its line without parsing the rest.
+ * so the history of one path is found by searching the text for its line without parsing the rest, then a
+ * trailer (`{"end": N}`, N the length of the text before it), so a cut-short file is never read as whole.
  */
 export function serialiseIndex(index: PathIndexData): string {
-  const header = { version: 1, target: index.target, nextSeq: index.nextSeq, snapshots: Object.fromEntries(index.snapshots), skipped: Object.fromEntries(index.skipped) };
+  const header = { version: 2, target: index.target, nextSeq: index.nextSeq, snapshots: Object.fromEntries(index.snapshots), skipped: Object.fromEntries(index.skipped) };
   const lines = [JSON.stringify(header)];
   for (const [p, versions] of index.paths) lines.push(JSON.stringify([p, ...versions.map((v) => [v.key, v.type, v.size, v.mtimeNs, v.mode, v.runs])]));
-  return lines.join('\n') + '\n';
+  const body = lines.join('\n') + '\n';
+  return `${body}${JSON.stringify({ end: body.length })}\n`;
+}
+
+/** Where the path lines end: the trailer's start, or null when it is missing or wrong (a cut-short file). */
+function bodyEnd(text: string): number | null {
+  if (!text.endsWith('\n')) return null;
+  const start = text.lastIndexOf('\n', text.length - 2) + 1;
+  const raw = safeJson(text.slice(start, -1));
+  return isRecord(raw) && raw['end'] === start ? start : null;
 }
 
 export interface IndexHeader { target: string; nextSeq: number; snapshots: Map<string, number>; skipped: Map<string, string> }
@@ -107,7 +207,9 @@ export interface IndexHeader { target: string; nextSeq: number; snapshots: Map<s
 export function parseHeader(text: string): IndexHeader | null {
   const end = text.indexOf('\n');
   const raw = safeJson(end < 0 ? text : text.slice(0, end));
-  if (!isRecord(raw) || raw['version'] !== 1 || typeof raw['target'] !== 'string' || !Number.isSafeInteger(raw['nextSeq'])) return null;
+  if (!isRecord(raw) || (raw['version'] !== 1 && raw['version'] !== 2) || typeof raw['target'] !== 'string' || !Number.isSafeInteger(raw['nextSeq'])) return null;
+  // Version 1 (the first release) had no trailer; from version 2 a file without its trailer is damaged.
+  if (raw['version'] === 2 && bodyEnd(text) === null) return null;
   const snapshots = raw['snapshots'];
   const skipped = raw['skipped'];
   if (!isRecord(snapshots) || !isRecord(skipped)) return null;
@@ -124,31 +226,38 @@ export function parsePathLine(line: string): [string, IndexedVersion[]] | null {
   if (!Array.isArray(raw) || typeof raw[0] !== 'string') return null;
   const versions: IndexedVersion[] = [];
   for (const v of raw.slice(1) as unknown[]) {
-    if (!Array.isArray(v) || v.length !== 6) return null;
-    const [key, type, size, mtimeNs, mode, runs] = v as unknown[];
-    if (typeof key !== 'string' || (type !== 'file' && type !== 'dir' && type !== 'symlink') || !Number.isSafeInteger(size) || typeof mtimeNs !== 'string' || !/^\d{1,30}$/.test(mtimeNs) || !Number.isSafeInteger(mode)) return null;
-    if (!Array.isArray(runs) || runs.length % 2 !== 0 || !runs.every((n) => Number.isSafeInteger(n))) return null;
-    versions.push({ key, type, size: size as number, mtimeNs, mode: mode as number, runs: runs as number[] });
+    const parsed = Array.isArray(v) ? parseVersion(v) : null;
+    if (!parsed) return null;
+    versions.push(parsed);
   }
   return [raw[0], versions];
+}
+
+function parseVersion(v: unknown[]): IndexedVersion | null {
+  if (v.length !== 6) return null;
+  const [key, type, size, mtimeNs, mode, runs] = v;
+  if (typeof key !== 'string' || (type !== 'file' && type !== 'dir' && type !== 'symlink') || !Number.isSafeInteger(size) || typeof mtimeNs !== 'string' || !/^\d{1,30}$/.test(mtimeNs) || !Number.isSafeInteger(mode)) return null;
+  if (!Array.isArray(runs) || runs.length % 2 !== 0 || !runs.every((n) => Number.isSafeInteger(n))) return null;
+  return { key, type, size: size as number, mtimeNs, mode: mode as number, runs: runs as number[] };
 }
 
 /** The whole index, or null when any line is damaged. */
 export function parseIndex(text: string): PathIndexData | null {
   const header = parseHeader(text);
   if (!header) return null;
+  if (!text.endsWith('\n')) return null;
   const index: PathIndexData = { version: 1, target: header.target, nextSeq: header.nextSeq, snapshots: header.snapshots, skipped: header.skipped, paths: new Map() };
+  const end = bodyEnd(text) ?? text.length;
   let at = text.indexOf('\n') + 1;
-  while (at > 0 && at < text.length) {
-    const end = text.indexOf('\n', at);
-    const line = text.slice(at, end < 0 ? text.length : end);
-    at = end < 0 ? text.length : end + 1;
+  while (at > 0 && at < end) {
+    const stop = text.indexOf('\n', at);
+    const line = text.slice(at, stop < 0 ? end : stop);
+    at = stop < 0 ? end : stop + 1;
     if (line === '') continue;
     const parsed = parsePathLine(line);
     if (!parsed) return null;
     index.paths.set(parsed[0], parsed[1]);
   }
-  if (!text.endsWith('\n')) return null;
   return index;
 }
 

@@ -1,3 +1,4 @@
+import type { Trace } from '../base/trace.js';
 import type { DiffResult } from '../tree/compare.js';
 import type { ManifestEntry, PathFilter } from '../tree/manifest.js';
 import type { LiveEntry } from '../tree/walk.js';
@@ -54,7 +55,8 @@ export interface SpaceCosts {
 
 /** One file of a snapshot as `readFile` found it. */
 export type SnapshotFile =
-  | { kind: 'file'; bytes: Buffer; size: number }
+  /** `mode` and `mtimeNs` are the file's as this snapshot holds it (clone: its manifest entry, not the pool object). */
+  | { kind: 'file'; bytes: Buffer; size: number; mode: number; mtimeNs: string }
   | { kind: 'too-large'; size: number }
   | { kind: 'missing' }
   | { kind: 'not-a-file'; type: 'dir' | 'symlink' | 'other' };
@@ -121,6 +123,8 @@ export interface CreateRequest {
   cacheDirs?: boolean;
   /** See CaptureOptions.budget: told the bytes the snapshot will write, before it writes any. */
   budget?: (needBytes: number) => Promise<void>;
+  /** Marks the end of each phase of the provider's work (SNAPCTL_TRACE). */
+  trace?: Trace;
 }
 
 export interface CreatedSnapshot {
@@ -133,6 +137,8 @@ export interface CreatedSnapshot {
   unhashed?: number;
   /** What the snapshot holds, when the provider has it at hand (clone's manifest): the path index takes it. */
   entries?: readonly ManifestEntry[];
+  /** The snapshot `entries` were compared with (the first base read), and what it holds: the index takes the change. */
+  base?: { id: string; entries: readonly ManifestEntry[] } | null;
   /**
    * Paths that exist in the folder but that the snapshot could not hold (unreadable, sockets, too long): a
    * rollback guarded by this snapshot must leave them alone.

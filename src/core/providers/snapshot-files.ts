@@ -10,12 +10,12 @@ import type { SnapshotFile } from './provider.js';
 async function readCapped(abs: string | Buffer, maxBytes: number): Promise<SnapshotFile> {
   const handle = await open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
   try {
-    const st = await handle.stat();
+    const st = await handle.stat({ bigint: true });
     if (!st.isFile()) return { kind: 'not-a-file', type: st.isDirectory() ? 'dir' : 'other' };
-    if (st.size > maxBytes) return { kind: 'too-large', size: st.size };
+    if (st.size > BigInt(maxBytes)) return { kind: 'too-large', size: Number(st.size) };
     const bytes = await handle.readFile();
     if (bytes.length > maxBytes) return { kind: 'too-large', size: bytes.length };
-    return { kind: 'file', bytes, size: bytes.length };
+    return { kind: 'file', bytes, size: bytes.length, mode: Number(st.mode & 0o7777n), mtimeNs: st.mtimeNs.toString() };
   } finally {
     await handle.close();
   }
@@ -51,11 +51,13 @@ export async function readStoredFile(entry: ManifestEntry | undefined, objectPat
   if (!entry) return { kind: 'missing' };
   if (entry.type !== 'file') return { kind: 'not-a-file', type: entry.type };
   if (entry.size > maxBytes) return { kind: 'too-large', size: entry.size };
-  const found = await readCapped(objectPath(entry.oid), maxBytes).catch(nullIfMissing);
+  // A link in place of an object (ELOOP under O_NOFOLLOW) is damage like any other, never followed.
+  const found = await readCapped(objectPath(entry.oid), maxBytes).catch((err: unknown) => ((err as NodeJS.ErrnoException).code === 'ELOOP' ? ({ kind: 'not-a-file', type: 'symlink' } as const) : nullIfMissing(err)));
   const damaged = (why: string): SnapctlError => new SnapctlError('corrupt', `the stored copy of ${shownName(entry.path)} in snapshot ${snapshotId} ${why}`, `'snapctl verify ${snapshotId}' checks the whole snapshot`);
   if (found === null) throw damaged('is missing');
   if (found.kind !== 'file') throw damaged('is not a file');
   if (found.size !== entry.size) throw damaged(`is ${found.size} bytes, not ${entry.size}`);
   if (entry.hash !== null && nodeCrypto().createHash('sha256').update(found.bytes).digest('hex') !== entry.hash) throw damaged('was changed: its content no longer matches its SHA-256');
-  return found;
+  // The pool object is shared by every snapshot holding these bytes: its mode and times are nobody's.
+  return { ...found, mode: entry.mode & 0o7777, mtimeNs: entry.mtimeNs };
 }

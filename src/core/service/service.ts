@@ -396,7 +396,7 @@ export class SnapshotService {
     await this.pendingCreates.begin({ id, provider: o.provider, target });
     let created: CreatedSnapshot;
     try {
-      created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}), skip, cacheDirs: true, budget });
+      created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}), ...(o.trace ? { trace: o.trace } : {}), skip, cacheDirs: true, budget });
       await this.assertStateNotInside(target, created.live);
     } catch (err) {
       await provider.settle(id).catch(() => undefined);
@@ -407,7 +407,7 @@ export class SnapshotService {
       await this.pendingCreates.end(id);
       throw outOfSpace(err, target, need, await fsSpace(dataDir).catch(() => null));
     }
-    o.trace?.(`${o.provider} snapshot (read the folder and its bases, copy what changed, write the snapshot)`);
+    o.trace?.(`${o.provider} snapshot: the rest`);
     const record: SnapshotRecord = {
       id,
       provider: o.provider,
@@ -432,11 +432,14 @@ export class SnapshotService {
     } finally {
       await provider.settle(created.ref);
     }
-    // Still under the folder's lock; a failure leaves the index stale, which the next query finds and mends.
-    // A rollback's safety snapshot leaves it to that query: the update costs a 20,000-path folder 0.25-0.5 s
-    // (bench/README.md, "File history"), which a rollback waiting on it would pay.
-    if (created.entries && o.trigger !== 'safety') await this.history.added(record, created.entries).catch(() => undefined);
     o.trace?.('record it in the store');
+    // Still under the folder's lock; a failure leaves the index stale, which the next query finds and mends.
+    // The change is appended to the index's log (bench/README.md, "File history"); a rollback's safety
+    // snapshot never pays for writing the whole index again.
+    if (created.entries) {
+      await this.history.added(record, created.entries, created.base ?? null, { compact: o.trigger !== 'safety' }).catch(() => undefined);
+      o.trace?.('add it to the path index');
+    }
     if ((created.unhashed ?? 0) > 0) this.emit({ type: 'hash-pending', id });
     return { record, live: created.live, problems: created.problems, notHeld: created.notHeld ?? [] };
   }

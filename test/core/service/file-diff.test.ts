@@ -1,33 +1,24 @@
 import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SnapctlError } from '../../../src/core/base/errors.js';
-import { SnapshotService } from '../../../src/core/service/service.js';
 import { collapse } from '../../../src/core/service/file-diff.js';
 import { fromBytes } from '../../../src/core/tree/names.js';
-import { sandbox } from '../../helpers/helpers.js';
-
-type Box = Awaited<ReturnType<typeof sandbox>>;
+import { serviceSandbox } from '../../helpers/helpers.js';
 
 describe('fileDiff: one file now against the snapshot', () => {
-  let box: Box;
-  let service: SnapshotService;
-  before(async () => {
-    box = await sandbox();
-    service = new SnapshotService({ home: box.home });
-  });
-  after(() => box.cleanup());
+  const ctx = serviceSandbox();
 
   test('a changed text file gives unified lines, long unchanged runs cut to 3 lines of context with a gap', async () => {
-    const dir = path.join(box.root, 'text');
+    const dir = path.join(ctx.box.root, 'text');
     await mkdir(dir);
     const lines = Array.from({ length: 40 }, (_, i) => `line ${i}`);
     await writeFile(path.join(dir, 'a.txt'), lines.join('\n') + '\n');
-    const snap = await service.create({ path: dir });
+    const snap = await ctx.service.create({ path: dir });
     lines[20] = 'line twenty, edited';
     await writeFile(path.join(dir, 'a.txt'), lines.join('\n') + '\n');
-    const view = await service.fileDiff(snap.id, 'a.txt');
+    const view = await ctx.service.fileDiff(snap.id, 'a.txt');
     assert.equal(view.kind, 'text');
     assert.deepEqual(view.lines, [
       { op: 'gap', text: '17 unchanged lines' },
@@ -39,7 +30,7 @@ describe('fileDiff: one file now against the snapshot', () => {
   });
 
   test('binary, too large, folders and links, same, and absent sides', async () => {
-    const dir = path.join(box.root, 'kinds');
+    const dir = path.join(ctx.box.root, 'kinds');
     await mkdir(path.join(dir, 'sub'), { recursive: true });
     await writeFile(path.join(dir, 'nul.bin'), Buffer.from([1, 2, 0, 3]));
     await writeFile(path.join(dir, 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9]));
@@ -47,49 +38,49 @@ describe('fileDiff: one file now against the snapshot', () => {
     await writeFile(path.join(dir, 'same.txt'), 'same\n');
     await writeFile(path.join(dir, 'gone.txt'), 'gone\n');
     await symlink('same.txt', path.join(dir, 'link'));
-    const snap = await service.create({ path: dir });
+    const snap = await ctx.service.create({ path: dir });
     await writeFile(path.join(dir, 'nul.bin'), Buffer.from([1, 2, 0, 4]));
     await writeFile(path.join(dir, 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe8]));
     await writeFile(path.join(dir, 'new.txt'), 'new\n');
     const { rm } = await import('node:fs/promises');
     await rm(path.join(dir, 'gone.txt'));
-    assert.equal((await service.fileDiff(snap.id, 'nul.bin')).kind, 'binary');
-    assert.equal((await service.fileDiff(snap.id, 'latin1.txt')).kind, 'binary', 'not UTF-8');
-    const big = await service.fileDiff(snap.id, 'big.txt');
+    assert.equal((await ctx.service.fileDiff(snap.id, 'nul.bin')).kind, 'binary');
+    assert.equal((await ctx.service.fileDiff(snap.id, 'latin1.txt')).kind, 'binary', 'not UTF-8');
+    const big = await ctx.service.fileDiff(snap.id, 'big.txt');
     assert.equal(big.kind, 'too-large');
     assert.equal(big.sizeThen, 1024 * 1024 + 1);
-    assert.equal((await service.fileDiff(snap.id, 'sub')).kind, 'not-a-file');
-    assert.equal((await service.fileDiff(snap.id, 'link')).kind, 'not-a-file');
-    assert.equal((await service.fileDiff(snap.id, 'same.txt')).kind, 'same');
-    const added = await service.fileDiff(snap.id, 'new.txt');
+    assert.equal((await ctx.service.fileDiff(snap.id, 'sub')).kind, 'not-a-file');
+    assert.equal((await ctx.service.fileDiff(snap.id, 'link')).kind, 'not-a-file');
+    assert.equal((await ctx.service.fileDiff(snap.id, 'same.txt')).kind, 'same');
+    const added = await ctx.service.fileDiff(snap.id, 'new.txt');
     assert.deepEqual([added.kind, added.sizeThen, added.lines], ['text', null, [{ op: 'now', text: 'new' }]]);
-    const gone = await service.fileDiff(snap.id, 'gone.txt');
+    const gone = await ctx.service.fileDiff(snap.id, 'gone.txt');
     assert.deepEqual([gone.kind, gone.sizeNow, gone.lines], ['text', null, [{ op: 'then', text: 'gone' }]]);
-    await assert.rejects(service.fileDiff(snap.id, 'nope.txt'), (err: unknown) => err instanceof SnapctlError && err.kind === 'usage');
-    await assert.rejects(service.fileDiff(snap.id, '../etc/passwd'), (err: unknown) => err instanceof SnapctlError && err.kind === 'usage');
+    await assert.rejects(ctx.service.fileDiff(snap.id, 'nope.txt'), (err: unknown) => err instanceof SnapctlError && err.kind === 'usage');
+    await assert.rejects(ctx.service.fileDiff(snap.id, '../etc/passwd'), (err: unknown) => err instanceof SnapctlError && err.kind === 'usage');
   });
 
   test('a name that is not UTF-8 is read on both sides', async () => {
-    const dir = path.join(box.root, 'bytes');
+    const dir = path.join(ctx.box.root, 'bytes');
     await mkdir(dir);
     const raw = Buffer.concat([Buffer.from(dir + '/'), Buffer.from([0x66, 0xff, 0x2e, 0x74])]);
     await writeFile(raw, 'v1\n');
-    const snap = await service.create({ path: dir });
+    const snap = await ctx.service.create({ path: dir });
     await writeFile(raw, 'v2\n');
-    const view = await service.fileDiff(snap.id, fromBytes(Buffer.from([0x66, 0xff, 0x2e, 0x74])));
+    const view = await ctx.service.fileDiff(snap.id, fromBytes(Buffer.from([0x66, 0xff, 0x2e, 0x74])));
     assert.deepEqual(view.lines, [{ op: 'now', text: 'v2' }, { op: 'then', text: 'v1' }]);
   });
 
   test('a clone snapshot whose stored copy was changed is refused, not shown', async () => {
-    const dir = path.join(box.root, 'tamper');
+    const dir = path.join(ctx.box.root, 'tamper');
     await mkdir(dir);
     await writeFile(path.join(dir, 'a.txt'), 'honest\n');
-    const snap = await service.create({ path: dir });
+    const snap = await ctx.service.create({ path: dir });
     const { readFile: rf } = await import('node:fs/promises');
-    const manifest = JSON.parse(await rf(path.join(box.home, 'clone', 'manifests', `${snap.id}.json`), 'utf8')) as { entries: { path: string; oid?: string }[] };
+    const manifest = JSON.parse(await rf(path.join(ctx.box.home, 'clone', 'manifests', `${snap.id}.json`), 'utf8')) as { entries: { path: string; oid?: string }[] };
     const oid = manifest.entries.find((e) => e.path === 'a.txt')?.oid ?? '';
-    await writeFile(path.join(box.home, 'clone', 'objects', oid.slice(0, 2), oid), 'lying!\n');
-    await assert.rejects(service.fileDiff(snap.id, 'a.txt'), (err: unknown) => err instanceof SnapctlError && err.kind === 'corrupt');
+    await writeFile(path.join(ctx.box.home, 'clone', 'objects', oid.slice(0, 2), oid), 'lying!\n');
+    await assert.rejects(ctx.service.fileDiff(snap.id, 'a.txt'), (err: unknown) => err instanceof SnapctlError && err.kind === 'corrupt');
   });
 
   test('collapse keeps short runs whole', () => {

@@ -3,12 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SnapshotService } from '../../../src/core/service/service.js';
 import { describeGitImpact } from '../../../src/core/service/git-impact.js';
-import { parseJson, runCli, sandbox } from '../../helpers/helpers.js';
+import { parseJson, runCli, type Sandbox, serviceSandbox } from '../../helpers/helpers.js';
 
-type Box = Awaited<ReturnType<typeof sandbox>>;
+type Box = Sandbox;
 
 const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
 function git(dir: string, ...args: string[]): string {
@@ -40,21 +40,15 @@ async function repo(box: Box, name: string): Promise<string> {
 }
 
 describe('.git understood', () => {
-  let box: Box;
-  let service: SnapshotService;
-  before(async () => {
-    box = await sandbox();
-    service = new SnapshotService({ home: box.home });
-  });
-  after(() => box.cleanup());
+  const ctx = serviceSandbox();
 
   test('a commit after a snapshot: the preview says the rollback undoes it, by subject', async () => {
-    const dir = await repo(box, 'committed');
-    const snap = await service.create({ path: dir });
+    const dir = await repo(ctx.box, 'committed');
+    const snap = await ctx.service.create({ path: dir });
     const headThen = git(dir, 'rev-parse', 'HEAD');
     await writeFile(path.join(dir, 'a.txt'), 'two\n');
     git(dir, 'commit', '-qam', 'fix the parser');
-    const preview = await service.diff(snap.id);
+    const preview = await ctx.service.diff(snap.id);
     assert.equal(preview.git.length, 1);
     const [impact] = preview.git;
     assert.ok(impact);
@@ -64,7 +58,7 @@ describe('.git understood', () => {
     assert.equal(impact.branchNow, 'main');
     assert.deepEqual(impact.undoneCommits.map((c) => c.subject), ['fix the parser']);
     assert.match(describeGitImpact(impact), /undoes 1 commit: fix the parser/);
-    assert.deepEqual((await service.diff(snap.id, null, { keepGit: true })).git, [], 'keepGit: no impact');
+    assert.deepEqual((await ctx.service.diff(snap.id, null, { keepGit: true })).git, [], 'keepGit: no impact');
   });
 
   test('subjects and branch names from the repository are escaped, and a branch switch is said beside the undone commits', () => {
@@ -78,34 +72,34 @@ describe('.git understood', () => {
   });
 
   test('a rollback with keepGit leaves .git byte-identical and git log unchanged', async () => {
-    const dir = await repo(box, 'kept');
-    const snap = await service.create({ path: dir });
+    const dir = await repo(ctx.box, 'kept');
+    const snap = await ctx.service.create({ path: dir });
     await writeFile(path.join(dir, 'a.txt'), 'two\n');
     git(dir, 'commit', '-qam', 'second commit');
     const gitBefore = await fingerprint(dir);
     const logBefore = git(dir, 'log', '--format=%H %s');
-    const preview = await service.diff(snap.id, null, { keepGit: true });
+    const preview = await ctx.service.diff(snap.id, null, { keepGit: true });
     assert.equal(preview.keepGit, true);
     assert.ok(preview.modified.every((p) => !p.startsWith('.git')), 'no .git path in the preview');
-    const result = await service.rollback(snap.id, { keepGit: true });
+    const result = await ctx.service.rollback(snap.id, { keepGit: true });
     assert.deepEqual([result.restored.restored, result.restored.broughtBack, result.restored.removed], [preview.modified.length, preview.removed.length, preview.added.length]);
     assert.equal(await readFile(path.join(dir, 'a.txt'), 'utf8'), 'one\n', 'everything else was rolled back');
     assert.deepEqual(await fingerprint(dir), gitBefore);
     assert.equal(git(dir, 'log', '--format=%H %s'), logBefore);
     // Its undo leaves .git alone too.
-    await service.undo({ target: dir });
+    await ctx.service.undo({ target: dir });
     assert.deepEqual(await fingerprint(dir), gitBefore);
   });
 
   test('a repository below the folder is found; without git on PATH the move of HEAD is still reported', async () => {
-    const top = path.join(box.root, 'mono');
+    const top = path.join(ctx.box.root, 'mono');
     await mkdir(top);
-    const inner = await repo(box, path.join('mono', 'pkg'));
-    const snap = await service.create({ path: top });
+    const inner = await repo(ctx.box, path.join('mono', 'pkg'));
+    const snap = await ctx.service.create({ path: top });
     await writeFile(path.join(inner, 'a.txt'), 'two\n');
     git(inner, 'commit', '-qam', 'inner work');
     const headNow = git(inner, 'rev-parse', 'HEAD');
-    const blind = new SnapshotService({ home: box.home, env: { ...process.env, PATH: '/nonexistent' } });
+    const blind = new SnapshotService({ home: ctx.box.home, env: { ...process.env, PATH: '/nonexistent' } });
     const [impact] = (await blind.diff(snap.id)).git;
     assert.ok(impact);
     assert.equal(impact.repo, 'pkg');
@@ -114,8 +108,8 @@ describe('.git understood', () => {
   });
 
   test('snapctl diff and rollback --keep-git from the CLI', async () => {
-    const dir = await repo(box, 'cli');
-    const env = { SNAPCTL_HOME: path.join(box.root, 'cli-home'), SNAPCTL_BACKGROUND_HASH: '0' };
+    const dir = await repo(ctx.box, 'cli');
+    const env = { SNAPCTL_HOME: path.join(ctx.box.root, 'cli-home'), SNAPCTL_BACKGROUND_HASH: '0' };
     const { id } = parseJson<{ id: string }>((await runCli(['create', '--path', dir, '--json'], env)).stdout);
     await writeFile(path.join(dir, 'a.txt'), 'two\n');
     git(dir, 'commit', '-qam', 'cli commit');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { globMatcher } from '../../../src/core/history/glob.js';
@@ -81,7 +81,7 @@ describe('the path index', () => {
     assert.deepEqual(h.versions.map((v) => v.snapshots.map((s) => s.id)), [[ids[2]], [ids[0]]]);
     // The index taken back to an older state does not cover the newest snapshot: the query notices by the ids.
     const dir = path.join(pe.home, 'paths');
-    const [file] = await readdir(dir);
+    const [file] = (await readdir(dir)).filter((n) => !n.includes('.log.'));
     const before = await readFile(path.join(dir, file ?? ''), 'utf8');
     await writeFile(path.join(pe.target, 'later.txt'), 'later');
     await service.create({ path: pe.target, provider: 'clone' });
@@ -96,7 +96,7 @@ describe('the path index', () => {
     const { pe, service } = await threeSnapshots(t, cloneEnv);
     await service.history.history(pe.target, 'notes.txt');
     const dir = path.join(pe.home, 'paths');
-    const [file] = await readdir(dir);
+    const [file] = (await readdir(dir)).filter((n) => !n.includes('.log.'));
     const full = path.join(dir, file ?? '');
     await writeFile(full, (await readFile(full, 'utf8')).replace('"notes.txt",', '"notes.txt",[[['));
     const fresh = new SnapshotService({ home: pe.home });
@@ -143,5 +143,134 @@ describe('glob', () => {
     assert.ok(a('src/config.json') && a('src/x/y/config.yml') && !a('lib/src/config.json'));
     const bare = await globMatcher('config.json');
     assert.ok(bare('config.json') && bare('x/config.json'));
+  });
+});
+
+/** The folder's path index file and its log, in the state folder's paths/. */
+async function indexFiles(home: string): Promise<{ main: string; log: string }> {
+  const dir = path.join(home, 'paths');
+  const main = (await readdir(dir)).find((n) => n.endsWith('.ndjson') && !n.includes('.log.') && !n.includes('.corrupt-')) ?? '';
+  return { main: path.join(dir, main), log: path.join(dir, main.replace(/\.ndjson$/, '.log.ndjson')) };
+}
+
+describe('what the attack on file history found (each failed before its fix)', () => {
+  test('an index cut short at a line boundary is damaged, not an answer that the file was never there', async (t) => {
+    const { pe, service } = await threeSnapshots(t, cloneEnv);
+    await service.history.find(pe.target, '*', await globMatcher('*'));
+    const { main } = await indexFiles(pe.home);
+    const text = await readFile(main, 'utf8');
+    // Keep the header and the first path line only: what a disk-full write or a truncation leaves.
+    const lines = text.split('\n');
+    await writeFile(main, `${lines.slice(0, 2).join('\n')}\n`);
+    const fresh = new SnapshotService({ home: pe.home });
+    assert.equal((await fresh.history.history(pe.target, 'src/deep/config.json')).versions.length, 1);
+    assert.ok(fresh.takeNotices().some((n) => /damaged/.test(n)));
+  });
+
+  test('an index that is a folder, not a file, is kept aside and rebuilt', async (t) => {
+    const { pe, service } = await threeSnapshots(t, cloneEnv);
+    await service.history.find(pe.target, '*', await globMatcher('*'));
+    const { main, log } = await indexFiles(pe.home);
+    await rm(main);
+    await rm(log, { force: true });
+    await mkdir(main);
+    const fresh = new SnapshotService({ home: pe.home });
+    assert.equal((await fresh.history.history(pe.target, 'notes.txt')).versions.length, 3);
+  });
+
+  test('restore --to gives the mode and mtime of the snapshot asked for, not of the first with the same bytes', async (t) => {
+    const { pe, service } = await threeSnapshots(t, cloneEnv);
+    const file = path.join(pe.target, 'src', 'deep', 'config.json');
+    await chmod(file, 0o600);
+    await utimes(file, new Date('2020-01-02T03:04:05Z'), new Date('2020-01-02T03:04:05Z'));
+    const id = (await service.create({ path: pe.target, provider: 'clone' })).id;
+    const out = path.join(pe.root, 'secret-copy.json');
+    await service.history.restoreTo(await service.get(id), 'src/deep/config.json', out, { force: false });
+    const st = await stat(out);
+    assert.equal(st.mode & 0o777, 0o600, 'a file made private keeps its mode');
+    assert.equal(st.mtime.toISOString(), '2020-01-02T03:04:05.000Z');
+  });
+
+  test('restore --to a link to a folder writes inside that folder; a folder that is not there is refused', async (t) => {
+    const { pe, service, ids } = await threeSnapshots(t, cloneEnv);
+    const record = await service.get(ids[0]);
+    const real = path.join(pe.root, 'real');
+    await mkdir(real);
+    const link = path.join(pe.root, 'to-real');
+    await symlink(real, link);
+    await service.history.restoreTo(record, 'notes.txt', link, { force: true });
+    assert.equal(await readFile(path.join(real, 'notes.txt'), 'utf8'), 'first\n');
+    assert.equal((await lstat(link)).isSymbolicLink(), true, 'the link is still there');
+    await assert.rejects(service.history.restoreTo(record, 'notes.txt', `${path.join(pe.root, 'nowhere')}/`, { force: false }), /does not exist/);
+  });
+
+  test('two names that are not UTF-8 and read the same as text are refused, never one guessed', async (t) => {
+    const { pe, service, ids } = await threeSnapshots(t, cloneEnv);
+    await writeFile(Buffer.from(`${pe.target}/caf\xe8.txt`, 'latin1'), 'other');
+    const id = (await service.create({ path: pe.target, provider: 'clone' })).id;
+    const asText = 'caf\ufffd.txt'; // what Node makes of either name given on a command line
+    await assert.rejects(service.history.read(await service.get(id), asText), /could be any of 2 names/);
+    await assert.rejects(service.history.history(pe.target, asText), /could be any of 2 names/);
+    assert.equal((await service.history.read(await service.get(id), 'caf\\xe8.txt')).toString(), 'other');
+    assert.equal((await service.history.read(await service.get(ids[0]), 'caf\\xe9.txt')).toString(), 'latin');
+  });
+
+  test('a folder with no snapshots of its own, inside one that has, is named in plain words', async (t) => {
+    const { pe, service } = await threeSnapshots(t, cloneEnv);
+    await assert.rejects(service.history.find(path.join(pe.target, 'src'), '*', await globMatcher('*')), (err: Error) => /no snapshots of .*src: it is inside/.test(err.message));
+    await assert.rejects(globMatcher('/'), /names no path/);
+  });
+
+  test('a stored object replaced by a link is refused as damaged, never followed', async (t) => {
+    const { pe, service, ids } = await threeSnapshots(t, cloneEnv);
+    const record = await service.get(ids[0]);
+    const manifest = JSON.parse(await readFile(path.join(pe.home, 'clone', 'manifests', `${ids[0]}.json`), 'utf8')) as { entries: { path: string; oid: string }[] };
+    const oid = manifest.entries.find((e) => e.path === 'notes.txt')?.oid ?? '';
+    const object = path.join(pe.home, 'clone', 'objects', oid.slice(0, 2), oid);
+    await rm(object);
+    await writeFile(path.join(pe.root, 'elsewhere'), 'first\n');
+    await symlink(path.join(pe.root, 'elsewhere'), object);
+    await assert.rejects(service.history.read(record, 'notes.txt'), /stored copy of notes.txt .* is not a file/);
+  });
+});
+
+describe('the path index log (a create appends, it does not rewrite the index)', () => {
+  test('a create leaves the index file alone and queries see its snapshot; the log is folded in after COMPACT_AT creates', async (t) => {
+    const { pe, service, ids } = await threeSnapshots(t, cloneEnv);
+    const { main, log } = await indexFiles(pe.home);
+    const before = await stat(main, { bigint: true });
+    await writeFile(path.join(pe.target, 'notes.txt', 'inside.txt'), 'new');
+    await rm(path.join(pe.target, 'src'), { recursive: true });
+    const id = (await service.create({ path: pe.target, provider: 'clone' })).id;
+    const after = await stat(main, { bigint: true });
+    assert.equal(after.mtimeNs, before.mtimeNs, 'the index was not written again');
+    assert.ok((await readFile(log, 'utf8')).includes(id));
+    const fresh = new SnapshotService({ home: pe.home });
+    assert.deepEqual((await fresh.history.history(pe.target, 'notes.txt/inside.txt')).versions.map((v) => v.snapshots.map((s) => s.id)), [[id]]);
+    const config = await fresh.history.history(pe.target, 'src/deep/config.json');
+    assert.deepEqual(config.deletions.map((d) => d.id), [id]);
+    assert.deepEqual(config.versions[0]?.snapshots.map((s) => s.id), [ids[2], ids[1], ids[0]]);
+    const found = await fresh.history.find(pe.target, '*.txt', await globMatcher('*.txt'));
+    assert.deepEqual(found.matches.map((m) => [m.path, m.deleted, m.count]).filter(([p]) => p !== LATIN1 && p !== 'with space\nand newline.txt'), [['notes.txt', false, 4], ['notes.txt/inside.txt', false, 1]]);
+    let folded = false;
+    for (let i = 0; i < 64; i++) {
+      await service.create({ path: pe.target, provider: 'clone', tag: `n${i}` });
+      folded ||= !(await stat(log).then(() => true, () => false));
+    }
+    assert.ok(folded, 'folded into the index, the log was emptied');
+    assert.equal((await new SnapshotService({ home: pe.home }).history.history(pe.target, 'notes.txt/inside.txt')).versions[0]?.snapshots.length, 65);
+  });
+
+  test('a delta whose base snapshot was deleted, or a damaged log line, is caught up from the snapshots', async (t) => {
+    const { pe, service, ids } = await threeSnapshots(t, cloneEnv);
+    const { log } = await indexFiles(pe.home);
+    await writeFile(path.join(pe.target, 'late.txt'), 'late');
+    const id = (await service.create({ path: pe.target, provider: 'clone' })).id;
+    await service.delete(ids[2]);
+    assert.deepEqual((await new SnapshotService({ home: pe.home }).history.history(pe.target, 'late.txt')).versions[0]?.snapshots.map((s) => s.id), [id]);
+    await writeFile(path.join(pe.target, 'later.txt'), 'later');
+    const next = (await service.create({ path: pe.target, provider: 'clone' })).id;
+    await writeFile(log, (await readFile(log, 'utf8')).replace('later.txt', 'later.txt"]]]'));
+    assert.deepEqual((await new SnapshotService({ home: pe.home }).history.history(pe.target, 'later.txt')).versions[0]?.snapshots.map((s) => s.id), [next]);
   });
 });

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SnapctlError } from '../../../src/core/base/errors.js';
 import { SnapshotService } from '../../../src/core/service/service.js';
-import { describeTree, parseJson, runCli, sandbox } from '../../helpers/helpers.js';
+import { describeTree, parseJson, runCli, type Sandbox, serviceSandbox } from '../../helpers/helpers.js';
 
-type Box = Awaited<ReturnType<typeof sandbox>>;
+type Box = Sandbox;
 
 /** The object file holding `rel`'s content in the clone store, from the snapshot's manifest. */
 async function objectOf(home: string, snapshotId: string, rel: string): Promise<string> {
@@ -27,13 +27,7 @@ async function project(box: Box, name: string): Promise<string> {
 }
 
 describe('the store never restores damaged data', () => {
-  let box: Box;
-  let service: SnapshotService;
-  before(async () => {
-    box = await sandbox();
-    service = new SnapshotService({ home: box.home });
-  });
-  after(() => box.cleanup());
+  const ctx = serviceSandbox();
 
   for (const [damage, spoil] of [
     ['edited in place (same size)', (f: string) => writeFile(f, 'console.log("0NE");\n')],
@@ -41,15 +35,15 @@ describe('the store never restores damaged data', () => {
     ['deleted', (f: string) => unlink(f)],
   ] as const) {
     test(`an object ${damage} is refused before the rollback changes anything, naming the snapshot and the path`, async () => {
-      const dir = await project(box, `damaged-${damage.split(' ')[0]}`);
-      const snap = await service.create({ path: dir, tag: 'good' });
+      const dir = await project(ctx.box, `damaged-${damage.split(' ')[0]}`);
+      const snap = await ctx.service.create({ path: dir, tag: 'good' });
       await writeFile(path.join(dir, 'src', 'main.js'), 'console.log("edited");\n');
       await writeFile(path.join(dir, 'new.txt'), 'added since\n');
       await unlink(path.join(dir, 'README.md'));
       const before = await describeTree(dir);
-      await spoil(await objectOf(box.home, snap.id, 'src/main.js'));
+      await spoil(await objectOf(ctx.box.home, snap.id, 'src/main.js'));
 
-      await assert.rejects(service.rollback(snap.id), (err: unknown) => {
+      await assert.rejects(ctx.service.rollback(snap.id), (err: unknown) => {
         assert.ok(err instanceof SnapctlError);
         assert.equal(err.kind, 'corrupt');
         assert.match(err.message, new RegExp(`snapshot ${snap.id} .* is damaged`));
@@ -59,19 +53,19 @@ describe('the store never restores damaged data', () => {
         return true;
       });
       assert.deepEqual(await describeTree(dir), before, 'the folder is untouched');
-      assert.deepEqual(await readdir(path.join(box.home, 'journal')).catch(() => []), [], 'no journal left to block the folder');
-      assert.equal((await service.get(snap.id)).state, 'damaged');
-      assert.equal((await service.list({ target: dir })).filter((s) => s.trigger === 'safety').length, 0, 'the refused rollback keeps no safety snapshot');
+      assert.deepEqual(await readdir(path.join(ctx.box.home, 'journal')).catch(() => []), [], 'no journal left to block the folder');
+      assert.equal((await ctx.service.get(snap.id)).state, 'damaged');
+      assert.equal((await ctx.service.list({ target: dir })).filter((s) => s.trigger === 'safety').length, 0, 'the refused rollback keeps no safety snapshot');
 
       // The paths that are whole still come back.
-      await service.rollback(snap.id, { paths: ['README.md'] });
+      await ctx.service.rollback(snap.id, { paths: ['README.md'] });
       assert.equal(await readFile(path.join(dir, 'README.md'), 'utf8'), '# project\n');
     });
   }
 
   test('verify names each damaged snapshot and path, marks it damaged, and exits 1; whole again, it is ready again', async () => {
-    const dir = await project(box, 'verify');
-    const home = path.join(box.root, 'verify-home');
+    const dir = await project(ctx.box, 'verify');
+    const home = path.join(ctx.box.root, 'verify-home');
     const env = { SNAPCTL_HOME: home };
     const first = parseJson<{ id: string }>((await runCli(['create', '--path', dir, '--json'], env)).stdout).id;
     await writeFile(path.join(dir, 'src', 'util.js'), 'export const two = 3;\n');
@@ -98,8 +92,8 @@ describe('the store never restores damaged data', () => {
   });
 
   test('a damaged object is never shared by a new snapshot: the good copy replaces it, healing the old one', async () => {
-    const dir = await project(box, 'heal');
-    const home = path.join(box.root, 'heal-home');
+    const dir = await project(ctx.box, 'heal');
+    const home = path.join(ctx.box.root, 'heal-home');
     const own = new SnapshotService({ home });
     const first = await own.create({ path: dir });
     await writeFile(await objectOf(home, first.id, 'README.md'), '# tampered\n');
@@ -112,8 +106,8 @@ describe('the store never restores damaged data', () => {
   });
 
   test('an entry written before hashes were kept is still checked by its object\'s name', async () => {
-    const dir = await project(box, 'legacy');
-    const home = path.join(box.root, 'legacy-home');
+    const dir = await project(ctx.box, 'legacy');
+    const home = path.join(ctx.box.root, 'legacy-home');
     const own = new SnapshotService({ home });
     const snap = await own.create({ path: dir });
     const manifestFile = path.join(home, 'clone', 'manifests', `${snap.id}.json`);
@@ -127,8 +121,8 @@ describe('the store never restores damaged data', () => {
   });
 
   test('objects a killed collection left in trash/ are put back, and what no snapshot names is collected', async () => {
-    const dir = await project(box, 'trash');
-    const home = path.join(box.root, 'trash-home');
+    const dir = await project(ctx.box, 'trash');
+    const home = path.join(ctx.box.root, 'trash-home');
     const own = new SnapshotService({ home });
     const keep = await own.create({ path: dir });
     const object = await objectOf(home, keep.id, 'README.md');
@@ -142,12 +136,12 @@ describe('the store never restores damaged data', () => {
   });
 
   test('identical content is stored once, across paths and snapshots, named by its SHA-256', async () => {
-    const dir = path.join(box.root, 'dedupe');
+    const dir = path.join(ctx.box.root, 'dedupe');
     await mkdir(path.join(dir, 'a'), { recursive: true });
     await mkdir(path.join(dir, 'b'), { recursive: true });
     await writeFile(path.join(dir, 'a', 'same.txt'), 'the same bytes\n');
     await writeFile(path.join(dir, 'b', 'same.txt'), 'the same bytes\n');
-    const home = path.join(box.root, 'dedupe-home');
+    const home = path.join(ctx.box.root, 'dedupe-home');
     const own = new SnapshotService({ home });
     const snap = await own.create({ path: dir });
     assert.equal(snap.addedBytes, 'the same bytes\n'.length, 'the second copy adds nothing');
@@ -157,8 +151,8 @@ describe('the store never restores damaged data', () => {
   });
 
   test('a file changed with its size and mtime kept (cp -p, touch -r) is seen by diff, rolled back, and held by the next snapshot', async () => {
-    const dir = await project(box, 'same-mtime');
-    const snap = await service.create({ path: dir });
+    const dir = await project(ctx.box, 'same-mtime');
+    const snap = await ctx.service.create({ path: dir });
     const file = path.join(dir, 'src', 'main.js');
     const before = await stat(file, { bigint: true });
     // New content of the same length, the old mtime put back to the nanosecond: what `cp -p`, `rsync -t`,
@@ -169,22 +163,22 @@ describe('the store never restores damaged data', () => {
     assert.equal(after.mtimeNs, before.mtimeNs);
     assert.equal(after.size, before.size);
 
-    assert.deepEqual((await service.diff(snap.id)).modified, ['src/main.js']);
-    const later = await service.create({ path: dir });
+    assert.deepEqual((await ctx.service.diff(snap.id)).modified, ['src/main.js']);
+    const later = await ctx.service.create({ path: dir });
     assert.ok(later.addedBytes > 0, 'the next snapshot holds the new content');
-    await service.rollback(snap.id);
+    await ctx.service.rollback(snap.id);
     assert.equal(await readFile(file, 'utf8'), 'console.log("one");\n');
-    await service.rollback(later.id);
+    await ctx.service.rollback(later.id);
     assert.equal(await readFile(file, 'utf8'), 'console.log("ONE");\n');
   });
 
   test("undo's safety snapshot shares what the rollback restored instead of copying it again", async () => {
-    const dir = await project(box, 'undo-shares');
+    const dir = await project(ctx.box, 'undo-shares');
     for (let i = 0; i < 20; i++) await writeFile(path.join(dir, 'src', `f${i}.js`), `export const v = ${i};\n`.repeat(50));
-    const snap = await service.create({ path: dir });
+    const snap = await ctx.service.create({ path: dir });
     for (let i = 0; i < 20; i++) await writeFile(path.join(dir, 'src', `f${i}.js`), `export const v = -${i};\n`.repeat(50));
-    await service.rollback(snap.id);
-    const undone = await service.undo({ target: dir });
+    await ctx.service.rollback(snap.id);
+    const undone = await ctx.service.undo({ target: dir });
     assert.equal(undone.safety?.addedBytes, 0, 'every restored file is shared with the snapshot it came from');
   });
 });

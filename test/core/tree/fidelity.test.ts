@@ -4,10 +4,9 @@ import { chmod, chown, link, lstat, mkdir, readdir, readFile, rm, stat, writeFil
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SnapshotService } from '../../../src/core/service/service.js';
-import { cliPath, describeTree, parseJson, runCli, sandbox } from '../../helpers/helpers.js';
+import { cliPath, describeTree, parseJson, runCli, sandbox, type Sandbox, serviceSandbox } from '../../helpers/helpers.js';
 
-type Box = Awaited<ReturnType<typeof sandbox>>;
+type Box = Sandbox;
 const asRoot = process.getuid?.() === 0;
 const hasSetfacl = spawnSync('setfacl', ['--version']).status === 0;
 const xattr = createRequire(import.meta.url)('@napi-rs/xattr') as { setAttributeSync(p: string, n: string, v: Uint8Array): void; getAttributeSync(p: string, n: string): Buffer | null };
@@ -25,16 +24,10 @@ function asNobody(args: string[], home: string): { code: number | null; stdout: 
 }
 
 describe('every file comes back exactly as it was', () => {
-  let box: Box;
-  let service: SnapshotService;
-  before(async () => {
-    box = await sandbox();
-    service = new SnapshotService({ home: box.home });
-  });
-  after(() => box.cleanup());
+  const ctx = serviceSandbox();
 
   async function folder(name: string): Promise<string> {
-    const dir = path.join(box.root, name);
+    const dir = path.join(ctx.box.root, name);
     await mkdir(dir, { recursive: true });
     return dir;
   }
@@ -48,17 +41,17 @@ describe('every file comes back exactly as it was', () => {
     await writeFile(Buffer.concat([odd, Buffer.from('/inner.txt')]), 'inside\n');
     await writeFile(path.join(dir, 'dev-disk-by\\x2duuid'), 'systemd writes these\n');
     const names = namesAsBytes(dir);
-    const snap = await service.create({ path: dir });
+    const snap = await ctx.service.create({ path: dir });
     assert.deepEqual(snap.problems, [], 'nothing left out');
     await rm(latin1);
     await rm(odd, { recursive: true });
     await writeFile(path.join(dir, 'dev-disk-by\\x2duuid'), 'changed\n');
     const changed = namesAsBytes(dir);
-    await service.rollback(snap.id);
+    await ctx.service.rollback(snap.id);
     assert.deepEqual(namesAsBytes(dir), names);
     assert.equal(await readFile(latin1, 'utf8'), 'latin-1 name\n');
     assert.equal(await readFile(path.join(dir, 'dev-disk-by\\x2duuid'), 'utf8'), 'systemd writes these\n');
-    await service.undo({ target: dir });
+    await ctx.service.undo({ target: dir });
     assert.deepEqual(namesAsBytes(dir), changed);
   });
 
@@ -66,12 +59,12 @@ describe('every file comes back exactly as it was', () => {
     const dir = await folder('temp-like');
     await writeFile(path.join(dir, '.snapctl-restore-notes.txt'), 'mine\n');
     await writeFile(path.join(dir, 'a.txt'), 'one\n');
-    const snap = await service.create({ path: dir });
+    const snap = await ctx.service.create({ path: dir });
     await writeFile(path.join(dir, 'a.txt'), 'two\n');
-    await service.rollback(snap.id);
+    await ctx.service.rollback(snap.id);
     assert.equal(await readFile(path.join(dir, '.snapctl-restore-notes.txt'), 'utf8'), 'mine\n');
     await rm(path.join(dir, '.snapctl-restore-notes.txt'));
-    await service.rollback(snap.id);
+    await ctx.service.rollback(snap.id);
     assert.equal(await readFile(path.join(dir, '.snapctl-restore-notes.txt'), 'utf8'), 'mine\n');
   });
 
@@ -83,15 +76,15 @@ describe('every file comes back exactly as it was', () => {
     xattr.setAttributeSync(path.join(dir, 'tagged'), 'user.com.example.tag', Buffer.from('red'));
     execFileSync('truncate', ['-s', '1G', path.join(dir, 'disk.img')]);
     await writeFile(path.join(dir, 'disk.img'), 'header', { flag: 'r+' });
-    const snap = await service.create({ path: dir });
-    const pool = execFileSync('du', ['-sk', path.join(box.home, 'clone', 'objects')]).toString();
+    const snap = await ctx.service.create({ path: dir });
+    const pool = execFileSync('du', ['-sk', path.join(ctx.box.home, 'clone', 'objects')]).toString();
     assert.ok(Number(pool.split('\t')[0]) < 10 * 1024, `the store holds the sparse file sparse: ${pool}`);
 
     await rm(path.join(dir, 'b'));
     await writeFile(path.join(dir, 'b'), 'shared\n');
     xattr.setAttributeSync(path.join(dir, 'tagged'), 'user.com.example.tag', Buffer.from('blue'));
     await rm(path.join(dir, 'disk.img'));
-    await service.rollback(snap.id);
+    await ctx.service.rollback(snap.id);
     assert.equal((await stat(path.join(dir, 'a'))).ino, (await stat(path.join(dir, 'b'))).ino, 'a and b are one file again');
     assert.equal(xattr.getAttributeSync(path.join(dir, 'tagged'), 'user.com.example.tag')?.toString(), 'red');
     const img = await stat(path.join(dir, 'disk.img'));
@@ -105,10 +98,10 @@ describe('every file comes back exactly as it was', () => {
     execFileSync('setfacl', ['-m', 'u:nobody:rw', path.join(dir, 'shared.txt')]);
     const acl = execFileSync('getfacl', ['-c', path.join(dir, 'shared.txt')]).toString();
     assert.match(acl, /user:nobody:rw-/);
-    const snap = await service.create({ path: dir });
+    const snap = await ctx.service.create({ path: dir });
     execFileSync('setfacl', ['-b', path.join(dir, 'shared.txt')]);
     await writeFile(path.join(dir, 'shared.txt'), 'changed\n');
-    await service.rollback(snap.id);
+    await ctx.service.rollback(snap.id);
     assert.equal(execFileSync('getfacl', ['-c', path.join(dir, 'shared.txt')]).toString(), acl);
   });
 
@@ -119,10 +112,10 @@ describe('every file comes back exactly as it was', () => {
     await chown(path.join(dir, 'theirs.txt'), 65534, 65534);
     await chown(path.join(dir, 'tool'), 65534, 65534);
     await chmod(path.join(dir, 'tool'), 0o4755);
-    const snap = await service.create({ path: dir });
+    const snap = await ctx.service.create({ path: dir });
     await rm(path.join(dir, 'theirs.txt'));
     await writeFile(path.join(dir, 'tool'), '#!/bin/sh\necho changed\n');
-    await service.rollback(snap.id);
+    await ctx.service.rollback(snap.id);
     for (const name of ['theirs.txt', 'tool']) {
       const st = await lstat(path.join(dir, name));
       assert.deepEqual([st.uid, st.gid], [65534, 65534], name);
@@ -134,7 +127,7 @@ describe('every file comes back exactly as it was', () => {
     const dir = await folder('deleted');
     await mkdir(path.join(dir, 'src'));
     await writeFile(path.join(dir, 'src', 'main.js'), 'main\n');
-    const env = { SNAPCTL_HOME: box.home };
+    const env = { SNAPCTL_HOME: ctx.box.home };
     const id = parseJson<{ id: string }>((await runCli(['create', '--path', dir, '--json'], env)).stdout).id;
     const tree = await describeTree(dir);
     await rm(dir, { recursive: true });
@@ -149,7 +142,7 @@ describe('every file comes back exactly as it was', () => {
     // Made relative to each folder in turn: no single call may take a path over PATH_MAX.
     execFileSync('bash', ['-c', `cd "$0" && for i in $(seq 18); do mkdir ${name} && cd ${name}; done && echo deep > f`, dir]);
     await writeFile(path.join(dir, 'top.txt'), 'top\n');
-    const env = { SNAPCTL_HOME: box.home };
+    const env = { SNAPCTL_HOME: ctx.box.home };
     const made = await runCli(['create', '--path', dir, '--json'], env);
     assert.equal(made.code, 0, made.stderr);
     const line = made.stderr.split('\n').find((l) => l.includes('too long'));

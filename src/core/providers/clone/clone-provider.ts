@@ -43,15 +43,22 @@ export class CloneProvider implements SnapshotProvider {
     try {
       const bases = await Promise.all(request.bases.map((b) => this.pool.readManifest(b.ref).catch(() => null)));
       const copiesAreClones = await this.pool.copiesAreClones(request.target);
+      request.trace?.(`read base manifests: ${bases.length}`);
       const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), {
-        added, copiesAreClones, ...(request.inspect ? { inspect: request.inspect } : {}),
+        added, copiesAreClones, ...(request.inspect ? { inspect: request.inspect } : {}), ...(request.trace ? { trace: request.trace } : {}),
         ...(request.skip ? { skip: request.skip } : {}), ...(request.cacheDirs ? { cacheDirs: true } : {}), ...(request.budget ? { budget: request.budget } : {}),
       });
       await this.pool.writeManifest(result.manifest);
+      request.trace?.('write the manifest');
       // A failure here leaves the index stale, which the next read finds and rebuilds.
       await this.spaceIndex.added(result.manifest).catch(() => undefined);
       const unhashed = result.manifest.entries.filter((e) => e.type === 'file' && e.hash === null).length;
-      return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld, unhashed, entries: result.manifest.entries, cacheDirs: result.cacheDirs, excluded: result.excluded.length };
+      const first = bases.findIndex((m) => m !== null);
+      const base = first < 0 ? null : { id: request.bases[first]?.id ?? '', entries: bases[first]?.entries ?? [] };
+      return {
+        ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld,
+        unhashed, entries: result.manifest.entries, base, cacheDirs: result.cacheDirs, excluded: result.excluded.length,
+      };
     } catch (err) {
       // A failed snapshot (disk full, most often) gives back the space it took, at once.
       await this.pool.discardObjects(added);
