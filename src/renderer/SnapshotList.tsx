@@ -24,7 +24,7 @@ const HEIGHT: Record<ListRow['type'], number> = { snapshot: 34, day: 22, rollbac
 /** What a row's cost means: what deleting it frees, and what it holds in all. */
 function costTitle(s: ListedSnapshot): string {
   const holds = `it holds ${snapshotSize(s)}${s.provider === 'clone' ? ', the rest shared with other snapshots' : ''}`;
-  return s.uniqueBytes === null ? `what deleting it frees is not known with ${s.provider}; ${holds}` : `deleting it frees ${humanBytes(s.uniqueBytes)}; ${holds}`;
+  return `${s.provider}: ${s.uniqueBytes === null ? 'what deleting it frees is not known here' : `deleting it frees ${humanBytes(s.uniqueBytes)}`}; ${holds}`;
 }
 
 function rowLabel(row: Extract<ListRow, { type: 'snapshot' }>): string {
