@@ -1,9 +1,10 @@
 import { describeError, usageError } from '../core/base/errors.js';
 import { oneLine } from '../shared/model.js';
 import { defaultHome, isWithin } from '../core/state/paths.js';
-import { SnapshotService, type RecoveryReport } from '../core/service/service.js';
+import { SnapshotService, type FolderPolicy, type RecoveryReport } from '../core/service/service.js';
 import type { LoadedSettings, Settings } from '../core/state/settings.js';
 import { CliMetrics } from './metrics.js';
+import { peekPolicy } from '../core/state/policy-check.js';
 
 /** A message on one line: line breaks become spaces, other control characters are shown escaped. */
 export function say(text: string): string {
@@ -71,7 +72,11 @@ export class CliContext implements CommandContext {
 
   core(): SnapshotService {
     if (!this.service) {
-      this.service = new SnapshotService({ home: defaultHome(this.io.env), env: this.io.env });
+      // The folder's excludes and limits come from the settings this command reads once, loaded only when a
+      // snapshot or a preview asks for them.
+      const policy = async (target: string): Promise<FolderPolicy> =>
+        (await peekPolicy(this.core().layout.settingsFile, target)) ?? (await import('../core/state/settings.js')).policyOf(await this.settings(), target);
+      this.service = new SnapshotService({ home: defaultHome(this.io.env), env: this.io.env, policy });
       this.service.onEvent((e) => { if (e.type === 'hash-pending') this.unhashed.push(e.id); });
       // Every command that changes snapshots sends what the tray app sends, from here and nowhere else.
       this.metrics.observe(this.service);

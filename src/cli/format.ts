@@ -2,7 +2,7 @@ import { shownName } from '../core/tree/names.js';
 import { humanBytes, snapshotSize } from '../shared/format.js';
 export { humanBytes };
 import type { SnapshotRecord } from '../shared/model.js';
-import type { DiffView, UnfinishedRollback } from '../shared/api.js';
+import type { DiffView, StoreTotals, UnfinishedRollback } from '../shared/api.js';
 import { describeGitImpact } from '../core/service/git-impact.js';
 
 /**
@@ -20,13 +20,22 @@ export function localTime(iso: string): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-export function snapshotTable(records: readonly SnapshotRecord[]): string {
+export function snapshotTable(records: readonly (SnapshotRecord & { uniqueBytes?: number | null })[]): string {
   if (records.length === 0) return 'no snapshots yet: take one with snapctl create --path DIR\n';
-  const rows = records.map((r) => [r.id, localTime(r.createdAt), r.trigger, r.provider, snapshotSize(r), r.state === 'ready' ? '' : r.state, r.target, r.tag ?? '']);
-  const header = ['ID', 'CREATED', 'TRIGGER', 'PROVIDER', 'SIZE', 'STATE', 'FOLDER', 'TAG'];
+  const rows = records.map((r) => [r.id, localTime(r.createdAt), r.trigger, r.provider, snapshotSize(r), r.uniqueBytes == null ? '?' : humanBytes(r.uniqueBytes), r.state === 'ready' ? '' : r.state, r.target, r.tag ?? '']);
+  const header = ['ID', 'CREATED', 'TRIGGER', 'PROVIDER', 'SIZE', 'FREES', 'STATE', 'FOLDER', 'TAG'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** "store: 1.2 GB of snapshot data; 40 GB free (floor 5.0 GB)": the line under the table. */
+export function totalsText(t: StoreTotals): string {
+  const parts: string[] = [];
+  if (t.folderBytes !== null) parts.push(`this folder's snapshots take ${humanBytes(t.folderBytes)}`);
+  if (t.storeBytes !== null) parts.push(`the store holds ${humanBytes(t.storeBytes)} of snapshot data`);
+  if (t.freeBytes !== null) parts.push(`${humanBytes(t.freeBytes)} free${t.floorBytes !== null ? ` (snapshots keep ${humanBytes(t.floorBytes)} free)` : ''}`);
+  return parts.length > 0 ? `\n${parts.join('; ')}\n` : '';
 }
 
 /** The preview's words for each kind of change, deletions first (what a rollback takes away matters most). */
@@ -71,6 +80,8 @@ export function rollbackPreview(view: DiffView, verb = 'rolling back'): string {
   if (view.unfinished) out.push(`note: ${unfinishedText(view.unfinished)}`);
   for (const g of view.git) out.push(`WARNING: ${describeGitImpact(g)}; pass --keep-git to leave .git alone\n`);
   if (view.keepGit) out.push('every .git folder is left alone (keepGit)\n');
+  const alone = view.leftAlone;
+  if (alone.count > 0) out.push(`${leftAloneText(alone)}\n`);
   const n = view.added.length + view.removed.length + view.modified.length;
   if (n === 0) return [...out, 'the folder already matches this snapshot\n'].join('');
   out.push(`${verb} will ${view.added.length > 0 ? `remove ${view.added.length}, ` : ''}bring back ${view.removed.length} and restore ${view.modified.length} path(s)` +
@@ -81,4 +92,10 @@ export function rollbackPreview(view: DiffView, verb = 'rolling back'): string {
     if (paths.length > 20) out.push(`${g.word}… and ${paths.length - 20} more\n`);
   }
   return out.join('');
+}
+
+/** "12 paths excluded from snapshots are left alone (node_modules, .cache, …)": the preview's sentence. */
+export function leftAloneText(alone: { count: number; examples: string[] }): string {
+  const shown = alone.examples.map((p) => shownPath(p, 80)).join(', ');
+  return `${alone.count} ${alone.count === 1 ? 'path excluded from snapshots is' : 'paths excluded from snapshots are'} left alone (${shown}${alone.count > alone.examples.length ? ', …' : ''})`;
 }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { ApiCall, SettingsView, SnapshotRecord, TargetStatus } from '../shared/api.js';
-import { humanBytes, relativeTime } from '../shared/format.js';
+import type { ApiCall, ListedSnapshot, SettingsView, SnapshotRecord, TargetStatus } from '../shared/api.js';
+import { freesText, humanBytes, relativeTime } from '../shared/format.js';
 import { Dialog } from './Dialog.js';
 import { Onboarding } from './Onboarding.js';
 import { RollbackDialog } from './RollbackDialog.js';
@@ -10,7 +10,7 @@ import { UnfinishedBanner } from './UnfinishedBanner.js';
 import { useLive } from './useApi.js';
 import { SearchPanel } from './search/SearchPanel.js';
 
-type Modal = { kind: 'rollback'; snapshot: SnapshotRecord } | { kind: 'delete'; snapshot: SnapshotRecord } | null;
+type Modal = { kind: 'rollback'; snapshot: SnapshotRecord } | { kind: 'delete'; snapshot: ListedSnapshot } | null;
 
 export function App({ call }: { call: ApiCall }): React.JSX.Element {
   const [target, setTarget] = useState<string | null>(null);
@@ -50,7 +50,8 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   const chosen = targets.find((t) => t.path === target) ?? null;
   const snapshots = useMemo(() => list?.snapshots ?? [], [list]);
   const nextRun = chosen?.nextRun ?? null;
-  const storeBytes = useMemo(() => snapshots.reduce((sum, s) => sum + s.addedBytes, 0), [snapshots]);
+  const totals = list?.totals ?? null;
+  const lowSpace = totals !== null && totals.freeBytes !== null && totals.floorBytes !== null && totals.freeBytes < totals.floorBytes;
 
   const snapshotNow = async (): Promise<void> => {
     if (!chosen) return;
@@ -172,7 +173,14 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
           </section>
           {list && <SnapshotList list={list} unfinished={chosen?.unfinished ?? null} now={now} busy={creating} onRollback={(s) => setModal({ kind: 'rollback', snapshot: s })} onDelete={(s) => setModal({ kind: 'delete', snapshot: s })} />}
           <footer className="muted small">
-            {snapshots.length} {snapshots.length === 1 ? 'snapshot' : 'snapshots'} · {humanBytes(storeBytes)} on disk
+            {snapshots.length} {snapshots.length === 1 ? 'snapshot' : 'snapshots'}
+            {totals?.folderBytes != null && <> · <span title="what this folder's snapshots take in the store (what deleting all of them frees)">{humanBytes(totals.folderBytes)}</span></>}
+            {totals?.storeBytes != null && totals.storeBytes !== totals.folderBytes && <> · <span title="what every snapshot takes in the store">store {humanBytes(totals.storeBytes)}</span></>}
+            {totals?.freeBytes != null && (
+              <> · <span className={lowSpace ? 'error' : ''} title={totals.floorBytes !== null ? `snapshots keep ${humanBytes(totals.floorBytes)} free on the store's filesystem` : ''}>
+                {humanBytes(totals.freeBytes)} free{lowSpace ? ', below the floor' : ''}
+              </span></>
+            )}
             {status?.lastRollback && <> · last rollback {relativeTime(status.lastRollback.at, now)}</>}
             {status?.host === 'headless' && <> · headless</>}
           </footer>
@@ -182,7 +190,8 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
       {modal?.kind === 'rollback' && <RollbackDialog call={call} snapshot={modal.snapshot} onClose={() => setModal(null)} onChanged={() => void refresh()} />}
       {modal?.kind === 'delete' && (
         <Dialog title="Delete this snapshot?" onClose={() => setModal(null)}>
-          <p>{modal.snapshot.tag ?? 'Untagged'} snapshot from {new Date(modal.snapshot.createdAt).toLocaleString()}. Space only it uses is freed; this cannot be undone.</p>
+          <p>{modal.snapshot.tag ?? 'Untagged'} snapshot from {new Date(modal.snapshot.createdAt).toLocaleString()}. This cannot be undone.</p>
+          <p className="frees">{freesText(modal.snapshot)}</p>
           <div className="actions">
             <button type="button" data-autofocus onClick={() => setModal(null)}>Cancel</button>
             <button type="button" className="danger primary" onClick={() => void remove(modal.snapshot)}>Delete</button>

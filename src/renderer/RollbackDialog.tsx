@@ -135,6 +135,11 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
                 <label className="inline"><input type="checkbox" checked={keepGit ?? false} onChange={(e) => { setKeepGit(e.target.checked); void loadDiff(e.target.checked); }} /> Leave .git alone</label>
               </div>
             )}
+            {diff && diff.leftAlone.count > 0 && (
+              <p className="muted small left-alone" title={diff.leftAlone.examples.join('\n')}>
+                {diff.leftAlone.count} {diff.leftAlone.count === 1 ? 'path excluded from snapshots is' : 'paths excluded from snapshots are'} left alone ({diff.leftAlone.examples.join(', ')}{diff.leftAlone.count > diff.leftAlone.examples.length ? ', …' : ''}).
+              </p>
+            )}
             {diff && tree && total === 0 && <p role="status">The folder is the same as this snapshot: nothing will change.</p>}
             {diff && tree && total > 0 && !picked && (
               <>

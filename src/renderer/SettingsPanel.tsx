@@ -2,7 +2,7 @@ import { useCallback, useState } from 'react';
 import type { ApiCall, DetectView, SettingsView, StatusView } from '../shared/api.js';
 import { relativeTime } from '../shared/format.js';
 import { Dialog } from './Dialog.js';
-import { FolderField, ScheduleField, type Validity } from './fields.js';
+import { ExcludesField, FolderField, ScheduleField, SizeField, type Validity } from './fields.js';
 import { newTarget } from './newTarget.js';
 
 type Target = SettingsView['targets'][number];
@@ -17,6 +17,8 @@ function TargetEditor({ call, target, index, savedPath, onPatch, onRemove, onVal
 }): React.JSX.Element {
   const pathValidity = useCallback((v: Validity) => onValidity(`${index}:path`, v), [onValidity, index]);
   const scheduleValidity = useCallback((v: Validity) => onValidity(`${index}:schedule`, v), [onValidity, index]);
+  const excludesValidity = useCallback((v: Validity) => onValidity(`${index}:excludes`, v), [onValidity, index]);
+  const maxValidity = useCallback((v: Validity) => onValidity(`${index}:maxStoreBytes`, v), [onValidity, index]);
   const detected = useCallback((d: DetectView) => onPatch(index, { provider: d.chosen }), [onPatch, index]);
   const t = target;
   return (
@@ -29,6 +31,9 @@ function TargetEditor({ call, target, index, savedPath, onPatch, onRemove, onVal
       <ScheduleField call={call} label="Schedule (cron)" value={t.schedule} onChange={(schedule) => onPatch(index, { schedule })} onValidity={scheduleValidity} />
       <label className="inline"><input type="checkbox" checked={t.paused} onChange={(e) => onPatch(index, { paused: e.target.checked })} /> Paused</label>
       <label className="inline"><input type="checkbox" checked={t.keepGit} onChange={(e) => onPatch(index, { keepGit: e.target.checked })} /> Leave .git alone on rollback</label>
+      <ExcludesField label="Excludes" value={t.excludes} onChange={(excludes) => onPatch(index, { excludes })} onValidity={excludesValidity} />
+      <SizeField label="Max store size" value={t.maxStoreBytes} min={1024 * 1024} emptyMeans="no limit" onValidity={maxValidity}
+        onChange={(v) => onPatch(index, { maxStoreBytes: typeof v === 'number' ? v : null })} />
       <details>
         <summary>Keep (retention)</summary>
         <div className="grid">
@@ -72,6 +77,8 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
   const invalid = Object.entries(validity).filter(([k, v]) => v === 'invalid' && Number(k.split(':')[0]) < draft.targets.length).length;
 
   const onValidity = useCallback((key: string, v: Validity) => setValidity((prev) => (prev[key] === v ? prev : { ...prev, [key]: v })), []);
+  // Not a folder's: counted whatever the folders (see `invalid`).
+  const floorValidity = useCallback((v: Validity) => onValidity('-1:floor', v), [onValidity]);
   const patchTarget = useCallback((i: number, patch: Partial<Target>): void => {
     setSaved(false);
     setDraft((d) => {
@@ -132,6 +139,12 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
             </label>
             <button type="button" onClick={() => void addFolder()} disabled={!newFolder.trim()}>Add</button>
           </div>
+        </fieldset>
+        <fieldset>
+          <legend>Disk space</legend>
+          <SizeField label="Free space to keep" value={draft.freeSpaceFloor} percent emptyMeans="5% of the disk, at least 1 GB" onValidity={floorValidity}
+            onChange={(v) => { setSaved(false); setDraft((d) => ({ ...d, freeSpaceFloor: v })); }} />
+          <p className="muted small">A scheduled snapshot that would go below it deletes old ones retention allows, else is skipped; a manual one is refused.</p>
         </fieldset>
         <fieldset>
           <legend>Datadog (DogStatsD)</legend>

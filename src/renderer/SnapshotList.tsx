@@ -1,7 +1,7 @@
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { ListView, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
-import { relativeTime, snapshotSize } from '../shared/format.js';
+import type { ListView, ListedSnapshot, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
+import { costText, humanBytes, relativeTime, snapshotSize } from '../shared/format.js';
 import { clock, listRows, type ListRow } from './listRows.js';
 
 const STATE_HELP: Record<Exclude<SnapshotRecord['state'], 'ready'>, string> = {
@@ -16,16 +16,22 @@ interface Props {
   now: number;
   busy: boolean;
   onRollback: (s: SnapshotRecord) => void;
-  onDelete: (s: SnapshotRecord) => void;
+  onDelete: (s: ListedSnapshot) => void;
 }
 
 const HEIGHT: Record<ListRow['type'], number> = { snapshot: 34, day: 22, rollback: 20 };
+
+/** What a row's cost means: what deleting it frees, and what it holds in all. */
+function costTitle(s: ListedSnapshot): string {
+  const holds = `it holds ${snapshotSize(s)}${s.provider === 'clone' ? ', the rest shared with other snapshots' : ''}`;
+  return `${s.provider}: ${s.uniqueBytes === null ? 'what deleting it frees is not known here' : `deleting it frees ${humanBytes(s.uniqueBytes)}`}; ${holds}`;
+}
 
 function rowLabel(row: Extract<ListRow, { type: 'snapshot' }>): string {
   const s = row.snapshot;
   const what = row.under ? `safety snapshot, the state before: ${row.underLabel ?? ''}` : `${s.tag ?? 'untagged'}, ${s.trigger} snapshot`;
   const state = s.state === 'ready' ? '' : `, ${s.state}`;
-  return `${what}, ${row.day} ${clock(s.createdAt)}${state}`;
+  return `${what}, ${row.day} ${clock(s.createdAt)}${state}, frees ${costText(s)}`;
 }
 
 /**
@@ -128,7 +134,7 @@ export function SnapshotList({ list, unfinished, now, busy, onRollback, onDelete
                 <span className="meta">
                   {s.state !== 'ready' && <span className={`badge ${s.state}`} title={STATE_HELP[s.state]}>{s.state}</span>}
                   <span className={`badge trigger-${s.trigger}`}>{s.trigger}</span>
-                  <span title={`${s.provider}: ${s.provider === 'clone' ? 'bytes the snapshot holds' : 'size reported by the filesystem'}`}>{snapshotSize(s)}</span>
+                  <span className="cost" title={costTitle(s)}>{costText(s)}</span>
                 </span>
                 <span className="row-actions">
                   <button type="button" disabled={busy || s.state === 'vanished'} onClick={() => onRollback(s)} aria-label={`Roll back to ${label}`}>Roll back</button>

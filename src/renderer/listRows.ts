@@ -1,10 +1,10 @@
-import type { RollbackRecord, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
+import type { ListedSnapshot, RollbackRecord, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
 import { newestFirst } from '../shared/model.js';
 
 export type ListRow =
   | { type: 'day'; key: string; label: string }
   | { type: 'rollback'; key: string; rollback: RollbackRecord; label: string }
-  | { type: 'snapshot'; key: string; snapshot: SnapshotRecord; day: string; under: RollbackRecord | null; underLabel: string | null };
+  | { type: 'snapshot'; key: string; snapshot: ListedSnapshot; day: string; under: RollbackRecord | null; underLabel: string | null };
 
 const dayKey = (d: Date): string => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
 
@@ -34,7 +34,7 @@ export function snapshotName(s: SnapshotRecord | undefined, fallbackId: string):
  * The list as rows: newest first, filtered by tag, optionally under day headings, and each safety snapshot
  * under the rollback (or undo) it was taken for.
  */
-export function listRows(snapshots: SnapshotRecord[], rollbacks: RollbackRecord[], options: { query: string; byDay: boolean; now: number; unfinished?: UnfinishedRollback | null }): ListRow[] {
+export function listRows(snapshots: ListedSnapshot[], rollbacks: RollbackRecord[], options: { query: string; byDay: boolean; now: number; unfinished?: UnfinishedRollback | null }): ListRow[] {
   const q = options.query.trim().toLocaleLowerCase();
   const byId = new Map(snapshots.map((s) => [s.id, s]));
   const bySafety = new Map(rollbacks.map((r) => [r.safetyId, r]));

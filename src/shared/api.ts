@@ -92,6 +92,11 @@ export interface DiffView {
   git: GitImpact[];
   /** Whether `.git` folders are left alone in this preview (the request's keepGit, else the folder's setting). */
   keepGit: boolean;
+  /**
+   * Paths of the folder excluded from snapshots (the snapshot's excludes, the folder's now, cache folders):
+   * the rollback neither removes nor writes them. `count` trees, the first few named.
+   */
+  leftAlone: { count: number; examples: string[] };
 }
 
 /** One line of a unified diff: kept, only in the current file (removed by the rollback), or only in the snapshot. */
@@ -141,8 +146,29 @@ export interface TargetStatus {
   keepGit: boolean;
 }
 
+/** A snapshot as listed: its record and what deleting it would free. */
+export type ListedSnapshot = SnapshotRecord & {
+  /**
+   * Bytes deleting it would free: clone, the data only it holds; btrfs with quotas, its exclusive bytes; ZFS,
+   * its `used`. null when not known (btrfs without quotas, APFS): never a guess.
+   */
+  uniqueBytes: number | null;
+};
+
+/** The store's space: what snapshots take and what the filesystem has left. */
+export interface StoreTotals {
+  /** Bytes of the clone store's data (every object a snapshot names); null when not known. */
+  storeBytes: number | null;
+  /** Bytes the listed folder's clone snapshots take (what deleting all of them frees), when one folder is listed. */
+  folderBytes: number | null;
+  /** Free bytes on the store's filesystem, and the floor snapshots keep there. */
+  freeBytes: number | null;
+  floorBytes: number | null;
+}
+
 export interface ListView {
-  snapshots: SnapshotRecord[];
+  snapshots: ListedSnapshot[];
+  totals: StoreTotals;
   /** Rollbacks of the listed folders, oldest first: a safety snapshot is grouped under the rollback it protects. */
   rollbacks: RollbackRecord[];
 }
@@ -189,11 +215,17 @@ export interface SettingsView {
     paused: boolean;
     /** Leave `.git` alone when rolling back (commits are never undone by a rollback). */
     keepGit: boolean;
+    /** Gitignore patterns left out of its snapshots, one per entry. */
+    excludes: string[];
+    /** The most its snapshots may take in the store (bytes), or null for no limit. */
+    maxStoreBytes: number | null;
   }[];
   statsd: { enabled: boolean; host: string; port: number; socket: string | null };
   launchAtLogin: boolean;
   schedulePaused: boolean;
   onboarded: boolean;
+  /** The free space kept on the store's filesystem: bytes, a percentage ("10%"), or null for the default. */
+  freeSpaceFloor: number | string | null;
 }
 
 /** Which provider snapctl would use for a folder, and every provider's reason (first run, settings). */

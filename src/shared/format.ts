@@ -23,3 +23,18 @@ export function relativeTime(iso: string, now: number = Date.now()): string {
 export function snapshotSize(s: { provider: string; size: number }): string {
   return s.provider !== 'clone' && s.size === 0 ? '?' : humanBytes(s.size);
 }
+
+/** What deleting a snapshot frees, on its row: "4.2 MB", or "?" where the filesystem does not say. */
+export function costText(s: { uniqueBytes: number | null }): string {
+  return s.uniqueBytes === null ? '?' : humanBytes(s.uniqueBytes);
+}
+
+/**
+ * The delete confirmation's words for what it frees: "Frees 5.1 MB.", "Frees little: it shares its files with
+ * other snapshots." (under 1% of what it holds, or under 64 KB), or that it is not known.
+ */
+export function freesText(s: { uniqueBytes: number | null; size: number }): string {
+  if (s.uniqueBytes === null) return 'How much it frees is not known here (btrfs without quotas, APFS).';
+  if (s.uniqueBytes < 64 * 1024 || (s.size > 0 && s.uniqueBytes < s.size / 100)) return `Frees little (${humanBytes(s.uniqueBytes)}): it shares its files with other snapshots.`;
+  return `Frees ${humanBytes(s.uniqueBytes)}.`;
+}

@@ -40,6 +40,17 @@ export interface SnapshotRecord {
   ref: string;
   /** Where the user asked for it to come from, e.g. the commit or command that triggered it. */
   note: string | null;
+  /** What it left out (the folder's excludes, folders holding a CACHEDIR.TAG); absent when nothing was. */
+  excluded?: SnapshotExclusions;
+}
+
+/**
+ * What a snapshot left out: the gitignore patterns it was taken with and the folders whose CACHEDIR.TAG left
+ * their contents out. A rollback to it leaves those paths alone: it has nothing to put there.
+ */
+export interface SnapshotExclusions {
+  patterns: string[];
+  cacheDirs: string[];
 }
 
 export interface RollbackRecord {

@@ -124,7 +124,7 @@ describe('snapctl CLI', () => {
     await mkdir(path.join(box.project, 'sub'));
     await writeFile(path.join(box.project, 'sub', 'b.txt'), 'b\n');
     const diff = parseJson<{ added: string[]; removed: string[]; modified: string[] }>((await runCli(['diff', id, '--json'], env)).stdout);
-    assert.deepEqual(diff, { added: ['sub', 'sub/b.txt'], removed: [], modified: ['a.txt'], unfinished: null, git: [], keepGit: false });
+    assert.deepEqual(diff, { added: ['sub', 'sub/b.txt'], removed: [], modified: ['a.txt'], unfinished: null, git: [], keepGit: false, leftAlone: { count: 0, examples: [] } });
 
     const rb = await runCli(['rollback', id, '--yes', '--json'], env);
     assert.equal(rb.code, 0, rb.stderr);

@@ -3,7 +3,7 @@ import { PROVIDER_NAMES, TRIGGERS, type ProviderName, type Trigger } from '../..
 import type { CommandContext } from '../context.js';
 import { humanBytes, plural, shownPath } from '../format.js';
 
-interface CreateOptions { path: string; tag?: string; trigger: Trigger; provider: ProviderName | 'auto'; note?: string; json?: boolean }
+interface CreateOptions { path: string; tag?: string; trigger: Trigger; provider: ProviderName | 'auto'; note?: string; json?: boolean; exclude: string[] }
 
 export function registerCreate(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
@@ -14,15 +14,26 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
     .addOption(new Option('--trigger <trigger>', 'what asked for it').choices(TRIGGERS).default('manual'))
     .addOption(new Option('--provider <name>', 'snapshot technology (auto: the filesystem\'s own snapshots where the folder has them, else clone)').choices(['auto', ...PROVIDER_NAMES]).default('auto'))
     .option('--note <text>', 'a longer note, e.g. the command that follows')
+    .option('-x, --exclude <pattern>', 'leave out paths matching this gitignore pattern, on top of the folder\'s excludes (repeatable)', (p: string, all: string[]) => [...all, p], [])
     .option('--json', 'print the record as JSON')
     .action(async (o: CreateOptions) => {
-      const record = await ctx.core().create({ path: o.path, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null });
+      const record = await ctx.core().create({ path: o.path, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null, exclude: o.exclude });
       // Paths not kept as they were are named, so a skipped file is never a surprise at rollback time.
       for (const p of record.problems.slice(0, 20)) io.stderr(`snapctl: not kept as it was: ${shownPath(p.path)}: ${p.reason}\n`);
       if (record.problems.length > 20) io.stderr(`snapctl: … and ${record.problems.length - 20} more paths not kept as they were (see --json)\n`);
       if (o.json) ctx.json(record);
-      else io.stdout(record.provider === 'clone'
+      else io.stdout((record.provider === 'clone'
         ? `created ${record.id}: ${plural(record.files, 'file')}, ${humanBytes(record.size)} (${humanBytes(record.addedBytes)} new) of ${record.target}\n`
-        : `created ${record.id}: ${record.provider} snapshot of ${record.target}\n`);
+        : `created ${record.id}: ${record.provider} snapshot of ${record.target}\n`) + excludedText(record));
     });
+}
+
+/** What the snapshot left out, so an exclude that matched more than meant is seen at once. */
+function excludedText(record: { provider: string; excluded?: { patterns: string[]; cacheDirs: string[] } }): string {
+  const e = record.excluded;
+  if (!e) return '';
+  const parts: string[] = [];
+  if (e.patterns.length > 0) parts.push(`${record.provider === 'clone' ? 'left out' : 'its rollbacks leave alone'} paths matching ${e.patterns.map((p) => JSON.stringify(p)).join(', ')}`);
+  if (e.cacheDirs.length > 0) parts.push(`left out the contents of ${e.cacheDirs.length} cache folder(s) (CACHEDIR.TAG): ${e.cacheDirs.slice(0, 3).map((d) => shownPath(d, 80)).join(', ')}${e.cacheDirs.length > 3 ? ', …' : ''}`);
+  return parts.map((p) => `  ${p}\n`).join('');
 }

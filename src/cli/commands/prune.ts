@@ -6,17 +6,19 @@ interface PruneOptions { path?: string; dryRun?: boolean; json?: boolean }
 export function registerPrune(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
   program.command('prune')
-    .description("delete snapshots the retention policy no longer keeps (each folder's policy from settings)")
+    .description("delete snapshots the retention policy no longer keeps (each folder's policy from settings), then the oldest timeline snapshots of a folder over its maximum store size")
     .option('-p, --path <dir>', 'only this folder')
     .option('-n, --dry-run', 'show what would be deleted, delete nothing')
     .option('--json', 'print the plan as JSON')
     .action(async (o: PruneOptions) => {
       const target = await ctx.targetOf(o.path);
       // Settings bring zod; only prune among the short commands reads them.
-      const { SettingsStore, retentionPolicyFor } = await import('../../core/state/settings.js');
+      const { SettingsStore, retentionPolicyFor, policyOf } = await import('../../core/state/settings.js');
       const loaded = await new SettingsStore(ctx.core().layout).load();
       if (loaded.warning) io.stderr(`snapctl: ${loaded.warning}\n`);
-      const results = await ctx.core().prune((t) => retentionPolicyFor(loaded.settings, t), { ...(target ? { target } : {}), dryRun: o.dryRun ?? false });
+      const results = await ctx.core().prune((t) => retentionPolicyFor(loaded.settings, t), {
+        ...(target ? { target } : {}), dryRun: o.dryRun ?? false, maxStoreBytes: (t) => policyOf(loaded.settings, t).maxStoreBytes,
+      });
       if (o.json) { ctx.json(results); return; }
       for (const r of results) {
         io.stdout(`${r.target}: keep ${r.keep.length}, ${r.dryRun ? 'would delete' : 'deleted'} ${r.drop.length}\n`);

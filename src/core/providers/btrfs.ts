@@ -4,7 +4,7 @@ import { SnapctlError, nullIfMissing } from '../base/errors.js';
 import { BTRFS_SUPER_MAGIC } from '../base/fs-types.js';
 import { isWithin } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
-import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities } from './provider.js';
+import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities, SpaceCosts } from './provider.js';
 import { readMounts, mountOf } from './mounts.js';
 import { ToolRunner, unrecognised } from './tools.js';
 import { TreeSnapshotProvider, type SnapshotView } from './tree-snapshot.js';
@@ -126,6 +126,19 @@ export class BtrfsProvider extends TreeSnapshotProvider {
       // The snapshot exists already: an unknown size is not worth failing it, and leaving it unrecorded, over.
       return null;
     }
+  }
+
+  /**
+   * With quotas on, each snapshot's exclusive bytes (what deleting it frees), asked of btrfs now: they grow as
+   * the folder moves on. Without quotas btrfs does not know, and neither does snapctl: null, never a guess.
+   */
+  async space(records: readonly SnapshotRecord[]): Promise<SpaceCosts> {
+    const unique = new Map<string, number | null>();
+    for (const r of records) {
+      const subvolume = (() => { try { return this.parseRef(r).subvolume; } catch { return null; } })();
+      unique.set(r.id, subvolume ? (await this.qgroupSizes(subvolume).catch(() => null))?.exclusive ?? null : null);
+    }
+    return { unique, folderBytes: new Map(), total: null };
   }
 
   async discard(id: string, target: string): Promise<void> {

@@ -2,6 +2,7 @@ import type { Trace } from '../base/trace.js';
 import type { DiffResult } from '../tree/compare.js';
 import type { ManifestEntry, PathFilter } from '../tree/manifest.js';
 import type { LiveEntry } from '../tree/walk.js';
+import type { ExcludeMatcher } from '../tree/excludes.js';
 import type { ProviderName, RestoreResult, SnapshotRecord } from '../../shared/model.js';
 
 export type { RestoreResult };
@@ -28,14 +29,28 @@ export interface ProviderRestoreOptions {
   live?: readonly LiveEntry[];
   /** Paths neither removed nor written (keepGit: every `.git`). */
   exclude?: PathFilter;
+  /** Paths excluded from snapshots (see leaveAloneFilter): neither removed nor written either. */
+  leaveAlone?: PathFilter;
   /** The preview made from `live` under the same lock: the result is counted from it. */
   plan?: DiffResult;
 }
 
 export interface ProviderDiffOptions {
   exclude?: PathFilter;
+  /** Paths excluded from snapshots: left out of the comparison, and counted (DiffResult.leftAlone). */
+  leaveAlone?: PathFilter;
   /** The folder as a walk just found it; without it the provider walks the folder. */
   live?: readonly LiveEntry[];
+}
+
+/** What snapshots cost in space, as far as the provider can tell: null where it cannot (never a guess). */
+export interface SpaceCosts {
+  /** Bytes deleting each snapshot (by id) would free. */
+  unique: Map<string, number | null>;
+  /** Bytes each folder's snapshots take, where known (what deleting all of them would free). */
+  folderBytes: Map<string, number>;
+  /** Bytes all of them take, where known. */
+  total: number | null;
 }
 
 /** One file of a snapshot as `readFile` found it. */
@@ -99,6 +114,15 @@ export interface CreateRequest {
    * rollback decides there whether anything needs changing; throwing CreateStopped stops the snapshot.
    */
   inspect?: (live: readonly LiveEntry[]) => Promise<void>;
+  /**
+   * The folder's excludes, by providers that walk (clone): paths they match and the contents of folders
+   * holding a CACHEDIR.TAG are never read nor stored. Filesystem snapshots hold everything; their rollback
+   * leaves the same paths alone instead.
+   */
+  skip?: ExcludeMatcher | null;
+  cacheDirs?: boolean;
+  /** See CaptureOptions.budget: told the bytes the snapshot will write, before it writes any. */
+  budget?: (needBytes: number) => Promise<void>;
   /** Marks the end of each phase of the provider's work (SNAPCTL_TRACE). */
   trace?: Trace;
 }
@@ -125,6 +149,9 @@ export interface CreatedSnapshot {
    * after taking its safety snapshot, under the same lock, and need not walk the folder a second time.
    */
   live?: readonly LiveEntry[];
+  /** Folders whose CACHEDIR.TAG left their contents out, and how many paths the excludes left out (topmost). */
+  cacheDirs?: string[];
+  excluded?: number;
 }
 
 
@@ -188,6 +215,8 @@ export interface SnapshotProvider {
     /** The records of every snapshot whose data exists, for rebuilding the index; unreadable record files are named. */
     forIndex(): Promise<{ records: SnapshotRecord[]; damaged: string[] }>;
   };
+  /** What each of `records` (all of this provider's) costs; without it every cost is unknown. */
+  space?(records: readonly SnapshotRecord[]): Promise<SpaceCosts>;
   /** Providers whose snapshots may vanish (`mayVanish`): the ids of `records` that no longer exist. */
   vanished?(records: readonly SnapshotRecord[]): Promise<Set<string>>;
 }

@@ -61,7 +61,7 @@ export abstract class TreeSnapshotProvider implements SnapshotProvider {
 
   async restore(record: SnapshotRecord, paths: string[] | null, options: ProviderRestoreOptions): Promise<RestoreResult> {
     return this.withView(record, async (dir, own) => {
-      const exclude = bothFilters(own, options.exclude);
+      const exclude = bothFilters(bothFilters(own, options.exclude), options.leaveAlone);
       return restore(record.target, await manifestFromTree(dir, record.id, record.target, exclude), new DirectorySource(dir), paths, {
         token: options.token, ...(exclude ? { exclude } : {}), ...(options.protect ? { protect: options.protect } : {}),
         ...(options.live ? { walked: options.live } : {}), ...(options.plan ? { plan: options.plan } : {}),
@@ -72,7 +72,8 @@ export abstract class TreeSnapshotProvider implements SnapshotProvider {
   async diff(record: SnapshotRecord, paths: string[] | null, options: ProviderDiffOptions = {}): Promise<DiffResult> {
     return this.withView(record, async (dir, own) => {
       const exclude = bothFilters(own, options.exclude);
-      return compare(record.target, await manifestFromTree(dir, record.id, record.target, exclude), new DirectorySource(dir), paths, exclude, options.live);
+      const all = bothFilters(exclude, options.leaveAlone);
+      return compare(record.target, await manifestFromTree(dir, record.id, record.target, all), new DirectorySource(dir), paths, exclude, options.live, options.leaveAlone);
     });
   }
 

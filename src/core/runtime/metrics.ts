@@ -116,6 +116,14 @@ export class Metrics {
         this.safely((c) => c.event('snapshot failed', wireText(`${event.target}: ${event.error}`), { alert_type: 'error', aggregation_key: wireText(`snapshot:${event.target}`), source_type_name: 'snapctl' }, tags));
         break;
       }
+      case 'snapshot-skipped': {
+        // Not a failure: the floor kept the disk from filling. Counted apart, with an event that says why.
+        const tags = [`provider:${event.provider}`, `trigger:${event.trigger}`, `reason:${event.reason}`];
+        this.safely((c) => c.increment('snapshot.skipped', 1, tags));
+        this.canSnapshot(event.target, 'warning', event.message);
+        this.safely((c) => c.event('snapshot skipped', wireText(`${event.target}: ${event.message}`), { alert_type: 'warning', aggregation_key: wireText(`snapshot:${event.target}`), source_type_name: 'snapctl' }, tags));
+        break;
+      }
       case 'snapshot-deleted':
         this.safely((c) => c.increment('snapshot.deleted', 1, [`provider:${event.record.provider}`, `trigger:${event.record.trigger}`]));
         break;
@@ -169,10 +177,14 @@ export class Metrics {
     }
   }
 
-  /** snapctl.store.bytes (the state folder on disk) and snapctl.store.free_bytes (its filesystem's room). */
-  storeGauges(space: { bytes: number | null; freeBytes: number | null }): void {
+  /**
+   * snapctl.store.bytes (the state folder on disk), snapctl.store.free_bytes (its filesystem's room) and
+   * snapctl.store.floor_bytes (the free space snapshots keep there: the low-space monitor compares the two).
+   */
+  storeGauges(space: { bytes: number | null; freeBytes: number | null; floorBytes?: number | null }): void {
     if (space.bytes !== null) this.safely((c) => c.gauge('store.bytes', space.bytes ?? 0));
     if (space.freeBytes !== null) this.safely((c) => c.gauge('store.free_bytes', space.freeBytes ?? 0));
+    if (space.floorBytes !== undefined && space.floorBytes !== null) this.safely((c) => c.gauge('store.floor_bytes', space.floorBytes ?? 0));
   }
 
   /**

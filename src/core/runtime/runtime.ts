@@ -7,11 +7,12 @@ import { healthOf } from './metrics-health.js';
 import type { MetricsHealth } from '../../shared/api.js';
 import { StoreWatcher } from './store-watch.js';
 import { folderBytes, freeBytes } from './store-space.js';
+import { floorBytes, fsSpace } from '../service/free-space.js';
 import { HomeLayout } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import { Scheduler, type ScheduleRunReport } from '../triggers/scheduler.js';
-import { SnapshotService } from '../service/service.js';
-import { SettingsStore, type Settings } from '../state/settings.js';
+import { DEFAULT_POLICY, SnapshotService } from '../service/service.js';
+import { SettingsStore, policyOf, type Settings } from '../state/settings.js';
 
 export interface RuntimeOptions {
   home: string;
@@ -55,7 +56,11 @@ export class SnapctlRuntime {
   private constructor(private readonly options: RuntimeOptions) {
     this.env = options.env ?? process.env;
     const layout = new HomeLayout(path.resolve(options.home));
-    this.service = new SnapshotService({ home: layout.root, env: this.env, adminPrompt: options.adminPrompt ?? false });
+    this.service = new SnapshotService({
+      home: layout.root, env: this.env, adminPrompt: options.adminPrompt ?? false,
+      // Settings are loaded before the first snapshot; the recovery that runs before them needs no policy.
+      policy: async (target) => (this.settings ? policyOf(this.settings, target) : DEFAULT_POLICY),
+    });
     this.settingsStore = new SettingsStore(layout);
     // Reflink-cloned objects are hashed in the background, soon after their snapshot (see CliContext).
     this.service.onEvent((e) => {
@@ -69,12 +74,12 @@ export class SnapctlRuntime {
       stateFile: path.join(layout.root, 'schedule-state.json'),
       runner: {
         snapshot: (t) => this.service.create({ path: t.path, trigger: 'schedule', provider: t.provider }),
-        prune: (t) => this.service.prune(() => t.retention, { target: t.path }),
+        prune: (t) => this.service.prune(() => t.retention, { target: t.path, maxStoreBytes: () => t.maxStoreBytes }),
       },
       onRun: (report) => {
         if (!report.ok) {
           const at = new Date();
-          const message = `the scheduled snapshot at ${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')} failed: ${report.error ?? 'for no reason given'}; the next one is tried on schedule, or take one now`;
+          const message = `the scheduled snapshot at ${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')} ${report.skipped ? 'was skipped' : 'failed'}: ${report.error ?? 'for no reason given'}; the next one is tried on schedule, or take one now`;
           this.scheduledFailures.set(report.target, message);
           options.onProblem?.(`${report.target}: ${message}`);
         } else if (report.error) {
@@ -191,8 +196,8 @@ export class SnapctlRuntime {
     try {
       await this.sendGauges();
       const root = this.service.layout.root;
-      const [bytes, free] = await Promise.all([folderBytes(root), freeBytes(root)]);
-      this.metrics.storeGauges({ bytes, freeBytes: free });
+      const [bytes, free, space] = await Promise.all([folderBytes(root), freeBytes(root), fsSpace(this.service.layout.cloneDir)]);
+      this.metrics.storeGauges({ bytes, freeBytes: free, floorBytes: space ? floorBytes(this.settings.freeSpaceFloor, space.size) : null });
       for (const t of this.settings.targets) {
         if (t.paused || this.settings.schedulePaused) { this.metrics.canSnapshot(t.path, 'unknown', 'the schedule is paused'); continue; }
         const isFolder = await stat(t.path).then((st) => st.isDirectory(), () => false);

@@ -81,3 +81,52 @@ export function planRetention(snapshots: readonly RetainedSnapshot[], policy: Re
   const drop = sorted.filter((s) => !keep.has(s.id)).map((s) => s.id);
   return { keep: sorted.filter((s) => keep.has(s.id)).map((s) => s.id), drop };
 }
+
+/** A snapshot as the size limit sees it: what deleting it frees now (null: not known, so not counted on). */
+export type SizedSnapshot = RetainedSnapshot & { uniqueBytes: number | null };
+
+export interface SizeLimit {
+  /** The most the folder's snapshots may take (maxStoreBytes). */
+  limit: number;
+  /** What they take now. */
+  folderBytes: number;
+  /** Snapshots a rollback needs (an unfinished one's, the safety snapshot undo would restore): never dropped. */
+  protect?: ReadonlySet<string>;
+}
+
+/**
+ * The step after the count policy: while the folder's snapshots take more than the limit, drops timeline
+ * snapshots, oldest first, counting each as freeing its uniqueBytes, and stops as soon as they fit. Never the
+ * folder's newest snapshot, never another class (manual, safety, pre-operation), never a protected one, never
+ * one dated after `now`. Pure and deterministic; when even all of those would not bring the folder under the
+ * limit, it drops all of them (the most it may) and the limit stays exceeded.
+ */
+export function planSizeLimit(snapshots: readonly SizedSnapshot[], size: SizeLimit, now: Date): RetentionPlan {
+  const sorted = [...snapshots].sort(newestFirst);
+  const newest = sorted[0]?.id;
+  const newestTimeline = sorted.find((s) => retentionClass(s) === 'timeline')?.id;
+  let bytes = size.folderBytes;
+  const drop = new Set<string>();
+  for (const s of [...sorted].reverse()) {
+    if (bytes <= size.limit) break;
+    if (s.id === newest || s.id === newestTimeline || retentionClass(s) !== 'timeline' || size.protect?.has(s.id) || Date.parse(s.createdAt) > now.getTime()) continue;
+    drop.add(s.id);
+    bytes -= s.uniqueBytes ?? 0;
+  }
+  return { keep: sorted.filter((s) => !drop.has(s.id)).map((s) => s.id), drop: sorted.filter((s) => drop.has(s.id)).map((s) => s.id) };
+}
+
+/**
+ * The count policy, then the size limit on what it keeps (what the count policy drops is gone either way and
+ * counted as freed). What the count policy keeps is dropped only when the limit needs it.
+ */
+export function planRetentionWithSize(snapshots: readonly SizedSnapshot[], policy: RetentionPolicy, now: Date, size: SizeLimit | null): RetentionPlan {
+  const counted = planRetention(snapshots, policy, now);
+  if (!size) return counted;
+  const dropped = new Set(counted.drop);
+  const freed = snapshots.filter((s) => dropped.has(s.id)).reduce((sum, s) => sum + (s.uniqueBytes ?? 0), 0);
+  const bySize = planSizeLimit(snapshots.filter((s) => !dropped.has(s.id)), { ...size, folderBytes: size.folderBytes - freed }, now);
+  const drop = new Set([...counted.drop, ...bySize.drop]);
+  const sorted = [...snapshots].sort(newestFirst);
+  return { keep: sorted.filter((s) => !drop.has(s.id)).map((s) => s.id), drop: sorted.filter((s) => drop.has(s.id)).map((s) => s.id) };
+}

@@ -20,11 +20,11 @@ import { shownName } from '../tree/names.js';
 import { restorePathOf } from '../tree/restore.js';
 import { walk, type LiveEntry } from '../tree/walk.js';
 import { ID_PATTERN, MAX_NOTE_LENGTH, newestFirst, oneLine, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from '../../shared/model.js';
-import type { DiffView, FileDiffView, ListView, RollbackView, TargetStatus, UndoOffer, UnfinishedRollback } from '../../shared/api.js';
+import type { DiffView, FileDiffView, ListView, ListedSnapshot, RollbackView, StoreTotals, TargetStatus, UndoOffer, UnfinishedRollback } from '../../shared/api.js';
 import { FILE_DIFF_MAX_BYTES, fileDiffView } from './file-diff.js';
 import { gitImpact } from './git-impact.js';
 import { clockTime, safetyTag, snapshotLabel } from './labels.js';
-import { planRetention, type RetentionPolicy } from './retention.js';
+import { planRetention, planRetentionWithSize, planSizeLimit, retentionClass, type RetentionPolicy } from './retention.js';
 import { folderLockPath, runtimeDir } from '../state/folder-lock.js';
 import { PendingCreates } from '../state/pending-creates.js';
 import { RecordFiles } from '../state/record-files.js';
@@ -32,6 +32,12 @@ import { SnapshotStore } from '../state/store.js';
 import { FileHistory } from './history.js';
 import { phaseTrace, type Trace } from '../base/trace.js';
 import { assertApartFromState, resolveTarget } from './targets.js';
+import { excludeMatcher, excludePatternProblem, leaveAloneFilter, type Exclusions } from '../tree/excludes.js';
+import { LowSpace, floorBytes, floorSettingIn, fsSpace, roomAfter, type FloorSetting, type FsSpace } from './free-space.js';
+import { DEFAULT_RETENTION } from '../../shared/defaults.js';
+import { humanBytes } from '../../shared/format.js';
+import type { PathFilter } from '../tree/manifest.js';
+import { peekPolicy } from '../state/policy-check.js';
 
 export interface CreateOptions {
   /** The folder to snapshot, as the user gave it. */
@@ -41,7 +47,20 @@ export interface CreateOptions {
   /** `auto` (the default) picks the filesystem's own snapshots where the folder has them, else clone. */
   provider?: ProviderName | 'auto';
   note?: string | null;
+  /** Gitignore patterns left out of this snapshot, on top of the folder's excludes in the settings. */
+  exclude?: readonly string[];
 }
+
+/** What the settings say of one folder that the service applies itself: excludes, the floor, the limits. */
+export interface FolderPolicy {
+  excludes: string[];
+  /** The store filesystem's free-space floor (see floorBytes). */
+  floor: FloorSetting;
+  maxStoreBytes: number | null;
+  retention: RetentionPolicy;
+}
+
+export const DEFAULT_POLICY: FolderPolicy = { excludes: [], floor: null, maxStoreBytes: null, retention: DEFAULT_RETENTION };
 
 /** The API's RollbackView: `safety` null and `nothingToChange` when the folder already matched. */
 export type RollbackResult = RollbackView;
@@ -79,6 +98,8 @@ export type ServiceEvent =
   | { type: 'snapshot-created'; record: SnapshotRecord; durationMs: number }
   | { type: 'snapshot-failed'; target: string; trigger: Trigger; provider: ProviderName; error: string; durationMs: number }
   | { type: 'snapshot-deleted'; record: SnapshotRecord }
+  /** A snapshot not taken because it would take the store's filesystem below its floor (after pruning, if scheduled). */
+  | { type: 'snapshot-skipped'; target: string; trigger: Trigger; provider: ProviderName; reason: 'low_space'; needBytes: number; freeBytes: number; floorBytes: number; pruned: number; message: string }
   /** A snapshot holds objects no byte of which passed through snapctl (reflink clones): hash them soon (verify). */
   | { type: 'hash-pending'; id: string }
   | { type: 'rollback-completed'; result: RollbackResult; kind: 'rollback' | 'undo'; durationMs: number }
@@ -98,6 +119,8 @@ interface CreateLockedOptions {
   restoring?: SnapshotRecord;
   trace?: Trace;
   inspect?: CreateRequest['inspect'];
+  /** Patterns given for this snapshot only (`snapctl create --exclude`). */
+  exclude?: readonly string[];
 }
 
 export interface ServiceOptions {
@@ -109,6 +132,11 @@ export interface ServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** The tray app: mounting an APFS snapshot asks for an administrator password (see admin-prompt.ts). */
   adminPrompt?: boolean;
+  /**
+   * A folder's excludes, floor and limits from the settings (the tray app and the CLI pass the settings they
+   * hold); by default the settings file is read when a snapshot or a preview needs them.
+   */
+  policy?: (target: string) => Promise<FolderPolicy>;
 }
 
 /** Every provider, with the tools looked up on the PATH of `env`. */
@@ -143,6 +171,7 @@ export class SnapshotService {
   private readonly recordFiles: RecordFiles;
   private readonly pendingCreates: PendingCreates;
   private readonly notices: string[] = [];
+  private readonly policyOf: (target: string) => Promise<FolderPolicy>;
 
   constructor(options: ServiceOptions) {
     this.layout = new HomeLayout(path.resolve(options.home));
@@ -154,6 +183,12 @@ export class SnapshotService {
     this.journal = new RollbackJournal(this.layout.journalDir);
     this.lockWaitMs = options.lockWaitMs ?? 120_000;
     this.env = options.env ?? process.env;
+    this.policyOf = options.policy ?? ((target) => policyFromSettingsFile(this.layout, target, (n) => this.notices.push(n)));
+  }
+
+  /** The folder's policy; a settings file that cannot be read leaves the defaults (its warning is a notice). */
+  async policy(target: string): Promise<FolderPolicy> {
+    return this.policyOf(target);
   }
 
   onEvent(listener: (event: ServiceEvent) => void): () => void {
@@ -245,6 +280,7 @@ export class SnapshotService {
     const started = Date.now();
     const trigger = options.trigger ?? 'manual';
     const tag = parseTag(options.tag);
+    const exclude = parseExcludes(options.exclude ?? []);
     const target = await this.resolveTarget(options.path);
     const providerName = !options.provider || options.provider === 'auto' ? (await chooseProvider(target, this.providers)).chosen : options.provider;
     const trace = phaseTrace('create', this.env);
@@ -252,15 +288,73 @@ export class SnapshotService {
       const record = await this.withTarget(target, async () => {
         trace('lock');
         await this.recoverTarget(target);
-        const { record: made, problems } = await this.createLocked(target, { tag, trigger, provider: providerName, note: options.note ?? null, trace });
-        return { ...made, problems };
+        const o: CreateLockedOptions = { tag, trigger, provider: providerName, note: options.note ?? null, trace, exclude };
+        try {
+          const { record: made, problems } = await this.createLocked(target, o);
+          return { ...made, problems };
+        } catch (err) {
+          // A scheduled snapshot makes room by what retention allows deleting anyway, then tries once more.
+          if (!(err instanceof LowSpace) || trigger !== 'schedule') throw err;
+          const pruned = await this.pruneForSpace(target, providerName, err.need);
+          if (pruned === 0) throw err;
+          try {
+            const { record: made, problems } = await this.createLocked(target, o);
+            return { ...made, problems };
+          } catch (again) {
+            if (again instanceof LowSpace) again.pruned = pruned;
+            throw again;
+          }
+        }
       });
       this.emit({ type: 'snapshot-created', record, durationMs: Date.now() - started });
       return record;
     } catch (err) {
-      this.emit({ type: 'snapshot-failed', target, trigger, provider: providerName, error: describeError(err), durationMs: Date.now() - started });
+      if (err instanceof LowSpace) {
+        this.emit({ type: 'snapshot-skipped', target, trigger, provider: providerName, reason: 'low_space', needBytes: err.need, freeBytes: err.space.free, floorBytes: err.floor, pruned: err.pruned, message: err.message });
+      } else {
+        this.emit({ type: 'snapshot-failed', target, trigger, provider: providerName, error: describeError(err), durationMs: Date.now() - started });
+      }
       throw err;
     }
+  }
+
+  /**
+   * Deletes, oldest timeline snapshots first, what the folder's retention would delete anyway, until a
+   * snapshot needing `need` bytes fits above the floor; never a snapshot an unfinished rollback or the undo
+   * offer depends on. The caller holds the folder's lock. Returns how many were deleted.
+   */
+  private async pruneForSpace(target: string, provider: ProviderName, need: number): Promise<number> {
+    const policy = await this.policyOf(target);
+    const records = await this.list({ target });
+    const plan = planRetention(records, policy.retention, new Date());
+    const inUse = await this.inUse(target);
+    const drop = new Set(plan.drop);
+    const candidates = records.filter((r) => drop.has(r.id) && !inUse.has(r.id))
+      .sort((a, b) => Number(retentionClass(a) !== 'timeline') - Number(retentionClass(b) !== 'timeline') || -newestFirst(a, b));
+    let pruned = 0;
+    for (const r of candidates) {
+      const space = await fsSpace(this.dataDir(provider, target));
+      if (!space || roomAfter(need, space, floorBytes(policy.floor, space.size)) >= 0) break;
+      await this.forget([r]);
+      this.emit({ type: 'snapshot-deleted', record: r });
+      pruned++;
+    }
+    return pruned;
+  }
+
+  /** Snapshots of the folder a rollback needs: the unfinished one's two, and the safety snapshot undo would restore. */
+  private async inUse(target: string): Promise<Set<string>> {
+    const ids = new Set<string>();
+    const pending = await this.journal.read(target).catch(() => null);
+    if (pending) { ids.add(pending.snapshotId); ids.add(pending.safetyId); }
+    const offer = await this.undoOffer(target);
+    if (offer) ids.add(offer.rollback.safetyId);
+    return ids;
+  }
+
+  /** Where a provider's snapshots take their space: clone's store, or the folder's own filesystem. */
+  private dataDir(provider: ProviderName, target: string): string {
+    return provider === 'clone' ? this.layout.cloneDir : target;
   }
 
   /**
@@ -283,19 +377,36 @@ export class SnapshotService {
     const lastRestored = mine.find((s) => s.id === lastRestoredId);
     const restoring = o.restoring?.state === 'ready' ? o.restoring : undefined;
     const bases = [latest, restoring, lastRestored].filter((b, i, all): b is SnapshotRecord => b !== undefined && b.provider === o.provider && all.findIndex((x) => x?.id === b.id) === i);
+    const policy = await this.policyOf(target);
+    const patterns = [...new Set([...policy.excludes, ...(o.exclude ?? [])])];
+    const skip = provider.capabilities.walksOnCreate ? await excludeMatcher(patterns) : null;
+    // The floor is kept by every snapshot but a rollback's safety snapshot: refusing that would refuse the
+    // rollback, and it writes little (it shares what is unchanged). A full disk still stops it cleanly.
+    const dataDir = this.dataDir(o.provider, target);
+    let need = 0;
+    const budget = async (bytes: number): Promise<void> => {
+      need = bytes;
+      if (o.trigger === 'safety') return;
+      const space = await fsSpace(dataDir);
+      if (!space) return;
+      const floor = floorBytes(policy.floor, space.size);
+      if (roomAfter(bytes, space, floor) < 0) throw new LowSpace(bytes, space, floor, target);
+    };
+    // Filesystem snapshots copy nothing: they need room only for their metadata, and the floor still holds.
+    if (!provider.capabilities.walksOnCreate) await budget(0);
     await this.pendingCreates.begin({ id, provider: o.provider, target });
     let created: CreatedSnapshot;
     try {
-      created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}), ...(o.trace ? { trace: o.trace } : {}) });
+      created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}), ...(o.trace ? { trace: o.trace } : {}), skip, cacheDirs: true, budget });
       await this.assertStateNotInside(target, created.live);
     } catch (err) {
       await provider.settle(id).catch(() => undefined);
       await provider.discard?.(id, target).catch(() => undefined);
       // What it wrote is given back at once (a full disk, most often), as far as no other create shares it;
       // a create stopped by its inspection stored nothing.
-      if (!(err instanceof CreateStopped)) await this.collect([o.provider]).catch(() => undefined);
+      if (!(err instanceof CreateStopped) && !(err instanceof LowSpace)) await this.collect([o.provider]).catch(() => undefined);
       await this.pendingCreates.end(id);
-      throw err;
+      throw outOfSpace(err, target, need, await fsSpace(dataDir).catch(() => null));
     }
     o.trace?.(`${o.provider} snapshot: the rest`);
     const record: SnapshotRecord = {
@@ -311,6 +422,7 @@ export class SnapshotService {
       state: 'ready',
       ref: created.ref,
       note: o.note,
+      ...(patterns.length > 0 || (created.cacheDirs ?? []).length > 0 ? { excluded: { patterns, cacheDirs: created.cacheDirs ?? [] } } : {}),
     };
     try {
       // The record beside the data first: from then on the snapshot survives the loss of the index.
@@ -376,18 +488,50 @@ export class SnapshotService {
    * Applies a retention policy to each folder's snapshots (or one folder's). With `dryRun` nothing is deleted:
    * the plan is only reported.
    */
-  async prune(policyFor: (target: string) => RetentionPolicy, options: { target?: string; dryRun?: boolean; now?: Date } = {}): Promise<PruneResult[]> {
+  async prune(policyFor: (target: string) => RetentionPolicy, options: { target?: string; dryRun?: boolean; now?: Date; maxStoreBytes?: (target: string) => number | null } = {}): Promise<PruneResult[]> {
     const all = await this.list(options.target ? { target: options.target } : {});
     const targets = [...new Set(all.map((s) => s.target))].sort();
     const results: PruneResult[] = [];
+    const now = options.now ?? new Date();
     for (const target of targets) {
       const records = all.filter((s) => s.target === target);
-      const plan = planRetention(records, policyFor(target), options.now ?? new Date());
+      const limit = options.maxStoreBytes?.(target) ?? null;
+      if (options.dryRun) {
+        const sized = limit === null ? null : await this.sizedFor(target);
+        const plan = sized && limit !== null ? planRetentionWithSize(sized.snapshots, policyFor(target), now, { limit, folderBytes: sized.folderBytes, protect: await this.inUse(target) }) : planRetention(records, policyFor(target), now);
+        results.push({ target, keep: plan.keep, drop: plan.drop, dryRun: true });
+        continue;
+      }
+      const plan = planRetention(records, policyFor(target), now);
       const dropped = records.filter((r) => plan.drop.includes(r.id));
-      if (!options.dryRun && dropped.length > 0) await this.deleteRecords(target, dropped);
-      results.push({ target, keep: plan.keep, drop: plan.drop, dryRun: options.dryRun ?? false });
+      if (dropped.length > 0) await this.deleteRecords(target, dropped);
+      const drop = [...plan.drop];
+      // The size limit, one snapshot at a time: deleting one makes what it shared the next one's own, so the
+      // costs are asked again after each (a plan made at once would count too little freed and delete more).
+      while (limit !== null) {
+        const sized = await this.sizedFor(target);
+        if (!sized) break;
+        const step = planSizeLimit(sized.snapshots, { limit, folderBytes: sized.folderBytes, protect: await this.inUse(target) }, now);
+        const oldest = step.drop[step.drop.length - 1];
+        const record = sized.snapshots.find((s) => s.id === oldest);
+        if (!record) break;
+        await this.deleteRecords(target, [record]);
+        drop.push(record.id);
+      }
+      const kept = new Set(drop);
+      results.push({ target, keep: records.filter((r) => !kept.has(r.id)).map((r) => r.id), drop, dryRun: false });
     }
     return results;
+  }
+
+  /** A folder's snapshots with their costs and what they take together, when known (clone). */
+  private async sizedFor(target: string): Promise<{ snapshots: (SnapshotRecord & { uniqueBytes: number | null })[]; folderBytes: number } | null> {
+    const all = await this.list();
+    const costs = await this.space(all);
+    const folderBytes = costs.folderBytes.get(target);
+    const mine = all.filter((s) => s.target === target);
+    if (folderBytes === undefined) return mine.length > 0 && mine.every((s) => s.provider === 'clone') ? { snapshots: mine.map((s) => ({ ...s, uniqueBytes: costs.unique.get(s.id) ?? null })), folderBytes: 0 } : null;
+    return { snapshots: mine.map((s) => ({ ...s, uniqueBytes: costs.unique.get(s.id) ?? null })), folderBytes };
   }
 
   /**
@@ -475,11 +619,16 @@ export class SnapshotService {
     const keepGit = options.keepGit ?? false;
     // A preview compares what a rollback would write into: the very folder, never one a link leads to.
     await assertRealFolder(record.target);
-    const found = await provider.diff(record, paths, keepGit ? { exclude: isGitPath } : {});
+    const { filter: leaveAlone } = await leaveAloneOf(record, await this.policyOf(record.target));
+    const found = await provider.diff(record, paths, { ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}) });
     if (found.unknown && found.unknown.length > 0) throw unknownPaths(record, found.unknown);
     const paths_ = found.git;
     const git = keepGit || !paths_ ? [] : await provider.read(record, (reader) => gitImpact(record.target, paths_, reader, this.env));
-    return { added: found.added, removed: found.removed, modified: found.modified, unfinished: await this.unfinished(record.target), git, keepGit };
+    const alone = found.leftAlone ?? [];
+    return {
+      added: found.added, removed: found.removed, modified: found.modified, unfinished: await this.unfinished(record.target), git, keepGit,
+      leftAlone: { count: alone.length, examples: alone.slice(0, 5) },
+    };
   }
 
   /** One file now against the snapshot's copy of it, as text lines (or why not: binary, too large, not a file). */
@@ -600,6 +749,8 @@ export class SnapshotService {
     else if (!st.isDirectory()) problems.push(`${target} is no longer a folder: move what stands there aside, or remove it in Settings`);
     const damaged = snapshots.filter((s) => s.target === target && s.state === 'damaged').length;
     if (damaged > 0) problems.push(`${damaged} snapshot(s) of this folder are damaged: 'snapctl verify' names the paths; they are not used to share files`);
+    const low = await this.belowFloor(newest?.provider ?? 'clone', target).catch(() => null);
+    if (low) problems.push(low);
     const unfinished = await this.unfinished(target);
     return {
       newest: newest ? { id: newest.id, createdAt: newest.createdAt, tag: newest.tag } : null,
@@ -607,11 +758,54 @@ export class SnapshotService {
     };
   }
 
+  /** Why the filesystem a folder's snapshots go to is below its free-space floor, or null when it is not. */
+  private async belowFloor(provider: ProviderName, target: string): Promise<string | null> {
+    const dir = this.dataDir(provider, target);
+    const space = await fsSpace(dir);
+    if (!space) return null;
+    const floor = floorBytes((await this.policyOf(target)).floor, space.size);
+    if (space.free >= floor) return null;
+    return `the filesystem of ${provider === 'clone' ? "snapctl's store" : 'this folder'} has ${humanBytes(space.free)} free, below the ${humanBytes(floor)} floor: ` +
+      "scheduled snapshots prune what retention allows, then skip, and manual ones are refused; free some space, delete old snapshots ('snapctl prune'), add excludes for caches, or lower the floor in Settings";
+  }
+
   /** One folder's snapshots (or all) and its rollbacks, so a safety snapshot can be shown under its rollback. */
   async listView(target?: string): Promise<ListView> {
-    const snapshots = await this.list(target ? { target } : {});
+    const { snapshots, totals } = await this.listWithSpace(target);
     const { rollbacks } = await this.store.read();
-    return { snapshots, rollbacks: target ? rollbacks.filter((r) => r.target === target) : [...rollbacks] };
+    return { snapshots, totals, rollbacks: target ? rollbacks.filter((r) => r.target === target) : [...rollbacks] };
+  }
+
+  /** Snapshots (newest first) with what deleting each would free, and the store's totals. */
+  async listWithSpace(target?: string): Promise<{ snapshots: ListedSnapshot[]; totals: StoreTotals }> {
+    const all = await this.list();
+    const costs = await this.space(all);
+    const snapshots = all.filter((s) => target === undefined || s.target === target).map((s) => ({ ...s, uniqueBytes: costs.unique.get(s.id) ?? null }));
+    const space = await fsSpace(this.layout.cloneDir);
+    const floor = space ? floorBytes(await floorSettingIn(this.layout.settingsFile), space.size) : null;
+    return {
+      snapshots,
+      totals: { storeBytes: costs.total, folderBytes: target === undefined ? null : costs.folderBytes.get(target) ?? 0, freeBytes: space?.free ?? null, floorBytes: floor },
+    };
+  }
+
+  /**
+   * What each snapshot costs, asked of its provider about all of its snapshots at once (clone's index covers
+   * every clone snapshot). A provider that cannot tell, or fails to, leaves its costs unknown.
+   */
+  async space(records: readonly SnapshotRecord[]): Promise<{ unique: Map<string, number | null>; folderBytes: Map<string, number>; total: number | null }> {
+    const unique = new Map<string, number | null>();
+    const folderBytes = new Map<string, number>();
+    let total: number | null = 0;
+    for (const name of new Set(records.map((r) => r.provider))) {
+      const provider = this.providers[name];
+      const theirs = records.filter((r) => r.provider === name && r.state !== 'vanished');
+      const costs = provider?.space ? await provider.space(theirs).catch(() => null) : null;
+      for (const [id, bytes] of costs?.unique ?? []) unique.set(id, bytes);
+      for (const [folder, bytes] of costs?.folderBytes ?? []) folderBytes.set(folder, (folderBytes.get(folder) ?? 0) + bytes);
+      if (name === 'clone') total = costs?.total ?? null;
+    }
+    return { unique, folderBytes, total };
   }
 
   /**
@@ -672,9 +866,12 @@ export class SnapshotService {
     // and a journal that could never be finished.
     await access(target, fsConstants.W_OK);
     const exclude = keepGit ? isGitPath : undefined;
+    // Paths excluded from snapshots are left alone: this snapshot has nothing to put there, and the safety
+    // snapshot (taken with the folder's excludes now) would not hold them for undo.
+    const { sets: leaveAloneSets, filter: leaveAlone } = await leaveAloneOf(record, await this.policyOf(target));
     let plan: DiffResult | null = null;
     const decide = async (live?: readonly LiveEntry[]): Promise<void> => {
-      const found = await provider.diff(record, paths, { ...(exclude ? { exclude } : {}), ...(live ? { live } : {}) });
+      const found = await provider.diff(record, paths, { ...(exclude ? { exclude } : {}), ...(live ? { live } : {}), ...(leaveAlone ? { leaveAlone } : {}) });
       plan = found;
       const [under, link] = found.beneathLink?.[0] ?? [];
       if (under !== undefined && link !== undefined) {
@@ -716,7 +913,7 @@ export class SnapshotService {
     }
     const entry: JournalEntry = {
       version: 1, target, snapshotId: record.id, safetyId: safety.id, paths, kind,
-      startedAt: new Date().toISOString(), pid: process.pid, protect: notHeld, ...(keepGit ? { keepGit } : {}),
+      startedAt: new Date().toISOString(), pid: process.pid, protect: notHeld, ...(keepGit ? { keepGit } : {}), leaveAlone: leaveAloneSets,
       ...(folderMade && kind === 'rollback' ? { folderMade } : {}),
     };
     // The unfinished rollback an undo gives up is kept aside, then replaced by this one in one write.
@@ -728,6 +925,7 @@ export class SnapshotService {
       const planned: DiffResult | null = plan;
       restored = await provider.restore(record, paths, {
         token: safety.id, protect: new Set(notHeld), ...(live ? { live } : {}), ...(exclude ? { exclude } : {}), ...(planned ? { plan: planned } : {}),
+        ...(leaveAlone ? { leaveAlone } : {}),
       });
     } catch (err) {
       // The folder may be half restored (each file whole, old or new) and the journal says so.
@@ -831,8 +1029,10 @@ export class SnapshotService {
     await this.journal.clearError(target);
     try {
       const record = await this.get(pending.snapshotId);
+      // Journals written before excludes existed left nothing alone; those since name what they left alone.
+      const leaveAlone = pending.leaveAlone ? await leaveAloneFilter(pending.leaveAlone, { root: target }) : null;
       await this.provider(record.provider).restore(record, pending.paths, {
-        token: pending.safetyId, protect: new Set(pending.protect ?? []), ...(pending.keepGit ? { exclude: isGitPath } : {}),
+        token: pending.safetyId, protect: new Set(pending.protect ?? []), ...(pending.keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}),
       });
       await this.completeJournal(pending);
       this.emit({ type: 'rollback-recovered', snapshotId: record.id, target, provider: record.provider });
@@ -999,4 +1199,44 @@ function parseTag(tag: string | null | undefined): string | null {
   const problem = tagProblem(tag);
   if (problem) throw usageError(`invalid tag: ${problem}`);
   return tag;
+}
+
+/** `--exclude` patterns as typed: each one checked, a bad one a usage error that names it. */
+function parseExcludes(patterns: readonly string[]): string[] {
+  for (const p of patterns) {
+    const problem = excludePatternProblem(p);
+    if (problem) throw usageError(`invalid exclude pattern "${oneLine(p)}": ${problem}`, 'patterns use gitignore syntax, e.g. node_modules/ or *.log; nothing was changed');
+  }
+  return [...patterns];
+}
+
+/**
+ * A snapshot that ran out of space part way, in words that say what it needed: by then everything it wrote
+ * has been removed (objects, manifest, record, pending marker). Any other error is returned as it is.
+ */
+function outOfSpace(err: unknown, target: string, need: number, space: FsSpace | null): unknown {
+  const code = errnoCode(err);
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return err;
+  return new SnapctlError('failed', `the snapshot of ${target} ran out of space part way (${code === 'ENOSPC' ? 'the disk is full' : 'the disk quota is used up'}): ` +
+    `it needed about ${humanBytes(need)}${space ? ` and ${humanBytes(space.free)} is free now` : ''}; everything it wrote was removed`,
+  'free some space (delete old snapshots, add excludes for caches), then take it again');
+}
+
+/**
+ * The policy of a folder from the settings file, read when it is needed (zod and the schedule parser load
+ * only then). An unreadable file leaves the defaults: its warning is told as a notice.
+ */
+async function policyFromSettingsFile(layout: HomeLayout, target: string, notice: (text: string) => void): Promise<FolderPolicy> {
+  const quick = await peekPolicy(layout.settingsFile, target);
+  if (quick) return quick;
+  const { SettingsStore, policyOf } = await import('../state/settings.js');
+  const loaded = await new SettingsStore(layout).load();
+  if (loaded.warning) notice(loaded.warning);
+  return policyOf(loaded.settings, target);
+}
+
+/** The rollback's filter of paths excluded from snapshots: the snapshot's, the folder's now, and cache folders now. */
+async function leaveAloneOf(record: SnapshotRecord, policy: FolderPolicy): Promise<{ sets: Exclusions[]; filter: PathFilter | null }> {
+  const sets = [record.excluded, { patterns: policy.excludes, cacheDirs: [] }].filter((e): e is Exclusions => e !== undefined && (e.patterns.length > 0 || e.cacheDirs.length > 0));
+  return { sets, filter: await leaveAloneFilter(sets, { root: record.target }) };
 }

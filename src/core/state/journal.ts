@@ -2,7 +2,7 @@ import { copyFile, readdir, readFile, rm } from 'node:fs/promises';
 import { mkdirPrivate } from '../base/private-fs.js';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
-import { isString, firstProblem, recordShape } from '../base/checks.js';
+import { isObject, isString, firstProblem, recordShape } from '../base/checks.js';
 import { SnapctlError, nullIfMissing } from '../base/errors.js';
 import { quarantine } from './store.js';
 import { nodeCrypto } from '../base/lazy-crypto.js';
@@ -27,6 +27,8 @@ export interface JournalEntry {
   keepGit?: boolean;
   /** The folder had been deleted and this rollback made it again (see RollbackRecord.folderMade). */
   folderMade?: boolean;
+  /** What was excluded from snapshots and so left alone (see leaveAloneFilter); absent in older journals. */
+  leaveAlone?: { patterns: string[]; cacheDirs: string[] }[];
 }
 
 const JOURNAL_ENTRY = recordShape<keyof JournalEntry>([
@@ -41,7 +43,10 @@ const JOURNAL_ENTRY = recordShape<keyof JournalEntry>([
   ['protect', (v) => v === undefined || (Array.isArray(v) && v.every(isString)), 'a list of paths'],
   ['keepGit', (v) => v === undefined || typeof v === 'boolean', 'true or false'],
   ['folderMade', (v) => v === undefined || typeof v === 'boolean', 'true or false'],
+  ['leaveAlone', (v) => v === undefined || (Array.isArray(v) && v.every((e) => isObject(e) && isStrings(e['patterns']) && isStrings(e['cacheDirs']))), 'a list of exclusions'],
 ]);
+
+const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every(isString);
 
 export function targetKey(target: string): string {
   return nodeCrypto().createHash('sha256').update(target).digest('hex').slice(0, 20);

@@ -12,6 +12,8 @@ import { quarantine } from './store.js';
 import { validateSchedule } from '../triggers/schedule-expression.js';
 import { DEFAULT_RETENTION, DEFAULT_SCHEDULE, type RetentionPolicy } from '../../shared/defaults.js';
 import { statsdSettingsSchema } from './statsd-settings.js';
+import { MAX_PATTERNS, excludePatternProblem } from '../tree/excludes.js';
+import { FLOOR_PERCENT } from '../service/free-space.js';
 
 export { statsdSettingsSchema, type StatsdSettings } from './statsd-settings.js';
 
@@ -30,6 +32,13 @@ export const targetSettingsSchema = z.object({
   paused: z.boolean().default(false),
   /** Leave every `.git` alone when rolling back: commits are never undone by a rollback. */
   keepGit: z.boolean().default(false),
+  /** Gitignore patterns left out of its snapshots (and left alone by its rollbacks). */
+  excludes: z.array(z.string().superRefine((p, ctx) => {
+    const problem = excludePatternProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (${oneLine(p.slice(0, 60))})` });
+  })).max(MAX_PATTERNS).default([]),
+  /** The most its snapshots may take in the store, in bytes: retention deletes the oldest timeline ones beyond it. */
+  maxStoreBytes: z.number().int().min(1024 * 1024, 'must be at least 1 MiB (1048576 bytes)').max(Number.MAX_SAFE_INTEGER).nullable().default(null),
 });
 export type TargetSettings = z.infer<typeof targetSettingsSchema>;
 
@@ -42,6 +51,15 @@ export const settingsSchema = z.object({
   schedulePaused: z.boolean().default(false),
   /** Set once the first-run explanation has been seen. */
   onboarded: z.boolean().default(false),
+  /**
+   * The free space kept on the store's filesystem: bytes, or a percentage of the filesystem ("10%"); null
+   * is the default (5% of it, at least 1 GiB, at most a tenth). A scheduled snapshot that would go below it
+   * prunes, then skips; a manual one is refused.
+   */
+  freeSpaceFloor: z.union([
+    z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    z.string().regex(FLOOR_PERCENT, 'must be bytes or a percentage such as "10%"'),
+  ]).nullable().default(null),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -221,11 +239,13 @@ const FIELD_WORDS: Record<string, string> = {
   monthly: 'monthly snapshots kept', manual: 'manual snapshots kept', safety: 'safety snapshots kept', preOperation: 'snapshots kept from before commands',
   statsd: 'metrics', enabled: 'the on/off switch', host: 'the host', port: 'the port', socket: 'the socket path',
   launchAtLogin: 'start at login', schedulePaused: 'the pause of all schedules', onboarded: 'the first-run flag', version: 'the version',
-  targets: 'the folders',
+  targets: 'the folders', excludes: 'its excludes', maxStoreBytes: 'its maximum store size', freeSpaceFloor: 'the free-space floor',
 };
 
 /** A zod message in plain words: what the value must be. */
 function plainMessage(issue: z.core.$ZodIssue): string {
+  // A schema's own message is already in these words.
+  if (issue.message.startsWith('must ')) return oneLine(issue.message);
   switch (issue.code) {
     case 'invalid_type': return `must be ${issue.expected === 'number' ? 'a number' : issue.expected === 'boolean' ? 'on or off (true or false)' : issue.expected === 'string' ? 'text' : issue.expected === 'array' ? 'a list' : issue.expected === 'object' ? 'a group of settings' : issue.expected}`;
     case 'too_small': return `must be at least ${String(issue.minimum)}`;
@@ -273,4 +293,10 @@ async function canonicalFolders(settings: Settings): Promise<Settings> {
 /** The retention policy of a folder (resolved path) in these settings; folders not listed get the default. */
 export function retentionPolicyFor(settings: Settings, target: string): RetentionPolicy {
   return settings.targets.find((t) => t.path === target)?.retention ?? DEFAULT_RETENTION;
+}
+
+/** What the service applies itself of a folder's settings (folders not listed get the defaults). */
+export function policyOf(settings: Settings, target: string): { excludes: string[]; floor: number | string | null; maxStoreBytes: number | null; retention: RetentionPolicy } {
+  const t = settings.targets.find((x) => x.path === target);
+  return { excludes: t?.excludes ?? [], floor: settings.freeSpaceFloor, maxStoreBytes: t?.maxStoreBytes ?? null, retention: t?.retention ?? DEFAULT_RETENTION };
 }

@@ -49,7 +49,17 @@ const SNAPSHOT_FIELDS = recordShape<keyof SnapshotRecord>([
   ['state', oneOf(SNAPSHOT_STATES), `one of ${SNAPSHOT_STATES.join(', ')}`],
   ['ref', isText, 'expected text'],
   ['note', (v) => v === null || (isString(v) && v.length <= MAX_NOTE_LENGTH), `expected null or text of at most ${MAX_NOTE_LENGTH} characters`],
+  ['excluded', (v) => v === undefined || isExclusions(v), 'expected the patterns and cache folders it left out'],
 ]);
+
+const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every(isString);
+
+function isExclusions(v: unknown): boolean {
+  if (!isObject(v) || !isStrings(v['patterns']) || !isStrings(v['cacheDirs'])) return false;
+  stripUnknown(v, EXCLUSION_KEYS);
+  return true;
+}
+const EXCLUSION_KEYS = new Set(['patterns', 'cacheDirs']);
 
 const ROLLBACK_FIELDS = recordShape<keyof RollbackRecord>([
   ['at', isIsoUtc, 'expected an ISO 8601 UTC time'],

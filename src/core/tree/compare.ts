@@ -22,6 +22,8 @@ export interface DiffResult {
   unchanged?: number;
   /** What the git impact needs, gathered on the same pass: see gitPaths. */
   git?: GitPaths;
+  /** Paths of the folder excluded from snapshots and left alone (the topmost of each tree), when asked. */
+  leftAlone?: string[];
 }
 
 /** The `.git` folders of the folder now, and the files of the snapshot's `.git` folders that name commits. */
@@ -116,14 +118,24 @@ export function classify(entries: readonly ManifestEntry[], liveEntries: readonl
  * file that was only touched does not show as modified, and one whose content changed with its size and
  * mtime kept does.
  */
-export async function compare(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, exclude?: PathFilter, walked?: readonly LiveEntry[]): Promise<DiffResult> {
+export async function compare(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, exclude?: PathFilter, walked?: readonly LiveEntry[], leaveAlone?: PathFilter): Promise<DiffResult> {
   let entries = walked;
+  const leftAlone: string[] = [];
+  // Each tree left alone is counted once, by its topmost path: the walk never descends below it.
+  const counting: PathFilter | undefined = leaveAlone ? (p) => { if (!leaveAlone(p)) return false; leftAlone.push(p); return true; } : undefined;
   if (!entries) {
     // A folder deleted by mistake differs from its snapshot by everything: a rollback brings it all back.
     const gone = (await lstat(root).catch(nullIfMissing)) === null;
-    entries = gone ? [] : (await walk(root, exclude ? { exclude } : {})).entries;
+    const filter = bothFilters(exclude, counting);
+    entries = gone ? [] : (await walk(root, filter ? { exclude: filter } : {})).entries;
+  } else if (leaveAlone) {
+    entries = entries.filter((e) => {
+      if (!leaveAlone(e.path)) return true;
+      if (!leftAlone.some((top) => isUnder(e.path, top))) leftAlone.push(e.path);
+      return false;
+    });
   }
-  const sorted = classify(manifest.entries, entries, scope, exclude);
+  const sorted = classify(manifest.entries, entries, scope, bothFilters(exclude, leaveAlone));
   // A copy that cannot be read to compare (the snapshot's is missing, the folder's went) counts as changed:
   // the preview still shows, and the rollback's own checks say what is wrong before it changes anything.
   const differing = await mapLimit(sorted.candidates, IO_PARALLELISM, async (c) =>
@@ -133,6 +145,7 @@ export async function compare(root: string, manifest: Manifest, source: ContentS
   return {
     added: sorted.added.sort(), removed: sorted.removed.sort(), modified: sorted.modified.sort(),
     unknown: sorted.unknown, beneathLink: sorted.beneathLink, unchanged, git: sorted.git,
+    ...(leaveAlone ? { leftAlone: leftAlone.sort() } : {}),
   };
 }
 

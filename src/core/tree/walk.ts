@@ -4,6 +4,7 @@ import { errnoCode, nullIfMissing } from '../base/errors.js';
 import { fromBytes, fsPath } from './names.js';
 import { isRestoreTemp } from './temp-names.js';
 import { readXattrs } from './xattrs.js';
+import { CACHEDIR_TAG, readsAsCacheDirTag, type ExcludeMatcher } from './excludes.js';
 
 /**
  * A path as it is on disk now (never following symlinks). mtimes are decimal nanoseconds, as in manifests, so
@@ -32,6 +33,10 @@ export interface WalkResult {
   skipped: { path: string; reason: string }[];
   /** Entries listed, but not whole (extended attributes that could not be read). */
   notes: { path: string; reason: string }[];
+  /** Paths the person's excludes left out (`skip`), never descended: the topmost of each excluded tree. */
+  excluded: string[];
+  /** Folders holding a valid CACHEDIR.TAG (with `cacheDirs`): listed, their contents left out. */
+  cacheDirs: string[];
 }
 
 export interface WalkOptions {
@@ -43,7 +48,11 @@ export interface WalkOptions {
    * null when not known.
    */
   knownXattrs?: (relPath: string, ino: string, ctimeNs: string) => Record<string, string> | undefined | null;
-  /** Each file as the walk finds it, before the walk ends (a first snapshot starts cloning it then). */
+  /** The person's excludes (gitignore patterns): a path they match is left out, a folder never descended. */
+  skip?: ExcludeMatcher | null;
+  /** Leave out the contents of folders holding a valid CACHEDIR.TAG, as restic and borg do. */
+  cacheDirs?: boolean;
+  /** Each file as the walk finds it (and keeps: never an excluded one), before the walk ends (a first snapshot starts cloning it then). */
   onFile?: (entry: Extract<LiveEntry, { type: 'file' }>) => void;
   /**
    * Lists a restore's leftover temporary files (temp-names.ts) too: only a restore, which removes them, asks.
@@ -66,6 +75,8 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
   const entries: LiveEntry[] = [];
   const skipped: WalkResult['skipped'] = [];
   const notes: WalkResult['notes'] = [];
+  const excluded: string[] = [];
+  const cacheDirs: string[] = [];
   const pending: string[] = [''];
   const rootAbs = path.resolve(root);
   let sinceYield = 0;
@@ -84,9 +95,17 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
       }
       throw err;
     }
+    // The folder chosen is never a cache of itself: only folders below it are looked at.
+    if (options.cacheDirs && dirRel !== '' && names.includes(CACHEDIR_TAG) && readsAsCacheDirTag(`${dirAbs}${path.sep}${CACHEDIR_TAG}`)) {
+      cacheDirs.push(dirRel);
+      sinceYield += 1;
+      continue;
+    }
     for (const name of names) {
-      const entry = describe(`${dirAbs}${path.sep}${name}`, dirRel ? `${dirRel}/${name}` : name, options, skipped, notes);
+      const rel = dirRel ? `${dirRel}/${name}` : name;
+      const entry = describe(`${dirAbs}${path.sep}${name}`, rel, options, skipped, notes);
       if (!entry) continue;
+      if (options.skip?.(rel, entry.type === 'dir')) { excluded.push(rel); continue; }
       entries.push(entry);
       if (entry.type === 'dir') pending.push(entry.path);
       else if (entry.type === 'file') options.onFile?.(entry);
@@ -99,7 +118,7 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
   }
   // Sorting makes manifests and diffs stable, and puts every folder before what it holds.
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { entries, skipped, notes };
+  return { entries, skipped, notes, excluded: excluded.sort(), cacheDirs: cacheDirs.sort() };
 }
 
 function describe(abs: string, rel: string, options: WalkOptions, skipped: WalkResult['skipped'], notes: WalkResult['notes']): LiveEntry | null {

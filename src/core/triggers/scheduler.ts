@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { describeError, errnoCode, usageError } from '../base/errors.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import { validateSchedule } from './schedule-expression.js';
+import { LowSpace } from '../service/free-space.js';
 import type { TargetSettings } from '../state/settings.js';
 
 export { validateSchedule };
@@ -23,6 +24,8 @@ export interface ScheduleRunReport {
   ok: boolean;
   record?: SnapshotRecord;
   error?: string;
+  /** Not taken because the store's filesystem would have gone below its floor (after pruning): `error` says why. */
+  skipped?: boolean;
 }
 
 export interface SchedulerOptions {
@@ -130,7 +133,7 @@ export class Scheduler {
         }
         return { target: targetPath, reason, ok: true, record };
       } catch (err) {
-        return { target: targetPath, reason, ok: false, error: describeError(err) };
+        return { target: targetPath, reason, ok: false, error: describeError(err), ...(err instanceof LowSpace ? { skipped: true } : {}) };
       }
     })().then((report) => {
       this.running.delete(targetPath);

@@ -44,6 +44,17 @@ describe('btrfs snapshot sizes', { skip: skip ?? false }, () => {
     const listed = await runCli(['list'], env);
     assert.match(listed.stdout, /1(\.0)? MB/);
   });
+
+  test('uniqueBytes: each snapshot\'s exclusive bytes while quotas are on, null (unknown, never a guess) once they are off', async () => {
+    const env = { SNAPCTL_HOME: pe.home };
+    await writeFile(path.join(pe.target, 'data.bin'), Buffer.alloc(2 * 1024 * 1024, 9));
+    execFileSync('btrfs', ['quota', 'rescan', '-w', path.dirname(pe.target)], { stdio: 'ignore' });
+    const on = parseJson<{ uniqueBytes: number | null }[]>((await runCli(['list', '--json'], env)).stdout);
+    assert.ok(on.every((s) => typeof s.uniqueBytes === 'number'), JSON.stringify(on));
+    execFileSync('btrfs', ['quota', 'disable', path.dirname(pe.target)]);
+    const off = parseJson<{ uniqueBytes: number | null }[]>((await runCli(['list', '--json'], env)).stdout);
+    assert.ok(off.length > 0 && off.every((s) => s.uniqueBytes === null), JSON.stringify(off));
+  });
 });
 
 describe('btrfs provider on a real loop-mounted btrfs image', { skip: skip ?? false }, () => {

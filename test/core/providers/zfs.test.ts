@@ -37,6 +37,39 @@ describe('ZFS', () => {
       assert.equal(record.size, 98816, 'size is the referenced bytes zfs reports');
     });
 
+    test('uniqueBytes is what zfs get used says of each snapshot (what destroying it frees)', async () => {
+      const listed = await service.listWithSpace(pe.target);
+      assert.ok(listed.snapshots.length > 0);
+      for (const s of listed.snapshots) assert.equal(s.uniqueBytes, 4096, `${s.id}: zfs get used`);
+      assert.ok((await pe.calls()).some((c) => c[0] === 'zfs' && c[1] === 'get' && c.includes('used')));
+    });
+
+    test('a ZFS snapshot holds everything, yet a rollback leaves the folder\'s excludes and cache folders alone, and the preview says so', async () => {
+      const { DEFAULT_POLICY } = await import('../../../src/core/service/service.js');
+      const { CACHEDIR_SIGNATURE } = await import('../../../src/core/tree/excludes.js');
+      const withExcludes = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env }, policy: async () => ({ ...DEFAULT_POLICY, excludes: ['node_modules/'] }) });
+      await mkdir(path.join(pe.target, 'node_modules'), { recursive: true });
+      await mkdir(path.join(pe.target, 'cache'), { recursive: true });
+      await writeFile(path.join(pe.target, 'node_modules', 'dep.js'), 'v1');
+      await writeFile(path.join(pe.target, 'cache', 'CACHEDIR.TAG'), `${CACHEDIR_SIGNATURE}\n`);
+      await writeFile(path.join(pe.target, 'cache', 'blob'), 'c1');
+      await writeFile(path.join(pe.target, 'src.txt'), 'v1');
+      const snap = await withExcludes.create({ path: pe.target, provider: 'zfs' });
+      assert.deepEqual(snap.excluded, { patterns: ['node_modules/'], cacheDirs: [] });
+      await writeFile(path.join(pe.target, 'node_modules', 'dep.js'), 'v2');
+      await writeFile(path.join(pe.target, 'node_modules', 'new.js'), 'new');
+      await writeFile(path.join(pe.target, 'cache', 'blob'), 'c2');
+      await writeFile(path.join(pe.target, 'src.txt'), 'v2');
+      const preview = await withExcludes.diff(snap.id);
+      assert.deepEqual(preview.modified, ['src.txt']);
+      assert.ok(preview.leftAlone.count >= 2, JSON.stringify(preview.leftAlone));
+      await withExcludes.rollback(snap.id);
+      assert.equal(await readFile(path.join(pe.target, 'src.txt'), 'utf8'), 'v1');
+      assert.equal(await readFile(path.join(pe.target, 'node_modules', 'dep.js'), 'utf8'), 'v2', 'excluded: left as it is');
+      assert.equal(await readFile(path.join(pe.target, 'node_modules', 'new.js'), 'utf8'), 'new', 'excluded: not removed as added since');
+      assert.equal(await readFile(path.join(pe.target, 'cache', 'blob'), 'utf8'), 'c2', 'a cache folder is left alone');
+    });
+
     test('a dataset mounted inside the folder: auto picks clone and says why; an explicit ZFS snapshot is refused', async () => {
       const child = path.join(pe.target, 'db');
       await mkdir(child, { recursive: true });

@@ -18,7 +18,8 @@ function emittedMetricNames(): Set<string> {
   metrics.onEvent({ type: 'rollback-failed', snapshotId: record.id, target: '/p', provider: 'clone', error: 'x', durationMs: 1 });
   metrics.onEvent({ type: 'rollback-recovered', snapshotId: record.id, target: '/p', provider: 'clone' });
   metrics.gauges([record]);
-  metrics.storeGauges({ bytes: 1, freeBytes: 1 });
+  metrics.onEvent({ type: 'snapshot-skipped', target: '/p', trigger: 'schedule', provider: 'clone', reason: 'low_space', needBytes: 2, freeBytes: 1, floorBytes: 1, pruned: 0, message: 'x' });
+  metrics.storeGauges({ bytes: 1, freeBytes: 1, floorBytes: 1 });
   const names = new Set<string>();
   for (const d of metrics.mockBuffer) {
     const m = /^(?:_sc\|)?(snapctl\.[a-z_.]+)/.exec(d);
@@ -30,7 +31,7 @@ function emittedMetricNames(): Set<string> {
 describe('Datadog dashboard and monitor', () => {
   test('the code sends every metric DESIGN.md names', () => {
     const names = emittedMetricNames();
-    for (const n of ['snapshot.created', 'snapshot.failed', 'snapshot.deleted', 'rollback.completed', 'rollback.failed', 'snapshot.duration', 'rollback.duration', 'snapshot.count', 'snapshot.age_seconds', 'can_snapshot', 'store.bytes', 'store.free_bytes']) {
+    for (const n of ['snapshot.created', 'snapshot.failed', 'snapshot.deleted', 'rollback.completed', 'rollback.failed', 'snapshot.duration', 'rollback.duration', 'snapshot.count', 'snapshot.age_seconds', 'can_snapshot', 'store.bytes', 'store.free_bytes', 'store.floor_bytes', 'snapshot.skipped']) {
       assert.ok(names.has(`snapctl.${n}`), `snapctl.${n} is not sent`);
     }
   });
@@ -58,9 +59,9 @@ describe('Datadog dashboard and monitor', () => {
     assert.equal(monitor?.options.notify_no_data, true, 'a stopped app must alert too');
   });
 
-  test('the monitors file holds one body of POST /api/v1/monitor each: no snapshot, a failed rollback, low space', async () => {
+  test('the monitors file holds one body of POST /api/v1/monitor each: no snapshot, a failed rollback, low space, below the floor, skipped snapshots', async () => {
     const all = await monitors();
-    assert.equal(all.length, 3);
+    assert.equal(all.length, 5);
     for (const m of all) {
       assert.deepEqual(Object.keys(m).filter((k) => !MONITOR_KEYS.has(k)), [], m.name);
       assert.equal(m.type, 'query alert', m.name);
@@ -74,7 +75,9 @@ describe('Datadog dashboard and monitor', () => {
       const warning = m.options.thresholds.warning;
       if (warning !== undefined) assert.ok(comparator?.startsWith('>') ? warning < Number(value) : warning > Number(value), `${m.name}: warning ${warning}`);
     }
-    const [, rollback, space] = all;
+    const [, rollback, space, floor, skipped] = all;
+    assert.match(floor?.query ?? '', /^min\(last_15m\):min:snapctl\.store\.free_bytes\{\*\} by \{host\} - max:snapctl\.store\.floor_bytes\{\*\} by \{host\} < 0$/);
+    assert.match(skipped?.query ?? '', /^sum\(last_4h\):sum:snapctl\.snapshot\.skipped\{reason:low_space\} by \{host\}\.as_count\(\) > 0$/);
     assert.match(rollback?.query ?? '', /^sum\(last_1h\):sum:snapctl\.rollback\.failed\{\*\} by \{host\}\.as_count\(\) > 0$/);
     assert.match(space?.query ?? '', /^min\(last_15m\):min:snapctl\.store\.free_bytes\{\*\} by \{host\} < \d+$/);
   });

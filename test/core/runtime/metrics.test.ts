@@ -129,3 +129,17 @@ describe('DogStatsD metrics', () => {
     }
   });
 });
+
+describe('low space in metrics', () => {
+  test('a skipped snapshot is counted as snapctl.snapshot.skipped with reason:low_space, a warning check and an event, never as a failure; the floor is a gauge', () => {
+    const metrics = new Metrics(resolveMetricsTarget(statsdSettingsSchema.parse({}), {}), { mock: true });
+    metrics.onEvent({ type: 'snapshot-skipped', target: '/p', trigger: 'schedule', provider: 'clone', reason: 'low_space', needBytes: 5, freeBytes: 3, floorBytes: 2, pruned: 1, message: 'not enough free space' });
+    metrics.storeGauges({ bytes: 10, freeBytes: 3, floorBytes: 2 });
+    const sent = metrics.mockBuffer.join('\n');
+    assert.match(sent, /^snapctl\.snapshot\.skipped:1\|c\|#.*reason:low_space/m);
+    assert.match(sent, /^_sc\|snapctl\.can_snapshot\|1\|/m, 'warning');
+    assert.match(sent, /^_e\{\d+,\d+\}:snapctl\.snapshot skipped\|.*t:warning/m);
+    assert.doesNotMatch(sent, /snapshot\.failed/);
+    assert.match(sent, /^snapctl\.store\.floor_bytes:2\|g/m);
+  });
+});

@@ -12,6 +12,7 @@ const snapshot = z.object({
   id: z.string().regex(ID_PATTERN), provider: z.enum(PROVIDER_NAMES), target: z.string().min(1), tag: tag.nullable(),
   trigger: z.enum(TRIGGERS), createdAt: z.iso.datetime(), size: z.number().int().nonnegative(), addedBytes: z.number().int().nonnegative(),
   files: z.number().int().nonnegative(), state: z.enum(SNAPSHOT_STATES), ref: z.string().min(1), note: z.string().max(2000).nullable().default(null),
+  excluded: z.object({ patterns: z.array(z.string()), cacheDirs: z.array(z.string()) }).optional(),
 });
 const rollback = z.object({
   at: z.iso.datetime(), target: z.string().min(1), snapshotId: z.string(), safetyId: z.string(),
@@ -31,7 +32,8 @@ const validRecord = fc.record({
   state: fc.constantFrom(...SNAPSHOT_STATES),
   ref: fc.string({ minLength: 1 }),
   note: fc.option(fc.string({ maxLength: 30 }), { nil: null }),
-});
+  excluded: fc.record({ patterns: fc.array(fc.string({ maxLength: 10 }), { maxLength: 2 }), cacheDirs: fc.array(fc.string({ maxLength: 10 }), { maxLength: 2 }) }),
+}, { requiredKeys: ['id', 'provider', 'target', 'tag', 'trigger', 'createdAt', 'size', 'addedBytes', 'files', 'state', 'ref', 'note'] });
 
 /** A field replaced by something plausible and often wrong: other types, edge strings, odd numbers. */
 const junk = fc.oneof(

@@ -37,7 +37,7 @@ describe('schedules read back in plain words', () => {
       const scheduler = new Scheduler({ stateFile: `${box.home}/s.json`, runner: { snapshot: () => Promise.reject(new Error('no')), prune: () => Promise.resolve() } });
       for (const bad of ['61 * * * *', '* * * *', '0 0 * 13 *', '*/0 * * * *']) {
         assert.equal((await checkSchedule(bad)).ok, false, bad);
-        assert.throws(() => scheduler.apply([{ path: box.project, schedule: bad, provider: 'clone', retention: defaultSettings().targets[0]?.retention ?? { hourly: 1, daily: 1, weekly: 1, monthly: 1, manual: 1, safety: 1, preOperation: 1 }, paused: false, keepGit: false }]), bad);
+        assert.throws(() => scheduler.apply([{ path: box.project, schedule: bad, provider: 'clone', retention: defaultSettings().targets[0]?.retention ?? { hourly: 1, daily: 1, weekly: 1, monthly: 1, manual: 1, safety: 1, preOperation: 1 }, paused: false, keepGit: false, excludes: [], maxStoreBytes: null }]), bad);
       }
       await scheduler.stop();
     } finally {

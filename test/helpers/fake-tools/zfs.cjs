@@ -26,6 +26,10 @@ if (args[0] === 'list' && args.includes('filesystem')) {
   if (!name.includes('@') || !fs.existsSync(snapDir(name))) fail(`cannot open '${name}': dataset does not exist`);
   const created = state()[name] ?? 0;
   out(`${name}\t0\t${98304 + 512}\t${created}\n`);
+} else if (args[0] === 'get') {
+  // zfs get -H -p -o name,value used NAME...: one line per snapshot that exists, in the order asked.
+  const names = args.slice(args.indexOf('used') + 1);
+  for (const name of names) if (fs.existsSync(snapDir(name))) out(`${name}\t${process.env.FAKE_ZFS_USED || '4096'}\n`);
 } else if (args[0] === 'snapshot') {
   const name = args[1];
   if (!name || !name.startsWith(`${dataset}@`)) fail(`cannot open '${name?.split('@')[0]}': dataset does not exist`);

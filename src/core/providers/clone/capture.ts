@@ -7,6 +7,7 @@ import { quickMatch, sameContent } from '../../tree/same-file.js';
 import { hashFile, type ClonePool, type StoredObject } from './pool.js';
 import { fsPath, type FsPath } from '../../tree/names.js';
 import { walk, type LiveEntry } from '../../tree/walk.js';
+import type { ExcludeMatcher } from '../../tree/excludes.js';
 import type { Trace } from '../../base/trace.js';
 
 
@@ -28,6 +29,9 @@ export interface CaptureResult {
   live: LiveEntry[];
   /** Paths in the folder the snapshot does not hold (see CreatedSnapshot.notHeld). */
   notHeld: string[];
+  /** The topmost paths the excludes left out, and the folders whose CACHEDIR.TAG left their contents out. */
+  excluded: string[];
+  cacheDirs: string[];
 }
 
 const VANISHED = 'deleted while the snapshot was taken';
@@ -47,6 +51,15 @@ export interface CaptureOptions {
   copiesAreClones?: boolean;
   /** Sees the walk before anything is copied (see CreateRequest.inspect). */
   inspect?: (live: readonly LiveEntry[]) => Promise<void>;
+  /** The person's excludes: never walked, never stored (see WalkOptions.skip). */
+  skip?: ExcludeMatcher | null;
+  /** Leave out the contents of folders holding a CACHEDIR.TAG. */
+  cacheDirs?: boolean;
+  /**
+   * Told the bytes the snapshot is about to write (files new or changed since its bases; ~0 where copies are
+   * clones) before the first is copied: throwing stops the snapshot with nothing written.
+   */
+  budget?: (needBytes: number) => Promise<void>;
   trace?: Trace;
 }
 
@@ -74,7 +87,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   const onFile = early ? (e: LiveFile): void => { const started = pool.startClone(underRoot(root, e.path)); if (started) early.set(e.path, { oid: started.oid, done: started.done, error: null }); } : null;
   let walkedTree: Awaited<ReturnType<typeof walk>>;
   try {
-    walkedTree = await walk(root, { knownXattrs, ...(onFile ? { onFile } : {}) });
+    walkedTree = await walk(root, { knownXattrs, ...(onFile ? { onFile } : {}), ...(options.skip ? { skip: options.skip } : {}), ...(options.cacheDirs ? { cacheDirs: true } : {}) });
   } catch (err) {
     // Every clone has finished before the caller cleans up, and it removes the ones made.
     if (early) {
@@ -84,7 +97,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     throw err;
   }
   if (early) await settleClones(early, pool);
-  const { entries: walked, skipped, notes } = walkedTree;
+  const { entries: walked, skipped, notes, excluded, cacheDirs } = walkedTree;
   options.trace?.(`walk, paths: ${walked.length}`);
   await options.inspect?.(walked);
   const problems = [...skipped, ...notes];
@@ -123,6 +136,15 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     }
   });
 
+  // A reflink clone shares the file's blocks: only metadata is written, whatever the file's size.
+  try {
+    await options.budget?.(options.copiesAreClones === true ? 0 : toCopy.reduce((sum, it) => sum + it.live.size, 0));
+  } catch (err) {
+    // Clones started during the walk are this snapshot's: the caller removes them with the rest.
+    for (const c of early?.values() ?? []) if (c.error === null) added.push(c.oid);
+    throw err;
+  }
+
   const record = ({ index, live: e }: (typeof toCopy)[number], copied: CopyOutcome): void => {
     if ('problem' in copied) problems.push({ path: e.path, reason: copied.problem });
     const got = copied.entry;
@@ -139,7 +161,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
   const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };
-  return { manifest, size, addedBytes, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld };
+  return { manifest, size, addedBytes, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld, excluded, cacheDirs };
 }
 
 /** When copies are clones, files up to this size are cloned with direct calls; larger ones in the thread pool. */
@@ -160,19 +182,31 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
 ): Promise<void> {
   const direct = (it: T): boolean => clones && (it.live.size <= DIRECT_COPY_MAX_BYTES || early?.has(it.live.path) === true);
   const large = items.filter((it) => !direct(it));
+  // Once either side fails (a full disk, most often) the other starts no new copy, and this returns only
+  // when nothing is being written any more: the caller then removes everything the snapshot wrote.
+  let stopped = false;
   const inPool = mapLimit(large, IO_PARALLELISM, async (it) => {
+    if (stopped) return;
     record(it, await copyStable(pool, underRoot(root, it.live.path), it.live.size, it.live.mtimeNs, added, clones));
   });
-  let sliceStart = performance.now();
-  for (const it of items) {
-    if (!direct(it)) continue;
-    const cloned = early?.get(it.live.path);
-    const abs = underRoot(root, it.live.path);
-    record(it, cloned ? finishClone(pool, cloned, abs, it.live.size, it.live.mtimeNs, added) : copyStableSync(pool, abs, it.live.size, it.live.mtimeNs, added));
-    if (performance.now() - sliceStart >= DIRECT_COPY_SLICE_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
+  inPool.catch(() => { stopped = true; });
+  try {
+    let sliceStart = performance.now();
+    for (const it of items) {
+      if (stopped) break;
+      if (!direct(it)) continue;
+      const cloned = early?.get(it.live.path);
+      const abs = underRoot(root, it.live.path);
+      record(it, cloned ? finishClone(pool, cloned, abs, it.live.size, it.live.mtimeNs, added) : copyStableSync(pool, abs, it.live.size, it.live.mtimeNs, added));
+      if (performance.now() - sliceStart >= DIRECT_COPY_SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
     }
+  } catch (err) {
+    stopped = true;
+    await inPool.catch(() => undefined);
+    throw err;
   }
   await inPool;
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { capture } from './capture.js';
-import { compare } from '../../tree/compare.js';
+import { bothFilters, compare } from '../../tree/compare.js';
 import { ClonePool, hashFile } from './pool.js';
 import { restore } from '../../tree/restore.js';
 import { lstat } from 'node:fs/promises';
@@ -12,7 +12,8 @@ import { RecordFiles } from '../../state/record-files.js';
 import type { LiveEntry } from '../../tree/walk.js';
 import type { SnapshotRecord } from '../../../shared/model.js';
 import { readStoredFile } from '../snapshot-files.js';
-import type { ContentProblem, ObjectChecks, ProviderDiffOptions, ProviderRestoreOptions, SnapshotFile, SnapshotReader, CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
+import { SpaceIndex } from './space.js';
+import type { ContentProblem, ObjectChecks, SpaceCosts, ProviderDiffOptions, ProviderRestoreOptions, SnapshotFile, SnapshotReader, CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
 
 /**
  * The portable provider: copies the folder into snapctl's own store, sharing unchanged files between
@@ -24,10 +25,12 @@ export class CloneProvider implements SnapshotProvider {
   private readonly pool: ClonePool;
 
   private readonly recordFiles: RecordFiles;
+  private readonly spaceIndex: SpaceIndex;
 
   constructor(storeRoot: string) {
     this.pool = new ClonePool(storeRoot);
     this.recordFiles = new RecordFiles(this.pool.recordsDir);
+    this.spaceIndex = new SpaceIndex(storeRoot, (id) => this.pool.readManifestOnce(id));
   }
 
   async detect(): Promise<Detection> {
@@ -41,13 +44,21 @@ export class CloneProvider implements SnapshotProvider {
       const bases = await Promise.all(request.bases.map((b) => this.pool.readManifest(b.ref).catch(() => null)));
       const copiesAreClones = await this.pool.copiesAreClones(request.target);
       request.trace?.(`read base manifests: ${bases.length}`);
-      const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), { added, copiesAreClones, ...(request.inspect ? { inspect: request.inspect } : {}), ...(request.trace ? { trace: request.trace } : {}) });
+      const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), {
+        added, copiesAreClones, ...(request.inspect ? { inspect: request.inspect } : {}), ...(request.trace ? { trace: request.trace } : {}),
+        ...(request.skip ? { skip: request.skip } : {}), ...(request.cacheDirs ? { cacheDirs: true } : {}), ...(request.budget ? { budget: request.budget } : {}),
+      });
       await this.pool.writeManifest(result.manifest);
       request.trace?.('write the manifest');
+      // A failure here leaves the index stale, which the next read finds and rebuilds.
+      await this.spaceIndex.added(result.manifest).catch(() => undefined);
       const unhashed = result.manifest.entries.filter((e) => e.type === 'file' && e.hash === null).length;
       const first = bases.findIndex((m) => m !== null);
       const base = first < 0 ? null : { id: request.bases[first]?.id ?? '', entries: bases[first]?.entries ?? [] };
-      return { ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld, unhashed, entries: result.manifest.entries, base };
+      return {
+        ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld,
+        unhashed, entries: result.manifest.entries, base, cacheDirs: result.cacheDirs, excluded: result.excluded.length,
+      };
     } catch (err) {
       // A failed snapshot (disk full, most often) gives back the space it took, at once.
       await this.pool.discardObjects(added);
@@ -67,7 +78,19 @@ export class CloneProvider implements SnapshotProvider {
   }
 
   async remove(record: SnapshotRecord): Promise<void> {
+    const manifest = await this.pool.readManifest(record.ref).catch(() => null);
+    if (manifest) await this.spaceIndex.removed(manifest).catch(() => undefined);
     await this.pool.removeManifest(record.ref);
+  }
+
+  /** Exact, from the space index: the objects only each snapshot names, and those only each folder's name. */
+  async space(records: readonly SnapshotRecord[]): Promise<SpaceCosts> {
+    const report = await this.spaceIndex.report(new Map(records.map((r) => [r.ref, r.target])));
+    return {
+      unique: new Map(records.map((r) => [r.id, report.unique.get(r.ref) ?? null])),
+      folderBytes: report.folderBytes,
+      total: report.total,
+    };
   }
 
   async verify(record: SnapshotRecord): Promise<void> {
@@ -112,15 +135,16 @@ export class CloneProvider implements SnapshotProvider {
 
   async restore(record: SnapshotRecord, paths: string[] | null, options: ProviderRestoreOptions): Promise<RestoreResult> {
     const manifest = await this.pool.readManifest(record.ref);
+    const exclude = bothFilters(options.exclude, options.leaveAlone);
     return restore(record.target, manifest, this.pool, paths, {
       token: options.token, ...(options.protect ? { protect: options.protect } : {}), ...(options.live ? { walked: options.live } : {}),
-      ...(options.exclude ? { exclude: options.exclude } : {}), ...(options.plan ? { plan: options.plan } : {}),
+      ...(exclude ? { exclude } : {}), ...(options.plan ? { plan: options.plan } : {}),
     });
   }
 
   async diff(record: SnapshotRecord, paths: string[] | null, options: ProviderDiffOptions = {}): Promise<DiffResult> {
     const manifest = await this.pool.readManifest(record.ref);
-    return compare(record.target, manifest, this.pool, paths, options.exclude, options.live);
+    return compare(record.target, manifest, this.pool, paths, options.exclude, options.live, options.leaveAlone);
   }
 
   async read<T>(record: SnapshotRecord, fn: (reader: SnapshotReader) => Promise<T>): Promise<T> {

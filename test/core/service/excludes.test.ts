@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DEFAULT_POLICY, SnapshotService, type FolderPolicy } from '../../../src/core/service/service.js';
+import { CACHEDIR_SIGNATURE, excludePatternProblem } from '../../../src/core/tree/excludes.js';
+import { CloneProvider } from '../../../src/core/providers/clone/clone-provider.js';
+import { sandbox } from '../../helpers/helpers.js';
+
+const TAG = `${CACHEDIR_SIGNATURE}\n# This file is a cache directory tag.\n`;
+
+async function files(root: string, rel: string, contents: Record<string, string>): Promise<void> {
+  for (const [name, text] of Object.entries(contents)) {
+    const file = path.join(root, rel, name);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, text);
+  }
+}
+
+describe('excludes: gitignore patterns and CACHEDIR.TAG', () => {
+  let box: Awaited<ReturnType<typeof sandbox>>;
+  let policy: FolderPolicy;
+  let service: SnapshotService;
+  before(async () => {
+    box = await sandbox();
+    policy = { ...DEFAULT_POLICY, excludes: ['node_modules/', '*.log', '!keep.log'] };
+    service = new SnapshotService({ home: box.home, policy: async () => policy });
+  });
+  after(() => box.cleanup());
+
+  const manifestPaths = async (ref: string): Promise<string[]> => {
+    const clone = new CloneProvider(service.layout.cloneDir);
+    const text = await readFile(clone.manifestPath(ref), 'utf8');
+    return (JSON.parse(text) as { entries: { path: string }[] }).entries.map((e) => e.path);
+  };
+
+  test('a snapshot leaves out what the patterns match (negation keeps a file) and the contents of a tagged cache folder', async () => {
+    const dir = path.join(box.root, 'walk');
+    await files(dir, '', {
+      'src/a.ts': 'a', 'node_modules/dep/index.js': 'dep', 'build.log': 'log', 'keep.log': 'kept', 'sub/deep.log': 'x',
+      'cache/CACHEDIR.TAG': TAG, 'cache/blob': 'cached', 'fake-cache/CACHEDIR.TAG': 'not the signature\n', 'fake-cache/blob': 'kept',
+    });
+    const snap = await service.create({ path: dir });
+    const held = await manifestPaths(snap.ref);
+    for (const p of ['src/a.ts', 'keep.log', 'cache', 'fake-cache/CACHEDIR.TAG', 'fake-cache/blob']) assert.ok(held.includes(p), `${p} is held`);
+    for (const p of ['node_modules', 'node_modules/dep/index.js', 'build.log', 'sub/deep.log', 'cache/blob', 'cache/CACHEDIR.TAG']) assert.ok(!held.includes(p), `${p} is left out`);
+    assert.deepEqual(snap.excluded, { patterns: ['node_modules/', '*.log', '!keep.log'], cacheDirs: ['cache'] });
+  });
+
+  test('--exclude adds patterns for one snapshot, and a bad pattern is refused in plain words', async () => {
+    const dir = path.join(box.root, 'cli');
+    await files(dir, '', { 'a.txt': 'a', 'tmp/x': 'x' });
+    const snap = await service.create({ path: dir, exclude: ['tmp/'] });
+    assert.ok(!(await manifestPaths(snap.ref)).includes('tmp/x'));
+    await assert.rejects(service.create({ path: dir, exclude: ['a\nb'] }), /invalid exclude pattern "a\\nb": an exclude pattern is one line/);
+    assert.equal(excludePatternProblem('../up'), 'an exclude pattern names paths inside the folder, without .. segments');
+  });
+
+  test('a rollback leaves excluded paths alone (never removes them as added since), and the preview says so', async () => {
+    const dir = path.join(box.root, 'rollback');
+    await files(dir, '', { 'src/a.ts': 'v1', 'node_modules/dep/index.js': 'dep v1', 'cache/CACHEDIR.TAG': TAG, 'cache/blob': 'c1' });
+    const snap = await service.create({ path: dir });
+    await files(dir, '', { 'src/a.ts': 'v2', 'src/new.ts': 'new', 'node_modules/dep/index.js': 'dep v2', 'node_modules/other/x.js': 'other', 'cache/blob2': 'c2', 'err.log': 'log' });
+    const preview = await service.diff(snap.id);
+    assert.deepEqual(preview.added, ['src/new.ts']);
+    assert.deepEqual(preview.modified, ['src/a.ts']);
+    // Each tree once, by its topmost path; a cache folder itself is kept, its contents are left alone.
+    assert.equal(preview.leftAlone.count, 5, JSON.stringify(preview.leftAlone));
+    assert.deepEqual(preview.leftAlone.examples, ['cache/CACHEDIR.TAG', 'cache/blob', 'cache/blob2', 'err.log', 'node_modules']);
+    await service.rollback(snap.id);
+    assert.equal(await readFile(path.join(dir, 'src/a.ts'), 'utf8'), 'v1');
+    await assert.rejects(readFile(path.join(dir, 'src/new.ts')), { code: 'ENOENT' });
+    assert.equal(await readFile(path.join(dir, 'node_modules/dep/index.js'), 'utf8'), 'dep v2', 'an excluded file is neither removed nor rewritten');
+    assert.equal(await readFile(path.join(dir, 'node_modules/other/x.js'), 'utf8'), 'other');
+    assert.equal(await readFile(path.join(dir, 'cache/blob2'), 'utf8'), 'c2');
+    assert.equal(await readFile(path.join(dir, 'err.log'), 'utf8'), 'log');
+    await service.undo({ target: dir });
+    assert.equal(await readFile(path.join(dir, 'src/new.ts'), 'utf8'), 'new');
+  });
+
+  test('a pattern added after a snapshot is left alone by a rollback to it too: the safety snapshot does not hold it', async () => {
+    const dir = path.join(box.root, 'later');
+    await files(dir, '', { 'a.txt': 'a', 'dist/out.js': 'old build' });
+    const snap = await service.create({ path: dir });
+    await files(dir, '', { 'dist/out.js': 'new build', 'dist/more.js': 'more' });
+    policy = { ...policy, excludes: [...policy.excludes, 'dist/'] };
+    try {
+      await service.rollback(snap.id);
+      assert.equal(await readFile(path.join(dir, 'dist/out.js'), 'utf8'), 'new build');
+      assert.equal(await readFile(path.join(dir, 'dist/more.js'), 'utf8'), 'more');
+    } finally {
+      policy = { ...policy, excludes: policy.excludes.filter((p) => p !== 'dist/') };
+    }
+  });
+
+  test('without excludes a rollback removes what was added, as before', async () => {
+    const dir = path.join(box.root, 'plain');
+    await files(dir, '', { 'a.txt': 'a' });
+    const plain = new SnapshotService({ home: path.join(box.root, 'plain-home'), policy: async () => DEFAULT_POLICY });
+    const snap = await plain.create({ path: dir });
+    await files(dir, '', { 'x.log': 'x' });
+    assert.equal((await plain.diff(snap.id)).leftAlone.count, 0);
+    await plain.rollback(snap.id);
+    await assert.rejects(readFile(path.join(dir, 'x.log')), { code: 'ENOENT' });
+    await rm(dir, { recursive: true });
+  });
+});

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { CloneProvider } from '../../../src/core/providers/clone/clone-provider.js';
+import type { CreateRequest } from '../../../src/core/providers/provider.js';
+import { GIB, LowSpace, floorBytes } from '../../../src/core/service/free-space.js';
+import { DEFAULT_POLICY, SnapshotService, type FolderPolicy, type ServiceEvent } from '../../../src/core/service/service.js';
+import { runCli, tempDir } from '../../helpers/helpers.js';
+
+const MB = 1024 * 1024;
+
+/** A tmpfs of `size` at a new folder (root only), or null when one cannot be mounted here. */
+function smallFilesystem(dir: string, size: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function listing(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [])).sort();
+}
+
+/** Every object file of a clone store (objects/ab/<oid>). */
+async function objects(cloneDir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const sub of await listing(path.join(cloneDir, 'objects'))) if (/^[0-9a-f]{2}$/.test(sub)) out.push(...await listing(path.join(cloneDir, 'objects', sub)));
+  return out;
+}
+
+const canMount = process.getuid?.() === 0;
+
+describe('the free-space floor', () => {
+  test('the default is 5% of the filesystem, at least 1 GiB, at most a tenth of it; bytes and percentages as set', () => {
+    assert.equal(floorBytes(null, 100 * GIB), 5 * GIB);
+    assert.equal(floorBytes(null, 10 * GIB), GIB);
+    assert.equal(floorBytes(null, 20 * MB), 2 * MB, 'a small filesystem is not full from the start');
+    assert.equal(floorBytes('10%', 50 * GIB), 5 * GIB);
+    assert.equal(floorBytes(12345, 50 * GIB), 12345);
+  });
+
+  describe('on a 20 MB tmpfs', { skip: canMount ? false : 'needs root to mount a tmpfs' }, () => {
+    let root: string;
+    let store: string;
+    let project: string;
+    let mounted = false;
+    before(async () => {
+      root = await tempDir();
+      store = path.join(root, 'home');
+      project = path.join(root, 'project');
+      await mkdir(store);
+      await mkdir(project);
+      mounted = smallFilesystem(store, '20m');
+    });
+    after(async () => {
+      if (mounted) execFileSync('umount', [store]);
+      await rm(root, { recursive: true, force: true });
+    });
+
+    test('a manual snapshot that would cross the floor is refused, naming the need and the free space, and writes nothing', async (t) => {
+      assert.ok(mounted, 'a tmpfs can be mounted as root');
+      await writeFile(path.join(project, 'big.bin'), Buffer.alloc(19 * MB, 1));
+      t.after(() => rm(path.join(project, 'big.bin'), { force: true }));
+      const r = await runCli(['create', '--path', project], { SNAPCTL_HOME: store });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /not enough free space for a snapshot of .*project: it needs about 19 MB, 1\d MB free above the 2\.0 MB floor/);
+      assert.match(r.stderr, /nothing was written/);
+      const clone = path.join(store, 'clone');
+      assert.deepEqual(await objects(clone), []);
+      assert.deepEqual(await listing(path.join(clone, 'manifests')), []);
+      assert.deepEqual(await listing(path.join(clone, 'pending')), []);
+      assert.deepEqual(await listing(path.join(store, 'pending')), []);
+    });
+
+    test('a scheduled snapshot first prunes the oldest timeline snapshots retention allows, then skips with an event when that is not enough', async () => {
+      const policy: FolderPolicy = { ...DEFAULT_POLICY, retention: { hourly: 1, daily: 1, weekly: 1, monthly: 1, manual: 5, safety: 5, preOperation: 5 } };
+      const service = new SnapshotService({ home: store, policy: async () => policy });
+      const events: ServiceEvent[] = [];
+      service.onEvent((e) => events.push(e));
+      const file = path.join(project, 'data.bin');
+      const taken: string[] = [];
+      for (let i = 1; i <= 3; i++) {
+        await writeFile(file, Buffer.alloc(5 * MB, i));
+        taken.push((await service.create({ path: project, trigger: 'schedule' })).id);
+      }
+      // 15 MB held, about 5 MB free: another 5 MB would cross the 2 MB floor, so the oldest one goes first.
+      await writeFile(file, Buffer.alloc(5 * MB, 4));
+      const fourth = await service.create({ path: project, trigger: 'schedule' });
+      const left = (await service.list({ target: project })).map((s) => s.id);
+      assert.deepEqual(left, [fourth.id, taken[2], taken[1]], 'only the oldest was pruned, just enough');
+      assert.ok(events.some((e) => e.type === 'snapshot-deleted' && e.record.id === taken[0]));
+
+      // 17 MB cannot fit even with every snapshot retention allows deleting gone: pruned, then skipped.
+      await writeFile(file, Buffer.alloc(17 * MB, 5));
+      const err = await service.create({ path: project, trigger: 'schedule' }).then(() => null, (e: unknown) => e);
+      assert.ok(err instanceof LowSpace, String(err));
+      assert.equal(err.pruned, 2);
+      assert.deepEqual((await service.list({ target: project })).map((s) => s.id), [fourth.id], 'the newest is never pruned');
+      const skipped = events.find((e) => e.type === 'snapshot-skipped');
+      assert.ok(skipped?.type === 'snapshot-skipped' && skipped.reason === 'low_space' && skipped.needBytes === 17 * MB && skipped.pruned === 2, JSON.stringify(skipped));
+      assert.ok(!events.some((e) => e.type === 'snapshot-failed'), 'a skip is not a failure');
+      await service.delete(fourth.id);
+    });
+
+    test('a snapshot that runs out of space part way removes everything it wrote and says how much it needed', async () => {
+      await writeFile(path.join(project, 'data.bin'), Buffer.alloc(4 * MB, 6));
+      await writeFile(path.join(project, 'more.bin'), Buffer.alloc(4 * MB, 7));
+      const filler = path.join(store, 'filler');
+      // The disk fills between the check and the copy (another program writing): the copy meets ENOSPC.
+      const clone = new CloneProvider(path.join(store, 'clone'));
+      const create = clone.create.bind(clone);
+      clone.create = (request: CreateRequest) => create({ ...request, budget: async (need) => { await request.budget?.(need); await writeFile(filler, Buffer.alloc(14 * MB, 0)); } });
+      const service = new SnapshotService({ home: store, providers: { clone }, policy: async () => ({ ...DEFAULT_POLICY, floor: 0 }) });
+      const before = { objects: await objects(path.join(store, 'clone')), manifests: await listing(path.join(store, 'clone', 'manifests')) };
+      await assert.rejects(service.create({ path: project }), /ran out of space part way \(the disk is full\): it needed about 8\.0 MB and .* is free now; everything it wrote was removed/);
+      assert.deepEqual(await objects(path.join(store, 'clone')), before.objects);
+      assert.deepEqual(await listing(path.join(store, 'clone', 'objects', 'tmp')), []);
+      assert.deepEqual(await listing(path.join(store, 'clone', 'manifests')), before.manifests);
+      assert.deepEqual(await listing(path.join(store, 'clone', 'records')), before.manifests);
+      assert.deepEqual(await listing(path.join(store, 'clone', 'pending')), []);
+      assert.deepEqual(await listing(path.join(store, 'pending')), []);
+      assert.deepEqual(await service.list(), []);
+      await rm(filler);
+      clone.create = create;
+      assert.equal((await service.create({ path: project })).files, 2, 'once there is room it works');
+    });
+
+    test('status names the problem while free space is under the floor, and it goes once there is room', async () => {
+      const service = new SnapshotService({ home: store, policy: async () => DEFAULT_POLICY });
+      const filler = path.join(store, 'filler');
+      const { statfs } = await import('node:fs/promises');
+      const fs = await statfs(store);
+      await writeFile(filler, Buffer.alloc(fs.bavail * fs.bsize - MB, 0));
+      try {
+        const { problems } = await service.folderState(project);
+        assert.ok(problems.some((p) => /snapctl's store has .* free, below the 2\.0 MB floor: scheduled snapshots prune what retention allows, then skip/.test(p)), JSON.stringify(problems));
+      } finally {
+        await rm(filler);
+      }
+      assert.deepEqual((await service.folderState(project)).problems.filter((p) => p.includes('floor')), []);
+    });
+  });
+});
