@@ -5,6 +5,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { HTTP_API_PATH } from '../src/shared/api.js';
 import { sandbox } from '../test/helpers/helpers.js';
 import { ARTIFACTS, cli, eventually, focused, launch, serve, shootBoth, skip, stopServer, type Served } from './harness.js';
 
@@ -85,7 +86,8 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
     assert.ok((await dialog().getByRole('treeitem').count()) < 80, 'virtualised');
     await shootBoth(page, 'preview-keyboard');
     await page.keyboard.press('Home');
-    assert.equal(await focused(page), 'treeitem: Removed (added since): 251 paths');
+    // The first row is drawn once the list has scrolled to it: focus lands a frame or two later.
+    await eventually(() => focused(page), 'treeitem: Removed (added since): 251 paths');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowLeft');
     assert.equal(await build.getAttribute('aria-expanded'), 'false', 'Left folds the folder');
@@ -263,9 +265,24 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
     const treeBox = await dialog().getByRole('tree').boundingBox();
     assert.ok(impactBox && treeBox && impactBox.y < treeBox.y, 'said before the paths');
     await shootBoth(page, 'git-impact');
+    // The new preview is held back: until it comes, the old one must not be offered as the new one.
+    let answer = (): void => undefined;
+    const held = new Promise<void>((resolve) => { answer = resolve; });
+    await page.route(`**${HTTP_API_PATH}`, async (route) => {
+      const body = route.request().postDataJSON() as { method?: string; params?: { keepGit?: boolean } };
+      if (body.method === 'diff' && body.params?.keepGit === true) await held;
+      await route.continue();
+    });
     await keep.check();
+    assert.equal(await keep.isChecked(), true, 'the switch shows the click at once');
+    await dialog().getByRole('status').filter({ hasText: 'Comparing again' }).waitFor();
+    assert.equal(await dialog().getByRole('button', { name: 'Roll back', exact: true }).isDisabled(), true, 'no rollback on the old preview while the new one is asked');
+    assert.match(await impact.innerText(), /This undoes 1 commit/, 'the old answer is not yet reworded as the new one');
+    answer();
     await impact.getByText('.git is left alone').waitFor();
+    await page.unroute(`**${HTTP_API_PATH}`);
     assert.equal(await dialog().getByRole('treeitem', { name: /^\.git\// }).count(), 0, 'the new preview holds no .git paths');
+    assert.equal(await dialog().getByRole('status').filter({ hasText: 'Comparing again' }).count(), 0);
     await dialog().getByRole('button', { name: 'Roll back', exact: true }).click();
     await dialog().getByText(/Rolled back: 1 restored/).waitFor();
     assert.equal(git('log', '-1', '--format=%s'), 'fix login', 'the commit is still there');

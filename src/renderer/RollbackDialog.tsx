@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ApiCall, DiffView, RollbackView, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
 import { ChangeTree } from './ChangeTree.js';
 import { buildChangeTree, gitUnticked, initiallyOpen, scopeFor, tickedChanges } from './pathTree.js';
@@ -32,7 +32,11 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
   const [phase, setPhase] = useState<Phase>({ step: 'preview' });
   const [diff, setDiff] = useState<DiffView | null>(null);
   const [diffError, setDiffError] = useState<string | null>(null);
+  // keepGit is what the shown preview was computed with; wantKeepGit the switch while its new preview is asked.
   const [keepGit, setKeepGit] = useState<boolean | null>(null);
+  const [wantKeepGit, setWantKeepGit] = useState<boolean | null>(null);
+  const [comparing, setComparing] = useState(false);
+  const asked = useRef(0);
   const [gitSeen, setGitSeen] = useState(false);
   const [open, setOpen] = useState<Set<string>>(new Set());
   const [excluded, setExcluded] = useState<Set<string>>(new Set());
@@ -42,8 +46,14 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
   const target = snapshot.target;
 
   const loadDiff = useCallback(async (withKeepGit: boolean | null): Promise<void> => {
+    const question = ++asked.current;
     setDiffError(null);
+    setComparing(true);
     const r = await call('diff', withKeepGit === null ? { id: snapshot.id } : { id: snapshot.id, keepGit: withKeepGit });
+    // A later question (the switch flipped again) decides what is shown; an earlier answer arriving late must not.
+    if (question !== asked.current) return;
+    setComparing(false);
+    setWantKeepGit(null);
     if (!r.ok) { setDiffError(r.error); setDiff(null); return; }
     setDiff(r.value);
     setKeepGit(r.value.keepGit);
@@ -132,9 +142,10 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
               <div className="git-impact" role="group" aria-label="What this does to git">
                 {gitShown.map((g) => <p key={g.repo} className="git-line">{gitSentence(g)}</p>)}
                 {gitShown.length === 0 && (keepGit || diff.git.length > 0) && <p className="git-line muted">.git is left alone: commits and HEAD stay as they are.</p>}
-                <label className="inline"><input type="checkbox" checked={keepGit ?? false} onChange={(e) => { setKeepGit(e.target.checked); void loadDiff(e.target.checked); }} /> Leave .git alone</label>
+                <label className="inline"><input type="checkbox" checked={wantKeepGit ?? keepGit ?? false} onChange={(e) => { setWantKeepGit(e.target.checked); void loadDiff(e.target.checked); }} /> Leave .git alone</label>
               </div>
             )}
+            {diff && comparing && <p role="status" className="muted small"><progress aria-label="Comparing" /> Comparing again…</p>}
             {diff && diff.leftAlone.count > 0 && (
               <p className="muted small left-alone" title={diff.leftAlone.examples.join('\n')}>
                 {diff.leftAlone.count} {diff.leftAlone.count === 1 ? 'path excluded from snapshots is' : 'paths excluded from snapshots are'} left alone ({diff.leftAlone.examples.join(', ')}{diff.leftAlone.count > diff.leftAlone.examples.length ? ', …' : ''}).
@@ -181,7 +192,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
           <>
             {tooMany && <span className="error small">Too many separate paths: tick whole folders.</span>}
             <button type="button" onClick={onClose}>Cancel</button>
-            <button type="button" className="primary" data-autofocus disabled={!diff || total === 0 || nothingTicked || tooMany} onClick={() => void rollBack()}>
+            <button type="button" className="primary" data-autofocus disabled={!diff || comparing || total === 0 || nothingTicked || tooMany} onClick={() => void rollBack()}>
               {scope === null ? 'Roll back' : `Roll back ${ticked} ${ticked === 1 ? 'path' : 'paths'}`}
             </button>
           </>
