@@ -52,8 +52,6 @@ export interface WalkOptions {
   skip?: ExcludeMatcher | null;
   /** Leave out the contents of folders holding a valid CACHEDIR.TAG, as restic and borg do. */
   cacheDirs?: boolean;
-  /** Each file as the walk finds it (and keeps: never an excluded one), before the walk ends (a first snapshot starts cloning it then). */
-  onFile?: (entry: Extract<LiveEntry, { type: 'file' }>) => void;
   /**
    * Lists a restore's leftover temporary files (temp-names.ts) too: only a restore, which removes them, asks.
    * Every other walk leaves them out, so no preview lists them and no snapshot keeps them.
@@ -108,7 +106,6 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
       if (options.skip?.(rel, entry.type === 'dir')) { excluded.push(rel); continue; }
       entries.push(entry);
       if (entry.type === 'dir') pending.push(entry.path);
-      else if (entry.type === 'file') options.onFile?.(entry);
     }
     sinceYield += names.length + 1;
     if (sinceYield >= BATCH) {

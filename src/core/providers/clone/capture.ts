@@ -81,23 +81,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     const r = recorded.get(rel);
     return r && r.ino === ino && r.ctimeNs === ctimeNs ? r.xattrs : null;
   };
-  // A first snapshot where copies are clones copies every file: each clone starts in the thread pool as the
-  // walk finds it, so the filesystem clones on another core while this thread walks (bench/README.md).
-  const early = options.copiesAreClones === true && bases.length === 0 && !options.inspect ? new Map<string, EarlyClone>() : null;
-  const onFile = early ? (e: LiveFile): void => { const started = pool.startClone(underRoot(root, e.path)); if (started) early.set(e.path, { oid: started.oid, done: started.done, error: null }); } : null;
-  let walkedTree: Awaited<ReturnType<typeof walk>>;
-  try {
-    walkedTree = await walk(root, { knownXattrs, ...(onFile ? { onFile } : {}), ...(options.skip ? { skip: options.skip } : {}), ...(options.cacheDirs ? { cacheDirs: true } : {}) });
-  } catch (err) {
-    // Every clone has finished before the caller cleans up, and it removes the ones made.
-    if (early) {
-      await settleClones(early, pool);
-      for (const c of early.values()) if (c.error === null) added.push(c.oid);
-    }
-    throw err;
-  }
-  if (early) await settleClones(early, pool);
-  const { entries: walked, skipped, notes, excluded, cacheDirs } = walkedTree;
+  const { entries: walked, skipped, notes, excluded, cacheDirs } = await walk(root, { knownXattrs, ...(options.skip ? { skip: options.skip } : {}), ...(options.cacheDirs ? { cacheDirs: true } : {}) });
   options.trace?.(`walk, paths: ${walked.length}`);
   await options.inspect?.(walked);
   const problems = [...skipped, ...notes];
@@ -137,13 +121,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   });
 
   // A reflink clone shares the file's blocks: only metadata is written, whatever the file's size.
-  try {
-    await options.budget?.(options.copiesAreClones === true ? 0 : toCopy.reduce((sum, it) => sum + it.live.size, 0));
-  } catch (err) {
-    // Clones started during the walk are this snapshot's: the caller removes them with the rest.
-    for (const c of early?.values() ?? []) if (c.error === null) added.push(c.oid);
-    throw err;
-  }
+  await options.budget?.(options.copiesAreClones === true ? 0 : toCopy.reduce((sum, it) => sum + it.live.size, 0));
 
   const record = ({ index, live: e }: (typeof toCopy)[number], copied: CopyOutcome): void => {
     if ('problem' in copied) problems.push({ path: e.path, reason: copied.problem });
@@ -156,7 +134,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     if (got.added) addedBytes += got.size;
     entries[index] = { ...fileEntry(e, got), mtimeNs: got.mtimeNs, size: got.size };
   };
-  await copyChanged(toCopy, root, pool, added, options.copiesAreClones === true, record, early);
+  await copyChanged(toCopy, root, pool, added, options.copiesAreClones === true, record);
   options.trace?.(`copy${options.copiesAreClones === true ? ' as reflink clones' : ''}, new or changed files: ${toCopy.length}`);
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
@@ -178,9 +156,8 @@ const DIRECT_COPY_SLICE_MS = 20;
  */
 async function copyChanged<T extends { live: { path: string; size: number; mtimeNs: string } }>(
   items: readonly T[], root: string, pool: ClonePool, added: string[], clones: boolean, record: (item: T, copied: CopyOutcome) => void,
-  early: ReadonlyMap<string, EarlyClone> | null,
 ): Promise<void> {
-  const direct = (it: T): boolean => clones && (it.live.size <= DIRECT_COPY_MAX_BYTES || early?.has(it.live.path) === true);
+  const direct = (it: T): boolean => clones && it.live.size <= DIRECT_COPY_MAX_BYTES;
   const large = items.filter((it) => !direct(it));
   // Once either side fails (a full disk, most often) the other starts no new copy, and this returns only
   // when nothing is being written any more: the caller then removes everything the snapshot wrote.
@@ -195,9 +172,7 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
     for (const it of items) {
       if (stopped) break;
       if (!direct(it)) continue;
-      const cloned = early?.get(it.live.path);
-      const abs = underRoot(root, it.live.path);
-      record(it, cloned ? finishClone(pool, cloned, abs, it.live.size, it.live.mtimeNs, added) : copyStableSync(pool, abs, it.live.size, it.live.mtimeNs, added));
+      record(it, copyStableSync(pool, underRoot(root, it.live.path), it.live.size, it.live.mtimeNs, added));
       if (performance.now() - sliceStart >= DIRECT_COPY_SLICE_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
@@ -243,28 +218,6 @@ function copyStableSync(pool: ClonePool, abs: FsPath, size: number, mtimeNs: str
     if ('done' in next) return next.done;
     stat = next.again;
   }
-}
-
-/** A clone started during the walk (see capture); `error` is set once it failed. */
-interface EarlyClone { oid: string; done: Promise<unknown>; error: unknown }
-
-async function settleClones(clones: Map<string, EarlyClone>, pool: ClonePool): Promise<void> {
-  const failed: string[] = [];
-  for (const c of clones.values()) {
-    c.error = await c.done;
-    if (c.error !== null) failed.push(c.oid);
-  }
-  await pool.discardObjects(failed);
-}
-
-/**
- * An early clone judged like any copy: kept if the file did not change since the walk; copied again the usual
- * way if it did, or if the clone failed (copyStableSync knows every fallback and every error's meaning).
- */
-function finishClone(pool: ClonePool, clone: EarlyClone, abs: FsPath, size: number, mtimeNs: string, added: string[]): CopyOutcome {
-  if (clone.error !== null) return copyStableSync(pool, abs, size, mtimeNs, added);
-  const first = judgeCopy({ oid: clone.oid, hash: null, added: true }, abs, { size, mtimeNs }, 1, added);
-  return 'done' in first ? first.done : copyStableSync(pool, abs, first.again.size, first.again.mtimeNs, added);
 }
 
 function copyOrProblem(copy: () => StoredObject): StoredObject | { problem: string } {

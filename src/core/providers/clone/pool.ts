@@ -4,7 +4,7 @@ import path from 'node:path';
 import { isFresh, mkdirPrivate, writeSmallFile } from '../../base/private-fs.js';
 import { writeFileAtomic } from '../../state/atomic-write.js';
 import { copiesAreClones } from '../../base/fs-types.js';
-import { nativeReflink, nativeReflinkAsync, type Reflink, type ReflinkAsync } from './reflink.js';
+import { nativeReflink, type Reflink } from './reflink.js';
 import { copyKeepingHoles } from '../../tree/holes.js';
 import type { FsPath } from '../../tree/names.js';
 import { SnapctlError, errnoCode, nullIfMissing } from '../../base/errors.js';
@@ -31,7 +31,6 @@ export class ClonePool implements ContentSource {
   private readonly manifests = new Map<string, Manifest>();
   private readonly clonesFrom = new Map<string, boolean>();
   private readonly settling = new Map<string, Promise<StoredObject>>();
-  private reflinkAsync: ReflinkAsync | null | undefined;
   private randomPool = Buffer.alloc(0);
   private randomOffset = 0;
 
@@ -43,8 +42,6 @@ export class ClonePool implements ContentSource {
    */
   constructor(readonly root: string, private reflink: Reflink | null | undefined = undefined) {
     this.objectsRoot = path.join(root, 'objects');
-    // A clone function given by a test is the only one used.
-    if (reflink !== undefined) this.reflinkAsync = null;
   }
 
   get objectsDir(): string { return this.objectsRoot; }
@@ -234,18 +231,6 @@ export class ClonePool implements ContentSource {
     }
     copyFileSync(source, dest, fsc.COPYFILE_FICLONE);
     return stored;
-  }
-
-  /**
-   * Starts cloning `source` into a new object in the thread pool (where copies are clones), or null where
-   * only addObjectSync can: no binding, or a name that is not UTF-8. `done` never rejects: it gives the
-   * error, and the caller copies such a file again the usual way.
-   */
-  startClone(source: FsPath): { oid: string; done: Promise<unknown> } | null {
-    if (this.reflinkAsync === undefined) this.reflinkAsync = nativeReflinkAsync();
-    if (this.reflinkAsync === null || typeof source !== 'string') return null;
-    const { oid, dest } = this.newObject();
-    return { oid, done: this.reflinkAsync(source, dest).then(() => null, (err: unknown) => err ?? new Error('clone failed')) };
   }
 
   /** 128 random bits per object, drawn in bulk (bench/README.md, "Forms the code keeps"). */

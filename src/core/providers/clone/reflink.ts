@@ -2,15 +2,8 @@ import { createRequire } from 'node:module';
 
 /** Clones `source` to a new file `dest` (which must not exist) sharing its blocks; throws when it cannot. */
 export type Reflink = (source: string, dest: string) => void;
-/** The same in the thread pool. */
-export type ReflinkAsync = (source: string, dest: string) => Promise<void>;
 
-interface Binding {
-  reflinkFileSync: (source: string, dest: string) => number | void;
-  reflinkFile: (source: string, dest: string) => Promise<number | void>;
-}
-
-let loaded: Binding | null | undefined;
+let loaded: Reflink | null | undefined;
 
 /**
  * pnpm's reflink binding (@reflink/reflink, a prebuilt N-API module), loaded on first use. Node's copyFile
@@ -18,23 +11,14 @@ let loaded: Binding | null | undefined;
  * metadata updates per file that the first-snapshot-on-btrfs goal cannot afford (bench/README.md). Null
  * where the binding has no build for this platform: copyFile does the work then.
  */
-function binding(): Binding | null {
+export function nativeReflink(): Reflink | null {
   if (loaded === undefined) {
     try {
-      loaded = createRequire(import.meta.url)('@reflink/reflink') as Binding;
+      const binding = createRequire(import.meta.url)('@reflink/reflink') as { reflinkFileSync: (source: string, dest: string) => number | void };
+      loaded = (source, dest) => { binding.reflinkFileSync(source, dest); };
     } catch {
       loaded = null;
     }
   }
   return loaded;
-}
-
-export function nativeReflink(): Reflink | null {
-  const b = binding();
-  return b ? (source, dest) => { b.reflinkFileSync(source, dest); } : null;
-}
-
-export function nativeReflinkAsync(): ReflinkAsync | null {
-  const b = binding();
-  return b ? async (source, dest) => { await b.reflinkFile(source, dest); } : null;
 }
