@@ -1,131 +1,125 @@
 import assert from 'node:assert/strict';
 import { chmod, mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SnapshotService } from '../../../../src/core/service/service.js';
 import { buildEveryKindTree, mutateEveryWay } from '../../../helpers/fixtures.js';
-import { describeTree, sandbox } from '../../../helpers/helpers.js';
+import { describeTree, sandbox, serviceSandbox } from '../../../helpers/helpers.js';
 
 describe('clone provider: snapshot, rollback and undo', () => {
-  let box: Awaited<ReturnType<typeof sandbox>>;
-  let service: SnapshotService;
-  before(async () => {
-    box = await sandbox();
-    service = new SnapshotService({ home: box.home });
-  });
-  after(() => box.cleanup());
+  const ctx = serviceSandbox();
 
   test('a rollback restores a tree holding every kind of entry exactly, and undo brings the changes back', async () => {
-    await buildEveryKindTree(box.project);
-    const original = await describeTree(box.project);
-    const snap = await service.create({ path: box.project, tag: 'before changes' });
+    await buildEveryKindTree(ctx.box.project);
+    const original = await describeTree(ctx.box.project);
+    const snap = await ctx.service.create({ path: ctx.box.project, tag: 'before changes' });
     assert.equal(snap.state, 'ready');
     assert.ok(snap.files >= 10, `expected the files to be recorded, got ${snap.files}`);
 
-    await mutateEveryWay(box.project);
-    const mutated = await describeTree(box.project);
+    await mutateEveryWay(ctx.box.project);
+    const mutated = await describeTree(ctx.box.project);
     assert.notDeepEqual(mutated, original);
 
-    const result = await service.rollback(snap.id);
-    assert.deepEqual(await describeTree(box.project), original);
+    const result = await ctx.service.rollback(snap.id);
+    assert.deepEqual(await describeTree(ctx.box.project), original);
     assert.equal(result.safety?.trigger, 'safety');
 
-    await service.undo();
-    assert.deepEqual(await describeTree(box.project), mutated);
+    await ctx.service.undo();
+    assert.deepEqual(await describeTree(ctx.box.project), mutated);
   });
 
   test('a partial rollback restores only the chosen paths', async () => {
-    const dir = path.join(box.root, 'partial');
+    const dir = path.join(ctx.box.root, 'partial');
     await mkdir(path.join(dir, 'a'), { recursive: true });
     await mkdir(path.join(dir, 'b'), { recursive: true });
     await writeFile(path.join(dir, 'a', 'file'), 'a1');
     await writeFile(path.join(dir, 'b', 'file'), 'b1');
-    const snap = await service.create({ path: dir });
+    const snap = await ctx.service.create({ path: dir });
     await writeFile(path.join(dir, 'a', 'file'), 'a2');
     await writeFile(path.join(dir, 'a', 'extra'), 'extra');
     await writeFile(path.join(dir, 'b', 'file'), 'b2');
-    await service.rollback(snap.id, { paths: ['a'] });
+    await ctx.service.rollback(snap.id, { paths: ['a'] });
     assert.equal(await readFile(path.join(dir, 'a', 'file'), 'utf8'), 'a1');
     assert.deepEqual((await readdir(path.join(dir, 'a'))).sort(), ['file']);
     assert.equal(await readFile(path.join(dir, 'b', 'file'), 'utf8'), 'b2', 'paths outside the scope are left alone');
   });
 
   test('a symlink planted where a snapshot folder was is replaced, never written through', async () => {
-    const dir = path.join(box.root, 'planted');
-    const outside = path.join(box.root, 'outside');
+    const dir = path.join(ctx.box.root, 'planted');
+    const outside = path.join(ctx.box.root, 'outside');
     await mkdir(path.join(dir, 'config'), { recursive: true });
     await mkdir(outside);
     await writeFile(path.join(dir, 'config', 'settings.json'), '{"a":1}');
-    const snap = await service.create({ path: dir });
+    const snap = await ctx.service.create({ path: dir });
     await rm(path.join(dir, 'config'), { recursive: true });
     await symlink(outside, path.join(dir, 'config'));
-    await service.rollback(snap.id);
+    await ctx.service.rollback(snap.id);
     assert.deepEqual(await readdir(outside), [], 'nothing was written outside the target');
     assert.equal(await readFile(path.join(dir, 'config', 'settings.json'), 'utf8'), '{"a":1}');
   });
 
   test('diff lists added, removed and modified paths, and a touched-only file is not modified', async () => {
-    const dir = path.join(box.root, 'diffed');
+    const dir = path.join(ctx.box.root, 'diffed');
     await mkdir(dir);
     await writeFile(path.join(dir, 'same'), 'same');
     await writeFile(path.join(dir, 'touched'), 'touched');
     await writeFile(path.join(dir, 'changed'), 'v1');
     await writeFile(path.join(dir, 'gone'), 'gone');
-    const snap = await service.create({ path: dir });
+    const snap = await ctx.service.create({ path: dir });
     const later = new Date(Date.now() + 60_000);
     await utimes(path.join(dir, 'touched'), later, later);
     await writeFile(path.join(dir, 'changed'), 'v2');
     await rm(path.join(dir, 'gone'));
     await writeFile(path.join(dir, 'new'), 'new');
-    const { added, removed, modified } = await service.diff(snap.id);
+    const { added, removed, modified } = await ctx.service.diff(snap.id);
     assert.deepEqual({ added, removed, modified }, { added: ['new'], removed: ['gone'], modified: ['changed'] });
   });
 
   test('a repeat snapshot copies only what changed and deleting snapshots frees their data', async () => {
-    const dir = path.join(box.root, 'incremental');
+    const dir = path.join(ctx.box.root, 'incremental');
     await mkdir(dir);
     for (let i = 0; i < 20; i++) await writeFile(path.join(dir, `f${i}`), Buffer.alloc(1000, i));
-    const first = await service.create({ path: dir });
+    const first = await ctx.service.create({ path: dir });
     assert.equal(first.addedBytes, 20_000);
     await writeFile(path.join(dir, 'f3'), Buffer.alloc(500, 9));
-    const second = await service.create({ path: dir });
+    const second = await ctx.service.create({ path: dir });
     assert.equal(second.size, 19_500);
     assert.equal(second.addedBytes, 500, 'only the changed file is copied again');
 
-    const objectsDir = path.join(box.home, 'clone', 'objects');
+    const objectsDir = path.join(ctx.box.home, 'clone', 'objects');
     const countObjects = async (): Promise<number> => {
       let n = 0;
       for (const sub of await readdir(objectsDir)) n += (await readdir(path.join(objectsDir, sub))).length;
       return n;
     };
     const beforeDelete = await countObjects();
-    await service.delete(first.id);
+    await ctx.service.delete(first.id);
     assert.equal(await countObjects(), beforeDelete - 1, 'the one object only the first snapshot used is freed');
-    await service.rollback(second.id);
+    await ctx.service.rollback(second.id);
     assert.equal((await readFile(path.join(dir, 'f3'))).length, 500);
     assert.equal((await readFile(path.join(dir, 'f4')))[0], 4, 'shared objects survive the delete');
   });
 
   test('a file whose mode changed between snapshots comes back with the mode of the snapshot rolled back to', async () => {
-    const dir = path.join(box.root, 'modes');
+    const dir = path.join(ctx.box.root, 'modes');
     await mkdir(dir);
     const file = path.join(dir, 'tool');
     await writeFile(file, '#!/bin/sh\n');
     await chmod(file, 0o644);
-    await service.create({ path: dir });
+    await ctx.service.create({ path: dir });
     await chmod(file, 0o755); // same content and mtime: the second snapshot shares the first one's object
-    const executable = await service.create({ path: dir });
+    const executable = await ctx.service.create({ path: dir });
     assert.equal(executable.addedBytes, 0);
     await rm(file);
-    await service.rollback(executable.id);
+    await ctx.service.rollback(executable.id);
     assert.equal((await stat(file)).mode & 0o777, 0o755);
   });
 
   test('the snapctl data folder and the filesystem root are refused as targets', async () => {
-    await assert.rejects(service.create({ path: '/' }), /filesystem root/);
-    await mkdir(box.home, { recursive: true });
-    await assert.rejects(service.create({ path: box.home }), /inside snapctl's own data folder/);
-    await assert.rejects(service.create({ path: box.root }), /holds snapctl's own data folder/);
+    await assert.rejects(ctx.service.create({ path: '/' }), /filesystem root/);
+    await mkdir(ctx.box.home, { recursive: true });
+    await assert.rejects(ctx.service.create({ path: ctx.box.home }), /inside snapctl's own data folder/);
+    await assert.rejects(ctx.service.create({ path: ctx.box.root }), /holds snapctl's own data folder/);
   });
 });
 

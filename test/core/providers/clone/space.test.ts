@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { SnapshotService } from '../../../../src/core/service/service.js';
-import { sandbox } from '../../../helpers/helpers.js';
+import { describe, test } from 'node:test';
+import { serviceSandbox } from '../../../helpers/helpers.js';
 
 /** Bytes of every object in the pool, as the filesystem counts their sizes. */
 async function objectBytes(cloneDir: string): Promise<number> {
@@ -17,60 +16,54 @@ async function objectBytes(cloneDir: string): Promise<number> {
 }
 
 describe('clone: what each snapshot costs (uniqueBytes) and the space index', () => {
-  let box: Awaited<ReturnType<typeof sandbox>>;
-  let service: SnapshotService;
-  before(async () => {
-    box = await sandbox();
-    service = new SnapshotService({ home: box.home });
-  });
-  after(() => box.cleanup());
+  const ctx = serviceSandbox();
 
   test('deleting a snapshot frees exactly its uniqueBytes, in any order, and the total is the pool', async () => {
-    const dir = path.join(box.project);
+    const dir = path.join(ctx.box.project);
     await writeFile(path.join(dir, 'shared.bin'), Buffer.alloc(50_000, 1));
     await writeFile(path.join(dir, 'a.bin'), Buffer.alloc(10_000, 2));
-    const s1 = await service.create({ path: dir });
+    const s1 = await ctx.service.create({ path: dir });
     await writeFile(path.join(dir, 'a.bin'), Buffer.alloc(12_000, 3));
     await writeFile(path.join(dir, 'b.bin'), Buffer.alloc(7_000, 4));
-    const s2 = await service.create({ path: dir });
+    const s2 = await ctx.service.create({ path: dir });
     await writeFile(path.join(dir, 'b.bin'), Buffer.alloc(3_000, 5));
     await writeFile(path.join(dir, 'copy.bin'), Buffer.alloc(10_000, 2)); // s1's a.bin again: shared by content
-    const s3 = await service.create({ path: dir });
+    const s3 = await ctx.service.create({ path: dir });
 
-    const listed = await service.listWithSpace(dir);
+    const listed = await ctx.service.listWithSpace(dir);
     const unique = new Map(listed.snapshots.map((s) => [s.id, s.uniqueBytes]));
     // s1 alone holds nothing (its a.bin came back as copy.bin in s3); s2 alone holds b.bin v1 (s3 keeps its a.bin); s3 alone b.bin v2.
     assert.deepEqual([unique.get(s1.id), unique.get(s2.id), unique.get(s3.id)], [0, 7_000, 3_000]);
-    assert.equal(listed.totals.storeBytes, await objectBytes(service.layout.cloneDir));
+    assert.equal(listed.totals.storeBytes, await objectBytes(ctx.service.layout.cloneDir));
     assert.equal(listed.totals.folderBytes, listed.totals.storeBytes);
     assert.ok(listed.totals.freeBytes !== null && listed.totals.freeBytes > 0);
 
     for (const id of [s2.id, s1.id, s3.id]) {
-      const before = await objectBytes(service.layout.cloneDir);
-      const expected = (await service.listWithSpace(dir)).snapshots.find((s) => s.id === id)?.uniqueBytes;
-      await service.delete(id);
-      assert.equal(before - await objectBytes(service.layout.cloneDir), expected, `deleting ${id} frees what it said`);
+      const before = await objectBytes(ctx.service.layout.cloneDir);
+      const expected = (await ctx.service.listWithSpace(dir)).snapshots.find((s) => s.id === id)?.uniqueBytes;
+      await ctx.service.delete(id);
+      assert.equal(before - await objectBytes(ctx.service.layout.cloneDir), expected, `deleting ${id} frees what it said`);
     }
-    assert.equal((await service.listWithSpace(dir)).totals.storeBytes, 0);
+    assert.equal((await ctx.service.listWithSpace(dir)).totals.storeBytes, 0);
   });
 
   test('a missing or damaged space index is rebuilt from the manifests with the same figures', async () => {
-    const dir = path.join(box.root, 'rebuild');
+    const dir = path.join(ctx.box.root, 'rebuild');
     await rm(dir, { recursive: true, force: true });
     await import('node:fs/promises').then((fs) => fs.mkdir(dir));
     await writeFile(path.join(dir, 'x'), Buffer.alloc(4_000, 7));
-    await service.create({ path: dir });
+    await ctx.service.create({ path: dir });
     await writeFile(path.join(dir, 'x'), Buffer.alloc(5_000, 8));
-    await service.create({ path: dir });
-    const kept = (await service.listWithSpace(dir)).snapshots.map((s) => s.uniqueBytes);
+    await ctx.service.create({ path: dir });
+    const kept = (await ctx.service.listWithSpace(dir)).snapshots.map((s) => s.uniqueBytes);
     assert.deepEqual(kept, [5_000, 4_000]);
-    const index = path.join(service.layout.cloneDir, 'space.json');
+    const index = path.join(ctx.service.layout.cloneDir, 'space.json');
     await rm(index);
-    assert.deepEqual((await service.listWithSpace(dir)).snapshots.map((s) => s.uniqueBytes), kept);
+    assert.deepEqual((await ctx.service.listWithSpace(dir)).snapshots.map((s) => s.uniqueBytes), kept);
     await writeFile(index, '{"version":1,"folders":[],"snapshots":{"x":[1,9]},"objects":{}}');
-    assert.deepEqual((await service.listWithSpace(dir)).snapshots.map((s) => s.uniqueBytes), kept);
+    assert.deepEqual((await ctx.service.listWithSpace(dir)).snapshots.map((s) => s.uniqueBytes), kept);
     // An index covering other snapshots than the store's (a create that died after counting itself in) is not trusted.
     await writeFile(index, '{"version":1,"folders":["/elsewhere"],"snapshots":{"20260101-000000-abcdef":[1,0]},"objects":{}}');
-    assert.deepEqual((await service.listWithSpace(dir)).snapshots.map((s) => s.uniqueBytes), kept);
+    assert.deepEqual((await ctx.service.listWithSpace(dir)).snapshots.map((s) => s.uniqueBytes), kept);
   });
 });
