@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { buildEveryKindTree, mutateEveryWay } from '../helpers/fixtures.js';
-import { describeTree, parseJson, runCli, sandbox } from '../helpers/helpers.js';
+import { cliSandbox, describeTree, parseJson, runCli, sandbox } from '../helpers/helpers.js';
 
 /**
  * A rollback killed with SIGKILL at every one of its mutating steps (fault injection), then at random
@@ -11,52 +11,46 @@ import { describeTree, parseJson, runCli, sandbox } from '../helpers/helpers.js'
  * before the first change, exactly as before), and undo must still bring back the state before.
  */
 describe('an interrupted rollback is finished by the next command', () => {
-  let box: Awaited<ReturnType<typeof sandbox>>;
-  let env: Record<string, string>;
-  before(async () => {
-    box = await sandbox();
-    env = { SNAPCTL_HOME: box.home };
-  });
-  after(() => box.cleanup());
+  const ctx = cliSandbox();
 
   test('killed before each mutating step, the folder ends up as the snapshot and undo restores the state before', async () => {
-    await buildEveryKindTree(box.project);
-    const original = await describeTree(box.project);
-    const created = await runCli(['create', '--path', box.project, '--json'], env);
+    await buildEveryKindTree(ctx.box.project);
+    const original = await describeTree(ctx.box.project);
+    const created = await runCli(['create', '--path', ctx.box.project, '--json'], ctx.env);
     assert.equal(created.code, 0, created.stderr);
     const snapId = parseJson<{ id: string }>(created.stdout).id;
-    await mutateEveryWay(box.project);
-    const mutated = await describeTree(box.project);
+    await mutateEveryWay(ctx.box.project);
+    const mutated = await describeTree(ctx.box.project);
 
     let killedRuns = 0;
     for (let step = 1; step < 200; step++) {
-      const rb = await runCli(['rollback', snapId, '--yes'], { ...env, SNAPCTL_FAULT_KILL_AT: String(step) });
+      const rb = await runCli(['rollback', snapId, '--yes'], { ...ctx.env, SNAPCTL_FAULT_KILL_AT: String(step) });
       if (rb.signal === null) {
         assert.equal(rb.code, 0, rb.stderr);
-        assert.deepEqual(await describeTree(box.project), original);
+        assert.deepEqual(await describeTree(ctx.box.project), original);
         break;
       }
       assert.equal(rb.signal, 'SIGKILL');
       killedRuns++;
-      const next = await runCli(['count'], env);
+      const next = await runCli(['count'], ctx.env);
       assert.equal(next.code, 0, next.stderr);
       assert.match(next.stderr, /finished an interrupted rollback/);
-      assert.deepEqual(await describeTree(box.project), original, `after a kill before step ${step}`);
-      const undo = await runCli(['undo', '--yes'], env);
+      assert.deepEqual(await describeTree(ctx.box.project), original, `after a kill before step ${step}`);
+      const undo = await runCli(['undo', '--yes'], ctx.env);
       assert.equal(undo.code, 0, undo.stderr);
-      assert.deepEqual(await describeTree(box.project), mutated, `undo after a kill before step ${step}`);
+      assert.deepEqual(await describeTree(ctx.box.project), mutated, `undo after a kill before step ${step}`);
     }
     assert.ok(killedRuns >= 10, `expected many kill points, got ${killedRuns}`);
   });
 
   test('killed at random moments on a larger tree, the folder is either as before or as the snapshot', async () => {
-    const dir = path.join(box.root, 'large');
+    const dir = path.join(ctx.box.root, 'large');
     for (let d = 0; d < 40; d++) {
       await mkdir(path.join(dir, `pkg${d}`, 'lib'), { recursive: true });
       for (let f = 0; f < 25; f++) await writeFile(path.join(dir, `pkg${d}`, 'lib', `m${f}.js`), `module.exports = ${d * 100 + f};\n`.repeat(20));
     }
     const original = await describeTree(dir);
-    const snapId = parseJson<{ id: string }>((await runCli(['create', '--path', dir, '--json'], env)).stdout).id;
+    const snapId = parseJson<{ id: string }>((await runCli(['create', '--path', dir, '--json'], ctx.env)).stdout).id;
     for (let d = 0; d < 40; d += 2) {
       for (let f = 0; f < 25; f += 3) await writeFile(path.join(dir, `pkg${d}`, 'lib', `m${f}.js`), 'changed\n');
       await writeFile(path.join(dir, `pkg${d}`, 'added.js'), 'added\n');
@@ -65,8 +59,8 @@ describe('an interrupted rollback is finished by the next command', () => {
     const outcomes = { before: 0, snapshot: 0 };
     for (let trial = 0; trial < 8; trial++) {
       const killAfterMs = 80 + Math.floor(Math.random() * 500);
-      await runCli(['rollback', snapId, '--yes'], env, { killAfterMs });
-      const next = await runCli(['count'], env);
+      await runCli(['rollback', snapId, '--yes'], ctx.env, { killAfterMs });
+      const next = await runCli(['count'], ctx.env);
       assert.equal(next.code, 0, next.stderr);
       const now = await describeTree(dir);
       if (JSON.stringify(now) === JSON.stringify(original)) outcomes.snapshot++;
@@ -75,11 +69,11 @@ describe('an interrupted rollback is finished by the next command', () => {
         outcomes.before++;
         continue;
       }
-      const undo = await runCli(['undo', '--yes'], env);
+      const undo = await runCli(['undo', '--yes'], ctx.env);
       assert.equal(undo.code, 0, undo.stderr);
       assert.deepEqual(await describeTree(dir), mutated);
     }
-    const list = parseJson<unknown[]>((await runCli(['list', '--json'], env)).stdout);
+    const list = parseJson<unknown[]>((await runCli(['list', '--json'], ctx.env)).stdout);
     assert.ok(list.length >= 2, 'the store is readable after every kill');
     process.stdout.write(`# random kills: ${outcomes.snapshot} finished as the snapshot, ${outcomes.before} left as before\n`);
   });

@@ -99,3 +99,15 @@ export function serviceSandbox(): { readonly box: Sandbox; readonly service: Sna
   };
   return { get box() { return get().box; }, get service() { return get().service; } };
 }
+
+/** A sandbox for the enclosing describe, and the environment that points `snapctl` at its state folder. */
+export function cliSandbox(): { readonly box: Sandbox; readonly env: Record<string, string> } {
+  let made: Sandbox | undefined;
+  before(async () => { made = await sandbox(); });
+  after(() => made?.cleanup());
+  const get = (): Sandbox => {
+    if (!made) throw new Error('cliSandbox: used outside a test');
+    return made;
+  };
+  return { get box() { return get(); }, get env() { return { SNAPCTL_HOME: get().home }; } };
+}
