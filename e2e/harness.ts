@@ -12,14 +12,22 @@ export const ARTIFACTS = path.join(repoRoot, 'e2e', 'artifacts');
 export const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
 
 /** Polls until `read` returns `want` (the page updates asynchronously), or fails with the last value seen. */
-export async function eventually<T>(read: () => Promise<T>, want: T, timeoutMs = 10_000): Promise<void> {
+export async function eventually<T>(read: () => Promise<T>, want: T, timeoutMs = 10_000, message?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = await read();
   while (last !== want && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
     last = await read();
   }
-  assert.equal(last, want);
+  assert.equal(last, want, message);
+}
+
+/**
+ * Focus after a key that moves it through a virtualised list: the row is drawn once the list has scrolled to
+ * it, a frame or two after the key, so focus is waited for rather than read at once.
+ */
+export function focusSettles(page: Page, want: string, message?: string): Promise<void> {
+  return eventually(() => focused(page), want, 5_000, message);
 }
 
 export interface Served { child: ChildProcessWithoutNullStreams; loginUrl: string; url: string; token: string }

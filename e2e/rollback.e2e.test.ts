@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { HTTP_API_PATH } from '../src/shared/api.js';
 import { sandbox } from '../test/helpers/helpers.js';
-import { ARTIFACTS, cli, eventually, focused, launch, serve, shootBoth, skip, stopServer, type Served } from './harness.js';
+import { ARTIFACTS, cli, eventually, focused, focusSettles, launch, serve, shootBoth, skip, stopServer, type Served } from './harness.js';
 
 /** The rollback dialog and the main view at the moments that decide whether a person trusts a rollback (issue 18). */
 describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { skip }, () => {
@@ -72,7 +72,7 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
 
     await first.focus();
     await page.keyboard.press('ArrowDown');
-    assert.equal(await focused(page), 'treeitem: build/, 251 paths');
+    await focusSettles(page, 'treeitem: build/, 251 paths');
     await page.keyboard.press('ArrowRight');
     assert.equal(await build.getAttribute('aria-expanded'), 'true');
     const names: string[] = [];
@@ -82,12 +82,11 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
     // No cut at 200: the 250th is reached, with only the rows in view in the page.
     for (let i = 0; i < 40 && (await focused(page)).startsWith('treeitem: build/f'); i++) await page.keyboard.press('PageDown');
     for (let i = 0; i < 10 && !(await focused(page)).endsWith('build/f250.txt'); i++) await page.keyboard.press('ArrowUp');
-    assert.equal(await focused(page), 'treeitem: build/f250.txt');
+    await focusSettles(page, 'treeitem: build/f250.txt');
     assert.ok((await dialog().getByRole('treeitem').count()) < 80, 'virtualised');
     await shootBoth(page, 'preview-keyboard');
     await page.keyboard.press('Home');
-    // The first row is drawn once the list has scrolled to it: focus lands a frame or two later.
-    await eventually(() => focused(page), 'treeitem: Removed (added since): 251 paths');
+    await focusSettles(page, 'treeitem: Removed (added since): 251 paths');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowLeft');
     assert.equal(await build.getAttribute('aria-expanded'), 'false', 'Left folds the folder');
@@ -110,7 +109,7 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
   test('picking a changed text file shows its unified diff; Escape goes back to the path in the tree', async () => {
     await dialog().locator('.tree [tabindex="0"]').focus();
     await page.keyboard.press('End');
-    assert.equal(await focused(page), 'treeitem: src/app.js', 'the last path, past 251 open ones');
+    await focusSettles(page, 'treeitem: src/app.js', 'the last path, past 251 open ones');
     await page.keyboard.press('Enter');
     const diff = dialog().getByRole('region', { name: 'Diff of src/app.js' });
     await diff.waitFor();
@@ -278,6 +277,7 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
     await dialog().getByRole('status').filter({ hasText: 'Comparing again' }).waitFor();
     assert.equal(await dialog().getByRole('button', { name: 'Roll back', exact: true }).isDisabled(), true, 'no rollback on the old preview while the new one is asked');
     assert.match(await impact.innerText(), /This undoes 1 commit/, 'the old answer is not yet reworded as the new one');
+    await shootBoth(page, 'git-comparing');
     answer();
     await impact.getByText('.git is left alone').waitFor();
     await page.unroute(`**${HTTP_API_PATH}`);

@@ -140,7 +140,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
             {!diff && !diffError && <p role="status"><progress aria-label="Comparing" /> Comparing with the folder now…</p>}
             {diff && (diff.git.length > 0 || gitSeen) && (
               <div className="git-impact" role="group" aria-label="What this does to git">
-                {gitShown.map((g) => <p key={g.repo} className="git-line">{gitSentence(g)}</p>)}
+                {gitShown.map((g) => <p key={g.repo} className="git-line" aria-busy={comparing}>{gitSentence(g)}</p>)}
                 {gitShown.length === 0 && (keepGit || diff.git.length > 0) && <p className="git-line muted">.git is left alone: commits and HEAD stay as they are.</p>}
                 <label className="inline"><input type="checkbox" checked={wantKeepGit ?? keepGit ?? false} onChange={(e) => { setWantKeepGit(e.target.checked); void loadDiff(e.target.checked); }} /> Leave .git alone</label>
               </div>
@@ -153,12 +153,12 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
             )}
             {diff && tree && total === 0 && <p role="status">The folder is the same as this snapshot: nothing will change.</p>}
             {diff && tree && total > 0 && !picked && (
-              <>
+              <div className="preview" aria-busy={comparing}>
                 <p className="summary">
                   {excluded.size > 0 ? `${ticked} of ${total} changed paths ticked: ${ticked} will change` : `${total} ${total === 1 ? 'path' : 'paths'} will change`}. The current state is kept first, so you can undo.
                 </p>
                 <ChangeTree tree={tree} open={open} onOpenChange={setOpen} excluded={excluded} onExcludedChange={setExcluded} onPick={(p) => pick(p)} focusOnMount={lastPicked !== null} initialPath={lastPicked} />
-              </>
+              </div>
             )}
             {picked && <FileDiff call={call} id={snapshot.id} path={picked} onBack={() => pick(null)} />}
           </>
