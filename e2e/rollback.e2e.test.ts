@@ -131,7 +131,7 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
     await page.keyboard.press('ArrowLeft'); // fold build/ again: the groups below come into view
     await page.keyboard.press('Home');
     const removed = dialog().getByRole('treeitem', { name: 'Removed (added since): 251 paths' });
-    assert.equal(await focused(page), 'treeitem: Removed (added since): 251 paths');
+    await focusSettles(page, 'treeitem: Removed (added since): 251 paths');
     await page.keyboard.press(' ');
     assert.equal(await removed.getAttribute('aria-checked'), 'false');
     assert.equal(await dialog().getByRole('treeitem', { name: 'build/, 251 paths' }).getAttribute('aria-checked'), 'false', 'a group ticks its folders and their contents');
