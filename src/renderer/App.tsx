@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ApiCall, ListedSnapshot, SettingsView, SnapshotRecord, TargetStatus } from '../shared/api.js';
-import { freesText, humanBytes, relativeTime } from '../shared/format.js';
+import { dateTime, freesText, humanBytes, relativeTime } from '../shared/format.js';
 import { Dialog } from './Dialog.js';
 import { Onboarding } from './Onboarding.js';
 import { RollbackDialog } from './RollbackDialog.js';
@@ -190,7 +190,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
       {modal?.kind === 'rollback' && <RollbackDialog call={call} snapshot={modal.snapshot} onClose={() => setModal(null)} onChanged={() => void refresh()} />}
       {modal?.kind === 'delete' && (
         <Dialog title="Delete this snapshot?" onClose={() => setModal(null)}>
-          <p>{modal.snapshot.tag ?? 'Untagged'} snapshot from {new Date(modal.snapshot.createdAt).toLocaleString()}. This cannot be undone.</p>
+          <p>{modal.snapshot.tag ?? 'Untagged'} snapshot from {dateTime(modal.snapshot.createdAt, { now })}. This cannot be undone.</p>
           <p className="frees">{freesText(modal.snapshot)}</p>
           <div className="actions">
             <button type="button" data-autofocus onClick={() => setModal(null)}>Cancel</button>

@@ -1,6 +1,6 @@
 import { useCallback, useState } from 'react';
 import type { ApiCall, DetectView, SettingsView, StatusView } from '../shared/api.js';
-import { relativeTime } from '../shared/format.js';
+import { dateTime, relativeTime } from '../shared/format.js';
 import { Dialog } from './Dialog.js';
 import { ExcludesField, FolderField, ScheduleField, SizeField, type Validity } from './fields.js';
 import { newTarget } from './newTarget.js';
@@ -55,7 +55,7 @@ function MetricsHealthView({ metrics }: { metrics: StatusView['metrics'] }): Rea
   return (
     <dl className="health small" aria-label="Metrics health">
       <dt>Sending</dt><dd>{where}</dd>
-      <dt>Last sent</dt><dd>{metrics.lastSentAt ? <span title={new Date(metrics.lastSentAt).toLocaleString()}>{relativeTime(metrics.lastSentAt)}</span> : 'nothing yet'}</dd>
+      <dt>Last sent</dt><dd>{metrics.lastSentAt ? <span title={dateTime(metrics.lastSentAt, { seconds: true })}>{relativeTime(metrics.lastSentAt)}</span> : 'nothing yet'}</dd>
       <dt>Last error</dt><dd className={metrics.lastError ? 'error' : ''}>{metrics.lastError ? `${metrics.lastError} (${metrics.sendErrors} ${metrics.sendErrors === 1 ? 'error' : 'errors'})` : 'none'}</dd>
     </dl>
   );

@@ -1,8 +1,9 @@
 import { useId, useState } from 'react';
 import type { UnfinishedRollback } from '../shared/api.js';
+import { dateTime } from '../shared/format.js';
 
 export function unfinishedSentence(u: UnfinishedRollback): string {
-  const when = new Date(u.startedAt).toLocaleString([], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false });
+  const when = dateTime(u.startedAt);
   const what = u.kind === 'undo' ? 'An undo' : `A rollback to ${u.snapshotLabel}`;
   return `${what} stopped part way (${when}): the folder is partly restored.`;
 }

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import { MAX_PATTERNS, excludePatternProblem } from '../shared/excludes.js';
-import { humanBytes } from '../shared/format.js';
+import { clockTime, humanBytes, shortDate } from '../shared/format.js';
 import type { ApiCall, DetectView, ScheduleView } from '../shared/api.js';
 import { useDebouncedCall } from './useDebounced.js';
 
@@ -9,11 +9,11 @@ export type Validity = 'ok' | 'invalid' | 'checking';
 /** "15:00", "00:00 tomorrow", "09:30 on Mon 7 Dec": the time first, 24-hour like every other time shown. */
 export function nextAt(iso: string, now: Date = new Date()): string {
   const d = new Date(iso);
-  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const time = clockTime(d);
   if (d.toDateString() === now.toDateString()) return time;
   const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
   if (d.toDateString() === tomorrow.toDateString()) return `${time} tomorrow`;
-  return `${time} on ${d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })}`;
+  return `${time} on ${shortDate(d, { weekday: true, now: now.getTime() })}`;
 }
 
 /** "every hour at :00; next at 15:00", or what is wrong, beside the field while the person types. */

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ApiCall, FileHistoryView, FileVersion } from '../../shared/api.js';
-import { humanBytes, relativeTime } from '../../shared/format.js';
+import { dateTime, humanBytes, relativeTime } from '../../shared/format.js';
 import { FileDiff } from '../FileDiff.js';
 import { shownPath } from './shownPath.js';
 
@@ -78,7 +78,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
                     <span className="dot" aria-hidden="true" />
                     <span className="row-main">
                       <span className="when">{newest ? relativeTime(newest.createdAt, now) : ''}{newest?.tag ? ` · ${newest.tag}` : ''}</span>
-                      <span className="meta">{newest && <span>{new Date(newest.createdAt).toLocaleString([], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })}</span>}<span>{what}</span><span>in {v.snapshots.length} {v.snapshots.length === 1 ? 'snapshot' : 'snapshots'}</span></span>
+                      <span className="meta">{newest && <span>{dateTime(newest.createdAt, { seconds: true, now })}</span>}<span>{what}</span><span>in {v.snapshots.length} {v.snapshots.length === 1 ? 'snapshot' : 'snapshots'}</span></span>
                     </span>
                   </button>
                 </li>
