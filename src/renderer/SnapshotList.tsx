@@ -5,7 +5,7 @@ import { clockTime, costText, dateTime, humanBytes, relativeTime, snapshotSize }
 import { listRows, type ListRow } from './listRows.js';
 
 const STATE_HELP: Record<Exclude<SnapshotRecord['state'], 'ready'>, string> = {
-  damaged: "Some of this snapshot's data is missing or changed on disk: a rollback that needs it is refused before anything changes (snapctl verify lists the paths)",
+  damaged: "Some of this snapshot's data is missing or changed on disk: a rollback that needs it is refused before anything changes; roll back to another snapshot",
   vanished: 'The system removed this snapshot: it cannot be rolled back to',
 };
 
