@@ -203,6 +203,9 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
     for (const b of ['Retry', 'Undo', 'Close']) await dialog().getByRole('button', { name: b, exact: true }).waitFor();
     await failed.getByText('Details').click();
     assert.match(await failed.innerText(), /locked\.txt/);
+    // The core's advice is for a terminal ('snapctl undo --path …'): the details say it with the buttons here.
+    assert.doesNotMatch(await failed.innerText(), /snapctl (?:status|recover|undo)|--path/);
+    assert.match(await failed.innerText(), /once that is fixed, Retry finishes it, or Undo returns the folder to how it was before/);
     await shootBoth(page, 'rollback-failed');
     await dialog().getByRole('button', { name: 'Close' }).click();
 

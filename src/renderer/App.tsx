@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ApiCall, ListedSnapshot, SettingsView, SnapshotRecord, TargetStatus } from '../shared/api.js';
-import { freesText, humanBytes, relativeTime } from '../shared/format.js';
+import { dateTime, freesText, humanBytes, relativeTime } from '../shared/format.js';
 import { Dialog } from './Dialog.js';
 import { Onboarding } from './Onboarding.js';
 import { RollbackDialog } from './RollbackDialog.js';
@@ -9,6 +9,7 @@ import { SnapshotList } from './SnapshotList.js';
 import { UnfinishedBanner } from './UnfinishedBanner.js';
 import { useLive } from './useApi.js';
 import { SearchPanel } from './search/SearchPanel.js';
+import { popoverWords } from './popoverWords.js';
 
 type Modal = { kind: 'rollback'; snapshot: SnapshotRecord } | { kind: 'delete'; snapshot: ListedSnapshot } | null;
 
@@ -37,7 +38,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   const loadSettings = useCallback(async () => {
     const r = await call('getSettings', {});
     if (r.ok) setSettings(r.value);
-    else setNotice({ tone: 'error', text: r.error });
+    else setNotice({ tone: 'error', text: popoverWords(r.error) });
   }, [call]);
   useEffect(() => { void loadSettings(); }, [loadSettings]);
 
@@ -70,18 +71,18 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
         text: `${taken} Not kept as they were: ${problems.slice(0, 3).map((p) => `${p.path} (${p.reason})`).join(', ')}${problems.length > 3 ? ` and ${problems.length - 3} more` : ''}.`,
       });
     }
-    else setNotice({ tone: 'error', text: `Snapshot failed: ${r.error}` });
+    else setNotice({ tone: 'error', text: `Snapshot failed: ${popoverWords(r.error)}` });
   };
   const remove = async (s: SnapshotRecord): Promise<void> => {
     setModal(null);
     const r = await call('delete', { id: s.id });
     await refresh();
-    setNotice(r.ok ? { tone: 'ok', text: 'Snapshot deleted.' } : { tone: 'error', text: `Delete failed: ${r.error}` });
+    setNotice(r.ok ? { tone: 'ok', text: 'Snapshot deleted.' } : { tone: 'error', text: `Delete failed: ${popoverWords(r.error)}` });
   };
   const togglePause = async (): Promise<void> => {
     if (!status) return;
     const r = await call('setPaused', { paused: !status.schedulePaused });
-    if (!r.ok) setNotice({ tone: 'error', text: r.error });
+    if (!r.ok) setNotice({ tone: 'error', text: popoverWords(r.error) });
     await Promise.all([refresh(), loadSettings()]);
   };
   const retry = async (t: TargetStatus): Promise<void> => {
@@ -89,8 +90,8 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
     const r = await call('retry', { target: t.path });
     await refresh();
     setResolving(false);
-    setNotice(!r.ok ? { tone: 'error', text: `Retry failed: ${r.error}` }
-      : r.value.unfinished ? { tone: 'error', text: `The rollback stopped again: ${r.value.unfinished.error ?? 'no reason given'}` }
+    setNotice(!r.ok ? { tone: 'error', text: `Retry failed: ${popoverWords(r.error)}` }
+      : r.value.unfinished ? { tone: 'error', text: `The rollback stopped again: ${popoverWords(r.value.unfinished.error ?? 'no reason given')}` }
       : { tone: 'ok', text: 'Finished: the rollback is complete.' });
   };
   const undo = async (t: TargetStatus): Promise<void> => {
@@ -98,10 +99,13 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
     const r = await call('undo', { target: t.path });
     await refresh();
     setResolving(false);
-    setNotice(r.ok ? { tone: 'ok', text: 'Undone: the folder is as it was before the rollback.' } : { tone: 'error', text: `Undo failed: ${r.error}` });
+    setNotice(r.ok ? { tone: 'ok', text: 'Undone: the folder is as it was before the rollback.' } : { tone: 'error', text: `Undo failed: ${popoverWords(r.error)}` });
   };
 
-  const problems = [...(status?.problems ?? []), ...(chosen?.problems ?? [])];
+  // The Undo offered (banner above the list) restores this safety snapshot: deleting it takes the Undo away.
+  const undoOffer = chosen && !chosen.unfinished ? chosen.undo : null;
+  const takesUndo = modal?.kind === 'delete' && undoOffer !== null && undoOffer.rollback.safetyId === modal.snapshot.id;
+  const problems = [...(status?.problems ?? []), ...(chosen?.problems ?? [])].map(popoverWords);
   const freshProblems = problems.slice(Math.min(dismissedProblems, problems.length));
   const unfinished = targets.filter((t) => t.unfinished !== null);
 
@@ -115,7 +119,10 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
         <div className="title">
           <h1>snapctl</h1>
           <span className="muted small" aria-live="polite">
-            {!status ? 'Connecting…' : status.schedulePaused ? 'Schedule paused' : nextRun ? `Next snapshot ${relativeTime(nextRun, now)}` : 'No schedule'}
+            {!status ? 'Connecting…' : status.schedulePaused ? 'Schedule paused'
+              // A folder paused in Settings has no next run either: without this it read "No schedule".
+              : chosen?.paused ? <span className="paused" title="Scheduled snapshots of this folder are paused: untick Paused in Settings to resume them">Paused</span>
+              : nextRun ? `Next snapshot ${relativeTime(nextRun, now)}` : 'No schedule'}
           </span>
         </div>
         <div className="header-actions">
@@ -125,7 +132,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
         </div>
       </header>
 
-      {live.loadError && <div role="alert" className="banner error">{live.loadError}</div>}
+      {live.loadError && <div role="alert" className="banner error">{popoverWords(live.loadError)}</div>}
       {unfinished.map((t) => t.unfinished && (
         <UnfinishedBanner key={t.path} unfinished={t.unfinished} busy={resolving} showPath={targets.length > 1} onRetry={() => void retry(t)} onUndo={() => void undo(t)} />
       ))}
@@ -190,11 +197,16 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
       {modal?.kind === 'rollback' && <RollbackDialog call={call} snapshot={modal.snapshot} onClose={() => setModal(null)} onChanged={() => void refresh()} />}
       {modal?.kind === 'delete' && (
         <Dialog title="Delete this snapshot?" onClose={() => setModal(null)}>
-          <p>{modal.snapshot.tag ?? 'Untagged'} snapshot from {new Date(modal.snapshot.createdAt).toLocaleString()}. This cannot be undone.</p>
+          <p>{modal.snapshot.tag ?? 'Untagged'} snapshot from {dateTime(modal.snapshot.createdAt, { now })}. This cannot be undone.</p>
+          {takesUndo && (
+            <p className="takes-undo" role="note" aria-label="Deleting it takes away the undo">
+              It is the state before the last rollback, which Undo puts back ({undoOffer?.label}): deleting it takes that Undo away.
+            </p>
+          )}
           <p className="frees">{freesText(modal.snapshot)}</p>
           <div className="actions">
             <button type="button" data-autofocus onClick={() => setModal(null)}>Cancel</button>
-            <button type="button" className="danger primary" onClick={() => void remove(modal.snapshot)}>Delete</button>
+            <button type="button" className="danger primary" onClick={() => void remove(modal.snapshot)}>{takesUndo ? 'Delete it and the undo' : 'Delete'}</button>
           </div>
         </Dialog>
       )}

@@ -7,6 +7,7 @@ import { FileDiff } from './FileDiff.js';
 import { gitSentence } from './gitWords.js';
 import { snapshotName } from './listRows.js';
 import { UnfinishedBanner } from './UnfinishedBanner.js';
+import { popoverWords } from './popoverWords.js';
 
 type Phase =
   | { step: 'preview' }
@@ -54,7 +55,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
     if (question !== asked.current) return;
     setComparing(false);
     setWantKeepGit(null);
-    if (!r.ok) { setDiffError(r.error); setDiff(null); return; }
+    if (!r.ok) { setDiffError(popoverWords(r.error)); setDiff(null); return; }
     setDiff(r.value);
     setKeepGit(r.value.keepGit);
     if (r.value.git.length > 0 || r.value.keepGit) setGitSeen(true);
@@ -82,7 +83,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
     // Whether it stopped part way decides the words and the ways out: status knows.
     const s = await call('status', {});
     const unfinished = s.ok ? s.value.targets.find((t) => t.path === target)?.unfinished ?? null : null;
-    setPhase({ step: 'failed', error, unfinished, retry });
+    setPhase({ step: 'failed', error: popoverWords(error), unfinished, retry });
   };
 
   const rollBack = async (): Promise<void> => {
@@ -112,7 +113,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
     const r = how === 'retry' ? await call('retry', { target }) : await call('undo', { target });
     onChanged();
     setPhase({ step: 'preview' });
-    if (!r.ok) setDiffError(r.error);
+    if (!r.ok) setDiffError(popoverWords(r.error));
     await loadDiff(keepGit);
   };
 

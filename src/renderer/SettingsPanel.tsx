@@ -1,9 +1,10 @@
 import { useCallback, useState } from 'react';
 import type { ApiCall, DetectView, SettingsView, StatusView } from '../shared/api.js';
-import { relativeTime } from '../shared/format.js';
+import { dateTime, relativeTime } from '../shared/format.js';
 import { Dialog } from './Dialog.js';
 import { ExcludesField, FolderField, ScheduleField, SizeField, type Validity } from './fields.js';
 import { newTarget } from './newTarget.js';
+import { popoverWords } from './popoverWords.js';
 
 type Target = SettingsView['targets'][number];
 const RETENTION_FIELDS: [keyof Target['retention'], string][] = [
@@ -55,7 +56,7 @@ function MetricsHealthView({ metrics }: { metrics: StatusView['metrics'] }): Rea
   return (
     <dl className="health small" aria-label="Metrics health">
       <dt>Sending</dt><dd>{where}</dd>
-      <dt>Last sent</dt><dd>{metrics.lastSentAt ? <span title={new Date(metrics.lastSentAt).toLocaleString()}>{relativeTime(metrics.lastSentAt)}</span> : 'nothing yet'}</dd>
+      <dt>Last sent</dt><dd>{metrics.lastSentAt ? <span title={dateTime(metrics.lastSentAt, { seconds: true })}>{relativeTime(metrics.lastSentAt)}</span> : 'nothing yet'}</dd>
       <dt>Last error</dt><dd className={metrics.lastError ? 'error' : ''}>{metrics.lastError ? `${metrics.lastError} (${metrics.sendErrors} ${metrics.sendErrors === 1 ? 'error' : 'errors'})` : 'none'}</dd>
     </dl>
   );
@@ -99,7 +100,7 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
     if (!p) return;
     // The folder gets the provider snapctl detects for it (its filesystem's own snapshots, else clone).
     const detected = await call('detect', { path: p });
-    if (!detected.ok) { setError(detected.error); return; }
+    if (!detected.ok) { setError(popoverWords(detected.error)); return; }
     setError(null);
     setSaved(false);
     setDraft((d) => ({ ...d, targets: [...d.targets, { ...newTarget(detected.value.target, false), provider: detected.value.chosen }] }));
@@ -112,7 +113,7 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
     setError(null);
     const r = await call('setSettings', { settings: draft });
     setSaving(false);
-    if (!r.ok) { setError(r.error); return; }
+    if (!r.ok) { setError(popoverWords(r.error)); return; }
     setDraft(structuredClone(r.value));
     setBase(structuredClone(r.value));
     setSaved(true);

@@ -1,11 +1,11 @@
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { ListView, ListedSnapshot, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
-import { costText, humanBytes, relativeTime, snapshotSize } from '../shared/format.js';
-import { clock, listRows, type ListRow } from './listRows.js';
+import { clockTime, costText, dateTime, humanBytes, relativeTime, snapshotSize } from '../shared/format.js';
+import { listRows, type ListRow } from './listRows.js';
 
 const STATE_HELP: Record<Exclude<SnapshotRecord['state'], 'ready'>, string> = {
-  damaged: "Some of this snapshot's data is missing or changed on disk: a rollback that needs it is refused before anything changes (snapctl verify lists the paths)",
+  damaged: "Some of this snapshot's data is missing or changed on disk: a rollback that needs it is refused before anything changes; roll back to another snapshot",
   vanished: 'The system removed this snapshot: it cannot be rolled back to',
 };
 
@@ -31,7 +31,7 @@ function rowLabel(row: Extract<ListRow, { type: 'snapshot' }>): string {
   const s = row.snapshot;
   const what = row.under ? `safety snapshot, the state before: ${row.underLabel ?? ''}` : `${s.tag ?? 'untagged'}, ${s.trigger} snapshot`;
   const state = s.state === 'ready' ? '' : `, ${s.state}`;
-  return `${what}, ${row.day} ${clock(s.createdAt)}${state}, frees ${costText(s)}`;
+  return `${what}, ${row.day} ${clockTime(s.createdAt)}${state}, frees ${costText(s)}`;
 }
 
 /**
@@ -129,7 +129,7 @@ export function SnapshotList({ list, unfinished, now, busy, onRollback, onDelete
                 onFocus={() => setActiveId(row.key)}
                 style={place}
               >
-                <span className="when" title={new Date(s.createdAt).toLocaleString()}>{byDay ? clock(s.createdAt) : relativeTime(s.createdAt, now)}</span>
+                <span className="when" title={dateTime(s.createdAt, { seconds: true, now })}>{byDay ? clockTime(s.createdAt) : relativeTime(s.createdAt, now)}</span>
                 <span className="tag" title={s.tag ?? ''}>{s.tag ?? <em>untagged</em>}</span>
                 <span className="meta">
                   {s.state !== 'ready' && <span className={`badge ${s.state}`} title={STATE_HELP[s.state]}>{s.state}</span>}

@@ -1,8 +1,10 @@
 import { useId, useState } from 'react';
 import type { UnfinishedRollback } from '../shared/api.js';
+import { dateTime } from '../shared/format.js';
+import { popoverWords } from './popoverWords.js';
 
 export function unfinishedSentence(u: UnfinishedRollback): string {
-  const when = new Date(u.startedAt).toLocaleString([], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false });
+  const when = dateTime(u.startedAt);
   const what = u.kind === 'undo' ? 'An undo' : `A rollback to ${u.snapshotLabel}`;
   return `${what} stopped part way (${when}): the folder is partly restored.`;
 }
@@ -29,7 +31,7 @@ export function UnfinishedBanner({ unfinished, busy, onRetry, onUndo, showPath }
       </div>
       {open && (
         <div id={detailsId} className="banner-details">
-          <p>{unfinished.error ?? 'It was interrupted (snapctl or the computer stopped) before it finished.'}</p>
+          <p>{unfinished.error ? popoverWords(unfinished.error) : 'It was interrupted (snapctl or the computer stopped) before it finished.'}</p>
           <p className="muted">Retry finishes restoring the snapshot. Undo restores the safety snapshot {unfinished.safetyId}, the folder as it was before.
             {unfinished.paths ? ` It was restoring only: ${unfinished.paths.join(', ')}.` : ''}</p>
         </div>

@@ -1,19 +1,20 @@
 import { useEffect, useId, useState } from 'react';
 import { MAX_PATTERNS, excludePatternProblem } from '../shared/excludes.js';
-import { humanBytes } from '../shared/format.js';
+import { clockTime, humanBytes, shortDate } from '../shared/format.js';
 import type { ApiCall, DetectView, ScheduleView } from '../shared/api.js';
 import { useDebouncedCall } from './useDebounced.js';
+import { popoverWords } from './popoverWords.js';
 
 export type Validity = 'ok' | 'invalid' | 'checking';
 
 /** "15:00", "00:00 tomorrow", "09:30 on Mon 7 Dec": the time first, 24-hour like every other time shown. */
 export function nextAt(iso: string, now: Date = new Date()): string {
   const d = new Date(iso);
-  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const time = clockTime(d);
   if (d.toDateString() === now.toDateString()) return time;
   const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
   if (d.toDateString() === tomorrow.toDateString()) return `${time} tomorrow`;
-  return `${time} on ${d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })}`;
+  return `${time} on ${shortDate(d, { weekday: true, now: now.getTime() })}`;
 }
 
 /** "every hour at :00; next at 15:00", or what is wrong, beside the field while the person types. */
@@ -29,7 +30,7 @@ export function ScheduleField({ call, value, onChange, onValidity, label }: { ca
   const inputId = useId();
   const answer = useDebouncedCall(call, 'checkSchedule', { schedule: value.trim() });
   const view = answer?.ok ? answer.value : null;
-  const error = answer && !answer.ok ? answer.error : view && !view.ok ? view.error : null;
+  const error = answer && !answer.ok ? popoverWords(answer.error) : view && !view.ok ? view.error : null;
   const validity: Validity = answer === null ? 'checking' : error ? 'invalid' : 'ok';
   useEffect(() => onValidity(validity), [validity, onValidity]);
   return (
@@ -52,7 +53,7 @@ export function FolderField({ call, value, onChange, onDetected, onValidity, lab
   const path = value.trim();
   const absolute = path.startsWith('/');
   const answer = useDebouncedCall(call, 'detect', absolute && !skipCheck ? { path } : null);
-  const error = !absolute ? 'Type the folder’s full path, starting with /.' : answer && !answer.ok ? answer.error : null;
+  const error = !absolute ? 'Type the folder’s full path, starting with /.' : answer && !answer.ok ? popoverWords(answer.error) : null;
   const validity: Validity = skipCheck ? 'ok' : error ? 'invalid' : answer === null ? 'checking' : 'ok';
   useEffect(() => onValidity(validity), [validity, onValidity]);
   const detected = answer?.ok ? answer.value : null;

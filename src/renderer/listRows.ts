@@ -1,4 +1,5 @@
 import type { ListedSnapshot, RollbackRecord, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
+import { clockTime, dateTime, dayHeader } from '../shared/format.js';
 import { newestFirst } from '../shared/model.js';
 
 export type ListRow =
@@ -6,28 +7,10 @@ export type ListRow =
   | { type: 'rollback'; key: string; rollback: RollbackRecord; label: string }
   | { type: 'snapshot'; key: string; snapshot: ListedSnapshot; day: string; under: RollbackRecord | null; underLabel: string | null };
 
-const dayKey = (d: Date): string => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
-
-/** "Today", "Yesterday", else "Mon 1 Dec" (with the year when it is not this one). */
-export function dayLabel(iso: string, now: number): string {
-  const d = new Date(iso);
-  const today = new Date(now);
-  const yesterday = new Date(now);
-  yesterday.setDate(today.getDate() - 1);
-  if (dayKey(d) === dayKey(today)) return 'Today';
-  if (dayKey(d) === dayKey(yesterday)) return 'Yesterday';
-  return d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short', ...(d.getFullYear() !== today.getFullYear() ? { year: 'numeric' } : {}) });
-}
-
-export function clock(iso: string): string {
-  // 24-hour, as the core's labels read ("rolled back to 'x' at 14:02").
-  return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
-}
-
 /** What a person knows a snapshot by: its tag, else its time. */
 export function snapshotName(s: SnapshotRecord | undefined, fallbackId: string): string {
   if (!s) return `snapshot ${fallbackId}`;
-  return s.tag ? `‘${s.tag}’` : new Date(s.createdAt).toLocaleString([], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false });
+  return s.tag ? `‘${s.tag}’` : dateTime(s.createdAt);
 }
 
 /**
@@ -46,7 +29,7 @@ export function listRows(snapshots: ListedSnapshot[], rollbacks: RollbackRecord[
   let lastDay = '';
   for (const s of [...snapshots].sort(newestFirst)) {
     if (q && !(s.tag ?? '').toLocaleLowerCase().includes(q)) continue;
-    const day = dayLabel(s.createdAt, options.now);
+    const day = dayHeader(s.createdAt, options.now);
     if (options.byDay && day !== lastDay) {
       rows.push({ type: 'day', key: `day:${day}`, label: day });
       lastDay = day;
@@ -60,7 +43,7 @@ export function listRows(snapshots: ListedSnapshot[], rollbacks: RollbackRecord[
       underLabel = under.kind === 'undo' ? (undone ? `Undo of the rollback to ${nameOf(undone.snapshotId)}` : 'Undo of a rollback') : `Rollback to ${nameOf(under.snapshotId)}`;
       if (s.id === unfinishedSafety) underLabel = `Unfinished: ${underLabel[0]?.toLowerCase() ?? ''}${underLabel.slice(1)}`;
       if (under.paths) underLabel += ` (${under.paths.length} ${under.paths.length === 1 ? 'path' : 'paths'})`;
-      rows.push({ type: 'rollback', key: `rollback:${s.id}`, rollback: under, label: `${underLabel} · ${clock(under.at)}` });
+      rows.push({ type: 'rollback', key: `rollback:${s.id}`, rollback: under, label: `${underLabel} · ${clockTime(under.at)}` });
     }
     rows.push({ type: 'snapshot', key: s.id, snapshot: s, day, under, underLabel });
   }

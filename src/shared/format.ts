@@ -38,3 +38,41 @@ export function freesText(s: { uniqueBytes: number | null; size: number }): stri
   if (s.uniqueBytes < 64 * 1024 || (s.size > 0 && s.uniqueBytes < s.size / 100)) return `Frees little (${humanBytes(s.uniqueBytes)}): it shares its files with other snapshots.`;
   return `Frees ${humanBytes(s.uniqueBytes)}.`;
 }
+
+// Clock times are built from the date's fields, not toLocaleString: under en-US that reads "2:02 PM", and the
+// popover must read like the CLI and the core's safety labels ("before rolling back to 'x', 14:02").
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const pad = (n: number): string => String(n).padStart(2, '0');
+const dateOf = (when: string | Date): Date => (typeof when === 'string' ? new Date(when) : when);
+
+/** "14:02", or "14:02:07" with seconds: 24-hour, local time. */
+export function clockTime(when: string | Date, options: { seconds?: boolean } = {}): string {
+  const d = dateOf(when);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}${options.seconds ? `:${pad(d.getSeconds())}` : ''}`;
+}
+
+/** "2 Dec", "Tue 2 Dec" with the weekday; the year is added when it is not the year of `now`. */
+export function shortDate(when: string | Date, options: { weekday?: boolean; now?: number } = {}): string {
+  const d = dateOf(when);
+  const year = d.getFullYear() !== new Date(options.now ?? Date.now()).getFullYear() ? ` ${d.getFullYear()}` : '';
+  return `${options.weekday ? `${WEEKDAYS[d.getDay()] ?? ''} ` : ''}${d.getDate()} ${MONTHS[d.getMonth()] ?? ''}${year}`;
+}
+
+/** "2 Dec, 14:02" ("2 Dec 2024, 14:02" in another year; "2 Dec, 14:02:07" with seconds). */
+export function dateTime(when: string | Date, options: { seconds?: boolean; now?: number } = {}): string {
+  return `${shortDate(when, { now: options.now })}, ${clockTime(when, options)}`;
+}
+
+const dayKey = (d: Date): string => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+
+/** The list's day heading: "Today", "Yesterday", else "Mon 1 Dec" (with the year when it is not this one). */
+export function dayHeader(when: string | Date, now: number = Date.now()): string {
+  const d = dateOf(when);
+  const today = new Date(now);
+  const yesterday = new Date(now);
+  yesterday.setDate(today.getDate() - 1);
+  if (dayKey(d) === dayKey(today)) return 'Today';
+  if (dayKey(d) === dayKey(yesterday)) return 'Yesterday';
+  return shortDate(d, { weekday: true, now });
+}

@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ApiCall, FileHistoryView, FileVersion } from '../../shared/api.js';
-import { humanBytes, relativeTime } from '../../shared/format.js';
+import { dateTime, humanBytes, relativeTime } from '../../shared/format.js';
 import { FileDiff } from '../FileDiff.js';
 import { shownPath } from './shownPath.js';
+import { popoverWords } from '../popoverWords.js';
 
 /** Where a copy of `path` from snapshot `id` goes: beside it, named for the snapshot. */
 function besideName(p: string, id: string): string {
@@ -23,7 +24,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
   const [done, setDone] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
   useEffect(() => {
     let live = true;
-    void call('fileHistory', { target, path }).then((r) => { if (!live) return; if (r.ok) setView(r.value); else setError(r.error); });
+    void call('fileHistory', { target, path }).then((r) => { if (!live) return; if (r.ok) setView(r.value); else setError(popoverWords(r.error)); });
     return () => { live = false; };
   }, [call, target, path]);
 
@@ -46,7 +47,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
     setDone(null);
     const r = await call('restoreFile', copy ? { id, path, to: besideName(path, id) } : { id, path });
     setBusy(false);
-    if (!r.ok) { setDone({ tone: 'error', text: r.error }); return; }
+    if (!r.ok) { setDone({ tone: 'error', text: popoverWords(r.error) }); return; }
     onChanged();
     if (r.value.kind === 'copy') setDone({ tone: 'ok', text: `Saved a copy: ${r.value.written}` });
     else setDone({ tone: 'ok', text: r.value.rollback.nothingToChange ? 'The file already matches this version.' : 'Restored. Undo is offered above.' });
@@ -78,7 +79,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
                     <span className="dot" aria-hidden="true" />
                     <span className="row-main">
                       <span className="when">{newest ? relativeTime(newest.createdAt, now) : ''}{newest?.tag ? ` · ${newest.tag}` : ''}</span>
-                      <span className="meta">{newest && <span>{new Date(newest.createdAt).toLocaleString([], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })}</span>}<span>{what}</span><span>in {v.snapshots.length} {v.snapshots.length === 1 ? 'snapshot' : 'snapshots'}</span></span>
+                      <span className="meta">{newest && <span>{dateTime(newest.createdAt, { seconds: true, now })}</span>}<span>{what}</span><span>in {v.snapshots.length} {v.snapshots.length === 1 ? 'snapshot' : 'snapshots'}</span></span>
                     </span>
                   </button>
                 </li>
