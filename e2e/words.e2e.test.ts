@@ -65,7 +65,7 @@ describe('popover: its words, not the locale\'s or the CLI\'s (snapctl serve + C
     await row('second').getByRole('button', { name: /^Delete/ }).click();
     const text = await dialog().innerText();
     assert.doesNotMatch(text, AM_PM, text);
-    assert.match(text, /second snapshot from \d{1,2} [A-Z][a-z]{2}, ([01]\d|2[0-3]):\d\d\./);
+    assert.match(text, /‘second’, taken \d{1,2} [A-Z][a-z]{2}, ([01]\d|2[0-3]):\d\d\./);
     assert.equal(await dialog().getByRole('note').count(), 0, 'no Undo is offered: nothing to warn of');
     await dialog().getByRole('button', { name: 'Delete', exact: true }).waitFor();
     await dialog().getByRole('button', { name: 'Cancel' }).click();
@@ -110,12 +110,12 @@ describe('popover: its words, not the locale\'s or the CLI\'s (snapctl serve + C
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved.').waitFor();
     await page.getByRole('button', { name: 'Back' }).click();
-    await eventually(async () => (await header().innerText()).trim(), 'Paused');
+    await eventually(async () => (await header().innerText()).trim(), 'Folder paused');
     await shootBoth(page, 'paused-header');
     await page.getByLabel('Folder').selectOption(sub);
     await eventually(async () => /^Next snapshot in /.test(await header().innerText()), true);
     await page.getByLabel('Folder').selectOption(box.project);
-    await eventually(async () => (await header().innerText()).trim(), 'Paused');
+    await eventually(async () => (await header().innerText()).trim(), 'Folder paused');
   });
 
   test('the search alert speaks of the folder list and Snapshot now, never of --path or a snapctl command', async () => {

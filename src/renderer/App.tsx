@@ -121,7 +121,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
           <span className="muted small" aria-live="polite">
             {!status ? 'Connecting…' : status.schedulePaused ? 'Schedule paused'
               // A folder paused in Settings has no next run either: without this it read "No schedule".
-              : chosen?.paused ? <span className="paused" title="Scheduled snapshots of this folder are paused: untick Paused in Settings to resume them">Paused</span>
+              : chosen?.paused ? <span className="paused" title="Scheduled snapshots of this folder are paused: untick Paused in Settings to resume them">Folder paused</span>
               : nextRun ? `Next snapshot ${relativeTime(nextRun, now)}` : 'No schedule'}
           </span>
         </div>
@@ -197,7 +197,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
       {modal?.kind === 'rollback' && <RollbackDialog call={call} snapshot={modal.snapshot} onClose={() => setModal(null)} onChanged={() => void refresh()} />}
       {modal?.kind === 'delete' && (
         <Dialog title="Delete this snapshot?" onClose={() => setModal(null)}>
-          <p>{modal.snapshot.tag ?? 'Untagged'} snapshot from {dateTime(modal.snapshot.createdAt, { now })}. This cannot be undone.</p>
+          <p>{deleteSubject(modal.snapshot, dateTime(modal.snapshot.createdAt, { now }))} This cannot be undone.</p>
           {takesUndo && (
             <p className="takes-undo" role="note" aria-label="Deleting it takes away the undo">
               It is the state before the last rollback, which Undo puts back ({undoOffer?.label}): deleting it takes that Undo away.
@@ -212,4 +212,10 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
       )}
     </main>
   );
+}
+
+/** Which snapshot the delete dialog is about: a safety snapshot by what it was taken for, others by tag and time. */
+function deleteSubject(s: SnapshotRecord, when: string): string {
+  if (s.trigger === 'safety' && s.tag) return `The safety snapshot taken ${s.tag} (${when}).`;
+  return s.tag ? `‘${s.tag}’, taken ${when}.` : `The untagged snapshot taken ${when}.`;
 }
