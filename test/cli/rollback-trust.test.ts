@@ -137,6 +137,23 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.equal((await cli(['run', '--path', dir, '--', 'true'])).code, 0);
   });
 
+  test('run refuses a file that is not executable and a folder with exit 126, as a shell does, snapshotting nothing', async () => {
+    const dir = path.join(box.root, 'run-126');
+    await mkdir(path.join(dir, 'tools'), { recursive: true });
+    await writeFile(path.join(dir, 'script.sh'), '#!/bin/sh\necho ran\n', { mode: 0o644 });
+    const plain = await cli(['run', '--path', dir, '--', './script.sh'], dir);
+    assert.equal(plain.code, 126, plain.stderr);
+    assert.equal(plain.stderr, 'snapctl: ./script.sh: is not executable (chmod +x ./script.sh lets it run); nothing was snapshotted\n');
+    const folder = await cli(['run', '--path', dir, '--', './tools'], dir);
+    assert.equal(folder.code, 126, folder.stderr);
+    assert.equal(folder.stderr, 'snapctl: ./tools: is a folder, not a command; nothing was snapshotted\n');
+    const onPath = await runCli(['run', '--path', dir, '--', 'script.sh'], { ...env, PATH: `${dir}:${process.env['PATH'] ?? ''}` }, { cwd: dir });
+    assert.equal(onPath.code, 126, onPath.stderr);
+    assert.match(onPath.stderr, /script\.sh is not executable \(chmod \+x .*script\.sh lets it run\); nothing was snapshotted/);
+    assert.equal(parseJson<unknown[]>((await cli(['list', '--path', dir, '--json'])).stdout).length, 0, 'nothing snapshotted');
+    assert.equal((await cli(['run', '--path', dir, '--', './nope.sh'], dir)).code, 127, 'a missing command stays 127');
+  });
+
   test('recover prints one coherent report on stdout', async () => {
     const { dir, id } = await project('recovered', 20);
     for (let i = 0; i < 20; i++) await writeFile(path.join(dir, `f${i}.txt`), `v2 ${i}\n`);
