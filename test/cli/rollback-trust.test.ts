@@ -167,6 +167,16 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.equal((await cli(['recover'])).stdout, 'no interrupted rollback is left unfinished\n');
   });
 
+  test("recover -p . names the folder by its absolute path, as the rest of its report does, --abandon too", async () => {
+    const { dir } = await project('recover-dot');
+    const here = await cli(['recover', '-p', '.'], dir);
+    assert.equal(here.code, 0, here.stderr);
+    assert.equal(here.stdout, `no interrupted rollback of ${dir}\n`);
+    const abandon = await cli(['recover', '--abandon', '-p', '.'], dir);
+    assert.equal(abandon.code, 0, abandon.stderr);
+    assert.equal(abandon.stdout, `no interrupted rollback of ${dir}\n`);
+  });
+
   test('a deleted project folder rolls back from the CLI: every path brought back', async () => {
     const { dir, id } = await project('deleted');
     await rm(dir, { recursive: true });
