@@ -364,11 +364,37 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.equal(code, 0);
     assert.ok(asked, 'it asked');
     assert.match(out, /^undo of the last rollback \(rolled back to 'undo-shows start' at \d\d:\d\d\) restores .*undo-shows to 'before rolling back to 'undo-shows start', \d\d:\d\d' \(safety snapshot \d{8}-/);
-    assert.match(out, /undoing will bring back 1 and restore 1 path\(s\) \(1 restored, 1 brought back, 0 removed\)/);
+    assert.match(out, /undoing will change 2 paths \(1 restored, 1 brought back, 0 removed\)/);
     assert.match(out, /nothing changed\n$/);
     assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'v1 0\n', 'nothing changed');
     const made = await cli(['create', '--path', dir]);
     assert.match(made.stdout, /: 1 file, /);
+  });
+
+  test('CLI output counts in the right number: "1 path", "2 paths", "1 version in 1 snapshot", never "(s)"', async () => {
+    const { dir, id } = await project('plural', 2);
+    const said: string[] = [];
+    const interactive = async (args: string[]): Promise<string> => {
+      let out = '';
+      await run(args, {
+        stdout: (t) => { out += t; }, stderr: (t) => { out += t; }, isInteractive: true, stdoutIsTerminal: false,
+        confirm: async () => false, cwd: dir, env: { ...process.env, ...env }, stopSignal: () => new Promise(() => undefined),
+      });
+      said.push(out);
+      return out;
+    };
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    assert.match(await interactive(['rollback', id]), /^rolling back will change 1 path \(1 restored, 0 brought back, 0 removed\):\nrestore {4}f0\.txt\n/m);
+    await writeFile(path.join(dir, 'f1.txt'), 'edited\n');
+    assert.match(await interactive(['rollback', id]), /^rolling back will change 2 paths \(2 restored, 0 brought back, 0 removed\):/m);
+    const history = await cli(['history', 'f1.txt'], dir);
+    assert.equal(history.code, 0, history.stderr);
+    assert.match(history.stdout, /: 1 version\n/);
+    assert.match(history.stdout, /in 1 snapshot:/);
+    const found = await cli(['find', 'f1*', '--path', dir]);
+    assert.equal(found.code, 0, found.stderr);
+    assert.match(found.stdout, /f1\.txt {2}1 version in 1 snapshot, /);
+    for (const text of [...said, history.stdout, found.stdout]) assert.doesNotMatch(text, /\(s\)/, text);
   });
 
   test('diff refuses a folder that is now a symbolic link, as rollback does', async () => {

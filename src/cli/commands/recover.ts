@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { SnapctlError, describeError } from '../../core/base/errors.js';
 import type { RecoveryReport } from '../../core/service/service.js';
 import { say, type CommandContext } from '../context.js';
+import { plural } from '../format.js';
 
 interface RecoverOptions { abandon?: boolean; path?: string }
 
@@ -36,7 +37,7 @@ export function registerRecover(program: Command, ctx: CommandContext): void {
         }
         for (const r of reports) io.stdout(`${reportLine(r)}\n`);
         const failed = reports.filter((r) => r.outcome === 'failed').length;
-        if (failed > 0) throw new SnapctlError('busy', `${failed} interrupted rollback(s) could not be finished`, 'each is named above, with the way back');
+        if (failed > 0) throw new SnapctlError('busy', `${plural(failed, 'interrupted rollback')} could not be finished`, 'each is named above, with the way back');
         // The folder by its absolute path, as every other line of the report names it ('.' says nothing later).
         if (reports.length === 0) io.stdout(target !== undefined ? `no interrupted rollback of ${target}\n` : 'no interrupted rollback is left unfinished\n');
         return;

@@ -35,7 +35,7 @@ import { assertApartFromState, resolveTarget } from './targets.js';
 import { excludeMatcher, excludePatternProblem, leaveAloneFilter, type Exclusions } from '../tree/excludes.js';
 import { LowSpace, floorBytes, floorSettingIn, fsSpace, roomAfter, type FloorSetting, type FsSpace } from './free-space.js';
 import { DEFAULT_RETENTION } from '../../shared/defaults.js';
-import { humanBytes } from '../../shared/format.js';
+import { humanBytes, plural } from '../../shared/format.js';
 import type { PathFilter } from '../tree/manifest.js';
 import { peekPolicy } from '../state/policy-check.js';
 
@@ -748,7 +748,7 @@ export class SnapshotService {
     if (!st) problems.push(`the folder ${target} no longer exists: roll back to a snapshot to bring it back, or remove it in Settings`);
     else if (!st.isDirectory()) problems.push(`${target} is no longer a folder: move what stands there aside, or remove it in Settings`);
     const damaged = snapshots.filter((s) => s.target === target && s.state === 'damaged').length;
-    if (damaged > 0) problems.push(`${damaged} snapshot(s) of this folder are damaged: 'snapctl verify' names the paths; they are not used to share files`);
+    if (damaged > 0) problems.push(`${plural(damaged, 'snapshot')} of this folder ${damaged === 1 ? 'is' : 'are'} damaged: 'snapctl verify' names the paths; ${damaged === 1 ? 'it is' : 'they are'} not used to share files`);
     const low = await this.belowFloor(newest?.provider ?? 'clone', target).catch(() => null);
     if (low) problems.push(low);
     const unfinished = await this.unfinished(target);
@@ -1096,7 +1096,7 @@ export class SnapshotService {
 /** Problems in one line: the count and the first few paths with why. */
 function describeProblems(problems: readonly ContentProblem[]): string {
   const shown = problems.slice(0, 5).map((p) => `${JSON.stringify(p.path)} (${p.problem})`).join(', ');
-  return `${problems.length} file(s) it would restore cannot be trusted: ${shown}${problems.length > 5 ? ', …' : ''}`;
+  return `${plural(problems.length, 'file')} it would restore cannot be trusted: ${shown}${problems.length > 5 ? ', …' : ''}`;
 }
 
 /**
@@ -1140,7 +1140,6 @@ function noLatest(target: string, mine: readonly SnapshotRecord[]): SnapctlError
   const take = `'snapctl create --path ${target}' takes one`;
   if (mine.length === 0) return usageError(`snapctl has no snapshot of ${target} yet, so there is no 'latest'`, take);
   const ready = mine.filter((s) => s.state === 'ready');
-  const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
   if (ready.length > 0 && ready.every((s) => s.trigger === 'safety')) {
     return usageError(`${target} has only ${plural(ready.length, 'safety snapshot', 'safety snapshots')} (taken before rollbacks), and 'latest' never means one`,
       `name it by its id ('snapctl list --path ${target}' shows them), or ${take}`);
