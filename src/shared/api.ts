@@ -137,7 +137,7 @@ export interface TargetStatus {
   /** ISO time of the next scheduled snapshot, null when paused or unscheduled. */
   nextRun: string | null;
   /** The folder's newest snapshot (any state), null when it has none. */
-  newest: { id: string; createdAt: string; tag: string | null } | null;
+  newest: { id: string; createdAt: string; tag: string | null; trigger: SnapshotRecord['trigger'] } | null;
   unfinished: UnfinishedRollback | null;
   undo: UndoOffer | null;
   /** Problems of this folder, in plain words, each saying what to do (gone once resolved). */

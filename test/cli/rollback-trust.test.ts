@@ -363,7 +363,7 @@ describe('the CLI a person can trust with a rollback', () => {
     });
     assert.equal(code, 0);
     assert.ok(asked, 'it asked');
-    assert.match(out, /^undo of the last rollback \(rolled back to 'undo-shows start' at \d\d:\d\d\) restores .*undo-shows to 'before rolling back to 'undo-shows start', \d\d:\d\d' \(safety snapshot \d{8}-/);
+    assert.match(out, /^undo of the last rollback \(rolled back to 'undo-shows start' at \d\d:\d\d\) restores .*undo-shows to the safety snapshot taken before rolling back to 'undo-shows start', \d\d:\d\d \(\d{8}-/);
     assert.match(out, /undoing will change 2 paths \(1 restored, 1 brought back, 0 removed\)/);
     assert.match(out, /nothing changed\n$/);
     assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'v1 0\n', 'nothing changed');
@@ -395,6 +395,29 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.equal(found.code, 0, found.stderr);
     assert.match(found.stdout, /f1\.txt {2}1 version in 1 snapshot, /);
     for (const text of [...said, history.stdout, found.stdout]) assert.doesNotMatch(text, /\(s\)/, text);
+  });
+
+  test("a safety snapshot is read by its label, never its tag quoted inside quotes: status, the rollback's question, the undo offer", async () => {
+    const { dir, id } = await project('nested');
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    const rb = await cli(['rollback', id, '--yes', '--json']);
+    assert.equal(rb.code, 0, rb.stderr);
+    const safety = parseJson<{ safety: { id: string } }>(rb.stdout).safety.id;
+    const label = /the safety snapshot taken before rolling back to 'nested start', \d\d:\d\d/;
+    const status = await cli(['status', '--path', dir]);
+    assert.match(status.stdout, new RegExp(`newest snapshot: ${safety} ${label.source}, `));
+    let asked = '';
+    await run(['rollback', safety], {
+      stdout: () => undefined, stderr: () => undefined, isInteractive: true, stdoutIsTerminal: false,
+      confirm: async (q) => { asked = q; return false; }, cwd: dir, env: { ...process.env, ...env }, stopSignal: () => new Promise(() => undefined),
+    });
+    assert.match(asked, new RegExp(`^roll back ${dir} to ${label.source} \\(${safety}\\)\\?$`));
+    const back = await cli(['rollback', safety, '--yes']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stdout, new RegExp(`^rolled back ${dir} to ${label.source} \\(${safety}\\)`));
+    const offered = await cli(['status', '--path', dir]);
+    assert.match(offered.stdout, new RegExp(`rolled back to ${label.source} at \\d\\d:\\d\\d: 'snapctl undo`));
+    for (const text of [status.stdout, asked, back.stdout, offered.stdout]) assert.doesNotMatch(text, /'before /, text);
   });
 
   test('diff refuses a folder that is now a symbolic link, as rollback does', async () => {

@@ -22,7 +22,7 @@ async function undoPreview(ctx: CommandContext, folder: string): Promise<string>
   const keepGit = offer?.rollback.keepGit ?? false;
   const view = await core.diff(safety.id, paths, { keepGit });
   const what = pending ? `the rollback to ${pending.snapshotLabel} that stopped part way` : `the last rollback (${offer?.label ?? ''})`;
-  return `undo of ${what} restores ${folder} to ${snapshotLabel(safety)} (safety snapshot ${safety.id})\n${rollbackPreview(view, 'undoing')}`;
+  return `undo of ${what} restores ${folder} to ${snapshotLabel(safety)} (${safety.id})\n${rollbackPreview(view, 'undoing')}`;
 }
 
 export function registerUndo(program: Command, ctx: CommandContext): void {

@@ -753,7 +753,7 @@ export class SnapshotService {
     if (low) problems.push(low);
     const unfinished = await this.unfinished(target);
     return {
-      newest: newest ? { id: newest.id, createdAt: newest.createdAt, tag: newest.tag } : null,
+      newest: newest ? { id: newest.id, createdAt: newest.createdAt, tag: newest.tag, trigger: newest.trigger } : null,
       unfinished, undo: unfinished ? null : await this.undoOffer(target), problems,
     };
   }
