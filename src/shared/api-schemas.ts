@@ -16,7 +16,7 @@ const absFolder = z.string().min(1).max(4096).refine((p) => p.startsWith('/') &&
  * Kept beside the validators: a field added below needs its words here (the API tests check every method).
  */
 export const API_FIELD_WORDS: Readonly<Record<string, { whole: string; item?: string }>> = {
-  id: { whole: 'a snapshot id, such as 20261201-140200-1a2b3c (text)' },
+  id: { whole: "a whole snapshot id, such as 20261201-140200-1a2b3c (text); the API takes neither the beginning of an id nor 'latest' (the list method gives every id)" },
   target: { whole: 'an absolute folder path (text starting with /)' },
   path: { whole: 'a path inside the folder (text, relative, without .. segments)' },
   to: { whole: 'a path inside the folder that does not exist yet (text, relative, without .. segments)' },

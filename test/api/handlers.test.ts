@@ -135,8 +135,8 @@ describe('the API methods of issue 18', () => {
   test("a refused request says in plain sentences which field is wrong and what it must be, never the validator's words", async () => {
     const snap = await ok('create', { target: box.project });
     const cases: [ApiMethod, unknown, string][] = [
-      ['delete', { id: 5 }, 'invalid delete request: id must be a snapshot id, such as 20261201-140200-1a2b3c (text); the number 5 was given'],
-      ['delete', {}, 'invalid delete request: id is missing: it must be a snapshot id'],
+      ['delete', { id: 5 }, "invalid delete request: id must be a whole snapshot id, such as 20261201-140200-1a2b3c (text); the API takes neither the beginning of an id nor 'latest' (the list method gives every id); the number 5 was given"],
+      ['delete', {}, 'invalid delete request: id is missing: it must be a whole snapshot id'],
       ['rollback', { id: snap.id, keepGit: 'yes' }, 'invalid rollback request: keepGit must be true or false; "yes" was given'],
       ['diff', { id: snap.id, paths: ['a.txt', 5] }, 'invalid diff request: paths[1] must be a path inside the folder (text, relative, without .. segments); the number 5 was given'],
       ['diff', { id: snap.id, paths: 'a.txt' }, 'invalid diff request: paths must be a list of at most 1000 paths inside the folder, or null for the whole folder; "a.txt" was given'],
@@ -159,5 +159,18 @@ describe('the API methods of issue 18', () => {
     for (const [method, schema] of Object.entries(apiRequestSchemas)) {
       if (schema instanceof z.ZodObject) for (const field of Object.keys(schema.shape)) assert.ok(API_FIELD_WORDS[field], `${method}.${field} has words`);
     }
+  });
+
+  test('the API takes whole snapshot ids only: a unique beginning or latest is refused, saying so; nothing is deleted', async () => {
+    const snap = await ok('create', { target: box.project, tag: 'whole ids' });
+    for (const id of [snap.id.slice(0, 17), 'latest']) {
+      for (const method of ['delete', 'rollback', 'diff'] as const) {
+        const r = await call(method, { id });
+        assert.ok(!r.ok && r.kind === 'usage', `${method} ${id}`);
+        assert.equal(r.error, `invalid ${method} request: id must be a whole snapshot id, such as 20261201-140200-1a2b3c (text); the API takes neither the beginning of an id nor 'latest' (the list method gives every id); ${JSON.stringify(id)} was given`);
+      }
+    }
+    assert.ok((await ok('list', { target: box.project })).snapshots.some((s) => s.id === snap.id), 'still there');
+    assert.equal((await ok('delete', { id: snap.id })).id, snap.id, 'the whole id works');
   });
 });
