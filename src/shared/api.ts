@@ -148,6 +148,11 @@ export interface TargetStatus {
   newest: { id: string; createdAt: string; tag: string | null; trigger: SnapshotRecord['trigger'] } | null;
   unfinished: UnfinishedRollback | null;
   undo: UndoOffer | null;
+  /**
+   * Why the last rollback, not undone, can no longer be undone (its safety snapshot was deleted), or null: shown
+   * where the undo used to be offered. Not a problem: nothing needs fixing, the way back is gone.
+   */
+  undoLost: string | null;
   /** Problems of this folder, in plain words, each saying what to do (gone once resolved). */
   problems: string[];
   /** Leave `.git` alone on rollback (the folder's setting). */

@@ -420,6 +420,48 @@ describe('the CLI a person can trust with a rollback', () => {
     for (const text of [status.stdout, asked, back.stdout, offered.stdout]) assert.doesNotMatch(text, /'before /, text);
   });
 
+  test('deleting the safety snapshot an undo needs asks first (--yes to skip); then status and undo say plainly the undo is no longer possible', async () => {
+    const { dir, id } = await project('lost-undo');
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    const rb = await cli(['rollback', id, '--yes', '--json']);
+    assert.equal(rb.code, 0, rb.stderr);
+    const safety = parseJson<{ safety: { id: string } }>(rb.stdout).safety.id;
+    const offer = "rolled back to 'lost-undo start' at \\d\\d:\\d\\d";
+    const refused = await cli(['delete', safety]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`^snapctl: deleting ${safety} takes away the undo of the last rollback of ${dir} \\(${offer}\\): it is the safety snapshot that undo restores \\(pass --yes to delete it anyway\\)\n$`));
+    let asked = '';
+    let out = '';
+    const io = (answer: boolean) => ({
+      stdout: (t: string) => { out += t; }, stderr: (t: string) => { out += t; }, isInteractive: true, stdoutIsTerminal: false,
+      confirm: async (q: string) => { asked = q; return answer; }, cwd: dir, env: { ...process.env, ...env }, stopSignal: () => new Promise<string>(() => undefined),
+    });
+    assert.equal(await run(['delete', safety], io(false)), 0);
+    assert.match(asked, /takes away the undo of the last rollback .*; delete it anyway\?$/);
+    assert.equal(out, 'nothing was deleted\n');
+    const listed = (): Promise<string[]> => cli(['list', '--path', dir, '--json']).then((r) => parseJson<{ id: string }[]>(r.stdout).map((x) => x.id));
+    assert.ok((await listed()).includes(safety), 'still there after two refusals');
+    assert.equal((await cli(['delete', safety, '--yes'])).code, 0);
+    assert.ok(!(await listed()).includes(safety));
+    const lost = new RegExp(`the last rollback \\(${offer}\\) can no longer be undone: its safety snapshot ${safety} was deleted`);
+    const status = await cli(['status', '--path', dir]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, lost);
+    assert.doesNotMatch(status.stdout, /snapctl undo/, 'no undo offered');
+    const t = parseJson<{ targets: TargetStatus[] }>((await cli(['status', '--json', '--path', dir])).stdout).targets[0];
+    assert.equal(t?.undo, null);
+    assert.match(t?.undoLost ?? '', lost);
+    const undo = await cli(['undo', '--path', dir, '--yes']);
+    assert.equal(undo.code, 1);
+    assert.match(undo.stderr, new RegExp(`^snapctl: the last rollback of ${dir} \\(${offer}\\) can no longer be undone: its safety snapshot ${safety} was deleted \\(nothing was changed\\)\n$`));
+    asked = '';
+    out = '';
+    assert.equal(await run(['undo', '--path', dir], io(true)), 1);
+    assert.equal(asked, '', 'nothing to confirm');
+    assert.match(out, /can no longer be undone/);
+    assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'v1 0\n', 'the rollback stays');
+  });
+
   test('diff refuses a folder that is now a symbolic link, as rollback does', async () => {
     const { dir, id } = await project('linked');
     const elsewhere = path.join(box.root, 'linked-elsewhere');

@@ -32,6 +32,7 @@ function folderText(t: TargetStatus, recoveries: readonly RecoveryReport[]): str
     lines.push(`    go back:    snapctl undo --path ${t.path}`);
   }
   if (t.undo) lines.push(`  ${t.undo.label}: 'snapctl undo --path ${t.path}' puts the folder back as it was before`);
+  if (t.undoLost) lines.push(`  ${say(t.undoLost)}`);
   for (const p of t.problems) lines.push(`  problem: ${say(p)}`);
   return lines.join('\n') + '\n';
 }
