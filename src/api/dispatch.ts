@@ -2,6 +2,7 @@ import { apiRequestSchemas } from '../shared/api-schemas.js';
 import type { ApiMethod, ApiResult } from '../shared/api.js';
 import { SnapctlError, describeError } from '../core/base/errors.js';
 import { handlers, type DispatchContext } from './handlers.js';
+import { requestProblem } from './request-errors.js';
 
 export type { DispatchContext };
 
@@ -23,11 +24,9 @@ export async function dispatch(ctx: DispatchContext, method: unknown, params: un
 }
 
 async function call<M extends ApiMethod>(ctx: DispatchContext, method: M, params: unknown): Promise<ApiResult<M>> {
-  const parsed = apiRequestSchemas[method].safeParse(params ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, kind: 'usage', error: `invalid ${method} request: ${issue?.path.join('.') || 'params'}: ${issue?.message ?? 'invalid'}` };
-  }
+  const schema = apiRequestSchemas[method];
+  const parsed = schema.safeParse(params ?? {});
+  if (!parsed.success) return { ok: false, kind: 'usage', error: requestProblem(method, schema, params ?? {}, parsed.error.issues) };
   try {
     return { ok: true, value: await handlers[method](ctx, parsed.data) };
   } catch (err) {

@@ -1,5 +1,6 @@
 import { describeError, usageError } from '../core/base/errors.js';
 import { oneLine } from '../shared/model.js';
+import { plural } from '../shared/format.js';
 import { defaultHome, isWithin } from '../core/state/paths.js';
 import { SnapshotService, type FolderPolicy, type RecoveryReport } from '../core/service/service.js';
 import type { LoadedSettings, Settings } from '../core/state/settings.js';
@@ -143,7 +144,7 @@ export class CliContext implements CommandContext {
   async reconcile(): Promise<void> {
     try {
       const gone = await this.core().reconcile();
-      if (gone.length > 0) this.io.stderr(`snapctl: ${gone.length} snapshot(s) were removed by the system and are marked vanished: ${gone.join(', ')}\n`);
+      if (gone.length > 0) this.io.stderr(`snapctl: ${plural(gone.length, 'snapshot')} ${gone.length === 1 ? 'was' : 'were'} removed by the system and ${gone.length === 1 ? 'is' : 'are'} marked vanished: ${gone.join(', ')}\n`);
     } catch (err) {
       this.io.stderr(`snapctl: could not check which snapshots still exist: ${describeError(err)}\n`);
     }

@@ -1,6 +1,6 @@
 import { shownName } from '../core/tree/names.js';
-import { humanBytes, snapshotSize } from '../shared/format.js';
-export { humanBytes };
+import { humanBytes, plural, snapshotSize } from '../shared/format.js';
+export { humanBytes, plural };
 import type { SnapshotRecord } from '../shared/model.js';
 import type { DiffView, StoreTotals, UnfinishedRollback } from '../shared/api.js';
 import { describeGitImpact } from '../core/service/git-impact.js';
@@ -59,11 +59,6 @@ export function diffText(diff: Changes, limit = Number.POSITIVE_INFINITY): strin
 }
 
 /** "3 restored, 1 brought back, 2 removed": the words the preview and the result share. */
-/** "1 file", "3 files". */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 export function countsText(c: { restored: number; broughtBack: number; removed: number }): string {
   return `${c.restored} restored, ${c.broughtBack} brought back, ${c.removed} removed`;
 }
@@ -84,8 +79,7 @@ export function rollbackPreview(view: DiffView, verb = 'rolling back'): string {
   if (alone.count > 0) out.push(`${leftAloneText(alone)}\n`);
   const n = view.added.length + view.removed.length + view.modified.length;
   if (n === 0) return [...out, 'the folder already matches this snapshot\n'].join('');
-  out.push(`${verb} will ${view.added.length > 0 ? `remove ${view.added.length}, ` : ''}bring back ${view.removed.length} and restore ${view.modified.length} path(s)` +
-    ` (${countsText({ restored: view.modified.length, broughtBack: view.removed.length, removed: view.added.length })}):\n`);
+  out.push(`${verb} will change ${plural(n, 'path')} (${countsText({ restored: view.modified.length, broughtBack: view.removed.length, removed: view.added.length })}):\n`);
   for (const g of GROUPS) {
     const paths = view[g.key];
     for (const p of paths.slice(0, 20)) out.push(`${g.word}${shownPath(p)}\n`);

@@ -1,4 +1,5 @@
 import type { MetricsHealth } from '../shared/api.js';
+import { plural } from '../shared/format.js';
 import { healthOf } from '../core/runtime/metrics-health.js';
 import { resolveMetricsTarget } from '../core/runtime/metrics-target.js';
 import { readMetricsHealth } from '../core/state/metrics-health-file.js';
@@ -26,7 +27,7 @@ export async function metricsStatus(layout: HomeLayout, env: NodeJS.ProcessEnv):
   } else {
     lines.push(`to ${health.destination ?? ''} over ${via}; nothing sent yet`);
   }
-  if (health.sendErrors > 0) lines.push(`${health.sendErrors} send error(s) in all${health.lastError ? '' : ', none since the last send'}`);
+  if (health.sendErrors > 0) lines.push(`${plural(health.sendErrors, 'send error')} in all${health.lastError ? '' : ', none since the last send'}`);
   if (record?.destination && record.destination !== health.destination) lines.push(`the last sends went to ${record.destination} (a snapctl with other settings or DD_* variables: a hook, the tray app)`);
   return { health, lines };
 }

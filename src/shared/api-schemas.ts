@@ -10,6 +10,25 @@ const id = z.string().regex(ID_PATTERN, 'not a snapshot id');
 const relPath = z.string().min(1).max(4096).refine((p) => !p.includes('\0') && !p.startsWith('/') && !p.split('/').some((s) => s === '..' || s === '.' || s === ''), 'must be a path inside the folder, without .. segments');
 const absFolder = z.string().min(1).max(4096).refine((p) => p.startsWith('/') && !p.includes('\0'), 'must be an absolute folder path');
 
+/**
+ * What each field of a request must be, in the words an error gives ("id must be a whole snapshot id…"), so a
+ * refused request never shows the validator's own words; `item` is what each element of a list field must be.
+ * Kept beside the validators: a field added below needs its words here (the API tests check every method).
+ */
+export const API_FIELD_WORDS: Readonly<Record<string, { whole: string; item?: string }>> = {
+  id: { whole: "a whole snapshot id, such as 20261201-140200-1a2b3c (text); the API takes neither the beginning of an id nor 'latest' (the list method gives every id)" },
+  target: { whole: 'an absolute folder path (text starting with /)' },
+  path: { whole: 'a path inside the folder (text, relative, without .. segments)' },
+  to: { whole: 'a path inside the folder that does not exist yet (text, relative, without .. segments)' },
+  paths: { whole: 'a list of at most 1000 paths inside the folder, or null for the whole folder', item: 'a path inside the folder (text, relative, without .. segments)' },
+  keepGit: { whole: 'true or false' },
+  paused: { whole: 'true or false' },
+  tag: { whole: `text of at most ${MAX_TAG_LENGTH} characters, or null` },
+  schedule: { whole: 'a schedule (text of at most 1000 characters)' },
+  query: { whole: 'a part of a path or a glob (text of 1 to 1000 characters)' },
+  settings: { whole: 'the settings (an object)' },
+};
+
 /** Each method's validator; its output type must be the method's declared request type. */
 export const apiRequestSchemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   status: z.object({}).strict(),

@@ -5,7 +5,15 @@ import type { RestoreResult, RollbackRecord, SnapshotRecord } from './model.js';
  * → main) or HTTP (browser → `snapctl serve`). Every request is validated against these schemas on the
  * trusted side; nothing from the renderer is trusted.
  */
-/** The methods and the shape of their params; `api-schemas.ts` holds the validators that enforce them. */
+/**
+ * The methods and the shape of their params; `api-schemas.ts` holds the validators that enforce them.
+ *
+ * Snapshot ids: the API takes whole ids only. The CLI's unique beginnings and 'latest' are refused, with an
+ * error saying so ("id must be a whole snapshot id…; the API takes neither the beginning of an id nor
+ * 'latest'"). The CLI's shortcuts are for a person who reads what happened; an API caller holds ids from
+ * `list`, and a beginning that was unique when it was kept can later name another snapshot (the first one
+ * deleted, a newer one starting the same way), on which a delete or rollback would then act unseen.
+ */
 export interface ApiRequests {
   status: Record<string, never>;
   /** One folder's snapshots (the popover always asks for one); every folder's when `target` is absent. */
@@ -137,9 +145,14 @@ export interface TargetStatus {
   /** ISO time of the next scheduled snapshot, null when paused or unscheduled. */
   nextRun: string | null;
   /** The folder's newest snapshot (any state), null when it has none. */
-  newest: { id: string; createdAt: string; tag: string | null } | null;
+  newest: { id: string; createdAt: string; tag: string | null; trigger: SnapshotRecord['trigger'] } | null;
   unfinished: UnfinishedRollback | null;
   undo: UndoOffer | null;
+  /**
+   * Why the last rollback, not undone, can no longer be undone (its safety snapshot was deleted), or null: shown
+   * where the undo used to be offered. Not a problem: nothing needs fixing, the way back is gone.
+   */
+  undoLost: string | null;
   /** Problems of this folder, in plain words, each saying what to do (gone once resolved). */
   problems: string[];
   /** Leave `.git` alone on rollback (the folder's setting). */

@@ -1,4 +1,10 @@
 /** Formatting shared by the CLI and the popover, so both show sizes and times the same way. */
+
+/** "1 file", "3 files": a count with its noun, never "file(s)". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function humanBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;

@@ -6,6 +6,8 @@ import { dispatch, type DispatchContext } from '../../src/api/dispatch.js';
 import { SnapctlRuntime } from '../../src/core/runtime/runtime.js';
 import type { ApiMethod, ApiResponses, ApiResult } from '../../src/shared/api.js';
 import { sandbox } from '../helpers/helpers.js';
+import { z } from 'zod';
+import { API_FIELD_WORDS, apiRequestSchemas } from '../../src/shared/api-schemas.js';
 
 describe('the API methods of issue 18', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
@@ -128,5 +130,47 @@ describe('the API methods of issue 18', () => {
       const view = await ok('list', { target: spelled });
       assert.deepEqual(view.snapshots.map((s) => s.id), plain.snapshots.map((s) => s.id), spelled);
     }
+  });
+
+  test("a refused request says in plain sentences which field is wrong and what it must be, never the validator's words", async () => {
+    const snap = await ok('create', { target: box.project });
+    const cases: [ApiMethod, unknown, string][] = [
+      ['delete', { id: 5 }, "invalid delete request: id must be a whole snapshot id, such as 20261201-140200-1a2b3c (text); the API takes neither the beginning of an id nor 'latest' (the list method gives every id); the number 5 was given"],
+      ['delete', {}, 'invalid delete request: id is missing: it must be a whole snapshot id'],
+      ['rollback', { id: snap.id, keepGit: 'yes' }, 'invalid rollback request: keepGit must be true or false; "yes" was given'],
+      ['diff', { id: snap.id, paths: ['a.txt', 5] }, 'invalid diff request: paths[1] must be a path inside the folder (text, relative, without .. segments); the number 5 was given'],
+      ['diff', { id: snap.id, paths: 'a.txt' }, 'invalid diff request: paths must be a list of at most 1000 paths inside the folder, or null for the whole folder; "a.txt" was given'],
+      ['fileDiff', { id: snap.id, path: '../etc/passwd' }, 'invalid fileDiff request: path must be a path inside the folder (text, relative, without .. segments); "../etc/passwd" was given'],
+      ['create', { tag: 'x'.repeat(300) }, 'invalid create request: tag must be text of at most 200 characters, or null; text of 300 characters was given'],
+      ['list', { target: 'relative/dir' }, 'invalid list request: target must be an absolute folder path (text starting with /); "relative/dir" was given'],
+      ['setPaused', { paused: 1, also: true }, 'invalid setPaused request: paused must be true or false; the number 1 was given; "also" is not a field of setPaused (it takes paused)'],
+      ['status', { extra: 1 }, 'invalid status request: "extra" is not a field of status (it takes none)'],
+      ['undo', 'now', 'invalid undo request: undo takes an object of named fields (it takes target); "now" was given'],
+      ['searchFiles', { target: box.project, query: '' }, 'invalid searchFiles request: query must be a part of a path or a glob (text of 1 to 1000 characters); "" was given'],
+    ];
+    for (const [method, params, said] of cases) {
+      const r = await call(method, params);
+      assert.ok(!r.ok, method);
+      assert.equal(r.kind, 'usage');
+      assert.ok(r.error.startsWith(said), `${method} ${JSON.stringify(params)}:\n  ${r.error}\n  ${said}`);
+      assert.doesNotMatch(r.error, /expected|received|Invalid|Unrecognized|Too (big|small)|params\.|\bid\.|: not a snapshot id/, r.error);
+    }
+    // Every field of every method has its words, so no refusal falls back to a bare "must be valid".
+    for (const [method, schema] of Object.entries(apiRequestSchemas)) {
+      if (schema instanceof z.ZodObject) for (const field of Object.keys(schema.shape)) assert.ok(API_FIELD_WORDS[field], `${method}.${field} has words`);
+    }
+  });
+
+  test('the API takes whole snapshot ids only: a unique beginning or latest is refused, saying so; nothing is deleted', async () => {
+    const snap = await ok('create', { target: box.project, tag: 'whole ids' });
+    for (const id of [snap.id.slice(0, 17), 'latest']) {
+      for (const method of ['delete', 'rollback', 'diff'] as const) {
+        const r = await call(method, { id });
+        assert.ok(!r.ok && r.kind === 'usage', `${method} ${id}`);
+        assert.equal(r.error, `invalid ${method} request: id must be a whole snapshot id, such as 20261201-140200-1a2b3c (text); the API takes neither the beginning of an id nor 'latest' (the list method gives every id); ${JSON.stringify(id)} was given`);
+      }
+    }
+    assert.ok((await ok('list', { target: box.project })).snapshots.some((s) => s.id === snap.id), 'still there');
+    assert.equal((await ok('delete', { id: snap.id })).id, snap.id, 'the whole id works');
   });
 });

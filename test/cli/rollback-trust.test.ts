@@ -137,6 +137,23 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.equal((await cli(['run', '--path', dir, '--', 'true'])).code, 0);
   });
 
+  test('run refuses a file that is not executable and a folder with exit 126, as a shell does, snapshotting nothing', async () => {
+    const dir = path.join(box.root, 'run-126');
+    await mkdir(path.join(dir, 'tools'), { recursive: true });
+    await writeFile(path.join(dir, 'script.sh'), '#!/bin/sh\necho ran\n', { mode: 0o644 });
+    const plain = await cli(['run', '--path', dir, '--', './script.sh'], dir);
+    assert.equal(plain.code, 126, plain.stderr);
+    assert.equal(plain.stderr, 'snapctl: ./script.sh: is not executable (chmod +x ./script.sh lets it run); nothing was snapshotted\n');
+    const folder = await cli(['run', '--path', dir, '--', './tools'], dir);
+    assert.equal(folder.code, 126, folder.stderr);
+    assert.equal(folder.stderr, 'snapctl: ./tools: is a folder, not a command; nothing was snapshotted\n');
+    const onPath = await runCli(['run', '--path', dir, '--', 'script.sh'], { ...env, PATH: `${dir}:${process.env['PATH'] ?? ''}` }, { cwd: dir });
+    assert.equal(onPath.code, 126, onPath.stderr);
+    assert.match(onPath.stderr, /script\.sh is not executable \(chmod \+x .*script\.sh lets it run\); nothing was snapshotted/);
+    assert.equal(parseJson<unknown[]>((await cli(['list', '--path', dir, '--json'])).stdout).length, 0, 'nothing snapshotted');
+    assert.equal((await cli(['run', '--path', dir, '--', './nope.sh'], dir)).code, 127, 'a missing command stays 127');
+  });
+
   test('recover prints one coherent report on stdout', async () => {
     const { dir, id } = await project('recovered', 20);
     for (let i = 0; i < 20; i++) await writeFile(path.join(dir, `f${i}.txt`), `v2 ${i}\n`);
@@ -148,6 +165,16 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.match(r.stdout, new RegExp(`^finished the interrupted rollback of ${dir} to ${id}`));
     assert.doesNotMatch(r.stdout, /no interrupted rollback/);
     assert.equal((await cli(['recover'])).stdout, 'no interrupted rollback is left unfinished\n');
+  });
+
+  test("recover -p . names the folder by its absolute path, as the rest of its report does, --abandon too", async () => {
+    const { dir } = await project('recover-dot');
+    const here = await cli(['recover', '-p', '.'], dir);
+    assert.equal(here.code, 0, here.stderr);
+    assert.equal(here.stdout, `no interrupted rollback of ${dir}\n`);
+    const abandon = await cli(['recover', '--abandon', '-p', '.'], dir);
+    assert.equal(abandon.code, 0, abandon.stderr);
+    assert.equal(abandon.stdout, `no interrupted rollback of ${dir}\n`);
   });
 
   test('a deleted project folder rolls back from the CLI: every path brought back', async () => {
@@ -336,12 +363,103 @@ describe('the CLI a person can trust with a rollback', () => {
     });
     assert.equal(code, 0);
     assert.ok(asked, 'it asked');
-    assert.match(out, /^undo of the last rollback \(rolled back to 'undo-shows start' at \d\d:\d\d\) restores .*undo-shows to 'before rolling back to 'undo-shows start', \d\d:\d\d' \(safety snapshot \d{8}-/);
-    assert.match(out, /undoing will bring back 1 and restore 1 path\(s\) \(1 restored, 1 brought back, 0 removed\)/);
+    assert.match(out, /^undo of the last rollback \(rolled back to 'undo-shows start' at \d\d:\d\d\) restores .*undo-shows to the safety snapshot taken before rolling back to 'undo-shows start', \d\d:\d\d \(\d{8}-/);
+    assert.match(out, /undoing will change 2 paths \(1 restored, 1 brought back, 0 removed\)/);
     assert.match(out, /nothing changed\n$/);
     assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'v1 0\n', 'nothing changed');
     const made = await cli(['create', '--path', dir]);
     assert.match(made.stdout, /: 1 file, /);
+  });
+
+  test('CLI output counts in the right number: "1 path", "2 paths", "1 version in 1 snapshot", never "(s)"', async () => {
+    const { dir, id } = await project('plural', 2);
+    const said: string[] = [];
+    const interactive = async (args: string[]): Promise<string> => {
+      let out = '';
+      await run(args, {
+        stdout: (t) => { out += t; }, stderr: (t) => { out += t; }, isInteractive: true, stdoutIsTerminal: false,
+        confirm: async () => false, cwd: dir, env: { ...process.env, ...env }, stopSignal: () => new Promise(() => undefined),
+      });
+      said.push(out);
+      return out;
+    };
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    assert.match(await interactive(['rollback', id]), /^rolling back will change 1 path \(1 restored, 0 brought back, 0 removed\):\nrestore {4}f0\.txt\n/m);
+    await writeFile(path.join(dir, 'f1.txt'), 'edited\n');
+    assert.match(await interactive(['rollback', id]), /^rolling back will change 2 paths \(2 restored, 0 brought back, 0 removed\):/m);
+    const history = await cli(['history', 'f1.txt'], dir);
+    assert.equal(history.code, 0, history.stderr);
+    assert.match(history.stdout, /: 1 version\n/);
+    assert.match(history.stdout, /in 1 snapshot:/);
+    const found = await cli(['find', 'f1*', '--path', dir]);
+    assert.equal(found.code, 0, found.stderr);
+    assert.match(found.stdout, /f1\.txt {2}1 version in 1 snapshot, /);
+    for (const text of [...said, history.stdout, found.stdout]) assert.doesNotMatch(text, /\(s\)/, text);
+  });
+
+  test("a safety snapshot is read by its label, never its tag quoted inside quotes: status, the rollback's question, the undo offer", async () => {
+    const { dir, id } = await project('nested');
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    const rb = await cli(['rollback', id, '--yes', '--json']);
+    assert.equal(rb.code, 0, rb.stderr);
+    const safety = parseJson<{ safety: { id: string } }>(rb.stdout).safety.id;
+    const label = /the safety snapshot taken before rolling back to 'nested start', \d\d:\d\d/;
+    const status = await cli(['status', '--path', dir]);
+    assert.match(status.stdout, new RegExp(`newest snapshot: ${safety} ${label.source}, `));
+    let asked = '';
+    await run(['rollback', safety], {
+      stdout: () => undefined, stderr: () => undefined, isInteractive: true, stdoutIsTerminal: false,
+      confirm: async (q) => { asked = q; return false; }, cwd: dir, env: { ...process.env, ...env }, stopSignal: () => new Promise(() => undefined),
+    });
+    assert.match(asked, new RegExp(`^roll back ${dir} to ${label.source} \\(${safety}\\)\\?$`));
+    const back = await cli(['rollback', safety, '--yes']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stdout, new RegExp(`^rolled back ${dir} to ${label.source} \\(${safety}\\)`));
+    const offered = await cli(['status', '--path', dir]);
+    assert.match(offered.stdout, new RegExp(`rolled back to ${label.source} at \\d\\d:\\d\\d: 'snapctl undo`));
+    for (const text of [status.stdout, asked, back.stdout, offered.stdout]) assert.doesNotMatch(text, /'before /, text);
+  });
+
+  test('deleting the safety snapshot an undo needs asks first (--yes to skip); then status and undo say plainly the undo is no longer possible', async () => {
+    const { dir, id } = await project('lost-undo');
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    const rb = await cli(['rollback', id, '--yes', '--json']);
+    assert.equal(rb.code, 0, rb.stderr);
+    const safety = parseJson<{ safety: { id: string } }>(rb.stdout).safety.id;
+    const offer = "rolled back to 'lost-undo start' at \\d\\d:\\d\\d";
+    const refused = await cli(['delete', safety]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`^snapctl: deleting ${safety} takes away the undo of the last rollback of ${dir} \\(${offer}\\): it is the safety snapshot that undo restores \\(pass --yes to delete it anyway\\)\n$`));
+    let asked = '';
+    let out = '';
+    const io = (answer: boolean) => ({
+      stdout: (t: string) => { out += t; }, stderr: (t: string) => { out += t; }, isInteractive: true, stdoutIsTerminal: false,
+      confirm: async (q: string) => { asked = q; return answer; }, cwd: dir, env: { ...process.env, ...env }, stopSignal: () => new Promise<string>(() => undefined),
+    });
+    assert.equal(await run(['delete', safety], io(false)), 0);
+    assert.match(asked, /takes away the undo of the last rollback .*; delete it anyway\?$/);
+    assert.equal(out, 'nothing was deleted\n');
+    const listed = (): Promise<string[]> => cli(['list', '--path', dir, '--json']).then((r) => parseJson<{ id: string }[]>(r.stdout).map((x) => x.id));
+    assert.ok((await listed()).includes(safety), 'still there after two refusals');
+    assert.equal((await cli(['delete', safety, '--yes'])).code, 0);
+    assert.ok(!(await listed()).includes(safety));
+    const lost = new RegExp(`the last rollback \\(${offer}\\) can no longer be undone: its safety snapshot ${safety} was deleted`);
+    const status = await cli(['status', '--path', dir]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, lost);
+    assert.doesNotMatch(status.stdout, /snapctl undo/, 'no undo offered');
+    const t = parseJson<{ targets: TargetStatus[] }>((await cli(['status', '--json', '--path', dir])).stdout).targets[0];
+    assert.equal(t?.undo, null);
+    assert.match(t?.undoLost ?? '', lost);
+    const undo = await cli(['undo', '--path', dir, '--yes']);
+    assert.equal(undo.code, 1);
+    assert.match(undo.stderr, new RegExp(`^snapctl: the last rollback of ${dir} \\(${offer}\\) can no longer be undone: its safety snapshot ${safety} was deleted \\(nothing was changed\\)\n$`));
+    asked = '';
+    out = '';
+    assert.equal(await run(['undo', '--path', dir], io(true)), 1);
+    assert.equal(asked, '', 'nothing to confirm');
+    assert.match(out, /can no longer be undone/);
+    assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'v1 0\n', 'the rollback stays');
   });
 
   test('diff refuses a folder that is now a symbolic link, as rollback does', async () => {

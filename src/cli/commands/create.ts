@@ -34,6 +34,6 @@ function excludedText(record: { provider: string; excluded?: { patterns: string[
   if (!e) return '';
   const parts: string[] = [];
   if (e.patterns.length > 0) parts.push(`${record.provider === 'clone' ? 'left out' : 'its rollbacks leave alone'} paths matching ${e.patterns.map((p) => JSON.stringify(p)).join(', ')}`);
-  if (e.cacheDirs.length > 0) parts.push(`left out the contents of ${e.cacheDirs.length} cache folder(s) (CACHEDIR.TAG): ${e.cacheDirs.slice(0, 3).map((d) => shownPath(d, 80)).join(', ')}${e.cacheDirs.length > 3 ? ', …' : ''}`);
+  if (e.cacheDirs.length > 0) parts.push(`left out the contents of ${plural(e.cacheDirs.length, 'cache folder')} (CACHEDIR.TAG): ${e.cacheDirs.slice(0, 3).map((d) => shownPath(d, 80)).join(', ')}${e.cacheDirs.length > 3 ? ', …' : ''}`);
   return parts.map((p) => `  ${p}\n`).join('');
 }

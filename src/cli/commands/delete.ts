@@ -1,17 +1,29 @@
 import type { Command } from 'commander';
+import { usageError } from '../../core/base/errors.js';
 import type { CommandContext } from '../context.js';
 
-interface DeleteOptions { path?: string; json?: boolean }
+interface DeleteOptions { path?: string; json?: boolean; yes?: boolean }
 
 export function registerDelete(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
   program.command('delete')
-    .description('delete a snapshot and free the space only it uses')
+    .description('delete a snapshot and free the space only it uses (the safety snapshot an undo needs only after a question, or with --yes)')
     .argument('<id>', "snapshot id (a unique beginning is enough), or 'latest'")
     .option('-p, --path <dir>', "the folder whose snapshot 'latest' means (default: the folder you are in)")
+    .option('-y, --yes', 'delete it even when it is the safety snapshot the undo of the last rollback needs')
     .option('--json', 'print the deleted record as JSON')
     .action(async (input: string, o: DeleteOptions) => {
-      const record = await ctx.core().delete(await ctx.idOf(input, o.path));
-      if (o.json) ctx.json(record);
-      else ctx.io.stdout(`deleted ${record.id}\n`);
+      const id = await ctx.idOf(input, o.path);
+      const record = await ctx.core().get(id);
+      // The undo of a rollback restores its safety snapshot: deleting that one takes the undo away for good.
+      const offer = await ctx.core().undoOffer(record.target);
+      if (offer && offer.rollback.safetyId === record.id && !o.yes) {
+        const what = `deleting ${record.id} takes away the undo of the last rollback of ${record.target} (${offer.label}): it is the safety snapshot that undo restores`;
+        if (!io.isInteractive) throw usageError(what, 'pass --yes to delete it anyway');
+        if (!(await io.confirm(`${what}; delete it anyway?`))) { io.stdout('nothing was deleted\n'); return; }
+      }
+      const deleted = await ctx.core().delete(record.id);
+      if (o.json) ctx.json(deleted);
+      else io.stdout(`deleted ${deleted.id}\n`);
     });
 }

@@ -3,7 +3,7 @@ import { usageError } from '../../core/base/errors.js';
 import { globMatcher } from '../../core/history/glob.js';
 import type { CommandContext } from '../context.js';
 import { folderHere } from '../file-arg.js';
-import { localTime, shownPath } from '../format.js';
+import { localTime, plural, shownPath } from '../format.js';
 
 interface FindOptions { path?: string; json?: boolean }
 
@@ -23,7 +23,7 @@ export function registerFind(program: Command, ctx: CommandContext): void {
       const lines = found.matches.map((m) => {
         const oldest = m.spans?.[m.spans.length - 1]?.oldest;
         const span = oldest && oldest.createdAt !== m.newest ? `${localTime(oldest.createdAt)} .. ${localTime(m.newest)}` : localTime(m.newest);
-        return `${m.deleted ? 'deleted ' : '        '}${shownPath(m.path)}${m.type === 'dir' ? '/' : m.type === 'symlink' ? ' (link)' : ''}  ${m.versions} version(s) in ${m.count} snapshot(s), ${span}`;
+        return `${m.deleted ? 'deleted ' : '        '}${shownPath(m.path)}${m.type === 'dir' ? '/' : m.type === 'symlink' ? ' (link)' : ''}  ${plural(m.versions, 'version')} in ${plural(m.count, 'snapshot')}, ${span}`;
       });
       ctx.io.stdout(lines.join('\n') + '\n');
     });

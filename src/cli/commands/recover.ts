@@ -1,7 +1,9 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { SnapctlError, describeError } from '../../core/base/errors.js';
 import type { RecoveryReport } from '../../core/service/service.js';
 import { say, type CommandContext } from '../context.js';
+import { plural } from '../format.js';
 
 interface RecoverOptions { abandon?: boolean; path?: string }
 
@@ -22,8 +24,8 @@ export function registerRecover(program: Command, ctx: CommandContext): void {
         // One report: the recovery before this command has just tried each interrupted rollback (and printed
         // nothing); with --path, that folder's is tried once more.
         let reports = [...ctx.recoveries];
-        if (o.path !== undefined) {
-          const target = await ctx.knownTarget(o.path);
+        const target = o.path !== undefined ? await ctx.knownTarget(o.path) : undefined;
+        if (target !== undefined) {
           reports = reports.filter((r) => r.target === target);
           if (!reports.some((r) => r.outcome === 'finished')) {
             const again = await ctx.core().retry(target).then(
@@ -35,15 +37,18 @@ export function registerRecover(program: Command, ctx: CommandContext): void {
         }
         for (const r of reports) io.stdout(`${reportLine(r)}\n`);
         const failed = reports.filter((r) => r.outcome === 'failed').length;
-        if (failed > 0) throw new SnapctlError('busy', `${failed} interrupted rollback(s) could not be finished`, 'each is named above, with the way back');
-        if (reports.length === 0) io.stdout(o.path !== undefined ? `no interrupted rollback of ${o.path}\n` : 'no interrupted rollback is left unfinished\n');
+        if (failed > 0) throw new SnapctlError('busy', `${plural(failed, 'interrupted rollback')} could not be finished`, 'each is named above, with the way back');
+        // The folder by its absolute path, as every other line of the report names it ('.' says nothing later).
+        if (reports.length === 0) io.stdout(target !== undefined ? `no interrupted rollback of ${target}\n` : 'no interrupted rollback is left unfinished\n');
         return;
       }
       if (!o.path) throw new SnapctlError('usage', '--abandon needs --path DIR', 'name the folder whose interrupted rollback to give up');
       const dropped = await ctx.core().abandonRecovery(o.path);
-      if (!dropped) { io.stdout(`no interrupted rollback of ${o.path}\n`); return; }
+      const typed = o.path;
+      const folder = await ctx.knownTarget(typed).catch(() => path.resolve(io.cwd, typed));
+      if (!dropped) { io.stdout(`no interrupted rollback of ${folder}\n`); return; }
       if ('damaged' in dropped) {
-        io.stdout(`set the damaged rollback journal of ${o.path} aside as ${dropped.damaged}; the folder may be partly restored: roll back again (its safety snapshot is in 'snapctl list --path ${o.path}')\n`);
+        io.stdout(`set the damaged rollback journal of ${folder} aside as ${dropped.damaged}; the folder may be partly restored: roll back again (its safety snapshot is in 'snapctl list --path ${folder}')\n`);
         return;
       }
       io.stdout(`gave up the interrupted rollback of ${dropped.target} to ${dropped.snapshotId}; the folder may be partly restored: 'snapctl rollback ${dropped.safetyId} --yes' returns it to the state before\n`);

@@ -4,7 +4,7 @@ import { snapshotLabel } from '../../core/service/labels.js';
 import { scopeWithin } from '../../core/service/targets.js';
 import type { CommandContext } from '../context.js';
 import { rawArg } from '../raw-arg.js';
-import { countsText, rollbackPreview, shownPath } from '../format.js';
+import { countsText, plural, rollbackPreview, shownPath } from '../format.js';
 
 interface RollbackOptions { only?: string[]; path?: string; keepGit?: boolean; yes?: boolean; json?: boolean }
 
@@ -33,7 +33,8 @@ export function registerRollback(program: Command, ctx: CommandContext): void {
       else if (result.nothingToChange || !result.safety) io.stdout(`nothing to change: the folder already matches ${snapshotLabel(record)} (no safety snapshot was taken)\n`);
       else io.stdout(`rolled back ${record.target} to ${snapshotLabel(record)} (${record.id}): ${countsText(result.restored)}${keepGit ? '; .git left alone' : ''}; undo with 'snapctl undo --path ${record.target}' (safety snapshot ${result.safety.id})\n`);
       if (result.restored.kept.length > 0) {
-        io.stderr(`snapctl: ${result.restored.kept.length} path(s) left as they were: the safety snapshot could not hold them, so undo could not bring them back:\n`);
+        const one = result.restored.kept.length === 1;
+        io.stderr(`snapctl: ${plural(result.restored.kept.length, 'path')} left as ${one ? 'it was' : 'they were'}: the safety snapshot could not hold ${one ? 'it' : 'them'}, so undo could not bring ${one ? 'it' : 'them'} back:\n`);
         for (const p of result.restored.kept.slice(0, 20)) io.stderr(`  ${shownPath(p)}\n`);
       }
     });

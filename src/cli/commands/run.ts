@@ -6,17 +6,41 @@ import { describeError, usageError } from '../../core/base/errors.js';
 import { TRIGGERS, toTag, type Trigger } from '../../shared/model.js';
 import { say, type CommandContext } from '../context.js';
 
-/** Whether `cmd` names an executable file: a path as given, else a name found on PATH (as the shell looks). */
-async function findCommand(cmd: string, cwd: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  const isExecutable = async (file: string): Promise<boolean> => {
+/** Why a command cannot run, with the exit code a shell gives for it (126: found but not runnable, 127: not found). */
+interface Unrunnable { code: 126 | 127; why: string }
+
+/**
+ * Whether `cmd` names a file that can run: a path as given, else a name found on PATH (as the shell looks).
+ * A file found without execute permission, or a folder given as the command, is 126 as in a shell; only a
+ * command found nowhere is 127.
+ */
+async function unrunnable(cmd: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Unrunnable | null> {
+  const look = async (file: string): Promise<'runs' | 'not-executable' | 'folder' | 'missing'> => {
     const st = await stat(file).catch(() => null);
-    return st !== null && st.isFile() && (await access(file, fsConstants.X_OK).then(() => true, () => false));
+    if (st === null) return 'missing';
+    if (st.isDirectory()) return 'folder';
+    if (!st.isFile()) return 'missing';
+    return (await access(file, fsConstants.X_OK).then(() => true, () => false)) ? 'runs' : 'not-executable';
   };
-  if (cmd.includes('/')) return isExecutable(path.resolve(cwd, cmd));
-  for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
-    if (await isExecutable(path.resolve(cwd, dir === '' ? '.' : dir, cmd))) return true;
+  if (cmd.includes('/')) {
+    const file = path.resolve(cwd, cmd);
+    switch (await look(file)) {
+      case 'runs': return null;
+      case 'folder': return { code: 126, why: 'is a folder, not a command' };
+      case 'not-executable': return { code: 126, why: `is not executable (chmod +x ${cmd} lets it run)` };
+      case 'missing': return { code: 127, why: 'command not found (no such executable file)' };
+    }
   }
-  return false;
+  // As bash: the first executable file on PATH runs; a name found only without execute permission is 126.
+  let notExecutable: string | null = null;
+  for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
+    const file = path.resolve(cwd, dir === '' ? '.' : dir, cmd);
+    const found = await look(file);
+    if (found === 'runs') return null;
+    if (found === 'not-executable') notExecutable ??= file;
+  }
+  if (notExecutable !== null) return { code: 126, why: `${notExecutable} is not executable (chmod +x ${notExecutable} lets it run)` };
+  return { code: 127, why: 'command not found (not on PATH)' };
 }
 
 interface RunOptions { tag?: string; path?: string; trigger?: Trigger; strict?: boolean }
@@ -37,9 +61,10 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       const [cmd, ...args] = command;
       if (!cmd) throw usageError('no command to run', "put it after --, e.g. snapctl run -- npm install");
       // A command that cannot run is found before a snapshot is taken for it: nothing is created.
-      if (!(await findCommand(cmd, io.cwd, io.env))) {
-        io.stderr(`snapctl: ${say(cmd)}: command not found (${cmd.includes('/') ? 'no such executable file' : 'not on PATH'}); nothing was snapshotted\n`);
-        ctx.setExitCode(127);
+      const cannot = await unrunnable(cmd, io.cwd, io.env);
+      if (cannot) {
+        io.stderr(`snapctl: ${say(cmd)}: ${say(cannot.why)}; nothing was snapshotted\n`);
+        ctx.setExitCode(cannot.code);
         return;
       }
       const shown = toTag(command.join(' '));

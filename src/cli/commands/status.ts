@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { installLayout } from '../../core/base/install.js';
+import { snapshotLabel } from '../../core/service/labels.js';
 import { targetStatuses } from '../../core/runtime/target-status.js';
 import { relativeTime } from '../../shared/format.js';
 import type { TargetStatus } from '../../shared/api.js';
@@ -22,7 +23,7 @@ function recoveredLines(t: TargetStatus, recoveries: readonly RecoveryReport[]):
 function folderText(t: TargetStatus, recoveries: readonly RecoveryReport[]): string {
   const lines = [t.path, ...recoveredLines(t, recoveries)];
   const n = t.newest;
-  lines.push(n ? `  newest snapshot: ${n.id}${n.tag ? ` '${say(n.tag)}'` : ''}, ${localTime(n.createdAt)} (${relativeTime(n.createdAt)})` : `  no snapshot yet: 'snapctl create --path ${t.path}' takes one`);
+  lines.push(n ? `  newest snapshot: ${n.id}${n.tag ? ` ${say(snapshotLabel(n))}` : ''}, ${localTime(n.createdAt)} (${relativeTime(n.createdAt)})` : `  no snapshot yet: 'snapctl create --path ${t.path}' takes one`);
   if (t.schedule !== '') lines.push(`  schedule: ${t.schedule}${t.paused ? ' (paused)' : ''}${t.keepGit ? '; rollbacks leave .git alone' : ''}`);
   if (t.unfinished) {
     const u = t.unfinished;
@@ -31,6 +32,7 @@ function folderText(t: TargetStatus, recoveries: readonly RecoveryReport[]): str
     lines.push(`    go back:    snapctl undo --path ${t.path}`);
   }
   if (t.undo) lines.push(`  ${t.undo.label}: 'snapctl undo --path ${t.path}' puts the folder back as it was before`);
+  if (t.undoLost) lines.push(`  ${say(t.undoLost)}`);
   for (const p of t.problems) lines.push(`  problem: ${say(p)}`);
   return lines.join('\n') + '\n';
 }

@@ -22,7 +22,7 @@ async function undoPreview(ctx: CommandContext, folder: string): Promise<string>
   const keepGit = offer?.rollback.keepGit ?? false;
   const view = await core.diff(safety.id, paths, { keepGit });
   const what = pending ? `the rollback to ${pending.snapshotLabel} that stopped part way` : `the last rollback (${offer?.label ?? ''})`;
-  return `undo of ${what} restores ${folder} to ${snapshotLabel(safety)} (safety snapshot ${safety.id})\n${rollbackPreview(view, 'undoing')}`;
+  return `undo of ${what} restores ${folder} to ${snapshotLabel(safety)} (${safety.id})\n${rollbackPreview(view, 'undoing')}`;
 }
 
 export function registerUndo(program: Command, ctx: CommandContext): void {
@@ -34,10 +34,11 @@ export function registerUndo(program: Command, ctx: CommandContext): void {
     .option('--json', 'print the result as JSON')
     .action(async (o: UndoOptions) => {
       const target = o.path !== undefined ? await ctx.knownTarget(o.path) : undefined;
-      if (!o.yes) {
+      const folder = target ?? (await ctx.core().lastRollback())?.target;
+      // An undo whose safety snapshot is gone is refused by the core, saying so: nothing to preview or confirm.
+      const lost = folder !== undefined && (await ctx.core().undoLost(folder)) !== null;
+      if (!o.yes && !lost) {
         if (!io.isInteractive) throw usageError('undo changes files and needs confirmation', 'pass --yes to undo without a prompt');
-        const last = await ctx.core().lastRollback();
-        const folder = target ?? last?.target;
         if (folder !== undefined) io.stdout(await undoPreview(ctx, folder));
         if (!(await io.confirm(`undo the last rollback${folder ? ` of ${folder}` : ''}?`))) { io.stdout('nothing changed\n'); return; }
       }

@@ -17,13 +17,13 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
       if (damaged.length > 0) ctx.setExitCode(1);
       if (o.json) { ctx.json(reports); return; }
       for (const r of damaged) {
-        io.stdout(`damaged ${r.id} of ${r.target}: ${r.problems.length} path(s)\n`);
+        io.stdout(`damaged ${r.id} of ${r.target}: ${plural(r.problems.length, 'path')}\n`);
         for (const p of r.problems) io.stdout(`  "${shownPath(p.path)}": ${p.problem}\n`);
       }
       const files = reports.reduce((sum, r) => sum + r.checked, 0);
       const whole = damaged.filter((r) => r.problems.some((p) => p.path.startsWith('(')));
       io.stdout(damaged.length === 0
         ? `${plural(reports.length, 'snapshot')} verified, all whole (${plural(files, 'file')} checked)\n`
-        : `${damaged.length} of ${reports.length} snapshot(s) damaged; a rollback refuses the damaged paths before it changes anything${whole.length < damaged.length ? ', other paths still restore with --only' : ''}${whole.length > 0 ? `; ${whole.map((r) => r.id).join(', ')} cannot be read at all: delete ${whole.length > 1 ? 'them' : 'it'} with 'snapctl delete ID'` : ''}\n`);
+        : `${damaged.length} of ${plural(reports.length, 'snapshot')} damaged; a rollback refuses the damaged paths before it changes anything${whole.length < damaged.length ? ', other paths still restore with --only' : ''}${whole.length > 0 ? `; ${whole.map((r) => r.id).join(', ')} cannot be read at all: delete ${whole.length > 1 ? 'them' : 'it'} with 'snapctl delete ID'` : ''}\n`);
     });
 }

@@ -221,7 +221,7 @@ export async function nestedSubvolumes(target: string): Promise<string[]> {
 
 function nestedReason(target: string, nested: readonly string[]): string {
   const shown = nested.slice(0, 3).map((p) => path.relative(target, p)).join(', ');
-  return `the folder holds btrfs subvolume(s) of its own (${shown}${nested.length > 3 ? ', …' : ''}), which a btrfs snapshot leaves out: clone snapshots them with the rest`;
+  return `the folder holds ${nested.length === 1 ? 'a btrfs subvolume' : 'btrfs subvolumes'} of its own (${shown}${nested.length > 3 ? ', …' : ''}), which a btrfs snapshot leaves out: clone snapshots them with the rest`;
 }
 
 /** The root of the subvolume holding `target`: the nearest folder up with the subvolume root inode. */

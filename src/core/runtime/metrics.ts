@@ -1,5 +1,6 @@
 import StatsD, { type StatsD as StatsDClient, type ClientOptions } from 'hot-shots';
 import type { MetricsHealth } from '../../shared/api.js';
+import { plural } from '../../shared/format.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import type { ServiceEvent } from '../service/service.js';
 import { MetricsSink } from './metrics-sink.js';
@@ -196,7 +197,7 @@ export class Metrics {
     if (!sink || sink.pending === 0) return 0;
     await sink.drained(ms);
     const left = sink.pending;
-    if (left > 0) this.recordError(new Error(`${left} datagram(s) not sent within ${ms} ms to ${this.report().destination ?? ''} (a host name that does not resolve?)`));
+    if (left > 0) this.recordError(new Error(`${plural(left, 'datagram')} not sent within ${ms} ms to ${this.report().destination ?? ''} (a host name that does not resolve?)`));
     return left;
   }
 

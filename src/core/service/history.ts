@@ -116,7 +116,7 @@ export class FileHistory {
       .sort((a, b) => newestFirstRecord(a.holders[0] as SnapshotRecord, b.holders[0] as SnapshotRecord));
     const skipped = skippedOf(one, records);
     if (versions.length === 0) {
-      throw new SnapctlError('not-found', `${shownName(name)} is in none of the ${live.size} snapshot(s) of ${target}${skipped.length ? ` that could be read (${skipped.length} skipped: ${skipped.map((s) => s.id).join(', ')})` : ''}`, `'snapctl find "*${path.posix.basename(shownName(name))}*" --path ${target}' finds names like it`);
+      throw new SnapctlError('not-found', `${shownName(name)} ${live.size === 1 ? 'is not in the one snapshot' : `is in none of the ${live.size} snapshots`} of ${target}${skipped.length ? ` that could be read (${skipped.length} skipped: ${skipped.map((s) => s.id).join(', ')})` : ''}`, `'snapctl find "*${path.posix.basename(shownName(name))}*" --path ${target}' finds names like it`);
     }
     const present = new Set<string>();
     for (const x of versions) for (const r of x.holders) present.add(r.id);

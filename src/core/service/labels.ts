@@ -15,9 +15,17 @@ export function dayAndTime(iso: string | Date): string {
   return `${d.getDate()} ${MONTHS[d.getMonth()] ?? ''}, ${clockTime(d)}`;
 }
 
-/** What a person knows a snapshot by: its tag, quoted, else its local time ("'before upgrade'", "1 Dec, 14:02"). */
-export function snapshotLabel(record: Pick<SnapshotRecord, 'tag' | 'createdAt'>, maxTag = 120): string {
-  if (record.tag) return `'${record.tag.length > maxTag ? `${record.tag.slice(0, maxTag - 1)}…` : record.tag}'`;
+/**
+ * What a person knows a snapshot by: its tag, quoted, else its local time ("'before upgrade'", "1 Dec, 14:02").
+ * A safety snapshot is read by its tag unquoted ("the safety snapshot taken before rolling back to 'x', 14:02"):
+ * that tag quotes the snapshot it is about, and quoting it again would nest quotes in every sentence.
+ */
+export function snapshotLabel(record: Pick<SnapshotRecord, 'tag' | 'createdAt'> & { trigger?: SnapshotRecord['trigger'] }, maxTag = 120): string {
+  const tag = record.tag && record.tag.length > maxTag ? `${record.tag.slice(0, maxTag - 1)}…` : record.tag;
+  if (record.trigger === 'safety') {
+    return tag?.startsWith('before ') ? `the safety snapshot taken ${tag}` : `the safety snapshot of ${dayAndTime(record.createdAt).replace(',', '')}`;
+  }
+  if (tag) return `'${tag}'`;
   return dayAndTime(record.createdAt);
 }
 

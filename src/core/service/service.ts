@@ -19,7 +19,7 @@ import { isSafeRelativePath } from '../tree/manifest.js';
 import { shownName } from '../tree/names.js';
 import { restorePathOf } from '../tree/restore.js';
 import { walk, type LiveEntry } from '../tree/walk.js';
-import { ID_PATTERN, MAX_NOTE_LENGTH, newestFirst, oneLine, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type Trigger } from '../../shared/model.js';
+import { ID_PATTERN, MAX_NOTE_LENGTH, newestFirst, oneLine, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type StoreFile, type Trigger } from '../../shared/model.js';
 import type { DiffView, FileDiffView, ListView, ListedSnapshot, RollbackView, StoreTotals, TargetStatus, UndoOffer, UnfinishedRollback } from '../../shared/api.js';
 import { FILE_DIFF_MAX_BYTES, fileDiffView } from './file-diff.js';
 import { gitImpact } from './git-impact.js';
@@ -35,7 +35,7 @@ import { assertApartFromState, resolveTarget } from './targets.js';
 import { excludeMatcher, excludePatternProblem, leaveAloneFilter, type Exclusions } from '../tree/excludes.js';
 import { LowSpace, floorBytes, floorSettingIn, fsSpace, roomAfter, type FloorSetting, type FsSpace } from './free-space.js';
 import { DEFAULT_RETENTION } from '../../shared/defaults.js';
-import { humanBytes } from '../../shared/format.js';
+import { humanBytes, plural } from '../../shared/format.js';
 import type { PathFilter } from '../tree/manifest.js';
 import { peekPolicy } from '../state/policy-check.js';
 
@@ -66,7 +66,21 @@ export const DEFAULT_POLICY: FolderPolicy = { excludes: [], floor: null, maxStor
 export type RollbackResult = RollbackView;
 
 /** What `status` shows of a folder beyond its settings. */
-export type FolderState = Pick<TargetStatus, 'newest' | 'unfinished' | 'undo' | 'problems'>;
+export type FolderState = Pick<TargetStatus, 'newest' | 'unfinished' | 'undo' | 'undoLost' | 'problems'>;
+
+/**
+ * The folder's last rollback while it is not undone, with its label ("rolled back to 'x' at 14:02") and, when
+ * its safety snapshot is gone, why the undo is no longer possible ("its safety snapshot … was deleted").
+ */
+function lastUndoable(store: Pick<StoreFile, 'snapshots' | 'rollbacks'>, target: string): { rollback: RollbackRecord; label: string; lost: string | null } | null {
+  const last = [...store.rollbacks].reverse().find((r) => r.target === target);
+  if (!last || last.kind !== 'rollback') return null;
+  const to = store.snapshots.find((s) => s.id === last.snapshotId);
+  const label = `rolled back to ${to ? snapshotLabel(to) : 'a snapshot since deleted'} at ${clockTime(last.at)}`;
+  const safety = store.snapshots.find((s) => s.id === last.safetyId);
+  const gone = !safety ? 'was deleted' : safety.state === 'vanished' ? 'was removed by the system' : null;
+  return { rollback: last, label, lost: gone ? `its safety snapshot ${last.safetyId} ${gone}` : null };
+}
 
 const NOTHING_TO_CHANGE = Symbol('nothing to change');
 
@@ -678,6 +692,8 @@ export class SnapshotService {
         const to = undone ? known(undone.snapshotId) : null;
         throw new SnapctlError('nothing-to-do', `the last rollback of ${target} (to ${to ? snapshotLabel(to) : 'an earlier snapshot'}) is already undone`, 'nothing was changed');
       }
+      const found = lastUndoable({ snapshots, rollbacks }, target);
+      if (found?.lost) throw new SnapctlError('not-found', `the last rollback of ${target} (${found.label}) can no longer be undone: ${found.lost}`, 'nothing was changed');
       const safety = await safetyOf(last.safetyId);
       const undone = await this.observed('undo', safety, () => this.restoreLocked(safety, last.paths, 'undo', last.keepGit ?? false, { undoing: known(last.snapshotId) }));
       // The folder was gone before the rollback made it again: as before, it is gone again.
@@ -728,13 +744,17 @@ export class SnapshotService {
 
   /** Undo, offered from the folder's last rollback until it is undone or another rollback or undo runs. */
   async undoOffer(target: string): Promise<UndoOffer | null> {
-    const { snapshots, rollbacks } = await this.store.read();
-    const last = [...rollbacks].reverse().find((r) => r.target === target);
-    if (!last || last.kind !== 'rollback') return null;
-    const safety = snapshots.find((s) => s.id === last.safetyId);
-    if (!safety || safety.state === 'vanished') return null;
-    const to = snapshots.find((s) => s.id === last.snapshotId);
-    return { rollback: last, label: `rolled back to ${to ? snapshotLabel(to) : 'a snapshot since deleted'} at ${clockTime(last.at)}` };
+    const found = lastUndoable(await this.store.read(), target);
+    return found && !found.lost ? { rollback: found.rollback, label: found.label } : null;
+  }
+
+  /**
+   * Why the folder's last rollback, not undone yet, can no longer be undone (its safety snapshot was deleted,
+   * or removed by the system), or null: said where the undo used to be offered, so its absence is explained.
+   */
+  async undoLost(target: string): Promise<string | null> {
+    const found = lastUndoable(await this.store.read(), target);
+    return found?.lost ? `the last rollback (${found.label}) can no longer be undone: ${found.lost}` : null;
   }
 
   /** What `status` shows of one folder, derived from the store and the journal each time (never remembered). */
@@ -748,13 +768,13 @@ export class SnapshotService {
     if (!st) problems.push(`the folder ${target} no longer exists: roll back to a snapshot to bring it back, or remove it in Settings`);
     else if (!st.isDirectory()) problems.push(`${target} is no longer a folder: move what stands there aside, or remove it in Settings`);
     const damaged = snapshots.filter((s) => s.target === target && s.state === 'damaged').length;
-    if (damaged > 0) problems.push(`${damaged} snapshot(s) of this folder are damaged: 'snapctl verify' names the paths; they are not used to share files`);
+    if (damaged > 0) problems.push(`${plural(damaged, 'snapshot')} of this folder ${damaged === 1 ? 'is' : 'are'} damaged: 'snapctl verify' names the paths; ${damaged === 1 ? 'it is' : 'they are'} not used to share files`);
     const low = await this.belowFloor(newest?.provider ?? 'clone', target).catch(() => null);
     if (low) problems.push(low);
     const unfinished = await this.unfinished(target);
     return {
-      newest: newest ? { id: newest.id, createdAt: newest.createdAt, tag: newest.tag } : null,
-      unfinished, undo: unfinished ? null : await this.undoOffer(target), problems,
+      newest: newest ? { id: newest.id, createdAt: newest.createdAt, tag: newest.tag, trigger: newest.trigger } : null,
+      unfinished, undo: unfinished ? null : await this.undoOffer(target), undoLost: unfinished ? null : await this.undoLost(target), problems,
     };
   }
 
@@ -1096,7 +1116,7 @@ export class SnapshotService {
 /** Problems in one line: the count and the first few paths with why. */
 function describeProblems(problems: readonly ContentProblem[]): string {
   const shown = problems.slice(0, 5).map((p) => `${JSON.stringify(p.path)} (${p.problem})`).join(', ');
-  return `${problems.length} file(s) it would restore cannot be trusted: ${shown}${problems.length > 5 ? ', …' : ''}`;
+  return `${plural(problems.length, 'file')} it would restore cannot be trusted: ${shown}${problems.length > 5 ? ', …' : ''}`;
 }
 
 /**
@@ -1140,7 +1160,6 @@ function noLatest(target: string, mine: readonly SnapshotRecord[]): SnapctlError
   const take = `'snapctl create --path ${target}' takes one`;
   if (mine.length === 0) return usageError(`snapctl has no snapshot of ${target} yet, so there is no 'latest'`, take);
   const ready = mine.filter((s) => s.state === 'ready');
-  const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
   if (ready.length > 0 && ready.every((s) => s.trigger === 'safety')) {
     return usageError(`${target} has only ${plural(ready.length, 'safety snapshot', 'safety snapshots')} (taken before rollbacks), and 'latest' never means one`,
       `name it by its id ('snapctl list --path ${target}' shows them), or ${take}`);

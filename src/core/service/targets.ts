@@ -1,4 +1,4 @@
-import { realpath, stat } from 'node:fs/promises';
+import { realpath, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, usageError } from '../base/errors.js';
 import { isWithin } from '../state/paths.js';
@@ -21,8 +21,30 @@ export async function resolveTarget(input: string, stateHome: string): Promise<s
   const st = await stat(real);
   if (!st.isDirectory()) throw usageError(`not a folder: ${input}`, 'snapctl snapshots folders');
   if (path.parse(real).root === real) throw usageError(`refusing to snapshot the filesystem root ${real}`, 'choose a project folder');
+  const virtual = await virtualFilesystem(real);
+  if (virtual) {
+    throw usageError(`refusing to snapshot ${real}: it is on the ${virtual} virtual filesystem, whose files the kernel makes up as they are read (some cannot be read at all), so nothing there can be kept or restored`, 'choose a folder on a disk');
+  }
   await assertApartFromState(real, stateHome);
   return real;
+}
+
+/**
+ * Linux's virtual filesystems by their statfs magic numbers (linux/magic.h): reading their files fails part way
+ * (EINVAL, EACCES) or changes with every read, and a rollback could only write into the kernel's settings.
+ */
+const VIRTUAL_FILESYSTEMS = new Map<number, string>([
+  [0x9fa0, 'proc'], [0x62656572, 'sysfs'], [0x1cd1, 'devpts'], [0x27e0eb, 'cgroup'], [0x63677270, 'cgroup2'],
+  [0x64626720, 'debugfs'], [0x74726163, 'tracefs'], [0x73636673, 'securityfs'], [0xcafe4a11, 'bpf'],
+  [0x6165676c, 'pstore'], [0x62656570, 'configfs'], [0xde5e81e4, 'efivarfs'], [0x65735543, 'fusectl'],
+  [0x42494e4d, 'binfmt_misc'], [0x19800202, 'mqueue'],
+]);
+
+/** The name of the virtual filesystem `real` is on, or null (elsewhere than Linux, or when statfs cannot say). */
+async function virtualFilesystem(real: string): Promise<string | null> {
+  if (process.platform !== 'linux') return null;
+  const fs = await statfs(real).catch(() => null);
+  return fs ? VIRTUAL_FILESYSTEMS.get(fs.type >>> 0) ?? null : null;
 }
 
 /**

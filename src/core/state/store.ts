@@ -7,6 +7,7 @@ import { withLock } from './locks.js';
 import { type HomeLayout } from './paths.js';
 import { emptyStore, newestFirst, type SnapshotRecord, type StoreFile } from '../../shared/model.js';
 import { checkStoreFile } from './store-file.js';
+import { plural } from '../../shared/format.js';
 
 /** Where the index is rebuilt from: every snapshot's own record (see RecordFiles and the providers). */
 export type IndexSource = () => Promise<{ records: SnapshotRecord[]; damaged: string[] }>;
@@ -83,7 +84,7 @@ export class SnapshotStore {
     // A missing index and no snapshot anywhere is a new state folder: nothing to write or say.
     if (store.snapshots.length === 0 && damaged.length === 0 && notice.includes('was missing')) return store;
     await writeFileAtomic(this.layout.storeFile, JSON.stringify(store, null, 1) + '\n', { fsync: true });
-    this.notices.push(`${notice} (${store.snapshots.length} snapshot(s))`);
+    this.notices.push(`${notice} (${plural(store.snapshots.length, 'snapshot')})`);
     for (const file of damaged) this.notices.push(`${file} is damaged and could not be read; the file is kept (a snapshot whose own record it was is listed from its data, without its tag)`);
     return store;
   }

@@ -228,11 +228,14 @@ function copyOrProblem(copy: () => StoredObject): StoredObject | { problem: stri
   }
 }
 
-/** What a failed copy means for the snapshot; anything but a vanished or unreadable file is rethrown. */
+/**
+ * What a failed copy means for the snapshot; anything but a vanished or unreadable file is rethrown. EINVAL is
+ * a file that refuses to be read (a virtual filesystem mounted inside the folder): it is named, the rest kept.
+ */
 function readProblem(err: unknown): { problem: string } {
   const code = errnoCode(err);
   if (code === 'ENOENT') return { problem: VANISHED };
-  if (code === 'EACCES' || code === 'EPERM') return { problem: `could not read: ${code}` };
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EINVAL') return { problem: `could not read: ${code}` };
   throw err;
 }
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { capture } from '../../../../src/core/providers/clone/capture.js';
 import { ClonePool } from '../../../../src/core/providers/clone/pool.js';
 import { SnapshotService } from '../../../../src/core/service/service.js';
-import { sandbox } from '../../../helpers/helpers.js';
+import { sandbox, serviceSandbox } from '../../../helpers/helpers.js';
 
 // Where copies are reflink clones, small files are copied with direct calls (faster than the thread pool's
 // hand-offs), so the copy loop must give the event loop its turns: the tray app and `snapctl serve` take
@@ -61,3 +62,29 @@ describe('snapshots in a long-running process', () => {
     assert.ok(longest < bound(took), `service: the event loop waited ${longest.toFixed(0)} ms at most once, during a ${took.toFixed(0)} ms snapshot (${turns} turns)`);
   });
 });
+
+describe('a file that refuses to be read', () => {
+  const sb = serviceSandbox();
+
+  // A write-only kernel file (/proc/1/clear_refs: reading it is EINVAL) bind-mounted over a file of the folder:
+  // the virtual filesystem inside a real folder, which the refusal up front cannot see.
+  test('EINVAL while copying names the file and keeps the rest of the snapshot', { skip: process.platform !== 'linux' || process.getuid?.() !== 0 }, async (t) => {
+    const file = path.join(sb.box.project, 'refs');
+    await writeFile(path.join(sb.box.project, 'a.txt'), 'kept\n');
+    await writeFile(file, '');
+    try {
+      execFileSync('mount', ['--bind', '/proc/1/clear_refs', file], { stdio: 'ignore' });
+    } catch {
+      t.skip('cannot bind-mount here');
+      return;
+    }
+    try {
+      const record = await sb.service.create({ path: sb.box.project, tag: null, trigger: 'manual' });
+      assert.deepEqual(record.problems, [{ path: 'refs', reason: 'could not read: EINVAL' }]);
+      assert.equal(record.files, 1, 'a.txt is kept');
+    } finally {
+      execFileSync('umount', [file]);
+    }
+  });
+});
+
