@@ -103,6 +103,31 @@ describe('popover: its words, not the locale\'s or the CLI\'s (snapctl serve + C
     await dialog().getByRole('button', { name: 'Cancel' }).click();
   });
 
+  test('deleting it anyway: the Undo goes, and where it was the popover says the rollback can no longer be undone, without an id, until dismissed', async () => {
+    const offer = page.getByRole('region', { name: 'Undo the last rollback' });
+    await offer.waitFor();
+    const safety = page.locator('.row.under').first();
+    await safety.hover();
+    await safety.getByRole('button', { name: /^Delete/ }).click();
+    await dialog().getByRole('button', { name: 'Delete it and the undo' }).click();
+    await eventually(() => dialog().count(), 0);
+    const lost = page.getByRole('status', { name: 'The last rollback can no longer be undone' });
+    await lost.waitFor();
+    assert.equal(await offer.count(), 0, 'no Undo is offered any more');
+    const text = await lost.innerText();
+    assert.match(text, /^The last rollback \(rolled back to ['‘]first['’] at ([01]\d|2[0-3]):\d\d\) can no longer be undone: its safety snapshot was deleted\./);
+    assert.doesNotMatch(text, /\d{8}-\d{6}/, 'no snapshot id, which the popover shows nowhere');
+    await shootBoth(page, 'undo-lost');
+    await lost.getByRole('button', { name: 'Dismiss' }).click();
+    await eventually(() => lost.count(), 0);
+    await page.reload();
+    await page.getByRole('heading', { name: 'snapctl' }).waitFor();
+    await row('second').waitFor();
+    // Dismissed in this page only: a fresh popover says it again, once.
+    await lost.waitFor();
+    await lost.getByRole('button', { name: 'Dismiss' }).click();
+  });
+
   test('the header says Paused when the shown folder is paused in Settings, and the next run for one that is not', async () => {
     await eventually(async () => /^Next snapshot in /.test(await header().innerText()), true);
     await page.getByRole('button', { name: 'Settings' }).click();

@@ -26,6 +26,8 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   const [tag, setTag] = useState('');
   const [notice, setNotice] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
   const [dismissedProblems, setDismissedProblems] = useState(0);
+  // A lost undo is said once where the Undo was; dismissed, it stays away until another undo is lost.
+  const [dismissedLost, setDismissedLost] = useState<string | null>(null);
 
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 30_000);
@@ -152,6 +154,13 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
         <div className="banner undo-offer" role="region" aria-label="Undo the last rollback">
           <span className="banner-text">{chosen.undo.label[0]?.toUpperCase()}{chosen.undo.label.slice(1)}.</span>
           <button type="button" disabled={resolving} onClick={() => void undo(chosen)} aria-label={`Undo: ${chosen.undo.label}`}>Undo</button>
+        </div>
+      )}
+
+      {view !== 'settings' && chosen?.undoLost && !chosen.undo && !chosen.unfinished && modal === null && dismissedLost !== chosen.undoLost && (
+        <div className="banner compact undo-lost" role="status" aria-label="The last rollback can no longer be undone">
+          <span className="banner-text" title={chosen.undoLost}>{popoverWords(chosen.undoLost[0]?.toUpperCase() + chosen.undoLost.slice(1))}.</span>
+          <button type="button" className="link" aria-label="Dismiss" onClick={() => setDismissedLost(chosen.undoLost)}>Dismiss</button>
         </div>
       )}
 

@@ -38,6 +38,8 @@ const RULES: Rule[] = [
   [/'snapctl history [^']*' lists the snapshots that hold it/g, 'Find a file lists the snapshots that hold it'],
   [/; 'snapctl find' lists them/g, ''],
   [/choose another place, or pass --force to replace it \(a link is replaced, never written through\)/g, 'move or rename it first: the popover never writes over a file'],
+  // An undo lost with its safety snapshot: the id appears nowhere in the popover, so it is left out.
+  [/its safety snapshot \d{8}-\d{6}-[0-9a-f]+ (was|is)\b/g, 'its safety snapshot $1'],
   // Folders: picked in the folder list, added in Settings.
   [/\(pass --path ([^()]+)\)$/, '(choose $1 in the folder list, or add it in Settings)'],
   [/pass --path DIR(?: to name the folder)?, or run the command inside (?:it|the folder)/g, 'choose the folder in the folder list'],
