@@ -80,6 +80,19 @@ describe('snapctl CLI', () => {
     assert.ok(!Number.isNaN(Date.parse(String(record['createdAt']))));
   });
 
+  test('create without --path snapshots the known folder holding the current one, and refuses anywhere else', async () => {
+    const known = path.join(box.root, 'known');
+    const sub = path.join(known, 'deep', 'er');
+    await mkdir(sub, { recursive: true });
+    assert.equal((await runCli(['create', '--path', known], env)).code, 0);
+    const here = await runCli(['create', '--tag', 'from inside', '--json'], env, { cwd: sub });
+    assert.equal(here.code, 0, here.stderr);
+    assert.equal(parseJson<{ target: string }>(here.stdout).target, known, 'the folder with snapshots, not the subfolder');
+    const elsewhere = await runCli(['create'], env, { cwd: box.root });
+    assert.equal(elsewhere.code, 2);
+    assert.match(elsewhere.stderr, /^snapctl: no folder named, and the current folder is not inside one snapctl has snapshots of or watches \(pass --path DIR to snapshot a folder, e\.g\. --path \.\)\n$/);
+  });
+
   test('usage errors exit 2 with a one-line message', async () => {
     const cases: string[][] = [
       ['bogus'],

@@ -1,15 +1,17 @@
 import { Option, type Command } from 'commander';
 import { PROVIDER_NAMES, TRIGGERS, type ProviderName, type Trigger } from '../../shared/model.js';
+import { usageError } from '../../core/base/errors.js';
 import type { CommandContext } from '../context.js';
+import { folderHere } from '../file-arg.js';
 import { humanBytes, plural, shownPath } from '../format.js';
 
-interface CreateOptions { path: string; tag?: string; trigger: Trigger; provider: ProviderName | 'auto'; note?: string; json?: boolean; exclude: string[] }
+interface CreateOptions { path?: string; tag?: string; trigger: Trigger; provider: ProviderName | 'auto'; note?: string; json?: boolean; exclude: string[] }
 
 export function registerCreate(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
   program.command('create')
     .description('take a snapshot of a folder')
-    .requiredOption('-p, --path <dir>', 'the folder to snapshot')
+    .option('-p, --path <dir>', 'the folder to snapshot (default: the folder with snapshots or in Settings that holds the current one)')
     .option('-t, --tag <text>', 'a label to find it by (stored as plain text)')
     .addOption(new Option('--trigger <trigger>', 'what asked for it').choices(TRIGGERS).default('manual'))
     .addOption(new Option('--provider <name>', 'snapshot technology (auto: the filesystem\'s own snapshots where the folder has them, else clone)').choices(['auto', ...PROVIDER_NAMES]).default('auto'))
@@ -17,7 +19,9 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
     .option('-x, --exclude <pattern>', 'leave out paths matching this gitignore pattern, on top of the folder\'s excludes (repeatable)', (p: string, all: string[]) => [...all, p], [])
     .option('--json', 'print the record as JSON')
     .action(async (o: CreateOptions) => {
-      const record = await ctx.core().create({ path: o.path, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null, exclude: o.exclude });
+      // Without --path, only a folder snapctl already knows: a first snapshot of anything else is asked for by name.
+      const target = o.path ?? await folderHere(ctx).catch(() => { throw usageError('no folder named, and the current folder is not inside one snapctl has snapshots of or watches', 'pass --path DIR to snapshot a folder, e.g. --path .'); });
+      const record = await ctx.core().create({ path: target, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null, exclude: o.exclude });
       // Paths not kept as they were are named, so a skipped file is never a surprise at rollback time.
       for (const p of record.problems.slice(0, 20)) io.stderr(`snapctl: not kept as it was: ${shownPath(p.path)}: ${p.reason}\n`);
       if (record.problems.length > 20) io.stderr(`snapctl: … and ${record.problems.length - 20} more paths not kept as they were (see --json)\n`);
