@@ -2,21 +2,16 @@ import assert from 'node:assert/strict';
 import { readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { dispatch, type DispatchContext } from '../../src/api/dispatch.js';
+import type { DispatchContext } from '../../src/api/dispatch.js';
+import { apiCaller } from '../helpers/api.js';
 import { SnapctlRuntime } from '../../src/core/runtime/runtime.js';
-import type { ApiMethod, ApiResponses, ApiResult } from '../../src/shared/api.js';
 import { sandbox } from '../helpers/helpers.js';
 
 describe('the API methods of issue 20: searchFiles, fileHistory, restoreFile', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
   let runtime: SnapctlRuntime;
   let ctx: DispatchContext;
-  const call = async <M extends ApiMethod>(method: M, params: unknown): Promise<ApiResult<M>> => (await dispatch(ctx, method, params)) as ApiResult<M>;
-  const ok = async <M extends ApiMethod>(method: M, params: unknown): Promise<ApiResponses[M]> => {
-    const r = await call(method, params);
-    if (!r.ok) assert.fail(`${method}: ${r.error}`);
-    return r.value;
-  };
+  const { call, ok } = apiCaller(() => ctx);
 
   before(async () => {
     box = await sandbox();

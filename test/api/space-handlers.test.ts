@@ -3,23 +3,18 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { dispatch, type DispatchContext } from '../../src/api/dispatch.js';
+import type { DispatchContext } from '../../src/api/dispatch.js';
+import { apiCaller } from '../helpers/api.js';
 import { SnapctlRuntime } from '../../src/core/runtime/runtime.js';
 import { peekPolicy } from '../../src/core/state/policy-check.js';
 import { policyOf, settingsSchema } from '../../src/core/state/settings.js';
-import type { ApiMethod, ApiResponses, ApiResult } from '../../src/shared/api.js';
 import { sandbox, tempDir } from '../helpers/helpers.js';
 
 describe('the API and the settings of issue 21: costs, excludes, limits', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
   let runtime: SnapctlRuntime;
   let ctx: DispatchContext;
-  const call = async <M extends ApiMethod>(method: M, params: unknown): Promise<ApiResult<M>> => (await dispatch(ctx, method, params)) as ApiResult<M>;
-  const ok = async <M extends ApiMethod>(method: M, params: unknown): Promise<ApiResponses[M]> => {
-    const r = await call(method, params);
-    if (!r.ok) assert.fail(`${method}: ${r.error}`);
-    return r.value;
-  };
+  const { call, ok } = apiCaller(() => ctx);
 
   before(async () => {
     box = await sandbox();
