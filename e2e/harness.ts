@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { cliPath, repoRoot, runCli, type CliResult } from '../test/helpers/helpers.js';
@@ -93,4 +94,22 @@ export function focused(page: Page): Promise<string> {
 /** The snapctl CLI against the same state folder as the server. */
 export function cli(home: string, args: string[]): Promise<CliResult> {
   return runCli(args, { SNAPCTL_HOME: home });
+}
+
+/** `snapctl serve` on a state folder and Chromium on its popover, as a person opens it: 400x560, light. */
+export interface Popover { server: Served; browser: Browser; page: Page }
+
+export async function openPopover(home: string, project: string, pageOptions: Parameters<Browser['newPage']>[0] = {}): Promise<Popover> {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const server = await serve(home, project);
+  const browser = await launch();
+  const page = await browser.newPage({ viewport: { width: 400, height: 560 }, colorScheme: 'light', ...pageOptions });
+  await page.goto(server.loginUrl);
+  await page.getByRole('heading', { name: 'snapctl' }).waitFor();
+  return { server, browser, page };
+}
+
+export async function closePopover(server: Served | undefined, browser: Browser | undefined): Promise<void> {
+  await browser?.close();
+  await stopServer(server);
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { sandbox } from '../test/helpers/helpers.js';
-import { ARTIFACTS, cli, eventually, focused, launch, serve, shootBoth, skip, stopServer, type Served } from './harness.js';
+import { cli, closePopover, eventually, focused, openPopover, shootBoth, skip, type Served } from './harness.js';
 
 /** The list belongs to one folder at a time, and settings are checked as they are typed (issue 18). */
 describe('popover: one folder\'s list, and settings checked as typed (snapctl serve + Chromium)', { skip }, () => {
@@ -35,16 +35,10 @@ describe('popover: one folder\'s list, and settings checked as typed (snapctl se
     await writeFile(path.join(box.project, 'a.txt'), 'changed\n');
     const back = await cli(box.home, ['rollback', ids['alpha 1'] ?? '', '--yes']);
     assert.equal(back.code, 0, back.stderr);
-    await mkdir(ARTIFACTS, { recursive: true });
-    server = await serve(box.home, box.project);
-    browser = await launch();
-    page = await browser.newPage({ viewport: { width: 400, height: 560 }, colorScheme: 'light' });
-    await page.goto(server.loginUrl);
-    await page.getByRole('heading', { name: 'snapctl' }).waitFor();
+    ({ server, browser, page } = await openPopover(box.home, box.project));
   });
   after(async () => {
-    await browser?.close();
-    await stopServer(server);
+    await closePopover(server, browser);
     await box?.cleanup();
   });
 

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { HTTP_API_PATH } from '../src/shared/api.js';
 import { sandbox } from '../test/helpers/helpers.js';
-import { ARTIFACTS, cli, eventually, focused, focusSettles, launch, serve, shootBoth, skip, stopServer, type Served } from './harness.js';
+import { cli, closePopover, eventually, focused, focusSettles, openPopover, shootBoth, skip, type Served } from './harness.js';
 
 /** The rollback dialog and the main view at the moments that decide whether a person trusts a rollback (issue 18). */
 describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { skip }, () => {
@@ -40,17 +40,11 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
     await writeFile(file('README.md'), '# demo\n');
     await mkdir(box.home, { recursive: true });
     await writeFile(path.join(box.home, 'settings.json'), JSON.stringify({ version: 1, targets: [{ path: box.project }], onboarded: true }));
-    await mkdir(ARTIFACTS, { recursive: true });
-    server = await serve(box.home, box.project);
-    browser = await launch();
-    page = await browser.newPage({ viewport: { width: 400, height: 560 }, colorScheme: 'light' });
-    await page.goto(server.loginUrl);
-    await page.getByRole('heading', { name: 'snapctl' }).waitFor();
+    ({ server, browser, page } = await openPopover(box.home, box.project));
   });
   after(async () => {
     try { immutable('src/locked.txt', false); } catch { /* not immutable, or gone */ }
-    await browser?.close();
-    await stopServer(server);
+    await closePopover(server, browser);
     await box?.cleanup();
   });
 

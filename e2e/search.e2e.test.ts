@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { sandbox } from '../test/helpers/helpers.js';
-import { ARTIFACTS, cli, focused, launch, serve, shootBoth, skip, type Served } from './harness.js';
+import { cli, closePopover, focused, openPopover, shootBoth, skip, type Served } from './harness.js';
 
 describe("popover: find a file's past versions (snapctl serve + Chromium)", { skip }, () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
@@ -31,16 +31,10 @@ describe("popover: find a file's past versions (snapctl serve + Chromium)", { sk
     await snap();
     await mkdir(box.home, { recursive: true });
     await writeFile(path.join(box.home, 'settings.json'), JSON.stringify({ version: 1, targets: [{ path: box.project }], onboarded: true }));
-    await mkdir(ARTIFACTS, { recursive: true });
-    server = await serve(box.home, box.project);
-    browser = await launch();
-    page = await browser.newPage({ viewport: { width: 400, height: 560 }, colorScheme: 'light' });
-    await page.goto(server.loginUrl);
-    await page.getByRole('heading', { name: 'snapctl' }).waitFor();
+    ({ server, browser, page } = await openPopover(box.home, box.project));
   });
   after(async () => {
-    await browser?.close();
-    server?.child.kill('SIGTERM');
+    await closePopover(server, browser);
     await box?.cleanup();
   });
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { sandbox } from '../test/helpers/helpers.js';
-import { ARTIFACTS, cli, eventually, focused, launch, serve, shootBoth, skip, stopServer, type Served } from './harness.js';
+import { cli, closePopover, eventually, focused, openPopover, shootBoth, skip, type Served } from './harness.js';
 
 /** What each snapshot costs, what a delete frees, the store in the footer, and the space settings (issue 21). */
 describe('popover: snapshot costs, the delete confirmation, and excludes and limits in settings (snapctl serve + Chromium)', { skip }, () => {
@@ -30,16 +30,10 @@ describe('popover: snapshot costs, the delete confirmation, and excludes and lim
       if (tag === 'big change') await writeFile(path.join(box.project, 'data.bin'), Buffer.alloc(5_000, 3));
     }
     await writeFile(path.join(box.project, 'build.log'), 'excluded\n');
-    await mkdir(ARTIFACTS, { recursive: true });
-    server = await serve(box.home, box.project);
-    browser = await launch();
-    page = await browser.newPage({ viewport: { width: 400, height: 560 }, colorScheme: 'light' });
-    await page.goto(server.loginUrl);
-    await page.getByRole('heading', { name: 'snapctl' }).waitFor();
+    ({ server, browser, page } = await openPopover(box.home, box.project));
   });
   after(async () => {
-    await browser?.close();
-    await stopServer(server);
+    await closePopover(server, browser);
     await box?.cleanup();
   });
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { sandbox } from '../test/helpers/helpers.js';
-import { ARTIFACTS, cli, eventually, launch, serve, shootBoth, skip, stopServer, type Served } from './harness.js';
+import { cli, closePopover, eventually, openPopover, shootBoth, skip, type Served } from './harness.js';
 
 const AM_PM = /\b(?:AM|PM)\b/;
 
@@ -38,18 +38,11 @@ describe('popover: its words, not the locale\'s or the CLI\'s (snapctl serve + C
       assert.equal(r.code, 0, r.stderr);
       ids[tag] = (JSON.parse(r.stdout) as { id: string }).id;
     }
-    await mkdir(ARTIFACTS, { recursive: true });
-    server = await serve(box.home, box.project);
-    browser = await launch();
-    // en-US is where toLocaleString() reads "12/2/2025, 2:02:00 PM".
-    page = await browser.newPage({ viewport: { width: 400, height: 560 }, colorScheme: 'light', locale: 'en-US' });
-    await page.goto(server.loginUrl);
-    await page.getByRole('heading', { name: 'snapctl' }).waitFor();
+    ({ server, browser, page } = await openPopover(box.home, box.project, { locale: 'en-US' }));
     assert.equal(await page.evaluate(() => navigator.language), 'en-US');
   });
   after(async () => {
-    await browser?.close();
-    await stopServer(server);
+    await closePopover(server, browser);
     await box?.cleanup();
   });
 
