@@ -194,7 +194,7 @@ describe('btrfs leaves the project alone', { skip: skip ?? false }, () => {
     await writeFile(path.join(pe.target, 'data', 'table.db'), 'rows\n');
     const info = parseJson<{ chosen: string; reports: { name: string; reason: string }[] }>((await runCli(['info', '--path', pe.target, '--json'], env)).stdout);
     assert.equal(info.chosen, 'clone');
-    assert.match(info.reports.find((r) => r.name === 'btrfs')?.reason ?? '', /subvolume\(s\) of its own \(data\)/);
+    assert.match(info.reports.find((r) => r.name === 'btrfs')?.reason ?? '', /subvolumes? of its own \(data\)/);
     const forced = await runCli(['create', '--path', pe.target, '--provider', 'btrfs'], env);
     assert.equal(forced.code, 1);
     assert.match(forced.stderr, /--provider clone/);
