@@ -58,11 +58,17 @@ export function clockTime(when: string | Date, options: { seconds?: boolean } = 
   return `${pad(d.getHours())}:${pad(d.getMinutes())}${options.seconds ? `:${pad(d.getSeconds())}` : ''}`;
 }
 
+/** "2 Dec": day and month, local time, never a year (the core's safety labels). */
+export function dayMonth(when: string | Date): string {
+  const d = dateOf(when);
+  return `${d.getDate()} ${MONTHS[d.getMonth()] ?? ''}`;
+}
+
 /** "2 Dec", "Tue 2 Dec" with the weekday; the year is added when it is not the year of `now`. */
 export function shortDate(when: string | Date, options: { weekday?: boolean; now?: number } = {}): string {
   const d = dateOf(when);
   const year = d.getFullYear() !== new Date(options.now ?? Date.now()).getFullYear() ? ` ${d.getFullYear()}` : '';
-  return `${options.weekday ? `${WEEKDAYS[d.getDay()] ?? ''} ` : ''}${d.getDate()} ${MONTHS[d.getMonth()] ?? ''}${year}`;
+  return `${options.weekday ? `${WEEKDAYS[d.getDay()] ?? ''} ` : ''}${dayMonth(d)}${year}`;
 }
 
 /** "2 Dec, 14:02" ("2 Dec 2024, 14:02" in another year; "2 Dec, 14:02:07" with seconds). */

@@ -5,6 +5,7 @@ import { Metrics, resolveMetricsTarget, type CheckStatus } from './metrics.js';
 import { readMetricsHealth, recordMetricsResult } from '../state/metrics-health-file.js';
 import { healthOf } from './metrics-health.js';
 import type { MetricsHealth } from '../../shared/api.js';
+import { clockTime } from '../../shared/format.js';
 import { StoreWatcher } from './store-watch.js';
 import { folderBytes, freeBytes } from './store-space.js';
 import { floorBytes, fsSpace } from '../service/free-space.js';
@@ -79,7 +80,7 @@ export class SnapctlRuntime {
       onRun: (report) => {
         if (!report.ok) {
           const at = new Date();
-          const message = `the scheduled snapshot at ${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')} ${report.skipped ? 'was skipped' : 'failed'}: ${report.error ?? 'for no reason given'}; the next one is tried on schedule, or take one now`;
+          const message = `the scheduled snapshot at ${clockTime(at)} ${report.skipped ? 'was skipped' : 'failed'}: ${report.error ?? 'for no reason given'}; the next one is tried on schedule, or take one now`;
           this.scheduledFailures.set(report.target, message);
           options.onProblem?.(`${report.target}: ${message}`);
         } else if (report.error) {

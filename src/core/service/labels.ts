@@ -1,18 +1,11 @@
+import { clockTime, dayMonth } from '../../shared/format.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const pad = (n: number): string => String(n).padStart(2, '0');
-
-/** "14:02", local time. */
-export function clockTime(iso: string | Date): string {
-  const d = new Date(iso);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
+export { clockTime };
 
 /** "1 Dec, 14:02", local time. */
 export function dayAndTime(iso: string | Date): string {
-  const d = new Date(iso);
-  return `${d.getDate()} ${MONTHS[d.getMonth()] ?? ''}, ${clockTime(d)}`;
+  return `${dayMonth(iso)}, ${clockTime(iso)}`;
 }
 
 /**
