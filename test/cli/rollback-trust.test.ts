@@ -22,6 +22,14 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.equal(made.code, 0, made.stderr);
     return { dir, id: parseJson<{ id: string }>(made.stdout).id };
   }
+  /** A project rolled back to its first snapshot after one edit: the rollback's safety snapshot is `safety`. */
+  async function rolledBack(name: string): Promise<{ dir: string; id: string; safety: string }> {
+    const { dir, id } = await project(name);
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    const rb = await cli(['rollback', id, '--yes', '--json']);
+    assert.equal(rb.code, 0, rb.stderr);
+    return { dir, id, safety: parseJson<{ safety: { id: string } }>(rb.stdout).safety.id };
+  }
   before(async () => {
     box = await sandbox();
     env = { SNAPCTL_HOME: box.home, SNAPCTL_BACKGROUND_HASH: '0' };
@@ -398,11 +406,7 @@ describe('the CLI a person can trust with a rollback', () => {
   });
 
   test("a safety snapshot is read by its label, never its tag quoted inside quotes: status, the rollback's question, the undo offer", async () => {
-    const { dir, id } = await project('nested');
-    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
-    const rb = await cli(['rollback', id, '--yes', '--json']);
-    assert.equal(rb.code, 0, rb.stderr);
-    const safety = parseJson<{ safety: { id: string } }>(rb.stdout).safety.id;
+    const { dir, safety } = await rolledBack('nested');
     const label = /the safety snapshot taken before rolling back to 'nested start', \d\d:\d\d/;
     const status = await cli(['status', '--path', dir]);
     assert.match(status.stdout, new RegExp(`newest snapshot: ${safety} ${label.source}, `));
@@ -421,11 +425,7 @@ describe('the CLI a person can trust with a rollback', () => {
   });
 
   test('deleting the safety snapshot an undo needs asks first (--yes to skip); then status and undo say plainly the undo is no longer possible', async () => {
-    const { dir, id } = await project('lost-undo');
-    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
-    const rb = await cli(['rollback', id, '--yes', '--json']);
-    assert.equal(rb.code, 0, rb.stderr);
-    const safety = parseJson<{ safety: { id: string } }>(rb.stdout).safety.id;
+    const { dir, safety } = await rolledBack('lost-undo');
     const offer = "rolled back to 'lost-undo start' at \\d\\d:\\d\\d";
     const refused = await cli(['delete', safety]);
     assert.equal(refused.code, 2, refused.stderr);
