@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { PROVIDER_NAMES, TRIGGERS, type ProviderName, type Trigger } from '../../shared/model.js';
-import { usageError } from '../../core/base/errors.js';
+import { SnapctlError, usageError } from '../../core/base/errors.js';
 import type { CommandContext } from '../context.js';
 import { folderHere } from '../file-arg.js';
 import { humanBytes, plural, shownPath } from '../format.js';
@@ -20,7 +20,11 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
     .option('--json', 'print the record as JSON')
     .action(async (o: CreateOptions) => {
       // Without --path, only a folder snapctl already knows: a first snapshot of anything else is asked for by name.
-      const target = o.path ?? await folderHere(ctx).catch(() => { throw usageError('no folder named, and the current folder is not inside one snapctl has snapshots of or watches', 'pass --path DIR to snapshot a folder, e.g. --path .'); });
+      // Only "not inside one" is reworded: a store or settings that cannot be read says so as it is.
+      const target = o.path ?? await folderHere(ctx).catch((err: unknown) => {
+        if (err instanceof SnapctlError && err.kind === 'usage') throw usageError('no folder named, and the current folder is not inside one snapctl has snapshots of or watches', 'pass --path DIR to snapshot a folder, e.g. --path .');
+        throw err;
+      });
       const record = await ctx.core().create({ path: target, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null, exclude: o.exclude });
       // Paths not kept as they were are named, so a skipped file is never a surprise at rollback time.
       for (const p of record.problems.slice(0, 20)) io.stderr(`snapctl: not kept as it was: ${shownPath(p.path)}: ${p.reason}\n`);
