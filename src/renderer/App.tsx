@@ -40,7 +40,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   const loadSettings = useCallback(async () => {
     const r = await call('getSettings', {});
     if (r.ok) setSettings(r.value);
-    else setNotice({ tone: 'error', text: popoverWords(r.error) });
+    else setNotice({ tone: 'error', text: r.error });
   }, [call]);
   useEffect(() => { void loadSettings(); }, [loadSettings]);
 
@@ -73,18 +73,18 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
         text: `${taken} Not kept as they were: ${problems.slice(0, 3).map((p) => `${p.path} (${p.reason})`).join(', ')}${problems.length > 3 ? ` and ${problems.length - 3} more` : ''}.`,
       });
     }
-    else setNotice({ tone: 'error', text: `Snapshot failed: ${popoverWords(r.error)}` });
+    else setNotice({ tone: 'error', text: `Snapshot failed: ${r.error}` });
   };
   const remove = async (s: SnapshotRecord): Promise<void> => {
     setModal(null);
     const r = await call('delete', { id: s.id });
     await refresh();
-    setNotice(r.ok ? { tone: 'ok', text: 'Snapshot deleted.' } : { tone: 'error', text: `Delete failed: ${popoverWords(r.error)}` });
+    setNotice(r.ok ? { tone: 'ok', text: 'Snapshot deleted.' } : { tone: 'error', text: `Delete failed: ${r.error}` });
   };
   const togglePause = async (): Promise<void> => {
     if (!status) return;
     const r = await call('setPaused', { paused: !status.schedulePaused });
-    if (!r.ok) setNotice({ tone: 'error', text: popoverWords(r.error) });
+    if (!r.ok) setNotice({ tone: 'error', text: r.error });
     await Promise.all([refresh(), loadSettings()]);
   };
   const retry = async (t: TargetStatus): Promise<void> => {
@@ -92,7 +92,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
     const r = await call('retry', { target: t.path });
     await refresh();
     setResolving(false);
-    setNotice(!r.ok ? { tone: 'error', text: `Retry failed: ${popoverWords(r.error)}` }
+    setNotice(!r.ok ? { tone: 'error', text: `Retry failed: ${r.error}` }
       : r.value.unfinished ? { tone: 'error', text: `The rollback stopped again: ${popoverWords(r.value.unfinished.error ?? 'no reason given')}` }
       : { tone: 'ok', text: 'Finished: the rollback is complete.' });
   };
@@ -101,7 +101,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
     const r = await call('undo', { target: t.path });
     await refresh();
     setResolving(false);
-    setNotice(r.ok ? { tone: 'ok', text: 'Undone: the folder is as it was before the rollback.' } : { tone: 'error', text: `Undo failed: ${popoverWords(r.error)}` });
+    setNotice(r.ok ? { tone: 'ok', text: 'Undone: the folder is as it was before the rollback.' } : { tone: 'error', text: `Undo failed: ${r.error}` });
   };
 
   // The Undo offered (banner above the list) restores this safety snapshot: deleting it takes the Undo away.
@@ -134,7 +134,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
         </div>
       </header>
 
-      {live.loadError && <div role="alert" className="banner error">{popoverWords(live.loadError)}</div>}
+      {live.loadError && <div role="alert" className="banner error">{live.loadError}</div>}
       {unfinished.map((t) => t.unfinished && (
         <UnfinishedBanner key={t.path} unfinished={t.unfinished} busy={resolving} showPath={targets.length > 1} onRetry={() => void retry(t)} onUndo={() => void undo(t)} />
       ))}

@@ -1,7 +1,6 @@
 import { useEffect, useState, type KeyboardEvent } from 'react';
 import type { ApiCall, FileDiffView } from '../shared/api.js';
 import { humanBytes } from '../shared/format.js';
-import { popoverWords } from './popoverWords.js';
 
 const WHY_NONE: Record<Exclude<FileDiffView['kind'], 'text'>, string> = {
   binary: 'It is a binary file: no text diff to show.',
@@ -20,7 +19,7 @@ export function FileDiff({ call, id, path, onBack }: { call: ApiCall; id: string
     let live = true;
     void call('fileDiff', { id, path }).then((r) => {
       if (!live) return;
-      if (r.ok) setView(r.value); else setError(popoverWords(r.error));
+      if (r.ok) setView(r.value); else setError(r.error);
     });
     return () => { live = false; };
   }, [call, id, path]);

@@ -2,7 +2,6 @@ import { useCallback, useState } from 'react';
 import type { ApiCall, DetectView, SettingsView, StatusView } from '../shared/api.js';
 import { FolderField, type Validity } from './fields.js';
 import { newTarget } from './newTarget.js';
-import { popoverWords } from './popoverWords.js';
 
 /** First run: say what snapctl will do, pick a folder that exists, and ask before turning on the schedule and login item. */
 export function Onboarding({ call, settings, host, onDone }: { call: ApiCall; settings: SettingsView; host: StatusView['host']; onDone: () => void }): React.JSX.Element {
@@ -25,7 +24,7 @@ export function Onboarding({ call, settings, host, onDone }: { call: ApiCall; se
         ? settings.targets.map((t) => (t.path === path ? { ...t, paused: !schedule, ...(chosen ? { provider: chosen } : {}) } : t))
         : [...settings.targets, { ...newTarget(found?.target ?? path, !schedule), ...(chosen ? { provider: chosen } : {}) }];
     const r = await call('setSettings', { settings: { ...settings, targets, launchAtLogin: host === 'electron' && login, onboarded: true } });
-    if (!r.ok) { setError(popoverWords(r.error)); return; }
+    if (!r.ok) { setError(r.error); return; }
     onDone();
   };
 

@@ -55,7 +55,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
     if (question !== asked.current) return;
     setComparing(false);
     setWantKeepGit(null);
-    if (!r.ok) { setDiffError(popoverWords(r.error)); setDiff(null); return; }
+    if (!r.ok) { setDiffError(r.error); setDiff(null); return; }
     setDiff(r.value);
     setKeepGit(r.value.keepGit);
     if (r.value.git.length > 0 || r.value.keepGit) setGitSeen(true);
@@ -113,7 +113,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
     const r = how === 'retry' ? await call('retry', { target }) : await call('undo', { target });
     onChanged();
     setPhase({ step: 'preview' });
-    if (!r.ok) setDiffError(popoverWords(r.error));
+    if (!r.ok) setDiffError(r.error);
     await loadDiff(keepGit);
   };
 

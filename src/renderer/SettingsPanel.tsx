@@ -4,7 +4,6 @@ import { dateTime, relativeTime } from '../shared/format.js';
 import { Dialog } from './Dialog.js';
 import { ExcludesField, FolderField, ScheduleField, SizeField, type Validity } from './fields.js';
 import { newTarget } from './newTarget.js';
-import { popoverWords } from './popoverWords.js';
 
 type Target = SettingsView['targets'][number];
 const RETENTION_FIELDS: [keyof Target['retention'], string][] = [
@@ -100,7 +99,7 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
     if (!p) return;
     // The folder gets the provider snapctl detects for it (its filesystem's own snapshots, else clone).
     const detected = await call('detect', { path: p });
-    if (!detected.ok) { setError(popoverWords(detected.error)); return; }
+    if (!detected.ok) { setError(detected.error); return; }
     setError(null);
     setSaved(false);
     setDraft((d) => ({ ...d, targets: [...d.targets, { ...newTarget(detected.value.target, false), provider: detected.value.chosen }] }));
@@ -113,7 +112,7 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
     setError(null);
     const r = await call('setSettings', { settings: draft });
     setSaving(false);
-    if (!r.ok) { setError(popoverWords(r.error)); return; }
+    if (!r.ok) { setError(r.error); return; }
     setDraft(structuredClone(r.value));
     setBase(structuredClone(r.value));
     setSaved(true);

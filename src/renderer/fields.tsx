@@ -3,7 +3,6 @@ import { MAX_PATTERNS, excludePatternProblem } from '../shared/excludes.js';
 import { clockTime, humanBytes, shortDate } from '../shared/format.js';
 import type { ApiCall, DetectView, ScheduleView } from '../shared/api.js';
 import { useDebouncedCall } from './useDebounced.js';
-import { popoverWords } from './popoverWords.js';
 
 export type Validity = 'ok' | 'invalid' | 'checking';
 
@@ -30,7 +29,7 @@ export function ScheduleField({ call, value, onChange, onValidity, label }: { ca
   const inputId = useId();
   const answer = useDebouncedCall(call, 'checkSchedule', { schedule: value.trim() });
   const view = answer?.ok ? answer.value : null;
-  const error = answer && !answer.ok ? popoverWords(answer.error) : view && !view.ok ? view.error : null;
+  const error = answer && !answer.ok ? answer.error : view && !view.ok ? view.error : null;
   const validity: Validity = answer === null ? 'checking' : error ? 'invalid' : 'ok';
   useEffect(() => onValidity(validity), [validity, onValidity]);
   return (
@@ -53,7 +52,7 @@ export function FolderField({ call, value, onChange, onDetected, onValidity, lab
   const path = value.trim();
   const absolute = path.startsWith('/');
   const answer = useDebouncedCall(call, 'detect', absolute && !skipCheck ? { path } : null);
-  const error = !absolute ? 'Type the folder’s full path, starting with /.' : answer && !answer.ok ? popoverWords(answer.error) : null;
+  const error = !absolute ? 'Type the folder’s full path, starting with /.' : answer && !answer.ok ? answer.error : null;
   const validity: Validity = skipCheck ? 'ok' : error ? 'invalid' : answer === null ? 'checking' : 'ok';
   useEffect(() => onValidity(validity), [validity, onValidity]);
   const detected = answer?.ok ? answer.value : null;

@@ -73,6 +73,10 @@ describe('popover words: errors from the core say what a popover user can do', (
     });
   }
 
+  test('saying it twice changes nothing (the transport words every refusal, a screen may word what it adds again)', () => {
+    for (const [what, line] of FROM_THE_CORE) assert.equal(popoverWords(popoverWords(line)), popoverWords(line), what);
+  });
+
   test('what went wrong is kept word for word; only the advice changes', () => {
     const line = `the rollback of ${T} to 'x' stopped part way: EPERM ('snapctl status' shows it; once that is fixed, 'snapctl recover' finishes it, or 'snapctl undo --path ${T}' returns the folder to how it was before)`;
     assert.ok(popoverWords(line).startsWith(`the rollback of ${T} to 'x' stopped part way: EPERM (`));

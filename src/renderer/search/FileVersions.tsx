@@ -3,7 +3,6 @@ import type { ApiCall, FileHistoryView, FileVersion } from '../../shared/api.js'
 import { dateTime, humanBytes, relativeTime } from '../../shared/format.js';
 import { FileDiff } from '../FileDiff.js';
 import { shownPath } from './shownPath.js';
-import { popoverWords } from '../popoverWords.js';
 
 /** Where a copy of `path` from snapshot `id` goes: beside it, named for the snapshot. */
 function besideName(p: string, id: string): string {
@@ -24,7 +23,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
   const [done, setDone] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
   useEffect(() => {
     let live = true;
-    void call('fileHistory', { target, path }).then((r) => { if (!live) return; if (r.ok) setView(r.value); else setError(popoverWords(r.error)); });
+    void call('fileHistory', { target, path }).then((r) => { if (!live) return; if (r.ok) setView(r.value); else setError(r.error); });
     return () => { live = false; };
   }, [call, target, path]);
 
@@ -47,7 +46,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
     setDone(null);
     const r = await call('restoreFile', copy ? { id, path, to: besideName(path, id) } : { id, path });
     setBusy(false);
-    if (!r.ok) { setDone({ tone: 'error', text: popoverWords(r.error) }); return; }
+    if (!r.ok) { setDone({ tone: 'error', text: r.error }); return; }
     onChanged();
     if (r.value.kind === 'copy') setDone({ tone: 'ok', text: `Saved a copy: ${r.value.written}` });
     else setDone({ tone: 'ok', text: r.value.rollback.nothingToChange ? 'The file already matches this version.' : 'Restored. Undo is offered above.' });

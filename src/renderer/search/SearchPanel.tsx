@@ -5,7 +5,6 @@ import { relativeTime } from '../../shared/format.js';
 import { useDebouncedCall } from '../useDebounced.js';
 import { FileVersions } from './FileVersions.js';
 import { shownPath } from './shownPath.js';
-import { popoverWords } from '../popoverWords.js';
 
 const ROW_HEIGHT = 44;
 
@@ -49,7 +48,7 @@ export function SearchPanel({ call, target, now, onClose, onChanged }: { call: A
         {!asked ? 'Deleted files are found too.' : answer === null ? 'Searching…' : !answer.ok ? '' : total === 0 ? 'No file matches in any snapshot.' : `${total} ${total === 1 ? 'path' : 'paths'}${total > matches.length ? ` (first ${matches.length} shown)` : ''}`}
         {answer?.ok && answer.value.skipped.length > 0 && ` · ${answer.value.skipped.length} damaged snapshot(s) skipped`}
       </p>
-      {answer && !answer.ok && <p role="alert" className="error">{popoverWords(answer.error)}</p>}
+      {answer && !answer.ok && <p role="alert" className="error">{answer.error}</p>}
       <div className="list" ref={scroller} role="list" aria-label="Matching files" hidden={matches.length === 0}>
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {virtualizer.getVirtualItems().map((item) => {
