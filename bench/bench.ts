@@ -219,7 +219,8 @@ async function historyBenchmarks(work: string): Promise<Row[]> {
   await mkdir(target, { recursive: true });
   process.stderr.write(`[history] writing ${count} manifests of ${files} files…\n`);
   const hex = (n: number): string => n.toString(16).padStart(64, '0');
-  const paths = Array.from({ length: files }, (_, i) => `node_modules/pkg-${Math.floor(i / 80)}/lib-${i % 7}/file-${i}.${i % 5 === 0 ? 'json' : 'js'}`);
+  // Sorted, as every manifest the walk writes is.
+  const paths = Array.from({ length: files }, (_, i) => `node_modules/pkg-${Math.floor(i / 80)}/lib-${i % 7}/file-${i}.${i % 5 === 0 ? 'json' : 'js'}`).sort();
   const version = new Array<number>(files).fill(0);
   const start = Date.parse('2025-01-01T00:00:00Z');
   const records = [];

@@ -62,12 +62,14 @@ describe("popover: find a file's past versions (snapctl serve + Chromium)", { sk
     const versions = page.getByRole('radiogroup', { name: 'Versions, newest first' });
     await versions.waitFor();
     assert.equal(await versions.getByRole('radio').count(), 2);
+    // The folder holds the newest version: it is marked now.
+    assert.equal(await versions.getByRole('radio').nth(0).locator('.badge.now').count(), 1);
     await page.keyboard.press('ArrowDown');
     assert.equal(await versions.getByRole('radio').nth(1).getAttribute('aria-checked'), 'true');
     await shootBoth(page, 'search-versions');
     await page.getByRole('button', { name: 'Diff with now' }).click();
     await page.getByText('{ "port": 8080 }').waitFor();
-    assert.match(await focused(page), /All paths/, 'the diff takes focus');
+    assert.match(await focused(page), /Versions/, 'the diff takes focus, and its way back names where it goes');
     await shootBoth(page, 'search-diff');
     await page.keyboard.press('Escape');
     await versions.waitFor();
@@ -77,6 +79,10 @@ describe("popover: find a file's past versions (snapctl serve + Chromium)", { sk
     assert.equal(await readFile(file('src/deep/config.json'), 'utf8'), '{ "port": 8080 }\n');
     const undo = page.getByRole('button', { name: /^Undo/ });
     await undo.waitFor();
+    // Asked again after the restore: the version brought back is the one marked now, and it stays chosen.
+    await versions.getByRole('radio').nth(1).locator('.badge.now').waitFor();
+    assert.equal(await versions.getByRole('radio').nth(0).locator('.badge.now').count(), 0);
+    assert.equal(await versions.getByRole('radio').nth(1).getAttribute('aria-checked'), 'true');
     await shootBoth(page, 'search-restored');
     await undo.click();
     for (let i = 0; i < 50 && (await readFile(file('src/deep/config.json'), 'utf8')) !== '{ "port": 9090 }\n'; i++) await new Promise((r) => setTimeout(r, 100));

@@ -12,7 +12,7 @@ const WHY_NONE: Record<Exclude<FileDiffView['kind'], 'text'>, string> = {
 const MARK: Record<FileDiffView['lines'][number]['op'], string> = { same: ' ', now: '−', then: '+', gap: '…' };
 
 /** One path's unified diff: what the rollback takes away (now) and what it writes (the snapshot's). */
-export function FileDiff({ call, id, path, onBack }: { call: ApiCall; id: string; path: string; onBack: () => void }): React.JSX.Element {
+export function FileDiff({ call, id, path, onBack, backLabel = 'All paths' }: { call: ApiCall; id: string; path: string; onBack: () => void; backLabel?: string }): React.JSX.Element {
   const [view, setView] = useState<FileDiffView | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -32,7 +32,7 @@ export function FileDiff({ call, id, path, onBack }: { call: ApiCall; id: string
   return (
     <section className="file-diff" aria-label={`Diff of ${path}`} onKeyDown={onKeyDown}>
       <div className="file-diff-head">
-        <button type="button" className="link" onClick={onBack} data-autofocus>← All paths</button>
+        <button type="button" className="link" onClick={onBack} data-autofocus>← {backLabel}</button>
         <code title={path}>{path}</code>
       </div>
       {error && <p role="alert" className="error">{error}</p>}

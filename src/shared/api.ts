@@ -277,7 +277,7 @@ export interface FileMatch {
   path: string;
   /** What it is in the newest snapshot holding it. */
   type: 'file' | 'dir' | 'symlink';
-  /** Not in the folder's newest snapshot. */
+  /** Not in the folder now (whatever the newest snapshot holds). */
   deleted: boolean;
   /** Distinct versions, and how many snapshots hold it. */
   versions: number;
@@ -314,8 +314,12 @@ export interface FileHistoryView {
   versions: FileVersion[];
   /** Snapshots where it was absent after being present, newest first. */
   deletions: SnapshotRef[];
-  /** Not in the newest snapshot. */
+  /** Nothing stands at this path in the folder now. */
   deletedNow: boolean;
+  /** The version the folder holds now (same type; a file of the same size and mtime, a link to the same place), or null. */
+  currentVersion: number | null;
+  /** Snapshots that left the path out (the folder's excludes, a CACHEDIR.TAG): not deletions. */
+  excludedIn: number;
   skipped: { id: string; reason: string }[];
 }
 

@@ -22,7 +22,7 @@ export function registerHistory(program: Command, ctx: CommandContext): void {
 }
 
 function historyText(view: FileHistoryView): string {
-  const lines = [`${shownPath(view.path)} in ${view.target}: ${plural(view.versions.length, 'version')}${view.deletedNow ? ', not in the newest snapshot' : ''}`];
+  const lines = [`${shownPath(view.path)} in ${view.target}: ${plural(view.versions.length, 'version')}${view.deletedNow ? ', not in the folder now' : view.currentVersion === null ? ', changed since the newest snapshot' : ''}${view.excludedIn > 0 ? `; left out of ${plural(view.excludedIn, 'snapshot')} by the folder's excludes` : ''}`];
   const deletions = [...view.deletions];
   for (const [i, v] of view.versions.entries()) {
     const newest = v.snapshots[0];
@@ -32,7 +32,7 @@ function historyText(view: FileHistoryView): string {
       if (d) lines.push(`  deleted    by ${localTime(d.createdAt)}  ${d.id}${d.tag ? `  ${d.tag}` : ''}`);
     }
     const what = v.type === 'file' ? humanBytes(v.size ?? 0) : v.type === 'dir' ? 'a folder' : 'a link';
-    lines.push(`  version ${view.versions.length - i}  ${what}, modified ${localTime(v.mtime)}, in ${plural(v.snapshots.length, 'snapshot')}:`);
+    lines.push(`  version ${view.versions.length - i}  ${what}, modified ${localTime(v.mtime)}, in ${plural(v.snapshots.length, 'snapshot')}${i === view.currentVersion ? ' (the folder holds this one now)' : ''}:`);
     for (const s of v.snapshots.slice(0, 5)) lines.push(`    ${s.id}  ${localTime(s.createdAt)}  ${s.trigger}${s.tag ? `  ${s.tag}` : ''}`);
     if (v.snapshots.length > 5) lines.push(`    … and ${v.snapshots.length - 5} older (--json lists them all)`);
   }

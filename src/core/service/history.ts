@@ -1,4 +1,4 @@
-import { appendFile, chmod, lstat, open, readFile, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
+import { appendFile, chmod, lstat, open, readFile, readlink, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError, describeError, errnoCode, nullIfMissing, usageError } from '../base/errors.js';
 import { mkdirPrivate } from '../base/private-fs.js';
@@ -7,9 +7,10 @@ import { writeFileAtomic } from '../state/atomic-write.js';
 import { targetKey } from '../state/journal.js';
 import { isWithin, type HomeLayout } from '../state/paths.js';
 import { quarantine, type SnapshotStore } from '../state/store.js';
+import { leaveAloneFilter } from '../tree/excludes.js';
 import { isSafeRelativePath, nsToSeconds } from '../tree/manifest.js';
-import { fsPath, shownName, toBytes } from '../tree/names.js';
-import { addSnapshot, applyDelta, emptyIndex, findPathLine, liveSeqs, makeDelta, markSkipped, parseHeader, parseIndex, parseLog, removeSnapshots, serialiseDelta, serialiseIndex, type IndexDelta, type IndexHeader, type IndexedVersion, type PathIndexData } from '../history/path-index.js';
+import { fromBytes, fsPath, shownName, toBytes } from '../tree/names.js';
+import { IndexBuilder, addSnapshot, applyDelta, emptyIndex, findPathLine, liveSeqs, makeDelta, markSkipped, parseHeader, parseIndex, parseLog, removeSnapshots, serialiseDelta, serialiseIndex, type IndexDelta, type IndexHeader, type IndexedVersion, type PathIndexData } from '../history/path-index.js';
 import type { ManifestEntry } from '../tree/manifest.js';
 import type { ProviderName, SnapshotRecord } from '../../shared/model.js';
 import type { FileHistoryView, FileMatch, SnapshotRef } from '../../shared/api.js';
@@ -121,16 +122,22 @@ export class FileHistory {
     const present = new Set<string>();
     for (const x of versions) for (const r of x.holders) present.add(r.id);
     const deletions: SnapshotRef[] = [];
+    let leftOut = 0;
     let before = false;
+    const leavesOut = leftOutBy(name);
     for (const r of [...live.values()].sort((a, b) => -newestFirstRecord(a, b))) {
       const here = present.has(r.id);
+      // A snapshot that excluded the path never looked at it: its absence there is no deletion.
+      if (!here && (await leavesOut(r))) { leftOut++; continue; }
       if (before && !here) deletions.push(ref(r));
       before = here;
     }
+    const now = await standingNow(target, name);
+    const current = now === null ? -1 : versions.findIndex(({ v }) => sameAsNow(v, now));
     return {
       target, path: name,
       versions: versions.map(({ v, holders }) => ({ type: v.type, size: v.type === 'file' ? v.size : null, mtime: isoOfNs(v.mtimeNs), mode: v.mode, snapshots: holders.map(ref) })),
-      deletions: deletions.reverse(), deletedNow: !before, skipped,
+      deletions: deletions.reverse(), deletedNow: now === null, currentVersion: current < 0 ? null : current, excludedIn: leftOut, skipped,
     };
   }
 
@@ -146,7 +153,6 @@ export class FileHistory {
     const liveSet = new Set(live.keys());
     const inOrder = [...live.entries()].sort((a, b) => -newestFirstRecord(a[1], b[1]));
     const position = new Map(inOrder.map(([seq], i) => [seq, i]));
-    const newestSeq = inOrder[inOrder.length - 1]?.[0];
     const matches: FindResult['matches'] = [];
     let total = 0;
     for (const [p, versions] of index.paths) {
@@ -168,7 +174,9 @@ export class FileHistory {
       total++;
       if (matches.length >= limit) continue;
       const newest = inOrder[latest]?.[1];
-      const match: FindResult['matches'][number] = { path: p, type: latestType, deleted: newestSeq === undefined || !held.includes(position.get(newestSeq) ?? -2), versions: kept, count: held.length, newest: newest?.createdAt ?? '' };
+      // Deleted is what the folder holds now, not the newest snapshot: a file deleted a minute ago is gone,
+      // and one brought back by a restore is not, whatever the snapshots say until the next one.
+      const match: FindResult['matches'][number] = { path: p, type: latestType, deleted: (await standingNow(target, p)) === null, versions: kept, count: held.length, newest: newest?.createdAt ?? '' };
       if (options.spans) {
         held.sort((a, b) => b - a);
         const spans: SnapshotSpan[] = [];
@@ -269,10 +277,11 @@ export class FileHistory {
       const wanted = new Set(again.map((r) => r.id));
       removeSnapshots(index, [...index.snapshots.keys()].filter((id) => !wanted.has(id)));
       let sinceWrite = 0;
+      const builder = new IndexBuilder(index);
       for (const r of [...again].sort((a, b) => -newestFirstRecord(a, b))) {
         if (index.snapshots.has(r.id)) continue;
         try {
-          addSnapshot(index, r.id, await this.deps.provider(r.provider).listEntries(r));
+          builder.add(r.id, await this.deps.provider(r.provider).listEntries(r));
         } catch (err) {
           markSkipped(index, r.id, describeError(err));
         }
@@ -415,6 +424,41 @@ function ref(r: SnapshotRecord): SnapshotRef {
 
 function newestFirstRecord(a: SnapshotRecord, b: SnapshotRecord): number {
   return a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** Whether a snapshot left `rel` out (its excludes, a folder holding a CACHEDIR.TAG); one filter per set of excludes. */
+function leftOutBy(rel: string): (r: SnapshotRecord) => Promise<boolean> {
+  const answers = new Map<string, boolean>();
+  return async (r) => {
+    if (!r.excluded) return false;
+    const key = JSON.stringify(r.excluded);
+    let known = answers.get(key);
+    if (known === undefined) {
+      known = (await leaveAloneFilter([r.excluded]))?.(rel) ?? false;
+      answers.set(key, known);
+    }
+    return known;
+  };
+}
+
+/** What stands at `rel` in the folder now, in the index's terms; null when nothing does. */
+async function standingNow(target: string, rel: string): Promise<{ type: IndexedVersion['type']; size: number; mtimeNs: string; link: string | null } | null> {
+  const at = fsPath(path.join(target, rel));
+  const st = await lstat(at, { bigint: true }).catch(() => null);
+  if (!st) return null;
+  const type = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file';
+  const link = type === 'symlink' ? await readlink(at, { encoding: 'buffer' }).then(fromBytes, () => null) : null;
+  return { type, size: Number(st.size), mtimeNs: st.mtimeNs.toString(), link };
+}
+
+/** The version the folder holds now: a file of the same size and mtime (as make and git judge it), the same link, a folder. */
+function sameAsNow(v: IndexedVersion, now: NonNullable<Awaited<ReturnType<typeof standingNow>>>): boolean {
+  if (v.type !== now.type) return false;
+  if (v.type === 'dir') return true;
+  if (v.type === 'symlink') return now.link !== null && v.key === `l:${now.link}`;
+  // Within a microsecond: a restore sets the mtime through a double, which does not carry every nanosecond.
+  const apart = BigInt(v.mtimeNs) - BigInt(now.mtimeNs);
+  return v.size === now.size && apart < 1000n && apart > -1000n;
 }
 
 function isoOfNs(ns: string): string {

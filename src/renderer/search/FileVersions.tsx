@@ -17,16 +17,22 @@ function besideName(p: string, id: string): string {
 export function FileVersions({ call, target, path, now, onBack, onChanged }: { call: ApiCall; target: string; path: string; now: number; onBack: () => void; onChanged: () => void }): React.JSX.Element {
   const [view, setView] = useState<FileHistoryView | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [chosen, setChosen] = useState(0);
+  // The chosen version by its oldest snapshot, which stays its own when a restore adds a newer version above it.
+  const [chosenKey, setChosenKey] = useState<string | null>(null);
   const [diffing, setDiffing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
+  // Asked again after a restore, so the version the folder holds now is marked as it is.
+  const [asked, setAsked] = useState(0);
   useEffect(() => {
     let live = true;
-    void call('fileHistory', { target, path }).then((r) => { if (!live) return; if (r.ok) setView(r.value); else setError(r.error); });
+    void call('fileHistory', { target, path }).then((r) => { if (!live) return; if (r.ok) { setView(r.value); setError(null); } else setError(r.error); });
     return () => { live = false; };
-  }, [call, target, path]);
+  }, [call, target, path, asked]);
 
+  const found = view && chosenKey !== null ? view.versions.findIndex((v) => v.snapshots.at(-1)?.id === chosenKey) : -1;
+  const chosen = found < 0 ? 0 : found;
+  const setChosen = (i: number): void => setChosenKey(view?.versions[i]?.snapshots.at(-1)?.id ?? null);
   const version: FileVersion | undefined = view?.versions[chosen];
   const id = version?.snapshots[0]?.id;
   // Outside a dialog nothing moves focus for the diff: its back button takes it, and Escape leaves it.
@@ -35,7 +41,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
   if (diffing && id) {
     return (
       <div ref={diffBox} className="file-versions" onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); setDiffing(false); } }}>
-        <FileDiff call={call} id={id} path={path} onBack={() => setDiffing(false)} />
+        <FileDiff call={call} id={id} path={path} backLabel="Versions" onBack={() => setDiffing(false)} />
       </div>
     );
   }
@@ -48,6 +54,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
     setBusy(false);
     if (!r.ok) { setDone({ tone: 'error', text: r.error }); return; }
     onChanged();
+    setAsked((n) => n + 1);
     if (r.value.kind === 'copy') setDone({ tone: 'ok', text: `Saved a copy: ${r.value.written}` });
     else setDone({ tone: 'ok', text: r.value.rollback.nothingToChange ? 'The file already matches this version.' : 'Restored. Undo is offered above.' });
   };
@@ -62,7 +69,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
       {!view && !error && <p role="status" className="muted">Reading its versions…</p>}
       {view && (
         <>
-          <p className="muted small">{view.versions.length} {view.versions.length === 1 ? 'version' : 'versions'}{view.deletedNow ? ' · not in the newest snapshot' : ''}{view.deletions.length > 0 ? ` · deleted ${view.deletions.length}×` : ''}</p>
+          <p className="muted small">{view.versions.length} {view.versions.length === 1 ? 'version' : 'versions'}{view.deletedNow ? ' · not in the folder now' : view.currentVersion === null ? ' · changed since its newest snapshot' : ''}{view.deletions.length > 0 ? ` · deleted ${view.deletions.length}×` : ''}{view.excludedIn > 0 ? ` · left out of ${view.excludedIn} by excludes` : ''}</p>
           <ol className="timeline" role="radiogroup" aria-label="Versions, newest first">
             {view.versions.map((v, i) => {
               const newest = v.snapshots[0];
@@ -77,7 +84,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
                     }}>
                     <span className="dot" aria-hidden="true" />
                     <span className="row-main">
-                      <span className="when">{newest ? relativeTime(newest.createdAt, now) : ''}{newest?.tag ? ` · ${newest.tag}` : ''}</span>
+                      <span className="when">{newest ? relativeTime(newest.createdAt, now) : ''}{newest?.tag ? ` · ${newest.tag}` : ''}{i === view.currentVersion && <span className="badge now small" title="The folder holds this version now">now</span>}</span>
                       <span className="meta">{newest && <span>{dateTime(newest.createdAt, { seconds: true, now })}</span>}<span>{what}</span><span>in {v.snapshots.length} {v.snapshots.length === 1 ? 'snapshot' : 'snapshots'}</span></span>
                     </span>
                   </button>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { addSnapshot, applyDelta, emptyIndex, findPathLine, makeDelta, parseIndex, parseLog, serialiseDelta, serialiseIndex, type PathIndexData } from '../../../src/core/history/path-index.js';
+import { IndexBuilder, addSnapshot, applyDelta, emptyIndex, findPathLine, makeDelta, markSkipped, parseIndex, parseLog, sameVersion, serialiseDelta, serialiseIndex, versionKey, type PathIndexData } from '../../../src/core/history/path-index.js';
 import type { ManifestEntry } from '../../../src/core/tree/manifest.js';
 
 function file(p: string, content: number, mode = 0o644): ManifestEntry {
@@ -53,6 +53,39 @@ test('folding the log of deltas gives the index that adding every snapshot whole
       assert.deepEqual(mine, all);
     }
   }), { numRuns: 300 });
+});
+
+/** Entries of every kind the index keys differently: hashed and unhashed files, tree files, folders, links. */
+const anyEntry = fc.record({
+  path: fc.constantFrom('a', 'b', 'c/d', 'c/e', 'f'),
+  kind: fc.constantFrom('hashed', 'oid', 'tree', 'dir', 'link'),
+  n: fc.integer({ min: 0, max: 2 }),
+  m: fc.integer({ min: 0, max: 1 }),
+}).map(({ path: p, kind, n, m }): ManifestEntry => {
+  const base = { path: p, mode: 0o644, mtimeNs: `${1_700_000_000 + m}000000000` };
+  if (kind === 'dir') return { ...base, type: 'dir' } as ManifestEntry;
+  if (kind === 'link') return { ...base, type: 'symlink', link: `to-${n}` } as ManifestEntry;
+  if (kind === 'tree') return { ...base, type: 'file', size: n, oid: '', hash: null, ino: `${m}`, ctimeNs: '5' } as ManifestEntry;
+  return { ...base, type: 'file', size: n, oid: `o${n}${m}`, hash: kind === 'hashed' ? `${n}`.padStart(64, '0') : null } as ManifestEntry;
+});
+
+test('two entries are the same version exactly when their keys are equal', () => {
+  fc.assert(fc.property(anyEntry, anyEntry, (a, b) => { assert.equal(sameVersion(a, b), versionKey(a) === versionKey(b)); }), { numRuns: 2000 });
+});
+
+test('a build snapshot after snapshot gives the index adding each whole gives, unsorted, repeated or skipped ones too', () => {
+  fc.assert(fc.property(fc.array(fc.tuple(fc.array(anyEntry, { maxLength: 7 }), fc.boolean(), fc.boolean()), { minLength: 1, maxLength: 8 }), (snapshots) => {
+    const whole = emptyIndex('/t');
+    const built = emptyIndex('/t');
+    const builder = new IndexBuilder(built);
+    snapshots.forEach(([entries, sorted, skip], i) => {
+      const list = sorted ? [...entries].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0)) : entries;
+      if (skip && i % 2 === 1) { markSkipped(whole, `s${i}`, 'damaged'); markSkipped(built, `s${i}`, 'damaged'); return; }
+      addSnapshot(whole, `s${i}`, list);
+      builder.add(`s${i}`, list);
+    });
+    assert.equal(serialiseIndex(built), serialiseIndex(whole));
+  }), { numRuns: 1000 });
 });
 
 test('an index cut short anywhere, at a line boundary too, does not parse; a log line cut short is left out', () => {

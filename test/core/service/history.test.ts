@@ -73,6 +73,47 @@ for (const c of cases) {
   });
 }
 
+describe('what the folder holds now', () => {
+  test('a file deleted since the newest snapshot is marked deleted, with no deletion among the snapshots', async (t) => {
+    const { pe, service } = await threeSnapshots(t, cloneEnv);
+    await rm(path.join(pe.target, 'src'), { recursive: true });
+    const found = await service.history.find(pe.target, 'config.json', await globMatcher('config.json'));
+    assert.deepEqual(found.matches.map((m) => [m.path, m.deleted]), [['src/deep/config.json', true]]);
+    const h = await service.history.history(pe.target, 'src/deep/config.json');
+    assert.equal(h.deletedNow, true);
+    assert.equal(h.currentVersion, null);
+    assert.deepEqual(h.deletions, []);
+  });
+
+  test('a deleted file restored in place is no longer deleted, and the version restored is the one the folder holds', async (t) => {
+    const { pe, service, ids } = await threeSnapshots(t, cloneEnv);
+    await rm(path.join(pe.target, 'src'), { recursive: true });
+    await service.create({ path: pe.target, provider: 'clone' });
+    await service.rollback(ids[1], { paths: ['src/deep/config.json'] });
+    const found = await service.history.find(pe.target, 'config.json', await globMatcher('config.json'));
+    assert.deepEqual(found.matches.map((m) => [m.path, m.deleted]), [['src/deep/config.json', false]]);
+    const h = await service.history.history(pe.target, 'src/deep/config.json');
+    assert.equal(h.deletedNow, false);
+    assert.equal(h.currentVersion, 0);
+    // And a file changed since its newest snapshot matches none.
+    await writeFile(path.join(pe.target, 'src', 'deep', 'config.json'), '{"changed":1}');
+    assert.equal((await service.history.history(pe.target, 'src/deep/config.json')).currentVersion, null);
+  });
+
+  test('a file later snapshots excluded is neither deleted nor marked deleted while it is in the folder', async (t) => {
+    const { pe, service } = await threeSnapshots(t, cloneEnv);
+    await service.create({ path: pe.target, provider: 'clone', exclude: ['src/'] });
+    await service.create({ path: pe.target, provider: 'clone', exclude: ['src/'] });
+    const found = await service.history.find(pe.target, 'config.json', await globMatcher('config.json'));
+    assert.deepEqual(found.matches.map((m) => [m.path, m.deleted]), [['src/deep/config.json', false]]);
+    const h = await service.history.history(pe.target, 'src/deep/config.json');
+    assert.deepEqual(h.deletions, [], 'left out is not deleted');
+    assert.equal(h.excludedIn, 2);
+    assert.equal(h.deletedNow, false);
+    assert.equal(h.currentVersion, 0);
+  });
+});
+
 describe('the path index', () => {
   test('deleting a snapshot takes it out of the history, and a stale index (a snapshot it does not cover) is caught up', async (t) => {
     const { pe, service, ids } = await threeSnapshots(t, cloneEnv);
