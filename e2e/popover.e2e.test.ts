@@ -46,8 +46,12 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
     const folder = page.getByLabel('Folder to protect');
     assert.equal(await folder.inputValue(), box.project);
     await page.getByText(/Found: snapshots with clone \(clone works on any filesystem/).waitFor();
-    assert.equal(await page.getByLabel('Snapshot it every hour').isChecked(), false, 'the schedule is asked for, not assumed');
+    // 'serve --path' put the folder in the settings, scheduled: the box says so, and Start keeps it so.
+    assert.equal(await page.getByLabel('Snapshot it every hour').isChecked(), true, 'what the settings already do');
+    await page.getByText('It is scheduled in the settings already.').waitFor();
     await shootBoth(page, 'first-run');
+    await folder.fill(`${box.project}-other`);
+    assert.equal(await page.getByLabel('Snapshot it every hour').isChecked(), false, 'a new folder\'s schedule is asked for, not assumed');
     await folder.fill(`${box.project}-typo`);
     await eventually(() => folder.getAttribute('aria-invalid'), 'true');
     assert.equal(await page.getByRole('button', { name: 'Start' }).isDisabled(), true, 'Start waits for a folder that exists');
@@ -56,9 +60,11 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
     await shootBoth(page, 'first-run-missing-folder');
     await folder.fill(box.project);
     await eventually(() => page.getByRole('button', { name: 'Start' }).isDisabled(), false);
-    await page.getByLabel('Snapshot it every hour').check();
+    assert.equal(await page.getByLabel('Snapshot it every hour').isChecked(), true);
     await page.getByRole('button', { name: 'Start' }).click();
     await page.getByRole('heading', { name: 'snapctl' }).waitFor();
+    const saved = JSON.parse(await readFile(path.join(box.home, 'settings.json'), 'utf8')) as { targets: { path: string; paused?: boolean }[] };
+    assert.notEqual(saved.targets.find((t) => t.path === box.project)?.paused, true, 'the welcome never pauses a scheduled folder');
     await page.getByText(/Next snapshot in/).waitFor();
     await page.getByText('No snapshots of this folder yet').waitFor();
   });

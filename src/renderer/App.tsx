@@ -112,7 +112,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   const unfinished = targets.filter((t) => t.unfinished !== null);
 
   if (status && settings && !status.onboarded) {
-    return <main className="app"><Onboarding call={call} settings={settings} host={status.host} onDone={() => void Promise.all([refresh(), loadSettings()])} /></main>;
+    return <main className="app"><Onboarding call={call} settings={settings} host={status.host} known={status.targets.map((t) => t.path)} onDone={() => void Promise.all([refresh(), loadSettings()])} /></main>;
   }
 
   return (

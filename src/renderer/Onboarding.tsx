@@ -4,24 +4,28 @@ import { FolderField, type Validity } from './fields.js';
 import { newTarget } from './newTarget.js';
 
 /** First run: say what snapctl will do, pick a folder that exists, and ask before turning on the schedule and login item. */
-export function Onboarding({ call, settings, host, onDone }: { call: ApiCall; settings: SettingsView; host: StatusView['host']; onDone: () => void }): React.JSX.Element {
-  const [folder, setFolder] = useState(settings.targets[0]?.path ?? '');
-  const [schedule, setSchedule] = useState(false);
+export function Onboarding({ call, settings, host, known, onDone }: { call: ApiCall; settings: SettingsView; host: StatusView['host']; known: readonly string[]; onDone: () => void }): React.JSX.Element {
+  // A folder in the settings already, else one with snapshots (taken from the CLI, say).
+  const [folder, setFolder] = useState(settings.targets[0]?.path ?? known[0] ?? '');
+  const [scheduleChoice, setScheduleChoice] = useState<boolean | null>(null);
   const [login, setLogin] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [detected, setDetected] = useState<DetectView | null>(null);
   const [validity, setValidity] = useState<Validity>('checking');
   const path = folder.trim();
+  const existing = settings.targets.find((t) => t.path === path);
+  // Until ticked or unticked here, the box says what the settings already do: a folder scheduled in the
+  // settings file (or by 'serve --path') stays scheduled on Start; a new folder's schedule is asked for.
+  const schedule = scheduleChoice ?? (existing !== undefined && !existing.paused);
   const onDetected = useCallback((view: DetectView) => setDetected(view), []);
   // Start waits for the core to have found this very folder: one that does not exist is refused beside the field.
   const found = validity === 'ok' && detected !== null ? detected : null;
 
   const finish = async (withFolder: boolean): Promise<void> => {
     const chosen = found?.chosen;
-    // The schedule is on only if asked for here, also for a folder `snapctl serve --path` added already.
     const targets = !withFolder || !path ? settings.targets
       : settings.targets.some((t) => t.path === path)
-        ? settings.targets.map((t) => (t.path === path ? { ...t, paused: !schedule, ...(chosen ? { provider: chosen } : {}) } : t))
+        ? settings.targets.map((t) => (t.path === path ? { ...t, paused: !schedule } : t))
         : [...settings.targets, { ...newTarget(found?.target ?? path, !schedule), ...(chosen ? { provider: chosen } : {}) }];
     const r = await call('setSettings', { settings: { ...settings, targets, launchAtLogin: host === 'electron' && login, onboarded: true } });
     if (!r.ok) { setError(r.error); return; }
@@ -35,7 +39,8 @@ export function Onboarding({ call, settings, host, onDone }: { call: ApiCall; se
       <p>Roll back in one click; every rollback keeps the state before it, so it can be undone.</p>
       <FolderField call={call} label="Folder to protect" value={folder} onChange={setFolder} onDetected={onDetected} onValidity={setValidity} />
       {!found && <p className="muted small">Start waits until snapctl has found the folder.</p>}
-      <label className="inline"><input type="checkbox" checked={schedule} onChange={(e) => setSchedule(e.target.checked)} /> Snapshot it every hour</label>
+      <label className="inline"><input type="checkbox" checked={schedule} onChange={(e) => setScheduleChoice(e.target.checked)} /> Snapshot it every hour</label>
+      {existing && scheduleChoice === null && <p className="muted small">{existing.paused ? 'Its schedule is paused in the settings.' : 'It is scheduled in the settings already.'}</p>}
       {host === 'electron' && <label className="inline"><input type="checkbox" checked={login} onChange={(e) => setLogin(e.target.checked)} /> Open snapctl at login</label>}
       {error && <p role="alert" className="error">{error}</p>}
       <div className="actions">
