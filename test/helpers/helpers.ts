@@ -21,7 +21,7 @@ export async function sandbox(): Promise<{ home: string; project: string; root: 
   const home = path.join(root, 'home');
   const project = path.join(root, 'project');
   await mkdir(project);
-  return { home, project, root, cleanup: () => rm(root, { recursive: true, force: true, maxRetries: 5 }) };
+  return { home, project, root, cleanup: async () => { await processesInside(root, 5_000); await rm(root, { recursive: true, force: true, maxRetries: 5 }); } };
 }
 
 /**
@@ -49,6 +49,19 @@ export async function describeTree(root: string): Promise<Record<string, string>
   };
   await visit('');
   return out;
+}
+
+/**
+ * Waits (up to `ms`) for every process working inside `dir` to end: what a git hook started in the background
+ * is still writing when a test ends, and removing its folder under it fails with ENOTEMPTY. Linux (/proc) only.
+ */
+export async function processesInside(dir: string, ms = 15_000): Promise<void> {
+  const { readdir: ls, readlink } = await import('node:fs/promises');
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    const pids = (await ls('/proc').catch(() => [] as string[])).filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid);
+    const cwds = await Promise.all(pids.map((pid) => readlink(`/proc/${pid}/cwd`).catch(() => '')));
+    if (!cwds.some((c) => c === dir || c.startsWith(`${dir}/`))) return;
+  }
 }
 
 export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseJson, runCli, tempDir } from '../../helpers/helpers.js';
+import { parseJson, processesInside, runCli, tempDir } from '../../helpers/helpers.js';
 
 interface Rec { id: string; tag: string | null; trigger: string; note: string | null; target: string }
 
@@ -31,7 +31,10 @@ describe('git hooks', () => {
     git('add', '.');
     git('commit', '-q', '-m', 'first');
   });
-  after(() => rm(root, { recursive: true, force: true }));
+  after(async () => {
+    await processesInside(root);
+    await rm(root, { recursive: true, force: true, maxRetries: 5 });
+  });
 
   test('install chains an existing hook; a commit then takes a snapshot tagged with its hash and subject', async () => {
     const hooks = path.join(repo, '.git', 'hooks');
