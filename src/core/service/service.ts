@@ -32,6 +32,7 @@ import { SnapshotStore } from '../state/store.js';
 import { FileHistory } from './history.js';
 import { phaseTrace, type Trace } from '../base/trace.js';
 import { assertApartFromState, resolveTarget } from './targets.js';
+import { withBlockingAncestors } from './blocking-ancestors.js';
 import { excludeMatcher, excludePatternProblem, leaveAloneFilter, type Exclusions } from '../tree/excludes.js';
 import { LowSpace, floorBytes, floorSettingIn, fsSpace, roomAfter, type FloorSetting, type FsSpace } from './free-space.js';
 import { DEFAULT_RETENTION } from '../../shared/defaults.js';
@@ -634,7 +635,7 @@ export class SnapshotService {
     // A preview compares what a rollback would write into: the very folder, never one a link leads to.
     await assertRealFolder(record.target);
     const { filter: leaveAlone } = await leaveAloneOf(record, await this.policyOf(record.target));
-    const found = await provider.diff(record, paths, { ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}) });
+    const found = await provider.diff(record, await withBlockingAncestors(record.target, paths), { ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}) });
     if (found.unknown && found.unknown.length > 0) throw unknownPaths(record, found.unknown);
     const paths_ = found.git;
     const git = keepGit || !paths_ ? [] : await provider.read(record, (reader) => gitImpact(record.target, paths_, reader, this.env));
@@ -872,8 +873,9 @@ export class SnapshotService {
    * the safety snapshot takes anyway (clone), or from a walk of its own before a filesystem snapshot: when
    * nothing would change, no safety snapshot is taken. `replacing`: the unfinished rollback this undo gives up.
    */
-  private async restoreLocked(record: SnapshotRecord, paths: string[] | null, kind: 'rollback' | 'undo', keepGit: boolean, o: { undoing?: SnapshotRecord | null; replacing?: JournalEntry }): Promise<RollbackResult> {
+  private async restoreLocked(record: SnapshotRecord, asked: string[] | null, kind: 'rollback' | 'undo', keepGit: boolean, o: { undoing?: SnapshotRecord | null; replacing?: JournalEntry }): Promise<RollbackResult> {
     const provider = this.provider(record.provider);
+    const paths = await withBlockingAncestors(record.target, asked);
     const trace = phaseTrace(kind, this.env);
     const target = record.target;
     trace('lock');

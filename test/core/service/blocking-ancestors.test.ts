@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, readlink, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { serviceSandbox } from '../../helpers/helpers.js';
+
+/** Restoring one path whose folder is now a file or a link: the thing in the way is a change of its own. */
+describe('a path restored under a folder that is now something else', () => {
+  const s = serviceSandbox();
+
+  test('a file standing where the folder was is replaced as a change the preview names, and undo brings it back', async () => {
+    const dir = path.join(s.box.project, 'file-in-the-way');
+    await mkdir(path.join(dir, 'd'), { recursive: true });
+    await writeFile(path.join(dir, 'd', 'x.txt'), 'x\n');
+    const { id } = await s.service.create({ path: dir });
+    await rm(path.join(dir, 'd'), { recursive: true });
+    await writeFile(path.join(dir, 'd'), 'IMPORTANT\n');
+    const preview = await s.service.diff(id, ['d/x.txt']);
+    assert.ok(preview.modified.includes('d'), `the preview names d: ${JSON.stringify(preview)}`);
+    const done = await s.service.rollback(id, { paths: ['d/x.txt'] });
+    assert.equal(done.restored.restored, 1, 'd is replaced, and counted');
+    assert.equal(await readFile(path.join(dir, 'd', 'x.txt'), 'utf8'), 'x\n');
+    await s.service.undo({ target: dir });
+    assert.equal(await readFile(path.join(dir, 'd'), 'utf8'), 'IMPORTANT\n', 'the file is back, not an empty folder');
+  });
+
+  test('a link standing where the folder was is replaced, never written through, and undo puts the link back', async () => {
+    const dir = path.join(s.box.project, 'link-in-the-way');
+    const outside = path.join(s.box.root, 'outside');
+    await mkdir(path.join(dir, 'out'), { recursive: true });
+    await mkdir(outside);
+    await writeFile(path.join(dir, 'out', 'o.txt'), 'o\n');
+    const { id } = await s.service.create({ path: dir });
+    await rm(path.join(dir, 'out'), { recursive: true });
+    await symlink('../../outside', path.join(dir, 'out'));
+    await s.service.rollback(id, { paths: ['out/o.txt'] });
+    assert.equal(await readFile(path.join(dir, 'out', 'o.txt'), 'utf8'), 'o\n');
+    assert.deepEqual(await readdir(outside), [], 'nothing written through the link');
+    await s.service.undo({ target: dir });
+    assert.equal(await readlink(path.join(dir, 'out')), '../../outside');
+  });
+});
