@@ -1,4 +1,5 @@
-import type { ManifestEntry } from '../tree/manifest.js';
+import { nodeCrypto } from '../base/lazy-crypto.js';
+import { isSafeRelativePath, type ManifestEntry } from '../tree/manifest.js';
 
 /**
  * One folder's path index: every path any of its snapshots holds, each with its distinct versions and the
@@ -152,10 +153,10 @@ export function parseLog(text: string, target: string): IndexDelta[] {
     if (!isRecord(raw) || raw['target'] !== target || typeof raw['id'] !== 'string' || (raw['base'] !== null && typeof raw['base'] !== 'string')) continue;
     const changed = raw['changed'];
     const removed = raw['removed'];
-    if (!Array.isArray(changed) || !Array.isArray(removed) || !removed.every((r) => typeof r === 'string')) continue;
+    if (!Array.isArray(changed) || !Array.isArray(removed) || !removed.every((r) => typeof r === 'string' && isSafeRelativePath(r))) continue;
     const lines2: EntryLine[] = [];
     for (const c of changed as unknown[]) {
-      if (!Array.isArray(c) || typeof c[0] !== 'string') break;
+      if (!Array.isArray(c) || typeof c[0] !== 'string' || !isSafeRelativePath(c[0])) break;
       const v = parseVersion(c.slice(1).concat([[]]));
       if (!v) break;
       lines2.push([c[0], v.key, v.type, v.size, v.mtimeNs, v.mode]);
@@ -234,15 +235,25 @@ export function serialiseIndex(index: PathIndexData): string {
   const lines = [JSON.stringify(header)];
   for (const [p, versions] of index.paths) lines.push(JSON.stringify([p, ...versions.map((v) => [v.key, v.type, v.size, v.mtimeNs, v.mode, v.runs])]));
   const body = lines.join('\n') + '\n';
-  return `${body}${JSON.stringify({ end: body.length })}\n`;
+  return `${body}${JSON.stringify({ end: body.length, sha1: digest(body) })}\n`;
 }
 
-/** Where the path lines end: the trailer's start, or null when it is missing or wrong (a cut-short file). */
+/** The body's digest: a byte changed anywhere (a number in a run, a seq) makes the index damaged, never a wrong answer. */
+function digest(body: string): string {
+  return nodeCrypto().createHash('sha1').update(body).digest('hex');
+}
+
+/**
+ * Where the path lines end: the trailer's start, or null when it is missing or wrong (a cut-short or changed
+ * file). Indexes written before the digest was kept are taken by their length alone.
+ */
 function bodyEnd(text: string): number | null {
   if (!text.endsWith('\n')) return null;
   const start = text.lastIndexOf('\n', text.length - 2) + 1;
   const raw = safeJson(text.slice(start, -1));
-  return isRecord(raw) && raw['end'] === start ? start : null;
+  if (!isRecord(raw) || raw['end'] !== start) return null;
+  if (raw['sha1'] !== undefined && raw['sha1'] !== digest(text.slice(0, start))) return null;
+  return start;
 }
 
 export interface IndexHeader { target: string; nextSeq: number; snapshots: Map<string, number>; skipped: Map<string, string> }
@@ -258,7 +269,14 @@ export function parseHeader(text: string): IndexHeader | null {
   const skipped = raw['skipped'];
   if (!isRecord(snapshots) || !isRecord(skipped)) return null;
   const seqs = new Map<string, number>();
-  for (const [id, seq] of Object.entries(snapshots)) { if (!Number.isSafeInteger(seq)) return null; seqs.set(id, seq as number); }
+  const used = new Set<number>();
+  const next = raw['nextSeq'] as number;
+  // Each snapshot its own number below nextSeq: a reused one would give one snapshot's files to another.
+  for (const [id, seq] of Object.entries(snapshots)) {
+    if (!Number.isSafeInteger(seq) || (seq as number) < 0 || (seq as number) >= next || used.has(seq as number)) return null;
+    used.add(seq as number);
+    seqs.set(id, seq as number);
+  }
   const why = new Map<string, string>();
   for (const [id, reason] of Object.entries(skipped)) { if (typeof reason !== 'string') return null; why.set(id, reason); }
   return { target: raw['target'], nextSeq: raw['nextSeq'] as number, snapshots: seqs, skipped: why };
@@ -267,7 +285,7 @@ export function parseHeader(text: string): IndexHeader | null {
 /** One path line, checked; null when damaged. */
 export function parsePathLine(line: string): [string, IndexedVersion[]] | null {
   const raw = safeJson(line);
-  if (!Array.isArray(raw) || typeof raw[0] !== 'string') return null;
+  if (!Array.isArray(raw) || typeof raw[0] !== 'string' || !isSafeRelativePath(raw[0])) return null;
   const versions: IndexedVersion[] = [];
   for (const v of raw.slice(1) as unknown[]) {
     const parsed = Array.isArray(v) ? parseVersion(v) : null;
@@ -282,6 +300,8 @@ function parseVersion(v: unknown[]): IndexedVersion | null {
   const [key, type, size, mtimeNs, mode, runs] = v;
   if (typeof key !== 'string' || (type !== 'file' && type !== 'dir' && type !== 'symlink') || !Number.isSafeInteger(size) || typeof mtimeNs !== 'string' || !/^\d{1,30}$/.test(mtimeNs) || !Number.isSafeInteger(mode)) return null;
   if (!Array.isArray(runs) || runs.length % 2 !== 0 || !runs.every((n) => Number.isSafeInteger(n))) return null;
+  // Runs in order, apart: [first, last, first, last, ...], each first after the last before it.
+  for (let i = 0; i < runs.length; i++) if ((runs[i] as number) < (i === 0 ? 0 : (runs[i - 1] as number) + (i % 2 === 0 ? 1 : 0))) return null;
   return { key, type, size: size as number, mtimeNs, mode: mode as number, runs: runs as number[] };
 }
 

@@ -106,3 +106,19 @@ test('a delta whose base is not in the index is refused, so the query reads that
   assert.equal(applyDelta(index, makeDelta('/t', 's2', [file('a', 1)], { id: 's1', entries: [file('a', 1)] })), false);
   assert.equal(index.snapshots.has('s2'), false);
 });
+
+test('an index changed anywhere, still valid JSON of the same length, does not parse: a reused number, a run, a path', () => {
+  const index = emptyIndex('/t');
+  addSnapshot(index, 's0', [file('a', 1), file('b', 2)]);
+  addSnapshot(index, 's1', [file('a', 3)]);
+  const text = serialiseIndex(index);
+  assert.ok(parseIndex(text));
+  for (const [from, to] of [['"nextSeq":2,', '"nextSeq":1,'], ['"s1":1', '"s1":0'], ['[0,0]', '[0,1]'], ['["b",', '["/b",']] as const) {
+    assert.ok(text.includes(from), from);
+    assert.equal(parseIndex(text.replace(from, to)), null, `${from} -> ${to}`);
+  }
+  // Without the digest (an index of an earlier release), the numbers are still checked.
+  const old = text.replace(/,"sha1":"[0-9a-f]+"/, '');
+  assert.ok(parseIndex(old));
+  assert.equal(parseIndex(old.replace('"s1":1', '"s1":0')), null, 'a number two snapshots share');
+});
