@@ -1,3 +1,4 @@
+import { constants as fsConstants } from 'node:fs';
 import { appendFile, chmod, lstat, open, readFile, readlink, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError, describeError, errnoCode, nullIfMissing, usageError } from '../base/errors.js';
@@ -82,7 +83,8 @@ export class FileHistory {
       return;
     }
     const log = this.logFile(record.target);
-    await appendFile(log, serialiseDelta(makeDelta(record.target, record.id, entries, base)), { mode: 0o600 });
+    // Never through a link put in its place: the log is appended to where it is, or not at all.
+    await appendFile(log, serialiseDelta(makeDelta(record.target, record.id, entries, base)), { mode: 0o600, flag: fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW });
     if (options.compact === false) return;
     const text = await readFile(log, 'utf8').catch(nullIfMissing);
     if (text !== null && countLines(text) >= COMPACT_AT) {
@@ -229,6 +231,8 @@ export class FileHistory {
     if (!parent?.isDirectory()) throw usageError(`the folder ${dir} does not exist`, 'make it first, or choose another place');
     if (options.within !== undefined && !isWithin(options.within, await realpath(dir))) throw usageError(`${shownName(out)} is not inside ${options.within}`);
     if (isWithin(this.deps.layout.root, await realpath(dir))) throw usageError(`${shownName(out)} is inside snapctl's own data folder`, 'choose a place outside it');
+    // A device, a pipe or a socket is never replaced by a file (as root, --to /dev/null would take the system's).
+    if (st && !st.isFile() && !st.isSymbolicLink() && !st.isDirectory()) throw usageError(`${shownName(out)} is ${st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket' : 'a device'}: nothing was written`, 'choose a file or a folder');
     if (st && !options.force) throw usageError(`${shownName(out)} already exists${st.isSymbolicLink() ? ' (a symbolic link)' : ''}: nothing was written`, 'choose another place, or pass --force to replace it (a link is replaced, never written through)');
     if (st?.isDirectory()) throw usageError(`${shownName(out)} is a folder: nothing was written`);
     const tmp = fsPath(path.join(dir, `.${path.basename(out)}.snapctl-${nodeCrypto().randomBytes(6).toString('hex')}`));

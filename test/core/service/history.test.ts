@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { chmod, lstat, mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { globMatcher } from '../../../src/core/history/glob.js';
@@ -131,6 +132,29 @@ describe('the path index', () => {
     const later = await fresh.history.history(pe.target, 'later.txt');
     assert.equal(later.versions.length, 1);
     assert.deepEqual(later.deletions, [], 'absent before it was made is not deleted');
+  });
+
+  test('the log is never appended to through a link put in its place, and the answers stay right', async (t) => {
+    const { pe, service } = await threeSnapshots(t, cloneEnv);
+    await service.history.history(pe.target, 'notes.txt');
+    const dir = path.join(pe.home, 'paths');
+    const [file] = (await readdir(dir)).filter((n) => !n.includes('.log.'));
+    const victim = path.join(pe.root, 'victim.txt');
+    await writeFile(victim, 'mine\n');
+    await rm(path.join(dir, (file ?? '').replace(/\.ndjson$/, '.log.ndjson')), { force: true });
+    await symlink(victim, path.join(dir, (file ?? '').replace(/\.ndjson$/, '.log.ndjson')));
+    await writeFile(path.join(pe.target, 'later.txt'), 'later');
+    await service.create({ path: pe.target, provider: 'clone' });
+    assert.equal(await readFile(victim, 'utf8'), 'mine\n', 'nothing written through the link');
+    assert.equal((await new SnapshotService({ home: pe.home }).history.history(pe.target, 'later.txt')).versions.length, 1);
+  });
+
+  test('restore --to a named pipe or a device is refused, with --force too, and leaves it as it was', async (t) => {
+    const { pe, service, ids } = await threeSnapshots(t, cloneEnv);
+    const fifo = path.join(pe.root, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    for (const force of [false, true]) await assert.rejects(service.history.restoreTo(await service.get(ids[0]), 'notes.txt', fifo, { force }), /is a named pipe: nothing was written/);
+    assert.ok((await lstat(fifo)).isFIFO());
   });
 
   test('a damaged index is kept aside and rebuilt by the next query; a missing one is built', async (t) => {
