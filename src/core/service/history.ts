@@ -106,7 +106,7 @@ export class FileHistory {
   /** Every distinct version of `rel` in the folder's snapshots, newest first, and where it was deleted. */
   async history(target: string, rel: string): Promise<FileHistoryView> {
     const { text, main, deltas, records } = await this.fresh(target);
-    const name = await this.nameIn(target, rel, text);
+    const name = await this.nameIn(target, rel);
     const line = findPathLine(text, name);
     if (line === null) { await this.damagedLine(target); return this.history(target, rel); }
     // The log folded into this one path's line only: the other lines are never parsed.
@@ -199,11 +199,15 @@ export class FileHistory {
   }
 
   /** The name the index knows `rel` by: itself, or the name whose bytes a terminal showed or passed as text. */
-  async nameIn(target: string, rel: string, text?: string): Promise<string> {
-    const body = text ?? (await this.fresh(target)).text;
-    if (findPathLine(body, rel) !== undefined || !/\\x[89a-f][0-9a-f]|\ufffd/i.test(rel)) return rel;
+  async nameIn(target: string, rel: string): Promise<string> {
+    if (!/\\x[89a-f][0-9a-f]|\ufffd/i.test(rel)) return rel;
     const { index } = await this.parsed(target);
-    const exact = [...index.paths.keys()].find((p) => shownName(p) === rel);
+    const literal = index.paths.has(rel);
+    const exact = [...index.paths.keys()].find((p) => p !== rel && shownName(p) === rel);
+    // A name holding a real backslash and x ('lit\xe9') is shown as a name with a byte that is not UTF-8 is:
+    // typed, it could be either, so neither is guessed.
+    if (literal && exact !== undefined) throw usageError(`${rel} names two files: one with a backslash in its name and one with a byte that is not UTF-8`, `for the one that is not UTF-8, give its byte itself (in a shell: "$(printf '${rel.replace(/'/g, '')}')")`);
+    if (literal) return rel;
     if (exact !== undefined) return exact;
     // A terminal hands a name that is not UTF-8 over as text, each bad byte a U+FFFD: café and cafè in
     // Latin-1 arrive as the same text, so a name it fits together with another is refused, never guessed.

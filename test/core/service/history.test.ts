@@ -149,6 +149,15 @@ describe('the path index', () => {
     assert.equal((await new SnapshotService({ home: pe.home }).history.history(pe.target, 'later.txt')).versions.length, 1);
   });
 
+  test('a typed name that could be a backslash name or a name that is not UTF-8 is refused, never guessed', async (t) => {
+    const { pe, service } = await threeSnapshots(t, cloneEnv);
+    await writeFile(path.join(pe.target, 'lit\\xe9'), 'LITERAL');
+    await writeFile(Buffer.from(path.join(pe.target, 'lit\xe9'), 'latin1'), 'NONUTF');
+    await service.create({ path: pe.target, provider: 'clone' });
+    await assert.rejects(service.history.nameIn(pe.target, 'lit\\xe9'), /names two files: one with a backslash in its name and one with a byte that is not UTF-8/);
+    assert.equal(await service.history.nameIn(pe.target, LATIN1.replace('caf', 'caf')), LATIN1, 'a name that is only one of them is found');
+  });
+
   test('restore --to a named pipe or a device is refused, with --force too, and leaves it as it was', async (t) => {
     const { pe, service, ids } = await threeSnapshots(t, cloneEnv);
     const fifo = path.join(pe.root, 'pipe');
