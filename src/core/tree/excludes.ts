@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { PathFilter } from './manifest.js';
 import { fsPath } from './names.js';
@@ -27,8 +27,11 @@ export function isCacheDirTag(head: Buffer): boolean {
 /** Reads the first bytes of `abs` and says whether it is a valid CACHEDIR.TAG (false when unreadable). */
 export function readsAsCacheDirTag(abs: string): boolean {
   let fd: number;
-  try { fd = openSync(fsPath(abs), 'r'); } catch { return false; }
+  // Without blocking and without following a link: a named pipe called CACHEDIR.TAG would hang the open (and
+  // with it a snapshot, a preview, the whole of 'snapctl serve'); only a regular file is a tag.
+  try { fd = openSync(fsPath(abs), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW); } catch { return false; }
   try {
+    if (!fstatSync(fd).isFile()) return false;
     const head = Buffer.alloc(CACHEDIR_SIGNATURE.length);
     const n = readSync(fd, head, 0, head.length, 0);
     return n === head.length && isCacheDirTag(head);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_POLICY, SnapshotService, type FolderPolicy } from '../../../src/core/service/service.js';
@@ -33,6 +34,17 @@ describe('excludes: gitignore patterns and CACHEDIR.TAG', () => {
     const text = await readFile(clone.manifestPath(ref), 'utf8');
     return (JSON.parse(text) as { entries: { path: string }[] }).entries.map((e) => e.path);
   };
+
+  test('a named pipe or a link called CACHEDIR.TAG is no tag, and never hangs a snapshot or a preview', async () => {
+    const dir = path.join(box.root, 'fifo-tag');
+    await files(dir, '', { 'pipe-cache/blob': 'kept', 'link-cache/blob': 'kept too', 'real/CACHEDIR.TAG': TAG });
+    execFileSync('mkfifo', [path.join(dir, 'pipe-cache', 'CACHEDIR.TAG')]);
+    await symlink('../real/CACHEDIR.TAG', path.join(dir, 'link-cache', 'CACHEDIR.TAG'));
+    const record = await service.create({ path: dir });
+    const held = await manifestPaths(record.ref);
+    for (const p of ['pipe-cache/blob', 'link-cache/blob']) assert.ok(held.includes(p), `${p} is held`);
+    assert.ok((await service.diff(record.id)).added.length === 0);
+  });
 
   test('a snapshot leaves out what the patterns match (negation keeps a file) and the contents of a tagged cache folder', async () => {
     const dir = path.join(box.root, 'walk');
