@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
+import { humanBytes } from '../format.js';
 
 interface PruneOptions { path?: string; dryRun?: boolean; json?: boolean }
 
@@ -23,6 +24,7 @@ export function registerPrune(program: Command, ctx: CommandContext): void {
       for (const r of results) {
         io.stdout(`${r.target}: keep ${r.keep.length}, ${r.dryRun ? 'would delete' : 'deleted'} ${r.drop.length}\n`);
         for (const id of r.drop) io.stdout(`  ${r.dryRun ? 'would delete' : 'deleted'} ${id}\n`);
+        if (r.overLimit) io.stdout(`  still over its maximum store size: ${humanBytes(r.overLimit.bytes)} against ${humanBytes(r.overLimit.limit)}; what is left is held by snapshots the limit never deletes (the newest, tagged, manual or safety ones) or shared among them\n`);
       }
       if (results.length === 0) io.stdout('no snapshots\n');
     });

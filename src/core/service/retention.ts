@@ -110,6 +110,8 @@ export function planSizeLimit(snapshots: readonly SizedSnapshot[], size: SizeLim
   for (const s of [...sorted].reverse()) {
     if (bytes <= size.limit) break;
     if (s.id === newest || s.id === newestTimeline || retentionClass(s) !== 'timeline' || size.protect?.has(s.id) || Date.parse(s.createdAt) > now.getTime()) continue;
+    // Deleting a snapshot that frees nothing (all it holds, others hold too) costs history and gains no space.
+    if ((s.uniqueBytes ?? 0) <= 0) continue;
     drop.add(s.id);
     bytes -= s.uniqueBytes ?? 0;
   }

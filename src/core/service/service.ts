@@ -90,6 +90,8 @@ export interface PruneResult {
   keep: string[];
   drop: string[];
   dryRun: boolean;
+  /** The folder's maximum store size when it is still exceeded after pruning: what it takes, and the limit. */
+  overLimit?: { bytes: number; limit: number };
 }
 
 export interface RecoveryReport {
@@ -514,7 +516,8 @@ export class SnapshotService {
       if (options.dryRun) {
         const sized = limit === null ? null : await this.sizedFor(target);
         const plan = sized && limit !== null ? planRetentionWithSize(sized.snapshots, policyFor(target), now, { limit, folderBytes: sized.folderBytes, protect: await this.inUse(target) }) : planRetention(records, policyFor(target), now);
-        results.push({ target, keep: plan.keep, drop: plan.drop, dryRun: true });
+        const after = sized && limit !== null ? sized.folderBytes - sized.snapshots.filter((x) => plan.drop.includes(x.id)).reduce((sum, x) => sum + (x.uniqueBytes ?? 0), 0) : 0;
+        results.push({ target, keep: plan.keep, drop: plan.drop, dryRun: true, ...(limit !== null && after > limit ? { overLimit: { bytes: after, limit } } : {}) });
         continue;
       }
       const plan = planRetention(records, policyFor(target), now);
@@ -534,7 +537,8 @@ export class SnapshotService {
         drop.push(record.id);
       }
       const kept = new Set(drop);
-      results.push({ target, keep: records.filter((r) => !kept.has(r.id)).map((r) => r.id), drop, dryRun: false });
+      const left = limit === null ? null : await this.sizedFor(target);
+      results.push({ target, keep: records.filter((r) => !kept.has(r.id)).map((r) => r.id), drop, dryRun: false, ...(left && limit !== null && left.folderBytes > limit ? { overLimit: { bytes: left.folderBytes, limit } } : {}) });
     }
     return results;
   }

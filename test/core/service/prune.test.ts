@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { defaultSettings } from '../../../src/core/state/settings.js';
@@ -34,5 +34,25 @@ describe('snapctl prune', () => {
     const left = parseJson<{ trigger: string; tag: string | null }[]>((await runCli(['list', '--json'], ctx.env)).stdout);
     assert.equal(left.length, 3);
     assert.ok(left.some((s) => s.tag === 'keep me'), 'the tagged manual snapshot is not touched by the timeline');
+  });
+
+  test('a maximum store size that cannot be met deletes no snapshot that frees nothing, and says so', async () => {
+    const dir = path.join(ctx.box.root, 'only-added');
+    await mkdir(dir);
+    // Files only ever added: each older snapshot holds nothing the newest does not, so deleting it frees 0 B.
+    for (let i = 0; i < 5; i++) {
+      await writeFile(path.join(dir, `file-${i}`), Buffer.alloc(300_000, i));
+      assert.equal((await runCli(['create', '--path', dir, '--trigger', 'schedule'], ctx.env)).code, 0);
+    }
+    const storeFile = path.join(ctx.box.home, 'store.json');
+    const store = parseJson<{ snapshots: { target: string; createdAt: string }[] }>(await readFile(storeFile, 'utf8'));
+    store.snapshots.filter((x) => x.target === dir).forEach((x, i) => { x.createdAt = new Date(Date.now() - (5 - i) * 3_600_000).toISOString(); });
+    await writeFile(storeFile, JSON.stringify(store));
+    const settings = { ...defaultSettings(), targets: [{ path: dir, maxStoreBytes: 1_048_576, retention: { hourly: 100, daily: 100, weekly: 100, monthly: 100, manual: 5, safety: 5, preOperation: 5 } }] };
+    await writeFile(path.join(ctx.box.home, 'settings.json'), JSON.stringify(settings));
+    const r = await runCli(['prune', '--path', dir], ctx.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /keep 5, deleted 0/);
+    assert.match(r.stdout, /still over its maximum store size: 1\.4 MB against 1\.0 MB/);
   });
 });

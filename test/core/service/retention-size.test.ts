@@ -32,12 +32,13 @@ const caseArb = snapshotsArb.chain((snaps) => {
   });
 });
 
+/** What the limit may delete: unprotected timeline snapshots, not the newest, dated before now, that free something. */
 const droppable = (s: SizedSnapshot, newestIds: readonly (string | undefined)[], protect: ReadonlySet<string>): boolean =>
-  !newestIds.includes(s.id) && retentionClass(s) === 'timeline' && !protect.has(s.id) && Date.parse(s.createdAt) <= NOW.getTime();
+  !newestIds.includes(s.id) && retentionClass(s) === 'timeline' && !protect.has(s.id) && Date.parse(s.createdAt) <= NOW.getTime() && (s.uniqueBytes ?? 0) > 0;
 const freed = (snaps: readonly SizedSnapshot[], ids: readonly string[]): number => snaps.filter((s) => ids.includes(s.id)).reduce((sum, s) => sum + (s.uniqueBytes ?? 0), 0);
 
 describe('retention with a size limit (planSizeLimit), property-tested', () => {
-  test('never deletes the newest snapshot nor the newest timeline one, nor anything but unprotected timeline snapshots dated before now', () => {
+  test('never deletes the newest snapshot nor the newest timeline one, nor anything but unprotected timeline snapshots dated before now, nor one that frees nothing', () => {
     fc.assert(fc.property(caseArb, ({ snaps, folderBytes, limit, protect }) => {
       const plan = planSizeLimit(snaps, { limit, folderBytes, protect }, NOW);
       const sorted = [...snaps].sort(newestFirst);
