@@ -421,9 +421,9 @@ export class SnapshotService {
       await provider.discard?.(id, target).catch(() => undefined);
       // What it wrote is given back at once (a full disk, most often), as far as no other create shares it;
       // a create stopped by its inspection stored nothing.
-      if (!(err instanceof CreateStopped) && !(err instanceof LowSpace)) await this.collect([o.provider]).catch(() => undefined);
+      const given = err instanceof CreateStopped || err instanceof LowSpace || await this.collect([o.provider]).then(() => true, () => false);
       await this.pendingCreates.end(id);
-      throw outOfSpace(err, target, need, await fsSpace(dataDir).catch(() => null));
+      throw outOfSpace(err, target, need, await fsSpace(dataDir).catch(() => null), given);
     }
     o.trace?.(`${o.provider} snapshot: the rest`);
     const record: SnapshotRecord = {
@@ -540,6 +540,8 @@ export class SnapshotService {
       const left = limit === null ? null : await this.sizedFor(target);
       results.push({ target, keep: records.filter((r) => !kept.has(r.id)).map((r) => r.id), drop, dryRun: false, ...(left && limit !== null && left.folderBytes > limit ? { overLimit: { bytes: left.folderBytes, limit } } : {}) });
     }
+    // Also what no snapshot names any more: a create that ran out of space and could not clean up left it.
+    if (!options.dryRun && results.every((r) => r.drop.length === 0)) await this.collect(['clone']);
     return results;
   }
 
@@ -1239,12 +1241,12 @@ function parseExcludes(patterns: readonly string[]): string[] {
  * A snapshot that ran out of space part way, in words that say what it needed: by then everything it wrote
  * has been removed (objects, manifest, record, pending marker). Any other error is returned as it is.
  */
-function outOfSpace(err: unknown, target: string, need: number, space: FsSpace | null): unknown {
+function outOfSpace(err: unknown, target: string, need: number, space: FsSpace | null, given: boolean): unknown {
   const code = errnoCode(err);
   if (code !== 'ENOSPC' && code !== 'EDQUOT') return err;
   return new SnapctlError('failed', `the snapshot of ${target} ran out of space part way (${code === 'ENOSPC' ? 'the disk is full' : 'the disk quota is used up'}): ` +
-    `it needed about ${humanBytes(need)}${space ? ` and ${humanBytes(space.free)} is free now` : ''}; everything it wrote was removed`,
-  'free some space (delete old snapshots, add excludes for caches), then take it again');
+    `it needed about ${humanBytes(need)}${space ? ` and ${humanBytes(space.free)} is free now` : ''}; ${given ? 'everything it wrote was removed' : 'what it wrote could not all be removed yet (the disk was too full even for that)'}`,
+  given ? 'free some space (delete old snapshots, add excludes for caches), then take it again' : "free a little space, then run 'snapctl prune', which gives back what the snapshot left; then take it again");
 }
 
 /**

@@ -65,7 +65,15 @@ async function acquire(lockPath: string, options: LockOptions): Promise<() => Pr
       });
       const st = await stat(lockPath).catch(nullIfMissing);
       if (st) {
-        await writeFile(ownerFile(lockPath), `${host} ${process.pid} ${st.ino}\n`);
+        try {
+          await writeFile(ownerFile(lockPath), `${host} ${process.pid} ${st.ino}\n`);
+        } catch (err) {
+          // A full disk has no room for the record, and the lock is what gives space back (the objects of a
+          // create that ran out of it): held without its record, kept fresh by its refresh, it is taken over
+          // only when its holder dies and stops refreshing it. Any other failure gives the lock up.
+          const code = errnoCode(err);
+          if (code !== 'ENOSPC' && code !== 'EDQUOT') { await release().catch(() => undefined); throw err; }
+        }
         return release;
       }
       // Gone the moment we took it: a waiter judged the previous holder stale and removed the lock we had just

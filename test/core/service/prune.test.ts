@@ -55,4 +55,14 @@ describe('snapctl prune', () => {
     assert.match(r.stdout, /keep 5, deleted 0/);
     assert.match(r.stdout, /still over its maximum store size: 1\.4 MB against 1\.0 MB/);
   });
+
+  test('prune gives back what no snapshot names (a create that ran out of space and could not clean up)', async () => {
+    const oid = 'ab'.repeat(32);
+    const stray = path.join(ctx.box.home, 'clone', 'objects', 'ab', oid);
+    await mkdir(path.dirname(stray), { recursive: true });
+    await writeFile(stray, 'left by a create that met a full disk');
+    const r = await runCli(['prune'], ctx.env);
+    assert.equal(r.code, 0, r.stderr);
+    await assert.rejects(readFile(stray), /ENOENT/);
+  });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { utimes, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SnapctlError } from '../../../src/core/base/errors.js';
@@ -41,5 +42,28 @@ describe('a live holder keeps its lock however long it is stopped', () => {
     await assert.rejects(withLock(lock, { waitMs: 400, what: 'the test folder' }, async () => 'taken over'), (err: unknown) => err instanceof SnapctlError && err.kind === 'busy');
     release();
     await holder;
+  });
+});
+
+describe('on a full disk', { skip: process.getuid?.() === 0 ? false : 'needs root to mount a tmpfs' }, () => {
+  let box: Awaited<ReturnType<typeof sandbox>>;
+  let disk: string;
+  before(async () => {
+    box = await sandbox();
+    disk = path.join(box.root, 'disk');
+    await mkdir(disk);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', disk]);
+  });
+  after(async () => {
+    execFileSync('umount', [disk]);
+    await box.cleanup();
+  });
+
+  test('a lock is still taken when there is no room for its holder record (it is what gives space back), and given back after', async () => {
+    await writeFile(path.join(disk, 'filler'), Buffer.alloc(1024 * 1024)).catch(() => undefined);
+    await assert.rejects(writeFile(path.join(disk, 'more'), 'x'), /ENOSPC/);
+    const lock = path.join(disk, 'locks', 'store.lock');
+    assert.equal(await withLock(lock, { waitMs: 1_000, what: 'the test store' }, async () => 'held'), 'held');
+    assert.equal(await withLock(lock, { waitMs: 1_000, what: 'the test store' }, async () => 'again'), 'again', 'not left held');
   });
 });
