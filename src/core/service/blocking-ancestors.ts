@@ -8,7 +8,7 @@ import { fsPath } from '../tree/names.js';
  * paths of their own, they are named in the preview and the result, kept by the safety snapshot and put
  * back by the undo, instead of being removed in passing.
  */
-export async function withBlockingAncestors(target: string, paths: readonly string[] | null): Promise<string[] | null> {
+export async function withBlockingAncestors(target: string, paths: readonly string[] | null, heldAsFolder: (rel: string) => Promise<boolean>): Promise<string[] | null> {
   if (paths === null) return null;
   const blocking = new Set<string>();
   for (const p of paths) {
@@ -17,7 +17,8 @@ export async function withBlockingAncestors(target: string, paths: readonly stri
       const up = parts.slice(0, i).join('/');
       const st = await lstat(fsPath(path.join(target, up))).catch(() => null);
       if (!st) break;
-      if (!st.isDirectory()) { blocking.add(up); break; }
+      // Only where the snapshot holds a folder there: a link it holds too is refused by the restore, as before.
+      if (!st.isDirectory()) { if (await heldAsFolder(up)) blocking.add(up); break; }
     }
   }
   if (blocking.size === 0) return [...paths];

@@ -641,7 +641,7 @@ export class SnapshotService {
     // A preview compares what a rollback would write into: the very folder, never one a link leads to.
     await assertRealFolder(record.target);
     const { filter: leaveAlone } = await leaveAloneOf(record, await this.policyOf(record.target));
-    const found = await provider.diff(record, await withBlockingAncestors(record.target, paths), { ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}) });
+    const found = await provider.diff(record, await withBlockingAncestors(record.target, paths, heldAsFolderIn(provider, record)), { ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}) });
     if (found.unknown && found.unknown.length > 0) throw unknownPaths(record, found.unknown);
     const paths_ = found.git;
     const git = keepGit || !paths_ ? [] : await provider.read(record, (reader) => gitImpact(record.target, paths_, reader, this.env));
@@ -881,7 +881,7 @@ export class SnapshotService {
    */
   private async restoreLocked(record: SnapshotRecord, asked: string[] | null, kind: 'rollback' | 'undo', keepGit: boolean, o: { undoing?: SnapshotRecord | null; replacing?: JournalEntry }): Promise<RollbackResult> {
     const provider = this.provider(record.provider);
-    const paths = await withBlockingAncestors(record.target, asked);
+    const paths = await withBlockingAncestors(record.target, asked, heldAsFolderIn(provider, record));
     const trace = phaseTrace(kind, this.env);
     const target = record.target;
     trace('lock');
@@ -1241,6 +1241,14 @@ function parseExcludes(patterns: readonly string[]): string[] {
  * A snapshot that ran out of space part way, in words that say what it needed: by then everything it wrote
  * has been removed (objects, manifest, record, pending marker). Any other error is returned as it is.
  */
+/** Whether the snapshot holds a folder at `rel`. */
+function heldAsFolderIn(provider: SnapshotProvider, record: SnapshotRecord): (rel: string) => Promise<boolean> {
+  return async (rel) => {
+    const got = await provider.readFile(record, rel, 0).catch(() => null);
+    return got?.kind === 'not-a-file' && got.type === 'dir';
+  };
+}
+
 function outOfSpace(err: unknown, target: string, need: number, space: FsSpace | null, given: boolean): unknown {
   const code = errnoCode(err);
   if (code !== 'ENOSPC' && code !== 'EDQUOT') return err;

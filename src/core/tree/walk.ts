@@ -12,7 +12,7 @@ import { CACHEDIR_TAG, readsAsCacheDirTag, type ExcludeMatcher } from './exclude
  */
 export type LiveEntry =
   | ({ path: string; type: 'dir'; mode: number; mtimeNs: string } & Ownership)
-  | ({ path: string; type: 'file'; mode: number; mtimeNs: string; size: number; ino: string; ctimeNs: string; nlink: number; sparse: boolean } & Ownership)
+  | ({ path: string; type: 'file'; mode: number; mtimeNs: string; size: number; ino: string; ctimeNs: string; nlink: number; sparse: boolean; /** Bytes its blocks take on disk (less than size with holes). */ allocated?: number } & Ownership)
   | ({ path: string; type: 'symlink'; mtimeNs: string; link: string } & Ownership);
 
 /**
@@ -146,7 +146,7 @@ function describe(abs: string, rel: string, options: WalkOptions, skipped: WalkR
   if (st.isFile()) {
     // Fewer blocks than the size needs: holes, kept as holes (a 1 GiB sparse disk image stays small).
     const sparse = st.blocks * 512n < st.size;
-    return { path: rel, type: 'file', mode, mtimeNs, size: Number(st.size), nlink: Number(st.nlink), sparse, uid, gid, ino, ctimeNs, ...(xattrs ? { xattrs } : {}) };
+    return { path: rel, type: 'file', mode, mtimeNs, size: Number(st.size), nlink: Number(st.nlink), sparse, ...(sparse ? { allocated: Number(st.blocks * 512n) } : {}), uid, gid, ino, ctimeNs, ...(xattrs ? { xattrs } : {}) };
   }
   if (st.isSymbolicLink()) {
     try {

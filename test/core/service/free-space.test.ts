@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CloneProvider } from '../../../src/core/providers/clone/clone-provider.js';
@@ -74,6 +74,19 @@ describe('the free-space floor', () => {
       assert.deepEqual(await listing(path.join(clone, 'manifests')), []);
       assert.deepEqual(await listing(path.join(clone, 'pending')), []);
       assert.deepEqual(await listing(path.join(store, 'pending')), []);
+    });
+
+    test('a file with holes counts by the blocks it takes and a file with several names once, so neither is refused for room it never needs', async (t) => {
+      const dir = path.join(root, 'holes-and-links');
+      await mkdir(dir);
+      t.after(() => rm(dir, { recursive: true, force: true }));
+      execFileSync('truncate', ['-s', '200M', path.join(dir, 'disk.img')]);
+      await writeFile(path.join(dir, 'one.bin'), Buffer.alloc(7 * MB, 3));
+      for (const name of ['two.bin', 'three.bin']) await link(path.join(dir, 'one.bin'), path.join(dir, name));
+      const r = await runCli(['create', '--path', dir], { SNAPCTL_HOME: store });
+      assert.equal(r.code, 0, r.stderr);
+      const [made] = JSON.parse((await runCli(['list', '--json', '--path', dir], { SNAPCTL_HOME: store })).stdout) as { id: string }[];
+      assert.equal((await runCli(['delete', made?.id ?? '', '--yes'], { SNAPCTL_HOME: store })).code, 0);
     });
 
     test('a scheduled snapshot first prunes the oldest timeline snapshots retention allows, then skips with an event when that is not enough', async () => {

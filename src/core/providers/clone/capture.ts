@@ -121,7 +121,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   });
 
   // A reflink clone shares the file's blocks: only metadata is written, whatever the file's size.
-  await options.budget?.(options.copiesAreClones === true ? 0 : toCopy.reduce((sum, it) => sum + it.live.size, 0));
+  await options.budget?.(options.copiesAreClones === true ? 0 : bytesToWrite(toCopy.map((it) => it.live)));
 
   const record = ({ index, live: e }: (typeof toCopy)[number], copied: CopyOutcome): void => {
     if ('problem' in copied) problems.push({ path: e.path, reason: copied.problem });
@@ -134,7 +134,27 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     if (got.added) addedBytes += got.size;
     entries[index] = { ...fileEntry(e, got), mtimeNs: got.mtimeNs, size: got.size };
   };
-  await copyChanged(toCopy, root, pool, added, options.copiesAreClones === true, record);
+  // A file with several names is copied once, the first time it is met: copied in parallel under each name,
+  // it would take its size as many times over until the copies were found to be the same object.
+  const firstOf = new Map<string, PendingFile>();
+  const again: PendingFile[] = [];
+  const once = toCopy.filter((it) => {
+    if (it.live.nlink < 2) return true;
+    if (!firstOf.has(it.live.ino)) { firstOf.set(it.live.ino, it); return true; }
+    again.push(it);
+    return false;
+  });
+  const outcomes = new Map<PendingFile, CopyOutcome>();
+  await copyChanged(once, root, pool, added, options.copiesAreClones === true, (item, copied) => { outcomes.set(item, copied); record(item, copied); });
+  const retry: PendingFile[] = [];
+  for (const it of again) {
+    const first = firstOf.get(it.live.ino);
+    const got = first ? outcomes.get(first) : undefined;
+    // The same object under this name too, when the first name's copy is the file as it still is.
+    if (got?.entry && !('problem' in got) && got.entry.size === it.live.size && got.entry.mtimeNs === it.live.mtimeNs) record(it, { entry: { ...got.entry, added: false } });
+    else retry.push(it);
+  }
+  if (retry.length > 0) await copyChanged(retry, root, pool, added, options.copiesAreClones === true, record);
   options.trace?.(`copy${options.copiesAreClones === true ? ' as reflink clones' : ''}, new or changed files: ${toCopy.length}`);
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
@@ -259,4 +279,18 @@ function lstatOrNull(abs: FsPath): BigIntStats | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * What copying these files will write, about: a file with several names once (the pool keeps one object
+ * for the same bytes), a file with holes by the blocks it takes, not its length (the pool keeps the holes).
+ */
+export function bytesToWrite(files: readonly Extract<LiveEntry, { type: 'file' }>[]): number {
+  const seen = new Set<string>();
+  let sum = 0;
+  for (const f of files) {
+    if (f.nlink > 1) { if (seen.has(f.ino)) continue; seen.add(f.ino); }
+    sum += f.sparse ? Math.min(f.size, f.allocated ?? f.size) : f.size;
+  }
+  return sum;
 }
