@@ -54,6 +54,13 @@ export class LowSpace extends SnapctlError {
   /** Snapshots a scheduled snapshot pruned before it gave up. */
   pruned = 0;
 
+  /** The same refusal after `count` snapshots were pruned to make room: said, since they are gone. */
+  afterPruning(count: number): this {
+    this.pruned = count;
+    this.message += ` (after deleting ${count === 1 ? 'the 1 older snapshot' : `${count} older snapshots`} retention allowed, which was not enough)`;
+    return this;
+  }
+
   constructor(readonly need: number, readonly space: FsSpace, readonly floor: number, target: string) {
     super('failed', `not enough free space for a snapshot of ${target}: it ${lowSpaceWords(need, space, floor)}`,
       "nothing was written; free some space, delete old snapshots ('snapctl prune', 'snapctl delete ID'), add excludes for caches, or lower the floor in Settings");

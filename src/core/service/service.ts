@@ -318,7 +318,7 @@ export class SnapshotService {
             const { record: made, problems } = await this.createLocked(target, o);
             return { ...made, problems };
           } catch (again) {
-            if (again instanceof LowSpace) again.pruned = pruned;
+            if (again instanceof LowSpace) again.afterPruning(pruned);
             throw again;
           }
         }

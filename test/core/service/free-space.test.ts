@@ -112,6 +112,7 @@ describe('the free-space floor', () => {
       const err = await service.create({ path: project, trigger: 'schedule' }).then(() => null, (e: unknown) => e);
       assert.ok(err instanceof LowSpace, String(err));
       assert.equal(err.pruned, 2);
+      assert.match(err.message, /\(after deleting 2 older snapshots retention allowed, which was not enough\)$/);
       assert.deepEqual((await service.list({ target: project })).map((s) => s.id), [fourth.id], 'the newest is never pruned');
       const skipped = events.find((e) => e.type === 'snapshot-skipped');
       assert.ok(skipped?.type === 'snapshot-skipped' && skipped.reason === 'low_space' && skipped.needBytes === 17 * MB && skipped.pruned === 2, JSON.stringify(skipped));
