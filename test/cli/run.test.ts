@@ -39,6 +39,17 @@ describe('snapctl run', () => {
     await assert.rejects(stat(path.join(project, 'node_modules')), /ENOENT/);
   });
 
+  test('a folder whose excludes leave node_modules out is told the rollback will not undo what the command does there', async () => {
+    const dir = path.join(root, 'excluding');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'package.json'), '{"name":"q"}\n');
+    await writeFile(path.join(root, 'home', 'settings.json'), JSON.stringify({ version: 1, targets: [{ path: dir, excludes: ['node_modules/'] }] }));
+    const r = await runCli(['run', '--', 'npm', 'install', 'left-pad'], env, { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /snapctl: note: it leaves out node_modules\/ \(the folder's excludes\): what the command changes there, the rollback does not undo\n/);
+    await rm(path.join(root, 'home', 'settings.json'));
+  });
+
   test('without a snapshot the command still runs (with a warning), unless --strict', async () => {
     const missing = path.join(root, 'nope');
     const loose = await runCli(['run', '--path', missing, '--', 'node', '-e', 'console.log("still ran")'], env);

@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import { describeError, usageError } from '../../core/base/errors.js';
 import { TRIGGERS, toTag, type Trigger } from '../../shared/model.js';
 import { say, type CommandContext } from '../context.js';
+import { shownPath } from '../format.js';
 
 /** Why a command cannot run, with the exit code a shell gives for it (126: found but not runnable, 127: not found). */
 interface Unrunnable { code: 126 | 127; why: string }
@@ -74,6 +75,9 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         const record = await ctx.core().create({ path: o.path ?? io.cwd, tag: o.tag ?? shown, trigger, note: `before: ${shown}` });
         id = record.id;
         io.stderr(`snapctl: snapshot ${record.id} taken; undo this command with 'snapctl rollback ${record.id}'\n`);
+        // What the snapshot left out, a rollback cannot put back: an install into an excluded node_modules stays.
+        const left = [...(record.excluded?.patterns ?? []), ...(record.excluded?.cacheDirs ?? []).map((d) => `${d}/ (a cache folder)`)];
+        if (left.length > 0) io.stderr(`snapctl: note: it leaves out ${left.slice(0, 4).map((p) => shownPath(p)).join(', ')}${left.length > 4 ? ` and ${left.length - 4} more` : ''} (the folder's excludes): what the command changes there, the rollback does not undo\n`);
       } catch (err) {
         if (o.strict) throw err;
         io.stderr(`snapctl: WARNING: no snapshot was taken (${describeError(err)}); running the command anyway\n`);
