@@ -178,3 +178,20 @@ describe('snapctl CLI', () => {
     assert.deepEqual(times, [...times].sort().reverse());
   });
 });
+
+describe('snapctl delete', () => {
+  let box: Awaited<ReturnType<typeof sandbox>>;
+  before(async () => { box = await sandbox(); });
+  after(() => box.cleanup());
+
+  test('says what deleting freed: nothing for a snapshot whose files others hold, the bytes only it held otherwise', async () => {
+    const env = { SNAPCTL_HOME: box.home };
+    await writeFile(path.join(box.project, 'a.bin'), Buffer.alloc(300_000, 1));
+    assert.equal((await runCli(['create', '--path', box.project], env)).code, 0);
+    await writeFile(path.join(box.project, 'b.bin'), Buffer.alloc(200_000, 2));
+    assert.equal((await runCli(['create', '--path', box.project], env)).code, 0);
+    const [newest, older] = parseJson<{ id: string }[]>((await runCli(['list', '--json'], env)).stdout);
+    assert.match((await runCli(['delete', older?.id ?? '', '--yes'], env)).stdout, /^deleted \S+ \(it freed nothing: its files are all in other snapshots too\)\n$/);
+    assert.match((await runCli(['delete', newest?.id ?? '', '--yes'], env)).stdout, /^deleted \S+ \(freed 488 KB\)\n$/);
+  });
+});

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../../core/base/errors.js';
 import type { CommandContext } from '../context.js';
+import { humanBytes } from '../format.js';
 
 interface DeleteOptions { path?: string; json?: boolean; yes?: boolean }
 
@@ -22,8 +23,10 @@ export function registerDelete(program: Command, ctx: CommandContext): void {
         if (!io.isInteractive) throw usageError(what, 'pass --yes to delete it anyway');
         if (!(await io.confirm(`${what}; delete it anyway?`))) { io.stdout('nothing was deleted\n'); return; }
       }
+      // What it frees, read before: afterwards what it shared has become the others' own.
+      const frees = o.json ? null : await ctx.core().list().then((all) => ctx.core().space(all)).then((s) => s.unique.get(record.id) ?? null, () => null);
       const deleted = await ctx.core().delete(record.id);
       if (o.json) ctx.json(deleted);
-      else io.stdout(`deleted ${deleted.id}\n`);
+      else io.stdout(`deleted ${deleted.id}${frees === null ? '' : frees === 0 ? ' (it freed nothing: its files are all in other snapshots too)' : ` (freed ${humanBytes(frees)})`}\n`);
     });
 }
