@@ -642,7 +642,7 @@ export class SnapshotService {
     await assertRealFolder(record.target);
     const { filter: leaveAlone } = await leaveAloneOf(record, await this.policyOf(record.target));
     const found = await provider.diff(record, await withBlockingAncestors(record.target, paths, heldAsFolderIn(provider, record)), { ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}) });
-    if (found.unknown && found.unknown.length > 0) throw unknownPaths(record, found.unknown);
+    if (found.unknown && found.unknown.length > 0) throw unknownPaths(record, found.unknown, leaveAlone);
     const paths_ = found.git;
     const git = keepGit || !paths_ ? [] : await provider.read(record, (reader) => gitImpact(record.target, paths_, reader, this.env));
     const alone = found.leftAlone ?? [];
@@ -905,7 +905,7 @@ export class SnapshotService {
       if (under !== undefined && link !== undefined) {
         throw new CreateStopped(usageError(`${shownName(link)} is a symbolic link in snapshot ${record.id}, so ${shownName(under)} is not a path of its own`, `restore ${shownName(link)} itself; nothing was changed`));
       }
-      if (found.unknown && found.unknown.length > 0) throw new CreateStopped(unknownPaths(record, found.unknown));
+      if (found.unknown && found.unknown.length > 0) throw new CreateStopped(unknownPaths(record, found.unknown, leaveAlone));
       if (changesNothing(found)) throw new CreateStopped(NOTHING_TO_CHANGE);
     };
     const safetyOptions: CreateLockedOptions = {
@@ -1177,7 +1177,13 @@ function noLatest(target: string, mine: readonly SnapshotRecord[]): SnapctlError
 }
 
 /** Paths of a partial rollback found on neither side: most often a typing mistake, so nothing is done. */
-function unknownPaths(record: SnapshotRecord, unknown: readonly string[]): SnapctlError {
+function unknownPaths(record: SnapshotRecord, unknown: readonly string[], leftOut: PathFilter | null): SnapctlError {
+  // A path the excludes leave out is in the folder, and a rollback leaves it alone: it is no misspelling.
+  const excluded = leftOut ? unknown.filter((p) => leftOut(p)) : [];
+  if (excluded.length > 0) {
+    return usageError(`${excluded.slice(0, 5).map((p) => shownName(p)).join(', ')}${excluded.length > 5 ? ', …' : ''}: left out by the folder's excludes (or a CACHEDIR.TAG), so snapshot ${snapshotLabel(record)} (${record.id}) holds nothing there, and a rollback leaves ${excluded.length === 1 ? 'it' : 'them'} alone`,
+      'change the excludes in Settings to keep it in later snapshots; nothing was changed');
+  }
   const shown = unknown.slice(0, 5).map((p) => shownName(p)).join(', ');
   return usageError(`${shown}${unknown.length > 5 ? ', …' : ''}: ${unknown.length === 1 ? 'not a path' : 'not paths'} of snapshot ${snapshotLabel(record)} (${record.id}) nor of the folder ${record.target}`,
     'check the spelling; paths are relative to the folder (or to the current folder inside it); nothing was changed');

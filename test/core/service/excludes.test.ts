@@ -35,6 +35,15 @@ describe('excludes: gitignore patterns and CACHEDIR.TAG', () => {
     return (JSON.parse(text) as { entries: { path: string }[] }).entries.map((e) => e.path);
   };
 
+  test('restoring a path the excludes leave out says so, not that it is misspelt, and changes nothing', async () => {
+    const dir = path.join(box.root, 'restore-excluded');
+    await files(dir, '', { 'build.log': 'log', 'src/a.ts': 'a' });
+    const record = await service.create({ path: dir });
+    await assert.rejects(service.rollback(record.id, { paths: ['build.log'] }), /build\.log: left out by the folder's excludes \(or a CACHEDIR\.TAG\), so snapshot .* holds nothing there, and a rollback leaves it alone/);
+    await assert.rejects(service.diff(record.id, ['build.log']), /left out by the folder's excludes/);
+    assert.equal(await readFile(path.join(dir, 'build.log'), 'utf8'), 'log');
+  });
+
   test('a named pipe or a link called CACHEDIR.TAG is no tag, and never hangs a snapshot or a preview', async () => {
     const dir = path.join(box.root, 'fifo-tag');
     await files(dir, '', { 'pipe-cache/blob': 'kept', 'link-cache/blob': 'kept too', 'real/CACHEDIR.TAG': TAG });
