@@ -9,6 +9,13 @@ import type { CommandContext } from './context.js';
  * before the settings, whose check loads zod (~70 ms of a query that must be quick to type into).
  */
 export async function fileArg(ctx: CommandContext, input: string, pathOption?: string): Promise<{ target: string; rel: string }> {
+  const found = await located(ctx, input, pathOption);
+  // A link now on the way (lib -> src) leads elsewhere than the path the snapshots hold as typed: that one wins.
+  if (found.typed !== undefined && await ctx.core().history.holds(found.target, found.typed)) return { target: found.target, rel: found.typed };
+  return { target: found.target, rel: found.rel };
+}
+
+async function located(ctx: CommandContext, input: string, pathOption?: string): Promise<Awaited<ReturnType<typeof locateFile>>> {
   if (pathOption !== undefined) return locateFile(input, ctx.io.cwd, [await ctx.knownTarget(pathOption)]);
   const stored = [...new Set((await ctx.core().list()).map((s) => s.target))];
   return locateFile(input, ctx.io.cwd, stored).catch(async () => locateFile(input, ctx.io.cwd, [...stored, ...(await ctx.settings()).targets.map((t) => t.path)]));

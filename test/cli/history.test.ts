@@ -98,3 +98,21 @@ test('the folder itself is not a file, and a path through a link inside the fold
   assert.equal(slash.code, 2);
   assert.match(slash.stderr, /names no path/);
 });
+
+test('a path typed through a link made since is the path the snapshots hold under that name, not where the link leads', async (t) => {
+  const p = await project();
+  t.after(p.cleanup);
+  await mkdir(path.join(p.dir, 'lib'));
+  await writeFile(path.join(p.dir, 'lib', 'app.ts'), 'lib version\n');
+  assert.equal((await runCli(['create', '--path', p.dir], p.env)).code, 0);
+  await rm(path.join(p.dir, 'lib'), { recursive: true });
+  await symlink('src', path.join(p.dir, 'lib'));
+  const cat = await runCli(['cat', 'latest', 'lib/app.ts'], p.env, { cwd: p.dir });
+  assert.equal(cat.stdout, 'lib version\n', cat.stderr);
+  const h = parseJson<{ path: string }>((await runCli(['history', 'lib/app.ts', '--json'], p.env, { cwd: p.dir })).stdout);
+  assert.equal(h.path, 'lib/app.ts');
+  // A path the snapshots hold only where the link leads is still found there.
+  await writeFile(path.join(p.dir, 'src', 'only-in-src.ts'), 'x\n');
+  assert.equal((await runCli(['create', '--path', p.dir], p.env)).code, 0);
+  assert.equal(parseJson<{ path: string }>((await runCli(['history', 'lib/only-in-src.ts', '--json'], p.env, { cwd: p.dir })).stdout).path, 'src/only-in-src.ts');
+});

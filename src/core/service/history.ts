@@ -198,6 +198,11 @@ export class FileHistory {
     return { target, pattern, matches, total, skipped: skippedOf(header, records) };
   }
 
+  /** Whether any snapshot of the folder holds `rel` (false when the folder has none). */
+  async holds(target: string, rel: string): Promise<boolean> {
+    return this.parsed(target).then(({ index }) => index.paths.has(rel), () => false);
+  }
+
   /** The name the index knows `rel` by: itself, or the name whose bytes a terminal showed or passed as text. */
   async nameIn(target: string, rel: string): Promise<string> {
     if (!/\\x[89a-f][0-9a-f]|\ufffd/i.test(rel)) return rel;
@@ -479,7 +484,7 @@ function notAFile(record: SnapshotRecord, name: string, kind: string): SnapctlEr
 }
 
 /** The path of `input` relative to the deepest of `targets` holding it; the file itself need not exist. */
-export async function locateFile(input: string, cwd: string, targets: readonly string[]): Promise<{ target: string; rel: string }> {
+export async function locateFile(input: string, cwd: string, targets: readonly string[]): Promise<{ target: string; rel: string; typed?: string }> {
   if (input === '' || input.includes('\0')) throw usageError('a file path is required');
   const abs = path.resolve(cwd, input);
   const real = path.join(await realpathOfNearest(path.dirname(abs)), path.basename(abs));
@@ -489,7 +494,9 @@ export async function locateFile(input: string, cwd: string, targets: readonly s
   if (!holding) throw usageError(`${input} is not inside a folder snapctl has snapshots of`, 'pass --path DIR to name the folder, or run the command inside it');
   const rel = path.relative(holding.t, holding.p).split(path.sep).join('/');
   if (!isSafeRelativePath(rel)) throw usageError(`invalid path: ${input}`);
-  return { target: holding.t, rel };
+  // The path as typed, when a link now on the way makes it another: the snapshots may hold it under this name.
+  const typed = holding.p !== abs && isWithin(holding.t, abs) ? path.relative(holding.t, abs).split(path.sep).join('/') : undefined;
+  return { target: holding.t, rel, ...(typed !== undefined && typed !== rel && isSafeRelativePath(typed) ? { typed } : {}) };
 }
 
 async function realpathOfNearest(p: string): Promise<string> {
