@@ -113,7 +113,8 @@ export function toTag(text: string): string {
 
 /** Text made to fit on one line: control characters are shown escaped (`\n`, `\u001b`), never acted on. */
 export function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  // Bidirectional controls too: U+202E in 'evil\u202Etxt.exe' would show it as 'evilexe.txt'.
+  return text.replace(/[\u0000-\u001f\u007f\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g, (c) => (c.charCodeAt(0) < 0x80 ? JSON.stringify(c).slice(1, -1) : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
 /** Newest first, by creation time then id (ids sort by time too). */
