@@ -83,8 +83,11 @@ export const handlers: ApiHandlers = {
   async restoreFile({ runtime }, { id, path, to }) {
     const record = await runtime.service.get(id);
     if (to !== undefined) {
-      // Beside the file, inside the folder, never over anything: the popover offers no --force.
-      return { kind: 'copy', ...(await runtime.service.history.restoreTo(record, path, `${record.target}/${to}`, { force: false, within: record.target })) };
+      // Beside the file, inside the folder, never over anything: the popover offers no --force. A file whose
+      // folder is gone too gets its copy at the top of the folder rather than no copy at all.
+      const beside = `${record.target}/${to}`;
+      const dest = (await stat(nodePath.dirname(beside)).catch(() => null))?.isDirectory() ? beside : `${record.target}/${nodePath.basename(to)}`;
+      return { kind: 'copy', ...(await runtime.service.history.restoreTo(record, path, dest, { force: false, within: record.target })) };
     }
     return { kind: 'in-place', rollback: await runtime.service.rollback(id, { paths: [path], keepGit: keepGitOf(runtime, record.target) }) };
   },

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DispatchContext } from '../../src/api/dispatch.js';
@@ -40,6 +40,16 @@ describe('the API methods of issue 20: searchFiles, fileHistory, restoreFile', (
     assert.equal(await readFile(path.join(box.project, 'Readme (old).md'), 'utf8'), 'one\n');
     const again = await call('restoreFile', { id: first.id, path: 'Readme.md', to: 'Readme (old).md' });
     assert.equal(again.ok, false);
+  });
+
+  test('a copy of a file whose folder is gone too is saved at the top of the folder', async () => {
+    await mkdir(path.join(box.project, 'gone', 'dir'), { recursive: true });
+    await writeFile(path.join(box.project, 'gone', 'dir', 'x.txt'), 'x\n');
+    const snap = await ok('create', { target: box.project });
+    await rm(path.join(box.project, 'gone'), { recursive: true });
+    const copy = await ok('restoreFile', { id: snap.id, path: 'gone/dir/x.txt', to: `gone/dir/x (from ${snap.id}).txt` });
+    assert.ok(copy.kind === 'copy' && copy.written === path.join(box.project, `x (from ${snap.id}).txt`), JSON.stringify(copy));
+    assert.equal(await readFile(path.join(box.project, `x (from ${snap.id}).txt`), 'utf8'), 'x\n');
   });
 
   test('bad requests change nothing: a path out of the folder, a copy through a linked folder, an unknown folder', async () => {
