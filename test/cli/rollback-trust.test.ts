@@ -397,7 +397,7 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.match(await interactive(['rollback', id]), /^rolling back will change 2 paths \(2 restored, 0 brought back, 0 removed\):/m);
     const history = await cli(['history', 'f1.txt'], dir);
     assert.equal(history.code, 0, history.stderr);
-    assert.match(history.stdout, /: 1 version\n/);
+    assert.match(history.stdout, /: 1 version, changed since the newest snapshot\n/);
     assert.match(history.stdout, /in 1 snapshot:/);
     const found = await cli(['find', 'f1*', '--path', dir]);
     assert.equal(found.code, 0, found.stderr);

@@ -1,5 +1,6 @@
 import { clockTime, dayMonth } from '../../shared/format.js';
 import type { SnapshotRecord } from '../../shared/model.js';
+import { shownName } from '../tree/names.js';
 
 export { clockTime };
 
@@ -36,7 +37,9 @@ function targetName(record: Named): string {
 }
 
 /** The tag of a rollback's safety snapshot: what it protects, and when ("before rolling back to 'x', 14:02"). */
-export function safetyTag(kind: 'rollback' | 'undo', restoring: Named, undoing: Named | null, now = new Date()): string {
+export function safetyTag(kind: 'rollback' | 'undo', restoring: Named, undoing: Named | null, now = new Date(), paths: readonly string[] | null = null): string {
   if (kind === 'undo') return `before undoing the rollback to ${undoing ? targetName(undoing) : 'an earlier snapshot'}, ${clockTime(now)}`;
+  // One file brought back (a restore from its history) is said as that, not as a rollback of the folder.
+  if (paths?.length === 1 && paths[0] !== undefined) return `before restoring ${shownName(paths[0])} from ${targetName(restoring)}, ${clockTime(now)}`;
   return `before rolling back to ${targetName(restoring)}, ${clockTime(now)}`;
 }

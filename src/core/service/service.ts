@@ -77,7 +77,9 @@ function lastUndoable(store: Pick<StoreFile, 'snapshots' | 'rollbacks'>, target:
   const last = [...store.rollbacks].reverse().find((r) => r.target === target);
   if (!last || last.kind !== 'rollback') return null;
   const to = store.snapshots.find((s) => s.id === last.snapshotId);
-  const label = `rolled back to ${to ? snapshotLabel(to) : 'a snapshot since deleted'} at ${clockTime(last.at)}`;
+  const from = to ? snapshotLabel(to) : 'a snapshot since deleted';
+  const one = last.paths?.length === 1 ? last.paths[0] : undefined;
+  const label = one !== undefined ? `restored ${shownName(one)} from ${from} at ${clockTime(last.at)}` : `rolled back to ${from} at ${clockTime(last.at)}`;
   const safety = store.snapshots.find((s) => s.id === last.safetyId);
   const gone = !safety ? 'was deleted' : safety.state === 'vanished' ? 'was removed by the system' : null;
   return { rollback: last, label, lost: gone ? `its safety snapshot ${last.safetyId} ${gone}` : null };
@@ -909,7 +911,7 @@ export class SnapshotService {
       if (changesNothing(found)) throw new CreateStopped(NOTHING_TO_CHANGE);
     };
     const safetyOptions: CreateLockedOptions = {
-      tag: safetyTag(kind, record, o.undoing ?? null), trigger: 'safety', provider: record.provider, note: null, restoring: record, trace,
+      tag: safetyTag(kind, record, o.undoing ?? null, new Date(), paths), trigger: 'safety', provider: record.provider, note: null, restoring: record, trace,
     };
     let made: Awaited<ReturnType<SnapshotService['createLocked']>>;
     try {

@@ -20,6 +20,8 @@ describe('a path restored under a folder that is now something else', () => {
     const done = await s.service.rollback(id, { paths: ['d/x.txt'] });
     assert.equal(done.restored.restored, 1, 'd is replaced, and counted');
     assert.equal(await readFile(path.join(dir, 'd', 'x.txt'), 'utf8'), 'x\n');
+    assert.match(done.safety?.tag ?? '', /^before restoring d from /, 'one path brought back is said as a restore');
+    assert.match((await s.service.undoOffer(dir))?.label ?? '', /^restored d from .* at \d\d:\d\d$/);
     await s.service.undo({ target: dir });
     assert.equal(await readFile(path.join(dir, 'd'), 'utf8'), 'IMPORTANT\n', 'the file is back, not an empty folder');
   });
