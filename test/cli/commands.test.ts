@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { run } from '../../src/cli/main.js';
-import { parseJson, repoRoot, runCli, sandbox } from '../helpers/helpers.js';
+import { cliSandbox, parseJson, repoRoot, runCli, sandbox } from '../helpers/helpers.js';
 
 describe('snapctl CLI', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
@@ -180,12 +180,10 @@ describe('snapctl CLI', () => {
 });
 
 describe('snapctl delete', () => {
-  let box: Awaited<ReturnType<typeof sandbox>>;
-  before(async () => { box = await sandbox(); });
-  after(() => box.cleanup());
+  const ctx = cliSandbox();
 
   test('says what deleting freed: nothing for a snapshot whose files others hold, the bytes only it held otherwise', async () => {
-    const env = { SNAPCTL_HOME: box.home };
+    const { box, env } = ctx;
     await writeFile(path.join(box.project, 'a.bin'), Buffer.alloc(300_000, 1));
     assert.equal((await runCli(['create', '--path', box.project], env)).code, 0);
     await writeFile(path.join(box.project, 'b.bin'), Buffer.alloc(200_000, 2));
