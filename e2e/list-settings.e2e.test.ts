@@ -109,6 +109,12 @@ describe('popover: one folder\'s list, and settings checked as typed (snapctl se
     await shootBoth(page, 'settings-invalid-schedule');
     await schedule.fill('0 * * * *');
     await eventually(() => schedule.getAttribute('aria-invalid'), 'false');
+    // Paused, the read-back promises no next run.
+    const paused = page.getByLabel('Paused', { exact: true }).first();
+    await paused.check();
+    await page.getByText(/^every hour at :00; paused: no snapshot runs until it is resumed$/).first().waitFor();
+    await paused.uncheck();
+    await page.getByText(/^every hour at :00; next at \d/).first().waitFor();
   });
 
   test('a folder path is editable, checked by detect as typed; a missing folder is said beside it', async () => {

@@ -41,8 +41,8 @@ describe('popover: snapshot costs, the delete confirmation, and excludes and lim
 
   test('each row shows what deleting it frees; the footer shows the folder, the store and the free space', async () => {
     await row('same files').waitFor();
-    assert.equal(await row('big change').locator('.cost').innerText(), '2.0 MB');
-    assert.equal(await row('same files').locator('.cost').innerText(), '0 B');
+    assert.equal(await row('big change').locator('.cost').innerText(), 'frees 2.0 MB');
+    assert.equal(await row('same files').locator('.cost').innerText(), 'frees 0 B', 'the size is said as what deleting frees, not what it holds');
     assert.match(await row('big change').getAttribute('aria-label') ?? '', /frees 2\.0 MB$/);
     const footer = (await page.locator('footer').textContent() ?? '').replace(/\s+/g, ' ');
     assert.match(footer, /3 snapshots · 2\.\d MB · [\d.]+ [KMGT]?B free/);

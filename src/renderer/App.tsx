@@ -128,7 +128,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
           </span>
         </div>
         <div className="header-actions">
-          {status && <button type="button" className="link" onClick={() => void togglePause()}>{status.schedulePaused ? 'Resume schedule' : 'Pause schedule'}</button>}
+          {status && <button type="button" className="link" title={status.schedulePaused ? 'Resume the schedules of every folder' : 'Pause the schedules of every folder'} onClick={() => void togglePause()}>{status.schedulePaused ? 'Resume all' : 'Pause all'}</button>}
           {chosen && <button type="button" className="link" aria-pressed={view === 'search'} onClick={() => setView(view === 'search' ? 'list' : 'search')}>Find a file</button>}
           <button type="button" className="link" aria-pressed={view === 'settings'} onClick={() => setView(view === 'settings' ? 'list' : 'settings')}>Settings</button>
         </div>

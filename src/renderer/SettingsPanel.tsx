@@ -28,7 +28,7 @@ function TargetEditor({ call, target, index, savedPath, onPatch, onRemove, onVal
         <button type="button" className="link danger" aria-label={`Stop watching ${t.path}`} onClick={() => onRemove(index)}>Remove</button>
       </div>
       <FolderField call={call} label="Folder" value={t.path} skipCheck={t.path === savedPath} onChange={(path) => onPatch(index, { path })} onDetected={detected} onValidity={pathValidity} />
-      <ScheduleField call={call} label="Schedule (cron)" value={t.schedule} onChange={(schedule) => onPatch(index, { schedule })} onValidity={scheduleValidity} />
+      <ScheduleField call={call} label="Schedule (cron)" value={t.schedule} paused={t.paused} onChange={(schedule) => onPatch(index, { schedule })} onValidity={scheduleValidity} />
       <label className="inline"><input type="checkbox" checked={t.paused} onChange={(e) => onPatch(index, { paused: e.target.checked })} /> Paused</label>
       <label className="inline"><input type="checkbox" checked={t.keepGit} onChange={(e) => onPatch(index, { keepGit: e.target.checked })} /> Leave .git alone on rollback</label>
       <ExcludesField label="Excludes" value={t.excludes} onChange={(excludes) => onPatch(index, { excludes })} onValidity={excludesValidity} />

@@ -134,7 +134,7 @@ export function SnapshotList({ list, unfinished, now, busy, onRollback, onDelete
                 <span className="meta">
                   {s.state !== 'ready' && <span className={`badge ${s.state}`} title={STATE_HELP[s.state]}>{s.state}</span>}
                   <span className={`badge trigger-${s.trigger}`}>{s.trigger}</span>
-                  <span className="cost" title={costTitle(s)}>{costText(s)}</span>
+                  <span className="cost" title={costTitle(s)}>frees {costText(s)}</span>
                 </span>
                 <span className="row-actions">
                   <button type="button" disabled={busy || s.state === 'vanished'} onClick={() => onRollback(s)} aria-label={`Roll back to ${label}`}>Roll back</button>

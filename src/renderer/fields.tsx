@@ -17,14 +17,16 @@ export function nextAt(iso: string, now: Date = new Date()): string {
 }
 
 /** "every hour at :00; next at 15:00", or what is wrong, beside the field while the person types. */
-export function scheduleWords(v: ScheduleView): string {
+export function scheduleWords(v: ScheduleView, paused = false): string {
   if (!v.ok) return v.error;
+  // Paused, there is no next run to promise.
+  if (paused) return `${v.description}; paused: no snapshot runs until it is resumed`;
   const first = v.next[0];
   return first ? `${v.description}; next at ${nextAt(first)}` : v.description;
 }
 
 /** A schedule field read back by the core as it is typed (debounced), its error tied to the field. */
-export function ScheduleField({ call, value, onChange, onValidity, label }: { call: ApiCall; value: string; onChange: (v: string) => void; onValidity: (v: Validity) => void; label: string }): React.JSX.Element {
+export function ScheduleField({ call, value, onChange, onValidity, label, paused = false }: { call: ApiCall; value: string; onChange: (v: string) => void; onValidity: (v: Validity) => void; label: string; paused?: boolean }): React.JSX.Element {
   const id = useId();
   const inputId = useId();
   const answer = useDebouncedCall(call, 'checkSchedule', { schedule: value.trim() });
@@ -37,7 +39,7 @@ export function ScheduleField({ call, value, onChange, onValidity, label }: { ca
       <label htmlFor={inputId}>{label}</label>
       <input id={inputId} value={value} spellCheck={false} onChange={(e) => onChange(e.target.value)} aria-invalid={validity === 'invalid'} aria-describedby={id} />
       <span id={id} className={`field-note ${error ? 'error' : 'muted'}`} aria-live="polite">
-        {error ?? (view ? scheduleWords(view) : 'Reading the schedule…')}
+        {error ?? (view ? scheduleWords(view, paused) : 'Reading the schedule…')}
       </span>
     </div>
   );
