@@ -74,7 +74,7 @@ export const FLOOR_PERCENT = /^(?:\d{1,2}(?:\.\d{1,2})?|100)%$/;
  * The floor as the settings file says, read without loading the settings' schema (`snapctl list` shows it
  * and must start fast): anything but bytes or a percentage, or no readable file, is the default.
  */
-export async function floorSettingIn(settingsFile: string): Promise<FloorSetting> {
+export async function floorSettingIn(settingsFile: string, onInvalid?: (given: string) => void): Promise<FloorSetting> {
   const text = await readFile(settingsFile, 'utf8').catch(() => null);
   if (text === null) return null;
   let raw: unknown;
@@ -82,5 +82,6 @@ export async function floorSettingIn(settingsFile: string): Promise<FloorSetting
   const v = typeof raw === 'object' && raw !== null && 'freeSpaceFloor' in raw ? raw.freeSpaceFloor : null;
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
   if (typeof v === 'string' && FLOOR_PERCENT.test(v)) return v;
+  if (v !== null) onInvalid?.(JSON.stringify(v));
   return null;
 }

@@ -811,7 +811,9 @@ export class SnapshotService {
     const costs = await this.space(all);
     const snapshots = all.filter((s) => target === undefined || s.target === target).map((s) => ({ ...s, uniqueBytes: costs.unique.get(s.id) ?? null }));
     const space = await fsSpace(this.layout.cloneDir);
-    const floor = space ? floorBytes(await floorSettingIn(this.layout.settingsFile), space.size) : null;
+    // An invalid floor is said here too, not only by the commands that check the whole settings file.
+    const invalid = (given: string): void => { this.notices.push(`the settings' free-space floor ${given} is not bytes or a percentage such as "10%": the default is used`); };
+    const floor = space ? floorBytes(await floorSettingIn(this.layout.settingsFile, invalid), space.size) : null;
     return {
       snapshots,
       totals: { storeBytes: costs.total, folderBytes: target === undefined ? null : costs.folderBytes.get(target) ?? 0, freeBytes: space?.free ?? null, floorBytes: floor },

@@ -43,6 +43,20 @@ describe('the free-space floor', () => {
     assert.equal(floorBytes(12345, 50 * GIB), 12345);
   });
 
+  test('list says when the floor in the settings is not valid, rather than quietly showing the default', async (t) => {
+    const root = await tempDir();
+    t.after(() => rm(root, { recursive: true, force: true }));
+    await mkdir(path.join(root, 'home'));
+    await mkdir(path.join(root, 'p'));
+    await writeFile(path.join(root, 'p', 'a'), 'a');
+    const env = { SNAPCTL_HOME: path.join(root, 'home') };
+    assert.equal((await runCli(['create', '--path', path.join(root, 'p')], env)).code, 0);
+    await writeFile(path.join(root, 'home', 'settings.json'), JSON.stringify({ version: 1, targets: [], freeSpaceFloor: '1 GB' }));
+    const r = await runCli(['list'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /the settings' free-space floor "1 GB" is not bytes or a percentage such as "10%": the default is used/);
+  });
+
   describe('on a 20 MB tmpfs', { skip: canMount ? false : 'needs root to mount a tmpfs' }, () => {
     let root: string;
     let store: string;
