@@ -116,3 +116,11 @@ test('a path typed through a link made since is the path the snapshots hold unde
   assert.equal((await runCli(['create', '--path', p.dir], p.env)).code, 0);
   assert.equal(parseJson<{ path: string }>((await runCli(['history', 'lib/only-in-src.ts', '--json'], p.env, { cwd: p.dir })).stdout).path, 'src/only-in-src.ts');
 });
+
+test('find --path of a folder without snapshots says so, even one holding the state folder', async (t) => {
+  const p = await project();
+  t.after(p.cleanup);
+  const r = await runCli(['find', 'x', '--path', path.dirname(p.home)], p.env);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^snapctl: snapctl has no snapshots of /);
+});

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { usageError } from '../../core/base/errors.js';
 import { globMatcher } from '../../core/history/glob.js';
@@ -15,7 +16,8 @@ export function registerFind(program: Command, ctx: CommandContext): void {
     .option('--json', 'print JSON')
     .action(async (pattern: string, o: FindOptions) => {
       if (pattern.trim() === '' || pattern.includes('\0')) throw usageError('an empty pattern matches nothing', "give a glob such as '*.ts'");
-      const target = o.path !== undefined ? await ctx.knownTarget(o.path) : await folderHere(ctx);
+      // A folder no snapshot was taken of is said as that (a query never needs what a create checks of it).
+      const target = o.path !== undefined ? await ctx.knownTarget(o.path).catch(() => path.resolve(ctx.io.cwd, o.path ?? '.')) : await folderHere(ctx);
       const found = await ctx.core().history.find(target, pattern, await globMatcher(pattern), { spans: true });
       for (const s of found.skipped) ctx.io.stderr(`snapctl: snapshot ${s.id} was skipped: ${s.reason}\n`);
       if (o.json) { ctx.json(found); return; }
