@@ -116,6 +116,10 @@ describe('the CLI a person can trust with a rollback', () => {
     const none = await cli(['verify', 'ffff']);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /no snapshot id starts with ffff/);
+    // The last six characters of an id, the part that tells a day's snapshots apart, name it too.
+    const byEnd = await cli(['diff', second.slice(-6), '--json']);
+    assert.equal(byEnd.code, 0, byEnd.stderr);
+    assert.match((await cli(['verify', 'abcdef'])).stderr, /no snapshot id starts with abcdef or ends with it/);
     assert.equal((await cli(['delete', 'latest', '--path', dir])).code, 0);
   });
 

@@ -854,11 +854,14 @@ export class SnapshotService {
       return newest.id;
     }
     if (ID_PATTERN.test(text)) return text;
-    if (!/^[0-9a-f-]{1,22}$/.test(text)) throw usageError(`not a snapshot id: ${oneLine(text)}`, "ids look like 20261201-140200-1a2b3c; a unique beginning of one is enough, or 'latest'");
-    const matches = snapshots.filter((s) => s.id.startsWith(text)).sort(newestFirst);
+    if (!/^[0-9a-f-]{1,22}$/.test(text)) throw usageError(`not a snapshot id: ${oneLine(text)}`, "ids look like 20261201-140200-1a2b3c; a unique beginning of one is enough, or its last six characters, or 'latest'");
+    let matches = snapshots.filter((s) => s.id.startsWith(text)).sort(newestFirst);
+    // The random end of an id (what tells a day's snapshots apart, and what a person copies) is taken too:
+    // six hex digits, the whole of it, never a part that could later fit another.
+    if (matches.length === 0 && /^[0-9a-f]{6}$/.test(text)) matches = snapshots.filter((s) => s.id.endsWith(`-${text}`)).sort(newestFirst);
     const only = matches[0];
     if (matches.length === 1 && only) return only.id;
-    if (matches.length === 0) throw usageError(`no snapshot id starts with ${text}`, "run 'snapctl list' to see them");
+    if (matches.length === 0) throw usageError(`no snapshot id starts with ${text}${/^[0-9a-f]{6}$/.test(text) ? ' or ends with it' : ''}`, "run 'snapctl list' to see them");
     const shown = matches.slice(0, 8).map((s) => `${s.id}${s.tag ? ` (${oneLine(s.tag)})` : ''}`).join(', ');
     throw usageError(`${text} is the beginning of ${matches.length} snapshot ids: ${shown}${matches.length > 8 ? ', …' : ''}`, 'type more of the id');
   }
