@@ -94,6 +94,8 @@ describe("popover: find a file's past versions (snapctl serve + Chromium)", { sk
     const field = page.getByRole('searchbox', { name: /Find a file in the snapshots/ });
     await field.fill('notes');
     await page.getByRole('button', { name: /^notes with space\.txt, deleted/ }).click();
+    await page.getByText('deleted after this').waitFor();
+    await shootBoth(page, 'search-deleted-versions');
     await page.getByRole('button', { name: 'Save a copy beside it' }).click();
     await page.getByText(/Saved a copy:/).waitFor();
     const { stdout } = await cli(box.home, ['find', 'notes*', '--path', box.project]);
