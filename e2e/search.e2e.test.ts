@@ -4,6 +4,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { HTTP_API_PATH } from '../src/shared/api.js';
 import { sandbox } from '../test/helpers/helpers.js';
 import { cli, closePopover, focused, openPopover, shootBoth, skip, type Served } from './harness.js';
 
@@ -102,5 +103,21 @@ describe("popover: find a file's past versions (snapctl serve + Chromium)", { sk
     assert.match(stdout, /deleted notes with space\.txt/);
     await page.getByRole('button', { name: 'Save a copy beside it' }).click();
     await page.getByRole('alert').filter({ hasText: /already exists/ }).waitFor();
+  });
+
+  test('a search that takes long (the first, building the index) says why it is still searching', async () => {
+    let answer = (): void => undefined;
+    const held = new Promise<void>((resolve) => { answer = resolve; });
+    await page.route(`**${HTTP_API_PATH}`, async (route) => {
+      const body = route.request().postDataJSON() as { method?: string };
+      if (body.method === 'searchFiles') await held;
+      await route.continue();
+    });
+    await page.getByRole('button', { name: '← Search' }).click();
+    await page.getByRole('searchbox', { name: /Find a file in the snapshots/ }).fill('slow-query');
+    await page.getByText(/^Still searching: the first search of a folder with many snapshots reads them all once/).waitFor({ timeout: 10_000 });
+    answer();
+    await page.getByText('No file matches in any snapshot.').waitFor();
+    await page.unroute(`**${HTTP_API_PATH}`);
   });
 });

@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { ApiCall, FileMatch } from '../../shared/api.js';
 import { relativeTime } from '../../shared/format.js';
 import { useDebouncedCall } from '../useDebounced.js';
@@ -14,6 +14,16 @@ export function SearchPanel({ call, target, now, onClose, onChanged }: { call: A
   const [picked, setPicked] = useState<string | null>(null);
   const asked = query.trim();
   const answer = useDebouncedCall(call, 'searchFiles', asked ? { target, query: asked } : null, 200);
+  // A first search on a store older than its index builds it (a minute for a thousand snapshots): said, so a
+  // wait that long is not taken for a hang.
+  const [slow, setSlow] = useState(false);
+  const waiting = asked !== '' && answer === null;
+  useEffect(() => {
+    setSlow(false);
+    if (!waiting) return undefined;
+    const timer = setTimeout(() => setSlow(true), 2_000);
+    return () => clearTimeout(timer);
+  }, [waiting, asked]);
   const matches: FileMatch[] = answer?.ok ? answer.value.matches : [];
   const scroller = useRef<HTMLDivElement>(null);
   const input = useRef<HTMLInputElement>(null);
@@ -45,7 +55,7 @@ export function SearchPanel({ call, target, now, onClose, onChanged }: { call: A
         <button type="button" onClick={onClose}>Close</button>
       </div>
       <p className="muted small" role="status" aria-live="polite">
-        {!asked ? 'Deleted files are found too.' : answer === null ? 'Searching…' : !answer.ok ? '' : total === 0 ? 'No file matches in any snapshot.' : `${total} ${total === 1 ? 'path' : 'paths'}${total > matches.length ? ` (first ${matches.length} shown)` : ''}`}
+        {!asked ? 'Deleted files are found too.' : answer === null ? (slow ? 'Still searching: the first search of a folder with many snapshots reads them all once, which can take a minute…' : 'Searching…') : !answer.ok ? '' : total === 0 ? 'No file matches in any snapshot.' : `${total} ${total === 1 ? 'path' : 'paths'}${total > matches.length ? ` (first ${matches.length} shown)` : ''}`}
         {answer?.ok && answer.value.skipped.length > 0 && ` · ${answer.value.skipped.length} damaged snapshot(s) skipped`}
       </p>
       {answer && !answer.ok && <p role="alert" className="error">{answer.error}</p>}
