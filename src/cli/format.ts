@@ -35,6 +35,7 @@ export function totalsText(t: StoreTotals): string {
   if (t.folderBytes !== null) parts.push(`this folder's snapshots take ${humanBytes(t.folderBytes)}`);
   if (t.storeBytes !== null) parts.push(`the store holds ${humanBytes(t.storeBytes)} of snapshot data`);
   if (t.freeBytes !== null) parts.push(`${humanBytes(t.freeBytes)} free${t.floorBytes !== null ? ` (snapshots keep ${humanBytes(t.floorBytes)} free)` : ''}`);
+  if (t.sharesBlocks) parts.push('FREES is at most what a delete gives the disk: the store shares blocks with the folder\'s unchanged files');
   return parts.length > 0 ? `\n${parts.join('; ')}\n` : '';
 }
 

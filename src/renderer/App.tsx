@@ -212,7 +212,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
               It is the state before the last rollback, which Undo puts back ({undoOffer?.label}): deleting it takes that Undo away.
             </p>
           )}
-          <p className="frees">{freesText(modal.snapshot)}</p>
+          <p className="frees">{freesText(modal.snapshot, totals?.sharesBlocks ?? false)}</p>
           <div className="actions">
             <button type="button" data-autofocus onClick={() => setModal(null)}>Cancel</button>
             <button type="button" className="danger primary" onClick={() => void remove(modal.snapshot)}>{takesUndo ? 'Delete it and the undo' : 'Delete'}</button>

@@ -23,7 +23,7 @@ export function useLive(call: ApiCall, target: string | null, intervalMs = 5000)
     // An answer for a folder no longer chosen must not show under the one that is.
     if (!alive.current || asked.current !== target) return;
     if (s.ok) setStatus(s.value);
-    if (l === null) setList({ snapshots: [], rollbacks: [], totals: { storeBytes: null, folderBytes: null, freeBytes: null, floorBytes: null } });
+    if (l === null) setList({ snapshots: [], rollbacks: [], totals: { storeBytes: null, folderBytes: null, freeBytes: null, floorBytes: null, sharesBlocks: false } });
     else if (l.ok) setList(l.value);
     setLoadError(!s.ok ? s.error : l && !l.ok ? l.error : null);
   }, [call, target]);

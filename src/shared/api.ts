@@ -177,6 +177,11 @@ export interface StoreTotals {
   /** Free bytes on the store's filesystem, and the floor snapshots keep there. */
   freeBytes: number | null;
   floorBytes: number | null;
+  /**
+   * The store's copies are copy-on-write clones (btrfs, XFS, APFS): a stored file shares its blocks with the
+   * folder's own while that is unchanged, so deleting frees up to `uniqueBytes` on the disk, not always all.
+   */
+  sharesBlocks: boolean;
 }
 
 export interface ListView {

@@ -39,9 +39,11 @@ export function costText(s: { uniqueBytes: number | null }): string {
  * The delete confirmation's words for what it frees: "Frees 5.1 MB.", "Frees little: it shares its files with
  * other snapshots." (under 1% of what it holds, or under 64 KB), or that it is not known.
  */
-export function freesText(s: { uniqueBytes: number | null; size: number }): string {
+export function freesText(s: { uniqueBytes: number | null; size: number }, sharesBlocks = false): string {
   if (s.uniqueBytes === null) return 'How much it frees is not known here (btrfs without quotas, APFS).';
   if (s.uniqueBytes < 64 * 1024 || (s.size > 0 && s.uniqueBytes < s.size / 100)) return `Frees little (${humanBytes(s.uniqueBytes)}): it shares its files with other snapshots.`;
+  // Copy-on-write clones share blocks with the folder's unchanged files: those blocks stay in use.
+  if (sharesBlocks) return `Frees up to ${humanBytes(s.uniqueBytes)} (less where the folder still holds the same files).`;
   return `Frees ${humanBytes(s.uniqueBytes)}.`;
 }
 

@@ -8,6 +8,13 @@ export const XFS_SUPER_MAGIC = 0x58465342;
 /** Filesystems where COPYFILE_FICLONE makes a copy-on-write clone: a copy is a metadata change, not I/O. */
 const REFLINK_FILESYSTEMS = new Set([BTRFS_SUPER_MAGIC, XFS_SUPER_MAGIC]);
 
+/** Whether copies made on the filesystem of `dir` may be copy-on-write clones (APFS on macOS: copyfile clones). */
+export async function clonesOnFilesystemOf(dir: string): Promise<boolean> {
+  if (process.platform === 'darwin') return true;
+  if (process.platform !== 'linux') return false;
+  return statfs(dir).then((fs) => REFLINK_FILESYSTEMS.has(fs.type), () => false);
+}
+
 /**
  * True when copies from `source` into `dest` (both existing folders) are reflink clones: the same Linux
  * btrfs or XFS filesystem. Anything unknown answers false, which only costs speed.

@@ -32,6 +32,7 @@ import { SnapshotStore } from '../state/store.js';
 import { FileHistory } from './history.js';
 import { phaseTrace, type Trace } from '../base/trace.js';
 import { assertApartFromState, resolveTarget } from './targets.js';
+import { clonesOnFilesystemOf } from '../base/fs-types.js';
 import { withBlockingAncestors } from './blocking-ancestors.js';
 import { excludeMatcher, excludePatternProblem, leaveAloneFilter, type Exclusions } from '../tree/excludes.js';
 import { LowSpace, floorBytes, floorSettingIn, fsSpace, roomAfter, type FloorSetting, type FsSpace } from './free-space.js';
@@ -816,7 +817,7 @@ export class SnapshotService {
     const floor = space ? floorBytes(await floorSettingIn(this.layout.settingsFile, invalid), space.size) : null;
     return {
       snapshots,
-      totals: { storeBytes: costs.total, folderBytes: target === undefined ? null : costs.folderBytes.get(target) ?? 0, freeBytes: space?.free ?? null, floorBytes: floor },
+      totals: { storeBytes: costs.total, folderBytes: target === undefined ? null : costs.folderBytes.get(target) ?? 0, freeBytes: space?.free ?? null, floorBytes: floor, sharesBlocks: await clonesOnFilesystemOf(this.layout.cloneDir) },
     };
   }
 
