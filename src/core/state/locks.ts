@@ -68,11 +68,11 @@ async function acquire(lockPath: string, options: LockOptions): Promise<() => Pr
         try {
           await writeFile(ownerFile(lockPath), `${host} ${process.pid} ${st.ino}\n`);
         } catch (err) {
-          // A full disk has no room for the record, and the lock is what gives space back (the objects of a
-          // create that ran out of it): held without its record, kept fresh by its refresh, it is taken over
-          // only when its holder dies and stops refreshing it. Any other failure gives the lock up.
-          const code = errnoCode(err);
-          if (code !== 'ENOSPC' && code !== 'EDQUOT') { await release().catch(() => undefined); throw err; }
+          // No record (a full disk, most often): the lock is given up at once, never held without one. Held so,
+          // a holder stopped for a few seconds (Ctrl-Z, a starved CPU) would look like a killed one and be taken
+          // over while it works; and left behind, it would make every next command wait.
+          await release().catch(() => undefined);
+          throw err;
         }
         return release;
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SnapctlError } from '../../../src/core/base/errors.js';
@@ -59,11 +59,14 @@ describe('on a full disk', { skip: process.getuid?.() === 0 ? false : 'needs roo
     await box.cleanup();
   });
 
-  test('a lock is still taken when there is no room for its holder record (it is what gives space back), and given back after', async () => {
+  test('a lock that cannot write its holder record is given up at once, never held without one nor left behind', async () => {
     await writeFile(path.join(disk, 'filler'), Buffer.alloc(1024 * 1024)).catch(() => undefined);
     await assert.rejects(writeFile(path.join(disk, 'more'), 'x'), /ENOSPC/);
     const lock = path.join(disk, 'locks', 'store.lock');
-    assert.equal(await withLock(lock, { waitMs: 1_000, what: 'the test store' }, async () => 'held'), 'held');
-    assert.equal(await withLock(lock, { waitMs: 1_000, what: 'the test store' }, async () => 'again'), 'again', 'not left held');
+    let ran = false;
+    await assert.rejects(withLock(lock, { waitMs: 1_000, what: 'the test store' }, async () => { ran = true; }), /ENOSPC/);
+    assert.equal(ran, false, 'nothing runs under a lock without its record');
+    await rm(path.join(disk, 'filler'));
+    assert.equal(await withLock(lock, { waitMs: 1_000, what: 'the test store' }, async () => 'again'), 'again', 'not left held: the next command takes it at once');
   });
 });
