@@ -139,8 +139,10 @@ export function makeDelta(target: string, id: string, entries: readonly Manifest
   return { target, id, base: base.id, changed, removed: [...before.keys()] };
 }
 
+/** One log line: the delta, then its SHA-1 after a tab, so a line changed anywhere is left out, never folded in. */
 export function serialiseDelta(d: IndexDelta): string {
-  return `${JSON.stringify({ target: d.target, id: d.id, base: d.base, changed: d.changed, removed: d.removed })}\n`;
+  const body = JSON.stringify({ target: d.target, id: d.id, base: d.base, changed: d.changed, removed: d.removed });
+  return `${body}\t${digest(body)}\n`;
 }
 
 /** The log's deltas for `target`; a damaged or unfinished line (a create killed while appending) is left out. */
@@ -149,7 +151,11 @@ export function parseLog(text: string, target: string): IndexDelta[] {
   const lines = text.split('\n');
   lines.pop(); // after the last newline: empty, or a line never finished
   for (const line of lines) {
-    const raw = safeJson(line);
+    // A line without its digest (an earlier release's) or with a wrong one is left out: the query then reads
+    // that snapshot from its manifest instead.
+    const tab = line.lastIndexOf('\t');
+    if (tab < 0 || line.slice(tab + 1) !== digest(line.slice(0, tab))) continue;
+    const raw = safeJson(line.slice(0, tab));
     if (!isRecord(raw) || raw['target'] !== target || typeof raw['id'] !== 'string' || (raw['base'] !== null && typeof raw['base'] !== 'string')) continue;
     const changed = raw['changed'];
     const removed = raw['removed'];

@@ -122,3 +122,12 @@ test('an index changed anywhere, still valid JSON of the same length, does not p
   assert.ok(parseIndex(old));
   assert.equal(parseIndex(old.replace('"s1":1', '"s1":0')), null, 'a number two snapshots share');
 });
+
+test('a log line changed anywhere, or without its digest, is left out, never folded in', () => {
+  const line = serialiseDelta(makeDelta('/t', 's1', [file('a', 10)], { id: 's0', entries: [file('a', 3)] }));
+  assert.equal(parseLog(line, '/t').length, 1);
+  assert.ok(line.includes(',10,'));
+  assert.deepEqual(parseLog(line.replace(',10,', ',90,'), '/t'), [], 'a size changed');
+  assert.deepEqual(parseLog(line.replace(/\t[0-9a-f]+\n$/, '\n'), '/t'), [], 'no digest');
+  assert.deepEqual(parseLog(line.replace('"removed":[]', '"removed":["b"]'), '/t'), [], 'a forged removal');
+});
