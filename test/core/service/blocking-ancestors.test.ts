@@ -41,4 +41,16 @@ describe('a path restored under a folder that is now something else', () => {
     await s.service.undo({ target: dir });
     assert.equal(await readlink(path.join(dir, 'out')), '../../outside');
   });
+
+  test('a link the snapshot holds below the folder in the way is refused as it is when that folder stands', async () => {
+    const dir = path.join(s.box.project, 'link-below');
+    await mkdir(path.join(dir, 'a', 'b'), { recursive: true });
+    await writeFile(path.join(dir, 'a', 'b', 'y.txt'), 'y\n');
+    await symlink('../../../outside-below', path.join(dir, 'a', 'b', 'c'));
+    const { id } = await s.service.create({ path: dir });
+    await rm(path.join(dir, 'a', 'b'), { recursive: true });
+    await writeFile(path.join(dir, 'a', 'b'), 'now a file\n');
+    await assert.rejects(s.service.rollback(id, { paths: ['a/b/c/x.txt'] }), /a\/b\/c is a symbolic link in snapshot/);
+    assert.equal(await readFile(path.join(dir, 'a', 'b'), 'utf8'), 'now a file\n', 'nothing was changed');
+  });
 });
