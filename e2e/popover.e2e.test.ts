@@ -50,6 +50,8 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
     assert.equal(await page.getByLabel('Snapshot it every hour').isChecked(), true, 'what the settings already do');
     await page.getByText('It is scheduled in the settings already.').waitFor();
     await shootBoth(page, 'first-run');
+    await folder.fill(`${box.project}/`);
+    assert.equal(await page.getByLabel('Snapshot it every hour').isChecked(), true, 'a trailing slash names the same folder');
     await folder.fill(`${box.project}-other`);
     assert.equal(await page.getByLabel('Snapshot it every hour').isChecked(), false, 'a new folder\'s schedule is asked for, not assumed');
     await folder.fill(`${box.project}-typo`);

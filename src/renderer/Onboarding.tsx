@@ -12,7 +12,8 @@ export function Onboarding({ call, settings, host, known, onDone }: { call: ApiC
   const [error, setError] = useState<string | null>(null);
   const [detected, setDetected] = useState<DetectView | null>(null);
   const [validity, setValidity] = useState<Validity>('checking');
-  const path = folder.trim();
+  // '/code/app/' is the folder '/code/app': the same one the settings may hold already.
+  const path = folder.trim().replace(/(.)\/+$/, '$1');
   const existing = settings.targets.find((t) => t.path === path);
   // Until ticked or unticked here, the box says what the settings already do: a folder scheduled in the
   // settings file (or by 'serve --path') stays scheduled on Start; a new folder's schedule is asked for.
