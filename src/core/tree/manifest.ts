@@ -44,6 +44,8 @@ export interface FileEntry extends EntryMeta {
   nlink?: number;
   /** It had holes, kept as holes when it is restored. */
   sparse?: boolean;
+  /** With holes: the bytes its blocks took (what its copy in the pool takes too), for what deleting frees. */
+  allocated?: number;
 }
 
 export interface Manifest {
@@ -128,7 +130,7 @@ export function fileEntry(e: Extract<LiveEntry, { type: 'file' }>, stored: { oid
   const entry: FileEntry = { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, oid: stored.oid, hash: stored.hash, uid: e.uid, gid: e.gid, ino: e.ino, ctimeNs: e.ctimeNs };
   if (e.xattrs) entry.xattrs = e.xattrs;
   if (e.nlink > 1) entry.nlink = e.nlink;
-  if (e.sparse) entry.sparse = true;
+  if (e.sparse) { entry.sparse = true; if (e.allocated !== undefined) entry.allocated = e.allocated; }
   return entry;
 }
 
@@ -151,7 +153,7 @@ const PROBLEM_KEYS = new Set(['path', 'reason']);
 const META_KEYS = ['uid', 'gid', 'xattrs', 'ino', 'ctimeNs'];
 const ENTRY_KEYS = {
   dir: new Set(['path', 'type', 'mode', 'mtimeNs', ...META_KEYS]),
-  file: new Set(['path', 'type', 'mode', 'mtimeNs', 'size', 'oid', 'hash', 'ino', 'ctimeNs', 'nlink', 'sparse', ...META_KEYS]),
+  file: new Set(['path', 'type', 'mode', 'mtimeNs', 'size', 'oid', 'hash', 'ino', 'ctimeNs', 'nlink', 'sparse', 'allocated', ...META_KEYS]),
   symlink: new Set(['path', 'type', 'mtimeNs', 'link', ...META_KEYS]),
 } as const;
 
@@ -184,6 +186,7 @@ function isEntry(e: unknown): boolean {
     for (const k of ['ino', 'ctimeNs'] as const) if (e[k] !== undefined && (typeof e[k] !== 'string' || !DECIMAL.test(e[k]))) return false;
     if (e['nlink'] !== undefined && !(Number.isSafeInteger(e['nlink']) && (e['nlink'] as number) >= 1)) return false;
     if (e['sparse'] !== undefined && typeof e['sparse'] !== 'boolean') return false;
+    if (e['allocated'] !== undefined && !(Number.isSafeInteger(e['allocated']) && (e['allocated'] as number) >= 0)) return false;
   } else if (type === 'symlink') {
     if (typeof e['link'] !== 'string') return false;
   } else {

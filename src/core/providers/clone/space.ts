@@ -39,7 +39,8 @@ type ManifestSource = (id: string) => Promise<Manifest>;
 /** The distinct objects of a manifest, with their sizes. */
 function objectsOf(manifest: Manifest): Map<string, number> {
   const out = new Map<string, number>();
-  for (const e of manifest.entries) if (e.type === 'file' && !out.has(e.oid)) out.set(e.oid, e.size);
+  // A file with holes is counted by the blocks it took, as its copy in the pool keeps the holes.
+  for (const e of manifest.entries) if (e.type === 'file' && !out.has(e.oid)) out.set(e.oid, e.sparse && e.allocated !== undefined ? Math.min(e.size, e.allocated) : e.size);
   return out;
 }
 
