@@ -135,7 +135,11 @@ export class FileHistory {
       before = here;
     }
     const now = await standingNow(target, name);
-    const current = now === null ? -1 : versions.findIndex(({ v }) => sameAsNow(v, now));
+    let current = now === null ? -1 : versions.findIndex(({ v }) => sameAsNow(v, now));
+    // Where the snapshots keep the content's hash (clone), the bytes decide: the same size and mtime with other
+    // bytes (a file rewritten and its mtime set back) is not that version.
+    const matched = versions[current]?.v;
+    if (matched?.key.startsWith('h:') && matched.size <= HASH_NOW_MAX && (await hashNow(target, name)) !== matched.key.slice(2)) current = -1;
     return {
       target, path: name,
       versions: versions.map(({ v, holders }) => ({ type: v.type, size: v.type === 'file' ? v.size : null, mtime: isoOfNs(v.mtimeNs), mode: v.mode, snapshots: holders.map(ref) })),
@@ -452,6 +456,24 @@ function leftOutBy(rel: string): (r: SnapshotRecord) => Promise<boolean> {
     }
     return known;
   };
+}
+
+/** The largest file whose bytes `history` hashes to tell the version held now (a larger one is judged by size and mtime). */
+const HASH_NOW_MAX = 256 * 1024 * 1024;
+
+/** The SHA-256 of the file at `rel` now, or null when it cannot be read. */
+async function hashNow(target: string, rel: string): Promise<string | null> {
+  const handle = await open(fsPath(path.join(target, rel)), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW).catch(() => null);
+  if (!handle) return null;
+  try {
+    const hash = nodeCrypto().createHash('sha256');
+    for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  } catch {
+    return null;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** What stands at `rel` in the folder now, in the index's terms; null when nothing does. */

@@ -96,9 +96,15 @@ describe('what the folder holds now', () => {
     const h = await service.history.history(pe.target, 'src/deep/config.json');
     assert.equal(h.deletedNow, false);
     assert.equal(h.currentVersion, 0);
-    // And a file changed since its newest snapshot matches none.
-    await writeFile(path.join(pe.target, 'src', 'deep', 'config.json'), '{"changed":1}');
+    // And a file changed since its newest snapshot matches none, even with its size and mtime set back.
+    const file = path.join(pe.target, 'src', 'deep', 'config.json');
+    const was = await stat(file, { bigint: true });
+    await writeFile(file, '{"changed":1}');
     assert.equal((await service.history.history(pe.target, 'src/deep/config.json')).currentVersion, null);
+    await writeFile(file, '[]');
+    await utimes(file, Number(was.atimeNs) / 1e9, Number(was.mtimeNs) / 1e9);
+    assert.equal(BigInt((await stat(file)).size), was.size);
+    assert.equal((await service.history.history(pe.target, 'src/deep/config.json')).currentVersion, null, 'the bytes decide where the hash is kept');
   });
 
   test('a file later snapshots excluded is neither deleted nor marked deleted while it is in the folder', async (t) => {
