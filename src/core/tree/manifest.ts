@@ -213,7 +213,12 @@ export function sameMtime(a: string | bigint, b: string | bigint): boolean {
 /** Seconds as the double that fs.utimes wants, keeping as much of the nanoseconds as a double can. */
 export function nsToSeconds(ns: string | bigint): number {
   const n = BigInt(ns);
-  return Number(n / 1_000_000_000n) + Number(n % 1_000_000_000n) / 1e9;
+  // utimes takes a double and libuv keeps whole microseconds of it: aimed at the middle of the microsecond,
+  // the double's error (~0.1 µs at today's dates) never carries it into the next one (or the next
+  // millisecond), so the time set is the recorded one to the microsecond, always on the same side.
+  const seconds = n / 1_000_000_000n;
+  const micros = (n % 1_000_000_000n) / 1000n;
+  return Number(seconds) + (Number(micros) * 1000 + 500) / 1e9;
 }
 
 /**
