@@ -1,4 +1,4 @@
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, type BigIntStats } from 'node:fs';
 import { appendFile, chmod, lstat, open, readFile, readlink, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError, describeError, errnoCode, nullIfMissing, usageError } from '../base/errors.js';
@@ -10,6 +10,7 @@ import { isWithin, type HomeLayout } from '../state/paths.js';
 import { quarantine, type SnapshotStore } from '../state/store.js';
 import { leaveAloneFilter } from '../tree/excludes.js';
 import { isSafeRelativePath, nsToSeconds } from '../tree/manifest.js';
+import { hashFile } from '../providers/clone/pool.js';
 import { fromBytes, fsPath, shownName, toBytes } from '../tree/names.js';
 import { IndexBuilder, addSnapshot, applyDelta, emptyIndex, findPathLine, liveSeqs, makeDelta, markSkipped, parseHeader, parseIndex, parseLog, removeSnapshots, serialiseDelta, serialiseIndex, type IndexDelta, type IndexHeader, type IndexedVersion, type PathIndexData } from '../history/path-index.js';
 import type { ManifestEntry } from '../tree/manifest.js';
@@ -139,7 +140,10 @@ export class FileHistory {
     // Where the snapshots keep the content's hash (clone), the bytes decide: the same size and mtime with other
     // bytes (a file rewritten and its mtime set back) is not that version.
     const matched = versions[current]?.v;
-    if (matched?.key.startsWith('h:') && matched.size <= HASH_NOW_MAX && (await hashNow(target, name)) !== matched.key.slice(2)) current = -1;
+    if (matched?.key.startsWith('h:') && matched.size <= HASH_NOW_MAX) {
+      const bytes = await hashFile(fsPath(path.join(target, name)), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW).catch(() => null);
+      if (bytes !== matched.key.slice(2)) current = -1;
+    }
     return {
       target, path: name,
       versions: versions.map(({ v, holders }) => ({ type: v.type, size: v.type === 'file' ? v.size : null, mtime: isoOfNs(v.mtimeNs), mode: v.mode, snapshots: holders.map(ref) })),
@@ -182,7 +186,7 @@ export class FileHistory {
       const newest = inOrder[latest]?.[1];
       // Deleted is what the folder holds now, not the newest snapshot: a file deleted a minute ago is gone,
       // and one brought back by a restore is not, whatever the snapshots say until the next one.
-      const match: FindResult['matches'][number] = { path: p, type: latestType, deleted: (await standingNow(target, p)) === null, versions: kept, count: held.length, newest: newest?.createdAt ?? '' };
+      const match: FindResult['matches'][number] = { path: p, type: latestType, deleted: (await lstatNow(target, p)) === null, versions: kept, count: held.length, newest: newest?.createdAt ?? '' };
       if (options.spans) {
         held.sort((a, b) => b - a);
         const spans: SnapshotSpan[] = [];
@@ -461,26 +465,16 @@ function leftOutBy(rel: string): (r: SnapshotRecord) => Promise<boolean> {
 /** The largest file whose bytes `history` hashes to tell the version held now (a larger one is judged by size and mtime). */
 const HASH_NOW_MAX = 256 * 1024 * 1024;
 
-/** The SHA-256 of the file at `rel` now, or null when it cannot be read. */
-async function hashNow(target: string, rel: string): Promise<string | null> {
-  const handle = await open(fsPath(path.join(target, rel)), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW).catch(() => null);
-  if (!handle) return null;
-  try {
-    const hash = nodeCrypto().createHash('sha256');
-    for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
-    return hash.digest('hex');
-  } catch {
-    return null;
-  } finally {
-    await handle.close();
-  }
+/** What stands at `rel` in the folder now, as lstat tells it; null when nothing does. */
+function lstatNow(target: string, rel: string): Promise<BigIntStats | null> {
+  return lstat(fsPath(path.join(target, rel)), { bigint: true }).catch(() => null);
 }
 
 /** What stands at `rel` in the folder now, in the index's terms; null when nothing does. */
 async function standingNow(target: string, rel: string): Promise<{ type: IndexedVersion['type']; size: number; mtimeNs: string; link: string | null } | null> {
-  const at = fsPath(path.join(target, rel));
-  const st = await lstat(at, { bigint: true }).catch(() => null);
+  const st = await lstatNow(target, rel);
   if (!st) return null;
+  const at = fsPath(path.join(target, rel));
   const type = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file';
   const link = type === 'symlink' ? await readlink(at, { encoding: 'buffer' }).then(fromBytes, () => null) : null;
   return { type, size: Number(st.size), mtimeNs: st.mtimeNs.toString(), link };

@@ -1251,10 +1251,6 @@ function parseExcludes(patterns: readonly string[]): string[] {
   return [...patterns];
 }
 
-/**
- * A snapshot that ran out of space part way, in words that say what it needed: by then everything it wrote
- * has been removed (objects, manifest, record, pending marker). Any other error is returned as it is.
- */
 /** Whether the snapshot holds a folder at `rel`. */
 function heldAsFolderIn(provider: SnapshotProvider, record: SnapshotRecord): (rel: string) => Promise<boolean> {
   return async (rel) => {
@@ -1263,6 +1259,11 @@ function heldAsFolderIn(provider: SnapshotProvider, record: SnapshotRecord): (re
   };
 }
 
+/**
+ * A snapshot that ran out of space part way, in words that say what it needed and whether what it wrote
+ * (objects, manifest, record, pending marker) was given back (`given`): on a disk too full even for the
+ * clean-up it says so. Any other error is returned as it is.
+ */
 function outOfSpace(err: unknown, target: string, need: number, space: FsSpace | null, given: boolean): unknown {
   const code = errnoCode(err);
   if (code !== 'ENOSPC' && code !== 'EDQUOT') return err;

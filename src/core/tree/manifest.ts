@@ -125,6 +125,11 @@ export function treeEntry(e: Exclude<LiveEntry, { type: 'file' }>): ManifestEntr
     : { path: e.path, type: 'symlink', mtimeNs: e.mtimeNs, link: e.link, ...metaOf(e) };
 }
 
+/** What a file's content takes in the pool: its length, or with holes the blocks it took (the pool keeps the holes). */
+export function storedBytes(f: { size: number; sparse?: boolean; allocated?: number }): number {
+  return f.sparse && f.allocated !== undefined ? Math.min(f.size, f.allocated) : f.size;
+}
+
 /** A file entry as walked, holding `stored`'s content. */
 export function fileEntry(e: Extract<LiveEntry, { type: 'file' }>, stored: { oid: string; hash: string | null }): FileEntry {
   const entry: FileEntry = { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, oid: stored.oid, hash: stored.hash, uid: e.uid, gid: e.gid, ino: e.ino, ctimeNs: e.ctimeNs };

@@ -2,7 +2,7 @@ import { lstatSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../../base/concurrency.js';
 import { errnoCode } from '../../base/errors.js';
-import { fileEntry, sameMtime, treeEntry, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
+import { fileEntry, sameMtime, storedBytes, treeEntry, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import { quickMatch, sameContent } from '../../tree/same-file.js';
 import { hashFile, type ClonePool, type StoredObject } from './pool.js';
 import { fsPath, type FsPath } from '../../tree/names.js';
@@ -290,7 +290,7 @@ export function bytesToWrite(files: readonly Extract<LiveEntry, { type: 'file' }
   let sum = 0;
   for (const f of files) {
     if (f.nlink > 1) { if (seen.has(f.ino)) continue; seen.add(f.ino); }
-    sum += f.sparse ? Math.min(f.size, f.allocated ?? f.size) : f.size;
+    sum += storedBytes(f);
   }
   return sum;
 }

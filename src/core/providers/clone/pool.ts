@@ -458,9 +458,10 @@ async function copyHashing(source: FsPath, dest: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export async function hashFile(file: FsPath): Promise<string> {
+/** The SHA-256 of a file's content; `flags` for how it is opened (O_NOFOLLOW, say). */
+export async function hashFile(file: FsPath, flags: string | number = 'r'): Promise<string> {
   const hash = nodeCrypto().createHash('sha256');
-  const input = await open(file, 'r');
+  const input = await open(file, flags);
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
     for (;;) {

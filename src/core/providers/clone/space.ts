@@ -2,7 +2,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isObject } from '../../base/checks.js';
 import { withLock } from '../../state/locks.js';
-import type { Manifest } from '../../tree/manifest.js';
+import { storedBytes, type Manifest } from '../../tree/manifest.js';
 
 /**
  * What each clone snapshot costs: `space.json` beside the pool keeps, for every object, its size, how many
@@ -39,8 +39,7 @@ type ManifestSource = (id: string) => Promise<Manifest>;
 /** The distinct objects of a manifest, with their sizes. */
 function objectsOf(manifest: Manifest): Map<string, number> {
   const out = new Map<string, number>();
-  // A file with holes is counted by the blocks it took, as its copy in the pool keeps the holes.
-  for (const e of manifest.entries) if (e.type === 'file' && !out.has(e.oid)) out.set(e.oid, e.sparse && e.allocated !== undefined ? Math.min(e.size, e.allocated) : e.size);
+  for (const e of manifest.entries) if (e.type === 'file' && !out.has(e.oid)) out.set(e.oid, storedBytes(e));
   return out;
 }
 
