@@ -77,7 +77,7 @@ async function recoverInterrupted(ctx: CliContext, command: string): Promise<voi
   ctx.tellNotices();
 }
 
-function createProgram(ctx: CliContext): Command {
+export function createProgram(ctx: CliContext): Command {
   const { io } = ctx;
   const program = new Command('snapctl')
     .description('Snapshot folders before risky moments and roll back in one step; every rollback can be undone.')
