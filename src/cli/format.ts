@@ -76,8 +76,12 @@ export function rollbackPreview(view: DiffView, verb = 'rolling back'): string {
   if (view.unfinished) out.push(`note: ${unfinishedText(view.unfinished)}`);
   for (const g of view.git) out.push(`WARNING: ${describeGitImpact(g)}; pass --keep-git to leave .git alone\n`);
   if (view.keepGit) out.push('every .git folder is left alone (keepGit)\n');
+  if (view.refusal) out.push(`WARNING: the rollback will be refused: ${view.refusal}\n`);
   const alone = view.leftAlone;
   if (alone.count > 0) out.push(`${leftAloneText(alone)}\n`);
+  const mounts = view.mounts ?? [];
+  if (mounts.length > 0) out.push(`${plural(mounts.length, 'filesystem')} mounted inside the folder ${mounts.length === 1 ? 'is' : 'are'} left alone (${mounts.slice(0, 5).map((p) => shownPath(p, 80)).join(', ')}${mounts.length > 5 ? ', …' : ''})\n`);
+  for (const k of (view.kept ?? []).slice(0, 20)) out.push(`  stays ${shownPath(k)} (a folder holding paths left alone: only the rest of it is removed)\n`);
   const n = view.added.length + view.removed.length + view.modified.length;
   if (n === 0) return [...out, 'the folder already matches this snapshot\n'].join('');
   out.push(`${verb} will change ${plural(n, 'path')} (${countsText({ restored: view.modified.length, broughtBack: view.removed.length, removed: view.added.length })}):\n`);
