@@ -303,6 +303,22 @@ describe('the CLI a person can trust with a rollback', () => {
     }
   });
 
+  test("leftovers of a killed restore are removed by the next rollback too, not only by a recovery", async () => {
+    const { dir, id } = await project('leftover-next', 3);
+    await mkdir(path.join(dir, 'deep'));
+    await writeFile(path.join(dir, 'deep', 'kept.txt'), 'kept\n');
+    const snap = parseJson<{ id: string }>((await cli(['create', '--path', dir, '--json'])).stdout).id;
+    assert.ok(id);
+    // As a kill -9 of an undo or an abandoned rollback leaves them: no journal says to finish anything.
+    await writeFile(path.join(dir, `.snapctl-restore-${snap}-0123456789ab`), 'half a copy');
+    await writeFile(path.join(dir, 'deep', `.snapctl-restore-${snap}-ba9876543210`), 'half a copy');
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    const rb = await cli(['rollback', snap, '--yes', '--json']);
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.deepEqual(await restoreTemps(dir), []);
+    assert.equal(await readFile(path.join(dir, 'deep', 'kept.txt'), 'utf8'), 'kept\n');
+  });
+
   test("a restore's temporary file left by a kill -9 is never listed nor kept, and recovery removes it", async () => {
     const { dir, id } = await project('leftover', 20);
     for (let i = 0; i < 20; i++) await writeFile(path.join(dir, `f${i}.txt`), `v2 ${i}\n`);

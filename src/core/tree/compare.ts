@@ -107,6 +107,20 @@ export function linkMismatches(entries: readonly ManifestEntry[], liveEntries: r
   return out;
 }
 
+/**
+ * A filter that answers each path once: the rules behind one (gitignore patterns, cache tags, mounts) are
+ * asked of the same path by several passes over a walk.
+ */
+export function rememberingFilter(filter: PathFilter | undefined): PathFilter | undefined {
+  if (!filter) return undefined;
+  const known = new Map<string, boolean>();
+  return (p) => {
+    let answer = known.get(p);
+    if (answer === undefined) { answer = filter(p); known.set(p, answer); }
+    return answer;
+  };
+}
+
 /** Both filters: a path left out by either is left out. */
 export function bothFilters(a: PathFilter | undefined, b: PathFilter | undefined): PathFilter | undefined {
   if (!a) return b;
@@ -121,7 +135,8 @@ const GIT_REF_FILE = /^(?:(.*)\/)?\.git\/(HEAD|packed-refs|refs\/heads\/.+)$/;
  * The restore counts its result with this same function, so what it reports is what the preview showed.
  * Files that only a byte comparison can tell apart are returned as `candidates`.
  */
-export function classify(entries: readonly ManifestEntry[], liveEntries: readonly LiveEntry[], scope: string[] | null, exclude?: PathFilter): DiffResult & { candidates: FileEntry[]; unchanged: number; git: GitPaths; beneathLink: [string, string][]; kept: string[]; metaOnly: string[] } {
+export function classify(entries: readonly ManifestEntry[], liveEntries: readonly LiveEntry[], scope: string[] | null, given?: PathFilter): DiffResult & { candidates: FileEntry[]; unchanged: number; git: GitPaths; beneathLink: [string, string][]; kept: string[]; metaOnly: string[] } {
+  const exclude = rememberingFilter(given);
   const inScope = (p: string): boolean => (scope === null || scope.some((s) => isUnder(p, s))) && !exclude?.(p);
   const holding = foldersHolding(liveEntries, exclude);
   const relinked = linkMismatches(entries, liveEntries, exclude);

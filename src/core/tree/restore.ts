@@ -4,13 +4,13 @@ import { SnapctlError, errnoCode } from '../base/errors.js';
 import { faultPoint } from '../base/faults.js';
 import { nodeCrypto } from '../base/lazy-crypto.js';
 import type { RestoreResult } from '../../shared/model.js';
-import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type EntryMeta, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
+import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { fsPath, hasEscapes, shownName, type FsPath } from './names.js';
 import { copyKeepingHolesSync } from './holes.js';
 import { finalMode, quickMatch, sameContent, sameMeta } from './same-file.js';
 import { isRestoreTemp, isTempOf, tempPrefix } from './temp-names.js';
 import { walk, type LiveEntry } from './walk.js';
-import { classify, foldersHolding, linkMismatches, type DiffResult } from './compare.js';
+import { classify, foldersHolding, linkMismatches, rememberingFilter, type DiffResult } from './compare.js';
 import { MountBoundary } from './mount-points.js';
 import { writeXattrs } from './xattrs.js';
 
@@ -58,7 +58,8 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     }
   }
   const guard = new PathGuard(root);
-  const { exclude, token } = options;
+  const { token } = options;
+  const exclude = rememberingFilter(options.exclude);
   const protect = options.protect ?? new Set<string>();
   // A path the safety snapshot could not hold is left alone with all it holds (an unreadable folder's
   // contents are as unknown to undo as the folder).
@@ -118,6 +119,17 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     if ((st.mode & 0o700) !== 0o700) chmodSync('.', (st.mode & 0o7777) | 0o700);
     return st.mode & 0o7777;
   });
+
+  // 0. Temporary files a killed restore left where the walk saw them (it lists none), and at the top: removed
+  //    whatever the scope, by their exact shape of name (the folder's lock is held: no restore writes them now).
+  for (const dir of ['', ...liveList.filter((e) => e.type === 'dir' && e.leftovers === true && !isProtected(e.path)).map((e) => e.path)]) {
+    guard.inside(dir, (at) => {
+      for (const name of readdirSync(at('.'))) {
+        if (!isRestoreTemp(name) || lstatSync(at(name)).isDirectory()) continue;
+        try { unlinkSync(at(name)); } catch (err) { if (errnoCode(err) !== 'ENOENT') throw err; }
+      }
+    });
+  }
 
   // 1. Remove what the snapshot does not have, or has as another kind of entry. Parents come before
   //    children in the walk, so removing a folder skips everything below it. The folders of one being

@@ -12,7 +12,7 @@ import { MOUNT_NOTE, MountBoundary } from './mount-points.js';
  * an unchanged file compares equal as a string without BigInt arithmetic.
  */
 export type LiveEntry =
-  | ({ path: string; type: 'dir'; mode: number; mtimeNs: string; /** See LiveDir. */ unlisted?: true } & Ownership)
+  | ({ path: string; type: 'dir'; mode: number; mtimeNs: string; /** See LiveDir. */ unlisted?: true; /** See LiveDir. */ leftovers?: true } & Ownership)
   | ({ path: string; type: 'file'; mode: number; mtimeNs: string; size: number; ino: string; ctimeNs: string; nlink: number; sparse: boolean; /** Bytes its blocks take on disk (less than size with holes). */ allocated?: number } & Ownership)
   | ({ path: string; type: 'symlink'; mtimeNs: string; link: string } & Ownership);
 
@@ -31,7 +31,9 @@ export interface Ownership {
 /**
  * A folder as walked. `unlisted`: it holds entries the walk did not list (excluded, a cache folder's contents,
  * a mounted filesystem, an unreadable folder's contents, a socket): a rollback can empty it of the rest but
- * never remove it whole, since what it does not know of is left alone.
+ * never remove it whole, since what it does not know of is left alone. `leftovers`: it holds a restore's
+ * temporary file that a killed process left (temp-names.ts), which this walk did not list: the next restore,
+ * which holds the folder's lock, removes it.
  */
 export type LiveDir = Extract<LiveEntry, { type: 'dir' }>;
 
@@ -76,6 +78,7 @@ export interface WalkOptions {
 
 /** Why a name of a folder is not among the entries: gone (or a restore's own temporary file), or left out. */
 const GONE = null;
+const LEFTOVER = Symbol('leftover');
 const LEFT_OUT = Symbol('left out');
 const MOUNTED = Symbol('mounted');
 
@@ -128,6 +131,7 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
       const rel = dirRel ? `${dirRel}/${name}` : name;
       const entry = describe(`${dirAbs}${path.sep}${name}`, rel, options, boundary, skipped, notes);
       if (entry === GONE) continue;
+      if (entry === LEFTOVER) { if (dirEntry) dirEntry.leftovers = true; continue; }
       if (entry === LEFT_OUT || entry === MOUNTED) {
         if (dirEntry) dirEntry.unlisted = true;
         if (entry === MOUNTED) {
@@ -152,11 +156,11 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
   return { entries, skipped, notes, excluded: excluded.sort(), cacheDirs: cacheDirs.sort(), mounts: mounts.sort() };
 }
 
-function describe(abs: string, rel: string, options: WalkOptions, boundary: MountBoundary, skipped: WalkResult['skipped'], notes: WalkResult['notes']): LiveEntry | typeof GONE | typeof LEFT_OUT | typeof MOUNTED {
+function describe(abs: string, rel: string, options: WalkOptions, boundary: MountBoundary, skipped: WalkResult['skipped'], notes: WalkResult['notes']): LiveEntry | typeof GONE | typeof LEFTOVER | typeof LEFT_OUT | typeof MOUNTED {
   // A mount point is never looked into, whatever filter applies (a file bind-mounted over a file too).
   if (boundary.listed(rel)) return MOUNTED;
   if (options.exclude?.(rel)) return LEFT_OUT;
-  if (!options.restoreTemps && isRestoreTemp(rel)) return GONE;
+  if (!options.restoreTemps && isRestoreTemp(rel)) return LEFTOVER;
   let st: BigIntStats;
   try {
     st = lstatSync(fsPath(abs), { bigint: true });
