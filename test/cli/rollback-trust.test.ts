@@ -248,6 +248,7 @@ describe('the CLI a person can trust with a rollback', () => {
     try {
       const preview = parseJson<{ refused?: { path: string; why: string }[]; refusal?: string }>((await cli(['diff', snap, '--json'])).stdout);
       assert.deepEqual(preview.refused, [{ path: 'sub/locked.txt', why: 'immutable (chattr +i)' }]);
+      assert.match((await cli(['diff', snap])).stdout, /^WARNING: the rollback will be refused: sub\/locked\.txt is immutable \(chattr \+i\)/m);
       const rb = await cli(['rollback', snap, '--yes']);
       assert.equal(rb.code, 1);
       assert.match(rb.stderr, /sub\/locked\.txt is immutable \(chattr \+i\)/);

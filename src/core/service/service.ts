@@ -15,7 +15,7 @@ import { ZfsProvider } from '../providers/zfs.js';
 import { CreateStopped, type ContentProblem, type ObjectChecks, type CreateRequest, type CreatedSnapshot, type DiffResult, type RestoreResult, type SnapshotProvider } from '../providers/provider.js';
 import { readTreeFile } from '../providers/snapshot-files.js';
 import { LOCK_LETTER, changesNothing, isGitPath } from '../tree/compare.js';
-import { isSafeRelativePath } from '../tree/manifest.js';
+import { isSafeRelativePath, isUnder } from '../tree/manifest.js';
 import { shownName } from '../tree/names.js';
 import { restorePathOf } from '../tree/restore.js';
 import { walk, type LiveEntry } from '../tree/walk.js';
@@ -35,7 +35,7 @@ import { assertApartFromState, resolveTarget } from './targets.js';
 import { clonesOnFilesystemOf } from '../base/fs-types.js';
 import { withBlockingAncestors } from './blocking-ancestors.js';
 import { excludeMatcher, excludePatternProblem, leaveAloneFilter, type Exclusions } from '../tree/excludes.js';
-import { MOUNT_NOTE } from '../tree/mount-points.js';
+import { MOUNT_NOTE, MountBoundary } from '../tree/mount-points.js';
 import { LowSpace, floorBytes, floorSettingIn, fsSpace, roomAfter, type FloorSetting, type FsSpace } from './free-space.js';
 import { DEFAULT_RETENTION } from '../../shared/defaults.js';
 import { humanBytes, plural } from '../../shared/format.js';
@@ -1215,6 +1215,14 @@ function lockedRefusal(record: SnapshotRecord, refused: readonly { path: string;
 
 /** Paths of a partial rollback found on neither side: most often a typing mistake, so nothing is done. */
 function unknownPaths(record: SnapshotRecord, unknown: readonly string[], leftOut: PathFilter | null): SnapctlError {
+  // A path on or below a filesystem mounted in the folder now: the rollback never writes there.
+  const mounts = MountBoundary.of(record.target).points;
+  const mounted = unknown.find((p) => [...mounts].some((m) => isUnder(p, m)));
+  if (mounted !== undefined) {
+    const at = [...mounts].find((m) => isUnder(mounted, m)) ?? mounted;
+    return usageError(`${shownName(mounted)}: another filesystem is mounted at ${shownName(at)} in ${record.target} now, and a rollback never writes into one`,
+      'unmount it to restore there; nothing was changed');
+  }
   // A path the excludes leave out is in the folder, and a rollback leaves it alone: it is no misspelling.
   const excluded = leftOut ? unknown.filter((p) => leftOut(p)) : [];
   if (excluded.length > 0) {

@@ -151,6 +151,7 @@ describe('a filesystem mounted inside the folder is a boundary: never snapshotte
       assert.equal(rb.restored.restored, 1);
       assert.equal(await readFile(path.join(dir, 'a.txt'), 'utf8'), 'a');
       assert.deepEqual(await describeTree(other), volume, 'the other filesystem is untouched');
+      await assert.rejects(service.rollback(snap.id, { paths: ['m/own.txt'] }), /m\/own\.txt: another filesystem is mounted at m in .* now, and a rollback never writes into one/);
       await service.undo({ target: dir });
       assert.deepEqual(await describeTree(other), volume, 'the undo put nothing there either');
       assert.equal(await readFile(path.join(dir, 'a.txt'), 'utf8'), 'a changed');
