@@ -152,6 +152,13 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
                 {diff.leftAlone.count} {diff.leftAlone.count === 1 ? 'path excluded from snapshots is' : 'paths excluded from snapshots are'} left alone ({diff.leftAlone.examples.join(', ')}{diff.leftAlone.count > diff.leftAlone.examples.length ? ', …' : ''}).
               </p>
             )}
+            {diff && (diff.mounts ?? []).length > 0 && (
+              <p className="muted small mounts">Filesystems mounted inside the folder are left alone: {(diff.mounts ?? []).join(', ')}.</p>
+            )}
+            {diff && (diff.kept ?? []).length > 0 && (
+              <p className="muted small kept">These folders stay, emptied of the rest, because they hold paths left alone: {(diff.kept ?? []).join(', ')}.</p>
+            )}
+            {diff?.refusal && <p role="alert" className="error refused">The rollback will be refused: {popoverWords(diff.refusal)}</p>}
             {diff && tree && total === 0 && <p role="status">The folder is the same as this snapshot: nothing will change.</p>}
             {diff && tree && total > 0 && !picked && (
               <div className="preview" aria-busy={comparing}>
@@ -172,6 +179,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
               <p>Rolled back: {counts(phase.result.restored)}.</p>
               <p className="muted">The state before is kept as a safety snapshot: Undo puts it back.</p>
               {phase.result.restored.kept.length > 0 && <p className="error">Left as they were (the safety snapshot could not hold them): {phase.result.restored.kept.join(', ')}</p>}
+              {(phase.result.restored.keptFolders ?? []).length > 0 && <p className="muted">Stayed, emptied of the rest (they hold paths left alone): {(phase.result.restored.keptFolders ?? []).join(', ')}</p>}
             </div>
           ))}
         {phase.step === 'undone' && <p role="status" className="ok">Undone: the folder is as it was before the rollback.</p>}

@@ -29,6 +29,8 @@ const RULES: Rule[] = [
   [/'snapctl verify' names the paths/g, 'the list marks them damaged'],
   [/\('snapctl verify' names the damaged snapshots\)/g, '(the list marks them damaged)'],
   [/, or restore other paths with --only/g, ', or untick the damaged paths'],
+  // An immutable file in the way of a rollback: unticking it leaves it out.
+  [/, or leave (it|them) out with --only/g, ', or untick $1'],
   // Deleting and listing: the list is right there.
   [/delete (?:the record|it) with 'snapctl delete [^']*'/g, 'delete it in the list'],
   [/delete old snapshots \([^()]*'snapctl [^()]*\)/g, 'delete old snapshots in the list'],

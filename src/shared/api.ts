@@ -105,6 +105,17 @@ export interface DiffView {
    * the rollback neither removes nor writes them. `count` trees, the first few named.
    */
   leftAlone: { count: number; examples: string[] };
+  /**
+   * Folders the rollback would remove that hold paths it leaves alone (excluded, a cache, a mounted
+   * filesystem): they stay, emptied of the rest; the snapshot's file there, if any, is not put back.
+   */
+  kept?: string[];
+  /** Filesystems mounted inside the folder: a rollback never enters, removes or writes them. */
+  mounts?: string[];
+  /** Paths the rollback would have to change that cannot change now (immutable, append-only), and why. */
+  refused?: { path: string; why: string }[];
+  /** With `refused`: the rollback refuses before changing anything, in these words (with what to run). */
+  refusal?: string;
 }
 
 /** One line of a unified diff: kept, only in the current file (removed by the rollback), or only in the snapshot. */

@@ -82,6 +82,12 @@ export interface RestoreResult {
   unchanged: number;
   /** Paths left as they were because the safety snapshot could not hold them (unreadable, too long). */
   kept: string[];
+  /**
+   * Folders left in place, emptied of the rest, because they hold paths a rollback leaves alone (excluded,
+   * a cache folder's contents, a mounted filesystem, `.git` with keepGit): where the snapshot has a file or a
+   * link at such a path, it was not put there. Absent when there are none.
+   */
+  keptFolders?: string[];
 }
 
 export interface StoreFile {

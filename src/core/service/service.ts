@@ -14,8 +14,8 @@ import { ToolRunner } from '../providers/tools.js';
 import { ZfsProvider } from '../providers/zfs.js';
 import { CreateStopped, type ContentProblem, type ObjectChecks, type CreateRequest, type CreatedSnapshot, type DiffResult, type RestoreResult, type SnapshotProvider } from '../providers/provider.js';
 import { readTreeFile } from '../providers/snapshot-files.js';
-import { changesNothing, isGitPath } from '../tree/compare.js';
-import { isSafeRelativePath } from '../tree/manifest.js';
+import { LOCK_LETTER, changesNothing, isGitPath } from '../tree/compare.js';
+import { isSafeRelativePath, isUnder } from '../tree/manifest.js';
 import { shownName } from '../tree/names.js';
 import { restorePathOf } from '../tree/restore.js';
 import { walk, type LiveEntry } from '../tree/walk.js';
@@ -35,6 +35,7 @@ import { assertApartFromState, resolveTarget } from './targets.js';
 import { clonesOnFilesystemOf } from '../base/fs-types.js';
 import { withBlockingAncestors } from './blocking-ancestors.js';
 import { excludeMatcher, excludePatternProblem, leaveAloneFilter, type Exclusions } from '../tree/excludes.js';
+import { MOUNT_NOTE, MountBoundary } from '../tree/mount-points.js';
 import { LowSpace, floorBytes, floorSettingIn, fsSpace, roomAfter, type FloorSetting, type FsSpace } from './free-space.js';
 import { DEFAULT_RETENTION } from '../../shared/defaults.js';
 import { humanBytes, plural } from '../../shared/format.js';
@@ -418,7 +419,7 @@ export class SnapshotService {
     let created: CreatedSnapshot;
     try {
       created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}), ...(o.trace ? { trace: o.trace } : {}), skip, cacheDirs: true, budget });
-      await this.assertStateNotInside(target, created.live);
+      await this.assertStateNotInside(target, created.live, created.problems.filter((p) => p.reason === MOUNT_NOTE).map((p) => p.path));
     } catch (err) {
       await provider.settle(id).catch(() => undefined);
       await provider.discard?.(id, target).catch(() => undefined);
@@ -469,14 +470,16 @@ export class SnapshotService {
    * The state folder must not be inside the folder by a way its path cannot show (a bind mount): a snapshot
    * would hold the store, and a rollback would remove it. Found by identity among the folders just walked.
    */
-  private async assertStateNotInside(target: string, live: CreatedSnapshot['live']): Promise<void> {
+  private async assertStateNotInside(target: string, live: CreatedSnapshot['live'], mounts: readonly string[]): Promise<void> {
     if (!live) return;
     const home = await stat(this.layout.root).catch(() => null);
     if (!home) return;
     const ino = String(home.ino);
-    for (const e of live) {
-      if (e.type !== 'dir' || e.ino !== ino) continue;
-      const inside = path.join(target, e.path);
+    // A walk never enters a mount point, so the state folder bind-mounted there is one of them (a snapshot
+    // would leave it out, and a rollback alone, but a store mounted into its own folder is a mistake to say).
+    const suspects = [...live.filter((e) => e.type === 'dir' && e.ino === ino).map((e) => e.path), ...mounts];
+    for (const rel of suspects) {
+      const inside = path.join(target, rel);
       const st = await stat(inside).catch(() => null);
       if (st?.dev === home.dev && st.ino === home.ino) {
         throw usageError(`${inside} is snapctl's own data folder ${this.layout.root}, mounted inside ${target}`, 'unmount it, or set SNAPCTL_HOME to a folder outside the project; nothing was changed');
@@ -652,6 +655,8 @@ export class SnapshotService {
     return {
       added: found.added, removed: found.removed, modified: found.modified, unfinished: await this.unfinished(record.target), git, keepGit,
       leftAlone: { count: alone.length, examples: alone.slice(0, 5) },
+      ...(found.kept ? { kept: found.kept } : {}), ...(found.mounts ? { mounts: found.mounts } : {}),
+      ...(found.refused ? { refused: found.refused.map((r) => ({ path: r.path, why: lockedWhy(r.flag) })), refusal: lockedRefusal(record, found.refused).line } : {}),
     };
   }
 
@@ -913,7 +918,11 @@ export class SnapshotService {
       if (under !== undefined && link !== undefined) {
         throw new CreateStopped(usageError(`${shownName(link)} is a symbolic link in snapshot ${record.id}, so ${shownName(under)} is not a path of its own`, `restore ${shownName(link)} itself; nothing was changed`));
       }
-      if (found.unknown && found.unknown.length > 0) throw new CreateStopped(unknownPaths(record, found.unknown, leaveAlone));
+      // An undo puts back what its safety snapshot holds of the paths: one it holds nothing of (left alone by
+      // the excludes, say) has nothing to put back, and refusing would leave the folder without a way back.
+      if (found.unknown && found.unknown.length > 0 && kind === 'rollback') throw new CreateStopped(unknownPaths(record, found.unknown, leaveAlone));
+      // What the system will not let change stops the rollback here, before anything changes, never half way.
+      if (found.refused && found.refused.length > 0) throw new CreateStopped(lockedRefusal(record, found.refused));
       if (changesNothing(found)) throw new CreateStopped(NOTHING_TO_CHANGE);
     };
     const safetyOptions: CreateLockedOptions = {
@@ -934,8 +943,10 @@ export class SnapshotService {
       if (!(err instanceof CreateStopped)) throw err;
       if (err.reason !== NOTHING_TO_CHANGE) throw err.reason;
       if (o.replacing) { await this.journal.keepCopy(target); await this.journal.clear(target); }
-      const unchanged = (plan as DiffResult | null)?.unchanged ?? 0;
-      return { snapshot: record, safety: null, restored: { restored: 0, broughtBack: 0, removed: 0, unchanged, kept: [] }, paths, nothingToChange: true };
+      const decided = plan as DiffResult | null;
+      const unchanged = decided?.unchanged ?? 0;
+      const keptFolders = decided?.kept ?? [];
+      return { snapshot: record, safety: null, restored: { restored: 0, broughtBack: 0, removed: 0, unchanged, kept: [], ...(keptFolders.length > 0 ? { keptFolders } : {}) }, paths, nothingToChange: true };
     }
     const { record: safety, live, notHeld } = made;
     // Every byte the restore will read is checked before the first change: damaged data is refused whole.
@@ -1065,8 +1076,8 @@ export class SnapshotService {
     await this.journal.clearError(target);
     try {
       const record = await this.get(pending.snapshotId);
-      // Journals written before excludes existed left nothing alone; those since name what they left alone.
-      const leaveAlone = pending.leaveAlone ? await leaveAloneFilter(pending.leaveAlone, { root: target }) : null;
+      // Journals written before excludes existed name no excludes; mounts and cache folders now are left alone all the same.
+      const leaveAlone = await leaveAloneFilter(pending.leaveAlone ?? [], { root: target });
       await this.provider(record.provider).restore(record, pending.paths, {
         token: pending.safetyId, protect: new Set(pending.protect ?? []), ...(pending.keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}),
       });
@@ -1184,8 +1195,34 @@ function noLatest(target: string, mine: readonly SnapshotRecord[]): SnapctlError
   return usageError(`${target} has ${plural(mine.length, 'snapshot', 'snapshots')}, but none is ready (${states}), so there is no 'latest'`, `'snapctl list --path ${target}' shows them; ${take}`);
 }
 
+/** A flag in words, with the chattr letter that sets it. */
+function lockedWhy(flag: 'immutable' | 'append-only'): string {
+  return `${flag} (chattr +${LOCK_LETTER[flag]})`;
+}
+
+/**
+ * The refusal of a rollback that would have to change paths the system will not let change: each named with
+ * its flag, and the command that allows the change.
+ */
+function lockedRefusal(record: SnapshotRecord, refused: readonly { path: string; flag: 'immutable' | 'append-only' }[]): SnapctlError {
+  const shown = refused.slice(0, 5).map((r) => `${shownName(r.path === '' ? '.' : r.path)} is ${lockedWhy(r.flag)}`).join(', ');
+  const letters = [...new Set(refused.map((r) => LOCK_LETTER[r.flag]))].map((l) => `-${l}`).join(' ');
+  const first = refused[0]?.path ?? '';
+  const at = first === '' ? record.target : path.join(record.target, first);
+  return new SnapctlError('failed', `${shown}${refused.length > 5 ? `, and ${refused.length - 5} more` : ''}: rolling back to ${snapshotLabel(record)} would have to change ${refused.length === 1 ? 'it' : 'them'}`,
+    `'chattr ${letters} ${at}'${refused.length > 1 ? ' and on the others' : ''} allows the change; then roll back again, or leave ${refused.length === 1 ? 'it' : 'them'} out with --only; nothing was changed`);
+}
+
 /** Paths of a partial rollback found on neither side: most often a typing mistake, so nothing is done. */
 function unknownPaths(record: SnapshotRecord, unknown: readonly string[], leftOut: PathFilter | null): SnapctlError {
+  // A path on or below a filesystem mounted in the folder now: the rollback never writes there.
+  const mounts = MountBoundary.of(record.target).points;
+  const mounted = unknown.find((p) => [...mounts].some((m) => isUnder(p, m)));
+  if (mounted !== undefined) {
+    const at = [...mounts].find((m) => isUnder(mounted, m)) ?? mounted;
+    return usageError(`${shownName(mounted)}: another filesystem is mounted at ${shownName(at)} in ${record.target} now, and a rollback never writes into one`,
+      'unmount it to restore there; nothing was changed');
+  }
   // A path the excludes leave out is in the folder, and a rollback leaves it alone: it is no misspelling.
   const excluded = leftOut ? unknown.filter((p) => leftOut(p)) : [];
   if (excluded.length > 0) {
@@ -1210,6 +1247,7 @@ const ERRNO_WORDS: Record<string, string> = {
 };
 
 const WHAT_TO_DO: Record<string, string> = {
+  EPERM: "if it is immutable or append-only ('lsattr' shows an i or an a), 'chattr -i -a' on it allows the change; then finish it",
   ENOSPC: 'free some space, then finish it',
   EDQUOT: 'free some space, then finish it',
   EROFS: 'remount it read-write, then finish it',
