@@ -57,6 +57,8 @@ export interface WalkOptions {
    * Every other walk leaves them out, so no preview lists them and no snapshot keeps them.
    */
   restoreTemps?: boolean;
+  /** Told the number of paths listed so far each time the walk lets the event loop run (a snapshot's progress). */
+  onBatch?: (listed: number) => void;
 }
 
 /** Entries examined between two turns of the event loop, so a walk never stalls the tray app or serve. */
@@ -110,6 +112,7 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
     sinceYield += names.length + 1;
     if (sinceYield >= BATCH) {
       sinceYield = 0;
+      options.onBatch?.(entries.length);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
