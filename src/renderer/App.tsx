@@ -24,7 +24,9 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   const [view, setView] = useState<'list' | 'settings' | 'search'>('list');
   const [settings, setSettings] = useState<SettingsView | null>(null);
   const [modal, setModal] = useState<Modal>(null);
-  const [creating, setCreating] = useState(false);
+  // The folder of the snapshot asked for here, while it is being taken.
+  const [creatingFor, setCreatingFor] = useState<string | null>(null);
+  const creating = creatingFor !== null;
   const [resolving, setResolving] = useState(false);
   const [tag, setTag] = useState('');
   const [notice, setNotice] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
@@ -63,7 +65,8 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   // got, asked a few times a second while it runs.
   const [taking, setTaking] = useState<SnapshotInProgress | null>(null);
   const chosenPath = chosen?.path ?? null;
-  const watching = chosenPath !== null && (creating || (chosen?.taking ?? null) !== null);
+  const mine = creatingFor !== null && creatingFor === chosenPath;
+  const watching = chosenPath !== null && (mine || (chosen?.taking ?? null) !== null);
   useEffect(() => {
     if (!watching || chosenPath === null) { setTaking(null); return undefined; }
     let live = true;
@@ -73,20 +76,20 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
       const now = r.value.taking.find((t) => t.target === chosenPath && t.trigger !== 'safety') ?? null;
       setTaking(now);
       // A scheduled snapshot that status reported has ended: the list gets it now, not at the next refresh.
-      if (now === null && !creating) void refresh();
+      if (now === null && !mine) void refresh();
     };
     void ask();
     const timer = setInterval(() => void ask(), PROGRESS_POLL_MS);
     return () => { live = false; clearInterval(timer); };
-  }, [watching, chosenPath, creating, call, refresh]);
+  }, [watching, chosenPath, mine, call, refresh]);
 
   const snapshotNow = async (): Promise<void> => {
     if (!chosen) return;
-    setCreating(true);
+    setCreatingFor(chosen.path);
     setNotice(null);
     const r = await call('create', { target: chosen.path, tag: tag.trim() || null });
     await refresh();
-    setCreating(false);
+    setCreatingFor(null);
     if (r.ok) {
       setTag('');
       const taken = r.value.provider === 'clone' ? `Snapshot taken: ${thousands(r.value.files)} ${r.value.files === 1 ? 'file' : 'files'}, ${humanBytes(r.value.addedBytes)} new.` : `Snapshot taken (${r.value.provider}).`;
@@ -217,7 +220,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
                 {creating ? 'Snapshotting…' : 'Snapshot now'}
               </button>
             </div>
-            {(creating || taking) && <SnapshotProgress taking={taking} />}
+            {(mine || taking) && <SnapshotProgress taking={taking} />}
           </section>
           {list && <SnapshotList list={list} unfinished={chosen?.unfinished ?? null} now={now} busy={creating} onRollback={(s) => setModal({ kind: 'rollback', snapshot: s })} onDelete={(s) => setModal({ kind: 'delete', snapshot: s })} />}
           <footer className="muted small">
