@@ -1,6 +1,6 @@
 import { shownName } from '../core/tree/names.js';
-import { humanBytes, plural, snapshotSize } from '../shared/format.js';
-export { humanBytes, plural };
+import { humanBytes, plural, progressText, snapshotSize } from '../shared/format.js';
+export { humanBytes, plural, progressText };
 import type { SnapshotRecord } from '../shared/model.js';
 import type { DiffView, StoreTotals, UnfinishedRollback } from '../shared/api.js';
 import { describeGitImpact } from '../core/service/git-impact.js';

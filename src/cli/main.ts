@@ -37,6 +37,7 @@ const defaultIo = (): CliIo => ({
   // and only a rollback or undo without --yes asks anything.
   get isInteractive() { return Boolean(process.stdin.isTTY && process.stdout.isTTY); },
   get stdoutIsTerminal() { return process.stdout.isTTY === true; },
+  get stderrIsTerminal() { return process.stderr.isTTY === true; },
   confirm: async (question) => {
     const { createInterface } = await import('node:readline/promises');
     const rl = createInterface({ input: process.stdin, output: process.stdout });

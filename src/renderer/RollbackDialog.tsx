@@ -3,6 +3,7 @@ import type { ApiCall, DiffView, RollbackView, SnapshotRecord, UnfinishedRollbac
 import { ChangeTree } from './ChangeTree.js';
 import { buildChangeTree, gitUnticked, initiallyOpen, scopeFor, tickedChanges } from './pathTree.js';
 import { Dialog } from './Dialog.js';
+import { MiddlePath } from './MiddlePath.js';
 import { FileDiff } from './FileDiff.js';
 import { gitSentence } from './gitWords.js';
 import { snapshotName } from './listRows.js';
@@ -131,7 +132,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
 
   return (
     <Dialog title={title} className="tall" onClose={busy ? () => undefined : picked ? () => pick(null) : onClose}>
-      <p className="muted path" title={target}>{target}</p>
+      <p className="muted path"><MiddlePath path={target} /></p>
       <div className="dialog-body">
         {snapshot.provider === 'apfs' && <p className="muted small">macOS asks for your password to mount this APFS snapshot, read-only; your files are restored as you.</p>}
         {phase.step === 'preview' && (

@@ -90,6 +90,23 @@ export interface RestoreResult {
   keptFolders?: string[];
 }
 
+/**
+ * How far a snapshot being taken has got. While the folder is read (`reading`) only the paths listed so far are
+ * known; then (`copying`) the files held so far (unchanged ones at once, new and changed ones as they are
+ * stored) of all the snapshot will hold, and their bytes; last (`saving`) what it holds is written down.
+ * Providers that take a filesystem snapshot say nothing.
+ */
+export interface CreateProgress {
+  phase: 'reading' | 'copying' | 'saving';
+  /** Paths listed (reading), or files held (copying). */
+  files: number;
+  /** Bytes of the files held (0 while reading). */
+  bytes: number;
+  /** All the files and bytes it will hold; null while reading. */
+  totalFiles: number | null;
+  totalBytes: number | null;
+}
+
 export interface StoreFile {
   version: 1;
   snapshots: SnapshotRecord[];

@@ -3,7 +3,7 @@ import type { DiffResult } from '../tree/compare.js';
 import type { ManifestEntry, PathFilter } from '../tree/manifest.js';
 import type { LiveEntry } from '../tree/walk.js';
 import type { ExcludeMatcher } from '../tree/excludes.js';
-import type { ProviderName, RestoreResult, SnapshotRecord } from '../../shared/model.js';
+import type { CreateProgress, ProviderName, RestoreResult, SnapshotRecord } from '../../shared/model.js';
 
 export type { RestoreResult };
 
@@ -125,6 +125,8 @@ export interface CreateRequest {
   budget?: (needBytes: number) => Promise<void>;
   /** Marks the end of each phase of the provider's work (SNAPCTL_TRACE). */
   trace?: Trace;
+  /** Told how far the snapshot has got, by providers that walk (clone); others take theirs at once. */
+  progress?: (p: CreateProgress) => void;
 }
 
 export interface CreatedSnapshot {

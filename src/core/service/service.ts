@@ -19,8 +19,8 @@ import { isSafeRelativePath, isUnder } from '../tree/manifest.js';
 import { shownName } from '../tree/names.js';
 import { restorePathOf } from '../tree/restore.js';
 import { walk, type LiveEntry } from '../tree/walk.js';
-import { ID_PATTERN, MAX_NOTE_LENGTH, newestFirst, oneLine, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type StoreFile, type Trigger } from '../../shared/model.js';
-import type { DiffView, FileDiffView, ListView, ListedSnapshot, RollbackView, StoreTotals, TargetStatus, UndoOffer, UnfinishedRollback } from '../../shared/api.js';
+import { ID_PATTERN, MAX_NOTE_LENGTH, newestFirst, oneLine, tagProblem, type CreateProgress, type ProviderName, type RollbackRecord, type SnapshotRecord, type StoreFile, type Trigger } from '../../shared/model.js';
+import type { DiffView, FileDiffView, ListView, ListedSnapshot, RollbackView, SnapshotInProgress, StoreTotals, TargetStatus, UndoOffer, UnfinishedRollback } from '../../shared/api.js';
 import { FILE_DIFF_MAX_BYTES, fileDiffView } from './file-diff.js';
 import { gitImpact } from './git-impact.js';
 import { clockTime, safetyTag, snapshotLabel } from './labels.js';
@@ -39,6 +39,7 @@ import { MOUNT_NOTE, MountBoundary } from '../tree/mount-points.js';
 import { LowSpace, floorBytes, floorSettingIn, fsSpace, roomAfter, type FloorSetting, type FsSpace } from './free-space.js';
 import { DEFAULT_RETENTION } from '../../shared/defaults.js';
 import { humanBytes, plural } from '../../shared/format.js';
+import { throttledProgress } from './create-progress.js';
 import type { PathFilter } from '../tree/manifest.js';
 import { peekPolicy } from '../state/policy-check.js';
 
@@ -117,6 +118,8 @@ export interface VerifyReport {
 
 export type ServiceEvent =
   | { type: 'snapshot-created'; record: SnapshotRecord; durationMs: number }
+  /** How far a snapshot being taken has got (providers that walk: clone), a few times a second; ends with created, failed or skipped. */
+  | ({ type: 'snapshot-progress'; progress: CreateProgress } & Omit<SnapshotInProgress, 'progress'>)
   | { type: 'snapshot-failed'; target: string; trigger: Trigger; provider: ProviderName; error: string; durationMs: number }
   | { type: 'snapshot-deleted'; record: SnapshotRecord }
   /** A snapshot not taken because it would take the store's filesystem below its floor (after pruning, if scheduled). */
@@ -187,6 +190,8 @@ export class SnapshotService {
   private readonly lockWaitMs: number;
   private readonly env: NodeJS.ProcessEnv;
   private readonly listeners = new Set<(event: ServiceEvent) => void>();
+  /** Snapshots this process is taking now, by id, with how far each has got (the popover's progress bar). */
+  private readonly taking = new Map<string, SnapshotInProgress>();
 
   /** Records of snapshots whose provider keeps none beside its data. */
   private readonly recordFiles: RecordFiles;
@@ -210,6 +215,11 @@ export class SnapshotService {
   /** The folder's policy; a settings file that cannot be read leaves the defaults (its warning is a notice). */
   async policy(target: string): Promise<FolderPolicy> {
     return this.policyOf(target);
+  }
+
+  /** The snapshots this process is taking now (scheduled, asked for, a rollback's safety snapshot), oldest first. */
+  inProgress(): SnapshotInProgress[] {
+    return [...this.taking.values()].map((t) => ({ ...t, progress: t.progress && { ...t.progress } }));
   }
 
   onEvent(listener: (event: ServiceEvent) => void): () => void {
@@ -416,11 +426,18 @@ export class SnapshotService {
     // Filesystem snapshots copy nothing: they need room only for their metadata, and the floor still holds.
     if (!provider.capabilities.walksOnCreate) await budget(0);
     await this.pendingCreates.begin({ id, provider: o.provider, target });
+    const taking: SnapshotInProgress = { id, target, trigger: o.trigger, startedAt: new Date().toISOString(), progress: null };
+    this.taking.set(id, taking);
+    const progress = throttledProgress((p) => {
+      taking.progress = p;
+      this.emit({ type: 'snapshot-progress', ...taking, progress: p });
+    });
     let created: CreatedSnapshot;
     try {
-      created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}), ...(o.trace ? { trace: o.trace } : {}), skip, cacheDirs: true, budget });
+      created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}), ...(o.trace ? { trace: o.trace } : {}), skip, cacheDirs: true, budget, progress });
       await this.assertStateNotInside(target, created.live, created.problems.filter((p) => p.reason === MOUNT_NOTE).map((p) => p.path));
     } catch (err) {
+      this.taking.delete(id);
       await provider.settle(id).catch(() => undefined);
       await provider.discard?.(id, target).catch(() => undefined);
       // What it wrote is given back at once (a full disk, most often), as far as no other create shares it;
@@ -451,6 +468,9 @@ export class SnapshotService {
       // A rebuild of a missing index under this update already finds the record beside the data.
       await this.store.update((store) => { if (!store.snapshots.some((s) => s.id === record.id)) store.snapshots.push(record); });
       await this.pendingCreates.end(id);
+    } catch (err) {
+      this.taking.delete(id);
+      throw err;
     } finally {
       await provider.settle(created.ref);
     }
@@ -463,6 +483,7 @@ export class SnapshotService {
       o.trace?.('add it to the path index');
     }
     if ((created.unhashed ?? 0) > 0) this.emit({ type: 'hash-pending', id });
+    this.taking.delete(id);
     return { record, live: created.live, problems: created.problems, notHeld: created.notHeld ?? [] };
   }
 

@@ -74,6 +74,8 @@ export interface WalkOptions {
   restoreTemps?: boolean;
   /** The folder's mounts (read when the walk starts, by default). */
   boundary?: MountBoundary;
+  /** Told the number of paths listed so far each time the walk lets the event loop run (a snapshot's progress). */
+  onBatch?: (listed: number) => void;
 }
 
 /** Why a name of a folder is not among the entries: gone (or a restore's own temporary file), or left out. */
@@ -148,6 +150,7 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
     sinceYield += names.length + 1;
     if (sinceYield >= BATCH) {
       sinceYield = 0;
+      options.onBatch?.(entries.length);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }

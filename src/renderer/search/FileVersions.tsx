@@ -3,6 +3,7 @@ import type { ApiCall, FileHistoryView, FileVersion } from '../../shared/api.js'
 import { dateTime, humanBytes, relativeTime } from '../../shared/format.js';
 import { FileDiff } from '../FileDiff.js';
 import { shownPath } from './shownPath.js';
+import { MiddlePath } from '../MiddlePath.js';
 
 /** Where a copy of `path` from snapshot `id` goes: beside it, named for the snapshot. */
 function besideName(p: string, id: string): string {
@@ -63,7 +64,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
     <section className="file-versions" aria-label={`Versions of ${shownPath(path)}`} onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); onBack(); } }}>
       <div className="file-diff-head">
         <button type="button" className="link" onClick={onBack}>← Search</button>
-        <code title={shownPath(path)}>{shownPath(path)}</code>
+        <MiddlePath path={shownPath(path)} />
       </div>
       {error && <p role="alert" className="error">{error}</p>}
       {!view && !error && <p role="status" className="muted">Reading its versions…</p>}
