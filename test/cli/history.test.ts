@@ -124,3 +124,29 @@ test('find --path of a folder without snapshots says so, even one holding the st
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^snapctl: snapctl has no snapshots of /);
 });
+
+test('with --path DIR run outside DIR, a relative FILE is the folder\'s, for history, cat and restore alike', async (t) => {
+  const p = await project();
+  t.after(p.cleanup);
+  const elsewhere = path.dirname(p.home);
+  const cat = await runCli(['cat', p.ids[0] ?? '', 'src/app.ts', '--path', p.dir], p.env, { cwd: elsewhere });
+  assert.equal(cat.code, 0, cat.stderr);
+  assert.equal(cat.stdout, 'v1\n');
+  const history = await runCli(['history', 'src/app.ts', '--path', p.dir, '--json'], p.env, { cwd: elsewhere });
+  assert.equal(history.code, 0, history.stderr);
+  assert.equal(parseJson<{ path: string }>(history.stdout).path, 'src/app.ts');
+  const copy = path.join(elsewhere, 'copy.ts');
+  const restore = await runCli(['restore', p.ids[0] ?? '', 'src/app.ts', '--path', p.dir, '--to', copy], p.env, { cwd: elsewhere });
+  assert.equal(restore.code, 0, restore.stderr);
+  assert.equal(await readFile(copy, 'utf8'), 'v1\n');
+  // From the folder above, the path may be read either way: the one the snapshots hold is taken.
+  const above = await runCli(['cat', p.ids[0] ?? '', `${path.basename(p.dir)}/src/app.ts`, '--path', p.dir], p.env, { cwd: path.dirname(p.dir) });
+  assert.equal(above.stdout, 'v1\n', above.stderr);
+  // Inside the folder, a relative path is still the current folder's.
+  const inside = await runCli(['cat', p.ids[0] ?? '', 'app.ts', '--path', p.dir], p.env, { cwd: path.join(p.dir, 'src') });
+  assert.equal(inside.stdout, 'v1\n', inside.stderr);
+  const outside = await runCli(['cat', p.ids[0] ?? '', '/etc/hostname', '--path', p.dir], p.env, { cwd: elsewhere });
+  assert.equal(outside.code, 2);
+  assert.match(outside.stderr, /is not inside .* \(give a path inside that folder/);
+  assert.doesNotMatch(outside.stderr, /pass --path/);
+});

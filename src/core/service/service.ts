@@ -645,7 +645,7 @@ export class SnapshotService {
     await assertRealFolder(record.target);
     const { filter: leaveAlone } = await leaveAloneOf(record, await this.policyOf(record.target));
     const found = await provider.diff(record, await withBlockingAncestors(record.target, paths, heldAsFolderIn(provider, record)), { ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}) });
-    if (found.unknown && found.unknown.length > 0) throw unknownPaths(record, found.unknown, leaveAlone);
+    if (found.unknown && found.unknown.length > 0) throw await unknownPaths(record, found.unknown, leaveAlone, provider);
     const paths_ = found.git;
     const git = keepGit || !paths_ ? [] : await provider.read(record, (reader) => gitImpact(record.target, paths_, reader, this.env));
     const alone = found.leftAlone ?? [];
@@ -913,7 +913,7 @@ export class SnapshotService {
       if (under !== undefined && link !== undefined) {
         throw new CreateStopped(usageError(`${shownName(link)} is a symbolic link in snapshot ${record.id}, so ${shownName(under)} is not a path of its own`, `restore ${shownName(link)} itself; nothing was changed`));
       }
-      if (found.unknown && found.unknown.length > 0) throw new CreateStopped(unknownPaths(record, found.unknown, leaveAlone));
+      if (found.unknown && found.unknown.length > 0) throw new CreateStopped(await unknownPaths(record, found.unknown, leaveAlone, provider));
       if (changesNothing(found)) throw new CreateStopped(NOTHING_TO_CHANGE);
     };
     const safetyOptions: CreateLockedOptions = {
@@ -1185,9 +1185,19 @@ function noLatest(target: string, mine: readonly SnapshotRecord[]): SnapctlError
 }
 
 /** Paths of a partial rollback found on neither side: most often a typing mistake, so nothing is done. */
-function unknownPaths(record: SnapshotRecord, unknown: readonly string[], leftOut: PathFilter | null): SnapctlError {
+async function unknownPaths(record: SnapshotRecord, unknown: readonly string[], leftOut: PathFilter | null, provider: SnapshotProvider): Promise<SnapctlError> {
   // A path the excludes leave out is in the folder, and a rollback leaves it alone: it is no misspelling.
   const excluded = leftOut ? unknown.filter((p) => leftOut(p)) : [];
+  // Excludes added since the snapshot leave out paths it does hold: those can still be had as a copy.
+  const held: string[] = [];
+  for (const p of excluded.slice(0, 5)) {
+    if ((await provider.readFile(record, p, 0).catch(() => null))?.kind !== 'missing') held.push(p);
+  }
+  if (held.length > 0) {
+    const them = held.length === 1 ? 'it' : 'them';
+    return usageError(`${held.map((p) => shownName(p)).join(', ')}${excluded.length > 5 ? ', …' : ''}: snapshot ${snapshotLabel(record)} (${record.id}) holds ${them}, but the folder's excludes now leave ${them} out (or a CACHEDIR.TAG does), and a rollback leaves excluded paths alone`,
+      `'snapctl restore ${record.id} ${shownName(held[0] ?? '')} --to FILE' writes ${held.length === 1 ? 'a copy' : 'copies'} elsewhere, or take the pattern out of the excludes in Settings; nothing was changed`);
+  }
   if (excluded.length > 0) {
     return usageError(`${excluded.slice(0, 5).map((p) => shownName(p)).join(', ')}${excluded.length > 5 ? ', …' : ''}: left out by the folder's excludes (or a CACHEDIR.TAG), so snapshot ${snapshotLabel(record)} (${record.id}) holds nothing there, and a rollback leaves ${excluded.length === 1 ? 'it' : 'them'} alone`,
       'change the excludes in Settings to keep it in later snapshots; nothing was changed');
