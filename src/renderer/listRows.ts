@@ -1,6 +1,8 @@
 import type { ListedSnapshot, RollbackRecord, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
 import { clockTime, dateTime, dayHeader } from '../shared/format.js';
 import { newestFirst } from '../shared/model.js';
+import { chainRoot } from '../shared/safety-chain.js';
+import { shownPath } from './search/shownPath.js';
 
 export type ListRow =
   | { type: 'day'; key: string; label: string }
@@ -11,6 +13,12 @@ export type ListRow =
 export function snapshotName(s: SnapshotRecord | undefined, fallbackId: string): string {
   if (!s) return `snapshot ${fallbackId}`;
   return s.tag ? `‘${s.tag}’` : dateTime(s.createdAt);
+}
+
+/** The paths a partial rollback named: "src, README.md and 2 more". */
+function picksText(paths: readonly string[]): string {
+  const shown = paths.slice(0, 2).map(shownPath).join(', ');
+  return paths.length > 2 ? `${shown} and ${paths.length - 2} more` : shown;
 }
 
 /**
@@ -25,6 +33,17 @@ export function listRows(snapshots: ListedSnapshot[], rollbacks: RollbackRecord[
   const u = options.unfinished;
   const unfinishedSafety = u ? u.safetyId : null;
   if (u && !bySafety.has(u.safetyId)) bySafety.set(u.safetyId, { at: u.startedAt, target: u.target, snapshotId: u.snapshotId, safetyId: u.safetyId, paths: u.paths, kind: u.kind });
+  const links = [...rollbacks, ...(u ? [{ safetyId: u.safetyId, snapshotId: u.snapshotId }] : [])];
+  // A safety snapshot is named by its time and the snapshot at the root of its chain, once: never by its tag,
+  // which names another snapshot ("before undoing the rollback to 'x', 08:50"), so labels would nest.
+  const nameOf = (id: string): string => {
+    const to = byId.get(id);
+    if (to?.trigger === 'safety') {
+      const root = chainRoot(to, snapshots, links);
+      return `the safety snapshot of ${dateTime(to.createdAt)}${root ? ` (${root.tag ? snapshotName(root, root.id) : dateTime(root.createdAt)})` : ''}`;
+    }
+    return to?.tag ? snapshotName(to, id) : `the snapshot of ${snapshotName(to, id)}`;
+  };
   const rows: ListRow[] = [];
   let lastDay = '';
   for (const s of [...snapshots].sort(newestFirst)) {
@@ -37,12 +56,15 @@ export function listRows(snapshots: ListedSnapshot[], rollbacks: RollbackRecord[
     const under = s.trigger === 'safety' ? bySafety.get(s.id) ?? null : null;
     let underLabel: string | null = null;
     if (under) {
-      const nameOf = (id: string): string => { const to = byId.get(id); return to?.tag ? snapshotName(to, id) : `the snapshot of ${snapshotName(to, id)}`; };
       // An undo restores the safety snapshot of the rollback it undoes: it is named by that rollback.
       const undone = under.kind === 'undo' ? rollbacks.find((r) => r.safetyId === under.snapshotId && r.kind === 'rollback') : undefined;
-      underLabel = under.kind === 'undo' ? (undone ? `Undo of the rollback to ${nameOf(undone.snapshotId)}` : 'Undo of a rollback') : `Rollback to ${nameOf(under.snapshotId)}`;
+      const named = under.kind === 'undo' ? undone : under;
+      const one = named?.paths?.length === 1 ? named.paths[0] : undefined;
+      const about = !named ? null : one !== undefined ? `restore of ${shownPath(one)} from ${nameOf(named.snapshotId)}` : `rollback to ${nameOf(named.snapshotId)}`;
+      underLabel = under.kind === 'undo' ? `Undo of ${about ? `the ${about}` : 'a rollback'}` : `${about?.[0]?.toUpperCase() ?? ''}${about?.slice(1) ?? ''}`;
       if (s.id === unfinishedSafety) underLabel = `Unfinished: ${underLabel[0]?.toLowerCase() ?? ''}${underLabel.slice(1)}`;
-      if (under.paths) underLabel += ` (${under.paths.length} ${under.paths.length === 1 ? 'path' : 'paths'})`;
+      // What was picked, by name: its count (top-level picks) is not the count of changed paths the dialog gave.
+      if (named?.paths && one === undefined) underLabel += ` (${picksText(named.paths)})`;
       rows.push({ type: 'rollback', key: `rollback:${s.id}`, rollback: under, label: `${underLabel} · ${clockTime(under.at)}` });
     }
     rows.push({ type: 'snapshot', key: s.id, snapshot: s, day, under, underLabel });

@@ -917,7 +917,7 @@ export class SnapshotService {
       if (changesNothing(found)) throw new CreateStopped(NOTHING_TO_CHANGE);
     };
     const safetyOptions: CreateLockedOptions = {
-      tag: safetyTag(kind, record, o.undoing ?? null, new Date(), paths), trigger: 'safety', provider: record.provider, note: null, restoring: record, trace,
+      tag: safetyTag(kind, record, o.undoing ?? null, new Date(), paths, await this.store.read()), trigger: 'safety', provider: record.provider, note: null, restoring: record, trace,
     };
     let made: Awaited<ReturnType<SnapshotService['createLocked']>>;
     try {
