@@ -15,10 +15,17 @@ export function snapshotName(s: SnapshotRecord | undefined, fallbackId: string):
   return s.tag ? `‘${s.tag}’` : dateTime(s.createdAt);
 }
 
-/** The paths a partial rollback named: "src, README.md and 2 more". */
-function picksText(paths: readonly string[]): string {
-  const shown = paths.slice(0, 2).map(shownPath).join(', ');
-  return paths.length > 2 ? `${shown} and ${paths.length - 2} more` : shown;
+/**
+ * A rollback as its heading says it: "rollback to 'x'", "restore of src/a.ts from 'x'", or one of some paths
+ * by name ("rollback of src, README.md and 2 more to 'x'"): the request's paths are top-level picks (a removed
+ * folder is one), so their count is not the count of changed paths the dialog and the result gave.
+ */
+function rollbackText(paths: readonly string[] | null, to: string): string {
+  if (!paths) return `rollback to ${to}`;
+  const [first, second] = paths.map(shownPath);
+  if (paths.length === 1) return `restore of ${first ?? ''} from ${to}`;
+  const picks = paths.length === 2 ? `${first ?? ''} and ${second ?? ''}` : `${first ?? ''}, ${second ?? ''} and ${paths.length - 2} more`;
+  return `rollback of ${picks} to ${to}`;
 }
 
 /**
@@ -59,12 +66,9 @@ export function listRows(snapshots: ListedSnapshot[], rollbacks: RollbackRecord[
       // An undo restores the safety snapshot of the rollback it undoes: it is named by that rollback.
       const undone = under.kind === 'undo' ? rollbacks.find((r) => r.safetyId === under.snapshotId && r.kind === 'rollback') : undefined;
       const named = under.kind === 'undo' ? undone : under;
-      const one = named?.paths?.length === 1 ? named.paths[0] : undefined;
-      const about = !named ? null : one !== undefined ? `restore of ${shownPath(one)} from ${nameOf(named.snapshotId)}` : `rollback to ${nameOf(named.snapshotId)}`;
+      const about = named ? rollbackText(named.paths, nameOf(named.snapshotId)) : null;
       underLabel = under.kind === 'undo' ? `Undo of ${about ? `the ${about}` : 'a rollback'}` : `${about?.[0]?.toUpperCase() ?? ''}${about?.slice(1) ?? ''}`;
       if (s.id === unfinishedSafety) underLabel = `Unfinished: ${underLabel[0]?.toLowerCase() ?? ''}${underLabel.slice(1)}`;
-      // What was picked, by name: its count (top-level picks) is not the count of changed paths the dialog gave.
-      if (named?.paths && one === undefined) underLabel += ` (${picksText(named.paths)})`;
       rows.push({ type: 'rollback', key: `rollback:${s.id}`, rollback: under, label: `${underLabel} · ${clockTime(under.at)}` });
     }
     rows.push({ type: 'snapshot', key: s.id, snapshot: s, day, under, underLabel });

@@ -76,6 +76,7 @@ test('restore puts one version back in place, undoably, or beside it with --to w
   const undo = await runCli(['undo', '--path', p.dir, '--yes'], p.env);
   assert.equal(undo.code, 0, undo.stderr);
   assert.equal(await readFile(path.join(p.dir, 'src', 'app.ts'), 'utf8'), 'v2\n');
+  assert.match(undo.stdout, /: src\/app\.ts is as it was before the restore \(1 restored/, 'the undo of a restore is said of the restore, not of the folder');
   const to = await runCli(['restore', p.ids[0] ?? '', 'gone later.txt', '--to', 'back.txt'], p.env, { cwd: p.dir });
   assert.equal(to.code, 0, to.stderr);
   assert.equal(await readFile(path.join(p.dir, 'back.txt'), 'utf8'), 'bye\n');

@@ -44,9 +44,11 @@ describe('the list: the heading over each safety snapshot', () => {
   test('a partial rollback names what was picked, not a count of picks that differs from the changed paths its result counted', () => {
     const root = snap('root', 'v1');
     const s1 = snap('s1', "before rolling back to 'v1', 10:00", 'safety');
-    const [label] = headings([root, s1], [rollback('rollback', 'root', 's1', ['build', 'docs', 'src/app.js'])]);
-    assert.match(label ?? '', /^Rollback to ‘v1’ \(build, docs and 1 more\) · \d\d:\d\d$/);
-    assert.doesNotMatch(label ?? '', /\d+ paths?\)/);
+    const s2 = snap('s2', "before rolling back to 'v1', 10:05", 'safety');
+    const rows = headings([root, s1, s2], [rollback('rollback', 'root', 's1', ['build', 'docs', 'src/app.js']), rollback('rollback', 'root', 's2', ['build', 'docs'])]);
+    assert.match(rows[0] ?? '', /^Rollback of build and docs to ‘v1’ · \d\d:\d\d$/);
+    assert.match(rows[1] ?? '', /^Rollback of build, docs and 1 more to ‘v1’ · \d\d:\d\d$/);
+    for (const label of rows) assert.doesNotMatch(label, /\d+ paths?\b/);
   });
 
   test('a one-file restore, and its undo, are said of the restore', () => {

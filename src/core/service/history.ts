@@ -139,7 +139,10 @@ export class FileHistory {
     const current = now === null ? -1 : await heldNow(path.join(target, name), versions.map((x) => x.v), now);
     return {
       target, path: name,
-      versions: versions.map(({ v, holders }) => ({ type: v.type, size: v.type === 'file' ? v.size : null, mtime: isoOfNs(v.mtimeNs), mode: v.mode, snapshots: holders.map(ref) })),
+      versions: versions.map(({ v, holders }) => ({
+        type: v.type, size: v.type === 'file' ? v.size : null, mtime: isoOfNs(v.mtimeNs), mode: v.mode, snapshots: holders.map(ref),
+        knownBy: ref(holders.find((r) => r.trigger !== 'safety') ?? holders[0] as SnapshotRecord),
+      })),
       deletions: deletions.reverse(), deletedNow: now === null, currentVersion: current < 0 ? null : current, excludedIn: leftOut, skipped,
     };
   }
