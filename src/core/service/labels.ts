@@ -46,6 +46,15 @@ function targetName(record: Named, chain: LabelChain | null): string {
 }
 
 /**
+ * The snapshot a rollback went to, in a sentence about that rollback ("rolled back to … at 14:02"): as
+ * snapshotLabel says it, but a safety snapshot by its time and the root of its chain, whose tag would give
+ * a second time of day.
+ */
+export function rolledBackTo(record: Named, chain: LabelChain): string {
+  return record.trigger === 'safety' ? targetName(record, chain) : snapshotLabel(record);
+}
+
+/**
  * The tag of a rollback's safety snapshot: what it protects, and when ("before rolling back to 'x', 14:02").
  * `chain` names a safety snapshot restored by the snapshot at the root of its chain.
  */

@@ -23,7 +23,7 @@ import { ID_PATTERN, MAX_NOTE_LENGTH, newestFirst, oneLine, tagProblem, type Pro
 import type { DiffView, FileDiffView, ListView, ListedSnapshot, RollbackView, StoreTotals, TargetStatus, UndoOffer, UnfinishedRollback } from '../../shared/api.js';
 import { FILE_DIFF_MAX_BYTES, fileDiffView } from './file-diff.js';
 import { gitImpact } from './git-impact.js';
-import { clockTime, safetyTag, snapshotLabel } from './labels.js';
+import { clockTime, rolledBackTo, safetyTag, snapshotLabel } from './labels.js';
 import { planRetention, planRetentionWithSize, planSizeLimit, retentionClass, type RetentionPolicy } from './retention.js';
 import { folderLockPath, runtimeDir } from '../state/folder-lock.js';
 import { PendingCreates } from '../state/pending-creates.js';
@@ -78,7 +78,7 @@ function lastUndoable(store: Pick<StoreFile, 'snapshots' | 'rollbacks'>, target:
   const last = [...store.rollbacks].reverse().find((r) => r.target === target);
   if (!last || last.kind !== 'rollback') return null;
   const to = store.snapshots.find((s) => s.id === last.snapshotId);
-  const from = to ? snapshotLabel(to) : 'a snapshot since deleted';
+  const from = to ? rolledBackTo(to, store) : 'a snapshot since deleted';
   const one = last.paths?.length === 1 ? last.paths[0] : undefined;
   const label = one !== undefined ? `restored ${shownName(one)} from ${from} at ${clockTime(last.at)}` : `rolled back to ${from} at ${clockTime(last.at)}`;
   const safety = store.snapshots.find((s) => s.id === last.safetyId);
