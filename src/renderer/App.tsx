@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ApiCall, ListedSnapshot, SettingsView, SnapshotInProgress, SnapshotRecord, TargetStatus } from '../shared/api.js';
-import { dateTime, freesText, humanBytes, progressFraction, progressText, relativeTime, thousands } from '../shared/format.js';
+import { dateTime, freesText, humanBytes, progressFraction, progressText, relativeTime, thousands, undoneText } from '../shared/format.js';
 import { Dialog } from './Dialog.js';
 import { Onboarding } from './Onboarding.js';
 import { RollbackDialog } from './RollbackDialog.js';
@@ -9,6 +9,7 @@ import { SnapshotList } from './SnapshotList.js';
 import { UnfinishedBanner } from './UnfinishedBanner.js';
 import { useLive } from './useApi.js';
 import { SearchPanel } from './search/SearchPanel.js';
+import { shownPath } from './search/shownPath.js';
 import { popoverWords } from './popoverWords.js';
 import { MiddlePath } from './MiddlePath.js';
 import { folderChoice } from './pathParts.js';
@@ -128,7 +129,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
     const r = await call('undo', { target: t.path });
     await refresh();
     setResolving(false);
-    setNotice(r.ok ? { tone: 'ok', text: 'Undone: the folder is as it was before the rollback.' } : { tone: 'error', text: `Undo failed: ${r.error}` });
+    setNotice(r.ok ? { tone: 'ok', text: `Undone: ${undoneText(r.value.paths, shownPath)}.` } : { tone: 'error', text: `Undo failed: ${r.error}` });
   };
 
   // The Undo offered (banner above the list) restores this safety snapshot: deleting it takes the Undo away.

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ApiCall, DiffView, RollbackView, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
+import { undoneText } from '../shared/format.js';
 import { ChangeTree } from './ChangeTree.js';
 import { buildChangeTree, gitUnticked, initiallyOpen, scopeFor, tickedChanges } from './pathTree.js';
 import { Dialog } from './Dialog.js';
@@ -9,12 +10,13 @@ import { gitSentence } from './gitWords.js';
 import { snapshotName } from './listRows.js';
 import { UnfinishedBanner } from './UnfinishedBanner.js';
 import { popoverWords } from './popoverWords.js';
+import { shownPath } from './search/shownPath.js';
 
 type Phase =
   | { step: 'preview' }
   | { step: 'working'; what: string }
   | { step: 'done'; result: RollbackView }
-  | { step: 'undone' }
+  | { step: 'undone'; paths: string[] | null }
   | { step: 'retried' }
   | { step: 'failed'; error: string; unfinished: UnfinishedRollback | null; retry: 'rollback' | 'undo' };
 
@@ -98,7 +100,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
     setPhase({ step: 'working', what: 'Undoing…' });
     const r = await call('undo', { target });
     onChanged();
-    if (r.ok) setPhase({ step: 'undone' });
+    if (r.ok) setPhase({ step: 'undone', paths: r.value.paths });
     else await failWith(r.error, 'undo');
   };
   const retry = async (): Promise<void> => {
@@ -183,7 +185,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
               {(phase.result.restored.keptFolders ?? []).length > 0 && <p className="muted">Stayed, emptied of the rest (they hold paths left alone): {(phase.result.restored.keptFolders ?? []).join(', ')}</p>}
             </div>
           ))}
-        {phase.step === 'undone' && <p role="status" className="ok">Undone: the folder is as it was before the rollback.</p>}
+        {phase.step === 'undone' && <p role="status" className="ok">Undone: {undoneText(phase.paths, shownPath)}.</p>}
         {phase.step === 'retried' && <p role="status" className="ok">Finished: the rollback is complete.</p>}
         {phase.step === 'failed' && (
           <div role="alert" className="failed">

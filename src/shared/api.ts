@@ -338,6 +338,11 @@ export interface FileVersion {
   mode: number;
   /** The snapshots holding this version, newest first. */
   snapshots: SnapshotRef[];
+  /**
+   * The snapshot to name this version by (and restore it from): the newest holder a person took, by hand, a
+   * schedule or a hook; a safety snapshot (whose tag is about another snapshot) only when no other holds it.
+   */
+  knownBy: SnapshotRef;
 }
 
 export interface FileHistoryView {

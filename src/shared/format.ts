@@ -149,3 +149,13 @@ export function dayHeader(when: string | Date, now: number = Date.now()): string
   if (dayKey(d) === dayKey(yesterday)) return 'Yesterday';
   return shortDate(d, { weekday: true, now });
 }
+
+/**
+ * What an undo gave back, said of what it undid (the undone rollback's paths): one file restored from its
+ * history ("src/a.ts is as it was before the restore"), some paths of the folder, or the folder.
+ */
+export function undoneText(paths: readonly string[] | null, shown: (p: string) => string = (p) => p): string {
+  if (paths?.length === 1 && paths[0] !== undefined) return `${shown(paths[0])} is as it was before the restore`;
+  if (paths && paths.length > 1) return 'the paths rolled back are as they were before the rollback';
+  return 'the folder is as it was before the rollback';
+}

@@ -487,7 +487,7 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.equal(back.code, 0, back.stderr);
     assert.match(back.stdout, new RegExp(`^rolled back ${dir} to ${label.source} \\(${safety}\\)`));
     const offered = await cli(['status', '--path', dir]);
-    assert.match(offered.stdout, new RegExp(`rolled back to ${label.source} at \\d\\d:\\d\\d: 'snapctl undo`));
+    assert.match(offered.stdout, /rolled back to the safety snapshot of \d{1,2} [A-Z][a-z]{2} \d\d:\d\d \('nested start'\) at \d\d:\d\d: 'snapctl undo/);
     for (const text of [status.stdout, asked, back.stdout, offered.stdout]) assert.doesNotMatch(text, /'before /, text);
   });
 

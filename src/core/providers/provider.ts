@@ -55,8 +55,11 @@ export interface SpaceCosts {
 
 /** One file of a snapshot as `readFile` found it. */
 export type SnapshotFile =
-  /** `mode` and `mtimeNs` are the file's as this snapshot holds it (clone: its manifest entry, not the pool object). */
-  | { kind: 'file'; bytes: Buffer; size: number; mode: number; mtimeNs: string }
+  /**
+   * `mode`, `mtimeNs` and the owner (`uid`, `gid`) are the file's as this snapshot holds it (clone: its manifest
+   * entry, not the pool object); the owner is absent where the snapshot did not record one.
+   */
+  | { kind: 'file'; bytes: Buffer; size: number; mode: number; mtimeNs: string; uid?: number; gid?: number }
   | { kind: 'too-large'; size: number }
   | { kind: 'missing' }
   | { kind: 'not-a-file'; type: 'dir' | 'symlink' | 'other' };

@@ -23,7 +23,7 @@ import { ID_PATTERN, MAX_NOTE_LENGTH, newestFirst, oneLine, tagProblem, type Cre
 import type { DiffView, FileDiffView, ListView, ListedSnapshot, RollbackView, SnapshotInProgress, StoreTotals, TargetStatus, UndoOffer, UnfinishedRollback } from '../../shared/api.js';
 import { FILE_DIFF_MAX_BYTES, fileDiffView } from './file-diff.js';
 import { gitImpact } from './git-impact.js';
-import { clockTime, safetyTag, snapshotLabel } from './labels.js';
+import { clockTime, rolledBackTo, safetyTag, snapshotLabel } from './labels.js';
 import { planRetention, planRetentionWithSize, planSizeLimit, retentionClass, type RetentionPolicy } from './retention.js';
 import { folderLockPath, runtimeDir } from '../state/folder-lock.js';
 import { PendingCreates } from '../state/pending-creates.js';
@@ -80,7 +80,7 @@ function lastUndoable(store: Pick<StoreFile, 'snapshots' | 'rollbacks'>, target:
   const last = [...store.rollbacks].reverse().find((r) => r.target === target);
   if (!last || last.kind !== 'rollback') return null;
   const to = store.snapshots.find((s) => s.id === last.snapshotId);
-  const from = to ? snapshotLabel(to) : 'a snapshot since deleted';
+  const from = to ? rolledBackTo(to, store) : 'a snapshot since deleted';
   const one = last.paths?.length === 1 ? last.paths[0] : undefined;
   const label = one !== undefined ? `restored ${shownName(one)} from ${from} at ${clockTime(last.at)}` : `rolled back to ${from} at ${clockTime(last.at)}`;
   const safety = store.snapshots.find((s) => s.id === last.safetyId);
@@ -669,7 +669,7 @@ export class SnapshotService {
     await assertRealFolder(record.target);
     const { filter: leaveAlone } = await leaveAloneOf(record, await this.policyOf(record.target));
     const found = await provider.diff(record, await withBlockingAncestors(record.target, paths, heldAsFolderIn(provider, record)), { ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}) });
-    if (found.unknown && found.unknown.length > 0) throw unknownPaths(record, found.unknown, leaveAlone);
+    if (found.unknown && found.unknown.length > 0) throw await unknownPaths(record, found.unknown, leaveAlone, provider);
     const paths_ = found.git;
     const git = keepGit || !paths_ ? [] : await provider.read(record, (reader) => gitImpact(record.target, paths_, reader, this.env));
     const alone = found.leftAlone ?? [];
@@ -941,13 +941,13 @@ export class SnapshotService {
       }
       // An undo puts back what its safety snapshot holds of the paths: one it holds nothing of (left alone by
       // the excludes, say) has nothing to put back, and refusing would leave the folder without a way back.
-      if (found.unknown && found.unknown.length > 0 && kind === 'rollback') throw new CreateStopped(unknownPaths(record, found.unknown, leaveAlone));
+      if (found.unknown && found.unknown.length > 0 && kind === 'rollback') throw new CreateStopped(await unknownPaths(record, found.unknown, leaveAlone, provider));
       // What the system will not let change stops the rollback here, before anything changes, never half way.
       if (found.refused && found.refused.length > 0) throw new CreateStopped(lockedRefusal(record, found.refused));
       if (changesNothing(found)) throw new CreateStopped(NOTHING_TO_CHANGE);
     };
     const safetyOptions: CreateLockedOptions = {
-      tag: safetyTag(kind, record, o.undoing ?? null, new Date(), paths), trigger: 'safety', provider: record.provider, note: null, restoring: record, trace,
+      tag: safetyTag(kind, record, o.undoing ?? null, new Date(), paths, await this.store.read()), trigger: 'safety', provider: record.provider, note: null, restoring: record, trace,
     };
     let made: Awaited<ReturnType<SnapshotService['createLocked']>>;
     try {
@@ -1235,7 +1235,7 @@ function lockedRefusal(record: SnapshotRecord, refused: readonly { path: string;
 }
 
 /** Paths of a partial rollback found on neither side: most often a typing mistake, so nothing is done. */
-function unknownPaths(record: SnapshotRecord, unknown: readonly string[], leftOut: PathFilter | null): SnapctlError {
+async function unknownPaths(record: SnapshotRecord, unknown: readonly string[], leftOut: PathFilter | null, provider: SnapshotProvider): Promise<SnapctlError> {
   // A path on or below a filesystem mounted in the folder now: the rollback never writes there.
   const mounts = MountBoundary.of(record.target).points;
   const mounted = unknown.find((p) => [...mounts].some((m) => isUnder(p, m)));
@@ -1246,6 +1246,16 @@ function unknownPaths(record: SnapshotRecord, unknown: readonly string[], leftOu
   }
   // A path the excludes leave out is in the folder, and a rollback leaves it alone: it is no misspelling.
   const excluded = leftOut ? unknown.filter((p) => leftOut(p)) : [];
+  // Excludes added since the snapshot leave out paths it does hold: those can still be had as a copy.
+  const held: string[] = [];
+  for (const p of excluded.slice(0, 5)) {
+    if ((await provider.readFile(record, p, 0).catch(() => null))?.kind !== 'missing') held.push(p);
+  }
+  if (held.length > 0) {
+    const them = held.length === 1 ? 'it' : 'them';
+    return usageError(`${held.map((p) => shownName(p)).join(', ')}${excluded.length > 5 ? ', …' : ''}: snapshot ${snapshotLabel(record)} (${record.id}) holds ${them}, but the folder's excludes now leave ${them} out (or a CACHEDIR.TAG does), and a rollback leaves excluded paths alone`,
+      `'snapctl restore ${record.id} ${shownName(held[0] ?? '')} --to FILE' writes ${held.length === 1 ? 'a copy' : 'copies'} elsewhere, or take the pattern out of the excludes in Settings; nothing was changed`);
+  }
   if (excluded.length > 0) {
     return usageError(`${excluded.slice(0, 5).map((p) => shownName(p)).join(', ')}${excluded.length > 5 ? ', …' : ''}: left out by the folder's excludes (or a CACHEDIR.TAG), so snapshot ${snapshotLabel(record)} (${record.id}) holds nothing there, and a rollback leaves ${excluded.length === 1 ? 'it' : 'them'} alone`,
       'change the excludes in Settings to keep it in later snapshots; nothing was changed');

@@ -288,7 +288,9 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
       const final = at(nameOf(e.path));
       removingOnFailure(tmp, () => {
         if (e.type === 'file' && content !== null) {
-          if (e.sparse) copySparseSync(content, tmp, e.size);
+          // copyFile makes its copy with the source's mode, set-uid included, owned by whoever runs this until
+          // setMeta gives it its owner: a set-id file is copied into a file made private (0600) instead.
+          if (e.sparse || (e.mode & 0o6000) !== 0) copySparseSync(content, tmp, e.size);
           else copyFileSync(content, tmp, fsc.COPYFILE_FICLONE | fsc.COPYFILE_EXCL);
         } else if (e.type === 'symlink') {
           symlinkSync(fsPath(e.link), tmp);
