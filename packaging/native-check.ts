@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { asarEntries } from './asar-header.js';
+import { binaryTargets } from './binary-arch.js';
+import type { ProbeAnswer, ProbeRequest } from './loader-probe.js';
+import { requiredModules, targetName, type Target } from './targets.js';
+
+const probeScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'loader-probe.js');
+
+async function runProbe(request: ProbeRequest): Promise<ProbeAnswer> {
+  // A clean environment: NODE_PATH or NODE_OPTIONS must not lend the probe a module the package lacks.
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '' };
+  const { stdout } = await promisify(execFile)(process.execPath, [probeScript, JSON.stringify(request)], { env, maxBuffer: 1 << 20 });
+  return JSON.parse(stdout) as ProbeAnswer;
+}
+
+function inside(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/**
+ * Checks that the CLI tree at `root` (a packaged app's app.asar.unpacked) carries every native module a
+ * package for `target` needs: each loader, run as on that platform, opens a binary inside `root` built for
+ * that architecture; on a machine of that kind the binary is also really loaded. Returns the problems, one
+ * line each, naming the module and what is wrong; none means the package has them all.
+ */
+export async function checkNativeModules(root: string, target: Target, host: Target | null = currentTarget()): Promise<string[]> {
+  const problems: string[] = [];
+  const name = targetName(target);
+  for (const m of requiredModules(target)) {
+    const pretend = await runProbe({ root, module: m.name, platform: target.platform, arch: target.arch, load: false });
+    const outside = pretend.opened.filter((f) => !inside(root, f));
+    if (!pretend.ok || pretend.opened.length === 0) {
+      problems.push(`${m.name} (${m.needs}) has no binary for ${name} in ${root}: ${pretend.error ?? 'its loader opened none'}`);
+      continue;
+    }
+    if (outside.length > 0) {
+      problems.push(`${m.name} for ${name} was found outside the package (${outside.join(', ')}): the package itself lacks it`);
+      continue;
+    }
+    for (const file of pretend.opened) {
+      const built = await binaryTargets(file);
+      if (!built.some((b) => targetName(b) === name)) {
+        problems.push(`${m.name}: ${path.relative(root, file)} is built for ${built.map(targetName).join(', ') || 'an unknown machine'}, not ${name}`);
+      }
+    }
+    if (host && targetName(host) === name) {
+      const real = await runProbe({ root, module: m.name, platform: target.platform, arch: target.arch, load: true });
+      if (!real.ok) problems.push(`${m.name} does not load on this ${name} machine: ${real.error ?? 'unknown error'}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The app process resolves the same modules inside app.asar: every binary the CLI tree opens must be listed in
+ * the archive as unpacked at the same path (Electron reads it from app.asar.unpacked), beside its loader.
+ */
+export async function checkArchive(resourcesDir: string, target: Target): Promise<string[]> {
+  const archive = path.join(resourcesDir, 'app.asar');
+  const root = path.join(resourcesDir, 'app.asar.unpacked');
+  if (!existsSync(archive)) return [`${archive} is missing`];
+  const entries = await asarEntries(archive);
+  const problems: string[] = [];
+  for (const m of requiredModules(target)) {
+    if (!entries.has(`node_modules/${m.name}/package.json`)) problems.push(`app.asar lacks node_modules/${m.name}`);
+    const answer = await runProbe({ root, module: m.name, platform: target.platform, arch: target.arch, load: false });
+    for (const file of answer.opened.filter((f) => inside(root, f))) {
+      const rel = path.relative(root, file).split(path.sep).join('/');
+      if (!entries.get(rel)?.unpacked) problems.push(`app.asar does not list ${rel} as unpacked: the app would not find ${m.name}`);
+    }
+  }
+  return problems;
+}
+
+export function currentTarget(): Target | null {
+  const { platform, arch } = process;
+  return (platform === 'linux' || platform === 'darwin') && (arch === 'x64' || arch === 'arm64') ? { platform, arch } : null;
+}

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { cp, mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { binaryTargets, readHeader } from '../../packaging/binary-arch.js';
+import { checkNativeModules, currentTarget } from '../../packaging/native-check.js';
+import { requiredModules, targetName, SHIPPED_TARGETS } from '../../packaging/targets.js';
+import { repoRoot, tempDir } from '../helpers/helpers.js';
+
+const host = currentTarget();
+
+describe('native modules of a package', { skip: host?.platform === 'linux' ? false : 'the checkout\'s own bindings are Linux builds here' }, () => {
+  let work: string;
+  before(async () => { work = await tempDir(); });
+  after(() => rm(work, { recursive: true, force: true }));
+
+  test('a binary\'s header tells its platform and architecture (ELF here; Mach-O thin and universal)', async () => {
+    const dir = path.join(repoRoot, 'node_modules', '@napi-rs');
+    const pkg = (await readdir(dir)).find((n) => n.startsWith('xattr-linux-'));
+    assert.ok(pkg);
+    const file = path.join(dir, pkg, (await readdir(path.join(dir, pkg))).find((n) => n.endsWith('.node')) ?? '');
+    assert.deepEqual((await binaryTargets(file)).map(targetName), [targetName(host ?? { platform: 'linux', arch: 'x64' })]);
+    const thin = Buffer.alloc(32);
+    thin.writeUInt32LE(0xfeedfacf, 0);
+    thin.writeUInt32LE(0x0100000c, 4);
+    assert.deepEqual(readHeader(thin).map(targetName), ['darwin-arm64']);
+    const fat = Buffer.alloc(64);
+    fat.writeUInt32BE(0xcafebabe, 0);
+    fat.writeUInt32BE(2, 4);
+    fat.writeUInt32BE(0x01000007, 8);
+    fat.writeUInt32BE(0x0100000c, 28);
+    assert.deepEqual(readHeader(fat).map(targetName), ['darwin-x64', 'darwin-arm64']);
+    assert.deepEqual(readHeader(Buffer.from('#!/bin/sh\n')), []);
+  });
+
+  test('this machine\'s node_modules passes for this machine: every module opens a binary built for it, and loads', async () => {
+    assert.ok(host);
+    assert.deepEqual(await checkNativeModules(repoRoot, host), []);
+  });
+
+  test('the same node_modules fails for every other target, naming each module it lacks', async () => {
+    for (const target of SHIPPED_TARGETS.filter((t) => targetName(t) !== targetName(host ?? t))) {
+      const problems = await checkNativeModules(repoRoot, target);
+      assert.deepEqual(problems.map((p) => p.split(' ')[0]), requiredModules(target).map((m) => m.name), `${targetName(target)}: ${problems.join('\n')}`);
+      assert.match(problems[0] ?? '', new RegExp(`no binary for ${targetName(target)}`));
+    }
+  });
+
+  test('a tree holding the loaders but not their per-platform packages fails, and a module found outside the tree counts as missing', async () => {
+    assert.ok(host);
+    const tree = path.join(work, 'app.asar.unpacked');
+    for (const m of requiredModules(host)) {
+      await mkdir(path.join(tree, 'node_modules', m.name), { recursive: true });
+      await cp(path.join(repoRoot, 'node_modules', m.name), path.join(tree, 'node_modules', m.name), { recursive: true });
+    }
+    const problems = await checkNativeModules(tree, host);
+    assert.equal(problems.length, requiredModules(host).length, problems.join('\n'));
+    // Inside the checkout, the loaders would find the checkout's own binaries above the tree: still missing.
+    const inside = path.join(repoRoot, 'dist', 'test-native-tree');
+    await rm(inside, { recursive: true, force: true });
+    await cp(tree, inside, { recursive: true });
+    try {
+      const found = await checkNativeModules(inside, host);
+      assert.ok(found.length === requiredModules(host).length && found.every((p) => /outside the package|no binary/.test(p)), found.join('\n'));
+    } finally {
+      await rm(inside, { recursive: true, force: true });
+    }
+  });
+});
