@@ -13,6 +13,7 @@ import { HomeLayout } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import { Scheduler, type ScheduleRunReport } from '../triggers/scheduler.js';
 import { DEFAULT_POLICY, SnapshotService } from '../service/service.js';
+import type { AdminPrompt } from '../providers/admin-prompt.js';
 import { SettingsStore, policyOf, type Settings } from '../state/settings.js';
 
 export interface RuntimeOptions {
@@ -27,7 +28,7 @@ export interface RuntimeOptions {
   /** How often the store's index is looked at, behind fs.watch (default 5 s). */
   storePollMs?: number;
   /** The tray app asks for an administrator password with the system's prompt where a rollback needs one. */
-  adminPrompt?: boolean;
+  adminPrompt?: boolean | AdminPrompt;
 }
 
 /**
