@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -17,9 +18,15 @@ async function runProbe(request: ProbeRequest): Promise<ProbeAnswer> {
   return JSON.parse(stdout) as ProbeAnswer;
 }
 
-function inside(root: string, file: string): boolean {
+function within(root: string, file: string): boolean {
   const rel = path.relative(root, file);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** Node names a module by its real path: a root reached through a symlink is compared by its real path too. */
+async function insideOf(root: string): Promise<(file: string) => boolean> {
+  const real = await realpath(root).catch(() => root);
+  return (file) => within(root, file) || within(real, file);
 }
 
 /**
@@ -31,9 +38,10 @@ function inside(root: string, file: string): boolean {
 export async function checkNativeModules(root: string, target: Target, host: Target | null = currentTarget()): Promise<string[]> {
   const problems: string[] = [];
   const name = targetName(target);
+  const inside = await insideOf(root);
   for (const m of requiredModules(target)) {
     const pretend = await runProbe({ root, module: m.name, platform: target.platform, arch: target.arch, load: false });
-    const outside = pretend.opened.filter((f) => !inside(root, f));
+    const outside = pretend.opened.filter((f) => !inside(f));
     if (!pretend.ok || pretend.opened.length === 0) {
       problems.push(`${m.name} (${m.needs}) has no binary for ${name} in ${root}: ${pretend.error ?? 'its loader opened none'}`);
       continue;
@@ -45,7 +53,7 @@ export async function checkNativeModules(root: string, target: Target, host: Tar
     for (const file of pretend.opened) {
       const built = await binaryTargets(file);
       if (!built.some((b) => targetName(b) === name)) {
-        problems.push(`${m.name}: ${path.relative(root, file)} is built for ${built.map(targetName).join(', ') || 'an unknown machine'}, not ${name}`);
+        problems.push(`${m.name}: ${file} is built for ${built.map(targetName).join(', ') || 'an unknown machine'}, not ${name}`);
       }
     }
     if (host && targetName(host) === name) {
@@ -66,11 +74,12 @@ export async function checkArchive(resourcesDir: string, target: Target): Promis
   if (!existsSync(archive)) return [`${archive} is missing`];
   const entries = await asarEntries(archive);
   const problems: string[] = [];
+  const inside = await insideOf(root);
   for (const m of requiredModules(target)) {
     if (!entries.has(`node_modules/${m.name}/package.json`)) problems.push(`app.asar lacks node_modules/${m.name}`);
     const answer = await runProbe({ root, module: m.name, platform: target.platform, arch: target.arch, load: false });
-    for (const file of answer.opened.filter((f) => inside(root, f))) {
-      const rel = path.relative(root, file).split(path.sep).join('/');
+    for (const file of answer.opened.filter((f) => inside(f))) {
+      const rel = path.relative(await realpath(root), await realpath(file)).split(path.sep).join('/');
       if (!entries.get(rel)?.unpacked) problems.push(`app.asar does not list ${rel} as unpacked: the app would not find ${m.name}`);
     }
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, mkdir, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { binaryTargets, readHeader } from '../../packaging/binary-arch.js';
@@ -11,7 +11,12 @@ const host = currentTarget();
 
 describe('native modules of a package', { skip: host?.platform === 'linux' ? false : 'the checkout\'s own bindings are Linux builds here' }, () => {
   let work: string;
-  before(async () => { work = await tempDir(); });
+  /** The folder whose node_modules the tests run with (a worktree may link the checkout's). */
+  let modulesRoot: string;
+  before(async () => {
+    work = await tempDir();
+    modulesRoot = path.dirname(await realpath(path.join(repoRoot, 'node_modules')));
+  });
   after(() => rm(work, { recursive: true, force: true }));
 
   test('a binary\'s header tells its platform and architecture (ELF here; Mach-O thin and universal)', async () => {
@@ -35,12 +40,12 @@ describe('native modules of a package', { skip: host?.platform === 'linux' ? fal
 
   test('this machine\'s node_modules passes for this machine: every module opens a binary built for it, and loads', async () => {
     assert.ok(host);
-    assert.deepEqual(await checkNativeModules(repoRoot, host), []);
+    assert.deepEqual(await checkNativeModules(modulesRoot, host), []);
   });
 
   test('the same node_modules fails for every other target, naming each module it lacks', async () => {
     for (const target of SHIPPED_TARGETS.filter((t) => targetName(t) !== targetName(host ?? t))) {
-      const problems = await checkNativeModules(repoRoot, target);
+      const problems = await checkNativeModules(modulesRoot, target);
       assert.deepEqual(problems.map((p) => p.split(' ')[0]), requiredModules(target).map((m) => m.name), `${targetName(target)}: ${problems.join('\n')}`);
       assert.match(problems[0] ?? '', new RegExp(`no binary for ${targetName(target)}`));
     }

@@ -29,6 +29,11 @@ export interface RuntimeOptions {
   storePollMs?: number;
   /** The tray app asks for an administrator password with the system's prompt where a rollback needs one. */
   adminPrompt?: boolean | AdminPrompt;
+  /**
+   * When the missed scheduled runs are taken: 'now', inside start (snapctl serve), or 'later', by the caller's
+   * own resume() (the tray app, whose icon must not wait for a full snapshot after a night off).
+   */
+  catchUp?: 'now' | 'later';
 }
 
 /**
@@ -104,7 +109,7 @@ export class SnapctlRuntime {
       const loaded = await runtime.settingsStore.load();
       runtime.settingsFileProblems = loaded.problems;
       await runtime.applySettings(loaded.settings);
-      await runtime.scheduler.catchUp();
+      if (options.catchUp !== 'later') await runtime.scheduler.catchUp();
     } catch (err) {
       // Whatever was started (cron tasks, the metrics socket) must not keep a failed process alive.
       await runtime.stop().catch(() => undefined);
