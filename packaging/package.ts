@@ -9,7 +9,6 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeElectronStandIn } from './electron-stand-in.js';
@@ -74,7 +73,7 @@ export async function buildPackages(options: PackageOptions): Promise<string[]> 
   if (electronDist === 'stand-in') {
     // Electron's binary comes from GitHub releases, which this CI cannot reach: the packages are built around
     // a stand-in (electron-stand-in.ts) and everything but the Electron shell is checked for real.
-    electronDist = await writeElectronStandIn(path.join(tmpdir(), `snapctl-electron-stand-in-${process.pid}`));
+    electronDist = await writeElectronStandIn(path.join(options.out, 'electron-stand-in'));
     log(`Electron ${electronVersion}: a stand-in binary in ${electronDist} (the real one cannot be downloaded here)`);
   }
   const builder = path.join(root, 'node_modules', 'electron-builder', 'cli.js');
