@@ -13,6 +13,7 @@ import { installLauncher } from '../core/triggers/cli-command.js';
 import { describeError } from '../core/base/errors.js';
 import { installLayout } from '../core/base/install.js';
 import { defaultHome } from '../core/state/paths.js';
+import { xattrsUnavailable } from '../core/tree/xattrs.js';
 import { SnapctlRuntime } from '../core/runtime/runtime.js';
 import { IPC_CHANNEL } from '../shared/api.js';
 import { cliHome, cliScriptIn, copyCli, refreshCliCopy } from './cli-install.js';
@@ -190,6 +191,8 @@ async function main(): Promise<void> {
       });
       const unsandboxed = sandboxProblem(app.commandLine.hasSwitch('no-sandbox'), process.platform, process.env);
       if (unsandboxed) rt.reportProblem(unsandboxed);
+      const noXattrs = xattrsUnavailable();
+      if (noXattrs) rt.reportProblem(noXattrs);
       void (async () => {
         // What the system will do at login is the truth: the user may have changed it in System Settings.
         loginState = loginItem ? await loginItem.state().catch(() => null) : null;
