@@ -32,7 +32,8 @@ const STAGED = ['package.json', 'package-lock.json', 'electron-builder.yml', 'bi
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    // Their output goes to stderr: stdout is the list of built folders (and, under node --test, the runner's).
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 2, 2] });
     child.on('error', reject);
     child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${path.basename(command)} ${args.slice(0, 3).join(' ')}… exited ${code ?? signal}`))));
   });
@@ -47,7 +48,7 @@ async function installFor(stage: string, target: Target, log: (line: string) => 
   await rm(path.join(stage, 'node_modules'), { recursive: true, force: true });
   const npmCli = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
   const [npm, pre] = existsSync(npmCli) ? [process.execPath, [npmCli]] : ['npm', []];
-  const args = [...pre, 'ci', '--omit=dev', `--os=${target.platform}`, `--cpu=${target.arch}`, ...(target.platform === 'linux' ? ['--libc=glibc'] : []), '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'];
+  const args = [...pre, 'ci', '--omit=dev', `--os=${target.platform}`, `--cpu=${target.arch}`, ...(target.platform === 'linux' ? ['--libc=glibc'] : []), '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
   log(`${targetName(target)}: npm ${args.slice(pre.length).join(' ')}`);
   await run(npm, args, stage);
   await writeFile(stampFile, stamp);
