@@ -4,7 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AfterPackContext } from 'electron-builder';
-import { checkArchive, checkNativeModules } from './native-check.js';
+import { checkArchive, checkDependencies, checkNativeModules } from './native-check.js';
 import { parseTarget, type Target } from './targets.js';
 
 /** electron-builder's Arch enum (builder-util): ia32 0, x64 1, armv7l 2, arm64 3, universal 4. */
@@ -32,8 +32,9 @@ export default async function afterPack(context: AfterPackContext): Promise<void
   const problems = [
     ...await checkNativeModules(path.join(resourcesDir, 'app.asar.unpacked'), target),
     ...await checkArchive(resourcesDir, target),
+    ...await checkDependencies(resourcesDir),
   ];
   if (problems.length > 0) {
-    throw new Error(`the ${target.platform}-${target.arch} package lacks native modules it needs (build it with scripts/package.mjs, which installs each target's own):\n  ${problems.join('\n  ')}`);
+    throw new Error(`the ${target.platform}-${target.arch} package lacks modules it needs (build it with scripts/package.mjs, which installs each target's own):\n  ${problems.join('\n  ')}`);
   }
 }

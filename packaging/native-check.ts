@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { asarEntries } from './asar-header.js';
+import { AsarArchive, asarEntries } from './asar-header.js';
 import { binaryTargets } from './binary-arch.js';
 import type { ProbeAnswer, ProbeRequest } from './loader-probe.js';
 import { requiredModules, targetName, type Target } from './targets.js';
@@ -89,4 +89,44 @@ export async function checkArchive(resourcesDir: string, target: Target): Promis
 export function currentTarget(): Target | null {
   const { platform, arch } = process;
   return (platform === 'linux' || platform === 'darwin') && (arch === 'x64' || arch === 'arm64') ? { platform, arch } : null;
+}
+
+interface Manifest { name?: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> }
+
+/**
+ * Every package the app's process needs is in app.asar: from the archive's package.json, each dependency
+ * resolved as Node would (node_modules beside the dependent, then above it), and theirs in turn. An optional
+ * dependency may be absent (a platform package of another machine). The app cannot be started here (no
+ * Electron), so this is what says that, say, menubar's electron-positioner made it into the package.
+ */
+export async function checkDependencies(resourcesDir: string): Promise<string[]> {
+  const archive = await AsarArchive.open(path.join(resourcesDir, 'app.asar'));
+  const manifest = async (dir: string): Promise<Manifest> => {
+    const rel = dir ? `${dir}/package.json` : 'package.json';
+    const entry = archive.entries.get(rel);
+    if (entry?.unpacked) return JSON.parse(await readFile(path.join(resourcesDir, 'app.asar.unpacked', rel), 'utf8')) as Manifest;
+    return JSON.parse((await archive.read(rel)).toString('utf8')) as Manifest;
+  };
+  const resolve = (from: string, name: string): string | null => {
+    for (let dir = from; ; dir = dir.includes('/node_modules/') ? dir.slice(0, dir.lastIndexOf('/node_modules/')) : '') {
+      const candidate = dir ? `${dir}/node_modules/${name}` : `node_modules/${name}`;
+      if (archive.entries.has(`${candidate}/package.json`)) return candidate;
+      if (!dir) return null;
+    }
+  };
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const visit = async (dir: string): Promise<void> => {
+    if (seen.has(dir)) return;
+    seen.add(dir);
+    const m = await manifest(dir);
+    const optional = new Set(Object.keys(m.optionalDependencies ?? {}));
+    for (const name of new Set([...Object.keys(m.dependencies ?? {}), ...optional])) {
+      const found = resolve(dir, name);
+      if (found) await visit(found);
+      else if (!optional.has(name)) problems.push(`app.asar lacks ${name}, which ${m.name ?? 'the app'} needs`);
+    }
+  };
+  await visit('');
+  return problems;
 }

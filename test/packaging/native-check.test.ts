@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { cp, mkdir, readdir, realpath, rm } from 'node:fs/promises';
+import { cp, mkdir, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { binaryTargets, readHeader } from '../../packaging/binary-arch.js';
-import { checkNativeModules, currentTarget } from '../../packaging/native-check.js';
+import { checkDependencies, checkNativeModules, currentTarget } from '../../packaging/native-check.js';
 import { requiredModules, targetName, SHIPPED_TARGETS } from '../../packaging/targets.js';
 import { repoRoot, tempDir } from '../helpers/helpers.js';
 
@@ -70,5 +70,55 @@ describe('native modules of a package', { skip: host?.platform === 'linux' ? fal
     } finally {
       await rm(inside, { recursive: true, force: true });
     }
+  });
+});
+
+/** An asar archive holding `files` (all packed), in the format Electron reads. */
+async function writeAsar(file: string, files: Record<string, string>): Promise<void> {
+  interface Node { files?: Record<string, Node>; size?: number; offset?: string }
+  const root: Node = { files: {} };
+  const data: Buffer[] = [];
+  let offset = 0;
+  for (const [rel, text] of Object.entries(files)) {
+    const parts = rel.split('/');
+    let node = root;
+    for (const dir of parts.slice(0, -1)) node = ((node.files ??= {})[dir] ??= { files: {} });
+    const bytes = Buffer.from(text);
+    (node.files ??= {})[parts[parts.length - 1] ?? ''] = { size: bytes.length, offset: String(offset) };
+    data.push(bytes);
+    offset += bytes.length;
+  }
+  const json = Buffer.from(JSON.stringify(root));
+  const padded = Math.ceil((json.length + 8) / 4) * 4;
+  const head = Buffer.alloc(16 + padded - 8);
+  head.writeUInt32LE(4, 0);
+  head.writeUInt32LE(padded, 4);
+  head.writeUInt32LE(padded - 4, 8);
+  head.writeUInt32LE(json.length, 12);
+  json.copy(head, 16);
+  await writeFile(file, Buffer.concat([head, ...data]));
+}
+
+describe('the app\'s own dependencies in app.asar', () => {
+  let work: string;
+  before(async () => { work = await tempDir(); });
+  after(() => rm(work, { recursive: true, force: true }));
+
+  test('each dependency is found as Node would (nested, then above); a missing one is named with who needs it; a missing optional one is not', async () => {
+    const pkg = (name: string, deps: Record<string, string> = {}, optional: Record<string, string> = {}): string => JSON.stringify({ name, dependencies: deps, optionalDependencies: optional });
+    const base = {
+      'package.json': pkg('snapctl', { menubar: '9', execa: '9' }),
+      'node_modules/menubar/package.json': pkg('menubar', { 'electron-positioner': '4' }),
+      'node_modules/execa/package.json': pkg('execa', { 'get-stream': '9' }, { 'execa-linux-x64': '1' }),
+      'node_modules/execa/node_modules/get-stream/package.json': pkg('get-stream'),
+    };
+    const whole = path.join(work, 'whole');
+    await mkdir(whole);
+    await writeAsar(path.join(whole, 'app.asar'), { ...base, 'node_modules/electron-positioner/package.json': pkg('electron-positioner') });
+    assert.deepEqual(await checkDependencies(whole), []);
+    const lacking = path.join(work, 'lacking');
+    await mkdir(lacking);
+    await writeAsar(path.join(lacking, 'app.asar'), base);
+    assert.deepEqual(await checkDependencies(lacking), ['app.asar lacks electron-positioner, which menubar needs']);
   });
 });

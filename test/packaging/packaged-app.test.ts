@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { installLauncher } from '../../src/core/triggers/cli-command.js';
 import { isWithin } from '../../src/core/state/paths.js';
 import { FUSES, readFuseWire } from '../../packaging/electron-stand-in.js';
-import { checkArchive, checkNativeModules, currentTarget } from '../../packaging/native-check.js';
+import { checkArchive, checkDependencies, checkNativeModules, currentTarget } from '../../packaging/native-check.js';
 import { resourcesOf, unpackedDir } from '../../packaging/package.js';
 import { requiredModules, targetName, type Target } from '../../packaging/targets.js';
 import { processesInside, repoRoot, tempDir } from '../helpers/helpers.js';
@@ -44,6 +44,7 @@ describe('the packaged app', { skip }, () => {
       const resources = resourcesOf(copy);
       assert.deepEqual(await checkNativeModules(path.join(resources, 'app.asar.unpacked'), target), [], targetName(target));
       assert.deepEqual(await checkArchive(resources, target), [], targetName(target));
+      assert.deepEqual(await checkDependencies(resources), [], `${targetName(target)}: every package the app process needs is in app.asar`);
       assert.ok(requiredModules(target).length >= 2);
     }
   });
