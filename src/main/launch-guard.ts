@@ -52,11 +52,10 @@ export function devToolsAllowed(facts: Omit<LaunchFacts, 'argv'>, env: NodeJS.Pr
 
 /**
  * The AppImage's launcher adds --no-sandbox where unprivileged user namespaces are off (Ubuntu 24.04 restricts
- * them by default) and its mount cannot hold a setuid helper: the renderer then runs without Chromium's
- * sandbox. Said once, as a problem the popover shows, with what to do.
+ * them by default), since its mount cannot hold Chromium's setuid helper: the renderer then runs without
+ * Chromium's sandbox. Said once, as a problem the popover shows, with what to do.
  */
 export function sandboxProblem(hasNoSandbox: boolean, platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string | null {
-  if (!hasNoSandbox) return null;
-  if (platform === 'linux' && env['APPIMAGE']) return "the popover runs without Chromium's sandbox: this system does not let an AppImage have one (unprivileged user namespaces are off); install the .deb package instead";
-  return "the popover runs without Chromium's sandbox (started with --no-sandbox); start snapctl without it";
+  if (!hasNoSandbox || platform !== 'linux' || !env['APPIMAGE']) return null;
+  return "the popover runs without Chromium's sandbox: this system does not let an AppImage have one (unprivileged user namespaces are off); install the .deb package instead";
 }

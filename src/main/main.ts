@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     showDockIcon: false,
     browserWindow: { ...POPOVER, resizable: false, ...popoverWindowOptions(session), webPreferences: popoverWebPreferences(install.preloadScript, devToolsAllowed(launch, process.env)) },
   });
-  app.on('second-instance', () => { if (runtime) void mb.showWindow(); });
+  app.on('second-instance', () => { void mb.showWindow().catch(() => undefined); });
 
   let resolveRuntime: (r: SnapctlRuntime) => void = () => undefined;
   const runtimeReady = new Promise<SnapctlRuntime>((resolve) => { resolveRuntime = resolve; });

@@ -49,6 +49,7 @@ describe('the app refuses switches that open it to other programs', () => {
   test('an AppImage started without Chromium\'s sandbox says so, with what to do', () => {
     assert.equal(sandboxProblem(false, 'linux', { APPIMAGE: '/x.AppImage' }), null);
     assert.match(sandboxProblem(true, 'linux', { APPIMAGE: '/x.AppImage' }) ?? '', /without Chromium's sandbox.*install the \.deb/);
+    assert.equal(sandboxProblem(true, 'linux', {}), null, 'a switch someone passed by hand is theirs');
   });
 });
 
