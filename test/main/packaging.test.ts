@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -90,5 +90,6 @@ describe('packaging (electron-builder.yml)', () => {
     // The launcher the app installs, pointing at the CLI where the deb puts the app (/opt/<productName>).
     const file = await readFile(path.join(repoRoot, mapping.split('=')[0] ?? ''), 'utf8');
     assert.equal(file, launcherScript(`/opt/${c.productName ?? 'snapctl'}/resources/app.asar.unpacked/bin/snapctl.js`));
+    assert.equal((await stat(path.join(repoRoot, mapping.split('=')[0] ?? ''))).mode & 0o755, 0o755, 'executable');
   });
 });
