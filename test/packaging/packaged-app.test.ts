@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { installLauncher } from '../../src/core/triggers/cli-command.js';
 import { isWithin } from '../../src/core/state/paths.js';
+import { AsarArchive } from '../../packaging/asar-header.js';
 import { FUSES, readFuseWire } from '../../packaging/electron-stand-in.js';
 import { checkArchive, checkDependencies, checkNativeModules, currentTarget } from '../../packaging/native-check.js';
 import { resourcesOf, unpackedDir } from '../../packaging/package.js';
@@ -57,7 +58,7 @@ describe('the packaged app', { skip }, () => {
     assert.ok(problems.some((p) => p.startsWith('@reflink/reflink')), problems.join('\n'));
   });
 
-  test('the app binary is built with runAsNode, NODE_OPTIONS and --inspect off, asar integrity and asar-only on', async () => {
+  test('the app binary is built with runAsNode, NODE_OPTIONS and --inspect off, asar integrity and asar-only on, and is no debuggable test build', async () => {
     for (const target of built) {
       const wire = readFuseWire(await readFile(path.join(unpackedDir(out, target), 'snapctl-app')));
       assert.ok(wire, 'no fuse wire');
@@ -66,6 +67,9 @@ describe('the packaged app', { skip }, () => {
         { runAsNode: fuse('runAsNode'), nodeOptions: fuse('enableNodeOptionsEnvironmentVariable'), inspect: fuse('enableNodeCliInspectArguments'), integrity: fuse('enableEmbeddedAsarIntegrityValidation'), asarOnly: fuse('onlyLoadAppFromAsar') },
         { runAsNode: '0', nodeOptions: '0', inspect: '0', integrity: '1', asarOnly: '1' },
       );
+      // Not a test build: those allow a debugger (scripts/package.mjs --debuggable, for the Electron e2e test).
+      const manifest = JSON.parse((await (await AsarArchive.open(path.join(resourcesOf(unpackedDir(out, target)), 'app.asar'))).read('package.json')).toString('utf8')) as { snapctl?: { debuggable?: unknown } };
+      assert.equal(manifest.snapctl?.debuggable, undefined);
     }
   });
 
