@@ -7,6 +7,7 @@ import { RollbackJournal, targetKey, type JournalEntry } from '../state/journal.
 import { withLock } from '../state/locks.js';
 import { HomeLayout } from '../state/paths.js';
 import { ApfsProvider } from '../providers/apfs.js';
+import type { AdminPrompt } from '../providers/admin-prompt.js';
 import { BtrfsProvider } from '../providers/btrfs.js';
 import { CloneProvider } from '../providers/clone/clone-provider.js';
 import { chooseProvider, type ProviderChoice } from '../providers/detect.js';
@@ -155,7 +156,7 @@ export interface ServiceOptions {
   /** The environment external tools run in (PATH decides which tmutil, btrfs, zfs run). */
   env?: NodeJS.ProcessEnv;
   /** The tray app: mounting an APFS snapshot asks for an administrator password (see admin-prompt.ts). */
-  adminPrompt?: boolean;
+  adminPrompt?: boolean | AdminPrompt;
   /**
    * A folder's excludes, floor and limits from the settings (the tray app and the CLI pass the settings they
    * hold); by default the settings file is read when a snapshot or a preview needs them.
@@ -164,7 +165,7 @@ export interface ServiceOptions {
 }
 
 /** Every provider, with the tools looked up on the PATH of `env`. */
-export function defaultProviders(cloneDir: string, env: NodeJS.ProcessEnv = process.env, adminPrompt = false): Record<ProviderName, SnapshotProvider> {
+export function defaultProviders(cloneDir: string, env: NodeJS.ProcessEnv = process.env, adminPrompt: boolean | AdminPrompt = false): Record<ProviderName, SnapshotProvider> {
   const timeout = Number(env['SNAPCTL_TOOL_TIMEOUT_MS']);
   const tools = new ToolRunner({ env, ...(Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: timeout } : {}) });
   const dataVolume = env['SNAPCTL_APFS_VOLUME']?.trim();
