@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
+import { shown } from '../format.js';
 
 interface InfoOptions { path: string; json?: boolean }
 
@@ -12,7 +13,7 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
     .action(async (o: InfoOptions) => {
       const choice = await ctx.core().info(o.path);
       if (o.json) { ctx.json(choice); return; }
-      io.stdout(`${choice.target}: ${choice.chosen}\n`);
-      for (const r of choice.reports) io.stdout(`  ${r.name === choice.chosen ? '*' : r.usable ? '+' : '-'} ${r.name.padEnd(6)} ${r.reason}\n`);
+      io.stdout(shown`${choice.target}: ${choice.chosen}\n`);
+      for (const r of choice.reports) io.stdout(shown`  ${r.name === choice.chosen ? '*' : r.usable ? '+' : '-'} ${r.name.padEnd(6)} ${r.reason}\n`);
     });
 }

@@ -82,13 +82,18 @@ export function plainGit(env: NodeJS.ProcessEnv): ToolRunner {
 
 /** The folder git runs hooks from (core.hooksPath, worktrees and submodules included), and the work tree. */
 export async function gitPaths(repo: string, tools: ToolRunner): Promise<RepoPaths> {
-  const r = await tools.run('git', ['-C', repo, 'rev-parse', '--path-format=absolute', '--git-path', 'hooks', '--show-toplevel', '--git-common-dir']);
-  if (r.exitCode !== 0) throw new SnapctlError('usage', `${repo} is not in a git work tree`, 'pass --repo with the folder of a git repository');
-  const [hooksDir, top, common] = r.stdout.replace(/\n$/, '').split('\n');
-  if (!hooksDir || !top || !common) throw new SnapctlError('failed', `git rev-parse answered unexpectedly: ${JSON.stringify(r.stdout)}`);
-  const real = async (p: string): Promise<string> => realpath(p).catch(() => path.resolve(p));
-  const hooks = await real(hooksDir);
-  return { hooksDir: hooks, top: await real(top), ownHooks: hooks === path.join(await real(common), 'hooks') };
+  // One path a call: a path may hold a newline, so answers on separate lines could not be told apart.
+  const ask = async (...what: string[]): Promise<string> => {
+    const r = await tools.run('git', ['-C', repo, 'rev-parse', '--path-format=absolute', ...what]);
+    if (r.exitCode !== 0) throw new SnapctlError('usage', `${repo} is not in a git work tree`, 'pass --repo with the folder of a git repository');
+    const answer = r.stdout.replace(/\n$/, '');
+    if (!path.isAbsolute(answer)) throw new SnapctlError('failed', `git rev-parse answered unexpectedly: ${JSON.stringify(r.stdout)}`);
+    return realpath(answer).catch(() => path.resolve(answer));
+  };
+  const top = await ask('--show-toplevel');
+  const hooksDir = await ask('--git-path', 'hooks');
+  const common = await ask('--git-common-dir');
+  return { hooksDir, top, ownHooks: hooksDir === path.join(common, 'hooks') };
 }
 
 /**
