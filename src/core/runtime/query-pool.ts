@@ -5,12 +5,14 @@ import { SnapctlError, describeError } from '../base/errors.js';
 import type { SnapshotService } from '../service/service.js';
 import type { Settings } from '../state/settings.js';
 import { answerQuery, errorOf, type QueryCall, type QueryCalls, type QueryMethod, type QueryReply } from './queries.js';
-import type { QueryRequest, QueryWorkerData } from './query-worker.js';
+import type { AdminPrompt } from '../providers/admin-prompt.js';
+import type { AroundEntered, AroundMessage, QueryRequest, QueryWorkerData } from './query-worker.js';
 
 export interface QueryPoolOptions {
   home: string;
   env: NodeJS.ProcessEnv;
-  adminPrompt: boolean;
+  /** The password prompt a query may need (mounting an APFS snapshot): its `around` runs in this thread. */
+  adminPrompt: boolean | AdminPrompt;
   /** The settings a query sees (a preview's excludes): read when the query is asked. */
   settings: () => Settings;
   /** Answers in this thread when no worker can be started (its code missing, as in a build without it). */
@@ -24,7 +26,7 @@ export interface QueryPoolOptions {
 }
 
 interface Job { id: number; call: QueryCall; settings: Settings; resolve: (value: unknown) => void; reject: (err: unknown) => void }
-interface Slot { worker: Worker; ready: boolean; job: Job | null; error: unknown; idle: NodeJS.Timeout | undefined }
+interface Slot { worker: Worker; ready: boolean; job: Job | null; error: unknown; idle: NodeJS.Timeout | undefined; prompts: Map<number, () => void> }
 
 /** The worker's file: beside this one, `.cjs` in the CLI bundle (its import.meta.url is the bundle's own). */
 export function defaultWorkerFile(): URL {
@@ -72,6 +74,7 @@ export class QueryPool {
     const ending: Promise<number>[] = [];
     for (const slot of this.slots) {
       clearTimeout(slot.idle);
+      for (const end of slot.prompts.values()) end();
       slot.job?.reject(stopping());
       slot.job = null;
       ending.push(slot.worker.terminate());
@@ -106,16 +109,20 @@ export class QueryPool {
   private spawn(): Slot | null {
     let worker: Worker;
     try {
-      const workerData: QueryWorkerData = { home: this.options.home, env: this.options.env, adminPrompt: this.options.adminPrompt };
+      const prompt = this.options.adminPrompt;
+      const adminPrompt: QueryWorkerData['adminPrompt'] = prompt === false ? false
+        : prompt === true ? { around: false } : { ...(prompt.timeoutMs !== undefined ? { timeoutMs: prompt.timeoutMs } : {}), around: prompt.around !== undefined };
+      const workerData: QueryWorkerData = { home: this.options.home, env: this.options.env, adminPrompt };
       worker = new Worker(this.file as URL, { workerData });
     } catch {
       this.local = true;
       return null;
     }
-    const slot: Slot = { worker, ready: false, job: null, error: null, idle: undefined };
+    const slot: Slot = { worker, ready: false, job: null, error: null, idle: undefined, prompts: new Map() };
     this.slots.add(slot);
-    worker.on('message', (m: QueryReply | { ready: true }) => {
+    worker.on('message', (m: QueryReply | AroundMessage | { ready: true }) => {
       if ('ready' in m) { slot.ready = true; return; }
+      if ('around' in m) { this.around(slot, m); return; }
       const job = slot.job;
       if (!job || m.id !== job.id) return;
       slot.job = null;
@@ -129,6 +136,8 @@ export class QueryPool {
     worker.on('error', (err) => { slot.error = err; });
     worker.on('exit', (code) => {
       clearTimeout(slot.idle);
+      for (const end of slot.prompts.values()) end();
+      slot.prompts.clear();
       this.slots.delete(slot);
       const job = slot.job;
       slot.job = null;
@@ -143,5 +152,17 @@ export class QueryPool {
       this.pump();
     });
     return slot;
+  }
+
+  /** A worker's password prompt: the `around` of this thread runs while it lasts. */
+  private around(slot: Slot, m: AroundMessage): void {
+    const prompt = this.options.adminPrompt;
+    if (m.around === 'end') { slot.prompts.get(m.id)?.(); slot.prompts.delete(m.id); return; }
+    const inside = (): Promise<void> => new Promise<void>((resolve) => {
+      slot.prompts.set(m.id, resolve);
+      slot.worker.postMessage({ inside: m.id } satisfies AroundEntered);
+    });
+    const run = typeof prompt === 'object' && prompt.around ? prompt.around(inside) : inside();
+    run.catch(() => undefined);
   }
 }

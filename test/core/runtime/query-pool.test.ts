@@ -6,6 +6,8 @@ import { describe, test } from 'node:test';
 import { QueryPool } from '../../../src/core/runtime/query-pool.js';
 import type { Settings } from '../../../src/core/state/settings.js';
 import { serviceSandbox } from '../../helpers/helpers.js';
+import { apfsEnv } from '../../helpers/provider-envs.js';
+import { SnapshotService } from '../../../src/core/service/service.js';
 
 describe('the pool of query workers', () => {
   const ctx = serviceSandbox();
@@ -40,6 +42,36 @@ describe('the pool of query workers', () => {
       assert.equal(view.kind, 'text');
       assert.equal(p.workers, 0);
       await p.stop();
+    }
+  });
+
+  test("a password prompt a worker's query needs runs the app's own 'around' in this thread (the tray app keeps its popover up)", async () => {
+    const pe = await apfsEnv();
+    try {
+      const env = { ...process.env, ...pe.env };
+      const service = new SnapshotService({ home: pe.home, env, adminPrompt: true });
+      await writeFile(path.join(pe.target, 'a.txt'), 'one\n');
+      const snap = await service.create({ path: pe.target, provider: 'apfs' });
+      await writeFile(path.join(pe.target, 'a.txt'), 'two\n');
+      const events: string[] = [];
+      const around = async <T>(step: () => Promise<T>): Promise<T> => {
+        events.push('asking');
+        try { return await step(); } finally { events.push('answered'); }
+      };
+      const workers = new QueryPool({ home: pe.home, env, adminPrompt: { around }, settings: () => settings, local: service });
+      await pe.setMode('not-root');
+      try {
+        const view = await workers.run({ method: 'fileDiff', args: { id: snap.id, path: 'a.txt' } });
+        assert.equal(view.kind, 'text');
+        assert.equal(workers.workers, 1, 'answered in a worker');
+      } finally {
+        await pe.setMode('sonoma');
+        await workers.stop();
+      }
+      assert.ok(events.length >= 2, 'the mount asked for the password through this thread');
+      assert.deepEqual(events, events.map((_e, i) => (i % 2 === 0 ? 'asking' : 'answered')));
+    } finally {
+      await pe.cleanup();
     }
   });
 });
