@@ -50,7 +50,7 @@ describe('names on the command line', () => {
     assert.match(await run(['diff', snap.id]), /^M a\\n\\u202eb\.txt$/m);
     const rolled = await run(['rollback', snap.id, '--yes']);
     assert.ok(rolled.includes(`rolled back ${shownFolder} to 'release\\u202egnp.exe`), rolled);
-    assert.ok((await run(['undo', '--yes', '--path', folder])).includes(`undid the rollback of ${shownFolder}`));
+    assert.ok((await run(['undo', '--yes', '--path', folder])).includes(`undone in ${shownFolder}: `));
     assert.match(await run(['history', path.join(folder, fileName)]), /^a\\n\\u202eb\.txt in .*ev\\nil\\u202eexe: 2 versions/m);
     assert.match(await run(['find', '*.txt', '--path', folder]), /a\\n\\u202eb\.txt/);
     assert.ok((await run(['find', 'none*', '--path', folder])).includes(`in the snapshots of ${shownFolder}`));
