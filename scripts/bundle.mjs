@@ -42,7 +42,7 @@ await build({
  * when first used: `snapctl list` never parses zod or execa. commander and env-paths, which every command
  * needs, stay in the main file.
  */
-const VENDORED = ['zod', 'execa', 'proper-lockfile', 'write-file-atomic', 'hot-shots', 'node-cron', 'diff', 'cronstrue', 'picomatch'];
+const VENDORED = ['zod', 'execa', 'proper-lockfile', 'write-file-atomic', 'hot-shots', 'node-cron', 'diff', 'cronstrue'];
 const vendorAsFiles = {
   name: 'vendor-as-files',
   setup(b) {
@@ -77,16 +77,17 @@ const common = {
 };
 // CommonJS: Node 20 sets up its ES module loader for the first `import` (bench/README.md, "Forms the code
 // keeps"). esbuild cannot split CommonJS, so only the vendored packages are files of their own.
-await build({
+const cliCommon = {
   ...common,
-  entryPoints: [path.join(root, 'src/cli/main.ts')],
-  outfile: path.join(cliOut, 'main.cjs'),
   // hot-shots' optional native Unix-socket transport is loaded by hot-shots itself when asked for.
   external: ['unix-dgram', 'node-unix-socket', '@reflink/reflink', '@napi-rs/xattr'], // native modules: required from node_modules at run time
   plugins: [vendorAsFiles, lazyChildProcessForCommander],
   define: { 'import.meta.url': '__snapctlUrl' },
   banner: { js: "const __snapctlUrl = require('node:url').pathToFileURL(__filename).href;" },
-});
+};
+await build({ ...cliCommon, entryPoints: [path.join(root, 'src/cli/main.ts')], outfile: path.join(cliOut, 'main.cjs') });
+// The worker thread `snapctl serve` answers its long queries in (core/runtime/query-pool.ts finds it beside main.cjs).
+await build({ ...cliCommon, entryPoints: [path.join(root, 'src/core/runtime/query-worker.ts')], outfile: path.join(cliOut, 'query-worker.cjs') });
 for (const pkg of VENDORED) {
   await build({
     ...common,

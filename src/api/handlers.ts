@@ -6,7 +6,6 @@ import { SnapctlError, describeError, usageError } from '../core/base/errors.js'
 import type { SnapctlRuntime } from '../core/runtime/runtime.js';
 import { targetStatuses } from '../core/runtime/target-status.js';
 import { checkSchedule } from '../core/triggers/schedule-expression.js';
-import { searchMatcher } from '../core/history/glob.js';
 
 export interface DispatchContext {
   runtime: SnapctlRuntime;
@@ -40,11 +39,12 @@ export const handlers: ApiHandlers = {
     return runtime.service.create({ path, tag: tag ?? null, trigger: 'manual', provider });
   },
   delete: ({ runtime }, { id }) => runtime.service.delete(id),
+  // The long queries run in worker threads (runtime.queries): a large folder's never holds up another request.
   async diff({ runtime }, { id, paths, keepGit }) {
     const record = await runtime.service.get(id);
-    return runtime.service.diff(id, paths ?? null, { keepGit: keepGit ?? keepGitOf(runtime, record.target) });
+    return runtime.queries.run({ method: 'diff', args: { id, paths: paths ?? null, keepGit: keepGit ?? keepGitOf(runtime, record.target) } });
   },
-  fileDiff: ({ runtime }, { id, path }) => runtime.service.fileDiff(id, path),
+  fileDiff: ({ runtime }, { id, path }) => runtime.queries.run({ method: 'fileDiff', args: { id, path } }),
   async rollback({ runtime }, { id, paths, keepGit }) {
     const record = await runtime.service.get(id);
     return runtime.service.rollback(id, { paths: paths ?? null, keepGit: keepGit ?? keepGitOf(runtime, record.target) });
@@ -77,10 +77,10 @@ export const handlers: ApiHandlers = {
   checkSchedule: async (_ctx, { schedule }) => checkSchedule(schedule),
   async searchFiles({ runtime }, { target, query }) {
     const folder = await runtime.service.knownTarget(target);
-    const found = await runtime.service.history.find(folder, query, await searchMatcher(query), { limit: SEARCH_LIMIT });
+    const found = await runtime.queries.run({ method: 'find', args: { target: folder, query, limit: SEARCH_LIMIT } });
     return { target: folder, query, total: found.total, skipped: found.skipped, matches: found.matches };
   },
-  fileHistory: async ({ runtime }, { target, path }) => runtime.service.history.history(await runtime.service.knownTarget(target), path),
+  fileHistory: async ({ runtime }, { target, path }) => runtime.queries.run({ method: 'history', args: { target: await runtime.service.knownTarget(target), path } }),
   async restoreFile({ runtime }, { id, path, to }) {
     const record = await runtime.service.get(id);
     if (to !== undefined) {

@@ -21,7 +21,22 @@ export interface ServerOptions {
   staticDir: string;
   port?: number;
   token?: string;
+  /** How long connections may stay idle or be slow (tests shorten them). */
+  timeouts?: Partial<ServerTimeouts>;
 }
+
+export interface ServerTimeouts {
+  /** An idle keep-alive connection closes after this long. */
+  keepAliveMs: number;
+  /** A connection must send a request's headers within this long (also one that sends nothing). */
+  headersMs: number;
+  /** ... and the whole request within this long. */
+  requestMs: number;
+  /** How often the two above are checked (Node's default, 30 s, let a silent connection stay 40 s). */
+  checkEveryMs: number;
+}
+
+const TIMEOUTS: ServerTimeouts = { keepAliveMs: 5_000, headersMs: 10_000, requestMs: 30_000, checkEveryMs: 1_000 };
 
 const STATIC_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -101,11 +116,13 @@ export async function startServer(options: ServerOptions): Promise<HeadlessServe
     }
   };
 
-  const server: Server = createServer((req, res) => {
+  const limits = { ...TIMEOUTS, ...options.timeouts };
+  const server: Server = createServer({ connectionsCheckingInterval: limits.checkEveryMs }, (req, res) => {
     handle(req, res).catch(() => { if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n'); else res.destroy(); });
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = limits.keepAliveMs;
+  server.headersTimeout = limits.headersMs;
+  server.requestTimeout = limits.requestMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -117,7 +134,9 @@ export async function startServer(options: ServerOptions): Promise<HeadlessServe
     loginUrl: `${url}?token=${token}`,
     token,
     port,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    // Stops accepting, then ends every connection: idle ones, and those waiting on an answer (a stopping
+    // serve gives none; its long queries are ended with it, see QueryPool.stop).
+    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeIdleConnections(); server.closeAllConnections(); }),
   };
 }
 

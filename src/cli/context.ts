@@ -148,7 +148,7 @@ export class CliContext implements CommandContext {
       const gone = await this.core().reconcile();
       if (gone.length > 0) this.io.stderr(`snapctl: ${plural(gone.length, 'snapshot')} ${gone.length === 1 ? 'was' : 'were'} removed by the system and ${gone.length === 1 ? 'is' : 'are'} marked vanished: ${gone.join(', ')}\n`);
     } catch (err) {
-      this.io.stderr(`snapctl: could not check which snapshots still exist: ${describeError(err)}\n`);
+      this.io.stderr(`snapctl: could not check which snapshots still exist: ${say(describeError(err))}\n`);
     }
   }
 

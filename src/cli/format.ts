@@ -14,6 +14,22 @@ export function shownPath(p: string, max = 300): string {
   return shown.length <= max ? shown : `${shown.slice(0, max / 2)}…(${shown.length - max} characters)…${shown.slice(-max / 2)}`;
 }
 
+/**
+ * A line for the terminal: every value put into the template is shown as a name is (bytes that are not UTF-8
+ * as \xff, a newline as \n, bidirectional controls such as U+202E as \u202e), so no folder, file, tag or
+ * branch name can start another line or turn this one around. The template's own text is kept as written.
+ */
+export function shown(strings: TemplateStringsArray, ...values: readonly (string | number)[]): string {
+  let out = strings[0] ?? '';
+  for (const [i, v] of values.entries()) out += (typeof v === 'number' ? String(v) : shownName(v)) + (strings[i + 1] ?? '');
+  return out;
+}
+
+/** Lines built one to an element, each shown as one line whatever the names in it hold. */
+export function shownLines(lines: readonly string[]): string {
+  return lines.map((l) => shownName(l)).join('\n') + '\n';
+}
+
 export function localTime(iso: string): string {
   const d = new Date(iso);
   const pad = (n: number): string => String(n).padStart(2, '0');
@@ -22,7 +38,7 @@ export function localTime(iso: string): string {
 
 export function snapshotTable(records: readonly (SnapshotRecord & { uniqueBytes?: number | null })[]): string {
   if (records.length === 0) return 'no snapshots yet: take one with snapctl create --path DIR\n';
-  const rows = records.map((r) => [r.id, localTime(r.createdAt), r.trigger, r.provider, snapshotSize(r), r.uniqueBytes == null ? '?' : humanBytes(r.uniqueBytes), r.state === 'ready' ? '' : r.state, r.target, r.tag ?? '']);
+  const rows = records.map((r) => [r.id, localTime(r.createdAt), r.trigger, r.provider, snapshotSize(r), r.uniqueBytes == null ? '?' : humanBytes(r.uniqueBytes), r.state === 'ready' ? '' : r.state, shownName(r.target), shownName(r.tag ?? '')]);
   const header = ['ID', 'CREATED', 'TRIGGER', 'PROVIDER', 'SIZE', 'FREES', 'STATE', 'FOLDER', 'TAG'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
@@ -66,8 +82,8 @@ export function countsText(c: { restored: number; broughtBack: number; removed: 
 
 /** The unfinished rollback a preview meets, first, and what to run about it. */
 export function unfinishedText(u: UnfinishedRollback): string {
-  return `an earlier rollback of ${u.target} to ${u.snapshotLabel} stopped part way${u.error ? ` (${u.error})` : ' (it was interrupted)'}: ` +
-    `'snapctl recover --path ${u.target}' finishes it, 'snapctl undo --path ${u.target}' returns the folder to how it was before it\n`;
+  return shown`an earlier rollback of ${u.target} to ${u.snapshotLabel} stopped part way${u.error ? shown` (${u.error})` : ' (it was interrupted)'}: ` +
+    shown`'snapctl recover --path ${u.target}' finishes it, 'snapctl undo --path ${u.target}' returns the folder to how it was before it\n`;
 }
 
 /** What a rollback will do, in the words of the folder rather than of the snapshot, with what it does to git. */

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { SnapctlError, describeError } from '../core/base/errors.js';
 import { installLayout } from '../core/base/install.js';
 import { CliContext, say, type CliIo, type CommandContext } from './context.js';
+import { shown } from './format.js';
 import { registerCount } from './commands/count.js';
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
@@ -72,7 +73,7 @@ async function recoverInterrupted(ctx: CliContext, command: string): Promise<voi
   if (command === 'recover' || command === 'status') { ctx.tellNotices(); return; }
   for (const r of reports) {
     ctx.io.stderr(r.outcome === 'finished'
-      ? `snapctl: finished an interrupted rollback of ${r.target} to ${r.snapshotId} (undo restores the state before it: ${r.safetyId})\n`
+      ? shown`snapctl: finished an interrupted rollback of ${r.target} to ${r.snapshotId} (undo restores the state before it: ${r.safetyId})\n`
       : `snapctl: ${say(r.error ?? `could not finish the interrupted rollback of ${r.target}`)}\n`);
   }
   ctx.tellNotices();

@@ -2,7 +2,8 @@ import { installLayout } from '../core/base/install.js';
 import { SnapctlRuntime } from '../core/runtime/runtime.js';
 import { resolveTarget } from '../core/service/targets.js';
 import { startServer } from '../api/http-server.js';
-import type { CliIo } from './context.js';
+import { say, type CliIo } from './context.js';
+import { shown } from './format.js';
 
 /** The built popover; exported for the tests that serve it without going through the CLI. */
 export const POPOVER_DIR = installLayout().popoverDir;
@@ -25,8 +26,8 @@ export async function serveHeadless(options: ServeOptions): Promise<void> {
   const runtime = await SnapctlRuntime.start({
     home: options.home,
     env: io.env,
-    onProblem: (message) => io.stderr(`snapctl: ${message}\n`),
-    onScheduledRun: (r) => { if (r.ok && r.record) io.stderr(`snapctl: scheduled snapshot ${r.record.id} of ${r.target}\n`); },
+    onProblem: (message) => io.stderr(`snapctl: ${say(message)}\n`),
+    onScheduledRun: (r) => { if (r.ok && r.record) io.stderr(shown`snapctl: scheduled snapshot ${r.record.id} of ${r.target}\n`); },
   });
   try {
     if (options.path !== null) {

@@ -87,6 +87,16 @@ export interface GitImpact {
   moreUndone: number;
   /** True when HEAD (or the branch it names) would move. */
   headMoves: boolean;
+  /**
+   * Where HEAD goes: `forward` to a descendant of HEAD now (nothing is undone by the move), `backward` to an
+   * ancestor, `sideways` to another line of history, `same` nowhere (its branch may change), `unknown` when
+   * git could not tell (not installed, or the snapshot's commits could not be read).
+   */
+  direction: 'forward' | 'backward' | 'sideways' | 'same' | 'unknown';
+  /** Commits HEAD goes to that it does not reach now, newest first (the rollback brings them back). */
+  gainedCommits: { sha: string; subject: string }[];
+  /** How many more gained commits there are beyond those listed. */
+  moreGained: number;
 }
 
 export interface DiffView {

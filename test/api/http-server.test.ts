@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -157,5 +158,50 @@ describe('headless server (snapctl serve)', () => {
     assert.equal(value.ok, false);
     assert.match(value.error, /^request too large/);
     assert.equal((await api({ method: 'status', params: {} })).status, 200, 'the server still answers');
+  });
+});
+
+describe('connections the headless server closes', () => {
+  let box: Awaited<ReturnType<typeof sandbox>>;
+  let runtime: SnapctlRuntime;
+  before(async () => {
+    box = await sandbox();
+    runtime = await SnapctlRuntime.start({ home: box.home, env: {} });
+  });
+  after(async () => {
+    await runtime.stop();
+    await box.cleanup();
+  });
+
+  /** A raw connection that reads what it is sent, and says when the server closed it. */
+  const connection = (port: number): { socket: Socket; closed: Promise<string> } => {
+    const socket = connect(port, '127.0.0.1');
+    let got = '';
+    socket.on('data', (d: Buffer) => { got += d.toString(); });
+    return { socket, closed: new Promise((resolve) => socket.on('close', () => resolve(got))) };
+  };
+
+  test('an idle keep-alive connection, and one that never sends a request, are closed by the server', async () => {
+    const server = await startServer({ context: { runtime, host: 'headless' }, staticDir: POPOVER_DIR, port: 0, timeouts: { keepAliveMs: 200, headersMs: 300, checkEveryMs: 100 } });
+    try {
+      const idle = connection(server.port);
+      idle.socket.write(`GET /app.css HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${server.token}\r\n\r\n`);
+      const silent = connection(server.port);
+      assert.match(await idle.closed, /^HTTP\/1\.1 200 OK/, 'answered, then closed once idle');
+      await silent.closed;
+      assert.equal(silent.socket.bytesWritten, 0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('closing the server ends its idle connections at once, whatever their time left', async () => {
+    const server = await startServer({ context: { runtime, host: 'headless' }, staticDir: POPOVER_DIR, port: 0, timeouts: { keepAliveMs: 3_600_000, headersMs: 3_600_000, requestMs: 3_600_000 } });
+    const idle = connection(server.port);
+    idle.socket.write(`GET /app.css HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${server.token}\r\n\r\n`);
+    const silent = connection(server.port);
+    await new Promise((resolve) => idle.socket.once('data', resolve));
+    await server.close();
+    await Promise.all([idle.closed, silent.closed]);
   });
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../../core/base/errors.js';
 import type { CommandContext } from '../context.js';
-import { humanBytes } from '../format.js';
+import { humanBytes, shown } from '../format.js';
 
 interface DeleteOptions { path?: string; json?: boolean; yes?: boolean }
 
@@ -19,7 +19,7 @@ export function registerDelete(program: Command, ctx: CommandContext): void {
       // The undo of a rollback restores its safety snapshot: deleting that one takes the undo away for good.
       const offer = await ctx.core().undoOffer(record.target);
       if (offer && offer.rollback.safetyId === record.id && !o.yes) {
-        const what = `deleting ${record.id} takes away the undo of the last rollback of ${record.target} (${offer.label}): it is the safety snapshot that undo restores`;
+        const what = shown`deleting ${record.id} takes away the undo of the last rollback of ${record.target} (${offer.label}): it is the safety snapshot that undo restores`;
         if (!io.isInteractive) throw usageError(what, 'pass --yes to delete it anyway');
         if (!(await io.confirm(`${what}; delete it anyway?`))) { io.stdout('nothing was deleted\n'); return; }
       }

@@ -4,7 +4,7 @@ import { usageError } from '../../core/base/errors.js';
 import { globMatcher } from '../../core/history/glob.js';
 import type { CommandContext } from '../context.js';
 import { folderHere } from '../file-arg.js';
-import { localTime, plural, shownPath } from '../format.js';
+import { localTime, plural, shown, shownLines, shownPath } from '../format.js';
 
 interface FindOptions { path?: string; json?: boolean }
 
@@ -19,14 +19,14 @@ export function registerFind(program: Command, ctx: CommandContext): void {
       // A folder no snapshot was taken of is said as that (a query never needs what a create checks of it).
       const target = o.path !== undefined ? await ctx.knownTarget(o.path).catch(() => path.resolve(ctx.io.cwd, o.path ?? '.')) : await folderHere(ctx);
       const found = await ctx.core().history.find(target, pattern, await globMatcher(pattern), { spans: true });
-      for (const s of found.skipped) ctx.io.stderr(`snapctl: snapshot ${s.id} was skipped: ${s.reason}\n`);
+      for (const s of found.skipped) ctx.io.stderr(shown`snapctl: snapshot ${s.id} was skipped: ${s.reason}\n`);
       if (o.json) { ctx.json(found); return; }
-      if (found.matches.length === 0) { ctx.io.stdout(`nothing matches ${pattern} in the snapshots of ${target}\n`); return; }
+      if (found.matches.length === 0) { ctx.io.stdout(shown`nothing matches ${pattern} in the snapshots of ${target}\n`); return; }
       const lines = found.matches.map((m) => {
         const oldest = m.spans?.[m.spans.length - 1]?.oldest;
         const span = oldest && oldest.createdAt !== m.newest ? `${localTime(oldest.createdAt)} .. ${localTime(m.newest)}` : localTime(m.newest);
         return `${m.deleted ? 'deleted ' : '        '}${shownPath(m.path)}${m.type === 'dir' ? '/' : m.type === 'symlink' ? ' (link)' : ''}  ${plural(m.versions, 'version')} in ${plural(m.count, 'snapshot')}, ${span}`;
       });
-      ctx.io.stdout(lines.join('\n') + '\n');
+      ctx.io.stdout(shownLines(lines));
     });
 }

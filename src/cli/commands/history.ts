@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { FileHistoryView } from '../../shared/api.js';
 import type { CommandContext } from '../context.js';
 import { fileArg } from '../file-arg.js';
-import { humanBytes, localTime, plural, shownPath } from '../format.js';
+import { humanBytes, localTime, plural, shown, shownLines, shownPath } from '../format.js';
 
 interface HistoryOptions { path?: string; json?: boolean }
 
@@ -15,7 +15,7 @@ export function registerHistory(program: Command, ctx: CommandContext): void {
     .action(async (file: string, o: HistoryOptions) => {
       const { target, rel } = await fileArg(ctx, file, o.path);
       const view = await ctx.core().history.history(target, rel);
-      for (const s of view.skipped) ctx.io.stderr(`snapctl: snapshot ${s.id} was skipped: ${s.reason}\n`);
+      for (const s of view.skipped) ctx.io.stderr(shown`snapctl: snapshot ${s.id} was skipped: ${s.reason}\n`);
       if (o.json) ctx.json(view);
       else ctx.io.stdout(historyText(view));
     });
@@ -37,5 +37,5 @@ function historyText(view: FileHistoryView): string {
     if (v.snapshots.length > 5) lines.push(`    … and ${v.snapshots.length - 5} older (--json lists them all)`);
   }
   for (const d of deletions) lines.push(`  deleted    by ${localTime(d.createdAt)}  ${d.id}${d.tag ? `  ${d.tag}` : ''}`);
-  return lines.join('\n') + '\n';
+  return shownLines(lines);
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { xattrsUnavailable } from '../../core/tree/xattrs.js';
 import type { CommandContext } from '../context.js';
+import { shown } from '../format.js';
 
 interface InfoOptions { path: string; json?: boolean }
 
@@ -14,8 +15,8 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
       const choice = await ctx.core().info(o.path);
       const notes = [xattrsUnavailable()].filter((n): n is string => n !== null);
       if (o.json) { ctx.json({ ...choice, notes }); return; }
-      io.stdout(`${choice.target}: ${choice.chosen}\n`);
-      for (const r of choice.reports) io.stdout(`  ${r.name === choice.chosen ? '*' : r.usable ? '+' : '-'} ${r.name.padEnd(6)} ${r.reason}\n`);
-      for (const n of notes) io.stdout(`note: ${n}\n`);
+      io.stdout(shown`${choice.target}: ${choice.chosen}\n`);
+      for (const r of choice.reports) io.stdout(shown`  ${r.name === choice.chosen ? '*' : r.usable ? '+' : '-'} ${r.name.padEnd(6)} ${r.reason}\n`);
+      for (const n of notes) io.stdout(shown`note: ${n}\n`);
     });
 }

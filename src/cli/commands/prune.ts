@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { CommandContext } from '../context.js';
-import { humanBytes } from '../format.js';
+import { say, type CommandContext } from '../context.js';
+import { humanBytes, shown } from '../format.js';
 
 interface PruneOptions { path?: string; dryRun?: boolean; json?: boolean }
 
@@ -16,13 +16,13 @@ export function registerPrune(program: Command, ctx: CommandContext): void {
       // Settings bring zod; only prune among the short commands reads them.
       const { SettingsStore, retentionPolicyFor, policyOf } = await import('../../core/state/settings.js');
       const loaded = await new SettingsStore(ctx.core().layout).load();
-      if (loaded.warning) io.stderr(`snapctl: ${loaded.warning}\n`);
+      if (loaded.warning) io.stderr(`snapctl: ${say(loaded.warning)}\n`);
       const results = await ctx.core().prune((t) => retentionPolicyFor(loaded.settings, t), {
         ...(target ? { target } : {}), dryRun: o.dryRun ?? false, maxStoreBytes: (t) => policyOf(loaded.settings, t).maxStoreBytes,
       });
       if (o.json) { ctx.json(results); return; }
       for (const r of results) {
-        io.stdout(`${r.target}: keep ${r.keep.length}, ${r.dryRun ? 'would delete' : 'deleted'} ${r.drop.length}\n`);
+        io.stdout(shown`${r.target}: keep ${r.keep.length}, ${r.dryRun ? 'would delete' : 'deleted'} ${r.drop.length}\n`);
         for (const id of r.drop) io.stdout(`  ${r.dryRun ? 'would delete' : 'deleted'} ${id}\n`);
         if (r.overLimit) io.stdout(`  still over its maximum store size: ${humanBytes(r.overLimit.bytes)} against ${humanBytes(r.overLimit.limit)}; what is left is held by snapshots the limit never deletes (the newest, tagged, manual or safety ones) or shared among them\n`);
       }

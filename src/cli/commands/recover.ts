@@ -3,13 +3,13 @@ import type { Command } from 'commander';
 import { SnapctlError, describeError } from '../../core/base/errors.js';
 import type { RecoveryReport } from '../../core/service/service.js';
 import { say, type CommandContext } from '../context.js';
-import { plural } from '../format.js';
+import { plural, shown } from '../format.js';
 
 interface RecoverOptions { abandon?: boolean; path?: string }
 
 function reportLine(r: RecoveryReport): string {
   return r.outcome === 'finished'
-    ? `finished the interrupted rollback of ${r.target} to ${r.snapshotId} ('snapctl undo --path ${r.target}' restores the state before it: ${r.safetyId})`
+    ? shown`finished the interrupted rollback of ${r.target} to ${r.snapshotId} ('snapctl undo --path ${r.target}' restores the state before it: ${r.safetyId})`
     : say(r.error ?? `could not finish the interrupted rollback of ${r.target}`);
 }
 
@@ -39,18 +39,18 @@ export function registerRecover(program: Command, ctx: CommandContext): void {
         const failed = reports.filter((r) => r.outcome === 'failed').length;
         if (failed > 0) throw new SnapctlError('busy', `${plural(failed, 'interrupted rollback')} could not be finished`, 'each is named above, with the way back');
         // The folder by its absolute path, as every other line of the report names it ('.' says nothing later).
-        if (reports.length === 0) io.stdout(target !== undefined ? `no interrupted rollback of ${target}\n` : 'no interrupted rollback is left unfinished\n');
+        if (reports.length === 0) io.stdout(target !== undefined ? shown`no interrupted rollback of ${target}\n` : 'no interrupted rollback is left unfinished\n');
         return;
       }
       if (!o.path) throw new SnapctlError('usage', '--abandon needs --path DIR', 'name the folder whose interrupted rollback to give up');
       const dropped = await ctx.core().abandonRecovery(o.path);
       const typed = o.path;
       const folder = await ctx.knownTarget(typed).catch(() => path.resolve(io.cwd, typed));
-      if (!dropped) { io.stdout(`no interrupted rollback of ${folder}\n`); return; }
+      if (!dropped) { io.stdout(shown`no interrupted rollback of ${folder}\n`); return; }
       if ('damaged' in dropped) {
-        io.stdout(`set the damaged rollback journal of ${folder} aside as ${dropped.damaged}; the folder may be partly restored: roll back again (its safety snapshot is in 'snapctl list --path ${folder}')\n`);
+        io.stdout(shown`set the damaged rollback journal of ${folder} aside as ${dropped.damaged}; the folder may be partly restored: roll back again (its safety snapshot is in 'snapctl list --path ${folder}')\n`);
         return;
       }
-      io.stdout(`gave up the interrupted rollback of ${dropped.target} to ${dropped.snapshotId}; the folder may be partly restored: 'snapctl rollback ${dropped.safetyId} --yes' returns it to the state before\n`);
+      io.stdout(shown`gave up the interrupted rollback of ${dropped.target} to ${dropped.snapshotId}; the folder may be partly restored: 'snapctl rollback ${dropped.safetyId} --yes' returns it to the state before\n`);
     });
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { snapshotLabel } from '../../core/service/labels.js';
 import type { CommandContext } from '../context.js';
 import { fileArg } from '../file-arg.js';
-import { countsText, humanBytes, shownPath } from '../format.js';
+import { countsText, humanBytes, shown, shownPath } from '../format.js';
 
 interface RestoreOptions { to?: string; force?: boolean; path?: string; json?: boolean }
 
@@ -23,12 +23,12 @@ export function registerRestore(program: Command, ctx: CommandContext): void {
       if (o.to !== undefined) {
         const done = await ctx.core().history.restoreTo(record, name, o.to.startsWith('/') ? o.to : `${io.cwd}/${o.to}`, { force: o.force ?? false });
         if (o.json) ctx.json(done);
-        else io.stdout(`wrote ${shownPath(name)} as ${snapshotLabel(record)} held it (${humanBytes(done.size)}) to ${shownPath(done.written)}\n`);
+        else io.stdout(shown`wrote ${shownPath(name)} as ${snapshotLabel(record)} held it (${humanBytes(done.size)}) to ${shownPath(done.written)}\n`);
         return;
       }
       const result = await ctx.core().rollback(record.id, { paths: [name] });
       if (o.json) ctx.json(result);
-      else if (result.nothingToChange || !result.safety) io.stdout(`nothing to change: ${shownPath(name)} already matches ${snapshotLabel(record)}\n`);
-      else io.stdout(`restored ${shownPath(name)} from ${snapshotLabel(record)} (${record.id}): ${countsText(result.restored)}; undo with 'snapctl undo --path ${record.target}' (safety snapshot ${result.safety.id})\n`);
+      else if (result.nothingToChange || !result.safety) io.stdout(shown`nothing to change: ${shownPath(name)} already matches ${snapshotLabel(record)}\n`);
+      else io.stdout(shown`restored ${shownPath(name)} from ${snapshotLabel(record)} (${record.id}): ${countsText(result.restored)}; undo with 'snapctl undo --path ${record.target}' (safety snapshot ${result.safety.id})\n`);
     });
 }

@@ -4,7 +4,7 @@ import { snapshotLabel } from '../../core/service/labels.js';
 import { scopeWithin } from '../../core/service/targets.js';
 import type { CommandContext } from '../context.js';
 import { rawArg } from '../raw-arg.js';
-import { countsText, plural, rollbackPreview, shownPath } from '../format.js';
+import { countsText, plural, rollbackPreview, shown, shownPath } from '../format.js';
 
 interface RollbackOptions { only?: string[]; path?: string; keepGit?: boolean; yes?: boolean; json?: boolean }
 
@@ -26,12 +26,12 @@ export function registerRollback(program: Command, ctx: CommandContext): void {
       if (!o.yes) {
         if (!io.isInteractive) throw usageError('rollback changes files and needs confirmation', 'pass --yes to roll back without a prompt');
         io.stdout(rollbackPreview(await ctx.core().diff(id, paths, { keepGit })));
-        if (!(await io.confirm(`roll back ${record.target} to ${snapshotLabel(record)} (${record.id})?`))) { io.stdout('nothing changed\n'); return; }
+        if (!(await io.confirm(shown`roll back ${record.target} to ${snapshotLabel(record)} (${record.id})?`))) { io.stdout('nothing changed\n'); return; }
       }
       const result = await ctx.core().rollback(id, { paths, keepGit });
       if (o.json) ctx.json(result);
-      else if (result.nothingToChange || !result.safety) io.stdout(`nothing to change: the folder already matches ${snapshotLabel(record)} (no safety snapshot was taken)\n`);
-      else io.stdout(`rolled back ${record.target} to ${snapshotLabel(record)} (${record.id}): ${countsText(result.restored)}${keepGit ? '; .git left alone' : ''}; undo with 'snapctl undo --path ${record.target}' (safety snapshot ${result.safety.id})\n`);
+      else if (result.nothingToChange || !result.safety) io.stdout(shown`nothing to change: the folder already matches ${snapshotLabel(record)} (no safety snapshot was taken)\n`);
+      else io.stdout(shown`rolled back ${record.target} to ${snapshotLabel(record)} (${record.id}): ${countsText(result.restored)}${keepGit ? '; .git left alone' : ''}; undo with 'snapctl undo --path ${record.target}' (safety snapshot ${result.safety.id})\n`);
       if (result.restored.kept.length > 0) {
         const one = result.restored.kept.length === 1;
         io.stderr(`snapctl: ${plural(result.restored.kept.length, 'path')} left as ${one ? 'it was' : 'they were'}: the safety snapshot could not hold ${one ? 'it' : 'them'}, so undo could not bring ${one ? 'it' : 'them'} back:\n`);

@@ -80,7 +80,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         if (left.length > 0) io.stderr(`snapctl: note: it leaves out ${left.slice(0, 4).map((p) => shownPath(p)).join(', ')}${left.length > 4 ? ` and ${left.length - 4} more` : ''} (the folder's excludes): what the command changes there, the rollback does not undo\n`);
       } catch (err) {
         if (o.strict) throw err;
-        io.stderr(`snapctl: WARNING: no snapshot was taken (${describeError(err)}); running the command anyway\n`);
+        io.stderr(`snapctl: WARNING: no snapshot was taken (${say(describeError(err))}); running the command anyway\n`);
       }
       // child_process is loaded here, not at start-up: most commands never spawn.
       const { runPassingThrough } = await import('../passthrough.js');

@@ -6,7 +6,7 @@ import { relativeTime } from '../../shared/format.js';
 import type { TargetStatus } from '../../shared/api.js';
 import type { RecoveryReport } from '../../core/service/service.js';
 import { say, type CommandContext } from '../context.js';
-import { localTime, unfinishedText } from '../format.js';
+import { localTime, shown, shownLines, unfinishedText } from '../format.js';
 import { metricsStatus } from '../metrics-status.js';
 
 interface StatusOptions { path?: string; json?: boolean }
@@ -17,7 +17,7 @@ interface StatusOptions { path?: string; json?: boolean }
  */
 function recoveredLines(t: TargetStatus, recoveries: readonly RecoveryReport[]): string[] {
   return recoveries.filter((r) => r.target === t.path && r.outcome === 'finished').map((r) =>
-    `  just now: finished the interrupted rollback to ${r.snapshotId} (the folder now matches it; 'snapctl undo --path ${t.path}' puts it back as it was before, safety snapshot ${r.safetyId})`);
+    shown`  just now: finished the interrupted rollback to ${r.snapshotId} (the folder now matches it; 'snapctl undo --path ${t.path}' puts it back as it was before, safety snapshot ${r.safetyId})`);
 }
 
 function folderText(t: TargetStatus, recoveries: readonly RecoveryReport[]): string {
@@ -34,7 +34,7 @@ function folderText(t: TargetStatus, recoveries: readonly RecoveryReport[]): str
   if (t.undo) lines.push(`  ${t.undo.label}: 'snapctl undo --path ${t.path}' puts the folder back as it was before`);
   if (t.undoLost) lines.push(`  ${say(t.undoLost)}`);
   for (const p of t.problems) lines.push(`  problem: ${say(p)}`);
-  return lines.join('\n') + '\n';
+  return shownLines(lines);
 }
 
 export function registerStatus(program: Command, ctx: CommandContext): void {
@@ -62,7 +62,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
       const settingsProblems = await ctx.settingsProblems();
       if (o.json) { ctx.json({ version: installLayout().version, home: ctx.core().layout.root, targets, recoveries, settingsProblems, metrics: metrics.health }); return; }
       const metricsText = `\nmetrics: ${metrics.lines.map(say).join('\n  ')}\n` + settingsProblems.map((p) => `\nproblem: ${say(p)}\n`).join('');
-      if (targets.length === 0) { ctx.io.stdout((only ? `snapctl knows nothing of ${only} yet: 'snapctl create --path ${only}' takes a first snapshot\n` : "no folders yet: 'snapctl create --path DIR' takes a first snapshot\n") + metricsText); return; }
+      if (targets.length === 0) { ctx.io.stdout((only ? shown`snapctl knows nothing of ${only} yet: 'snapctl create --path ${only}' takes a first snapshot\n` : "no folders yet: 'snapctl create --path DIR' takes a first snapshot\n") + metricsText); return; }
       ctx.io.stdout(targets.map((t) => folderText(t, recoveries)).join('\n') + metricsText);
     });
 }

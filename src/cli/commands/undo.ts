@@ -3,7 +3,7 @@ import { SnapctlError, usageError } from '../../core/base/errors.js';
 import { snapshotLabel } from '../../core/service/labels.js';
 import type { CommandContext } from '../context.js';
 import { undoneText } from '../../shared/format.js';
-import { countsText, rollbackPreview, shownPath } from '../format.js';
+import { countsText, rollbackPreview, shown, shownPath } from '../format.js';
 
 interface UndoOptions { path?: string; yes?: boolean; json?: boolean }
 
@@ -22,8 +22,8 @@ async function undoPreview(ctx: CommandContext, folder: string): Promise<string>
   const paths = pending ? null : offer?.rollback.paths ?? null;
   const keepGit = offer?.rollback.keepGit ?? false;
   const view = await core.diff(safety.id, paths, { keepGit });
-  const what = pending ? `the rollback to ${pending.snapshotLabel} that stopped part way` : `the last rollback (${offer?.label ?? ''})`;
-  return `undo of ${what} restores ${folder} to ${snapshotLabel(safety)} (${safety.id})\n${rollbackPreview(view, 'undoing')}`;
+  const what = pending ? shown`the rollback to ${pending.snapshotLabel} that stopped part way` : shown`the last rollback (${offer?.label ?? ''})`;
+  return shown`undo of ${what} restores ${folder} to ${snapshotLabel(safety)} (${safety.id})` + `\n${rollbackPreview(view, 'undoing')}`;
 }
 
 export function registerUndo(program: Command, ctx: CommandContext): void {
@@ -41,7 +41,7 @@ export function registerUndo(program: Command, ctx: CommandContext): void {
       if (!o.yes && !lost) {
         if (!io.isInteractive) throw usageError('undo changes files and needs confirmation', 'pass --yes to undo without a prompt');
         if (folder !== undefined) io.stdout(await undoPreview(ctx, folder));
-        if (!(await io.confirm(`undo the last rollback${folder ? ` of ${folder}` : ''}?`))) { io.stdout('nothing changed\n'); return; }
+        if (!(await io.confirm(shown`undo the last rollback${folder ? shown` of ${folder}` : ''}?`))) { io.stdout('nothing changed\n'); return; }
       }
       let result;
       try {
@@ -50,13 +50,13 @@ export function registerUndo(program: Command, ctx: CommandContext): void {
         // Already undone: the folder is as the script wants it, so this is no failure (exit 0), and said so.
         if (err instanceof SnapctlError && err.kind === 'nothing-to-do') {
           if (o.json) ctx.json({ alreadyUndone: true, message: err.message });
-          else io.stdout(`${err.message}; nothing was changed\n`);
+          else io.stdout(shown`${err.message}; nothing was changed\n`);
           return;
         }
         throw err;
       }
       if (o.json) ctx.json(result);
-      else if (result.nothingToChange || !result.safety) io.stdout(`nothing to change: the folder already matches ${snapshotLabel(result.snapshot)}, the state before the rollback\n`);
-      else io.stdout(`undone in ${result.snapshot.target}: ${undoneText(result.paths, shownPath)} (${countsText(result.restored)}); the undone state is kept as ${result.safety.id}\n`);
+      else if (result.nothingToChange || !result.safety) io.stdout(shown`nothing to change: the folder already matches ${snapshotLabel(result.snapshot)}, the state before the rollback\n`);
+      else io.stdout(shown`undone in ${result.snapshot.target}: ${undoneText(result.paths, shownPath)} (${countsText(result.restored)}); the undone state is kept as ${result.safety.id}\n`);
     });
 }

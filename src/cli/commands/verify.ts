@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { plural, shownPath } from '../format.js';
+import { plural, shown, shownPath } from '../format.js';
 
 interface VerifyOptions { path?: string; json?: boolean }
 
@@ -17,8 +17,8 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
       if (damaged.length > 0) ctx.setExitCode(1);
       if (o.json) { ctx.json(reports); return; }
       for (const r of damaged) {
-        io.stdout(`damaged ${r.id} of ${r.target}: ${plural(r.problems.length, 'path')}\n`);
-        for (const p of r.problems) io.stdout(`  "${shownPath(p.path)}": ${p.problem}\n`);
+        io.stdout(shown`damaged ${r.id} of ${r.target}: ${plural(r.problems.length, 'path')}\n`);
+        for (const p of r.problems) io.stdout(shown`  "${shownPath(p.path)}": ${p.problem}\n`);
       }
       const files = reports.reduce((sum, r) => sum + r.checked, 0);
       const whole = damaged.filter((r) => r.problems.some((p) => p.path.startsWith('(')));

@@ -21,7 +21,8 @@ export class MetricsSink extends Writable {
   private readonly idle: (() => void)[] = [];
 
   private constructor(private readonly send: (datagram: Buffer, done: (err: Error | null) => void) => void, private readonly closeTransport: () => void, private readonly observer: SendObserver) {
-    super({ decodeStrings: true, highWaterMark: 64 * 1024 });
+    // One object a datagram: `pending` counts datagrams then (in bytes it said "57 datagrams not sent" for 3).
+    super({ objectMode: true, highWaterMark: 1024 });
   }
 
   /** Throws when the transport cannot exist here (the Unix datagram socket's native part is missing). */
@@ -37,7 +38,8 @@ export class MetricsSink extends Writable {
     return new MetricsSink(send, close, observer);
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  override _write(written: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const chunk = typeof written === 'string' ? Buffer.from(written) : written;
     this.inFlight++;
     let settled = false;
     const done = (err: Error | null): void => {
@@ -57,9 +59,9 @@ export class MetricsSink extends Writable {
     callback(error);
   }
 
-  /** Datagrams written but not yet handed to the kernel (or failed). */
+  /** Datagrams written but not yet handed to the kernel (or failed): the stream counts the one in flight too. */
   get pending(): number {
-    return this.inFlight + this.writableLength;
+    return this.writableLength;
   }
 
   /** Resolves true once every datagram written so far has been sent or has failed; false after `ms`. */

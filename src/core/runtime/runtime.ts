@@ -16,6 +16,7 @@ import { Scheduler, type ScheduleRunReport } from '../triggers/scheduler.js';
 import { DEFAULT_POLICY, SnapshotService } from '../service/service.js';
 import type { AdminPrompt } from '../providers/admin-prompt.js';
 import { SettingsStore, policyOf, type Settings } from '../state/settings.js';
+import { QueryPool } from './query-pool.js';
 
 export interface RuntimeOptions {
   home: string;
@@ -45,6 +46,8 @@ export class SnapctlRuntime {
   readonly service: SnapshotService;
   readonly settingsStore: SettingsStore;
   readonly scheduler: Scheduler;
+  /** The long queries (search, history, diffs), answered in worker threads: see query-pool.ts. */
+  readonly queries: QueryPool;
   metrics: Metrics;
   private settings!: Settings;
   private readonly env: NodeJS.ProcessEnv;
@@ -70,6 +73,7 @@ export class SnapctlRuntime {
       policy: async (target) => (this.settings ? policyOf(this.settings, target) : DEFAULT_POLICY),
     });
     this.settingsStore = new SettingsStore(layout);
+    this.queries = new QueryPool({ home: layout.root, env: this.env, adminPrompt: options.adminPrompt ?? false, settings: () => this.settings, local: this.service });
     // Reflink-cloned objects are hashed in the background, soon after their snapshot (see CliContext).
     this.service.onEvent((e) => {
       if (e.type === 'hash-pending') setTimeout(() => { void this.service.verify(e.id).catch(() => undefined); }, 1_000).unref();
@@ -158,6 +162,8 @@ export class SnapctlRuntime {
   }
 
   async stop(): Promise<void> {
+    // Queries first: a long one ends at once, wherever it is.
+    await this.queries.stop();
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     this.watcher?.stop();
     this.unobserve();

@@ -672,7 +672,7 @@ export class SnapshotService {
     const found = await provider.diff(record, await withBlockingAncestors(record.target, paths, heldAsFolderIn(provider, record)), { ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}) });
     if (found.unknown && found.unknown.length > 0) throw await unknownPaths(record, found.unknown, leaveAlone, provider);
     const paths_ = found.git;
-    const git = keepGit || !paths_ ? [] : await provider.read(record, (reader) => gitImpact(record.target, paths_, reader, this.env));
+    const git = keepGit || !paths_ ? [] : await provider.read(record, (reader) => gitImpact(record.target, paths_, reader, this.env, [...found.removed, ...found.modified]));
     const alone = found.leftAlone ?? [];
     return {
       added: found.added, removed: found.removed, modified: found.modified, unfinished: await this.unfinished(record.target), git, keepGit,

@@ -143,3 +143,16 @@ describe('low space in metrics', () => {
     assert.match(sent, /^snapctl\.store\.floor_bytes:2\|g/m);
   });
 });
+
+describe('the sink every transport shares', () => {
+  test('counts what is still unsent in datagrams, so a send given up at exit names how many', async () => {
+    const { MetricsSink } = await import('../../../src/core/runtime/metrics-sink.js');
+    let failed = 0;
+    const sink = MetricsSink.create(() => undefined, () => undefined, { sent: () => undefined, failed: () => { failed++; } }); // a send that never completes
+    for (let i = 0; i < 3; i++) sink.write(Buffer.from(`snapctl.snapshot.created:1|c|#n:${i}\n`));
+    assert.equal(sink.pending, 3);
+    assert.equal(await sink.drained(10), false);
+    sink.destroy();
+    assert.equal(failed, 0);
+  });
+});

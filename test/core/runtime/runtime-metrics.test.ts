@@ -24,7 +24,7 @@ describe('the runtime keeps its gauges current', () => {
     await box.cleanup();
   });
 
-  test('a snapshot taken by another process (the CLI) moves the per-folder gauges within a second, through the watch', async () => {
+  test('a snapshot taken by another process (the CLI) moves the per-folder gauges, through the watch', async () => {
     // Steady reports and the fallback look far away: only fs.watch can be what sends the gauges here.
     const runtime = await SnapctlRuntime.start({ home: box.home, env: {}, gaugeIntervalMs: 600_000, storePollMs: 600_000 });
     runtimes.push(runtime);
@@ -32,7 +32,8 @@ describe('the runtime keeps its gauges current', () => {
     agent.clear();
     const r = await runCli(['create', '--path', box.project], { SNAPCTL_HOME: box.home, DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: '9' });
     assert.equal(r.code, 0, r.stderr);
-    const count = await agent.waitFor(/^snapctl\.snapshot\.count:1\|g\|/, 2_000);
+    // The wait only guards against a hang: the periodic look is 600 s away, so only the watch can send these.
+    const count = await agent.waitFor(/^snapctl\.snapshot\.count:1\|g\|/, 60_000);
     assert.match(count, new RegExp(`,target:${box.project.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')},scheduled:true$`));
     assert.match(await agent.waitFor(/^snapctl\.snapshot\.age_seconds:\d+\|g\|/), /scheduled:true$/);
     await runtime.stop();
@@ -43,9 +44,10 @@ describe('the runtime keeps its gauges current', () => {
     const runtime = await SnapctlRuntime.start({ home: box.home, env: {}, gaugeIntervalMs: 100 });
     runtimes.push(runtime);
     agent.clear();
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    // Sent again and again: three of them, however long a loaded machine takes between them.
+    for (let i = 0; i < 1_200 && agent.all(/^_sc\|snapctl\.can_snapshot\|0\|/).length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     const checks = agent.all(/^_sc\|snapctl\.can_snapshot\|0\|/);
-    assert.ok(checks.length >= 3, `a steady can_snapshot: ${checks.length} in 450 ms`);
+    assert.ok(checks.length >= 3, `a steady can_snapshot: ${checks.length}`);
     assert.match(checks[0] ?? '', new RegExp(`target:${box.project.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
     assert.match(await agent.waitFor(/^snapctl\.store\.bytes:\d+\|g\|/), /^snapctl\.store\.bytes:[1-9]\d*\|g\|#host:/);
     assert.match(await agent.waitFor(/^snapctl\.store\.free_bytes:\d+\|g\|/), /^snapctl\.store\.free_bytes:[1-9]\d*\|g\|#host:/);
@@ -65,7 +67,7 @@ describe('the runtime keeps its gauges current', () => {
     await rename(box.project, moved);
     try {
       agent.clear();
-      const critical = await agent.waitFor(/^_sc\|snapctl\.can_snapshot\|2\|/, 2_000);
+      const critical = await agent.waitFor(/^_sc\|snapctl\.can_snapshot\|2\|/, 60_000);
       assert.match(critical, /\|m:.*missing or not a folder/);
     } finally {
       await rename(moved, box.project);
@@ -83,13 +85,13 @@ describe('StoreWatcher', () => {
       await watcher.start();
       await mkdir(root);
       await writeFile(path.join(root, 'store.json'), '{}');
-      for (let i = 0; i < 50 && changes === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 3_000 && changes === 0; i++) await new Promise((r) => setTimeout(r, 20));
       assert.equal(changes, 1, 'the poll saw the new index');
       await writeFile(path.join(root, 'other.json'), '{}');
       await new Promise((r) => setTimeout(r, 250));
       assert.equal(changes, 1, 'other files are not the index');
       await writeFile(path.join(root, 'store.json'), '{"v":2}');
-      for (let i = 0; i < 50 && changes === 1; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 3_000 && changes === 1; i++) await new Promise((r) => setTimeout(r, 20));
       assert.equal(changes, 2);
       watcher.stop();
     } finally {

@@ -65,6 +65,7 @@ describe('.git understood', () => {
     const text = describeGitImpact({
       repo: '', branchNow: 'feat\u001b[2J', branchThen: 'main', headNow: 'a'.repeat(40), headThen: 'b'.repeat(40),
       undoneCommits: [{ sha: 'a'.repeat(40), subject: 'evil \u001b[31mRED\u001b[0m' }], moreUndone: 0, headMoves: true,
+      direction: 'backward', gainedCommits: [], moreGained: 0,
     });
     assert.ok(!text.includes('\u001b'), text);
     assert.match(text, /undoes 1 commit: evil \\u001b\[31mRED/);
@@ -104,7 +105,55 @@ describe('.git understood', () => {
     assert.ok(impact);
     assert.equal(impact.repo, 'pkg');
     assert.equal(impact.headMoves, true);
-    assert.deepEqual(impact.undoneCommits, [{ sha: headNow, subject: '' }]);
+    assert.equal(impact.headNow, headNow);
+    // Without git nothing can be said about commits: no claim is made.
+    assert.equal(impact.direction, 'unknown');
+    assert.deepEqual(impact.undoneCommits, []);
+    assert.match(describeGitImpact(impact), /^git in pkg: moves HEAD from [0-9a-f]{7} to [0-9a-f]{7} \(branch main\); which commits it undoes could not be told$/);
+  });
+
+  test('after a rollback to an older snapshot, the preview of a newer one says HEAD moves forward and undoes nothing', async () => {
+    const dir = await repo(ctx.box, 'forward');
+    const older = await ctx.service.create({ path: dir });
+    for (let i = 1; i <= 5; i++) {
+      await writeFile(path.join(dir, 'a.txt'), `c${i}\n`);
+      git(dir, 'commit', '-qam', `c${i}`);
+    }
+    const c5 = git(dir, 'rev-parse', 'HEAD');
+    const newer = await ctx.service.create({ path: dir });
+    await ctx.service.rollback(older.id);
+    assert.equal(git(dir, 'log', '--format=%s'), 'first commit');
+    const [impact] = (await ctx.service.diff(newer.id)).git;
+    assert.ok(impact);
+    assert.equal(impact.direction, 'forward');
+    assert.deepEqual(impact.undoneCommits, [], 'the commits HEAD leaves behind: none');
+    assert.deepEqual(impact.gainedCommits.map((c) => c.subject), ['c5', 'c4', 'c3', 'c2', 'c1']);
+    assert.equal(impact.headThen, c5);
+    assert.equal(describeGitImpact(impact), `git: moves HEAD forward 5 commits to ${c5.slice(0, 7)} (c5); no commit is undone`);
+    // Back the other way, the same two snapshots: the commits are undone.
+    await ctx.service.rollback(newer.id);
+    const [back] = (await ctx.service.diff(older.id)).git;
+    assert.equal(back?.direction, 'backward');
+    assert.deepEqual(back?.undoneCommits.map((c) => c.subject), ['c5', 'c4', 'c3', 'c2', 'c1']);
+  });
+
+  test('a snapshot on another branch: the preview says HEAD moves sideways, what it undoes and what it goes to', async () => {
+    const dir = await repo(ctx.box, 'sideways');
+    git(dir, 'checkout', '-qb', 'topic');
+    await writeFile(path.join(dir, 'b.txt'), 'topic\n');
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-qm', 'topic work');
+    const onTopic = await ctx.service.create({ path: dir });
+    git(dir, 'checkout', '-q', 'main');
+    git(dir, 'branch', '-qD', 'topic');
+    await writeFile(path.join(dir, 'a.txt'), 'main work\n');
+    git(dir, 'commit', '-qam', 'main work');
+    const [impact] = (await ctx.service.diff(onTopic.id)).git;
+    assert.ok(impact);
+    assert.equal(impact.direction, 'sideways');
+    assert.deepEqual(impact.undoneCommits.map((c) => c.subject), ['main work']);
+    assert.deepEqual(impact.gainedCommits.map((c) => c.subject), ['topic work']);
+    assert.match(describeGitImpact(impact), /^git: undoes 1 commit: main work, and moves HEAD to another line of history, [0-9a-f]{7} \(topic work\) \(HEAD goes from branch main to topic\): 1 commit HEAD does not reach now: topic work$/);
   });
 
   test('snapctl diff and rollback --keep-git from the CLI', async () => {

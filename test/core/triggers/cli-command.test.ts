@@ -64,9 +64,11 @@ describe('the snapctl command the tray app installs', () => {
     assert.equal(await readFile(foreign, 'utf8'), '#!/bin/sh\necho mine\n');
   });
 
-  test('git hooks call the CLI with the Node that installed them, every path quoted', () => {
+  test('git hooks call the CLI with the Node that installed them, every path quoted, and name no repository', () => {
     const command = { executable: "/opt/my node/bin/node", script: "/Users/o'neil/snapctl/bin/snapctl.js" };
     assert.equal(commandLine(command), `'/opt/my node/bin/node' '/Users/o'\\''neil/snapctl/bin/snapctl.js'`);
-    assert.ok(hookScript('post-commit', command, '/repo').includes(`(${commandLine(command)} hook run post-commit --path '/repo'`));
+    const script = hookScript('post-commit', command);
+    assert.ok(script.includes(`(${commandLine(command)} hook run post-commit >/dev/null`), script);
+    assert.ok(!script.includes('--path'), 'the repository is found when the hook runs, never written into it');
   });
 });
