@@ -42,7 +42,7 @@ await build({
  * when first used: `snapctl list` never parses zod or execa. commander and env-paths, which every command
  * needs, stay in the main file.
  */
-const VENDORED = ['zod', 'execa', 'proper-lockfile', 'write-file-atomic', 'hot-shots', 'node-cron', 'diff', 'cronstrue', 'picomatch'];
+const VENDORED = ['zod', 'execa', 'write-file-atomic', 'hot-shots', 'node-cron', 'diff', 'cronstrue', 'picomatch'];
 const vendorAsFiles = {
   name: 'vendor-as-files',
   setup(b) {
@@ -82,7 +82,7 @@ await build({
   entryPoints: [path.join(root, 'src/cli/main.ts')],
   outfile: path.join(cliOut, 'main.cjs'),
   // hot-shots' optional native Unix-socket transport is loaded by hot-shots itself when asked for.
-  external: ['unix-dgram', 'node-unix-socket', '@reflink/reflink', '@napi-rs/xattr'], // native modules: required from node_modules at run time
+  external: ['unix-dgram', 'node-unix-socket', '@reflink/reflink', '@napi-rs/xattr', 'fs-native-extensions'], // native modules: required from node_modules at run time
   plugins: [vendorAsFiles, lazyChildProcessForCommander],
   define: { 'import.meta.url': '__snapctlUrl' },
   banner: { js: "const __snapctlUrl = require('node:url').pathToFileURL(__filename).href;" },
