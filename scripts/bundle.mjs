@@ -42,7 +42,7 @@ await build({
  * when first used: `snapctl list` never parses zod or execa. commander and env-paths, which every command
  * needs, stay in the main file.
  */
-const VENDORED = ['zod', 'execa', 'write-file-atomic', 'hot-shots', 'node-cron', 'diff', 'cronstrue', 'picomatch'];
+const VENDORED = ['zod', 'execa', 'hot-shots', 'node-cron', 'diff', 'cronstrue', 'picomatch'];
 const vendorAsFiles = {
   name: 'vendor-as-files',
   setup(b) {

@@ -12,6 +12,10 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
 export class HomeLayout {
   constructor(readonly root: string) {}
   get storeFile(): string { return path.join(this.root, 'store.json'); }
+  /** The generation of the last index written, kept apart from it: an older index put back is found (store.ts). */
+  get storeGenerationFile(): string { return path.join(this.root, 'store.generation'); }
+  /** Space kept aside so that a delete can be recorded on a full disk (space-reserve.ts). */
+  get reserveFile(): string { return path.join(this.root, 'reserve'); }
   get locksDir(): string { return path.join(this.root, 'locks'); }
   get journalDir(): string { return path.join(this.root, 'journal'); }
   get settingsFile(): string { return path.join(this.root, 'settings.json'); }
