@@ -1151,6 +1151,8 @@ export class SnapshotService {
    */
   private async withTarget<T>(target: string, fn: () => Promise<T>): Promise<T> {
     const options = { waitMs: this.lockWaitMs, what: `the folder ${target}` };
+    // Everything done under it writes into the state folder: never through a link put in place of a folder.
+    await this.layout.assertFolders();
     const byPath = path.join(this.layout.locksDir, `target-${targetKey(target)}.lock`);
     const byInode = await folderLockPath(await runtimeDir(this.env), target);
     return withLock(byPath, options, () => (byInode ? withLock(byInode, options, fn) : fn()));

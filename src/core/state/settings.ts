@@ -126,7 +126,8 @@ export class SettingsStore {
       if (st === null) throw usageError(`the folder ${shownName(t.path)} does not exist`, 'choose a folder that exists; nothing was saved');
       if (!st.isDirectory()) throw usageError(`${shownName(t.path)} is not a folder`, 'choose a folder; nothing was saved');
     }
-    await mkdirPrivate(this.layout.root);
+    await mkdirPrivate(this.layout.root, { mayBeLink: true });
+    await this.layout.assertFolders();
     await withLock(path.join(this.layout.locksDir, 'settings.lock'), { waitMs: 10_000, what: 'the settings file' }, async () => {
       await writeFileAtomic(this.layout.settingsFile, JSON.stringify(settings, null, 2) + '\n');
     });

@@ -105,7 +105,8 @@ export class SnapshotStore {
 
   /** Runs `fn` on the current contents under the store lock, without writing: nothing else commits meanwhile. */
   async withLock<T>(fn: (store: StoreFile) => Promise<T>): Promise<T> {
-    await mkdirPrivate(this.layout.root);
+    await mkdirPrivate(this.layout.root, { mayBeLink: true });
+    await this.layout.assertFolders();
     return withLock(this.lockPath, { waitMs: 60_000, what: 'the snapshot store' }, async () => fn(await this.readLocked()));
   }
 
