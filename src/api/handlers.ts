@@ -39,7 +39,7 @@ export const handlers: ApiHandlers = {
     const provider = targets.find((t) => t.path === path)?.provider ?? 'clone';
     return runtime.service.create({ path, tag: tag ?? null, trigger: 'manual', provider });
   },
-  delete: ({ runtime }, { id }) => runtime.service.delete(id),
+  delete: ({ runtime }, { id, undoLossConfirmed }) => runtime.service.delete(id, { undoLossConfirmed: undoLossConfirmed === true }),
   async diff({ runtime }, { id, paths, keepGit }) {
     const record = await runtime.service.get(id);
     return runtime.service.diff(id, paths ?? null, { keepGit: keepGit ?? keepGitOf(runtime, record.target) });

@@ -500,9 +500,20 @@ export class SnapshotService {
     return updated;
   }
 
-  async delete(id: unknown): Promise<SnapshotRecord> {
+  /**
+   * Deletes one snapshot. The safety snapshot the folder's undo would restore is deleted only with
+   * `undoLossConfirmed` (the CLI's question or --yes, the popover's dialog): deleting it takes the undo away for
+   * good, so every caller must have said so, checked under the folder's lock.
+   */
+  async delete(id: unknown, options: { undoLossConfirmed?: boolean } = {}): Promise<SnapshotRecord> {
     const record = await this.get(id);
-    await this.deleteRecords(record.target, [record]);
+    await this.deleteRecords(record.target, [record], async () => {
+      const offer = options.undoLossConfirmed ? null : await this.undoOffer(record.target);
+      if (offer?.rollback.safetyId === record.id) {
+        throw usageError(`deleting ${record.id} takes away the undo of the last rollback of ${record.target} (${offer.label}): it is the safety snapshot that undo restores`,
+          'confirm that the undo may be lost (the CLI asks, or takes --yes); nothing was deleted');
+      }
+    });
     return record;
   }
 
@@ -610,9 +621,10 @@ export class SnapshotService {
     for (const r of changed) await this.recordsOf(r.provider).write(r).catch(() => undefined);
   }
 
-  /** Deletes records of one folder and then reclaims space once, however many there are. */
-  private async deleteRecords(target: string, records: readonly SnapshotRecord[]): Promise<void> {
+  /** Deletes records of one folder and then reclaims space once, however many there are; `check` first, under the lock. */
+  private async deleteRecords(target: string, records: readonly SnapshotRecord[], check?: () => Promise<void>): Promise<void> {
     await this.withTarget(target, async () => {
+      await check?.();
       const pending = await this.journal.read(target);
       const busy = pending ? records.find((r) => r.id === pending.snapshotId || r.id === pending.safetyId) : undefined;
       if (busy) {
