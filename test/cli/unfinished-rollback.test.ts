@@ -107,3 +107,28 @@ describe('a rollback that cannot be finished stays its own folder\'s business', 
     assert.equal(JSON.parse(await readFile(lastError(), 'utf8')).error !== undefined, true);
   });
 });
+
+describe('a rollback killed part way is finished by the next operation on its folder, which says so', () => {
+  let box: Sandbox;
+  before(async () => { box = await sandbox(); });
+  after(() => box.cleanup());
+
+  test('list leaves it as it is and names it; a create on the folder finishes it first and says what it did', async () => {
+    const env = { SNAPCTL_HOME: box.home, SNAPCTL_BACKGROUND_HASH: '0' };
+    for (let i = 0; i < 20; i++) await writeFile(path.join(box.project, `f${i}.txt`), `v1 ${i}\n`);
+    const made = await runCli(['create', '--path', box.project, '--tag', 'start', '--json'], env);
+    const id = parseJson<{ id: string }>(made.stdout).id;
+    for (let i = 0; i < 20; i++) await writeFile(path.join(box.project, `f${i}.txt`), `v2 ${i}\n`);
+    const killed = await runCli(['rollback', id, '--yes'], { ...env, SNAPCTL_FAULT_KILL_AT: '4' });
+    assert.equal(killed.signal, 'SIGKILL');
+    const half = await Promise.all(Array.from({ length: 20 }, (_, i) => readFile(path.join(box.project, `f${i}.txt`), 'utf8')));
+    const listed = await runCli(['list'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stderr, /is unfinished \(it was interrupted\)/);
+    assert.deepEqual(await Promise.all(Array.from({ length: 20 }, (_, i) => readFile(path.join(box.project, `f${i}.txt`), 'utf8'))), half, 'list changed nothing');
+    const next = await runCli(['create', '--path', box.project], env);
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stderr, new RegExp(`first finished the interrupted rollback of ${box.project} to ${id} \\('snapctl undo --path ${box.project}' puts the folder back`));
+    for (let i = 0; i < 20; i++) assert.equal(await readFile(path.join(box.project, `f${i}.txt`), 'utf8'), `v1 ${i}\n`);
+  });
+});
