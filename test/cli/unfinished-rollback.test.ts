@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { targetKey } from '../../src/core/state/journal.js';
 import { withLock } from '../../src/core/state/locks.js';
+import { SnapctlRuntime } from '../../src/core/runtime/runtime.js';
 import { parseJson, runCli, sandbox, type Sandbox } from '../helpers/helpers.js';
 
 /**
@@ -78,6 +79,17 @@ describe('a rollback that cannot be finished stays its own folder\'s business', 
         assert.equal(r.signal, null, `${args.join(' ')} waited for the stuck folder's lock`);
       }
     });
+  });
+
+  test('the tray app starts without trying again a rollback whose last attempt failed (Retry does)', async () => {
+    const before = await attemptMark();
+    const runtime = await SnapctlRuntime.start({ home: box.home, env: {} });
+    try {
+      assert.equal(await attemptMark(), before);
+      assert.ok(await runtime.service.unfinished(stuck), 'still unfinished, shown as the folder\'s state');
+    } finally {
+      await runtime.stop();
+    }
   });
 
   test('a snapshot of another folder neither tries it nor fails for it', async () => {
