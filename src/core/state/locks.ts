@@ -1,5 +1,5 @@
 import { constants as fsc } from 'node:fs';
-import { open, readFile, rmdir, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rm, rmdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdirPrivate, PRIVATE_FILE_MODE } from '../base/private-fs.js';
@@ -64,9 +64,10 @@ async function openLockFile(lockPath: string): Promise<FileHandle> {
       throw new SnapctlError('failed', `the lock file ${lockPath} is a symbolic link: snapctl never writes its state through a link`, 'remove the link; snapctl makes the lock file again');
     }
     // Versions before kernel locks made their lock as an empty folder of this name: one a killed process left
-    // is removed (rmdir removes only an empty folder), and the lock file made in its place.
+    // is removed (rmdir removes only an empty folder), with its holder record, and the lock file made in its place.
     if (errnoCode(err) !== 'EISDIR') throw err;
     await rmdir(lockPath).catch(() => undefined);
+    await rm(`${lockPath}.owner`, { force: true }); // its holder record, 0644 in those versions
     return open(lockPath, flags, PRIVATE_FILE_MODE);
   }
 }

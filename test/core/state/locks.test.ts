@@ -57,6 +57,15 @@ describe('a lock is held by the kernel for as long as its holder lives', () => {
     assert.equal(await withLock(lock, { waitMs: 0, what: 'the test folder' }, async () => 'taken'), 'taken');
   });
 
+  test('a lock folder and holder record an earlier version left behind are replaced by the lock file', async () => {
+    const lock = path.join(box.root, 'legacy', 'store.lock');
+    await mkdir(lock, { recursive: true });
+    await writeFile(`${lock}.owner`, 'host 1 2\n', { mode: 0o644 });
+    assert.equal(await withLock(lock, { waitMs: 100, what: 'the test store' }, async () => 'taken'), 'taken');
+    assert.ok((await lstat(lock)).isFile());
+    assert.deepEqual(await readdir(path.dirname(lock)), ['store.lock']);
+  });
+
   test('two takers in one process exclude each other too', async () => {
     const lock = path.join(box.root, 'one-process.lock');
     let release: () => void = () => undefined;
