@@ -163,10 +163,10 @@ export class CliContext implements CommandContext {
 
   /**
    * After a command that left an interrupted rollback unfinished (it never finishes another folder's): one line
-   * each, with what to run. `status` and `recover` show them themselves.
+   * each, with what to run. `status` and `recover` show them themselves; `serve` shows them in the popover.
    */
   async tellUnfinished(): Promise<void> {
-    if (this.command === null || this.command === 'status' || this.command === 'recover' || !this.service) return;
+    if (this.command === null || ['status', 'recover', 'serve'].includes(this.command) || !this.service) return;
     const service = this.service;
     const folders = await service.unfinishedTargets().catch(() => []);
     for (const target of folders) {
