@@ -9,6 +9,14 @@ const path = require('node:path');
 const bundle = path.join(__dirname, '..', 'dist', 'src', 'cli-bundle', 'main.cjs');
 const modules = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
 
+// The installed command and git hooks run whatever `node` is on PATH (Debian 12's is 18): say what is needed
+// rather than fail somewhere inside.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 5)) {
+  process.stderr.write(`snapctl: needs Node.js 20.5 or later, and the node on PATH is ${process.versions.node}; install a newer one (https://nodejs.org)\n`);
+  process.exit(1);
+}
+
 async function main() {
   let cli;
   if (existsSync(bundle)) cli = require(bundle);

@@ -1,8 +1,11 @@
 import type { Event, WebContents, WebPreferences } from 'electron';
 import { isTrustedSender } from '../api/ipc.js';
 
-/** The popover's renderer: isolated, sandboxed, no Node; the preload bridge is its only way out. */
-export function popoverWebPreferences(preload: string): WebPreferences {
+/**
+ * The popover's renderer: isolated, sandboxed, no Node; the preload bridge is its only way out. DevTools only
+ * when the caller allows them (launch-guard.ts: never in a user's package).
+ */
+export function popoverWebPreferences(preload: string, devTools = false): WebPreferences {
   return {
     preload,
     contextIsolation: true,
@@ -16,7 +19,7 @@ export function popoverWebPreferences(preload: string): WebPreferences {
     navigateOnDragDrop: false,
     webviewTag: false,
     spellcheck: false,
-    devTools: process.env['SNAPCTL_DEVTOOLS'] === '1',
+    devTools,
   };
 }
 

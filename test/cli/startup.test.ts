@@ -39,6 +39,19 @@ describe('CLI start-up', () => {
   });
   after(() => box.cleanup());
 
+  test('run by a Node older than 20.5 (Debian 12 ships 18), the command says what it needs instead of failing inside', async () => {
+    const hook = path.join(box.root, 'old-node.cjs');
+    await writeFile(hook, "Object.defineProperty(process.versions, 'node', { value: '18.19.0' });\n");
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--require', hook, cliPath, 'list'], { env: { ...process.env, SNAPCTL_HOME: box.home }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'snapctl: needs Node.js 20.5 or later, and the node on PATH is 18.19.0; install a newer one (https://nodejs.org)\n');
+  });
+
   test('list and count load the CLI bundle alone: no vendored package (no metrics client), no child_process, net, dgram, crypto or readline', async () => {
     for (const args of [['list', '--json'], ['count']]) {
       const loaded = await loadedBy(args, box.home, box.root);

@@ -1,18 +1,24 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { launcherScript } from '../../src/core/triggers/cli-command.js';
+import { NATIVE_MODULES } from '../../packaging/targets.js';
 import { repoRoot } from '../helpers/helpers.js';
 
-interface BuilderConfig { asarUnpack?: string[]; electronFuses?: Record<string, boolean>; mac?: { extendInfo?: Record<string, unknown>; hardenedRuntime?: boolean; target?: { target: string; arch: string[] }[] }; linux?: { target?: string[] }; files?: { filter: string[] }[] }
+interface BuilderConfig {
+  asarUnpack?: string[]; electronFuses?: Record<string, boolean>; afterPack?: string; productName?: string;
+  mac?: { extendInfo?: Record<string, unknown>; hardenedRuntime?: boolean; target?: { target: string; arch: string[] }[] };
+  linux?: { target?: string[]; executableName?: string }; deb?: { depends?: string[]; fpm?: string[] }; files?: { filter: string[] }[];
+}
 type ConfigModule = {
   getConfig: (projectDir: string, configPath: string | null, fromOptions: unknown) => Promise<BuilderConfig>;
   validateConfiguration: (config: unknown, logger: unknown) => Promise<void>;
 };
 
-// electron-builder's own loader and schema: a build cannot run here (no Electron binary), so validation is
-// the strongest check we can make of electron-builder.yml. Its internals are CommonJS files outside any
+// electron-builder's own loader and schema. The packages themselves are built and run in CI
+// (scripts/package.mjs, test/packaging/packaged-app.test.ts); these check the file's intent. Its internals are CommonJS files outside any
 // typed entry point, so they are required by path.
 const requireBuilder = createRequire(import.meta.url);
 const config = requireBuilder('app-builder-lib/out/util/config/config.js') as ConfigModule;
@@ -62,5 +68,28 @@ describe('packaging (electron-builder.yml)', () => {
       assert.ok(unpacked(file), `${file} is not unpacked`);
       await readFile(path.join(repoRoot, file));
     }
+    // The CLI's native modules, loader and per-platform package alike (`@napi-rs/xattr-darwin-arm64`, ...).
+    const matches = (file: string): boolean => (c.asarUnpack ?? []).some((g) => g.endsWith('/**') && (g.endsWith('*/**') ? file.startsWith(g.slice(0, -4)) : file.startsWith(g.slice(0, -2))));
+    for (const m of NATIVE_MODULES) {
+      assert.ok(matches(`node_modules/${m.name}/package.json`), `${m.name} is not unpacked`);
+      assert.ok(matches(`node_modules/${m.name}-linux-arm64-gnu/x.node`), `${m.name}'s platform packages are not unpacked`);
+    }
+    // The hook that writes the unpacked CLI's package.json and checks the native modules is built.
+    assert.equal(c.afterPack, './dist/packaging/after-pack.js');
+    await readFile(path.join(repoRoot, c.afterPack));
+  });
+
+  test('deb: Electron\'s dependency list is kept, and /usr/bin/snapctl is the command line, not the app\'s binary', async () => {
+    const c = await config.getConfig(repoRoot, path.join(repoRoot, 'electron-builder.yml'), null);
+    // Any `depends` replaces electron-builder's list (GTK, NSS, ...): a minimal system would lack Electron's libraries.
+    assert.equal(c.deb?.depends, undefined);
+    // The deb links /usr/bin/<executableName> to the app's binary: it must not be the command's name.
+    assert.notEqual(c.linux?.executableName, 'snapctl');
+    const mapping = (c.deb?.fpm ?? []).find((a) => a.endsWith('=/usr/bin/snapctl'));
+    assert.ok(mapping, 'the deb installs /usr/bin/snapctl');
+    // The launcher the app installs, pointing at the CLI where the deb puts the app (/opt/<productName>).
+    const file = await readFile(path.join(repoRoot, mapping.split('=')[0] ?? ''), 'utf8');
+    assert.equal(file, launcherScript(`/opt/${c.productName ?? 'snapctl'}/resources/app.asar.unpacked/bin/snapctl.js`));
+    assert.equal((await stat(path.join(repoRoot, mapping.split('=')[0] ?? ''))).mode & 0o755, 0o755, 'executable');
   });
 });

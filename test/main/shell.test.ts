@@ -14,7 +14,7 @@ import { sandbox } from '../helpers/helpers.js';
 // replaced by recording fakes; the types still come from the electron package.
 const APP_URL = 'file:///Applications/snapctl.app/Contents/Resources/app/dist/renderer/index.html';
 const noop = (): void => undefined;
-const actions = { open: noop, snapshotNow: noop, togglePause: noop, toggleOpenAtLogin: noop, linkCli: noop, quit: noop };
+const actions = { open: noop, snapshotNow: noop, togglePause: noop, toggleOpenAtLogin: noop, approveOpenAtLogin: noop, linkCli: noop, quit: noop };
 
 describe('Electron shell', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
@@ -101,14 +101,41 @@ describe('Electron shell', () => {
   });
 
   test('the tray menu opens with "Open" (the only way in under Linux AppIndicator) and reflects the state', () => {
-    const menu = trayMenuTemplate({ paused: true, openAtLogin: false, canOpenAtLogin: true }, actions);
+    const menu = trayMenuTemplate({ paused: true, loginItem: { enabled: false, needsApproval: false } }, actions);
     assert.equal(menu[0]?.label, 'Open snapctl');
     const labels = menu.map((m) => m.label ?? m.type);
     for (const l of ['Snapshot now', 'Pause schedule', 'Open at login', 'Quit snapctl']) assert.ok(labels.includes(l), l);
     assert.equal(menu.find((m) => m.label === 'Pause schedule')?.checked, true);
     assert.equal(menu.find((m) => m.label === 'Open at login')?.checked, false);
-    const linux = trayMenuTemplate({ paused: false, openAtLogin: false, canOpenAtLogin: false }, actions);
-    assert.equal(linux.some((m) => m.label === 'Open at login'), false);
+    const none = trayMenuTemplate({ paused: false, loginItem: null }, actions);
+    assert.equal(none.some((m) => m.label?.startsWith('Open at login')), false);
+  });
+
+  test('Quit runs the app\'s own quit (a role would replace the click by Electron\'s, past the guard)', () => {
+    let quit = 0;
+    for (const state of [{ paused: false, loginItem: null }, { paused: false, loginItem: null, starting: true }]) {
+      const item = trayMenuTemplate(state, { ...actions, quit: () => { quit++; } }).find((m) => m.label === 'Quit snapctl');
+      assert.equal(item?.role, undefined);
+      (item?.click as (() => void) | undefined)?.();
+    }
+    assert.equal(quit, 2);
+  });
+
+  test('open at login shows what the system will do: checked from its state, and a way to approve it when macOS waits for that', () => {
+    const on = trayMenuTemplate({ paused: false, loginItem: { enabled: true, needsApproval: false } }, actions);
+    assert.equal(on.find((m) => m.label === 'Open at login')?.checked, true);
+    let approved = false;
+    const waiting = trayMenuTemplate({ paused: false, loginItem: { enabled: true, needsApproval: true } }, { ...actions, approveOpenAtLogin: () => { approved = true; } });
+    const item = waiting.find((m) => m.label?.startsWith('Open at login'));
+    assert.match(item?.label ?? '', /allow it in System Settings/);
+    (item?.click as (() => void) | undefined)?.();
+    assert.equal(approved, true);
+  });
+
+  test('while starting (recovery, settings) the menu already quits, and offers nothing that needs the core', () => {
+    const menu = trayMenuTemplate({ paused: false, loginItem: null, starting: true }, actions);
+    assert.deepEqual(menu.map((m) => m.label ?? m.type), ['snapctl is starting…', 'separator', 'Quit snapctl']);
+    assert.equal(menu[0]?.enabled, false);
   });
 
   test('the tooltip tells the age of the newest snapshot', () => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { xattrsUnavailable } from '../../core/tree/xattrs.js';
 import type { CommandContext } from '../context.js';
 
 interface InfoOptions { path: string; json?: boolean }
@@ -11,8 +12,10 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
     .option('--json', 'print JSON')
     .action(async (o: InfoOptions) => {
       const choice = await ctx.core().info(o.path);
-      if (o.json) { ctx.json(choice); return; }
+      const notes = [xattrsUnavailable()].filter((n): n is string => n !== null);
+      if (o.json) { ctx.json({ ...choice, notes }); return; }
       io.stdout(`${choice.target}: ${choice.chosen}\n`);
       for (const r of choice.reports) io.stdout(`  ${r.name === choice.chosen ? '*' : r.usable ? '+' : '-'} ${r.name.padEnd(6)} ${r.reason}\n`);
+      for (const n of notes) io.stdout(`note: ${n}\n`);
     });
 }

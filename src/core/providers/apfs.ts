@@ -7,7 +7,7 @@ import { isWithin } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import { needsFullDiskAccess, parseListLocalSnapshots, parseLocalSnapshot, parseTmutilDate, TM_SNAPSHOT } from './apfs-output.js';
 import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities } from './provider.js';
-import { runAsAdmin } from './admin-prompt.js';
+import { runAsAdmin, type AdminPrompt } from './admin-prompt.js';
 import { ToolRunner, toolFailed, type ToolResult } from './tools.js';
 import { TreeSnapshotProvider, type SnapshotView } from './tree-snapshot.js';
 
@@ -22,9 +22,9 @@ export interface ApfsOptions {
   platform?: NodeJS.Platform;
   /**
    * Ask for administrator rights with macOS's own password prompt for the snapshot's mount and unmount (the
-   * tray app); without it (the CLI) they run as the caller, who uses `sudo`.
+   * tray app, which may say what to do around the prompt); without it (the CLI) they run as the caller, who uses `sudo`.
    */
-  adminPrompt?: boolean;
+  adminPrompt?: boolean | AdminPrompt;
 }
 
 /**
@@ -39,19 +39,19 @@ export class ApfsProvider extends TreeSnapshotProvider {
   private readonly tools: ToolRunner;
   private readonly dataVolume: string;
   private readonly platform: NodeJS.Platform;
-  private readonly adminPrompt: boolean;
+  private readonly adminPrompt: AdminPrompt | null;
 
   constructor(options: ApfsOptions = {}) {
     super();
     this.tools = options.tools ?? new ToolRunner();
     this.dataVolume = options.dataVolume ?? (existsSync(CATALINA_DATA_VOLUME) ? CATALINA_DATA_VOLUME : '/');
     this.platform = options.platform ?? process.platform;
-    this.adminPrompt = options.adminPrompt ?? false;
+    this.adminPrompt = options.adminPrompt === true ? {} : options.adminPrompt || null;
   }
 
   /** mount_apfs and umount, behind the password prompt when the app asks for one. */
   private privileged(tool: string, args: string[]): Promise<ToolResult> {
-    return this.adminPrompt ? runAsAdmin(this.tools, tool, args, 'snapctl needs to mount a Time Machine local snapshot, read-only, to restore your folder from it.') : this.tools.run(tool, args);
+    return this.adminPrompt ? runAsAdmin(this.tools, tool, args, 'snapctl needs to mount a Time Machine local snapshot, read-only, to restore your folder from it.', this.adminPrompt) : this.tools.run(tool, args);
   }
 
   async detect(target: string): Promise<Detection> {

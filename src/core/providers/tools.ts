@@ -22,8 +22,12 @@ export class ToolRunner {
     this.timeoutMs = options.timeoutMs ?? 120_000;
   }
 
-  /** Runs and returns the output whatever the exit code; only a missing tool or a timeout throws. */
-  async run(tool: string, args: readonly string[]): Promise<ToolResult> {
+  /**
+   * Runs and returns the output whatever the exit code; only a missing tool or a timeout throws. `timeoutMs`
+   * replaces the runner's for this call (a step that waits for a person, such as a password prompt).
+   */
+  async run(tool: string, args: readonly string[], options: { timeoutMs?: number } = {}): Promise<ToolResult> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     // execa is loaded on first use: most commands (clone snapshots, list) never run a tool.
     const { execa } = await import('execa');
     let timedOut = false;
@@ -38,9 +42,9 @@ export class ToolRunner {
       timer = setTimeout(() => {
         timedOut = true;
         try { if (sub.pid) process.kill(-sub.pid, 'SIGKILL'); } catch { /* already gone */ }
-      }, this.timeoutMs);
+      }, timeoutMs);
       const r = await sub;
-      if (timedOut) throw new SnapctlError('failed', `${tool} ${args[0] ?? ''} did not answer within ${Math.round(this.timeoutMs / 1000)} s and was stopped`, 'the disk or the tool may be stuck; try again, or restart the machine');
+      if (timedOut) throw new SnapctlError('failed', `${tool} ${args[0] ?? ''} did not answer within ${Math.round(timeoutMs / 1000)} s and was stopped`, 'the disk or the tool may be stuck; try again, or restart the machine');
       if (r.failed && r.exitCode === undefined) throw notFound(tool, r.cause);
       return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? 1 };
     } catch (err) {

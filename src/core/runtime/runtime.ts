@@ -4,6 +4,7 @@ import { describeError } from '../base/errors.js';
 import { Metrics, resolveMetricsTarget, type CheckStatus } from './metrics.js';
 import { readMetricsHealth, recordMetricsResult } from '../state/metrics-health-file.js';
 import { healthOf } from './metrics-health.js';
+import { failedSetting } from './metrics-errors.js';
 import type { MetricsHealth } from '../../shared/api.js';
 import { clockTime } from '../../shared/format.js';
 import { StoreWatcher } from './store-watch.js';
@@ -13,6 +14,7 @@ import { HomeLayout } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import { Scheduler, type ScheduleRunReport } from '../triggers/scheduler.js';
 import { DEFAULT_POLICY, SnapshotService } from '../service/service.js';
+import type { AdminPrompt } from '../providers/admin-prompt.js';
 import { SettingsStore, policyOf, type Settings } from '../state/settings.js';
 
 export interface RuntimeOptions {
@@ -27,7 +29,12 @@ export interface RuntimeOptions {
   /** How often the store's index is looked at, behind fs.watch (default 5 s). */
   storePollMs?: number;
   /** The tray app asks for an administrator password with the system's prompt where a rollback needs one. */
-  adminPrompt?: boolean;
+  adminPrompt?: boolean | AdminPrompt;
+  /**
+   * When the missed scheduled runs are taken: 'now', inside start (snapctl serve), or 'later', by the caller's
+   * own resume() (the tray app, whose icon must not wait for a full snapshot after a night off).
+   */
+  catchUp?: 'now' | 'later';
 }
 
 /**
@@ -104,7 +111,7 @@ export class SnapctlRuntime {
       const loaded = await runtime.settingsStore.load();
       runtime.settingsFileProblems = loaded.problems;
       await runtime.applySettings(loaded.settings);
-      await runtime.scheduler.catchUp();
+      if (options.catchUp !== 'later') await runtime.scheduler.catchUp();
     } catch (err) {
       // Whatever was started (cron tasks, the metrics socket) must not keep a failed process alive.
       await runtime.stop().catch(() => undefined);
@@ -223,7 +230,8 @@ export class SnapctlRuntime {
     await this.recordHealth();
     const live = this.metrics.health();
     const shared = healthOf(this.metrics.target, await readMetricsHealth(this.service.layout));
-    return { ...shared, enabled: live.enabled, lastError: live.enabled ? shared.lastError : live.lastError ?? shared.lastError };
+    const lastError = live.enabled ? shared.lastError : live.lastError ?? shared.lastError;
+    return { ...shared, enabled: live.enabled, lastError, lastErrorSetting: failedSetting(lastError) };
   }
 
   /** This process's sends since the last write, merged into the health file `snapctl status` reads. */

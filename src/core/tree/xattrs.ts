@@ -10,6 +10,7 @@ interface XattrBinding {
 }
 
 let binding: XattrBinding | null | undefined;
+let loadError = '';
 
 /**
  * Extended attributes (Linux ACLs are `system.posix_acl_*`, macOS keeps Finder tags, quarantine flags and
@@ -20,11 +21,21 @@ function xattrBinding(): XattrBinding | null {
   if (binding === undefined) {
     try {
       binding = createRequire(import.meta.url)('@napi-rs/xattr') as XattrBinding;
-    } catch {
+    } catch (err) {
       binding = null;
+      loadError = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
     }
   }
   return binding;
+}
+
+/**
+ * Why extended attributes cannot be kept on this machine, or null when they can: without the binding a walk
+ * cannot even see them, so this is said once (`snapctl info`, the app's problems) instead of per file.
+ */
+export function xattrsUnavailable(): string | null {
+  if (xattrBinding()) return null;
+  return `extended attributes (ACLs, Finder tags, quarantine flags, resource forks) are not kept here: @napi-rs/xattr has no build for ${process.platform}-${process.arch} installed (${loadError}); reinstall snapctl`;
 }
 
 export type Xattrs = Record<string, string>;

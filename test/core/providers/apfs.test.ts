@@ -153,6 +153,27 @@ describe('APFS provider through tmutil and mount_apfs stand-ins', () => {
     assert.equal(prompts.length, mounts + calls.filter((c) => c[0] === 'umount').length, 'nothing else was elevated');
   });
 
+  test('the tray app: a password typed slower than the tools\' timeout is not killed as a stuck tool, and the app is told around each prompt', async () => {
+    const events: string[] = [];
+    const around = async <T>(step: () => Promise<T>): Promise<T> => {
+      events.push('asking');
+      try { return await step(); } finally { events.push('answered'); }
+    };
+    const env = { ...process.env, ...pe.env, SNAPCTL_TOOL_TIMEOUT_MS: '2000', FAKE_OSASCRIPT_SLOW: `4000:${path.join(pe.home, 'slow-prompt-answered')}` };
+    const app = new SnapshotService({ home: pe.home, env, adminPrompt: { around } });
+    const snap = await app.create({ path: pe.target, provider: 'apfs' });
+    await writeFile(file(), 'changed before a slow password\n');
+    await pe.setMode('not-root');
+    try {
+      await app.rollback(snap.id);
+    } finally {
+      await pe.setMode('sonoma');
+    }
+    assert.notEqual(await readFile(file(), 'utf8'), 'changed before a slow password\n');
+    assert.ok(events.length >= 2 && events.length % 2 === 0, events.join(' '));
+    assert.deepEqual(events, events.map((_e, i) => (i % 2 === 0 ? 'asking' : 'answered')));
+  });
+
   test('the tray app: Cancel at the password prompt changes nothing and says so', async () => {
     const app = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env, FAKE_OSASCRIPT: 'cancel' }, adminPrompt: true });
     const snap = await app.create({ path: pe.target, provider: 'apfs' });

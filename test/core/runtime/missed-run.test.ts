@@ -34,4 +34,20 @@ describe('the runtime after the app was closed', () => {
       await runtime.stop();
     }
   });
+
+  test('the tray app starts without the catch-up (its icon must not wait for a full snapshot) and takes it when it asks', async () => {
+    const home = path.join(box.root, 'tray-home');
+    await mkdir(home, { recursive: true });
+    await writeFile(path.join(home, 'settings.json'), JSON.stringify({ ...defaultSettings(), statsd: { enabled: false, host: '127.0.0.1', port: 8125, socket: null }, targets: [{ path: box.project, schedule: '0 * * * *' }] }));
+    await writeFile(path.join(home, 'schedule-state.json'), JSON.stringify({ [box.project]: new Date(Date.now() - 3 * 3600_000).toISOString() }));
+    const runtime = await SnapctlRuntime.start({ home, gaugeIntervalMs: 3_600_000, catchUp: 'later' });
+    try {
+      assert.equal((await runtime.service.list()).length, 0, 'started, and nothing taken yet');
+      const reports = await runtime.resume();
+      assert.equal(reports.length, 1);
+      assert.equal((await runtime.service.list())[0]?.trigger, 'schedule');
+    } finally {
+      await runtime.stop();
+    }
+  });
 });

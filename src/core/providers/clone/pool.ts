@@ -1,4 +1,4 @@
-import { constants as fsc, copyFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, constants as fsc, copyFileSync, mkdirSync } from 'node:fs';
 import { chmod, copyFile, open, readdir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { isFresh, mkdirPrivate, writeSmallFile } from '../../base/private-fs.js';
@@ -74,6 +74,8 @@ export class ClonePool implements ContentSource {
     if (clone) {
       const { oid, dest } = this.newObject();
       await copyFile(source, dest, fsc.COPYFILE_FICLONE);
+      // copyFile gives the object the file's mode, set-uid included: an object is private and no program.
+      await chmod(dest, 0o600);
       return { oid, hash: null, added: true };
     }
     const tmp = this.tempObjectPath();
@@ -230,6 +232,7 @@ export class ClonePool implements ContentSource {
       }
     }
     copyFileSync(source, dest, fsc.COPYFILE_FICLONE);
+    chmodSync(dest, 0o600);
     return stored;
   }
 
