@@ -34,9 +34,9 @@ export function focusSettles(page: Page, want: string, message?: string): Promis
 export interface Served { child: ChildProcessWithoutNullStreams; loginUrl: string; url: string; token: string }
 
 /** Starts the real `snapctl serve` and reads the URL it prints, as a user would; `project` null: no --path (a first run with no folder). */
-export async function serve(home: string, project: string | null, options: { metricsFromSettings?: boolean } = {}): Promise<Served> {
+export async function serve(home: string, project: string | null, options: { metricsFromSettings?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Served> {
   // Metrics go to the discard port unless the test is about the settings' own host and port.
-  const env: NodeJS.ProcessEnv = { ...process.env, SNAPCTL_HOME: home, DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: '9' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SNAPCTL_HOME: home, DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: '9', ...options.env };
   if (options.metricsFromSettings) for (const key of ['DD_AGENT_HOST', 'DD_DOGSTATSD_PORT', 'DD_DOGSTATSD_SOCKET']) delete env[key];
   const child = spawn(process.execPath, [cliPath, 'serve', ...(project === null ? [] : ['--path', project]), '--json'], { env });
   let out = '';

@@ -16,7 +16,9 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
   let browser: Browser;
   let page: Page;
   const file = (rel: string): string => path.join(box.project, rel);
-  const immutable = (rel: string, on: boolean): void => { execFileSync('chattr', [on ? '+i' : '-i', file(rel)]); };
+  // A write of the path fails (EIO) while it is "broken": a disk error no preview can see coming.
+  const faults = (): string => path.join(box.root, 'eio-paths');
+  const broken = async (rel: string, on: boolean): Promise<void> => { if (on) await writeFile(faults(), `${rel}\n`); else await rm(faults(), { force: true }); };
   const store = async (): Promise<{ snapshots: { id: string; trigger: string; tag: string | null }[] }> => JSON.parse(await readFile(path.join(box.home, 'store.json'), 'utf8')) as { snapshots: { id: string; trigger: string; tag: string | null }[] };
   const row = (tag: string) => page.getByRole('listitem').filter({ hasText: tag }).first();
   const dialog = () => page.getByRole('dialog');
@@ -40,10 +42,9 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
     await writeFile(file('README.md'), '# demo\n');
     await mkdir(box.home, { recursive: true });
     await writeFile(path.join(box.home, 'settings.json'), JSON.stringify({ version: 1, targets: [{ path: box.project }], onboarded: true }));
-    ({ server, browser, page } = await openPopover(box.home, box.project));
+    ({ server, browser, page } = await openPopover(box.home, box.project, {}, { env: { SNAPCTL_FAULT_EIO_WHILE: faults() } }));
   });
   after(async () => {
-    try { immutable('src/locked.txt', false); } catch { /* not immutable, or gone */ }
     await closePopover(server, browser);
     await box?.cleanup();
   });
@@ -186,9 +187,9 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
 
   test('a rollback that stops part way: one plain sentence with Retry, Undo and Details; a compact banner in the main view; any preview says so first; Retry clears it', async () => {
     await snapshotNow('before the lock');
-    await writeFile(file('src/locked.txt'), 'changed, then made immutable\n');
+    await writeFile(file('src/locked.txt'), 'changed, then its disk failed\n');
     await writeFile(file('src/app.js'), 'console.log("v3");\n');
-    immutable('src/locked.txt', true);
+    await broken('src/locked.txt', true);
     await openPreview('before the lock');
     await dialog().getByRole('button', { name: 'Roll back', exact: true }).click();
     const failed = dialog().getByRole('alert').filter({ hasText: 'stopped part way' });
@@ -221,7 +222,7 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
     assert.ok(first && ((await inPreview.boundingBox())?.y ?? 999) < first.y, 'the preview says so first');
     await dialog().getByRole('button', { name: 'Cancel' }).click();
 
-    immutable('src/locked.txt', false);
+    await broken('src/locked.txt', false);
     await banner.getByRole('button', { name: 'Retry' }).click();
     await eventually(() => banner.count(), 0);
     assert.equal(await readFile(file('src/locked.txt'), 'utf8'), 'as snapshotted\n');
@@ -229,14 +230,14 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
 
   test('an unfinished rollback clears itself from the popover when resolved elsewhere (snapctl undo in a terminal)', async () => {
     await writeFile(file('src/locked.txt'), 'changed again\n');
-    immutable('src/locked.txt', true);
+    await broken('src/locked.txt', true);
     await openPreview('before the lock');
     await dialog().getByRole('button', { name: 'Roll back', exact: true }).click();
     await dialog().getByRole('alert').filter({ hasText: 'stopped part way' }).waitFor();
     await dialog().getByRole('button', { name: 'Close' }).click();
     const banner = page.getByRole('alert', { name: 'Unfinished rollback' });
     await banner.waitFor();
-    immutable('src/locked.txt', false);
+    await broken('src/locked.txt', false);
     const undone = await cli(box.home, ['undo', '--path', box.project, '--yes']);
     assert.equal(undone.code, 0, undone.stderr);
     await eventually(() => banner.count(), 0, 15_000);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Fault injection for the crash tests: with SNAPCTL_FAULT_KILL_AT=N the process SIGKILLs itself just before
  * its N-th mutating step of a restore, which is how the tests prove a rollback killed at any step recovers.
@@ -10,4 +12,23 @@ export function faultPoint(): void {
   if (!Number.isFinite(killAt)) return;
   steps++;
   if (steps >= killAt) process.kill(process.pid, 'SIGKILL');
+}
+
+const failWhile = process.env['SNAPCTL_FAULT_EIO_WHILE'];
+
+/**
+ * With SNAPCTL_FAULT_EIO_WHILE=FILE, a restore's write of a path FILE names (one per line, relative to the
+ * folder) fails with EIO for as long as FILE exists: a disk error no preview can see coming, which is how
+ * the popover's tests make a rollback stop part way (an immutable file is refused up front now). Unset, one
+ * comparison per write.
+ */
+export function faultWrite(rel: string): void {
+  if (failWhile === undefined) return;
+  let names: string[];
+  try {
+    names = readFileSync(failWhile, 'utf8').split('\n');
+  } catch {
+    return;
+  }
+  if (names.includes(rel)) throw Object.assign(new Error(`EIO: i/o error, write '${rel}'`), { code: 'EIO', errno: -5, syscall: 'write', path: rel });
 }

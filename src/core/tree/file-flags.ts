@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { childProcess } from '../base/lazy-child-process.js';
 import { hasEscapes } from './names.js';
 
 /** A flag that stops every change to an entry, or every change but appending (see chattr(1)). */
@@ -50,7 +50,7 @@ export async function lockFlags(root: string, rels: readonly string[]): Promise<
 function lsattr(paths: readonly string[]): Promise<string | null> {
   return new Promise((resolve) => {
     // It exits 1 when some path has no flags to read (a link, a filesystem without them): its output still holds the others.
-    execFile('lsattr', ['-d', '--', ...paths], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout) => {
+    childProcess().execFile('lsattr', ['-d', '--', ...paths], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout) => {
       if (err && typeof (err as NodeJS.ErrnoException).code === 'string') { resolve(null); return; }
       resolve(stdout);
     });

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { childProcess } from '../base/lazy-child-process.js';
 import { lstatSync, readFileSync } from 'node:fs';
 import { fromBytes, fsPath } from './names.js';
 
@@ -102,7 +102,7 @@ function mountPointsNow(): string[] | null {
   }
   if (process.platform === 'win32') return null;
   try {
-    return parseMountOutput(execFileSync('/sbin/mount', [], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }));
+    return parseMountOutput(childProcess().execFileSync('/sbin/mount', [], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }));
   } catch {
     return null;
   }

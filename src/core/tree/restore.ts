@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, constants as fsc, copyFileSync, ftruncateSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
 import { SnapctlError, errnoCode } from '../base/errors.js';
-import { faultPoint } from '../base/faults.js';
+import { faultPoint, faultWrite } from '../base/faults.js';
 import { nodeCrypto } from '../base/lazy-crypto.js';
 import type { RestoreResult } from '../../shared/model.js';
 import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
@@ -287,6 +287,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
       const tmp = at(tempName(token));
       const final = at(nameOf(e.path));
       removingOnFailure(tmp, () => {
+        faultWrite(e.path);
         if (e.type === 'file' && content !== null) {
           // copyFile makes its copy with the source's mode, set-uid included, owned by whoever runs this until
           // setMeta gives it its owner: a set-id file is copied into a file made private (0600) instead.
