@@ -42,7 +42,7 @@ await build({
  * when first used: `snapctl list` never parses zod or execa. commander and env-paths, which every command
  * needs, stay in the main file.
  */
-const VENDORED = ['zod', 'execa', 'proper-lockfile', 'write-file-atomic', 'hot-shots', 'node-cron', 'diff', 'cronstrue'];
+const VENDORED = ['zod', 'execa', 'hot-shots', 'node-cron', 'diff', 'cronstrue'];
 const vendorAsFiles = {
   name: 'vendor-as-files',
   setup(b) {
@@ -80,7 +80,7 @@ const common = {
 const cliCommon = {
   ...common,
   // hot-shots' optional native Unix-socket transport is loaded by hot-shots itself when asked for.
-  external: ['unix-dgram', 'node-unix-socket', '@reflink/reflink', '@napi-rs/xattr'], // native modules: required from node_modules at run time
+  external: ['unix-dgram', 'node-unix-socket', '@reflink/reflink', '@napi-rs/xattr', 'fs-native-extensions'], // native modules: required from node_modules at run time
   plugins: [vendorAsFiles, lazyChildProcessForCommander],
   define: { 'import.meta.url': '__snapctlUrl' },
   banner: { js: "const __snapctlUrl = require('node:url').pathToFileURL(__filename).href;" },

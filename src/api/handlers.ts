@@ -38,7 +38,7 @@ export const handlers: ApiHandlers = {
     const provider = targets.find((t) => t.path === path)?.provider ?? 'clone';
     return runtime.service.create({ path, tag: tag ?? null, trigger: 'manual', provider });
   },
-  delete: ({ runtime }, { id }) => runtime.service.delete(id),
+  delete: ({ runtime }, { id, undoLossConfirmed }) => runtime.service.delete(id, { undoLossConfirmed: undoLossConfirmed === true }),
   // The long queries run in worker threads (runtime.queries): a large folder's never holds up another request.
   async diff({ runtime }, { id, paths, keepGit }) {
     const record = await runtime.service.get(id);

@@ -40,9 +40,9 @@ export interface CommandContext {
   reconcile(): Promise<void>;
   /** `snapctl run` passes its command's exit code through; every other command leaves 0. */
   setExitCode(code: number): void;
-  /** Interrupted rollbacks that the recovery before this command could not finish; `recover` fails on them. */
+  /** Interrupted rollbacks that the recovery before `recover` could not finish; it fails on them. */
   readonly unfinishedRecoveries: number;
-  /** What the recovery before `recover` and `status` did, for them to report (nothing is printed before). */
+  /** What the recovery before `recover` did, for it to report (nothing is printed before). */
   readonly recoveries: readonly RecoveryReport[];
   /** The settings file (the folders' keepGit, schedules), read once. */
   settings(): Promise<Settings>;
@@ -60,6 +60,8 @@ export interface CommandContext {
 /** The context with the parts only main.ts writes or reads: the recovery's count and the exit code. */
 export class CliContext implements CommandContext {
   exitCode = 0;
+  /** The command being run, once its action starts. */
+  command: string | null = null;
   unfinishedRecoveries = 0;
   recoveries: RecoveryReport[] = [];
   private loadedSettings: Promise<LoadedSettings> | undefined;
@@ -159,6 +161,22 @@ export class CliContext implements CommandContext {
 
   setExitCode(code: number): void {
     this.exitCode = code;
+  }
+
+  /**
+   * After a command that left an interrupted rollback unfinished (it never finishes another folder's): one line
+   * each, with what to run. `status` and `recover` show them themselves; `serve` shows them in the popover.
+   */
+  async tellUnfinished(): Promise<void> {
+    if (this.command === null || ['status', 'recover', 'serve'].includes(this.command) || !this.service) return;
+    const service = this.service;
+    const folders = await service.unfinishedTargets().catch(() => []);
+    for (const target of folders) {
+      const u = await service.unfinished(target).catch(() => null);
+      this.io.stderr(`snapctl: ${say(u
+        ? `the rollback of ${target} to ${u.snapshotLabel} is unfinished${u.error ? ` (${u.error})` : ' (it was interrupted)'}; the folder may be half restored: 'snapctl recover --path ${target}' finishes it, 'snapctl undo --path ${target}' returns it to how it was before`
+        : `the rollback journal of ${target} is damaged; the folder may be half restored: 'snapctl recover --abandon --path ${target}' sets it aside`)}\n`);
+    }
   }
 
   /** What the core mended on its own (a rebuilt index, a finished or removed interrupted snapshot). */

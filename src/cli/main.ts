@@ -3,7 +3,6 @@ import { Command, CommanderError } from 'commander';
 import { SnapctlError, describeError } from '../core/base/errors.js';
 import { installLayout } from '../core/base/install.js';
 import { CliContext, say, type CliIo, type CommandContext } from './context.js';
-import { shown } from './format.js';
 import { registerCount } from './commands/count.js';
 import { registerCreate } from './commands/create.js';
 import { registerDelete } from './commands/delete.js';
@@ -62,19 +61,23 @@ const COMMANDS: readonly ((program: Command, ctx: CommandContext) => void)[] = [
 ];
 
 /**
- * Finishes any rollback a crash interrupted before the command does anything else with the store. `recover`
- * and `status` report what it did themselves, in one report; every other command tells it on stderr.
+ * What every command does first. A create killed part way is finished or cleaned up (the store only, said on
+ * stderr; a failure there is told, never the command's). Interrupted rollbacks are finished only by `recover`
+ * and by the commands that work on their folder (create, rollback, undo, restore, run), under its lock: a
+ * read-only command never changes a folder, and one rollback that cannot be finished never slows or blocks a
+ * command on another folder. The others say it is unfinished afterwards (tellUnfinished).
  */
-async function recoverInterrupted(ctx: CliContext, command: string): Promise<void> {
-  const reports = await ctx.core().recover();
-  ctx.recoveries = reports;
+async function beforeCommand(ctx: CliContext, command: string): Promise<void> {
+  ctx.command = command;
   ctx.settingsProblemsShown = command === 'status';
-  ctx.unfinishedRecoveries = reports.filter((r) => r.outcome === 'failed').length;
-  if (command === 'recover' || command === 'status') { ctx.tellNotices(); return; }
-  for (const r of reports) {
-    ctx.io.stderr(r.outcome === 'finished'
-      ? shown`snapctl: finished an interrupted rollback of ${r.target} to ${r.snapshotId} (undo restores the state before it: ${r.safetyId})\n`
-      : `snapctl: ${say(r.error ?? `could not finish the interrupted rollback of ${r.target}`)}\n`);
+  if (command === 'recover') {
+    const reports = await ctx.core().recover();
+    ctx.recoveries = reports;
+    ctx.unfinishedRecoveries = reports.filter((r) => r.outcome === 'failed').length;
+  } else {
+    await ctx.core().finishInterruptedCreates().catch((err: unknown) => {
+      ctx.io.stderr(`snapctl: could not finish what an interrupted snapshot left yet: ${say(describeError(err))}\n`);
+    });
   }
   ctx.tellNotices();
 }
@@ -93,7 +96,7 @@ export function createProgram(ctx: CliContext): Command {
       // Commander's own messages hold line breaks ("unknown command 'lst'\n(Did you mean list?)"): one line.
       outputError: (text, write) => write(`snapctl: ${say(text.replace(/^error: /, ''))} (see 'snapctl --help')\n`),
     });
-  program.hook('preAction', (_program, action) => recoverInterrupted(ctx, action.name()));
+  program.hook('preAction', (_program, action) => beforeCommand(ctx, action.name()));
   for (const register of COMMANDS) register(program, ctx);
   return program;
 }
@@ -110,6 +113,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
   try {
     await createProgram(ctx).parseAsync(argv, { from: 'user' });
     ctx.tellNotices();
+    await ctx.tellUnfinished();
     await ctx.finishMetrics();
     if (io.env['SNAPCTL_BACKGROUND_HASH'] !== '0') ctx.hashInBackground((id) => spawnDetached(['verify', id], io.env));
     return ctx.exitCode;

@@ -14,7 +14,7 @@ export async function metricsStatus(layout: HomeLayout, env: NodeJS.ProcessEnv):
   const [{ statsd, problem }, record] = await Promise.all([peekStatsdSettings(layout), readMetricsHealth(layout)]);
   const health = healthOf(resolveMetricsTarget(statsd, env), record);
   const lines: string[] = [];
-  if (problem) lines.push(`${problem}; metrics use the default settings`);
+  if (problem) lines.push(problem);
   if (!health.enabled) {
     lines.push('off (settings: statsd.enabled is false)');
     return { health, lines };

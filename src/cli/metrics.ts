@@ -38,7 +38,7 @@ export class CliMetrics {
         import('../core/state/statsd-settings-check.js'),
       ]);
       const { statsd, problem } = await peekStatsdSettings(service.layout);
-      if (problem) this.warn(`snapctl: ${problem}; metrics use the default settings\n`);
+      if (problem) this.warn(`snapctl: ${problem}\n`);
       const target = resolveMetricsTarget(statsd, this.env);
       if (!target.enabled) return null;
       // The client and its sockets only when metrics are on.

@@ -105,7 +105,8 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   };
   const remove = async (s: SnapshotRecord): Promise<void> => {
     setModal(null);
-    const r = await call('delete', { id: s.id });
+    // The dialog said so when this snapshot is the one the undo restores (takesUndo), and the person chose it.
+    const r = await call('delete', { id: s.id, ...(undoOffer?.rollback.safetyId === s.id ? { undoLossConfirmed: true } : {}) });
     await refresh();
     setNotice(r.ok ? { tone: 'ok', text: 'Snapshot deleted.' } : { tone: 'error', text: `Delete failed: ${r.error}` });
   };

@@ -15,7 +15,7 @@ const RULES: Rule[] = [
   // A rollback that stopped part way (the service's and the restore's words): Retry and Undo are the ways out.
   [/'snapctl status' shows it; /g, ''],
   [/'snapctl recover' \(or any command\) finishes it/g, 'Retry finishes it'],
-  [/'snapctl recover' finishes it/g, 'Retry finishes it'],
+  [/'snapctl recover(?: --path [^']*)?' finishes it/g, 'Retry finishes it'],
   [/ \(or 'snapctl recover --abandon(?: --path [^']*)?' gives it up\)/g, ''],
   [/any snapctl command finishes the rollback/g, 'Retry finishes the rollback'],
   [/run any snapctl command to finish it first/g, 'finish it first with Retry, or undo it'],

@@ -19,7 +19,11 @@ export interface ApiRequests {
   /** One folder's snapshots (the popover always asks for one); every folder's when `target` is absent. */
   list: { target?: string };
   create: { target?: string; tag?: string | null };
-  delete: { id: string };
+  /**
+   * `undoLossConfirmed`: the person was told that this snapshot is the safety snapshot the folder's undo
+   * restores, and chose to delete it anyway; without it, deleting that one is refused (nothing else needs it).
+   */
+  delete: { id: string; undoLossConfirmed?: boolean };
   /** The preview of a rollback: what it would change, the unfinished rollback it would meet, what it does to git. */
   diff: { id: string; paths?: string[] | null; keepGit?: boolean };
   /** One path's text diff, the folder's current file against the snapshot's (what a rollback would write). */

@@ -111,6 +111,8 @@ export interface StoreFile {
   version: 1;
   snapshots: SnapshotRecord[];
   rollbacks: RollbackRecord[];
+  /** How many times the index was written (absent before it was counted): an older copy put back is found by it. */
+  generation?: number;
 }
 
 export function emptyStore(): StoreFile {

@@ -49,6 +49,23 @@ describe('the API methods of issue 18', () => {
     assert.equal(await readFile(path.join(box.project, 'a.txt'), 'utf8'), 'two\n');
   });
 
+  test('deleting the safety snapshot the undo restores needs undoLossConfirmed: refused without it in one sentence, nothing deleted', async () => {
+    const dir = path.join(box.root, 'guarded');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'a.txt'), 'one\n');
+    const snap = await ok('create', { target: dir, tag: 'guarded' });
+    await writeFile(path.join(dir, 'a.txt'), 'two\n');
+    const safety = (await ok('rollback', { id: snap.id })).safety?.id ?? '';
+    const refused = await call('delete', { id: safety });
+    assert.ok(!refused.ok, 'refused');
+    assert.equal(refused.kind, 'usage');
+    assert.match(refused.error, new RegExp(`^deleting ${safety} takes away the undo of the last rollback of ${dir} \\(rolled back to 'guarded' at \\d\\d:\\d\\d\\): it is the safety snapshot that undo restores \\(confirm that the undo may be lost .*; nothing was deleted\\)$`));
+    assert.ok((await ok('list', { target: dir })).snapshots.some((s) => s.id === safety), 'still there');
+    assert.ok(!(await call('delete', { id: safety, undoLossConfirmed: false })).ok, 'false is no confirmation');
+    assert.equal((await ok('delete', { id: snap.id })).id, snap.id, 'any other snapshot needs nothing');
+    assert.equal((await ok('delete', { id: safety, undoLossConfirmed: true })).id, safety);
+  });
+
   test("diff and rollback take keepGit, defaulting to the folder's setting", async () => {
     const snap = await ok('create', { target: other });
     assert.equal((await ok('diff', { id: snap.id })).keepGit, true);

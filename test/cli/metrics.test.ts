@@ -125,7 +125,7 @@ describe('metrics from the command line', () => {
     assert.deepEqual(agent.all(/^snapctl\.snapshot\.deleted:/), Array(2).fill(`snapctl.snapshot.deleted:1|c|#${globalTags()},provider:clone,trigger:manual`));
   });
 
-  test('the command after a rollback killed part way finishes it and sends rollback.completed (kind recovery)', async () => {
+  test('recover after a rollback killed part way finishes it and sends rollback.completed (kind recovery)', async () => {
     const home = path.join(box.root, 'recover-home');
     const project = path.join(box.root, 'recover-project');
     await mkdir(project, { recursive: true });
@@ -135,9 +135,9 @@ describe('metrics from the command line', () => {
     const killed = await runCli(['rollback', id, '--yes'], { ...env, SNAPCTL_HOME: home, SNAPCTL_FAULT_KILL_AT: '2' });
     assert.equal(killed.signal, 'SIGKILL', killed.stderr);
     agent.clear();
-    const next = await runCli(['list'], { ...env, SNAPCTL_HOME: home });
+    const next = await runCli(['recover'], { ...env, SNAPCTL_HOME: home });
     assert.equal(next.code, 0, next.stderr);
-    assert.match(next.stderr, /finished an interrupted rollback/);
+    assert.match(next.stdout, /finished the interrupted rollback/);
     assert.equal(await agent.waitFor(/^snapctl\.rollback\.completed:/), `snapctl.rollback.completed:1|c|#${globalTags()},provider:clone,kind:recovery`);
   });
 

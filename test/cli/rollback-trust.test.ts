@@ -50,14 +50,14 @@ describe('the CLI a person can trust with a rollback', () => {
     for (let i = 0; i < 20; i++) await writeFile(path.join(dir, `f${i}.txt`), `v3 ${i}\n`);
     const dying = await runCli(['rollback', id, '--yes'], { ...env, SNAPCTL_FAULT_KILL_AT: '4' });
     assert.equal(dying.signal, 'SIGKILL');
-    // The snapshot's stored data goes missing (not its safety snapshot's): the recovery every command runs
-    // first cannot finish it.
+    // The snapshot's stored data goes missing (not its safety snapshot's): recover cannot finish it.
     const home = env['SNAPCTL_HOME'] ?? '';
     const pending = await new SnapshotService({ home }).unfinished(dir);
     assert.ok(pending);
     const oids = async (snapshot: string): Promise<Set<string>> => new Set((JSON.parse(await readFile(path.join(home, 'clone', 'manifests', `${snapshot}.json`), 'utf8')) as { entries: { oid?: string }[] }).entries.flatMap((e) => (e.oid ? [e.oid] : [])));
     const keep = await oids(pending.safetyId);
     for (const oid of await oids(id)) if (!keep.has(oid)) await rm(path.join(home, 'clone', 'objects', oid.slice(0, 2), oid));
+    assert.equal((await cli(['recover'])).code, 1, 'it cannot be finished');
     const status = await cli(['status', '--json']);
     assert.equal(status.code, 1, status.stderr);
     const { targets } = parseJson<{ targets: TargetStatus[] }>(status.stdout);
@@ -332,7 +332,8 @@ describe('the CLI a person can trust with a rollback', () => {
     await writeFile(path.join(dir, leftover), 'half a copy');
     const shown = parseJson<{ added: string[] }>((await cli(['diff', pending.safetyId, '--json'])).stdout);
     assert.ok(!shown.added.includes(leftover) && !JSON.stringify(shown).includes('.snapctl-restore-'), 'the preview does not list it');
-    assert.deepEqual(await restoreTemps(dir), [], 'recovery (the diff ran it first) removed it');
+    assert.equal((await cli(['recover', '--path', dir])).code, 0);
+    assert.deepEqual(await restoreTemps(dir), [], 'recovery removed it');
     const other = `.snapctl-restore-${id}-ba9876543210`;
     await writeFile(path.join(dir, other), 'an older leftover');
     await writeFile(path.join(dir, '.snapctl-restore-notes.txt'), "a user's file with a look-alike name\n");

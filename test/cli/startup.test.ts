@@ -71,10 +71,10 @@ describe('CLI start-up', () => {
     assert.deepEqual(bundled(loaded.files).filter((f) => f.includes(`${path.sep}vendor${path.sep}`)).map((f) => path.basename(f)).sort(), ['node-cron.cjs', 'zod.cjs']);
   });
 
-  test('a command that writes loads the locking and atomic-write packages it needs, and after its snapshot the metrics client, from their own files', async () => {
+  test('a command that writes loads the metrics client after its snapshot, from its own file', async () => {
     const loaded = await loadedBy(['create', '--path', box.project], box.home, box.root);
     const vendor = path.join('dist', 'src', 'cli-bundle', 'vendor');
-    assert.deepEqual(bundled(loaded.files).filter((f) => f.startsWith(vendor)).sort(), ['hot-shots.cjs', 'proper-lockfile.cjs', 'write-file-atomic.cjs'].map((f) => path.join(vendor, f)));
+    assert.deepEqual(bundled(loaded.files).filter((f) => f.startsWith(vendor)).sort(), ['hot-shots.cjs'].map((f) => path.join(vendor, f)));
   });
 
   test('with metrics off in the settings, a create reads them (without zod) and loads no metrics client nor socket', async () => {
@@ -83,7 +83,7 @@ describe('CLI start-up', () => {
     await writeFile(path.join(home, 'settings.json'), JSON.stringify({ version: 1, statsd: { enabled: false } }));
     const loaded = await loadedBy(['create', '--path', box.project], home, box.root);
     const vendor = path.join('dist', 'src', 'cli-bundle', 'vendor');
-    assert.deepEqual(bundled(loaded.files).filter((f) => f.startsWith(vendor)).sort(), ['proper-lockfile.cjs', 'write-file-atomic.cjs'].map((f) => path.join(vendor, f)));
+    assert.deepEqual(bundled(loaded.files).filter((f) => f.startsWith(vendor)).sort(), []);
     for (const heavy of ['dgram', 'net']) assert.equal(loaded.builtins.includes(heavy), false, `loaded ${heavy}`);
   });
 });

@@ -95,7 +95,7 @@ describe(`kill -9 at random moments (${TRIALS} trials each)`, () => {
     for (let trial = 0; trial < TRIALS; trial++) {
       const killAfterMs = 30 + Math.floor(Math.random() * ms * 1.2);
       await runCli(['rollback', snapId, '--yes'], env, { killAfterMs });
-      const next = await runCli(['count'], env);
+      const next = await runCli(['recover'], env);
       assert.equal(next.code, 0, next.stderr);
       const now = await describeTree(box.project);
       if (JSON.stringify(now) === JSON.stringify(mutated)) { outcomes.before++; continue; }
@@ -106,7 +106,7 @@ describe(`kill -9 at random moments (${TRIALS} trials each)`, () => {
       assert.deepEqual(await describeTree(box.project), mutated, `trial ${trial}: undo after the finished rollback`);
     }
     const readable = await everyRecordReadable(env);
-    summary.push(`rollback kills: ${TRIALS} (uninterrupted rollback ${ms} ms); ${outcomes.snapshot} finished as the snapshot by the next command, ${outcomes.before} left as before; ${readable} snapshots all readable; nothing lost`);
+    summary.push(`rollback kills: ${TRIALS} (uninterrupted rollback ${ms} ms); ${outcomes.snapshot} finished as the snapshot by 'snapctl recover', ${outcomes.before} left as before; ${readable} snapshots all readable; nothing lost`);
   });
 
   test('create: a killed create never leaves a record without its data', { timeout: 1_800_000 }, async () => {

@@ -61,7 +61,7 @@ describe('faults from the environment', () => {
     }
   });
 
-  test('disk full during a rollback: a clear error, nothing lost, finished by the next command once there is room, undoable', { skip: needsRoot, timeout: 60_000 }, async () => {
+  test('disk full during a rollback: a clear error, nothing lost, finished by recover once there is room, undoable', { skip: needsRoot, timeout: 60_000 }, async () => {
     // The folder and the store share one small filesystem, filled so that the safety snapshot fits and the
     // restore's copy of the big file does not.
     const disk = path.join(box.root, 'full-disk');
@@ -89,17 +89,21 @@ describe('faults from the environment', () => {
       assert.match(failed.stderr, /the rollback of .* stopped part way: the disk is full at big\.bin in .* \(ENOSPC\); free some space.*'snapctl recover' finishes it, or 'snapctl undo --path .*' returns the folder to how it was before/);
       assert.equal(failed.stderr.trim().split('\n').length, 1, failed.stderr);
 
-      // While the disk stays full, other commands say what is wrong and that it will finish later, and they
-      // do not send the user to give the rollback up.
+      // While the disk stays full, other commands say what is wrong and what finishes it, without trying it
+      // again, and they do not send the user to give the rollback up; recover says it cannot be finished yet.
       const stillFull = await runCli(['list', '--json'], env);
       assert.equal(stillFull.code, 0, stillFull.stderr);
-      assert.match(stillFull.stderr, /^snapctl: the interrupted rollback of .* cannot be finished yet: the disk is full(?: at \S+ in .*)? \(ENOSPC\); free some space.*'snapctl recover' \(or any command\) finishes it; 'snapctl undo --path .*' returns the folder to how it was before\)\n$/);
+      assert.match(stillFull.stderr, /^snapctl: the rollback of .* is unfinished \(.*the disk is full(?: at \S+ in .*)? \(ENOSPC\); free some space.*\); the folder may be half restored: 'snapctl recover --path .*' finishes it, 'snapctl undo --path .*' returns it to how it was before\n$/);
       assert.doesNotMatch(stillFull.stderr, /--abandon/);
+      const notYet = await runCli(['recover'], env);
+      assert.equal(notYet.code, 1);
+      assert.match(notYet.stdout, /^the interrupted rollback of .* cannot be finished yet: the disk is full(?: at \S+ in .*)? \(ENOSPC\); free some space.*'snapctl recover' finishes it; 'snapctl undo --path .*' returns the folder to how it was before\)\n$/);
+      assert.doesNotMatch(notYet.stdout, /--abandon/);
 
       await rm(filler);
-      const next = await runCli(['list', '--json'], env);
+      const next = await runCli(['recover'], env);
       assert.equal(next.code, 0, next.stderr);
-      assert.match(next.stderr, /finished an interrupted rollback/);
+      assert.match(next.stdout, /finished the interrupted rollback/);
       assert.deepEqual(await describeTree(project), snapshotState, 'the rollback was finished once there was room');
       const undo = await runCli(['undo', '--yes'], env);
       assert.equal(undo.code, 0, undo.stderr);

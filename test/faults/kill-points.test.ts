@@ -32,9 +32,9 @@ describe('an interrupted rollback is finished by the next command', () => {
       }
       assert.equal(rb.signal, 'SIGKILL');
       killedRuns++;
-      const next = await runCli(['count'], ctx.env);
+      const next = await runCli(['recover'], ctx.env);
       assert.equal(next.code, 0, next.stderr);
-      assert.match(next.stderr, /finished an interrupted rollback/);
+      assert.match(next.stdout, /finished the interrupted rollback/);
       assert.deepEqual(await describeTree(ctx.box.project), original, `after a kill before step ${step}`);
       const undo = await runCli(['undo', '--yes'], ctx.env);
       assert.equal(undo.code, 0, undo.stderr);
@@ -60,7 +60,7 @@ describe('an interrupted rollback is finished by the next command', () => {
     for (let trial = 0; trial < 8; trial++) {
       const killAfterMs = 80 + Math.floor(Math.random() * 500);
       await runCli(['rollback', snapId, '--yes'], ctx.env, { killAfterMs });
-      const next = await runCli(['count'], ctx.env);
+      const next = await runCli(['recover'], ctx.env);
       assert.equal(next.code, 0, next.stderr);
       const now = await describeTree(dir);
       if (JSON.stringify(now) === JSON.stringify(original)) outcomes.snapshot++;

@@ -25,7 +25,8 @@ export function registerDelete(program: Command, ctx: CommandContext): void {
       }
       // What it frees, read before: afterwards what it shared has become the others' own.
       const frees = o.json ? null : await ctx.core().list().then((all) => ctx.core().space(all)).then((s) => s.unique.get(record.id) ?? null, () => null);
-      const deleted = await ctx.core().delete(record.id);
+      // Asked, or --yes: the core checks again under the folder's lock, and needs to be told.
+      const deleted = await ctx.core().delete(record.id, { undoLossConfirmed: true });
       if (o.json) ctx.json(deleted);
       else io.stdout(`deleted ${deleted.id}${frees === null ? '' : frees === 0 ? ' (it freed nothing: its files are all in other snapshots too)' : ` (freed ${humanBytes(frees)})`}\n`);
     });

@@ -20,8 +20,11 @@ export function registerPrune(program: Command, ctx: CommandContext): void {
       const results = await ctx.core().prune((t) => retentionPolicyFor(loaded.settings, t), {
         ...(target ? { target } : {}), dryRun: o.dryRun ?? false, maxStoreBytes: (t) => policyOf(loaded.settings, t).maxStoreBytes,
       });
+      // A folder that could not be pruned fails the command, after the others were.
+      if (results.some((r) => r.error !== undefined)) ctx.setExitCode(1);
       if (o.json) { ctx.json(results); return; }
       for (const r of results) {
+        if (r.error !== undefined) { io.stdout(shown`${r.target}: not pruned: ` + `${say(r.error)}\n`); continue; }
         io.stdout(shown`${r.target}: keep ${r.keep.length}, ${r.dryRun ? 'would delete' : 'deleted'} ${r.drop.length}\n`);
         for (const id of r.drop) io.stdout(`  ${r.dryRun ? 'would delete' : 'deleted'} ${id}\n`);
         if (r.overLimit) io.stdout(`  still over its maximum store size: ${humanBytes(r.overLimit.bytes)} against ${humanBytes(r.overLimit.limit)}; what is left is held by snapshots the limit never deletes (the newest, tagged, manual or safety ones) or shared among them\n`);

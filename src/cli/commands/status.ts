@@ -4,24 +4,14 @@ import { snapshotLabel } from '../../core/service/labels.js';
 import { targetStatuses } from '../../core/runtime/target-status.js';
 import { relativeTime } from '../../shared/format.js';
 import type { TargetStatus } from '../../shared/api.js';
-import type { RecoveryReport } from '../../core/service/service.js';
 import { say, type CommandContext } from '../context.js';
 import { localTime, shown, shownLines, unfinishedText } from '../format.js';
 import { metricsStatus } from '../metrics-status.js';
 
 interface StatusOptions { path?: string; json?: boolean }
 
-/**
- * What the recovery every command runs first did to a folder just before status looked: a rollback it
- * finished is no longer unfinished, so without this line the change would go unreported.
- */
-function recoveredLines(t: TargetStatus, recoveries: readonly RecoveryReport[]): string[] {
-  return recoveries.filter((r) => r.target === t.path && r.outcome === 'finished').map((r) =>
-    shown`  just now: finished the interrupted rollback to ${r.snapshotId} (the folder now matches it; 'snapctl undo --path ${t.path}' puts it back as it was before, safety snapshot ${r.safetyId})`);
-}
-
-function folderText(t: TargetStatus, recoveries: readonly RecoveryReport[]): string {
-  const lines = [t.path, ...recoveredLines(t, recoveries)];
+function folderText(t: TargetStatus): string {
+  const lines = [t.path];
   const n = t.newest;
   lines.push(n ? `  newest snapshot: ${n.id}${n.tag ? ` ${say(snapshotLabel(n))}` : ''}, ${localTime(n.createdAt)} (${relativeTime(n.createdAt)})` : `  no snapshot yet: 'snapctl create --path ${t.path}' takes one`);
   if (t.schedule !== '') lines.push(`  schedule: ${t.schedule}${t.paused ? ' (paused)' : ''}${t.keepGit ? '; rollbacks leave .git alone' : ''}`);
@@ -39,9 +29,9 @@ function folderText(t: TargetStatus, recoveries: readonly RecoveryReport[]): str
 
 export function registerStatus(program: Command, ctx: CommandContext): void {
   program.command('status')
-    .description('each folder: its newest snapshot and age, an unfinished rollback (and what to run), the undo offer, problems, and whether metrics are being sent; exits 1 while a folder has an unfinished rollback')
+    .description('each folder: its newest snapshot and age, an unfinished rollback (never finished by status: it says what to run), the undo offer, problems, and whether metrics are being sent; exits 1 while a folder has an unfinished rollback')
     .option('-p, --path <dir>', 'only this folder')
-    .option('--json', "print {version, home, targets, recoveries, settingsProblems, metrics} as JSON (targets: the API's TargetStatus list; recoveries: the interrupted rollbacks the recovery before this command finished or tried; settingsProblems: parts of the settings file left out as invalid; metrics: its MetricsHealth)")
+    .option('--json', "print {version, home, targets, settingsProblems, metrics} as JSON (targets: the API's TargetStatus list; settingsProblems: parts of the settings file left out as invalid; metrics: its MetricsHealth)")
     .action(async (o: StatusOptions) => {
       const only = o.path !== undefined ? await ctx.knownTarget(o.path) : undefined;
       const settings = await ctx.settings();
@@ -57,12 +47,10 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
       if (targets.some((t) => t.unfinished !== null)) ctx.setExitCode(1);
       // Read from the health file the senders leave: status loads no metrics client.
       const metrics = await metricsStatus(ctx.core().layout, ctx.io.env);
-      const shownPaths = new Set(targets.map((t) => t.path));
-      const recoveries = ctx.recoveries.filter((r) => shownPaths.has(r.target));
       const settingsProblems = await ctx.settingsProblems();
-      if (o.json) { ctx.json({ version: installLayout().version, home: ctx.core().layout.root, targets, recoveries, settingsProblems, metrics: metrics.health }); return; }
+      if (o.json) { ctx.json({ version: installLayout().version, home: ctx.core().layout.root, targets, settingsProblems, metrics: metrics.health }); return; }
       const metricsText = `\nmetrics: ${metrics.lines.map(say).join('\n  ')}\n` + settingsProblems.map((p) => `\nproblem: ${say(p)}\n`).join('');
       if (targets.length === 0) { ctx.io.stdout((only ? shown`snapctl knows nothing of ${only} yet: 'snapctl create --path ${only}' takes a first snapshot\n` : "no folders yet: 'snapctl create --path DIR' takes a first snapshot\n") + metricsText); return; }
-      ctx.io.stdout(targets.map((t) => folderText(t, recoveries)).join('\n') + metricsText);
+      ctx.io.stdout(targets.map(folderText).join('\n') + metricsText);
     });
 }

@@ -1,19 +1,36 @@
-import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readlink, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { SnapctlError } from './errors.js';
 
 /**
  * Makes `dir` (and its missing parents) readable by its owner only, whatever the umask: snapctl's state
  * names every watched path, tag and note, and holds copies of the user's files. Folders that already exist
- * are left as they are (a state folder an administrator set up keeps its modes).
+ * are left as they are (a state folder an administrator set up keeps its modes). A folder of the state folder
+ * that is a symbolic link is refused: what snapctl writes there would land where the link leads. Only the
+ * state folder itself may be reached through a link (`mayBeLink`: SNAPCTL_HOME on another disk).
  */
-export async function mkdirPrivate(dir: string): Promise<void> {
+export async function mkdirPrivate(dir: string, options: { mayBeLink?: boolean } = {}): Promise<void> {
   const first = await mkdir(dir, { recursive: true, mode: 0o700 });
-  if (first === undefined) return;
+  if (first === undefined) {
+    if (!options.mayBeLink) await assertNotLink(dir);
+    return;
+  }
   // mkdir's mode passes through the umask; chmod does not. Every folder made here, from the first down.
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
     await chmod(d, 0o700);
     if (d === path.resolve(first) || path.dirname(d) === d) break;
   }
+}
+
+/** Refuses a folder of the state folder that is a symbolic link (or gone), in words that say what to do. */
+export async function assertNotLink(dir: string): Promise<void> {
+  const st = await lstat(dir).catch(() => null);
+  if (st === null || st.isDirectory()) return;
+  if (st.isSymbolicLink()) {
+    throw new SnapctlError('failed', `${dir} in snapctl's state folder is a symbolic link to ${await readlink(dir).catch(() => 'somewhere else')}: snapctl never writes its state through a link`,
+      'move the link aside and put the folder back in its place (or remove it: snapctl makes it again); nothing was changed');
+  }
+  throw new SnapctlError('failed', `${dir} in snapctl's state folder is not a folder`, 'move it aside; snapctl makes the folder again; nothing was changed');
 }
 
 /** The mode of every file snapctl writes into its state folder. */

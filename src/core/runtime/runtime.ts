@@ -107,8 +107,9 @@ export class SnapctlRuntime {
     const runtime = new SnapctlRuntime(options);
     try {
       // An interrupted rollback that cannot be finished is the folder's state (status shows it as unfinished
-      // until it is resolved): told once, never kept as a problem that would outlive it.
-      for (const r of await runtime.service.recover()) {
+      // until it is resolved): told once, never kept as a problem that would outlive it. One whose last attempt
+      // failed is left to Retry: trying it again here would hold up the start for every folder.
+      for (const r of await runtime.service.recover({ skipFailed: true })) {
         if (r.outcome === 'failed') options.onProblem?.(r.error ?? `could not finish the interrupted rollback of ${r.target}`);
       }
       const loaded = await runtime.settingsStore.load();

@@ -46,13 +46,15 @@ export function periodKey(bucket: Bucket, time: Date): string {
 /**
  * Decides which snapshots to keep. Pure: the same input always gives the same plan, and applying a plan
  * then planning again drops nothing more (idempotent). Snapshots dated after `now` (a clock that jumped) are
- * always kept: retention never deletes what it cannot place in time.
+ * always kept: retention never deletes what it cannot place in time, nor a `protect`ed snapshot (one a rollback
+ * needs: an unfinished one's, the safety snapshot undo would restore), which counts toward no class's number.
  */
-export function planRetention(snapshots: readonly RetainedSnapshot[], policy: RetentionPolicy, now: Date): RetentionPlan {
+export function planRetention(snapshots: readonly RetainedSnapshot[], policy: RetentionPolicy, now: Date, protect: ReadonlySet<string> = new Set()): RetentionPlan {
   const sorted = [...snapshots].sort(newestFirst);
-  const keep = new Set<string>();
+  const keep = new Set<string>(sorted.filter((s) => protect.has(s.id)).map((s) => s.id));
   const byClass = new Map<RetentionClass, RetainedSnapshot[]>();
   for (const s of sorted) {
+    if (keep.has(s.id)) continue;
     if (Date.parse(s.createdAt) > now.getTime()) { keep.add(s.id); continue; }
     const cls = retentionClass(s);
     const list = byClass.get(cls) ?? [];
@@ -123,7 +125,7 @@ export function planSizeLimit(snapshots: readonly SizedSnapshot[], size: SizeLim
  * counted as freed). What the count policy keeps is dropped only when the limit needs it.
  */
 export function planRetentionWithSize(snapshots: readonly SizedSnapshot[], policy: RetentionPolicy, now: Date, size: SizeLimit | null): RetentionPlan {
-  const counted = planRetention(snapshots, policy, now);
+  const counted = planRetention(snapshots, policy, now, size?.protect);
   if (!size) return counted;
   const dropped = new Set(counted.drop);
   const freed = snapshots.filter((s) => dropped.has(s.id)).reduce((sum, s) => sum + (s.uniqueBytes ?? 0), 0);

@@ -98,6 +98,8 @@ export interface PruneResult {
   dryRun: boolean;
   /** The folder's maximum store size when it is still exceeded after pruning: what it takes, and the limit. */
   overLimit?: { bytes: number; limit: number };
+  /** Why this folder was not pruned (the others were). */
+  error?: string;
 }
 
 export interface RecoveryReport {
@@ -319,7 +321,7 @@ export class SnapshotService {
     try {
       const record = await this.withTarget(target, async () => {
         trace('lock');
-        await this.recoverTarget(target);
+        await this.finishFirst(target);
         const o: CreateLockedOptions = { tag, trigger, provider: providerName, note: options.note ?? null, trace, exclude };
         try {
           const { record: made, problems } = await this.createLocked(target, o);
@@ -523,15 +525,28 @@ export class SnapshotService {
     return updated;
   }
 
-  async delete(id: unknown): Promise<SnapshotRecord> {
+  /**
+   * Deletes one snapshot. The safety snapshot the folder's undo would restore is deleted only with
+   * `undoLossConfirmed` (the CLI's question or --yes, the popover's dialog): deleting it takes the undo away for
+   * good, so every caller must have said so, checked under the folder's lock.
+   */
+  async delete(id: unknown, options: { undoLossConfirmed?: boolean } = {}): Promise<SnapshotRecord> {
     const record = await this.get(id);
-    await this.deleteRecords(record.target, [record]);
+    await this.deleteRecords(record.target, [record], async () => {
+      const offer = options.undoLossConfirmed ? null : await this.undoOffer(record.target);
+      if (offer?.rollback.safetyId === record.id) {
+        throw usageError(`deleting ${record.id} takes away the undo of the last rollback of ${record.target} (${offer.label}): it is the safety snapshot that undo restores`,
+          'confirm that the undo may be lost (the CLI asks, or takes --yes); nothing was deleted');
+      }
+    });
     return record;
   }
 
   /**
    * Applies a retention policy to each folder's snapshots (or one folder's). With `dryRun` nothing is deleted:
-   * the plan is only reported.
+   * the plan is only reported. Never a snapshot a rollback needs (an unfinished one's two, the safety snapshot
+   * undo would restore), in the plan as in the deletion; a folder that cannot be pruned (its lock busy, a
+   * damaged journal) says why in its result and the others are pruned all the same.
    */
   async prune(policyFor: (target: string) => RetentionPolicy, options: { target?: string; dryRun?: boolean; now?: Date; maxStoreBytes?: (target: string) => number | null } = {}): Promise<PruneResult[]> {
     const all = await this.list(options.target ? { target: options.target } : {});
@@ -541,36 +556,44 @@ export class SnapshotService {
     for (const target of targets) {
       const records = all.filter((s) => s.target === target);
       const limit = options.maxStoreBytes?.(target) ?? null;
-      if (options.dryRun) {
-        const sized = limit === null ? null : await this.sizedFor(target);
-        const plan = sized && limit !== null ? planRetentionWithSize(sized.snapshots, policyFor(target), now, { limit, folderBytes: sized.folderBytes, protect: await this.inUse(target) }) : planRetention(records, policyFor(target), now);
-        const after = sized && limit !== null ? sized.folderBytes - sized.snapshots.filter((x) => plan.drop.includes(x.id)).reduce((sum, x) => sum + (x.uniqueBytes ?? 0), 0) : 0;
-        results.push({ target, keep: plan.keep, drop: plan.drop, dryRun: true, ...(limit !== null && after > limit ? { overLimit: { bytes: after, limit } } : {}) });
-        continue;
+      try {
+        results.push(await this.pruneFolder(target, records, policyFor(target), limit, now, options.dryRun ?? false));
+      } catch (err) {
+        results.push({ target, keep: records.map((r) => r.id), drop: [], dryRun: options.dryRun ?? false, error: describeError(err) });
       }
-      const plan = planRetention(records, policyFor(target), now);
-      const dropped = records.filter((r) => plan.drop.includes(r.id));
-      if (dropped.length > 0) await this.deleteRecords(target, dropped);
-      const drop = [...plan.drop];
-      // The size limit, one snapshot at a time: deleting one makes what it shared the next one's own, so the
-      // costs are asked again after each (a plan made at once would count too little freed and delete more).
-      while (limit !== null) {
-        const sized = await this.sizedFor(target);
-        if (!sized) break;
-        const step = planSizeLimit(sized.snapshots, { limit, folderBytes: sized.folderBytes, protect: await this.inUse(target) }, now);
-        const oldest = step.drop[step.drop.length - 1];
-        const record = sized.snapshots.find((s) => s.id === oldest);
-        if (!record) break;
-        await this.deleteRecords(target, [record]);
-        drop.push(record.id);
-      }
-      const kept = new Set(drop);
-      const left = limit === null ? null : await this.sizedFor(target);
-      results.push({ target, keep: records.filter((r) => !kept.has(r.id)).map((r) => r.id), drop, dryRun: false, ...(left && limit !== null && left.folderBytes > limit ? { overLimit: { bytes: left.folderBytes, limit } } : {}) });
     }
     // Also what no snapshot names any more: a create that ran out of space and could not clean up left it.
     if (!options.dryRun && results.every((r) => r.drop.length === 0)) await this.collect(['clone']);
     return results;
+  }
+
+  private async pruneFolder(target: string, records: readonly SnapshotRecord[], policy: RetentionPolicy, limit: number | null, now: Date, dryRun: boolean): Promise<PruneResult> {
+    const protect = await this.inUse(target);
+    if (dryRun) {
+      const sized = limit === null ? null : await this.sizedFor(target);
+      const plan = sized && limit !== null ? planRetentionWithSize(sized.snapshots, policy, now, { limit, folderBytes: sized.folderBytes, protect }) : planRetention(records, policy, now, protect);
+      const after = sized && limit !== null ? sized.folderBytes - sized.snapshots.filter((x) => plan.drop.includes(x.id)).reduce((sum, x) => sum + (x.uniqueBytes ?? 0), 0) : 0;
+      return { target, keep: plan.keep, drop: plan.drop, dryRun: true, ...(limit !== null && after > limit ? { overLimit: { bytes: after, limit } } : {}) };
+    }
+    const plan = planRetention(records, policy, now, protect);
+    const dropped = records.filter((r) => plan.drop.includes(r.id));
+    if (dropped.length > 0) await this.deleteRecords(target, dropped);
+    const drop = [...plan.drop];
+    // The size limit, one snapshot at a time: deleting one makes what it shared the next one's own, so the
+    // costs are asked again after each (a plan made at once would count too little freed and delete more).
+    while (limit !== null) {
+      const sized = await this.sizedFor(target);
+      if (!sized) break;
+      const step = planSizeLimit(sized.snapshots, { limit, folderBytes: sized.folderBytes, protect: await this.inUse(target) }, now);
+      const oldest = step.drop[step.drop.length - 1];
+      const record = sized.snapshots.find((s) => s.id === oldest);
+      if (!record) break;
+      await this.deleteRecords(target, [record]);
+      drop.push(record.id);
+    }
+    const kept = new Set(drop);
+    const left = limit === null ? null : await this.sizedFor(target);
+    return { target, keep: records.filter((r) => !kept.has(r.id)).map((r) => r.id), drop, dryRun: false, ...(left && limit !== null && left.folderBytes > limit ? { overLimit: { bytes: left.folderBytes, limit } } : {}) };
   }
 
   /** A folder's snapshots with their costs and what they take together, when known (clone). */
@@ -623,13 +646,14 @@ export class SnapshotService {
     for (const r of changed) await this.recordsOf(r.provider).write(r).catch(() => undefined);
   }
 
-  /** Deletes records of one folder and then reclaims space once, however many there are. */
-  private async deleteRecords(target: string, records: readonly SnapshotRecord[]): Promise<void> {
+  /** Deletes records of one folder and then reclaims space once, however many there are; `check` first, under the lock. */
+  private async deleteRecords(target: string, records: readonly SnapshotRecord[], check?: () => Promise<void>): Promise<void> {
     await this.withTarget(target, async () => {
+      await check?.();
       const pending = await this.journal.read(target);
       const busy = pending ? records.find((r) => r.id === pending.snapshotId || r.id === pending.safetyId) : undefined;
       if (busy) {
-        throw new SnapctlError('busy', `snapshot ${busy.id} is part of an unfinished rollback of ${target}`, 'run any snapctl command to finish it first');
+        throw new SnapctlError('busy', `snapshot ${busy.id} is part of an unfinished rollback of ${target}`, `'snapctl recover --path ${target}' finishes it, or 'snapctl undo --path ${target}' gives it up; then delete it`);
       }
       await this.forget(records);
     });
@@ -647,7 +671,7 @@ export class SnapshotService {
     await this.store.update(async (store) => {
       for (const record of records) await this.recordsOf(record.provider).remove(record.id);
       store.snapshots = store.snapshots.filter((s) => !ids.has(s.id));
-    });
+    }, { givesSpaceBack: true });
     for (const target of new Set(records.map((r) => r.target))) await this.history.removed(target, records.filter((r) => r.target === target).map((r) => r.id)).catch(() => undefined);
     await this.store.withLock(async (store) => {
       for (const record of records) await this.provider(record.provider).remove(record);
@@ -656,6 +680,8 @@ export class SnapshotService {
         await this.provider(name).collectGarbage(refs);
       }
     });
+    // The reserve a full disk made it use is taken again from what was freed.
+    await this.store.keepReserve();
   }
 
   /**
@@ -920,7 +946,7 @@ export class SnapshotService {
     const trace = phaseTrace(kind, this.env);
     const target = record.target;
     trace('lock');
-    if (!o.replacing) await this.recoverTarget(target);
+    if (!o.replacing) await this.finishFirst(target);
     await provider.verify(record);
     trace(`read and check ${record.id}`);
     const folderMade = await prepareFolder(target);
@@ -1022,13 +1048,17 @@ export class SnapshotService {
   }
 
   /**
-   * Finishes every rollback a crash interrupted. Run at the start of every command, so a folder is never left
-   * half restored for longer than it takes the next snapctl to start.
+   * Finishes every rollback a crash interrupted (`snapctl recover`, the tray app when it starts). Read-only
+   * commands never do: they must not change a folder, and a rollback that cannot be finished would cost each of
+   * them another attempt. `skipFailed`: only those killed part way, not those whose last attempt failed (tried
+   * again by `recover` or the popover's Retry), so one stuck folder does not hold up a start for every folder.
    */
-  async recover(): Promise<RecoveryReport[]> {
-    await this.recoverCreates();
+  async recover(options: { skipFailed?: boolean } = {}): Promise<RecoveryReport[]> {
+    await this.finishInterruptedCreates();
     const reports: RecoveryReport[] = [];
-    const { entries, damaged } = await this.journal.all();
+    const { entries: all, damaged } = await this.journal.all();
+    const entries = [];
+    for (const e of all) if (!options.skipFailed || (await this.journal.readError(e.target)) === null) entries.push(e);
     for (const d of damaged) {
       const folder = d.target ?? 'DIR';
       reports.push({
@@ -1052,9 +1082,10 @@ export class SnapshotService {
 
   /**
    * Finishes what creates killed part way left: a snapshot whose record reached the disk beside its data is
-   * complete and enters the index; anything short of that is removed, with the space it took.
+   * complete and enters the index; anything short of that is removed, with the space it took. It touches the
+   * store only, never a folder, and says what it did (notices): every command runs it first.
    */
-  private async recoverCreates(): Promise<void> {
+  async finishInterruptedCreates(): Promise<void> {
     const abandoned = await this.pendingCreates.abandoned();
     if (abandoned.length === 0) return;
     const collect = new Set<ProviderName>();
@@ -1090,6 +1121,15 @@ export class SnapshotService {
     return all;
   }
 
+  /**
+   * Before an operation on the folder (a snapshot, a rollback): its interrupted rollback is finished first, and
+   * said (the operation did more than it was asked), or the operation stops with why it cannot be.
+   */
+  private async finishFirst(target: string): Promise<void> {
+    const done = await this.recoverTarget(target);
+    if (done) this.notices.push(`first finished the interrupted rollback of ${target} to ${done.snapshotId} ('snapctl undo --path ${target}' puts the folder back as it was before it: safety snapshot ${done.safetyId})`);
+  }
+
   /** The caller holds the target's lock, so a journal here belongs to a process that died. */
   private async recoverTarget(target: string): Promise<RecoveryReport | null> {
     const pending = await this.journal.read(target);
@@ -1111,7 +1151,7 @@ export class SnapshotService {
       if (!(err instanceof SnapctlError) && errnoCode(err) !== undefined) {
         // The disk is full, a mount is read-only, a permission is missing: the rollback can finish later.
         throw new SnapctlError('busy', `the interrupted rollback of ${target} to ${pending.snapshotId} cannot be finished yet: ${why}`,
-          `once that is fixed, 'snapctl recover' (or any command) finishes it; 'snapctl undo --path ${target}' returns the folder to how it was before`);
+          `once that is fixed, 'snapctl recover' finishes it; 'snapctl undo --path ${target}' returns the folder to how it was before`);
       }
       // The snapshot's data is gone or damaged: say how to get out instead of blocking the folder forever.
       throw new SnapctlError('busy', `the interrupted rollback of ${target} to ${pending.snapshotId} cannot be finished: ${why}`,
@@ -1156,6 +1196,8 @@ export class SnapshotService {
    */
   private async withTarget<T>(target: string, fn: () => Promise<T>): Promise<T> {
     const options = { waitMs: this.lockWaitMs, what: `the folder ${target}` };
+    // Everything done under it writes into the state folder: never through a link put in place of a folder.
+    await this.layout.assertFolders();
     const byPath = path.join(this.layout.locksDir, `target-${targetKey(target)}.lock`);
     const byInode = await folderLockPath(await runtimeDir(this.env), target);
     return withLock(byPath, options, () => (byInode ? withLock(byInode, options, fn) : fn()));

@@ -1,15 +1,24 @@
-import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { mkdirPrivate } from '../base/private-fs.js';
-import { hostname } from 'node:os';
+import { constants as fsc } from 'node:fs';
+import { open, readFile, rm, rmdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SnapctlError, errnoCode, nullIfMissing } from '../base/errors.js';
+import { mkdirPrivate, PRIVATE_FILE_MODE } from '../base/private-fs.js';
+import { SnapctlError, errnoCode } from '../base/errors.js';
 
 /**
- * Cross-process locks. proper-lockfile makes an mkdir lock whose mtime the holder refreshes, so a lock left
- * by a killed process goes stale and is taken over instead of blocking snapctl forever. On top of that we
- * record the holder's pid beside the lock: a waiter that finds the holder dead on this host marks the lock
- * stale at once, so the command after a crash does not wait out the stale timeout.
+ * Cross-process locks held by the kernel: an exclusive lock on an open file description (fcntl F_OFD_SETLK on
+ * Linux, flock on macOS; Node has neither, so fs-native-extensions' prebuilt N-API addon asks for it) on a
+ * lock file made once, empty, and never removed. Why this and not a lock made of files:
+ * - it needs no free space: on a full disk the commands that give space back (delete, prune) still lock (a
+ *   lock file that already exists is only opened; a new one is an empty file, an inode and a name);
+ * - the kernel lets it go the moment its holder dies (kill -9, a crash), so nothing has to judge a lock stale:
+ *   no refresh, no timeout, no pid to check;
+ * - a live holder keeps it however long it is stopped (Ctrl-Z, a starved CPU): a lock taken over from a live
+ *   holder once mixed two rollbacks and collected objects a new snapshot used;
+ * - two opens in one process conflict like two processes (unlike classic POSIX record locks), so the tray app's
+ *   concurrent operations are kept apart too.
+ * The lock file is never removed: removing it would let one process lock the old file and another a new one
+ * under the same name.
  */
 export interface LockOptions {
   /** How long to wait for another holder before failing, in milliseconds. */
@@ -18,99 +27,63 @@ export interface LockOptions {
   what: string;
 }
 
-/**
- * A lock whose holder has not refreshed it for this long is taken over. A dead holder on this host is found at
- * once by its pid (below), so this only matters for a holder on another host. A live holder is never taken
- * over however long it is stopped: a `snapctl delete` suspended with Ctrl-Z, or starved of CPU, resumes in the
- * middle of its work, and two holders at once would mix two rollbacks or collect objects a new snapshot
- * uses (both seen with a 10 s limit). Waiters wait their time out and fail clearly instead.
- */
-const STALE_MS = 30 * 60_000;
-const UPDATE_MS = 1_000;
-/** How long a lock may stand without its holder's record before it is taken for a killed holder's. */
-const ORPHAN_MS = 5_000;
 const POLL_MS = 25;
-const host = hostname();
+
+interface Native {
+  tryLock(fd: number, offset?: number, length?: number, options?: { shared?: boolean }): boolean;
+}
+
+let native: Native | undefined;
+async function locking(): Promise<Native> {
+  // Loaded on first use: read-only commands never lock.
+  native ??= ((await import('fs-native-extensions')) as { default: Native }).default;
+  return native;
+}
 
 export async function withLock<T>(lockPath: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
-  await mkdirPrivate(path.dirname(lockPath));
-  const release = await acquire(lockPath, options);
+  const handle = await openLockFile(lockPath);
   try {
+    await acquire(handle, lockPath, options);
+    // Who holds it, for a waiter's message; best effort (a full disk has no room for it, and needs none).
+    await handle.truncate(0).then(() => handle.write(`${process.pid}\n`, 0)).catch(() => undefined);
     return await fn();
   } finally {
-    await rm(ownerFile(lockPath), { force: true });
-    await release().catch(() => undefined);
+    // Closing the only descriptor of the open file description releases the lock.
+    await handle.close();
   }
 }
 
-function ownerFile(lockPath: string): string {
-  return `${lockPath}.owner`;
+/** Opens (making it, 0600, if need be) the lock file, never through a link put in its place. */
+async function openLockFile(lockPath: string): Promise<FileHandle> {
+  await mkdirPrivate(path.dirname(lockPath));
+  const flags = fsc.O_RDWR | fsc.O_CREAT | fsc.O_NOFOLLOW;
+  try {
+    return await open(lockPath, flags, PRIVATE_FILE_MODE);
+  } catch (err) {
+    if (errnoCode(err) === 'ELOOP') {
+      throw new SnapctlError('failed', `the lock file ${lockPath} is a symbolic link: snapctl never writes its state through a link`, 'remove the link; snapctl makes the lock file again');
+    }
+    // Versions before kernel locks made their lock as an empty folder of this name: one a killed process left
+    // is removed (rmdir removes only an empty folder), with its holder record, and the lock file made in its place.
+    if (errnoCode(err) !== 'EISDIR') throw err;
+    await rmdir(lockPath).catch(() => undefined);
+    await rm(`${lockPath}.owner`, { force: true }); // its holder record, 0644 in those versions
+    return open(lockPath, flags, PRIVATE_FILE_MODE);
+  }
 }
 
-async function acquire(lockPath: string, options: LockOptions): Promise<() => Promise<void>> {
+async function acquire(handle: FileHandle, lockPath: string, options: LockOptions): Promise<void> {
+  const { tryLock } = await locking();
   const deadline = Date.now() + options.waitMs;
-  // Loaded on first use: read-only commands never lock.
-  const { default: lockfile } = await import('proper-lockfile');
   for (;;) {
-    try {
-      const release = await lockfile.lock(lockPath, {
-        realpath: false,
-        lockfilePath: lockPath,
-        stale: STALE_MS,
-        update: UPDATE_MS,
-        retries: 0,
-        // If our refresh was late and another process took over, we finish the current step rather than
-        // crash in the middle of a write; the store itself is only ever replaced by atomic renames.
-        onCompromised: () => undefined,
-      });
-      const st = await stat(lockPath).catch(nullIfMissing);
-      if (st) {
-        try {
-          await writeFile(ownerFile(lockPath), `${host} ${process.pid} ${st.ino}\n`);
-        } catch (err) {
-          // No record (a full disk, most often): the lock is given up at once, never held without one. Held so,
-          // a holder stopped for a few seconds (Ctrl-Z, a starved CPU) would look like a killed one and be taken
-          // over while it works; and left behind, it would make every next command wait.
-          await release().catch(() => undefined);
-          throw err;
-        }
-        return release;
-      }
-      // Gone the moment we took it: a waiter judged the previous holder stale and removed the lock we had just
-      // made. It is not ours any more, so we wait again rather than go on unprotected. No release: that would
-      // remove whatever lock stands there now; proper-lockfile's next refresh finds ours gone and stops.
-    } catch (err) {
-      if (errnoCode(err) !== 'ELOCKED') throw err;
-    }
+    if (tryLock(handle.fd)) return;
     if (Date.now() >= deadline) {
-      throw new SnapctlError('busy', `${options.what} is busy: another snapctl operation holds it`, 'wait for it to finish and try again');
+      const holder = (await readFile(lockPath, 'utf8').catch(() => '')).trim();
+      const pid = /^\d+$/.test(holder) ? ` (process ${holder})` : '';
+      throw new SnapctlError('busy', `${options.what} is busy: another snapctl operation${pid} holds it`, 'wait for it to finish and try again');
     }
-    await expireIfHolderDied(lockPath);
     await sleep(POLL_MS + Math.random() * POLL_MS);
   }
-}
-
-/**
- * Backdates the lock when its recorded holder is a dead process on this host, so proper-lockfile's own
- * stale-lock takeover applies now. The inode check makes sure the owner record belongs to this very lock
- * and not to one a previous holder released.
- */
-async function expireIfHolderDied(lockPath: string): Promise<void> {
-  const [text, st] = await Promise.all([readFile(ownerFile(lockPath), 'utf8').catch(() => ''), stat(lockPath).catch(() => null)]);
-  const [ownerHost, pidText, inoText] = text.trim().split(' ');
-  if (!st) return;
-  // A holder writes its record the moment it has the lock: a lock still without one (or with another lock's)
-  // after a few seconds belongs to a process killed in between.
-  if ((ownerHost === undefined || ownerHost === '' || inoText !== String(st.ino)) && Date.now() - st.mtimeMs > ORPHAN_MS) {
-    const past = new Date(Date.now() - 10 * STALE_MS);
-    await utimes(lockPath, past, past).catch(() => undefined);
-    return;
-  }
-  if (ownerHost !== host || inoText !== String(st.ino)) return;
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) return;
-  const past = new Date(Date.now() - 10 * STALE_MS);
-  await utimes(lockPath, past, past).catch(() => undefined);
 }
 
 export function isAlive(pid: number): boolean {

@@ -126,7 +126,8 @@ export class SettingsStore {
       if (st === null) throw usageError(`the folder ${shownName(t.path)} does not exist`, 'choose a folder that exists; nothing was saved');
       if (!st.isDirectory()) throw usageError(`${shownName(t.path)} is not a folder`, 'choose a folder; nothing was saved');
     }
-    await mkdirPrivate(this.layout.root);
+    await mkdirPrivate(this.layout.root, { mayBeLink: true });
+    await this.layout.assertFolders();
     await withLock(path.join(this.layout.locksDir, 'settings.lock'), { waitMs: 10_000, what: 'the settings file' }, async () => {
       await writeFileAtomic(this.layout.settingsFile, JSON.stringify(settings, null, 2) + '\n');
     });
@@ -162,7 +163,8 @@ function keepValidParts(raw: unknown): { settings: Settings; dropped: string[] }
   const dropped: string[] = [];
   const topDefaults = defaultSettings() as unknown as Json;
   const targetDefaults = targetSettingsSchema.parse({ path: '/' }) as unknown as Json;
-  for (let round = 0; round < 200; round++) {
+  // One round per bad part: enough for every field of a hundred folders.
+  for (let round = 0; round < 5_000; round++) {
     const parsed = settingsSchema.safeParse(current);
     if (parsed.success) return { settings: parsed.data, dropped };
     const issue = parsed.error.issues[0];
@@ -177,6 +179,15 @@ function keepValidParts(raw: unknown): { settings: Settings; dropped: string[] }
       continue;
     }
     const targets = current['targets'];
+    // Too many folders (or patterns): the first ones the limit allows are kept, those past it named, never all lost.
+    const tooMany = issue.code === 'too_big' ? valueAt(current, at) : undefined;
+    if (Array.isArray(tooMany) && issue.code === 'too_big' && typeof issue.maximum === 'number') {
+      const over = tooMany.splice(Number(issue.maximum));
+      const names = at[0] === 'targets' && at.length === 1 ? over.map((t: unknown) => (isObject(t) && typeof t['path'] === 'string' ? shownName(t['path']) : '?')) : [];
+      dropped.push(`${said}: only the first ${String(issue.maximum)} are used${names.length > 0 ? `; left out: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}` : ''}`);
+      if (at[0] === 'targets' && at.length === 1) (original['targets'] as unknown[]).splice(Number(issue.maximum));
+      continue;
+    }
     if (at[0] === 'targets' && typeof at[1] === 'number' && Array.isArray(targets)) {
       if (at.length === 2 || at[2] === 'path') {
         targets.splice(at[1], 1);

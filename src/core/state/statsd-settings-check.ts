@@ -24,19 +24,41 @@ export function checkStatsdSettings(raw: unknown): { ok: true; value: StatsdSett
   return { ok: true, value: { enabled, host, port, socket } };
 }
 
+const DEFAULTS: StatsdSettings = { enabled: true, host: '127.0.0.1', port: 8125, socket: null };
+
+/**
+ * Each invalid field replaced by its default, the valid ones kept (as the settings store does): one bad port
+ * must not turn metrics back on that the person switched off. `bad`: the fields replaced, '' for a group that is
+ * not an object at all.
+ */
+export function keepValidStatsd(raw: unknown): { value: StatsdSettings; bad: string[] } {
+  const bad: string[] = [];
+  let part: unknown = raw;
+  for (let round = 0; round < 5; round++) {
+    const checked = checkStatsdSettings(part);
+    if (checked.ok) return { value: checked.value, bad };
+    bad.push(checked.field);
+    if (checked.field === '') return { value: DEFAULTS, bad };
+    part = { ...(part as Record<string, unknown>), [checked.field]: undefined };
+  }
+  return { value: DEFAULTS, bad };
+}
+
 /**
  * The metrics settings, read without the settings store's repairs: a command that only sends metrics must
- * not move a damaged settings file aside (the tray app and `prune` do, and say so). Unreadable: the defaults,
- * and `problem` says why.
+ * not move a damaged settings file aside (the tray app and `prune` do, and say so). A bad field takes its
+ * default, the others are kept, and `problem` names it and what is used instead; a file that is not JSON
+ * leaves the defaults.
  */
 export async function peekStatsdSettings(layout: HomeLayout): Promise<{ statsd: StatsdSettings; problem: string | null }> {
-  const defaults: StatsdSettings = { enabled: true, host: '127.0.0.1', port: 8125, socket: null };
   const text = await readFile(layout.settingsFile, 'utf8').catch(() => null);
-  if (text === null) return { statsd: defaults, problem: null };
+  if (text === null) return { statsd: DEFAULTS, problem: null };
   let raw: unknown;
-  try { raw = JSON.parse(text); } catch { return { statsd: defaults, problem: 'the settings file is not valid JSON' }; }
+  try { raw = JSON.parse(text); } catch { return { statsd: DEFAULTS, problem: 'the settings file is not valid JSON; metrics use the default settings' }; }
   const part = typeof raw === 'object' && raw !== null && 'statsd' in raw ? raw.statsd : undefined;
-  const checked = checkStatsdSettings(part);
-  if (checked.ok) return { statsd: checked.value, problem: null };
-  return { statsd: defaults, problem: `the settings file's statsd${checked.field ? `.${checked.field}` : ''} is invalid` };
+  const { value, bad } = keepValidStatsd(part);
+  if (bad.length === 0) return { statsd: value, problem: null };
+  if (bad[0] === '') return { statsd: value, problem: "the settings file's statsd is not a group of settings; metrics use the default settings" };
+  const used = bad.map((f) => `statsd.${f} is invalid (${JSON.stringify(value[f as keyof StatsdSettings])} is used instead)`);
+  return { statsd: value, problem: `the settings file's ${used.join(', ')}; the other metrics settings are kept` };
 }

@@ -29,7 +29,8 @@ export function checkStoreFile(raw: unknown): StoreCheck {
     const why = firstProblem(rollbacks[i], ROLLBACK_FIELDS);
     if (why) return fail(`rollbacks.${i}.${why[0]}`, why[1]);
   }
-  stripUnknown(raw, new Set(['version', 'snapshots', 'rollbacks']));
+  if (raw['generation'] !== undefined && !isCount(raw['generation'])) return fail('generation', 'expected a whole number >= 0');
+  stripUnknown(raw, new Set(['version', 'snapshots', 'rollbacks', 'generation']));
   return { ok: true, store: raw as unknown as StoreFile };
 }
 

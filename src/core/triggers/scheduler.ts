@@ -163,7 +163,7 @@ export class Scheduler {
   private async recordRun(targetPath: string, at: Date): Promise<void> {
     const state = await this.readState();
     state[targetPath] = at.toISOString();
-    await mkdirPrivate(path.dirname(this.options.stateFile));
+    await mkdirPrivate(path.dirname(this.options.stateFile), { mayBeLink: true });
     await writeFileAtomic(this.options.stateFile, JSON.stringify(state, null, 1));
   }
 }

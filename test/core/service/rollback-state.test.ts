@@ -108,7 +108,10 @@ describe('an unfinished rollback is a state of its folder until it is resolved',
     assert.ok(u);
     assert.equal(u.error, null);
     const status = await runCli(['status', '--path', dir], env);
-    assert.equal(status.code, 0, 'the recovery every command runs first finished it');
+    assert.equal(status.code, 1, 'status never finishes it: it says it is unfinished');
+    assert.match(status.stdout, /finish it: {2}snapctl recover --path/);
+    assert.ok(await fresh.unfinished(dir), 'still unfinished after status');
+    assert.equal((await runCli(['recover', '--path', dir], env)).code, 0);
     assert.equal(await fresh.unfinished(dir), null);
   });
 });

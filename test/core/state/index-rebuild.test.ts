@@ -88,3 +88,40 @@ async function countObjects(home: string): Promise<number> {
   }
   return n;
 }
+
+describe('an older index put back by hand', () => {
+  let box: Awaited<ReturnType<typeof sandbox>>;
+  before(async () => { box = await sandbox(); });
+  after(() => box.cleanup());
+
+  test('is found by its generation: the snapshots it does not know are listed again and named, those whose data is gone are named', async () => {
+    const home = path.join(box.root, 'home');
+    const env = { SNAPCTL_HOME: home, SNAPCTL_BACKGROUND_HASH: '0' };
+    const dir = path.join(box.root, 'project');
+    await mkdir(dir, { recursive: true });
+    const make = async (tag: string): Promise<string> => {
+      await writeFile(path.join(dir, 'file.txt'), `${tag}\n`);
+      const r = await runCli(['create', '--path', dir, '--tag', tag, '--json'], env);
+      assert.equal(r.code, 0, r.stderr);
+      return parseJson<{ id: string }>(r.stdout).id;
+    };
+    const first = await make('first');
+    const gone = await make('deleted later');
+    // A copy of the index as it was then (`cp`, so its time is new: only its content is old).
+    const copy = await readFile(path.join(home, 'store.json'), 'utf8');
+    const later = [await make('second'), await make('third')];
+    assert.equal((await runCli(['delete', gone], env)).code, 0);
+    await writeFile(path.join(home, 'store.json'), copy);
+
+    const r = await runCli(['list', '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const ids = parseJson<Listed>(r.stdout).map((s) => s.id);
+    for (const id of [first, ...later]) assert.ok(ids.includes(id), `${id} listed`);
+    assert.match(r.stderr, /is older than the last one snapctl wrote .*2 snapshots it did not list were found beside their data and are listed again/);
+    assert.ok(later.every((id) => r.stderr.includes(id)), 'each one is named');
+    assert.match(r.stderr, new RegExp(`1 snapshot it lists has no data left \\(deleted since\\?\\): ${gone}`));
+    assert.equal(parseJson<Listed>((await runCli(['list', '--json'], env)).stdout).find((s) => s.id === later[0])?.tag, 'second', 'their own record, tag and all');
+    const again = await runCli(['list'], env);
+    assert.doesNotMatch(again.stderr, /older than/, 'said once: the mended index is the newest now');
+  });
+});

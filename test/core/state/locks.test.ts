@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SnapctlError } from '../../../src/core/base/errors.js';
@@ -25,23 +25,76 @@ describe('concurrent snapctl processes share one locked store', () => {
   });
 });
 
-describe('a live holder keeps its lock however long it is stopped', () => {
+/** A process of its own that takes the lock and holds it until killed; resolves once it holds it. */
+async function holderProcess(lock: string): Promise<ChildProcess> {
+  const locks = new URL('../../../src/core/state/locks.js', import.meta.url).href;
+  const script = `const { withLock } = await import(${JSON.stringify(locks)}); await withLock(${JSON.stringify(lock)}, { waitMs: 5000, what: 'x' }, async () => { process.stdout.write('held\\n'); await new Promise(() => setInterval(() => undefined, 1000)); });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the holder exited (${String(code)}) before it held the lock`)));
+  });
+  return child;
+}
+
+describe('a lock is held by the kernel for as long as its holder lives', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
   before(async () => { box = await sandbox(); });
   after(() => box.cleanup());
 
-  test('a lock not refreshed for a minute (its holder suspended with Ctrl-Z) is waited for, never taken over', async () => {
+  test('a holder stopped with SIGSTOP keeps its lock; killed, its lock is free at once for the next process', async () => {
     const lock = path.join(box.root, 'held.lock');
+    const holder = await holderProcess(lock);
+    try {
+      holder.kill('SIGSTOP');
+      await assert.rejects(withLock(lock, { waitMs: 300, what: 'the test folder' }, async () => 'taken over'),
+        (err: unknown) => err instanceof SnapctlError && err.kind === 'busy' && err.message.includes(`process ${String(holder.pid)}`));
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+    }
+    // No stale timeout to wait out: the kernel let the lock go with the process. A wait of 0 ms takes it.
+    assert.equal(await withLock(lock, { waitMs: 0, what: 'the test folder' }, async () => 'taken'), 'taken');
+  });
+
+  test('a lock folder and holder record an earlier version left behind are replaced by the lock file', async () => {
+    const lock = path.join(box.root, 'legacy', 'store.lock');
+    await mkdir(lock, { recursive: true });
+    await writeFile(`${lock}.owner`, 'host 1 2\n', { mode: 0o644 });
+    assert.equal(await withLock(lock, { waitMs: 100, what: 'the test store' }, async () => 'taken'), 'taken');
+    assert.ok((await lstat(lock)).isFile());
+    assert.deepEqual(await readdir(path.dirname(lock)), ['store.lock']);
+  });
+
+  test('two takers in one process exclude each other too', async () => {
+    const lock = path.join(box.root, 'one-process.lock');
     let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => { release = resolve; });
-    const holder = withLock(lock, { waitMs: 1_000, what: 'the test folder' }, () => released);
-    await new Promise((r) => setTimeout(r, 100));
-    // What a stopped holder looks like from outside: a live pid, a lock nobody refreshed for a minute.
-    const old = new Date(Date.now() - 60_000);
-    await utimes(lock, old, old);
-    await assert.rejects(withLock(lock, { waitMs: 400, what: 'the test folder' }, async () => 'taken over'), (err: unknown) => err instanceof SnapctlError && err.kind === 'busy');
+    const held = withLock(lock, { waitMs: 1_000, what: 'the test folder' }, () => new Promise<void>((r) => { release = r; }));
+    await new Promise((r) => setTimeout(r, 50));
+    await assert.rejects(withLock(lock, { waitMs: 100, what: 'the test folder' }, async () => 'both'), (err: unknown) => err instanceof SnapctlError && err.kind === 'busy');
     release();
-    await holder;
+    await held;
+  });
+
+  test('the lock file is private (0600), kept for the next holder, and never opened through a link', async () => {
+    const dir = path.join(box.root, 'locks');
+    const lock = path.join(dir, 'store.lock');
+    const old = process.umask(0o022);
+    try {
+      await withLock(lock, { waitMs: 1_000, what: 'the test store' }, async () => {
+        for (const name of await readdir(dir)) assert.equal((await lstat(path.join(dir, name))).mode & 0o777, 0o600, `${name} while held`);
+      });
+    } finally {
+      process.umask(old);
+    }
+    assert.equal((await lstat(lock)).mode & 0o777, 0o600);
+    assert.equal((await lstat(dir)).mode & 0o777, 0o700);
+    const outside = path.join(box.root, 'outside.txt');
+    await writeFile(outside, 'outside\n');
+    await rm(lock);
+    await symlink(outside, lock);
+    await assert.rejects(withLock(lock, { waitMs: 100, what: 'the test store' }, async () => 'through the link'), /symbolic link/);
+    assert.equal(await readFile(outside, 'utf8'), 'outside\n');
   });
 });
 
@@ -59,14 +112,15 @@ describe('on a full disk', { skip: process.getuid?.() === 0 ? false : 'needs roo
     await box.cleanup();
   });
 
-  test('a lock that cannot write its holder record is given up at once, never held without one nor left behind', async () => {
+  test('a lock is taken, and its holder excludes others, on a disk with no byte free', async () => {
+    const lock = path.join(disk, 'locks', 'store.lock');
     await writeFile(path.join(disk, 'filler'), Buffer.alloc(1024 * 1024)).catch(() => undefined);
     await assert.rejects(writeFile(path.join(disk, 'more'), 'x'), /ENOSPC/);
-    const lock = path.join(disk, 'locks', 'store.lock');
-    let ran = false;
-    await assert.rejects(withLock(lock, { waitMs: 1_000, what: 'the test store' }, async () => { ran = true; }), /ENOSPC/);
-    assert.equal(ran, false, 'nothing runs under a lock without its record');
-    await rm(path.join(disk, 'filler'));
-    assert.equal(await withLock(lock, { waitMs: 1_000, what: 'the test store' }, async () => 'again'), 'again', 'not left held: the next command takes it at once');
+    const inside = await withLock(lock, { waitMs: 1_000, what: 'the test store' }, async () => {
+      await assert.rejects(withLock(lock, { waitMs: 100, what: 'the test store' }, async () => 'both'), (err: unknown) => err instanceof SnapctlError && err.kind === 'busy');
+      return 'ran';
+    });
+    assert.equal(inside, 'ran');
+    assert.equal(await withLock(lock, { waitMs: 0, what: 'the test store' }, async () => 'again'), 'again', 'released: the next command takes it at once');
   });
 });

@@ -93,4 +93,18 @@ describe('settings', () => {
     await store.save(first.settings);
     assert.deepEqual((await store.load()).problems, [], 'saved anew: fixed');
   });
+
+  test('more folders than the limit: the first hundred are kept and the one past it is named, never every folder lost', async () => {
+    const setAside = async (): Promise<string[]> => (await readdir(box.home)).filter((n) => n.includes('corrupt'));
+    const before = await setAside();
+    const targets = Array.from({ length: 101 }, (_, i) => ({ path: `/tmp/many/folder-${i}`, keepGit: true }));
+    await writeFile(path.join(box.home, 'settings.json'), JSON.stringify({ version: 1, targets, launchAtLogin: true }));
+    const loaded = await store.load();
+    assert.equal(loaded.settings.targets.length, 100);
+    assert.ok(loaded.settings.targets.every((t) => t.keepGit), 'their fields kept');
+    assert.equal(loaded.settings.launchAtLogin, true);
+    assert.equal(loaded.problems.length, 1, loaded.problems.join('\n'));
+    assert.match(loaded.problems[0] ?? '', /the folders: must be at most 100: only the first 100 are used; left out: \/tmp\/many\/folder-100;/);
+    assert.deepEqual(await setAside(), before, 'nothing set aside whole');
+  });
 });

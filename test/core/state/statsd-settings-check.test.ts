@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { checkStatsdSettings } from '../../../src/core/state/statsd-settings-check.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { checkStatsdSettings, peekStatsdSettings } from '../../../src/core/state/statsd-settings-check.js';
+import { HomeLayout } from '../../../src/core/state/paths.js';
 import { statsdSettingsSchema } from '../../../src/core/state/statsd-settings.js';
 
 /** Values near each rule's edges, and of the wrong kinds, for every field (or none at all). */
@@ -22,5 +26,17 @@ describe('the metrics settings checked without zod', () => {
       assert.equal(hand.ok, zod.success, JSON.stringify(raw));
       if (hand.ok && zod.success) assert.deepEqual(hand.value, zod.data);
     }), { numRuns: 2_000 });
+  });
+
+  test('one bad field takes its default and is named with what is used; metrics switched off stay off', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'snapctl-statsd-'));
+    try {
+      await writeFile(path.join(home, 'settings.json'), JSON.stringify({ version: 1, statsd: { enabled: false, host: 'dd-agent', port: 'abc' } }));
+      const { statsd, problem } = await peekStatsdSettings(new HomeLayout(home));
+      assert.deepEqual(statsd, { enabled: false, host: 'dd-agent', port: 8125, socket: null });
+      assert.equal(problem, "the settings file's statsd.port is invalid (8125 is used instead); the other metrics settings are kept");
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });
