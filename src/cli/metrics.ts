@@ -24,7 +24,6 @@ export class CliMetrics {
   }
 
   private onEvent(event: ServiceEvent, service: SnapshotService): void {
-    if (event.type === 'hash-pending') return;
     this.loading ??= this.start(service);
     // Chained on the one promise, the events reach the client in the order they happened.
     void this.loading.then((metrics) => metrics?.onEvent(event));

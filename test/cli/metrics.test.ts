@@ -28,7 +28,7 @@ describe('metrics from the command line', () => {
   before(async () => {
     box = await sandbox();
     agent = await listenUdp();
-    env = { SNAPCTL_HOME: box.home, SNAPCTL_BACKGROUND_HASH: '0', DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: String(agent.port), DD_ENV: 'ci', DD_SERVICE: 'snapctl-cli', DD_VERSION: '9.9.9' };
+    env = { SNAPCTL_HOME: box.home, DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: String(agent.port), DD_ENV: 'ci', DD_SERVICE: 'snapctl-cli', DD_VERSION: '9.9.9' };
     await writeFile(path.join(box.project, 'a.txt'), 'one\n');
   });
   beforeEach(() => agent.clear());
@@ -173,7 +173,7 @@ describe('metrics with no agent', () => {
     let best = Infinity;
     for (let i = 0; i < 4; i++) {
       const started = process.hrtime.bigint();
-      const r = await runCli(['create', '--path', box.project], { SNAPCTL_HOME: home, SNAPCTL_BACKGROUND_HASH: '0', ...extra });
+      const r = await runCli(['create', '--path', box.project], { SNAPCTL_HOME: home, ...extra });
       best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6);
       codes.push(r.code);
     }

@@ -10,7 +10,7 @@ import { isWithin, type HomeLayout } from '../state/paths.js';
 import { quarantine, type SnapshotStore } from '../state/store.js';
 import { leaveAloneFilter } from '../tree/excludes.js';
 import { isSafeRelativePath, nsToSeconds } from '../tree/manifest.js';
-import { hashFile } from '../providers/clone/pool.js';
+import { hashFile, hashKindOf } from '../tree/content-hash.js';
 import { fromBytes, fsPath, shownName, toBytes } from '../tree/names.js';
 import { IndexBuilder, addSnapshot, applyDelta, emptyIndex, findPathLine, liveSeqs, makeDelta, markSkipped, parseHeader, parseIndex, parseLog, removeSnapshots, serialiseDelta, serialiseIndex, type IndexDelta, type IndexHeader, type IndexedVersion, type PathIndexData } from '../history/path-index.js';
 import type { ManifestEntry } from '../tree/manifest.js';
@@ -141,8 +141,9 @@ export class FileHistory {
     // bytes (a file rewritten and its mtime set back) is not that version.
     const matched = versions[current]?.v;
     if (matched?.key.startsWith('h:') && matched.size <= HASH_NOW_MAX) {
-      const bytes = await hashFile(fsPath(path.join(target, name)), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW).catch(() => null);
-      if (bytes !== matched.key.slice(2)) current = -1;
+      const recorded = matched.key.slice(2);
+      const bytes = await hashFile(fsPath(path.join(target, name)), { flags: fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW, kind: hashKindOf(recorded) }).catch(() => null);
+      if (bytes !== recorded) current = -1;
     }
     return {
       target, path: name,
