@@ -33,11 +33,12 @@ export function focusSettles(page: Page, want: string, message?: string): Promis
 
 export interface Served { child: ChildProcessWithoutNullStreams; loginUrl: string; url: string; token: string }
 
-/** Starts the real `snapctl serve` and reads the URL it prints, as a user would. */
-export async function serve(home: string, project: string): Promise<Served> {
-  const child = spawn(process.execPath, [cliPath, 'serve', '--path', project, '--json'], {
-    env: { ...process.env, SNAPCTL_HOME: home, DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: '9' },
-  });
+/** Starts the real `snapctl serve` and reads the URL it prints, as a user would; `project` null: no --path (a first run with no folder). */
+export async function serve(home: string, project: string | null, options: { metricsFromSettings?: boolean } = {}): Promise<Served> {
+  // Metrics go to the discard port unless the test is about the settings' own host and port.
+  const env: NodeJS.ProcessEnv = { ...process.env, SNAPCTL_HOME: home, DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: '9' };
+  if (options.metricsFromSettings) for (const key of ['DD_AGENT_HOST', 'DD_DOGSTATSD_PORT', 'DD_DOGSTATSD_SOCKET']) delete env[key];
+  const child = spawn(process.execPath, [cliPath, 'serve', ...(project === null ? [] : ['--path', project]), '--json'], { env });
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
@@ -99,17 +100,28 @@ export function cli(home: string, args: string[]): Promise<CliResult> {
 /** `snapctl serve` on a state folder and Chromium on its popover, as a person opens it: 400x560, light. */
 export interface Popover { server: Served; browser: Browser; page: Page }
 
-export async function openPopover(home: string, project: string, pageOptions: Parameters<Browser['newPage']>[0] = {}): Promise<Popover> {
+export async function openPopover(home: string, project: string | null, pageOptions: Parameters<Browser['newPage']>[0] = {}, serveOptions: Parameters<typeof serve>[2] = {}): Promise<Popover> {
   await mkdir(ARTIFACTS, { recursive: true });
-  const server = await serve(home, project);
+  const server = await serve(home, project, serveOptions);
   const browser = await launch();
   const page = await browser.newPage({ viewport: { width: 400, height: 560 }, colorScheme: 'light', ...pageOptions });
   await page.goto(server.loginUrl);
-  await page.getByRole('heading', { name: 'snapctl' }).waitFor();
+  await page.getByRole('heading', { name: /^(snapctl|Welcome to snapctl)$/ }).waitFor();
   return { server, browser, page };
 }
 
 export async function closePopover(server: Served | undefined, browser: Browser | undefined): Promise<void> {
   await browser?.close();
   await stopServer(server);
+}
+
+/**
+ * The popover at 150% zoom: the tray's 400x560 window shows 267x373 CSS pixels, each drawn 1.5 device pixels
+ * wide (what Electron's zoom and a 150% display scale both come to).
+ */
+export const ZOOMED = { viewport: { width: 267, height: 373 }, deviceScaleFactor: 1.5 } as const;
+
+/** Whether an element's text is cut (an ellipsis shows): its content is wider than its box. */
+export function isCut(page: Page, selector: string): Promise<boolean> {
+  return page.locator(selector).first().evaluate((el) => el.scrollWidth > el.clientWidth + 1);
 }

@@ -105,7 +105,8 @@ describe('popover: one folder\'s list, and settings checked as typed (snapctl se
     const note = page.locator(`[id="${await schedule.getAttribute('aria-describedby') ?? ''}"]`);
     assert.match(await note.innerText(), /minute/);
     assert.doesNotMatch(await note.innerText(), /targets\.|schedule:|invalid expression/, 'no schema words');
-    assert.equal(await page.getByRole('button', { name: 'Save' }).isDisabled(), true);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Fix the field marked above to save.' }).waitFor();
     await shootBoth(page, 'settings-invalid-schedule');
     await schedule.fill('0 * * * *');
     await eventually(() => schedule.getAttribute('aria-invalid'), 'false');

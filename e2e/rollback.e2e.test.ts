@@ -314,5 +314,12 @@ describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { 
     assert.equal(restored + back + removed, n, 'the result counts what the button said');
     assert.equal(git('log', '-1', '--format=%s'), 'docs', 'the commits stay');
     await dialog().getByRole('button', { name: 'Close' }).click();
+    // The list's heading over its safety snapshot names the picks: a count there would be of top-level picks
+    // (a removed folder is one), not the changed paths the button and the result counted.
+    const head = page.locator('.rollback-head').first();
+    await head.filter({ hasText: /^↩ Rollback of / }).waitFor();
+    const said = await head.innerText();
+    assert.match(said, /^↩ Rollback of [^\d]+(?: and \d+ more)? to .* · \d\d:\d\d$/, said);
+    assert.doesNotMatch(said, /\d+ paths?\b/, said);
   });
 });

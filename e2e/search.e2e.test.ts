@@ -84,8 +84,11 @@ describe("popover: find a file's past versions (snapctl serve + Chromium)", { sk
     await versions.getByRole('radio').nth(1).locator('.badge.now').waitFor();
     assert.equal(await versions.getByRole('radio').nth(0).locator('.badge.now').count(), 0);
     assert.equal(await versions.getByRole('radio').nth(1).getAttribute('aria-checked'), 'true');
+    // The version the restore's safety snapshot now holds too is still named by the snapshot a person took.
+    assert.doesNotMatch(await versions.getByRole('radio').nth(0).innerText(), /before restoring/);
     await shootBoth(page, 'search-restored');
     await undo.click();
+    await page.getByText('Undone: src/deep/config.json is as it was before the restore.').waitFor();
     for (let i = 0; i < 50 && (await readFile(file('src/deep/config.json'), 'utf8')) !== '{ "port": 9090 }\n'; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(await readFile(file('src/deep/config.json'), 'utf8'), '{ "port": 9090 }\n');
   });

@@ -19,14 +19,14 @@ describe('popover: snapshot costs, the delete confirmation, and excludes and lim
   before(async () => {
     box = await sandbox();
     await writeFile(path.join(box.project, 'shared.bin'), Buffer.alloc(300_000, 1));
-    await writeFile(path.join(box.project, 'data.bin'), Buffer.alloc(2 * 1024 * 1024, 2));
+    await writeFile(path.join(box.project, 'data.bin'), Buffer.alloc(2_000_000, 2));
     await mkdir(box.home, { recursive: true });
     await writeFile(settingsFile(), JSON.stringify({ version: 1, targets: [{ path: box.project, excludes: ['*.log'] }], onboarded: true }));
     for (const tag of ['big change', 'same files', 'latest']) {
       const r = await cli(box.home, ['create', '--path', box.project, '--tag', tag, '--json']);
       assert.equal(r.code, 0, r.stderr);
       ids[tag] = (JSON.parse(r.stdout) as { id: string }).id;
-      // The first snapshot alone holds the 2 MiB data.bin; the second shares everything with the third.
+      // The first snapshot alone holds the 2 MB data.bin; the second shares everything with the third.
       if (tag === 'big change') await writeFile(path.join(box.project, 'data.bin'), Buffer.alloc(5_000, 3));
     }
     await writeFile(path.join(box.project, 'build.log'), 'excluded\n');
@@ -45,7 +45,7 @@ describe('popover: snapshot costs, the delete confirmation, and excludes and lim
     assert.equal(await row('same files').locator('.cost').innerText(), 'frees 0 B', 'the size is said as what deleting frees, not what it holds');
     assert.match(await row('big change').getAttribute('aria-label') ?? '', /frees 2\.0 MB$/);
     const footer = (await page.locator('footer').textContent() ?? '').replace(/\s+/g, ' ');
-    assert.match(footer, /3 snapshots · 2\.\d MB · [\d.]+ [KMGT]?B free/);
+    assert.match(footer, /3 snapshots · 2\.\d MB · [\d.]+ [kMGT]?B free/);
     await shootBoth(page, 'space-list');
   });
 
@@ -73,14 +73,18 @@ describe('popover: snapshot costs, the delete confirmation, and excludes and lim
     assert.equal(await excludes.inputValue(), '*.log');
     await excludes.fill('*.log\n#cache');
     await page.getByText(/Line 2: a pattern starting with # is a comment/).waitFor();
-    assert.equal(await page.getByRole('button', { name: 'Save' }).isDisabled(), true);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Fix the field marked above to save.' }).waitFor();
     // Keyboard only: the field is fixed by typing, then the next fields are reached with Tab.
     await excludes.press('Backspace');
     await excludes.fill('*.log\nnode_modules/\n!keep.log');
     await page.getByLabel('Max store size').fill('lots');
     await page.getByText('Type a size such as 500 MB or 2 GB.').waitFor();
+    await page.getByLabel('Max store size').fill('500');
+    await page.getByText('Add a unit: 500 MB or 500 GB?').waitFor();
+    // What is typed is what is shown back and saved: 500 MB is 500,000,000 bytes, not 500 MiB called MB.
     await page.getByLabel('Max store size').fill('500 MB');
-    await page.getByText('500 MB (524288000 bytes)').waitFor();
+    await page.getByText('500 MB (500,000,000 bytes)').waitFor();
     await page.getByLabel('Free space to keep').fill('10%');
     await page.getByLabel('Free space to keep').press('Tab');
     assert.match(await focused(page), /textbox|input/);
@@ -91,7 +95,7 @@ describe('popover: snapshot costs, the delete confirmation, and excludes and lim
     await page.getByText('Saved.').waitFor();
     const saved = JSON.parse(await readFile(settingsFile(), 'utf8')) as { freeSpaceFloor: unknown; targets: { excludes: string[]; maxStoreBytes: number }[] };
     assert.deepEqual(saved.targets[0]?.excludes, ['*.log', 'node_modules/', '!keep.log']);
-    assert.equal(saved.targets[0]?.maxStoreBytes, 500 * 1024 * 1024);
+    assert.equal(saved.targets[0]?.maxStoreBytes, 500_000_000);
     assert.equal(saved.freeSpaceFloor, '10%');
   });
 });

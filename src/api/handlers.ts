@@ -56,6 +56,7 @@ export const handlers: ApiHandlers = {
     await ctx.runtime.service.retry(folder).catch(() => undefined);
     return statusOf(ctx, folder);
   },
+  progress: async ({ runtime }) => ({ taking: runtime.service.inProgress() }),
   getSettings: async ({ runtime }) => runtime.currentSettings(),
   async setSettings(ctx, { settings }) {
     const saved = await ctx.runtime.updateSettings(settings);

@@ -20,6 +20,8 @@ export interface CliIo {
   isInteractive: boolean;
   /** JSON for a person is indented; JSON for a pipe is one line (a third smaller, faster to write and parse). */
   stdoutIsTerminal?: boolean;
+  /** A person watches stderr: a long snapshot shows how far it has got there, on one line rewritten in place. */
+  stderrIsTerminal?: boolean;
   confirm: (question: string) => Promise<boolean>;
   cwd: string;
   env: NodeJS.ProcessEnv;

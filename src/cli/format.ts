@@ -1,6 +1,6 @@
 import { shownName } from '../core/tree/names.js';
-import { humanBytes, plural, snapshotSize } from '../shared/format.js';
-export { humanBytes, plural };
+import { humanBytes, plural, progressText, snapshotSize } from '../shared/format.js';
+export { humanBytes, plural, progressText };
 import type { SnapshotRecord } from '../shared/model.js';
 import type { DiffView, StoreTotals, UnfinishedRollback } from '../shared/api.js';
 import { describeGitImpact } from '../core/service/git-impact.js';
@@ -78,6 +78,7 @@ export function rollbackPreview(view: DiffView, verb = 'rolling back'): string {
   if (view.keepGit) out.push('every .git folder is left alone (keepGit)\n');
   const alone = view.leftAlone;
   if (alone.count > 0) out.push(`${leftAloneText(alone)}\n`);
+  out.push(meetsText(view));
   const n = view.added.length + view.removed.length + view.modified.length;
   if (n === 0) return [...out, 'the folder already matches this snapshot\n'].join('');
   out.push(`${verb} will change ${plural(n, 'path')} (${countsText({ restored: view.modified.length, broughtBack: view.removed.length, removed: view.added.length })}):\n`);
@@ -86,6 +87,21 @@ export function rollbackPreview(view: DiffView, verb = 'rolling back'): string {
     for (const p of paths.slice(0, 20)) out.push(`${g.word}${shownPath(p)}\n`);
     if (paths.length > 20) out.push(`${g.word}… and ${paths.length - 20} more\n`);
   }
+  return out.join('');
+}
+
+/**
+ * What the rollback meets besides its changes, decided before it runs: why it will be refused (a locked
+ * file), the filesystems mounted inside the folder it leaves alone, and the folders that stay.
+ */
+export function meetsText(view: Pick<DiffView, 'refusal' | 'mounts' | 'kept'>): string {
+  const out: string[] = [];
+  if (view.refusal) out.push(`WARNING: the rollback will be refused: ${view.refusal}\n`);
+  const mounts = view.mounts ?? [];
+  if (mounts.length > 0) out.push(`${plural(mounts.length, 'filesystem')} mounted inside the folder ${mounts.length === 1 ? 'is' : 'are'} left alone (${mounts.slice(0, 5).map((p) => shownPath(p, 80)).join(', ')}${mounts.length > 5 ? ', …' : ''})\n`);
+  const kept = view.kept ?? [];
+  for (const k of kept.slice(0, 20)) out.push(`  stays ${shownPath(k)} (a folder holding paths left alone: only the rest of it is removed)\n`);
+  if (kept.length > 20) out.push(`  … and ${kept.length - 20} more folders stay\n`);
   return out.join('');
 }
 

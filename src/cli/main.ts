@@ -36,6 +36,7 @@ const defaultIo = (): CliIo => ({
   // and only a rollback or undo without --yes asks anything.
   get isInteractive() { return Boolean(process.stdin.isTTY && process.stdout.isTTY); },
   get stdoutIsTerminal() { return process.stdout.isTTY === true; },
+  get stderrIsTerminal() { return process.stderr.isTTY === true; },
   confirm: async (question) => {
     const { createInterface } = await import('node:readline/promises');
     const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -76,7 +77,7 @@ async function recoverInterrupted(ctx: CliContext, command: string): Promise<voi
   ctx.tellNotices();
 }
 
-function createProgram(ctx: CliContext): Command {
+export function createProgram(ctx: CliContext): Command {
   const { io } = ctx;
   const program = new Command('snapctl')
     .description('Snapshot folders before risky moments and roll back in one step; every rollback can be undone.')

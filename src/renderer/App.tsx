@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { ApiCall, ListedSnapshot, SettingsView, SnapshotRecord, TargetStatus } from '../shared/api.js';
-import { dateTime, freesText, humanBytes, relativeTime } from '../shared/format.js';
+import type { ApiCall, ListedSnapshot, SettingsView, SnapshotInProgress, SnapshotRecord, TargetStatus } from '../shared/api.js';
+import { dateTime, freesText, humanBytes, progressFraction, progressText, relativeTime, thousands, undoneText } from '../shared/format.js';
 import { Dialog } from './Dialog.js';
 import { Onboarding } from './Onboarding.js';
 import { RollbackDialog } from './RollbackDialog.js';
@@ -9,7 +9,11 @@ import { SnapshotList } from './SnapshotList.js';
 import { UnfinishedBanner } from './UnfinishedBanner.js';
 import { useLive } from './useApi.js';
 import { SearchPanel } from './search/SearchPanel.js';
+import { shownPath } from './search/shownPath.js';
 import { popoverWords } from './popoverWords.js';
+import { MiddlePath } from './MiddlePath.js';
+import { folderChoice } from './pathParts.js';
+import { PauseIcon, ResumeIcon, SearchIcon, SettingsIcon } from './icons.js';
 
 type Modal = { kind: 'rollback'; snapshot: SnapshotRecord } | { kind: 'delete'; snapshot: ListedSnapshot } | null;
 
@@ -21,7 +25,9 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   const [view, setView] = useState<'list' | 'settings' | 'search'>('list');
   const [settings, setSettings] = useState<SettingsView | null>(null);
   const [modal, setModal] = useState<Modal>(null);
-  const [creating, setCreating] = useState(false);
+  // The folder of the snapshot asked for here, while it is being taken.
+  const [creatingFor, setCreatingFor] = useState<string | null>(null);
+  const creating = creatingFor !== null;
   const [resolving, setResolving] = useState(false);
   const [tag, setTag] = useState('');
   const [notice, setNotice] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
@@ -56,16 +62,38 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   const totals = list?.totals ?? null;
   const lowSpace = totals !== null && totals.freeBytes !== null && totals.floorBytes !== null && totals.freeBytes < totals.floorBytes;
 
+  // A snapshot of the chosen folder being taken (this one, or a scheduled one status reports): how far it has
+  // got, asked a few times a second while it runs.
+  const [taking, setTaking] = useState<SnapshotInProgress | null>(null);
+  const chosenPath = chosen?.path ?? null;
+  const mine = creatingFor !== null && creatingFor === chosenPath;
+  const watching = chosenPath !== null && (mine || (chosen?.taking ?? null) !== null);
+  useEffect(() => {
+    if (!watching || chosenPath === null) { setTaking(null); return undefined; }
+    let live = true;
+    const ask = async (): Promise<void> => {
+      const r = await call('progress', {});
+      if (!live || !r.ok) return;
+      const now = r.value.taking.find((t) => t.target === chosenPath && t.trigger !== 'safety') ?? null;
+      setTaking(now);
+      // A scheduled snapshot that status reported has ended: the list gets it now, not at the next refresh.
+      if (now === null && !mine) void refresh();
+    };
+    void ask();
+    const timer = setInterval(() => void ask(), PROGRESS_POLL_MS);
+    return () => { live = false; clearInterval(timer); };
+  }, [watching, chosenPath, mine, call, refresh]);
+
   const snapshotNow = async (): Promise<void> => {
     if (!chosen) return;
-    setCreating(true);
+    setCreatingFor(chosen.path);
     setNotice(null);
     const r = await call('create', { target: chosen.path, tag: tag.trim() || null });
     await refresh();
-    setCreating(false);
+    setCreatingFor(null);
     if (r.ok) {
       setTag('');
-      const taken = r.value.provider === 'clone' ? `Snapshot taken: ${r.value.files} files, ${humanBytes(r.value.addedBytes)} new.` : `Snapshot taken (${r.value.provider}).`;
+      const taken = r.value.provider === 'clone' ? `Snapshot taken: ${thousands(r.value.files)} ${r.value.files === 1 ? 'file' : 'files'}, ${humanBytes(r.value.addedBytes)} new.` : `Snapshot taken (${r.value.provider}).`;
       const { problems } = r.value;
       // Paths not kept as they were are said now, not discovered at rollback time.
       setNotice(problems.length === 0 ? { tone: 'ok', text: taken } : {
@@ -101,7 +129,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
     const r = await call('undo', { target: t.path });
     await refresh();
     setResolving(false);
-    setNotice(r.ok ? { tone: 'ok', text: 'Undone: the folder is as it was before the rollback.' } : { tone: 'error', text: `Undo failed: ${r.error}` });
+    setNotice(r.ok ? { tone: 'ok', text: `Undone: ${undoneText(r.value.paths, shownPath)}.` } : { tone: 'error', text: `Undo failed: ${r.error}` });
   };
 
   // The Undo offered (banner above the list) restores this safety snapshot: deleting it takes the Undo away.
@@ -110,6 +138,10 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
   const problems = [...(status?.problems ?? []), ...(chosen?.problems ?? [])].map(popoverWords);
   const freshProblems = problems.slice(Math.min(dismissedProblems, problems.length));
   const unfinished = targets.filter((t) => t.unfinished !== null);
+
+  const headerNote = !status ? undefined : status.schedulePaused ? 'Every folder\'s schedule is paused: Resume all starts them again'
+    : chosen?.paused ? 'Scheduled snapshots of this folder are paused: untick Paused in Settings to resume them'
+    : nextRun ? `Next scheduled snapshot: ${dateTime(nextRun, { now })}` : undefined;
 
   if (status && settings && !status.onboarded) {
     return <main className="app"><Onboarding call={call} settings={settings} host={status.host} known={status.targets.map((t) => t.path)} onDone={() => void Promise.all([refresh(), loadSettings()])} /></main>;
@@ -120,17 +152,21 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
       <header>
         <div className="title">
           <h1>snapctl</h1>
-          <span className="muted small" aria-live="polite">
+          <span className="muted small status-line" aria-live="polite" title={headerNote}>
             {!status ? 'Connecting…' : status.schedulePaused ? 'Schedule paused'
               // A folder paused in Settings has no next run either: without this it read "No schedule".
-              : chosen?.paused ? <span className="paused" title="Scheduled snapshots of this folder are paused: untick Paused in Settings to resume them">Folder paused</span>
+              : chosen?.paused ? <span className="paused">Folder paused</span>
               : nextRun ? `Next snapshot ${relativeTime(nextRun, now)}` : 'No schedule'}
           </span>
         </div>
         <div className="header-actions">
-          {status && <button type="button" className="link" title={status.schedulePaused ? 'Resume the schedules of every folder' : 'Pause the schedules of every folder'} onClick={() => void togglePause()}>{status.schedulePaused ? 'Resume all' : 'Pause all'}</button>}
-          {chosen && <button type="button" className="link" aria-pressed={view === 'search'} onClick={() => setView(view === 'search' ? 'list' : 'search')}>Find a file</button>}
-          <button type="button" className="link" aria-pressed={view === 'settings'} onClick={() => setView(view === 'settings' ? 'list' : 'settings')}>Settings</button>
+          {status && (
+            <button type="button" className="icon" aria-label={status.schedulePaused ? 'Resume all' : 'Pause all'} title={status.schedulePaused ? 'Resume the schedules of every folder' : 'Pause the schedules of every folder'} onClick={() => void togglePause()}>
+              {status.schedulePaused ? <ResumeIcon /> : <PauseIcon />}
+            </button>
+          )}
+          {chosen && <button type="button" className="icon" aria-label="Find a file" title="Find a file: every version of it in the snapshots" aria-pressed={view === 'search'} onClick={() => setView(view === 'search' ? 'list' : 'search')}><SearchIcon /></button>}
+          <button type="button" className="icon" aria-label="Settings" title="Settings" aria-pressed={view === 'settings'} onClick={() => setView(view === 'settings' ? 'list' : 'settings')}><SettingsIcon /></button>
         </div>
       </header>
 
@@ -172,11 +208,11 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
         <>
           <section className="snap-now" aria-label="Take a snapshot">
             {targets.length > 1 && (
-              <select aria-label="Folder" value={chosen?.path ?? ''} onChange={(e) => setTarget(e.target.value)}>
-                {targets.map((t) => <option key={t.path} value={t.path}>{t.path}</option>)}
+              <select aria-label="Folder" value={chosen?.path ?? ''} title={chosen?.path} onChange={(e) => setTarget(e.target.value)}>
+                {targets.map((t) => <option key={t.path} value={t.path} title={t.path}>{folderChoice(t.path)}</option>)}
               </select>
             )}
-            {targets.length === 1 && chosen && <code className="path" title={chosen.path}>{chosen.path}</code>}
+            {targets.length === 1 && chosen && <MiddlePath path={chosen.path} className="folder" />}
             {targets.length === 0 && status && <p className="muted">No folder is watched yet: add one in Settings.</p>}
             <div className="snap-row">
               <input aria-label="Tag for the new snapshot (optional)" placeholder="Tag (optional)" value={tag} maxLength={200} onChange={(e) => setTag(e.target.value)}
@@ -185,7 +221,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
                 {creating ? 'Snapshotting…' : 'Snapshot now'}
               </button>
             </div>
-            {creating && <progress className="wide" aria-label="Taking a snapshot" />}
+            {(mine || taking) && <SnapshotProgress taking={taking} />}
           </section>
           {list && <SnapshotList list={list} unfinished={chosen?.unfinished ?? null} now={now} busy={creating} onRollback={(s) => setModal({ kind: 'rollback', snapshot: s })} onDelete={(s) => setModal({ kind: 'delete', snapshot: s })} />}
           <footer className="muted small">
@@ -220,6 +256,23 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
         </Dialog>
       )}
     </main>
+  );
+}
+
+/** How often the progress of a snapshot being taken is asked for. */
+const PROGRESS_POLL_MS = 400;
+
+/** A snapshot being taken: a bar that fills as it goes (moving while the folder is read) and how far it has got. */
+function SnapshotProgress({ taking }: { taking: SnapshotInProgress | null }): React.JSX.Element {
+  const p = taking?.progress ?? null;
+  const fraction = p ? progressFraction(p) : null;
+  const said = p ? progressText(p) : 'starting';
+  const text = taking?.trigger === 'schedule' ? `Scheduled snapshot: ${said}` : `${said[0]?.toUpperCase() ?? ''}${said.slice(1)}`;
+  return (
+    <div className="progress-line">
+      <progress className="wide" max={1} value={fraction ?? undefined} aria-label="Taking a snapshot" aria-valuetext={text} />
+      <span className="muted small progress-text">{text}</span>
+    </div>
   );
 }
 

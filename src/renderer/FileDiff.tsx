@@ -1,6 +1,7 @@
 import { useEffect, useState, type KeyboardEvent } from 'react';
 import type { ApiCall, FileDiffView } from '../shared/api.js';
 import { humanBytes } from '../shared/format.js';
+import { MiddlePath } from './MiddlePath.js';
 
 const WHY_NONE: Record<Exclude<FileDiffView['kind'], 'text'>, string> = {
   binary: 'It is a binary file: no text diff to show.',
@@ -33,7 +34,7 @@ export function FileDiff({ call, id, path, onBack, backLabel = 'All paths' }: { 
     <section className="file-diff" aria-label={`Diff of ${path}`} onKeyDown={onKeyDown}>
       <div className="file-diff-head">
         <button type="button" className="link" onClick={onBack} data-autofocus>← {backLabel}</button>
-        <code title={path}>{path}</code>
+        <MiddlePath path={path} />
       </div>
       {error && <p role="alert" className="error">{error}</p>}
       {!view && !error && <p role="status" className="muted">Reading both versions…</p>}

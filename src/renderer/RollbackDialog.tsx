@@ -1,19 +1,22 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ApiCall, DiffView, RollbackView, SnapshotRecord, UnfinishedRollback } from '../shared/api.js';
+import { undoneText } from '../shared/format.js';
 import { ChangeTree } from './ChangeTree.js';
 import { buildChangeTree, gitUnticked, initiallyOpen, scopeFor, tickedChanges } from './pathTree.js';
 import { Dialog } from './Dialog.js';
+import { MiddlePath } from './MiddlePath.js';
 import { FileDiff } from './FileDiff.js';
 import { gitSentence } from './gitWords.js';
 import { snapshotName } from './listRows.js';
 import { UnfinishedBanner } from './UnfinishedBanner.js';
 import { popoverWords } from './popoverWords.js';
+import { shownPath } from './search/shownPath.js';
 
 type Phase =
   | { step: 'preview' }
   | { step: 'working'; what: string }
   | { step: 'done'; result: RollbackView }
-  | { step: 'undone' }
+  | { step: 'undone'; paths: string[] | null }
   | { step: 'retried' }
   | { step: 'failed'; error: string; unfinished: UnfinishedRollback | null; retry: 'rollback' | 'undo' };
 
@@ -97,7 +100,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
     setPhase({ step: 'working', what: 'Undoing…' });
     const r = await call('undo', { target });
     onChanged();
-    if (r.ok) setPhase({ step: 'undone' });
+    if (r.ok) setPhase({ step: 'undone', paths: r.value.paths });
     else await failWith(r.error, 'undo');
   };
   const retry = async (): Promise<void> => {
@@ -131,7 +134,7 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
 
   return (
     <Dialog title={title} className="tall" onClose={busy ? () => undefined : picked ? () => pick(null) : onClose}>
-      <p className="muted path" title={target}>{target}</p>
+      <p className="muted path"><MiddlePath path={target} /></p>
       <div className="dialog-body">
         {snapshot.provider === 'apfs' && <p className="muted small">macOS asks for your password to mount this APFS snapshot, read-only; your files are restored as you.</p>}
         {phase.step === 'preview' && (
@@ -152,6 +155,13 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
                 {diff.leftAlone.count} {diff.leftAlone.count === 1 ? 'path excluded from snapshots is' : 'paths excluded from snapshots are'} left alone ({diff.leftAlone.examples.join(', ')}{diff.leftAlone.count > diff.leftAlone.examples.length ? ', …' : ''}).
               </p>
             )}
+            {diff && (diff.mounts ?? []).length > 0 && (
+              <p className="muted small mounts">Filesystems mounted inside the folder are left alone: {(diff.mounts ?? []).join(', ')}.</p>
+            )}
+            {diff && (diff.kept ?? []).length > 0 && (
+              <p className="muted small kept">These folders stay, emptied of the rest, because they hold paths left alone: {(diff.kept ?? []).join(', ')}.</p>
+            )}
+            {diff?.refusal && <p role="alert" className="error refused">The rollback will be refused: {popoverWords(diff.refusal)}</p>}
             {diff && tree && total === 0 && <p role="status">The folder is the same as this snapshot: nothing will change.</p>}
             {diff && tree && total > 0 && !picked && (
               <div className="preview" aria-busy={comparing}>
@@ -172,9 +182,10 @@ export function RollbackDialog({ call, snapshot, onClose, onChanged }: { call: A
               <p>Rolled back: {counts(phase.result.restored)}.</p>
               <p className="muted">The state before is kept as a safety snapshot: Undo puts it back.</p>
               {phase.result.restored.kept.length > 0 && <p className="error">Left as they were (the safety snapshot could not hold them): {phase.result.restored.kept.join(', ')}</p>}
+              {(phase.result.restored.keptFolders ?? []).length > 0 && <p className="muted">Stayed, emptied of the rest (they hold paths left alone): {(phase.result.restored.keptFolders ?? []).join(', ')}</p>}
             </div>
           ))}
-        {phase.step === 'undone' && <p role="status" className="ok">Undone: the folder is as it was before the rollback.</p>}
+        {phase.step === 'undone' && <p role="status" className="ok">Undone: {undoneText(phase.paths, shownPath)}.</p>}
         {phase.step === 'retried' && <p role="status" className="ok">Finished: the rollback is complete.</p>}
         {phase.step === 'failed' && (
           <div role="alert" className="failed">

@@ -1,9 +1,13 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ApiCall, DetectView, SettingsView, StatusView } from '../shared/api.js';
+import { MIN_STORE_LIMIT } from '../shared/defaults.js';
 import { dateTime, relativeTime } from '../shared/format.js';
+import { PORT_MAX, PORT_MIN, statsdHostProblem } from '../shared/statsd.js';
 import { Dialog } from './Dialog.js';
-import { ExcludesField, FolderField, ScheduleField, SizeField, type Validity } from './fields.js';
+import { Attempted, ExcludesField, FolderField, NumberField, ScheduleField, SizeField, TextField, type Validity } from './fields.js';
 import { newTarget } from './newTarget.js';
+import { popoverWords } from './popoverWords.js';
+import { useEscape } from './useEscape.js';
 
 type Target = SettingsView['targets'][number];
 const RETENTION_FIELDS: [keyof Target['retention'], string][] = [
@@ -11,10 +15,11 @@ const RETENTION_FIELDS: [keyof Target['retention'], string][] = [
   ['manual', 'Manual / tagged'], ['safety', 'Before rollback'], ['preOperation', 'Before git / npm'],
 ];
 
-function TargetEditor({ call, target, index, savedPath, onPatch, onRemove, onValidity }: {
+function TargetEditor({ call, target, index, savedPath, onPatch, onRemove, onValidity, retentionInvalid }: {
   call: ApiCall; target: Target; index: number; savedPath: string | null;
-  onPatch: (i: number, patch: Partial<Target>) => void; onRemove: (i: number) => void; onValidity: (key: string, v: Validity) => void;
+  onPatch: (i: number, patch: Partial<Target>) => void; onRemove: (i: number) => void; onValidity: (key: string, v: Validity) => void; retentionInvalid: boolean;
 }): React.JSX.Element {
+  const [retentionValidity] = useState(() => Object.fromEntries(RETENTION_FIELDS.map(([key]) => [key, (v: Validity) => onValidity(`${index}:retention.${key}`, v)])) as Record<keyof Target['retention'], (v: Validity) => void>);
   const pathValidity = useCallback((v: Validity) => onValidity(`${index}:path`, v), [onValidity, index]);
   const scheduleValidity = useCallback((v: Validity) => onValidity(`${index}:schedule`, v), [onValidity, index]);
   const excludesValidity = useCallback((v: Validity) => onValidity(`${index}:excludes`, v), [onValidity, index]);
@@ -32,21 +37,25 @@ function TargetEditor({ call, target, index, savedPath, onPatch, onRemove, onVal
       <label className="inline"><input type="checkbox" checked={t.paused} onChange={(e) => onPatch(index, { paused: e.target.checked })} /> Paused</label>
       <label className="inline"><input type="checkbox" checked={t.keepGit} onChange={(e) => onPatch(index, { keepGit: e.target.checked })} /> Leave .git alone on rollback</label>
       <ExcludesField label="Excludes" value={t.excludes} onChange={(excludes) => onPatch(index, { excludes })} onValidity={excludesValidity} />
-      <SizeField label="Max store size" value={t.maxStoreBytes} min={1024 * 1024} emptyMeans="no limit" onValidity={maxValidity}
+      <SizeField label="Max store size" value={t.maxStoreBytes} min={MIN_STORE_LIMIT} emptyMeans="no limit" example="20 GB" onValidity={maxValidity}
         onChange={(v) => onPatch(index, { maxStoreBytes: typeof v === 'number' ? v : null })} />
-      <details>
+      {/* Open while a count in it is wrong, so Save's "fix the fields marked" can be followed. */}
+      <details open={retentionInvalid || undefined}>
         <summary>Keep (retention)</summary>
         <div className="grid">
           {RETENTION_FIELDS.map(([key, label]) => (
-            <label key={key}>{label}
-              <input type="number" min={key === 'manual' || key === 'safety' || key === 'preOperation' ? 1 : 0} max={10000} value={t.retention[key]}
-                onChange={(e) => onPatch(index, { retention: { ...t.retention, [key]: Number(e.target.value) } })} />
-            </label>
+            <NumberField key={key} label={label} value={t.retention[key]} min={key === 'manual' || key === 'safety' || key === 'preOperation' ? 1 : 0} max={10_000}
+              onValidity={retentionValidity[key]} onChange={(n) => onPatch(index, { retention: { ...t.retention, [key]: n } })} />
           ))}
         </div>
       </details>
     </div>
   );
+}
+
+/** The core's words for a failed send, as the popover says them; null when there is none. */
+function sendError(metrics: StatusView['metrics']): string | null {
+  return metrics.lastError ? popoverWords(metrics.lastError) : null;
 }
 
 function MetricsHealthView({ metrics }: { metrics: StatusView['metrics'] }): React.JSX.Element {
@@ -56,7 +65,7 @@ function MetricsHealthView({ metrics }: { metrics: StatusView['metrics'] }): Rea
     <dl className="health small" aria-label="Metrics health">
       <dt>Sending</dt><dd>{where}</dd>
       <dt>Last sent</dt><dd>{metrics.lastSentAt ? <span title={dateTime(metrics.lastSentAt, { seconds: true })}>{relativeTime(metrics.lastSentAt)}</span> : 'nothing yet'}</dd>
-      <dt>Last error</dt><dd className={metrics.lastError ? 'error' : ''}>{metrics.lastError ? `${metrics.lastError} (${metrics.sendErrors} ${metrics.sendErrors === 1 ? 'error' : 'errors'})` : 'none'}</dd>
+      <dt>Last error</dt><dd className={metrics.lastError ? 'error' : ''}>{metrics.lastError ? `${sendError(metrics) ?? ''} (${metrics.sendErrors} ${metrics.sendErrors === 1 ? 'error' : 'errors'})` : 'none'}</dd>
     </dl>
   );
 }
@@ -73,8 +82,20 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
   const [generation, setGeneration] = useState(0);
   const [validity, setValidity] = useState<Record<string, Validity>>({});
 
+  // Set by a Save with fields still wrong: from then on every field says what is wrong with it.
+  const [attempted, setAttempted] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+
   const dirty = JSON.stringify(draft) !== JSON.stringify(base);
-  const invalid = Object.entries(validity).filter(([k, v]) => v === 'invalid' && Number(k.split(':')[0]) < draft.targets.length).length;
+  const invalidKeys = Object.entries(validity).filter(([k, v]) => v === 'invalid' && Number(k.split(':')[0]) < draft.targets.length).map(([k]) => k);
+  const invalid = invalidKeys.length;
+  const [focusFirstInvalid, setFocusFirstInvalid] = useState(0);
+  useEffect(() => {
+    const first = focusFirstInvalid > 0 ? form.current?.querySelector<HTMLElement>('[aria-invalid="true"]') : null;
+    first?.focus();
+    // Its note under it in view too, not behind the Save bar.
+    first?.closest('.field')?.scrollIntoView({ block: 'nearest' });
+  }, [focusFirstInvalid]);
 
   const onValidity = useCallback((key: string, v: Validity) => setValidity((prev) => (prev[key] === v ? prev : { ...prev, [key]: v })), []);
   // Not a folder's: counted whatever the folders (see `invalid`).
@@ -106,7 +127,11 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
     setNewFolder('');
   };
   const save = async (): Promise<void> => {
-    if (invalid > 0) return;
+    if (invalid > 0) {
+      setAttempted(true);
+      setFocusFirstInvalid((n) => n + 1);
+      return;
+    }
     setSaving(true);
     setSaved(false);
     setError(null);
@@ -119,9 +144,23 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
     onSaved();
   };
   const back = (): void => { if (dirty) setAsking(true); else onClose(); };
+  // Escape is Back, as in any settings sheet; a dialog open over it (Drop your changes?) takes Escape itself.
+  useEscape(back, !asking);
+  // What the last sends say of the saved host or port, beside that field while it holds the saved value, when
+  // the sends went there (DD_AGENT_HOST and the like win over the settings, and are no field's fault).
+  const kept = base.statsd;
+  const sentToSettings = !kept.socket && metrics.destination === (kept.host.includes(':') ? `[${kept.host}]:${kept.port}` : `${kept.host}:${kept.port}`);
+  const unchanged = draft.statsd.host === kept.host && draft.statsd.port === kept.port;
+  // The words name the host: an error about the host saved before this one is not this one's.
+  const hostProblem = sentToSettings && unchanged && metrics.lastErrorSetting === 'host' && (metrics.lastError ?? '').includes(`'${kept.host}'`) ? sendError(metrics) : null;
+  const portProblem = sentToSettings && unchanged && metrics.lastErrorSetting === 'port' ? sendError(metrics) : null;
+  const statsdValidity = useCallback((field: string) => (v: Validity) => onValidity(`-1:statsd.${field}`, v), [onValidity]);
+  const [hostValidity] = useState(() => statsdValidity('host'));
+  const [portValidity] = useState(() => statsdValidity('port'));
 
   return (
-    <form className="settings" aria-label="Settings" onSubmit={(e) => { e.preventDefault(); void save(); }}>
+    <form ref={form} className="settings" aria-label="Settings" noValidate onSubmit={(e) => { e.preventDefault(); void save(); }}>
+      <Attempted.Provider value={attempted}>
       <div className="settings-body">
         <h2>Settings</h2>
         <fieldset>
@@ -129,12 +168,12 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
           {draft.targets.length === 0 && <p className="muted">No folder yet: add one below.</p>}
           {draft.targets.map((t, i) => (
             <TargetEditor key={`${generation}-${i}`} call={call} target={t} index={i} savedPath={base.targets[i]?.path ?? null}
-              onPatch={patchTarget} onRemove={removeTarget} onValidity={onValidity} />
+              onPatch={patchTarget} onRemove={removeTarget} onValidity={onValidity} retentionInvalid={attempted && invalidKeys.some((k) => k.startsWith(`${i}:retention.`))} />
           ))}
           <p className="muted small">A schedule has five fields: minute hour day month weekday. “0 * * * *” is hourly.</p>
           <div className="add-folder">
             <label>Add a folder (absolute path)
-              <input value={newFolder} placeholder="/home/me/code/app" spellCheck={false} onChange={(e) => setNewFolder(e.target.value)}
+              <input value={newFolder} placeholder="e.g. /home/me/code/app" spellCheck={false} onChange={(e) => setNewFolder(e.target.value)}
                 onKeyDown={(e) => { if (e.key === 'Enter') { e.preventDefault(); void addFolder(); } }} />
             </label>
             <button type="button" onClick={() => void addFolder()} disabled={!newFolder.trim()}>Add</button>
@@ -142,7 +181,7 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
         </fieldset>
         <fieldset>
           <legend>Disk space</legend>
-          <SizeField label="Free space to keep" value={draft.freeSpaceFloor} percent emptyMeans="5% of the disk, at least 1 GB" onValidity={floorValidity}
+          <SizeField label="Free space to keep" value={draft.freeSpaceFloor} percent emptyMeans="5% of the disk, at least 1 GB" example="10% or 5 GB" onValidity={floorValidity}
             onChange={(v) => { setSaved(false); setDraft((d) => ({ ...d, freeSpaceFloor: v })); }} />
           <p className="muted small">A scheduled snapshot that would go below it deletes old ones retention allows, else is skipped; a manual one is refused.</p>
         </fieldset>
@@ -150,8 +189,10 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
           <legend>Datadog (DogStatsD)</legend>
           <label className="inline"><input type="checkbox" checked={draft.statsd.enabled} onChange={(e) => setDraft((d) => ({ ...d, statsd: { ...d.statsd, enabled: e.target.checked } }))} /> Send metrics</label>
           <div className="row2">
-            <label>Host<input value={draft.statsd.host} spellCheck={false} onChange={(e) => setDraft((d) => ({ ...d, statsd: { ...d.statsd, host: e.target.value } }))} /></label>
-            <label>Port<input type="number" min={1} max={65535} value={draft.statsd.port} onChange={(e) => setDraft((d) => ({ ...d, statsd: { ...d.statsd, port: Number(e.target.value) } }))} /></label>
+            <TextField label="Host" value={draft.statsd.host} check={statsdHostProblem} problem={hostProblem} onValidity={hostValidity}
+              onChange={(host) => { setSaved(false); setDraft((d) => ({ ...d, statsd: { ...d.statsd, host } })); }} />
+            <NumberField label="Port" value={draft.statsd.port} min={PORT_MIN} max={PORT_MAX} problem={portProblem} onValidity={portValidity}
+              onChange={(port) => { setSaved(false); setDraft((d) => ({ ...d, statsd: { ...d.statsd, port } })); }} />
           </div>
           <MetricsHealthView metrics={metrics} />
         </fieldset>
@@ -164,13 +205,14 @@ export function SettingsPanel({ call, initial, host, metrics, onSaved, onClose }
         </fieldset>
       </div>
       <div className="actions sticky">
-        {error && <p role="alert" className="error action-note">{error}</p>}
-        {!error && invalid > 0 && <p className="error action-note small">Fix the {invalid === 1 ? 'field' : `${invalid} fields`} marked above to save.</p>}
-        {!error && invalid === 0 && saved && <p role="status" className="ok action-note">Saved.</p>}
-        {!error && invalid === 0 && !saved && dirty && <p className="muted action-note small">Unsaved changes</p>}
-        <button type="button" onClick={back}>Back</button>
-        <button type="submit" className="primary" disabled={saving || invalid > 0}>{saving ? 'Saving…' : 'Save'}</button>
+        {error && <p role="alert" className="error action-note" title={error}>{error}</p>}
+        {!error && attempted && invalid > 0 && <p role="alert" className="error action-note small">Fix the {invalid === 1 ? 'field' : `${invalid} fields`} marked above to save.</p>}
+        {!error && !(attempted && invalid > 0) && saved && <p role="status" className="ok action-note">Saved.</p>}
+        {!error && !(attempted && invalid > 0) && !saved && dirty && <p className="muted action-note small">Unsaved changes</p>}
+        <button type="button" onClick={back} aria-keyshortcuts="Escape">Back</button>
+        <button type="submit" className="primary" disabled={saving}>{saving ? 'Saving…' : 'Save'}</button>
       </div>
+      </Attempted.Provider>
       {asking && (
         <Dialog title="Drop your changes?" role="alertdialog" onClose={() => setAsking(false)}>
           <p>The settings you changed are not saved yet.</p>

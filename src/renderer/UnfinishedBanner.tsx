@@ -2,6 +2,7 @@ import { useId, useState } from 'react';
 import type { UnfinishedRollback } from '../shared/api.js';
 import { dateTime } from '../shared/format.js';
 import { popoverWords } from './popoverWords.js';
+import { MiddlePath } from './MiddlePath.js';
 
 export function unfinishedSentence(u: UnfinishedRollback): string {
   const when = dateTime(u.startedAt);
@@ -20,7 +21,7 @@ export function UnfinishedBanner({ unfinished, busy, onRetry, onUndo, showPath }
   const detailsId = useId();
   return (
     <div role="alert" className="banner error unfinished" aria-label="Unfinished rollback">
-      {showPath && <code className="path" title={unfinished.target}>{unfinished.target}</code>}
+      {showPath && <MiddlePath path={unfinished.target} />}
       <span className="banner-text">{unfinishedSentence(unfinished)}</span>
       <div className="banner-line">
         <span className="banner-actions">

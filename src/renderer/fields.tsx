@@ -1,10 +1,24 @@
-import { useEffect, useId, useState } from 'react';
+import { createContext, useContext, useEffect, useId, useRef, useState } from 'react';
 import { MAX_PATTERNS, excludePatternProblem } from '../shared/excludes.js';
-import { clockTime, humanBytes, shortDate } from '../shared/format.js';
+import { clockTime, humanBytes, parseSize, shortDate, thousands } from '../shared/format.js';
 import type { ApiCall, DetectView, ScheduleView } from '../shared/api.js';
 import { useDebouncedCall } from './useDebounced.js';
 
 export type Validity = 'ok' | 'invalid' | 'checking';
+
+/**
+ * Whether the person has tried to submit the form the fields are in (Save, Start): from then on every field
+ * says what is wrong with it. Before, a field says so only once it has been typed in, so nothing is red
+ * before anything was typed.
+ */
+export const Attempted = createContext(false);
+
+/** A field's error as shown: once it was typed in, or the form was submitted; null before, or when there is none. */
+function useShownError(error: string | null): { shown: string | null; touch: () => void } {
+  const attempted = useContext(Attempted);
+  const [touched, setTouched] = useState(false);
+  return { shown: error !== null && (touched || attempted) ? error : null, touch: () => setTouched(true) };
+}
 
 /** "15:00", "00:00 tomorrow", "09:30 on Mon 7 Dec": the time first, 24-hour like every other time shown. */
 export function nextAt(iso: string, now: Date = new Date()): string {
@@ -34,20 +48,21 @@ export function ScheduleField({ call, value, onChange, onValidity, label, paused
   const error = answer && !answer.ok ? answer.error : view && !view.ok ? view.error : null;
   const validity: Validity = answer === null ? 'checking' : error ? 'invalid' : 'ok';
   useEffect(() => onValidity(validity), [validity, onValidity]);
+  const { shown, touch } = useShownError(error);
   return (
     <div className="field">
       <label htmlFor={inputId}>{label}</label>
-      <input id={inputId} value={value} spellCheck={false} onChange={(e) => onChange(e.target.value)} aria-invalid={validity === 'invalid'} aria-describedby={id} />
-      <span id={id} className={`field-note ${error ? 'error' : 'muted'}`} aria-live="polite">
-        {error ?? (view ? scheduleWords(view, paused) : 'Reading the schedule…')}
+      <input id={inputId} value={value} spellCheck={false} onChange={(e) => { touch(); onChange(e.target.value); }} aria-invalid={shown !== null} aria-describedby={id} />
+      <span id={id} className={`field-note ${shown ? 'error' : 'muted'}`} aria-live="polite">
+        {shown ?? (view?.ok ? scheduleWords(view, paused) : error ? 'Five fields: minute hour day month weekday.' : 'Reading the schedule…')}
       </span>
     </div>
   );
 }
 
 /** A folder path checked by detect as it is typed: a folder that does not exist is said beside the field. */
-export function FolderField({ call, value, onChange, onDetected, onValidity, label, skipCheck = false }: {
-  call: ApiCall; value: string; onChange: (v: string) => void; onDetected: (d: DetectView) => void; onValidity: (v: Validity) => void; label: string; skipCheck?: boolean;
+export function FolderField({ call, value, onChange, onDetected, onValidity, label, skipCheck = false, placeholder }: {
+  call: ApiCall; value: string; onChange: (v: string) => void; onDetected: (d: DetectView) => void; onValidity: (v: Validity) => void; label: string; skipCheck?: boolean; placeholder?: string;
 }): React.JSX.Element {
   const id = useId();
   const inputId = useId();
@@ -59,13 +74,17 @@ export function FolderField({ call, value, onChange, onDetected, onValidity, lab
   useEffect(() => onValidity(validity), [validity, onValidity]);
   const detected = answer?.ok ? answer.value : null;
   useEffect(() => { if (detected) onDetected(detected); }, [detected, onDetected]);
+  const { shown, touch } = useShownError(skipCheck ? null : error);
+  // A long path shows its end (the folder's name) while it is not being edited; the whole path on hover.
+  const input = useRef<HTMLInputElement>(null);
+  const showEnd = (): void => { if (input.current && document.activeElement !== input.current) input.current.scrollLeft = input.current.scrollWidth; };
+  useEffect(showEnd, []);
+  const note = skipCheck ? '' : shown ?? (detected ? `Found: snapshots with ${detected.chosen} (${detected.reports.find((r) => r.name === detected.chosen)?.reason ?? ''})` : absolute ? 'Checking the folder…' : placeholder ? '' : 'The folder’s full path, starting with /.');
   return (
     <div className="field">
       <label htmlFor={inputId}>{label}</label>
-      <input id={inputId} value={value} spellCheck={false} onChange={(e) => onChange(e.target.value)} aria-invalid={validity === 'invalid'} aria-describedby={id} />
-      <span id={id} className={`field-note ${error ? 'error' : 'muted'}`} aria-live="polite">
-        {skipCheck ? '' : error ?? (detected ? `Found: snapshots with ${detected.chosen} (${detected.reports.find((r) => r.name === detected.chosen)?.reason ?? ''})` : 'Checking the folder…')}
-      </span>
+      <input ref={input} id={inputId} value={value} title={value} spellCheck={false} placeholder={placeholder} onBlur={showEnd} onChange={(e) => { touch(); onChange(e.target.value); }} aria-invalid={shown !== null} aria-describedby={id} />
+      <span id={id} className={`field-note ${shown ? 'error' : 'muted'}`} aria-live="polite">{note}</span>
     </div>
   );
 }
@@ -85,31 +104,23 @@ export function ExcludesField({ value, onChange, onValidity, label }: { value: s
   const tooMany = lines.length > MAX_PATTERNS ? `at most ${MAX_PATTERNS} patterns` : null;
   const error = tooMany ?? (problem ? `Line ${problem.i + 1}: ${problem.why ?? ''}` : null);
   useEffect(() => onValidity(error ? 'invalid' : 'ok'), [error, onValidity]);
+  const { shown, touch } = useShownError(error);
   return (
     <div className="field">
       <label htmlFor={inputId}>{label}</label>
-      <textarea id={inputId} rows={3} value={text} spellCheck={false} placeholder={'node_modules/\n*.log\n!keep.log'} aria-invalid={error !== null} aria-describedby={id}
-        onChange={(e) => { setText(e.target.value); onChange(patternLines(e.target.value)); }} />
-      <span id={id} className={`field-note ${error ? 'error' : 'muted'}`} aria-live="polite">
-        {error ?? 'Gitignore patterns, one a line: left out of snapshots and left alone by rollbacks. Folders holding a CACHEDIR.TAG are always left out.'}
+      {/* No example inside the box: greyed patterns there read as excludes already set. */}
+      <textarea id={inputId} rows={3} value={text} spellCheck={false} aria-invalid={shown !== null} aria-describedby={id}
+        onChange={(e) => { touch(); setText(e.target.value); onChange(patternLines(e.target.value)); }} />
+      <span id={id} className={`field-note ${shown ? 'error' : 'muted'}`} aria-live="polite">
+        {shown ?? 'Gitignore patterns, one a line, e.g. node_modules/ or *.log: left out of snapshots and left alone by rollbacks. Folders holding a CACHEDIR.TAG are always left out.'}
       </span>
     </div>
   );
 }
 
-const UNITS: Record<string, number> = { kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
-
-/** "500 MB", "2 GB", "1.5gb" as bytes; null when it is not a size. */
-export function parseSize(text: string): number | null {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(kb|mb|gb|tb)?\s*$/i.exec(text);
-  if (!m?.[1]) return null;
-  const bytes = Math.round(Number(m[1]) * (UNITS[(m[2] ?? 'mb').toLowerCase()] ?? 1));
-  return Number.isSafeInteger(bytes) ? bytes : null;
-}
-
 /** A size in a field ("2 GB"), empty meaning `emptyMeans`; `percent` also takes "10%". Checked as typed. */
-export function SizeField({ value, onChange, onValidity, label, emptyMeans, percent = false, min = 0 }: {
-  value: number | string | null; onChange: (v: number | string | null) => void; onValidity: (v: Validity) => void; label: string; emptyMeans: string; percent?: boolean; min?: number;
+export function SizeField({ value, onChange, onValidity, label, emptyMeans, example, percent = false, min = 0 }: {
+  value: number | string | null; onChange: (v: number | string | null) => void; onValidity: (v: Validity) => void; label: string; emptyMeans: string; example: string; percent?: boolean; min?: number;
 }): React.JSX.Element {
   const id = useId();
   const inputId = useId();
@@ -117,22 +128,70 @@ export function SizeField({ value, onChange, onValidity, label, emptyMeans, perc
   const parse = (t: string): { ok: true; v: number | string | null } | { ok: false; why: string } => {
     if (t.trim() === '') return { ok: true, v: null };
     if (percent && /^\s*\d{1,2}(\.\d{1,2})?\s*%\s*$|^\s*100\s*%\s*$/.test(t)) return { ok: true, v: t.replace(/\s/g, '') };
-    const bytes = parseSize(t);
-    if (bytes === null) return { ok: false, why: `Type a size such as 500 MB or 2 GB${percent ? ', or a percentage such as 10%' : ''}.` };
-    if (bytes < min) return { ok: false, why: `At least ${humanBytes(min)}.` };
-    return { ok: true, v: bytes };
+    const size = parseSize(t);
+    if (!size.ok) return { ok: false, why: percent ? size.why.replace(/\.$/, ', or a percentage such as 10%.') : size.why };
+    if (size.bytes < min) return { ok: false, why: `At least ${humanBytes(min)}.` };
+    return { ok: true, v: size.bytes };
   };
   const parsed = parse(text);
   const error = parsed.ok ? null : parsed.why;
   useEffect(() => onValidity(error ? 'invalid' : 'ok'), [error, onValidity]);
+  const { shown, touch } = useShownError(error);
   return (
     <div className="field">
       <label htmlFor={inputId}>{label}</label>
-      <input id={inputId} value={text} spellCheck={false} placeholder={emptyMeans} aria-invalid={error !== null} aria-describedby={id}
-        onChange={(e) => { setText(e.target.value); const p = parse(e.target.value); if (p.ok) onChange(p.v); }} />
-      <span id={id} className={`field-note ${error ? 'error' : 'muted'}`} aria-live="polite">
-        {error ?? (parsed.ok && parsed.v === null ? `Empty: ${emptyMeans}.` : parsed.ok && typeof parsed.v === 'number' ? `${humanBytes(parsed.v)} (${parsed.v} bytes)` : parsed.ok && typeof parsed.v === 'string' ? `${parsed.v} of the disk the store is on` : '')}
+      <input id={inputId} value={text} spellCheck={false} placeholder={`e.g. ${example}`} aria-invalid={shown !== null} aria-describedby={id}
+        onChange={(e) => { touch(); setText(e.target.value); const p = parse(e.target.value); if (p.ok) onChange(p.v); }} />
+      <span id={id} className={`field-note ${shown ? 'error' : 'muted'}`} aria-live="polite">
+        {shown ?? (!parsed.ok ? '' : parsed.v === null ? `Empty: ${emptyMeans}.` : typeof parsed.v === 'number' ? `${humanBytes(parsed.v)} (${thousands(parsed.v)} bytes)` : `${parsed.v} of the disk the store is on`)}
       </span>
+    </div>
+  );
+}
+
+/**
+ * A whole number in a field, from `min` to `max`, checked by the popover as typed (no browser bubble: the
+ * form is noValidate); `problem` is a failure the core reports about the saved value (a port nothing listens
+ * on), shown whatever was typed.
+ */
+export function NumberField({ value, onChange, onValidity, label, min, max, problem = null }: {
+  value: number; onChange: (v: number) => void; onValidity: (v: Validity) => void; label: string; min: number; max: number; problem?: string | null;
+}): React.JSX.Element {
+  const id = useId();
+  const inputId = useId();
+  const [text, setText] = useState(() => String(value));
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  const error = text.trim() === '' ? `Type a number from ${thousands(min)} to ${thousands(max)}.`
+    : Number.isNaN(n) ? `A whole number from ${thousands(min)} to ${thousands(max)}, digits only.`
+    : n < min || n > max ? `From ${thousands(min)} to ${thousands(max)}${n < min ? `: ${thousands(n)} is too few` : `: ${thousands(n)} is too many`}.` : null;
+  useEffect(() => onValidity(error ? 'invalid' : 'ok'), [error, onValidity]);
+  const { shown, touch } = useShownError(error);
+  const said = shown ?? problem;
+  return (
+    <div className="field">
+      <label htmlFor={inputId}>{label}</label>
+      <input id={inputId} value={text} inputMode="numeric" spellCheck={false} aria-invalid={said !== null} aria-describedby={said ? id : undefined}
+        onChange={(e) => { touch(); setText(e.target.value); const v = e.target.value.trim(); if (/^\d+$/.test(v) && Number(v) >= min && Number(v) <= max) onChange(Number(v)); }} />
+      {said && <span id={id} className="field-note error" aria-live="polite">{said}</span>}
+    </div>
+  );
+}
+
+/** A line of text checked by `check` as typed; `problem` as in NumberField. */
+export function TextField({ value, onChange, onValidity, label, check, problem = null }: {
+  value: string; onChange: (v: string) => void; onValidity: (v: Validity) => void; label: string; check: (v: string) => string | null; problem?: string | null;
+}): React.JSX.Element {
+  const id = useId();
+  const inputId = useId();
+  const error = check(value);
+  useEffect(() => onValidity(error ? 'invalid' : 'ok'), [error, onValidity]);
+  const { shown, touch } = useShownError(error);
+  const said = shown ?? problem;
+  return (
+    <div className="field">
+      <label htmlFor={inputId}>{label}</label>
+      <input id={inputId} value={value} spellCheck={false} aria-invalid={said !== null} aria-describedby={said ? id : undefined} onChange={(e) => { touch(); onChange(e.target.value); }} />
+      {said && <span id={id} className="field-note error" aria-live="polite">{said}</span>}
     </div>
   );
 }

@@ -29,6 +29,8 @@ const RULES: Rule[] = [
   [/'snapctl verify' names the paths/g, 'the list marks them damaged'],
   [/\('snapctl verify' names the damaged snapshots\)/g, '(the list marks them damaged)'],
   [/, or restore other paths with --only/g, ', or untick the damaged paths'],
+  // An immutable file in the way of a rollback: unticking it leaves it out.
+  [/, or leave (it|them) out with --only/g, ', or untick $1'],
   // Deleting and listing: the list is right there.
   [/delete (?:the record|it) with 'snapctl delete [^']*'/g, 'delete it in the list'],
   [/delete old snapshots \([^()]*'snapctl [^()]*\)/g, 'delete old snapshots in the list'],
@@ -37,6 +39,7 @@ const RULES: Rule[] = [
   [/'snapctl find .*? --path [^']*' finds names like it/g, 'Find a file finds names like it (type part of the name)'],
   [/'snapctl history [^']*' lists the snapshots that hold it/g, 'Find a file lists the snapshots that hold it'],
   [/; 'snapctl find' lists them/g, ''],
+  [/'snapctl restore [^']* --to FILE' writes (?:a copy|copies) elsewhere/g, 'Save a copy beside it writes a copy'],
   [/choose another place, or pass --force to replace it \(a link is replaced, never written through\)/g, 'move or rename it first: the popover never writes over a file'],
   // An undo lost with its safety snapshot: the id appears nowhere in the popover, so it is left out.
   [/its safety snapshot \d{8}-\d{6}-[0-9a-f]+ (was|is)\b/g, 'its safety snapshot $1'],

@@ -40,6 +40,7 @@ export const apiRequestSchemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } =
   rollback: z.object({ id, paths: z.array(relPath).max(1000).nullable().optional(), keepGit: z.boolean().optional() }).strict(),
   undo: z.object({ target: absFolder.optional() }).strict(),
   retry: z.object({ target: absFolder }).strict(),
+  progress: z.object({}).strict(),
   getSettings: z.object({}).strict(),
   setSettings: z.object({ settings: z.unknown() }).strict(),
   setPaused: z.object({ paused: z.boolean() }).strict(),

@@ -1,4 +1,4 @@
-import type { RestoreResult, RollbackRecord, SnapshotRecord } from './model.js';
+import type { CreateProgress, RestoreResult, RollbackRecord, SnapshotRecord } from './model.js';
 
 /**
  * The one API contract between the popover and the core, whichever way it travels: Electron IPC (preload
@@ -34,6 +34,8 @@ export interface ApiRequests {
   undo: { target?: string };
   /** Tries an unfinished rollback of the folder again (what every command does first). */
   retry: { target: string };
+  /** The snapshots being taken now and how far each has got: cheap, for a progress bar to poll. */
+  progress: Record<string, never>;
   getSettings: Record<string, never>;
   setSettings: { settings: unknown };
   setPaused: { paused: boolean };
@@ -105,6 +107,17 @@ export interface DiffView {
    * the rollback neither removes nor writes them. `count` trees, the first few named.
    */
   leftAlone: { count: number; examples: string[] };
+  /**
+   * Folders the rollback would remove that hold paths it leaves alone (excluded, a cache, a mounted
+   * filesystem): they stay, emptied of the rest; the snapshot's file there, if any, is not put back.
+   */
+  kept?: string[];
+  /** Filesystems mounted inside the folder: a rollback never enters, removes or writes them. */
+  mounts?: string[];
+  /** Paths the rollback would have to change that cannot change now (immutable, append-only), and why. */
+  refused?: { path: string; why: string }[];
+  /** With `refused`: the rollback refuses before changing anything, in these words (with what to run). */
+  refusal?: string;
 }
 
 /** One line of a unified diff: kept, only in the current file (removed by the rollback), or only in the snapshot. */
@@ -137,6 +150,16 @@ export interface UndoOffer {
   label: string;
 }
 
+/** A snapshot being taken now by the app (asked for, scheduled, or a rollback's safety snapshot). */
+export interface SnapshotInProgress {
+  id: string;
+  target: string;
+  trigger: SnapshotRecord['trigger'];
+  startedAt: string;
+  /** null until the provider says (a filesystem snapshot never does: it takes a moment). */
+  progress: CreateProgress | null;
+}
+
 export interface TargetStatus {
   path: string;
   schedule: string;
@@ -157,6 +180,8 @@ export interface TargetStatus {
   problems: string[];
   /** Leave `.git` alone on rollback (the folder's setting). */
   keepGit: boolean;
+  /** A snapshot of this folder being taken now (a scheduled one, say), or null: `progress` then says how far. */
+  taking: SnapshotInProgress | null;
 }
 
 /** A snapshot as listed: its record and what deleting it would free. */
@@ -204,6 +229,8 @@ export interface MetricsHealth {
   destination: string | null;
   sendErrors: number;
   lastError: string | null;
+  /** The setting the last error points at (a host that cannot be found: 'host'), for the popover to mark; else null. */
+  lastErrorSetting: 'host' | 'port' | 'socket' | null;
   /** ISO time of the last datagram handed to the transport without an error. */
   lastSentAt: string | null;
 }
@@ -264,6 +291,7 @@ export interface ApiResponses {
   rollback: RollbackView;
   undo: RollbackView;
   retry: TargetStatus;
+  progress: { taking: SnapshotInProgress[] };
   getSettings: SettingsView;
   setSettings: SettingsView;
   setPaused: StatusView;
@@ -310,6 +338,11 @@ export interface FileVersion {
   mode: number;
   /** The snapshots holding this version, newest first. */
   snapshots: SnapshotRef[];
+  /**
+   * The snapshot to name this version by (and restore it from): the newest holder a person took, by hand, a
+   * schedule or a hook; a safety snapshot (whose tag is about another snapshot) only when no other holds it.
+   */
+  knownBy: SnapshotRef;
 }
 
 export interface FileHistoryView {
@@ -342,4 +375,4 @@ export const IPC_CHANNEL = 'snapctl:call';
 export const HTTP_API_PATH = '/api/call';
 export const TOKEN_COOKIE = 'snapctl_token';
 
-export type { SnapshotRecord, RollbackRecord };
+export type { CreateProgress, SnapshotRecord, RollbackRecord };

@@ -20,3 +20,6 @@ export const DEFAULT_RETENTION: RetentionPolicy = { hourly: 24, daily: 7, weekly
 
 /** Hourly, on the hour: the schedule a newly watched folder gets. */
 export const DEFAULT_SCHEDULE = '0 * * * *';
+
+/** The least a folder's maximum store size may be: 1 MB (sizes count in thousands, see format.ts humanBytes). */
+export const MIN_STORE_LIMIT = 1_000_000;

@@ -82,6 +82,29 @@ export interface RestoreResult {
   unchanged: number;
   /** Paths left as they were because the safety snapshot could not hold them (unreadable, too long). */
   kept: string[];
+  /**
+   * Folders left in place, emptied of the rest, because they hold paths a rollback leaves alone (excluded,
+   * a cache folder's contents, a mounted filesystem, `.git` with keepGit): where the snapshot has a file or a
+   * link at such a path, it was not put there. Absent when there are none.
+   */
+  keptFolders?: string[];
+}
+
+/**
+ * How far a snapshot being taken has got. While the folder is read (`reading`) only the paths listed so far are
+ * known; then (`copying`) the files held so far (unchanged ones at once, new and changed ones as they are
+ * stored) of all the snapshot will hold, and their bytes; last (`saving`) what it holds is written down.
+ * Providers that take a filesystem snapshot say nothing.
+ */
+export interface CreateProgress {
+  phase: 'reading' | 'copying' | 'saving';
+  /** Paths listed (reading), or files held (copying). */
+  files: number;
+  /** Bytes of the files held (0 while reading). */
+  bytes: number;
+  /** All the files and bytes it will hold; null while reading. */
+  totalFiles: number | null;
+  totalBytes: number | null;
 }
 
 export interface StoreFile {

@@ -37,7 +37,7 @@ describe('the API and the settings of issue 21: costs, excludes, limits', () => 
     assert.deepEqual(preview.leftAlone, { count: 1, examples: ['x.tmp'] });
   });
 
-  test('setSettings refuses bad excludes, a store limit under 1 MiB and a floor that is neither bytes nor a percentage, in plain words, changing nothing', async () => {
+  test('setSettings refuses bad excludes, a store limit under 1 MB and a floor that is neither bytes nor a percentage, in plain words, changing nothing', async () => {
     const before = await readFile(path.join(box.home, 'settings.json'), 'utf8');
     const base = runtime.currentSettings();
     const folder = (patch: object): unknown => ({ ...base, targets: [{ ...base.targets[0], ...patch }] });
@@ -45,7 +45,7 @@ describe('the API and the settings of issue 21: costs, excludes, limits', () => 
       [folder({ excludes: ['ok/', 'two\nlines'] }), new RegExp(`the folder ${box.project}: its excludes: an exclude pattern is one line`)],
       [folder({ excludes: [''] }), /its excludes: an exclude pattern cannot be empty/],
       [folder({ excludes: 'node_modules' }), /its excludes: must be a list/],
-      [folder({ maxStoreBytes: 1000 }), /its maximum store size: must be at least 1 MiB/],
+      [folder({ maxStoreBytes: 1000 }), /its maximum store size: must be at least 1 MB \(1,000,000 bytes\)/],
       [folder({ maxStoreBytes: -5 }), /its maximum store size/],
       [{ ...base, freeSpaceFloor: '150%' }, /the free-space floor/],
       [{ ...base, freeSpaceFloor: 'lots' }, /the free-space floor/],
@@ -73,7 +73,7 @@ describe('the policy read by hand agrees with the settings schema', () => {
     const entry = fc.record({
       path: fc.constant(target),
       excludes: fc.array(pattern, { maxLength: 3 }),
-      maxStoreBytes: fc.oneof(fc.constant(null), fc.constantFrom(1024, 1024 * 1024, 5e9, 1.5, -1)),
+      maxStoreBytes: fc.oneof(fc.constant(null), fc.constantFrom(1024, 999_999, 1_000_000, 1024 * 1024, 5e9, 1.5, -1)),
       retention,
     }, { requiredKeys: ['path'] });
     const floor = fc.oneof(fc.constant(null), fc.constantFrom(0, 1024, -1, 2.5, '10%', '7.5%', '100%', '150%', '5', 'x%'));

@@ -190,6 +190,6 @@ describe('snapctl delete', () => {
     assert.equal((await runCli(['create', '--path', box.project], env)).code, 0);
     const [newest, older] = parseJson<{ id: string }[]>((await runCli(['list', '--json'], env)).stdout);
     assert.match((await runCli(['delete', older?.id ?? '', '--yes'], env)).stdout, /^deleted \S+ \(it freed nothing: its files are all in other snapshots too\)\n$/);
-    assert.match((await runCli(['delete', newest?.id ?? '', '--yes'], env)).stdout, /^deleted \S+ \(freed 488 KB\)\n$/);
+    assert.match((await runCli(['delete', newest?.id ?? '', '--yes'], env)).stdout, /^deleted \S+ \(freed 500 kB\)\n$/);
   });
 });

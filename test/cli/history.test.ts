@@ -76,6 +76,7 @@ test('restore puts one version back in place, undoably, or beside it with --to w
   const undo = await runCli(['undo', '--path', p.dir, '--yes'], p.env);
   assert.equal(undo.code, 0, undo.stderr);
   assert.equal(await readFile(path.join(p.dir, 'src', 'app.ts'), 'utf8'), 'v2\n');
+  assert.match(undo.stdout, /: src\/app\.ts is as it was before the restore \(1 restored/, 'the undo of a restore is said of the restore, not of the folder');
   const to = await runCli(['restore', p.ids[0] ?? '', 'gone later.txt', '--to', 'back.txt'], p.env, { cwd: p.dir });
   assert.equal(to.code, 0, to.stderr);
   assert.equal(await readFile(path.join(p.dir, 'back.txt'), 'utf8'), 'bye\n');
@@ -123,4 +124,30 @@ test('find --path of a folder without snapshots says so, even one holding the st
   const r = await runCli(['find', 'x', '--path', path.dirname(p.home)], p.env);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^snapctl: snapctl has no snapshots of /);
+});
+
+test('with --path DIR run outside DIR, a relative FILE is the folder\'s, for history, cat and restore alike', async (t) => {
+  const p = await project();
+  t.after(p.cleanup);
+  const elsewhere = path.dirname(p.home);
+  const cat = await runCli(['cat', p.ids[0] ?? '', 'src/app.ts', '--path', p.dir], p.env, { cwd: elsewhere });
+  assert.equal(cat.code, 0, cat.stderr);
+  assert.equal(cat.stdout, 'v1\n');
+  const history = await runCli(['history', 'src/app.ts', '--path', p.dir, '--json'], p.env, { cwd: elsewhere });
+  assert.equal(history.code, 0, history.stderr);
+  assert.equal(parseJson<{ path: string }>(history.stdout).path, 'src/app.ts');
+  const copy = path.join(elsewhere, 'copy.ts');
+  const restore = await runCli(['restore', p.ids[0] ?? '', 'src/app.ts', '--path', p.dir, '--to', copy], p.env, { cwd: elsewhere });
+  assert.equal(restore.code, 0, restore.stderr);
+  assert.equal(await readFile(copy, 'utf8'), 'v1\n');
+  // From the folder above, the path may be read either way: the one the snapshots hold is taken.
+  const above = await runCli(['cat', p.ids[0] ?? '', `${path.basename(p.dir)}/src/app.ts`, '--path', p.dir], p.env, { cwd: path.dirname(p.dir) });
+  assert.equal(above.stdout, 'v1\n', above.stderr);
+  // Inside the folder, a relative path is still the current folder's.
+  const inside = await runCli(['cat', p.ids[0] ?? '', 'app.ts', '--path', p.dir], p.env, { cwd: path.join(p.dir, 'src') });
+  assert.equal(inside.stdout, 'v1\n', inside.stderr);
+  const outside = await runCli(['cat', p.ids[0] ?? '', '/etc/hostname', '--path', p.dir], p.env, { cwd: elsewhere });
+  assert.equal(outside.code, 2);
+  assert.match(outside.stderr, /is not inside .* \(give a path inside that folder/);
+  assert.doesNotMatch(outside.stderr, /pass --path/);
 });

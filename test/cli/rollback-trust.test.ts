@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SnapshotService } from '../../src/core/service/service.js';
@@ -234,27 +234,90 @@ describe('the CLI a person can trust with a rollback', () => {
     }
   });
 
-  test('a rollback stopped by an immutable file names it by its path in the folder and leaves no temporary file', async (t) => {
+  test('a rollback that would have to change an immutable file is refused before anything changes, naming it and the chattr that allows it', async (t) => {
     const { dir } = await project('immutable-changed');
     await mkdir(path.join(dir, 'sub'));
     await writeFile(path.join(dir, 'sub', 'locked.txt'), 'then\n');
     const snap = parseJson<{ id: string }>((await cli(['create', '--path', dir, '--json', '--tag', 'locked then'])).stdout).id;
     await writeFile(path.join(dir, 'sub', 'locked.txt'), 'now, longer\n');
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
     const locked = path.join(dir, 'sub', 'locked.txt');
     if (!immutable(locked, true)) { t.skip('chattr +i is not supported here'); return; }
+    const snapshots = async (): Promise<number> => parseJson<unknown[]>((await cli(['list', '--path', dir, '--json'])).stdout).length;
+    const before = await snapshots();
     try {
+      const preview = parseJson<{ refused?: { path: string; why: string }[]; refusal?: string }>((await cli(['diff', snap, '--json'])).stdout);
+      assert.deepEqual(preview.refused, [{ path: 'sub/locked.txt', why: 'immutable (chattr +i)' }]);
+      assert.match((await cli(['diff', snap])).stdout, /^WARNING: the rollback will be refused: sub\/locked\.txt is immutable \(chattr \+i\)/m);
       const rb = await cli(['rollback', snap, '--yes']);
       assert.equal(rb.code, 1);
-      assert.match(rb.stderr, new RegExp(`at sub/locked\\.txt in ${dir} \\(EPERM\\)`));
-      assert.deepEqual(await restoreTemps(dir), [], 'the temporary copy is removed when the rename fails');
-      const preview = await cli(['diff', snap, '--json']);
-      const view = parseJson<{ added: string[] }>(preview.stdout);
-      assert.deepEqual(view.added, []);
+      assert.match(rb.stderr, /sub\/locked\.txt is immutable \(chattr \+i\)/);
+      assert.ok(rb.stderr.includes(`'chattr -i ${locked}'`), rb.stderr);
+      assert.match(rb.stderr, /nothing was changed/);
+      assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'edited\n', 'nothing changed, not even the files before it');
+      assert.equal(await snapshots(), before, 'no safety snapshot was taken');
+      assert.deepEqual(await restoreTemps(dir), []);
+      const status = await cli(['status', '--path', dir]);
+      assert.doesNotMatch(status.stdout, /stopped part way|interrupted/);
     } finally {
       immutable(locked, false);
     }
-    const status = await cli(['status', '--path', dir]);
-    assert.match(status.stdout, /finished the interrupted rollback/);
+    const rb = await cli(['rollback', snap, '--yes']);
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.equal(await readFile(locked, 'utf8'), 'then\n');
+  });
+
+  test('an append-only folder the rollback would write into is refused up front: no temporary file is left in it', async (t) => {
+    const { dir, id } = await project('append-only');
+    await mkdir(path.join(dir, 'log'));
+    await writeFile(path.join(dir, 'log', 'a.txt'), 'then\n');
+    const snap = parseJson<{ id: string }>((await cli(['create', '--path', dir, '--json'])).stdout).id;
+    assert.ok(id);
+    await writeFile(path.join(dir, 'log', 'a.txt'), 'now\n');
+    if (!immutable(path.join(dir, 'log'), true)) { t.skip('chattr is not supported here'); return; }
+    immutable(path.join(dir, 'log'), false);
+    execFileSync('chattr', ['+a', path.join(dir, 'log')]);
+    try {
+      const rb = await cli(['rollback', snap, '--yes']);
+      assert.equal(rb.code, 1);
+      assert.match(rb.stderr, /log is append-only \(chattr \+a\)/);
+      assert.deepEqual(await restoreTemps(dir), []);
+      assert.equal(await readFile(path.join(dir, 'log', 'a.txt'), 'utf8'), 'now\n');
+    } finally {
+      execFileSync('chattr', ['-a', path.join(dir, 'log')]);
+    }
+  });
+
+  test('an immutable file whose bytes match but whose mtime moved is named up front, never met half way', async (t) => {
+    const { dir, id } = await project('immutable-touched');
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    const locked = path.join(dir, 'f1.txt');
+    await utimes(locked, 1000, 1000);
+    if (!immutable(locked, true)) { t.skip('chattr +i is not supported here'); return; }
+    try {
+      const rb = await cli(['rollback', id, '--yes']);
+      assert.equal(rb.code, 1);
+      assert.match(rb.stderr, /f1\.txt is immutable/);
+      assert.equal(await readFile(path.join(dir, 'f0.txt'), 'utf8'), 'edited\n');
+    } finally {
+      immutable(locked, false);
+    }
+  });
+
+  test("leftovers of a killed restore are removed by the next rollback too, not only by a recovery", async () => {
+    const { dir, id } = await project('leftover-next', 3);
+    await mkdir(path.join(dir, 'deep'));
+    await writeFile(path.join(dir, 'deep', 'kept.txt'), 'kept\n');
+    const snap = parseJson<{ id: string }>((await cli(['create', '--path', dir, '--json'])).stdout).id;
+    assert.ok(id);
+    // As a kill -9 of an undo or an abandoned rollback leaves them: no journal says to finish anything.
+    await writeFile(path.join(dir, `.snapctl-restore-${snap}-0123456789ab`), 'half a copy');
+    await writeFile(path.join(dir, 'deep', `.snapctl-restore-${snap}-ba9876543210`), 'half a copy');
+    await writeFile(path.join(dir, 'f0.txt'), 'edited\n');
+    const rb = await cli(['rollback', snap, '--yes', '--json']);
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.deepEqual(await restoreTemps(dir), []);
+    assert.equal(await readFile(path.join(dir, 'deep', 'kept.txt'), 'utf8'), 'kept\n');
   });
 
   test("a restore's temporary file left by a kill -9 is never listed nor kept, and recovery removes it", async () => {
@@ -424,7 +487,7 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.equal(back.code, 0, back.stderr);
     assert.match(back.stdout, new RegExp(`^rolled back ${dir} to ${label.source} \\(${safety}\\)`));
     const offered = await cli(['status', '--path', dir]);
-    assert.match(offered.stdout, new RegExp(`rolled back to ${label.source} at \\d\\d:\\d\\d: 'snapctl undo`));
+    assert.match(offered.stdout, /rolled back to the safety snapshot of \d{1,2} [A-Z][a-z]{2} \d\d:\d\d \('nested start'\) at \d\d:\d\d: 'snapctl undo/);
     for (const text of [status.stdout, asked, back.stdout, offered.stdout]) assert.doesNotMatch(text, /'before /, text);
   });
 

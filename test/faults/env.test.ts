@@ -36,7 +36,7 @@ describe('faults from the environment', () => {
       await writeFile(path.join(project, 'small.txt'), 'small\n');
       const first = await runCli(['create', '--path', project, '--json'], env);
       assert.equal(first.code, 0, first.stderr);
-      await writeFile(path.join(project, 'big.bin'), Buffer.alloc(3 * 1024 * 1024, 7));
+      await writeFile(path.join(project, 'big.bin'), Buffer.alloc(3_000_000, 7)); // 3.0 MB as sizes are said
       // The free-space floor refuses it before anything is written (issue 21)...
       const refused = await runCli(['create', '--path', project], env);
       assert.equal(refused.code, 1);

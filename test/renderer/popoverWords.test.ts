@@ -4,7 +4,7 @@ import { popoverWords } from '../../src/renderer/popoverWords.js';
 
 const T = '/home/me/code/my app';
 /** What a popover user cannot act on: a snapctl command to type, or an option. */
-const CLI_ADVICE = /snapctl (?:status|recover|undo|verify|delete|list|find|history|create|prune)\b|--[a-z]/;
+const CLI_ADVICE = /snapctl (?:status|recover|undo|verify|delete|list|find|history|create|prune|restore)\b|--[a-z]/;
 
 // The core's own lines (SnapctlError.line: "message (hint)"), as the API carries them to the popover.
 const FROM_THE_CORE: [what: string, line: string, want: RegExp][] = [
@@ -50,6 +50,9 @@ const FROM_THE_CORE: [what: string, line: string, want: RegExp][] = [
   ['a name in no snapshot',
     `notes.txt is in none of the 3 snapshot(s) of ${T} ('snapctl find "*notes.txt*" --path ${T}' finds names like it)`,
     /\(Find a file finds names like it \(type part of the name\)\)$/],
+  ['a path the snapshot holds that the excludes now leave out',
+    "gen/out.js: snapshot 'before build' (20261124-215500-a1b2c3) holds it, but the folder's excludes now leave it out (or a CACHEDIR.TAG does), and a rollback leaves excluded paths alone ('snapctl restore 20261124-215500-a1b2c3 gen/out.js --to FILE' writes a copy elsewhere, or take the pattern out of the excludes in Settings; nothing was changed)",
+    /holds it, but .* leaves excluded paths alone \(Save a copy beside it writes a copy, or take the pattern out of the excludes in Settings; nothing was changed\)$/],
   ['a copy that would overwrite',
     'notes (from 20261124-215500-a1b2c3).txt already exists: nothing was written (choose another place, or pass --force to replace it (a link is replaced, never written through))',
     /already exists: nothing was written \(move or rename it first: the popover never writes over a file\)$/],

@@ -3,7 +3,7 @@ import { PROVIDER_NAMES, TRIGGERS, type ProviderName, type Trigger } from '../..
 import { SnapctlError, usageError } from '../../core/base/errors.js';
 import type { CommandContext } from '../context.js';
 import { folderHere } from '../file-arg.js';
-import { humanBytes, plural, shownPath } from '../format.js';
+import { humanBytes, plural, progressText, shownPath } from '../format.js';
 
 interface CreateOptions { path?: string; tag?: string; trigger: Trigger; provider: ProviderName | 'auto'; note?: string; json?: boolean; exclude: string[] }
 
@@ -25,7 +25,15 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
         if (err instanceof SnapctlError && err.kind === 'usage') throw usageError('no folder named, and the current folder is not inside one snapctl has snapshots of or watches', 'pass --path DIR to snapshot a folder, e.g. --path .');
         throw err;
       });
-      const record = await ctx.core().create({ path: target, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null, exclude: o.exclude });
+      // On a terminal, how far it has got, rewritten in place (a first snapshot of node_modules takes a while).
+      let shown = false;
+      const stop = io.stderrIsTerminal && !o.json ? ctx.core().onEvent((e) => {
+        if (e.type !== 'snapshot-progress' || e.trigger === 'safety') return;
+        io.stderr(`\r\x1b[2Ksnapctl: ${progressText(e.progress)}`);
+        shown = true;
+      }) : () => undefined;
+      const record = await ctx.core().create({ path: target, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null, exclude: o.exclude })
+        .finally(() => { stop(); if (shown) io.stderr('\r\x1b[2K'); });
       // Paths not kept as they were are named, so a skipped file is never a surprise at rollback time.
       for (const p of record.problems.slice(0, 20)) io.stderr(`snapctl: not kept as it was: ${shownPath(p.path)}: ${p.reason}\n`);
       if (record.problems.length > 20) io.stderr(`snapctl: … and ${record.problems.length - 20} more paths not kept as they were (see --json)\n`);

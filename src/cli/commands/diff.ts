@@ -3,7 +3,7 @@ import { describeGitImpact } from '../../core/service/git-impact.js';
 import { scopeWithin } from '../../core/service/targets.js';
 import type { CommandContext } from '../context.js';
 import { rawArg } from '../raw-arg.js';
-import { diffText, unfinishedText } from '../format.js';
+import { diffText, meetsText, unfinishedText } from '../format.js';
 
 interface DiffOptions { only?: string[]; path?: string; keepGit?: boolean; json?: boolean }
 
@@ -23,6 +23,7 @@ export function registerDiff(program: Command, ctx: CommandContext): void {
       if (o.json) { ctx.json(diff); return; }
       if (diff.unfinished) ctx.io.stdout(`note: ${unfinishedText(diff.unfinished)}`);
       for (const g of diff.git) ctx.io.stdout(`${describeGitImpact(g)}\n`);
+      ctx.io.stdout(meetsText(diff));
       ctx.io.stdout(diffText(diff));
     });
 }

@@ -37,5 +37,10 @@ export function registerRollback(program: Command, ctx: CommandContext): void {
         io.stderr(`snapctl: ${plural(result.restored.kept.length, 'path')} left as ${one ? 'it was' : 'they were'}: the safety snapshot could not hold ${one ? 'it' : 'them'}, so undo could not bring ${one ? 'it' : 'them'} back:\n`);
         for (const p of result.restored.kept.slice(0, 20)) io.stderr(`  ${shownPath(p)}\n`);
       }
+      const stayed = result.restored.keptFolders ?? [];
+      if (stayed.length > 0) {
+        io.stderr(`snapctl: ${plural(stayed.length, 'folder')} stayed, emptied of the rest: ${stayed.length === 1 ? 'it holds' : 'they hold'} paths a rollback leaves alone (excluded, a cache, a mounted filesystem):\n`);
+        for (const p of stayed.slice(0, 20)) io.stderr(`  ${shownPath(p)}\n`);
+      }
     });
 }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { SnapctlError, usageError } from '../../core/base/errors.js';
 import { snapshotLabel } from '../../core/service/labels.js';
 import type { CommandContext } from '../context.js';
-import { countsText, rollbackPreview } from '../format.js';
+import { undoneText } from '../../shared/format.js';
+import { countsText, rollbackPreview, shownPath } from '../format.js';
 
 interface UndoOptions { path?: string; yes?: boolean; json?: boolean }
 
@@ -56,6 +57,6 @@ export function registerUndo(program: Command, ctx: CommandContext): void {
       }
       if (o.json) ctx.json(result);
       else if (result.nothingToChange || !result.safety) io.stdout(`nothing to change: the folder already matches ${snapshotLabel(result.snapshot)}, the state before the rollback\n`);
-      else io.stdout(`undid the rollback of ${result.snapshot.target}: the folder is back as it was before it (${countsText(result.restored)}); the undone state is kept as ${result.safety.id}\n`);
+      else io.stdout(`undone in ${result.snapshot.target}: ${undoneText(result.paths, shownPath)} (${countsText(result.restored)}); the undone state is kept as ${result.safety.id}\n`);
     });
 }

@@ -3,7 +3,7 @@ import type { DiffResult } from '../tree/compare.js';
 import type { ManifestEntry, PathFilter } from '../tree/manifest.js';
 import type { LiveEntry } from '../tree/walk.js';
 import type { ExcludeMatcher } from '../tree/excludes.js';
-import type { ProviderName, RestoreResult, SnapshotRecord } from '../../shared/model.js';
+import type { CreateProgress, ProviderName, RestoreResult, SnapshotRecord } from '../../shared/model.js';
 
 export type { RestoreResult };
 
@@ -55,8 +55,11 @@ export interface SpaceCosts {
 
 /** One file of a snapshot as `readFile` found it. */
 export type SnapshotFile =
-  /** `mode` and `mtimeNs` are the file's as this snapshot holds it (clone: its manifest entry, not the pool object). */
-  | { kind: 'file'; bytes: Buffer; size: number; mode: number; mtimeNs: string }
+  /**
+   * `mode`, `mtimeNs` and the owner (`uid`, `gid`) are the file's as this snapshot holds it (clone: its manifest
+   * entry, not the pool object); the owner is absent where the snapshot did not record one.
+   */
+  | { kind: 'file'; bytes: Buffer; size: number; mode: number; mtimeNs: string; uid?: number; gid?: number }
   | { kind: 'too-large'; size: number }
   | { kind: 'missing' }
   | { kind: 'not-a-file'; type: 'dir' | 'symlink' | 'other' };
@@ -125,6 +128,8 @@ export interface CreateRequest {
   budget?: (needBytes: number) => Promise<void>;
   /** Marks the end of each phase of the provider's work (SNAPCTL_TRACE). */
   trace?: Trace;
+  /** Told how far the snapshot has got, by providers that walk (clone); others take theirs at once. */
+  progress?: (p: CreateProgress) => void;
 }
 
 export interface CreatedSnapshot {

@@ -15,7 +15,7 @@ async function readCapped(abs: string | Buffer, maxBytes: number): Promise<Snaps
     if (st.size > BigInt(maxBytes)) return { kind: 'too-large', size: Number(st.size) };
     const bytes = await handle.readFile();
     if (bytes.length > maxBytes) return { kind: 'too-large', size: bytes.length };
-    return { kind: 'file', bytes, size: bytes.length, mode: Number(st.mode & 0o7777n), mtimeNs: st.mtimeNs.toString() };
+    return { kind: 'file', bytes, size: bytes.length, mode: Number(st.mode & 0o7777n), mtimeNs: st.mtimeNs.toString(), uid: Number(st.uid), gid: Number(st.gid) };
   } finally {
     await handle.close();
   }
@@ -58,6 +58,6 @@ export async function readStoredFile(entry: ManifestEntry | undefined, objectPat
   if (found.kind !== 'file') throw damaged('is not a file');
   if (found.size !== entry.size) throw damaged(`is ${found.size} bytes, not ${entry.size}`);
   if (entry.hash !== null && hashBytes(found.bytes, hashKindOf(entry.hash)) !== entry.hash) throw damaged('was changed: its content no longer matches its SHA-256');
-  // The pool object is shared by every snapshot holding these bytes: its mode and times are nobody's.
-  return { ...found, mode: entry.mode & 0o7777, mtimeNs: entry.mtimeNs };
+  // The pool object is shared by every snapshot holding these bytes: its mode, times and owner are nobody's.
+  return { ...found, mode: entry.mode & 0o7777, mtimeNs: entry.mtimeNs, uid: entry.uid, gid: entry.gid };
 }

@@ -164,5 +164,5 @@ export class ZfsProvider extends TreeSnapshotProvider {
 
 function childrenReason(children: readonly ZfsDataset[]): string {
   const shown = children.slice(0, 3).map((d) => `${d.name} at ${d.mountpoint}`).join(', ');
-  return `ZFS datasets are mounted inside the folder (${shown}${children.length > 3 ? ', …' : ''}), which a ZFS snapshot of it leaves out: clone snapshots them with the rest`;
+  return `ZFS datasets are mounted inside the folder (${shown}${children.length > 3 ? ', …' : ''}), which a ZFS snapshot of it leaves out: clone snapshots the folder around them, leaving each mounted dataset to its own snapshots`;
 }

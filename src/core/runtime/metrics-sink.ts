@@ -140,6 +140,9 @@ function unixStreamSink(path: string, observer: SendObserver): MetricsSink {
   }, () => socket?.destroy(), observer);
 }
 
+/** The error with the socket's path in its message, keeping its code (the health's words are chosen by it). */
 function withPath(err: Error, path: string): Error {
-  return err.message.includes(path) ? err : new Error(`${err.message} (${path})`);
+  if (err.message.includes(path)) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  return Object.assign(new Error(`${err.message} (${path})`), code === undefined ? {} : { code });
 }

@@ -4,6 +4,7 @@ import { plural } from '../../shared/format.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import type { ServiceEvent } from '../service/service.js';
 import { MetricsSink } from './metrics-sink.js';
+import { failedSetting, sendFailureWords } from './metrics-errors.js';
 import { describeDestination, destinationOf, tagValue, type MetricsDestination, type MetricsTarget } from './metrics-target.js';
 
 export { resolveMetricsTarget, type MetricsTarget } from './metrics-target.js';
@@ -74,7 +75,7 @@ export class Metrics {
   /** For `snapctl status` and the popover's settings: where metrics go and how the sends went. */
   health(): MetricsHealth {
     const r = this.report();
-    return { enabled: this.client !== null, transport: r.transport, destination: r.destination, sendErrors: r.sendErrors, lastError: r.lastError, lastSentAt: r.lastSentAt };
+    return { enabled: this.client !== null, transport: r.transport, destination: r.destination, sendErrors: r.sendErrors, lastError: r.lastError, lastErrorSetting: failedSetting(r.lastError), lastSentAt: r.lastSentAt };
   }
 
   report(): SendReport {
@@ -144,6 +145,8 @@ export class Metrics {
         this.safely((c) => c.event('rollback failed', wireText(`${event.target} to ${event.snapshotId}: ${event.error}`), { alert_type: 'error', aggregation_key: wireText(`rollback:${event.target}`), source_type_name: 'snapctl' }, tags));
         break;
       }
+      case 'snapshot-progress':
+        break;
     }
   }
 
@@ -227,7 +230,7 @@ export class Metrics {
 
   private recordError(err: unknown): void {
     this.sendErrors++;
-    this.lastError = wireText(err instanceof Error ? err.message : String(err));
+    this.lastError = wireText(sendFailureWords(err, this.destination));
     this.lastErrorAt = new Date();
   }
 }

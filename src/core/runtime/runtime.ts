@@ -4,6 +4,7 @@ import { describeError } from '../base/errors.js';
 import { Metrics, resolveMetricsTarget, type CheckStatus } from './metrics.js';
 import { readMetricsHealth, recordMetricsResult } from '../state/metrics-health-file.js';
 import { healthOf } from './metrics-health.js';
+import { failedSetting } from './metrics-errors.js';
 import type { MetricsHealth } from '../../shared/api.js';
 import { clockTime } from '../../shared/format.js';
 import { StoreWatcher } from './store-watch.js';
@@ -220,7 +221,8 @@ export class SnapctlRuntime {
     await this.recordHealth();
     const live = this.metrics.health();
     const shared = healthOf(this.metrics.target, await readMetricsHealth(this.service.layout));
-    return { ...shared, enabled: live.enabled, lastError: live.enabled ? shared.lastError : live.lastError ?? shared.lastError };
+    const lastError = live.enabled ? shared.lastError : live.lastError ?? shared.lastError;
+    return { ...shared, enabled: live.enabled, lastError, lastErrorSetting: failedSetting(lastError) };
   }
 
   /** This process's sends since the last write, merged into the health file `snapctl status` reads. */

@@ -18,12 +18,15 @@ export interface StatusSources {
  */
 export async function targetStatuses(service: SnapshotService, settings: Settings, sources: StatusSources): Promise<TargetStatus[]> {
   const out: TargetStatus[] = [];
+  // Only this process's snapshots: the tray app's and serve's, asked for or scheduled.
+  const taking = service.inProgress();
+  const takingOf = (target: string): TargetStatus['taking'] => taking.find((s) => s.target === target) ?? null;
   for (const t of settings.targets) {
     const state = await service.folderState(t.path);
     out.push({
       path: t.path, schedule: t.schedule, provider: t.provider, paused: t.paused,
       nextRun: settings.schedulePaused || t.paused ? null : sources.nextRun(t)?.toISOString() ?? null,
-      ...state, problems: [...state.problems, ...(sources.problemsOf?.(t.path) ?? [])], keepGit: t.keepGit,
+      ...state, problems: [...state.problems, ...(sources.problemsOf?.(t.path) ?? [])], keepGit: t.keepGit, taking: takingOf(t.path),
     });
   }
   if (!sources.unlisted) return out;
@@ -33,7 +36,7 @@ export async function targetStatuses(service: SnapshotService, settings: Setting
   for (const target of await service.unfinishedTargets()) if (!listed.has(target) && !others.has(target)) others.set(target, 'clone');
   for (const [target, provider] of [...others].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const state = await service.folderState(target);
-    out.push({ path: target, schedule: '', provider, paused: false, nextRun: null, ...state, keepGit: false });
+    out.push({ path: target, schedule: '', provider, paused: false, nextRun: null, ...state, keepGit: false, taking: takingOf(target) });
   }
   return out;
 }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { humanBytes } from '../../shared/format.js';
 import { SnapctlError } from '../base/errors.js';
 
-export const GIB = 1024 ** 3;
+/** A gigabyte as every size snapctl shows counts it (shared/format.ts humanBytes): 1000³ bytes. */
+export const GB = 1e9;
 
 /** A filesystem's size and the bytes an unprivileged user can still write on it. */
 export interface FsSpace {
@@ -15,14 +16,14 @@ export interface FsSpace {
 export type FloorSetting = number | string | null;
 
 /**
- * The free space snapshots leave on a filesystem. The default, 5% of it and at least 1 GiB, is what a
- * developer's laptop can spare; capped at a tenth of the filesystem, so a small one (a 2 GiB partition, a
+ * The free space snapshots leave on a filesystem. The default, 5% of it and at least 1 GB, is what a
+ * developer's laptop can spare; capped at a tenth of the filesystem, so a small one (a 2 GB partition, a
  * test's tmpfs) is not declared full from the start. A percentage is of the filesystem's size.
  */
 export function floorBytes(setting: FloorSetting, fsSize: number): number {
   if (typeof setting === 'number') return setting;
   if (typeof setting === 'string' && setting.endsWith('%')) return Math.ceil((fsSize * Number(setting.slice(0, -1))) / 100);
-  return Math.floor(Math.min(Math.max(fsSize * 0.05, GIB), fsSize / 10));
+  return Math.floor(Math.min(Math.max(fsSize * 0.05, GB), fsSize / 10));
 }
 
 /** The space of the filesystem holding `dir` (or its nearest existing parent: a store not made yet). */

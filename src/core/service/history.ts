@@ -1,5 +1,5 @@
 import { constants as fsConstants, type BigIntStats } from 'node:fs';
-import { appendFile, chmod, lstat, open, readFile, readlink, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
+import { appendFile, lstat, open, readFile, readlink, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { SnapctlError, describeError, errnoCode, nullIfMissing, usageError } from '../base/errors.js';
 import { mkdirPrivate } from '../base/private-fs.js';
@@ -10,7 +10,7 @@ import { isWithin, type HomeLayout } from '../state/paths.js';
 import { quarantine, type SnapshotStore } from '../state/store.js';
 import { leaveAloneFilter } from '../tree/excludes.js';
 import { isSafeRelativePath, nsToSeconds } from '../tree/manifest.js';
-import { hashFile, hashKindOf } from '../tree/content-hash.js';
+import { hashFile, hashKindOf, type HashKind } from '../tree/content-hash.js';
 import { fromBytes, fsPath, shownName, toBytes } from '../tree/names.js';
 import { IndexBuilder, addSnapshot, applyDelta, emptyIndex, findPathLine, liveSeqs, makeDelta, markSkipped, parseHeader, parseIndex, parseLog, removeSnapshots, serialiseDelta, serialiseIndex, type IndexDelta, type IndexHeader, type IndexedVersion, type PathIndexData } from '../history/path-index.js';
 import type { ManifestEntry } from '../tree/manifest.js';
@@ -136,18 +136,13 @@ export class FileHistory {
       before = here;
     }
     const now = await standingNow(target, name);
-    let current = now === null ? -1 : versions.findIndex(({ v }) => sameAsNow(v, now));
-    // Where the snapshots keep the content's hash (clone), the bytes decide: the same size and mtime with other
-    // bytes (a file rewritten and its mtime set back) is not that version.
-    const matched = versions[current]?.v;
-    if (matched?.key.startsWith('h:') && matched.size <= HASH_NOW_MAX) {
-      const recorded = matched.key.slice(2);
-      const bytes = await hashFile(fsPath(path.join(target, name)), { flags: fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW, kind: hashKindOf(recorded) }).catch(() => null);
-      if (bytes !== recorded) current = -1;
-    }
+    const current = now === null ? -1 : await heldNow(path.join(target, name), versions.map((x) => x.v), now);
     return {
       target, path: name,
-      versions: versions.map(({ v, holders }) => ({ type: v.type, size: v.type === 'file' ? v.size : null, mtime: isoOfNs(v.mtimeNs), mode: v.mode, snapshots: holders.map(ref) })),
+      versions: versions.map(({ v, holders }) => ({
+        type: v.type, size: v.type === 'file' ? v.size : null, mtime: isoOfNs(v.mtimeNs), mode: v.mode, snapshots: holders.map(ref),
+        knownBy: ref(holders.find((r) => r.trigger !== 'safety') ?? holders[0] as SnapshotRecord),
+      })),
       deletions: deletions.reverse(), deletedNow: now === null, currentVersion: current < 0 ? null : current, excludedIn: leftOut, skipped,
     };
   }
@@ -258,12 +253,14 @@ export class FileHistory {
     try {
       try {
         await handle.writeFile(got.bytes);
+        // The mode of this snapshot's copy (an index version is shared by every snapshot with the same bytes),
+        // as the copy's owner may have it: the file is made by whoever runs this, not by the recorded owner.
+        const made = await handle.stat();
+        await handle.chmod(copyMode(got.mode, got, made));
         await handle.sync();
       } finally {
         await handle.close();
       }
-      // The mode and mtime of this snapshot's copy (an index version is shared by every snapshot with the same bytes).
-      await chmod(tmp, got.mode & 0o7777);
       await utimes(tmp, new Date(), nsToSeconds(got.mtimeNs));
       // A rename replaces whatever stands at `out`, a link included, and never writes through it.
       await rename(tmp, fsPath(out));
@@ -463,6 +460,18 @@ function leftOutBy(rel: string): (r: SnapshotRecord) => Promise<boolean> {
   };
 }
 
+/**
+ * The mode a copy of a file gets, as cp without -p gives it: set-uid and set-gid only when the copy's owner
+ * is the owner the snapshot recorded (root's copy of another user's set-uid tool would run as root, whoever
+ * starts it), set-gid only with the recorded group too, and never the sticky bit, which a file has no use for.
+ */
+export function copyMode(mode: number, recorded: { uid?: number | undefined; gid?: number | undefined }, copy: { uid: number; gid: number }): number {
+  let out = mode & 0o6777;
+  if (recorded.uid !== copy.uid) out &= ~0o6000;
+  else if (recorded.gid !== copy.gid) out &= ~0o2000;
+  return out;
+}
+
 /** The largest file whose bytes `history` hashes to tell the version held now (a larger one is judged by size and mtime). */
 const HASH_NOW_MAX = 256 * 1024 * 1024;
 
@@ -479,6 +488,30 @@ async function standingNow(target: string, rel: string): Promise<{ type: Indexed
   const type = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file';
   const link = type === 'symlink' ? await readlink(at, { encoding: 'buffer' }).then(fromBytes, () => null) : null;
   return { type, size: Number(st.size), mtimeNs: st.mtimeNs.toString(), link };
+}
+
+/**
+ * Which of `versions` (newest first) the folder holds now, or -1. Where the snapshots keep the content's hash
+ * (clone), the bytes decide among those of the same size and mtime: a file rewritten with its mtime set back
+ * is not the version it imitates, and may well be an older one with that size and mtime. The file is hashed
+ * once, and only when such a version is there.
+ */
+async function heldNow(abs: string, versions: readonly IndexedVersion[], now: NonNullable<Awaited<ReturnType<typeof standingNow>>>): Promise<number> {
+  // In the kind each recorded hash is in (a large file with holes has the blocks hash), once per kind.
+  const bytes = new Map<HashKind, Promise<string | null>>();
+  for (const [i, v] of versions.entries()) {
+    if (!sameAsNow(v, now)) continue;
+    if (!v.key.startsWith('h:') || v.size > HASH_NOW_MAX) return i;
+    const recorded = v.key.slice(2);
+    const kind = hashKindOf(recorded);
+    let hashed = bytes.get(kind);
+    if (!hashed) {
+      hashed = hashFile(fsPath(abs), { flags: fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW, kind }).catch(() => null);
+      bytes.set(kind, hashed);
+    }
+    if ((await hashed) === recorded) return i;
+  }
+  return -1;
 }
 
 /** The version the folder holds now: a file of the same size and mtime (as make and git judge it), the same link, a folder. */
@@ -500,14 +533,18 @@ function notAFile(record: SnapshotRecord, name: string, kind: string): SnapctlEr
   return new SnapctlError(kind === 'missing' ? 'not-found' : 'usage', `${shownName(name)} is ${what} in snapshot ${record.id}${kind === 'missing' ? '' : ': there are no file bytes to give'}`, `'snapctl history ${shownName(name)}' lists the snapshots that hold it`);
 }
 
-/** The path of `input` relative to the deepest of `targets` holding it; the file itself need not exist. */
-export async function locateFile(input: string, cwd: string, targets: readonly string[]): Promise<{ target: string; rel: string; typed?: string }> {
+/**
+ * The path of `input` relative to the deepest of `targets` holding it; the file itself need not exist. `named`:
+ * the one target is the folder the user named (--path), so a path outside it is said to be outside it.
+ */
+export async function locateFile(input: string, cwd: string, targets: readonly string[], options: { named?: boolean } = {}): Promise<{ target: string; rel: string; typed?: string }> {
   if (input === '' || input.includes('\0')) throw usageError('a file path is required');
   const abs = path.resolve(cwd, input);
   const real = path.join(await realpathOfNearest(path.dirname(abs)), path.basename(abs));
   if (targets.includes(abs) || targets.includes(real)) throw usageError(`${input} is the watched folder itself, not a file in it`, "name a file inside it; 'snapctl find' lists them");
   // The real path first: a link inside the folder (src -> lib) leads to the file the snapshots hold as lib/...
   const holding = [real, abs].flatMap((p) => targets.filter((t) => isWithin(t, p)).map((t) => ({ t, p }))).sort((a, b) => b.t.length - a.t.length)[0];
+  if (!holding && options.named) throw usageError(`${input} is not inside ${targets[0] ?? 'the folder'}`, 'give a path inside that folder: relative to it, or absolute');
   if (!holding) throw usageError(`${input} is not inside a folder snapctl has snapshots of`, 'pass --path DIR to name the folder, or run the command inside it');
   const rel = path.relative(holding.t, holding.p).split(path.sep).join('/');
   if (!isSafeRelativePath(rel)) throw usageError(`invalid path: ${input}`);

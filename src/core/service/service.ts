@@ -14,16 +14,16 @@ import { ToolRunner } from '../providers/tools.js';
 import { ZfsProvider } from '../providers/zfs.js';
 import { CreateStopped, type ContentProblem, type ObjectChecks, type CreateRequest, type CreatedSnapshot, type DiffResult, type RestoreResult, type SnapshotProvider } from '../providers/provider.js';
 import { readTreeFile } from '../providers/snapshot-files.js';
-import { changesNothing, isGitPath } from '../tree/compare.js';
-import { isSafeRelativePath } from '../tree/manifest.js';
+import { LOCK_LETTER, changesNothing, isGitPath } from '../tree/compare.js';
+import { isSafeRelativePath, isUnder } from '../tree/manifest.js';
 import { shownName } from '../tree/names.js';
 import { restorePathOf } from '../tree/restore.js';
 import { walk, type LiveEntry } from '../tree/walk.js';
-import { ID_PATTERN, MAX_NOTE_LENGTH, newestFirst, oneLine, tagProblem, type ProviderName, type RollbackRecord, type SnapshotRecord, type StoreFile, type Trigger } from '../../shared/model.js';
-import type { DiffView, FileDiffView, ListView, ListedSnapshot, RollbackView, StoreTotals, TargetStatus, UndoOffer, UnfinishedRollback } from '../../shared/api.js';
+import { ID_PATTERN, MAX_NOTE_LENGTH, newestFirst, oneLine, tagProblem, type CreateProgress, type ProviderName, type RollbackRecord, type SnapshotRecord, type StoreFile, type Trigger } from '../../shared/model.js';
+import type { DiffView, FileDiffView, ListView, ListedSnapshot, RollbackView, SnapshotInProgress, StoreTotals, TargetStatus, UndoOffer, UnfinishedRollback } from '../../shared/api.js';
 import { FILE_DIFF_MAX_BYTES, fileDiffView } from './file-diff.js';
 import { gitImpact } from './git-impact.js';
-import { clockTime, safetyTag, snapshotLabel } from './labels.js';
+import { clockTime, rolledBackTo, safetyTag, snapshotLabel } from './labels.js';
 import { planRetention, planRetentionWithSize, planSizeLimit, retentionClass, type RetentionPolicy } from './retention.js';
 import { folderLockPath, runtimeDir } from '../state/folder-lock.js';
 import { PendingCreates } from '../state/pending-creates.js';
@@ -35,9 +35,11 @@ import { assertApartFromState, resolveTarget } from './targets.js';
 import { clonesOnFilesystemOf } from '../base/fs-types.js';
 import { withBlockingAncestors } from './blocking-ancestors.js';
 import { excludeMatcher, excludePatternProblem, leaveAloneFilter, type Exclusions } from '../tree/excludes.js';
+import { MOUNT_NOTE, MountBoundary } from '../tree/mount-points.js';
 import { LowSpace, floorBytes, floorSettingIn, fsSpace, roomAfter, type FloorSetting, type FsSpace } from './free-space.js';
 import { DEFAULT_RETENTION } from '../../shared/defaults.js';
 import { humanBytes, plural } from '../../shared/format.js';
+import { throttledProgress } from './create-progress.js';
 import type { PathFilter } from '../tree/manifest.js';
 import { peekPolicy } from '../state/policy-check.js';
 
@@ -78,7 +80,7 @@ function lastUndoable(store: Pick<StoreFile, 'snapshots' | 'rollbacks'>, target:
   const last = [...store.rollbacks].reverse().find((r) => r.target === target);
   if (!last || last.kind !== 'rollback') return null;
   const to = store.snapshots.find((s) => s.id === last.snapshotId);
-  const from = to ? snapshotLabel(to) : 'a snapshot since deleted';
+  const from = to ? rolledBackTo(to, store) : 'a snapshot since deleted';
   const one = last.paths?.length === 1 ? last.paths[0] : undefined;
   const label = one !== undefined ? `restored ${shownName(one)} from ${from} at ${clockTime(last.at)}` : `rolled back to ${from} at ${clockTime(last.at)}`;
   const safety = store.snapshots.find((s) => s.id === last.safetyId);
@@ -116,6 +118,8 @@ export interface VerifyReport {
 
 export type ServiceEvent =
   | { type: 'snapshot-created'; record: SnapshotRecord; durationMs: number }
+  /** How far a snapshot being taken has got (providers that walk: clone), a few times a second; ends with created, failed or skipped. */
+  | ({ type: 'snapshot-progress'; progress: CreateProgress } & Omit<SnapshotInProgress, 'progress'>)
   | { type: 'snapshot-failed'; target: string; trigger: Trigger; provider: ProviderName; error: string; durationMs: number }
   | { type: 'snapshot-deleted'; record: SnapshotRecord }
   /** A snapshot not taken because it would take the store's filesystem below its floor (after pruning, if scheduled). */
@@ -184,6 +188,8 @@ export class SnapshotService {
   private readonly lockWaitMs: number;
   private readonly env: NodeJS.ProcessEnv;
   private readonly listeners = new Set<(event: ServiceEvent) => void>();
+  /** Snapshots this process is taking now, by id, with how far each has got (the popover's progress bar). */
+  private readonly taking = new Map<string, SnapshotInProgress>();
 
   /** Records of snapshots whose provider keeps none beside its data. */
   private readonly recordFiles: RecordFiles;
@@ -207,6 +213,11 @@ export class SnapshotService {
   /** The folder's policy; a settings file that cannot be read leaves the defaults (its warning is a notice). */
   async policy(target: string): Promise<FolderPolicy> {
     return this.policyOf(target);
+  }
+
+  /** The snapshots this process is taking now (scheduled, asked for, a rollback's safety snapshot), oldest first. */
+  inProgress(): SnapshotInProgress[] {
+    return [...this.taking.values()].map((t) => ({ ...t, progress: t.progress && { ...t.progress } }));
   }
 
   onEvent(listener: (event: ServiceEvent) => void): () => void {
@@ -413,11 +424,18 @@ export class SnapshotService {
     // Filesystem snapshots copy nothing: they need room only for their metadata, and the floor still holds.
     if (!provider.capabilities.walksOnCreate) await budget(0);
     await this.pendingCreates.begin({ id, provider: o.provider, target });
+    const taking: SnapshotInProgress = { id, target, trigger: o.trigger, startedAt: new Date().toISOString(), progress: null };
+    this.taking.set(id, taking);
+    const progress = throttledProgress((p) => {
+      taking.progress = p;
+      this.emit({ type: 'snapshot-progress', ...taking, progress: p });
+    });
     let created: CreatedSnapshot;
     try {
-      created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}), ...(o.trace ? { trace: o.trace } : {}), skip, cacheDirs: true, budget });
-      await this.assertStateNotInside(target, created.live);
+      created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}), ...(o.trace ? { trace: o.trace } : {}), skip, cacheDirs: true, budget, progress });
+      await this.assertStateNotInside(target, created.live, created.problems.filter((p) => p.reason === MOUNT_NOTE).map((p) => p.path));
     } catch (err) {
+      this.taking.delete(id);
       await provider.settle(id).catch(() => undefined);
       await provider.discard?.(id, target).catch(() => undefined);
       // What it wrote is given back at once (a full disk, most often), as far as no other create shares it;
@@ -448,6 +466,9 @@ export class SnapshotService {
       // A rebuild of a missing index under this update already finds the record beside the data.
       await this.store.update((store) => { if (!store.snapshots.some((s) => s.id === record.id)) store.snapshots.push(record); });
       await this.pendingCreates.end(id);
+    } catch (err) {
+      this.taking.delete(id);
+      throw err;
     } finally {
       await provider.settle(created.ref);
     }
@@ -459,6 +480,7 @@ export class SnapshotService {
       await this.history.added(record, created.entries, created.base ?? null, { compact: o.trigger !== 'safety' }).catch(() => undefined);
       o.trace?.('add it to the path index');
     }
+    this.taking.delete(id);
     return { record, live: created.live, problems: created.problems, notHeld: created.notHeld ?? [] };
   }
 
@@ -466,14 +488,16 @@ export class SnapshotService {
    * The state folder must not be inside the folder by a way its path cannot show (a bind mount): a snapshot
    * would hold the store, and a rollback would remove it. Found by identity among the folders just walked.
    */
-  private async assertStateNotInside(target: string, live: CreatedSnapshot['live']): Promise<void> {
+  private async assertStateNotInside(target: string, live: CreatedSnapshot['live'], mounts: readonly string[]): Promise<void> {
     if (!live) return;
     const home = await stat(this.layout.root).catch(() => null);
     if (!home) return;
     const ino = String(home.ino);
-    for (const e of live) {
-      if (e.type !== 'dir' || e.ino !== ino) continue;
-      const inside = path.join(target, e.path);
+    // A walk never enters a mount point, so the state folder bind-mounted there is one of them (a snapshot
+    // would leave it out, and a rollback alone, but a store mounted into its own folder is a mistake to say).
+    const suspects = [...live.filter((e) => e.type === 'dir' && e.ino === ino).map((e) => e.path), ...mounts];
+    for (const rel of suspects) {
+      const inside = path.join(target, rel);
       const st = await stat(inside).catch(() => null);
       if (st?.dev === home.dev && st.ino === home.ino) {
         throw usageError(`${inside} is snapctl's own data folder ${this.layout.root}, mounted inside ${target}`, 'unmount it, or set SNAPCTL_HOME to a folder outside the project; nothing was changed');
@@ -642,13 +666,15 @@ export class SnapshotService {
     await assertRealFolder(record.target);
     const { filter: leaveAlone } = await leaveAloneOf(record, await this.policyOf(record.target));
     const found = await provider.diff(record, await withBlockingAncestors(record.target, paths, heldAsFolderIn(provider, record)), { ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}) });
-    if (found.unknown && found.unknown.length > 0) throw unknownPaths(record, found.unknown, leaveAlone);
+    if (found.unknown && found.unknown.length > 0) throw await unknownPaths(record, found.unknown, leaveAlone, provider);
     const paths_ = found.git;
     const git = keepGit || !paths_ ? [] : await provider.read(record, (reader) => gitImpact(record.target, paths_, reader, this.env));
     const alone = found.leftAlone ?? [];
     return {
       added: found.added, removed: found.removed, modified: found.modified, unfinished: await this.unfinished(record.target), git, keepGit,
       leftAlone: { count: alone.length, examples: alone.slice(0, 5) },
+      ...(found.kept ? { kept: found.kept } : {}), ...(found.mounts ? { mounts: found.mounts } : {}),
+      ...(found.refused ? { refused: found.refused.map((r) => ({ path: r.path, why: lockedWhy(r.flag) })), refusal: lockedRefusal(record, found.refused).line } : {}),
     };
   }
 
@@ -910,11 +936,15 @@ export class SnapshotService {
       if (under !== undefined && link !== undefined) {
         throw new CreateStopped(usageError(`${shownName(link)} is a symbolic link in snapshot ${record.id}, so ${shownName(under)} is not a path of its own`, `restore ${shownName(link)} itself; nothing was changed`));
       }
-      if (found.unknown && found.unknown.length > 0) throw new CreateStopped(unknownPaths(record, found.unknown, leaveAlone));
+      // An undo puts back what its safety snapshot holds of the paths: one it holds nothing of (left alone by
+      // the excludes, say) has nothing to put back, and refusing would leave the folder without a way back.
+      if (found.unknown && found.unknown.length > 0 && kind === 'rollback') throw new CreateStopped(await unknownPaths(record, found.unknown, leaveAlone, provider));
+      // What the system will not let change stops the rollback here, before anything changes, never half way.
+      if (found.refused && found.refused.length > 0) throw new CreateStopped(lockedRefusal(record, found.refused));
       if (changesNothing(found)) throw new CreateStopped(NOTHING_TO_CHANGE);
     };
     const safetyOptions: CreateLockedOptions = {
-      tag: safetyTag(kind, record, o.undoing ?? null, new Date(), paths), trigger: 'safety', provider: record.provider, note: null, restoring: record, trace,
+      tag: safetyTag(kind, record, o.undoing ?? null, new Date(), paths, await this.store.read()), trigger: 'safety', provider: record.provider, note: null, restoring: record, trace,
     };
     let made: Awaited<ReturnType<SnapshotService['createLocked']>>;
     try {
@@ -931,8 +961,10 @@ export class SnapshotService {
       if (!(err instanceof CreateStopped)) throw err;
       if (err.reason !== NOTHING_TO_CHANGE) throw err.reason;
       if (o.replacing) { await this.journal.keepCopy(target); await this.journal.clear(target); }
-      const unchanged = (plan as DiffResult | null)?.unchanged ?? 0;
-      return { snapshot: record, safety: null, restored: { restored: 0, broughtBack: 0, removed: 0, unchanged, kept: [] }, paths, nothingToChange: true };
+      const decided = plan as DiffResult | null;
+      const unchanged = decided?.unchanged ?? 0;
+      const keptFolders = decided?.kept ?? [];
+      return { snapshot: record, safety: null, restored: { restored: 0, broughtBack: 0, removed: 0, unchanged, kept: [], ...(keptFolders.length > 0 ? { keptFolders } : {}) }, paths, nothingToChange: true };
     }
     const { record: safety, live, notHeld } = made;
     // Every byte the restore will read is checked before the first change: damaged data is refused whole.
@@ -1062,8 +1094,8 @@ export class SnapshotService {
     await this.journal.clearError(target);
     try {
       const record = await this.get(pending.snapshotId);
-      // Journals written before excludes existed left nothing alone; those since name what they left alone.
-      const leaveAlone = pending.leaveAlone ? await leaveAloneFilter(pending.leaveAlone, { root: target }) : null;
+      // Journals written before excludes existed name no excludes; mounts and cache folders now are left alone all the same.
+      const leaveAlone = await leaveAloneFilter(pending.leaveAlone ?? [], { root: target });
       const provider = this.provider(record.provider);
       // The data was checked before the rollback began, and is checked again before it is finished: the store
       // may have changed since (a crash, a reboot, a hand), and a restore writes only bytes it has verified.
@@ -1186,10 +1218,46 @@ function noLatest(target: string, mine: readonly SnapshotRecord[]): SnapctlError
   return usageError(`${target} has ${plural(mine.length, 'snapshot', 'snapshots')}, but none is ready (${states}), so there is no 'latest'`, `'snapctl list --path ${target}' shows them; ${take}`);
 }
 
+/** A flag in words, with the chattr letter that sets it. */
+function lockedWhy(flag: 'immutable' | 'append-only'): string {
+  return `${flag} (chattr +${LOCK_LETTER[flag]})`;
+}
+
+/**
+ * The refusal of a rollback that would have to change paths the system will not let change: each named with
+ * its flag, and the command that allows the change.
+ */
+function lockedRefusal(record: SnapshotRecord, refused: readonly { path: string; flag: 'immutable' | 'append-only' }[]): SnapctlError {
+  const shown = refused.slice(0, 5).map((r) => `${shownName(r.path === '' ? '.' : r.path)} is ${lockedWhy(r.flag)}`).join(', ');
+  const letters = [...new Set(refused.map((r) => LOCK_LETTER[r.flag]))].map((l) => `-${l}`).join(' ');
+  const first = refused[0]?.path ?? '';
+  const at = first === '' ? record.target : path.join(record.target, first);
+  return new SnapctlError('failed', `${shown}${refused.length > 5 ? `, and ${refused.length - 5} more` : ''}: rolling back to ${snapshotLabel(record)} would have to change ${refused.length === 1 ? 'it' : 'them'}`,
+    `'chattr ${letters} ${at}'${refused.length > 1 ? ' and on the others' : ''} allows the change; then roll back again, or leave ${refused.length === 1 ? 'it' : 'them'} out with --only; nothing was changed`);
+}
+
 /** Paths of a partial rollback found on neither side: most often a typing mistake, so nothing is done. */
-function unknownPaths(record: SnapshotRecord, unknown: readonly string[], leftOut: PathFilter | null): SnapctlError {
+async function unknownPaths(record: SnapshotRecord, unknown: readonly string[], leftOut: PathFilter | null, provider: SnapshotProvider): Promise<SnapctlError> {
+  // A path on or below a filesystem mounted in the folder now: the rollback never writes there.
+  const mounts = MountBoundary.of(record.target).points;
+  const mounted = unknown.find((p) => [...mounts].some((m) => isUnder(p, m)));
+  if (mounted !== undefined) {
+    const at = [...mounts].find((m) => isUnder(mounted, m)) ?? mounted;
+    return usageError(`${shownName(mounted)}: another filesystem is mounted at ${shownName(at)} in ${record.target} now, and a rollback never writes into one`,
+      'unmount it to restore there; nothing was changed');
+  }
   // A path the excludes leave out is in the folder, and a rollback leaves it alone: it is no misspelling.
   const excluded = leftOut ? unknown.filter((p) => leftOut(p)) : [];
+  // Excludes added since the snapshot leave out paths it does hold: those can still be had as a copy.
+  const held: string[] = [];
+  for (const p of excluded.slice(0, 5)) {
+    if ((await provider.readFile(record, p, 0).catch(() => null))?.kind !== 'missing') held.push(p);
+  }
+  if (held.length > 0) {
+    const them = held.length === 1 ? 'it' : 'them';
+    return usageError(`${held.map((p) => shownName(p)).join(', ')}${excluded.length > 5 ? ', …' : ''}: snapshot ${snapshotLabel(record)} (${record.id}) holds ${them}, but the folder's excludes now leave ${them} out (or a CACHEDIR.TAG does), and a rollback leaves excluded paths alone`,
+      `'snapctl restore ${record.id} ${shownName(held[0] ?? '')} --to FILE' writes ${held.length === 1 ? 'a copy' : 'copies'} elsewhere, or take the pattern out of the excludes in Settings; nothing was changed`);
+  }
   if (excluded.length > 0) {
     return usageError(`${excluded.slice(0, 5).map((p) => shownName(p)).join(', ')}${excluded.length > 5 ? ', …' : ''}: left out by the folder's excludes (or a CACHEDIR.TAG), so snapshot ${snapshotLabel(record)} (${record.id}) holds nothing there, and a rollback leaves ${excluded.length === 1 ? 'it' : 'them'} alone`,
       'change the excludes in Settings to keep it in later snapshots; nothing was changed');
@@ -1212,6 +1280,7 @@ const ERRNO_WORDS: Record<string, string> = {
 };
 
 const WHAT_TO_DO: Record<string, string> = {
+  EPERM: "if it is immutable or append-only ('lsattr' shows an i or an a), 'chattr -i -a' on it allows the change; then finish it",
   ENOSPC: 'free some space, then finish it',
   EDQUOT: 'free some space, then finish it',
   EROFS: 'remount it read-write, then finish it',

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { DEFAULT_RETENTION, type RetentionPolicy } from '../../shared/defaults.js';
+import { DEFAULT_RETENTION, MIN_STORE_LIMIT, type RetentionPolicy } from '../../shared/defaults.js';
 import { MAX_PATTERNS, excludePatternProblem } from '../tree/excludes.js';
 import { FLOOR_PERCENT, type FloorSetting } from '../service/free-space.js';
 
@@ -42,7 +42,7 @@ export async function peekPolicy(settingsFile: string, target: string): Promise<
   const excludes = fields.get('excludes') ?? [];
   if (!Array.isArray(excludes) || excludes.length > MAX_PATTERNS || !excludes.every((p) => typeof p === 'string' && excludePatternProblem(p) === null)) return null;
   const max = fields.get('maxStoreBytes') ?? null;
-  if (max !== null && !(typeof max === 'number' && Number.isSafeInteger(max) && max >= 1024 * 1024)) return null;
+  if (max !== null && !(typeof max === 'number' && Number.isSafeInteger(max) && max >= MIN_STORE_LIMIT)) return null;
   const r = fields.get('retention');
   let retention = DEFAULT_RETENTION;
   if (r !== undefined) {

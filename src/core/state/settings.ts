@@ -10,7 +10,7 @@ import { PROVIDER_NAMES, oneLine } from '../../shared/model.js';
 import { shownName } from '../tree/names.js';
 import { quarantine } from './store.js';
 import { validateSchedule } from '../triggers/schedule-expression.js';
-import { DEFAULT_RETENTION, DEFAULT_SCHEDULE, type RetentionPolicy } from '../../shared/defaults.js';
+import { DEFAULT_RETENTION, DEFAULT_SCHEDULE, MIN_STORE_LIMIT, type RetentionPolicy } from '../../shared/defaults.js';
 import { statsdSettingsSchema } from './statsd-settings.js';
 import { MAX_PATTERNS, excludePatternProblem } from '../tree/excludes.js';
 import { FLOOR_PERCENT } from '../service/free-space.js';
@@ -38,7 +38,7 @@ export const targetSettingsSchema = z.object({
     if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (${oneLine(p.slice(0, 60))})` });
   })).max(MAX_PATTERNS).default([]),
   /** The most its snapshots may take in the store, in bytes: retention deletes the oldest timeline ones beyond it. */
-  maxStoreBytes: z.number().int().min(1024 * 1024, 'must be at least 1 MiB (1048576 bytes)').max(Number.MAX_SAFE_INTEGER).nullable().default(null),
+  maxStoreBytes: z.number().int().min(MIN_STORE_LIMIT, 'must be at least 1 MB (1,000,000 bytes)').max(Number.MAX_SAFE_INTEGER).nullable().default(null),
 });
 export type TargetSettings = z.infer<typeof targetSettingsSchema>;
 
@@ -53,7 +53,7 @@ export const settingsSchema = z.object({
   onboarded: z.boolean().default(false),
   /**
    * The free space kept on the store's filesystem: bytes, or a percentage of the filesystem ("10%"); null
-   * is the default (5% of it, at least 1 GiB, at most a tenth). A scheduled snapshot that would go below it
+   * is the default (5% of it, at least 1 GB, at most a tenth). A scheduled snapshot that would go below it
    * prunes, then skips; a manual one is refused.
    */
   freeSpaceFloor: z.union([

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { HomeLayout } from './paths.js';
 import type { StatsdSettings } from './statsd-settings.js';
-
-const HOST = /^[A-Za-z0-9.:\-[\]]+$/;
+import { PORT_MAX, PORT_MIN, STATSD_HOST, STATSD_HOST_MAX } from '../../shared/statsd.js';
 
 /**
  * The same rules as statsdSettingsSchema, checked by hand: zod takes tens of ms to load, and a command (a
@@ -17,9 +16,9 @@ export function checkStatsdSettings(raw: unknown): { ok: true; value: StatsdSett
   const enabled = get('enabled', true);
   if (typeof enabled !== 'boolean') return { ok: false, field: 'enabled' };
   const host = get('host', '127.0.0.1');
-  if (typeof host !== 'string' || host.length < 1 || host.length > 253 || !HOST.test(host)) return { ok: false, field: 'host' };
+  if (typeof host !== 'string' || host.length < 1 || host.length > STATSD_HOST_MAX || !STATSD_HOST.test(host)) return { ok: false, field: 'host' };
   const port = get('port', 8125);
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) return { ok: false, field: 'port' };
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < PORT_MIN || port > PORT_MAX) return { ok: false, field: 'port' };
   const socket = get('socket', null);
   if (socket !== null && (typeof socket !== 'string' || socket.length < 1 || socket.length > 4096)) return { ok: false, field: 'socket' };
   return { ok: true, value: { enabled, host, port, socket } };

@@ -1,8 +1,9 @@
-import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { PathFilter } from './manifest.js';
 import { fsPath } from './names.js';
 import type { SnapshotExclusions } from '../../shared/model.js';
+import { MountBoundary } from './mount-points.js';
 
 /**
  * The first line of a valid CACHEDIR.TAG (https://bford.info/cachedir/): restic's and borg's
@@ -69,8 +70,9 @@ function insideAny(relPath: string, dirs: ReadonlySet<string>): boolean {
  * negation in one never brings back what another left out; tested as a file and as a folder, since the
  * restore's filter does not know which: leaving one more path alone never loses a file), those inside a
  * folder recorded as holding a CACHEDIR.TAG, and, with `probe`, inside any folder of `root` holding one now
- * (what a safety snapshot that walks would skip; filesystem snapshots hold everything). Null when nothing is
- * left alone.
+ * (what a safety snapshot that walks would skip; filesystem snapshots hold everything) and every filesystem
+ * mounted inside `root` now, with all it holds (see MountBoundary: a rollback never deletes, replaces or
+ * writes there, whatever the snapshot held at that path). Null when nothing is left alone.
  */
 export async function leaveAloneFilter(sets: readonly (Exclusions | null | undefined)[], probe?: { root: string }): Promise<PathFilter | null> {
   const matchers = (await Promise.all(sets.map((e) => excludeMatcher(e?.patterns ?? [])))).filter((m): m is ExcludeMatcher => m !== null);
@@ -85,10 +87,39 @@ export async function leaveAloneFilter(sets: readonly (Exclusions | null | undef
     }
     return known;
   };
+  const mounts = probe ? mountsIn(probe.root) : null;
   return (p) => {
     for (const m of matchers) if (m(p, false) || m(p, true)) return true;
     if (recorded.size > 0 && insideAny(p, recorded)) return true;
+    if (mounts?.(p)) return true;
     if (probe) for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) if (isCacheDirNow(p.slice(0, i))) return true;
     return false;
+  };
+}
+
+/**
+ * Whether a path is a mount point inside `root` now, or below one. By the system's table where it has one;
+ * elsewhere each folder on the way is asked its device id (once).
+ */
+function mountsIn(root: string): (p: string) => boolean {
+  const boundary = MountBoundary.of(root);
+  if (boundary.complete) {
+    if (boundary.points.size === 0) return () => false;
+    return (p) => boundary.points.has(p) || insideAny(p, boundary.points);
+  }
+  const crossing = new Map<string, boolean>();
+  const crosses = (dir: string): boolean => {
+    let known = crossing.get(dir);
+    if (known === undefined) {
+      const st = lstatSync(fsPath(path.join(root, dir)), { bigint: true, throwIfNoEntry: false });
+      known = st !== undefined && st.isDirectory() && boundary.crosses(st);
+      crossing.set(dir, known);
+    }
+    return known;
+  };
+  return (p) => {
+    if (boundary.points.has(p)) return true;
+    for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) if (crosses(p.slice(0, i))) return true;
+    return crosses(p);
   };
 }

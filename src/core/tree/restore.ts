@@ -4,13 +4,14 @@ import { SnapctlError, errnoCode } from '../base/errors.js';
 import { faultPoint } from '../base/faults.js';
 import { nodeCrypto } from '../base/lazy-crypto.js';
 import type { RestoreResult } from '../../shared/model.js';
-import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type EntryMeta, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
+import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { fsPath, hasEscapes, shownName, type FsPath } from './names.js';
 import { copyKeepingHolesSync } from './holes.js';
-import { quickMatch, sameContent } from './same-file.js';
+import { finalMode, quickMatch, sameContent, sameMeta } from './same-file.js';
 import { isRestoreTemp, isTempOf, tempPrefix } from './temp-names.js';
 import { walk, type LiveEntry } from './walk.js';
-import { classify, type DiffResult } from './compare.js';
+import { classify, foldersHolding, linkMismatches, rememberingFilter, type DiffResult } from './compare.js';
+import { MountBoundary } from './mount-points.js';
 import { writeXattrs } from './xattrs.js';
 
 export type { RestoreResult };
@@ -57,10 +58,17 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     }
   }
   const guard = new PathGuard(root);
-  const { exclude, token } = options;
+  const { token } = options;
+  const exclude = rememberingFilter(options.exclude);
   const protect = options.protect ?? new Set<string>();
-  const isProtected = (p: string): boolean => protect.has(p);
-  const holdsProtected = (dir: string): boolean => [...protect].some((p) => isUnder(p, dir));
+  // A path the safety snapshot could not hold is left alone with all it holds (an unreadable folder's
+  // contents are as unknown to undo as the folder).
+  const isProtected = (p: string): boolean => {
+    if (protect.size === 0) return false;
+    if (protect.has(p)) return true;
+    for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) if (protect.has(p.slice(0, i))) return true;
+    return false;
+  };
   // `exclude`d paths are neither removed nor written: a provider's own folder inside the target survives.
   const inScope = (p: string): boolean => (scope === null || scope.some((s) => isUnder(p, s))) && !exclude?.(p);
   const wanted = new Map<string, ManifestEntry>();
@@ -85,7 +93,12 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   const live = new Map<string, LiveEntry>();
   for (const e of liveList) live.set(e.path, e);
   // Counted in the preview's words, from the folder as it is before the first change.
-  const plan = options.plan ?? await countChanges(manifest, source, scope, exclude, liveList, (rel) => fsPath(guard.abs(rel)));
+  const plan = options.plan ?? await countChanges(manifest, source, scope, exclude, walkedList, (rel) => fsPath(guard.abs(rel)));
+  // Folders holding what is left alone are never removed whole (see foldersHolding): decided here, from the
+  // same walk and the same rule as the preview, before the first change.
+  const holding = foldersHolding(walkedList, exclude, protect);
+  /** Folders that stay, emptied of the rest, because they hold what is left alone. */
+  const keptFolders = new Set<string>();
   const stats: { kept: string[] } = { kept: [] };
   const keep = (p: string): void => { if (!stats.kept.includes(p)) stats.kept.push(p); };
   /** Folders whose entries changed (or whose mode we changed): their mode and mtime must be set again. */
@@ -107,6 +120,17 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     return st.mode & 0o7777;
   });
 
+  // 0. Temporary files a killed restore left where the walk saw them (it lists none), and at the top: removed
+  //    whatever the scope, by their exact shape of name (the folder's lock is held: no restore writes them now).
+  for (const dir of ['', ...liveList.filter((e) => e.type === 'dir' && e.leftovers === true && !isProtected(e.path)).map((e) => e.path)]) {
+    guard.inside(dir, (at) => {
+      for (const name of readdirSync(at('.'))) {
+        if (!isRestoreTemp(name) || lstatSync(at(name)).isDirectory()) continue;
+        try { unlinkSync(at(name)); } catch (err) { if (errnoCode(err) !== 'ENOENT') throw err; }
+      }
+    });
+  }
+
   // 1. Remove what the snapshot does not have, or has as another kind of entry. Parents come before
   //    children in the walk, so removing a folder skips everything below it. The folders of one being
   //    removed are opened first: a read-only folder of the user's must not stop the rollback half way.
@@ -121,10 +145,16 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     if (!inScope(e.path) && !isAncestor && !ownTemp) continue;
     const want = isAncestor ? ({ type: 'dir' } as const) : wanted.get(e.path);
     if (want && want.type === e.type && !ownTemp) continue;
-    if (isProtected(e.path) || (e.type === 'dir' && holdsProtected(e.path))) {
-      // The safety snapshot could not hold it: left in place. A folder holding such a path keeps it and
-      // loses only what else is to go (handled one by one below, since it is not removed whole).
-      if (e.type !== 'dir' || isProtected(e.path)) { keep(e.path); if (e.type === 'dir') removedDir = e.path; }
+    if (isProtected(e.path)) {
+      // The safety snapshot could not hold it: left in place, with all it holds.
+      keep(e.path);
+      if (e.type === 'dir') removedDir = e.path;
+      continue;
+    }
+    if (e.type === 'dir' && holding.has(e.path)) {
+      // It holds what is left alone: it stays, and loses only what else is to go (each handled below, since
+      // it is not removed whole). The snapshot's file or link at its path is not put there.
+      keptFolders.add(e.path);
       continue;
     }
     doomed.push(e);
@@ -153,6 +183,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   dirs.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const createdAncestors: DirEntry[] = [];
   for (const d of dirs) {
+    if (isProtected(d.path)) continue;
     if (!live.has(d.path)) {
       if (live.has(parentOf(d.path)) || parentOf(d.path) === '') await openForWriting(parentOf(d.path));
       faultPoint();
@@ -172,50 +203,82 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
 
   // 3. Files and links, each written beside its final name and renamed into place. What already matches is
   //    settled here without a promise per entry; only real writes go to the thread pool. Hard links: the
-  //    first name of a file (by the inode it had) is written, the others are linked to it afterwards.
-  const writes: typeof leaves = [];
-  const linked: FileEntry[] = [];
-  const leaderOf = new Map<string, string>();
-  /** Files whose content is the snapshot's: at most their mode and attributes are set. */
+  //    names the snapshot holds as one file are made one file again (see chooseLeaders).
+  /** Files whose content is the snapshot's: at most their mode, times and attributes are set. */
   const sameBytes = new Set<string>();
+  /** Files whose hard links are not the snapshot's (see linkMismatches). */
+  const relinked = linkMismatches(manifest.entries, walkedList, exclude);
   const suspects: FileEntry[] = [];
-  /**
-   * Suspects whose mode, owner and attributes are already the snapshot's: when their bytes are too, they are
-   * left untouched (only their ctime moved, as `chattr` or a backup tool moves it). Setting them again could
-   * only fail, on an immutable file, and stop the rollback part way for nothing.
-   */
-  const metaMatches = new Set<string>();
+  const settle: Exclude<ManifestEntry, { type: 'dir' }>[] = [];
+  // Names the snapshot holds as one file, with a name outside the scope (or already whole) to link to.
+  const groups = linkGroups(manifest.entries, (p) => !exclude?.(p) && !isProtected(p));
+  const grouped = new Set([...groups.values()].flat().map((m) => m.path));
+  const judge = (e: FileEntry): void => {
+    const now = live.get(e.path);
+    // A name linked now to a name the snapshot held apart is written anew, whatever it holds.
+    if (now?.type !== 'file' || (relinked.has(e.path) && !grouped.has(e.path))) return;
+    const match = quickMatch(now, e);
+    if (match === 'same') sameBytes.add(e.path);
+    else if (match === 'check') suspects.push(e);
+  };
   for (const e of leaves) {
     if (isProtected(e.path)) { keep(e.path); continue; }
-    if (e.type === 'file' && (e.nlink ?? 1) > 1 && e.ino !== undefined) {
-      const leader = leaderOf.get(e.ino);
-      if (leader === undefined) leaderOf.set(e.ino, e.path);
-      else { linked.push(e); continue; }
-    }
+    if (keptFolders.has(e.path)) continue;
     const now = live.get(e.path);
-    if (e.type === 'file' && now?.type === 'file') {
-      const match = quickMatch(now, e);
-      if (match === 'same' || (match === 'check' && sameMtime(now.mtimeNs, e.mtimeNs))) {
-        // Same size and mtime with another inode or ctime: its bytes are compared below, before writing.
-        const metaSame = now.mode === finalMode(e) && sameMeta(now, e);
-        if (match === 'check') { suspects.push(e); if (metaSame) metaMatches.add(e.path); } else sameBytes.add(e.path);
-        if (match === 'same' && metaSame) continue;
-      }
-    } else if (e.type === 'symlink' && now?.type === 'symlink' && now.link === e.link && sameMeta(now, e)) {
-      continue;
-    }
-    writes.push(e);
+    if (e.type === 'symlink' && now?.type === 'symlink' && now.link === e.link && sameMeta(now, e)) continue;
+    if (e.type === 'file') judge(e);
+    settle.push(e);
   }
+  const settling = new Set<ManifestEntry>(settle);
+  for (const group of groups.values()) for (const m of group) if (!inScope(m.path)) judge(m);
   await mapLimit(suspects, IO_PARALLELISM, async (e) => {
     if (await sameContent(fsPath(guard.abs(e.path)), source.contentPath(e)).catch(() => false)) sameBytes.add(e.path);
   });
-  const needed = writes.filter((e) => !(sameBytes.has(e.path) && metaMatches.has(e.path)));
-  await mapLimit(needed, IO_PARALLELISM, async (e) => {
+  /** Whether the file at `e.path` now is the snapshot's, content and metadata: nothing to do to it. */
+  const whole = (e: FileEntry): boolean => {
+    const now = live.get(e.path);
+    return now?.type === 'file' && sameBytes.has(e.path) && now.mode === finalMode(e) && sameMeta(now, e) && sameMtime(now.mtimeNs, e.mtimeNs);
+  };
+  // The names of the snapshot's files that share each file now: a name can be linked to only when its file
+  // is shared by names of its own group alone.
+  const together = new Map<string, string[]>();
+  for (const e of manifest.entries) {
+    const now = e.type === 'file' ? live.get(e.path) : undefined;
+    if (now?.type === 'file' && now.nlink > 1) together.set(now.ino, [...(together.get(now.ino) ?? []), e.path]);
+  }
+  const apart = (m: FileEntry, group: readonly FileEntry[]): boolean => {
+    const now = live.get(m.path);
+    if (now?.type !== 'file') return false;
+    return (together.get(now.ino) ?? [m.path]).every((p) => group.some((g) => g.path === p));
+  };
+  const leaderOf = new Map<string, string>();
+  const followers = new Set<string>();
+  for (const [ino, group] of groups) {
+    const mine = group.filter((m) => settling.has(m));
+    if (mine.length === 0) continue;
+    // The file one of its names holds whole is the file: the others are linked to it (an undo of a restore
+    // of one name links it back to the other). Else the first name is written and the others linked.
+    const anchor = group.find((m) => whole(m) && apart(m, group));
+    const leader = anchor ?? (mine[0] as FileEntry);
+    if (!anchor && !apart(leader, group)) sameBytes.delete(leader.path);
+    leaderOf.set(ino, leader.path);
+    for (const m of mine) if (m !== leader) followers.add(m.path);
+  }
+  const writes: typeof leaves = [];
+  const metaOnly: FileEntry[] = [];
+  for (const e of settle) {
+    if (e.type === 'file' && followers.has(e.path)) continue;
+    if (e.type === 'file' && whole(e)) continue;
+    // Same bytes, another mode, mtime, owner or attributes: those are set, the bytes are not written again.
+    if (e.type === 'file' && sameBytes.has(e.path)) { metaOnly.push(e); continue; }
+    writes.push(e);
+  }
+  await mapLimit([...metaOnly, ...writes], IO_PARALLELISM, async (e) => {
     const dir = parentOf(e.path);
     await openForWriting(dir);
     faultPoint();
     if (e.type === 'file' && sameBytes.has(e.path)) {
-      guard.inside(dir, (at) => setMetaHere(at(nameOf(e.path)), e, false)); // same content, another mode, owner or attributes
+      guard.inside(dir, (at) => setMetaHere(at(nameOf(e.path)), e, true));
       return;
     }
     // Written beside its final name and renamed into place, all from inside the folder itself.
@@ -225,7 +288,9 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
       const final = at(nameOf(e.path));
       removingOnFailure(tmp, () => {
         if (e.type === 'file' && content !== null) {
-          if (e.sparse) copySparseSync(content, tmp, e.size);
+          // copyFile makes its copy with the source's mode, set-uid included, owned by whoever runs this until
+          // setMeta gives it its owner: a set-id file is copied into a file made private (0600) instead.
+          if (e.sparse || (e.mode & 0o6000) !== 0) copySparseSync(content, tmp, e.size);
           else copyFileSync(content, tmp, fsc.COPYFILE_FICLONE | fsc.COPYFILE_EXCL);
         } else if (e.type === 'symlink') {
           symlinkSync(fsPath(e.link), tmp);
@@ -236,11 +301,11 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     });
     touched.add(dir);
   });
-  for (const e of linked) {
+  for (const e of settle) {
+    if (e.type !== 'file' || !followers.has(e.path)) continue;
     const leader = leaderOf.get(e.ino ?? '') ?? '';
     const leaderNow = guard.inside(parentOf(leader), (at) => lstatSync(at(nameOf(leader)), { bigint: true }));
-    const now = live.get(e.path);
-    const current = now?.type === 'file' ? lstatSync(fsPath(guard.abs(e.path)), { bigint: true, throwIfNoEntry: false }) : undefined;
+    const current = guard.inside(parentOf(e.path), (at) => lstatSync(at(nameOf(e.path)), { bigint: true, throwIfNoEntry: false }));
     if (current && current.ino === leaderNow.ino && current.dev === leaderNow.dev) continue;
     const dir = parentOf(e.path);
     await openForWriting(dir);
@@ -264,6 +329,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   //    touches a few folders, not all of them. Folders of the user's opened for us get their mode back.
   const byDepth = new Map<number, DirEntry[]>();
   for (const d of [...wantedDirs, ...createdAncestors]) {
+    if (isProtected(d.path)) continue;
     const now = live.get(d.path);
     if (!touched.has(d.path) && now?.type === 'dir' && now.mode === finalMode(d) && sameMtime(now.mtimeNs, d.mtimeNs) && sameMeta(now, d)) continue;
     const depth = d.path.split('/').length;
@@ -291,7 +357,10 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   // stays because it holds one.
   const changed = (p: string): boolean => !stats.kept.some((k) => isUnder(p, k) || isUnder(k, p));
   const count = (paths: readonly string[]): number => (stats.kept.length === 0 ? paths.length : paths.filter(changed).length);
-  return { restored: count(plan.modified), broughtBack: count(plan.removed), removed: count(plan.added), unchanged: plan.unchanged ?? 0, kept: stats.kept };
+  return {
+    restored: count(plan.modified), broughtBack: count(plan.removed), removed: count(plan.added), unchanged: plan.unchanged ?? 0, kept: stats.kept,
+    ...(keptFolders.size > 0 ? { keptFolders: [...keptFolders].sort() } : {}),
+  };
 }
 
 /**
@@ -314,6 +383,8 @@ async function countChanges(manifest: Manifest, source: ContentSource, scope: st
 class PathGuard {
   private readonly dev: number;
   private readonly ino: number;
+  /** Filesystems mounted inside the folder: never entered (the restore's filters keep it out; this holds it). */
+  private readonly mounts: MountBoundary;
 
   constructor(readonly root: string) {
     const st = lstatSync(fsPath(root), { throwIfNoEntry: false });
@@ -328,6 +399,7 @@ class PathGuard {
     }
     this.dev = st.dev;
     this.ino = st.ino;
+    this.mounts = MountBoundary.of(root);
   }
 
   abs(rel: string): string {
@@ -368,6 +440,7 @@ class PathGuard {
         const st = lstatSync(fsPath(here), { throwIfNoEntry: false });
         const known = this.inodes.get(walked);
         if (!st || st.isSymbolicLink() || !st.isDirectory() || (known !== undefined && String(st.ino) !== known)) this.stop(walked);
+        if (this.mounts.listed(walked) || (st.dev !== this.dev && st.ino !== SUBVOLUME_ROOT_INO)) this.stopAtMount(walked);
         if (rest !== '' || hasEscapes(part)) { rest = here; continue; }
         process.chdir(part);
         const now = lstatSync('.');
@@ -392,31 +465,16 @@ class PathGuard {
     }
   }
 
+  private stopAtMount(part: string): never {
+    throw new SnapctlError('failed', `the rollback stopped without writing: ${shownName(part)} in ${shownName(this.root)} is another filesystem mounted there, and a rollback never writes into one`,
+      "any snapctl command finishes the rollback leaving it alone; 'snapctl undo' then returns to the state before");
+  }
+
   private stop(part: string): never {
     const what = part === '' ? 'the folder itself' : shownName(part);
     throw new SnapctlError('failed', `the rollback stopped without writing: ${what} in ${shownName(this.root)} was replaced while it ran (a link or a file stands where a folder was)`,
       "once the folder is as it was (or the link is moved aside), any snapctl command finishes the rollback; 'snapctl undo' then returns to the state before");
   }
-}
-
-/** The mode a restored entry gets: set-id bits only where its owner comes back with it (see setMeta). */
-function finalMode(e: DirEntry | FileEntry): number {
-  if ((e.mode & 0o6000) === 0 || canRestoreOwner(e)) return e.mode;
-  return e.mode & ~0o6000;
-}
-
-/** Running as root, every owner is restored; otherwise only entries that were ours keep set-id bits. */
-function canRestoreOwner(e: EntryMeta): boolean {
-  const uid = process.getuid?.();
-  if (uid === undefined || e.uid === undefined) return false;
-  return uid === 0 || (e.uid === uid && (e.gid === undefined || (process.getgroups?.() ?? []).includes(e.gid) || e.gid === process.getgid?.()));
-}
-
-function sameMeta(now: LiveEntry, e: EntryMeta): boolean {
-  if (JSON.stringify(now.xattrs ?? {}) !== JSON.stringify(e.xattrs ?? {})) return false;
-  // Owners are only restored as root; as anyone else, whatever owner a file has now is the one it can have.
-  if (process.getuid?.() !== 0 || e.uid === undefined) return true;
-  return now.uid === e.uid && now.gid === e.gid;
 }
 
 /**
@@ -462,6 +520,9 @@ function copySparseSync(from: string | Buffer, to: FsPath, size: number): void {
   }
 }
 
+/** A btrfs subvolume's root folder: another device id, the same filesystem (see MountBoundary). */
+const SUBVOLUME_ROOT_INO = 256;
+
 const RESTORE_PATH = Symbol('restore path');
 
 /**
@@ -495,6 +556,21 @@ function removeDirHere(at: FsPath): void {
     for (const n of names) unlinkSync(Buffer.concat([Buffer.from(at), Buffer.from('/'), n]));
     rmdirSync(at);
   }
+}
+
+/**
+ * The snapshot's files with several names inside the folder, by recorded inode: each group is made one file
+ * again. A file whose other names are outside the folder (one name here) is a file like any other.
+ */
+function linkGroups(entries: readonly ManifestEntry[], usable: (p: string) => boolean): Map<string, FileEntry[]> {
+  const byIno = new Map<string, FileEntry[]>();
+  for (const e of entries) {
+    if (e.type !== 'file' || (e.nlink ?? 1) < 2 || e.ino === undefined || !usable(e.path)) continue;
+    const group = byIno.get(e.ino);
+    if (group) group.push(e); else byIno.set(e.ino, [e]);
+  }
+  for (const [ino, group] of byIno) if (group.length < 2) byIno.delete(ino);
+  return byIno;
 }
 
 /** A name for a file written beside its final place (see temp-names.ts). */

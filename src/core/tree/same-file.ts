@@ -2,9 +2,10 @@ import { constants as fsc } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dataRegions, mayHaveHoles, type Region } from './holes.js';
 import type { LiveEntry } from './walk.js';
-import { sameMtime, type FileEntry } from './manifest.js';
+import { sameMtime, type EntryMeta, type FileEntry, type ManifestEntry } from './manifest.js';
 
 type LiveFile = Extract<LiveEntry, { type: 'file' }>;
+type DirEntry = Extract<ManifestEntry, { type: 'dir' }>;
 
 /**
  * What size, mtime, inode and ctime say about a file on disk against a snapshot's entry, as git's index
@@ -18,6 +19,27 @@ export function quickMatch(live: LiveFile, entry: FileEntry): 'same' | 'differs'
   if (!sameMtime(live.mtimeNs, entry.mtimeNs)) return 'check';
   if (entry.ino === undefined || entry.ctimeNs === undefined) return 'same';
   return live.ino === entry.ino && live.ctimeNs === entry.ctimeNs ? 'same' : 'check';
+}
+
+/** The mode a restored entry gets: set-id bits only where its owner comes back with it (see setMeta). */
+export function finalMode(e: DirEntry | FileEntry): number {
+  if ((e.mode & 0o6000) === 0 || canRestoreOwner(e)) return e.mode;
+  return e.mode & ~0o6000;
+}
+
+/** Running as root, every owner is restored; otherwise only entries that were ours keep set-id bits. */
+export function canRestoreOwner(e: EntryMeta): boolean {
+  const uid = process.getuid?.();
+  if (uid === undefined || e.uid === undefined) return false;
+  return uid === 0 || (e.uid === uid && (e.gid === undefined || (process.getgroups?.() ?? []).includes(e.gid) || e.gid === process.getgid?.()));
+}
+
+/** Whether an entry's extended attributes and (as root) owner are already the recorded ones. */
+export function sameMeta(now: LiveEntry, e: EntryMeta): boolean {
+  if (JSON.stringify(now.xattrs ?? {}) !== JSON.stringify(e.xattrs ?? {})) return false;
+  // Owners are only restored as root; as anyone else, whatever owner a file has now is the one it can have.
+  if (process.getuid?.() !== 0 || e.uid === undefined) return true;
+  return now.uid === e.uid && now.gid === e.gid;
 }
 
 const CHUNK = 256 * 1024;

@@ -5,13 +5,14 @@ import { fromBytes, fsPath } from './names.js';
 import { isRestoreTemp } from './temp-names.js';
 import { readXattrs } from './xattrs.js';
 import { CACHEDIR_TAG, readsAsCacheDirTag, type ExcludeMatcher } from './excludes.js';
+import { MOUNT_NOTE, MountBoundary } from './mount-points.js';
 
 /**
  * A path as it is on disk now (never following symlinks). mtimes are decimal nanoseconds, as in manifests, so
  * an unchanged file compares equal as a string without BigInt arithmetic.
  */
 export type LiveEntry =
-  | ({ path: string; type: 'dir'; mode: number; mtimeNs: string } & Ownership)
+  | ({ path: string; type: 'dir'; mode: number; mtimeNs: string; /** See LiveDir. */ unlisted?: true; /** See LiveDir. */ leftovers?: true } & Ownership)
   | ({ path: string; type: 'file'; mode: number; mtimeNs: string; size: number; ino: string; ctimeNs: string; nlink: number; sparse: boolean; /** Bytes its blocks take on disk (less than size with holes). */ allocated?: number } & Ownership)
   | ({ path: string; type: 'symlink'; mtimeNs: string; link: string } & Ownership);
 
@@ -27,12 +28,26 @@ export interface Ownership {
   ctimeNs: string;
 }
 
+/**
+ * A folder as walked. `unlisted`: it holds entries the walk did not list (excluded, a cache folder's contents,
+ * a mounted filesystem, an unreadable folder's contents, a socket): a rollback can empty it of the rest but
+ * never remove it whole, since what it does not know of is left alone. `leftovers`: it holds a restore's
+ * temporary file that a killed process left (temp-names.ts), which this walk did not list: the next restore,
+ * which holds the folder's lock, removes it.
+ */
+export type LiveDir = Extract<LiveEntry, { type: 'dir' }>;
+
 export interface WalkResult {
   entries: LiveEntry[];
   /** Paths that exist but are not among `entries` (unreadable folders' contents, sockets, FIFOs, too long). */
   skipped: { path: string; reason: string }[];
-  /** Entries listed, but not whole (extended attributes that could not be read). */
+  /**
+   * Entries listed, but not whole (extended attributes that could not be read), and the filesystems mounted
+   * inside the folder, left out (MOUNT_NOTE): named, so a snapshot's problems say what it does not hold.
+   */
   notes: { path: string; reason: string }[];
+  /** Mount points inside the folder (see MountBoundary): never descended, never listed. */
+  mounts: string[];
   /** Paths the person's excludes left out (`skip`), never descended: the topmost of each excluded tree. */
   excluded: string[];
   /** Folders holding a valid CACHEDIR.TAG (with `cacheDirs`): listed, their contents left out. */
@@ -57,7 +72,17 @@ export interface WalkOptions {
    * Every other walk leaves them out, so no preview lists them and no snapshot keeps them.
    */
   restoreTemps?: boolean;
+  /** The folder's mounts (read when the walk starts, by default). */
+  boundary?: MountBoundary;
+  /** Told the number of paths listed so far each time the walk lets the event loop run (a snapshot's progress). */
+  onBatch?: (listed: number) => void;
 }
+
+/** Why a name of a folder is not among the entries: gone (or a restore's own temporary file), or left out. */
+const GONE = null;
+const LEFTOVER = Symbol('leftover');
+const LEFT_OUT = Symbol('left out');
+const MOUNTED = Symbol('mounted');
 
 /** Entries examined between two turns of the event loop, so a walk never stalls the tray app or serve. */
 const BATCH = 2000;
@@ -75,11 +100,14 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
   const notes: WalkResult['notes'] = [];
   const excluded: string[] = [];
   const cacheDirs: string[] = [];
-  const pending: string[] = [''];
+  const mounts: string[] = [];
   const rootAbs = path.resolve(root);
+  const boundary = options.boundary ?? MountBoundary.of(rootAbs);
+  // Folders still to read, with their entry (none for the folder itself), to mark when some name goes unlisted.
+  const pending: [string, LiveDir | null][] = [['', null]];
   let sinceYield = 0;
   while (pending.length > 0) {
-    const dirRel = pending.pop() as string;
+    const [dirRel, dirEntry] = pending.pop() as [string, LiveDir | null];
     let names: string[];
     // Plain concatenation: path.join normalises every call, measurable over tens of thousands of entries.
     const dirAbs = dirRel === '' ? rootAbs : `${rootAbs}${path.sep}${dirRel}`;
@@ -89,6 +117,7 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
       const code = errnoCode(err);
       if (dirRel !== '' && (code === 'EACCES' || code === 'EPERM' || code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG')) {
         skipped.push({ path: dirRel, reason: `could not read folder: ${code}` });
+        if (dirEntry && code !== 'ENOENT' && code !== 'ENOTDIR') dirEntry.unlisted = true;
         continue;
       }
       throw err;
@@ -96,40 +125,55 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
     // The folder chosen is never a cache of itself: only folders below it are looked at.
     if (options.cacheDirs && dirRel !== '' && names.includes(CACHEDIR_TAG) && readsAsCacheDirTag(`${dirAbs}${path.sep}${CACHEDIR_TAG}`)) {
       cacheDirs.push(dirRel);
+      if (dirEntry) dirEntry.unlisted = true;
       sinceYield += 1;
       continue;
     }
     for (const name of names) {
       const rel = dirRel ? `${dirRel}/${name}` : name;
-      const entry = describe(`${dirAbs}${path.sep}${name}`, rel, options, skipped, notes);
-      if (!entry) continue;
-      if (options.skip?.(rel, entry.type === 'dir')) { excluded.push(rel); continue; }
+      const entry = describe(`${dirAbs}${path.sep}${name}`, rel, options, boundary, skipped, notes);
+      if (entry === GONE) continue;
+      if (entry === LEFTOVER) { if (dirEntry) dirEntry.leftovers = true; continue; }
+      if (entry === LEFT_OUT || entry === MOUNTED) {
+        if (dirEntry) dirEntry.unlisted = true;
+        if (entry === MOUNTED) {
+          // The person's excludes say it first: an excluded mount point is simply excluded.
+          if (options.skip?.(rel, true) || options.skip?.(rel, false)) excluded.push(rel);
+          else { mounts.push(rel); notes.push({ path: rel, reason: MOUNT_NOTE }); }
+        }
+        continue;
+      }
+      if (options.skip?.(rel, entry.type === 'dir')) { excluded.push(rel); if (dirEntry) dirEntry.unlisted = true; continue; }
       entries.push(entry);
-      if (entry.type === 'dir') pending.push(entry.path);
+      if (entry.type === 'dir') pending.push([entry.path, entry]);
     }
     sinceYield += names.length + 1;
     if (sinceYield >= BATCH) {
       sinceYield = 0;
+      options.onBatch?.(entries.length);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
   // Sorting makes manifests and diffs stable, and puts every folder before what it holds.
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { entries, skipped, notes, excluded: excluded.sort(), cacheDirs: cacheDirs.sort() };
+  return { entries, skipped, notes, excluded: excluded.sort(), cacheDirs: cacheDirs.sort(), mounts: mounts.sort() };
 }
 
-function describe(abs: string, rel: string, options: WalkOptions, skipped: WalkResult['skipped'], notes: WalkResult['notes']): LiveEntry | null {
-  if (options.exclude?.(rel)) return null;
-  if (!options.restoreTemps && isRestoreTemp(rel)) return null;
+function describe(abs: string, rel: string, options: WalkOptions, boundary: MountBoundary, skipped: WalkResult['skipped'], notes: WalkResult['notes']): LiveEntry | typeof GONE | typeof LEFTOVER | typeof LEFT_OUT | typeof MOUNTED {
+  // A mount point is never looked into, whatever filter applies (a file bind-mounted over a file too).
+  if (boundary.listed(rel)) return MOUNTED;
+  if (options.exclude?.(rel)) return LEFT_OUT;
+  if (!options.restoreTemps && isRestoreTemp(rel)) return LEFTOVER;
   let st: BigIntStats;
   try {
     st = lstatSync(fsPath(abs), { bigint: true });
   } catch (err) {
     // Longer than the system takes (PATH_MAX): it cannot be read, so it is named and left alone, not lost.
-    if (errnoCode(err) === 'ENAMETOOLONG') { skipped.push({ path: rel, reason: 'path too long for the system to read (over its PATH_MAX)' }); return null; }
+    if (errnoCode(err) === 'ENAMETOOLONG') { skipped.push({ path: rel, reason: 'path too long for the system to read (over its PATH_MAX)' }); return LEFT_OUT; }
     // A file deleted while we walk is simply not part of this snapshot.
     return nullIfMissing(err);
   }
+  if (st.isDirectory() && boundary.crosses(st)) return MOUNTED;
   const mode = Number(st.mode & 0o7777n);
   const mtimeNs = st.mtimeNs.toString();
   const uid = Number(st.uid);
@@ -156,7 +200,7 @@ function describe(abs: string, rel: string, options: WalkOptions, skipped: WalkR
     }
   }
   skipped.push({ path: rel, reason: st.isSocket() ? 'socket' : st.isFIFO() ? 'FIFO' : 'device or special file' });
-  return null;
+  return LEFT_OUT;
 }
 
 /**

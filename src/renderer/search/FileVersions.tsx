@@ -3,6 +3,7 @@ import type { ApiCall, FileHistoryView, FileVersion } from '../../shared/api.js'
 import { dateTime, humanBytes, relativeTime } from '../../shared/format.js';
 import { FileDiff } from '../FileDiff.js';
 import { shownPath } from './shownPath.js';
+import { MiddlePath } from '../MiddlePath.js';
 
 /** Where a copy of `path` from snapshot `id` goes: beside it, named for the snapshot. */
 function besideName(p: string, id: string): string {
@@ -34,7 +35,8 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
   const chosen = found < 0 ? 0 : found;
   const setChosen = (i: number): void => setChosenKey(view?.versions[i]?.snapshots.at(-1)?.id ?? null);
   const version: FileVersion | undefined = view?.versions[chosen];
-  const id = version?.snapshots[0]?.id;
+  // Diffed and restored from the snapshot it is named by: "from 'before refactor'", not from a safety snapshot.
+  const id = version?.knownBy.id;
   // Outside a dialog nothing moves focus for the diff: its back button takes it, and Escape leaves it.
   const diffBox = useRef<HTMLDivElement>(null);
   useEffect(() => { if (diffing) diffBox.current?.querySelector<HTMLElement>('[data-autofocus]')?.focus(); }, [diffing]);
@@ -63,7 +65,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
     <section className="file-versions" aria-label={`Versions of ${shownPath(path)}`} onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); onBack(); } }}>
       <div className="file-diff-head">
         <button type="button" className="link" onClick={onBack}>← Search</button>
-        <code title={shownPath(path)}>{shownPath(path)}</code>
+        <MiddlePath path={shownPath(path)} />
       </div>
       {error && <p role="alert" className="error">{error}</p>}
       {!view && !error && <p role="status" className="muted">Reading its versions…</p>}
@@ -73,6 +75,7 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
           <ol className="timeline" role="radiogroup" aria-label="Versions, newest first">
             {view.versions.map((v, i) => {
               const newest = v.snapshots[0];
+              const known = v.knownBy;
               const what = v.type === 'file' ? humanBytes(v.size ?? 0) : v.type === 'dir' ? 'a folder' : 'a link';
               const deletedAfter = newest && deletedAt.size > 0 && view.deletions.some((d) => d.createdAt > newest.createdAt && (i === 0 || (view.versions[i - 1]?.snapshots.at(-1)?.createdAt ?? '') > d.createdAt));
               return (
@@ -84,8 +87,8 @@ export function FileVersions({ call, target, path, now, onBack, onChanged }: { c
                     }}>
                     <span className="dot" aria-hidden="true" />
                     <span className="row-main">
-                      <span className="when">{newest ? relativeTime(newest.createdAt, now) : ''}{newest?.tag ? ` · ${newest.tag}` : ''}{i === view.currentVersion && <span className="badge now small" title="The folder holds this version now">now</span>}</span>
-                      <span className="meta">{newest && <span>{dateTime(newest.createdAt, { seconds: true, now })}</span>}<span>{what}</span><span>in {v.snapshots.length} {v.snapshots.length === 1 ? 'snapshot' : 'snapshots'}</span></span>
+                      <span className="when">{relativeTime(known.createdAt, now)}{known.tag ? ` · ${known.tag}` : ''}{i === view.currentVersion && <span className="badge now small" title="The folder holds this version now">now</span>}</span>
+                      <span className="meta"><span>{dateTime(known.createdAt, { seconds: true, now })}</span><span>{what}</span><span>in {v.snapshots.length} {v.snapshots.length === 1 ? 'snapshot' : 'snapshots'}</span></span>
                     </span>
                   </button>
                 </li>

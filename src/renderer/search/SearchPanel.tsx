@@ -5,6 +5,8 @@ import { relativeTime } from '../../shared/format.js';
 import { useDebouncedCall } from '../useDebounced.js';
 import { FileVersions } from './FileVersions.js';
 import { shownPath } from './shownPath.js';
+import { MiddlePath } from '../MiddlePath.js';
+import { useEscape } from '../useEscape.js';
 
 const ROW_HEIGHT = 44;
 
@@ -28,6 +30,8 @@ export function SearchPanel({ call, target, now, onClose, onChanged }: { call: A
   const scroller = useRef<HTMLDivElement>(null);
   const input = useRef<HTMLInputElement>(null);
   const virtualizer = useVirtualizer({ count: matches.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 8 });
+  // Escape with focus on nothing in particular: back from a file's versions, else out of the search.
+  useEscape(picked !== null ? () => setPicked(null) : onClose);
 
   const focusRow = (index: number): void => {
     if (index < 0) { input.current?.focus(); return; }
@@ -69,7 +73,7 @@ export function SearchPanel({ call, target, now, onClose, onChanged }: { call: A
                 <button type="button" className="row match" data-index={item.index} onClick={() => setPicked(m.path)} onKeyDown={(e) => onRowKey(e, item.index)}
                   aria-label={`${shownPath(m.path)}${m.deleted ? ', deleted' : ''}: ${m.versions} ${m.versions === 1 ? 'version' : 'versions'} in ${m.count} snapshots`}>
                   <span className="row-main">
-                    <code className="path" title={shownPath(m.path)}>{shownPath(m.path)}{m.type === 'dir' ? '/' : ''}</code>
+                    <MiddlePath path={shownPath(m.path)} suffix={m.type === 'dir' ? '/' : ''} />
                     <span className="meta">
                       {m.deleted && <span className="badge deleted">deleted</span>}
                       <span>{m.versions} {m.versions === 1 ? 'version' : 'versions'} · {m.count} {m.count === 1 ? 'snapshot' : 'snapshots'} · last {relativeTime(m.newest, now)}</span>

@@ -22,7 +22,7 @@ test('a store on btrfs shares blocks with the folder (deleting frees up to its c
 });
 
 test('the delete dialog says "up to" where the store shares blocks with the folder', () => {
-  const s = { uniqueBytes: 5 * 1024 * 1024, size: 6 * 1024 * 1024 };
+  const s = { uniqueBytes: 5_000_000, size: 6_000_000 };
   assert.equal(freesText(s), 'Frees 5.0 MB.');
   assert.equal(freesText(s, true), 'Frees up to 5.0 MB (less where the folder still holds the same files).');
 });

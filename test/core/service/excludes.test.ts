@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { SnapctlError } from '../../../src/core/base/errors.js';
 import { DEFAULT_POLICY, SnapshotService, type FolderPolicy } from '../../../src/core/service/service.js';
 import { CACHEDIR_SIGNATURE, excludePatternProblem } from '../../../src/core/tree/excludes.js';
 import { CloneProvider } from '../../../src/core/providers/clone/clone-provider.js';
@@ -111,6 +112,25 @@ describe('excludes: gitignore patterns and CACHEDIR.TAG', () => {
       assert.equal(await readFile(path.join(dir, 'dist/more.js'), 'utf8'), 'more');
     } finally {
       policy = { ...policy, excludes: policy.excludes.filter((p) => p !== 'dist/') };
+    }
+  });
+
+  test('restoring a path the excludes leave out only since the snapshot says the snapshot holds it, and how to get a copy', async () => {
+    const dir = path.join(box.root, 'excluded-since');
+    await files(dir, '', { 'a.txt': 'a', 'gen/out.js': 'kept in the snapshot' });
+    const snap = await service.create({ path: dir });
+    await files(dir, '', { 'gen/out.js': 'built again' });
+    policy = { ...policy, excludes: [...policy.excludes, 'gen/'] };
+    try {
+      await assert.rejects(service.rollback(snap.id, { paths: ['gen/out.js'] }), (err: Error) => {
+        assert.match(err.message, /^gen\/out\.js: snapshot .* holds it, but the folder's excludes now leave it out/);
+        assert.doesNotMatch(err.message, /holds nothing/);
+        assert.match(err instanceof SnapctlError ? err.hint ?? '' : '', new RegExp(`^'snapctl restore ${snap.id} gen/out\\.js --to FILE' writes a copy elsewhere`));
+        return true;
+      });
+      assert.equal(await readFile(path.join(dir, 'gen/out.js'), 'utf8'), 'built again', 'nothing was changed');
+    } finally {
+      policy = { ...policy, excludes: policy.excludes.filter((p) => p !== 'gen/') };
     }
   });
 

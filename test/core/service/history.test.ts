@@ -107,6 +107,45 @@ describe('what the folder holds now', () => {
     assert.equal((await service.history.history(pe.target, 'src/deep/config.json')).currentVersion, null, 'the bytes decide where the hash is kept');
   });
 
+  test("a version is known by the newest snapshot a person took that holds it, not by a newer safety snapshot", async (t) => {
+    const pe = await cloneEnv();
+    t.after(() => pe.cleanup());
+    const service = new SnapshotService({ home: pe.home });
+    const file = path.join(pe.target, 'a.txt');
+    await writeFile(file, 'one\n');
+    const first = await service.create({ path: pe.target, provider: 'clone', tag: 'first' });
+    await writeFile(file, 'two, longer\n');
+    const second = await service.create({ path: pe.target, provider: 'clone', tag: 'second' });
+    const restored = await service.rollback(first.id, { paths: ['a.txt'] });
+    assert.ok(restored.safety);
+    const h = await service.history.history(pe.target, 'a.txt');
+    assert.deepEqual(h.versions.map((v) => v.snapshots[0]?.id), [restored.safety.id, first.id], 'the safety snapshot is the newest holder of the version it kept');
+    assert.deepEqual(h.versions.map((v) => v.knownBy.id), [second.id, first.id]);
+    assert.equal(h.versions[0]?.knownBy.tag, 'second');
+    // Held by safety snapshots alone, a version is known by the newest of them.
+    await service.delete(second.id);
+    assert.equal((await service.history.history(pe.target, 'a.txt')).versions[0]?.knownBy.id, restored.safety.id);
+  });
+
+  test('the version held is found among all of the same size and mtime: a newer one with other bytes does not hide it', async (t) => {
+    const pe = await cloneEnv();
+    t.after(() => pe.cleanup());
+    const service = new SnapshotService({ home: pe.home });
+    const file = path.join(pe.target, 'a.txt');
+    const when = new Date('2024-05-06T07:08:09Z');
+    const put = async (text: string): Promise<void> => { await writeFile(file, text); await utimes(file, when, when); };
+    await put('aaa\n');
+    await service.create({ path: pe.target, provider: 'clone' });
+    await put('bbb\n');
+    await service.create({ path: pe.target, provider: 'clone' });
+    await put('aaa\n');
+    const h = await service.history.history(pe.target, 'a.txt');
+    assert.equal(h.versions.length, 2, 'two versions of the same size and mtime');
+    assert.equal(h.currentVersion, 1, 'the folder holds the older one');
+    await put('ccc\n');
+    assert.equal((await service.history.history(pe.target, 'a.txt')).currentVersion, null, 'and neither when its bytes are another\'s');
+  });
+
   test('a file later snapshots excluded is neither deleted nor marked deleted while it is in the folder', async (t) => {
     const { pe, service } = await threeSnapshots(t, cloneEnv);
     await service.create({ path: pe.target, provider: 'clone', exclude: ['src/'] });

@@ -199,12 +199,54 @@ describe('a rollback that changes nothing', () => {
     // Back to a safety snapshot, then back to that one's: named by what a person sees, never nested.
     assert.ok(a.safety && b.safety);
     const c = await service.rollback(b.safety.id);
-    assert.match(c.safety?.tag ?? '', /^before rolling back to the safety snapshot of \d{1,2} [A-Z][a-z]{2} \d\d:\d\d, \d\d:\d\d$/);
+    assert.match(c.safety?.tag ?? '', /^before rolling back to the safety snapshot of \d{1,2} [A-Z][a-z]{2} \d\d:\d\d \(the snapshot of \d{1,2} [A-Z][a-z]{2} \d\d:\d\d\), \d\d:\d\d$/);
     assert.ok(c.safety);
     const d = await service.rollback(c.safety.id);
     assert.doesNotMatch(d.safety?.tag ?? '', /before rolling back to 'before|before rolling back to .*before rolling back/);
     const e = await service.undo({ target: dir });
     assert.match(e.safety?.tag ?? '', /^before undoing the rollback to the safety snapshot of /);
+  });
+});
+
+describe('labels of safety snapshots never nest, however long the chain of rollbacks and undos', () => {
+  let box: Box;
+  let service: SnapshotService;
+  before(async () => {
+    box = await sandbox();
+    service = new SnapshotService({ home: box.home });
+  });
+  after(() => box.cleanup());
+
+  test("every safety snapshot of a chain names the snapshot at its root once: 'before refactor', never a tag inside a tag", async () => {
+    const dir = await folder(box, 'chain');
+    const root = await service.create({ path: dir, tag: 'before refactor' });
+    const edit = (text: string): Promise<void> => writeFile(path.join(dir, 'a.txt'), text);
+    const tags: string[] = [];
+    const took = (r: { safety: SnapshotRecord | null }): SnapshotRecord => {
+      assert.ok(r.safety, 'a safety snapshot was taken');
+      tags.push(r.safety.tag ?? '');
+      return r.safety;
+    };
+    await edit('refactored\n');
+    const s1 = took(await service.rollback(root.id));
+    const s2 = took(await service.undo({ target: dir })); // before undoing the rollback to 'before refactor'
+    const s3 = took(await service.rollback(s2.id)); // redone: back to the state the undo left
+    took(await service.undo({ target: dir }));
+    await edit('more\n');
+    const s5 = took(await service.rollback(s3.id));
+    await edit('again\n');
+    took(await service.rollback(s1.id, { paths: ['a.txt'] }));
+    took(await service.undo({ target: dir }));
+    assert.ok(s5);
+    const safetyName = String.raw`the safety snapshot of \d{1,2} [A-Z][a-z]{2} \d\d:\d\d \('before refactor'\)`;
+    const one = new RegExp(String.raw`^before (?:rolling back to|undoing the rollback to|restoring a\.txt from|undoing the restore of a\.txt from) (?:'before refactor'|${safetyName}), \d\d:\d\d$`);
+    for (const tag of tags) {
+      assert.match(tag, one);
+      assert.equal(tag.split("'before refactor'").length, 2, `named once: ${tag}`);
+    }
+    assert.match(tags[1] ?? '', /^before undoing the rollback to 'before refactor', \d\d:\d\d$/);
+    assert.match(tags[3] ?? '', new RegExp(`^before undoing the rollback to ${safetyName}, `), 'an undo of the rollback to a safety snapshot names it and its root');
+    assert.match(tags[6] ?? '', new RegExp(`^before undoing the restore of a\\.txt from ${safetyName}, `), 'the undo of a one-file restore is said of the restore');
   });
 });
 

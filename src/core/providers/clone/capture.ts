@@ -10,6 +10,7 @@ import { fsPath, type FsPath } from '../../tree/names.js';
 import { walk, type LiveEntry } from '../../tree/walk.js';
 import type { ExcludeMatcher } from '../../tree/excludes.js';
 import type { Trace } from '../../base/trace.js';
+import type { CreateProgress } from '../../../shared/model.js';
 
 
 type LiveFile = Extract<LiveEntry, { type: 'file' }>;
@@ -65,6 +66,8 @@ export interface CaptureOptions {
    */
   budget?: (needBytes: number) => Promise<void>;
   trace?: Trace;
+  /** Told how far it has got: paths listed while walking, then files held of all (see CreateProgress). */
+  progress?: (p: CreateProgress) => void;
 }
 
 export async function capture(root: string, pool: ClonePool, id: string, bases: readonly Manifest[], options: CaptureOptions = {}): Promise<CaptureResult> {
@@ -85,7 +88,10 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     const r = recorded.get(rel);
     return r && r.ino === ino && r.ctimeNs === ctimeNs ? r.xattrs : null;
   };
-  const { entries: walked, skipped, notes, excluded, cacheDirs } = await walk(root, { knownXattrs, ...(options.skip ? { skip: options.skip } : {}), ...(options.cacheDirs ? { cacheDirs: true } : {}) });
+  const tell = options.progress;
+  const reading = (listed: number): void => tell?.({ phase: 'reading', files: listed, bytes: 0, totalFiles: null, totalBytes: null });
+  reading(0);
+  const { entries: walked, skipped, notes, excluded, cacheDirs } = await walk(root, { knownXattrs, ...(options.skip ? { skip: options.skip } : {}), ...(options.cacheDirs ? { cacheDirs: true } : {}), ...(tell ? { onBatch: reading } : {}) });
   options.trace?.(`walk, paths: ${walked.length}`);
   await options.inspect?.(walked);
   const problems = [...skipped, ...notes];
@@ -115,12 +121,23 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     (suspect ? toRecheck : toCopy).push({ index: entries.length, live: e, base: suspect ?? null });
     entries.push(null);
   }
+  // Files shared with a base are held already; the rest count as each is settled (shared, stored or not kept).
+  const done = { files: 0, bytes: size, totalFiles: 0, totalBytes: 0 };
+  for (const e of walked) if (e.type === 'file') { done.totalFiles++; done.totalBytes += e.size; }
+  done.files = done.totalFiles - toCopy.length - toRecheck.length;
+  const settled = (bytes: number): void => {
+    done.files++;
+    done.bytes += bytes;
+    tell?.({ phase: 'copying', ...done });
+  };
+  tell?.({ phase: 'copying', ...done });
 
   await mapLimit(toRecheck, IO_PARALLELISM, async (item) => {
     const base = item.base;
     if (base?.hash && await unchangedSince(underRoot(root, item.live.path), base.hash).catch(() => false)) {
       size += item.live.size;
       entries[item.index] = fileEntry(item.live, base);
+      settled(item.live.size);
     } else {
       toCopy.push(item);
     }
@@ -130,6 +147,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   await options.budget?.(options.copiesAreClones === true ? 0 : bytesToWrite(toCopy.map((it) => it.live)));
 
   const record = ({ index, live: e }: (typeof toCopy)[number], copied: CopyOutcome): void => {
+    settled(e.size);
     bytesRead += copied.bytesRead ?? 0;
     if ('problem' in copied) problems.push({ path: e.path, reason: copied.problem });
     const got = copied.entry;

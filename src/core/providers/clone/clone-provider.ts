@@ -49,7 +49,10 @@ export class CloneProvider implements SnapshotProvider {
       const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), {
         added, copiesAreClones, ...(request.inspect ? { inspect: request.inspect } : {}), ...(request.trace ? { trace: request.trace } : {}),
         ...(request.skip ? { skip: request.skip } : {}), ...(request.cacheDirs ? { cacheDirs: true } : {}), ...(request.budget ? { budget: request.budget } : {}),
+        ...(request.progress ? { progress: request.progress } : {}),
       });
+      // Every file is held: what is left is writing down what the snapshot holds.
+      request.progress?.({ phase: 'saving', files: result.files, bytes: result.size, totalFiles: result.files, totalBytes: result.size });
       await this.pool.writeManifest(result.manifest);
       request.trace?.('write the manifest');
       // A failure here leaves the index stale, which the next read finds and rebuilds.

@@ -1,4 +1,4 @@
-import { closeSync, constants as fsc, copyFileSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { chmodSync, closeSync, constants as fsc, copyFileSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { chmod, copyFile, lstat, open, readdir, readFile, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { isFresh, mkdirPrivate, writeSmallFile } from '../../base/private-fs.js';
@@ -89,6 +89,8 @@ export class ClonePool implements ContentSource {
         try {
           const viaFd = cloneSource(input.fd);
           await copyFile(viaFd ?? source, dest, fsc.COPYFILE_FICLONE);
+          // copyFile gives the object the file's mode, set-uid included: an object is private and no program.
+          await chmod(dest, 0o600);
           if (viaFd === null) sameFileStill(await lstat(source, { bigint: true }).catch(() => null), before);
           const got = await readObject(dest);
           return { oid, hash: got.hash, added: true, size: got.size, bytesRead: got.bytesRead, before: sourceStat(before), after: sourceStat(await input.stat({ bigint: true })) };
@@ -278,6 +280,7 @@ export class ClonePool implements ContentSource {
       }
     }
     copyFileSync(source, dest, fsc.COPYFILE_FICLONE);
+    chmodSync(dest, 0o600);
   }
 
   /** 128 random bits per object, drawn in bulk (bench/README.md, "Forms the code keeps"). */
