@@ -1,4 +1,4 @@
-import { closeSync, constants as fsc, fstatSync, openSync, readSync } from 'node:fs';
+import { constants as fsc, fstatSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Hash } from 'node:crypto';
 import { nodeCrypto } from '../base/lazy-crypto.js';
@@ -212,15 +212,5 @@ export async function hashFile(file: FsPath | string, options: { flags?: number;
     return (await readContent(handle, options.kind)).hash;
   } finally {
     await handle.close();
-  }
-}
-
-/** hashFile with direct calls. */
-export function hashFileSync(file: FsPath | string, kind?: HashKind): ContentRead {
-  const fd = openSync(file, fsc.O_RDONLY | fsc.O_NONBLOCK);
-  try {
-    return readContentSync(fd, kind);
-  } finally {
-    closeSync(fd);
   }
 }

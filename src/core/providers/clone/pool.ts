@@ -169,9 +169,9 @@ export class ClonePool implements ContentSource {
   /**
    * Checks the objects of `entries`: each must exist with the entry's size and hash to the entry's hash (in
    * the entry's kind of hash). An entry without a hash (a reflink clone made by an earlier version, which
-   * hashed clones later, if at all) is checked by size alone, unless `hashUnknown`: then its object is hashed now and the hash
-   * set on the entry (`hashed` counts them), after comparing it with the file in the folder where
-   * `fromFolder` can still read that file as it was. Each object is read once per `seen` (one verification).
+   * hashed clones later, if at all) is checked by size alone, unless `hashUnknown`: then its object is
+   * hashed now and the hash set on the entry (`hashed` counts them), after comparing it with the file in the
+   * folder where `fromFolder` can still read that file as it was. Each object is read once per `seen`.
    */
   async checkObjects(entries: readonly FileEntry[], options: { hashUnknown: boolean; seen?: ObjectChecks; fromFolder?: (e: FileEntry, kind: HashKind) => Promise<string | null> }): Promise<{ problems: ContentProblem[]; hashed: number }> {
     const byOid = new Map<string, FileEntry[]>();
