@@ -85,9 +85,7 @@ function timeCommand(cmd: string, args: string[], work: string, env: NodeJS.Proc
 
 /** Times one snapctl command as a user runs it: a fresh process. */
 function timeSnapctl(args: string[], home: string, work: string): Promise<Timed> {
-  // No background hashing of reflink clones: it would run into the next round and the clean-up; its cost is
-  // measured on its own (backgroundHash).
-  return timeCommand(process.execPath, [cli, ...args], work, { ...process.env, SNAPCTL_HOME: home, DD_AGENT_HOST: '127.0.0.1', SNAPCTL_BACKGROUND_HASH: '0' });
+  return timeCommand(process.execPath, [cli, ...args], work, { ...process.env, SNAPCTL_HOME: home, DD_AGENT_HOST: '127.0.0.1' });
 }
 
 async function snapshotId(home: string, target: string): Promise<string> {
@@ -107,7 +105,6 @@ function sameTree(a: string, b: string): boolean {
 }
 
 /** Figures that are no ratio: printed after the table. */
-const backgroundHash: string[] = [];
 const historyNotes: string[] = [];
 
 async function cloneBenchmarks(work: string, label: string, cpArgs: string[]): Promise<Row[]> {
@@ -129,11 +126,6 @@ async function cloneBenchmarks(work: string, label: string, cpArgs: string[]): P
     if (r < runs - 1) await rm(home, { recursive: true, force: true });
   }
   rows.push(row(`first snapshot, clone (${label})`, snap, cp, `cp ${cpArgs.join(' ')}`, 1.2));
-  {
-    // What a first snapshot with reflink clones leaves for later: the background `snapctl verify` that hashes them.
-    const hashed = await timeSnapctl(['verify'], path.join(work, `home-first-${runs - 1}`), work);
-    backgroundHash.push(`${label}: the background hashing after the first snapshot took ${(hashed.ms / 1000).toFixed(2)} s (snapctl verify; off the create's critical path)`);
-  }
 
   // 2. Repeat snapshot after 1% of the files changed vs rsync --link-dest (rsnapshot, old Time Machine).
   const home = path.join(work, `home-first-${runs - 1}`);
@@ -351,7 +343,7 @@ async function main(): Promise<void> {
   const out = [header, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
   console.log(`snapctl benchmark: ${shape.files} files, ${shape.folders} folders, ~${Math.round(shape.bytes / 1048576)} MB, ${runs} runs each (medians; 'per round' is the lowest and highest ratio of runs taken side by side); ${new Date().toISOString()}`);
   console.log(out.join('\n'));
-  for (const n of [...notes, ...backgroundHash, ...historyNotes]) console.log(n);
+  for (const n of [...notes, ...historyNotes]) console.log(n);
   if (!haveGnuTime) console.log(`peak RSS: not measured (${GNU_TIME} is not GNU time; apt-get install time)`);
   if (opts.json) await writeFile(opts.json, JSON.stringify({ shape, runs, rows, notes }, null, 2));
 }

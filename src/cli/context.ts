@@ -68,7 +68,6 @@ export class CliContext implements CommandContext {
   /** Set for `status`, which shows the settings file's problems itself, on stdout. */
   settingsProblemsShown = false;
   private service: SnapshotService | undefined;
-  private readonly unhashed: string[] = [];
   private readonly metrics: CliMetrics;
 
   constructor(readonly io: CliIo) {
@@ -82,20 +81,10 @@ export class CliContext implements CommandContext {
       const policy = async (target: string): Promise<FolderPolicy> =>
         (await peekPolicy(this.core().layout.settingsFile, target)) ?? (await import('../core/state/settings.js')).policyOf(await this.settings(), target);
       this.service = new SnapshotService({ home: defaultHome(this.io.env), env: this.io.env, policy });
-      this.service.onEvent((e) => { if (e.type === 'hash-pending') this.unhashed.push(e.id); });
       // Every command that changes snapshots sends what the tray app sends, from here and nowhere else.
       this.metrics.observe(this.service);
     }
     return this.service;
-  }
-
-  /**
-   * Snapshots whose reflink-cloned objects have no hash yet get one from a `snapctl verify` of their own,
-   * detached, so the command that took them returns at once (a first snapshot on btrfs must stay close to
-   * `cp --reflink`) and the hashes are there within seconds, taken while the files are still as they were.
-   */
-  hashInBackground(spawnVerify: (id: string) => void): void {
-    for (const id of this.unhashed.splice(0)) spawnVerify(id);
   }
 
   async targetOf(dir: string | undefined): Promise<string | undefined> {

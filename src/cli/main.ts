@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { SnapctlError, describeError } from '../core/base/errors.js';
 import { installLayout } from '../core/base/install.js';
@@ -101,12 +100,6 @@ export function createProgram(ctx: CliContext): Command {
   return program;
 }
 
-/** A snapctl command of its own that outlives this one (output discarded): see CliContext.hashInBackground. */
-function spawnDetached(args: string[], env: NodeJS.ProcessEnv): void {
-  const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
-  spawn(process.execPath, [installLayout().cliScript, ...args], { detached: true, stdio: 'ignore', env }).unref();
-}
-
 /** Exit codes: 0 success, 1 the operation failed, 2 the command was used wrongly. */
 export async function run(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   const ctx = new CliContext(io);
@@ -115,7 +108,6 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     ctx.tellNotices();
     await ctx.tellUnfinished();
     await ctx.finishMetrics();
-    if (io.env['SNAPCTL_BACKGROUND_HASH'] !== '0') ctx.hashInBackground((id) => spawnDetached(['verify', id], io.env));
     return ctx.exitCode;
   } catch (err) {
     ctx.tellNotices();

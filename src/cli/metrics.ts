@@ -24,8 +24,8 @@ export class CliMetrics {
   }
 
   private onEvent(event: ServiceEvent, service: SnapshotService): void {
-    // Neither is a change to report: the client is loaded on the first event that is.
-    if (event.type === 'hash-pending' || event.type === 'snapshot-progress') return;
+    // Not a change to report: the client is loaded on the first event that is.
+    if (event.type === 'snapshot-progress') return;
     this.loading ??= this.start(service);
     // Chained on the one promise, the events reach the client in the order they happened.
     void this.loading.then((metrics) => metrics?.onEvent(event));

@@ -52,7 +52,7 @@ for (const [kind, { mount }] of Object.entries(MOUNTS)) describe(`on a full stor
     home = box.home;
     await mkdir(home);
     mount(home, box.root);
-    env = { SNAPCTL_HOME: home, SNAPCTL_BACKGROUND_HASH: '0' };
+    env = { SNAPCTL_HOME: home };
     await writeFile(path.join(box.project, 'a.txt'), 'the same in every snapshot\n');
     for (let i = 0; i < 40; i++) {
       const r = await runCli(['create', '--path', box.project, '--tag', `same ${i}`, '--json'], env);

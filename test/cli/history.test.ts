@@ -9,7 +9,7 @@ const BINARY = Buffer.from([0, 255, 10, 13, 0x80, 0xfe, 0, 1, 2]);
 
 async function project(): Promise<{ home: string; dir: string; env: Record<string, string>; ids: string[]; cleanup: () => Promise<void> }> {
   const box = await sandbox();
-  const env = { SNAPCTL_HOME: box.home, SNAPCTL_BACKGROUND_HASH: '0' };
+  const env = { SNAPCTL_HOME: box.home };
   const ids: string[] = [];
   const snap = async (): Promise<void> => {
     const r = await runCli(['create', '--path', box.project, '--json'], env);

@@ -28,7 +28,7 @@ describe('metrics from the command line', () => {
   before(async () => {
     box = await sandbox();
     agent = await listenUdp();
-    env = { SNAPCTL_HOME: box.home, SNAPCTL_BACKGROUND_HASH: '0', DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: String(agent.port), DD_ENV: 'ci', DD_SERVICE: 'snapctl-cli', DD_VERSION: '9.9.9' };
+    env = { SNAPCTL_HOME: box.home, DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: String(agent.port), DD_ENV: 'ci', DD_SERVICE: 'snapctl-cli', DD_VERSION: '9.9.9' };
     await writeFile(path.join(box.project, 'a.txt'), 'one\n');
   });
   beforeEach(() => agent.clear());
@@ -167,7 +167,7 @@ describe('metrics with no agent', () => {
   after(() => box.cleanup());
 
   const create = async (home: string, extra: Record<string, string>): Promise<{ stdout: string; stderr: string; health: { transport: string; lastSentAt: string | null; lastError: string | null; sendErrors: number } | null }> => {
-    const r = await runCli(['create', '--path', box.project], { SNAPCTL_HOME: path.join(box.root, home), SNAPCTL_BACKGROUND_HASH: '0', ...extra });
+    const r = await runCli(['create', '--path', box.project], { SNAPCTL_HOME: path.join(box.root, home), ...extra });
     assert.equal(r.code, 0, r.stderr);
     const health = await readFile(path.join(box.root, home, 'metrics-health.json'), 'utf8').then((t) => parseJson<{ transport: string; lastSentAt: string | null; lastError: string | null; sendErrors: number }>(t), () => null);
     return { stdout: r.stdout, stderr: r.stderr, health };

@@ -32,7 +32,7 @@ describe('the CLI a person can trust with a rollback', () => {
   }
   before(async () => {
     box = await sandbox();
-    env = { SNAPCTL_HOME: box.home, SNAPCTL_BACKGROUND_HASH: '0' };
+    env = { SNAPCTL_HOME: box.home };
   });
   after(() => box.cleanup());
 

@@ -40,7 +40,7 @@ describe('snapctl serve', () => {
 
   before(async () => {
     box = await sandbox();
-    env = { SNAPCTL_HOME: box.home, SNAPCTL_BACKGROUND_HASH: '0' };
+    env = { SNAPCTL_HOME: box.home };
     await writeFile(path.join(box.project, 'big.txt'), bigText('then'));
     serve = spawn(process.execPath, [cliPath, 'serve', '--path', box.project, '--json'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     serve.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });

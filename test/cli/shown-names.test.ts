@@ -29,7 +29,7 @@ describe('names on the command line', () => {
 
   before(async () => {
     box = await sandbox();
-    env = { ...gitEnv, SNAPCTL_HOME: box.home, SNAPCTL_BACKGROUND_HASH: '0' };
+    env = { ...gitEnv, SNAPCTL_HOME: box.home };
     folder = path.join(box.root, folderName);
     await mkdir(folder);
     await writeFile(path.join(folder, fileName), 'one\n');

@@ -33,7 +33,7 @@ describe('a rollback that cannot be finished stays its own folder\'s business', 
 
   before(async () => {
     box = await sandbox();
-    env = { SNAPCTL_HOME: box.home, SNAPCTL_BACKGROUND_HASH: '0' };
+    env = { SNAPCTL_HOME: box.home };
     stuck = path.join(box.root, 'stuck');
     other = path.join(box.root, 'other');
     for (const dir of [stuck, other]) {
@@ -126,7 +126,7 @@ describe('a rollback killed part way is finished by the next operation on its fo
   after(() => box.cleanup());
 
   test('list leaves it as it is and names it; a create on the folder finishes it first and says what it did', async () => {
-    const env = { SNAPCTL_HOME: box.home, SNAPCTL_BACKGROUND_HASH: '0' };
+    const env = { SNAPCTL_HOME: box.home };
     for (let i = 0; i < 20; i++) await writeFile(path.join(box.project, `f${i}.txt`), `v1 ${i}\n`);
     const made = await runCli(['create', '--path', box.project, '--tag', 'start', '--json'], env);
     const id = parseJson<{ id: string }>(made.stdout).id;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { buildEveryKindTree, mutateEveryWay } from '../helpers/fixtures.js';
 import { cliSandbox, describeTree, parseJson, runCli, sandbox } from '../helpers/helpers.js';
+import { editInPlace, objectFile, storedFiles } from '../helpers/clone-store.js';
 
 /**
  * A rollback killed with SIGKILL at every one of its mutating steps (fault injection), then at random
@@ -105,6 +106,30 @@ describe('an interrupted rollback that cannot be finished', () => {
       assert.equal(back.code, 0, back.stderr);
       assert.deepEqual(await describeTree(box.project), before, 'the state before the interrupted rollback');
       assert.equal((await runCli(['recover'], env)).code, 0);
+    } finally {
+      await box.cleanup();
+    }
+  });
+});
+
+describe('an interrupted rollback whose stored copies were changed since', () => {
+  test('is not finished from them: the next command checks every object again, names the files and writes none of their bytes', async () => {
+    const box = await sandbox();
+    try {
+      const env = { SNAPCTL_HOME: box.home };
+      for (let i = 0; i < 30; i++) await writeFile(path.join(box.project, `f${i}.txt`), `v1 ${i}\n`);
+      const snapId = parseJson<{ id: string }>((await runCli(['create', '--path', box.project, '--json'], env)).stdout).id;
+      for (let i = 0; i < 30; i++) await writeFile(path.join(box.project, `f${i}.txt`), `v2 ${i}\n`);
+      const killed = await runCli(['rollback', snapId, '--yes'], { ...env, SNAPCTL_FAULT_KILL_AT: '10' });
+      assert.equal(killed.signal, 'SIGKILL');
+      // Every stored copy edited in place, its size kept, after the check the rollback made before it began.
+      for (const e of (await storedFiles(box.home, snapId)).values()) editInPlace(objectFile(box.home, e.oid), 'EVIL');
+      const next = await runCli(['list'], env);
+      assert.match(next.stderr, /cannot be finished.*damaged.*f\d+\.txt/);
+      for (let i = 0; i < 30; i++) {
+        const now = await readFile(path.join(box.project, `f${i}.txt`), 'utf8');
+        assert.ok(now === `v1 ${i}\n` || now === `v2 ${i}\n`, `f${i}.txt holds ${JSON.stringify(now)}`);
+      }
     } finally {
       await box.cleanup();
     }

@@ -24,10 +24,10 @@ export const manifestEntrySchema = z.discriminatedUnion('type', [
     mode: z.number().int(),
     mtimeNs: z.string(),
     size: z.number().int().nonnegative(),
-    // Named by content (SHA-256), or at random when cloned before being hashed.
+    // Named by content (its hash's 64 hex digits), or at random when the filesystem cloned it.
     oid: z.string().regex(/^(?:[0-9a-f]{32}|[0-9a-f]{64})$/),
-    // Older manifests have no hash: read as null.
-    hash: z.string().regex(/^[0-9a-f]{64}$/).nullable().default(null),
+    // SHA-256, or the blocks hash of a large file with holes. Older manifests may have none: read as null.
+    hash: z.string().regex(/^(?:blocks1:)?[0-9a-f]{64}$/).nullable().default(null),
     nlink: z.number().int().min(1).optional(),
     sparse: z.boolean().optional(),
     ...meta,

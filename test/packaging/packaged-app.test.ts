@@ -108,7 +108,7 @@ describe('the packaged app', { skip }, () => {
       await mkdir(project);
       env = {
         PATH: [bin, path.dirname(process.execPath), '/usr/bin', '/bin'].join(':'),
-        HOME: path.join(work, 'user'), SNAPCTL_HOME: path.join(work, 'state'), SNAPCTL_BACKGROUND_HASH: '0',
+        HOME: path.join(work, 'user'), SNAPCTL_HOME: path.join(work, 'state'),
         LANG: 'C.UTF-8', ...gitEnv,
       };
     });

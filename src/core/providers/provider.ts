@@ -138,8 +138,6 @@ export interface CreatedSnapshot {
   addedBytes: number;
   files: number;
   problems: { path: string; reason: string }[];
-  /** Objects stored without a hash (reflink clones): verify hashes them, at the latest at the first verify. */
-  unhashed?: number;
   /** What the snapshot holds, when the provider has it at hand (clone's manifest): the path index takes it. */
   entries?: readonly ManifestEntry[];
   /** The snapshot `entries` were compared with (the first base read), and what it holds: the index takes the change. */

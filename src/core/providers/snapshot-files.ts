@@ -1,7 +1,7 @@
 import { constants as fsc } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { SnapctlError, nullIfMissing } from '../base/errors.js';
-import { nodeCrypto } from '../base/lazy-crypto.js';
+import { hashBytes, hashKindOf } from '../tree/content-hash.js';
 import { isSafeRelativePath, type ManifestEntry } from '../tree/manifest.js';
 import { fsPath, shownName } from '../tree/names.js';
 import type { SnapshotFile } from './provider.js';
@@ -57,7 +57,7 @@ export async function readStoredFile(entry: ManifestEntry | undefined, objectPat
   if (found === null) throw damaged('is missing');
   if (found.kind !== 'file') throw damaged('is not a file');
   if (found.size !== entry.size) throw damaged(`is ${found.size} bytes, not ${entry.size}`);
-  if (entry.hash !== null && nodeCrypto().createHash('sha256').update(found.bytes).digest('hex') !== entry.hash) throw damaged('was changed: its content no longer matches its SHA-256');
+  if (entry.hash !== null && hashBytes(found.bytes, hashKindOf(entry.hash)) !== entry.hash) throw damaged('was changed: its content no longer matches its SHA-256');
   // The pool object is shared by every snapshot holding these bytes: its mode, times and owner are nobody's.
   return { ...found, mode: entry.mode & 0o7777, mtimeNs: entry.mtimeNs, uid: entry.uid, gid: entry.gid };
 }

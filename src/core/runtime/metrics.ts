@@ -145,7 +145,6 @@ export class Metrics {
         this.safely((c) => c.event('rollback failed', wireText(`${event.target} to ${event.snapshotId}: ${event.error}`), { alert_type: 'error', aggregation_key: wireText(`rollback:${event.target}`), source_type_name: 'snapctl' }, tags));
         break;
       }
-      case 'hash-pending':
       case 'snapshot-progress':
         break;
     }

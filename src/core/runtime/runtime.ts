@@ -74,9 +74,7 @@ export class SnapctlRuntime {
     });
     this.settingsStore = new SettingsStore(layout);
     this.queries = new QueryPool({ home: layout.root, env: this.env, adminPrompt: options.adminPrompt ?? false, settings: () => this.settings, local: this.service });
-    // Reflink-cloned objects are hashed in the background, soon after their snapshot (see CliContext).
     this.service.onEvent((e) => {
-      if (e.type === 'hash-pending') setTimeout(() => { void this.service.verify(e.id).catch(() => undefined); }, 1_000).unref();
       if (e.type === 'snapshot-created') this.lastOutcome.set(e.record.target, { status: 'ok' });
       if (e.type === 'snapshot-failed') this.lastOutcome.set(e.target, { status: 'critical', message: e.error });
       if (e.type === 'snapshot-created' && e.record.trigger !== 'safety') this.scheduledFailures.delete(e.record.target);

@@ -10,7 +10,7 @@ import { isWithin, type HomeLayout } from '../state/paths.js';
 import { quarantine, type SnapshotStore } from '../state/store.js';
 import { leaveAloneFilter } from '../tree/excludes.js';
 import { isSafeRelativePath, nsToSeconds } from '../tree/manifest.js';
-import { hashFile } from '../providers/clone/pool.js';
+import { hashFile, hashKindOf, type HashKind } from '../tree/content-hash.js';
 import { fromBytes, fsPath, shownName, toBytes } from '../tree/names.js';
 import { IndexBuilder, addSnapshot, applyDelta, emptyIndex, findPathLine, liveSeqs, makeDelta, markSkipped, parseHeader, parseIndex, parseLog, removeSnapshots, serialiseDelta, serialiseIndex, type IndexDelta, type IndexHeader, type IndexedVersion, type PathIndexData } from '../history/path-index.js';
 import type { ManifestEntry } from '../tree/manifest.js';
@@ -497,12 +497,19 @@ async function standingNow(target: string, rel: string): Promise<{ type: Indexed
  * once, and only when such a version is there.
  */
 async function heldNow(abs: string, versions: readonly IndexedVersion[], now: NonNullable<Awaited<ReturnType<typeof standingNow>>>): Promise<number> {
-  let bytes: Promise<string | null> | undefined;
+  // In the kind each recorded hash is in (a large file with holes has the blocks hash), once per kind.
+  const bytes = new Map<HashKind, Promise<string | null>>();
   for (const [i, v] of versions.entries()) {
     if (!sameAsNow(v, now)) continue;
     if (!v.key.startsWith('h:') || v.size > HASH_NOW_MAX) return i;
-    bytes ??= hashFile(fsPath(abs), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW).catch(() => null);
-    if ((await bytes) === v.key.slice(2)) return i;
+    const recorded = v.key.slice(2);
+    const kind = hashKindOf(recorded);
+    let hashed = bytes.get(kind);
+    if (!hashed) {
+      hashed = hashFile(fsPath(abs), { flags: fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW, kind }).catch(() => null);
+      bytes.set(kind, hashed);
+    }
+    if ((await hashed) === recorded) return i;
   }
   return -1;
 }

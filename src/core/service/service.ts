@@ -127,8 +127,6 @@ export type ServiceEvent =
   | { type: 'snapshot-deleted'; record: SnapshotRecord }
   /** A snapshot not taken because it would take the store's filesystem below its floor (after pruning, if scheduled). */
   | { type: 'snapshot-skipped'; target: string; trigger: Trigger; provider: ProviderName; reason: 'low_space'; needBytes: number; freeBytes: number; floorBytes: number; pruned: number; message: string }
-  /** A snapshot holds objects no byte of which passed through snapctl (reflink clones): hash them soon (verify). */
-  | { type: 'hash-pending'; id: string }
   | { type: 'rollback-completed'; result: RollbackResult; kind: 'rollback' | 'undo'; durationMs: number }
   | { type: 'rollback-failed'; snapshotId: string; target: string; provider: ProviderName; error: string; durationMs: number }
   /** An interrupted rollback finished by the recovery every command runs first. */
@@ -485,7 +483,6 @@ export class SnapshotService {
       await this.history.added(record, created.entries, created.base ?? null, { compact: o.trigger !== 'safety' }).catch(() => undefined);
       o.trace?.('add it to the path index');
     }
-    if ((created.unhashed ?? 0) > 0) this.emit({ type: 'hash-pending', id });
     this.taking.delete(id);
     return { record, live: created.live, problems: created.problems, notHeld: created.notHeld ?? [] };
   }
@@ -1140,7 +1137,12 @@ export class SnapshotService {
       const record = await this.get(pending.snapshotId);
       // Journals written before excludes existed name no excludes; mounts and cache folders now are left alone all the same.
       const leaveAlone = await leaveAloneFilter(pending.leaveAlone ?? [], { root: target });
-      await this.provider(record.provider).restore(record, pending.paths, {
+      const provider = this.provider(record.provider);
+      // The data was checked before the rollback began, and is checked again before it is finished: the store
+      // may have changed since (a crash, a reboot, a hand), and a restore writes only bytes it has verified.
+      const damaged = await provider.checkRestore?.(record, pending.paths, (await walk(target).catch(() => null))?.entries ?? []) ?? [];
+      if (damaged.length > 0) throw new SnapctlError('corrupt', `snapshot ${record.id} is damaged: ${describeProblems(damaged)}`);
+      await provider.restore(record, pending.paths, {
         token: pending.safetyId, protect: new Set(pending.protect ?? []), ...(pending.keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}),
       });
       await this.completeJournal(pending);

@@ -25,8 +25,10 @@ export interface EntryMeta {
 }
 
 /**
- * A file: its object in the pool (`oid`), and the SHA-256 of its content (`hash`), null until first hashed
- * (a reflink clone copies no bytes through snapctl, so its hash is taken later, by verify). `ino` and
+ * A file: its object in the pool (`oid`), and the hash of the object's content (`hash`: its SHA-256, or for a
+ * large file with holes the `blocks1:` hash, see content-hash.ts), taken before the snapshot was listed.
+ * Null only in entries of reflink clones made by earlier versions, which hashed them later (a restore checks
+ * those by size; `snapctl verify` hashes them). `ino` and
  * `ctimeNs` are what the file was on disk when it was read: like git's index, a file whose size and mtime
  * match but whose inode or ctime changed (`cp -p`, `rsync -t`, `tar x`) is read again.
  */
@@ -60,9 +62,9 @@ export interface Manifest {
   owner?: { uid: number; gid: number };
 }
 
-/** Objects are named by their SHA-256 (64 hex digits), or at random (32) when cloned before being hashed. */
+/** Objects are named by their hash (64 hex digits), or at random (32) when the filesystem cloned them. */
 const OID = /^(?:[0-9a-f]{32}|[0-9a-f]{64})$/;
-const HASH = /^[0-9a-f]{64}$/;
+const HASH = /^(?:blocks1:)?[0-9a-f]{64}$/;
 const DECIMAL = /^\d{1,30}$/;
 
 /**
@@ -94,7 +96,7 @@ export function checkManifest(raw: unknown): Manifest | null {
 
 /**
  * The manifest as JSON, leaving out what reading gives back (checkManifest fills it in): a hash the object's
- * name already is (or a clone's hash not taken yet), a ctime equal to the mtime, an owner equal to the
+ * name already is (or the missing hash of an earlier version's clone), a ctime equal to the mtime, an owner equal to the
  * manifest's. A third smaller: read by every rollback and snapshot, written by every snapshot.
  */
 export function manifestJson(manifest: Manifest): string {
@@ -185,7 +187,7 @@ function isEntry(e: unknown): boolean {
     const size = e['size'];
     if (!Number.isInteger(e['mode']) || !Number.isInteger(size) || (size as number) < 0 || typeof e['oid'] !== 'string' || !OID.test(e['oid'])) return false;
     // Entries written before content was hashed have no hash: an object named by its SHA-256 says it all the
-    // same; one named at random is checked by size until verify hashes it.
+    // same; one named at random (a clone of an earlier version) is checked by size until verify hashes it.
     if (e['hash'] === undefined) e['hash'] = HASH.test(e['oid']) ? e['oid'] : null;
     if (e['hash'] !== null && (typeof e['hash'] !== 'string' || !HASH.test(e['hash']))) return false;
     for (const k of ['ino', 'ctimeNs'] as const) if (e[k] !== undefined && (typeof e[k] !== 'string' || !DECIMAL.test(e[k]))) return false;

@@ -291,7 +291,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
         if (e.type === 'file' && content !== null) {
           // copyFile makes its copy with the source's mode, set-uid included, owned by whoever runs this until
           // setMeta gives it its owner: a set-id file is copied into a file made private (0600) instead.
-          if (e.sparse || (e.mode & 0o6000) !== 0) copySparseSync(content, tmp, e.size);
+          if (e.sparse || (e.mode & 0o6000) !== 0) copySparseSync(content, tmp, e.size, (e.mode & 0o6000) === 0);
           else copyFileSync(content, tmp, fsc.COPYFILE_FICLONE | fsc.COPYFILE_EXCL);
         } else if (e.type === 'symlink') {
           symlinkSync(fsPath(e.link), tmp);
@@ -492,15 +492,29 @@ function setMetaHere(at: FsPath, e: ManifestEntry, fresh: boolean): void {
   if (e.type === 'symlink') { try { lutimesSync(at, t, t); } catch { /* links without times on some systems */ } } else utimesSync(at, t, t);
 }
 
-const ZERO_CHUNK = 64 * 1024;
+const COPY_CHUNK = 1024 * 1024;
 
-/** Copies `from` to the new file `to` leaving runs of zeros as holes, as the file it came from had them. */
-function copySparseSync(from: string | Buffer, to: FsPath, size: number): void {
-  const input = openSync(from, 'r');
+/**
+ * Copies `from` to the new file `to`, made 0600, with the holes the file it came from had: with `clone`, a
+ * clone where the filesystem makes one (it shares the blocks, holes included; copyFile gives it the source's
+ * mode, so never for a set-id file), else only the data is read and written, and runs of zeros are left as
+ * holes (a 10 GB sparse disk image with a few megabytes of data costs those megabytes).
+ */
+function copySparseSync(from: string | Buffer, to: FsPath, size: number, clone: boolean): void {
+  if (clone) {
+    try {
+      copyFileSync(from, to, fsc.COPYFILE_FICLONE_FORCE | fsc.COPYFILE_EXCL);
+      return;
+    } catch {
+      // No clone here (another filesystem, or one without them): copied below. A real failure fails there too.
+      try { unlinkSync(to); } catch { /* never made */ }
+    }
+  }
+  const input = openSync(from, fsc.O_RDONLY | fsc.O_NOFOLLOW);
   try {
     const output = openSync(to, 'wx', 0o600);
     try {
-      copyKeepingHolesSync(input, output, ZERO_CHUNK);
+      copyKeepingHolesSync(input, output, COPY_CHUNK);
       ftruncateSync(output, size);
     } finally {
       closeSync(output);

@@ -1,4 +1,6 @@
+import { constants as fsc } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { dataRegions, mayHaveHoles, type Region } from './holes.js';
 import type { LiveEntry } from './walk.js';
 import { sameMtime, type EntryMeta, type FileEntry, type ManifestEntry } from './manifest.js';
 
@@ -42,21 +44,53 @@ export function sameMeta(now: LiveEntry, e: EntryMeta): boolean {
 
 const CHUNK = 256 * 1024;
 
-/** True when the two files hold the same bytes. */
+/**
+ * True when the two files hold the same bytes. Where either has holes, only what either holds as data is
+ * read (outside both, both read as zeros): two 10 GB sparse files are compared by their data.
+ */
 export async function sameContent(a: string | Buffer, b: string | Buffer): Promise<boolean> {
   // Opened one after the other: when the second cannot be opened, the first is closed, not left to the GC.
-  const fa = await open(a, 'r');
-  const fb = await open(b, 'r').catch(async (err: unknown) => { await fa.close(); throw err; });
+  // O_NONBLOCK: a FIFO swapped in is never waited on.
+  const fa = await open(a, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  const fb = await open(b, fsc.O_RDONLY | fsc.O_NONBLOCK).catch(async (err: unknown) => { await fa.close(); throw err; });
   try {
+    const [sa, sb] = await Promise.all([fa.stat(), fb.stat()]);
+    if (sa.size !== sb.size) return false;
+    const size = sa.size;
+    const ranges = mayHaveHoles(sa) || mayHaveHoles(sb) ? union(await dataRegions(fa.fd, size), await dataRegions(fb.fd, size)) : [[0, size] as const];
     const ba = Buffer.allocUnsafe(CHUNK);
     const bb = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const [ra, rb] = await Promise.all([fa.read(ba, 0, CHUNK, null), fb.read(bb, 0, CHUNK, null)]);
-      if (ra.bytesRead !== rb.bytesRead) return false;
-      if (ra.bytesRead === 0) return true;
-      if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
+    const sameAt = async (position: number, length: number): Promise<'same' | 'differ' | 'end'> => {
+      const [ra, rb] = await Promise.all([fa.read(ba, 0, length, position), fb.read(bb, 0, length, position)]);
+      if (ra.bytesRead !== rb.bytesRead) return 'differ';
+      if (ra.bytesRead === 0) return 'end';
+      return ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead)) ? 'same' : 'differ';
+    };
+    for (const [start, end] of ranges) {
+      for (let at = start; at < end; at += CHUNK) {
+        const r = await sameAt(at, Math.min(CHUNK, end - at));
+        if (r === 'differ') return false;
+        if (r === 'end') break;
+      }
+    }
+    // Whatever either holds past the length both had (grown meanwhile) must match too.
+    for (let at = size; ; at += CHUNK) {
+      const r = await sameAt(at, CHUNK);
+      if (r !== 'same') return r === 'end';
     }
   } finally {
     await Promise.all([fa.close(), fb.close()]);
   }
+}
+
+/** The regions in either list, merged, in order. */
+function union(a: readonly Region[], b: readonly Region[]): Region[] {
+  const all = [...a, ...b].sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const [start, end] of all) {
+    const last = out[out.length - 1];
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else out.push([start, end]);
+  }
+  return out;
 }

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BTRFS_SNAPSHOT_DIR, parseQgroupShow } from '../../../src/core/providers/btrfs.js';
 import { SnapshotService } from '../../../src/core/service/service.js';
+import { capture } from '../../../src/core/providers/clone/capture.js';
+import { ClonePool } from '../../../src/core/providers/clone/pool.js';
+import { hashFile } from '../../../src/core/tree/content-hash.js';
+import { appendedLines, editInPlace, keepAppending, objectFile, storedFiles } from '../../helpers/clone-store.js';
 import { parseJson, runCli } from '../../helpers/helpers.js';
 import { btrfsEnv, btrfsUnavailable, type ProviderEnv } from '../../helpers/provider-envs.js';
 
@@ -130,36 +135,72 @@ describe('clone snapshots of a folder on btrfs, with the store on the same subvo
   });
 });
 
-describe('reflink clones are hashed soon after their snapshot', { skip: skip ?? false }, () => {
+// The store on the same btrfs as the folder: copies are reflink clones, the default on btrfs and on APFS.
+describe('a clone snapshot on a reflink store has the hash of every object before it is listed', { skip: skip ?? false }, () => {
   let pe: ProviderEnv;
-  before(async () => { pe = await btrfsEnv(); });
+  let home: string;
+  let service: SnapshotService;
+  before(async () => {
+    pe = await btrfsEnv({ sizeMb: 512 });
+    home = path.join(path.dirname(pe.target), 'snapctl-home');
+    service = new SnapshotService({ home });
+  });
   after(() => pe?.cleanup());
 
-  test('a clone snapshot on btrfs gets its hashes in the background, so a damaged clone is refused, not restored', async () => {
-    // The store on the same btrfs as the folder: copies are reflink clones, which pass no byte through snapctl.
-    const home = path.join(path.dirname(pe.target), 'snapctl-home');
-    const env = { SNAPCTL_HOME: home };
-    for (let i = 0; i < 20; i++) await writeFile(path.join(pe.target, `f${i}.txt`), `content ${i}\n`);
-    const made = await runCli(['create', '--path', pe.target, '--provider', 'clone', '--json'], env);
-    assert.equal(made.code, 0, made.stderr);
-    const id = parseJson<{ id: string }>(made.stdout).id;
-    const manifestFile = path.join(home, 'clone', 'manifests', `${id}.json`);
-    type Entry = { path: string; type: string; oid?: string; hash?: string | null };
-    // As checkManifest reads it: a hash left out is the object's name when that is 64 hex digits, else not taken yet.
-    const entries = async (): Promise<Entry[]> => (JSON.parse(await readFile(manifestFile, 'utf8')) as { entries: Entry[] }).entries
-      .filter((e) => e.type === 'file').map((e) => ({ ...e, hash: e.hash ?? (e.oid?.length === 64 ? e.oid : null) }));
-    const deadline = Date.now() + 20_000;
-    while ((await entries()).some((e) => e.hash === null) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    const hashed = await entries();
-    assert.ok(hashed.every((e) => typeof e.hash === 'string'), 'every clone hashed by the background verify');
-    const victim = hashed.find((e) => e.path === 'f3.txt');
-    assert.ok(victim?.oid);
-    await writeFile(path.join(home, 'clone', 'objects', victim.oid.slice(0, 2), victim.oid), 'content X\n');
-    await writeFile(path.join(pe.target, 'f3.txt'), 'changed\n');
-    const rb = await runCli(['rollback', id, '--yes'], env);
-    assert.equal(rb.code, 1);
-    assert.match(rb.stderr, /is damaged: .*"f3\.txt"/);
+  test('an object edited in place before any verify is refused by the rollback, which names the file and writes nothing', async () => {
+    for (let i = 0; i < 20; i++) await writeFile(path.join(pe.target, `f${i}.txt`), `content ${i}, long enough\n`);
+    await writeFile(path.join(pe.target, 'large.bin'), Buffer.alloc(2 * 1024 * 1024, 9));
+    const snap = await service.create({ path: pe.target, provider: 'clone' });
+    const stored = await storedFiles(home, snap.id);
+    // Small files are cloned with direct calls, large ones in the thread pool: one of each edited.
+    for (const name of ['f3.txt', 'large.bin']) {
+      editInPlace(objectFile(home, stored.get(name)?.oid ?? ''));
+      await writeFile(path.join(pe.target, name), 'changed\n');
+    }
+    await assert.rejects(service.rollback(snap.id), (err: Error) => /is damaged/.test(err.message) && /f3\.txt/.test(err.message) && /large\.bin/.test(err.message));
     assert.equal(await readFile(path.join(pe.target, 'f3.txt'), 'utf8'), 'changed\n');
+    assert.equal(await readFile(path.join(pe.target, 'large.bin'), 'utf8'), 'changed\n');
+    assert.equal(await readFile(path.join(pe.target, 'f4.txt'), 'utf8'), 'content 4, long enough\n');
+    for (const [p, e] of stored) assert.match(e.hash ?? '', /^[0-9a-f]{64}$/, `${p} has its hash as soon as the snapshot is listed`);
+  });
+
+  // The timeout guards against a copy chasing the log for ever (as reads to the end of the file did), it measures nothing.
+  test('a file appended to while it is cloned is stored as cloned, named as changing, and the rollback restores it', { timeout: 120_000 }, async () => {
+    const log = path.join(pe.target, 'dev.log');
+    const prefill = 300_000;
+    await writeFile(log, appendedLines(prefill));
+    const appender = keepAppending(log, prefill);
+    let snap: Awaited<ReturnType<SnapshotService['create']>>;
+    let lines: number;
+    try {
+      snap = await service.create({ path: pe.target, provider: 'clone' });
+    } finally {
+      lines = await appender.stop();
+    }
+    assert.ok(snap.problems.some((p) => p.path === 'dev.log' && /changing while it was copied/.test(p.reason)), JSON.stringify(snap.problems));
+    const entry = (await storedFiles(home, snap.id)).get('dev.log');
+    assert.ok(entry);
+    assert.equal((await stat(objectFile(home, entry.oid))).size, entry.size, 'the size recorded is the stored object\'s');
+    await writeFile(log, 'cleared by hand\n');
+    await service.rollback(snap.id, { paths: ['dev.log'] });
+    const back = await readFile(log);
+    assert.equal(back.length, entry.size);
+    assert.equal(createHash('sha256').update(back).digest('hex'), entry.hash);
+    assert.ok(appendedLines(lines).startsWith(back.toString()) && back.length >= appendedLines(prefill).length);
+  });
+
+  test('a 10 GB file with nothing allocated is cloned and hashed by its data alone, and reported by what it takes', async () => {
+    const image = path.join(pe.target, 'disk.img');
+    await writeFile(image, '');
+    await truncate(image, 10 * 1024 ** 3);
+    const snap = await service.create({ path: pe.target, provider: 'clone' });
+    assert.ok(snap.addedBytes < 64 * 1024 * 1024, `reported ${snap.addedBytes} bytes new`);
+    const entry = (await storedFiles(home, snap.id)).get('disk.img');
+    assert.equal(entry?.hash, await hashFile(image, { kind: 'blocks' }));
+    // The other files of the folder are read once each too (a few MB); a read of the image would be 10 GB.
+    const counted = await capture(pe.target, new ClonePool(path.join(path.dirname(pe.target), 'counting-pool')), 'counting', [], { copiesAreClones: true });
+    assert.ok(counted.bytesRead < 64 * 1024 * 1024, `read ${counted.bytesRead} bytes`);
+    await rm(image);
   });
 });
 

@@ -158,7 +158,7 @@ describe('.git understood', () => {
 
   test('snapctl diff and rollback --keep-git from the CLI', async () => {
     const dir = await repo(ctx.box, 'cli');
-    const env = { SNAPCTL_HOME: path.join(ctx.box.root, 'cli-home'), SNAPCTL_BACKGROUND_HASH: '0' };
+    const env = { SNAPCTL_HOME: path.join(ctx.box.root, 'cli-home') };
     const { id } = parseJson<{ id: string }>((await runCli(['create', '--path', dir, '--json'], env)).stdout);
     await writeFile(path.join(dir, 'a.txt'), 'two\n');
     git(dir, 'commit', '-qam', 'cli commit');

@@ -97,7 +97,7 @@ describe('an unfinished rollback is a state of its folder until it is resolved',
   test('a killed rollback is unfinished with no error (its reason is unknown)', async () => {
     const dir = await folder(box, 'killed');
     for (let i = 0; i < 20; i++) await writeFile(path.join(dir, `f${i}.txt`), `v1 ${i}\n`);
-    const env = { SNAPCTL_HOME: path.join(box.root, 'killed-home'), SNAPCTL_BACKGROUND_HASH: '0' };
+    const env = { SNAPCTL_HOME: path.join(box.root, 'killed-home') };
     const made = await runCli(['create', '--path', dir, '--json'], env);
     const { id } = JSON.parse(made.stdout) as { id: string };
     for (let i = 0; i < 20; i++) await writeFile(path.join(dir, `f${i}.txt`), `v2 ${i}\n`);

@@ -57,7 +57,7 @@ describe('the state folder is private whatever the umask', () => {
     const project = path.join(box.root, 'every-writer-project');
     await mkdir(path.join(project, 'd'), { recursive: true });
     await writeFile(path.join(project, 'd', 'f.txt'), 'one\n');
-    const env = { SNAPCTL_HOME: home, SNAPCTL_BACKGROUND_HASH: '0' };
+    const env = { SNAPCTL_HOME: home };
     const steps: string[][] = [
       ['create', '--path', project, '--tag', 'one'],
       ['create', '--path', project, '--tag', 'two'],
@@ -95,7 +95,7 @@ describe('a folder of the state folder replaced by a link is never written throu
       const project = path.join(box.root, `project-${sub.replace('/', '-')}`);
       await mkdir(project, { recursive: true });
       await writeFile(path.join(project, 'f.txt'), 'one\n');
-      const env = { SNAPCTL_HOME: home, SNAPCTL_BACKGROUND_HASH: '0' };
+      const env = { SNAPCTL_HOME: home };
       assert.equal((await runCli(['create', '--path', project], env)).code, 0);
       assert.equal((await runCli(['history', path.join(project, 'f.txt')], env)).code, 0, 'the path index and every folder exist');
       // The folder moved elsewhere and a link left in its place: what snapctl wrote would land there.

@@ -129,7 +129,7 @@ describe('git hooks in a hooks folder several repositories share', () => {
     root = await realpath(await tempDir());
     const globalConfig = path.join(root, 'gitconfig');
     await writeFile(globalConfig, '');
-    env = { ...gitEnv, GIT_CONFIG_GLOBAL: globalConfig, SNAPCTL_HOME: path.join(root, 'home'), SNAPCTL_BACKGROUND_HASH: '0' };
+    env = { ...gitEnv, GIT_CONFIG_GLOBAL: globalConfig, SNAPCTL_HOME: path.join(root, 'home') };
   });
   after(async () => {
     await processesInside(root);

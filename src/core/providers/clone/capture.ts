@@ -1,10 +1,11 @@
-import { lstatSync, type BigIntStats } from 'node:fs';
+import { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../../base/concurrency.js';
 import { errnoCode } from '../../base/errors.js';
 import { fileEntry, sameMtime, storedBytes, treeEntry, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
-import { quickMatch, sameContent } from '../../tree/same-file.js';
-import { hashFile, type ClonePool, type StoredObject } from './pool.js';
+import { quickMatch } from '../../tree/same-file.js';
+import { hashFile, hashKindOf } from '../../tree/content-hash.js';
+import { NotAFile, type ClonePool, type SourceStat, type StoredObject } from './pool.js';
 import { fsPath, type FsPath } from '../../tree/names.js';
 import { walk, type LiveEntry } from '../../tree/walk.js';
 import type { ExcludeMatcher } from '../../tree/excludes.js';
@@ -15,16 +16,17 @@ import type { CreateProgress } from '../../../shared/model.js';
 type LiveFile = Extract<LiveEntry, { type: 'file' }>;
 interface PendingFile { index: number; live: LiveFile; base: FileEntry | null }
 
-/** Whether the file at `abs` still holds `base`'s content: by its hash where known, else against the object. */
-async function unchangedSince(pool: ClonePool, abs: FsPath, base: FileEntry): Promise<boolean> {
-  if (base.hash !== null) return (await hashFile(abs)) === base.hash;
-  return sameContent(abs, pool.objectPath(base.oid));
+/** Whether the file at `abs` still holds the content `hash` names. */
+async function unchangedSince(abs: FsPath, hash: string): Promise<boolean> {
+  return (await hashFile(abs, { flags: fsc.O_RDONLY | fsc.O_NOFOLLOW, kind: hashKindOf(hash) })) === hash;
 }
 
 export interface CaptureResult {
   manifest: Manifest;
   size: number;
   addedBytes: number;
+  /** The bytes read from the folder's files and the objects made of them, to store and hash them. */
+  bytesRead: number;
   files: number;
   /** Everything the walk saw, for a restore that follows at once. */
   live: LiveEntry[];
@@ -42,8 +44,10 @@ const COPY_ATTEMPTS = 3;
 /**
  * Takes a snapshot of `root` into the pool. A file whose size and mtime match its entry in one of the `bases`
  * (earlier snapshots of the same folder) is not read or copied again: its object is shared (the quick check
- * rsync and Time Machine use). A rollback passes the snapshot it restores as a base too, so its safety
- * snapshot does not copy again the files an earlier rollback put back.
+ * rsync and Time Machine use), if that entry has its hash (entries of reflink clones made by earlier
+ * versions may not: those files are stored again, so every entry of a new snapshot has one). A rollback
+ * passes the snapshot it restores as a base too, so its safety snapshot does not copy again the files an
+ * earlier rollback put back.
  */
 export interface CaptureOptions {
   /** Object ids written so far, for the caller to delete if the snapshot fails. */
@@ -94,6 +98,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   const notHeld = skipped.map((s) => s.path);
   let size = 0;
   let addedBytes = 0;
+  let bytesRead = 0;
 
   // Decided synchronously: a repeat snapshot copies a few hundred of 20,000 entries, and a promise per entry
   // was a measured part of its time (bench/README.md, "Forms the code keeps").
@@ -103,7 +108,8 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   for (const e of walked) {
     const { mtimeNs } = e;
     if (e.type !== 'file') { entries.push(treeEntry(e)); continue; }
-    const known = before.get(e.path) ?? [];
+    // An entry without a hash is never shared: its object could not be checked by a restore.
+    const known = (before.get(e.path) ?? []).filter((b) => b.hash !== null);
     const prev = known.find((b) => quickMatch(e, b) === 'same');
     if (prev) {
       size += e.size;
@@ -128,7 +134,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
 
   await mapLimit(toRecheck, IO_PARALLELISM, async (item) => {
     const base = item.base;
-    if (base && await unchangedSince(pool, underRoot(root, item.live.path), base).catch(() => false)) {
+    if (base?.hash && await unchangedSince(underRoot(root, item.live.path), base.hash).catch(() => false)) {
       size += item.live.size;
       entries[item.index] = fileEntry(item.live, base);
       settled(item.live.size);
@@ -142,15 +148,19 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
 
   const record = ({ index, live: e }: (typeof toCopy)[number], copied: CopyOutcome): void => {
     settled(e.size);
+    bytesRead += copied.bytesRead ?? 0;
     if ('problem' in copied) problems.push({ path: e.path, reason: copied.problem });
     const got = copied.entry;
     if (!got) {
       if ('problem' in copied && copied.problem !== VANISHED) notHeld.push(e.path);
       return;
     }
+    // The size is the object's: what was read and stored, whatever the file's size was before or after.
+    const entry: FileEntry = { ...fileEntry(e, got), mtimeNs: got.mtimeNs, size: got.size };
     size += got.size;
-    if (got.added) addedBytes += got.size;
-    entries[index] = { ...fileEntry(e, got), mtimeNs: got.mtimeNs, size: got.size };
+    // What the object takes: a file with holes only its data.
+    if (got.added) addedBytes += storedBytes(entry);
+    entries[index] = entry;
   };
   // A file with several names is copied once, the first time it is met: copied in parallel under each name,
   // it would take its size as many times over until the copies were found to be the same object.
@@ -173,11 +183,11 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     else retry.push(it);
   }
   if (retry.length > 0) await copyChanged(retry, root, pool, added, options.copiesAreClones === true, record);
-  options.trace?.(`copy${options.copiesAreClones === true ? ' as reflink clones' : ''}, new or changed files: ${toCopy.length}`);
+  options.trace?.(`copy${options.copiesAreClones === true ? ' as reflink clones' : ''} and hash, new or changed files: ${toCopy.length}, bytes read: ${bytesRead}`);
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
   const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };
-  return { manifest, size, addedBytes, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld, excluded, cacheDirs };
+  return { manifest, size, addedBytes, bytesRead, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld, excluded, cacheDirs };
 }
 
 /** When copies are clones, files up to this size are cloned with direct calls; larger ones in the thread pool. */
@@ -192,7 +202,7 @@ const DIRECT_COPY_SLICE_MS = 20;
  * keeps"). Large files always go to the pool, in parallel with the direct copies, and the event loop gets a
  * turn every DIRECT_COPY_SLICE_MS.
  */
-async function copyChanged<T extends { live: { path: string; size: number; mtimeNs: string } }>(
+async function copyChanged<T extends { live: { path: string; size: number; mtimeNs: string; ino: string } }>(
   items: readonly T[], root: string, pool: ClonePool, added: string[], clones: boolean, record: (item: T, copied: CopyOutcome) => void,
 ): Promise<void> {
   const direct = (it: T): boolean => clones && it.live.size <= DIRECT_COPY_MAX_BYTES;
@@ -202,7 +212,7 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
   let stopped = false;
   const inPool = mapLimit(large, IO_PARALLELISM, async (it) => {
     if (stopped) return;
-    record(it, await copyStable(pool, underRoot(root, it.live.path), it.live.size, it.live.mtimeNs, added, clones));
+    record(it, await copyStable(pool, underRoot(root, it.live.path), it.live, added, clones));
   });
   inPool.catch(() => { stopped = true; });
   try {
@@ -210,7 +220,7 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
     for (const it of items) {
       if (stopped) break;
       if (!direct(it)) continue;
-      record(it, copyStableSync(pool, underRoot(root, it.live.path), it.live.size, it.live.mtimeNs, added));
+      record(it, copyStableSync(pool, underRoot(root, it.live.path), it.live, added));
       if (performance.now() - sliceStart >= DIRECT_COPY_SLICE_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
@@ -230,31 +240,42 @@ function underRoot(root: string, rel: string): FsPath {
 }
 
 /** `added`: a new object; false when the content was in the pool already and is shared. */
-interface Copied { oid: string; hash: string | null; added: boolean; size: number; mtimeNs: string }
-type CopyOutcome = { entry: Copied } | { entry: Copied | null; problem: string };
+interface Copied { oid: string; hash: string; added: boolean; size: number; mtimeNs: string }
+/** `bytesRead`: by every attempt, for the count of what a snapshot read. */
+type CopyOutcome = ({ entry: Copied } | { entry: Copied | null; problem: string }) & { bytesRead?: number };
 /** One attempt's verdict: finished (copied, flagged or lost), or copy again because the file changed. */
-type Attempt = { done: CopyOutcome } | { again: { size: number; mtimeNs: string } };
+type Attempt = { done: CopyOutcome } | { again: SourceStat };
+
+const CHANGED_WHILE_COPIED = 'kept changing while it was copied: the snapshot holds it as it was read';
 
 /**
- * Copies a file and checks it did not change while being copied (a build writing into the folder); retries
- * a few times, then keeps the last copy flagged, with the pre-copy mtime so the next snapshot copies it again.
- * copyStableSync is the same for direct calls (see copyChanged).
+ * Copies a file and checks it did not change while being copied (a build writing into the folder): the file
+ * stat'd through the descriptor it was read from, before and after, must be the one walked, unchanged. Tries
+ * a few times; then keeps the last copy, named as changing: its entry records the object's own size and
+ * hash (what was read), so it restores like any other, and the size and mtime from before the copy, so the
+ * next snapshot copies it again. copyStableSync is the same for direct calls (see copyChanged).
  */
-async function copyStable(pool: ClonePool, abs: FsPath, size: number, mtimeNs: string, added: string[], clone: boolean): Promise<CopyOutcome> {
-  let stat = { size, mtimeNs };
+async function copyStable(pool: ClonePool, abs: FsPath, walked: SourceStat, added: string[], clone: boolean): Promise<CopyOutcome> {
+  let expected = { size: walked.size, mtimeNs: walked.mtimeNs, ino: walked.ino };
+  let bytesRead = 0;
   for (let attempt = 1; ; attempt++) {
-    const next = judgeCopy(await pool.addObject(abs, clone).catch(readProblem), abs, stat, attempt, added);
-    if ('done' in next) return next.done;
-    stat = next.again;
+    const copied = await pool.addObject(abs, clone).catch(readProblem);
+    if (!('problem' in copied)) bytesRead += copied.bytesRead;
+    const next = judgeCopy(copied, expected, attempt, added);
+    if ('done' in next) return { ...next.done, bytesRead };
+    expected = next.again;
   }
 }
 
-function copyStableSync(pool: ClonePool, abs: FsPath, size: number, mtimeNs: string, added: string[]): CopyOutcome {
-  let stat = { size, mtimeNs };
+function copyStableSync(pool: ClonePool, abs: FsPath, walked: SourceStat, added: string[]): CopyOutcome {
+  let expected = { size: walked.size, mtimeNs: walked.mtimeNs, ino: walked.ino };
+  let bytesRead = 0;
   for (let attempt = 1; ; attempt++) {
-    const next = judgeCopy(copyOrProblem(() => pool.addObjectSync(abs)), abs, stat, attempt, added);
-    if ('done' in next) return next.done;
-    stat = next.again;
+    const copied = copyOrProblem(() => pool.addObjectSync(abs));
+    if (!('problem' in copied)) bytesRead += copied.bytesRead;
+    const next = judgeCopy(copied, expected, attempt, added);
+    if ('done' in next) return { ...next.done, bytesRead };
+    expected = next.again;
   }
 }
 
@@ -267,36 +288,30 @@ function copyOrProblem(copy: () => StoredObject): StoredObject | { problem: stri
 }
 
 /**
- * What a failed copy means for the snapshot; anything but a vanished or unreadable file is rethrown. EINVAL is
- * a file that refuses to be read (a virtual filesystem mounted inside the folder): it is named, the rest kept.
+ * What a failed copy means for the snapshot; anything but a vanished, replaced or unreadable file is
+ * rethrown. EINVAL is a file that refuses to be read (a virtual filesystem mounted inside the folder): it is
+ * named, the rest kept. ELOOP: a link swapped in for the file since the walk, never followed.
  */
 function readProblem(err: unknown): { problem: string } {
   const code = errnoCode(err);
   if (code === 'ENOENT') return { problem: VANISHED };
+  if (code === 'ELOOP' || err instanceof NotAFile) return { problem: 'replaced by something other than a file while the snapshot was taken' };
   if (code === 'EACCES' || code === 'EPERM' || code === 'EINVAL') return { problem: `could not read: ${code}` };
   throw err;
 }
 
-function judgeCopy(copied: StoredObject | { problem: string }, abs: FsPath, stat: { size: number; mtimeNs: string }, attempt: number, added: string[]): Attempt {
+function sameStat(a: SourceStat, b: SourceStat): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
+}
+
+function judgeCopy(copied: StoredObject | { problem: string }, expected: SourceStat, attempt: number, added: string[]): Attempt {
   if ('problem' in copied) return { done: { entry: null, problem: copied.problem } };
   const { oid, hash } = copied;
   if (copied.added) added.push(oid);
-  // A direct call: the promise API's per-call cost dominated on 20,000 small files.
-  const after = lstatOrNull(abs);
-  if (after && Number(after.size) === stat.size && after.mtimeNs.toString() === stat.mtimeNs) return { done: { entry: { oid, hash, added: copied.added, size: stat.size, mtimeNs: stat.mtimeNs } } };
-  if (!after) return { done: { entry: null, problem: VANISHED } };
-  if (attempt >= COPY_ATTEMPTS) {
-    return { done: { entry: { oid, hash, added: copied.added, size: Number(after.size), mtimeNs: stat.mtimeNs }, problem: 'kept changing while it was copied; the copy may mix old and new content' } };
-  }
-  return { again: { size: Number(after.size), mtimeNs: after.mtimeNs.toString() } };
-}
-
-function lstatOrNull(abs: FsPath): BigIntStats | null {
-  try {
-    return lstatSync(abs, { bigint: true });
-  } catch {
-    return null;
-  }
+  const entry = { oid, hash, added: copied.added, size: copied.size, mtimeNs: expected.mtimeNs };
+  if (sameStat(copied.before, expected) && sameStat(copied.after, expected) && copied.size === expected.size) return { done: { entry } };
+  if (attempt >= COPY_ATTEMPTS) return { done: { entry, problem: CHANGED_WHILE_COPIED } };
+  return { again: copied.after };
 }
 
 /**

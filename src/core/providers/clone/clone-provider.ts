@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { capture } from './capture.js';
 import { bothFilters, compare } from '../../tree/compare.js';
-import { ClonePool, hashFile } from './pool.js';
+import { ClonePool } from './pool.js';
 import { restore } from '../../tree/restore.js';
-import { lstat } from 'node:fs/promises';
+import { constants as fsc } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { readContent, type HashKind } from '../../tree/content-hash.js';
 import { isUnder, sameMtime, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import { fsPath } from '../../tree/names.js';
 import { quickMatch } from '../../tree/same-file.js';
@@ -55,12 +57,11 @@ export class CloneProvider implements SnapshotProvider {
       request.trace?.('write the manifest');
       // A failure here leaves the index stale, which the next read finds and rebuilds.
       await this.spaceIndex.added(result.manifest).catch(() => undefined);
-      const unhashed = result.manifest.entries.filter((e) => e.type === 'file' && e.hash === null).length;
       const first = bases.findIndex((m) => m !== null);
       const base = first < 0 ? null : { id: request.bases[first]?.id ?? '', entries: bases[first]?.entries ?? [] };
       return {
         ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld,
-        unhashed, entries: result.manifest.entries, base, cacheDirs: result.cacheDirs, excluded: result.excluded.length,
+        entries: result.manifest.entries, base, cacheDirs: result.cacheDirs, excluded: result.excluded.length,
       };
     } catch (err) {
       // A failed snapshot (disk full, most often) gives back the space it took, at once.
@@ -122,14 +123,9 @@ export class CloneProvider implements SnapshotProvider {
       return { checked: 0, problems: [{ path: '(its list of files)', problem: describeError(err) }] };
     }
     const files = manifest.entries.filter((e): e is FileEntry => e.type === 'file');
-    // An object never hashed is checked against the file it came from while that is unchanged (soon after
-    // the snapshot, most often): its hash becomes the truth, not whatever the object holds by then.
-    const fromFolder = async (e: FileEntry): Promise<string | null> => {
-      const abs = fsPath(path.join(record.target, e.path));
-      const st = await lstat(abs, { bigint: true }).catch(() => null);
-      if (!st?.isFile() || Number(st.size) !== e.size || st.ino.toString() !== e.ino || st.ctimeNs.toString() !== e.ctimeNs || !sameMtime(st.mtimeNs.toString(), e.mtimeNs)) return null;
-      return hashFile(abs).catch(() => null);
-    };
+    // An object without a hash (a clone made by an earlier version) is checked against the file it came from
+    // while that file is as it was: its hash becomes the truth, not whatever the object holds by then.
+    const fromFolder = (e: FileEntry, kind: HashKind): Promise<string | null> => hashIfAsRecorded(fsPath(path.join(record.target, e.path)), e, kind).catch(() => null);
     const { problems, hashed } = await this.pool.checkObjects(files, { hashUnknown: true, seen, fromFolder });
     // Hashes taken now for objects cloned without one are kept, so later checks compare content too.
     if (hashed > 0) await this.pool.writeManifest(manifest);
@@ -193,6 +189,26 @@ export class CloneProvider implements SnapshotProvider {
   /** For tests and the benchmark: where a snapshot's data lives. */
   manifestPath(ref: string): string {
     return path.resolve(this.pool.manifestPath(ref));
+  }
+}
+
+/**
+ * The hash of the file at `abs` when it is still the file `e` recorded (inode, ctime, size, mtime) before and
+ * after it is read through one descriptor, never through a link; else null. A file appended to while it is
+ * read gives null, not the hash of bytes no snapshot held.
+ */
+async function hashIfAsRecorded(abs: string | Buffer, e: FileEntry, kind: HashKind): Promise<string | null> {
+  const handle = await open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+  try {
+    const asRecorded = async (): Promise<boolean> => {
+      const st = await handle.stat({ bigint: true });
+      return st.isFile() && Number(st.size) === e.size && st.ino.toString() === e.ino && st.ctimeNs.toString() === e.ctimeNs && sameMtime(st.mtimeNs.toString(), e.mtimeNs);
+    };
+    if (!(await asRecorded())) return null;
+    const got = await readContent(handle, kind);
+    return got.size === e.size && (await asRecorded()) ? got.hash : null;
+  } finally {
+    await handle.close();
   }
 }
 

@@ -1,11 +1,12 @@
-import { chmodSync, constants as fsc, copyFileSync, mkdirSync } from 'node:fs';
-import { chmod, copyFile, open, readdir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { chmodSync, closeSync, constants as fsc, copyFileSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { chmod, copyFile, lstat, open, readdir, readFile, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { isFresh, mkdirPrivate, writeSmallFile } from '../../base/private-fs.js';
 import { writeFileAtomic } from '../../state/atomic-write.js';
 import { copiesAreClones } from '../../base/fs-types.js';
 import { nativeReflink, type Reflink } from './reflink.js';
-import { copyKeepingHoles } from '../../tree/holes.js';
+import { dataRuns } from '../../tree/holes.js';
+import { hashFile, hashKindOf, hexOf, readContent, readContentSync, type ContentRead, type HashKind } from '../../tree/content-hash.js';
 import type { FsPath } from '../../tree/names.js';
 import { SnapctlError, errnoCode, nullIfMissing } from '../../base/errors.js';
 import { isAlive } from '../../state/locks.js';
@@ -17,8 +18,9 @@ import type { ContentProblem, ObjectChecks } from '../provider.js';
 /**
  * The clone provider's on-disk store:
  *   objects/ab/<oid>    file contents, immutable once written; shared by every snapshot (and every path)
- *                       that has the content. Named by their SHA-256 when the bytes passed through snapctl;
- *                       at random when the filesystem cloned them (hashed later, by verify).
+ *                       that has the content. Named by their hash when snapctl copied the bytes; at random
+ *                       when the filesystem cloned them. Either way the manifest records the hash of the
+ *                       object's own bytes, taken before the snapshot is listed (see addObject).
  *   objects/tmp/        objects being written, renamed into place once whole
  *   manifests/<id>.json what one snapshot holds (paths, modes, mtimes, links, object ids and hashes)
  *   records/<id>.json   the snapshot's own record, beside its data: the index (store.json) is rebuilt from these
@@ -30,7 +32,7 @@ export class ClonePool implements ContentSource {
   private readonly madeDirs = new Set<string>();
   private readonly manifests = new Map<string, Manifest>();
   private readonly clonesFrom = new Map<string, boolean>();
-  private readonly settling = new Map<string, Promise<StoredObject>>();
+  private readonly settling = new Map<string, Promise<Placed>>();
   private randomPool = Buffer.alloc(0);
   private randomOffset = 0;
 
@@ -64,36 +66,60 @@ export class ClonePool implements ContentSource {
   }
 
   /**
-   * Stores `source` as an object. Where copies are clones (`clone`), the filesystem shares its blocks and
-   * no byte passes through snapctl: the object gets a random name and no hash yet. Elsewhere the bytes are
-   * read and written by snapctl anyway, so they are hashed on the way and the object is named by its hash:
-   * content already in the pool (another path, another snapshot) is shared, not written again. `added`
-   * says whether this call wrote a new object.
+   * Stores the file at `source` as an object, and returns the hash of the object's bytes: every object has
+   * its hash before its snapshot is listed, so a rollback verifies every byte it writes. The file is opened
+   * once, never through a link (O_NOFOLLOW) and never waited on (O_NONBLOCK: a FIFO swapped in), and stat'd
+   * before and after through that descriptor, so the caller can tell whether it changed meanwhile.
+   *
+   * Where copies are clones (`clone`), the filesystem clones the open file itself (by /proc/self/fd where
+   * there is one; elsewhere by its path, checked afterwards to still be that file) under a random name, and
+   * the object, private to the store and never written again, is then read once and hashed: the hash is of
+   * the stored bytes by construction, whatever the file did meanwhile (hashing the file instead and cloning
+   * after could record a hash of bytes the clone does not hold when a write lands between the two within
+   * the timestamps' resolution). Elsewhere the bytes are read once, hashed as they are read and written to a
+   * new object named by that hash: content already in the pool (another path, another snapshot) is shared.
+   * `added` says whether this call wrote a new object.
    */
   async addObject(source: FsPath, clone: boolean): Promise<StoredObject> {
-    if (clone) {
-      const { oid, dest } = this.newObject();
-      await copyFile(source, dest, fsc.COPYFILE_FICLONE);
-      // copyFile gives the object the file's mode, set-uid included: an object is private and no program.
-      await chmod(dest, 0o600);
-      return { oid, hash: null, added: true };
-    }
-    const tmp = this.tempObjectPath();
-    let hash: string;
+    const input = await open(source, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
     try {
-      hash = await copyHashing(source, tmp);
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
+      const before = regularFile(await input.stat({ bigint: true }));
+      if (clone) {
+        const { oid, dest } = this.newObject();
+        try {
+          const viaFd = cloneSource(input.fd);
+          await copyFile(viaFd ?? source, dest, fsc.COPYFILE_FICLONE);
+          // copyFile gives the object the file's mode, set-uid included: an object is private and no program.
+          await chmod(dest, 0o600);
+          if (viaFd === null) sameFileStill(await lstat(source, { bigint: true }).catch(() => null), before);
+          const got = await readObject(dest);
+          return { oid, hash: got.hash, added: true, size: got.size, bytesRead: got.bytesRead, before: sourceStat(before), after: sourceStat(await input.stat({ bigint: true })) };
+        } catch (err) {
+          await unlink(dest).catch(() => undefined);
+          throw err;
+        }
+      }
+      const tmp = this.tempObjectPath();
+      let got: ContentRead;
+      try {
+        got = await copyHashing(input, tmp);
+      } catch (err) {
+        await unlink(tmp).catch(() => undefined);
+        throw err;
+      }
+      const after = sourceStat(await input.stat({ bigint: true }));
+      const placed = await this.settleObject(tmp, got.hash);
+      return { ...placed, size: got.size, bytesRead: got.bytesRead, before: sourceStat(before), after };
+    } finally {
+      await input.close();
     }
-    return this.settleObject(tmp, hash);
   }
 
   /**
    * Moves a whole, hashed object into place, or drops it for the identical object already there. Two copies
    * of one content in the same snapshot settle one after the other, so only the first counts as added.
    */
-  private async settleObject(tmp: string, hash: string): Promise<StoredObject> {
+  private async settleObject(tmp: string, hash: string): Promise<Placed> {
     const earlier = this.settling.get(hash);
     if (earlier) {
       await earlier.catch(() => undefined);
@@ -109,21 +135,22 @@ export class ClonePool implements ContentSource {
     }
   }
 
-  private async moveIntoPlace(tmp: string, hash: string): Promise<StoredObject> {
-    const dest = this.objectPath(hash);
+  private async moveIntoPlace(tmp: string, hash: string): Promise<Placed> {
+    const oid = hexOf(hash);
+    const dest = this.objectPath(oid);
     // A newer mtime keeps the existing object out of a collection that starts now (see collectGarbage).
     const now = new Date();
     if (await utimes(dest, now, now).then(() => true, nullIfMissing)) {
       // Shared only if it still holds what its name says: a damaged object is replaced by the good copy just
       // made, which heals every snapshot that names it, instead of damaging this one too.
-      if ((await hashFile(dest).catch(() => null)) === hash) {
+      if ((await hashFile(dest, { kind: hashKindOf(hash) }).catch(() => null)) === hash) {
         await unlink(tmp);
-        return { oid: hash, hash, added: false };
+        return { oid, hash, added: false };
       }
     }
     this.ensureDir(path.dirname(dest));
     await rename(tmp, dest);
-    return { oid: hash, hash, added: true };
+    return { oid, hash, added: true };
   }
 
   private tempObjectPath(): string {
@@ -140,12 +167,13 @@ export class ClonePool implements ContentSource {
   }
 
   /**
-   * Checks the objects of `entries`: each must exist with the entry's size, and hash to the entry's hash
-   * where one is recorded. With `hashUnknown`, an entry without a hash (a clone copied no byte through
-   * snapctl) gets its object's hash now, set on the entry; `hashed` counts them. Each object is read once
-   * per `seen` (one verification).
+   * Checks the objects of `entries`: each must exist with the entry's size and hash to the entry's hash (in
+   * the entry's kind of hash). An entry without a hash (a reflink clone made by an earlier version, which
+   * hashed clones later, if at all) is checked by size alone, unless `hashUnknown`: then its object is
+   * hashed now and the hash set on the entry (`hashed` counts them), after comparing it with the file in the
+   * folder where `fromFolder` can still read that file as it was. Each object is read once per `seen`.
    */
-  async checkObjects(entries: readonly FileEntry[], options: { hashUnknown: boolean; seen?: ObjectChecks; fromFolder?: (e: FileEntry) => Promise<string | null> }): Promise<{ problems: ContentProblem[]; hashed: number }> {
+  async checkObjects(entries: readonly FileEntry[], options: { hashUnknown: boolean; seen?: ObjectChecks; fromFolder?: (e: FileEntry, kind: HashKind) => Promise<string | null> }): Promise<{ problems: ContentProblem[]; hashed: number }> {
     const byOid = new Map<string, FileEntry[]>();
     for (const e of entries) {
       const same = byOid.get(e.oid);
@@ -157,17 +185,18 @@ export class ClonePool implements ContentSource {
     await mapLimit([...byOid.entries()], IO_PARALLELISM, async ([oid, users]) => {
       const first = users[0];
       if (!first) return;
-      const wantHash = first.hash !== null || options.hashUnknown;
-      let check = seen.get(oid);
-      if (!check || !wantHash) {
-        check = this.checkObject(oid, first.size, wantHash);
-        if (wantHash) seen.set(oid, check);
+      const kind: HashKind | 'unknown' | null = first.hash !== null ? hashKindOf(first.hash) : options.hashUnknown ? 'unknown' : null;
+      const key = `${kind ?? 'size'}:${oid}`;
+      let check = seen.get(key);
+      if (!check || kind === null) {
+        check = this.checkObject(oid, first.size, kind);
+        if (kind !== null) seen.set(key, check);
       }
       const found = await check;
       let problem: string | null = 'problem' in found ? found.problem : null;
       if (problem === null && 'hash' in found && found.hash !== '') {
         if (first.hash === null) {
-          const expected = (options.fromFolder ? await options.fromFolder(first) : null) ?? found.hash;
+          const expected = (options.fromFolder ? await options.fromFolder(first, hashKindOf(found.hash)) : null) ?? found.hash;
           for (const e of users) e.hash = expected;
           hashed++;
           if (expected !== found.hash) problem = 'its stored copy differs from the file it was taken from';
@@ -179,15 +208,16 @@ export class ClonePool implements ContentSource {
     return { problems, hashed };
   }
 
-  /** An object's size checked, and its SHA-256 when `hash` (else an empty hash). */
-  private async checkObject(oid: string, size: number, hash: boolean): Promise<{ hash: string } | { problem: string }> {
+  /** An object's size checked, and its hash in `kind` ('unknown': the kind its stats call for); null: no hash. */
+  private async checkObject(oid: string, size: number, kind: HashKind | 'unknown' | null): Promise<{ hash: string } | { problem: string }> {
     const file = this.objectPath(oid);
-    const st = await stat(file).catch(nullIfMissing);
+    const st = await lstat(file).catch(nullIfMissing);
     if (st === null) return { problem: 'its stored copy is missing' };
     if (!st.isFile()) return { problem: 'its stored copy is not a file' };
     if (st.size !== size) return { problem: `its stored copy is ${st.size} bytes, not ${size}` };
-    if (!hash) return { hash: '' };
-    return hashFile(file).then((h) => ({ hash: h }), (err: unknown) => ({ problem: `its stored copy is unreadable: ${errnoCode(err) ?? 'error'}` }));
+    if (kind === null) return { hash: '' };
+    return hashFile(file, { flags: fsc.O_RDONLY | fsc.O_NOFOLLOW, ...(kind === 'unknown' ? {} : { kind }) })
+      .then((h) => ({ hash: h }), (err: unknown) => ({ problem: `its stored copy is unreadable: ${errnoCode(err) ?? 'error'}` }));
   }
 
   /**
@@ -212,18 +242,36 @@ export class ClonePool implements ContentSource {
   }
 
   /**
-   * addObject with direct calls, for small files where copies are clones (copyChanged in capture.ts): with
-   * the reflink binding when it loads, else copyFileSync with COPYFILE_FICLONE.
+   * addObject with direct calls, for small files where copies are clones (copyChanged in capture.ts): cloned
+   * with the reflink binding when it loads, else copyFileSync with COPYFILE_FICLONE, then hashed.
    */
   addObjectSync(source: FsPath): StoredObject {
-    const { oid, dest } = this.newObject();
-    const stored = { oid, hash: null, added: true };
+    const fd = openSync(source, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+    try {
+      const before = regularFile(fstatSync(fd, { bigint: true }));
+      const { oid, dest } = this.newObject();
+      try {
+        const viaFd = cloneSource(fd);
+        this.cloneSync(viaFd ?? source, dest);
+        if (viaFd === null) sameFileStill(lstatOrNull(source), before);
+        const got = readObjectSync(dest);
+        return { oid, hash: got.hash, added: true, size: got.size, bytesRead: got.bytesRead, before: sourceStat(before), after: sourceStat(fstatSync(fd, { bigint: true })) };
+      } catch (err) {
+        try { unlinkSync(dest); } catch { /* never made */ }
+        throw err;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private cloneSync(source: FsPath, dest: string): void {
     if (this.reflink === undefined) this.reflink = nativeReflink();
     // The binding takes text paths only: a name that is not UTF-8 is copied by copyFileSync (a clone too).
     if (this.reflink !== null && typeof source === 'string') {
       try {
         this.reflink(source, dest);
-        return stored;
+        return;
       } catch (err) {
         // The binding reports some causes without an errno (a cross-device clone, an XFS made without
         // reflink). copyFile below either works or throws the error with its code; only a source that
@@ -233,7 +281,6 @@ export class ClonePool implements ContentSource {
     }
     copyFileSync(source, dest, fsc.COPYFILE_FICLONE);
     chmodSync(dest, 0o600);
-    return stored;
   }
 
   /** 128 random bits per object, drawn in bulk (bench/README.md, "Forms the code keeps"). */
@@ -425,57 +472,108 @@ export class ClonePool implements ContentSource {
   }
 }
 
-export interface StoredObject {
+/** An object placed in the pool: named by its hash, or shared with the identical one already there. */
+interface Placed {
   oid: string;
-  hash: string | null;
+  hash: string;
   /** False when identical content was already in the pool and is shared instead. */
   added: boolean;
 }
 
-/** Files up to this size are read and written whole; larger ones in chunks, with bounded memory. */
-const WHOLE_FILE_MAX = 1024 * 1024;
-const CHUNK = 1024 * 1024;
-
-/** Copies `source` to the new file `dest` (private, never an existing file), returning the SHA-256 of what was copied. */
-async function copyHashing(source: FsPath, dest: string): Promise<string> {
-  const hash = nodeCrypto().createHash('sha256');
-  const input = await open(source, 'r');
-  try {
-    const output = await open(dest, 'wx', 0o600);
-    try {
-      const { size } = await input.stat();
-      if (size <= WHOLE_FILE_MAX) {
-        const data = await input.readFile();
-        hash.update(data);
-        await output.writeFile(data);
-      } else {
-        // Runs of zeros are left as holes: a sparse disk image stays sparse in the store.
-        await copyKeepingHoles(input, output, CHUNK, (chunk) => hash.update(chunk));
-      }
-    } finally {
-      await output.close();
-    }
-  } finally {
-    await input.close();
-  }
-  return hash.digest('hex');
+/** The file an object was made from, as fstat saw it through the descriptor it was read from. */
+export interface SourceStat {
+  size: number;
+  mtimeNs: string;
+  ino: string;
 }
 
-/** The SHA-256 of a file's content; `flags` for how it is opened (O_NOFOLLOW, say). */
-export async function hashFile(file: FsPath, flags: string | number = 'r'): Promise<string> {
-  const hash = nodeCrypto().createHash('sha256');
-  const input = await open(file, flags);
+export interface StoredObject extends Placed {
+  /** The object's length: the bytes read from the file and stored, which the manifest must record. */
+  size: number;
+  /** What was read to store it (a file with holes is read only where it holds data). */
+  bytesRead: number;
+  /** The file just before it was read, and just after. */
+  before: SourceStat;
+  after: SourceStat;
+}
+
+/** A file swapped for something else (a FIFO, a device, a folder) since the walk: not read. */
+export class NotAFile extends Error {
+  readonly code = 'ENOTFILE';
+}
+
+function regularFile(st: BigIntStats): BigIntStats {
+  if (!st.isFile()) throw new NotAFile('not a regular file any more');
+  return st;
+}
+
+function sourceStat(st: BigIntStats): SourceStat {
+  return { size: Number(st.size), mtimeNs: st.mtimeNs.toString(), ino: st.ino.toString() };
+}
+
+/** Where the open file `fd` can be cloned from by name: itself, not whatever its path names by then. */
+function cloneSource(fd: number): string | null {
+  return hasProcFd() ? `/proc/self/fd/${fd}` : null;
+}
+
+let procFd: boolean | undefined;
+
+function hasProcFd(): boolean {
+  procFd ??= process.platform === 'linux' && existsSync('/proc/self/fd');
+  return procFd;
+}
+
+/**
+ * Cloned by its path (no /proc/self/fd): the path must still name the file opened, else the clone may hold
+ * another file (a link swapped in, whose target could be anything the process can read).
+ */
+function sameFileStill(now: BigIntStats | null, opened: BigIntStats): void {
+  if (!now?.isFile() || now.ino !== opened.ino || now.dev !== opened.dev) throw new NotAFile('replaced while it was copied');
+}
+
+function lstatOrNull(file: FsPath): BigIntStats | null {
   try {
-    const buffer = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const { bytesRead } = await input.read(buffer, 0, CHUNK, null);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-    }
-  } finally {
-    await input.close();
+    return lstatSync(file, { bigint: true });
+  } catch {
+    return null;
   }
-  return hash.digest('hex');
+}
+
+/** An object just made, read once: its hash and length (it is the store's own, never written again). */
+async function readObject(file: string): Promise<ContentRead> {
+  const handle = await open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+  try {
+    return await readContent(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+function readObjectSync(file: string): ContentRead {
+  const fd = openSync(file, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+  try {
+    return readContentSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Copies the open file `input` to the new file `dest` (private, never an existing file), reading it once:
+ * the hash of what was read and written, and its length. Runs of zeros and holes are left as holes, so a
+ * sparse disk image stays sparse in the store and only its data is read (see readContent).
+ */
+async function copyHashing(input: FileHandle, dest: string): Promise<ContentRead> {
+  const output = await open(dest, 'wx', 0o600);
+  try {
+    const got = await readContent(input, undefined, async (bytes, position) => {
+      for (const [from, to] of dataRuns(bytes)) await output.write(bytes, from, to - from, position + from);
+    });
+    await output.truncate(got.size);
+    return got;
+  } finally {
+    await output.close();
+  }
 }
 
 async function listDir(dir: string): Promise<string[]> {

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { capture } from '../../../../src/core/providers/clone/capture.js';
 import { ClonePool } from '../../../../src/core/providers/clone/pool.js';
 import { SnapshotService } from '../../../../src/core/service/service.js';
+import { hashFile } from '../../../../src/core/tree/content-hash.js';
 import { sandbox, serviceSandbox } from '../../../helpers/helpers.js';
 import { MOUNT_NOTE } from '../../../../src/core/tree/mount-points.js';
+import { allocatedBytes, appendedLines, keepAppending, objectFile, storedFiles } from '../../../helpers/clone-store.js';
 
 // Where copies are reflink clones, small files are copied with direct calls (faster than the thread pool's
 // hand-offs), so the copy loop must give the event loop its turns: the tray app and `snapctl serve` take
@@ -90,3 +94,75 @@ describe('a file that refuses to be read', () => {
   });
 });
 
+
+describe('a file that grows while it is snapshotted (a dev server\'s log)', () => {
+  const sb = serviceSandbox();
+
+  // The timeout guards against a copy chasing the log for ever (as reads to the end of the file did), it measures nothing.
+  test('is stored as the bytes read, recorded with their size and hash, named as changing, and the rollback restores those bytes', { timeout: 120_000 }, async () => {
+    const log = path.join(sb.box.project, 'dev.log');
+    const prefill = 300_000; // about 3.6 MB: several reads, each a turn of the event loop for the appender
+    await writeFile(log, appendedLines(prefill));
+    await writeFile(path.join(sb.box.project, 'a.txt'), 'a\n');
+    const appender = keepAppending(log, prefill);
+    let record: Awaited<ReturnType<SnapshotService['create']>>;
+    let lines: number;
+    try {
+      record = await sb.service.create({ path: sb.box.project, tag: null, trigger: 'manual' });
+    } finally {
+      lines = await appender.stop();
+    }
+    assert.deepEqual(record.problems.map((p) => p.path), ['dev.log']);
+    assert.match(record.problems[0]?.reason ?? '', /changing while it was copied/);
+    const entry = (await storedFiles(sb.box.home, record.id)).get('dev.log');
+    assert.ok(entry);
+    assert.equal((await stat(objectFile(sb.box.home, entry.oid))).size, entry.size, 'the size recorded is the stored object\'s');
+
+    await writeFile(log, 'cleared by hand\n');
+    const result = await sb.service.rollback(record.id);
+    assert.equal(result.restored.restored, 1);
+    const back = await readFile(log);
+    assert.equal(back.length, entry.size);
+    assert.equal(createHash('sha256').update(back).digest('hex'), entry.hash);
+    assert.ok(back.length >= appendedLines(prefill).length, 'at least what the log held before the snapshot');
+    assert.ok(appendedLines(lines).startsWith(back.toString()), 'the bytes read: a prefix of what was written');
+  });
+});
+
+describe('a file with holes (a 10 GB sparse disk image)', () => {
+  const sb = serviceSandbox();
+  const GiB = 1024 ** 3;
+
+  test('is read, hashed and stored by its data alone, reported by what it takes, and rolled back with its holes', async () => {
+    const image = path.join(sb.box.project, 'disk.img');
+    await writeFile(image, '');
+    await truncate(image, 10 * GiB);
+    const fd = openSync(image, 'r+');
+    writeSync(fd, 'data at 5 GiB', 5 * GiB);
+    closeSync(fd);
+
+    const record = await sb.service.create({ path: sb.box.project, tag: null, trigger: 'manual' });
+    assert.equal(record.size, 10 * GiB);
+    assert.ok(record.addedBytes < 1024 * 1024, `reported ${record.addedBytes} bytes new for a file whose blocks take a few KB`);
+    const entry = (await storedFiles(sb.box.home, record.id)).get('disk.img');
+    assert.match(entry?.hash ?? '', /^blocks1:[0-9a-f]{64}$/);
+    assert.ok((await allocatedBytes(objectFile(sb.box.home, entry?.oid ?? ''))) < 1024 * 1024, 'the stored copy keeps the holes');
+
+    const change = openSync(image, 'r+');
+    writeSync(change, 'changed at 1 GiB', 1 * GiB);
+    closeSync(change);
+    await sb.service.rollback(record.id);
+    assert.equal((await stat(image)).size, 10 * GiB);
+    assert.ok((await allocatedBytes(image)) < 1024 * 1024, 'restored with its holes');
+    const back = openSync(image, 'r');
+    const at = (position: number, length: number): string => { const b = Buffer.alloc(length); readSync(back, b, 0, length, position); return b.toString('latin1'); };
+    assert.equal(at(1 * GiB, 16), '\0'.repeat(16));
+    assert.equal(at(5 * GiB, 13), 'data at 5 GiB');
+    closeSync(back);
+    assert.equal(await hashFile(image, { kind: 'blocks' }), entry?.hash);
+
+    // Counted at the capture: a read of the whole length would be 10 GB.
+    const counted = await capture(sb.box.project, new ClonePool(path.join(sb.box.root, 'counting-pool')), 'counting', []);
+    assert.ok(counted.bytesRead <= 2 * 1024 * 1024, `read ${counted.bytesRead} bytes to store a file holding 13 bytes of data`);
+  });
+});

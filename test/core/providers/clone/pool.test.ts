@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ClonePool } from '../../../../src/core/providers/clone/pool.js';
@@ -38,18 +39,31 @@ describe('the clone store', () => {
     for (const [i, n] of ['a', 'b', 'c'].entries()) assert.equal(await readFile(pool.objectPath(oids[i]?.oid ?? ''), 'utf8'), `content ${n}\n`);
   });
 
-  test('a source that vanished is reported as ENOENT and keeps the binding in use', async () => {
+  test('a source that vanished is reported as ENOENT before any clone, and keeps the binding in use', async () => {
     const src = path.join(box.root, 'vanish-src');
     await mkdir(src, { recursive: true });
     await writeFile(path.join(src, 'here'), 'here\n');
     let calls = 0;
-    const pool = new ClonePool(path.join(box.root, 'vanish-pool'), (from, to) => {
-      calls++;
-      if (from.endsWith('gone')) throw Object.assign(new Error('the source path is not an existing regular file'), { code: 'ENOENT' });
-      writeFileSync(to, 'cloned');
-    });
+    const pool = new ClonePool(path.join(box.root, 'vanish-pool'), (_from, to) => { calls++; writeFileSync(to, 'cloned'); });
     assert.throws(() => pool.addObjectSync(path.join(src, 'gone')), (err: unknown) => errnoCode(err) === 'ENOENT');
     pool.addObjectSync(path.join(src, 'here'));
-    assert.equal(calls, 2);
+    assert.equal(calls, 1);
+  });
+
+  test('a file is cloned from the descriptor it was opened with, never through a link swapped in for it', { skip: process.platform !== 'linux' }, async () => {
+    const src = path.join(box.root, 'link-src');
+    await mkdir(src, { recursive: true });
+    await writeFile(path.join(box.root, 'outside-secret'), 'not the project\'s\n');
+    await symlink(path.join(box.root, 'outside-secret'), path.join(src, 'swapped'));
+    await writeFile(path.join(src, 'plain'), 'plain\n');
+    const from: string[] = [];
+    const pool = new ClonePool(path.join(box.root, 'link-pool'), (source, to) => { from.push(source); copyFileSync(source, to); });
+    assert.throws(() => pool.addObjectSync(path.join(src, 'swapped')), (err: unknown) => errnoCode(err) === 'ELOOP');
+    await assert.rejects(pool.addObject(path.join(src, 'swapped'), true), (err: unknown) => errnoCode(err) === 'ELOOP');
+    await assert.rejects(pool.addObject(path.join(src, 'swapped'), false), (err: unknown) => errnoCode(err) === 'ELOOP');
+    const stored = pool.addObjectSync(path.join(src, 'plain'));
+    assert.match(from.join(), /^\/proc\/self\/fd\/\d+$/);
+    assert.equal(await readFile(pool.objectPath(stored.oid), 'utf8'), 'plain\n');
+    assert.equal(stored.hash, createHash('sha256').update('plain\n').digest('hex'), 'hashed from the object, before the snapshot is listed');
   });
 });
