@@ -20,6 +20,9 @@ const layer = (files, patterns, extra = []) => ({
   },
 });
 
+/** The core's floors, lowest first (docs/ARCHITECTURE.md). */
+const CORE_FLOORS = [['base'], ['tree'], ['state'], ['history', 'providers'], ['service'], ['triggers'], ['runtime']];
+
 const electron = { name: 'electron', message: 'only src/main (the Electron shell) loads Electron', allowTypeImports: true };
 
 export default tseslint.config(
@@ -34,7 +37,11 @@ export default tseslint.config(
     },
   },
   layer(['src/shared/**'], [{ regex: '^\\.\\./', message: 'src/shared is the model and the contract: it imports nothing of ours outside itself' }], [electron]),
-  layer(['src/core/**'], [into(['api', 'cli', 'main', 'renderer'], 'src/core imports only src/shared (and itself)')], [electron]),
+  // Inside the core, floors: a part imports only parts on its floor or below (base lowest), never higher.
+  ...CORE_FLOORS.map((parts, floor) => layer(parts.map((p) => `src/core/${p}/**`), [
+    into(['api', 'cli', 'main', 'renderer'], 'src/core imports only src/shared (and itself)'),
+    ...(floor + 1 < CORE_FLOORS.length ? [into(CORE_FLOORS.slice(floor + 1).flat(), `src/core/${parts.join(', ')} sit below ${CORE_FLOORS.slice(floor + 1).flat().join(', ')}: what both sides need belongs on the lower floor`)] : []),
+  ], [electron])),
   layer(['src/api/**'], [into(['cli', 'main', 'renderer'], 'src/api sits on core and shared; adapters (cli, main) sit on it')], [electron]),
   layer(['src/cli/**'], [into(['main', 'renderer'], 'the CLI is an adapter on api, core and shared')], [electron]),
   layer(['src/main/**'], [into(['cli', 'renderer'], 'the Electron shell is an adapter on api, core and shared')]),

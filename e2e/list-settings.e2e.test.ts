@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { sandbox } from '../test/helpers/helpers.js';
 import { cli, closePopover, eventually, focused, openPopover, shootBoth, skip, type Served } from './harness.js';
 
-/** The list belongs to one folder at a time, and settings are checked as they are typed (issue 18). */
+/** The list belongs to one folder at a time, and settings are checked as they are typed */
 describe('popover: one folder\'s list, and settings checked as typed (snapctl serve + Chromium)', { skip }, () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
   let other: string;

@@ -9,7 +9,7 @@ import { HTTP_API_PATH } from '../src/shared/api.js';
 import { sandbox } from '../test/helpers/helpers.js';
 import { cli, closePopover, eventually, focused, focusSettles, openPopover, shootBoth, skip, type Served } from './harness.js';
 
-/** The rollback dialog and the main view at the moments that decide whether a person trusts a rollback (issue 18). */
+/** The rollback dialog and the main view at the moments that decide whether a person trusts a rollback. */
 describe('popover: a rollback a person can trust (snapctl serve + Chromium)', { skip }, () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
   let server: Served;

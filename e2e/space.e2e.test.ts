@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { sandbox } from '../test/helpers/helpers.js';
 import { cli, closePopover, eventually, focused, openPopover, shootBoth, skip, type Served } from './harness.js';
 
-/** What each snapshot costs, what a delete frees, the store in the footer, and the space settings (issue 21). */
+/** What each snapshot costs, what a delete frees, the store in the footer, and the space settings. */
 describe('popover: snapshot costs, the delete confirmation, and excludes and limits in settings (snapctl serve + Chromium)', { skip }, () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
   let server: Served;

@@ -9,7 +9,7 @@ import { cli, closePopover, eventually, openPopover, shootBoth, skip, type Serve
 
 const AM_PM = /\b(?:AM|PM)\b/;
 
-/** The popover's own words (issue 18): 24-hour times under any locale, the paused header, the delete that takes the Undo, no CLI advice. */
+/** The popover's own words: 24-hour times under any locale, the paused header, the delete that takes the Undo, no CLI advice. */
 describe('popover: its words, not the locale\'s or the CLI\'s (snapctl serve + Chromium in en-US)', { skip }, () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
   let sub: string;

@@ -5,7 +5,7 @@ import { installLayout } from '../core/base/install.js';
 import { SnapctlError, describeError, usageError } from '../core/base/errors.js';
 import type { SnapctlRuntime } from '../core/runtime/runtime.js';
 import { targetStatuses } from '../core/runtime/target-status.js';
-import { checkSchedule } from '../core/triggers/schedule-expression.js';
+import { checkSchedule } from '../core/state/schedule-expression.js';
 
 export interface DispatchContext {
   runtime: SnapctlRuntime;

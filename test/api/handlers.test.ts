@@ -10,7 +10,7 @@ import { sandbox } from '../helpers/helpers.js';
 import { z } from 'zod';
 import { API_FIELD_WORDS, apiRequestSchemas } from '../../src/shared/api-schemas.js';
 
-describe('the API methods of issue 18', () => {
+describe('the API: rollbacks, undo offers, folders, settings and problems', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
   let runtime: SnapctlRuntime;
   let ctx: DispatchContext;

@@ -7,7 +7,7 @@ import { apiCaller } from '../helpers/api.js';
 import { SnapctlRuntime } from '../../src/core/runtime/runtime.js';
 import { sandbox } from '../helpers/helpers.js';
 
-describe('the API methods of issue 20: searchFiles, fileHistory, restoreFile', () => {
+describe('the API of a file\'s history: searchFiles, fileHistory, restoreFile', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
   let runtime: SnapctlRuntime;
   let ctx: DispatchContext;

@@ -10,7 +10,7 @@ import { peekPolicy } from '../../src/core/state/policy-check.js';
 import { policyOf, settingsSchema } from '../../src/core/state/settings.js';
 import { sandbox, tempDir } from '../helpers/helpers.js';
 
-describe('the API and the settings of issue 21: costs, excludes, limits', () => {
+describe('the API and the settings of disk space: costs, excludes, limits', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
   let runtime: SnapctlRuntime;
   let ctx: DispatchContext;

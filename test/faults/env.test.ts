@@ -37,7 +37,7 @@ describe('faults from the environment', () => {
       const first = await runCli(['create', '--path', project, '--json'], env);
       assert.equal(first.code, 0, first.stderr);
       await writeFile(path.join(project, 'big.bin'), Buffer.alloc(3_000_000, 7)); // 3.0 MB as sizes are said
-      // The free-space floor refuses it before anything is written (issue 21)...
+      // The free-space floor refuses it before anything is written...
       const refused = await runCli(['create', '--path', project], env);
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /not enough free space for a snapshot of .*full-project: it needs about 3\.0 MB, .* free above the .* floor \(nothing was written/);

@@ -35,7 +35,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
     .action(async (o: StatusOptions) => {
       const only = o.path !== undefined ? await ctx.knownTarget(o.path) : undefined;
       const settings = await ctx.settings();
-      const { nextRuns } = await import('../../core/triggers/schedule-expression.js');
+      const { nextRuns } = await import('../../core/state/schedule-expression.js');
       const nextRun = (t: { schedule: string }): Date | null => {
         try { return nextRuns(t.schedule, 1)[0] ?? null; } catch { return null; }
       };

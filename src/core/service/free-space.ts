@@ -2,6 +2,9 @@ import { readFile, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { humanBytes } from '../../shared/format.js';
 import { SnapctlError } from '../base/errors.js';
+import { FLOOR_PERCENT, type FloorSetting } from '../state/floor-setting.js';
+
+export type { FloorSetting } from '../state/floor-setting.js';
 
 /** A gigabyte as every size snapctl shows counts it (shared/format.ts humanBytes): 1000³ bytes. */
 export const GB = 1e9;
@@ -12,8 +15,6 @@ export interface FsSpace {
   free: number;
 }
 
-/** The setting as saved: bytes, a percentage of the filesystem ("10%"), or null for the default. */
-export type FloorSetting = number | string | null;
 
 /**
  * The free space snapshots leave on a filesystem. The default, 5% of it and at least 1 GB, is what a
@@ -68,8 +69,6 @@ export class LowSpace extends SnapctlError {
   }
 }
 
-/** The floor setting's form, checked by hand (the settings' zod schema holds the same rule). */
-export const FLOOR_PERCENT = /^(?:\d{1,2}(?:\.\d{1,2})?|100)%$/;
 
 /**
  * The floor as the settings file says, read without loading the settings' schema (`snapctl list` shows it

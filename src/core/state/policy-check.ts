@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_RETENTION, MIN_STORE_LIMIT, type RetentionPolicy } from '../../shared/defaults.js';
 import { MAX_PATTERNS, excludePatternProblem } from '../tree/excludes.js';
-import { FLOOR_PERCENT, type FloorSetting } from '../service/free-space.js';
+import { FLOOR_PERCENT, type FloorSetting } from './floor-setting.js';
 
 /** What the service applies of one folder's settings (see FolderPolicy). */
 export interface CheckedPolicy {

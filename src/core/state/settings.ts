@@ -9,11 +9,11 @@ import { type HomeLayout } from './paths.js';
 import { PROVIDER_NAMES, oneLine } from '../../shared/model.js';
 import { shownName } from '../tree/names.js';
 import { quarantine } from './store.js';
-import { validateSchedule } from '../triggers/schedule-expression.js';
+import { validateSchedule } from './schedule-expression.js';
 import { DEFAULT_RETENTION, DEFAULT_SCHEDULE, MIN_STORE_LIMIT, type RetentionPolicy } from '../../shared/defaults.js';
 import { statsdSettingsSchema } from './statsd-settings.js';
 import { MAX_PATTERNS, excludePatternProblem } from '../tree/excludes.js';
-import { FLOOR_PERCENT } from '../service/free-space.js';
+import { FLOOR_PERCENT } from './floor-setting.js';
 
 export { statsdSettingsSchema, type StatsdSettings } from './statsd-settings.js';
 
@@ -236,7 +236,7 @@ function replaceWithDefault(holder: unknown, at: readonly (string | number)[], d
  */
 async function refuseUnwatchable(folder: string, stateRoot: string): Promise<void> {
   if (path.parse(folder).root === folder) throw usageError(`the folder ${shownName(folder)} is the whole filesystem, which snapctl does not snapshot`, 'choose a project folder; nothing was saved');
-  const { assertApartFromState } = await import('../service/targets.js');
+  const { assertApartFromState } = await import('./apart-from-state.js');
   await assertApartFromState(folder, stateRoot).catch((err: unknown) => {
     if (err instanceof SnapctlError) throw usageError(`the folder ${shownName(folder)} cannot be watched: ${err.message}`, 'choose a project folder outside it; nothing was saved');
     throw err;

@@ -1,6 +1,6 @@
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
-import type { PathFilter } from './manifest.js';
+import type { PathFilter } from './path-filter.js';
 import { fsPath } from './names.js';
 import type { SnapshotExclusions } from '../../shared/model.js';
 import { MountBoundary } from './mount-points.js';

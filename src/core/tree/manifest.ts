@@ -256,5 +256,4 @@ export interface ContentSource {
   contentPath(entry: FileEntry): string | Buffer;
 }
 
-/** Paths left out of a walk, a comparison and a restore: snapctl's own temp files, a provider's own folder. */
-export type PathFilter = (relPath: string) => boolean;
+export type { PathFilter } from './path-filter.js';

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../state/atomic-write.js';
 import { z } from 'zod';
 import { describeError, errnoCode, usageError } from '../base/errors.js';
 import type { SnapshotRecord } from '../../shared/model.js';
-import { validateSchedule } from './schedule-expression.js';
+import { validateSchedule } from '../state/schedule-expression.js';
 import { LowSpace } from '../service/free-space.js';
 import type { TargetSettings } from '../state/settings.js';
 

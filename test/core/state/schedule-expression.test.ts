@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkSchedule, validateSchedule } from '../../../src/core/triggers/schedule-expression.js';
+import { checkSchedule, validateSchedule } from '../../../src/core/state/schedule-expression.js';
 import { Scheduler } from '../../../src/core/triggers/scheduler.js';
 import { SettingsStore, defaultSettings } from '../../../src/core/state/settings.js';
 import { HomeLayout } from '../../../src/core/state/paths.js';
