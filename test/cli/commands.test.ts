@@ -58,14 +58,14 @@ describe('snapctl CLI', () => {
     assert.equal(made.code, 0, made.stderr);
     assert.match(made.stderr, /^snapctl trace: create: lock \d+\.\d ms$/m);
     const created = [...made.stderr.matchAll(/^snapctl trace: create: (.+) \d+\.\d ms$/gm)].map((m) => m[1]);
-    assert.deepEqual(created, ['lock', 'read base manifests: 0', 'walk, paths: 1', 'copy, new or changed files: 1', 'write the manifest', 'clone snapshot: the rest', 'record it in the store', 'add it to the path index']);
+    assert.deepEqual(created, ['lock', 'read base manifests: 0', 'walk, paths: 1', 'copy and hash, new or changed files: 1, bytes read: 2', 'write the manifest', 'clone snapshot: the rest', 'record it in the store', 'add it to the path index']);
     const { id } = parseJson<{ id: string }>(made.stdout);
     await writeFile(path.join(folder, 'a.txt'), 'changed\n');
     const rolled = await runCli(['rollback', id, '--yes'], tracedEnv);
     assert.equal(rolled.code, 0, rolled.stderr);
     const phases = [...rolled.stderr.matchAll(/^snapctl trace: rollback: (.+) \d+\.\d ms$/gm)].map((m) => m[1]);
     assert.deepEqual(phases.map((p) => p?.replace(/ \(.*\)$/, '').replace(id, 'ID')),
-      ['lock', 'read and check ID', 'read base manifests: 1', 'walk, paths: 1', 'copy, new or changed files: 1', 'write the manifest', 'clone snapshot: the rest', 'record it in the store', 'add it to the path index', 'check what will be restored', 'journal', 'restore', 'record it and clear the journal']);
+      ['lock', 'read and check ID', 'read base manifests: 1', 'walk, paths: 1', 'copy and hash, new or changed files: 1, bytes read: 8', 'write the manifest', 'clone snapshot: the rest', 'record it in the store', 'add it to the path index', 'check what will be restored', 'journal', 'restore', 'record it and clear the journal']);
     await writeFile(path.join(folder, 'a.txt'), 'changed again\n');
     const quiet = await runCli(['rollback', id, '--yes'], { SNAPCTL_HOME: tracedEnv.SNAPCTL_HOME });
     assert.doesNotMatch(quiet.stderr, /trace/);
