@@ -30,6 +30,10 @@ function probe(request: ProbeRequest): ProbeAnswer {
     createRequire(path.join(request.root, 'loader-probe.cjs'))(request.module);
     return { ok: true, opened };
   } catch (err) {
+    // A loader that checks what it loaded (koffi) rejects the empty stand-in and tries its next binary, then
+    // gives up: the first binary it opened is the one it would have used.
+    const first = opened[0];
+    if (!request.load && first !== undefined) return { ok: true, opened: [first] };
     return { ok: false, opened, error: err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err) };
   }
 }

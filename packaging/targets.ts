@@ -30,6 +30,8 @@ export interface NativeModule {
   name: string;
   needs: string;
   builds: readonly string[];
+  /** The loader package carries every platform's binary itself (no per-platform packages to forget). */
+  carriesEveryBuild?: true;
 }
 
 export const NATIVE_MODULES: readonly NativeModule[] = [
@@ -49,6 +51,17 @@ export const NATIVE_MODULES: readonly NativeModule[] = [
     name: 'node-unix-socket',
     needs: 'DogStatsD over the agent\'s Unix datagram socket',
     builds: ['linux-x64'],
+  },
+  {
+    name: 'fs-native-extensions',
+    needs: 'the kernel locks every snapctl process takes on the store and each folder (no free space needed)',
+    builds: ['darwin-arm64', 'darwin-x64', 'linux-x64', 'linux-arm64'],
+    carriesEveryBuild: true,
+  },
+  {
+    name: 'koffi',
+    needs: 'SEEK_DATA/SEEK_HOLE, so a sparse file is read, hashed and stored by its data alone',
+    builds: ['darwin-arm64', 'darwin-x64', 'linux-x64', 'linux-arm64'],
   },
 ];
 
