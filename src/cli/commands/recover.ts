@@ -16,7 +16,7 @@ function reportLine(r: RecoveryReport): string {
 export function registerRecover(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
   program.command('recover')
-    .description('finish interrupted rollbacks now (every command does this first), or give one up that cannot be finished; exits 1 while one is left unfinished')
+    .description('finish interrupted rollbacks now (a command on that folder does this first; read-only commands only say one is left), or give one up that cannot be finished; exits 1 while one is left unfinished')
     .option('--abandon', "give up the interrupted rollback of --path (its safety snapshot keeps the state before; 'snapctl undo --path DIR' restores it)")
     .option('-p, --path <dir>', 'only this folder')
     .action(async (o: RecoverOptions) => {
