@@ -32,6 +32,8 @@ export interface NativeModule {
   builds: readonly string[];
   /** The loader package carries every platform's binary itself (no per-platform packages to forget). */
   carriesEveryBuild?: true;
+  /** Where its per-platform packages are named, when not `${name}-` (koffi's are `@koromix/koffi-linux-x64`, ...). */
+  platformPackages?: string;
 }
 
 export const NATIVE_MODULES: readonly NativeModule[] = [
@@ -62,6 +64,7 @@ export const NATIVE_MODULES: readonly NativeModule[] = [
     name: 'koffi',
     needs: 'SEEK_DATA/SEEK_HOLE, so a sparse file is read, hashed and stored by its data alone',
     builds: ['darwin-arm64', 'darwin-x64', 'linux-x64', 'linux-arm64'],
+    platformPackages: '@koromix/koffi-',
   },
 ];
 
