@@ -160,10 +160,7 @@ export function NumberField({ value, onChange, onValidity, label, min, max, prob
   const id = useId();
   const inputId = useId();
   const [text, setText] = useState(() => String(value));
-  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
-  const error = text.trim() === '' ? `Type a number from ${thousands(min)} to ${thousands(max)}.`
-    : Number.isNaN(n) ? `A whole number from ${thousands(min)} to ${thousands(max)}, digits only.`
-    : n < min || n > max ? `From ${thousands(min)} to ${thousands(max)}${n < min ? `: ${thousands(n)} is too few` : `: ${thousands(n)} is too many`}.` : null;
+  const error = numberError(text, min, max);
   useEffect(() => onValidity(error ? 'invalid' : 'ok'), [error, onValidity]);
   const { shown, touch } = useShownError(error);
   const said = shown ?? problem;
@@ -171,10 +168,18 @@ export function NumberField({ value, onChange, onValidity, label, min, max, prob
     <div className="field">
       <label htmlFor={inputId}>{label}</label>
       <input id={inputId} value={text} inputMode="numeric" spellCheck={false} aria-invalid={said !== null} aria-describedby={said ? id : undefined}
-        onChange={(e) => { touch(); setText(e.target.value); const v = e.target.value.trim(); if (/^\d+$/.test(v) && Number(v) >= min && Number(v) <= max) onChange(Number(v)); }} />
+        onChange={(e) => { touch(); setText(e.target.value); if (numberError(e.target.value, min, max) === null) onChange(Number(e.target.value)); }} />
       {said && <span id={id} className="field-note error" aria-live="polite">{said}</span>}
     </div>
   );
+}
+
+/** Why `text` is not a whole number from `min` to `max`, or null: the one rule for what is shown and what is saved. */
+function numberError(text: string, min: number, max: number): string | null {
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  return text.trim() === '' ? `Type a number from ${thousands(min)} to ${thousands(max)}.`
+    : Number.isNaN(n) ? `A whole number from ${thousands(min)} to ${thousands(max)}, digits only.`
+    : n < min || n > max ? `From ${thousands(min)} to ${thousands(max)}${n < min ? `: ${thousands(n)} is too few` : `: ${thousands(n)} is too many`}.` : null;
 }
 
 /** A line of text checked by `check` as typed; `problem` as in NumberField. */
