@@ -75,7 +75,7 @@ export interface SnapshotReader {
 
 /**
  * Thrown by a CreateRequest's `inspect` to stop a snapshot before anything is stored; `reason` is what the
- * caller gets back (see SnapshotService's rollback: nothing to change, or a path that does not exist).
+ * caller gets back (see the service's rollback.ts: nothing to change, or a path that does not exist).
  */
 export class CreateStopped extends Error {
   constructor(readonly reason: unknown) {

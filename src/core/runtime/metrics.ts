@@ -2,11 +2,11 @@ import StatsD, { type StatsD as StatsDClient, type ClientOptions } from 'hot-sho
 import type { MetricsHealth } from '../../shared/api.js';
 import { plural } from '../../shared/format.js';
 import type { SnapshotRecord } from '../../shared/model.js';
-import type { ServiceEvent } from '../service/service.js';
 import { MetricsSink } from './metrics-sink.js';
 import { failedSetting, sendFailureWords } from './metrics-errors.js';
 import { describeDestination, destinationOf, tagValue, type MetricsDestination, type MetricsTarget } from './metrics-target.js';
 
+import type { ServiceEvent } from '../service/events.js';
 export { resolveMetricsTarget, type MetricsTarget } from './metrics-target.js';
 
 export const METRIC_PREFIX = 'snapctl.';

@@ -13,11 +13,15 @@ import { floorBytes, fsSpace } from '../service/free-space.js';
 import { HomeLayout } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import { Scheduler, type ScheduleRunReport } from '../triggers/scheduler.js';
-import { DEFAULT_POLICY, SnapshotService } from '../service/service.js';
 import type { AdminPrompt } from '../providers/admin-prompt.js';
 import { SettingsStore, policyOf, type Settings } from '../state/settings.js';
 import { QueryPool } from './query-pool.js';
 
+import { DEFAULT_POLICY, ServiceContext } from '../service/context.js';
+import { createSnapshot } from '../service/create.js';
+import { pruneSnapshots } from '../service/prune.js';
+import { listSnapshots } from '../service/queries.js';
+import { recover } from '../service/recovery.js';
 export interface RuntimeOptions {
   home: string;
   env?: NodeJS.ProcessEnv;
@@ -43,7 +47,7 @@ export interface RuntimeOptions {
  * the scheduler applying retention after each run, and metrics observing all of it.
  */
 export class SnapctlRuntime {
-  readonly service: SnapshotService;
+  readonly service: ServiceContext;
   readonly settingsStore: SettingsStore;
   readonly scheduler: Scheduler;
   /** The long queries (search, history, diffs), answered in worker threads: see query-pool.ts. */
@@ -67,7 +71,7 @@ export class SnapctlRuntime {
   private constructor(private readonly options: RuntimeOptions) {
     this.env = options.env ?? process.env;
     const layout = new HomeLayout(path.resolve(options.home));
-    this.service = new SnapshotService({
+    this.service = new ServiceContext({
       home: layout.root, env: this.env, adminPrompt: options.adminPrompt ?? false,
       // Settings are loaded before the first snapshot; the recovery that runs before them needs no policy.
       policy: async (target) => (this.settings ? policyOf(this.settings, target) : DEFAULT_POLICY),
@@ -83,8 +87,8 @@ export class SnapctlRuntime {
     this.scheduler = new Scheduler({
       stateFile: path.join(layout.root, 'schedule-state.json'),
       runner: {
-        snapshot: (t) => this.service.create({ path: t.path, trigger: 'schedule', provider: t.provider }),
-        prune: (t) => this.service.prune(() => t.retention, { target: t.path, maxStoreBytes: () => t.maxStoreBytes }),
+        snapshot: (t) => createSnapshot(this.service, { path: t.path, trigger: 'schedule', provider: t.provider }),
+        prune: (t) => pruneSnapshots(this.service, () => t.retention, { target: t.path, maxStoreBytes: () => t.maxStoreBytes }),
       },
       onRun: (report) => {
         if (!report.ok) {
@@ -107,7 +111,7 @@ export class SnapctlRuntime {
       // An interrupted rollback that cannot be finished is the folder's state (status shows it as unfinished
       // until it is resolved): told once, never kept as a problem that would outlive it. One whose last attempt
       // failed is left to Retry: trying it again here would hold up the start for every folder.
-      for (const r of await runtime.service.recover({ skipFailed: true })) {
+      for (const r of await recover(runtime.service, { skipFailed: true })) {
         if (r.outcome === 'failed') options.onProblem?.(r.error ?? `could not finish the interrupted rollback of ${r.target}`);
       }
       const loaded = await runtime.settingsStore.load();
@@ -190,7 +194,7 @@ export class SnapctlRuntime {
 
   private async sendGauges(): Promise<void> {
     try {
-      const records: SnapshotRecord[] = await this.service.list();
+      const records: SnapshotRecord[] = await listSnapshots(this.service);
       this.metrics.gauges(records, { scheduled: new Set(this.settings.targets.filter((t) => !t.paused).map((t) => t.path)) });
     } catch (err) {
       this.reportProblem(`could not read the snapshot store: ${describeError(err)}`);
