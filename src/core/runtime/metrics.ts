@@ -5,8 +5,8 @@ import type { SnapshotRecord } from '../../shared/model.js';
 import { MetricsSink } from './metrics-sink.js';
 import { failedSetting, sendFailureWords } from './metrics-errors.js';
 import { describeDestination, destinationOf, tagValue, type MetricsDestination, type MetricsTarget } from './metrics-target.js';
-
 import type { ServiceEvent } from '../service/events.js';
+
 export { resolveMetricsTarget, type MetricsTarget } from './metrics-target.js';
 
 export const METRIC_PREFIX = 'snapctl.';

@@ -16,12 +16,12 @@ import { Scheduler, type ScheduleRunReport } from '../triggers/scheduler.js';
 import type { AdminPrompt } from '../providers/admin-prompt.js';
 import { SettingsStore, policyOf, type Settings } from '../state/settings.js';
 import { QueryPool } from './query-pool.js';
-
 import { DEFAULT_POLICY, ServiceContext } from '../service/context.js';
 import { createSnapshot } from '../service/create.js';
 import { pruneSnapshots } from '../service/prune.js';
 import { listSnapshots } from '../service/queries.js';
 import { recover } from '../service/recovery.js';
+
 export interface RuntimeOptions {
   home: string;
   env?: NodeJS.ProcessEnv;

@@ -1,9 +1,9 @@
 import type { TargetStatus } from '../../shared/api.js';
 import type { Settings, TargetSettings } from '../state/settings.js';
-
 import type { ServiceContext } from '../service/context.js';
 import { listSnapshots } from '../service/queries.js';
 import { folderState, unfinishedTargets } from '../service/status.js';
+
 export interface StatusSources {
   /** The next scheduled snapshot of a folder (the running scheduler's), null when none. */
   nextRun: (target: TargetSettings) => Date | null;
