@@ -126,7 +126,7 @@ export class ChangeJournal {
         this.source.poll();
         if (this.seen.delete(name)) break;
         if (this.fault) return this.problem();
-        if (Date.now() >= deadline) return { tracked: false, kind: 'sync-timeout', reason: `the folder's watch did not answer within ${Math.round(this.options.syncTimeoutMs / 1000)} s: its next snapshot looks at every file` };
+        if (Date.now() >= deadline) return { tracked: false, kind: 'sync-timeout', reason: `the folder's watch did not answer within ${seconds(this.options.syncTimeoutMs)}: its next snapshot looks at every file` };
         await new Promise<void>((resolve) => setTimeout(resolve, wait));
         wait = Math.min(wait * 2, 50);
       }
@@ -225,6 +225,11 @@ export class ChangeJournal {
     }
     if (mountsInside(this.rootAbs) !== this.mounts) this.fault = { kind: 'mount', reason: 'a filesystem was mounted or unmounted inside the folder: its next snapshot looks at every file' };
   }
+}
+
+/** 5 s, 0.2 s. */
+function seconds(ms: number): string {
+  return `${ms >= 10_000 ? Math.round(ms / 1000) : Number((ms / 1000).toFixed(1))} s`;
 }
 
 function defaultSource(root: string, sink: EventSink): EventSource {
