@@ -1,4 +1,6 @@
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
+import { fsPath } from './names.js';
 import type { Manifest } from './manifest.js';
 import { MountBoundary } from './mount-points.js';
 import { byPath, COULD_NOT_READ_FOLDER, listFolder, sortResult, walk, WALK_BATCH, type LiveDir, type LiveEntry, type WalkOptions, type WalkResult } from './walk.js';
@@ -60,7 +62,8 @@ export type BaseListing = WalkResult & { recheck?: readonly string[] };
  * Built from walk's own step (listFolder), so every folder it lists is listed exactly as a whole walk lists it:
  * - every folder on the way to a changed path is listed again (each name described anew: a folder's mtime
  *   moves with its names, and its `unlisted`/`leftovers` marks with what they are);
- * - a changed path that is a folder now is walked whole;
+ * - a changed path that is a folder now is walked whole, and so is a folder on the way whose base listing
+ *   stopped at it (a cache folder, an unreadable one), since the base holds nothing below it;
  * - a folder listed again whose own subtree holds no changed path keeps its base subtree (and the base's
  *   notes about it), everything else of the base is dropped;
  * - every file of the base with more than one name is described again, and so is each other name of a
@@ -79,10 +82,19 @@ export async function walkChanged(root: string, base: BaseListing, changed: Iter
   if (targets.size === 0) return copyOf(base);
   const boundary = options.boundary ?? MountBoundary.of(rootAbs);
   const byIno = inodeNames(base.entries);
+  // A name made where no listing shows it (in a cache folder, an excluded path) still moves the link count of
+  // the file's names that are listed: each changed path is asked for its inode directly.
+  for (const p of [...targets]) {
+    const st = lstatSync(fsPath(`${rootAbs}${path.sep}${p}`), { bigint: true, throwIfNoEntry: false });
+    if (st?.isFile() && st.nlink > 1n) for (const q of byIno.get(st.ino.toString()) ?? []) targets.add(q);
+  }
+  // Folders whose base listing stopped at the folder (a cache folder, an unreadable one): the base has nothing
+  // below them, so once listed again (a tag removed, a name changed inside) they are walked whole.
+  const cutShort = new Set([...base.cacheDirs, ...base.skipped.filter((s) => s.reason.startsWith(COULD_NOT_READ_FOLDER)).map((s) => s.path)]);
   // A name made now for a file of the base moves the link count and ctime of its other names, unseen: once
   // described, an inode with several names has its base names described too (one more round at most per link).
   for (;;) {
-    const { out, kept } = await listNarrowed(rootAbs, targets, boundary, options);
+    const { out, kept } = await listNarrowed(rootAbs, targets, cutShort, boundary, options);
     const more: string[] = [];
     for (const e of out.entries) {
       if (e.type !== 'file' || e.nlink < 2) continue;
@@ -94,7 +106,7 @@ export async function walkChanged(root: string, base: BaseListing, changed: Iter
 }
 
 /** The folders on the way to `targets` listed again, changed folders walked whole; the rest to keep. */
-async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, boundary: MountBoundary, options: WalkOptions): Promise<{ out: WalkResult; kept: LiveDir[] }> {
+async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutShort: ReadonlySet<string>, boundary: MountBoundary, options: WalkOptions): Promise<{ out: WalkResult; kept: LiveDir[] }> {
   // Folders on the way to a changed path: each is listed again, without descending into the rest.
   const onTheWay = new Set<string>(['']);
   for (const p of targets) for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) onTheWay.add(p.slice(0, i));
@@ -108,7 +120,7 @@ async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, bound
     const { dirs, examined } = listFolder(rootAbs, dirRel, dirEntry, options, boundary, out);
     for (const d of dirs) {
       if (whole || targets.has(d.path)) pending.push([d.path, d, true]);
-      else if (onTheWay.has(d.path)) pending.push([d.path, d, false]);
+      else if (onTheWay.has(d.path)) pending.push([d.path, d, cutShort.has(d.path)]);
       else kept.push(d);
     }
     sinceYield += examined;

@@ -118,3 +118,20 @@ test('a snapshot\'s manifest and the walk\'s side lists give back the walk it wa
   // A manifest from before owners and inodes were kept cannot be a base.
   assert.equal(listingFromManifest({ entries: [{ path: 'x', type: 'dir', mode: 0o755, mtimeNs: '1' }], problems: [] }, sideOf(walked)), null);
 });
+
+test('a cache folder that is one no more is walked whole: the base holds nothing below it', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const options: WalkOptions = { cacheDirs: true };
+  await writeFile(path.join(root, 'src/deep/CACHEDIR.TAG'), `${CACHEDIR_SIGNATURE}\n`);
+  await same(root, () => writeFile(path.join(root, 'src/deep/CACHEDIR.TAG'), 'no longer a tag'), ['src/deep/CACHEDIR.TAG'], options);
+});
+
+test('a link made where no listing shows it (a cache folder) still moves the listed name\'s link count', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const options: WalkOptions = { cacheDirs: true };
+  await mkdir(path.join(root, 'cache'));
+  await writeFile(path.join(root, 'cache/CACHEDIR.TAG'), `${CACHEDIR_SIGNATURE}\n`);
+  await same(root, () => link(path.join(root, 'src/a.ts'), path.join(root, 'cache/a-again')), ['cache/a-again'], options);
+});
