@@ -1,0 +1,248 @@
+import { lstatSync } from 'node:fs';
+import path from 'node:path';
+import { fsPath } from './names.js';
+import type { Manifest } from './manifest.js';
+import { MountBoundary } from './mount-points.js';
+import { byPath, COULD_NOT_READ_FOLDER, listFolder, sortResult, walk, WALK_BATCH, type LiveDir, type LiveEntry, type WalkOptions, type WalkResult } from './walk.js';
+
+/**
+ * What a walk lists that a manifest does not keep: the walk's side lists, and which folders were marked
+ * `unlisted` or `leftovers`. Small (it names only what was left out), so it can be kept in memory beside a
+ * snapshot's id and turn that snapshot's manifest back into the walk it was made from (listingFromManifest).
+ */
+export interface WalkSide {
+  skipped: WalkResult['skipped'];
+  notes: WalkResult['notes'];
+  mounts: string[];
+  excluded: string[];
+  cacheDirs: string[];
+  unlisted: string[];
+  leftovers: string[];
+}
+
+export function sideOf(result: WalkResult): WalkSide {
+  const unlisted: string[] = [];
+  const leftovers: string[] = [];
+  for (const e of result.entries) {
+    if (e.type !== 'dir') continue;
+    if (e.unlisted) unlisted.push(e.path);
+    if (e.leftovers) leftovers.push(e.path);
+  }
+  return { skipped: result.skipped, notes: result.notes, mounts: result.mounts, excluded: result.excluded, cacheDirs: result.cacheDirs, unlisted, leftovers };
+}
+
+/**
+ * The walk a snapshot was made from, rebuilt from its manifest and the walk's side lists; null when the
+ * manifest predates the fields a walk gives (owner, inode, ctime): such a base cannot vouch for anything.
+ * Paths the snapshot could not keep as they were (its problems) are to be looked at again (`recheck`).
+ */
+export function listingFromManifest(manifest: Pick<Manifest, 'entries' | 'problems'>, side: WalkSide): BaseListing | null {
+  const unlisted = new Set(side.unlisted);
+  const leftovers = new Set(side.leftovers);
+  const entries: LiveEntry[] = [];
+  for (const e of manifest.entries) {
+    if (e.uid === undefined || e.gid === undefined || e.ino === undefined || e.ctimeNs === undefined) return null;
+    const own = { uid: e.uid, gid: e.gid, ino: e.ino, ctimeNs: e.ctimeNs, ...(e.xattrs ? { xattrs: e.xattrs } : {}) };
+    if (e.type === 'dir') entries.push({ path: e.path, type: 'dir', mode: e.mode, mtimeNs: e.mtimeNs, ...own, ...(unlisted.has(e.path) ? { unlisted: true } : {}), ...(leftovers.has(e.path) ? { leftovers: true } : {}) });
+    else if (e.type === 'symlink') entries.push({ path: e.path, type: 'symlink', mtimeNs: e.mtimeNs, link: e.link, ...own });
+    else entries.push({ path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, nlink: e.nlink ?? 1, sparse: e.sparse ?? false, ...(e.sparse && e.allocated !== undefined ? { allocated: e.allocated } : {}), ...own });
+  }
+  // A manifest is sorted by path already; sorted again in case one was not (walk-changed relies on the order).
+  entries.sort(byPath);
+  return { entries, skipped: side.skipped, notes: side.notes, mounts: side.mounts, excluded: side.excluded, cacheDirs: side.cacheDirs, recheck: manifest.problems.map((p) => p.path) };
+}
+
+/** A walk to narrow from: a whole walk's result, and paths to look at again whatever the journal says. */
+export type BaseListing = WalkResult & { recheck?: readonly string[] };
+
+/**
+ * What `walk(root, options)` would list now, given the walk of the base snapshot and the paths changed since
+ * (relative; a folder stands for all it holds; '' for the whole folder), as the change journal reports them.
+ *
+ * Built from walk's own step (listFolder), so every folder it lists is listed exactly as a whole walk lists it:
+ * - every folder on the way to a changed path is listed again (each name described anew: a folder's mtime
+ *   moves with its names, and its `unlisted`/`leftovers` marks with what they are);
+ * - a changed path that is a folder now is walked whole, and so is a folder on the way whose base listing
+ *   stopped at it (a cache folder, an unreadable one), since the base holds nothing below it;
+ * - a folder listed again whose own subtree holds no changed path keeps its base subtree (and the base's
+ *   notes about it), everything else of the base is dropped;
+ * - every file of the base with more than one name is described again, and so is each other name of a
+ *   changed file's inode: a link made or removed moves the other names' link count and ctime without an
+ *   event naming them.
+ * The result is only as good as the changed paths: the journal vouches for them after a sync point, and the
+ * audit (core/changes/audit.ts) checks the whole against a full walk.
+ */
+export async function walkChanged(root: string, base: BaseListing, changed: Iterable<string>, options: WalkOptions = {}): Promise<WalkResult> {
+  const rootAbs = path.resolve(root);
+  const targets = new Set<string>();
+  for (const p of changed) targets.add(p);
+  for (const p of base.recheck ?? []) targets.add(p);
+  if (targets.has('')) return walk(root, options);
+  for (const p of linkedNames(base.entries, targets)) targets.add(p);
+  if (targets.size === 0) return copyOf(base);
+  const boundary = options.boundary ?? MountBoundary.of(rootAbs);
+  const byIno = inodeNames(base.entries);
+  // A name made where no listing shows it (in a cache folder, an excluded path) still moves the link count of
+  // the file's names that are listed: each changed path is asked for its inode directly.
+  for (const p of [...targets]) {
+    const st = lstatSync(fsPath(`${rootAbs}${path.sep}${p}`), { bigint: true, throwIfNoEntry: false });
+    if (st?.isFile() && st.nlink > 1n) for (const q of byIno.get(st.ino.toString()) ?? []) targets.add(q);
+  }
+  // Folders whose base listing stopped at the folder (a cache folder, an unreadable one): the base has nothing
+  // below them, so once listed again (a tag removed, a name changed inside) they are walked whole.
+  const cutShort = new Set([...base.cacheDirs, ...base.skipped.filter((s) => s.reason.startsWith(COULD_NOT_READ_FOLDER)).map((s) => s.path)]);
+  // A name made now for a file of the base moves the link count and ctime of its other names, unseen: once
+  // described, an inode with several names has its base names described too (one more round at most per link).
+  for (;;) {
+    const { out, kept } = await listNarrowed(rootAbs, targets, cutShort, boundary, options);
+    const more: string[] = [];
+    for (const e of out.entries) {
+      if (e.type !== 'file' || e.nlink < 2) continue;
+      for (const p of byIno.get(e.ino) ?? []) if (!targets.has(p)) more.push(p);
+    }
+    if (more.length === 0) return assemble(base, out, kept);
+    for (const p of more) targets.add(p);
+  }
+}
+
+/** The folders on the way to `targets` listed again, changed folders walked whole; the rest to keep. */
+async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutShort: ReadonlySet<string>, boundary: MountBoundary, options: WalkOptions): Promise<{ out: WalkResult; kept: LiveDir[] }> {
+  // Folders on the way to a changed path: each is listed again, without descending into the rest.
+  const onTheWay = new Set<string>(['']);
+  for (const p of targets) for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) onTheWay.add(p.slice(0, i));
+  const out: WalkResult = { entries: [], skipped: [], notes: [], excluded: [], cacheDirs: [], mounts: [] };
+  /** Folders listed again whose subtree stays as in the base. */
+  const kept: LiveDir[] = [];
+  const pending: [string, LiveDir | null, boolean][] = [['', null, false]];
+  let sinceYield = 0;
+  while (pending.length > 0) {
+    const [dirRel, dirEntry, whole] = pending.pop() as [string, LiveDir | null, boolean];
+    const { dirs, examined } = listFolder(rootAbs, dirRel, dirEntry, options, boundary, out);
+    for (const d of dirs) {
+      if (whole || targets.has(d.path)) pending.push([d.path, d, true]);
+      else if (onTheWay.has(d.path)) pending.push([d.path, d, cutShort.has(d.path)]);
+      else kept.push(d);
+    }
+    sinceYield += examined;
+    if (sinceYield >= WALK_BATCH) {
+      sinceYield = 0;
+      options.onBatch?.(out.entries.length);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+  return { out, kept };
+}
+
+/** The fresh listing joined with the base's subtrees of the kept folders. */
+function assemble(base: BaseListing, out: WalkResult, kept: LiveDir[]): WalkResult {
+  const baseDirs = new Map<string, LiveDir>();
+  for (const e of base.entries) if (e.type === 'dir') baseDirs.set(e.path, e);
+  // A kept folder's marks and its subtree come from the base: nothing below it changed.
+  const sortedBase = base.entries;
+  const keptTrees: LiveEntry[][] = [];
+  for (const d of kept) {
+    const was = baseDirs.get(d.path);
+    if (was?.unlisted) d.unlisted = true;
+    if (was?.leftovers) d.leftovers = true;
+    keptTrees.push(rangeBelow(sortedBase, d.path));
+  }
+  const keptSet = new Set(kept.map((d) => d.path));
+  const keptHere = (p: string, own: boolean): boolean => {
+    // `own`: said by the folder's own listing (unreadable, a cache folder), so it belongs to the folder itself.
+    if (own && keptSet.has(p)) return true;
+    for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) if (keptSet.has(p.slice(0, i))) return true;
+    return false;
+  };
+  if (keptSet.size > 0) {
+    for (const s of base.skipped) if (keptHere(s.path, s.reason.startsWith(COULD_NOT_READ_FOLDER))) out.skipped.push(s);
+    for (const n of base.notes) if (keptHere(n.path, false)) out.notes.push(n);
+    for (const p of base.excluded) if (keptHere(p, false)) out.excluded.push(p);
+    for (const p of base.mounts) if (keptHere(p, false)) out.mounts.push(p);
+    for (const p of base.cacheDirs) if (keptHere(p, true)) out.cacheDirs.push(p);
+  }
+  // Fresh entries and kept subtrees never interleave (a kept folder was not listed below), so sorting the
+  // pieces by their first path and joining them gives the whole in order without sorting every entry again.
+  out.entries.sort(byPath);
+  const pieces: LiveEntry[][] = keptTrees.filter((t) => t.length > 0);
+  for (const e of out.entries) pieces.push([e]);
+  pieces.sort((a, b) => byPath(a[0] as LiveEntry, b[0] as LiveEntry));
+  const entries = pieces.flat();
+  const result = sortResult({ ...out, entries: [] });
+  result.entries = entries;
+  return result;
+}
+
+/** The base's entries strictly below `dir`: one contiguous run of the sorted list. */
+function rangeBelow(sorted: readonly LiveEntry[], dir: string): LiveEntry[] {
+  const prefix = `${dir}/`;
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as LiveEntry).path < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  let end = lo;
+  while (end < sorted.length && (sorted[end] as LiveEntry).path.startsWith(prefix)) end += 1;
+  return sorted.slice(lo, end);
+}
+
+/**
+ * Every file of the base with more than one name, and every other base name of the inode a changed path had
+ * in the base (unlinking one name moves the others' link count and ctime without an event naming them).
+ * Their cost is the number of files with several names, which a full walk would lstat anyway.
+ */
+function linkedNames(entries: readonly LiveEntry[], targets: ReadonlySet<string>): string[] {
+  const byIno = inodeNames(entries);
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.type !== 'file') continue;
+    if (e.nlink > 1) out.push(e.path);
+    else if (targets.has(e.path)) for (const p of byIno.get(e.ino) ?? []) if (p !== e.path) out.push(p);
+  }
+  return out;
+}
+
+/** The base's file names by inode. */
+function inodeNames(entries: readonly LiveEntry[]): Map<string, string[]> {
+  const byIno = new Map<string, string[]>();
+  for (const e of entries) {
+    if (e.type !== 'file') continue;
+    const list = byIno.get(e.ino);
+    if (list) list.push(e.path);
+    else byIno.set(e.ino, [e.path]);
+  }
+  return byIno;
+}
+
+function copyOf(base: BaseListing): WalkResult {
+  return { entries: base.entries.slice(), skipped: base.skipped.slice(), notes: base.notes.slice(), excluded: base.excluded.slice(), cacheDirs: base.cacheDirs.slice(), mounts: base.mounts.slice() };
+}
+
+/**
+ * The paths where two listings differ, field for field (an entry, a side note, a mark), sorted: empty when a
+ * narrowed walk listed exactly what a whole walk did.
+ */
+export function listingDifferences(a: WalkResult, b: WalkResult): string[] {
+  const differ = new Set<string>();
+  const compare = <T>(xs: readonly T[], ys: readonly T[], key: (x: T) => string): void => {
+    const left = new Map<string, string[]>();
+    for (const x of xs) { const k = key(x); left.set(k, [...(left.get(k) ?? []), JSON.stringify(x, sortedKeys)]); }
+    const right = new Map<string, string[]>();
+    for (const y of ys) { const k = key(y); right.set(k, [...(right.get(k) ?? []), JSON.stringify(y, sortedKeys)]); }
+    for (const k of new Set([...left.keys(), ...right.keys()])) if ((left.get(k) ?? []).join('\n') !== (right.get(k) ?? []).join('\n')) differ.add(k);
+  };
+  compare(a.entries, b.entries, (e) => e.path);
+  compare(a.skipped, b.skipped, (e) => e.path);
+  compare(a.notes, b.notes, (e) => e.path);
+  for (const list of ['excluded', 'cacheDirs', 'mounts'] as const) compare(a[list], b[list], (p) => p);
+  // The order a manifest is written in is part of the listing too.
+  if (differ.size === 0 && a.entries.some((e, i) => e.path !== b.entries[i]?.path)) differ.add('');
+  return [...differ].sort();
+}
+
+/** JSON with an object's keys in one order, so two entries built in different orders compare equal. */
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+}
