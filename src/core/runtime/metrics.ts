@@ -145,6 +145,14 @@ export class Metrics {
         this.safely((c) => c.event('rollback failed', wireText(`${event.target} to ${event.snapshotId}: ${event.error}`), { alert_type: 'error', aggregation_key: wireText(`rollback:${event.target}`), source_type_name: 'snapctl' }, tags));
         break;
       }
+      case 'snapshot-unchanged':
+        this.safely((c) => c.increment('snapshot.unchanged', 1, ['trigger:schedule']));
+        break;
+      case 'journal-defect':
+        // A change no event named: the journal is a hint, so nothing was lost, but it is a defect to look at.
+        this.safely((c) => c.increment('journal.defect', 1, [`target:${tagValue(event.target)}`]));
+        this.safely((c) => c.event('change journal defect', wireText(`${event.target}: a full walk found ${event.paths} paths the change journal did not name (${event.examples.join(', ')}); the next snapshot walks in full`), { alert_type: 'warning', aggregation_key: wireText(`journal:${event.target}`), source_type_name: 'snapctl' }));
+        break;
       case 'snapshot-progress':
         break;
     }

@@ -13,6 +13,7 @@ import { SnapshotStore } from '../state/store.js';
 import { DEFAULT_RETENTION } from '../../shared/defaults.js';
 import type { ProviderName, SnapshotRecord } from '../../shared/model.js';
 import type { SnapshotInProgress } from '../../shared/api.js';
+import type { ChangeFeed } from './change-feed.js';
 import { defaultProviders } from './default-providers.js';
 import type { ServiceEvent } from './events.js';
 import type { FloorSetting } from './free-space.js';
@@ -44,6 +45,8 @@ export interface ServiceOptions {
    * hold); by default the settings file is read when a snapshot or a preview needs them.
    */
   policy?: (target: string) => Promise<FolderPolicy>;
+  /** The running app's change journal (tray app, `snapctl serve`): snapshots then walk only what changed. */
+  changes?: ChangeFeed;
 }
 
 /**
@@ -60,6 +63,8 @@ export class ServiceContext {
   readonly journal: RollbackJournal;
   readonly pendingCreates: PendingCreates;
   readonly env: NodeJS.ProcessEnv;
+  /** See ServiceOptions.changes; undefined in a fresh process, which walks. */
+  readonly changes: ChangeFeed | undefined;
   /** Snapshots this process is taking now, by id, with how far each has got (the popover's progress bar). */
   readonly taking = new Map<string, SnapshotInProgress>();
   /** What operations found and mended on their own, for the user (see takeNotices). */
@@ -81,6 +86,7 @@ export class ServiceContext {
     this.journal = new RollbackJournal(this.layout.journalDir);
     this.lockWaitMs = options.lockWaitMs ?? 120_000;
     this.env = options.env ?? process.env;
+    this.changes = options.changes;
     this.policyOf = options.policy ?? ((target) => policyFromSettingsFile(this.layout, target, (n) => this.notices.push(n)));
   }
 
