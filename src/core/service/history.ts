@@ -12,11 +12,13 @@ import { leaveAloneFilter } from '../tree/excludes.js';
 import { isSafeRelativePath, nsToSeconds } from '../tree/manifest.js';
 import { hashFile, hashKindOf, type HashKind } from '../tree/content-hash.js';
 import { fromBytes, fsPath, shownName, toBytes } from '../tree/names.js';
-import { IndexBuilder, addSnapshot, applyDelta, emptyIndex, findPathLine, liveSeqs, makeDelta, markSkipped, parseHeader, parseIndex, parseLog, removeSnapshots, serialiseDelta, serialiseIndex, type IndexDelta, type IndexHeader, type IndexedVersion, type PathIndexData } from '../history/path-index.js';
+import { IndexBuilder, entriesAt, addSnapshot, applyDelta, emptyIndex, findPathLine, liveSeqs, makeDelta, markSkipped, parseHeader, parseIndex, parseLog, removeSnapshots, serialiseDelta, serialiseIndex, type IndexDelta, type IndexHeader, type IndexedVersion, type PathIndexData } from '../history/path-index.js';
 import type { ManifestEntry } from '../tree/manifest.js';
 import type { ProviderName, SnapshotRecord } from '../../shared/model.js';
 import type { FileHistoryView, FileMatch, SnapshotRef } from '../../shared/api.js';
 import type { SnapshotProvider } from '../providers/provider.js';
+import { applyChanges } from '../providers/snapshot-changes.js';
+import type { Trace } from '../base/trace.js';
 
 export interface HistoryDeps {
   layout: HomeLayout;
@@ -24,6 +26,8 @@ export interface HistoryDeps {
   provider: (name: ProviderName) => SnapshotProvider;
   /** Runs `fn` holding the folder's lock (the one creates and deletes hold while they update the index). */
   lock: <T>(target: string, fn: () => Promise<T>) => Promise<T>;
+  /** Told how each snapshot a query catches up with was read: from the filesystem's difference, or walked and why. */
+  trace?: Trace;
 }
 
 /** Consecutive snapshots of the folder (in time) holding a path: newest and oldest of the run, and how many. */
@@ -297,12 +301,18 @@ export class FileHistory {
       removeSnapshots(index, [...index.snapshots.keys()].filter((id) => !wanted.has(id)));
       let sinceWrite = 0;
       const builder = new IndexBuilder(index);
+      // The snapshot just before, in time: what the next one is read against where the filesystem can tell
+      // what changed between them (btrfs, ZFS); its entries are known once read, else taken from the index.
+      let before: { record: SnapshotRecord; entries: readonly ManifestEntry[] | null } | null = null;
       for (const r of [...again].sort((a, b) => -newestFirstRecord(a, b))) {
-        if (index.snapshots.has(r.id)) continue;
+        if (index.snapshots.has(r.id)) { before = index.skipped.has(r.id) ? null : { record: r, entries: null }; continue; }
         try {
-          builder.add(r.id, await this.deps.provider(r.provider).listEntries(r));
+          const entries = await this.entriesOf(r, before, index);
+          builder.add(r.id, entries);
+          before = { record: r, entries };
         } catch (err) {
           markSkipped(index, r.id, describeError(err));
+          before = null;
         }
         if (++sinceWrite >= CHECKPOINT) { await this.write(index); sinceWrite = 0; }
       }
@@ -311,6 +321,23 @@ export class FileHistory {
     const done = await this.readState(target);
     if (!done) throw new SnapctlError('failed', `the path index of ${target} could not be written`);
     return { ...done, records: await this.recordsOf(target) };
+  }
+
+  /**
+   * What `record` holds, for the index: the snapshot before it with what the filesystem says changed between
+   * the two (only those paths looked at), else a walk of its tree.
+   */
+  private async entriesOf(record: SnapshotRecord, before: { record: SnapshotRecord; entries: readonly ManifestEntry[] | null } | null, index: PathIndexData): Promise<readonly ManifestEntry[]> {
+    const provider = this.deps.provider(record.provider);
+    const trace = this.deps.trace ?? ((): void => undefined);
+    if (before && before.record.provider === record.provider && provider.changesBetween) {
+      const olderEntries = before.entries ?? entriesAt(index, before.record.id);
+      const changes = olderEntries ? await provider.changesBetween(before.record, record, { olderEntries, trace }) : null;
+      if (olderEntries && changes) return applyChanges(olderEntries, changes);
+      if (!olderEntries) trace(`index of ${record.target}: walked ${record.id} (the index cannot give back what ${before.record.id} holds)`);
+    }
+    trace(`index of ${record.target}: walked ${record.id}`);
+    return provider.listEntries(record);
   }
 
   /** The index (text, header) and the deltas of its log that fold in; null when there is no whole index. */

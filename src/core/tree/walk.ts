@@ -184,6 +184,17 @@ export function listFolder(rootAbs: string, dirRel: string, dirEntry: LiveDir | 
 /** How a folder that could not be read is named in `skipped` (the folder's own listing, not its parent's). */
 export const COULD_NOT_READ_FOLDER = 'could not read folder';
 
+/**
+ * One path below `root` as `walk` would list it (the same lstat, type rules and leftovers left out), or null
+ * where a walk would not list it. The caller checks that every folder on its way is a folder (lstat never
+ * follows the last name, but the system follows links among the ones before it).
+ */
+export function describeEntry(root: string, rel: string, options: Pick<WalkOptions, 'exclude'> & { boundary: MountBoundary }): LiveEntry | null {
+  const rootAbs = path.resolve(root);
+  const entry = describe(`${rootAbs}${path.sep}${rel}`, rel, options, options.boundary, [], []);
+  return entry === GONE || entry === LEFTOVER || entry === LEFT_OUT || entry === MOUNTED ? null : entry;
+}
+
 function describe(abs: string, rel: string, options: WalkOptions, boundary: MountBoundary, skipped: WalkResult['skipped'], notes: WalkResult['notes']): LiveEntry | typeof GONE | typeof LEFTOVER | typeof LEFT_OUT | typeof MOUNTED {
   // A mount point is never looked into, whatever filter applies (a file bind-mounted over a file too).
   if (boundary.listed(rel)) return MOUNTED;
