@@ -73,7 +73,7 @@ function randomOperation(target: string, rnd: () => number, n: number): string {
   const join = (dir: Buffer, leaf: Buffer): Buffer => Buffer.concat([dir, Buffer.from('/'), leaf]);
   const file = pick(files.filter((f) => lstatSync(f).isFile()));
   const dir = pick(dirs);
-  const op = Math.floor(rnd() * 15);
+  const op = Math.floor(rnd() * 16);
   switch (op) {
     case 0: writeFileSync(join(anyDir(), name()), `new ${n}\n`); return 'write a new file';
     case 1: if (file) { appendFileSync(file, `more ${n}\n`); return 'append'; } break;
@@ -93,6 +93,12 @@ function randomOperation(target: string, rnd: () => number, n: number): string {
       // Two names swapped: btrfs moves one aside under a temporary name (o<ino>-<gen>-0) to do it.
       const two = files.filter((f) => lstatSync(f).isFile()).slice(0, 2);
       if (two.length === 2) { const tmp = join(root, Buffer.from(`swap-${n}`)); renameSync(two[0] as Buffer, tmp); renameSync(two[1] as Buffer, two[0] as Buffer); renameSync(tmp, two[1] as Buffer); return 'swap two files'; }
+      break;
+    }
+    case 15: {
+      // A file with other names changed under one of them: btrfs names only one.
+      const linked = files.find((f) => lstatSync(f).isFile() && lstatSync(f).nlink > 1);
+      if (linked) { appendFileSync(linked, `through one name ${n}\n`); return 'append to a hard-linked file'; }
       break;
     }
   }
