@@ -51,9 +51,10 @@ export interface SnapshotChangesOptions {
   /**
    * Every path the older snapshot holds (a walk of it, or the path index's record of it). A file changed under
    * one name changes under all its names, and btrfs and ZFS name one: these find the others (by inode).
-   * Without them, a changed file with other names means null (walk).
+   * Without them, a changed file with other names means null (walk). A function is called only when such a
+   * file is found (most changes have none), and may answer null (not known: walk).
    */
-  olderEntries?: readonly ManifestEntry[];
+  olderEntries?: readonly ManifestEntry[] | (() => Promise<readonly ManifestEntry[] | null>);
   /** Told how the difference was found, or why the caller must walk instead. */
   trace?: Trace;
 }

@@ -21,7 +21,7 @@ export interface SnapshotChanges {
  * (btrfs and ZFS name one), so every other name of it in `olderEntries` (found by inode: both filesystems keep
  * inode numbers in snapshots) is looked at too; without `olderEntries` such a file means `{ why }`.
  */
-export async function resolveChanges(olderDir: string, newerDir: string, hints: ChangeHints, options: { exclude?: PathFilter | undefined; olderEntries?: readonly ManifestEntry[] | undefined }): Promise<SnapshotChanges | { why: string }> {
+export async function resolveChanges(olderDir: string, newerDir: string, hints: ChangeHints, options: { exclude?: PathFilter | undefined; olderEntries?: readonly ManifestEntry[] | (() => Promise<readonly ManifestEntry[] | null>) | undefined }): Promise<SnapshotChanges | { why: string }> {
   const older = new TreeSide(olderDir, options.exclude);
   const newer = new TreeSide(newerDir, options.exclude);
   const looked = new Set<string>();
@@ -41,8 +41,10 @@ export async function resolveChanges(olderDir: string, newerDir: string, hints: 
     }
   }
   if (linked.size > 0) {
-    if (!options.olderEntries) return { why: 'a changed file has other names (hard links), which the filesystem names once' };
-    for (const e of options.olderEntries) if (e.type === 'file' && e.ino !== undefined && linked.has(e.ino)) looked.add(e.path);
+    const given = options.olderEntries;
+    const olderEntries = typeof given === 'function' ? await given() : given;
+    if (!olderEntries) return { why: 'a changed file has other names (hard links), which the filesystem names once' };
+    for (const e of olderEntries) if (e.type === 'file' && e.ino !== undefined && linked.has(e.ino)) looked.add(e.path);
   }
   const changed: ManifestEntry[] = [];
   const removed: string[] = [];

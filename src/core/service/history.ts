@@ -91,11 +91,7 @@ export class FileHistory {
     // Never through a link put in its place: the log is appended to where it is, or not at all.
     await appendFile(log, serialiseDelta(makeDelta(record.target, record.id, entries, base)), { mode: 0o600, flag: fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW });
     if (options.compact === false) return;
-    const text = await readFile(log, 'utf8').catch(nullIfMissing);
-    if (text !== null && countLines(text) >= COMPACT_AT) {
-      const index = await this.loadParsed(record.target);
-      if (index) await this.write(index);
-    }
+    await this.compactLog(record.target);
   }
 
   /** Deleted snapshots; the caller holds the folder's lock. An index that is not there is built later. */
@@ -295,6 +291,7 @@ export class FileHistory {
     if (state && covers(state.header, records)) return { ...state, records };
     await this.deps.lock(target, async () => {
       const again = await this.recordsOf(target);
+      if (await this.appendChanges(target, again)) return;
       const index = (await this.loadParsed(target)) ?? emptyIndex(target);
       if (covers(headerOf(index), again)) return;
       const wanted = new Set(again.map((r) => r.id));
@@ -321,6 +318,51 @@ export class FileHistory {
     const done = await this.readState(target);
     if (!done) throw new SnapctlError('failed', `the path index of ${target} could not be written`);
     return { ...done, records: await this.recordsOf(target) };
+  }
+
+  /**
+   * Catches a whole index up with snapshots taken after all it covers, where the filesystem tells what each
+   * changed since the one before (btrfs, ZFS): one line appended to the log per snapshot, as a create of
+   * clone's appends, so neither the index nor any snapshot's tree is read. False when that cannot be done (no
+   * whole index, a snapshot deleted or older than one covered, a provider without it, a difference it cannot
+   * vouch for): the caller reads the index and the snapshots instead. The caller holds the folder's lock.
+   */
+  private async appendChanges(target: string, records: readonly SnapshotRecord[]): Promise<boolean> {
+    const state = await this.readState(target);
+    if (!state) return false;
+    const ids = new Set(records.map((r) => r.id));
+    if ([...state.header.snapshots.keys()].some((id) => !ids.has(id))) return false;
+    const ordered = [...records].sort((a, b) => -newestFirstRecord(a, b));
+    const first = ordered.findIndex((r) => !state.header.snapshots.has(r.id));
+    if (first <= 0 || ordered.slice(first).some((r) => state.header.snapshots.has(r.id))) return false;
+    const trace = this.deps.trace ?? ((): void => undefined);
+    for (let i = first; i < ordered.length; i++) {
+      const before = ordered[i - 1] as SnapshotRecord;
+      const record = ordered[i] as SnapshotRecord;
+      const provider = this.deps.provider(record.provider);
+      // What was appended stays: the read of the index that follows folds it in and reads only the rest.
+      if (before.provider !== record.provider || state.header.skipped.has(before.id) || !provider.changesBetween) return false;
+      const olderEntries = async (): Promise<readonly ManifestEntry[] | null> => {
+        const index = await this.loadParsed(target);
+        return index ? entriesAt(index, before.id) : null;
+      };
+      const changes = await provider.changesBetween(before, record, { olderEntries, trace });
+      if (!changes) return false;
+      // The paths that changed, with their entries, and those gone: what a create's delta against its base holds.
+      const delta: IndexDelta = { ...makeDelta(target, record.id, changes.changed, null), base: before.id, removed: changes.removed };
+      await appendFile(this.logFile(target), serialiseDelta(delta), { mode: 0o600, flag: fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW });
+    }
+    await this.compactLog(target);
+    return true;
+  }
+
+  /** Writes the index whole again, the log folded in, once the log holds COMPACT_AT snapshots. */
+  private async compactLog(target: string): Promise<void> {
+    const text = await readFile(this.logFile(target), 'utf8').catch(nullIfMissing);
+    if (text !== null && countLines(text) >= COMPACT_AT) {
+      const index = await this.loadParsed(target);
+      if (index) await this.write(index);
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -278,6 +278,9 @@ describe('history on a btrfs folder', { skip: skip ?? false }, () => {
     for (const q of [...queries, 'lib/m5.ts', 'lib/readme-link', 'lib/alias', 'lib/m6.ts']) assert.deepEqual(await fast.history.history(t, q), await slow.history.history(t, q), q);
     assert.deepEqual(fast.walks, [ids[0]], 'no snapshot tree walked after the first');
     assert.deepEqual(fast.asked, ids.slice(1));
+    const paths = path.join(pe.root, 'home-fast', 'paths');
+    const log = readdirSync(paths).find((f) => f.endsWith('.log.ndjson'));
+    assert.equal(log && readFileSync(path.join(paths, log), 'utf8').split('\n').length - 1, 4, 'the index caught up by appending one line per snapshot to its log, not by writing it again');
     const everything = async (h: FileHistory): Promise<unknown> => (await h.find(t, '*', () => true)).matches;
     assert.deepEqual(await everything(fast.history), await everything(slow.history));
     assert.ok(existsSync(path.join(pe.root, 'home-fast', 'paths')));
