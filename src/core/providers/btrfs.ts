@@ -170,6 +170,8 @@ export class BtrfsProvider extends TreeSnapshotProvider {
     const b = this.parseRef(newer);
     const inside = path.relative(a.subvolume, a.view);
     if (inside !== path.relative(b.subvolume, b.view)) return { why: 'the two snapshots hold the folder at different places' };
+    // A walk of a snapshot kept where they used to be leaves that folder out, and a walk of a newer one does not.
+    if (a.legacyRoot !== b.legacyRoot) return { why: 'one of the two snapshots is kept where snapshots used to be' };
     const reader = new SendStreamReader();
     const sent = await this.tools.stream('btrfs', ['send', '--no-data', '-q', '-p', a.subvolume, b.subvolume], (chunk) => reader.feed(chunk))
       .catch((err: unknown) => { if (err instanceof SendStreamUnreadable) return { why: err.message }; throw err; });

@@ -202,6 +202,16 @@ export class FileHistory {
     return { target, pattern, matches, total, skipped: skippedOf(header, records) };
   }
 
+  /**
+   * What `record` holds as the folder's path index keeps it (caught up first): each path with the version key
+   * the snapshot gave it, so a tree file keeps its inode. Null where the index cannot give it back (clone's
+   * content hashes, a snapshot it skipped). What `changesBetween` takes as `olderEntries` (a rollback's preview).
+   */
+  async snapshotEntries(record: SnapshotRecord): Promise<ManifestEntry[] | null> {
+    const { index } = await this.parsed(record.target);
+    return entriesAt(index, record.id);
+  }
+
   /** Whether any snapshot of the folder holds `rel` (false when the folder has none). */
   async holds(target: string, rel: string): Promise<boolean> {
     return this.parsed(target).then(({ index }) => index.paths.has(rel), () => false);

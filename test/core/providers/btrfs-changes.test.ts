@@ -14,6 +14,7 @@ import { HomeLayout } from '../../../src/core/state/paths.js';
 import { SnapshotService } from '../../../src/core/service/service.js';
 import type { ManifestEntry } from '../../../src/core/tree/manifest.js';
 import { fromBytes } from '../../../src/core/tree/names.js';
+import { versionKey } from '../../../src/core/history/path-index.js';
 import { writeXattrs } from '../../../src/core/tree/xattrs.js';
 import type { SnapshotProvider } from '../../../src/core/providers/provider.js';
 import type { SnapshotRecord } from '../../../src/shared/model.js';
@@ -281,6 +282,10 @@ describe('history on a btrfs folder', { skip: skip ?? false }, () => {
     const paths = path.join(pe.root, 'home-fast', 'paths');
     const log = readdirSync(paths).find((f) => f.endsWith('.log.ndjson'));
     assert.equal(log && readFileSync(path.join(paths, log), 'utf8').split('\n').length - 1, 4, 'the index caught up by appending one line per snapshot to its log, not by writing it again');
+    // What the index gives back of a snapshot (for a preview's changesBetween): the versions a walk gives.
+    const third = (await service.list({ target: t })).find((r) => r.id === ids[4]) as SnapshotRecord;
+    const keys = (es: readonly ManifestEntry[] | null): string[][] => (es ?? []).map((e) => [e.path, versionKey(e)]);
+    assert.deepEqual(keys(await fast.history.snapshotEntries(third)), keys(await service.provider('btrfs').listEntries(third)));
     const everything = async (h: FileHistory): Promise<unknown> => (await h.find(t, '*', () => true)).matches;
     assert.deepEqual(await everything(fast.history), await everything(slow.history));
     assert.ok(existsSync(path.join(pe.root, 'home-fast', 'paths')));
