@@ -215,13 +215,16 @@ describe('btrfs: what differs between two snapshots comes from btrfs send', { sk
     await chmod(fake, 0o755);
     const records = (await service.list({ target: pe.target })).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
     const [newer, older] = records as [SnapshotRecord, SnapshotRecord];
-    for (const [mode, said] of [['fail', /btrfs send failed: ERROR: not allowed/], ['garbage', /not a send stream|ended part way/]] as const) {
-      const tools = new ToolRunner({ env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, FAKE_SEND: mode } });
-      const phases: string[] = [];
-      assert.equal(await new Btrfs(tools, { stateDir: path.join(pe.home, 'clone') }).changesBetween(older, newer, { olderEntries: [], trace: (p) => phases.push(p) }), null);
-      assert.match(phases.join('\n'), said);
+    try {
+      for (const [mode, said] of [['fail', /btrfs send failed: ERROR: not allowed/], ['garbage', /not a send stream|ended part way/]] as const) {
+        const tools = new ToolRunner({ env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, FAKE_SEND: mode } });
+        const phases: string[] = [];
+        assert.equal(await new Btrfs(tools, { stateDir: path.join(pe.home, 'clone') }).changesBetween(older, newer, { olderEntries: [], trace: (p) => phases.push(p) }), null);
+        assert.match(phases.join('\n'), said);
+      }
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
     }
-    rmSync(bin, { recursive: true, force: true });
   });
 });
 
