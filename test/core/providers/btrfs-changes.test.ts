@@ -11,7 +11,9 @@ import { ToolRunner } from '../../../src/core/providers/tools.js';
 import { BtrfsProvider as Btrfs } from '../../../src/core/providers/btrfs.js';
 import { FileHistory } from '../../../src/core/service/history.js';
 import { HomeLayout } from '../../../src/core/state/paths.js';
-import { SnapshotService } from '../../../src/core/service/service.js';
+import { ServiceContext } from '../../../src/core/service/context.js';
+import { createSnapshot } from '../../../src/core/service/create.js';
+import { listSnapshots } from '../../../src/core/service/queries.js';
 import type { ManifestEntry } from '../../../src/core/tree/manifest.js';
 import { fromBytes } from '../../../src/core/tree/names.js';
 import { versionKey } from '../../../src/core/history/path-index.js';
@@ -152,11 +154,11 @@ describe('btrfs send streams, read by hand', () => {
 
 describe('btrfs: what differs between two snapshots comes from btrfs send', { skip: skip ?? false }, () => {
   let pe: ProviderEnv;
-  let service: SnapshotService;
+  let service: ServiceContext;
   let provider: BtrfsProvider;
   before(async () => {
     pe = await btrfsEnv({ sizeMb: 320 });
-    service = new SnapshotService({ home: pe.home });
+    service = new ServiceContext({ home: pe.home });
     provider = service.provider('btrfs') as BtrfsProvider;
   });
   after(() => pe?.cleanup());
@@ -170,13 +172,13 @@ describe('btrfs: what differs between two snapshots comes from btrfs send', { sk
     for (let i = 0; i < 12; i++) await writeFile(path.join(pe.target, `seed-${i}`), `seed ${i}\n`);
     await mkdir(path.join(pe.target, 'deep', 'er'), { recursive: true });
     await writeFile(path.join(pe.target, 'deep', 'er', 'leaf'), 'leaf');
-    let prev = await service.create({ path: pe.target, provider: 'btrfs' });
+    let prev = await createSnapshot(service, { path: pe.target, provider: 'btrfs' });
     let n = 0;
     for (let round = 0; round < 12; round++) {
       const done: string[] = [];
       for (let k = 0; k < 10; k++) done.push(randomOperation(pe.target, rnd, n++));
       writeFileSync(path.join(sibling, `s${round}`), 'outside');
-      const cur = await service.create({ path: pe.target, provider: 'btrfs' });
+      const cur = await createSnapshot(service, { path: pe.target, provider: 'btrfs' });
       const older = await provider.listEntries(prev);
       const newer = await provider.listEntries(cur);
       const phases: string[] = [];
@@ -197,9 +199,9 @@ describe('btrfs: what differs between two snapshots comes from btrfs send', { sk
   test('without the older snapshot\'s entries, a changed file with other names (hard links) is walked, and the trace says why', async () => {
     await writeFile(path.join(pe.target, 'one'), '1');
     linkSync(path.join(pe.target, 'one'), path.join(pe.target, 'two'));
-    const a = await service.create({ path: pe.target, provider: 'btrfs' });
+    const a = await createSnapshot(service, { path: pe.target, provider: 'btrfs' });
     appendFileSync(path.join(pe.target, 'two'), 'more');
-    const b = await service.create({ path: pe.target, provider: 'btrfs' });
+    const b = await createSnapshot(service, { path: pe.target, provider: 'btrfs' });
     const phases: string[] = [];
     assert.equal(await provider.changesBetween(a, b, { trace: (p) => phases.push(p) }), null);
     assert.match(phases.join('\n'), /walked \(a changed file has other names \(hard links\)/);
@@ -213,7 +215,7 @@ describe('btrfs: what differs between two snapshots comes from btrfs send', { sk
     const fake = path.join(bin, 'btrfs');
     await writeFile(fake, `#!${process.execPath}\nconst { spawnSync } = require('node:child_process');\nconst args = process.argv.slice(2);\nif (args[0] === 'send') { if (process.env.FAKE_SEND === 'fail') { process.stderr.write('ERROR: not allowed\\n'); process.exit(1); } process.stdout.write('hello'); process.exit(0); }\nprocess.exit(spawnSync(${JSON.stringify(real)}, args, { stdio: 'inherit' }).status ?? 1);\n`);
     await chmod(fake, 0o755);
-    const records = (await service.list({ target: pe.target })).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    const records = (await listSnapshots(service, { target: pe.target })).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
     const [newer, older] = records as [SnapshotRecord, SnapshotRecord];
     try {
       for (const [mode, said] of [['fail', /btrfs send failed: ERROR: not allowed/], ['garbage', /not a send stream|ended part way/]] as const) {
@@ -230,10 +232,10 @@ describe('btrfs: what differs between two snapshots comes from btrfs send', { sk
 
 describe('history on a btrfs folder', { skip: skip ?? false }, () => {
   let pe: ProviderEnv;
-  let service: SnapshotService;
+  let service: ServiceContext;
   before(async () => {
     pe = await btrfsEnv({ sizeMb: 320 });
-    service = new SnapshotService({ home: pe.home });
+    service = new ServiceContext({ home: pe.home });
   });
   after(() => pe?.cleanup());
 
@@ -263,7 +265,7 @@ describe('history on a btrfs folder', { skip: skip ?? false }, () => {
     for (let i = 0; i < 40; i++) await writeFile(path.join(t, 'src', `m${i}.ts`), `export const v = ${i};\n`);
     await writeFile(path.join(t, 'README'), 'v1\n');
     const ids: string[] = [];
-    const step = async (change: () => void): Promise<void> => { change(); ids.push((await service.create({ path: t, provider: 'btrfs' })).id); };
+    const step = async (change: () => void): Promise<void> => { change(); ids.push((await createSnapshot(service, { path: t, provider: 'btrfs' })).id); };
     await step(() => undefined);
     await step(() => writeFileSync(path.join(t, 'README'), 'v2, longer\n'));
     await step(() => renameSync(path.join(t, 'src'), path.join(t, 'lib')));
@@ -286,7 +288,7 @@ describe('history on a btrfs folder', { skip: skip ?? false }, () => {
     const log = readdirSync(paths).find((f) => f.endsWith('.log.ndjson'));
     assert.equal(log && readFileSync(path.join(paths, log), 'utf8').split('\n').length - 1, 4, 'the index caught up by appending one line per snapshot to its log, not by writing it again');
     // What the index gives back of a snapshot (for a preview's changesBetween): the versions a walk gives.
-    const third = (await service.list({ target: t })).find((r) => r.id === ids[4]) as SnapshotRecord;
+    const third = (await listSnapshots(service, { target: t })).find((r) => r.id === ids[4]) as SnapshotRecord;
     const keys = (es: readonly ManifestEntry[] | null): string[][] => (es ?? []).map((e) => [e.path, versionKey(e)]);
     assert.deepEqual(keys(await fast.history.snapshotEntries(third)), keys(await service.provider('btrfs').listEntries(third)));
     const everything = async (h: FileHistory): Promise<unknown> => (await h.find(t, '*', () => true)).matches;

@@ -3,7 +3,9 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseZfsDiff, ZfsDiffUnreadable } from '../../../src/core/providers/zfs-diff.js';
-import { SnapshotService } from '../../../src/core/service/service.js';
+import { ServiceContext } from '../../../src/core/service/context.js';
+import { createSnapshot } from '../../../src/core/service/create.js';
+import { listSnapshots } from '../../../src/core/service/queries.js';
 import { fromBytes } from '../../../src/core/tree/names.js';
 import { zfsEnv, type ProviderEnv } from '../../helpers/provider-envs.js';
 
@@ -40,10 +42,10 @@ describe('zfs diff output', () => {
 
 describe('ZFS: what differs between two snapshots comes from zfs diff (stand-in)', () => {
   let pe: ProviderEnv;
-  let service: SnapshotService;
+  let service: ServiceContext;
   before(async () => {
     pe = await zfsEnv();
-    service = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env, FAKE_ZFS_DIFF: path.join(pe.root, 'diff.out') } });
+    service = new ServiceContext({ home: pe.home, env: { ...process.env, ...pe.env, FAKE_ZFS_DIFF: path.join(pe.root, 'diff.out') } });
   });
   after(() => pe.cleanup());
 
@@ -55,7 +57,7 @@ describe('ZFS: what differs between two snapshots comes from zfs diff (stand-in)
     await writeFile(path.join(t, 'a.txt'), 'one');
     await writeFile(path.join(t, 'sp ace'), 'gone soon');
     await writeFile(path.join(t, 'untouched'), 'same');
-    const a = await service.create({ path: t, provider: 'zfs' });
+    const a = await createSnapshot(service, { path: t, provider: 'zfs' });
     await writeFile(path.join(t, 'a.txt'), 'two!');
     await rename(path.join(t, 'dir'), path.join(t, 'moved'));
     await rm(path.join(t, 'sp ace'));
@@ -64,7 +66,7 @@ describe('ZFS: what differs between two snapshots comes from zfs diff (stand-in)
     await writeFile(newline, 'n');
     await writeFile(latin1, 'c');
     await writeFile(path.join(mount, 'other.txt'), 'outside the folder');
-    const b = await service.create({ path: t, provider: 'zfs' });
+    const b = await createSnapshot(service, { path: t, provider: 'zfs' });
     const at = (rel: Buffer | string): string => zfsEscaped(Buffer.concat([Buffer.from(`${t}/`), Buffer.from(rel)]));
     await writeFile(path.join(pe.root, 'diff.out'), [
       `M\t/\t${zfsEscaped(Buffer.from(t))}/`, `M\tF\t${at('a.txt')}`, `R\t/\t${at('dir')}\t${at('moved')}`, `-\tF\t${at('sp ace')}`,
@@ -85,13 +87,13 @@ describe('ZFS: what differs between two snapshots comes from zfs diff (stand-in)
   });
 
   test('zfs diff failing, or printing what cannot be read, means a walk, and the trace says why', async () => {
-    const [newer, older] = (await service.list({ target: pe.target })).sort((x, y) => (x.createdAt < y.createdAt ? 1 : -1));
+    const [newer, older] = (await listSnapshots(service, { target: pe.target })).sort((x, y) => (x.createdAt < y.createdAt ? 1 : -1));
     assert.ok(newer && older);
     await writeFile(path.join(pe.root, 'diff.out'), `+\tF\t${pe.target}/raw\tname\n`);
     const phases: string[] = [];
     assert.equal(await service.provider('zfs').changesBetween?.(older, newer, { olderEntries: [], trace: (p) => phases.push(p) }), null);
     assert.match(phases.join('\n'), /walked \(zfs diff printed a line snapctl does not read/);
-    const failing = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env, FAKE_ZFS_DIFF_FAIL: 'cannot diff: permission denied' } });
+    const failing = new ServiceContext({ home: pe.home, env: { ...process.env, ...pe.env, FAKE_ZFS_DIFF_FAIL: 'cannot diff: permission denied' } });
     const said: string[] = [];
     assert.equal(await failing.provider('zfs').changesBetween?.(older, newer, { olderEntries: [], trace: (p) => said.push(p) }), null);
     assert.match(said.join('\n'), /walked \(zfs diff failed: cannot diff: permission denied\)/);
