@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { SnapctlError } from '../base/errors.js';
+import { phaseTrace } from '../base/trace.js';
 import type { AdminPrompt } from '../providers/admin-prompt.js';
 import type { SnapshotProvider } from '../providers/provider.js';
 import { folderLockPath, runtimeDir } from '../state/folder-lock.js';
@@ -82,7 +83,7 @@ export class ServiceContext {
     this.recordFiles = new RecordFiles(path.join(this.layout.root, 'records'));
     this.pendingCreates = new PendingCreates(path.join(this.layout.root, 'pending'));
     this.store = new SnapshotStore(this.layout, () => this.snapshotsOnDisk());
-    this.history = new FileHistory({ layout: this.layout, store: this.store, provider: (n) => this.provider(n), lock: (t, fn) => this.withTarget(t, fn) });
+    this.history = new FileHistory({ layout: this.layout, store: this.store, provider: (n) => this.provider(n), lock: (t, fn) => this.withTarget(t, fn), trace: phaseTrace('history', options.env ?? process.env) });
     this.journal = new RollbackJournal(this.layout.journalDir);
     this.lockWaitMs = options.lockWaitMs ?? 120_000;
     this.env = options.env ?? process.env;
