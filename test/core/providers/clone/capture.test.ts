@@ -14,14 +14,14 @@ import { sandbox, serviceSandbox } from '../../../helpers/helpers.js';
 import { MOUNT_NOTE } from '../../../../src/core/tree/mount-points.js';
 import { allocatedBytes, appendedLines, keepAppending, objectFile, storedFiles } from '../../../helpers/clone-store.js';
 
-// Where copies are reflink clones, small files are copied with direct calls (faster than the thread pool's
-// hand-offs), so the copy loop must give the event loop its turns: the tray app and `snapctl serve` take
-// snapshots in their own process. Both ways of copying are held to it.
+// Small files are copied with direct calls (cheaper than the thread pool's hand-offs), cloned where copies are
+// reflink clones and read and written elsewhere, so the copy loop must give the event loop its turns: the tray
+// app and `snapctl serve` take snapshots in their own process. Both ways of copying are held to it.
 describe('snapshots in a long-running process', () => {
   let cleanup: (() => Promise<void>) | undefined;
   after(async () => cleanup?.());
 
-  test('a first snapshot of 12,000 small files gives the event loop its turns throughout, with direct or pooled copies', { timeout: 120_000 }, async () => {
+  test('a first snapshot of 12,000 small files gives the event loop its turns throughout, cloned or written', { timeout: 120_000 }, async () => {
     const box = await sandbox();
     cleanup = box.cleanup;
     for (let d = 0; d < 120; d++) {
