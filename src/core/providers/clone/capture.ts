@@ -5,7 +5,7 @@ import { errnoCode } from '../../base/errors.js';
 import { fileEntry, sameMtime, storedBytes, treeEntry, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import { quickMatch } from '../../tree/same-file.js';
 import { hashFile, hashKindOf } from '../../tree/content-hash.js';
-import { NotAFile, type ClonePool, type SourceStat, type StoredObject } from './pool.js';
+import { NotAFile, SMALL_OBJECT_MAX, type ClonePool, type SourceStat, type StoredObject } from './pool.js';
 import { fsPath, type FsPath } from '../../tree/names.js';
 import { walk, type LiveEntry, type WalkResult } from '../../tree/walk.js';
 import { listingFromManifest, sideOf, walkChanged, type WalkSide } from '../../tree/walk-changed.js';
@@ -206,16 +206,15 @@ const DIRECT_COPY_MAX_BYTES = 256 * 1024;
 const DIRECT_COPY_SLICE_MS = 20;
 
 /**
- * Copies the new and changed files. Where a copy is a reflink clone (a metadata change), the thread pool's
- * hand-offs are most of a small file's cost, so small files are cloned with direct calls; where copies move
- * data (ext4), the pool's parallel I/O wins, so everything goes there (bench/README.md, "Forms the code
- * keeps"). Large files always go to the pool, in parallel with the direct copies, and the event loop gets a
- * turn every DIRECT_COPY_SLICE_MS.
+ * Copies the new and changed files. Small files go through direct calls, because the thread pool's hand-offs
+ * are most of their cost: cloned where a copy is a reflink clone (a metadata change), else read whole, hashed
+ * and written (bench/README.md, "Forms the code keeps"). Larger files go to the pool, in parallel with the
+ * direct copies, and the event loop gets a turn every DIRECT_COPY_SLICE_MS.
  */
 async function copyChanged<T extends { live: { path: string; size: number; mtimeNs: string; ino: string } }>(
   items: readonly T[], root: string, pool: ClonePool, added: string[], clones: boolean, record: (item: T, copied: CopyOutcome) => void,
 ): Promise<void> {
-  const direct = (it: T): boolean => clones && it.live.size <= DIRECT_COPY_MAX_BYTES;
+  const direct = (it: T): boolean => it.live.size <= (clones ? DIRECT_COPY_MAX_BYTES : SMALL_OBJECT_MAX);
   const large = items.filter((it) => !direct(it));
   // Once either side fails (a full disk, most often) the other starts no new copy, and this returns only
   // when nothing is being written any more: the caller then removes everything the snapshot wrote.
@@ -225,12 +224,16 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
     record(it, await copyStable(pool, underRoot(root, it.live.path), it.live, added, clones));
   });
   inPool.catch(() => { stopped = true; });
+  // Small files a direct copy handed back (grown since the walk, or their content being placed meanwhile).
+  const later: T[] = [];
   try {
     let sliceStart = performance.now();
     for (const it of items) {
       if (stopped) break;
       if (!direct(it)) continue;
-      record(it, copyStableSync(pool, underRoot(root, it.live.path), it.live, added));
+      const abs = underRoot(root, it.live.path);
+      const copied = copyStableSync(clones ? () => pool.addObjectSync(abs) : () => pool.addSmallObjectSync(abs), it.live, added);
+      if (copied) record(it, copied); else later.push(it);
       if (performance.now() - sliceStart >= DIRECT_COPY_SLICE_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
@@ -242,6 +245,9 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
     throw err;
   }
   await inPool;
+  await mapLimit(later, IO_PARALLELISM, async (it) => {
+    record(it, await copyStable(pool, underRoot(root, it.live.path), it.live, added, clones));
+  });
 }
 
 /** A walked path (relative, `/`-separated, no `.` or `..`) under the absolute root it was walked from. */
@@ -277,11 +283,13 @@ async function copyStable(pool: ClonePool, abs: FsPath, walked: SourceStat, adde
   }
 }
 
-function copyStableSync(pool: ClonePool, abs: FsPath, walked: SourceStat, added: string[]): CopyOutcome {
+/** Null: the copy was handed back (see addSmallObjectSync), for copyStable to make. */
+function copyStableSync(copy: () => StoredObject | null, walked: SourceStat, added: string[]): CopyOutcome | null {
   let expected = { size: walked.size, mtimeNs: walked.mtimeNs, ino: walked.ino };
   let bytesRead = 0;
   for (let attempt = 1; ; attempt++) {
-    const copied = copyOrProblem(() => pool.addObjectSync(abs));
+    const copied = copyOrProblem(copy);
+    if (copied === null) return null;
     if (!('problem' in copied)) bytesRead += copied.bytesRead;
     const next = judgeCopy(copied, expected, attempt, added);
     if ('done' in next) return { ...next.done, bytesRead };
@@ -289,7 +297,7 @@ function copyStableSync(pool: ClonePool, abs: FsPath, walked: SourceStat, added:
   }
 }
 
-function copyOrProblem(copy: () => StoredObject): StoredObject | { problem: string } {
+function copyOrProblem(copy: () => StoredObject | null): StoredObject | { problem: string } | null {
   try {
     return copy();
   } catch (err) {

@@ -32,7 +32,7 @@ export class CloneProvider implements SnapshotProvider {
   constructor(storeRoot: string) {
     this.pool = new ClonePool(storeRoot);
     this.recordFiles = new RecordFiles(this.pool.recordsDir);
-    this.spaceIndex = new SpaceIndex(storeRoot, (id) => this.pool.readManifestOnce(id));
+    this.spaceIndex = new SpaceIndex(storeRoot, (id) => this.pool.readManifestOnce(id), async () => new Set(await this.pool.manifestIds()));
   }
 
   async detect(): Promise<Detection> {
