@@ -52,6 +52,12 @@ export function listingFromManifest(manifest: Pick<Manifest, 'entries' | 'proble
   return { entries, skipped: side.skipped, notes: side.notes, mounts: side.mounts, excluded: side.excluded, cacheDirs: side.cacheDirs, recheck: manifest.problems.map((p) => p.path) };
 }
 
+/** What the change journal says changed: paths, and inodes of files with several names changed through one. */
+export interface ChangedPaths {
+  paths: readonly string[];
+  inodes?: readonly string[];
+}
+
 /** A walk to narrow from: a whole walk's result, and paths to look at again whatever the journal says. */
 export type BaseListing = WalkResult & { recheck?: readonly string[] };
 
@@ -72,16 +78,17 @@ export type BaseListing = WalkResult & { recheck?: readonly string[] };
  * The result is only as good as the changed paths: the journal vouches for them after a sync point, and the
  * audit (core/changes/audit.ts) checks the whole against a full walk.
  */
-export async function walkChanged(root: string, base: BaseListing, changed: Iterable<string>, options: WalkOptions = {}): Promise<WalkResult> {
+export async function walkChanged(root: string, base: BaseListing, changed: readonly string[] | ChangedPaths, options: WalkOptions = {}): Promise<WalkResult> {
   const rootAbs = path.resolve(root);
-  const targets = new Set<string>();
-  for (const p of changed) targets.add(p);
+  const { paths, inodes = [] } = Array.isArray(changed) ? { paths: changed as readonly string[] } : (changed as ChangedPaths);
+  const targets = new Set<string>(paths);
   for (const p of base.recheck ?? []) targets.add(p);
   if (targets.has('')) return walk(root, options);
-  for (const p of linkedNames(base.entries, targets)) targets.add(p);
+  const byIno = inodeNames(base.entries);
+  for (const ino of inodes) for (const q of byIno.get(ino) ?? []) targets.add(q);
+  for (const p of linkedNames(base.entries, byIno, targets)) targets.add(p);
   if (targets.size === 0) return copyOf(base);
   const boundary = options.boundary ?? MountBoundary.of(rootAbs);
-  const byIno = inodeNames(base.entries);
   // A name made where no listing shows it (in a cache folder, an excluded path) still moves the link count of
   // the file's names that are listed: each changed path is asked for its inode directly.
   for (const p of [...targets]) {
@@ -192,8 +199,7 @@ function rangeBelow(sorted: readonly LiveEntry[], dir: string): LiveEntry[] {
  * in the base (unlinking one name moves the others' link count and ctime without an event naming them).
  * Their cost is the number of files with several names, which a full walk would lstat anyway.
  */
-function linkedNames(entries: readonly LiveEntry[], targets: ReadonlySet<string>): string[] {
-  const byIno = inodeNames(entries);
+function linkedNames(entries: readonly LiveEntry[], byIno: ReadonlyMap<string, string[]>, targets: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (const e of entries) {
     if (e.type !== 'file') continue;
