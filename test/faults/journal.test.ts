@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -182,7 +182,7 @@ describe('the change journal against a full walk', { skip: !linux }, () => {
     assert.equal(child.status, 0, String(child.stderr));
     const changed = await journal.changedSince(token);
     if (changed.tracked) {
-      base = await check(token, base, 'a burst of 100,000 events');
+      await check(token, base, 'a burst of 100,000 events');
     } else {
       // Lost events are said, never taken for "nothing changed".
       assert.match(changed.kind, /overflow|too-many/);
