@@ -84,9 +84,11 @@ export async function walkChanged(root: string, base: BaseListing, changed: read
   const targets = new Set<string>(paths);
   for (const p of base.recheck ?? []) targets.add(p);
   if (targets.has('')) return walk(root, options);
-  const byIno = inodeNames(base.entries);
+  // The base's names by inode, built only when a file with several names is met (most walks meet none).
+  let inodeMap: Map<string, string[]> | null = null;
+  const byIno = { get: (ino: string): string[] | undefined => (inodeMap ??= inodeNames(base.entries)).get(ino) };
   for (const ino of inodes) for (const q of byIno.get(ino) ?? []) targets.add(q);
-  for (const p of linkedNames(base.entries, byIno, targets)) targets.add(p);
+  for (const p of multiNamed(base.entries)) targets.add(p);
   if (targets.size === 0) return copyOf(base);
   const boundary = options.boundary ?? MountBoundary.of(rootAbs);
   // A name made where no listing shows it (in a cache folder, an excluded path) still moves the link count of
@@ -232,7 +234,8 @@ function assemble(base: BaseListing, n: Narrowed): WalkResult {
   out.entries.sort(byPath);
   for (const e of out.entries) runs.push([e]);
   runs.sort((a, b) => byPath(a[0] as LiveEntry, b[0] as LiveEntry));
-  let entries = runs.flat();
+  let entries: LiveEntry[] = [];
+  for (const run of runs) for (const e of run) entries.push(e);
   // A run never holds a fresh path between two of its own (a name new to the base is a changed path, whose
   // folder is listed whole again); checked all the same, and put right by one sort if it ever did.
   for (let i = 1; i < entries.length; i++) if ((entries[i - 1] as LiveEntry).path >= (entries[i] as LiveEntry).path) { entries = entries.sort(byPath); break; }
@@ -287,17 +290,13 @@ function indexOf(sorted: readonly LiveEntry[], p: string): number {
 }
 
 /**
- * Every file of the base with more than one name, and every other base name of the inode a changed path had
- * in the base (unlinking one name moves the others' link count and ctime without an event naming them).
- * Their cost is the number of files with several names, which a full walk would lstat anyway.
+ * Every file of the base with more than one name: a link made or removed elsewhere moves its link count and
+ * ctime without an event naming it (unlinking one name of two leaves the other with one). Its cost is the
+ * number of files with several names, which a full walk would lstat anyway.
  */
-function linkedNames(entries: readonly LiveEntry[], byIno: ReadonlyMap<string, string[]>, targets: ReadonlySet<string>): string[] {
+function multiNamed(entries: readonly LiveEntry[]): string[] {
   const out: string[] = [];
-  for (const e of entries) {
-    if (e.type !== 'file') continue;
-    if (e.nlink > 1) out.push(e.path);
-    else if (targets.has(e.path)) for (const p of byIno.get(e.ino) ?? []) if (p !== e.path) out.push(p);
-  }
+  for (const e of entries) if (e.type === 'file' && e.nlink > 1) out.push(e.path);
   return out;
 }
 
