@@ -2,10 +2,14 @@ import { describeError, usageError } from '../core/base/errors.js';
 import { oneLine } from '../shared/model.js';
 import { plural } from '../shared/format.js';
 import { defaultHome, isWithin } from '../core/state/paths.js';
-import { SnapshotService, type FolderPolicy, type RecoveryReport } from '../core/service/service.js';
 import type { LoadedSettings, Settings } from '../core/state/settings.js';
 import { CliMetrics } from './metrics.js';
 import { peekPolicy } from '../core/state/policy-check.js';
+import { type FolderPolicy, ServiceContext } from '../core/service/context.js';
+import { knownFolder, listSnapshots, resolveFolder, resolveId } from '../core/service/queries.js';
+import type { RecoveryReport } from '../core/service/recovery.js';
+import { unfinished, unfinishedTargets } from '../core/service/status.js';
+import { reconcile } from '../core/service/verify.js';
 
 /** A message on one line: line breaks become spaces, other control characters are shown escaped. */
 export function say(text: string): string {
@@ -33,7 +37,7 @@ export interface CliIo {
 export interface CommandContext {
   readonly io: CliIo;
   /** Created on first use, so `--help` and usage errors never open the store. */
-  core(): SnapshotService;
+  core(): ServiceContext;
   /** The folder a `--path` option names, resolved as the store records it; undefined when it was not given. */
   targetOf(dir: string | undefined): Promise<string | undefined>;
   json(value: unknown): void;
@@ -67,20 +71,20 @@ export class CliContext implements CommandContext {
   private loadedSettings: Promise<LoadedSettings> | undefined;
   /** Set for `status`, which shows the settings file's problems itself, on stdout. */
   settingsProblemsShown = false;
-  private service: SnapshotService | undefined;
+  private service: ServiceContext | undefined;
   private readonly metrics: CliMetrics;
 
   constructor(readonly io: CliIo) {
     this.metrics = new CliMetrics(io.env, io.stderr);
   }
 
-  core(): SnapshotService {
+  core(): ServiceContext {
     if (!this.service) {
       // The folder's excludes and limits come from the settings this command reads once, loaded only when a
       // snapshot or a preview asks for them.
       const policy = async (target: string): Promise<FolderPolicy> =>
         (await peekPolicy(this.core().layout.settingsFile, target)) ?? (await import('../core/state/settings.js')).policyOf(await this.settings(), target);
-      this.service = new SnapshotService({ home: defaultHome(this.io.env), env: this.io.env, policy });
+      this.service = new ServiceContext({ home: defaultHome(this.io.env), env: this.io.env, policy });
       // Every command that changes snapshots sends what the tray app sends, from here and nowhere else.
       this.metrics.observe(this.service);
     }
@@ -88,7 +92,7 @@ export class CliContext implements CommandContext {
   }
 
   async targetOf(dir: string | undefined): Promise<string | undefined> {
-    return dir ? this.core().resolveTarget(dir) : undefined;
+    return dir ? resolveFolder(this.core(), dir) : undefined;
   }
 
   settings(): Promise<Settings> {
@@ -109,7 +113,7 @@ export class CliContext implements CommandContext {
   }
 
   knownTarget(dir: string): Promise<string> {
-    return this.core().knownTarget(dir);
+    return knownFolder(this.core(), dir);
   }
 
   async idOf(input: string, pathOption?: string): Promise<string> {
@@ -117,8 +121,8 @@ export class CliContext implements CommandContext {
     if (pathOption !== undefined) target = await this.knownTarget(pathOption);
     else if (input.trim() === 'latest') {
       // The watched folder the command runs in (the deepest one holding the current directory).
-      const known = new Set([...(await this.core().list()).map((s) => s.target), ...(await this.settings()).targets.map((t) => t.path)]);
-      const cwd = await this.core().resolveTarget(this.io.cwd).catch(() => this.io.cwd);
+      const known = new Set([...(await listSnapshots(this.core())).map((s) => s.target), ...(await this.settings()).targets.map((t) => t.path)]);
+      const cwd = await resolveFolder(this.core(), this.io.cwd).catch(() => this.io.cwd);
       target = [...known].filter((t) => isWithin(t, cwd)).sort((a, b) => b.length - a.length)[0];
       if (target === undefined) {
         const some = [...known].sort().slice(0, 3);
@@ -126,7 +130,7 @@ export class CliContext implements CommandContext {
           some.length === 0 ? "no folder has a snapshot yet: 'snapctl create --path DIR' takes one" : `pass --path DIR, or run it inside ${some.join(', ')}${known.size > 3 ? ', …' : ''}`);
       }
     }
-    return this.core().resolveId(input, target ? { target } : {});
+    return resolveId(this.core(), input, target ? { target } : {});
   }
 
   json(value: unknown): void {
@@ -136,7 +140,7 @@ export class CliContext implements CommandContext {
   /** Marks snapshots the OS removed on its own; a failure to ask is a warning, not a failed listing. */
   async reconcile(): Promise<void> {
     try {
-      const gone = await this.core().reconcile();
+      const gone = await reconcile(this.core());
       if (gone.length > 0) this.io.stderr(`snapctl: ${plural(gone.length, 'snapshot')} ${gone.length === 1 ? 'was' : 'were'} removed by the system and ${gone.length === 1 ? 'is' : 'are'} marked vanished: ${gone.join(', ')}\n`);
     } catch (err) {
       this.io.stderr(`snapctl: could not check which snapshots still exist: ${say(describeError(err))}\n`);
@@ -159,9 +163,9 @@ export class CliContext implements CommandContext {
   async tellUnfinished(): Promise<void> {
     if (this.command === null || ['status', 'recover', 'serve'].includes(this.command) || !this.service) return;
     const service = this.service;
-    const folders = await service.unfinishedTargets().catch(() => []);
+    const folders = await unfinishedTargets(service).catch(() => []);
     for (const target of folders) {
-      const u = await service.unfinished(target).catch(() => null);
+      const u = await unfinished(service, target).catch(() => null);
       this.io.stderr(`snapctl: ${say(u
         ? `the rollback of ${target} to ${u.snapshotLabel} is unfinished${u.error ? ` (${u.error})` : ' (it was interrupted)'}; the folder may be half restored: 'snapctl recover --path ${target}' finishes it, 'snapctl undo --path ${target}' returns it to how it was before`
         : `the rollback journal of ${target} is damaged; the folder may be half restored: 'snapctl recover --abandon --path ${target}' sets it aside`)}\n`);

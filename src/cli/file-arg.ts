@@ -4,6 +4,7 @@ import { usageError } from '../core/base/errors.js';
 import { isWithin } from '../core/state/paths.js';
 import { locateFile } from '../core/service/history.js';
 import type { CommandContext } from './context.js';
+import { listSnapshots, resolveFolder } from '../core/service/queries.js';
 
 /**
  * FILE as history, cat, restore take it: relative to the current folder or absolute, existing or not, inside
@@ -25,7 +26,7 @@ export async function fileArg(ctx: CommandContext, input: string, pathOption?: s
 type Located = Awaited<ReturnType<typeof locateFile>>;
 
 async function located(ctx: CommandContext, input: string): Promise<Located> {
-  const stored = [...new Set((await ctx.core().list()).map((s) => s.target))];
+  const stored = [...new Set((await listSnapshots(ctx.core())).map((s) => s.target))];
   return locateFile(input, ctx.io.cwd, stored).catch(async () => locateFile(input, ctx.io.cwd, [...stored, ...(await ctx.settings()).targets.map((t) => t.path)]));
 }
 
@@ -50,9 +51,9 @@ async function firstHeld(found: readonly Located[], holds: (f: Located) => Promi
 
 /** The watched folder holding the current folder (the deepest one), for `find` without --path. */
 export async function folderHere(ctx: CommandContext): Promise<string> {
-  const cwd = await ctx.core().resolveTarget(ctx.io.cwd).catch(() => ctx.io.cwd);
+  const cwd = await resolveFolder(ctx.core(), ctx.io.cwd).catch(() => ctx.io.cwd);
   const deepest = (known: Iterable<string>): string | undefined => [...known].filter((t) => isWithin(t, cwd)).sort((a, b) => b.length - a.length)[0];
-  const found = deepest(new Set((await ctx.core().list()).map((s) => s.target))) ?? deepest((await ctx.settings()).targets.map((t) => t.path));
+  const found = deepest(new Set((await listSnapshots(ctx.core())).map((s) => s.target))) ?? deepest((await ctx.settings()).targets.map((t) => t.path));
   if (!found) throw usageError('the current folder is not inside a folder snapctl has snapshots of', 'pass --path DIR');
   return found;
 }

@@ -21,6 +21,7 @@ import { registerCat } from './commands/cat.js';
 import { registerFind } from './commands/find.js';
 import { registerHistory } from './commands/history.js';
 import { registerRestore } from './commands/restore.js';
+import { finishInterruptedCreates, recover } from '../core/service/recovery.js';
 
 export type { CliIo } from './context.js';
 
@@ -70,11 +71,11 @@ async function beforeCommand(ctx: CliContext, command: string): Promise<void> {
   ctx.command = command;
   ctx.settingsProblemsShown = command === 'status';
   if (command === 'recover') {
-    const reports = await ctx.core().recover();
+    const reports = await recover(ctx.core());
     ctx.recoveries = reports;
     ctx.unfinishedRecoveries = reports.filter((r) => r.outcome === 'failed').length;
   } else {
-    await ctx.core().finishInterruptedCreates().catch((err: unknown) => {
+    await finishInterruptedCreates(ctx.core()).catch((err: unknown) => {
       ctx.io.stderr(`snapctl: could not finish what an interrupted snapshot left yet: ${say(describeError(err))}\n`);
     });
   }

@@ -1,5 +1,6 @@
 import type { Metrics } from '../core/runtime/metrics.js';
-import type { ServiceEvent, SnapshotService } from '../core/service/service.js';
+import type { ServiceContext } from '../core/service/context.js';
+import type { ServiceEvent } from '../core/service/events.js';
 
 /**
  * How long a command may wait at exit for its last datagrams: sending to a local agent, or to none, takes
@@ -19,11 +20,11 @@ export class CliMetrics {
 
   constructor(private readonly env: NodeJS.ProcessEnv, private readonly warn: (text: string) => void) {}
 
-  observe(service: SnapshotService): void {
+  observe(service: ServiceContext): void {
     service.onEvent((event) => this.onEvent(event, service));
   }
 
-  private onEvent(event: ServiceEvent, service: SnapshotService): void {
+  private onEvent(event: ServiceEvent, service: ServiceContext): void {
     // Not a change to report: the client is loaded on the first event that is.
     if (event.type === 'snapshot-progress') return;
     this.loading ??= this.start(service);
@@ -31,7 +32,7 @@ export class CliMetrics {
     void this.loading.then((metrics) => metrics?.onEvent(event));
   }
 
-  private async start(service: SnapshotService): Promise<Metrics | null> {
+  private async start(service: ServiceContext): Promise<Metrics | null> {
     try {
       const [{ resolveMetricsTarget }, { peekStatsdSettings }] = await Promise.all([
         import('../core/runtime/metrics-target.js'),
@@ -50,7 +51,7 @@ export class CliMetrics {
   }
 
   /** Hands the datagrams over (bounded), records the result in the state folder, closes the client. */
-  async finish(service: SnapshotService | undefined, waitMs: number = METRICS_EXIT_WAIT_MS): Promise<void> {
+  async finish(service: ServiceContext | undefined, waitMs: number = METRICS_EXIT_WAIT_MS): Promise<void> {
     if (!this.loading || !service) return;
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;

@@ -4,6 +4,7 @@ import { resolveTarget } from '../core/service/targets.js';
 import { startServer } from '../api/http-server.js';
 import { say, type CliIo } from './context.js';
 import { shown } from './format.js';
+import { providerChoice } from '../core/service/queries.js';
 
 /** The built popover; exported for the tests that serve it without going through the CLI. */
 export const POPOVER_DIR = installLayout().popoverDir;
@@ -34,7 +35,7 @@ export async function serveHeadless(options: ServeOptions): Promise<void> {
       const target = await resolveTarget(options.path, options.home);
       const settings = runtime.currentSettings();
       if (!settings.targets.some((t) => t.path === target)) {
-        const { chosen } = await runtime.service.info(target);
+        const { chosen } = await providerChoice(runtime.service, target);
         await runtime.updateSettings({ ...settings, targets: [...settings.targets, { path: target, provider: chosen }] });
       }
     }

@@ -25,6 +25,8 @@ import { GUARDED_METHODS, QuitGuard } from './quit-guard.js';
 import { hardenWebContents, popoverWebPreferences } from './security.js';
 import { startInOrder } from './startup.js';
 import { trayMenuTemplate, trayTooltip } from './tray-menu.js';
+import { createSnapshot } from '../core/service/create.js';
+import { listSnapshots } from '../core/service/queries.js';
 
 const install = installLayout();
 const indexFile = path.join(install.popoverDir, 'index.html');
@@ -110,7 +112,7 @@ async function main(): Promise<void> {
     const target = runtime?.currentSettings().targets[0];
     if (!runtime || !target) { void mb.showWindow(); return; }
     try {
-      await runtime.service.create({ path: target.path, trigger: 'manual', provider: target.provider });
+      await createSnapshot(runtime.service, { path: target.path, trigger: 'manual', provider: target.provider });
     } catch (err) {
       notify('snapctl: snapshot failed', describeError(err));
     }
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
     if (!mb.tray) return;
     const settings = runtime?.currentSettings();
     if (runtime && settings) {
-      const newest = (await runtime.service.list().catch(() => []))[0] ?? null;
+      const newest = (await listSnapshots(runtime.service).catch(() => []))[0] ?? null;
       mb.tray.setToolTip(trayTooltip(newest, settings.schedulePaused));
     }
     trayMenu = Menu.buildFromTemplate(trayMenuTemplate(

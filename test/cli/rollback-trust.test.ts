@@ -3,10 +3,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SnapshotService } from '../../src/core/service/service.js';
 import type { TargetStatus } from '../../src/shared/api.js';
 import { cliPath, parseJson, repoRoot, runCli, sandbox } from '../helpers/helpers.js';
 import { run } from '../../src/cli/main.js';
+import { ServiceContext } from '../../src/core/service/context.js';
+import { unfinished } from '../../src/core/service/status.js';
 
 type Box = Awaited<ReturnType<typeof sandbox>>;
 
@@ -52,7 +53,7 @@ describe('the CLI a person can trust with a rollback', () => {
     assert.equal(dying.signal, 'SIGKILL');
     // The snapshot's stored data goes missing (not its safety snapshot's): recover cannot finish it.
     const home = env['SNAPCTL_HOME'] ?? '';
-    const pending = await new SnapshotService({ home }).unfinished(dir);
+    const pending = await unfinished(new ServiceContext({ home }), dir);
     assert.ok(pending);
     const oids = async (snapshot: string): Promise<Set<string>> => new Set((JSON.parse(await readFile(path.join(home, 'clone', 'manifests', `${snapshot}.json`), 'utf8')) as { entries: { oid?: string }[] }).entries.flatMap((e) => (e.oid ? [e.oid] : [])));
     const keep = await oids(pending.safetyId);
@@ -325,7 +326,7 @@ describe('the CLI a person can trust with a rollback', () => {
     for (let i = 0; i < 20; i++) await writeFile(path.join(dir, `f${i}.txt`), `v2 ${i}\n`);
     const dying = await runCli(['rollback', id, '--yes'], { ...env, SNAPCTL_FAULT_KILL_AT: '4' });
     assert.equal(dying.signal, 'SIGKILL');
-    const pending = await new SnapshotService({ home: env['SNAPCTL_HOME'] ?? '' }).unfinished(dir);
+    const pending = await unfinished(new ServiceContext({ home: env['SNAPCTL_HOME'] ?? '' }), dir);
     assert.ok(pending);
     // As a kill between the copy and its rename leaves one.
     const leftover = `.snapctl-restore-${pending.safetyId}-0123456789ab`;

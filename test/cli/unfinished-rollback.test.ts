@@ -6,6 +6,7 @@ import { targetKey } from '../../src/core/state/journal.js';
 import { withLock } from '../../src/core/state/locks.js';
 import { SnapctlRuntime } from '../../src/core/runtime/runtime.js';
 import { parseJson, runCli, sandbox, type Sandbox } from '../helpers/helpers.js';
+import { unfinished } from '../../src/core/service/status.js';
 
 /**
  * One folder with a rollback that cannot be finished (killed part way, then its snapshot's data removed), and
@@ -86,7 +87,7 @@ describe('a rollback that cannot be finished stays its own folder\'s business', 
     const runtime = await SnapctlRuntime.start({ home: box.home, env: {} });
     try {
       assert.equal(await attemptMark(), before);
-      assert.ok(await runtime.service.unfinished(stuck), 'still unfinished, shown as the folder\'s state');
+      assert.ok(await unfinished(runtime.service, stuck), 'still unfinished, shown as the folder\'s state');
     } finally {
       await runtime.stop();
     }

@@ -6,9 +6,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { describeError } from '../../src/core/base/errors.js';
 import { SnapctlRuntime } from '../../src/core/runtime/runtime.js';
-import { SnapshotService } from '../../src/core/service/service.js';
 import { describeTree, parseJson, runCli, sandbox, tempDir, cliPath } from '../helpers/helpers.js';
 import { zfsEnv } from '../helpers/provider-envs.js';
+import { ServiceContext } from '../../src/core/service/context.js';
+import { createSnapshot } from '../../src/core/service/create.js';
+import { listSnapshots } from '../../src/core/service/queries.js';
 
 const root = process.getuid?.() === 0;
 const needsRoot = root ? false : 'SKIPPED: needs root (to mount a small or read-only filesystem, or to act as another user)';
@@ -209,8 +211,8 @@ describe('faults from the environment', () => {
         const home = await tempDir();
         const runtime = await SnapctlRuntime.start({ home, env: target });
         try {
-          for (let i = 0; i < 20; i++) await runtime.service.create({ path: dir, tag: `dd ${i}` });
-          assert.equal((await runtime.service.list()).length, 20);
+          for (let i = 0; i < 20; i++) await createSnapshot(runtime.service, { path: dir, tag: `dd ${i}` });
+          assert.equal((await listSnapshots(runtime.service)).length, 20);
         } finally {
           await runtime.stop();
           await rm(home, { recursive: true, force: true });
@@ -225,10 +227,10 @@ describe('faults from the environment', () => {
     const pe = await zfsEnv();
     try {
       await writeFile(path.join(pe.root, 'bin', 'zfs'), '#!/bin/sh\nsleep 600\n');
-      const service = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env, SNAPCTL_TOOL_TIMEOUT_MS: '1000' } });
+      const service = new ServiceContext({ home: pe.home, env: { ...process.env, ...pe.env, SNAPCTL_TOOL_TIMEOUT_MS: '1000' } });
       // The message is the timeout's: the tool was stopped, never waited out (it sleeps for 600 s).
-      await assert.rejects(service.create({ path: pe.target, provider: 'zfs' }), says(/zfs list did not answer within 1 s and was stopped/));
-      const clone = await service.create({ path: pe.target, provider: 'clone' });
+      await assert.rejects(createSnapshot(service, { path: pe.target, provider: 'zfs' }), says(/zfs list did not answer within 1 s and was stopped/));
+      const clone = await createSnapshot(service, { path: pe.target, provider: 'clone' });
       assert.equal(clone.state, 'ready');
     } finally {
       await pe.cleanup();

@@ -4,8 +4,8 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
-import { SnapshotService } from '../../src/core/service/service.js';
 import { installLayout } from '../../src/core/base/install.js';
+import { ServiceContext } from '../../src/core/service/context.js';
 
 /** The checkout the tests run from, found the way snapctl finds itself, so moving a test moves nothing else. */
 export const repoRoot = installLayout().root;
@@ -96,17 +96,17 @@ export const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random(
 export type Sandbox = Awaited<ReturnType<typeof sandbox>>;
 
 /**
- * A sandbox and a SnapshotService on it for the enclosing describe: made before its first test, removed after
+ * A sandbox and a ServiceContext on it for the enclosing describe: made before its first test, removed after
  * its last. Read `.box` and `.service` inside the tests.
  */
-export function serviceSandbox(): { readonly box: Sandbox; readonly service: SnapshotService } {
-  let made: { box: Sandbox; service: SnapshotService } | undefined;
+export function serviceSandbox(): { readonly box: Sandbox; readonly service: ServiceContext } {
+  let made: { box: Sandbox; service: ServiceContext } | undefined;
   before(async () => {
     const box = await sandbox();
-    made = { box, service: new SnapshotService({ home: box.home }) };
+    made = { box, service: new ServiceContext({ home: box.home }) };
   });
   after(() => made?.box.cleanup());
-  const get = (): { box: Sandbox; service: SnapshotService } => {
+  const get = (): { box: Sandbox; service: ServiceContext } => {
     if (!made) throw new Error('serviceSandbox: used outside a test');
     return made;
   };

@@ -9,6 +9,7 @@ import { trayMenuTemplate, trayTooltip } from '../../src/main/tray-menu.js';
 import { IPC_CHANNEL } from '../../src/shared/api.js';
 import type { SnapshotRecord } from '../../src/shared/model.js';
 import { sandbox } from '../helpers/helpers.js';
+import { listSnapshots } from '../../src/core/service/queries.js';
 
 // Electron's binary cannot run here, so the shell's logic is tested with the few Electron objects it touches
 // replaced by recording fakes; the types still come from the electron package.
@@ -51,7 +52,7 @@ describe('Electron shell', () => {
   test('IPC from an untrusted frame is refused before the core runs; bad params are refused by the contract', async () => {
     const refused = await handleApiCall({ runtime, host: 'electron' }, APP_URL, { senderFrame: { url: 'https://evil.example/', parent: null } as never }, 'create', {});
     assert.deepEqual(refused, { ok: false, kind: 'forbidden', error: 'this window may not call snapctl' });
-    assert.equal((await runtime.service.list()).length, 0);
+    assert.equal((await listSnapshots(runtime.service)).length, 0);
     const trusted = { senderFrame: { url: APP_URL, parent: null } as never };
     const bad = await handleApiCall({ runtime, host: 'electron' }, APP_URL, trusted, 'rollback', { id: '../../etc' });
     assert.equal(bad.ok, false);

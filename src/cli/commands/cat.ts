@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { fileArg } from '../file-arg.js';
+import { getSnapshot } from '../../core/service/queries.js';
 
 export function registerCat(program: Command, ctx: CommandContext): void {
   program.command('cat')
@@ -10,7 +11,7 @@ export function registerCat(program: Command, ctx: CommandContext): void {
     .option('-p, --path <dir>', 'the watched folder (default: the one holding the file)')
     .action(async (input: string, file: string, o: { path?: string }) => {
       const { target, rel } = await fileArg(ctx, file, o.path);
-      const record = await ctx.core().get(await ctx.idOf(input, target));
+      const record = await getSnapshot(ctx.core(), await ctx.idOf(input, target));
       const located = record.target === target ? rel : (await fileArg(ctx, file, record.target)).rel;
       const bytes = await ctx.core().history.read(record, located);
       if (ctx.io.stdoutBytes) await ctx.io.stdoutBytes(bytes); else ctx.io.stdout(bytes.toString('latin1'));

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
+import { listSnapshots } from '../../core/service/queries.js';
 
 interface CountOptions { path?: string }
 
@@ -9,6 +10,6 @@ export function registerCount(program: Command, ctx: CommandContext): void {
     .option('-p, --path <dir>', 'only snapshots of this folder')
     .action(async (o: CountOptions) => {
       const target = await ctx.targetOf(o.path);
-      ctx.io.stdout(`${(await ctx.core().list(target ? { target } : {})).length}\n`);
+      ctx.io.stdout(`${(await listSnapshots(ctx.core(), target ? { target } : {})).length}\n`);
     });
 }

@@ -4,6 +4,7 @@ import { SnapctlError, usageError } from '../../core/base/errors.js';
 import type { CommandContext } from '../context.js';
 import { folderHere } from '../file-arg.js';
 import { humanBytes, plural, progressText, shown, shownPath } from '../format.js';
+import { createSnapshot } from '../../core/service/create.js';
 
 interface CreateOptions { path?: string; tag?: string; trigger: Trigger; provider: ProviderName | 'auto'; note?: string; json?: boolean; exclude: string[] }
 
@@ -32,7 +33,7 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
         io.stderr(`\r\x1b[2Ksnapctl: ${progressText(e.progress)}`);
         progressShown = true;
       }) : () => undefined;
-      const record = await ctx.core().create({ path: target, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null, exclude: o.exclude })
+      const record = await createSnapshot(ctx.core(), { path: target, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null, exclude: o.exclude })
         .finally(() => { stop(); if (progressShown) io.stderr('\r\x1b[2K'); });
       // Paths not kept as they were are named, so a skipped file is never a surprise at rollback time.
       for (const p of record.problems.slice(0, 20)) io.stderr(shown`snapctl: not kept as it was: ${shownPath(p.path)}: ${p.reason}\n`);

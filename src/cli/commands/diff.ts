@@ -4,6 +4,8 @@ import { scopeWithin } from '../../core/service/targets.js';
 import type { CommandContext } from '../context.js';
 import { rawArg } from '../raw-arg.js';
 import { diffText, meetsText, unfinishedText } from '../format.js';
+import { previewRollback } from '../../core/service/preview.js';
+import { getSnapshot } from '../../core/service/queries.js';
 
 interface DiffOptions { only?: string[]; path?: string; keepGit?: boolean; json?: boolean }
 
@@ -17,9 +19,9 @@ export function registerDiff(program: Command, ctx: CommandContext): void {
     .option('--json', 'print {added, removed, modified, unfinished, git, keepGit} as JSON')
     .action(async (input: string, o: DiffOptions) => {
       const id = await ctx.idOf(input, o.path);
-      const record = await ctx.core().get(id);
+      const record = await getSnapshot(ctx.core(), id);
       const keepGit = o.keepGit ?? (await ctx.settings()).targets.find((t) => t.path === record.target)?.keepGit ?? false;
-      const diff = await ctx.core().diff(id, scopeWithin(record.target, (o.only ?? []).map((p) => rawArg(p)), ctx.io.cwd), { keepGit });
+      const diff = await previewRollback(ctx.core(), id, scopeWithin(record.target, (o.only ?? []).map((p) => rawArg(p)), ctx.io.cwd), { keepGit });
       if (o.json) { ctx.json(diff); return; }
       if (diff.unfinished) ctx.io.stdout(`note: ${unfinishedText(diff.unfinished)}`);
       for (const g of diff.git) ctx.io.stdout(`${describeGitImpact(g)}\n`);

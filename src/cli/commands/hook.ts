@@ -5,6 +5,8 @@ import type * as GitHooks from '../../core/triggers/git-hooks.js';
 import type { ToolRunner } from '../../core/providers/tools.js';
 import { say, type CommandContext } from '../context.js';
 import { shownPath } from '../format.js';
+import { createSnapshot } from '../../core/service/create.js';
+import { resolveFolder } from '../../core/service/queries.js';
 
 interface InstallOptions { repo: string; path?: string }
 interface UninstallOptions { repo: string }
@@ -32,7 +34,7 @@ export function registerHook(program: Command, ctx: CommandContext): void {
     .action(async (o: InstallOptions) => {
       const { hooks, deps } = await gitHooks();
       const command = { executable: process.execPath, script: installLayout().cliScript };
-      const r = await hooks.installFor(o.repo, (top) => ctx.core().resolveTarget(o.path ?? top), command, deps);
+      const r = await hooks.installFor(o.repo, (top) => resolveFolder(ctx.core(), o.path ?? top), command, deps);
       for (const c of r.changes) {
         io.stdout(`${c.action} ${shownPath(c.file)}${c.action === 'chained' ? ` (the previous hook runs first, kept as ${c.hook}${hooks.ORIGINAL_SUFFIX})` : ''}\n`);
       }
@@ -65,7 +67,7 @@ export function registerHook(program: Command, ctx: CommandContext): void {
         const found = await hooks.hookTarget(io.cwd, o.path ?? null, hookGit, deps);
         if (!found) { io.stderr(`snapctl: ${shownPath(io.cwd)} did not install snapctl's hooks: nothing to snapshot\n`); return; }
         const tag = name === 'post-commit' ? await hooks.commitTag(found.top, hookGit) : name === 'pre-rebase' ? 'before rebase' : 'before merge';
-        const record = await ctx.core().create({ path: found.target, tag, trigger: 'git-commit', note: `git ${name}` });
+        const record = await createSnapshot(ctx.core(), { path: found.target, tag, trigger: 'git-commit', note: `git ${name}` });
         io.stdout(`snapctl: ${record.id} (${shownPath(tag)})\n`);
       } catch (err) {
         io.stderr(`snapctl: the ${shownPath(name)} snapshot failed, git goes on: ${say(describeError(err))}\n`);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { xattrsUnavailable } from '../../core/tree/xattrs.js';
 import type { CommandContext } from '../context.js';
 import { shown } from '../format.js';
+import { providerChoice } from '../../core/service/queries.js';
 
 interface InfoOptions { path: string; json?: boolean }
 
@@ -12,7 +13,7 @@ export function registerInfo(program: Command, ctx: CommandContext): void {
     .requiredOption('-p, --path <dir>', 'the folder')
     .option('--json', 'print JSON')
     .action(async (o: InfoOptions) => {
-      const choice = await ctx.core().info(o.path);
+      const choice = await providerChoice(ctx.core(), o.path);
       const notes = [xattrsUnavailable()].filter((n): n is string => n !== null);
       if (o.json) { ctx.json({ ...choice, notes }); return; }
       io.stdout(shown`${choice.target}: ${choice.chosen}\n`);

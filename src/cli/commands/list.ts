@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { snapshotTable, totalsText } from '../format.js';
+import { listWithSpace } from '../../core/service/listing.js';
 
 interface ListOptions { path?: string; json?: boolean; totals?: boolean }
 
@@ -13,7 +14,7 @@ export function registerList(program: Command, ctx: CommandContext): void {
     .action(async (o: ListOptions) => {
       const target = o.path !== undefined ? await ctx.knownTarget(o.path) : undefined;
       await ctx.reconcile();
-      const { snapshots, totals } = await ctx.core().listWithSpace(target);
+      const { snapshots, totals } = await listWithSpace(ctx.core(), target);
       if (o.json) ctx.json(o.totals ? { snapshots, totals } : snapshots);
       else ctx.io.stdout(snapshotTable(snapshots) + (snapshots.length > 0 ? totalsText(totals) : ''));
     });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { say, type CommandContext } from '../context.js';
 import { humanBytes, shown } from '../format.js';
+import { pruneSnapshots } from '../../core/service/prune.js';
 
 interface PruneOptions { path?: string; dryRun?: boolean; json?: boolean }
 
@@ -17,7 +18,7 @@ export function registerPrune(program: Command, ctx: CommandContext): void {
       const { SettingsStore, retentionPolicyFor, policyOf } = await import('../../core/state/settings.js');
       const loaded = await new SettingsStore(ctx.core().layout).load();
       if (loaded.warning) io.stderr(`snapctl: ${say(loaded.warning)}\n`);
-      const results = await ctx.core().prune((t) => retentionPolicyFor(loaded.settings, t), {
+      const results = await pruneSnapshots(ctx.core(), (t) => retentionPolicyFor(loaded.settings, t), {
         ...(target ? { target } : {}), dryRun: o.dryRun ?? false, maxStoreBytes: (t) => policyOf(loaded.settings, t).maxStoreBytes,
       });
       // A folder that could not be pruned fails the command, after the others were.

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { SnapctlError, describeError } from '../../core/base/errors.js';
-import type { RecoveryReport } from '../../core/service/service.js';
 import { say, type CommandContext } from '../context.js';
 import { plural, shown } from '../format.js';
+import { abandonRecovery, type RecoveryReport, retryRollback } from '../../core/service/recovery.js';
 
 interface RecoverOptions { abandon?: boolean; path?: string }
 
@@ -28,7 +28,7 @@ export function registerRecover(program: Command, ctx: CommandContext): void {
         if (target !== undefined) {
           reports = reports.filter((r) => r.target === target);
           if (!reports.some((r) => r.outcome === 'finished')) {
-            const again = await ctx.core().retry(target).then(
+            const again = await retryRollback(ctx.core(), target).then(
               (r) => r,
               (err: unknown): RecoveryReport => ({ target, snapshotId: '', safetyId: '', outcome: 'failed', error: describeError(err) }),
             );
@@ -43,7 +43,7 @@ export function registerRecover(program: Command, ctx: CommandContext): void {
         return;
       }
       if (!o.path) throw new SnapctlError('usage', '--abandon needs --path DIR', 'name the folder whose interrupted rollback to give up');
-      const dropped = await ctx.core().abandonRecovery(o.path);
+      const dropped = await abandonRecovery(ctx.core(), o.path);
       const typed = o.path;
       const folder = await ctx.knownTarget(typed).catch(() => path.resolve(io.cwd, typed));
       if (!dropped) { io.stdout(shown`no interrupted rollback of ${folder}\n`); return; }

@@ -3,6 +3,8 @@ import { snapshotLabel } from '../../core/service/labels.js';
 import type { CommandContext } from '../context.js';
 import { fileArg } from '../file-arg.js';
 import { countsText, humanBytes, shown, shownPath } from '../format.js';
+import { getSnapshot } from '../../core/service/queries.js';
+import { rollback } from '../../core/service/rollback.js';
 
 interface RestoreOptions { to?: string; force?: boolean; path?: string; json?: boolean }
 
@@ -18,7 +20,7 @@ export function registerRestore(program: Command, ctx: CommandContext): void {
     .option('--json', 'print the result as JSON')
     .action(async (input: string, file: string, o: RestoreOptions) => {
       const { target, rel } = await fileArg(ctx, file, o.path);
-      const record = await ctx.core().get(await ctx.idOf(input, target));
+      const record = await getSnapshot(ctx.core(), await ctx.idOf(input, target));
       const name = await ctx.core().history.nameIn(record.target, record.target === target ? rel : (await fileArg(ctx, file, record.target)).rel);
       if (o.to !== undefined) {
         const done = await ctx.core().history.restoreTo(record, name, o.to.startsWith('/') ? o.to : `${io.cwd}/${o.to}`, { force: o.force ?? false });
@@ -26,7 +28,7 @@ export function registerRestore(program: Command, ctx: CommandContext): void {
         else io.stdout(shown`wrote ${shownPath(name)} as ${snapshotLabel(record)} held it (${humanBytes(done.size)}) to ${shownPath(done.written)}\n`);
         return;
       }
-      const result = await ctx.core().rollback(record.id, { paths: [name] });
+      const result = await rollback(ctx.core(), record.id, { paths: [name] });
       if (o.json) ctx.json(result);
       else if (result.nothingToChange || !result.safety) io.stdout(shown`nothing to change: ${shownPath(name)} already matches ${snapshotLabel(record)}\n`);
       else io.stdout(shown`restored ${shownPath(name)} from ${snapshotLabel(record)} (${record.id}): ${countsText(result.restored)}; undo with 'snapctl undo --path ${record.target}' (safety snapshot ${result.safety.id})\n`);

@@ -4,6 +4,10 @@ import { snapshotLabel } from '../../core/service/labels.js';
 import type { CommandContext } from '../context.js';
 import { undoneText } from '../../shared/format.js';
 import { countsText, rollbackPreview, shown, shownPath } from '../format.js';
+import { previewRollback } from '../../core/service/preview.js';
+import { getSnapshot, lastRollback } from '../../core/service/queries.js';
+import { undo } from '../../core/service/rollback.js';
+import { undoLost, undoOffer, unfinished } from '../../core/service/status.js';
 
 interface UndoOptions { path?: string; yes?: boolean; json?: boolean }
 
@@ -13,15 +17,15 @@ interface UndoOptions { path?: string; yes?: boolean; json?: boolean }
  */
 async function undoPreview(ctx: CommandContext, folder: string): Promise<string> {
   const core = ctx.core();
-  const pending = await core.unfinished(folder);
-  const offer = pending ? null : await core.undoOffer(folder);
+  const pending = await unfinished(core, folder);
+  const offer = pending ? null : await undoOffer(core, folder);
   const safetyId = pending?.safetyId ?? offer?.rollback.safetyId;
   if (safetyId === undefined) return '';
-  const safety = await core.get(safetyId).catch(() => null);
+  const safety = await getSnapshot(core, safetyId).catch(() => null);
   if (!safety) return '';
   const paths = pending ? null : offer?.rollback.paths ?? null;
   const keepGit = offer?.rollback.keepGit ?? false;
-  const view = await core.diff(safety.id, paths, { keepGit });
+  const view = await previewRollback(core, safety.id, paths, { keepGit });
   const what = pending ? shown`the rollback to ${pending.snapshotLabel} that stopped part way` : shown`the last rollback (${offer?.label ?? ''})`;
   return shown`undo of ${what} restores ${folder} to ${snapshotLabel(safety)} (${safety.id})` + `\n${rollbackPreview(view, 'undoing')}`;
 }
@@ -35,9 +39,9 @@ export function registerUndo(program: Command, ctx: CommandContext): void {
     .option('--json', 'print the result as JSON')
     .action(async (o: UndoOptions) => {
       const target = o.path !== undefined ? await ctx.knownTarget(o.path) : undefined;
-      const folder = target ?? (await ctx.core().lastRollback())?.target;
+      const folder = target ?? (await lastRollback(ctx.core()))?.target;
       // An undo whose safety snapshot is gone is refused by the core, saying so: nothing to preview or confirm.
-      const lost = folder !== undefined && (await ctx.core().undoLost(folder)) !== null;
+      const lost = folder !== undefined && (await undoLost(ctx.core(), folder)) !== null;
       if (!o.yes && !lost) {
         if (!io.isInteractive) throw usageError('undo changes files and needs confirmation', 'pass --yes to undo without a prompt');
         if (folder !== undefined) io.stdout(await undoPreview(ctx, folder));
@@ -45,7 +49,7 @@ export function registerUndo(program: Command, ctx: CommandContext): void {
       }
       let result;
       try {
-        result = await ctx.core().undo(target ? { target } : {});
+        result = await undo(ctx.core(), target ? { target } : {});
       } catch (err) {
         // Already undone: the folder is as the script wants it, so this is no failure (exit 0), and said so.
         if (err instanceof SnapctlError && err.kind === 'nothing-to-do') {

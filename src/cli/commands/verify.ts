@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { plural, shown, shownPath } from '../format.js';
+import { verifySnapshots } from '../../core/service/verify.js';
 
 interface VerifyOptions { path?: string; json?: boolean }
 
@@ -12,7 +13,7 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
     .option('-p, --path <dir>', "the folder whose snapshot 'latest' means (default: the folder you are in)")
     .option('--json', 'print one report per snapshot as JSON')
     .action(async (input: string | undefined, o: VerifyOptions) => {
-      const reports = await ctx.core().verify(input === undefined ? undefined : await ctx.idOf(input, o.path));
+      const reports = await verifySnapshots(ctx.core(), input === undefined ? undefined : await ctx.idOf(input, o.path));
       const damaged = reports.filter((r) => r.problems.length > 0);
       if (damaged.length > 0) ctx.setExitCode(1);
       if (o.json) { ctx.json(reports); return; }

@@ -169,6 +169,19 @@ export class ChangeJournal {
     return { tracked: true, paths: paths.sort(), inodes };
   }
 
+  /**
+   * How many paths the events read so far name since `token`, without a sync point: a live count to show
+   * ("12 changes since the last snapshot"), never an answer a snapshot relies on. Null when it cannot say.
+   */
+  countSince(token: JournalToken | string): number | null {
+    const [nonce, gen, at] = String(token).split('.');
+    if (this.fault || nonce !== this.nonce || Number(gen) !== this.generation || Number(at) < this.floor) return null;
+    this.source?.poll();
+    let count = 0;
+    for (const s of this.paths.values()) if (s > Number(at)) count++;
+    return count;
+  }
+
   private async begin(): Promise<void> {
     this.generation += 1;
     this.seq = 1;

@@ -3,6 +3,7 @@ import type { DiffResult } from '../tree/compare.js';
 import type { ManifestEntry, PathFilter } from '../tree/manifest.js';
 import type { LiveEntry } from '../tree/walk.js';
 import type { ExcludeMatcher } from '../tree/excludes.js';
+import type { WalkSide } from '../tree/walk-changed.js';
 import type { CreateProgress, ProviderName, RestoreResult, SnapshotRecord } from '../../shared/model.js';
 
 export type { RestoreResult };
@@ -75,7 +76,7 @@ export interface SnapshotReader {
 
 /**
  * Thrown by a CreateRequest's `inspect` to stop a snapshot before anything is stored; `reason` is what the
- * caller gets back (see SnapshotService's rollback: nothing to change, or a path that does not exist).
+ * caller gets back (see the service's rollback.ts: nothing to change, or a path that does not exist).
  */
 export class CreateStopped extends Error {
   constructor(readonly reason: unknown) {
@@ -130,6 +131,13 @@ export interface CreateRequest {
   trace?: Trace;
   /** Told how far the snapshot has got, by providers that walk (clone); others take theirs at once. */
   progress?: (p: CreateProgress) => void;
+  /**
+   * What changed since the base snapshot `baseId` (one of `bases`), from the running app's change journal
+   * after a sync point: a provider that walks lists only those paths and their folders again and takes the
+   * rest from that base (`walkChanged`), with the walk's side lists kept from its snapshot (`side`). Absent: a
+   * whole walk.
+   */
+  narrow?: { baseId: string; paths: readonly string[]; side: WalkSide };
 }
 
 export interface CreatedSnapshot {
@@ -155,6 +163,10 @@ export interface CreatedSnapshot {
   /** Folders whose CACHEDIR.TAG left their contents out, and how many paths the excludes left out (topmost). */
   cacheDirs?: string[];
   excluded?: number;
+  /** What this snapshot's walk listed beside its manifest, for the next snapshot's narrowed walk (see CreateRequest.narrow). */
+  side?: WalkSide;
+  /** Whether the walk was narrowed by the change journal (false: a whole walk). */
+  narrowed?: boolean;
 }
 
 

@@ -2,7 +2,8 @@ import type { DiffView, FileDiffView, FileHistoryView } from '../../shared/api.j
 import { SnapctlError, describeError, type ErrorKind } from '../base/errors.js';
 import { searchMatcher } from '../history/glob.js';
 import type { FindResult } from '../service/history.js';
-import type { SnapshotService } from '../service/service.js';
+import type { ServiceContext } from '../service/context.js';
+import { fileDiff, previewRollback } from '../service/preview.js';
 
 /**
  * The queries that may take long on a large folder: a search of every path the snapshots hold, a file's
@@ -18,12 +19,12 @@ export interface QueryCalls {
 export type QueryMethod = keyof QueryCalls;
 export type QueryCall = { [M in QueryMethod]: { method: M; args: QueryCalls[M]['args'] } }[QueryMethod];
 
-export async function answerQuery(service: SnapshotService, call: QueryCall): Promise<QueryCalls[QueryMethod]['result']> {
+export async function answerQuery(service: ServiceContext, call: QueryCall): Promise<QueryCalls[QueryMethod]['result']> {
   switch (call.method) {
     case 'find': return service.history.find(call.args.target, call.args.query, await searchMatcher(call.args.query), { limit: call.args.limit });
     case 'history': return service.history.history(call.args.target, call.args.path);
-    case 'diff': return service.diff(call.args.id, call.args.paths, { keepGit: call.args.keepGit });
-    case 'fileDiff': return service.fileDiff(call.args.id, call.args.path);
+    case 'diff': return previewRollback(service, call.args.id, call.args.paths, { keepGit: call.args.keepGit });
+    case 'fileDiff': return fileDiff(service, call.args.id, call.args.path);
   }
 }
 

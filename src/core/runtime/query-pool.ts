@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SnapctlError, describeError } from '../base/errors.js';
-import type { SnapshotService } from '../service/service.js';
 import type { Settings } from '../state/settings.js';
 import { answerQuery, errorOf, type QueryCall, type QueryCalls, type QueryMethod, type QueryReply } from './queries.js';
 import type { AdminPrompt } from '../providers/admin-prompt.js';
 import type { AroundEntered, AroundMessage, QueryRequest, QueryWorkerData } from './query-worker.js';
+import type { ServiceContext } from '../service/context.js';
 
 export interface QueryPoolOptions {
   home: string;
@@ -16,7 +16,7 @@ export interface QueryPoolOptions {
   /** The settings a query sees (a preview's excludes): read when the query is asked. */
   settings: () => Settings;
   /** Answers in this thread when no worker can be started (its code missing, as in a build without it). */
-  local: SnapshotService;
+  local: ServiceContext;
   /** At most this many queries run at once, each in a worker of its own (default 2). */
   size?: number;
   /** A worker idle this long ends, giving back what it holds (a large folder's path index). */

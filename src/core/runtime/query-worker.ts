@@ -4,9 +4,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AdminPrompt } from '../providers/admin-prompt.js';
-import { DEFAULT_POLICY, SnapshotService } from '../service/service.js';
 import { policyOf, type Settings } from '../state/settings.js';
 import { answerQuery, replyOf, type QueryCall, type QueryReply } from './queries.js';
+import { DEFAULT_POLICY, ServiceContext } from '../service/context.js';
 
 /**
  * What the worker is started with. A password prompt's `around` (the tray app keeps its popover up while macOS
@@ -37,7 +37,7 @@ if (port) {
     : { ...(data.adminPrompt.timeoutMs !== undefined ? { timeoutMs: data.adminPrompt.timeoutMs } : {}), ...(data.adminPrompt.around ? { around } : {}) };
   // The settings of the call being answered: one at a time, so they are the ones of the current call.
   let settings: Settings | null = null;
-  const service = new SnapshotService({
+  const service = new ServiceContext({
     home: data.home, env: data.env, adminPrompt: prompt,
     policy: async (target) => (settings ? policyOf(settings, target) : DEFAULT_POLICY),
   });

@@ -4,9 +4,16 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { needsFullDiskAccess, parseDiskutilSnapshots, parseListLocalSnapshots, parseLocalSnapshot, parseTmutilDate } from '../../../src/core/providers/apfs-output.js';
 import { describeError } from '../../../src/core/base/errors.js';
-import { SnapshotService } from '../../../src/core/service/service.js';
 import { parseJson, runCli } from '../../helpers/helpers.js';
 import { apfsEnv, type ProviderEnv } from '../../helpers/provider-envs.js';
+import { ServiceContext } from '../../../src/core/service/context.js';
+import { createSnapshot } from '../../../src/core/service/create.js';
+import { deleteSnapshot } from '../../../src/core/service/delete.js';
+import { previewRollback } from '../../../src/core/service/preview.js';
+import { getSnapshot, listSnapshots } from '../../../src/core/service/queries.js';
+import { recover } from '../../../src/core/service/recovery.js';
+import { rollback } from '../../../src/core/service/rollback.js';
+import { reconcile } from '../../../src/core/service/verify.js';
 
 // Output captured from the real tools, by macOS era (see DESIGN.md's field notes).
 const LOCALSNAPSHOT_MONTEREY = 'NOTE: local snapshots are considered purgeable and may be removed at any time by deleteLocalSnapshots.\nCreated local snapshot with date: 2026-11-25-143012\n';
@@ -77,11 +84,11 @@ describe('APFS: parsing tmutil and diskutil output strictly', () => {
 
 describe('APFS provider through tmutil and mount_apfs stand-ins', () => {
   let pe: ProviderEnv;
-  let service: SnapshotService;
+  let service: ServiceContext;
   const file = (): string => path.join(pe.target, 'notes.txt');
   before(async () => {
     pe = await apfsEnv();
-    service = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env } });
+    service = new ServiceContext({ home: pe.home, env: { ...process.env, ...pe.env } });
     await writeFile(file(), 'v1\n');
   });
   after(() => pe.cleanup());
@@ -100,11 +107,11 @@ describe('APFS provider through tmutil and mount_apfs stand-ins', () => {
 
   test('older macOS names (no .local) work end to end; every mount is unmounted, even after a failure', async () => {
     await pe.setMode('catalina');
-    const snap = await service.create({ path: pe.target, provider: 'apfs' });
+    const snap = await createSnapshot(service, { path: pe.target, provider: 'apfs' });
     assert.match(snap.ref, /^com\.apple\.TimeMachine\.\d{4}-\d{2}-\d{2}-\d{6}$/);
     await writeFile(file(), 'v2\n');
-    assert.deepEqual((await service.diff(snap.id)).modified, ['notes.txt']);
-    await service.rollback(snap.id);
+    assert.deepEqual((await previewRollback(service, snap.id)).modified, ['notes.txt']);
+    await rollback(service, snap.id);
     assert.equal(await readFile(file(), 'utf8'), 'v1\n');
     const calls = await pe.calls();
     const mounts = calls.filter((c) => c[0] === 'mount_apfs').length;
@@ -115,28 +122,28 @@ describe('APFS provider through tmutil and mount_apfs stand-ins', () => {
   });
 
   test('no administrator rights: the rollback fails before changing anything, says how to fix it, and leaves nothing to recover', async () => {
-    const snap = await service.create({ path: pe.target, provider: 'apfs' });
+    const snap = await createSnapshot(service, { path: pe.target, provider: 'apfs' });
     await writeFile(file(), 'changed\n');
-    const before = (await service.list()).length;
+    const before = (await listSnapshots(service)).length;
     await pe.setMode('not-root');
     try {
-      await assert.rejects(service.rollback(snap.id), says(/Operation not permitted.*administrator rights.*sudo/s));
+      await assert.rejects(rollback(service, snap.id), says(/Operation not permitted.*administrator rights.*sudo/s));
     } finally {
       await pe.setMode('sonoma');
     }
     assert.equal(await readFile(file(), 'utf8'), 'changed\n');
-    assert.equal((await service.list()).length, before, 'no safety snapshot was left behind');
-    assert.deepEqual(await service.recover(), []);
+    assert.equal((await listSnapshots(service)).length, before, 'no safety snapshot was left behind');
+    assert.deepEqual(await recover(service), []);
   });
 
   test('the tray app: one click asks for the password with the system prompt, for the mount and unmount alone, and restores as the user', async () => {
-    const app = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env }, adminPrompt: true });
-    const snap = await app.create({ path: pe.target, provider: 'apfs' });
+    const app = new ServiceContext({ home: pe.home, env: { ...process.env, ...pe.env }, adminPrompt: true });
+    const snap = await createSnapshot(app, { path: pe.target, provider: 'apfs' });
     await writeFile(file(), 'changed in the app\n');
     const earlier = (await pe.calls()).length;
     await pe.setMode('not-root');
     try {
-      await app.rollback(snap.id);
+      await rollback(app, snap.id);
     } finally {
       await pe.setMode('sonoma');
     }
@@ -160,12 +167,12 @@ describe('APFS provider through tmutil and mount_apfs stand-ins', () => {
       try { return await step(); } finally { events.push('answered'); }
     };
     const env = { ...process.env, ...pe.env, SNAPCTL_TOOL_TIMEOUT_MS: '2000', FAKE_OSASCRIPT_SLOW: `4000:${path.join(pe.home, 'slow-prompt-answered')}` };
-    const app = new SnapshotService({ home: pe.home, env, adminPrompt: { around } });
-    const snap = await app.create({ path: pe.target, provider: 'apfs' });
+    const app = new ServiceContext({ home: pe.home, env, adminPrompt: { around } });
+    const snap = await createSnapshot(app, { path: pe.target, provider: 'apfs' });
     await writeFile(file(), 'changed before a slow password\n');
     await pe.setMode('not-root');
     try {
-      await app.rollback(snap.id);
+      await rollback(app, snap.id);
     } finally {
       await pe.setMode('sonoma');
     }
@@ -175,12 +182,12 @@ describe('APFS provider through tmutil and mount_apfs stand-ins', () => {
   });
 
   test('the tray app: Cancel at the password prompt changes nothing and says so', async () => {
-    const app = new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env, FAKE_OSASCRIPT: 'cancel' }, adminPrompt: true });
-    const snap = await app.create({ path: pe.target, provider: 'apfs' });
+    const app = new ServiceContext({ home: pe.home, env: { ...process.env, ...pe.env, FAKE_OSASCRIPT: 'cancel' }, adminPrompt: true });
+    const snap = await createSnapshot(app, { path: pe.target, provider: 'apfs' });
     await writeFile(file(), 'kept\n');
-    await assert.rejects(app.rollback(snap.id), says(/administrator password was not given.*nothing was changed/s));
+    await assert.rejects(rollback(app, snap.id), says(/administrator password was not given.*nothing was changed/s));
     assert.equal(await readFile(file(), 'utf8'), 'kept\n');
-    assert.deepEqual(await app.recover(), []);
+    assert.deepEqual(await recover(app), []);
   });
 
   test('auto never picks APFS local snapshots (macOS thins them within a day): a folder on APFS gets clone, and info says why', async () => {
@@ -195,7 +202,7 @@ describe('APFS provider through tmutil and mount_apfs stand-ins', () => {
   test('Full Disk Access missing: the error names the fix', async () => {
     await pe.setMode('no-fda');
     try {
-      await assert.rejects(service.create({ path: pe.target, provider: 'apfs' }), says(/requires Full Disk Access.*System Settings/s));
+      await assert.rejects(createSnapshot(service, { path: pe.target, provider: 'apfs' }), says(/requires Full Disk Access.*System Settings/s));
     } finally {
       await pe.setMode('sonoma');
     }
@@ -203,27 +210,27 @@ describe('APFS provider through tmutil and mount_apfs stand-ins', () => {
 
   test('tmutil claiming a snapshot that does not exist, or printing something new, fails clearly', async () => {
     await pe.setMode('lying');
-    await assert.rejects(service.create({ path: pe.target, provider: 'apfs' }), /reported a local snapshot dated 2020-01-01-000000, but it is not in the list/);
+    await assert.rejects(createSnapshot(service, { path: pe.target, provider: 'apfs' }), /reported a local snapshot dated 2020-01-01-000000, but it is not in the list/);
     await pe.setMode('garbled');
-    await assert.rejects(service.create({ path: pe.target, provider: 'apfs' }), /could not read the output of tmutil localsnapshot: "Snapshot creation is temporarily unavailable/);
+    await assert.rejects(createSnapshot(service, { path: pe.target, provider: 'apfs' }), /could not read the output of tmutil localsnapshot: "Snapshot creation is temporarily unavailable/);
     await pe.setMode('sonoma');
   });
 
   test('a snapshot macOS thinned is marked vanished and no rollback is offered; deleting its record works', async () => {
-    const snap = await service.create({ path: pe.target, provider: 'apfs', tag: 'will be thinned' });
+    const snap = await createSnapshot(service, { path: pe.target, provider: 'apfs', tag: 'will be thinned' });
     const state = pe.env['FAKE_APFS_STATE'] ?? '';
     await rm(path.join(state, 'snapshots', snap.ref), { recursive: true });
-    assert.deepEqual(await service.reconcile(), [snap.id]);
-    assert.equal((await service.get(snap.id)).state, 'vanished');
-    await assert.rejects(service.rollback(snap.id), /is vanished: its data no longer exists/);
-    await service.delete(snap.id);
-    assert.equal((await service.list()).some((r) => r.id === snap.id), false);
+    assert.deepEqual(await reconcile(service), [snap.id]);
+    assert.equal((await getSnapshot(service, snap.id)).state, 'vanished');
+    await assert.rejects(rollback(service, snap.id), /is vanished: its data no longer exists/);
+    await deleteSnapshot(service, snap.id);
+    assert.equal((await listSnapshots(service)).some((r) => r.id === snap.id), false);
   });
 
   test('deletelocalsnapshots is only ever given a full date, never a mount point (which would delete them all)', async () => {
-    const keep = await service.create({ path: pe.target, provider: 'apfs' });
-    const drop = await service.create({ path: pe.target, provider: 'apfs' });
-    await service.delete(drop.id);
+    const keep = await createSnapshot(service, { path: pe.target, provider: 'apfs' });
+    const drop = await createSnapshot(service, { path: pe.target, provider: 'apfs' });
+    await deleteSnapshot(service, drop.id);
     const deletes = (await pe.calls()).filter((c) => c[0] === 'tmutil' && c[1] === 'deletelocalsnapshots');
     assert.ok(deletes.length >= 1);
     for (const d of deletes) assert.match(d[2] ?? '', /^\d{4}-\d{2}-\d{2}-\d{6}$/);

@@ -5,13 +5,17 @@ import { readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BTRFS_SNAPSHOT_DIR, parseQgroupShow } from '../../../src/core/providers/btrfs.js';
-import { SnapshotService } from '../../../src/core/service/service.js';
 import { capture } from '../../../src/core/providers/clone/capture.js';
 import { ClonePool } from '../../../src/core/providers/clone/pool.js';
 import { hashFile } from '../../../src/core/tree/content-hash.js';
 import { appendedLines, editInPlace, keepAppending, objectFile, storedFiles } from '../../helpers/clone-store.js';
 import { parseJson, runCli } from '../../helpers/helpers.js';
 import { btrfsEnv, btrfsUnavailable, type ProviderEnv } from '../../helpers/provider-envs.js';
+import { ServiceContext } from '../../../src/core/service/context.js';
+import { createSnapshot, type CreatedRecord } from '../../../src/core/service/create.js';
+import { previewRollback } from '../../../src/core/service/preview.js';
+import { listSnapshots } from '../../../src/core/service/queries.js';
+import { rollback } from '../../../src/core/service/rollback.js';
 
 const skip = btrfsUnavailable();
 if (skip) console.log(`# ${skip}`);
@@ -64,10 +68,10 @@ describe('btrfs snapshot sizes', { skip: skip ?? false }, () => {
 
 describe('btrfs provider on a real loop-mounted btrfs image', { skip: skip ?? false }, () => {
   let pe: ProviderEnv;
-  let service: SnapshotService;
+  let service: ServiceContext;
   before(async () => {
     pe = await btrfsEnv({ wholeSubvolume: true });
-    service = new SnapshotService({ home: pe.home });
+    service = new ServiceContext({ home: pe.home });
   });
   after(() => pe?.cleanup());
 
@@ -88,24 +92,24 @@ describe('btrfs provider on a real loop-mounted btrfs image', { skip: skip ?? fa
   });
 
   test('snapshots are read-only subvolumes', async () => {
-    const [snap] = await service.list();
+    const [snap] = await listSnapshots(service);
     assert.ok(snap);
     await assert.rejects(writeFile(path.join(snap.ref, 'a.txt'), 'tamper'), /EROFS|read-only/i);
   });
 
   test('a whole-subvolume rollback restores the subvolume and keeps every snapshot', async () => {
-    const [first] = await service.list();
+    const [first] = await listSnapshots(service);
     assert.ok(first);
     await writeFile(path.join(pe.target, 'a.txt'), 'two\n');
     await writeFile(path.join(pe.target, 'b.txt'), 'added\n');
-    const second = await service.create({ path: pe.target });
-    await service.rollback(first.id);
+    const second = await createSnapshot(service, { path: pe.target });
+    await rollback(service, first.id);
     assert.equal(await readFile(path.join(pe.target, 'a.txt'), 'utf8'), 'one\n');
     assert.deepEqual((await readdir(pe.target)).sort(), ['a.txt'], 'nothing of snapctl\'s inside the folder');
     const kept = await readdir(path.join(path.dirname(pe.target), BTRFS_SNAPSHOT_DIR));
-    for (const r of await service.list()) assert.ok(kept.includes(r.id), `${r.id} kept`);
+    for (const r of await listSnapshots(service)) assert.ok(kept.includes(r.id), `${r.id} kept`);
     assert.ok(kept.includes(second.id));
-    const { added, removed, modified } = await service.diff(first.id);
+    const { added, removed, modified } = await previewRollback(service, first.id);
     assert.deepEqual({ added, removed, modified }, { added: [], removed: [], modified: [] }, 'the snapshot folder is not part of the diff');
   });
 });
@@ -117,20 +121,20 @@ describe('clone snapshots of a folder on btrfs, with the store on the same subvo
 
   test('share the files\' blocks instead of copying them (reflinks), and roll back exactly', async () => {
     const home = path.join(path.dirname(pe.target), 'snapctl-home');
-    const service = new SnapshotService({ home });
+    const service = new ServiceContext({ home });
     for (let i = 0; i < 40; i++) await writeFile(path.join(pe.target, `small-${i}.bin`), Buffer.alloc(64 * 1024, i));
     await writeFile(path.join(pe.target, 'large.bin'), Buffer.alloc(40 * 1024 * 1024, 7));
     execFileSync('sync');
     const used = (): number => Number(execFileSync('df', ['--output=used', '-B1', pe.target]).toString().trim().split('\n')[1]);
     const before = used();
-    const snap = await service.create({ path: pe.target, provider: 'clone' });
+    const snap = await createSnapshot(service, { path: pe.target, provider: 'clone' });
     execFileSync('sync');
     const grew = used() - before;
     assert.equal(snap.size, 40 * 64 * 1024 + 40 * 1024 * 1024);
     // 42.5 MB of content: a copy would take all of it; clones take metadata only.
     assert.ok(grew < 8 * 1024 * 1024, `the snapshot took ${(grew / 1048576).toFixed(1)} MB of new space for 42.5 MB of files`);
     await writeFile(path.join(pe.target, 'small-3.bin'), 'changed');
-    await service.rollback(snap.id);
+    await rollback(service, snap.id);
     assert.deepEqual(await readFile(path.join(pe.target, 'small-3.bin')), Buffer.alloc(64 * 1024, 3));
   });
 });
@@ -139,25 +143,25 @@ describe('clone snapshots of a folder on btrfs, with the store on the same subvo
 describe('a clone snapshot on a reflink store has the hash of every object before it is listed', { skip: skip ?? false }, () => {
   let pe: ProviderEnv;
   let home: string;
-  let service: SnapshotService;
+  let service: ServiceContext;
   before(async () => {
     pe = await btrfsEnv({ sizeMb: 512 });
     home = path.join(path.dirname(pe.target), 'snapctl-home');
-    service = new SnapshotService({ home });
+    service = new ServiceContext({ home });
   });
   after(() => pe?.cleanup());
 
   test('an object edited in place before any verify is refused by the rollback, which names the file and writes nothing', async () => {
     for (let i = 0; i < 20; i++) await writeFile(path.join(pe.target, `f${i}.txt`), `content ${i}, long enough\n`);
     await writeFile(path.join(pe.target, 'large.bin'), Buffer.alloc(2 * 1024 * 1024, 9));
-    const snap = await service.create({ path: pe.target, provider: 'clone' });
+    const snap = await createSnapshot(service, { path: pe.target, provider: 'clone' });
     const stored = await storedFiles(home, snap.id);
     // Small files are cloned with direct calls, large ones in the thread pool: one of each edited.
     for (const name of ['f3.txt', 'large.bin']) {
       editInPlace(objectFile(home, stored.get(name)?.oid ?? ''));
       await writeFile(path.join(pe.target, name), 'changed\n');
     }
-    await assert.rejects(service.rollback(snap.id), (err: Error) => /is damaged/.test(err.message) && /f3\.txt/.test(err.message) && /large\.bin/.test(err.message));
+    await assert.rejects(rollback(service, snap.id), (err: Error) => /is damaged/.test(err.message) && /f3\.txt/.test(err.message) && /large\.bin/.test(err.message));
     assert.equal(await readFile(path.join(pe.target, 'f3.txt'), 'utf8'), 'changed\n');
     assert.equal(await readFile(path.join(pe.target, 'large.bin'), 'utf8'), 'changed\n');
     assert.equal(await readFile(path.join(pe.target, 'f4.txt'), 'utf8'), 'content 4, long enough\n');
@@ -170,10 +174,10 @@ describe('a clone snapshot on a reflink store has the hash of every object befor
     const prefill = 300_000;
     await writeFile(log, appendedLines(prefill));
     const appender = keepAppending(log, prefill);
-    let snap: Awaited<ReturnType<SnapshotService['create']>>;
+    let snap: CreatedRecord;
     let lines: number;
     try {
-      snap = await service.create({ path: pe.target, provider: 'clone' });
+      snap = await createSnapshot(service, { path: pe.target, provider: 'clone' });
     } finally {
       lines = await appender.stop();
     }
@@ -182,7 +186,7 @@ describe('a clone snapshot on a reflink store has the hash of every object befor
     assert.ok(entry);
     assert.equal((await stat(objectFile(home, entry.oid))).size, entry.size, 'the size recorded is the stored object\'s');
     await writeFile(log, 'cleared by hand\n');
-    await service.rollback(snap.id, { paths: ['dev.log'] });
+    await rollback(service, snap.id, { paths: ['dev.log'] });
     const back = await readFile(log);
     assert.equal(back.length, entry.size);
     assert.equal(createHash('sha256').update(back).digest('hex'), entry.hash);
@@ -193,7 +197,7 @@ describe('a clone snapshot on a reflink store has the hash of every object befor
     const image = path.join(pe.target, 'disk.img');
     await writeFile(image, '');
     await truncate(image, 10 * 1024 ** 3);
-    const snap = await service.create({ path: pe.target, provider: 'clone' });
+    const snap = await createSnapshot(service, { path: pe.target, provider: 'clone' });
     assert.ok(snap.addedBytes < 64 * 1024 * 1024, `reported ${snap.addedBytes} bytes new`);
     const entry = (await storedFiles(home, snap.id)).get('disk.img');
     assert.equal(entry?.hash, await hashFile(image, { kind: 'blocks' }));
@@ -222,7 +226,7 @@ describe('btrfs leaves the project alone', { skip: skip ?? false }, () => {
     }
     assert.equal(execFileSync('git', ['-C', pe.target, 'status', '--porcelain', '--ignored']).toString(), '');
     // Nor does a snapshot hold an empty snapshot folder of its own.
-    const [snap] = await new SnapshotService({ home: pe.home }).list();
+    const [snap] = await listSnapshots(new ServiceContext({ home: pe.home }));
     assert.ok(snap);
     assert.deepEqual((await readdir(snap.ref)).sort(), ['.git', 'README.md']);
   });

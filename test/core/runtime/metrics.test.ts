@@ -5,9 +5,13 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Metrics, resolveMetricsTarget } from '../../../src/core/runtime/metrics.js';
-import { SnapshotService } from '../../../src/core/service/service.js';
 import { statsdSettingsSchema } from '../../../src/core/state/settings.js';
 import { sandbox } from '../../helpers/helpers.js';
+import { ServiceContext } from '../../../src/core/service/context.js';
+import { createSnapshot } from '../../../src/core/service/create.js';
+import { deleteSnapshot } from '../../../src/core/service/delete.js';
+import { listSnapshots } from '../../../src/core/service/queries.js';
+import { rollback } from '../../../src/core/service/rollback.js';
 
 /** A real DogStatsD stand-in: a UDP socket on loopback that keeps every datagram it receives. */
 const openSockets: Socket[] = [];
@@ -41,26 +45,26 @@ describe('DogStatsD metrics', () => {
     const agent = await listen();
     const env = { DD_ENV: 'dev', DD_SERVICE: 'snapctl-test', DD_VERSION: '1.2.3' };
     const metrics = new Metrics(resolveMetricsTarget(statsdSettingsSchema.parse({ port: agent.port }), env));
-    const service = new SnapshotService({ home: box.home });
+    const service = new ServiceContext({ home: box.home });
     metrics.observe((l) => service.onEvent(l));
     await writeFile(path.join(box.project, 'f'), 'x');
-    const snap = await service.create({ path: box.project, trigger: 'schedule' });
+    const snap = await createSnapshot(service, { path: box.project, trigger: 'schedule' });
     const host = hostname();
     const tags = `#host:${host},env:dev,service:snapctl-test,version:1.2.3,provider:clone,trigger:schedule`;
     assert.equal(await agent.waitFor(/^snapctl\.snapshot\.created:/), `snapctl.snapshot.created:1|c|${tags}`);
     assert.match(await agent.waitFor(/^snapctl\.snapshot\.duration:/), new RegExp(`^snapctl\\.snapshot\\.duration:\\d+(\\.\\d+)?\\|ms\\|${tags.replace(/\./g, '\\.')}$`));
     assert.match(await agent.waitFor(/^_sc\|snapctl\.can_snapshot\|0/), /^_sc\|snapctl\.can_snapshot\|0\|#host:.*target:/);
 
-    await assert.rejects(service.create({ path: path.join(box.root, 'no-such-folder') }));
-    await assert.rejects(service.create({ path: box.project, tag: 'bad\ntag' }));
+    await assert.rejects(createSnapshot(service, { path: path.join(box.root, 'no-such-folder') }));
+    await assert.rejects(createSnapshot(service, { path: box.project, tag: 'bad\ntag' }));
     await writeFile(path.join(box.project, 'f'), 'y');
-    await service.rollback(snap.id);
+    await rollback(service, snap.id);
     assert.match(await agent.waitFor(/^snapctl\.rollback\.completed:/), /^snapctl\.rollback\.completed:1\|c\|#.*provider:clone,kind:rollback$/);
     assert.match(await agent.waitFor(/^snapctl\.rollback\.duration:/), /\|ms\|/);
-    await service.delete(snap.id);
+    await deleteSnapshot(service, snap.id);
     assert.match(await agent.waitFor(/^snapctl\.snapshot\.deleted:/), /^snapctl\.snapshot\.deleted:1\|c\|#.*provider:clone,trigger:schedule$/);
 
-    metrics.gauges(await service.list());
+    metrics.gauges(await listSnapshots(service));
     assert.match(await agent.waitFor(/^snapctl\.snapshot\.count:/), /^snapctl\.snapshot\.count:1\|g\|#host:/);
     assert.match(await agent.waitFor(/^snapctl\.snapshot\.age_seconds:/), /^snapctl\.snapshot\.age_seconds:\d+\|g\|/);
     await metrics.close();
@@ -108,7 +112,7 @@ describe('DogStatsD metrics', () => {
   });
 
   test('no agent listening, an unresolvable host or a missing socket never throws nor fails a snapshot', async () => {
-    const service = new SnapshotService({ home: path.join(box.root, 'home2') });
+    const service = new ServiceContext({ home: path.join(box.root, 'home2') });
     const absent = await listen();
     const port = absent.port;
     absent.socket.close(); // nothing listens there any more
@@ -120,9 +124,9 @@ describe('DogStatsD metrics', () => {
     for (const settings of targets) {
       const metrics = new Metrics(resolveMetricsTarget(settings, {}));
       const unobserve = metrics.observe((l) => service.onEvent(l));
-      const record = await service.create({ path: box.project });
+      const record = await createSnapshot(service, { path: box.project });
       assert.equal(record.state, 'ready');
-      metrics.gauges(await service.list());
+      metrics.gauges(await listSnapshots(service));
       await new Promise((r) => setTimeout(r, 50));
       unobserve();
       await metrics.close();

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { SnapctlRuntime } from '../../../src/core/runtime/runtime.js';
 import { defaultSettings } from '../../../src/core/state/settings.js';
 import { sandbox } from '../../helpers/helpers.js';
+import { listSnapshots } from '../../../src/core/service/queries.js';
 
 describe('the runtime after the app was closed', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
@@ -21,7 +22,7 @@ describe('the runtime after the app was closed', () => {
     await writeFile(path.join(home, 'schedule-state.json'), JSON.stringify({ [box.project]: new Date(Date.now() - 3 * 3600_000).toISOString() }));
     const runtime = await SnapctlRuntime.start({ home, gaugeIntervalMs: 3_600_000 });
     try {
-      const records = await runtime.service.list();
+      const records = await listSnapshots(runtime.service);
       assert.equal(records.length, 1);
       assert.equal(records[0]?.trigger, 'schedule');
       const next = runtime.scheduler.nextRuns();
@@ -42,10 +43,10 @@ describe('the runtime after the app was closed', () => {
     await writeFile(path.join(home, 'schedule-state.json'), JSON.stringify({ [box.project]: new Date(Date.now() - 3 * 3600_000).toISOString() }));
     const runtime = await SnapctlRuntime.start({ home, gaugeIntervalMs: 3_600_000, catchUp: 'later' });
     try {
-      assert.equal((await runtime.service.list()).length, 0, 'started, and nothing taken yet');
+      assert.equal((await listSnapshots(runtime.service)).length, 0, 'started, and nothing taken yet');
       const reports = await runtime.resume();
       assert.equal(reports.length, 1);
-      assert.equal((await runtime.service.list())[0]?.trigger, 'schedule');
+      assert.equal((await listSnapshots(runtime.service))[0]?.trigger, 'schedule');
     } finally {
       await runtime.stop();
     }

@@ -7,7 +7,10 @@ import { QueryPool } from '../../../src/core/runtime/query-pool.js';
 import type { Settings } from '../../../src/core/state/settings.js';
 import { serviceSandbox } from '../../helpers/helpers.js';
 import { apfsEnv } from '../../helpers/provider-envs.js';
-import { SnapshotService } from '../../../src/core/service/service.js';
+import { ServiceContext } from '../../../src/core/service/context.js';
+import { createSnapshot } from '../../../src/core/service/create.js';
+import { fileDiff } from '../../../src/core/service/preview.js';
+import { listSnapshots } from '../../../src/core/service/queries.js';
 
 describe('the pool of query workers', () => {
   const ctx = serviceSandbox();
@@ -16,12 +19,12 @@ describe('the pool of query workers', () => {
 
   test('a query is answered in a worker thread, the same as in this one, and the worker ends with stop', async () => {
     await writeFile(path.join(ctx.box.project, 'a.txt'), 'one\n');
-    const snap = await ctx.service.create({ path: ctx.box.project });
+    const snap = await createSnapshot(ctx.service, { path: ctx.box.project });
     await writeFile(path.join(ctx.box.project, 'a.txt'), 'two\n');
     const workers = pool();
     const inWorker = await workers.run({ method: 'fileDiff', args: { id: snap.id, path: 'a.txt' } });
     assert.equal(workers.workers, 1);
-    assert.deepEqual(inWorker, await ctx.service.fileDiff(snap.id, 'a.txt'));
+    assert.deepEqual(inWorker, await fileDiff(ctx.service, snap.id, 'a.txt'));
     const found = await workers.run({ method: 'find', args: { target: ctx.box.project, query: '*.txt', limit: 10 } });
     assert.deepEqual(found.matches.map((m) => m.path), ['a.txt']);
     const refused = await workers.run({ method: 'fileDiff', args: { id: 'nope', path: 'a.txt' } }).catch((err: Error & { kind?: string }) => err);
@@ -32,7 +35,7 @@ describe('the pool of query workers', () => {
   });
 
   test('where a worker cannot start (its code missing, or failing to load), this thread answers', async () => {
-    const [snap] = await ctx.service.list();
+    const [snap] = await listSnapshots(ctx.service);
     assert.ok(snap);
     const broken = path.join(ctx.box.root, 'broken-worker.mjs');
     await writeFile(broken, "throw new Error('cannot load here');\n");
@@ -49,9 +52,9 @@ describe('the pool of query workers', () => {
     const pe = await apfsEnv();
     try {
       const env = { ...process.env, ...pe.env };
-      const service = new SnapshotService({ home: pe.home, env, adminPrompt: true });
+      const service = new ServiceContext({ home: pe.home, env, adminPrompt: true });
       await writeFile(path.join(pe.target, 'a.txt'), 'one\n');
-      const snap = await service.create({ path: pe.target, provider: 'apfs' });
+      const snap = await createSnapshot(service, { path: pe.target, provider: 'apfs' });
       await writeFile(path.join(pe.target, 'a.txt'), 'two\n');
       const events: string[] = [];
       const around = async <T>(step: () => Promise<T>): Promise<T> => {

@@ -6,9 +6,14 @@ import { after, before, describe, test } from 'node:test';
 import { CloneProvider } from '../../../src/core/providers/clone/clone-provider.js';
 import type { CreateRequest } from '../../../src/core/providers/provider.js';
 import { GB, LowSpace, floorBytes } from '../../../src/core/service/free-space.js';
-import { DEFAULT_POLICY, SnapshotService, type FolderPolicy, type ServiceEvent } from '../../../src/core/service/service.js';
 import { runCli, tempDir } from '../../helpers/helpers.js';
 import { humanBytes } from '../../../src/shared/format.js';
+import { DEFAULT_POLICY, type FolderPolicy, ServiceContext } from '../../../src/core/service/context.js';
+import { createSnapshot } from '../../../src/core/service/create.js';
+import { deleteSnapshot } from '../../../src/core/service/delete.js';
+import type { ServiceEvent } from '../../../src/core/service/events.js';
+import { listSnapshots } from '../../../src/core/service/queries.js';
+import { folderState } from '../../../src/core/service/status.js';
 
 /** The tmpfs below is sized in MiB (mount's 20m); sizes shown are decimal (humanBytes), so 20 MiB reads 21 MB. */
 const MIB = 1024 * 1024;
@@ -111,33 +116,33 @@ describe('the free-space floor', () => {
 
     test('a scheduled snapshot first prunes the oldest timeline snapshots retention allows, then skips with an event when that is not enough', async () => {
       const policy: FolderPolicy = { ...DEFAULT_POLICY, retention: { hourly: 1, daily: 1, weekly: 1, monthly: 1, manual: 5, safety: 5, preOperation: 5 } };
-      const service = new SnapshotService({ home: store, policy: async () => policy });
+      const service = new ServiceContext({ home: store, policy: async () => policy });
       const events: ServiceEvent[] = [];
       service.onEvent((e) => events.push(e));
       const file = path.join(project, 'data.bin');
       const taken: string[] = [];
       for (let i = 1; i <= 3; i++) {
         await writeFile(file, Buffer.alloc(5 * MIB, i));
-        taken.push((await service.create({ path: project, trigger: 'schedule' })).id);
+        taken.push((await createSnapshot(service, { path: project, trigger: 'schedule' })).id);
       }
       // 15 MB held, about 5 MB free: another 5 MB would cross the 2 MB floor, so the oldest one goes first.
       await writeFile(file, Buffer.alloc(5 * MIB, 4));
-      const fourth = await service.create({ path: project, trigger: 'schedule' });
-      const left = (await service.list({ target: project })).map((s) => s.id);
+      const fourth = await createSnapshot(service, { path: project, trigger: 'schedule' });
+      const left = (await listSnapshots(service, { target: project })).map((s) => s.id);
       assert.deepEqual(left, [fourth.id, taken[2], taken[1]], 'only the oldest was pruned, just enough');
       assert.ok(events.some((e) => e.type === 'snapshot-deleted' && e.record.id === taken[0]));
 
       // 17 MB cannot fit even with every snapshot retention allows deleting gone: pruned, then skipped.
       await writeFile(file, Buffer.alloc(17 * MIB, 5));
-      const err = await service.create({ path: project, trigger: 'schedule' }).then(() => null, (e: unknown) => e);
+      const err = await createSnapshot(service, { path: project, trigger: 'schedule' }).then(() => null, (e: unknown) => e);
       assert.ok(err instanceof LowSpace, String(err));
       assert.equal(err.pruned, 2);
       assert.match(err.message, /\(after deleting 2 older snapshots retention allowed, which was not enough\)$/);
-      assert.deepEqual((await service.list({ target: project })).map((s) => s.id), [fourth.id], 'the newest is never pruned');
+      assert.deepEqual((await listSnapshots(service, { target: project })).map((s) => s.id), [fourth.id], 'the newest is never pruned');
       const skipped = events.find((e) => e.type === 'snapshot-skipped');
       assert.ok(skipped?.type === 'snapshot-skipped' && skipped.reason === 'low_space' && skipped.needBytes === 17 * MIB && skipped.pruned === 2, JSON.stringify(skipped));
       assert.ok(!events.some((e) => e.type === 'snapshot-failed'), 'a skip is not a failure');
-      await service.delete(fourth.id);
+      await deleteSnapshot(service, fourth.id);
     });
 
     test('a snapshot that runs out of space part way removes everything it wrote and says how much it needed', async () => {
@@ -148,34 +153,34 @@ describe('the free-space floor', () => {
       const clone = new CloneProvider(path.join(store, 'clone'));
       const create = clone.create.bind(clone);
       clone.create = (request: CreateRequest) => create({ ...request, budget: async (need) => { await request.budget?.(need); await writeFile(filler, Buffer.alloc(14 * MIB, 0)); } });
-      const service = new SnapshotService({ home: store, providers: { clone }, policy: async () => ({ ...DEFAULT_POLICY, floor: 0 }) });
+      const service = new ServiceContext({ home: store, providers: { clone }, policy: async () => ({ ...DEFAULT_POLICY, floor: 0 }) });
       const before = { objects: await objects(path.join(store, 'clone')), manifests: await listing(path.join(store, 'clone', 'manifests')) };
-      await assert.rejects(service.create({ path: project }), /ran out of space part way \(the disk is full\): it needed about 8\.4 MB and .* is free now; everything it wrote was removed/);
+      await assert.rejects(createSnapshot(service, { path: project }), /ran out of space part way \(the disk is full\): it needed about 8\.4 MB and .* is free now; everything it wrote was removed/);
       assert.deepEqual(await objects(path.join(store, 'clone')), before.objects);
       assert.deepEqual(await listing(path.join(store, 'clone', 'objects', 'tmp')), []);
       assert.deepEqual(await listing(path.join(store, 'clone', 'manifests')), before.manifests);
       assert.deepEqual(await listing(path.join(store, 'clone', 'records')), before.manifests);
       assert.deepEqual(await listing(path.join(store, 'clone', 'pending')), []);
       assert.deepEqual(await listing(path.join(store, 'pending')), []);
-      assert.deepEqual(await service.list(), []);
+      assert.deepEqual(await listSnapshots(service), []);
       await rm(filler);
       clone.create = create;
-      assert.equal((await service.create({ path: project })).files, 2, 'once there is room it works');
+      assert.equal((await createSnapshot(service, { path: project })).files, 2, 'once there is room it works');
     });
 
     test('status names the problem while free space is under the floor, and it goes once there is room', async () => {
-      const service = new SnapshotService({ home: store, policy: async () => DEFAULT_POLICY });
+      const service = new ServiceContext({ home: store, policy: async () => DEFAULT_POLICY });
       const filler = path.join(store, 'filler');
       const { statfs } = await import('node:fs/promises');
       const fs = await statfs(store);
       await writeFile(filler, Buffer.alloc(fs.bavail * fs.bsize - MIB, 0));
       try {
-        const { problems } = await service.folderState(project);
+        const { problems } = await folderState(service, project);
         assert.ok(problems.some((p) => /snapctl's store has .* free, below the 2\.1 MB floor: scheduled snapshots prune what retention allows, then skip/.test(p)), JSON.stringify(problems));
       } finally {
         await rm(filler);
       }
-      assert.deepEqual((await service.folderState(project)).problems.filter((p) => p.includes('floor')), []);
+      assert.deepEqual((await folderState(service, project)).problems.filter((p) => p.includes('floor')), []);
     });
   });
 });

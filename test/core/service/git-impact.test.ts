@@ -4,9 +4,12 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { SnapshotService } from '../../../src/core/service/service.js';
 import { describeGitImpact } from '../../../src/core/service/git-impact.js';
 import { parseJson, runCli, type Sandbox, serviceSandbox } from '../../helpers/helpers.js';
+import { ServiceContext } from '../../../src/core/service/context.js';
+import { createSnapshot } from '../../../src/core/service/create.js';
+import { previewRollback } from '../../../src/core/service/preview.js';
+import { rollback, undo } from '../../../src/core/service/rollback.js';
 
 type Box = Sandbox;
 
@@ -44,11 +47,11 @@ describe('.git understood', () => {
 
   test('a commit after a snapshot: the preview says the rollback undoes it, by subject', async () => {
     const dir = await repo(ctx.box, 'committed');
-    const snap = await ctx.service.create({ path: dir });
+    const snap = await createSnapshot(ctx.service, { path: dir });
     const headThen = git(dir, 'rev-parse', 'HEAD');
     await writeFile(path.join(dir, 'a.txt'), 'two\n');
     git(dir, 'commit', '-qam', 'fix the parser');
-    const preview = await ctx.service.diff(snap.id);
+    const preview = await previewRollback(ctx.service, snap.id);
     assert.equal(preview.git.length, 1);
     const [impact] = preview.git;
     assert.ok(impact);
@@ -58,7 +61,7 @@ describe('.git understood', () => {
     assert.equal(impact.branchNow, 'main');
     assert.deepEqual(impact.undoneCommits.map((c) => c.subject), ['fix the parser']);
     assert.match(describeGitImpact(impact), /undoes 1 commit: fix the parser/);
-    assert.deepEqual((await ctx.service.diff(snap.id, null, { keepGit: true })).git, [], 'keepGit: no impact');
+    assert.deepEqual((await previewRollback(ctx.service, snap.id, null, { keepGit: true })).git, [], 'keepGit: no impact');
   });
 
   test('subjects and branch names from the repository are escaped, and a branch switch is said beside the undone commits', () => {
@@ -74,21 +77,21 @@ describe('.git understood', () => {
 
   test('a rollback with keepGit leaves .git byte-identical and git log unchanged', async () => {
     const dir = await repo(ctx.box, 'kept');
-    const snap = await ctx.service.create({ path: dir });
+    const snap = await createSnapshot(ctx.service, { path: dir });
     await writeFile(path.join(dir, 'a.txt'), 'two\n');
     git(dir, 'commit', '-qam', 'second commit');
     const gitBefore = await fingerprint(dir);
     const logBefore = git(dir, 'log', '--format=%H %s');
-    const preview = await ctx.service.diff(snap.id, null, { keepGit: true });
+    const preview = await previewRollback(ctx.service, snap.id, null, { keepGit: true });
     assert.equal(preview.keepGit, true);
     assert.ok(preview.modified.every((p) => !p.startsWith('.git')), 'no .git path in the preview');
-    const result = await ctx.service.rollback(snap.id, { keepGit: true });
+    const result = await rollback(ctx.service, snap.id, { keepGit: true });
     assert.deepEqual([result.restored.restored, result.restored.broughtBack, result.restored.removed], [preview.modified.length, preview.removed.length, preview.added.length]);
     assert.equal(await readFile(path.join(dir, 'a.txt'), 'utf8'), 'one\n', 'everything else was rolled back');
     assert.deepEqual(await fingerprint(dir), gitBefore);
     assert.equal(git(dir, 'log', '--format=%H %s'), logBefore);
     // Its undo leaves .git alone too.
-    await ctx.service.undo({ target: dir });
+    await undo(ctx.service, { target: dir });
     assert.deepEqual(await fingerprint(dir), gitBefore);
   });
 
@@ -96,12 +99,12 @@ describe('.git understood', () => {
     const top = path.join(ctx.box.root, 'mono');
     await mkdir(top);
     const inner = await repo(ctx.box, path.join('mono', 'pkg'));
-    const snap = await ctx.service.create({ path: top });
+    const snap = await createSnapshot(ctx.service, { path: top });
     await writeFile(path.join(inner, 'a.txt'), 'two\n');
     git(inner, 'commit', '-qam', 'inner work');
     const headNow = git(inner, 'rev-parse', 'HEAD');
-    const blind = new SnapshotService({ home: ctx.box.home, env: { ...process.env, PATH: '/nonexistent' } });
-    const [impact] = (await blind.diff(snap.id)).git;
+    const blind = new ServiceContext({ home: ctx.box.home, env: { ...process.env, PATH: '/nonexistent' } });
+    const [impact] = (await previewRollback(blind, snap.id)).git;
     assert.ok(impact);
     assert.equal(impact.repo, 'pkg');
     assert.equal(impact.headMoves, true);
@@ -114,16 +117,16 @@ describe('.git understood', () => {
 
   test('after a rollback to an older snapshot, the preview of a newer one says HEAD moves forward and undoes nothing', async () => {
     const dir = await repo(ctx.box, 'forward');
-    const older = await ctx.service.create({ path: dir });
+    const older = await createSnapshot(ctx.service, { path: dir });
     for (let i = 1; i <= 5; i++) {
       await writeFile(path.join(dir, 'a.txt'), `c${i}\n`);
       git(dir, 'commit', '-qam', `c${i}`);
     }
     const c5 = git(dir, 'rev-parse', 'HEAD');
-    const newer = await ctx.service.create({ path: dir });
-    await ctx.service.rollback(older.id);
+    const newer = await createSnapshot(ctx.service, { path: dir });
+    await rollback(ctx.service, older.id);
     assert.equal(git(dir, 'log', '--format=%s'), 'first commit');
-    const [impact] = (await ctx.service.diff(newer.id)).git;
+    const [impact] = (await previewRollback(ctx.service, newer.id)).git;
     assert.ok(impact);
     assert.equal(impact.direction, 'forward');
     assert.deepEqual(impact.undoneCommits, [], 'the commits HEAD leaves behind: none');
@@ -131,8 +134,8 @@ describe('.git understood', () => {
     assert.equal(impact.headThen, c5);
     assert.equal(describeGitImpact(impact), `git: moves HEAD forward 5 commits to ${c5.slice(0, 7)} (c5); no commit is undone`);
     // Back the other way, the same two snapshots: the commits are undone.
-    await ctx.service.rollback(newer.id);
-    const [back] = (await ctx.service.diff(older.id)).git;
+    await rollback(ctx.service, newer.id);
+    const [back] = (await previewRollback(ctx.service, older.id)).git;
     assert.equal(back?.direction, 'backward');
     assert.deepEqual(back?.undoneCommits.map((c) => c.subject), ['c5', 'c4', 'c3', 'c2', 'c1']);
   });
@@ -143,12 +146,12 @@ describe('.git understood', () => {
     await writeFile(path.join(dir, 'b.txt'), 'topic\n');
     git(dir, 'add', '.');
     git(dir, 'commit', '-qm', 'topic work');
-    const onTopic = await ctx.service.create({ path: dir });
+    const onTopic = await createSnapshot(ctx.service, { path: dir });
     git(dir, 'checkout', '-q', 'main');
     git(dir, 'branch', '-qD', 'topic');
     await writeFile(path.join(dir, 'a.txt'), 'main work\n');
     git(dir, 'commit', '-qam', 'main work');
-    const [impact] = (await ctx.service.diff(onTopic.id)).git;
+    const [impact] = (await previewRollback(ctx.service, onTopic.id)).git;
     assert.ok(impact);
     assert.equal(impact.direction, 'sideways');
     assert.deepEqual(impact.undoneCommits.map((c) => c.subject), ['main work']);

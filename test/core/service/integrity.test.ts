@@ -4,8 +4,14 @@ import { mkdir, readdir, readFile, rename, stat, truncate, unlink, writeFile } f
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { SnapctlError } from '../../../src/core/base/errors.js';
-import { SnapshotService } from '../../../src/core/service/service.js';
 import { describeTree, parseJson, runCli, type Sandbox, serviceSandbox } from '../../helpers/helpers.js';
+import { ServiceContext } from '../../../src/core/service/context.js';
+import { createSnapshot } from '../../../src/core/service/create.js';
+import { deleteSnapshot } from '../../../src/core/service/delete.js';
+import { previewRollback } from '../../../src/core/service/preview.js';
+import { getSnapshot, listSnapshots } from '../../../src/core/service/queries.js';
+import { rollback, undo } from '../../../src/core/service/rollback.js';
+import { verifySnapshots } from '../../../src/core/service/verify.js';
 
 type Box = Sandbox;
 
@@ -36,14 +42,14 @@ describe('the store never restores damaged data', () => {
   ] as const) {
     test(`an object ${damage} is refused before the rollback changes anything, naming the snapshot and the path`, async () => {
       const dir = await project(ctx.box, `damaged-${damage.split(' ')[0]}`);
-      const snap = await ctx.service.create({ path: dir, tag: 'good' });
+      const snap = await createSnapshot(ctx.service, { path: dir, tag: 'good' });
       await writeFile(path.join(dir, 'src', 'main.js'), 'console.log("edited");\n');
       await writeFile(path.join(dir, 'new.txt'), 'added since\n');
       await unlink(path.join(dir, 'README.md'));
       const before = await describeTree(dir);
       await spoil(await objectOf(ctx.box.home, snap.id, 'src/main.js'));
 
-      await assert.rejects(ctx.service.rollback(snap.id), (err: unknown) => {
+      await assert.rejects(rollback(ctx.service, snap.id), (err: unknown) => {
         assert.ok(err instanceof SnapctlError);
         assert.equal(err.kind, 'corrupt');
         assert.match(err.message, new RegExp(`snapshot ${snap.id} .* is damaged`));
@@ -54,11 +60,11 @@ describe('the store never restores damaged data', () => {
       });
       assert.deepEqual(await describeTree(dir), before, 'the folder is untouched');
       assert.deepEqual(await readdir(path.join(ctx.box.home, 'journal')).catch(() => []), [], 'no journal left to block the folder');
-      assert.equal((await ctx.service.get(snap.id)).state, 'damaged');
-      assert.equal((await ctx.service.list({ target: dir })).filter((s) => s.trigger === 'safety').length, 0, 'the refused rollback keeps no safety snapshot');
+      assert.equal((await getSnapshot(ctx.service, snap.id)).state, 'damaged');
+      assert.equal((await listSnapshots(ctx.service, { target: dir })).filter((s) => s.trigger === 'safety').length, 0, 'the refused rollback keeps no safety snapshot');
 
       // The paths that are whole still come back.
-      await ctx.service.rollback(snap.id, { paths: ['README.md'] });
+      await rollback(ctx.service, snap.id, { paths: ['README.md'] });
       assert.equal(await readFile(path.join(dir, 'README.md'), 'utf8'), '# project\n');
     });
   }
@@ -94,45 +100,45 @@ describe('the store never restores damaged data', () => {
   test('a damaged object is never shared by a new snapshot: the good copy replaces it, healing the old one', async () => {
     const dir = await project(ctx.box, 'heal');
     const home = path.join(ctx.box.root, 'heal-home');
-    const own = new SnapshotService({ home });
-    const first = await own.create({ path: dir });
+    const own = new ServiceContext({ home });
+    const first = await createSnapshot(own, { path: dir });
     await writeFile(await objectOf(home, first.id, 'README.md'), '# tampered\n');
     await writeFile(path.join(dir, 'copy.md'), '# project\n');
-    const second = await own.create({ path: dir });
-    for (const r of await own.verify()) assert.deepEqual(r.problems, [], `${r.id === first.id ? 'the first' : 'the second'} snapshot is whole`);
+    const second = await createSnapshot(own, { path: dir });
+    for (const r of await verifySnapshots(own)) assert.deepEqual(r.problems, [], `${r.id === first.id ? 'the first' : 'the second'} snapshot is whole`);
     await writeFile(path.join(dir, 'README.md'), 'edited\n');
-    await own.rollback(second.id);
+    await rollback(own, second.id);
     assert.equal(await readFile(path.join(dir, 'README.md'), 'utf8'), '# project\n');
   });
 
   test('an entry written before hashes were kept is still checked by its object\'s name', async () => {
     const dir = await project(ctx.box, 'legacy');
     const home = path.join(ctx.box.root, 'legacy-home');
-    const own = new SnapshotService({ home });
-    const snap = await own.create({ path: dir });
+    const own = new ServiceContext({ home });
+    const snap = await createSnapshot(own, { path: dir });
     const manifestFile = path.join(home, 'clone', 'manifests', `${snap.id}.json`);
     const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { entries: Record<string, unknown>[] };
     for (const e of manifest.entries) { delete e['hash']; delete e['ino']; delete e['ctimeNs']; }
     await writeFile(manifestFile, JSON.stringify(manifest));
     await writeFile(await objectOf(home, snap.id, 'src/main.js'), 'console.log("0NE");\n');
     await writeFile(path.join(dir, 'src', 'main.js'), 'changed\n');
-    await assert.rejects(new SnapshotService({ home }).rollback(snap.id), /is damaged/);
+    await assert.rejects(rollback(new ServiceContext({ home }), snap.id), /is damaged/);
     assert.equal(await readFile(path.join(dir, 'src', 'main.js'), 'utf8'), 'changed\n');
   });
 
   test('objects a killed collection left in trash/ are put back, and what no snapshot names is collected', async () => {
     const dir = await project(ctx.box, 'trash');
     const home = path.join(ctx.box.root, 'trash-home');
-    const own = new SnapshotService({ home });
-    const keep = await own.create({ path: dir });
+    const own = new ServiceContext({ home });
+    const keep = await createSnapshot(own, { path: dir });
     const object = await objectOf(home, keep.id, 'README.md');
     await mkdir(path.join(home, 'clone', 'trash'), { recursive: true });
     await rename(object, path.join(home, 'clone', 'trash', path.basename(object)));
     await writeFile(path.join(home, 'clone', 'trash', 'f'.repeat(64)), 'garbage\n');
     await writeFile(path.join(dir, 'x.txt'), 'x\n');
-    await own.delete((await own.create({ path: dir })).id);
+    await deleteSnapshot(own, (await createSnapshot(own, { path: dir })).id);
     assert.deepEqual(await readdir(path.join(home, 'clone', 'trash')), []);
-    assert.deepEqual((await own.verify(keep.id))[0]?.problems, []);
+    assert.deepEqual((await verifySnapshots(own, keep.id))[0]?.problems, []);
   });
 
   test('identical content is stored once, across paths and snapshots, named by its SHA-256', async () => {
@@ -142,8 +148,8 @@ describe('the store never restores damaged data', () => {
     await writeFile(path.join(dir, 'a', 'same.txt'), 'the same bytes\n');
     await writeFile(path.join(dir, 'b', 'same.txt'), 'the same bytes\n');
     const home = path.join(ctx.box.root, 'dedupe-home');
-    const own = new SnapshotService({ home });
-    const snap = await own.create({ path: dir });
+    const own = new ServiceContext({ home });
+    const snap = await createSnapshot(own, { path: dir });
     assert.equal(snap.addedBytes, 'the same bytes\n'.length, 'the second copy adds nothing');
     const a = await objectOf(home, snap.id, 'a/same.txt');
     assert.equal(a, await objectOf(home, snap.id, 'b/same.txt'));
@@ -152,7 +158,7 @@ describe('the store never restores damaged data', () => {
 
   test('a file changed with its size and mtime kept (cp -p, touch -r) is seen by diff, rolled back, and held by the next snapshot', async () => {
     const dir = await project(ctx.box, 'same-mtime');
-    const snap = await ctx.service.create({ path: dir });
+    const snap = await createSnapshot(ctx.service, { path: dir });
     const file = path.join(dir, 'src', 'main.js');
     const before = await stat(file, { bigint: true });
     // New content of the same length, the old mtime put back to the nanosecond: what `cp -p`, `rsync -t`,
@@ -163,22 +169,22 @@ describe('the store never restores damaged data', () => {
     assert.equal(after.mtimeNs, before.mtimeNs);
     assert.equal(after.size, before.size);
 
-    assert.deepEqual((await ctx.service.diff(snap.id)).modified, ['src/main.js']);
-    const later = await ctx.service.create({ path: dir });
+    assert.deepEqual((await previewRollback(ctx.service, snap.id)).modified, ['src/main.js']);
+    const later = await createSnapshot(ctx.service, { path: dir });
     assert.ok(later.addedBytes > 0, 'the next snapshot holds the new content');
-    await ctx.service.rollback(snap.id);
+    await rollback(ctx.service, snap.id);
     assert.equal(await readFile(file, 'utf8'), 'console.log("one");\n');
-    await ctx.service.rollback(later.id);
+    await rollback(ctx.service, later.id);
     assert.equal(await readFile(file, 'utf8'), 'console.log("ONE");\n');
   });
 
   test("undo's safety snapshot shares what the rollback restored instead of copying it again", async () => {
     const dir = await project(ctx.box, 'undo-shares');
     for (let i = 0; i < 20; i++) await writeFile(path.join(dir, 'src', `f${i}.js`), `export const v = ${i};\n`.repeat(50));
-    const snap = await ctx.service.create({ path: dir });
+    const snap = await createSnapshot(ctx.service, { path: dir });
     for (let i = 0; i < 20; i++) await writeFile(path.join(dir, 'src', `f${i}.js`), `export const v = -${i};\n`.repeat(50));
-    await ctx.service.rollback(snap.id);
-    const undone = await ctx.service.undo({ target: dir });
+    await rollback(ctx.service, snap.id);
+    const undone = await undo(ctx.service, { target: dir });
     assert.equal(undone.safety?.addedBytes, 0, 'every restored file is shared with the snapshot it came from');
   });
 });

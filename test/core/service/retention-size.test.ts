@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { TRIGGERS } from '../../../src/shared/model.js';
 import { planRetention, planRetentionWithSize, planSizeLimit, retentionClass, type SizedSnapshot } from '../../../src/core/service/retention.js';
 import { newestFirst } from '../../../src/shared/model.js';
+import { createSnapshot } from '../../../src/core/service/create.js';
+import { listWithSpace } from '../../../src/core/service/listing.js';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const YEAR_MS = 365 * 24 * 3600 * 1000;
@@ -94,20 +96,21 @@ describe('retention with a size limit (planSizeLimit), property-tested', () => {
 
 describe('prune applies a folder\'s maximum store size', () => {
   test('the oldest timeline snapshots go until the folder fits; the newest and manual ones stay', async () => {
-    const { SnapshotService } = await import('../../../src/core/service/service.js');
+    const { ServiceContext } = await import('../../../src/core/service/context.js');
+    const { pruneSnapshots } = await import('../../../src/core/service/prune.js');
     const { sandbox } = await import('../../helpers/helpers.js');
     const { writeFile } = await import('node:fs/promises');
     const path = await import('node:path');
     const box = await sandbox();
     try {
-      const service = new SnapshotService({ home: box.home });
+      const service = new ServiceContext({ home: box.home });
       const file = path.join(box.project, 'data.bin');
       const ids: string[] = [];
       await writeFile(file, Buffer.alloc(100_000, 9));
-      const manual = await service.create({ path: box.project, tag: 'keep me' });
+      const manual = await createSnapshot(service, { path: box.project, tag: 'keep me' });
       for (let i = 1; i <= 4; i++) {
         await writeFile(file, Buffer.alloc(100_000, i));
-        ids.push((await service.create({ path: box.project, trigger: 'schedule' })).id);
+        ids.push((await createSnapshot(service, { path: box.project, trigger: 'schedule' })).id);
       }
       // One an hour, as the schedule takes them, so the count policy (one per hour) keeps them all.
       await service.store.update((store) => {
@@ -117,15 +120,15 @@ describe('prune applies a folder\'s maximum store size', () => {
         }
       });
       const keepAll = { hourly: 100, daily: 100, weekly: 100, monthly: 100, manual: 100, safety: 100, preOperation: 100 };
-      const dry = await service.prune(() => keepAll, { target: box.project, dryRun: true, maxStoreBytes: () => 300_000 });
-      const [result] = await service.prune(() => keepAll, { target: box.project, maxStoreBytes: () => 300_000 });
+      const dry = await pruneSnapshots(service, () => keepAll, { target: box.project, dryRun: true, maxStoreBytes: () => 300_000 });
+      const [result] = await pruneSnapshots(service, () => keepAll, { target: box.project, maxStoreBytes: () => 300_000 });
       // 500 KB held; the size limit lets 300 KB stay: the two oldest scheduled ones go, the manual one stays.
       assert.deepEqual(result?.drop, [ids[0], ids[1]]);
       assert.deepEqual(dry[0]?.drop.slice().sort(), [ids[0], ids[1]].sort(), 'the dry run says the same');
-      const left = (await service.listWithSpace(box.project));
+      const left = (await listWithSpace(service, box.project));
       assert.deepEqual(left.snapshots.map((s) => s.id), [manual.id, ids[3], ids[2]]);
       assert.ok((left.totals.folderBytes ?? Infinity) <= 300_000, String(left.totals.folderBytes));
-      const [again] = await service.prune(() => keepAll, { target: box.project, maxStoreBytes: () => 1 });
+      const [again] = await pruneSnapshots(service, () => keepAll, { target: box.project, maxStoreBytes: () => 1 });
       assert.deepEqual(again?.drop, [ids[2]], 'however small the limit, the newest scheduled snapshot and the manual one stay');
     } finally {
       await box.cleanup();

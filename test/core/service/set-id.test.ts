@@ -4,8 +4,10 @@ import { chmod, chown, lstat, mkdir, readdir, writeFile } from 'node:fs/promises
 import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { SnapshotService } from '../../../src/core/service/service.js';
 import { btrfsEnv, btrfsUnavailable, cloneEnv, type ProviderEnv } from '../../helpers/provider-envs.js';
+import { ServiceContext } from '../../../src/core/service/context.js';
+import { createSnapshot } from '../../../src/core/service/create.js';
+import { rollback } from '../../../src/core/service/rollback.js';
 
 /**
  * Every copy snapctl makes of a file with set-uid or set-gid bits: `restore --to` (and the popover's Save a
@@ -28,10 +30,10 @@ const cases: { name: string; make: () => Promise<ProviderEnv>; skip: string | fa
   { name: 'btrfs (real, loop-mounted image)', make: () => btrfsEnv(), skip: btrfsSkip ?? false },
 ];
 
-async function serviceOn(t: TestContext, make: () => Promise<ProviderEnv>): Promise<{ pe: ProviderEnv; service: SnapshotService }> {
+async function serviceOn(t: TestContext, make: () => Promise<ProviderEnv>): Promise<{ pe: ProviderEnv; service: ServiceContext }> {
   const pe = await make();
   t.after(() => pe.cleanup());
-  return { pe, service: new SnapshotService({ home: pe.home, env: { ...process.env, ...pe.env } }) };
+  return { pe, service: new ServiceContext({ home: pe.home, env: { ...process.env, ...pe.env } }) };
 }
 
 async function tool(file: string, mode: number, uid: number, gid: number): Promise<void> {
@@ -48,7 +50,7 @@ for (const c of cases) {
       await tool(path.join(pe.target, 'mine'), 0o4755, 0, 0);
       await tool(path.join(pe.target, 'group'), 0o2755, 0, NOBODY);
       await tool(path.join(pe.target, 'sticky'), 0o1755, 0, 0);
-      const record = await service.create({ path: pe.target, provider: pe.provider });
+      const record = await createSnapshot(service, { path: pe.target, provider: pe.provider });
       const out = path.join(pe.root, 'copies');
       await mkdir(out);
       const modes: Record<string, [number, number, number]> = {};
@@ -72,7 +74,7 @@ for (const c of cases) {
       // Large enough that clone copies it with copyFile, not the reflink binding.
       await fs.promises.appendFile(file, Buffer.alloc(512 * 1024, 0x23));
       await writeFile(path.join(pe.target, 'plain.txt'), 'plain\n');
-      const record = await service.create({ path: pe.target, provider: pe.provider });
+      const record = await createSnapshot(service, { path: pe.target, provider: pe.provider });
       await fs.promises.rm(file);
       // What each file is just before the restore gives it its owner: until then it is root's.
       const seen: { mode: number; uid: number; to: number }[] = [];
@@ -84,7 +86,7 @@ for (const c of cases) {
       };
       syncBuiltinESMExports();
       try {
-        await service.rollback(record.id);
+        await rollback(service, record.id);
       } finally {
         fs.lchownSync = original;
         syncBuiltinESMExports();
@@ -110,7 +112,7 @@ describe('set-id bits in the clone pool', { skip: btrfsSkip ?? false }, () => {
     await chown(odd, NOBODY, NOBODY);
     await chmod(odd, 0o6755);
     await tool(path.join(pe.target, 'small'), 0o4755, NOBODY, NOBODY);
-    await service.create({ path: pe.target, provider: 'clone' });
+    await createSnapshot(service, { path: pe.target, provider: 'clone' });
     const objects = path.join(home, 'clone', 'objects');
     const modes: number[] = [];
     for (const dir of await readdir(objects)) for (const name of await readdir(path.join(objects, dir))) modes.push((await lstat(path.join(objects, dir, name))).mode & 0o7777);

@@ -8,18 +8,20 @@ import { SnapctlError } from '../../../src/core/base/errors.js';
 import { checkManifest, type FileEntry, type Manifest } from '../../../src/core/tree/manifest.js';
 import { restore } from '../../../src/core/tree/restore.js';
 import { walk } from '../../../src/core/tree/walk.js';
-import { SnapshotService } from '../../../src/core/service/service.js';
 import { describeTree, parseJson, runCli, sandbox } from '../../helpers/helpers.js';
+import { ServiceContext } from '../../../src/core/service/context.js';
+import { createSnapshot } from '../../../src/core/service/create.js';
+import { rollback } from '../../../src/core/service/rollback.js';
 
 type Box = Awaited<ReturnType<typeof sandbox>>;
 
 describe('nothing outside the folder is ever touched', () => {
   let box: Box;
-  let service: SnapshotService;
+  let service: ServiceContext;
   let victim: string;
   before(async () => {
     box = await sandbox();
-    service = new SnapshotService({ home: box.home });
+    service = new ServiceContext({ home: box.home });
     victim = path.join(box.root, 'victim');
     await mkdir(victim);
     await writeFile(path.join(victim, 'precious.txt'), 'not part of any project\n');
@@ -36,11 +38,11 @@ describe('nothing outside the folder is ever touched', () => {
 
   test('a watched folder replaced by a link to another folder is refused; the other folder is untouched', async () => {
     const dir = await project('replaced');
-    const snap = await service.create({ path: dir });
+    const snap = await createSnapshot(service, { path: dir });
     const before = await describeTree(victim);
     await rename(dir, `${dir}-moved`);
     await symlink(victim, dir);
-    await assert.rejects(service.rollback(snap.id), (err: unknown) => err instanceof SnapctlError && /symbolic link/.test(err.message));
+    await assert.rejects(rollback(service, snap.id), (err: unknown) => err instanceof SnapctlError && /symbolic link/.test(err.message));
     assert.deepEqual(await describeTree(victim), before);
     assert.equal(await readlink(dir), victim, 'the link is left as it is');
   });
@@ -79,13 +81,13 @@ describe('nothing outside the folder is ever touched', () => {
       await symlink(path.join(victim, 'precious.txt'), path.join(mnt, 'l'));
       await writeFile(path.join(mnt, 'a'), 'linked\n');
       await link(path.join(mnt, 'a'), path.join(mnt, 'b'));
-      const snap = await service.create({ path: dir });
+      const snap = await createSnapshot(service, { path: dir });
       assert.deepEqual(snap.problems.map((p) => p.path), ['m'], 'the mount is named as left out');
       await rm(path.join(mnt, 'l'));
       await symlink(secret, path.join(mnt, 'l'));
       await rm(path.join(mnt, 'b'));
       await writeFile(path.join(dir, 'sub', 'a.txt'), 'changed\n');
-      const rb = await service.rollback(snap.id);
+      const rb = await rollback(service, snap.id);
       assert.equal(rb.restored.restored, 1);
       assert.equal(await readFile(path.join(dir, 'sub', 'a.txt'), 'utf8'), 'a\n');
       assert.equal(await readFile(secret, 'utf8'), 'outside, private\n');
@@ -100,8 +102,8 @@ describe('nothing outside the folder is ever touched', () => {
   test('the folder itself keeps its own mode (a read-only project stays read-only)', async () => {
     const dir = await project('own-mode');
     await chmod(dir, 0o555);
-    const snap = await service.create({ path: dir });
-    await service.rollback(snap.id);
+    const snap = await createSnapshot(service, { path: dir });
+    await rollback(service, snap.id);
     assert.equal((await stat(dir)).mode & 0o777, 0o555);
     await chmod(dir, 0o755);
   });

@@ -5,6 +5,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cliPath, describeTree, parseJson, runCli, sandbox, type Sandbox, serviceSandbox } from '../../helpers/helpers.js';
+import { createSnapshot } from '../../../src/core/service/create.js';
+import { rollback, undo } from '../../../src/core/service/rollback.js';
 
 type Box = Sandbox;
 const asRoot = process.getuid?.() === 0;
@@ -41,17 +43,17 @@ describe('every file comes back exactly as it was', () => {
     await writeFile(Buffer.concat([odd, Buffer.from('/inner.txt')]), 'inside\n');
     await writeFile(path.join(dir, 'dev-disk-by\\x2duuid'), 'systemd writes these\n');
     const names = namesAsBytes(dir);
-    const snap = await ctx.service.create({ path: dir });
+    const snap = await createSnapshot(ctx.service, { path: dir });
     assert.deepEqual(snap.problems, [], 'nothing left out');
     await rm(latin1);
     await rm(odd, { recursive: true });
     await writeFile(path.join(dir, 'dev-disk-by\\x2duuid'), 'changed\n');
     const changed = namesAsBytes(dir);
-    await ctx.service.rollback(snap.id);
+    await rollback(ctx.service, snap.id);
     assert.deepEqual(namesAsBytes(dir), names);
     assert.equal(await readFile(latin1, 'utf8'), 'latin-1 name\n');
     assert.equal(await readFile(path.join(dir, 'dev-disk-by\\x2duuid'), 'utf8'), 'systemd writes these\n');
-    await ctx.service.undo({ target: dir });
+    await undo(ctx.service, { target: dir });
     assert.deepEqual(namesAsBytes(dir), changed);
   });
 
@@ -59,12 +61,12 @@ describe('every file comes back exactly as it was', () => {
     const dir = await folder('temp-like');
     await writeFile(path.join(dir, '.snapctl-restore-notes.txt'), 'mine\n');
     await writeFile(path.join(dir, 'a.txt'), 'one\n');
-    const snap = await ctx.service.create({ path: dir });
+    const snap = await createSnapshot(ctx.service, { path: dir });
     await writeFile(path.join(dir, 'a.txt'), 'two\n');
-    await ctx.service.rollback(snap.id);
+    await rollback(ctx.service, snap.id);
     assert.equal(await readFile(path.join(dir, '.snapctl-restore-notes.txt'), 'utf8'), 'mine\n');
     await rm(path.join(dir, '.snapctl-restore-notes.txt'));
-    await ctx.service.rollback(snap.id);
+    await rollback(ctx.service, snap.id);
     assert.equal(await readFile(path.join(dir, '.snapctl-restore-notes.txt'), 'utf8'), 'mine\n');
   });
 
@@ -76,7 +78,7 @@ describe('every file comes back exactly as it was', () => {
     xattr.setAttributeSync(path.join(dir, 'tagged'), 'user.com.example.tag', Buffer.from('red'));
     execFileSync('truncate', ['-s', '1G', path.join(dir, 'disk.img')]);
     await writeFile(path.join(dir, 'disk.img'), 'header', { flag: 'r+' });
-    const snap = await ctx.service.create({ path: dir });
+    const snap = await createSnapshot(ctx.service, { path: dir });
     const pool = execFileSync('du', ['-sk', path.join(ctx.box.home, 'clone', 'objects')]).toString();
     assert.ok(Number(pool.split('\t')[0]) < 10 * 1024, `the store holds the sparse file sparse: ${pool}`);
 
@@ -84,7 +86,7 @@ describe('every file comes back exactly as it was', () => {
     await writeFile(path.join(dir, 'b'), 'shared\n');
     xattr.setAttributeSync(path.join(dir, 'tagged'), 'user.com.example.tag', Buffer.from('blue'));
     await rm(path.join(dir, 'disk.img'));
-    await ctx.service.rollback(snap.id);
+    await rollback(ctx.service, snap.id);
     assert.equal((await stat(path.join(dir, 'a'))).ino, (await stat(path.join(dir, 'b'))).ino, 'a and b are one file again');
     assert.equal(xattr.getAttributeSync(path.join(dir, 'tagged'), 'user.com.example.tag')?.toString(), 'red');
     const img = await stat(path.join(dir, 'disk.img'));
@@ -98,10 +100,10 @@ describe('every file comes back exactly as it was', () => {
     execFileSync('setfacl', ['-m', 'u:nobody:rw', path.join(dir, 'shared.txt')]);
     const acl = execFileSync('getfacl', ['-c', path.join(dir, 'shared.txt')]).toString();
     assert.match(acl, /user:nobody:rw-/);
-    const snap = await ctx.service.create({ path: dir });
+    const snap = await createSnapshot(ctx.service, { path: dir });
     execFileSync('setfacl', ['-b', path.join(dir, 'shared.txt')]);
     await writeFile(path.join(dir, 'shared.txt'), 'changed\n');
-    await ctx.service.rollback(snap.id);
+    await rollback(ctx.service, snap.id);
     assert.equal(execFileSync('getfacl', ['-c', path.join(dir, 'shared.txt')]).toString(), acl);
   });
 
@@ -112,10 +114,10 @@ describe('every file comes back exactly as it was', () => {
     await chown(path.join(dir, 'theirs.txt'), 65534, 65534);
     await chown(path.join(dir, 'tool'), 65534, 65534);
     await chmod(path.join(dir, 'tool'), 0o4755);
-    const snap = await ctx.service.create({ path: dir });
+    const snap = await createSnapshot(ctx.service, { path: dir });
     await rm(path.join(dir, 'theirs.txt'));
     await writeFile(path.join(dir, 'tool'), '#!/bin/sh\necho changed\n');
-    await ctx.service.rollback(snap.id);
+    await rollback(ctx.service, snap.id);
     for (const name of ['theirs.txt', 'tool']) {
       const st = await lstat(path.join(dir, name));
       assert.deepEqual([st.uid, st.gid], [65534, 65534], name);

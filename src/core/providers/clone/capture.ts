@@ -7,7 +7,8 @@ import { quickMatch } from '../../tree/same-file.js';
 import { hashFile, hashKindOf } from '../../tree/content-hash.js';
 import { NotAFile, type ClonePool, type SourceStat, type StoredObject } from './pool.js';
 import { fsPath, type FsPath } from '../../tree/names.js';
-import { walk, type LiveEntry } from '../../tree/walk.js';
+import { walk, type LiveEntry, type WalkResult } from '../../tree/walk.js';
+import { listingFromManifest, sideOf, walkChanged, type WalkSide } from '../../tree/walk-changed.js';
 import type { ExcludeMatcher } from '../../tree/excludes.js';
 import type { Trace } from '../../base/trace.js';
 import type { CreateProgress } from '../../../shared/model.js';
@@ -35,6 +36,10 @@ export interface CaptureResult {
   /** The topmost paths the excludes left out, and the folders whose CACHEDIR.TAG left their contents out. */
   excluded: string[];
   cacheDirs: string[];
+  /** What the walk listed beside the manifest, for the next snapshot's narrowed walk. */
+  side: WalkSide;
+  /** The walk was narrowed by the change journal (see CaptureOptions.narrow). */
+  narrowed: boolean;
 }
 
 const VANISHED = 'deleted while the snapshot was taken';
@@ -68,6 +73,8 @@ export interface CaptureOptions {
   trace?: Trace;
   /** Told how far it has got: paths listed while walking, then files held of all (see CreateProgress). */
   progress?: (p: CreateProgress) => void;
+  /** Lists only what the change journal says changed since `base`, the rest from it (see CreateRequest.narrow). */
+  narrow?: { base: Manifest; paths: readonly string[]; side: WalkSide };
 }
 
 export async function capture(root: string, pool: ClonePool, id: string, bases: readonly Manifest[], options: CaptureOptions = {}): Promise<CaptureResult> {
@@ -91,8 +98,11 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   const tell = options.progress;
   const reading = (listed: number): void => tell?.({ phase: 'reading', files: listed, bytes: 0, totalFiles: null, totalBytes: null });
   reading(0);
-  const { entries: walked, skipped, notes, excluded, cacheDirs } = await walk(root, { knownXattrs, ...(options.skip ? { skip: options.skip } : {}), ...(options.cacheDirs ? { cacheDirs: true } : {}), ...(tell ? { onBatch: reading } : {}) });
-  options.trace?.(`walk, paths: ${walked.length}`);
+  const walkOptions = { knownXattrs, ...(options.skip ? { skip: options.skip } : {}), ...(options.cacheDirs ? { cacheDirs: true } : {}), ...(tell ? { onBatch: reading } : {}) };
+  const listing = options.narrow ? listingFromManifest(options.narrow.base, options.narrow.side) : null;
+  const result: WalkResult = listing && options.narrow ? await walkChanged(root, listing, options.narrow.paths, walkOptions) : await walk(root, walkOptions);
+  const { entries: walked, skipped, notes, excluded, cacheDirs } = result;
+  options.trace?.(`${listing ? `walk of ${options.narrow?.paths.length ?? 0} changed paths` : 'walk'}, paths: ${walked.length}`);
   await options.inspect?.(walked);
   const problems = [...skipped, ...notes];
   const notHeld = skipped.map((s) => s.path);
@@ -187,7 +197,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
   const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };
-  return { manifest, size, addedBytes, bytesRead, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld, excluded, cacheDirs };
+  return { manifest, size, addedBytes, bytesRead, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld, excluded, cacheDirs, side: sideOf(result), narrowed: listing !== null };
 }
 
 /** When copies are clones, files up to this size are cloned with direct calls; larger ones in the thread pool. */

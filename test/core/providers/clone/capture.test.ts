@@ -7,11 +7,13 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { capture } from '../../../../src/core/providers/clone/capture.js';
 import { ClonePool } from '../../../../src/core/providers/clone/pool.js';
-import { SnapshotService } from '../../../../src/core/service/service.js';
 import { hashFile } from '../../../../src/core/tree/content-hash.js';
 import { sandbox, serviceSandbox } from '../../../helpers/helpers.js';
 import { MOUNT_NOTE } from '../../../../src/core/tree/mount-points.js';
 import { allocatedBytes, appendedLines, keepAppending, objectFile, storedFiles } from '../../../helpers/clone-store.js';
+import { ServiceContext } from '../../../../src/core/service/context.js';
+import { createSnapshot, type CreatedRecord } from '../../../../src/core/service/create.js';
+import { rollback } from '../../../../src/core/service/rollback.js';
 
 // Where copies are reflink clones, small files are copied with direct calls (faster than the thread pool's
 // hand-offs), so the copy loop must give the event loop its turns: the tray app and `snapctl serve` take
@@ -57,10 +59,10 @@ describe('snapshots in a long-running process', () => {
     assert.ok(longest < bound(took), `direct copies: the event loop waited ${longest.toFixed(0)} ms at most once, during a ${took.toFixed(0)} ms snapshot (${turns} turns)`);
 
     // Through the service, with whatever this filesystem does.
-    const service = new SnapshotService({ home: box.home, env: {} });
+    const service = new ServiceContext({ home: box.home, env: {} });
     started = performance.now();
     watching = watch();
-    const record = await service.create({ path: box.project, provider: 'clone' });
+    const record = await createSnapshot(service, { path: box.project, provider: 'clone' });
     ({ longest, turns } = watching.stop());
     assert.equal(record.files, 12_000);
     took = performance.now() - started;
@@ -85,7 +87,7 @@ describe('a file that refuses to be read', () => {
       return;
     }
     try {
-      const record = await sb.service.create({ path: sb.box.project, tag: null, trigger: 'manual' });
+      const record = await createSnapshot(sb.service, { path: sb.box.project, tag: null, trigger: 'manual' });
       assert.deepEqual(record.problems, [{ path: 'refs', reason: MOUNT_NOTE }]);
       assert.equal(record.files, 1, 'a.txt is kept');
     } finally {
@@ -105,10 +107,10 @@ describe('a file that grows while it is snapshotted (a dev server\'s log)', () =
     await writeFile(log, appendedLines(prefill));
     await writeFile(path.join(sb.box.project, 'a.txt'), 'a\n');
     const appender = keepAppending(log, prefill);
-    let record: Awaited<ReturnType<SnapshotService['create']>>;
+    let record: CreatedRecord;
     let lines: number;
     try {
-      record = await sb.service.create({ path: sb.box.project, tag: null, trigger: 'manual' });
+      record = await createSnapshot(sb.service, { path: sb.box.project, tag: null, trigger: 'manual' });
     } finally {
       lines = await appender.stop();
     }
@@ -119,7 +121,7 @@ describe('a file that grows while it is snapshotted (a dev server\'s log)', () =
     assert.equal((await stat(objectFile(sb.box.home, entry.oid))).size, entry.size, 'the size recorded is the stored object\'s');
 
     await writeFile(log, 'cleared by hand\n');
-    const result = await sb.service.rollback(record.id);
+    const result = await rollback(sb.service, record.id);
     assert.equal(result.restored.restored, 1);
     const back = await readFile(log);
     assert.equal(back.length, entry.size);
@@ -141,7 +143,7 @@ describe('a file with holes (a 10 GB sparse disk image)', () => {
     writeSync(fd, 'data at 5 GiB', 5 * GiB);
     closeSync(fd);
 
-    const record = await sb.service.create({ path: sb.box.project, tag: null, trigger: 'manual' });
+    const record = await createSnapshot(sb.service, { path: sb.box.project, tag: null, trigger: 'manual' });
     assert.equal(record.size, 10 * GiB);
     assert.ok(record.addedBytes < 1024 * 1024, `reported ${record.addedBytes} bytes new for a file whose blocks take a few KB`);
     const entry = (await storedFiles(sb.box.home, record.id)).get('disk.img');
@@ -151,7 +153,7 @@ describe('a file with holes (a 10 GB sparse disk image)', () => {
     const change = openSync(image, 'r+');
     writeSync(change, 'changed at 1 GiB', 1 * GiB);
     closeSync(change);
-    await sb.service.rollback(record.id);
+    await rollback(sb.service, record.id);
     assert.equal((await stat(image)).size, 10 * GiB);
     assert.ok((await allocatedBytes(image)) < 1024 * 1024, 'restored with its holes');
     const back = openSync(image, 'r');

@@ -7,8 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { ClonePool } from '../../../../src/core/providers/clone/pool.js';
 import { errnoCode } from '../../../../src/core/base/errors.js';
 import { nativeReflink } from '../../../../src/core/providers/clone/reflink.js';
-import { SnapshotService } from '../../../../src/core/service/service.js';
 import { sandbox } from '../../../helpers/helpers.js';
+import { ServiceContext } from '../../../../src/core/service/context.js';
+import { createSnapshot } from '../../../../src/core/service/create.js';
 
 describe('the clone store', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
@@ -20,7 +21,7 @@ describe('the clone store', () => {
     await mkdir(cloneRoot, { recursive: true });
     await chmod(cloneRoot, 0o755);
     await writeFile(path.join(box.project, 'secret.txt'), 'mine\n', { mode: 0o600 });
-    await new SnapshotService({ home: box.home }).create({ path: box.project, provider: 'clone' });
+    await createSnapshot(new ServiceContext({ home: box.home }), { path: box.project, provider: 'clone' });
     assert.equal((await stat(cloneRoot)).mode & 0o777, 0o700);
   });
 
