@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -107,7 +107,7 @@ function seed(): void {
 async function check(token: JournalToken, base: WalkResult, what: string): Promise<WalkResult> {
   const changed = await journal.changedSince(token);
   assert.ok(changed.tracked, `${what}: ${JSON.stringify(changed)}`);
-  const narrowed = await walkChanged(dir, base, changed.paths, options);
+  const narrowed = await walkChanged(dir, base, changed, options);
   const full = await walk(dir, options);
   assert.deepEqual(listingDifferences(narrowed, full), [], `${what}: changed ${JSON.stringify(changed.paths).slice(0, 400)}`);
   assert.deepEqual(narrowed, full, what);
@@ -147,6 +147,11 @@ describe('the change journal against a full walk', { skip: !linux }, () => {
         const name = pick(names);
         done.push(name);
         try { OPS[name]?.(); } catch (err) { if (!['ENOENT', 'EEXIST', 'ENOTEMPTY', 'EINVAL', 'ENOTDIR', 'EISDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err; }
+        // The journal reads its queue every 50 ms: half the time it has read before the next change, the
+        // other half changes pile up unread. After a hard link it has always read (inotify names no other
+        // name of a file; the journal learns them from the link's own event while the link is there: a link
+        // made, written through and removed before the journal reads is the window docs/RELIABILITY.md names).
+        if (name === 'hardLink' || Math.random() < 0.5) await journal.sync();
       }
       if (paths('any').length < 5) seed();
       const narrowed = await check(token, base, `trial ${trial}: ${done.join(', ')}`);
@@ -177,7 +182,7 @@ describe('the change journal against a full walk', { skip: !linux }, () => {
     assert.equal(child.status, 0, String(child.stderr));
     const changed = await journal.changedSince(token);
     if (changed.tracked) {
-      base = await check(token, base, 'a burst of 100,000 events');
+      await check(token, base, 'a burst of 100,000 events');
     } else {
       // Lost events are said, never taken for "nothing changed".
       assert.match(changed.kind, /overflow|too-many/);

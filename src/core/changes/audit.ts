@@ -19,7 +19,7 @@ export interface AuditResult {
 export async function audit(journal: ChangeJournal, token: JournalToken, base: BaseListing, options: WalkOptions = {}): Promise<AuditResult | Untracked> {
   const before = await journal.changedSince(token);
   if (!before.tracked) return before;
-  const claimed = await walkChanged(journal.root, base, before.paths, options);
+  const claimed = await walkChanged(journal.root, base, before, options);
   const truth = await walk(journal.root, options);
   const after = await journal.changedSince(token);
   if (!after.tracked) return after;

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { errnoCode, describeError } from '../base/errors.js';
 import { MountBoundary } from '../tree/mount-points.js';
@@ -86,7 +86,14 @@ export class InotifySource implements EventSource {
       return;
     }
     this.sink.changed(rel);
-    if (!(e.mask & IN.ISDIR)) return;
+    if (!(e.mask & IN.ISDIR)) {
+      // Read now, while the name is likely still there: a second name's writes change the first one unseen.
+      if (e.mask & (IN.CREATE | IN.MOVED_TO | IN.MODIFY | IN.ATTRIB)) {
+        const st = lstatSync(Buffer.concat([this.rootBytes, Buffer.from('/'), toBytes(rel)]), { bigint: true, throwIfNoEntry: false });
+        if (st?.isFile() && st.nlink > 1n) this.sink.linked(st.ino.toString());
+      }
+      return;
+    }
     if (e.mask & IN.MOVED_FROM) this.forgetTree(rel);
     // Made, moved in, or made readable: watched (again) with all it holds.
     else if (e.mask & (IN.CREATE | IN.MOVED_TO) || (e.mask & IN.ATTRIB && !this.wdOf.has(rel))) void this.watchTree(rel, false);

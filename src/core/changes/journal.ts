@@ -13,8 +13,9 @@ import type { EventSink, EventSource, Fault, FaultKind } from './source.js';
 /**
  * What changed in a folder since a mark, as git's fsmonitor answers: the paths, or "cannot say" with why.
  * `paths` are relative (`/`-separated, names as walk gives them); a folder stands for everything below it.
+ * `inodes`: files with several names changed through one of them (every name of each changed too).
  */
-export type ChangedSince = { tracked: true; paths: string[] } | Untracked;
+export type ChangedSince = { tracked: true; paths: string[]; inodes: string[] } | Untracked;
 
 export interface Untracked {
   tracked: false;
@@ -57,6 +58,7 @@ export class ChangeJournal {
   /** Marks at or below this cannot be answered (paths were forgotten to bound memory). */
   private floor = 0;
   private readonly paths = new Map<string, number>();
+  private readonly inodes = new Map<string, number>();
   private fault: Fault | null = null;
   private source: EventSource | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -162,7 +164,9 @@ export class ChangeJournal {
       paths.push(p);
       if (paths.length > this.options.maxPaths) return { tracked: false, kind: 'too-many', reason: `more than ${this.options.maxPaths} paths changed since the last snapshot: it looks at every file` };
     }
-    return { tracked: true, paths: paths.sort() };
+    const inodes: string[] = [];
+    for (const [ino, s] of this.inodes) if (s > seq) inodes.push(ino);
+    return { tracked: true, paths: paths.sort(), inodes };
   }
 
   /**
@@ -183,6 +187,7 @@ export class ChangeJournal {
     this.seq = 1;
     this.floor = 0;
     this.paths.clear();
+    this.inodes.clear();
     this.seen.clear();
     this.fault = null;
     const st = lstatSync(fsPath(this.rootAbs), { bigint: true, throwIfNoEntry: false });
@@ -194,6 +199,7 @@ export class ChangeJournal {
     this.mounts = mountsInside(this.rootAbs);
     const sink: EventSink = {
       changed: (rel) => this.changed(rel),
+      linked: (ino) => { this.inodes.set(ino, this.seq); },
       cookie: (name) => { this.seen.add(name); },
       fault: (fault) => { if (!this.fault) this.fault = fault; },
     };
@@ -223,6 +229,7 @@ export class ChangeJournal {
     if (this.paths.size > this.options.maxRemembered) {
       // Memory stays bounded: marks up to now can no longer be answered, later ones can.
       this.paths.clear();
+      this.inodes.clear();
       this.floor = this.seq;
       this.seq += 1;
     }

@@ -5,6 +5,11 @@
 export interface EventSink {
   /** `rel` (relative, `/`-separated, names as walk gives them; a folder stands for all it holds) changed. */
   changed(rel: string): void;
+  /**
+   * A file with more than one name was made, written or changed through `rel` (its inode, as a decimal): its
+   * other names changed too, and no event names them.
+   */
+  linked(ino: string): void;
   /** The sync cookie `name` (in the folder's top) was seen: every event queued before it has been delivered. */
   cookie(name: string): void;
   /** From now on events may be missing: the journal cannot vouch until it starts again. */

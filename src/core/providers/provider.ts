@@ -152,7 +152,7 @@ export interface CreateRequest {
    * rest from that base (`walkChanged`), with the walk's side lists kept from its snapshot (`side`). Absent: a
    * whole walk.
    */
-  narrow?: { baseId: string; paths: readonly string[]; side: WalkSide };
+  narrow?: { baseId: string; paths: readonly string[]; inodes?: readonly string[]; side: WalkSide };
 }
 
 export interface CreatedSnapshot {

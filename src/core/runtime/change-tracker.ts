@@ -119,6 +119,6 @@ export class ChangeTracker implements ChangeFeed {
     const m = w.marks.get(id);
     if (!m) return { tracked: false, reason: 'its newest snapshot was not taken by this app since it started: this one looks at every file' };
     const answer = await w.journal.changedSince(m.token);
-    return answer.tracked ? { tracked: true, paths: answer.paths, side: m.side } : { tracked: false, reason: answer.reason };
+    return answer.tracked ? { tracked: true, paths: answer.paths, inodes: answer.inodes, side: m.side } : { tracked: false, reason: answer.reason };
   }
 }

@@ -1,7 +1,7 @@
 import type { WalkSide } from '../tree/walk-changed.js';
 
 /** What the change journal says of a folder since one of its snapshots. */
-export type FolderChanges = { tracked: true; paths: string[] } | { tracked: false; reason: string };
+export type FolderChanges = { tracked: true; paths: string[]; /** Inodes of files with several names changed through one (walk-changed.ts). */ inodes?: string[] } | { tracked: false; reason: string };
 
 /**
  * The running app's change journal as the service sees it (`core/runtime/change-tracker.ts` keeps one per

@@ -252,7 +252,7 @@ function outOfSpace(err: unknown, target: string, need: number, space: FsSpace |
 /** The journal's paths since the folder's newest snapshot, when it vouches for them and kept that walk's side lists. */
 async function narrowFrom(feed: ChangeFeed, target: string, baseId: string): Promise<CreateRequest['narrow']> {
   const since = await feed.since(target, baseId).catch(() => null);
-  return since?.tracked && since.side ? { baseId, paths: since.paths, side: since.side } : undefined;
+  return since?.tracked && since.side ? { baseId, paths: since.paths, ...(since.inodes ? { inodes: since.inodes } : {}), side: since.side } : undefined;
 }
 
 /** A narrowed walk keeps what its base left out: only right while the excludes are the ones it was taken with. */

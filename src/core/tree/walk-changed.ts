@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fsPath } from './names.js';
 import type { Manifest } from './manifest.js';
 import { MountBoundary } from './mount-points.js';
-import { byPath, COULD_NOT_READ_FOLDER, listFolder, sortResult, walk, WALK_BATCH, type LiveDir, type LiveEntry, type WalkOptions, type WalkResult } from './walk.js';
+import { byPath, COULD_NOT_READ_FOLDER, listFolder, listNames, sortResult, walk, WALK_BATCH, type LiveDir, type LiveEntry, type WalkOptions, type WalkResult } from './walk.js';
 
 /**
  * What a walk lists that a manifest does not keep: the walk's side lists, and which folders were marked
@@ -52,6 +52,12 @@ export function listingFromManifest(manifest: Pick<Manifest, 'entries' | 'proble
   return { entries, skipped: side.skipped, notes: side.notes, mounts: side.mounts, excluded: side.excluded, cacheDirs: side.cacheDirs, recheck: manifest.problems.map((p) => p.path) };
 }
 
+/** What the change journal says changed: paths, and inodes of files with several names changed through one. */
+export interface ChangedPaths {
+  paths: readonly string[];
+  inodes?: readonly string[];
+}
+
 /** A walk to narrow from: a whole walk's result, and paths to look at again whatever the journal says. */
 export type BaseListing = WalkResult & { recheck?: readonly string[] };
 
@@ -72,16 +78,19 @@ export type BaseListing = WalkResult & { recheck?: readonly string[] };
  * The result is only as good as the changed paths: the journal vouches for them after a sync point, and the
  * audit (core/changes/audit.ts) checks the whole against a full walk.
  */
-export async function walkChanged(root: string, base: BaseListing, changed: Iterable<string>, options: WalkOptions = {}): Promise<WalkResult> {
+export async function walkChanged(root: string, base: BaseListing, changed: readonly string[] | ChangedPaths, options: WalkOptions = {}): Promise<WalkResult> {
   const rootAbs = path.resolve(root);
-  const targets = new Set<string>();
-  for (const p of changed) targets.add(p);
+  const { paths, inodes = [] } = Array.isArray(changed) ? { paths: changed as readonly string[] } : (changed as ChangedPaths);
+  const targets = new Set<string>(paths);
   for (const p of base.recheck ?? []) targets.add(p);
   if (targets.has('')) return walk(root, options);
-  for (const p of linkedNames(base.entries, targets)) targets.add(p);
+  // The base's names by inode, built only when a file with several names is met (most walks meet none).
+  let inodeMap: Map<string, string[]> | null = null;
+  const byIno = { get: (ino: string): string[] | undefined => (inodeMap ??= inodeNames(base.entries)).get(ino) };
+  for (const ino of inodes) for (const q of byIno.get(ino) ?? []) targets.add(q);
+  for (const p of multiNamed(base.entries)) targets.add(p);
   if (targets.size === 0) return copyOf(base);
   const boundary = options.boundary ?? MountBoundary.of(rootAbs);
-  const byIno = inodeNames(base.entries);
   // A name made where no listing shows it (in a cache folder, an excluded path) still moves the link count of
   // the file's names that are listed: each changed path is asked for its inode directly.
   for (const p of [...targets]) {
@@ -94,34 +103,86 @@ export async function walkChanged(root: string, base: BaseListing, changed: Iter
   // A name made now for a file of the base moves the link count and ctime of its other names, unseen: once
   // described, an inode with several names has its base names described too (one more round at most per link).
   for (;;) {
-    const { out, kept } = await listNarrowed(rootAbs, targets, cutShort, boundary, options);
+    const narrowed = await listNarrowed(rootAbs, targets, cutShort, base.entries, boundary, options);
     const more: string[] = [];
-    for (const e of out.entries) {
+    for (const e of narrowed.out.entries) {
       if (e.type !== 'file' || e.nlink < 2) continue;
       for (const p of byIno.get(e.ino) ?? []) if (!targets.has(p)) more.push(p);
     }
-    if (more.length === 0) return assemble(base, out, kept);
+    if (more.length === 0) return assemble(base, narrowed);
     for (const p of more) targets.add(p);
   }
 }
 
-/** The folders on the way to `targets` listed again, changed folders walked whole; the rest to keep. */
-async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutShort: ReadonlySet<string>, boundary: MountBoundary, options: WalkOptions): Promise<{ out: WalkResult; kept: LiveDir[] }> {
-  // Folders on the way to a changed path: each is listed again, without descending into the rest.
+/**
+ * How a folder is listed again: `whole`, it and all below (a changed folder); `relist`, each of its names
+ * described again (it holds a changed name: its mtime and marks move with its names); `pass`, only the names
+ * on the way to a changed path described again (the rest of a wide folder such as node_modules stays as in the
+ * base: a name made or removed there would be a changed path itself).
+ */
+type Mode = 'whole' | 'relist' | 'pass';
+
+interface Narrowed {
+  out: WalkResult;
+  modes: Map<string, Mode>;
+  /** Folders described again but not descended: their subtrees stay as in the base. */
+  kept: Set<string>;
+  /** Names described in `pass` folders. */
+  passed: Set<string>;
+}
+
+async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutShort: ReadonlySet<string>, base: readonly LiveEntry[], boundary: MountBoundary, options: WalkOptions): Promise<Narrowed> {
   const onTheWay = new Set<string>(['']);
-  for (const p of targets) for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) onTheWay.add(p.slice(0, i));
+  const parents = new Set<string>();
+  for (const p of targets) {
+    const slash = p.lastIndexOf('/');
+    parents.add(slash === -1 ? '' : p.slice(0, slash));
+    for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) onTheWay.add(p.slice(0, i));
+  }
+  const baseDirs = new Map<string, LiveDir>();
+  for (const e of base) if (e.type === 'dir' && (onTheWay.has(e.path) || !e.path.includes('/') || parents.has(parentOf(e.path)))) baseDirs.set(e.path, e);
+  const modeOf = (d: string): Mode => (targets.has(d) || cutShort.has(d) ? 'whole' : parents.has(d) ? 'relist' : 'pass');
   const out: WalkResult = { entries: [], skipped: [], notes: [], excluded: [], cacheDirs: [], mounts: [] };
-  /** Folders listed again whose subtree stays as in the base. */
-  const kept: LiveDir[] = [];
-  const pending: [string, LiveDir | null, boolean][] = [['', null, false]];
+  const modes = new Map<string, Mode>();
+  const kept = new Set<string>();
+  const passed = new Set<string>();
+  // The names of each `pass` folder to describe: the next folder on the way to each changed path.
+  const passNames = new Map<string, Set<string>>();
+  for (const d of onTheWay) {
+    if (d === '') continue;
+    const parent = parentOf(d);
+    const names = passNames.get(parent) ?? new Set<string>();
+    names.add(d.slice(parent === '' ? 0 : parent.length + 1));
+    passNames.set(parent, names);
+  }
+  const pending: [string, LiveDir | null, Mode][] = [['', null, parents.has('') ? 'relist' : 'pass']];
   let sinceYield = 0;
   while (pending.length > 0) {
-    const [dirRel, dirEntry, whole] = pending.pop() as [string, LiveDir | null, boolean];
-    const { dirs, examined } = listFolder(rootAbs, dirRel, dirEntry, options, boundary, out);
+    const [dirRel, dirEntry, mode] = pending.pop() as [string, LiveDir | null, Mode];
+    modes.set(dirRel, mode);
+    let dirs: LiveDir[];
+    let examined: number;
+    if (mode === 'pass') {
+      // Its marks are the base's (no name of it changed), and may only gain one from a name described now.
+      const was = baseDirs.get(dirRel);
+      if (dirEntry && was?.unlisted) dirEntry.unlisted = true;
+      if (dirEntry && was?.leftovers) dirEntry.leftovers = true;
+      const names = [...(passNames.get(dirRel) ?? [])];
+      for (const n of names) passed.add(dirRel === '' ? n : `${dirRel}/${n}`);
+      dirs = listNames(dirRel === '' ? rootAbs : `${rootAbs}${path.sep}${dirRel}`, dirRel, dirEntry, names, options, boundary, out);
+      examined = names.length;
+    } else {
+      ({ dirs, examined } = listFolder(rootAbs, dirRel, dirEntry, options, boundary, out));
+    }
     for (const d of dirs) {
-      if (whole || targets.has(d.path)) pending.push([d.path, d, true]);
-      else if (onTheWay.has(d.path)) pending.push([d.path, d, cutShort.has(d.path)]);
-      else kept.push(d);
+      if (mode === 'whole') pending.push([d.path, d, 'whole']);
+      else if (onTheWay.has(d.path) || targets.has(d.path)) pending.push([d.path, d, modeOf(d.path)]);
+      else {
+        const was = baseDirs.get(d.path);
+        if (was?.unlisted) d.unlisted = true;
+        if (was?.leftovers) d.leftovers = true;
+        kept.add(d.path);
+      }
     }
     sinceYield += examined;
     if (sinceYield >= WALK_BATCH) {
@@ -130,51 +191,81 @@ async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutSh
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
-  return { out, kept };
+  return { out, modes, kept, passed };
 }
 
-/** The fresh listing joined with the base's subtrees of the kept folders. */
-function assemble(base: BaseListing, out: WalkResult, kept: LiveDir[]): WalkResult {
-  const baseDirs = new Map<string, LiveDir>();
-  for (const e of base.entries) if (e.type === 'dir') baseDirs.set(e.path, e);
-  // A kept folder's marks and its subtree come from the base: nothing below it changed.
-  const sortedBase = base.entries;
-  const keptTrees: LiveEntry[][] = [];
-  for (const d of kept) {
-    const was = baseDirs.get(d.path);
-    if (was?.unlisted) d.unlisted = true;
-    if (was?.leftovers) d.leftovers = true;
-    keptTrees.push(rangeBelow(sortedBase, d.path));
+function parentOf(p: string): string {
+  const slash = p.lastIndexOf('/');
+  return slash === -1 ? '' : p.slice(0, slash);
+}
+
+/**
+ * The fresh listing joined with what stays as in the base: the subtrees of the kept folders, and the names of
+ * `pass` folders not described again (with their subtrees). Each is a run of the sorted base, so the whole is
+ * put in order by sorting the runs and the fresh entries by their first path, not every entry again.
+ */
+function assemble(base: BaseListing, n: Narrowed): WalkResult {
+  const { out, modes, kept, passed } = n;
+  const sorted = base.entries;
+  const runs: LiveEntry[][] = [];
+  for (const k of kept) {
+    const [lo, hi] = rangeOf(sorted, `${k}/`);
+    if (hi > lo) runs.push(sorted.slice(lo, hi));
   }
-  const keptSet = new Set(kept.map((d) => d.path));
-  const keptHere = (p: string, own: boolean): boolean => {
-    // `own`: said by the folder's own listing (unreadable, a cache folder), so it belongs to the folder itself.
-    if (own && keptSet.has(p)) return true;
-    for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) if (keptSet.has(p.slice(0, i))) return true;
-    return false;
-  };
-  if (keptSet.size > 0) {
-    for (const s of base.skipped) if (keptHere(s.path, s.reason.startsWith(COULD_NOT_READ_FOLDER))) out.skipped.push(s);
-    for (const n of base.notes) if (keptHere(n.path, false)) out.notes.push(n);
-    for (const p of base.excluded) if (keptHere(p, false)) out.excluded.push(p);
-    for (const p of base.mounts) if (keptHere(p, false)) out.mounts.push(p);
-    for (const p of base.cacheDirs) if (keptHere(p, true)) out.cacheDirs.push(p);
+  for (const [dir, mode] of modes) {
+    if (mode !== 'pass') continue;
+    const [lo, hi] = dir === '' ? [0, sorted.length] : rangeOf(sorted, `${dir}/`);
+    // Holes: each name described again, and everything below it (listed again, or gone with it).
+    const holes: [number, number][] = [];
+    for (const p of passed) {
+      if (parentOf(p) !== dir) continue;
+      const at = indexOf(sorted, p);
+      if (at !== -1) holes.push([at, at + 1]);
+      holes.push(rangeOf(sorted, `${p}/`));
+    }
+    holes.sort((x, y) => x[0] - y[0]);
+    let from = lo;
+    for (const [start, end] of holes) {
+      if (start > from) runs.push(sorted.slice(from, start));
+      from = Math.max(from, end);
+    }
+    if (hi > from) runs.push(sorted.slice(from, hi));
   }
-  // Fresh entries and kept subtrees never interleave (a kept folder was not listed below), so sorting the
-  // pieces by their first path and joining them gives the whole in order without sorting every entry again.
   out.entries.sort(byPath);
-  const pieces: LiveEntry[][] = keptTrees.filter((t) => t.length > 0);
-  for (const e of out.entries) pieces.push([e]);
-  pieces.sort((a, b) => byPath(a[0] as LiveEntry, b[0] as LiveEntry));
-  const entries = pieces.flat();
+  for (const e of out.entries) runs.push([e]);
+  runs.sort((a, b) => byPath(a[0] as LiveEntry, b[0] as LiveEntry));
+  let entries: LiveEntry[] = [];
+  for (const run of runs) for (const e of run) entries.push(e);
+  // A run never holds a fresh path between two of its own (a name new to the base is a changed path, whose
+  // folder is listed whole again); checked all the same, and put right by one sort if it ever did.
+  for (let i = 1; i < entries.length; i++) if ((entries[i - 1] as LiveEntry).path >= (entries[i] as LiveEntry).path) { entries = entries.sort(byPath); break; }
+
+  /** Whether a side note at `p` stays from the base: `own` when the folder at `p` said it of itself. */
+  const fromBase = (p: string, own: boolean): boolean => {
+    let at = own ? p : parentOf(p);
+    let child = p;
+    for (;;) {
+      if (kept.has(at) && (at !== p || own)) return true;
+      const mode = modes.get(at);
+      if (mode === 'whole' || mode === 'relist') return false;
+      if (mode === 'pass') return at === p ? own : !passed.has(child);
+      if (at === '') return false;
+      child = at;
+      at = parentOf(at);
+    }
+  };
+  for (const s of base.skipped) if (fromBase(s.path, s.reason.startsWith(COULD_NOT_READ_FOLDER))) out.skipped.push(s);
+  for (const x of base.notes) if (fromBase(x.path, false)) out.notes.push(x);
+  for (const p of base.excluded) if (fromBase(p, false)) out.excluded.push(p);
+  for (const p of base.mounts) if (fromBase(p, false)) out.mounts.push(p);
+  for (const p of base.cacheDirs) if (fromBase(p, true)) out.cacheDirs.push(p);
   const result = sortResult({ ...out, entries: [] });
   result.entries = entries;
   return result;
 }
 
-/** The base's entries strictly below `dir`: one contiguous run of the sorted list. */
-function rangeBelow(sorted: readonly LiveEntry[], dir: string): LiveEntry[] {
-  const prefix = `${dir}/`;
+/** The run of the sorted entries whose paths start with `prefix`, as [start, end). */
+function rangeOf(sorted: readonly LiveEntry[], prefix: string): [number, number] {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
@@ -182,24 +273,30 @@ function rangeBelow(sorted: readonly LiveEntry[], dir: string): LiveEntry[] {
     if ((sorted[mid] as LiveEntry).path < prefix) lo = mid + 1;
     else hi = mid;
   }
+  // Paths holding the prefix sort together, right after it: the end is found the same way.
+  hi = sorted.length;
   let end = lo;
-  while (end < sorted.length && (sorted[end] as LiveEntry).path.startsWith(prefix)) end += 1;
-  return sorted.slice(lo, end);
+  while (end < hi) {
+    const mid = (end + hi) >>> 1;
+    if ((sorted[mid] as LiveEntry).path.startsWith(prefix)) end = mid + 1;
+    else hi = mid;
+  }
+  return [lo, end];
+}
+
+function indexOf(sorted: readonly LiveEntry[], p: string): number {
+  const [lo] = rangeOf(sorted, p);
+  return sorted[lo]?.path === p ? lo : -1;
 }
 
 /**
- * Every file of the base with more than one name, and every other base name of the inode a changed path had
- * in the base (unlinking one name moves the others' link count and ctime without an event naming them).
- * Their cost is the number of files with several names, which a full walk would lstat anyway.
+ * Every file of the base with more than one name: a link made or removed elsewhere moves its link count and
+ * ctime without an event naming it (unlinking one name of two leaves the other with one). Its cost is the
+ * number of files with several names, which a full walk would lstat anyway.
  */
-function linkedNames(entries: readonly LiveEntry[], targets: ReadonlySet<string>): string[] {
-  const byIno = inodeNames(entries);
+function multiNamed(entries: readonly LiveEntry[]): string[] {
   const out: string[] = [];
-  for (const e of entries) {
-    if (e.type !== 'file') continue;
-    if (e.nlink > 1) out.push(e.path);
-    else if (targets.has(e.path)) for (const p of byIno.get(e.ino) ?? []) if (p !== e.path) out.push(p);
-  }
+  for (const e of entries) if (e.type === 'file' && e.nlink > 1) out.push(e.path);
   return out;
 }
 

@@ -139,7 +139,6 @@ export const WALK_BATCH = BATCH;
  * only some folders lists each of them exactly as a whole walk would.
  */
 export function listFolder(rootAbs: string, dirRel: string, dirEntry: LiveDir | null, options: WalkOptions, boundary: MountBoundary, out: WalkResult): { dirs: LiveDir[]; examined: number } {
-  const dirs: LiveDir[] = [];
   let names: string[];
   // Plain concatenation: path.join normalises every call, measurable over tens of thousands of entries.
   const dirAbs = dirRel === '' ? rootAbs : `${rootAbs}${path.sep}${dirRel}`;
@@ -150,7 +149,7 @@ export function listFolder(rootAbs: string, dirRel: string, dirEntry: LiveDir | 
     if (dirRel !== '' && (code === 'EACCES' || code === 'EPERM' || code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG')) {
       out.skipped.push({ path: dirRel, reason: `${COULD_NOT_READ_FOLDER}: ${code}` });
       if (dirEntry && code !== 'ENOENT' && code !== 'ENOTDIR') dirEntry.unlisted = true;
-      return { dirs, examined: 0 };
+      return { dirs: [], examined: 0 };
     }
     throw err;
   }
@@ -158,8 +157,17 @@ export function listFolder(rootAbs: string, dirRel: string, dirEntry: LiveDir | 
   if (options.cacheDirs && dirRel !== '' && names.includes(CACHEDIR_TAG) && readsAsCacheDirTag(`${dirAbs}${path.sep}${CACHEDIR_TAG}`)) {
     out.cacheDirs.push(dirRel);
     if (dirEntry) dirEntry.unlisted = true;
-    return { dirs, examined: 1 };
+    return { dirs: [], examined: 1 };
   }
+  return { dirs: listNames(dirAbs, dirRel, dirEntry, names, options, boundary, out), examined: names.length + 1 };
+}
+
+/**
+ * Some names of one folder described into `out` exactly as listFolder describes them (the rest of listFolder's
+ * loop), marking `dirEntry` when one goes unlisted; returns the folders among them.
+ */
+export function listNames(dirAbs: string, dirRel: string, dirEntry: LiveDir | null, names: readonly string[], options: WalkOptions, boundary: MountBoundary, out: WalkResult): LiveDir[] {
+  const dirs: LiveDir[] = [];
   for (const name of names) {
     const rel = dirRel ? `${dirRel}/${name}` : name;
     const entry = describe(`${dirAbs}${path.sep}${name}`, rel, options, boundary, out.skipped, out.notes);
@@ -178,7 +186,7 @@ export function listFolder(rootAbs: string, dirRel: string, dirEntry: LiveDir | 
     out.entries.push(entry);
     if (entry.type === 'dir') dirs.push(entry);
   }
-  return { dirs, examined: names.length + 1 };
+  return dirs;
 }
 
 /** How a folder that could not be read is named in `skipped` (the folder's own listing, not its parent's). */

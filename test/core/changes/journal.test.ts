@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ChangeJournal, type JournalToken } from '../../../src/core/changes/journal.js';
 import { InotifySource } from '../../../src/core/changes/inotify-source.js';
 import type { EventSink } from '../../../src/core/changes/source.js';
+import { walk } from '../../../src/core/tree/walk.js';
+import { listingDifferences, walkChanged } from '../../../src/core/tree/walk-changed.js';
 import { repoRoot, tempDir } from '../../helpers/helpers.js';
 
 const linux = process.platform === 'linux';
@@ -30,6 +32,7 @@ test('an answer waits for the sync cookie: events still on their way are in it',
   // Events delivered 30 ms late, in order, as a busy watcher thread would: only the cookie says they are all in.
   const late = (sink: EventSink): EventSink => ({
     changed: (rel) => { setTimeout(() => sink.changed(rel), 30); },
+    linked: (ino) => { setTimeout(() => sink.linked(ino), 30); },
     cookie: (name) => { setTimeout(() => sink.cookie(name), 30); },
     fault: (f) => sink.fault(f),
   });
@@ -37,14 +40,14 @@ test('an answer waits for the sync cookie: events still on their way are in it',
   t.after(async () => { await journal.stop(); await rm(dir, { recursive: true, force: true }); });
   const token = await marked(journal);
   await writeFile(path.join(dir, 'a/sub/g'), 'g');
-  assert.deepEqual(await journal.changedSince(token), { tracked: true, paths: ['a/sub/g'] });
+  assert.deepEqual(await journal.changedSince(token), { tracked: true, paths: ['a/sub/g'], inodes: [] });
   // The cookies are gone from the folder.
   assert.deepEqual((await readdir(dir)).sort(), ['a']);
 });
 
 test('a cookie that never comes means the journal cannot vouch', { skip: !linux }, async (t) => {
   const dir = await folder();
-  const deaf = (sink: EventSink): EventSink => ({ changed: (rel) => sink.changed(rel), cookie: () => undefined, fault: (f) => sink.fault(f) });
+  const deaf = (sink: EventSink): EventSink => ({ changed: (rel) => sink.changed(rel), linked: (ino) => sink.linked(ino), cookie: () => undefined, fault: (f) => sink.fault(f) });
   const journal = await ChangeJournal.start(dir, { syncTimeoutMs: 200, source: (r, sink) => new InotifySource(r, deaf(sink)) });
   t.after(async () => { await journal.stop(); await rm(dir, { recursive: true, force: true }); });
   const answer = await journal.mark();
@@ -59,14 +62,14 @@ test('a restart is never taken for "nothing changed", nor a mark of another jour
   const other = await ChangeJournal.start(dir);
   t.after(async () => { await journal.stop(); await other.stop(); await rm(dir, { recursive: true, force: true }); });
   const token = await marked(journal);
-  assert.deepEqual(await journal.changedSince(token), { tracked: true, paths: [] });
+  assert.deepEqual(await journal.changedSince(token), { tracked: true, paths: [], inodes: [] });
   assert.equal((await other.changedSince(token)).tracked, false);
   assert.match(JSON.stringify(await other.changedSince(token)), /"kind":"unknown-token"/);
   await journal.restart();
   const after = await journal.changedSince(token);
   assert.equal(after.tracked, false);
   assert.equal(!after.tracked && after.kind, 'restarted');
-  assert.deepEqual(await journal.changedSince(await marked(journal)), { tracked: true, paths: [] });
+  assert.deepEqual(await journal.changedSince(await marked(journal)), { tracked: true, paths: [], inodes: [] });
 });
 
 test('folders renamed, moved in and made later are watched at their new paths', { skip: !linux }, async (t) => {
@@ -83,12 +86,12 @@ test('folders renamed, moved in and made later are watched at their new paths', 
   await writeFile(path.join(dir, 'b/sub/f2'), '2');
   await writeFile(path.join(dir, 'pkg/lib/deep/g'), 'g');
   await writeFile(path.join(dir, 'new/x/y/z'), 'z');
-  assert.deepEqual(await journal.changedSince(token), { tracked: true, paths: ['b/sub/f2', 'new/x/y/z', 'pkg/lib/deep/g'] });
+  assert.deepEqual(await journal.changedSince(token), { tracked: true, paths: ['b/sub/f2', 'new/x/y/z', 'pkg/lib/deep/g'], inodes: [] });
   // Moved out: its events no longer come, under any name.
   await rename(path.join(dir, 'pkg'), path.join(outside, 'gone'));
   token = await marked(journal);
   await writeFile(path.join(outside, 'gone/lib/deep/h'), 'h');
-  assert.deepEqual(await journal.changedSince(token), { tracked: true, paths: [] });
+  assert.deepEqual(await journal.changedSince(token), { tracked: true, paths: [], inodes: [] });
 });
 
 test('the folder moved, deleted or replaced: the journal cannot vouch', { skip: !linux }, async (t) => {
@@ -172,4 +175,22 @@ test('too many folders to watch: the reason names fs.inotify.max_user_watches an
   const second = JSON.parse(later.stdout) as { tracked: boolean; kind: string; reason: string };
   assert.equal(second.kind, 'watch-limit');
   assert.match(second.reason, /fs\.inotify\.max_user_watches/);
+});
+
+test('a file written through a second name that is gone by the answer: the journal names its inode', { skip: !linux }, async (t) => {
+  const dir = await folder();
+  const journal = await ChangeJournal.start(dir);
+  t.after(async () => { await journal.stop(); await rm(dir, { recursive: true, force: true }); });
+  const token = await marked(journal);
+  const base = await walk(dir);
+  await link(path.join(dir, 'a/sub/f'), path.join(dir, 'tmp'));
+  await appendFile(path.join(dir, 'tmp'), 'written through the other name');
+  // Read by the journal while the name is there (it reads every 50 ms), then the name goes.
+  assert.equal(await journal.sync(), null);
+  await unlink(path.join(dir, 'tmp'));
+  const changed = await journal.changedSince(token);
+  assert.ok(changed.tracked);
+  assert.deepEqual(changed.paths, ['tmp']);
+  assert.deepEqual(changed.inodes, [String((await stat(path.join(dir, 'a/sub/f'), { bigint: true })).ino)]);
+  assert.deepEqual(listingDifferences(await walkChanged(dir, base, changed), await walk(dir)), []);
 });

@@ -113,6 +113,22 @@ describe('snapshots taken with the app running look only at what the change jour
     }
   });
 
+  test('a file written through a second name that is gone by the snapshot: its change is in the narrowed snapshot', async () => {
+    const file = path.join(box.project, 'pkg4', 'solo.js');
+    await writeFile(file, 'one name\n');
+    await both();
+    const other = path.join(box.project, 'pkg0', 'tmp-link');
+    await link(file, other);
+    await appendFile(other, 'written through the other name\n');
+    // The journal reads its events while the second name is there (a mark is its sync point), then it goes.
+    await tracker.mark(box.project);
+    await rm(other);
+    const r = await both();
+    assert.equal(r.narrowed, true);
+    assert.deepEqual(r.paths, ['pkg0/tmp-link']);
+    await same(r.mine, r.walked);
+  });
+
   test('a rollback\'s safety snapshot always walks the whole folder, so changes no event names are in it and the undo is exact', async () => {
     const target = (await createSnapshot(ctx, { path: box.project, provider: 'clone', tag: 'before' }));
     await writeFile(path.join(box.project, 'pkg2', 'lib', 'f1.js'), 'edited before the rollback\n');

@@ -38,6 +38,9 @@ async function same(root: string, change: () => Promise<void>, changed: string[]
 test('a file made deep inside moves its folder\'s mtime: the folders on its way are described again', async (t) => {
   const root = await tree();
   t.after(() => rm(root, { recursive: true, force: true }));
+  // A wide folder on the way: only the name on the way is described again, its siblings stay as in the base.
+  for (let i = 0; i < 50; i++) await mkdir(path.join(root, `src/pkg-${i}`));
+  await same(root, () => writeFile(path.join(root, 'src/pkg-7/new.js'), 'n'), ['src/pkg-7/new.js']);
   await same(root, () => writeFile(path.join(root, 'src/deep/er/new.ts'), 'n'), ['src/deep/er/new.ts']);
   await same(root, () => unlink(path.join(root, 'src/deep/b.ts')), ['src/deep/b.ts']);
   await same(root, () => appendFile(path.join(root, 'src/a.ts'), 'more'), ['src/a.ts']);
@@ -80,6 +83,10 @@ test('marks and side lists come out as a whole walk makes them: sockets, exclude
   server.close();
   // Unchanged folders keep the base's marks: a later change elsewhere leaves them as they were.
   await same(root, () => writeFile(path.join(root, 'top'), 'changed'), ['top'], options);
+  // Folders passed on the way to a change deep inside keep their marks and their other names' notes.
+  await writeFile(path.join(root, 'src/skipped.log'), 'l');
+  await same(root, () => appendFile(path.join(root, 'src/deep/er/CACHEDIR.TAG'), 'x'), ['src/deep/er/CACHEDIR.TAG'], options);
+  await same(root, () => writeFile(path.join(root, 'src/deep/er/again.ts'), 'again'), ['src/deep/er/again.ts'], options);
 });
 
 test('a mounted filesystem inside is left out as a whole walk leaves it out', { skip: process.getuid?.() !== 0 }, async (t) => {

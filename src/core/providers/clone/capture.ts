@@ -74,7 +74,7 @@ export interface CaptureOptions {
   /** Told how far it has got: paths listed while walking, then files held of all (see CreateProgress). */
   progress?: (p: CreateProgress) => void;
   /** Lists only what the change journal says changed since `base`, the rest from it (see CreateRequest.narrow). */
-  narrow?: { base: Manifest; paths: readonly string[]; side: WalkSide };
+  narrow?: { base: Manifest; paths: readonly string[]; inodes?: readonly string[]; side: WalkSide };
 }
 
 export async function capture(root: string, pool: ClonePool, id: string, bases: readonly Manifest[], options: CaptureOptions = {}): Promise<CaptureResult> {
@@ -100,7 +100,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   reading(0);
   const walkOptions = { knownXattrs, ...(options.skip ? { skip: options.skip } : {}), ...(options.cacheDirs ? { cacheDirs: true } : {}), ...(tell ? { onBatch: reading } : {}) };
   const listing = options.narrow ? listingFromManifest(options.narrow.base, options.narrow.side) : null;
-  const result: WalkResult = listing && options.narrow ? await walkChanged(root, listing, options.narrow.paths, walkOptions) : await walk(root, walkOptions);
+  const result: WalkResult = listing && options.narrow ? await walkChanged(root, listing, { paths: options.narrow.paths, inodes: options.narrow.inodes ?? [] }, walkOptions) : await walk(root, walkOptions);
   const { entries: walked, skipped, notes, excluded, cacheDirs } = result;
   options.trace?.(`${listing ? `walk of ${options.narrow?.paths.length ?? 0} changed paths` : 'walk'}, paths: ${walked.length}`);
   await options.inspect?.(walked);

@@ -229,5 +229,5 @@ function narrowFrom(request: CreateRequest, bases: readonly (Manifest | null)[])
   if (!n) return {};
   const at = request.bases.findIndex((b) => b.id === n.baseId);
   const base = at < 0 ? null : bases[at];
-  return base ? { narrow: { base, paths: n.paths, side: n.side } } : {};
+  return base ? { narrow: { base, paths: n.paths, ...(n.inodes ? { inodes: n.inodes } : {}), side: n.side } } : {};
 }
