@@ -360,7 +360,12 @@ export class FileHistory {
       if (!changes) return false;
       // The paths that changed, with their entries, and those gone: what a create's delta against its base holds.
       const delta: IndexDelta = { ...makeDelta(target, record.id, changes.changed, null), base: before.id, removed: changes.removed };
-      await appendFile(this.logFile(target), serialiseDelta(delta), { mode: 0o600, flag: fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW });
+      try {
+        await appendFile(this.logFile(target), serialiseDelta(delta), { mode: 0o600, flag: fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW });
+      } catch {
+        // A log that cannot be appended to (a link put in its place is never followed): the index is built again.
+        return false;
+      }
     }
     await this.compactLog(target);
     return true;
