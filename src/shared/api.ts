@@ -1,5 +1,7 @@
 import type { CreateProgress, RestoreResult, RollbackRecord, SnapshotRecord } from './model.js';
 
+// Over 400 lines: types only, the whole contract in one place so both sides and the schemas read one file.
+
 /**
  * The one API contract between the popover and the core, whichever way it travels: Electron IPC (preload
  * → main) or HTTP (browser → `snapctl serve`). Every request is validated against these schemas on the

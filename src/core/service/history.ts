@@ -20,6 +20,9 @@ import type { SnapshotProvider } from '../providers/provider.js';
 import { applyChanges } from '../providers/snapshot-changes.js';
 import type { Trace } from '../base/trace.js';
 
+// Over 400 lines: the path index's keeper is one class over one file format (read, fold in the log, catch
+// up, compact); its catch-up from snapshots (walked, or btrfs/ZFS changesBetween) is the part to split out next.
+
 export interface HistoryDeps {
   layout: HomeLayout;
   store: SnapshotStore;

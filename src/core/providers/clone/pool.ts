@@ -15,6 +15,9 @@ import { nodeCrypto } from '../../base/lazy-crypto.js';
 import { IO_PARALLELISM, mapLimit } from '../../base/concurrency.js';
 import type { ContentProblem, ObjectChecks } from '../provider.js';
 
+// Over 400 lines: one class holds every rule of the store's layout (object names, leases, the order of
+// writes and renames that crash safety rests on), which a split would spread across files that must agree.
+
 /**
  * The clone provider's on-disk store:
  *   objects/ab/<oid>    file contents, immutable once written; shared by every snapshot (and every path)
