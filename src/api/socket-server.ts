@@ -3,6 +3,7 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { SnapctlError, describeError, errnoCode } from '../core/base/errors.js';
 import { installLayout } from '../core/base/install.js';
+import { mkdirPrivate } from '../core/base/private-fs.js';
 import { appSocketPlace, socketPathState, type AppSocketPlace } from '../core/state/app-socket.js';
 import { withLock } from '../core/state/locks.js';
 import { APP_SOCKET_MAX_LINE, APP_SOCKET_PROTOCOL, type AppAnswer, type AppError, type AppHelloAnswer } from '../shared/app-socket.js';
@@ -59,6 +60,8 @@ export async function startAppSocket(options: AppSocketOptions): Promise<AppSock
   const service = options.context.runtime.service;
   let place: AppSocketPlace;
   try {
+    // Made now if need be, so the socket is named for its real path from the start (see stateFolderKey).
+    await mkdirPrivate(service.layout.root, { mayBeLink: true });
     place = await appSocketPlace(options.env, service.layout.root);
   } catch (err) {
     options.onProblem?.(`the snapctl command cannot reach this app (${describeError(err)}); it does its work itself`);
