@@ -3,6 +3,7 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { SnapctlError, describeError, errnoCode } from '../core/base/errors.js';
 import { installLayout } from '../core/base/install.js';
+import { peerUid } from '../core/base/peer-credentials.js';
 import { mkdirPrivate } from '../core/base/private-fs.js';
 import { appSocketPlace, socketPathState, type AppSocketPlace } from '../core/state/app-socket.js';
 import { withLock } from '../core/state/locks.js';
@@ -79,6 +80,11 @@ export async function startAppSocket(options: AppSocketOptions): Promise<AppSock
   });
 
   const server = createServer({ allowHalfOpen: false }, (socket) => {
+    // Same user only: the folder and the socket's mode keep others out; the peer's own id is checked too
+    // where the system tells it, so a folder or socket opened up by mistake still lets no one else in.
+    const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+    const peer = typeof fd === 'number' && fd >= 0 ? peerUid(fd) : null;
+    if (peer !== null && peer !== process.getuid?.()) { socket.destroy(); return; }
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
     socket.on('error', () => undefined);

@@ -196,7 +196,11 @@ describe("the running app's socket", () => {
 
   test('another user cannot connect: the folder keeps them out, and so does the socket\'s own mode', async () => {
     const tryAsNobody = (socket: string): Promise<string> => new Promise((resolve) => {
-      const code = `require('net').createConnection(${JSON.stringify(socket)}).on('connect', () => { console.log('connected'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`;
+      // Connected and then dropped (a write after the app closed it fails with EPIPE) is "closed without a word".
+      const code = `const c = require('net').createConnection(${JSON.stringify(socket)}); let said = ''; let up = false;
+        c.on('connect', () => { up = true; c.write(${JSON.stringify(line(hello))}); }).on('data', (d) => { said += d; })
+          .on('close', () => { console.log(said ? 'answered' : 'closed without a word'); process.exit(0); })
+          .on('error', (e) => { console.log(up ? (said ? 'answered' : 'closed without a word') : e.code); process.exit(0); });`;
       const child = spawn(process.execPath, ['-e', code], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'inherit'], cwd: '/' });
       let out = '';
       child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -212,7 +216,11 @@ describe("the running app's socket", () => {
         if ((mode & 0o001) === 0) { opened.push([d, mode]); await chmod(d, mode | 0o001); }
       }
       assert.equal(await tryAsNobody(app.path), 'EACCES');
+      // And with the socket opened up too, the app asks the kernel who connected and lets no one else in.
+      await chmod(app.path, 0o666);
+      assert.equal(await tryAsNobody(app.path), 'closed without a word');
     } finally {
+      await chmod(app.path, 0o600);
       for (const [d, mode] of opened) await chmod(d, mode);
     }
   });
