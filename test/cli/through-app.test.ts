@@ -7,6 +7,7 @@ import { startAppSocket, type AppSocket } from '../../src/api/socket-server.js';
 import { run, type CliIo } from '../../src/cli/main.js';
 import { SnapctlRuntime } from '../../src/core/runtime/runtime.js';
 import { runCli, sandbox, type CliResult, type Sandbox } from '../helpers/helpers.js';
+import { listenUdp, type StatsdListener } from '../helpers/statsd-listener.js';
 
 /** What differs between two runs of the same commands at other moments in other folders, made alike. */
 function alike(text: string, root: string): string {
@@ -154,5 +155,42 @@ describe('the CLI through the running app', () => {
       assert.ok(r.stderr.endsWith('\r\x1b[2K'), JSON.stringify(r.stderr.slice(-80)));
     }
     assert.equal((await readFile(path.join(big, 'f0.txt'), 'utf8')), 'changed\n');
+  });
+});
+
+describe('metrics of a command run through the app', () => {
+  let box: Sandbox;
+  let agent: StatsdListener;
+  let runtime: SnapctlRuntime;
+  let socket: AppSocket;
+  let dd: Record<string, string>;
+  before(async () => {
+    box = await sandbox();
+    agent = await listenUdp();
+    dd = { DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: String(agent.port) };
+    await writeFile(path.join(box.project, 'a.txt'), 'one\n');
+    runtime = await SnapctlRuntime.start({ home: box.home, env: { ...process.env, ...dd }, gaugeIntervalMs: 3_600_000 });
+    const started = await startAppSocket({ context: { runtime, host: 'headless' }, env: process.env });
+    assert.ok(started);
+    socket = started;
+  });
+  after(async () => {
+    await socket.close();
+    await runtime.stop();
+    agent.close();
+    await box.cleanup();
+  });
+
+  test('are sent once, by the app: the command that handed it the snapshot sends none', async () => {
+    const r = await runCli(['create', '--path', box.project], { SNAPCTL_HOME: box.home, ...dd });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(socket.served, 1);
+    await agent.waitFor(/^snapctl\.snapshot\.created:/);
+    await writeFile(path.join(box.project, 'a.txt'), 'two\n');
+    // The same command doing it itself sends its own: the listener hears both ways, so one count above is one.
+    const alone = await runCli(['create', '--path', box.project], { SNAPCTL_HOME: box.home, SNAPCTL_NO_APP: '1', ...dd });
+    assert.equal(alone.code, 0, alone.stderr);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(agent.all(/^snapctl\.snapshot\.created:/).length, 2);
   });
 });
