@@ -21,7 +21,7 @@ const layer = (files, patterns, extra = []) => ({
 });
 
 /** The core's floors, lowest first (docs/ARCHITECTURE.md). */
-const CORE_FLOORS = [['base'], ['tree'], ['state'], ['history', 'providers'], ['service'], ['triggers'], ['runtime']];
+const CORE_FLOORS = [['base'], ['tree'], ['state'], ['changes', 'history', 'providers'], ['service'], ['triggers'], ['runtime']];
 
 const electron = { name: 'electron', message: 'only src/main (the Electron shell) loads Electron', allowTypeImports: true };
 

@@ -22,6 +22,9 @@ const { values: opts } = parseArgs({
     json: { type: 'string' },
     only: { type: 'string' },
     'history-snapshots': { type: 'string' },
+    'btrfs-history-files': { type: 'string' },
+    'btrfs-history-snapshots': { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const quick = opts.quick ?? false;
@@ -29,7 +32,7 @@ const files = Number(opts.files ?? (quick ? 2000 : 20_000));
 const shape: TreeShape = { files, folders: Math.max(10, Math.round(files / 10)), bytes: Number(opts.mb ?? (quick ? 20 : 200)) * 1024 * 1024, symlinks: Math.max(5, Math.round(files / 200)) };
 const runs = Number(opts.runs ?? (quick ? 3 : 5));
 /** `--only list,rollback`: a subset, for profiling one measure; the default runs everything. */
-const parts = new Set((opts.only ?? 'clone,reflink,btrfs,list,history').split(',').map((p) => p.trim()));
+const parts = new Set((opts.only ?? 'clone,reflink,btrfs,list,history,btrfs-history').split(',').map((p) => p.trim()));
 const btrfsFiles = Number(opts['btrfs-files'] ?? (quick ? 10_000 : 100_000));
 
 interface Timed { ms: number; rss: number | null }
@@ -292,6 +295,76 @@ async function btrfsBenchmark(work: string): Promise<Row | string> {
   }
 }
 
+/**
+ * `snapctl history FILE` on a btrfs folder with many snapshots, right after one more was taken (the query
+ * brings the path index up to date with it first), against `restic find FILE` on a restic repository holding
+ * the same states of the folder. With `--baseline DIR` (a checkout of older code, built), its `snapctl history`
+ * runs in the same rounds on a copy of the same state folder, so before and after are side by side.
+ */
+async function btrfsHistoryBenchmark(work: string): Promise<Row[] | string> {
+  if (opts['no-btrfs']) return 'btrfs history: skipped (--no-btrfs)';
+  if (process.getuid?.() !== 0) return 'btrfs history: skipped (needs root to loop-mount an image)';
+  try { execFileSync('restic', ['version'], { stdio: 'ignore' }); } catch { return 'btrfs history: skipped (apt-get install restic)'; }
+  const n = Number(opts['btrfs-history-files'] ?? (quick ? 2000 : 20_000));
+  const count = Number(opts['btrfs-history-snapshots'] ?? (quick ? 10 : 50));
+  const baseline = opts.baseline ? installLayoutOf(opts.baseline) : null;
+  const image = path.join(work, 'history-btrfs.img');
+  const mnt = path.join(work, 'history-mnt');
+  await mkdir(mnt, { recursive: true });
+  execFileSync('truncate', ['-s', `${Math.max(1024, Math.ceil(n / 20))}M`, image]);
+  execFileSync('mkfs.btrfs', ['-q', image]);
+  execFileSync('mount', ['-o', 'loop', image, mnt]);
+  try {
+    execFileSync('btrfs', ['subvolume', 'create', path.join(mnt, 'vol')], { stdio: 'ignore' });
+    const target = path.join(mnt, 'vol', 'project');
+    await mkdir(target);
+    process.stderr.write(`[btrfs-history] ${n} files, ${count} snapshots, each with a restic backup…\n`);
+    const { files: names } = await generateTree(target, { files: n, folders: Math.max(10, Math.round(n / 10)), bytes: n * 1024, symlinks: 10 });
+    const home = path.join(work, 'home-btrfs-history');
+    const homeBase = path.join(work, 'home-btrfs-history-baseline');
+    const repoDir = path.join(work, 'restic-repo');
+    const resticEnv = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: repoDir, RESTIC_CACHE_DIR: path.join(work, 'restic-cache') };
+    execFileSync('restic', ['init', '--quiet'], { env: resticEnv, stdio: 'ignore' });
+    const snapshot = async (round: number): Promise<void> => {
+      await changeFiles(target, names, 0.01, round);
+      execFileSync(process.execPath, [cli, 'create', '--path', target, '--provider', 'btrfs'], { env: { ...process.env, SNAPCTL_HOME: home }, stdio: 'ignore' });
+      execFileSync('restic', ['backup', '--quiet', target], { env: resticEnv, stdio: 'ignore' });
+      // The baseline's state folder names the same snapshots; its path index is its own.
+      if (baseline) execFileSync('rsync', ['-a', '--exclude', '/paths/', `${home}/`, `${homeBase}/`]);
+    };
+    for (let s = 0; s < count; s++) await snapshot(s);
+    const file = path.join(target, names[4242 % names.length] ?? '');
+    // The first query builds each index from the snapshots: once, timed as a note.
+    const build = await timeSnapctl(['history', file, '--json'], home, work);
+    const baseBuild = baseline ? await timeCommand(process.execPath, [baseline, 'history', file, '--json'], work, { ...process.env, SNAPCTL_HOME: homeBase }) : null;
+    historyNotes.push(`btrfs history: the first query built the path index of ${count} snapshots x ${n.toLocaleString('en')} files in ${fmt(build.ms)}${baseBuild ? ` (baseline: ${fmt(baseBuild.ms)})` : ''}`);
+    const after: Timed[] = [];
+    const again: Timed[] = [];
+    const before: Timed[] = [];
+    const peer: Timed[] = [];
+    for (let r = 0; r < runs; r++) {
+      await snapshot(count + r);
+      after.push(await timeSnapctl(['history', file, '--json'], home, work));
+      if (baseline) before.push(await timeCommand(process.execPath, [baseline, 'history', file, '--json'], work, { ...process.env, SNAPCTL_HOME: homeBase }));
+      again.push(await timeSnapctl(['history', file, '--json'], home, work));
+      peer.push(await timeCommand('restic', ['find', '--quiet', file], work, resticEnv));
+    }
+    const what = `${count}+ snapshots x ${n.toLocaleString('en')} files`;
+    const rows = [row(`btrfs: history FILE right after a new snapshot, ${what}`, after, peer, 'restic find FILE', 0.2)];
+    if (baseline) rows.push(row(`  the same, baseline (${path.basename(path.dirname(path.dirname(baseline)))})`, before, peer, 'restic find FILE', null));
+    rows.push(row(`btrfs: history FILE again (index up to date), ${what}`, again, peer, 'restic find FILE', 0.2));
+    return rows;
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
+}
+
+/** The CLI script of another checkout (built), for `--baseline`. */
+function installLayoutOf(dir: string): string {
+  if (!existsSync(path.resolve(dir, 'dist', 'src', 'cli', 'main.js'))) throw new Error(`--baseline ${dir}: build it first ('npm run build' there)`);
+  return path.resolve(dir, 'bin', 'snapctl.js');
+}
+
 async function reflinkBenchmarks(work: string): Promise<Row[] | string> {
   if (opts['no-btrfs']) return 'clone on btrfs (reflinks): skipped (--no-btrfs)';
   if (process.getuid?.() !== 0) return 'clone on btrfs (reflinks): skipped (needs root to loop-mount an image)';
@@ -329,6 +402,10 @@ async function main(): Promise<void> {
     }
     if (parts.has('list')) rows.push(await listBenchmark(work));
     if (parts.has('history')) rows.push(...(await historyBenchmarks(work)));
+    if (parts.has('btrfs-history')) {
+      const history = await btrfsHistoryBenchmark(work);
+      if (typeof history === 'string') notes.push(history); else rows.push(...history);
+    }
   } finally {
     await rm(work, { recursive: true, force: true }).catch(() => undefined);
   }

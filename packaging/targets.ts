@@ -62,9 +62,17 @@ export const NATIVE_MODULES: readonly NativeModule[] = [
   },
   {
     name: 'koffi',
-    needs: 'SEEK_DATA/SEEK_HOLE, so a sparse file is read, hashed and stored by its data alone',
+    needs: 'SEEK_DATA/SEEK_HOLE, so a sparse file is read, hashed and stored by its data alone; inotify for the change journal on Linux',
     builds: ['darwin-arm64', 'darwin-x64', 'linux-x64', 'linux-arm64'],
     platformPackages: '@koromix/koffi-',
+  },
+  {
+    // Its Linux packages carry the C library in the name (`@parcel/watcher-linux-x64-glibc`); the packages are
+    // glibc builds (package.ts installs with --libc=glibc). On Linux the journal reads inotify itself (koffi) and
+    // keeps this as the fallback; on macOS it is the journal's FSEvents.
+    name: '@parcel/watcher',
+    needs: 'the change journal: FSEvents on macOS (what changed since a snapshot without a walk)',
+    builds: ['darwin-arm64', 'darwin-x64', 'linux-x64', 'linux-arm64'],
   },
 ];
 

@@ -106,7 +106,7 @@ const SEARCH_LIMIT = 300;
 
 async function targetsOf({ runtime }: DispatchContext): Promise<TargetStatus[]> {
   const next = new Map(runtime.scheduler.nextRuns().map((r) => [r.target, r.next]));
-  return targetStatuses(runtime.service, runtime.currentSettings(), { nextRun: (t) => next.get(t.path) ?? null, problemsOf: (p) => runtime.problemsOf(p), unlisted: true });
+  return targetStatuses(runtime.service, runtime.currentSettings(), { nextRun: (t) => next.get(t.path) ?? null, problemsOf: (p) => runtime.problemsOf(p), unlisted: true, changesOf: (p) => runtime.changesOf(p) });
 }
 
 async function statusOf(ctx: DispatchContext, target: string): Promise<TargetStatus> {

@@ -222,7 +222,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
                 {creating ? 'Snapshotting…' : 'Snapshot now'}
               </button>
             </div>
-            {(mine || taking) && <SnapshotProgress taking={taking} />}
+            {(mine || taking) ? <SnapshotProgress taking={taking} /> : chosen && <ChangesLine target={chosen} now={now} />}
           </section>
           {list && <SnapshotList list={list} unfinished={chosen?.unfinished ?? null} now={now} busy={creating} onRollback={(s) => setModal({ kind: 'rollback', snapshot: s })} onDelete={(s) => setModal({ kind: 'delete', snapshot: s })} />}
           <footer className="muted small">
@@ -275,6 +275,24 @@ function SnapshotProgress({ taking }: { taking: SnapshotInProgress | null }): Re
       <span className="muted small progress-text">{text}</span>
     </div>
   );
+}
+
+/**
+ * What the running app knows of the folder's changes since its newest snapshot: a live count when it tracks
+ * them (a snapshot then looks only at those), else that the next one looks at every file, and why on hover.
+ */
+function ChangesLine({ target, now }: { target: TargetStatus; now: number }): React.JSX.Element | null {
+  const c = target.changes;
+  if (!c) return null;
+  if (target.unchangedSince && c.tracked && c.count === 0) {
+    return <p className="muted small changes-line" role="status">Unchanged since {dateTime(target.unchangedSince, { now })}: the scheduled snapshot took nothing new</p>;
+  }
+  if (c.tracked) {
+    const n = c.count ?? 0;
+    return <p className="muted small changes-line" role="status" title="Snapshots look only at what changed">{n === 0 ? 'No changes since the last snapshot' : `${thousands(n)} ${n === 1 ? 'change' : 'changes'} since the last snapshot`}</p>;
+  }
+  const why = popoverWords(c.why ?? 'the app cannot say what changed');
+  return <p className="muted small changes-line" role="status" title={why}>The next snapshot looks at every file</p>;
 }
 
 /** Which snapshot the delete dialog is about: a safety snapshot by what it was taken for, others by tag and time. */

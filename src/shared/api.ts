@@ -202,6 +202,20 @@ export interface TargetStatus {
   keepGit: boolean;
   /** A snapshot of this folder being taken now (a scheduled one, say), or null: `progress` then says how far. */
   taking: SnapshotInProgress | null;
+  /** Whether the running app tracks what changes in the folder, or its snapshots walk it, and why (absent: no app). */
+  changes?: FolderChangesView;
+  /** The last scheduled snapshot found nothing changed since the newest one and took none (ISO time of the newest), or absent. */
+  unchangedSince?: string;
+}
+
+/** The change journal's word on one folder (see core/runtime/change-tracker.ts). */
+export interface FolderChangesView {
+  /** Snapshots taken in the app walk only what changed. */
+  tracked: boolean;
+  /** Why not, in one line a user can act on; null when tracked. */
+  why: string | null;
+  /** Paths changed since the newest snapshot as the events read so far say (a live count), or null. */
+  count: number | null;
 }
 
 /** A snapshot as listed: its record and what deleting it would free. */

@@ -63,6 +63,32 @@ describe('CLI start-up', () => {
     }
   });
 
+  // Every list asks clone's space index about every clone snapshot: records whose data is gone (the bench's
+  // 10,000 records, a store whose manifests were deleted) made each list try to open every manifest.
+  test('list --json of 1,000 clone records whose data is gone opens none of their manifests, on every run', async () => {
+    const home = path.join(box.root, 'no-data');
+    await mkdir(path.join(home, 'clone'), { recursive: true });
+    const start = Date.parse('2025-01-01T00:00:00Z');
+    const snapshots = Array.from({ length: 1_000 }, (_, i) => {
+      const at = new Date(start + i * 3_600_000);
+      return { id: `${at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${i.toString(16).padStart(6, '0')}`, provider: 'clone', target: box.project, tag: null, trigger: 'schedule', createdAt: at.toISOString(), size: 1, addedBytes: 1, files: 1, state: 'ready', ref: `r${i}`, note: null };
+    });
+    await writeFile(path.join(home, 'store.json'), JSON.stringify({ version: 1, snapshots, rollbacks: [] }));
+    const hook = path.join(box.root, 'count-manifests.cjs');
+    const counts = path.join(box.root, 'manifest-reads');
+    await writeFile(hook, `const fsp = require('node:fs/promises'); let n = 0;
+for (const name of ['readFile', 'open']) { const real = fsp[name]; fsp[name] = function (file, ...rest) { if (String(file).includes('manifests')) n++; return real.call(this, file, ...rest); }; }
+process.on('exit', () => require('node:fs').appendFileSync(${JSON.stringify(counts)}, n + '\\n'));\n`);
+    for (let run = 0; run < 2; run++) {
+      const code = await new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, ['--require', hook, cliPath, 'list', '--json'], { env: { ...process.env, SNAPCTL_HOME: home }, stdio: 'ignore' });
+        child.on('exit', resolve);
+      });
+      assert.equal(code, 0);
+    }
+    assert.deepEqual((await readFile(counts, 'utf8')).trim().split('\n'), ['0', '0']);
+  });
+
   test('status says whether metrics are being sent without loading a metrics client or a Unix socket', async () => {
     const loaded = await loadedBy(['status'], box.home, box.root);
     assert.equal(bundled(loaded.files).some((f) => f.endsWith('hot-shots.cjs')), false, 'status loaded hot-shots');

@@ -24,6 +24,8 @@ function folderText(t: TargetStatus): string {
   }
   if (t.undo) lines.push(`  ${t.undo.label}: 'snapctl undo --path ${t.path}' puts the folder back as it was before`);
   if (t.undoLost) lines.push(`  ${say(t.undoLost)}`);
+  if (t.changes) lines.push(t.changes.tracked ? `  changes: tracked by the app (${t.changes.count === null ? 'some' : t.changes.count} since the newest snapshot): snapshots look only at what changed` : `  changes: walked: ${say(t.changes.why ?? 'the app cannot say what changed')}`);
+  if (t.unchangedSince) lines.push(`  the last scheduled snapshot found nothing changed since ${localTime(t.unchangedSince)} and took none`);
   for (const p of t.problems) lines.push(`  problem: ${say(p)}`);
   return shownLines(lines);
 }

@@ -200,6 +200,27 @@ export function applyDelta(index: PathIndexData, d: IndexDelta, only?: string): 
   return true;
 }
 
+/**
+ * What snapshot `id` holds, as far as the index keeps it: each path's version as an entry whose version key is
+ * the one the snapshot gave it (a tree file's size, mtime, inode and ctime; a link's target). Null when a
+ * version's key cannot be turned back into an entry (clone's content hashes), or the snapshot is not held.
+ */
+export function entriesAt(index: PathIndexData, id: string): ManifestEntry[] | null {
+  const seq = index.snapshots.get(id);
+  if (seq === undefined || index.skipped.has(id)) return null;
+  const out: ManifestEntry[] = [];
+  for (const [p, versions] of index.paths) {
+    const v = versions.find((x) => holds(x, seq));
+    if (!v) continue;
+    if (v.type === 'dir') { out.push({ path: p, type: 'dir', mode: v.mode, mtimeNs: v.mtimeNs }); continue; }
+    if (v.type === 'symlink') { if (!v.key.startsWith('l:')) return null; out.push({ path: p, type: 'symlink', mtimeNs: v.mtimeNs, link: v.key.slice(2) }); continue; }
+    const m = /^s:(\d+):(\d+):(\d+):(\d+)$/.exec(v.key);
+    if (!m) return null;
+    out.push({ path: p, type: 'file', mode: v.mode, mtimeNs: m[2] as string, size: Number(m[1]), oid: '', hash: null, ino: m[3] as string, ctimeNs: m[4] as string });
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
 export function markSkipped(index: PathIndexData, id: string, why: string): void {
   index.snapshots.set(id, index.nextSeq++);
   index.skipped.set(id, why);

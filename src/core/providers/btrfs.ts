@@ -8,6 +8,8 @@ import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities, S
 import { readMounts, mountOf } from './mounts.js';
 import { ToolRunner, unrecognised } from './tools.js';
 import { TreeSnapshotProvider, type SnapshotView } from './tree-snapshot.js';
+import { SendStreamReader, SendStreamUnreadable } from './btrfs-send.js';
+import { hintsWithin, type ChangeHints } from './change-hints.js';
 import type { PathFilter } from '../tree/manifest.js';
 
 /** Every btrfs subvolume's root directory has this inode number. */
@@ -156,6 +158,34 @@ export class BtrfsProvider extends TreeSnapshotProvider {
     if (!st) return; // already gone: nothing to free
     if (st.ino !== SUBVOLUME_ROOT_INO) throw new SnapctlError('corrupt', `${subvolume} is not a btrfs snapshot`, 'it was not touched');
     await this.tools.check('btrfs', ['subvolume', 'delete', subvolume], 'deleting a btrfs snapshot needs root, or the user_subvol_rm_allowed mount option');
+  }
+
+  /**
+   * `btrfs send --no-data -p OLDER NEWER`: the kernel compares the two snapshots' trees and skips what they
+   * share, so the stream follows the change, not the folder; `--no-data` leaves the file contents out. Read as
+   * it comes (btrfs-send.ts); the paths it names below the folder are the hints. Needs root, as send does.
+   */
+  protected override async changeHints(older: SnapshotRecord, newer: SnapshotRecord, trace: (phase: string) => void): Promise<ChangeHints | { why: string }> {
+    const a = this.parseRef(older);
+    const b = this.parseRef(newer);
+    const inside = path.relative(a.subvolume, a.view);
+    if (inside !== path.relative(b.subvolume, b.view)) return { why: 'the two snapshots hold the folder at different places' };
+    // A walk of a snapshot kept where they used to be leaves that folder out, and a walk of a newer one does not.
+    if (a.legacyRoot !== b.legacyRoot) return { why: 'one of the two snapshots is kept where snapshots used to be' };
+    const reader = new SendStreamReader();
+    const sent = await this.tools.stream('btrfs', ['send', '--no-data', '-q', '-p', a.subvolume, b.subvolume], (chunk) => reader.feed(chunk))
+      .catch((err: unknown) => { if (err instanceof SendStreamUnreadable) return { why: err.message }; throw err; });
+    if ('why' in sent) return sent;
+    if (sent.exitCode !== 0) return { why: `btrfs send failed: ${sent.stderr.trim().split('\n')[0] ?? `exit code ${sent.exitCode}`}` };
+    let hints: ChangeHints;
+    try {
+      hints = reader.finish();
+    } catch (err) {
+      if (err instanceof SendStreamUnreadable) return { why: err.message };
+      throw err;
+    }
+    trace(`btrfs send: ${reader.commands} commands`);
+    return hintsWithin(hints, inside === '' ? '' : inside.split(path.sep).join('/'));
   }
 
   protected async open(record: SnapshotRecord): Promise<SnapshotView> {

@@ -3,6 +3,8 @@ import type { DiffResult } from '../tree/compare.js';
 import type { ManifestEntry, PathFilter } from '../tree/manifest.js';
 import type { LiveEntry } from '../tree/walk.js';
 import type { ExcludeMatcher } from '../tree/excludes.js';
+import type { WalkSide } from '../tree/walk-changed.js';
+import type { SnapshotChanges } from './snapshot-changes.js';
 import type { CreateProgress, ProviderName, RestoreResult, SnapshotRecord } from '../../shared/model.js';
 
 export type { RestoreResult };
@@ -41,6 +43,20 @@ export interface ProviderDiffOptions {
   leaveAlone?: PathFilter;
   /** The folder as a walk just found it; without it the provider walks the folder. */
   live?: readonly LiveEntry[];
+}
+
+export type { SnapshotChanges };
+
+export interface SnapshotChangesOptions {
+  /**
+   * Every path the older snapshot holds (a walk of it, or the path index's record of it). A file changed under
+   * one name changes under all its names, and btrfs and ZFS name one: these find the others (by inode).
+   * Without them, a changed file with other names means null (walk). A function is called only when such a
+   * file is found (most changes have none), and may answer null (not known: walk).
+   */
+  olderEntries?: readonly ManifestEntry[] | (() => Promise<readonly ManifestEntry[] | null>);
+  /** Told how the difference was found, or why the caller must walk instead. */
+  trace?: Trace;
 }
 
 /** What snapshots cost in space, as far as the provider can tell: null where it cannot (never a guess). */
@@ -130,6 +146,13 @@ export interface CreateRequest {
   trace?: Trace;
   /** Told how far the snapshot has got, by providers that walk (clone); others take theirs at once. */
   progress?: (p: CreateProgress) => void;
+  /**
+   * What changed since the base snapshot `baseId` (one of `bases`), from the running app's change journal
+   * after a sync point: a provider that walks lists only those paths and their folders again and takes the
+   * rest from that base (`walkChanged`), with the walk's side lists kept from its snapshot (`side`). Absent: a
+   * whole walk.
+   */
+  narrow?: { baseId: string; paths: readonly string[]; inodes?: readonly string[]; side: WalkSide };
 }
 
 export interface CreatedSnapshot {
@@ -155,6 +178,10 @@ export interface CreatedSnapshot {
   /** Folders whose CACHEDIR.TAG left their contents out, and how many paths the excludes left out (topmost). */
   cacheDirs?: string[];
   excluded?: number;
+  /** What this snapshot's walk listed beside its manifest, for the next snapshot's narrowed walk (see CreateRequest.narrow). */
+  side?: WalkSide;
+  /** Whether the walk was narrowed by the change journal (false: a whole walk). */
+  narrowed?: boolean;
 }
 
 
@@ -197,6 +224,14 @@ export interface SnapshotProvider {
   read<T>(record: SnapshotRecord, fn: (reader: SnapshotReader) => Promise<T>): Promise<T>;
   /** One file's bytes as the snapshot holds it, up to `maxBytes` (what `snapctl cat` and the file diff read). */
   readFile(record: SnapshotRecord, path: string, maxBytes: number): Promise<SnapshotFile>;
+  /**
+   * What differs between two snapshots of one folder, path by path, exactly as a walk of both would find it,
+   * from the filesystem's own record of the change (`btrfs send --no-data -p OLDER NEWER`, `zfs diff`): only
+   * the paths it names are looked at, so the cost follows the change, not the folder. Either order works.
+   * null when the provider has no such record or cannot vouch for it (a tool failure, a command it does not
+   * know, a changed file with other names and no `olderEntries`): the caller walks, and `trace` says why.
+   */
+  changesBetween?(older: SnapshotRecord, newer: SnapshotRecord, options?: SnapshotChangesOptions): Promise<SnapshotChanges | null>;
   /** Every path the snapshot holds (clone: its manifest; trees: a walk of the snapshot), for the path index. */
   listEntries(record: SnapshotRecord): Promise<readonly ManifestEntry[]>;
   /**

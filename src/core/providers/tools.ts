@@ -55,6 +55,40 @@ export class ToolRunner {
     }
   }
 
+  /**
+   * Runs and hands its output to `onChunk` as bytes while it comes (a send stream can be large and is not
+   * text), with `run`'s timeout and process group. A throw from `onChunk` stops the tool and is rethrown.
+   */
+  async stream(tool: string, args: readonly string[], onChunk: (chunk: Buffer) => void): Promise<{ stderr: string; exitCode: number }> {
+    const { execa } = await import('execa');
+    let timedOut = false;
+    const sub = execa(tool, args, {
+      env: this.env, extendEnv: false, reject: false, detached: true, cleanup: true,
+      stdin: 'ignore', encoding: 'buffer', buffer: { stdout: false, stderr: true },
+    });
+    const kill = (): void => { try { if (sub.pid) process.kill(-sub.pid, 'SIGKILL'); } catch { /* already gone */ } };
+    const timer = setTimeout(() => { timedOut = true; kill(); }, this.timeoutMs);
+    try {
+      try {
+        for await (const chunk of sub.stdout) onChunk(chunk as Buffer);
+      } catch (err) {
+        kill();
+        await sub.catch(() => undefined);
+        throw err;
+      }
+      const r = await sub;
+      if (timedOut) throw new SnapctlError('failed', `${tool} ${args[0] ?? ''} did not answer within ${Math.round(this.timeoutMs / 1000)} s and was stopped`, 'the disk or the tool may be stuck; try again, or restart the machine');
+      if (r.failed && r.exitCode === undefined) throw notFound(tool, r.cause);
+      return { stderr: Buffer.from(r.stderr).toString('utf8'), exitCode: r.exitCode ?? 1 };
+    } catch (err) {
+      if (err instanceof SnapctlError) throw err;
+      if ((err as { code?: string }).code === 'ENOENT') throw notFound(tool, err);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Runs and requires exit code 0; a failure quotes what the tool said. */
   async check(tool: string, args: readonly string[], hint?: string): Promise<ToolResult> {
     const r = await this.run(tool, args);

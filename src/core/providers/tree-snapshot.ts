@@ -7,7 +7,9 @@ import { walk } from '../tree/walk.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import { bothFilters } from '../tree/compare.js';
 import { readTreeFile } from './snapshot-files.js';
-import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities, ProviderDiffOptions, ProviderRestoreOptions, RestoreResult, SnapshotFile, SnapshotProvider, SnapshotReader } from './provider.js';
+import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities, ProviderDiffOptions, ProviderRestoreOptions, RestoreResult, SnapshotChangesOptions, SnapshotFile, SnapshotProvider, SnapshotReader } from './provider.js';
+import type { ChangeHints } from './change-hints.js';
+import { resolveChanges, type SnapshotChanges } from './snapshot-changes.js';
 
 /** A read-only snapshot directory read in place: a file's bytes are at the same relative path inside it. */
 export class DirectorySource implements ContentSource {
@@ -86,6 +88,33 @@ export abstract class TreeSnapshotProvider implements SnapshotProvider {
   /** A walk of the snapshot's read-only tree, never of the folder: what the path index takes of it. */
   async listEntries(record: SnapshotRecord): Promise<readonly ManifestEntry[]> {
     return this.withView(record, async (dir, own) => (await manifestFromTree(dir, record.id, record.target, own)).entries);
+  }
+
+  /**
+   * The filesystem's own difference of two of its snapshots (see SnapshotProvider.changesBetween), relative to
+   * the folder; `{ why }` when it has none to give or cannot be vouched for. Providers without one (APFS) walk.
+   */
+  protected async changeHints(_older: SnapshotRecord, _newer: SnapshotRecord, _trace: (phase: string) => void): Promise<ChangeHints | { why: string }> {
+    return { why: `${this.name} cannot tell what differs between two snapshots` };
+  }
+
+  async changesBetween(older: SnapshotRecord, newer: SnapshotRecord, options: SnapshotChangesOptions = {}): Promise<SnapshotChanges | null> {
+    const trace = options.trace ?? (() => undefined);
+    if (older.provider !== this.name || newer.provider !== this.name || older.target !== newer.target) {
+      trace(`changes between ${older.id} and ${newer.id}: walked (not two ${this.name} snapshots of one folder)`);
+      return null;
+    }
+    try {
+      const hints = await this.changeHints(older, newer, trace);
+      if ('why' in hints) { trace(`changes between ${older.id} and ${newer.id}: walked (${hints.why})`); return null; }
+      const made = await this.withView(older, (olderDir, own) => this.withView(newer, (newerDir) => resolveChanges(olderDir, newerDir, hints, { exclude: own, olderEntries: options.olderEntries })));
+      if ('why' in made) { trace(`changes between ${older.id} and ${newer.id}: walked (${made.why})`); return null; }
+      trace(`changes between ${older.id} and ${newer.id}: from ${this.name}, ${made.looked} paths looked at, ${made.changed.length} changed, ${made.removed.length} removed`);
+      return made;
+    } catch (err) {
+      trace(`changes between ${older.id} and ${newer.id}: walked (${err instanceof Error ? err.message : String(err)})`);
+      return null;
+    }
   }
 
   async readFile(record: SnapshotRecord, p: string, maxBytes: number): Promise<SnapshotFile> {

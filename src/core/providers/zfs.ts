@@ -7,6 +7,8 @@ import type { SnapshotRecord } from '../../shared/model.js';
 import type { CreateRequest, CreatedSnapshot, Detection, ProviderCapabilities, SpaceCosts } from './provider.js';
 import { ToolRunner, unrecognised } from './tools.js';
 import { TreeSnapshotProvider, type SnapshotView } from './tree-snapshot.js';
+import { hintsWithin, type ChangeHints } from './change-hints.js';
+import { parseZfsDiff, ZfsDiffUnreadable } from './zfs-diff.js';
 
 export const ZFS_SNAPSHOT_PREFIX = 'snapctl-';
 const DATASET = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
@@ -116,6 +118,26 @@ export class ZfsProvider extends TreeSnapshotProvider {
     if (listed.exitCode !== 0) return; // already destroyed: nothing to free
     // Never -r or -R: only this one snapshot, never a dataset or its children.
     await this.tools.check('zfs', ['destroy', name], "destroying a ZFS snapshot needs root or 'zfs allow destroy'");
+  }
+
+  /**
+   * `zfs diff -H -F OLDER NEWER`: ZFS walks only the objects born or changed between the two snapshots. No
+   * `-h`: escaped, every path stays on its line (zfs-diff.ts).
+   */
+  protected override async changeHints(older: SnapshotRecord, newer: SnapshotRecord): Promise<ChangeHints | { why: string }> {
+    const a = this.snapshotName(older);
+    const b = this.snapshotName(newer);
+    if (a.split('@')[0] !== b.split('@')[0]) return { why: 'the two snapshots are of different datasets' };
+    const dataset = await this.requireDataset(older.target);
+    if (dataset.name !== a.split('@')[0]) return { why: `the folder is now in the dataset ${dataset.name}, not ${a.split('@')[0]}` };
+    const r = await this.tools.run('zfs', ['diff', '-H', '-F', a, b]);
+    if (r.exitCode !== 0) return { why: `zfs diff failed: ${r.stderr.trim().split('\n')[0] ?? `exit code ${r.exitCode}`}` };
+    try {
+      return hintsWithin(parseZfsDiff(r.stdout, dataset.mountpoint), path.relative(dataset.mountpoint, older.target));
+    } catch (err) {
+      if (err instanceof ZfsDiffUnreadable) return { why: err.message };
+      throw err;
+    }
   }
 
   protected async open(record: SnapshotRecord): Promise<SnapshotView> {

@@ -5,8 +5,8 @@ import type { SnapshotRecord } from '../../shared/model.js';
 import { MetricsSink } from './metrics-sink.js';
 import { failedSetting, sendFailureWords } from './metrics-errors.js';
 import { describeDestination, destinationOf, tagValue, type MetricsDestination, type MetricsTarget } from './metrics-target.js';
-
 import type { ServiceEvent } from '../service/events.js';
+
 export { resolveMetricsTarget, type MetricsTarget } from './metrics-target.js';
 
 export const METRIC_PREFIX = 'snapctl.';
@@ -145,6 +145,14 @@ export class Metrics {
         this.safely((c) => c.event('rollback failed', wireText(`${event.target} to ${event.snapshotId}: ${event.error}`), { alert_type: 'error', aggregation_key: wireText(`rollback:${event.target}`), source_type_name: 'snapctl' }, tags));
         break;
       }
+      case 'snapshot-unchanged':
+        this.safely((c) => c.increment('snapshot.unchanged', 1, ['trigger:schedule']));
+        break;
+      case 'journal-defect':
+        // A change no event named: the journal is a hint, so nothing was lost, but it is a defect to look at.
+        this.safely((c) => c.increment('journal.defect', 1, [`target:${tagValue(event.target)}`]));
+        this.safely((c) => c.event('change journal defect', wireText(`${event.target}: a full walk found ${event.paths} paths the change journal did not name (${event.examples.join(', ')}); the next snapshot walks in full`), { alert_type: 'warning', aggregation_key: wireText(`journal:${event.target}`), source_type_name: 'snapctl' }));
+        break;
       case 'snapshot-progress':
         break;
     }

@@ -2,9 +2,9 @@ import type { DiffView, FileDiffView, FileHistoryView } from '../../shared/api.j
 import { SnapctlError, describeError, type ErrorKind } from '../base/errors.js';
 import { searchMatcher } from '../history/glob.js';
 import type { FindResult } from '../service/history.js';
-
 import type { ServiceContext } from '../service/context.js';
 import { fileDiff, previewRollback } from '../service/preview.js';
+
 /**
  * The queries that may take long on a large folder: a search of every path the snapshots hold, a file's
  * history, a preview's diff, one file's text diff. They only read (a history query may bring the folder's path

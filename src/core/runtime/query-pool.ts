@@ -6,8 +6,8 @@ import type { Settings } from '../state/settings.js';
 import { answerQuery, errorOf, type QueryCall, type QueryCalls, type QueryMethod, type QueryReply } from './queries.js';
 import type { AdminPrompt } from '../providers/admin-prompt.js';
 import type { AroundEntered, AroundMessage, QueryRequest, QueryWorkerData } from './query-worker.js';
-
 import type { ServiceContext } from '../service/context.js';
+
 export interface QueryPoolOptions {
   home: string;
   env: NodeJS.ProcessEnv;

@@ -6,8 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { AdminPrompt } from '../providers/admin-prompt.js';
 import { policyOf, type Settings } from '../state/settings.js';
 import { answerQuery, replyOf, type QueryCall, type QueryReply } from './queries.js';
-
 import { DEFAULT_POLICY, ServiceContext } from '../service/context.js';
+
 /**
  * What the worker is started with. A password prompt's `around` (the tray app keeps its popover up while macOS
  * asks) is a function of the main thread: the worker asks the main thread to run it (AroundMessage).

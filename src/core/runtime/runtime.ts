@@ -5,7 +5,7 @@ import { Metrics, resolveMetricsTarget, type CheckStatus } from './metrics.js';
 import { readMetricsHealth, recordMetricsResult } from '../state/metrics-health-file.js';
 import { healthOf } from './metrics-health.js';
 import { failedSetting } from './metrics-errors.js';
-import type { MetricsHealth } from '../../shared/api.js';
+import type { FolderChangesView, MetricsHealth } from '../../shared/api.js';
 import { clockTime } from '../../shared/format.js';
 import { StoreWatcher } from './store-watch.js';
 import { folderBytes, freeBytes } from './store-space.js';
@@ -16,12 +16,17 @@ import { Scheduler, type ScheduleRunReport } from '../triggers/scheduler.js';
 import type { AdminPrompt } from '../providers/admin-prompt.js';
 import { SettingsStore, policyOf, type Settings } from '../state/settings.js';
 import { QueryPool } from './query-pool.js';
-
+import { ChangeTracker } from './change-tracker.js';
+import { audit } from '../changes/audit.js';
+import type { JournalToken } from '../changes/journal.js';
+import { excludeMatcher } from '../tree/excludes.js';
+import { listingFromManifest } from '../tree/walk-changed.js';
 import { DEFAULT_POLICY, ServiceContext } from '../service/context.js';
 import { createSnapshot } from '../service/create.js';
 import { pruneSnapshots } from '../service/prune.js';
 import { listSnapshots } from '../service/queries.js';
 import { recover } from '../service/recovery.js';
+
 export interface RuntimeOptions {
   home: string;
   env?: NodeJS.ProcessEnv;
@@ -40,6 +45,8 @@ export interface RuntimeOptions {
    * own resume() (the tray app, whose icon must not wait for a full snapshot after a night off).
    */
   catchUp?: 'now' | 'later';
+  /** How often, at idle, each watched folder is walked in full and compared with its change journal (default 30 min; 0: never). */
+  auditIntervalMs?: number;
 }
 
 /**
@@ -67,12 +74,18 @@ export class SnapctlRuntime {
   private settingsFileProblems: string[] = [];
   /** Each folder's last scheduled snapshot, when it failed: gone once a later snapshot of the folder succeeds. */
   private readonly scheduledFailures = new Map<string, string>();
+  /** The change journals of the clone folders in the settings (SNAPCTL_JOURNAL=0: none, every snapshot walks). */
+  readonly changes: ChangeTracker | undefined;
+  /** Folders whose last scheduled run took nothing, the journal vouching nothing changed: since the newest snapshot's time. */
+  private readonly unchanged = new Map<string, string>();
+  private auditTimer: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: RuntimeOptions) {
     this.env = options.env ?? process.env;
     const layout = new HomeLayout(path.resolve(options.home));
+    this.changes = this.env['SNAPCTL_JOURNAL'] === '0' ? undefined : new ChangeTracker();
     this.service = new ServiceContext({
-      home: layout.root, env: this.env, adminPrompt: options.adminPrompt ?? false,
+      home: layout.root, env: this.env, adminPrompt: options.adminPrompt ?? false, ...(this.changes ? { changes: this.changes } : {}),
       // Settings are loaded before the first snapshot; the recovery that runs before them needs no policy.
       policy: async (target) => (this.settings ? policyOf(this.settings, target) : DEFAULT_POLICY),
     });
@@ -82,12 +95,21 @@ export class SnapctlRuntime {
       if (e.type === 'snapshot-created') this.lastOutcome.set(e.record.target, { status: 'ok' });
       if (e.type === 'snapshot-failed') this.lastOutcome.set(e.target, { status: 'critical', message: e.error });
       if (e.type === 'snapshot-created' && e.record.trigger !== 'safety') this.scheduledFailures.delete(e.record.target);
+      if (e.type === 'snapshot-created') this.unchanged.delete(e.record.target);
     });
     this.metrics = new Metrics({ enabled: false, host: '127.0.0.1', port: 8125, socket: null, tags: [] });
     this.scheduler = new Scheduler({
       stateFile: path.join(layout.root, 'schedule-state.json'),
       runner: {
-        snapshot: (t) => createSnapshot(this.service, { path: t.path, trigger: 'schedule', provider: t.provider }),
+        snapshot: async (t) => {
+          const since = await this.unchangedSince(t.path);
+          if (since) {
+            this.unchanged.set(t.path, since);
+            this.service.emit({ type: 'snapshot-unchanged', target: t.path, since });
+            return null;
+          }
+          return createSnapshot(this.service, { path: t.path, trigger: 'schedule', provider: t.provider });
+        },
         prune: (t) => pruneSnapshots(this.service, () => t.retention, { target: t.path, maxStoreBytes: () => t.maxStoreBytes }),
       },
       onRun: (report) => {
@@ -130,6 +152,11 @@ export class SnapctlRuntime {
     runtime.watcher = new StoreWatcher(runtime.service.layout.root, path.basename(runtime.service.layout.storeFile), () => void runtime.sendGauges(), { pollMs: options.storePollMs ?? 5_000 });
     await runtime.watcher.start();
     void runtime.steadyReport();
+    const audit = options.auditIntervalMs ?? 30 * 60_000;
+    if (runtime.changes && audit > 0) {
+      runtime.auditTimer = setInterval(() => void runtime.auditChanges(), audit);
+      runtime.auditTimer.unref();
+    }
     return runtime;
   }
 
@@ -168,6 +195,8 @@ export class SnapctlRuntime {
     // Queries first: a long one ends at once, wherever it is.
     await this.queries.stop();
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
+    if (this.auditTimer) clearInterval(this.auditTimer);
+    await this.changes?.stop();
     this.watcher?.stop();
     this.unobserve();
     await this.scheduler.stop();
@@ -178,6 +207,8 @@ export class SnapctlRuntime {
 
   private async applySettings(settings: Settings): Promise<void> {
     this.scheduler.apply(settings.targets, settings.schedulePaused);
+    // Started in the background: a large folder's watches take a while, and the first snapshot walks anyway.
+    void this.changes?.watch(settings.targets.filter((t) => t.provider === 'clone').map((t) => t.path));
     const target = resolveMetricsTarget(settings.statsd, this.env);
     const previous = this.settings ? resolveMetricsTarget(this.settings.statsd, this.env) : null;
     if (!previous || JSON.stringify(previous) !== JSON.stringify(target)) {
@@ -256,5 +287,56 @@ export class SnapctlRuntime {
     this.problems.push(message);
     if (this.problems.length > 50) this.problems.shift();
     this.options.onProblem?.(message);
+  }
+
+  /** What status and the popover say of a folder's changes (tracked or walked, and why), with the app running. */
+  async changesOf(target: string): Promise<{ changes?: FolderChangesView; unchangedSince?: string }> {
+    if (!this.changes) return {};
+    const newest = (await listSnapshots(this.service, { target })).find((s) => s.state === 'ready' && s.provider === 'clone') ?? null;
+    const since = this.unchanged.get(target);
+    return { changes: this.changes.view(target, newest?.id ?? null), ...(since ? { unchangedSince: since } : {}) };
+  }
+
+  /**
+   * The newest snapshot's time when the change journal vouches that nothing in the folder changed since it,
+   * or null: a scheduled run then takes nothing (the newest snapshot already holds the folder as it is).
+   */
+  private async unchangedSince(target: string): Promise<string | null> {
+    if (!this.changes) return null;
+    const newest = (await listSnapshots(this.service, { target })).find((s) => s.state === 'ready') ?? null;
+    if (!newest || newest.provider !== 'clone') return null;
+    const answer = await this.changes.since(target, newest.id);
+    return answer.tracked && answer.paths.length === 0 ? newest.createdAt : null;
+  }
+
+  /**
+   * At idle: each watched folder walked in full and compared with what its journal claims since its newest
+   * snapshot. Any difference is a defect (an event missed): reported, and the folder's next snapshot walks.
+   */
+  private auditing = false;
+  async auditChanges(): Promise<number> {
+    if (!this.changes || this.auditing) return 0;
+    this.auditing = true;
+    let defects = 0;
+    try {
+      for (const target of this.changes.watched()) {
+        if (this.service.inProgress().some((t) => t.target === target)) continue;
+        const newest = (await listSnapshots(this.service, { target })).find((s) => s.state === 'ready') ?? null;
+        const watched = newest?.provider === 'clone' ? this.changes.journalOf(target, newest.id) : null;
+        if (!newest || !watched) continue;
+        const entries = await this.service.provider('clone').listEntries?.(newest) ?? null;
+        const base = entries ? listingFromManifest({ entries: [...entries], problems: [] }, watched.side) : null;
+        if (!base) continue;
+        const skip = await excludeMatcher(newest.excluded?.patterns ?? []);
+        const found = await audit(watched.journal, watched.token as JournalToken, base, { ...(skip ? { skip } : {}), cacheDirs: true }).catch(() => null);
+        if (!found || !('defects' in found) || found.defects.length === 0) continue;
+        defects += found.defects.length;
+        this.changes.distrust(target, `the change journal missed ${found.defects.length} changes that a full walk found: the next snapshot looks at every file`);
+        this.service.emit({ type: 'journal-defect', target, paths: found.defects.length, examples: found.defects.slice(0, 3) });
+      }
+    } finally {
+      this.auditing = false;
+    }
+    return defects;
   }
 }

@@ -1,9 +1,9 @@
 import type { TargetStatus } from '../../shared/api.js';
 import type { Settings, TargetSettings } from '../state/settings.js';
-
 import type { ServiceContext } from '../service/context.js';
 import { listSnapshots } from '../service/queries.js';
 import { folderState, unfinishedTargets } from '../service/status.js';
+
 export interface StatusSources {
   /** The next scheduled snapshot of a folder (the running scheduler's), null when none. */
   nextRun: (target: TargetSettings) => Date | null;
@@ -11,6 +11,8 @@ export interface StatusSources {
   problemsOf?: (target: string) => string[];
   /** Folders snapctl has snapshots or an unfinished rollback of but that are not in the settings. */
   unlisted?: boolean;
+  /** The running app's word on a folder's changes (tracked or walked, and why; unchanged since): absent in a fresh process. */
+  changesOf?: (target: string) => Promise<Pick<TargetStatus, 'changes' | 'unchangedSince'>>;
 }
 
 /**
@@ -29,6 +31,7 @@ export async function targetStatuses(service: ServiceContext, settings: Settings
       path: t.path, schedule: t.schedule, provider: t.provider, paused: t.paused,
       nextRun: settings.schedulePaused || t.paused ? null : sources.nextRun(t)?.toISOString() ?? null,
       ...state, problems: [...state.problems, ...(sources.problemsOf?.(t.path) ?? [])], keepGit: t.keepGit, taking: takingOf(t.path),
+      ...(await sources.changesOf?.(t.path).catch(() => ({})) ?? {}),
     });
   }
   if (!sources.unlisted) return out;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { SnapctlError } from '../base/errors.js';
+import { phaseTrace } from '../base/trace.js';
 import type { AdminPrompt } from '../providers/admin-prompt.js';
 import type { SnapshotProvider } from '../providers/provider.js';
 import { folderLockPath, runtimeDir } from '../state/folder-lock.js';
@@ -13,6 +14,7 @@ import { SnapshotStore } from '../state/store.js';
 import { DEFAULT_RETENTION } from '../../shared/defaults.js';
 import type { ProviderName, SnapshotRecord } from '../../shared/model.js';
 import type { SnapshotInProgress } from '../../shared/api.js';
+import type { ChangeFeed } from './change-feed.js';
 import { defaultProviders } from './default-providers.js';
 import type { ServiceEvent } from './events.js';
 import type { FloorSetting } from './free-space.js';
@@ -44,6 +46,8 @@ export interface ServiceOptions {
    * hold); by default the settings file is read when a snapshot or a preview needs them.
    */
   policy?: (target: string) => Promise<FolderPolicy>;
+  /** The running app's change journal (tray app, `snapctl serve`): snapshots then walk only what changed. */
+  changes?: ChangeFeed;
 }
 
 /**
@@ -60,6 +64,8 @@ export class ServiceContext {
   readonly journal: RollbackJournal;
   readonly pendingCreates: PendingCreates;
   readonly env: NodeJS.ProcessEnv;
+  /** See ServiceOptions.changes; undefined in a fresh process, which walks. */
+  readonly changes: ChangeFeed | undefined;
   /** Snapshots this process is taking now, by id, with how far each has got (the popover's progress bar). */
   readonly taking = new Map<string, SnapshotInProgress>();
   /** What operations found and mended on their own, for the user (see takeNotices). */
@@ -77,10 +83,11 @@ export class ServiceContext {
     this.recordFiles = new RecordFiles(path.join(this.layout.root, 'records'));
     this.pendingCreates = new PendingCreates(path.join(this.layout.root, 'pending'));
     this.store = new SnapshotStore(this.layout, () => this.snapshotsOnDisk());
-    this.history = new FileHistory({ layout: this.layout, store: this.store, provider: (n) => this.provider(n), lock: (t, fn) => this.withTarget(t, fn) });
+    this.history = new FileHistory({ layout: this.layout, store: this.store, provider: (n) => this.provider(n), lock: (t, fn) => this.withTarget(t, fn), trace: phaseTrace('history', options.env ?? process.env) });
     this.journal = new RollbackJournal(this.layout.journalDir);
     this.lockWaitMs = options.lockWaitMs ?? 120_000;
     this.env = options.env ?? process.env;
+    this.changes = options.changes;
     this.policyOf = options.policy ?? ((target) => policyFromSettingsFile(this.layout, target, (n) => this.notices.push(n)));
   }
 

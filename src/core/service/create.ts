@@ -15,6 +15,7 @@ import { throttledProgress } from './create-progress.js';
 import { LowSpace, floorBytes, fsSpace, roomAfter, type FsSpace } from './free-space.js';
 import { pruneForSpace } from './prune.js';
 import { listSnapshots, resolveFolder } from './queries.js';
+import type { ChangeFeed } from './change-feed.js';
 import { collect } from './record-changes.js';
 import { finishFirst } from './recovery.js';
 
@@ -129,6 +130,13 @@ export async function createLocked(ctx: ServiceContext, target: string, o: Creat
   };
   // Filesystem snapshots copy nothing: they need room only for their metadata, and the floor still holds.
   if (!provider.capabilities.walksOnCreate) await budget(0);
+  // The running app's change journal: a mark before the walk starts (what changes from here on is the next
+  // snapshot's), and what changed since the newest snapshot when the journal can vouch for it. A rollback's
+  // safety snapshot always walks: changes that raise no event (a write through mmap, a link's other name
+  // outside the folder) must be in it, so its undo is exact.
+  const feed = provider.capabilities.walksOnCreate ? ctx.changes : undefined;
+  const mark = feed ? await feed.mark(target).catch(() => null) : null;
+  const narrow = feed && latest && o.trigger !== 'safety' && samePatterns(latest, patterns) ? await narrowFrom(feed, target, latest.id) : undefined;
   await ctx.pendingCreates.begin({ id, provider: o.provider, target });
   const taking: SnapshotInProgress = { id, target, trigger: o.trigger, startedAt: new Date().toISOString(), progress: null };
   ctx.taking.set(id, taking);
@@ -138,7 +146,7 @@ export async function createLocked(ctx: ServiceContext, target: string, o: Creat
   });
   let created: CreatedSnapshot;
   try {
-    created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}), ...(o.trace ? { trace: o.trace } : {}), skip, cacheDirs: true, budget, progress });
+    created = await provider.create({ id, target, tag: o.tag, bases, ...(o.inspect ? { inspect: o.inspect } : {}), ...(o.trace ? { trace: o.trace } : {}), skip, cacheDirs: true, budget, progress, ...(narrow ? { narrow } : {}) });
     await assertStateNotInside(ctx, target, created.live, created.problems.filter((p) => p.reason === MOUNT_NOTE).map((p) => p.path));
   } catch (err) {
     ctx.taking.delete(id);
@@ -178,6 +186,7 @@ export async function createLocked(ctx: ServiceContext, target: string, o: Creat
   } finally {
     await provider.settle(created.ref);
   }
+  feed?.recorded(target, id, mark, created.side);
   o.trace?.('record it in the store');
   // Still under the folder's lock; a failure leaves the index stale, which the next query finds and mends.
   // The change is appended to the index's log (bench/README.md, "File history"); a rollback's safety
@@ -240,3 +249,14 @@ function outOfSpace(err: unknown, target: string, need: number, space: FsSpace |
   given ? 'free some space (delete old snapshots, add excludes for caches), then take it again' : "free a little space, then run 'snapctl prune', which gives back what the snapshot left; then take it again");
 }
 
+/** The journal's paths since the folder's newest snapshot, when it vouches for them and kept that walk's side lists. */
+async function narrowFrom(feed: ChangeFeed, target: string, baseId: string): Promise<CreateRequest['narrow']> {
+  const since = await feed.since(target, baseId).catch(() => null);
+  return since?.tracked && since.side ? { baseId, paths: since.paths, ...(since.inodes ? { inodes: since.inodes } : {}), side: since.side } : undefined;
+}
+
+/** A narrowed walk keeps what its base left out: only right while the excludes are the ones it was taken with. */
+function samePatterns(base: SnapshotRecord, patterns: readonly string[]): boolean {
+  const before = base.excluded?.patterns ?? [];
+  return before.length === patterns.length && before.every((p, i) => p === patterns[i]);
+}

@@ -13,4 +13,8 @@ export type ServiceEvent =
   | { type: 'rollback-completed'; result: RollbackView; kind: 'rollback' | 'undo'; durationMs: number }
   | { type: 'rollback-failed'; snapshotId: string; target: string; provider: ProviderName; error: string; durationMs: number }
   /** An interrupted rollback finished by the recovery every command runs first. */
-  | { type: 'rollback-recovered'; snapshotId: string; target: string; provider: ProviderName };
+  | { type: 'rollback-recovered'; snapshotId: string; target: string; provider: ProviderName }
+  /** A scheduled snapshot not taken: the change journal vouched that nothing changed since the newest one (`since`). */
+  | { type: 'snapshot-unchanged'; target: string; since: string }
+  /** The audit found the change journal wrong: a full walk differs from what it claimed (the next snapshot walks). */
+  | { type: 'journal-defect'; target: string; paths: number; examples: string[] };

@@ -12,11 +12,13 @@ import { leaveAloneFilter } from '../tree/excludes.js';
 import { isSafeRelativePath, nsToSeconds } from '../tree/manifest.js';
 import { hashFile, hashKindOf, type HashKind } from '../tree/content-hash.js';
 import { fromBytes, fsPath, shownName, toBytes } from '../tree/names.js';
-import { IndexBuilder, addSnapshot, applyDelta, emptyIndex, findPathLine, liveSeqs, makeDelta, markSkipped, parseHeader, parseIndex, parseLog, removeSnapshots, serialiseDelta, serialiseIndex, type IndexDelta, type IndexHeader, type IndexedVersion, type PathIndexData } from '../history/path-index.js';
+import { IndexBuilder, entriesAt, addSnapshot, applyDelta, emptyIndex, findPathLine, liveSeqs, makeDelta, markSkipped, parseHeader, parseIndex, parseLog, removeSnapshots, serialiseDelta, serialiseIndex, type IndexDelta, type IndexHeader, type IndexedVersion, type PathIndexData } from '../history/path-index.js';
 import type { ManifestEntry } from '../tree/manifest.js';
 import type { ProviderName, SnapshotRecord } from '../../shared/model.js';
 import type { FileHistoryView, FileMatch, SnapshotRef } from '../../shared/api.js';
 import type { SnapshotProvider } from '../providers/provider.js';
+import { applyChanges } from '../providers/snapshot-changes.js';
+import type { Trace } from '../base/trace.js';
 
 export interface HistoryDeps {
   layout: HomeLayout;
@@ -24,6 +26,8 @@ export interface HistoryDeps {
   provider: (name: ProviderName) => SnapshotProvider;
   /** Runs `fn` holding the folder's lock (the one creates and deletes hold while they update the index). */
   lock: <T>(target: string, fn: () => Promise<T>) => Promise<T>;
+  /** Told how each snapshot a query catches up with was read: from the filesystem's difference, or walked and why. */
+  trace?: Trace;
 }
 
 /** Consecutive snapshots of the folder (in time) holding a path: newest and oldest of the run, and how many. */
@@ -87,11 +91,7 @@ export class FileHistory {
     // Never through a link put in its place: the log is appended to where it is, or not at all.
     await appendFile(log, serialiseDelta(makeDelta(record.target, record.id, entries, base)), { mode: 0o600, flag: fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW });
     if (options.compact === false) return;
-    const text = await readFile(log, 'utf8').catch(nullIfMissing);
-    if (text !== null && countLines(text) >= COMPACT_AT) {
-      const index = await this.loadParsed(record.target);
-      if (index) await this.write(index);
-    }
+    await this.compactLog(record.target);
   }
 
   /** Deleted snapshots; the caller holds the folder's lock. An index that is not there is built later. */
@@ -202,6 +202,16 @@ export class FileHistory {
     return { target, pattern, matches, total, skipped: skippedOf(header, records) };
   }
 
+  /**
+   * What `record` holds as the folder's path index keeps it (caught up first): each path with the version key
+   * the snapshot gave it, so a tree file keeps its inode. Null where the index cannot give it back (clone's
+   * content hashes, a snapshot it skipped). What `changesBetween` takes as `olderEntries` (a rollback's preview).
+   */
+  async snapshotEntries(record: SnapshotRecord): Promise<ManifestEntry[] | null> {
+    const { index } = await this.parsed(record.target);
+    return entriesAt(index, record.id);
+  }
+
   /** Whether any snapshot of the folder holds `rel` (false when the folder has none). */
   async holds(target: string, rel: string): Promise<boolean> {
     return this.parsed(target).then(({ index }) => index.paths.has(rel), () => false);
@@ -291,18 +301,25 @@ export class FileHistory {
     if (state && covers(state.header, records)) return { ...state, records };
     await this.deps.lock(target, async () => {
       const again = await this.recordsOf(target);
+      if (await this.appendChanges(target, again)) return;
       const index = (await this.loadParsed(target)) ?? emptyIndex(target);
       if (covers(headerOf(index), again)) return;
       const wanted = new Set(again.map((r) => r.id));
       removeSnapshots(index, [...index.snapshots.keys()].filter((id) => !wanted.has(id)));
       let sinceWrite = 0;
       const builder = new IndexBuilder(index);
+      // The snapshot just before, in time: what the next one is read against where the filesystem can tell
+      // what changed between them (btrfs, ZFS); its entries are known once read, else taken from the index.
+      let before: { record: SnapshotRecord; entries: readonly ManifestEntry[] | null } | null = null;
       for (const r of [...again].sort((a, b) => -newestFirstRecord(a, b))) {
-        if (index.snapshots.has(r.id)) continue;
+        if (index.snapshots.has(r.id)) { before = index.skipped.has(r.id) ? null : { record: r, entries: null }; continue; }
         try {
-          builder.add(r.id, await this.deps.provider(r.provider).listEntries(r));
+          const entries = await this.entriesOf(r, before, index);
+          builder.add(r.id, entries);
+          before = { record: r, entries };
         } catch (err) {
           markSkipped(index, r.id, describeError(err));
+          before = null;
         }
         if (++sinceWrite >= CHECKPOINT) { await this.write(index); sinceWrite = 0; }
       }
@@ -311,6 +328,68 @@ export class FileHistory {
     const done = await this.readState(target);
     if (!done) throw new SnapctlError('failed', `the path index of ${target} could not be written`);
     return { ...done, records: await this.recordsOf(target) };
+  }
+
+  /**
+   * Catches a whole index up with snapshots taken after all it covers, where the filesystem tells what each
+   * changed since the one before (btrfs, ZFS): one line appended to the log per snapshot, as a create of
+   * clone's appends, so neither the index nor any snapshot's tree is read. False when that cannot be done (no
+   * whole index, a snapshot deleted or older than one covered, a provider without it, a difference it cannot
+   * vouch for): the caller reads the index and the snapshots instead. The caller holds the folder's lock.
+   */
+  private async appendChanges(target: string, records: readonly SnapshotRecord[]): Promise<boolean> {
+    const state = await this.readState(target);
+    if (!state) return false;
+    const ids = new Set(records.map((r) => r.id));
+    if ([...state.header.snapshots.keys()].some((id) => !ids.has(id))) return false;
+    const ordered = [...records].sort((a, b) => -newestFirstRecord(a, b));
+    const first = ordered.findIndex((r) => !state.header.snapshots.has(r.id));
+    if (first <= 0 || ordered.slice(first).some((r) => state.header.snapshots.has(r.id))) return false;
+    const trace = this.deps.trace ?? ((): void => undefined);
+    for (let i = first; i < ordered.length; i++) {
+      const before = ordered[i - 1] as SnapshotRecord;
+      const record = ordered[i] as SnapshotRecord;
+      const provider = this.deps.provider(record.provider);
+      // What was appended stays: the read of the index that follows folds it in and reads only the rest.
+      if (before.provider !== record.provider || state.header.skipped.has(before.id) || !provider.changesBetween) return false;
+      const olderEntries = async (): Promise<readonly ManifestEntry[] | null> => {
+        const index = await this.loadParsed(target);
+        return index ? entriesAt(index, before.id) : null;
+      };
+      const changes = await provider.changesBetween(before, record, { olderEntries, trace });
+      if (!changes) return false;
+      // The paths that changed, with their entries, and those gone: what a create's delta against its base holds.
+      const delta: IndexDelta = { ...makeDelta(target, record.id, changes.changed, null), base: before.id, removed: changes.removed };
+      await appendFile(this.logFile(target), serialiseDelta(delta), { mode: 0o600, flag: fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW });
+    }
+    await this.compactLog(target);
+    return true;
+  }
+
+  /** Writes the index whole again, the log folded in, once the log holds COMPACT_AT snapshots. */
+  private async compactLog(target: string): Promise<void> {
+    const text = await readFile(this.logFile(target), 'utf8').catch(nullIfMissing);
+    if (text !== null && countLines(text) >= COMPACT_AT) {
+      const index = await this.loadParsed(target);
+      if (index) await this.write(index);
+    }
+  }
+
+  /**
+   * What `record` holds, for the index: the snapshot before it with what the filesystem says changed between
+   * the two (only those paths looked at), else a walk of its tree.
+   */
+  private async entriesOf(record: SnapshotRecord, before: { record: SnapshotRecord; entries: readonly ManifestEntry[] | null } | null, index: PathIndexData): Promise<readonly ManifestEntry[]> {
+    const provider = this.deps.provider(record.provider);
+    const trace = this.deps.trace ?? ((): void => undefined);
+    if (before && before.record.provider === record.provider && provider.changesBetween) {
+      const olderEntries = before.entries ?? entriesAt(index, before.record.id);
+      const changes = olderEntries ? await provider.changesBetween(before.record, record, { olderEntries, trace }) : null;
+      if (olderEntries && changes) return applyChanges(olderEntries, changes);
+      if (!olderEntries) trace(`index of ${record.target}: walked ${record.id} (the index cannot give back what ${before.record.id} holds)`);
+    }
+    trace(`index of ${record.target}: walked ${record.id}`);
+    return provider.listEntries(record);
   }
 
   /** The index (text, header) and the deltas of its log that fold in; null when there is no whole index. */

@@ -88,7 +88,7 @@ export function isZero(bytes: Buffer): boolean {
  * EMPTY_PROBE all the same: a virtual filesystem's files (procfs, sysfs) say 0 whatever they hold, and a
  * read is how one that refuses to be read shows it (EINVAL).
  */
-function readLimit(size: number): number {
+export function readLimit(size: number): number {
   return size > 0 ? size : EMPTY_PROBE;
 }
 

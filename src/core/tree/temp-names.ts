@@ -25,3 +25,19 @@ const RESTORE_TEMP = /^\.snapctl-restore-\d{8}-\d{6}-[0-9a-f]{6}-[0-9a-f]{12}$/;
 export function isRestoreTemp(relPath: string): boolean {
   return RESTORE_TEMP.test(relPath.slice(relPath.lastIndexOf('/') + 1));
 }
+
+/**
+ * The change journal's sync cookies (core/changes): a file written in the folder's top and removed once its own
+ * event is seen, as watchman and git's fsmonitor do. Exactly this shape (process id, watch generation, count),
+ * and only in the folder's top, is one: a walk never lists it, so no snapshot keeps it and no diff shows it.
+ */
+const SYNC_COOKIE = /^\.snapctl-sync-\d{1,10}-\d{1,10}-\d{1,15}$/;
+
+export function syncCookieName(pid: number, generation: number, count: number): string {
+  return `.snapctl-sync-${pid}-${generation}-${count}`;
+}
+
+/** True when `relPath` is a sync cookie (see syncCookieName): a name in the folder's top of that shape. */
+export function isSyncCookie(relPath: string): boolean {
+  return relPath.charCodeAt(0) === 0x2e && !relPath.includes('/') && SYNC_COOKIE.test(relPath);
+}

@@ -2,7 +2,7 @@ import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs'
 import path from 'node:path';
 import { errnoCode, nullIfMissing } from '../base/errors.js';
 import { fromBytes, fsPath } from './names.js';
-import { isRestoreTemp } from './temp-names.js';
+import { isRestoreTemp, isSyncCookie } from './temp-names.js';
 import { readXattrs } from './xattrs.js';
 import { CACHEDIR_TAG, readsAsCacheDirTag, type ExcludeMatcher } from './excludes.js';
 import { MOUNT_NOTE, MountBoundary } from './mount-points.js';
@@ -95,12 +95,7 @@ const BATCH = 2000;
  * code keeps"). Between batches the event loop runs.
  */
 export async function walk(root: string, options: WalkOptions = {}): Promise<WalkResult> {
-  const entries: LiveEntry[] = [];
-  const skipped: WalkResult['skipped'] = [];
-  const notes: WalkResult['notes'] = [];
-  const excluded: string[] = [];
-  const cacheDirs: string[] = [];
-  const mounts: string[] = [];
+  const out: WalkResult = { entries: [], skipped: [], notes: [], excluded: [], cacheDirs: [], mounts: [] };
   const rootAbs = path.resolve(root);
   const boundary = options.boundary ?? MountBoundary.of(rootAbs);
   // Folders still to read, with their entry (none for the folder itself), to mark when some name goes unlisted.
@@ -108,55 +103,104 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
   let sinceYield = 0;
   while (pending.length > 0) {
     const [dirRel, dirEntry] = pending.pop() as [string, LiveDir | null];
-    let names: string[];
-    // Plain concatenation: path.join normalises every call, measurable over tens of thousands of entries.
-    const dirAbs = dirRel === '' ? rootAbs : `${rootAbs}${path.sep}${dirRel}`;
-    try {
-      names = readNames(dirAbs);
-    } catch (err) {
-      const code = errnoCode(err);
-      if (dirRel !== '' && (code === 'EACCES' || code === 'EPERM' || code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG')) {
-        skipped.push({ path: dirRel, reason: `could not read folder: ${code}` });
-        if (dirEntry && code !== 'ENOENT' && code !== 'ENOTDIR') dirEntry.unlisted = true;
-        continue;
-      }
-      throw err;
-    }
-    // The folder chosen is never a cache of itself: only folders below it are looked at.
-    if (options.cacheDirs && dirRel !== '' && names.includes(CACHEDIR_TAG) && readsAsCacheDirTag(`${dirAbs}${path.sep}${CACHEDIR_TAG}`)) {
-      cacheDirs.push(dirRel);
-      if (dirEntry) dirEntry.unlisted = true;
-      sinceYield += 1;
-      continue;
-    }
-    for (const name of names) {
-      const rel = dirRel ? `${dirRel}/${name}` : name;
-      const entry = describe(`${dirAbs}${path.sep}${name}`, rel, options, boundary, skipped, notes);
-      if (entry === GONE) continue;
-      if (entry === LEFTOVER) { if (dirEntry) dirEntry.leftovers = true; continue; }
-      if (entry === LEFT_OUT || entry === MOUNTED) {
-        if (dirEntry) dirEntry.unlisted = true;
-        if (entry === MOUNTED) {
-          // The person's excludes say it first: an excluded mount point is simply excluded.
-          if (options.skip?.(rel, true) || options.skip?.(rel, false)) excluded.push(rel);
-          else { mounts.push(rel); notes.push({ path: rel, reason: MOUNT_NOTE }); }
-        }
-        continue;
-      }
-      if (options.skip?.(rel, entry.type === 'dir')) { excluded.push(rel); if (dirEntry) dirEntry.unlisted = true; continue; }
-      entries.push(entry);
-      if (entry.type === 'dir') pending.push([entry.path, entry]);
-    }
-    sinceYield += names.length + 1;
+    const { dirs, examined } = listFolder(rootAbs, dirRel, dirEntry, options, boundary, out);
+    for (const d of dirs) pending.push([d.path, d]);
+    sinceYield += examined;
     if (sinceYield >= BATCH) {
       sinceYield = 0;
-      options.onBatch?.(entries.length);
+      options.onBatch?.(out.entries.length);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
-  // Sorting makes manifests and diffs stable, and puts every folder before what it holds.
-  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { entries, skipped, notes, excluded: excluded.sort(), cacheDirs: cacheDirs.sort(), mounts: mounts.sort() };
+  return sortResult(out);
+}
+
+/** Sorting makes manifests and diffs stable, and puts every folder before what it holds. */
+export function sortResult(out: WalkResult): WalkResult {
+  out.entries.sort(byPath);
+  // Stable: a path's notes keep the order they were found in.
+  out.skipped.sort(byPath);
+  out.notes.sort(byPath);
+  out.excluded.sort();
+  out.cacheDirs.sort();
+  out.mounts.sort();
+  return out;
+}
+
+export const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/** Entries examined between two turns of the event loop (walk's batch), for other walkers built on listFolder. */
+export const WALK_BATCH = BATCH;
+
+/**
+ * One folder of a walk: its names read and each described into `out` exactly as a whole walk does, marking
+ * `dirEntry` when a name goes unlisted. Returns the folders found in it (to descend or not) and how many
+ * names it examined. The one place a walk lists a folder, so a narrowed walk (walk-changed.ts) that lists
+ * only some folders lists each of them exactly as a whole walk would.
+ */
+export function listFolder(rootAbs: string, dirRel: string, dirEntry: LiveDir | null, options: WalkOptions, boundary: MountBoundary, out: WalkResult): { dirs: LiveDir[]; examined: number } {
+  let names: string[];
+  // Plain concatenation: path.join normalises every call, measurable over tens of thousands of entries.
+  const dirAbs = dirRel === '' ? rootAbs : `${rootAbs}${path.sep}${dirRel}`;
+  try {
+    names = readNames(dirAbs);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (dirRel !== '' && (code === 'EACCES' || code === 'EPERM' || code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG')) {
+      out.skipped.push({ path: dirRel, reason: `${COULD_NOT_READ_FOLDER}: ${code}` });
+      if (dirEntry && code !== 'ENOENT' && code !== 'ENOTDIR') dirEntry.unlisted = true;
+      return { dirs: [], examined: 0 };
+    }
+    throw err;
+  }
+  // The folder chosen is never a cache of itself: only folders below it are looked at.
+  if (options.cacheDirs && dirRel !== '' && names.includes(CACHEDIR_TAG) && readsAsCacheDirTag(`${dirAbs}${path.sep}${CACHEDIR_TAG}`)) {
+    out.cacheDirs.push(dirRel);
+    if (dirEntry) dirEntry.unlisted = true;
+    return { dirs: [], examined: 1 };
+  }
+  return { dirs: listNames(dirAbs, dirRel, dirEntry, names, options, boundary, out), examined: names.length + 1 };
+}
+
+/**
+ * Some names of one folder described into `out` exactly as listFolder describes them (the rest of listFolder's
+ * loop), marking `dirEntry` when one goes unlisted; returns the folders among them.
+ */
+export function listNames(dirAbs: string, dirRel: string, dirEntry: LiveDir | null, names: readonly string[], options: WalkOptions, boundary: MountBoundary, out: WalkResult): LiveDir[] {
+  const dirs: LiveDir[] = [];
+  for (const name of names) {
+    const rel = dirRel ? `${dirRel}/${name}` : name;
+    const entry = describe(`${dirAbs}${path.sep}${name}`, rel, options, boundary, out.skipped, out.notes);
+    if (entry === GONE) continue;
+    if (entry === LEFTOVER) { if (dirEntry) dirEntry.leftovers = true; continue; }
+    if (entry === LEFT_OUT || entry === MOUNTED) {
+      if (dirEntry) dirEntry.unlisted = true;
+      if (entry === MOUNTED) {
+        // The person's excludes say it first: an excluded mount point is simply excluded.
+        if (options.skip?.(rel, true) || options.skip?.(rel, false)) out.excluded.push(rel);
+        else { out.mounts.push(rel); out.notes.push({ path: rel, reason: MOUNT_NOTE }); }
+      }
+      continue;
+    }
+    if (options.skip?.(rel, entry.type === 'dir')) { out.excluded.push(rel); if (dirEntry) dirEntry.unlisted = true; continue; }
+    out.entries.push(entry);
+    if (entry.type === 'dir') dirs.push(entry);
+  }
+  return dirs;
+}
+
+/** How a folder that could not be read is named in `skipped` (the folder's own listing, not its parent's). */
+export const COULD_NOT_READ_FOLDER = 'could not read folder';
+
+/**
+ * One path below `root` as `walk` would list it (the same lstat, type rules and leftovers left out), or null
+ * where a walk would not list it. The caller checks that every folder on its way is a folder (lstat never
+ * follows the last name, but the system follows links among the ones before it).
+ */
+export function describeEntry(root: string, rel: string, options: Pick<WalkOptions, 'exclude'> & { boundary: MountBoundary }): LiveEntry | null {
+  const rootAbs = path.resolve(root);
+  const entry = describe(`${rootAbs}${path.sep}${rel}`, rel, options, options.boundary, [], []);
+  return entry === GONE || entry === LEFTOVER || entry === LEFT_OUT || entry === MOUNTED ? null : entry;
 }
 
 function describe(abs: string, rel: string, options: WalkOptions, boundary: MountBoundary, skipped: WalkResult['skipped'], notes: WalkResult['notes']): LiveEntry | typeof GONE | typeof LEFTOVER | typeof LEFT_OUT | typeof MOUNTED {
@@ -164,6 +208,8 @@ function describe(abs: string, rel: string, options: WalkOptions, boundary: Moun
   if (boundary.listed(rel)) return MOUNTED;
   if (options.exclude?.(rel)) return LEFT_OUT;
   if (!options.restoreTemps && isRestoreTemp(rel)) return LEFTOVER;
+  // The change journal's sync cookie (temp-names.ts): there for an instant, never part of the folder.
+  if (isSyncCookie(rel)) return GONE;
   let st: BigIntStats;
   try {
     st = lstatSync(fsPath(abs), { bigint: true });

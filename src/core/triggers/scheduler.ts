@@ -14,7 +14,8 @@ export { validateSchedule };
 
 /** What the scheduler needs from the rest of the core: take one scheduled snapshot and prune after it. */
 export interface ScheduledRunner {
-  snapshot(target: TargetSettings): Promise<SnapshotRecord>;
+  /** null: nothing taken, the change journal vouching that nothing changed since the newest snapshot. */
+  snapshot(target: TargetSettings): Promise<SnapshotRecord | null>;
   prune(target: TargetSettings): Promise<unknown>;
 }
 
@@ -26,6 +27,8 @@ export interface ScheduleRunReport {
   error?: string;
   /** Not taken because the store's filesystem would have gone below its floor (after pruning): `error` says why. */
   skipped?: boolean;
+  /** Not taken because nothing changed since the newest snapshot (the change journal vouched for it). */
+  unchanged?: boolean;
 }
 
 export interface SchedulerOptions {
@@ -129,9 +132,9 @@ export class Scheduler {
         try {
           await this.options.runner.prune(entry.target);
         } catch (err) {
-          return { target: targetPath, reason, ok: true, record, error: `snapshot taken, but pruning failed: ${describeError(err)}` };
+          return { target: targetPath, reason, ok: true, ...(record ? { record } : {}), error: `snapshot taken, but pruning failed: ${describeError(err)}` };
         }
-        return { target: targetPath, reason, ok: true, record };
+        return { target: targetPath, reason, ok: true, ...(record ? { record } : { unchanged: true }) };
       } catch (err) {
         return { target: targetPath, reason, ok: false, error: describeError(err), ...(err instanceof LowSpace ? { skipped: true } : {}) };
       }

@@ -47,6 +47,12 @@ if (args[0] === 'list' && args.includes('filesystem')) {
   if (!fs.existsSync(snapDir(name))) fail(`could not find any snapshots to destroy; check snapshot names.`);
   execFileSync('chmod', ['-R', 'u+w', snapDir(name)]);
   fs.rmSync(snapDir(name), { recursive: true, force: true });
+} else if (args[0] === 'diff') {
+  // zfs diff -H -F OLDER NEWER: the output the test wrote for it (real zfs computes it from the objects; a
+  // stand-in made of copies has none to compare), or zfs's own error for a snapshot that is not there.
+  for (const name of args.slice(-2)) if (!fs.existsSync(snapDir(name))) fail(`Unable to obtain diffs: \n   Cannot open snapshot '${name}': dataset does not exist`);
+  if (process.env.FAKE_ZFS_DIFF_FAIL) fail(process.env.FAKE_ZFS_DIFF_FAIL);
+  out(fs.readFileSync(process.env.FAKE_ZFS_DIFF, 'utf8'));
 } else if (args[0] === 'rollback') {
   fail('fake zfs: zfs rollback must never be used (it destroys newer snapshots)', 3);
 } else {

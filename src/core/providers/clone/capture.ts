@@ -5,9 +5,10 @@ import { errnoCode } from '../../base/errors.js';
 import { fileEntry, sameMtime, storedBytes, treeEntry, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import { quickMatch } from '../../tree/same-file.js';
 import { hashFile, hashKindOf } from '../../tree/content-hash.js';
-import { NotAFile, type ClonePool, type SourceStat, type StoredObject } from './pool.js';
+import { NotAFile, SMALL_OBJECT_MAX, type ClonePool, type SourceStat, type StoredObject } from './pool.js';
 import { fsPath, type FsPath } from '../../tree/names.js';
-import { walk, type LiveEntry } from '../../tree/walk.js';
+import { walk, type LiveEntry, type WalkResult } from '../../tree/walk.js';
+import { listingFromManifest, sideOf, walkChanged, type WalkSide } from '../../tree/walk-changed.js';
 import type { ExcludeMatcher } from '../../tree/excludes.js';
 import type { Trace } from '../../base/trace.js';
 import type { CreateProgress } from '../../../shared/model.js';
@@ -35,6 +36,10 @@ export interface CaptureResult {
   /** The topmost paths the excludes left out, and the folders whose CACHEDIR.TAG left their contents out. */
   excluded: string[];
   cacheDirs: string[];
+  /** What the walk listed beside the manifest, for the next snapshot's narrowed walk. */
+  side: WalkSide;
+  /** The walk was narrowed by the change journal (see CaptureOptions.narrow). */
+  narrowed: boolean;
 }
 
 const VANISHED = 'deleted while the snapshot was taken';
@@ -68,6 +73,8 @@ export interface CaptureOptions {
   trace?: Trace;
   /** Told how far it has got: paths listed while walking, then files held of all (see CreateProgress). */
   progress?: (p: CreateProgress) => void;
+  /** Lists only what the change journal says changed since `base`, the rest from it (see CreateRequest.narrow). */
+  narrow?: { base: Manifest; paths: readonly string[]; inodes?: readonly string[]; side: WalkSide };
 }
 
 export async function capture(root: string, pool: ClonePool, id: string, bases: readonly Manifest[], options: CaptureOptions = {}): Promise<CaptureResult> {
@@ -91,8 +98,11 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   const tell = options.progress;
   const reading = (listed: number): void => tell?.({ phase: 'reading', files: listed, bytes: 0, totalFiles: null, totalBytes: null });
   reading(0);
-  const { entries: walked, skipped, notes, excluded, cacheDirs } = await walk(root, { knownXattrs, ...(options.skip ? { skip: options.skip } : {}), ...(options.cacheDirs ? { cacheDirs: true } : {}), ...(tell ? { onBatch: reading } : {}) });
-  options.trace?.(`walk, paths: ${walked.length}`);
+  const walkOptions = { knownXattrs, ...(options.skip ? { skip: options.skip } : {}), ...(options.cacheDirs ? { cacheDirs: true } : {}), ...(tell ? { onBatch: reading } : {}) };
+  const listing = options.narrow ? listingFromManifest(options.narrow.base, options.narrow.side) : null;
+  const result: WalkResult = listing && options.narrow ? await walkChanged(root, listing, { paths: options.narrow.paths, inodes: options.narrow.inodes ?? [] }, walkOptions) : await walk(root, walkOptions);
+  const { entries: walked, skipped, notes, excluded, cacheDirs } = result;
+  options.trace?.(`${listing ? `walk of ${options.narrow?.paths.length ?? 0} changed paths` : 'walk'}, paths: ${walked.length}`);
   await options.inspect?.(walked);
   const problems = [...skipped, ...notes];
   const notHeld = skipped.map((s) => s.path);
@@ -187,7 +197,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
   const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };
-  return { manifest, size, addedBytes, bytesRead, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld, excluded, cacheDirs };
+  return { manifest, size, addedBytes, bytesRead, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld, excluded, cacheDirs, side: sideOf(result), narrowed: listing !== null };
 }
 
 /** When copies are clones, files up to this size are cloned with direct calls; larger ones in the thread pool. */
@@ -196,16 +206,15 @@ const DIRECT_COPY_MAX_BYTES = 256 * 1024;
 const DIRECT_COPY_SLICE_MS = 20;
 
 /**
- * Copies the new and changed files. Where a copy is a reflink clone (a metadata change), the thread pool's
- * hand-offs are most of a small file's cost, so small files are cloned with direct calls; where copies move
- * data (ext4), the pool's parallel I/O wins, so everything goes there (bench/README.md, "Forms the code
- * keeps"). Large files always go to the pool, in parallel with the direct copies, and the event loop gets a
- * turn every DIRECT_COPY_SLICE_MS.
+ * Copies the new and changed files. Small files go through direct calls, because the thread pool's hand-offs
+ * are most of their cost: cloned where a copy is a reflink clone (a metadata change), else read whole, hashed
+ * and written (bench/README.md, "Forms the code keeps"). Larger files go to the pool, in parallel with the
+ * direct copies, and the event loop gets a turn every DIRECT_COPY_SLICE_MS.
  */
 async function copyChanged<T extends { live: { path: string; size: number; mtimeNs: string; ino: string } }>(
   items: readonly T[], root: string, pool: ClonePool, added: string[], clones: boolean, record: (item: T, copied: CopyOutcome) => void,
 ): Promise<void> {
-  const direct = (it: T): boolean => clones && it.live.size <= DIRECT_COPY_MAX_BYTES;
+  const direct = (it: T): boolean => it.live.size <= (clones ? DIRECT_COPY_MAX_BYTES : SMALL_OBJECT_MAX);
   const large = items.filter((it) => !direct(it));
   // Once either side fails (a full disk, most often) the other starts no new copy, and this returns only
   // when nothing is being written any more: the caller then removes everything the snapshot wrote.
@@ -215,12 +224,16 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
     record(it, await copyStable(pool, underRoot(root, it.live.path), it.live, added, clones));
   });
   inPool.catch(() => { stopped = true; });
+  // Small files a direct copy handed back (grown since the walk, or their content being placed meanwhile).
+  const later: T[] = [];
   try {
     let sliceStart = performance.now();
     for (const it of items) {
       if (stopped) break;
       if (!direct(it)) continue;
-      record(it, copyStableSync(pool, underRoot(root, it.live.path), it.live, added));
+      const abs = underRoot(root, it.live.path);
+      const copied = copyStableSync(clones ? () => pool.addObjectSync(abs) : () => pool.addSmallObjectSync(abs), it.live, added);
+      if (copied) record(it, copied); else later.push(it);
       if (performance.now() - sliceStart >= DIRECT_COPY_SLICE_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
@@ -232,6 +245,9 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
     throw err;
   }
   await inPool;
+  await mapLimit(later, IO_PARALLELISM, async (it) => {
+    record(it, await copyStable(pool, underRoot(root, it.live.path), it.live, added, clones));
+  });
 }
 
 /** A walked path (relative, `/`-separated, no `.` or `..`) under the absolute root it was walked from. */
@@ -267,11 +283,13 @@ async function copyStable(pool: ClonePool, abs: FsPath, walked: SourceStat, adde
   }
 }
 
-function copyStableSync(pool: ClonePool, abs: FsPath, walked: SourceStat, added: string[]): CopyOutcome {
+/** Null: the copy was handed back (see addSmallObjectSync), for copyStable to make. */
+function copyStableSync(copy: () => StoredObject | null, walked: SourceStat, added: string[]): CopyOutcome | null {
   let expected = { size: walked.size, mtimeNs: walked.mtimeNs, ino: walked.ino };
   let bytesRead = 0;
   for (let attempt = 1; ; attempt++) {
-    const copied = copyOrProblem(() => pool.addObjectSync(abs));
+    const copied = copyOrProblem(copy);
+    if (copied === null) return null;
     if (!('problem' in copied)) bytesRead += copied.bytesRead;
     const next = judgeCopy(copied, expected, attempt, added);
     if ('done' in next) return { ...next.done, bytesRead };
@@ -279,7 +297,7 @@ function copyStableSync(pool: ClonePool, abs: FsPath, walked: SourceStat, added:
   }
 }
 
-function copyOrProblem(copy: () => StoredObject): StoredObject | { problem: string } {
+function copyOrProblem(copy: () => StoredObject | null): StoredObject | { problem: string } | null {
   try {
     return copy();
   } catch (err) {

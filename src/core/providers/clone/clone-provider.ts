@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { capture } from './capture.js';
+import { capture, type CaptureOptions } from './capture.js';
 import { bothFilters, compare } from '../../tree/compare.js';
 import { ClonePool } from './pool.js';
 import { restore } from '../../tree/restore.js';
@@ -32,7 +32,7 @@ export class CloneProvider implements SnapshotProvider {
   constructor(storeRoot: string) {
     this.pool = new ClonePool(storeRoot);
     this.recordFiles = new RecordFiles(this.pool.recordsDir);
-    this.spaceIndex = new SpaceIndex(storeRoot, (id) => this.pool.readManifestOnce(id));
+    this.spaceIndex = new SpaceIndex(storeRoot, (id) => this.pool.readManifestOnce(id), async () => new Set(await this.pool.manifestIds()));
   }
 
   async detect(): Promise<Detection> {
@@ -50,6 +50,7 @@ export class CloneProvider implements SnapshotProvider {
         added, copiesAreClones, ...(request.inspect ? { inspect: request.inspect } : {}), ...(request.trace ? { trace: request.trace } : {}),
         ...(request.skip ? { skip: request.skip } : {}), ...(request.cacheDirs ? { cacheDirs: true } : {}), ...(request.budget ? { budget: request.budget } : {}),
         ...(request.progress ? { progress: request.progress } : {}),
+        ...(narrowFrom(request, bases)),
       });
       // Every file is held: what is left is writing down what the snapshot holds.
       request.progress?.({ phase: 'saving', files: result.files, bytes: result.size, totalFiles: result.files, totalBytes: result.size });
@@ -61,7 +62,7 @@ export class CloneProvider implements SnapshotProvider {
       const base = first < 0 ? null : { id: request.bases[first]?.id ?? '', entries: bases[first]?.entries ?? [] };
       return {
         ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld,
-        entries: result.manifest.entries, base, cacheDirs: result.cacheDirs, excluded: result.excluded.length,
+        entries: result.manifest.entries, base, cacheDirs: result.cacheDirs, excluded: result.excluded.length, side: result.side, narrowed: result.narrowed,
       };
     } catch (err) {
       // A failed snapshot (disk full, most often) gives back the space it took, at once.
@@ -220,4 +221,13 @@ function recordFromManifest(manifest: Manifest): SnapshotRecord {
     size: files.reduce((sum, e) => sum + e.size, 0), addedBytes: 0, files: files.length, state: 'ready', ref: manifest.id,
     note: 'recovered from its snapshot data: its tag and trigger were only in the lost index',
   };
+}
+
+/** The journal's narrowing with the base manifest it starts from, when that base could be read. */
+function narrowFrom(request: CreateRequest, bases: readonly (Manifest | null)[]): Partial<Pick<CaptureOptions, 'narrow'>> {
+  const n = request.narrow;
+  if (!n) return {};
+  const at = request.bases.findIndex((b) => b.id === n.baseId);
+  const base = at < 0 ? null : bases[at];
+  return base ? { narrow: { base, paths: n.paths, ...(n.inodes ? { inodes: n.inodes } : {}), side: n.side } } : {};
 }

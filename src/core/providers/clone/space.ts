@@ -23,6 +23,12 @@ interface SpaceFile {
   snapshots: Record<string, [unique: number, folder: number]>;
   /** Each object: size, references, sole owner (null when shared), sole folder (-1 when in more than one). */
   objects: Record<string, [size: number, refs: number, owner: string | null, folder: number]>;
+  /**
+   * Snapshots whose manifest could not be read when the index was built (missing or damaged; manifests never
+   * change), with their folder's number: their cost is unknown, and the index still covers them, so the next
+   * read does not try them all again. Older versions ignore the key and rebuild.
+   */
+  unread?: Record<string, number>;
 }
 
 export interface SpaceReport {
@@ -35,6 +41,8 @@ export interface SpaceReport {
 }
 
 type ManifestSource = (id: string) => Promise<Manifest>;
+/** The ids of the manifests that exist, listed at once; null when the store cannot tell. */
+type ManifestList = () => Promise<ReadonlySet<string> | null>;
 
 /** The distinct objects of a manifest, with their sizes. */
 function objectsOf(manifest: Manifest): Map<string, number> {
@@ -56,6 +64,11 @@ function isSpaceFile(v: unknown): v is SpaceFile {
     if (o[2] !== null && typeof o[2] !== 'string') return false;
     if (typeof o[3] !== 'number' || !Number.isSafeInteger(o[3]) || o[3] < -1 || o[3] >= folders) return false;
   }
+  const unread = v['unread'];
+  if (unread !== undefined) {
+    if (!isObject(unread)) return false;
+    for (const [id, f] of Object.entries(unread)) if (!count(f) || (f as number) >= folders || id in v['snapshots']) return false;
+  }
   return true;
 }
 
@@ -63,7 +76,7 @@ export class SpaceIndex {
   readonly file: string;
   private readonly lock: string;
 
-  constructor(root: string, private readonly manifest: ManifestSource) {
+  constructor(root: string, private readonly manifest: ManifestSource, private readonly manifestIds: ManifestList = async () => null) {
     this.file = path.join(root, 'space.json');
     this.lock = path.join(root, 'space.lock');
   }
@@ -103,6 +116,7 @@ export class SpaceIndex {
     await this.locked(async () => {
       const index = await this.read();
       if (!index || index.snapshots[manifest.id]) return;
+      if (index.unread) delete index.unread[manifest.id];
       add(index, manifest);
       await this.write(index);
     });
@@ -112,6 +126,11 @@ export class SpaceIndex {
   async removed(manifest: Manifest): Promise<void> {
     await this.locked(async () => {
       const index = await this.read();
+      if (index?.unread?.[manifest.id] !== undefined) {
+        delete index.unread[manifest.id];
+        await this.write(index);
+        return;
+      }
       if (!index?.snapshots[manifest.id]) return;
       const ok = await remove(index, manifest, this.manifest);
       if (ok) await this.write(index);
@@ -133,11 +152,15 @@ export class SpaceIndex {
   }
 
   private async rebuild(snapshots: ReadonlyMap<string, string>): Promise<{ index: SpaceFile }> {
-    const index: SpaceFile = { version: 1, folders: [], snapshots: {}, objects: {} };
+    const index: SpaceFile = { version: 1, folders: [], snapshots: {}, objects: {}, unread: {} };
+    // One listing instead of an open per snapshot whose manifest is missing (10,000 failed opens per `list`
+    // of a store whose data is gone, an index that could not be written, or the bench's records).
+    const present = await this.manifestIds().catch(() => null);
     for (const [id, target] of snapshots) {
-      // A manifest that cannot be read is left out: its snapshot's cost is unknown (null), never a guess.
-      const manifest = await this.manifest(id).catch(() => null);
+      // A manifest that cannot be read is unread: its snapshot's cost is unknown (null), never a guess.
+      const manifest = present && !present.has(id) ? null : await this.manifest(id).catch(() => null);
       if (manifest) add(index, { ...manifest, target });
+      else (index.unread ??= {})[id] = folderNumber(index, target);
     }
     return { index };
   }
@@ -199,8 +222,10 @@ async function remove(index: SpaceFile, manifest: Manifest, read: ManifestSource
 
 function covers(index: SpaceFile, snapshots: ReadonlyMap<string, string>): boolean {
   const ids = Object.keys(index.snapshots);
-  if (ids.length !== snapshots.size) return false;
+  const unread = Object.entries(index.unread ?? {});
+  if (ids.length + unread.length !== snapshots.size) return false;
   for (const id of ids) if (index.folders[index.snapshots[id]?.[1] ?? -1] !== snapshots.get(id)) return false;
+  for (const [id, folder] of unread) if (index.folders[folder] !== snapshots.get(id)) return false;
   return true;
 }
 

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createHook } from 'node:async_hooks';
 import { after, describe, test } from 'node:test';
 import { capture } from '../../../../src/core/providers/clone/capture.js';
 import { ClonePool } from '../../../../src/core/providers/clone/pool.js';
@@ -15,14 +16,14 @@ import { ServiceContext } from '../../../../src/core/service/context.js';
 import { createSnapshot, type CreatedRecord } from '../../../../src/core/service/create.js';
 import { rollback } from '../../../../src/core/service/rollback.js';
 
-// Where copies are reflink clones, small files are copied with direct calls (faster than the thread pool's
-// hand-offs), so the copy loop must give the event loop its turns: the tray app and `snapctl serve` take
-// snapshots in their own process. Both ways of copying are held to it.
+// Small files are copied with direct calls (cheaper than the thread pool's hand-offs), cloned where copies are
+// reflink clones and read and written elsewhere, so the copy loop must give the event loop its turns: the tray
+// app and `snapctl serve` take snapshots in their own process. Both ways of copying are held to it.
 describe('snapshots in a long-running process', () => {
   let cleanup: (() => Promise<void>) | undefined;
   after(async () => cleanup?.());
 
-  test('a first snapshot of 12,000 small files gives the event loop its turns throughout, with direct or pooled copies', { timeout: 120_000 }, async () => {
+  test('a first snapshot of 12,000 small files gives the event loop its turns throughout, cloned or written', { timeout: 120_000 }, async () => {
     const box = await sandbox();
     cleanup = box.cleanup;
     for (let d = 0; d < 120; d++) {
@@ -67,6 +68,62 @@ describe('snapshots in a long-running process', () => {
     assert.equal(record.files, 12_000);
     took = performance.now() - started;
     assert.ok(longest < bound(took), `service: the event loop waited ${longest.toFixed(0)} ms at most once, during a ${took.toFixed(0)} ms snapshot (${turns} turns)`);
+  });
+});
+
+// Each libuv file-system request is a thread-pool job and a turn of the event loop; a small file made a dozen
+// (open, stat, read, write, truncate, close, rename...), which was most of a first snapshot of node_modules.
+describe('a first snapshot of many small files, where copies move bytes', () => {
+  let cleanup: (() => Promise<void>) | undefined;
+  after(async () => cleanup?.());
+
+  /** The libuv file-system requests (thread-pool jobs) started while `fn` runs. */
+  async function poolJobs<T>(fn: () => Promise<T>): Promise<{ result: T; jobs: number }> {
+    let jobs = 0;
+    const hook = createHook({ init: (_id, type) => { if (type === 'FSREQCALLBACK' || type === 'FSREQPROMISE') jobs++; } }).enable();
+    try {
+      const result = await fn();
+      return { result, jobs };
+    } finally {
+      hook.disable();
+    }
+  }
+
+  test('stores 1,000 files of a few KB with direct calls: a bounded number of thread-pool jobs, not several per file', async () => {
+    const box = await sandbox();
+    cleanup = box.cleanup;
+    for (let d = 0; d < 20; d++) {
+      const dir = path.join(box.project, `pkg-${d}`);
+      await mkdir(dir, { recursive: true });
+      await Promise.all(Array.from({ length: 50 }, (_, f) => writeFile(path.join(dir, `f-${f}.js`), `module.exports = ${d * 50 + f};\n`.repeat(40 + f * 10))));
+    }
+    // Two files of one content (stored once), a file with a hole at its end, an empty file, and a larger one.
+    await writeFile(path.join(box.project, 'same-1.txt'), 'same\n');
+    await writeFile(path.join(box.project, 'same-2.txt'), 'same\n');
+    const holey = Buffer.alloc(12_288);
+    holey.write('head');
+    await writeFile(path.join(box.project, 'holey.bin'), holey);
+    await writeFile(path.join(box.project, 'empty'), '');
+    await writeFile(path.join(box.project, 'large.bin'), Buffer.alloc(1024 * 1024, 7));
+    const pool = new ClonePool(path.join(box.home, 'small'));
+    const { result, jobs } = await poolJobs(() => capture(box.project, pool, 'small', [], { copiesAreClones: false }));
+    assert.equal(result.files, 1_005);
+    // The large file goes through the pool (a dozen jobs); every small one through direct calls.
+    assert.ok(jobs < 100, `${jobs} thread-pool jobs for 1,005 files`);
+    const entries = new Map(result.manifest.entries.map((e) => [e.path, e]));
+    for (const [rel, e] of entries) {
+      if (e.type !== 'file') continue;
+      const stored = await readFile(pool.objectPath(e.oid));
+      const original = await readFile(path.join(box.project, rel));
+      assert.ok(stored.equals(original), `${rel}: the object holds the file's bytes`);
+      assert.equal(e.hash, createHash('sha256').update(stored).digest('hex'), `${rel}: the entry has the hash of the stored bytes`);
+      assert.equal((await stat(pool.objectPath(e.oid))).mode & 0o777, 0o600, `${rel}: the object is private`);
+    }
+    const same = [entries.get('same-1.txt'), entries.get('same-2.txt')].map((e) => (e?.type === 'file' ? e.oid : ''));
+    assert.equal(same[0], same[1], 'one object for one content');
+    const holeyEntry = entries.get('holey.bin');
+    assert.ok(holeyEntry?.type === 'file');
+    assert.equal((await stat(pool.objectPath(holeyEntry.oid))).blocks * 512 < 12_288, true, 'the zeros at the end are a hole');
   });
 });
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { SpaceIndex } from '../../../../src/core/providers/clone/space.js';
 import { serviceSandbox } from '../../../helpers/helpers.js';
 import { createSnapshot } from '../../../../src/core/service/create.js';
 import { deleteSnapshot } from '../../../../src/core/service/delete.js';
@@ -68,5 +69,31 @@ describe('clone: what each snapshot costs (uniqueBytes) and the space index', ()
     // An index covering other snapshots than the store's (a create that died after counting itself in) is not trusted.
     await writeFile(index, '{"version":1,"folders":["/elsewhere"],"snapshots":{"20260101-000000-abcdef":[1,0]},"objects":{}}');
     assert.deepEqual((await listWithSpace(ctx.service, dir)).snapshots.map((s) => s.uniqueBytes), kept);
+  });
+});
+
+// `list` asks the space index about every clone snapshot; a store whose manifests are gone (deleted by hand,
+// or records without data, as the bench's) made it try every manifest on every command: 10,000 failed opens.
+describe('the space index, for snapshots whose data cannot be read', () => {
+  const ctx = serviceSandbox();
+
+  test('one listing of the manifests instead of an open per snapshot, and the next read trusts the index that says so', async () => {
+    const root = path.join(ctx.box.root, 'space-unread');
+    await mkdir(root, { recursive: true });
+    let opened = 0;
+    const index = new SpaceIndex(root, async (id) => { opened++; throw new Error(`no manifest ${id}`); }, async () => new Set<string>());
+    const asked = new Map(Array.from({ length: 1_000 }, (_, i) => [`20260101-000000-${i.toString(16).padStart(6, '0')}`, '/some/folder']));
+    const first = await index.report(asked);
+    assert.equal(opened, 0, 'no manifest opened when the listing says none is there');
+    assert.ok([...first.unique.values()].every((v) => v === null), 'their cost is unknown');
+    let listed = 0;
+    const again = new SpaceIndex(root, async () => { opened++; throw new Error('no manifest'); }, async () => { listed++; return new Set<string>(); });
+    assert.deepEqual(await again.report(asked), first);
+    assert.equal(listed + opened, 0, 'the index written covers them: nothing rebuilt');
+    // A snapshot made since is counted in, and the unread ones stay covered.
+    await again.added({ version: 1, id: 'new', target: '/some/folder', createdAt: new Date().toISOString(), entries: [{ path: 'a', type: 'file', mode: 0o644, mtimeNs: '0', size: 5, oid: 'ab'.repeat(16), hash: null }], problems: [] });
+    const withNew = await again.report(new Map([...asked, ['new', '/some/folder']]));
+    assert.equal(withNew.unique.get('new'), 5);
+    assert.equal(listed + opened, 0);
   });
 });

@@ -1,0 +1,19 @@
+import type { WalkSide } from '../tree/walk-changed.js';
+
+/** What the change journal says of a folder since one of its snapshots. */
+export type FolderChanges = { tracked: true; paths: string[]; /** Inodes of files with several names changed through one (walk-changed.ts). */ inodes?: string[] } | { tracked: false; reason: string };
+
+/**
+ * The running app's change journal as the service sees it (`core/runtime/change-tracker.ts` keeps one per
+ * watched folder). A hint that narrows a walk, never the truth: `mark` is taken after a sync point before a
+ * snapshot's walk starts, and `since` answers only for a snapshot this process marked, in this watch's life.
+ * Absent (the CLI as a fresh process, a folder not watched): every snapshot walks.
+ */
+export interface ChangeFeed {
+  /** A point in the folder's stream of changes, taken before a snapshot's walk; null when the folder cannot be vouched for now. */
+  mark(target: string): Promise<unknown>;
+  /** What changed since the snapshot `id` was marked, with the walk side lists kept from it; or why not. */
+  since(target: string, id: string): Promise<FolderChanges & { side?: WalkSide }>;
+  /** The snapshot `id` is recorded: its mark (from `mark`) and its walk's side lists, for the next one. */
+  recorded(target: string, id: string, mark: unknown, side: WalkSide | undefined): void;
+}

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFile, chmod, link, mkdir, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileEntry, treeEntry, type ManifestEntry } from '../../../src/core/tree/manifest.js';
+import { walk, type WalkOptions } from '../../../src/core/tree/walk.js';
+import { listingDifferences, listingFromManifest, sideOf, walkChanged } from '../../../src/core/tree/walk-changed.js';
+import { syncCookieName } from '../../../src/core/tree/temp-names.js';
+import { CACHEDIR_SIGNATURE, excludeMatcher } from '../../../src/core/tree/excludes.js';
+import { tempDir } from '../../helpers/helpers.js';
+
+async function tree(): Promise<string> {
+  const root = await tempDir('snapctl-walk-changed-');
+  await mkdir(path.join(root, 'src/deep/er'), { recursive: true });
+  await mkdir(path.join(root, 'docs'));
+  await writeFile(path.join(root, 'src/a.ts'), 'a');
+  await writeFile(path.join(root, 'src/deep/b.ts'), 'b');
+  await writeFile(path.join(root, 'src/deep/er/c.ts'), 'c');
+  await writeFile(path.join(root, 'docs/readme'), 'r');
+  await writeFile(path.join(root, 'top'), 't');
+  return root;
+}
+
+/** Narrowed by `changed` from the walk before `change`, it must be the walk after it, field for field. */
+async function same(root: string, change: () => Promise<void>, changed: string[], options: WalkOptions = {}): Promise<void> {
+  const base = await walk(root, options);
+  // A folder's mtime is only as fine as the filesystem's clock tick: a change in the same tick may leave it.
+  await new Promise((r) => setTimeout(r, 5));
+  await change();
+  const narrowed = await walkChanged(root, base, changed, options);
+  const full = await walk(root, options);
+  assert.deepEqual(listingDifferences(narrowed, full), []);
+  assert.deepEqual(narrowed, full);
+}
+
+test('a file made deep inside moves its folder\'s mtime: the folders on its way are described again', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  // A wide folder on the way: only the name on the way is described again, its siblings stay as in the base.
+  for (let i = 0; i < 50; i++) await mkdir(path.join(root, `src/pkg-${i}`));
+  await same(root, () => writeFile(path.join(root, 'src/pkg-7/new.js'), 'n'), ['src/pkg-7/new.js']);
+  await same(root, () => writeFile(path.join(root, 'src/deep/er/new.ts'), 'n'), ['src/deep/er/new.ts']);
+  await same(root, () => unlink(path.join(root, 'src/deep/b.ts')), ['src/deep/b.ts']);
+  await same(root, () => appendFile(path.join(root, 'src/a.ts'), 'more'), ['src/a.ts']);
+});
+
+test('a changed folder is walked whole, and what the base held where a folder is no more is dropped', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  await same(root, async () => {
+    await rm(path.join(root, 'src/deep'), { recursive: true });
+    await writeFile(path.join(root, 'src/deep'), 'now a file');
+  }, ['src/deep']);
+  await same(root, async () => {
+    await mkdir(path.join(root, 'made/x/y'), { recursive: true });
+    await writeFile(path.join(root, 'made/x/y/z'), 'z');
+  }, ['made']);
+  await same(root, () => chmod(path.join(root, 'docs'), 0o700), ['docs']);
+});
+
+test('a link made or removed moves the other names\' link count and ctime: they are described again', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  // Only the new name is reported; docs/readme's nlink and ctime change all the same.
+  await same(root, () => link(path.join(root, 'docs/readme'), path.join(root, 'src/deep/er/again')), ['src/deep/er/again']);
+  await same(root, () => unlink(path.join(root, 'src/deep/er/again')), ['src/deep/er/again']);
+  await same(root, () => symlink('../top', path.join(root, 'docs/link')), ['docs/link']);
+});
+
+test('marks and side lists come out as a whole walk makes them: sockets, excludes, cache folders, leftovers', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const skip = await excludeMatcher(['*.log']);
+  const options: WalkOptions = { cacheDirs: true, ...(skip ? { skip } : {}) };
+  await same(root, () => writeFile(path.join(root, 'src/deep/x.log'), 'l'), ['src/deep/x.log'], options);
+  await same(root, () => writeFile(path.join(root, 'docs/x.log'), 'l'), ['docs/x.log'], options);
+  await same(root, () => writeFile(path.join(root, 'src/deep/er/CACHEDIR.TAG'), `${CACHEDIR_SIGNATURE}\n`), ['src/deep/er/CACHEDIR.TAG'], options);
+  await same(root, () => writeFile(path.join(root, 'docs/.snapctl-restore-20260101-000000-abcdef-0123456789ab'), 'left'), ['docs/.snapctl-restore-20260101-000000-abcdef-0123456789ab'], options);
+  const server = createServer();
+  await same(root, () => new Promise((resolve) => server.listen(path.join(root, 'docs/sock'), () => resolve())), ['docs/sock'], options);
+  server.close();
+  // Unchanged folders keep the base's marks: a later change elsewhere leaves them as they were.
+  await same(root, () => writeFile(path.join(root, 'top'), 'changed'), ['top'], options);
+  // Folders passed on the way to a change deep inside keep their marks and their other names' notes.
+  await writeFile(path.join(root, 'src/skipped.log'), 'l');
+  await same(root, () => appendFile(path.join(root, 'src/deep/er/CACHEDIR.TAG'), 'x'), ['src/deep/er/CACHEDIR.TAG'], options);
+  await same(root, () => writeFile(path.join(root, 'src/deep/er/again.ts'), 'again'), ['src/deep/er/again.ts'], options);
+});
+
+test('a mounted filesystem inside is left out as a whole walk leaves it out', { skip: process.getuid?.() !== 0 }, async (t) => {
+  const root = await tree();
+  await mkdir(path.join(root, 'src/mnt'));
+  t.after(async () => { spawnSync('umount', [path.join(root, 'src/mnt')]); await rm(root, { recursive: true, force: true }); });
+  await same(root, async () => { assert.equal(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', path.join(root, 'src/mnt')]).status, 0); }, ['src/mnt']);
+});
+
+test('a sync cookie is never listed; a name merely like one is', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  await writeFile(path.join(root, syncCookieName(123, 4, 5)), '');
+  await writeFile(path.join(root, '.snapctl-sync-mine'), '');
+  await writeFile(path.join(root, 'docs', syncCookieName(123, 4, 5)), '');
+  const paths = (await walk(root)).entries.map((e) => e.path);
+  assert.ok(!paths.includes(syncCookieName(123, 4, 5)));
+  assert.ok(paths.includes('.snapctl-sync-mine'));
+  assert.ok(paths.includes(`docs/${syncCookieName(123, 4, 5)}`));
+});
+
+test('a snapshot\'s manifest and the walk\'s side lists give back the walk it was made from', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  await link(path.join(root, 'top'), path.join(root, 'docs/top2'));
+  await symlink('top', path.join(root, 'docs/l'));
+  await writeFile(path.join(root, 'docs/.snapctl-restore-20260101-000000-abcdef-0123456789ab'), 'left');
+  await utimes(path.join(root, 'src/a.ts'), 1, 1);
+  const walked = await walk(root);
+  const entries: ManifestEntry[] = walked.entries.map((e) => (e.type === 'file' ? fileEntry(e, { oid: 'a'.repeat(64), hash: 'a'.repeat(64) }) : treeEntry(e)));
+  const base = listingFromManifest({ entries, problems: [] }, sideOf(walked));
+  assert.ok(base);
+  assert.deepEqual(listingDifferences(await walkChanged(root, base, []), walked), []);
+  await appendFile(path.join(root, 'top'), 'x');
+  assert.deepEqual(listingDifferences(await walkChanged(root, base, ['top']), await walk(root)), []);
+  // A manifest from before owners and inodes were kept cannot be a base.
+  assert.equal(listingFromManifest({ entries: [{ path: 'x', type: 'dir', mode: 0o755, mtimeNs: '1' }], problems: [] }, sideOf(walked)), null);
+});
+
+test('a cache folder that is one no more is walked whole: the base holds nothing below it', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const options: WalkOptions = { cacheDirs: true };
+  await writeFile(path.join(root, 'src/deep/CACHEDIR.TAG'), `${CACHEDIR_SIGNATURE}\n`);
+  await same(root, () => writeFile(path.join(root, 'src/deep/CACHEDIR.TAG'), 'no longer a tag'), ['src/deep/CACHEDIR.TAG'], options);
+});
+
+test('a link made where no listing shows it (a cache folder) still moves the listed name\'s link count', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const options: WalkOptions = { cacheDirs: true };
+  await mkdir(path.join(root, 'cache'));
+  await writeFile(path.join(root, 'cache/CACHEDIR.TAG'), `${CACHEDIR_SIGNATURE}\n`);
+  await same(root, () => link(path.join(root, 'src/a.ts'), path.join(root, 'cache/a-again')), ['cache/a-again'], options);
+});
