@@ -1,5 +1,7 @@
-// `snapctl create` of a tree with 1% changed, side by side: through the running app (`snapctl serve` on the same
-// state folder) and in the command's own process (SNAPCTL_NO_APP=1), each a fresh CLI process as a user runs it.
+// `snapctl create` of a tree with 1% changed, side by side: through the running app (`snapctl serve` watching the
+// folder, on its state folder) and, on a copy of the same tree with a state folder of its own, in the command's
+// own process, each a fresh CLI process as a user runs it. Two trees, so neither way's snapshots are the
+// other's (a snapshot taken outside the app is one its change journal cannot vouch for).
 // node dist/bench/through-app.js [--files 20000] [--rounds 5] [--work DIR]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -31,19 +33,23 @@ async function main(): Promise<void> {
   const src = path.join(work, 'src');
   const home = path.join(work, 'home');
   const env = { ...process.env, SNAPCTL_HOME: home };
+  const other = path.join(work, 'other');
+  const otherEnv = { ...process.env, SNAPCTL_HOME: path.join(work, 'other-home'), SNAPCTL_NO_APP: '1' };
   let serve: ChildProcess | null = null;
   try {
     process.stderr.write(`generating ${files} files…\n`);
     const tree = await generateTree(src, { files, folders: Math.max(10, Math.round(files / 10)), bytes: files * 4096, symlinks: 20 });
+    await generateTree(other, { files, folders: Math.max(10, Math.round(files / 10)), bytes: files * 4096, symlinks: 20 });
     await timed(['create', '--path', src, '--provider', 'clone'], { ...env, SNAPCTL_NO_APP: '1' });
-    serve = spawn(process.execPath, [cli, 'serve', '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    await timed(['create', '--path', other, '--provider', 'clone'], otherEnv);
+    serve = spawn(process.execPath, [cli, 'serve', '--path', src, '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((resolve) => serve?.stdout?.once('data', resolve));
     const status = execFileSync(process.execPath, [cli, 'status', '--json'], { env }).toString();
     if (!(JSON.parse(status) as { app: { answering: boolean } }).app.answering) throw new Error('the app does not answer');
     const rows: { round: number; app: number; alone: number; load: string }[] = [];
     for (let r = 1; r <= rounds; r++) {
       const viaApp = async (): Promise<number> => { await changeFiles(src, tree.files, 0.01, r * 2); return timed(['create', '--path', src], env); };
-      const alone = async (): Promise<number> => { await changeFiles(src, tree.files, 0.01, r * 2 + 1); return timed(['create', '--path', src], { ...env, SNAPCTL_NO_APP: '1' }); };
+      const alone = async (): Promise<number> => { await changeFiles(other, tree.files, 0.01, r * 2); return timed(['create', '--path', other], otherEnv); };
       // Alternating which goes first, so neither always meets the other's writeback.
       let a: number;
       let b: number;
