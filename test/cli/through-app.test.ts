@@ -86,6 +86,11 @@ describe('the CLI through the running app', () => {
   let socket: AppSocket;
   before(async () => {
     [withApp, alone] = await Promise.all([sandbox(), sandbox()]);
+    // Both folders in their settings (schedule paused), so the app watches its own: its snapshots use its change journal.
+    for (const box of [withApp, alone]) {
+      await mkdir(box.home, { recursive: true });
+      await writeFile(path.join(box.home, 'settings.json'), JSON.stringify({ version: 1, schedulePaused: true, targets: [{ path: box.project, provider: 'clone' }] }));
+    }
     runtime = await SnapctlRuntime.start({ home: withApp.home, env: process.env });
     const started = await startAppSocket({ context: { runtime, host: 'headless' }, env: process.env });
     assert.ok(started, 'the app serves its socket');
