@@ -38,12 +38,12 @@ export const handlers: ApiHandlers = {
     const folder = target === undefined ? undefined : await knownFolder(runtime.service, target).catch(() => nodePath.resolve(target));
     return listView(runtime.service, folder);
   },
-  async create({ runtime }, { target, tag }) {
+  async create({ runtime }, { target, tag, trigger, provider, note, exclude }) {
     const targets = runtime.currentSettings().targets;
     const path = target ?? targets[0]?.path;
     if (!path) throw new SnapctlError('usage', 'no folder to snapshot yet', 'add a folder in Settings');
-    const provider = targets.find((t) => t.path === path)?.provider ?? 'clone';
-    return createSnapshot(runtime.service, { path, tag: tag ?? null, trigger: 'manual', provider });
+    const chosen = provider ?? targets.find((t) => t.path === path)?.provider ?? 'clone';
+    return createSnapshot(runtime.service, { path, tag: tag ?? null, trigger: trigger ?? 'manual', provider: chosen, note: note ?? null, exclude: exclude ?? [] });
   },
   delete: ({ runtime }, { id, undoLossConfirmed }) => deleteSnapshot(runtime.service, id, { undoLossConfirmed: undoLossConfirmed === true }),
   // The long queries run in worker threads (runtime.queries): a large folder's never holds up another request.

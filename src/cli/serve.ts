@@ -2,6 +2,7 @@ import { installLayout } from '../core/base/install.js';
 import { SnapctlRuntime } from '../core/runtime/runtime.js';
 import { resolveTarget } from '../core/service/targets.js';
 import { startServer } from '../api/http-server.js';
+import { startAppSocket } from '../api/socket-server.js';
 import { say, type CliIo } from './context.js';
 import { shown } from './format.js';
 import { providerChoice } from '../core/service/queries.js';
@@ -40,6 +41,8 @@ export async function serveHeadless(options: ServeOptions): Promise<void> {
       }
     }
     const server = await startServer({ context: { runtime, host: 'headless' }, staticDir: POPOVER_DIR, port: options.port });
+    // The CLI, the git hooks and `snapctl run` on this state folder ask this process rather than walk themselves.
+    const appSocket = await startAppSocket({ context: { runtime, host: 'headless' }, env: io.env, onProblem: (m) => io.stderr(`snapctl: ${say(m)}\n`) });
     try {
       if (options.json) io.stdout(JSON.stringify({ url: server.url, loginUrl: server.loginUrl, token: server.token, port: server.port }) + '\n');
       else {
@@ -51,6 +54,7 @@ export async function serveHeadless(options: ServeOptions): Promise<void> {
       const signal = await options.until();
       io.stderr(`snapctl: ${signal}: stopping\n`);
     } finally {
+      await appSocket?.close();
       await server.close();
     }
   } finally {

@@ -9,6 +9,7 @@ import { app, dialog, ipcMain, Menu, Notification, powerMonitor, screen, shell }
 import { menubar } from 'menubar';
 import type { DispatchContext } from '../api/dispatch.js';
 import { handleApiCall } from '../api/ipc.js';
+import { startAppSocket, type AppSocket } from '../api/socket-server.js';
 import { installLauncher } from '../core/triggers/cli-command.js';
 import { describeError } from '../core/base/errors.js';
 import { installLayout } from '../core/base/install.js';
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, appUrl));
 
   let runtime: SnapctlRuntime | null = null;
+  let appSocket: Promise<AppSocket | null> | null = null;
   const guard = new QuitGuard({
     ask: async (running) => (await dialog.showMessageBox({
       type: 'warning',
@@ -67,7 +69,8 @@ async function main(): Promise<void> {
       detail: 'Quitting now would stop it part way. snapctl can quit as soon as it is done.',
       buttons: ['Quit When Done', 'Keep Running'], defaultId: 0, cancelId: 1,
     })).response === 0,
-    stop: async () => { await runtime?.stop(); },
+    // The CLI stops asking this app (its socket removed) before the runtime stops under it.
+    stop: async () => { await (await appSocket)?.close(); await runtime?.stop(); },
     quit: () => app.quit(),
   });
   app.on('before-quit', (event) => guard.onBeforeQuit(event));
@@ -188,6 +191,8 @@ async function main(): Promise<void> {
     ready: (rt) => {
       runtime = rt;
       resolveRuntime(rt);
+      // The CLI, the git hooks and `snapctl run` on this state folder ask this app rather than walk themselves.
+      appSocket = startAppSocket({ context: { runtime: rt, host: 'electron' }, env: process.env, onProblem: (m) => rt.reportProblem(m) });
       rt.service.onEvent((event) => {
         if (event.type === 'rollback-failed') notify('snapctl: rollback failed', `${event.target}: ${event.error}`);
       });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ID_PATTERN, MAX_TAG_LENGTH } from './model.js';
+import { ID_PATTERN, MAX_NOTE_LENGTH, MAX_TAG_LENGTH, PROVIDER_NAMES, TRIGGERS } from './model.js';
 import type { ApiMethod, ApiRequest } from './api.js';
 
 /**
@@ -28,13 +28,21 @@ export const API_FIELD_WORDS: Readonly<Record<string, { whole: string; item?: st
   schedule: { whole: 'a schedule (text of at most 1000 characters)' },
   query: { whole: 'a part of a path or a glob (text of 1 to 1000 characters)' },
   settings: { whole: 'the settings (an object)' },
+  trigger: { whole: `what asked for the snapshot: one of ${TRIGGERS.join(', ')}` },
+  provider: { whole: `auto or one of ${PROVIDER_NAMES.join(', ')}` },
+  note: { whole: `text of at most ${MAX_NOTE_LENGTH} characters, or null` },
+  exclude: { whole: 'a list of at most 1000 gitignore patterns', item: 'a gitignore pattern (text of 1 to 4096 characters)' },
 };
 
 /** Each method's validator; its output type must be the method's declared request type. */
 export const apiRequestSchemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   status: z.object({}).strict(),
   list: z.object({ target: absFolder.optional() }).strict(),
-  create: z.object({ target: absFolder.optional(), tag: z.string().max(MAX_TAG_LENGTH).nullable().optional() }).strict(),
+  create: z.object({
+    target: absFolder.optional(), tag: z.string().max(MAX_TAG_LENGTH).nullable().optional(), trigger: z.enum(TRIGGERS).optional(),
+    provider: z.enum(['auto', ...PROVIDER_NAMES]).optional(), note: z.string().max(MAX_NOTE_LENGTH).nullable().optional(),
+    exclude: z.array(z.string().min(1).max(4096)).max(1000).optional(),
+  }).strict(),
   delete: z.object({ id, undoLossConfirmed: z.boolean().optional() }).strict(),
   diff: z.object({ id, paths: z.array(relPath).max(1000).nullable().optional(), keepGit: z.boolean().optional() }).strict(),
   fileDiff: z.object({ id, path: relPath }).strict(),

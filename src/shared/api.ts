@@ -1,4 +1,4 @@
-import type { CreateProgress, RestoreResult, RollbackRecord, SnapshotRecord } from './model.js';
+import type { CreateProgress, ProviderName, RestoreResult, RollbackRecord, SnapshotRecord, Trigger } from './model.js';
 
 // Over 400 lines: types only, the whole contract in one place so both sides and the schemas read one file.
 
@@ -20,7 +20,13 @@ export interface ApiRequests {
   status: Record<string, never>;
   /** One folder's snapshots (the popover always asks for one); every folder's when `target` is absent. */
   list: { target?: string };
-  create: { target?: string; tag?: string | null };
+  /**
+   * A snapshot of `target` (default: the first folder in the settings). The popover sends target and tag; the
+   * CLI through the app's socket also sends what `snapctl create` takes: `trigger` (default manual), `provider`
+   * (default: the folder's in the settings, else clone; `auto` chooses as the CLI does), `note`, and `exclude`
+   * patterns on top of the folder's.
+   */
+  create: { target?: string; tag?: string | null; trigger?: Trigger; provider?: ProviderName | 'auto'; note?: string | null; exclude?: string[] };
   /**
    * `undoLossConfirmed`: the person was told that this snapshot is the safety snapshot the folder's undo
    * restores, and chose to delete it anyway; without it, deleting that one is refused (nothing else needs it).

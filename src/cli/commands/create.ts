@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
-import { PROVIDER_NAMES, TRIGGERS, type ProviderName, type Trigger } from '../../shared/model.js';
+import { PROVIDER_NAMES, TRIGGERS, type CreateProgress, type ProviderName, type Trigger } from '../../shared/model.js';
 import { SnapctlError, usageError } from '../../core/base/errors.js';
 import type { CommandContext } from '../context.js';
 import { folderHere } from '../file-arg.js';
 import { humanBytes, plural, progressText, shown, shownPath } from '../format.js';
-import { createSnapshot } from '../../core/service/create.js';
+import { createVia } from '../via-app.js';
 
 interface CreateOptions { path?: string; tag?: string; trigger: Trigger; provider: ProviderName | 'auto'; note?: string; json?: boolean; exclude: string[] }
 
@@ -28,13 +28,12 @@ export function registerCreate(program: Command, ctx: CommandContext): void {
       });
       // On a terminal, how far it has got, rewritten in place (a first snapshot of node_modules takes a while).
       let progressShown = false;
-      const stop = io.stderrIsTerminal && !o.json ? ctx.core().onEvent((e) => {
-        if (e.type !== 'snapshot-progress' || e.trigger === 'safety') return;
-        io.stderr(`\r\x1b[2Ksnapctl: ${progressText(e.progress)}`);
+      const onProgress = io.stderrIsTerminal && !o.json ? (p: CreateProgress): void => {
+        io.stderr(`\r\x1b[2Ksnapctl: ${progressText(p)}`);
         progressShown = true;
-      }) : () => undefined;
-      const record = await createSnapshot(ctx.core(), { path: target, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null, exclude: o.exclude })
-        .finally(() => { stop(); if (progressShown) io.stderr('\r\x1b[2K'); });
+      } : undefined;
+      const record = await createVia(ctx, { path: target, tag: o.tag ?? null, trigger: o.trigger, provider: o.provider, note: o.note ?? null, exclude: o.exclude }, onProgress)
+        .finally(() => { if (progressShown) io.stderr('\r\x1b[2K'); });
       // Paths not kept as they were are named, so a skipped file is never a surprise at rollback time.
       for (const p of record.problems.slice(0, 20)) io.stderr(shown`snapctl: not kept as it was: ${shownPath(p.path)}: ${p.reason}\n`);
       if (record.problems.length > 20) io.stderr(`snapctl: … and ${record.problems.length - 20} more paths not kept as they were (see --json)\n`);

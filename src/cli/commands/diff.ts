@@ -4,7 +4,7 @@ import { scopeWithin } from '../../core/service/targets.js';
 import type { CommandContext } from '../context.js';
 import { rawArg } from '../raw-arg.js';
 import { diffText, meetsText, unfinishedText } from '../format.js';
-import { previewRollback } from '../../core/service/preview.js';
+import { previewVia } from '../via-app.js';
 import { getSnapshot } from '../../core/service/queries.js';
 
 interface DiffOptions { only?: string[]; path?: string; keepGit?: boolean; json?: boolean }
@@ -21,7 +21,7 @@ export function registerDiff(program: Command, ctx: CommandContext): void {
       const id = await ctx.idOf(input, o.path);
       const record = await getSnapshot(ctx.core(), id);
       const keepGit = o.keepGit ?? (await ctx.settings()).targets.find((t) => t.path === record.target)?.keepGit ?? false;
-      const diff = await previewRollback(ctx.core(), id, scopeWithin(record.target, (o.only ?? []).map((p) => rawArg(p)), ctx.io.cwd), { keepGit });
+      const diff = await previewVia(ctx, id, scopeWithin(record.target, (o.only ?? []).map((p) => rawArg(p)), ctx.io.cwd), { keepGit });
       if (o.json) { ctx.json(diff); return; }
       if (diff.unfinished) ctx.io.stdout(`note: ${unfinishedText(diff.unfinished)}`);
       for (const g of diff.git) ctx.io.stdout(`${describeGitImpact(g)}\n`);

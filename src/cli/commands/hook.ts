@@ -5,7 +5,7 @@ import type * as GitHooks from '../../core/triggers/git-hooks.js';
 import type { ToolRunner } from '../../core/providers/tools.js';
 import { say, type CommandContext } from '../context.js';
 import { shownPath } from '../format.js';
-import { createSnapshot } from '../../core/service/create.js';
+import { createVia } from '../via-app.js';
 import { resolveFolder } from '../../core/service/queries.js';
 
 interface InstallOptions { repo: string; path?: string }
@@ -67,7 +67,7 @@ export function registerHook(program: Command, ctx: CommandContext): void {
         const found = await hooks.hookTarget(io.cwd, o.path ?? null, hookGit, deps);
         if (!found) { io.stderr(`snapctl: ${shownPath(io.cwd)} did not install snapctl's hooks: nothing to snapshot\n`); return; }
         const tag = name === 'post-commit' ? await hooks.commitTag(found.top, hookGit) : name === 'pre-rebase' ? 'before rebase' : 'before merge';
-        const record = await createSnapshot(ctx.core(), { path: found.target, tag, trigger: 'git-commit', note: `git ${name}` });
+        const record = await createVia(ctx, { path: found.target, tag, trigger: 'git-commit', note: `git ${name}` });
         io.stdout(`snapctl: ${record.id} (${shownPath(tag)})\n`);
       } catch (err) {
         io.stderr(`snapctl: the ${shownPath(name)} snapshot failed, git goes on: ${say(describeError(err))}\n`);

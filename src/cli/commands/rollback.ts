@@ -5,9 +5,8 @@ import { scopeWithin } from '../../core/service/targets.js';
 import type { CommandContext } from '../context.js';
 import { rawArg } from '../raw-arg.js';
 import { countsText, plural, rollbackPreview, shown, shownPath } from '../format.js';
-import { previewRollback } from '../../core/service/preview.js';
 import { getSnapshot } from '../../core/service/queries.js';
-import { rollback } from '../../core/service/rollback.js';
+import { previewVia, rollbackVia } from '../via-app.js';
 
 interface RollbackOptions { only?: string[]; path?: string; keepGit?: boolean; yes?: boolean; json?: boolean }
 
@@ -28,10 +27,10 @@ export function registerRollback(program: Command, ctx: CommandContext): void {
       const keepGit = o.keepGit ?? (await ctx.settings()).targets.find((t) => t.path === record.target)?.keepGit ?? false;
       if (!o.yes) {
         if (!io.isInteractive) throw usageError('rollback changes files and needs confirmation', 'pass --yes to roll back without a prompt');
-        io.stdout(rollbackPreview(await previewRollback(ctx.core(), id, paths, { keepGit })));
+        io.stdout(rollbackPreview(await previewVia(ctx, id, paths, { keepGit })));
         if (!(await io.confirm(shown`roll back ${record.target} to ${snapshotLabel(record)} (${record.id})?`))) { io.stdout('nothing changed\n'); return; }
       }
-      const result = await rollback(ctx.core(), id, { paths, keepGit });
+      const result = await rollbackVia(ctx, id, { paths, keepGit, target: record.target });
       if (o.json) ctx.json(result);
       else if (result.nothingToChange || !result.safety) io.stdout(shown`nothing to change: the folder already matches ${snapshotLabel(record)} (no safety snapshot was taken)\n`);
       else io.stdout(shown`rolled back ${record.target} to ${snapshotLabel(record)} (${record.id}): ${countsText(result.restored)}${keepGit ? '; .git left alone' : ''}; undo with 'snapctl undo --path ${record.target}' (safety snapshot ${result.safety.id})\n`);

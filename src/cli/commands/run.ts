@@ -6,7 +6,7 @@ import { describeError, usageError } from '../../core/base/errors.js';
 import { TRIGGERS, toTag, type Trigger } from '../../shared/model.js';
 import { say, type CommandContext } from '../context.js';
 import { shownPath } from '../format.js';
-import { createSnapshot } from '../../core/service/create.js';
+import { createVia } from '../via-app.js';
 import { setNote } from '../../core/service/note.js';
 
 /** Why a command cannot run, with the exit code a shell gives for it (126: found but not runnable, 127: not found). */
@@ -74,7 +74,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       const trigger = o.trigger ?? (PACKAGE_MANAGERS.has(path.basename(cmd)) ? 'npm-install' : 'manual');
       let id: string | null = null;
       try {
-        const record = await createSnapshot(ctx.core(), { path: o.path ?? io.cwd, tag: o.tag ?? shown, trigger, note: `before: ${shown}` });
+        const record = await createVia(ctx, { path: o.path ?? io.cwd, tag: o.tag ?? shown, trigger, note: `before: ${shown}` });
         id = record.id;
         io.stderr(`snapctl: snapshot ${record.id} taken; undo this command with 'snapctl rollback ${record.id}'\n`);
         // What the snapshot left out, a rollback cannot put back: an install into an excluded node_modules stays.

@@ -7,6 +7,7 @@ import type { TargetStatus } from '../../shared/api.js';
 import { say, type CommandContext } from '../context.js';
 import { localTime, shown, shownLines, unfinishedText } from '../format.js';
 import { metricsStatus } from '../metrics-status.js';
+import { appStatus } from '../via-app.js';
 
 interface StatusOptions { path?: string; json?: boolean }
 
@@ -33,7 +34,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
   program.command('status')
     .description('each folder: its newest snapshot and age, an unfinished rollback (never finished by status: it says what to run), the undo offer, problems, and whether metrics are being sent; exits 1 while a folder has an unfinished rollback')
     .option('-p, --path <dir>', 'only this folder')
-    .option('--json', "print {version, home, targets, settingsProblems, metrics} as JSON (targets: the API's TargetStatus list; settingsProblems: parts of the settings file left out as invalid; metrics: its MetricsHealth)")
+    .option('--json', "print {version, home, targets, settingsProblems, metrics, app} as JSON (targets: the API's TargetStatus list; settingsProblems: parts of the settings file left out as invalid; metrics: its MetricsHealth; app: {answering, pid} or {answering: false, why})")
     .action(async (o: StatusOptions) => {
       const only = o.path !== undefined ? await ctx.knownTarget(o.path) : undefined;
       const settings = await ctx.settings();
@@ -50,8 +51,12 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
       // Read from the health file the senders leave: status loads no metrics client.
       const metrics = await metricsStatus(ctx.core().layout, ctx.io.env);
       const settingsProblems = await ctx.settingsProblems();
-      if (o.json) { ctx.json({ version: installLayout().version, home: ctx.core().layout.root, targets, settingsProblems, metrics: metrics.health }); return; }
-      const metricsText = `\nmetrics: ${metrics.lines.map(say).join('\n  ')}\n` + settingsProblems.map((p) => `\nproblem: ${say(p)}\n`).join('');
+      const app = await appStatus(ctx);
+      if (o.json) { ctx.json({ version: installLayout().version, home: ctx.core().layout.root, targets, settingsProblems, metrics: metrics.health, app }); return; }
+      const appText = app.answering
+        ? `app: answering for this state folder (process ${app.pid}): create, rollback, undo, diff, run and the git hooks go through it\n`
+        : `app: not answering (${say(app.why)}): commands do their work in their own process\n`;
+      const metricsText = `\nmetrics: ${metrics.lines.map(say).join('\n  ')}\n${appText}` + settingsProblems.map((p) => `\nproblem: ${say(p)}\n`).join('');
       if (targets.length === 0) { ctx.io.stdout((only ? shown`snapctl knows nothing of ${only} yet: 'snapctl create --path ${only}' takes a first snapshot\n` : "no folders yet: 'snapctl create --path DIR' takes a first snapshot\n") + metricsText); return; }
       ctx.io.stdout(targets.map(folderText).join('\n') + metricsText);
     });

@@ -4,9 +4,8 @@ import { snapshotLabel } from '../../core/service/labels.js';
 import type { CommandContext } from '../context.js';
 import { undoneText } from '../../shared/format.js';
 import { countsText, rollbackPreview, shown, shownPath } from '../format.js';
-import { previewRollback } from '../../core/service/preview.js';
 import { getSnapshot, lastRollback } from '../../core/service/queries.js';
-import { undo } from '../../core/service/rollback.js';
+import { previewVia, undoVia } from '../via-app.js';
 import { undoLost, undoOffer, unfinished } from '../../core/service/status.js';
 
 interface UndoOptions { path?: string; yes?: boolean; json?: boolean }
@@ -25,7 +24,7 @@ async function undoPreview(ctx: CommandContext, folder: string): Promise<string>
   if (!safety) return '';
   const paths = pending ? null : offer?.rollback.paths ?? null;
   const keepGit = offer?.rollback.keepGit ?? false;
-  const view = await previewRollback(core, safety.id, paths, { keepGit });
+  const view = await previewVia(ctx, safety.id, paths, { keepGit });
   const what = pending ? shown`the rollback to ${pending.snapshotLabel} that stopped part way` : shown`the last rollback (${offer?.label ?? ''})`;
   return shown`undo of ${what} restores ${folder} to ${snapshotLabel(safety)} (${safety.id})` + `\n${rollbackPreview(view, 'undoing')}`;
 }
@@ -49,7 +48,7 @@ export function registerUndo(program: Command, ctx: CommandContext): void {
       }
       let result;
       try {
-        result = await undo(ctx.core(), target ? { target } : {});
+        result = await undoVia(ctx, target ? { target } : {});
       } catch (err) {
         // Already undone: the folder is as the script wants it, so this is no failure (exit 0), and said so.
         if (err instanceof SnapctlError && err.kind === 'nothing-to-do') {
