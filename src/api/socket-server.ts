@@ -34,7 +34,7 @@ export interface AppSocketLimits {
  * What the CLI asks of the app; any other method is refused as unknown. Settings and the popover's other calls
  * stay with the popover, whose shell applies what only it can after them (the login item).
  */
-const SOCKET_METHODS: ReadonlySet<string> = new Set(['create', 'diff', 'rollback', 'undo', 'progress']);
+const SOCKET_METHODS: ReadonlySet<string> = new Set(['create', 'diff', 'rollback', 'undo', 'progress', 'status']);
 
 const LIMITS: AppSocketLimits = { maxLine: APP_SOCKET_MAX_LINE, maxInFlight: 8, idleMs: 30_000, lockWaitMs: 10_000 };
 

@@ -6,6 +6,7 @@ import { resolveFolder } from '../core/service/queries.js';
 import type { DiffView, RollbackView } from '../shared/api.js';
 import type { CreateProgress } from '../shared/model.js';
 import type { AppClient } from './app-client.js';
+import type { StatusView, TargetStatus } from '../shared/api.js';
 import type { CommandContext } from './context.js';
 
 /**
@@ -97,7 +98,11 @@ export async function undoVia(ctx: CommandContext, options: { target?: string })
 }
 
 /** Whether an app answers for this state folder, for `snapctl status`: its process, or why none does. */
-export async function appStatus(ctx: CommandContext): Promise<{ answering: true; pid: number } | { answering: false; why: string }> {
+export async function appStatus(ctx: CommandContext): Promise<{ answering: true; pid: number; folders: Pick<TargetStatus, 'path' | 'changes' | 'unchangedSince'>[] } | { answering: false; why: string }> {
   const app = await appFor(ctx);
-  return typeof app === 'string' ? { answering: false, why: app } : { answering: true, pid: app.hello.pid };
+  if (typeof app === 'string') return { answering: false, why: app };
+  // What only the app knows of each folder: whether it tracks its changes, or walks it and why.
+  const view = await app.call('status', {}, { notices: () => undefined }).catch(() => null) as StatusView | null;
+  const folders = (view?.targets ?? []).map((t) => ({ path: t.path, ...(t.changes ? { changes: t.changes } : {}), ...(t.unchangedSince ? { unchangedSince: t.unchangedSince } : {}) }));
+  return { answering: true, pid: app.hello.pid, folders };
 }

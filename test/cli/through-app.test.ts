@@ -125,12 +125,17 @@ describe('the CLI through the running app', () => {
   });
 
   test('status says the app answers for this state folder, and no other', async () => {
-    const here = JSON.parse((await runCli(['status', '--json'], { SNAPCTL_HOME: withApp.home })).stdout) as { app: { answering: boolean; pid?: number } };
-    assert.deepEqual(here.app, { answering: true, pid: process.pid });
+    const here = JSON.parse((await runCli(['status', '--json'], { SNAPCTL_HOME: withApp.home })).stdout) as { app: { answering: boolean; pid?: number; folders?: { path: string }[] } };
+    assert.equal(here.app.answering, true);
+    assert.equal(here.app.pid, process.pid);
+    assert.deepEqual(here.app.folders?.map((f) => f.path), [withApp.project]);
     const text = (await runCli(['status'], { SNAPCTL_HOME: withApp.home })).stdout;
     assert.match(text, new RegExp(`^app: answering for this state folder \\(process ${process.pid}\\)`, 'm'));
     const elsewhere = (await runCli(['status'], { SNAPCTL_HOME: alone.home })).stdout;
     assert.match(elsewhere, /^app: not answering \(no app is running for this state folder\): commands do their work in their own process$/m);
+    // Per folder: the app's word on its changes (tracked, or walked and why); without an app, walked.
+    assert.match(text, /^  changes: (tracked by the app \(\d+ since the newest snapshot\)|walked: .+)$/m);
+    assert.match(elsewhere, /^  changes: walked: no app is running for this state folder: each snapshot looks at every file$/m);
   });
 
   test('a snapshot taken through the app shows its progress on the terminal line as one taken here does', async () => {

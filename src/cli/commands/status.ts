@@ -52,6 +52,13 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
       const metrics = await metricsStatus(ctx.core().layout, ctx.io.env);
       const settingsProblems = await ctx.settingsProblems();
       const app = await appStatus(ctx);
+      // The app's word on each folder's changes; without an app, every snapshot of a folder walks it.
+      const fromApp = new Map(app.answering ? app.folders.map((f) => [f.path, f]) : []);
+      targets = targets.map((t) => {
+        const known = fromApp.get(t.path);
+        if (known) return { ...t, ...(known.changes ? { changes: known.changes } : {}), ...(known.unchangedSince ? { unchangedSince: known.unchangedSince } : {}) };
+        return t.schedule === '' ? t : { ...t, changes: { tracked: false, why: 'no app is running for this state folder: each snapshot looks at every file', count: null } };
+      });
       if (o.json) { ctx.json({ version: installLayout().version, home: ctx.core().layout.root, targets, settingsProblems, metrics: metrics.health, app }); return; }
       const appText = app.answering
         ? `app: answering for this state folder (process ${app.pid}): create, rollback, undo, diff, run and the git hooks go through it\n`
