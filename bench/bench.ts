@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { appLargeRows, appRows, rssRow, smallFolder } from './app-rows.js';
 import { copyPeer, firstSnapshotRows, onBtrfsLoop } from './first-rows.js';
-import { type Row, type Timed, GNU_TIME, cli, fmt, haveGnuTime, repo, row, sameTree, snapshotId, timeCommand, timeSnapctl } from './measure.js';
+import { type Row, type Timed, GNU_TIME, fmt, haveGnuTime, repo, row, sameTree, snapshotId, timeCommand, timeSnapctl } from './measure.js';
 import { realRows, realSource } from './real-rows.js';
 import { changeFiles, generateTree, type TreeShape } from './tree.js';
 
