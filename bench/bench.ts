@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { appLargeRows, appRows, rssRow, smallFolder } from './app-rows.js';
@@ -270,11 +270,15 @@ async function main(): Promise<void> {
     }
     if (parts.has('list')) rows.push(await listBenchmark(work));
     if (parts.has('history')) rows.push(...(await historyBenchmarks(work)));
-    if (parts.has('small')) rows.push(...(await smallFileFirstRows(path.join(work, 'small'), notes)));
-    if (parts.has('app')) rows.push(...(await appRows(path.join(work, 'app-part'), files, runs, notes)));
-    if (parts.has('app-large')) rows.push(...(await appLargeRows(path.join(work, 'app-large-part'), files, largeFiles, runs, notes)));
-    if (parts.has('rss')) rows.push(await rssRow(path.join(work, 'rss-part'), large || parts.has('app-large') ? largeFiles : files, notes));
-    if (parts.has('real')) {
+    const started = (part: string): boolean => {
+      if (parts.has(part)) process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] part ${part}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+      return parts.has(part);
+    };
+    if (started('small')) rows.push(...(await smallFileFirstRows(path.join(work, 'small'), notes)));
+    if (started('app')) rows.push(...(await appRows(path.join(work, 'app-part'), files, runs, notes)));
+    if (started('app-large')) rows.push(...(await appLargeRows(path.join(work, 'app-large-part'), files, largeFiles, runs, notes)));
+    if (started('rss')) rows.push(await rssRow(path.join(work, 'rss-part'), large || parts.has('app-large') ? largeFiles : files, notes));
+    if (started('real')) {
       const source = realSource(opts.real);
       if (typeof source === 'string') rows.push(...(await realRows(path.join(work, 'real-part'), source, runs, notes)));
       else notes.push(source.note);
@@ -295,6 +299,7 @@ async function main(): Promise<void> {
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const out = [header, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(`snapctl benchmark: ${shape.files} files, ${shape.folders} folders, ~${Math.round(shape.bytes / 1048576)} MB, ${runs} runs each (medians; 'per round' is the lowest and highest ratio of runs taken side by side); ${new Date().toISOString()}`);
   console.log(out.join('\n'));
   for (const n of [...notes, ...historyNotes]) console.log(n);

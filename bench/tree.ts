@@ -114,14 +114,23 @@ function quantile(table: readonly (readonly [number, number])[], u: number): num
   return (table.at(-1) as readonly [number, number])[1];
 }
 
+/** The small-file tree's paths and sizes, written by `generateSmallFileTree`. */
+export interface SmallFileTreePlan {
+  /** Files, relative to the tree's root. */
+  files: string[];
+  /** Each file's size in bytes (the same index as `files`). */
+  sizes: number[];
+  /** Every folder that holds files or folders, sorted. */
+  folders: string[];
+  /** Files a `node_modules/.bin` link points to. */
+  bins: string[];
+}
+
 /**
- * A small-file tree shaped like a real `node_modules` (bench/README.md, "The small-file tree"): packages
- * (some scoped, some nested in another's node_modules) of a few to a thousand files in shallow folders,
- * file sizes drawn from the measured distribution (median ~1 KB), and relative symlinks in
- * `node_modules/.bin`. Deterministic for a seed and a file count; sizes are stratified, so even a few
- * hundred files follow the distribution. Returns the files' paths relative to `root`.
+ * Where every file of the small-file tree goes and how big it is. Folder names carry no dash and file names
+ * always do, so no file ever takes a folder's name.
  */
-export async function generateSmallFileTree(root: string, count: number, seed = 7): Promise<{ files: string[]; bytes: number; folders: number; symlinks: number }> {
+export function planSmallFileTree(count: number, seed = 7): SmallFileTreePlan {
   const random = rng(seed);
   // Sizes: one per stratum of the distribution, shuffled over the files (Fisher-Yates).
   const sizes = Array.from({ length: count }, (_, k) => quantile(REAL_SIZES, (k + 0.5) / count));
@@ -131,7 +140,7 @@ export async function generateSmallFileTree(root: string, count: number, seed = 
   }
   const files: string[] = [];
   const folders = new Set<string>();
-  const bins: { pkg: string; file: string }[] = [];
+  const bins: string[] = [];
   let pkgIndex = 0;
   while (files.length < count) {
     const n = Math.min(count - files.length, Math.max(1, quantile(REAL_PACKAGE_FILES, random())));
@@ -147,7 +156,7 @@ export async function generateSmallFileTree(root: string, count: number, seed = 
     for (let f = 1; f < wanted; f++) {
       const shallow = own.filter((o) => o.depth < 4);
       const parent = shallow[Math.floor(random() * shallow.length)] as { dir: string; depth: number };
-      own.push({ dir: `${parent.dir}/${FOLDER_WORDS[Math.floor(random() * FOLDER_WORDS.length)]}-${f}`, depth: parent.depth + 1 });
+      own.push({ dir: `${parent.dir}/${FOLDER_WORDS[Math.floor(random() * FOLDER_WORDS.length)]}${f}`, depth: parent.depth + 1 });
     }
     for (const o of own) folders.add(o.dir);
     for (let k = 0; k < n; k++) {
@@ -163,9 +172,22 @@ export async function generateSmallFileTree(root: string, count: number, seed = 
       }
       files.push(`${dir}/${file}`);
     }
-    if (n >= 5 && random() < 0.15) bins.push({ pkg, file: files[files.length - 1] as string });
+    if (n >= 5 && random() < 0.15) bins.push(files[files.length - 1] as string);
   }
-  for (const dir of [...folders].sort()) await mkdir(path.join(root, dir), { recursive: true });
+  return { files, sizes, folders: [...folders].sort(), bins };
+}
+
+/**
+ * A small-file tree shaped like a real `node_modules` (bench/README.md, "The small-file tree"): packages
+ * (some scoped, some nested in another's node_modules) of a few to a thousand files in shallow folders,
+ * file sizes drawn from the measured distribution (median ~1 KB), and relative symlinks in
+ * `node_modules/.bin`. Deterministic for a seed and a file count; sizes are stratified, so even a few
+ * hundred files follow the distribution. Returns the files' paths relative to `root`.
+ */
+export async function generateSmallFileTree(root: string, count: number, seed = 7): Promise<{ files: string[]; bytes: number; folders: number; symlinks: number }> {
+  const { files, sizes, folders, bins } = planSmallFileTree(count, seed);
+  for (const dir of folders) await mkdir(path.join(root, dir), { recursive: true });
+  const random = rng(seed + 1);
   const block = Buffer.alloc(1 << 20);
   for (let i = 0; i < block.length; i++) block[i] = 32 + Math.floor(random() * 95);
   let bytes = 0;
@@ -183,9 +205,6 @@ export async function generateSmallFileTree(root: string, count: number, seed = 
   await Promise.all(batch);
   const binDir = path.join(root, 'node_modules', '.bin');
   await mkdir(binDir, { recursive: true });
-  for (let i = 0; i < bins.length; i++) {
-    const { file } = bins[i] as { file: string };
-    await symlink(path.relative(binDir, path.join(root, file)), path.join(binDir, `tool-${i}`));
-  }
-  return { files, bytes, folders: folders.size, symlinks: bins.length };
+  for (let i = 0; i < bins.length; i++) await symlink(path.relative(binDir, path.join(root, bins[i] as string)), path.join(binDir, `tool-${i}`));
+  return { files, bytes, folders: folders.length, symlinks: bins.length };
 }

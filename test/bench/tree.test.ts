@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { generateSmallFileTree } from '../../bench/tree.js';
+import { generateSmallFileTree, planSmallFileTree } from '../../bench/tree.js';
 import { treeStats } from '../../bench/tree-shape.js';
 import { describeTree, tempDir } from '../helpers/helpers.js';
 
@@ -44,5 +44,16 @@ describe('the small-file tree', () => {
       await rm(a, { recursive: true, force: true });
       await rm(b, { recursive: true, force: true });
     }
+  });
+
+  test('at 200,000 files no file takes the name of a folder, and every file sits in a folder of the plan', () => {
+    const plan = planSmallFileTree(200_000);
+    assert.equal(plan.files.length, 200_000);
+    assert.equal(new Set(plan.files).size, 200_000);
+    const folders = new Set(plan.folders);
+    const clashes = plan.files.filter((f) => folders.has(f));
+    assert.deepEqual(clashes.slice(0, 5), []);
+    const homeless = plan.files.filter((f) => !folders.has(f.slice(0, f.lastIndexOf('/'))));
+    assert.deepEqual(homeless.slice(0, 5), []);
   });
 });
