@@ -258,37 +258,8 @@ async function main(): Promise<void> {
   const work = await mkdtemp(path.join(tmpdir(), 'snapctl-bench-'));
   const notes: string[] = [];
   const rows: Row[] = [];
-  try {
-    if (parts.has('clone')) rows.push(...(await cloneBenchmarks(path.join(work, 'plain'), 'ext4/overlay, plain copies', ['-a'])));
-    if (parts.has('reflink')) {
-      const reflink = await reflinkBenchmarks(work);
-      if (typeof reflink === 'string') notes.push(reflink); else rows.push(...reflink);
-    }
-    if (parts.has('btrfs')) {
-      const btrfs = await btrfsBenchmark(work);
-      if (typeof btrfs === 'string') notes.push(btrfs); else rows.push(btrfs);
-    }
-    if (parts.has('list')) rows.push(await listBenchmark(work));
-    if (parts.has('history')) rows.push(...(await historyBenchmarks(work)));
-    const started = (part: string): boolean => {
-      if (parts.has(part)) process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] part ${part}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-      return parts.has(part);
-    };
-    if (started('small')) rows.push(...(await smallFileFirstRows(path.join(work, 'small'), notes)));
-    if (started('app')) rows.push(...(await appRows(path.join(work, 'app-part'), files, runs, notes)));
-    if (started('app-large')) rows.push(...(await appLargeRows(path.join(work, 'app-large-part'), files, largeFiles, runs, notes)));
-    if (started('rss')) rows.push(await rssRow(path.join(work, 'rss-part'), large || parts.has('app-large') ? largeFiles : files, notes));
-    if (started('real')) {
-      const source = realSource(opts.real);
-      if (typeof source === 'string') rows.push(...(await realRows(path.join(work, 'real-part'), source, runs, notes)));
-      else notes.push(source.note);
-    }
-  } finally {
-    await rm(work, { recursive: true, force: true }).catch(() => undefined);
-  }
-  const header = ['measure', 'snapctl', 'peer', 'ratio', 'per round', 'goal', 'peak RSS snapctl / peer'];
   const mb = (bytes: number | null): string => (bytes === null ? '?' : `${Math.round(bytes / 1048576)} MB`);
-  const lines = rows.map((r) => {
+  const cells = (r: Row): string[] => {
     if (r.unit === 'bytes') {
       const verdict = r.goal === null ? '' : `<= ${mb(r.goal)}${r.snapctl <= r.goal ? ' ok' : ' MISSED'}`;
       return [r.measure, mb(r.snapctl), '(VmHWM from /proc once settled)', '', '', verdict, ''];
@@ -296,7 +267,42 @@ async function main(): Promise<void> {
     const ratio = r.snapctl / r.peer;
     const verdict = r.goal === null ? '' : ratio <= r.goal ? ' ok' : ' MISSED';
     return [r.measure, fmt(r.snapctl), `${fmt(r.peer)} (${r.peerName})`, ratio.toFixed(2), `${r.spread[0].toFixed(2)}-${r.spread[1].toFixed(2)}`, r.goal === null ? '' : `<= ${r.goal}${verdict}`, haveGnuTime ? `${mb(r.rss)} / ${mb(r.peerRss)}` : ''];
-  });
+  };
+  // Each row on stderr as soon as it is measured: a long run stopped part way still leaves its figures.
+  const add = (...measured: Row[]): void => {
+    for (const r of measured) process.stderr.write(`[row] ${cells(r).filter((c) => c !== '').join(' | ')}\n`);
+    rows.push(...measured);
+  };
+  const started = (part: string): boolean => {
+    if (parts.has(part)) process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] part ${part}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+    return parts.has(part);
+  };
+  try {
+    if (started('clone')) add(...(await cloneBenchmarks(path.join(work, 'plain'), 'ext4/overlay, plain copies', ['-a'])));
+    if (started('reflink')) {
+      const reflink = await reflinkBenchmarks(work);
+      if (typeof reflink === 'string') notes.push(reflink); else add(...reflink);
+    }
+    if (started('btrfs')) {
+      const btrfs = await btrfsBenchmark(work);
+      if (typeof btrfs === 'string') notes.push(btrfs); else add(btrfs);
+    }
+    if (started('list')) add(await listBenchmark(work));
+    if (started('history')) add(...(await historyBenchmarks(work)));
+    if (started('small')) add(...(await smallFileFirstRows(path.join(work, 'small'), notes)));
+    if (started('app')) add(...(await appRows(path.join(work, 'app-part'), files, runs, notes)));
+    if (started('app-large')) add(...(await appLargeRows(path.join(work, 'app-large-part'), files, largeFiles, runs, notes)));
+    if (started('rss')) add(await rssRow(path.join(work, 'rss-part'), large || parts.has('app-large') ? largeFiles : files, notes));
+    if (started('real')) {
+      const source = realSource(opts.real);
+      if (typeof source === 'string') add(...(await realRows(path.join(work, 'real-part'), source, runs, notes)));
+      else notes.push(source.note);
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true }).catch(() => undefined);
+  }
+  const header = ['measure', 'snapctl', 'peer', 'ratio', 'per round', 'goal', 'peak RSS snapctl / peer'];
+  const lines = rows.map(cells);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const out = [header, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
   console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
