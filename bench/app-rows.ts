@@ -2,10 +2,10 @@
 // against the same without it, on the small-file tree. Until the CLI asks a running app, "CLI through it"
 // measures a fresh process beside a running app: the row is built so it measures the right thing once it does.
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { memoryOf, settle, startApp, type RunningApp } from './serve.js';
-import { type Row, type Timed, row, sameTree, sideBySide, snapshotId, timeCall, timeCommand, timeSnapctl } from './measure.js';
+import { type Row, type Timed, row, sameTree, sideBySide, snapshotId, timeCall, timeCommand, timeSnapctl, remove } from './measure.js';
 import { changeCount, generateSmallFileTree } from './tree.js';
 
 export interface Folder { src: string; files: string[] }
@@ -50,11 +50,11 @@ async function repeatAgainstRsync(work: string, folder: Folder, home: string, ru
     if (r % 2 === 1) await changeCount(folder.src, folder.files, change, round0 + r + 1);
     const next = path.join(work, `rsync-${round0 + r + 1}`);
     const t = await timeCommand('rsync', ['-a', `--link-dest=${prev}`, `${folder.src}/`, `${next}/`], work);
-    await rm(prev, { recursive: true, force: true });
+    await remove(prev);
     prev = next;
     return t;
   });
-  await rm(prev, { recursive: true, force: true });
+  await remove(prev);
   return result;
 }
 
@@ -65,7 +65,7 @@ async function repeatAgainstRsync(work: string, folder: Folder, home: string, ru
  */
 async function rollbackAgainstRsync(work: string, folder: Folder, id: string, runs: number, round0: number, rollback: (id: string) => Promise<Timed>): Promise<[Timed[], Timed[]]> {
   const backup = path.join(work, 'rollback-copy');
-  await rm(backup, { recursive: true, force: true });
+  await remove(backup);
   execFileSync('rsync', ['-a', `${folder.src}/`, `${backup}/`]);
   const change = Math.max(1, Math.round(folder.files.length / 100));
   let verified = false;
@@ -81,7 +81,7 @@ async function rollbackAgainstRsync(work: string, folder: Folder, id: string, ru
     await changeCount(folder.src, folder.files, change, round0 + r);
     return timeCommand('rsync', ['-a', '--delete', `${backup}/`, `${folder.src}/`], work);
   });
-  await rm(backup, { recursive: true, force: true });
+  await remove(backup);
   return result;
 }
 
@@ -114,8 +114,8 @@ export async function appRows(work: string, count: number, runs: number, notes: 
   }
   const [fresh, link] = await repeatAgainstRsync(work, folder, home, runs, Math.max(1, Math.round(count / 100)), 300);
   rows.push(row(`repeat snapshot after 1% changed, ${n(count)} small files, no app (fresh process)`, fresh, link, 'rsync -a --link-dest', 0.8));
-  await rm(path.join(work, 'app'), { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await remove(path.join(work, 'app'));
+  await remove(home);
   return rows;
 }
 
@@ -150,9 +150,9 @@ export async function appLargeRows(work: string, count: number, large: number, r
   } finally {
     await app.stop();
   }
-  await rm(path.join(work, 'app-large'), { recursive: true, force: true });
-  await rm(path.join(work, 'app-small'), { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await remove(path.join(work, 'app-large'));
+  await remove(path.join(work, 'app-small'));
+  await remove(home);
   return rows;
 }
 
@@ -184,7 +184,7 @@ export async function rssRow(work: string, count: number, notes: string[]): Prom
   } finally {
     await app.stop();
   }
-  for (const k of [1, 2, 3]) await rm(path.join(work, `rss-${k}`), { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  for (const k of [1, 2, 3]) await remove(path.join(work, `rss-${k}`));
+  await remove(home);
   return { measure: `peak RSS of the app, 3 folders of ${n(count)} files in its settings`, snapctl: hwm, peer: 0, peerName: '', goal: 300 * 1024 * 1024, rss: hwm, peerRss: null, unit: 'bytes', spread: [0, 0] };
 }

@@ -1,9 +1,9 @@
 // First snapshots (fresh process, new state folder) against copying tools, run in the same rounds with the
 // order rotated each round, so no tool always goes first into a cold or a warm cache.
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type Row, type Timed, row, timeCommand, timeSnapctl } from './measure.js';
+import { type Row, type Timed, row, timeCommand, timeSnapctl, remove } from './measure.js';
 
 export interface Peer {
   name: string;
@@ -20,7 +20,7 @@ export function copyPeer(work: string, name: string, cmd: string, args: (src: st
   return {
     name,
     run: (r) => timeCommand(cmd, args(src, dest(r)), work),
-    cleanup: (r) => rm(dest(r), { recursive: true, force: true }),
+    cleanup: (r) => remove(dest(r)),
   };
 }
 
@@ -30,7 +30,7 @@ export async function firstSnapshotRows(work: string, src: string, label: string
   const snap: Peer = {
     name: 'snapctl',
     run: (r) => timeSnapctl(['create', '--path', src, '--provider', 'clone'], home(r), work),
-    cleanup: (r) => rm(home(r), { recursive: true, force: true }),
+    cleanup: (r) => remove(home(r)),
   };
   const all = [snap, ...peers];
   const times = new Map<string, Timed[]>(all.map((p) => [p.name, []]));
@@ -63,6 +63,6 @@ export async function onBtrfsLoop<T>(work: string, name: string, sizeMb: number,
     return await fn(mnt);
   } finally {
     execFileSync('umount', [mnt]);
-    await rm(image, { force: true });
+    await remove(image);
   }
 }

@@ -104,6 +104,11 @@ export async function snapshotId(home: string, target: string): Promise<string> 
   return newest.id;
 }
 
+/** Removes a folder, however large (GNU rm: several times faster than fs.rm on 200,000 files). */
+export async function remove(dir: string): Promise<void> {
+  execFileSync('rm', ['-rf', '--one-file-system', dir]);
+}
+
 export function sameTree(a: string, b: string): boolean {
   try {
     execFileSync('diff', ['-r', '--no-dereference', a, b], { stdio: 'ignore' });

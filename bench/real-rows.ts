@@ -3,11 +3,11 @@
 // against `rsync -a --delete`.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { copyPeer, firstSnapshotRows, type Peer } from './first-rows.js';
-import { type Row, have, row, sameTree, sideBySide, snapshotId, timeCommand, timeSnapctl } from './measure.js';
+import { type Row, have, row, sameTree, sideBySide, snapshotId, timeCommand, timeSnapctl, remove } from './measure.js';
 import { changeFiles } from './tree.js';
 
 /** What `--real` installs when no folder is given: the packages the small-file tree's shape was measured on. */
@@ -50,8 +50,8 @@ function resticPeer(work: string, src: string): Peer {
     prepare: async (r) => { execFileSync('restic', ['-r', repo(r), 'init', '-q'], { env: env(r), stdio: 'ignore' }); },
     run: (r) => timeCommand('restic', ['-r', repo(r), 'backup', '-q', src], work, env(r)),
     cleanup: async (r) => {
-      await rm(repo(r), { recursive: true, force: true });
-      await rm(path.join(work, `restic-cache-${r}`), { recursive: true, force: true });
+      await remove(repo(r));
+      await remove(path.join(work, `restic-cache-${r}`));
     },
   };
 }
@@ -65,8 +65,8 @@ function borgPeer(work: string, src: string): Peer {
     prepare: async (r) => { execFileSync('borg', ['init', '--encryption=none', repo(r)], { env: env(r), stdio: 'ignore' }); },
     run: (r) => timeCommand('borg', ['create', `${repo(r)}::first`, src], work, env(r)),
     cleanup: async (r) => {
-      await rm(repo(r), { recursive: true, force: true });
-      await rm(path.join(work, `borg-base-${r}`), { recursive: true, force: true });
+      await remove(repo(r));
+      await remove(path.join(work, `borg-base-${r}`));
     },
   };
 }
@@ -107,8 +107,8 @@ export async function realRows(work: string, source: string, runs: number, notes
     return timeCommand('rsync', ['-a', '--delete', `${backup}/`, `${src}/`], work);
   });
   rows.push(row(`rollback of a 1% change, ${label}, no app`, rollback, restore, 'rsync -a --delete', null));
-  await rm(path.join(work, 'real'), { recursive: true, force: true });
-  await rm(backup, { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await remove(path.join(work, 'real'));
+  await remove(backup);
+  await remove(home);
   return rows;
 }
