@@ -1,15 +1,16 @@
 // npm run bench: snapctl against the tools users would pick instead, on the same data in the same run.
 // Prints medians and ratios (snapctl / peer); machines here are noisy, so nothing gates on an absolute time.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { installLayout } from '../src/core/base/install.js';
+import { appLargeRows, appRows, rssRow, smallFolder } from './app-rows.js';
+import { copyPeer, firstSnapshotRows, onBtrfsLoop } from './first-rows.js';
+import { type Row, type Timed, GNU_TIME, cli, fmt, haveGnuTime, repo, row, sameTree, snapshotId, timeCommand, timeSnapctl } from './measure.js';
+import { realRows, realSource } from './real-rows.js';
 import { changeFiles, generateTree, type TreeShape } from './tree.js';
-
-const { root: repo, cliScript: cli } = installLayout();
 
 const { values: opts } = parseArgs({
   options: {
@@ -25,87 +26,21 @@ const { values: opts } = parseArgs({
     'btrfs-history-files': { type: 'string' },
     'btrfs-history-snapshots': { type: 'string' },
     baseline: { type: 'string' },
+    large: { type: 'boolean', default: false },
+    'large-files': { type: 'string' },
+    real: { type: 'string' },
   },
 });
 const quick = opts.quick ?? false;
 const files = Number(opts.files ?? (quick ? 2000 : 20_000));
 const shape: TreeShape = { files, folders: Math.max(10, Math.round(files / 10)), bytes: Number(opts.mb ?? (quick ? 20 : 200)) * 1024 * 1024, symlinks: Math.max(5, Math.round(files / 200)) };
 const runs = Number(opts.runs ?? (quick ? 3 : 5));
-/** `--only list,rollback`: a subset, for profiling one measure; the default runs everything. */
-const parts = new Set((opts.only ?? 'clone,reflink,btrfs,list,history,btrfs-history').split(',').map((p) => p.trim()));
+const large = opts.large ?? false;
+/** The folder size of the large rows (`app-large`, and `rss` with --large): issue 30's 200,000 files. */
+const largeFiles = Number(opts['large-files'] ?? (quick ? 20_000 : 200_000));
+/** `--only list,rollback`: a subset, for profiling one measure; the default runs everything but the large rows. */
+const parts = new Set((opts.only ?? `clone,reflink,btrfs,list,history,btrfs-history,small,app,rss,real${large ? ',app-large' : ''}`).split(',').map((p) => p.trim()));
 const btrfsFiles = Number(opts['btrfs-files'] ?? (quick ? 10_000 : 100_000));
-
-interface Timed { ms: number; rss: number | null }
-interface Row {
-  measure: string; snapctl: number; peer: number; peerName: string; goal: number | null; rss: number | null; peerRss: number | null; unit: 'ms';
-  /** The lowest and highest ratio of one run to its peer's run in the same round: the noise, made visible. */
-  spread: [number, number];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-/**
- * Peak RSS comes from GNU time (wait4's rusage), wrapped around snapctl and its peer alike, so measuring
- * memory costs both sides the same one exec. (A `node --import` hook inside snapctl cost it ~10 ms that the
- * peer did not pay.) Without GNU time, memory is not reported.
- */
-const GNU_TIME = '/usr/bin/time';
-const haveGnuTime = ((): boolean => {
-  try {
-    return execFileSync(GNU_TIME, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().includes('GNU');
-  } catch {
-    return false;
-  }
-})();
-
-let rssCounter = 0;
-/** Runs a command to completion and returns its wall time and peak RSS; output is discarded, a failure throws. */
-function timeCommand(cmd: string, args: string[], work: string, env: NodeJS.ProcessEnv = process.env): Promise<Timed> {
-  const rssFile = path.join(work, `rss-${rssCounter++}`);
-  // Written-back before each run: otherwise a tool that fsyncs (snapctl, for its index and manifests) pays for
-  // the writeback of what the previous tool (cp, which never syncs) or the tree generator left dirty.
-  execFileSync('sync');
-  const [file, argv] = haveGnuTime ? [GNU_TIME, ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(file, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) { reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`)); return; }
-      readFile(rssFile, 'utf8').then((text) => Number(text.trim()) * 1024, () => NaN).then((rss) => {
-        resolve({ ms, rss: Number.isFinite(rss) ? rss : null });
-      }, reject);
-    });
-  });
-}
-
-/** Times one snapctl command as a user runs it: a fresh process. */
-function timeSnapctl(args: string[], home: string, work: string): Promise<Timed> {
-  return timeCommand(process.execPath, [cli, ...args], work, { ...process.env, SNAPCTL_HOME: home, DD_AGENT_HOST: '127.0.0.1' });
-}
-
-async function snapshotId(home: string, target: string): Promise<string> {
-  const out = execFileSync(process.execPath, [cli, 'list', '--path', target, '--json'], { env: { ...process.env, SNAPCTL_HOME: home } }).toString();
-  const [newest] = JSON.parse(out) as { id: string }[];
-  if (!newest) throw new Error('no snapshot');
-  return newest.id;
-}
-
-function sameTree(a: string, b: string): boolean {
-  try {
-    execFileSync('diff', ['-r', '--no-dereference', a, b], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Figures that are no ratio: printed after the table. */
 const historyNotes: string[] = [];
@@ -128,7 +63,8 @@ async function cloneBenchmarks(work: string, label: string, cpArgs: string[]): P
     await rm(dest, { recursive: true, force: true });
     if (r < runs - 1) await rm(home, { recursive: true, force: true });
   }
-  rows.push(row(`first snapshot, clone (${label})`, snap, cp, `cp ${cpArgs.join(' ')}`, 1.2));
+  // Issue 30's goals replace issue 15's 1.2: <= 1.0 against plain `cp -a`, <= 1.5 against reflink copies.
+  rows.push(row(`first snapshot, clone, bench tree (${label})`, snap, cp, `cp ${cpArgs.join(' ')}`, cpArgs.includes('--reflink=always') ? 1.5 : 1.0));
 
   // 2. Repeat snapshot after 1% of the files changed vs rsync --link-dest (rsnapshot, old Time Machine).
   const home = path.join(work, `home-first-${runs - 1}`);
@@ -145,7 +81,8 @@ async function cloneBenchmarks(work: string, label: string, cpArgs: string[]): P
     await rm(prev, { recursive: true, force: true });
     prev = next;
   }
-  rows.push(row(`repeat snapshot after 1% changed (${label})`, repeat, link, 'rsync -a --link-dest', 0.5));
+  // A fresh process walking the folder: issue 30 set <= 0.8 for it (the app, once the CLI asks it, <= 0.2).
+  rows.push(row(`repeat snapshot after 1% changed, no app (${label})`, repeat, link, 'rsync -a --link-dest', 0.8));
 
   // 3. Rollback of a 1% change vs rsync -a --delete from a copy of the same snapshot.
   const rollback: Timed[] = [];
@@ -161,22 +98,9 @@ async function cloneBenchmarks(work: string, label: string, cpArgs: string[]): P
     await changeFiles(src, tree.files, 0.01, round);
     restore.push(await timeCommand('rsync', ['-a', '--delete', `${backup}/`, `${src}/`], work));
   }
-  rows.push(row(`rollback of a 1% change (${label})`, rollback, restore, 'rsync -a --delete', 0.5));
+  rows.push(row(`rollback of a 1% change, no app (${label})`, rollback, restore, 'rsync -a --delete', 0.5));
   await rm(work, { recursive: true, force: true });
   return rows;
-}
-
-function peakRss(runs: Timed[]): number | null {
-  const rss = runs.map((t) => t.rss).filter((x): x is number => x !== null);
-  return rss.length ? Math.max(...rss) : null;
-}
-
-function row(measure: string, snapctl: Timed[], peer: Timed[], peerName: string, goal: number | null): Row {
-  const paired = snapctl.map((t, i) => t.ms / (peer[i] as Timed).ms);
-  return {
-    measure, snapctl: median(snapctl.map((t) => t.ms)), peer: median(peer.map((t) => t.ms)), peerName, goal,
-    rss: peakRss(snapctl), peerRss: peakRss(peer), unit: 'ms', spread: [Math.min(...paired), Math.max(...paired)],
-  };
 }
 
 async function listBenchmark(work: string): Promise<Row> {
@@ -381,8 +305,25 @@ async function reflinkBenchmarks(work: string): Promise<Row[] | string> {
   }
 }
 
-function fmt(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+/**
+ * The `small` part: the first snapshot of the small-file tree (shaped like a real node_modules), a fresh
+ * process, against `cp -a` on ext4 (here: the temporary folder's filesystem) and `cp -a --reflink=always` on
+ * a btrfs loop image.
+ */
+async function smallFileFirstRows(work: string, notes: string[]): Promise<Row[]> {
+  const rows: Row[] = [];
+  const plain = await smallFolder(path.join(work, 'plain'), files);
+  rows.push(...(await firstSnapshotRows(work, plain.src, `small-file tree, ${files.toLocaleString('en')} files (ext4/overlay, plain copies)`, [copyPeer(work, 'cp -a', 'cp', (s, d) => ['-a', s, d], plain.src)], runs, 1.0)));
+  await rm(path.join(work, 'plain'), { recursive: true, force: true });
+  if (opts['no-btrfs']) { notes.push('small-file tree on btrfs: skipped (--no-btrfs)'); return rows; }
+  // The tree's bytes (~11 KB a file on average) in copies and clones' metadata, with room to spare.
+  const sizeMb = Math.ceil((files * 11_000 * 3) / 1048576) + 1024;
+  const btrfs = await onBtrfsLoop(work, 'small-btrfs', sizeMb, async (mnt) => {
+    const folder = await smallFolder(path.join(mnt, 'tree'), files);
+    return firstSnapshotRows(mnt, folder.src, `small-file tree, ${files.toLocaleString('en')} files (btrfs, reflinks)`, [copyPeer(mnt, 'cp -a --reflink=always', 'cp', (s, d) => ['-a', '--reflink=always', s, d], folder.src)], runs, 1.5);
+  });
+  if (typeof btrfs === 'string') notes.push(btrfs); else rows.push(...btrfs);
+  return rows;
 }
 
 async function main(): Promise<void> {
@@ -390,34 +331,58 @@ async function main(): Promise<void> {
   const work = await mkdtemp(path.join(tmpdir(), 'snapctl-bench-'));
   const notes: string[] = [];
   const rows: Row[] = [];
+  const mb = (bytes: number | null): string => (bytes === null ? '?' : `${Math.round(bytes / 1048576)} MB`);
+  const cells = (r: Row): string[] => {
+    if (r.unit === 'bytes') {
+      const verdict = r.goal === null ? '' : `<= ${mb(r.goal)}${r.snapctl <= r.goal ? ' ok' : ' MISSED'}`;
+      return [r.measure, mb(r.snapctl), '(VmHWM from /proc once settled)', '', '', verdict, ''];
+    }
+    const ratio = r.snapctl / r.peer;
+    const verdict = r.goal === null ? '' : ratio <= r.goal ? ' ok' : ' MISSED';
+    return [r.measure, fmt(r.snapctl), `${fmt(r.peer)} (${r.peerName})`, ratio.toFixed(2), `${r.spread[0].toFixed(2)}-${r.spread[1].toFixed(2)}`, r.goal === null ? '' : `<= ${r.goal}${verdict}`, haveGnuTime ? `${mb(r.rss)} / ${mb(r.peerRss)}` : ''];
+  };
+  // Each row on stderr as soon as it is measured: a long run stopped part way still leaves its figures.
+  const add = (...measured: Row[]): void => {
+    for (const r of measured) process.stderr.write(`[row] ${cells(r).filter((c) => c !== '').join(' | ')}\n`);
+    rows.push(...measured);
+  };
+  const started = (part: string): boolean => {
+    if (parts.has(part)) process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] part ${part}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+    return parts.has(part);
+  };
   try {
-    if (parts.has('clone')) rows.push(...(await cloneBenchmarks(path.join(work, 'plain'), 'ext4/overlay, plain copies', ['-a'])));
-    if (parts.has('reflink')) {
+    if (started('clone')) add(...(await cloneBenchmarks(path.join(work, 'plain'), 'ext4/overlay, plain copies', ['-a'])));
+    if (started('reflink')) {
       const reflink = await reflinkBenchmarks(work);
-      if (typeof reflink === 'string') notes.push(reflink); else rows.push(...reflink);
+      if (typeof reflink === 'string') notes.push(reflink); else add(...reflink);
     }
-    if (parts.has('btrfs')) {
+    if (started('btrfs')) {
       const btrfs = await btrfsBenchmark(work);
-      if (typeof btrfs === 'string') notes.push(btrfs); else rows.push(btrfs);
+      if (typeof btrfs === 'string') notes.push(btrfs); else add(btrfs);
     }
-    if (parts.has('list')) rows.push(await listBenchmark(work));
-    if (parts.has('history')) rows.push(...(await historyBenchmarks(work)));
-    if (parts.has('btrfs-history')) {
+    if (started('list')) add(await listBenchmark(work));
+    if (started('history')) add(...(await historyBenchmarks(work)));
+    if (started('small')) add(...(await smallFileFirstRows(path.join(work, 'small'), notes)));
+    if (started('app')) add(...(await appRows(path.join(work, 'app-part'), files, runs, notes)));
+    if (started('app-large')) add(...(await appLargeRows(path.join(work, 'app-large-part'), files, largeFiles, runs, notes)));
+    if (started('rss')) add(await rssRow(path.join(work, 'rss-part'), large || parts.has('app-large') ? largeFiles : files, notes));
+    if (started('real')) {
+      const source = realSource(opts.real);
+      if (typeof source === 'string') add(...(await realRows(path.join(work, 'real-part'), source, runs, notes)));
+      else notes.push(source.note);
+    }
+    if (started('btrfs-history')) {
       const history = await btrfsHistoryBenchmark(work);
-      if (typeof history === 'string') notes.push(history); else rows.push(...history);
+      if (typeof history === 'string') notes.push(history); else add(...history);
     }
   } finally {
     await rm(work, { recursive: true, force: true }).catch(() => undefined);
   }
   const header = ['measure', 'snapctl', 'peer', 'ratio', 'per round', 'goal', 'peak RSS snapctl / peer'];
-  const mb = (bytes: number | null): string => (bytes === null ? '?' : `${Math.round(bytes / 1048576)} MB`);
-  const lines = rows.map((r) => {
-    const ratio = r.snapctl / r.peer;
-    const verdict = r.goal === null ? '' : ratio <= r.goal ? ' ok' : ' MISSED';
-    return [r.measure, fmt(r.snapctl), `${fmt(r.peer)} (${r.peerName})`, ratio.toFixed(2), `${r.spread[0].toFixed(2)}-${r.spread[1].toFixed(2)}`, r.goal === null ? '' : `<= ${r.goal}${verdict}`, haveGnuTime ? `${mb(r.rss)} / ${mb(r.peerRss)}` : ''];
-  });
+  const lines = rows.map(cells);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const out = [header, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(`snapctl benchmark: ${shape.files} files, ${shape.folders} folders, ~${Math.round(shape.bytes / 1048576)} MB, ${runs} runs each (medians; 'per round' is the lowest and highest ratio of runs taken side by side); ${new Date().toISOString()}`);
   console.log(out.join('\n'));
   for (const n of [...notes, ...historyNotes]) console.log(n);
