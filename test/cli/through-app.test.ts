@@ -134,8 +134,8 @@ describe('the CLI through the running app', () => {
     const elsewhere = (await runCli(['status'], { SNAPCTL_HOME: alone.home })).stdout;
     assert.match(elsewhere, /^app: not answering \(no app is running for this state folder\): commands do their work in their own process$/m);
     // Per folder: the app's word on its changes (tracked, or walked and why); without an app, walked.
-    assert.match(text, /^  changes: (tracked by the app \(\d+ since the newest snapshot\)|walked: .+)$/m);
-    assert.match(elsewhere, /^  changes: walked: no app is running for this state folder: each snapshot looks at every file$/m);
+    assert.match(text, /^ {2}changes: (tracked by the app \(\d+ since the newest snapshot\)|walked: .+)$/m);
+    assert.match(elsewhere, /^ {2}changes: walked: no app is running for this state folder: each snapshot looks at every file$/m);
   });
 
   test('a snapshot taken through the app shows its progress on the terminal line as one taken here does', async () => {
