@@ -83,11 +83,11 @@ describe('popover end to end: snapctl serve + Chromium', { skip }, () => {
     await row.locator('[title^="clone:"]').waitFor(); // the provider, on the size (rows are dense)
 
     // The running app's journal: nothing changed yet, then the edits counted live (status is polled).
-    await page.getByText('No changes since the last snapshot').waitFor();
+    await page.getByRole('status', { name: 'No changes since the last snapshot' }).waitFor();
     await writeFile(file('src/app.js'), 'console.log("v2: broken");\n');
     await writeFile(file('scratch.txt'), 'new\n');
     await unlink(file('README.md'));
-    await page.getByText(/^[1-9]\d* changes? since the last snapshot$/).waitFor({ timeout: 15_000 });
+    await page.getByRole('status', { name: /^[1-9]\d* changes? since the last snapshot$/ }).waitFor({ timeout: 15_000 });
     await shootBoth(page, 'changes-since');
 
     await row.getByRole('button', { name: /^Roll back to/ }).click();

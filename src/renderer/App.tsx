@@ -208,12 +208,17 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
       ) : (
         <>
           <section className="snap-now" aria-label="Take a snapshot">
-            {targets.length > 1 && (
-              <select aria-label="Folder" value={chosen?.path ?? ''} title={chosen?.path} onChange={(e) => setTarget(e.target.value)}>
-                {targets.map((t) => <option key={t.path} value={t.path} title={t.path}>{folderChoice(t.path)}</option>)}
-              </select>
+            {chosen && (
+              // The folder and, on the same line, what the app knows of its changes (no extra row: the list keeps its room).
+              <div className="folder-line">
+                {targets.length > 1 ? (
+                  <select aria-label="Folder" value={chosen.path} title={chosen.path} onChange={(e) => setTarget(e.target.value)}>
+                    {targets.map((t) => <option key={t.path} value={t.path} title={t.path}>{folderChoice(t.path)}</option>)}
+                  </select>
+                ) : <MiddlePath path={chosen.path} className="folder" />}
+                {!(mine || taking) && <ChangesLine target={chosen} now={now} />}
+              </div>
             )}
-            {targets.length === 1 && chosen && <MiddlePath path={chosen.path} className="folder" />}
             {targets.length === 0 && status && <p className="muted">No folder is watched yet: add one in Settings.</p>}
             <div className="snap-row">
               <input aria-label="Tag for the new snapshot (optional)" placeholder="Tag (optional)" value={tag} maxLength={200} onChange={(e) => setTag(e.target.value)}
@@ -222,7 +227,7 @@ export function App({ call }: { call: ApiCall }): React.JSX.Element {
                 {creating ? 'Snapshotting…' : 'Snapshot now'}
               </button>
             </div>
-            {(mine || taking) ? <SnapshotProgress taking={taking} /> : chosen && <ChangesLine target={chosen} now={now} />}
+            {(mine || taking) && <SnapshotProgress taking={taking} />}
           </section>
           {list && <SnapshotList list={list} unfinished={chosen?.unfinished ?? null} now={now} busy={creating} onRollback={(s) => setModal({ kind: 'rollback', snapshot: s })} onDelete={(s) => setModal({ kind: 'delete', snapshot: s })} />}
           <footer className="muted small">
@@ -285,14 +290,15 @@ function ChangesLine({ target, now }: { target: TargetStatus; now: number }): Re
   const c = target.changes;
   if (!c) return null;
   if (target.unchangedSince && c.tracked && c.count === 0) {
-    return <p className="muted small changes-line" role="status">Unchanged since {dateTime(target.unchangedSince, { now })}: the scheduled snapshot took nothing new</p>;
+    return <span className="muted small changes-line" role="status" title={`The scheduled snapshot took nothing new: unchanged since ${dateTime(target.unchangedSince, { now })}`}>Unchanged since {dateTime(target.unchangedSince, { now })}</span>;
   }
   if (c.tracked) {
     const n = c.count ?? 0;
-    return <p className="muted small changes-line" role="status" title="Snapshots look only at what changed">{n === 0 ? 'No changes since the last snapshot' : `${thousands(n)} ${n === 1 ? 'change' : 'changes'} since the last snapshot`}</p>;
+    const said = n === 0 ? 'No changes since the last snapshot' : `${thousands(n)} ${n === 1 ? 'change' : 'changes'} since the last snapshot`;
+    return <span className="muted small changes-line" role="status" aria-label={said} title={`${said}: a snapshot looks only at what changed`}>{n === 0 ? 'No changes' : `${thousands(n)} ${n === 1 ? 'change' : 'changes'}`}</span>;
   }
   const why = popoverWords(c.why ?? 'the app cannot say what changed');
-  return <p className="muted small changes-line" role="status" title={why}>The next snapshot looks at every file</p>;
+  return <span className="muted small changes-line" role="status" aria-label="The next snapshot looks at every file" title={`The next snapshot looks at every file: ${why}`}>Full scan next</span>;
 }
 
 /** Which snapshot the delete dialog is about: a safety snapshot by what it was taken for, others by tag and time. */

@@ -42,12 +42,17 @@ describe("the running app's socket", () => {
   let app: AppSocket;
   let hello: Record<string, unknown>;
   const problems: string[] = [];
-  const env = (): NodeJS.ProcessEnv => process.env;
+  // A runtime folder of this suite's own: the attack below opens folders up for a moment, and another suite
+  // running beside it must never find the shared one opened.
+  let runDir = '';
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, XDG_RUNTIME_DIR: runDir });
 
   before(async () => {
     box = await sandbox();
+    runDir = path.join(box.root, 'run');
+    await mkdir(runDir, { mode: 0o700 });
     await writeFile(path.join(box.project, 'a.txt'), 'one\n');
-    runtime = await SnapctlRuntime.start({ home: box.home, env: process.env });
+    runtime = await SnapctlRuntime.start({ home: box.home, env: env() });
     const started = await startAppSocket({ context: { runtime, host: 'headless' }, env: env(), onProblem: (m) => problems.push(m), limits: { maxLine: 4096 } });
     assert.ok(started);
     app = started;
@@ -115,7 +120,7 @@ describe("the running app's socket", () => {
       line({ id: 4, method: 'create', params: { target: box.project, trigger: 'cron' } }),
     ], (a) => a.length >= 5);
     const error = (id: number): string => ((answers.find((a) => a['id'] === id) as { error: { message: string } }).error.message);
-    assert.match(error(1), /^unknown method "setSettings" \(this socket answers create, diff, rollback, undo, progress\)$/);
+    assert.match(error(1), /^unknown method "setSettings" \(this socket answers create, diff, rollback, undo, progress, status\)$/);
     assert.match(error(2), /^unknown method "__proto__"/);
     assert.match(error(3), /^invalid rollback request: id must be a whole snapshot id/);
     assert.match(error(4), /^invalid create request: trigger must be what asked for the snapshot: one of manual, /);
@@ -139,7 +144,7 @@ describe("the running app's socket", () => {
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('close', resolve));
     assert.ok((await lstat(place.socket)).isSocket(), 'the killed app left its socket');
-    const rt = await SnapctlRuntime.start({ home, env: process.env });
+    const rt = await SnapctlRuntime.start({ home, env: env() });
     try {
       const replaced = await startAppSocket({ context: { runtime: rt, host: 'headless' }, env: env() });
       assert.ok(replaced, 'the stale socket was replaced');
@@ -155,7 +160,7 @@ describe("the running app's socket", () => {
     await mkdir(home);
     const place = await appSocketPlace(env(), home);
     const cli = { SNAPCTL_HOME: home };
-    const rt = await SnapctlRuntime.start({ home, env: process.env });
+    const rt = await SnapctlRuntime.start({ home, env: env() });
     try {
       // A live socket elsewhere, reached by a link put at the app's path.
       const decoy = path.join(box.root, 'decoy.sock');
