@@ -101,7 +101,7 @@ export async function appRows(work: string, count: number, runs: number, notes: 
   const app = await startSettledApp(home, notes, 'app', 60_000);
   try {
     const [withApp, link] = await repeatAgainstRsync(work, folder, home, runs, Math.max(1, Math.round(count / 100)), 0);
-    rows.push(row(`repeat snapshot after 1% changed, ${n(count)} small files, app running (CLI beside it)`, withApp, link, 'rsync -a --link-dest', 0.2));
+    rows.push(row(`repeat snapshot after 1% changed, ${n(count)} small files, app running (CLI through it)`, withApp, link, 'rsync -a --link-dest', 0.2));
     const id = await snapshotId(home, folder.src);
     const [api, rsync1] = await rollbackAgainstRsync(work, folder, id, runs, 100, (id) => timeCall(() => app.call('rollback', { id })));
     rows.push(row(`rollback of a 1% change, ${n(count)} small files, from the popover (app API)`, api, rsync1, 'rsync -a --delete', 0.5));
@@ -135,7 +135,7 @@ export async function appLargeRows(work: string, count: number, large: number, r
   const app = await startSettledApp(home, notes, 'app-large', 300_000);
   try {
     const [withApp, link] = await repeatAgainstRsync(work, big, home, runs, Math.max(1, Math.round(large / 100)), 0);
-    rows.push(row(`repeat snapshot after 1% changed, ${n(large)} small files, app running (CLI beside it)`, withApp, link, 'rsync -a --link-dest', 0.03));
+    rows.push(row(`repeat snapshot after 1% changed, ${n(large)} small files, app running (CLI through it)`, withApp, link, 'rsync -a --link-dest', 0.03));
     const same = Math.max(1, Math.round(count / 100));
     const [inBig, inSmall] = await sideBySide(runs, async (r) => {
       await changeCount(big.src, big.files, same, 400 + r);
