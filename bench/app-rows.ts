@@ -1,6 +1,6 @@
 // Issue 30's rows: snapshots and rollbacks with the app running (`snapctl serve` on the same state folder),
-// against the same without it, on the small-file tree. Until the CLI asks a running app, "CLI through it"
-// measures a fresh process beside a running app: the row is built so it measures the right thing once it does.
+// against the same without it, on the small-file tree. "CLI through it": the command hands its work to the
+// app over its socket (src/cli/via-app.ts), so the app's change journal narrows the snapshot.
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
