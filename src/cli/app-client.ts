@@ -1,4 +1,4 @@
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { SnapctlError } from '../core/base/errors.js';
 import { installLayout } from '../core/base/install.js';
 import { appSocketPlace, socketPathState } from '../core/state/app-socket.js';
@@ -156,7 +156,9 @@ export class AppClient {
   }
 }
 
-function connected(socket: string): Promise<Socket | string> {
+async function connected(socket: string): Promise<Socket | string> {
+  // Loaded only once a socket stands there: a command with no app running loads no network code.
+  const { createConnection } = await import('node:net');
   return new Promise((resolve) => {
     const c = createConnection(socket);
     const timer = setTimeout(() => { c.destroy(); resolve('the app did not accept the connection'); }, CONNECT_MS);
