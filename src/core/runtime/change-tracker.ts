@@ -67,11 +67,12 @@ export class ChangeTracker implements ChangeFeed {
     return answer;
   }
 
-  recorded(target: string, id: string, mark: unknown, side: WalkSide | undefined): void {
+  recorded(target: string, id: string, mark: unknown, side: WalkSide | undefined, narrowed: boolean): void {
     const w = this.folders.get(target);
     if (!w) return;
-    // A whole walk is the truth again: an audit's doubt ends with it.
-    if (w.walked !== null || w.distrusted !== null) w.distrusted = null;
+    // A whole walk is the truth again: an audit's doubt ends with it (never with a narrowed snapshot the audit
+    // doubted while it ran).
+    if (!narrowed) w.distrusted = null;
     if (typeof mark !== 'string' || !side) return;
     w.marks.set(id, { token: mark, side });
     while (w.marks.size > MARKS_KEPT) w.marks.delete(w.marks.keys().next().value as string);

@@ -14,6 +14,9 @@ export interface ChangeFeed {
   mark(target: string): Promise<unknown>;
   /** What changed since the snapshot `id` was marked, with the walk side lists kept from it; or why not. */
   since(target: string, id: string): Promise<FolderChanges & { side?: WalkSide }>;
-  /** The snapshot `id` is recorded: its mark (from `mark`) and its walk's side lists, for the next one. */
-  recorded(target: string, id: string, mark: unknown, side: WalkSide | undefined): void;
+  /**
+   * The snapshot `id` is recorded: its mark (from `mark`) and its walk's side lists, for the next one, and
+   * whether its walk was narrowed (a whole walk is the truth again).
+   */
+  recorded(target: string, id: string, mark: unknown, side: WalkSide | undefined, narrowed: boolean): void;
 }

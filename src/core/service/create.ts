@@ -186,7 +186,7 @@ export async function createLocked(ctx: ServiceContext, target: string, o: Creat
   } finally {
     await provider.settle(created.ref);
   }
-  feed?.recorded(target, id, mark, created.side);
+  feed?.recorded(target, id, mark, created.side, created.narrowed ?? false);
   o.trace?.('record it in the store');
   // Still under the folder's lock; a failure leaves the index stale, which the next query finds and mends.
   // The change is appended to the index's log (bench/README.md, "File history"); a rollback's safety
