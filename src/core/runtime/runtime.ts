@@ -303,10 +303,16 @@ export class SnapctlRuntime {
    */
   private async unchangedSince(target: string): Promise<string | null> {
     if (!this.changes) return null;
-    const newest = (await listSnapshots(this.service, { target })).find((s) => s.state === 'ready') ?? null;
-    if (!newest || newest.provider !== 'clone') return null;
+    const newest = await this.newestClone(target);
+    if (!newest) return null;
     const answer = await this.changes.since(target, newest.id);
     return answer.tracked && answer.paths.length === 0 ? newest.createdAt : null;
+  }
+
+  /** The folder's newest ready snapshot when it is a clone one (the journal narrows only those), else null. */
+  private async newestClone(target: string): Promise<SnapshotRecord | null> {
+    const newest = (await listSnapshots(this.service, { target })).find((s) => s.state === 'ready') ?? null;
+    return newest?.provider === 'clone' ? newest : null;
   }
 
   /**
@@ -321,8 +327,8 @@ export class SnapctlRuntime {
     try {
       for (const target of this.changes.watched()) {
         if (this.service.inProgress().some((t) => t.target === target)) continue;
-        const newest = (await listSnapshots(this.service, { target })).find((s) => s.state === 'ready') ?? null;
-        const watched = newest?.provider === 'clone' ? this.changes.journalOf(target, newest.id) : null;
+        const newest = await this.newestClone(target);
+        const watched = newest ? this.changes.journalOf(target, newest.id) : null;
         if (!newest || !watched) continue;
         const entries = await this.service.provider('clone').listEntries?.(newest) ?? null;
         const base = entries ? listingFromManifest({ entries: [...entries], problems: [] }, watched.side) : null;
