@@ -13,7 +13,8 @@ export type FolderState = Pick<TargetStatus, 'newest' | 'unfinished' | 'undo' | 
 
 /** What `status` shows of one folder, derived from the store and the journal each time (never remembered). */
 export async function folderState(ctx: ServiceContext, target: string): Promise<FolderState> {
-  const { snapshots } = await ctx.store.read();
+  const store = await ctx.store.read();
+  const { snapshots } = store;
   const newest = snapshots.filter((s) => s.target === target).sort(newestFirst)[0];
   const problems: string[] = [];
   const journalProblem = await ctx.journal.read(target).then(() => null, (err: unknown) => describeError(err));
@@ -28,7 +29,7 @@ export async function folderState(ctx: ServiceContext, target: string): Promise<
   const open = await unfinished(ctx, target);
   return {
     newest: newest ? { id: newest.id, createdAt: newest.createdAt, tag: newest.tag, trigger: newest.trigger } : null,
-    unfinished: open, undo: open ? null : await undoOffer(ctx, target), undoLost: open ? null : await undoLost(ctx, target), problems,
+    ...(open ? { unfinished: open, undo: null, undoLost: null } : { unfinished: null, ...undoState(store, target) }), problems,
   };
 }
 
@@ -52,8 +53,7 @@ export async function unfinishedTargets(ctx: ServiceContext): Promise<string[]> 
 
 /** Undo, offered from the folder's last rollback until it is undone or another rollback or undo runs. */
 export async function undoOffer(ctx: ServiceContext, target: string): Promise<UndoOffer | null> {
-  const found = lastUndoable(await ctx.store.read(), target);
-  return found && !found.lost ? { rollback: found.rollback, label: found.label } : null;
+  return undoState(await ctx.store.read(), target).undo;
 }
 
 /**
@@ -61,8 +61,14 @@ export async function undoOffer(ctx: ServiceContext, target: string): Promise<Un
  * or removed by the system), or null: said where the undo used to be offered, so its absence is explained.
  */
 export async function undoLost(ctx: ServiceContext, target: string): Promise<string | null> {
-  const found = lastUndoable(await ctx.store.read(), target);
-  return found?.lost ? `the last rollback (${found.label}) can no longer be undone: ${found.lost}` : null;
+  return undoState(await ctx.store.read(), target).undoLost;
+}
+
+/** The undo offer and why it is gone, from one reading of the store. */
+function undoState(store: Pick<StoreFile, 'snapshots' | 'rollbacks'>, target: string): { undo: UndoOffer | null; undoLost: string | null } {
+  const found = lastUndoable(store, target);
+  if (!found) return { undo: null, undoLost: null };
+  return found.lost ? { undo: null, undoLost: `the last rollback (${found.label}) can no longer be undone: ${found.lost}` } : { undo: { rollback: found.rollback, label: found.label }, undoLost: null };
 }
 
 /**
