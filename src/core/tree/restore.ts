@@ -5,7 +5,7 @@ import { faultPoint, faultWrite } from '../base/faults.js';
 import type { RestoreResult } from '../../shared/model.js';
 import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { fsPath, shownName, type FsPath } from './names.js';
-import { finalMode, quickMatch, sameContent, sameMeta } from './same-file.js';
+import { finalMode, quickMatch, sameByHash, sameContent, sameMeta } from './same-file.js';
 import { isRestoreTemp, isTempOf } from './temp-names.js';
 import { walk, type LiveEntry } from './walk.js';
 import { classify, foldersHolding, linkMismatches, rememberingFilter, type DiffResult } from './compare.js';
@@ -31,6 +31,11 @@ export interface RestoreOptions {
    * counted from it. Without it, the restore compares before its first change.
    */
   plan?: DiffResult;
+  /**
+   * The safety snapshot's entries by path (it recorded the folder as it is now): a file it holds as the
+   * snapshot's is known the same by hash, without reading either copy (sameByHash).
+   */
+  reference?: ReadonlyMap<string, ManifestEntry>;
 }
 
 type DirEntry = Extract<ManifestEntry, { type: 'dir' }>;
@@ -91,7 +96,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   const live = new Map<string, LiveEntry>();
   for (const e of liveList) live.set(e.path, e);
   // Counted in the preview's words, from the folder as it is before the first change.
-  const plan = options.plan ?? await countChanges(manifest, source, scope, exclude, walkedList, (rel) => fsPath(guard.abs(rel)));
+  const plan = options.plan ?? await countChanges(manifest, source, scope, exclude, walkedList, (rel) => fsPath(guard.abs(rel)), options.reference);
   // Folders holding what is left alone are never removed whole (see foldersHolding): decided here, from the
   // same walk and the same rule as the preview, before the first change.
   const holding = foldersHolding(walkedList, exclude, protect);
@@ -230,7 +235,8 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   const settling = new Set<ManifestEntry>(settle);
   for (const group of groups.values()) for (const m of group) if (!inScope(m.path)) judge(m);
   await mapLimit(suspects, IO_PARALLELISM, async (e) => {
-    if (await sameContent(fsPath(guard.abs(e.path)), source.contentPath(e)).catch(() => false)) sameBytes.add(e.path);
+    const known = options.reference ? sameByHash(live.get(e.path), e, options.reference.get(e.path)) : null;
+    if (known ?? await sameContent(fsPath(guard.abs(e.path)), source.contentPath(e)).catch(() => false)) sameBytes.add(e.path);
   });
   /** Whether the file at `e.path` now is the snapshot's, content and metadata: nothing to do to it. */
   const whole = (e: FileEntry): boolean => {
@@ -366,10 +372,14 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
  * What a restore will change, in a preview's words (see compare), from the walk it works from. A file it
  * cannot read to compare (swapped away meanwhile) counts as changed: the restore then finds what happened.
  */
-async function countChanges(manifest: Manifest, source: ContentSource, scope: string[] | null, exclude: PathFilter | undefined, live: readonly LiveEntry[], abs: (rel: string) => FsPath): Promise<DiffResult> {
+async function countChanges(manifest: Manifest, source: ContentSource, scope: string[] | null, exclude: PathFilter | undefined, live: readonly LiveEntry[], abs: (rel: string) => FsPath, reference?: ReadonlyMap<string, ManifestEntry>): Promise<DiffResult> {
   const sorted = classify(manifest.entries, live, scope, exclude);
-  const differing = await mapLimit(sorted.candidates, IO_PARALLELISM, async (c) =>
-    (await sameContent(abs(c.path), source.contentPath(c)).catch(() => false)) ? null : c.path);
+  const byPath = reference ? new Map(live.map((e) => [e.path, e])) : null;
+  const differing = await mapLimit(sorted.candidates, IO_PARALLELISM, async (c) => {
+    const known = byPath && reference ? sameByHash(byPath.get(c.path), c, reference.get(c.path)) : null;
+    if (known !== null) return known ? null : c.path;
+    return (await sameContent(abs(c.path), source.contentPath(c)).catch(() => false)) ? null : c.path;
+  });
   let unchanged = sorted.unchanged;
   for (const p of differing) if (p !== null) sorted.modified.push(p); else unchanged++;
   return { added: sorted.added, removed: sorted.removed, modified: sorted.modified, unchanged };

@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import { readContent, type HashKind } from '../../tree/content-hash.js';
 import { isUnder, sameMtime, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import { fsPath } from '../../tree/names.js';
-import { quickMatch } from '../../tree/same-file.js';
+import { quickMatch, sameByHash } from '../../tree/same-file.js';
 import { describeError } from '../../base/errors.js';
 import { RecordFiles } from '../../state/record-files.js';
 import type { LiveEntry } from '../../tree/walk.js';
@@ -102,8 +102,9 @@ export class CloneProvider implements SnapshotProvider {
     await this.pool.readManifest(record.ref);
   }
 
-  async checkRestore(record: SnapshotRecord, paths: string[] | null, live: readonly LiveEntry[]): Promise<ContentProblem[]> {
+  async checkRestore(record: SnapshotRecord, paths: string[] | null, live: readonly LiveEntry[], reference?: SnapshotRecord): Promise<ContentProblem[]> {
     const manifest = await this.pool.readManifest(record.ref);
+    const known = await this.referenceOf(record, reference);
     const now = new Map<string, LiveEntry>();
     for (const e of live) now.set(e.path, e);
     const inScope = (p: string): boolean => paths === null || paths.some((s) => isUnder(p, s));
@@ -111,7 +112,9 @@ export class CloneProvider implements SnapshotProvider {
     const needed = manifest.entries.filter((e): e is FileEntry => {
       if (e.type !== 'file' || !inScope(e.path)) return false;
       const current = now.get(e.path);
-      return current?.type !== 'file' || quickMatch(current, e) !== 'same';
+      if (current?.type !== 'file') return true;
+      const match = quickMatch(current, e);
+      return match !== 'same' && !(match === 'check' && known && sameByHash(current, e, known.get(e.path)) === true);
     });
     return (await this.pool.checkObjects(needed, { hashUnknown: false })).problems;
   }
@@ -136,15 +139,24 @@ export class CloneProvider implements SnapshotProvider {
   async restore(record: SnapshotRecord, paths: string[] | null, options: ProviderRestoreOptions): Promise<RestoreResult> {
     const manifest = await this.pool.readManifest(record.ref);
     const exclude = bothFilters(options.exclude, options.leaveAlone);
+    const reference = await this.referenceOf(record, options.reference);
     return restore(record.target, manifest, this.pool, paths, {
       token: options.token, ...(options.protect ? { protect: options.protect } : {}), ...(options.live ? { walked: options.live } : {}),
-      ...(exclude ? { exclude } : {}), ...(options.plan ? { plan: options.plan } : {}),
+      ...(exclude ? { exclude } : {}), ...(options.plan ? { plan: options.plan } : {}), ...(reference ? { reference } : {}),
     });
   }
 
   async diff(record: SnapshotRecord, paths: string[] | null, options: ProviderDiffOptions = {}): Promise<DiffResult> {
     const manifest = await this.pool.readManifest(record.ref);
-    return compare(record.target, manifest, this.pool, paths, options.exclude, options.live, options.leaveAlone);
+    const reference = await this.referenceOf(record, options.reference);
+    return compare(record.target, manifest, this.pool, paths, { exclude: options.exclude, walked: options.live, leaveAlone: options.leaveAlone, reference });
+  }
+
+  /** A newer snapshot of the same folder, by path, to compare by hash; none when it is another folder's or unreadable. */
+  private async referenceOf(record: SnapshotRecord, reference: SnapshotRecord | undefined): Promise<Map<string, ManifestEntry> | undefined> {
+    if (!reference || reference.provider !== 'clone' || reference.target !== record.target) return undefined;
+    const manifest = await this.pool.readManifest(reference.ref).catch(() => null);
+    return manifest ? new Map(manifest.entries.map((e) => [e.path, e])) : undefined;
   }
 
   async read<T>(record: SnapshotRecord, fn: (reader: SnapshotReader) => Promise<T>): Promise<T> {
