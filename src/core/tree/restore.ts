@@ -36,6 +36,8 @@ export interface RestoreOptions {
    * snapshot's is known the same by hash, without reading either copy (sameByHash).
    */
   reference?: ReadonlyMap<string, ManifestEntry>;
+  /** Told each file it leaves holding the snapshot's content, as it is now (its new inode and ctime). */
+  onWritten?: (entry: FileEntry) => void;
 }
 
 type DirEntry = Extract<ManifestEntry, { type: 'dir' }>;
@@ -268,6 +270,15 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     leaderOf.set(ino, leader.path);
     for (const m of mine) if (m !== leader) followers.add(m.path);
   }
+  // Asked right after the write, and only of a file that is as the snapshot recorded it (size, mtime): a file
+  // of several names is left out, since its other names are written apart.
+  const tellWritten = (at: FsPath, e: FileEntry): void => {
+    if (!options.onWritten || (e.nlink ?? 1) > 1 || e.hash === null) return;
+    const st = lstatSync(at, { bigint: true, throwIfNoEntry: false });
+    if (st?.isFile() && st.nlink === 1n && Number(st.size) === e.size && sameMtime(st.mtimeNs.toString(), e.mtimeNs)) {
+      options.onWritten({ ...e, ino: st.ino.toString(), ctimeNs: st.ctimeNs.toString() });
+    }
+  };
   const writes: typeof leaves = [];
   const metaOnly: FileEntry[] = [];
   for (const e of settle) {
@@ -282,7 +293,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     await openForWriting(dir);
     faultPoint();
     if (e.type === 'file' && sameBytes.has(e.path)) {
-      guard.inside(dir, (at) => setMetaHere(at(nameOf(e.path)), e, true));
+      guard.inside(dir, (at) => { setMetaHere(at(nameOf(e.path)), e, true); tellWritten(at(nameOf(e.path)), e); });
       return;
     }
     // Written beside its final name and renamed into place, all from inside the folder itself.
@@ -303,6 +314,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
         setMetaHere(tmp, e, true);
         renameSync(tmp, final);
       });
+      if (e.type === 'file') tellWritten(final, e);
     });
     touched.add(dir);
   });

@@ -48,11 +48,18 @@ export function canRestoreOwner(e: EntryMeta): boolean {
   return uid === 0 || (e.uid === uid && (e.gid === undefined || (process.getgroups?.() ?? []).includes(e.gid) || e.gid === process.getgid?.()));
 }
 
+/** This process's user id, asked once: sameMeta runs for every entry of a comparison, and each ask is a system call. */
+let ownUid: number | undefined | null = null;
+function processUid(): number | undefined {
+  if (ownUid === null) ownUid = process.getuid?.();
+  return ownUid;
+}
+
 /** Whether an entry's extended attributes and (as root) owner are already the recorded ones. */
 export function sameMeta(now: LiveEntry, e: EntryMeta): boolean {
-  if (JSON.stringify(now.xattrs ?? {}) !== JSON.stringify(e.xattrs ?? {})) return false;
+  if ((now.xattrs !== undefined || e.xattrs !== undefined) && JSON.stringify(now.xattrs ?? {}) !== JSON.stringify(e.xattrs ?? {})) return false;
   // Owners are only restored as root; as anyone else, whatever owner a file has now is the one it can have.
-  if (process.getuid?.() !== 0 || e.uid === undefined) return true;
+  if (processUid() !== 0 || e.uid === undefined) return true;
   return now.uid === e.uid && now.gid === e.gid;
 }
 

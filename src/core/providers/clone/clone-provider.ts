@@ -4,7 +4,7 @@ import { bothFilters, compare } from '../../tree/compare.js';
 import { ClonePool } from './pool.js';
 import { restore } from '../../tree/restore.js';
 import { constants as fsc } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { readContent, type HashKind } from '../../tree/content-hash.js';
 import { isUnder, sameMtime, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import { fsPath } from '../../tree/names.js';
@@ -15,6 +15,7 @@ import type { LiveEntry } from '../../tree/walk.js';
 import type { SnapshotRecord } from '../../../shared/model.js';
 import { readStoredFile } from '../snapshot-files.js';
 import { SpaceIndex } from './space.js';
+import { WrittenFiles } from './written-files.js';
 import type { ContentProblem, ObjectChecks, SpaceCosts, ProviderDiffOptions, ProviderRestoreOptions, SnapshotFile, SnapshotReader, CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
 
 /**
@@ -28,6 +29,7 @@ export class CloneProvider implements SnapshotProvider {
 
   private readonly recordFiles: RecordFiles;
   private readonly spaceIndex: SpaceIndex;
+  private readonly written = new WrittenFiles();
 
   constructor(storeRoot: string) {
     this.pool = new ClonePool(storeRoot);
@@ -45,11 +47,12 @@ export class CloneProvider implements SnapshotProvider {
     try {
       const bases = await Promise.all(request.bases.map((b) => this.pool.readManifest(b.ref).catch(() => null)));
       const copiesAreClones = await this.pool.copiesAreClones(request.target);
+      const known = await this.writtenInto(request.target);
       request.trace?.(`read base manifests: ${bases.length}`);
       const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), {
         added, copiesAreClones, ...(request.inspect ? { inspect: request.inspect } : {}), ...(request.trace ? { trace: request.trace } : {}),
         ...(request.skip ? { skip: request.skip } : {}), ...(request.cacheDirs ? { cacheDirs: true } : {}), ...(request.budget ? { budget: request.budget } : {}),
-        ...(request.progress ? { progress: request.progress } : {}),
+        ...(request.progress ? { progress: request.progress } : {}), ...(known.length > 0 ? { known } : {}),
         ...(narrowFrom(request, bases)),
       });
       // Every file is held: what is left is writing down what the snapshot holds.
@@ -143,6 +146,7 @@ export class CloneProvider implements SnapshotProvider {
     return restore(record.target, manifest, this.pool, paths, {
       token: options.token, ...(options.protect ? { protect: options.protect } : {}), ...(options.live ? { walked: options.live } : {}),
       ...(exclude ? { exclude } : {}), ...(options.plan ? { plan: options.plan } : {}), ...(reference ? { reference } : {}),
+      onWritten: (entry) => this.written.remember(record.target, record.ref, entry),
     });
   }
 
@@ -156,7 +160,16 @@ export class CloneProvider implements SnapshotProvider {
   private async referenceOf(record: SnapshotRecord, reference: SnapshotRecord | undefined): Promise<Map<string, ManifestEntry> | undefined> {
     if (!reference || reference.provider !== 'clone' || reference.target !== record.target) return undefined;
     const manifest = await this.pool.readManifest(reference.ref).catch(() => null);
-    return manifest ? new Map(manifest.entries.map((e) => [e.path, e])) : undefined;
+    if (!manifest) return undefined;
+    const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
+    // What a restore wrote since is newer than any snapshot of it.
+    for (const e of await this.writtenInto(record.target)) byPath.set(e.path, e);
+    return byPath;
+  }
+
+  /** The files restores wrote into `target` (see WrittenFiles), from snapshots whose manifest is still there. */
+  private writtenInto(target: string): Promise<FileEntry[]> {
+    return this.written.of(target, (ref) => stat(this.pool.manifestPath(ref)).then(() => true, () => false));
   }
 
   async read<T>(record: SnapshotRecord, fn: (reader: SnapshotReader) => Promise<T>): Promise<T> {
