@@ -47,6 +47,12 @@ export interface ProviderDiffOptions {
   live?: readonly LiveEntry[];
   /** A newer snapshot of the folder by this provider: files it recorded as they are now are compared by hash. */
   reference?: SnapshotRecord;
+  /**
+   * What the running app's change journal saw since `base` (the folder's newest snapshot, taken with the
+   * folder's excludes now): a provider that walks lists the folder from that snapshot and these paths instead
+   * of walking it (walkChanged), and compares by hash what the snapshot recorded. Ignored with `live`.
+   */
+  changes?: { base: SnapshotRecord; paths: readonly string[]; inodes?: readonly string[]; side: WalkSide };
 }
 
 export type { SnapshotChanges };

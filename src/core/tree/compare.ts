@@ -222,12 +222,14 @@ export interface CompareOptions {
   leaveAlone?: PathFilter | undefined;
   /** A newer snapshot's entries by path: files it recorded as they are now are compared by hash (sameByHash). */
   reference?: ReadonlyMap<string, ManifestEntry> | undefined;
+  /** With `walked`: paths the listing left out that may be left alone (what its excludes skipped), and its mount points. */
+  unlisted?: { paths: readonly string[]; mounts: string[] } | undefined;
 }
 
 export async function compare(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, options: CompareOptions = {}): Promise<DiffResult> {
   const { exclude, leaveAlone, reference } = options;
   let entries = options.walked;
-  let mounts: string[] | undefined;
+  let mounts: string[] | undefined = entries ? options.unlisted?.mounts : undefined;
   const leftAlone: string[] = [];
   // Each tree left alone is counted once, by its topmost path: the walk never descends below it.
   const counting: PathFilter | undefined = leaveAlone ? (p) => { if (!leaveAlone(p)) return false; leftAlone.push(p); return true; } : undefined;
@@ -239,7 +241,9 @@ export async function compare(root: string, manifest: Manifest, source: ContentS
     entries = found?.entries ?? [];
     mounts = found?.mounts ?? [];
   } else if (leaveAlone) {
-    for (const e of entries) if (leaveAlone(e.path) && !leftAlone.some((top) => isUnder(e.path, top))) leftAlone.push(e.path);
+    // Ancestors sort before what they hold: each tree is counted by its topmost path, as a walk would.
+    const found = [...(options.unlisted?.paths ?? []), ...entries.map((e) => e.path)].filter((p) => leaveAlone(p)).sort();
+    for (const p of found) if (!leftAlone.some((top) => isUnder(p, top))) leftAlone.push(p);
   }
   // Given whole: classify leaves out what the filters leave out, and needs to know what that was.
   const sorted = classify(manifest.entries, entries, scope, bothFilters(exclude, leaveAlone));

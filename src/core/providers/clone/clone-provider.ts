@@ -16,6 +16,7 @@ import type { SnapshotRecord } from '../../../shared/model.js';
 import { readStoredFile } from '../snapshot-files.js';
 import { SpaceIndex } from './space.js';
 import { WrittenFiles } from './written-files.js';
+import { listedNow, type ListedNow } from '../../tree/listed-now.js';
 import type { ContentProblem, ObjectChecks, SpaceCosts, ProviderDiffOptions, ProviderRestoreOptions, SnapshotFile, SnapshotReader, CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
 
 /**
@@ -152,8 +153,19 @@ export class CloneProvider implements SnapshotProvider {
 
   async diff(record: SnapshotRecord, paths: string[] | null, options: ProviderDiffOptions = {}): Promise<DiffResult> {
     const manifest = await this.pool.readManifest(record.ref);
-    const reference = await this.referenceOf(record, options.reference);
-    return compare(record.target, manifest, this.pool, paths, { exclude: options.exclude, walked: options.live, leaveAlone: options.leaveAlone, reference });
+    const now = options.live ? null : await this.listedFromChanges(record, options.changes);
+    const reference = await this.referenceOf(record, options.reference ?? (now ? options.changes?.base : undefined));
+    return compare(record.target, manifest, this.pool, paths, {
+      exclude: options.exclude, walked: options.live ?? now?.entries, leaveAlone: options.leaveAlone, reference, ...(now ? { unlisted: now.unlisted } : {}),
+    });
+  }
+
+  /** The folder now from its newest snapshot and the journal's paths since (ProviderDiffOptions.changes); null: walk it. */
+  private async listedFromChanges(record: SnapshotRecord, changes: ProviderDiffOptions['changes']): Promise<ListedNow | null> {
+    if (!changes || changes.base.provider !== 'clone' || changes.base.target !== record.target) return null;
+    const base = await this.pool.readManifest(changes.base.ref).catch(() => null);
+    if (!base) return null;
+    return listedNow(record.target, base, { paths: changes.paths, inodes: changes.inodes ?? [] }, changes.side, changes.base.excluded?.patterns ?? []);
   }
 
   /** A newer snapshot of the same folder, by path, to compare by hash; none when it is another folder's or unreadable. */
