@@ -92,8 +92,9 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   }
 
   // What the bases recorded of each path: an entry with the same inode and ctime has the same attributes.
+  // Not the files a restore wrote (options.known): their attributes are read again, since setting one may
+  // have been refused where their content cannot differ.
   const recorded = new Map<string, ManifestEntry>();
-  for (const e of options.known ?? []) recorded.set(e.path, e);
   for (const base of bases) for (const e of base.entries) if (e.ino !== undefined && !recorded.has(e.path)) recorded.set(e.path, e);
   const knownXattrs = (rel: string, ino: string, ctimeNs: string): Record<string, string> | undefined | null => {
     const r = recorded.get(rel);
