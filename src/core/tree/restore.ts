@@ -165,18 +165,33 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     doomed.push(e);
     if (e.type === 'dir') removedDir = e.path;
   }
+  // What each doomed folder holds, found in one pass: a rollback after `npm install` removes thousands of
+  // folders, and a pass over the whole folder for each was quadratic.
+  const doomedDirs = new Set(doomed.filter((e) => e.type === 'dir').map((e) => e.path));
+  const belowOf = new Map<string, LiveEntry[]>();
+  if (doomedDirs.size > 0) {
+    for (const x of liveList) {
+      // The topmost doomed folder above it removes it (one below it may be doomed too, and finds it gone).
+      let top: string | null = null;
+      for (let d = parentOf(x.path); d !== ''; d = parentOf(d)) if (doomedDirs.has(d)) top = d;
+      if (top === null) continue;
+      const list = belowOf.get(top);
+      if (list) list.push(x); else belowOf.set(top, [x]);
+    }
+  }
   for (const e of doomed) {
     faultPoint();
     await openForWriting(parentOf(e.path));
     // A folder goes entry by entry, deepest first, each from inside its own folder: nothing is removed by a
     // path a swapped link could lead elsewhere.
-    const below = e.type === 'dir' ? liveList.filter((x) => x.path !== e.path && isUnder(x.path, e.path)) : [];
+    const below = belowOf.get(e.path) ?? [];
     for (const x of below) if (x.type === 'dir' && (x.mode & 0o700) !== 0o700) guard.inside(parentOf(x.path), (at) => chmodSync(at(nameOf(x.path)), x.mode | 0o700));
     for (const x of [...below, e].sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : 0))) {
       guard.inside(parentOf(x.path), (at) => { try { (x.type === 'dir' ? removeDirHere : unlinkSync)(at(nameOf(x.path))); } catch (err) { if (errnoCode(err) !== 'ENOENT') throw err; } });
       guard.forget(x.path);
     }
-    for (const p of [...live.keys()]) if (isUnder(p, e.path)) live.delete(p);
+    for (const x of below) live.delete(x.path);
+    live.delete(e.path);
     touched.add(parentOf(e.path));
   }
 
