@@ -241,9 +241,15 @@ export async function compare(root: string, manifest: Manifest, source: ContentS
     entries = found?.entries ?? [];
     mounts = found?.mounts ?? [];
   } else if (leaveAlone) {
-    // Ancestors sort before what they hold: each tree is counted by its topmost path, as a walk would.
+    // Ancestors sort before what they hold: each tree is counted by its topmost path, as a walk would. Asked by
+    // each path's own ancestors (a cache folder may hold thousands of paths left alone, each a top).
     const found = [...(options.unlisted?.paths ?? []), ...entries.map((e) => e.path)].filter((p) => leaveAlone(p)).sort();
-    for (const p of found) if (!leftAlone.some((top) => isUnder(p, top))) leftAlone.push(p);
+    const tops = new Set<string>();
+    for (const p of found) {
+      let under = false;
+      for (let d = p; d !== '' && !under; d = parentOf(d)) under = tops.has(d);
+      if (!under) { tops.add(p); leftAlone.push(p); }
+    }
   }
   // Given whole: classify leaves out what the filters leave out, and needs to know what that was.
   const sorted = classify(manifest.entries, entries, scope, bothFilters(exclude, leaveAlone));
