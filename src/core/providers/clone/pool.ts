@@ -1,3 +1,4 @@
+import { MANIFEST_CACHE_ENTRIES, ManifestCache } from './manifest-cache.js';
 import { chmodSync, closeSync, constants as fsc, copyFileSync, existsSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, utimesSync, writeSync, type BigIntStats } from 'node:fs';
 import { chmod, copyFile, lstat, open, readdir, readFile, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,7 +34,7 @@ import type { ContentProblem, ObjectChecks } from '../provider.js';
  */
 export class ClonePool implements ContentSource {
   private readonly madeDirs = new Set<string>();
-  private readonly manifests = new Map<string, Manifest>();
+  private readonly manifests: ManifestCache;
   private readonly clonesFrom = new Map<string, boolean>();
   private readonly settling = new Map<string, Promise<Placed>>();
   private randomPool = Buffer.alloc(0);
@@ -45,8 +46,9 @@ export class ClonePool implements ContentSource {
    * `reflink` clones small files where copies are clones (see addObjectSync); tests pass one that fails to
    * check the fallback.
    */
-  constructor(readonly root: string, private reflink: Reflink | null | undefined = undefined) {
+  constructor(readonly root: string, private reflink: Reflink | null | undefined = undefined, cachedEntries = MANIFEST_CACHE_ENTRIES) {
     this.objectsRoot = path.join(root, 'objects');
+    this.manifests = new ManifestCache(cachedEntries);
   }
 
   get objectsDir(): string { return this.objectsRoot; }
@@ -369,7 +371,7 @@ export class ClonePool implements ContentSource {
    * 20,000-entry manifests kept in memory would not fit.
    */
   async readManifestOnce(id: string): Promise<Manifest> {
-    return this.manifests.get(id) ?? this.readManifestFile(id);
+    return this.manifests.peek(id) ?? this.readManifestFile(id);
   }
 
   private async readManifestFile(id: string): Promise<Manifest> {
