@@ -9,6 +9,7 @@ import { checkSchedule } from '../core/state/schedule-expression.js';
 import { createSnapshot } from '../core/service/create.js';
 import { deleteSnapshot } from '../core/service/delete.js';
 import { listView } from '../core/service/listing.js';
+import { journalAnswer } from '../core/service/preview.js';
 import { getSnapshot, knownFolder, lastRollback, providerChoice } from '../core/service/queries.js';
 import { retryRollback } from '../core/service/recovery.js';
 import { rollback, undo } from '../core/service/rollback.js';
@@ -49,7 +50,9 @@ export const handlers: ApiHandlers = {
   // The long queries run in worker threads (runtime.queries): a large folder's never holds up another request.
   async diff({ runtime }, { id, paths, keepGit }) {
     const record = await getSnapshot(runtime.service, id);
-    return runtime.queries.run({ method: 'diff', args: { id, paths: paths ?? null, keepGit: keepGit ?? keepGitOf(runtime, record.target) } });
+    // The worker has no change journal: the app's is asked here, so the preview lists instead of walking.
+    const journal = await journalAnswer(runtime.service, record).catch(() => null);
+    return runtime.queries.run({ method: 'diff', args: { id, paths: paths ?? null, keepGit: keepGit ?? keepGitOf(runtime, record.target), journal } });
   },
   fileDiff: ({ runtime }, { id, path }) => runtime.queries.run({ method: 'fileDiff', args: { id, path } }),
   async rollback({ runtime }, { id, paths, keepGit }) {

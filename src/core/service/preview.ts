@@ -13,6 +13,7 @@ import { listSnapshots, readySnapshot } from './queries.js';
 import { samePatterns } from './change-feed.js';
 import type { ProviderDiffOptions } from '../providers/provider.js';
 import type { SnapshotRecord } from '../../shared/model.js';
+import type { WalkSide } from '../tree/walk-changed.js';
 import { assertRealFolder, heldAsFolderIn, leaveAloneOf } from './rollback-folder.js';
 import { lockedRefusal, lockedWhy, unknownPaths } from './rollback-words.js';
 import { unfinished } from './status.js';
@@ -21,7 +22,7 @@ import { unfinished } from './status.js';
  * The preview of a rollback: what it would change (in the words its result uses), the unfinished rollback
  * of the folder it would meet first, and what it would do to each git repository of the folder.
  */
-export async function previewRollback(ctx: ServiceContext, id: unknown, paths: string[] | null = null, options: { keepGit?: boolean } = {}): Promise<DiffView> {
+export async function previewRollback(ctx: ServiceContext, id: unknown, paths: string[] | null = null, options: { keepGit?: boolean; journal?: JournalAnswer | null } = {}): Promise<DiffView> {
   const record = await readySnapshot(ctx, id);
   const provider = ctx.provider(record.provider);
   const keepGit = options.keepGit ?? false;
@@ -29,7 +30,7 @@ export async function previewRollback(ctx: ServiceContext, id: unknown, paths: s
   await assertRealFolder(record.target);
   const policy = await ctx.policy(record.target);
   const { filter: leaveAlone } = await leaveAloneOf(record, policy);
-  const changes = await journalChanges(ctx, record, policy.excludes);
+  const changes = await listingBase(ctx, record, policy.excludes, options.journal !== undefined ? options.journal : await journalAnswer(ctx, record));
   const found = await provider.diff(record, await withBlockingAncestors(record.target, paths, heldAsFolderIn(provider, record)), {
     ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}), ...(changes ? { changes } : {}),
   });
@@ -46,16 +47,26 @@ export async function previewRollback(ctx: ServiceContext, id: unknown, paths: s
 }
 
 /**
- * What the running app's change journal saw since the folder's newest snapshot, when it vouches for it and that
- * snapshot was taken with the folder's excludes now: the preview then lists the folder from that snapshot and
- * these paths instead of walking it. Undefined (no app, not watched, anything it cannot vouch for): it walks.
+ * What the running app's change journal saw since the folder's newest clone snapshot (after a sync point), or
+ * null when it cannot vouch for it. Plain data: the popover's preview runs in a worker thread (runtime/queries.ts),
+ * which has no journal of its own, so the main thread asks it and passes the answer along.
  */
-async function journalChanges(ctx: ServiceContext, record: SnapshotRecord, patterns: readonly string[]): Promise<ProviderDiffOptions['changes']> {
-  if (!ctx.changes || record.provider !== 'clone') return undefined;
+export interface JournalAnswer { baseId: string; paths: string[]; inodes: string[]; side: WalkSide }
+
+export async function journalAnswer(ctx: ServiceContext, record: SnapshotRecord): Promise<JournalAnswer | null> {
+  if (!ctx.changes || record.provider !== 'clone') return null;
   const newest = (await listSnapshots(ctx, { target: record.target })).find((s) => s.provider === 'clone' && s.state === 'ready');
-  if (!newest || !samePatterns(newest, patterns)) return undefined;
+  if (!newest) return null;
   const since = await ctx.changes.peek(record.target, newest.id).catch(() => null);
-  return since?.tracked && since.side ? { base: newest, paths: since.paths, ...(since.inodes ? { inodes: since.inodes } : {}), side: since.side } : undefined;
+  return since?.tracked && since.side ? { baseId: newest.id, paths: [...since.paths], inodes: [...(since.inodes ?? [])], side: since.side } : null;
+}
+
+/** The journal's answer for `record`'s preview, when it is still of the folder's newest snapshot and that one was taken with its excludes now. */
+async function listingBase(ctx: ServiceContext, record: SnapshotRecord, patterns: readonly string[], answer: JournalAnswer | null): Promise<ProviderDiffOptions['changes']> {
+  if (!answer || record.provider !== 'clone') return undefined;
+  const newest = (await listSnapshots(ctx, { target: record.target })).find((s) => s.provider === 'clone' && s.state === 'ready');
+  if (newest?.id !== answer.baseId || !samePatterns(newest, patterns)) return undefined;
+  return { base: newest, paths: answer.paths, inodes: answer.inodes, side: answer.side };
 }
 
 /** One file now against the snapshot's copy of it, as text lines (or why not: binary, too large, not a file). */
