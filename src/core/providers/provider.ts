@@ -35,6 +35,8 @@ export interface ProviderRestoreOptions {
   leaveAlone?: PathFilter;
   /** The preview made from `live` under the same lock: the result is counted from it. */
   plan?: DiffResult;
+  /** The safety snapshot just taken from `live`: what it holds as the snapshot's is not read again (see sameByHash). */
+  reference?: SnapshotRecord;
 }
 
 export interface ProviderDiffOptions {
@@ -43,6 +45,14 @@ export interface ProviderDiffOptions {
   leaveAlone?: PathFilter;
   /** The folder as a walk just found it; without it the provider walks the folder. */
   live?: readonly LiveEntry[];
+  /** A newer snapshot of the folder by this provider: files it recorded as they are now are compared by hash. */
+  reference?: SnapshotRecord;
+  /**
+   * What the running app's change journal saw since `base` (the folder's newest snapshot, taken with the
+   * folder's excludes now): a provider that walks lists the folder from that snapshot and these paths instead
+   * of walking it (walkChanged), and compares by hash what the snapshot recorded. Ignored with `live`.
+   */
+  changes?: { base: SnapshotRecord; paths: readonly string[]; inodes?: readonly string[]; side: WalkSide };
 }
 
 export type { SnapshotChanges };
@@ -208,7 +218,7 @@ export interface SnapshotProvider {
    * changes: the paths whose content is missing or no longer what the snapshot recorded. Providers whose
    * filesystem checksums its own data (btrfs, ZFS, APFS) need not implement it.
    */
-  checkRestore?(record: SnapshotRecord, paths: string[] | null, live: readonly LiveEntry[]): Promise<ContentProblem[]>;
+  checkRestore?(record: SnapshotRecord, paths: string[] | null, live: readonly LiveEntry[], reference?: SnapshotRecord): Promise<ContentProblem[]>;
   /**
    * Checks all of a snapshot's data: every object is there, whole, with the content its hash names (an
    * object not hashed yet is hashed now and the hash kept). Without it, a snapshot that can be opened is whole.

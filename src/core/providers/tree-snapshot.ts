@@ -75,7 +75,7 @@ export abstract class TreeSnapshotProvider implements SnapshotProvider {
     return this.withView(record, async (dir, own) => {
       const exclude = bothFilters(own, options.exclude);
       const all = bothFilters(exclude, options.leaveAlone);
-      return compare(record.target, await manifestFromTree(dir, record.id, record.target, all), new DirectorySource(dir), paths, exclude, options.live, options.leaveAlone);
+      return compare(record.target, await manifestFromTree(dir, record.id, record.target, all), new DirectorySource(dir), paths, { exclude, walked: options.live, leaveAlone: options.leaveAlone });
     });
   }
 

@@ -67,6 +67,10 @@ export class ChangeTracker implements ChangeFeed {
     return answer;
   }
 
+  peek(target: string, id: string): Promise<FolderChanges & { side?: WalkSide }> {
+    return this.ask(target, id);
+  }
+
   recorded(target: string, id: string, mark: unknown, side: WalkSide | undefined, narrowed: boolean): void {
     const w = this.folders.get(target);
     if (!w) return;

@@ -15,7 +15,7 @@ import { throttledProgress } from './create-progress.js';
 import { LowSpace, floorBytes, fsSpace, roomAfter, type FsSpace } from './free-space.js';
 import { pruneForSpace } from './prune.js';
 import { listSnapshots, resolveFolder } from './queries.js';
-import type { ChangeFeed } from './change-feed.js';
+import { samePatterns, type ChangeFeed } from './change-feed.js';
 import { collect } from './record-changes.js';
 import { finishFirst } from './recovery.js';
 
@@ -255,8 +255,3 @@ async function narrowFrom(feed: ChangeFeed, target: string, baseId: string): Pro
   return since?.tracked && since.side ? { baseId, paths: since.paths, ...(since.inodes ? { inodes: since.inodes } : {}), side: since.side } : undefined;
 }
 
-/** A narrowed walk keeps what its base left out: only right while the excludes are the ones it was taken with. */
-function samePatterns(base: SnapshotRecord, patterns: readonly string[]): boolean {
-  const before = base.excluded?.patterns ?? [];
-  return before.length === patterns.length && before.every((p, i) => p === patterns[i]);
-}

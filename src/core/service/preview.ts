@@ -9,7 +9,10 @@ import type { ServiceContext } from './context.js';
 import { FILE_DIFF_MAX_BYTES, fileDiffView } from './file-diff.js';
 import { gitImpact } from './git-impact.js';
 import { snapshotLabel } from './labels.js';
-import { readySnapshot } from './queries.js';
+import { listSnapshots, readySnapshot } from './queries.js';
+import { samePatterns } from './change-feed.js';
+import type { ProviderDiffOptions } from '../providers/provider.js';
+import type { SnapshotRecord } from '../../shared/model.js';
 import { assertRealFolder, heldAsFolderIn, leaveAloneOf } from './rollback-folder.js';
 import { lockedRefusal, lockedWhy, unknownPaths } from './rollback-words.js';
 import { unfinished } from './status.js';
@@ -24,8 +27,12 @@ export async function previewRollback(ctx: ServiceContext, id: unknown, paths: s
   const keepGit = options.keepGit ?? false;
   // A preview compares what a rollback would write into: the very folder, never one a link leads to.
   await assertRealFolder(record.target);
-  const { filter: leaveAlone } = await leaveAloneOf(record, await ctx.policy(record.target));
-  const found = await provider.diff(record, await withBlockingAncestors(record.target, paths, heldAsFolderIn(provider, record)), { ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}) });
+  const policy = await ctx.policy(record.target);
+  const { filter: leaveAlone } = await leaveAloneOf(record, policy);
+  const changes = await journalChanges(ctx, record, policy.excludes);
+  const found = await provider.diff(record, await withBlockingAncestors(record.target, paths, heldAsFolderIn(provider, record)), {
+    ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}), ...(changes ? { changes } : {}),
+  });
   if (found.unknown && found.unknown.length > 0) throw await unknownPaths(record, found.unknown, leaveAlone, provider);
   const paths_ = found.git;
   const git = keepGit || !paths_ ? [] : await provider.read(record, (reader) => gitImpact(record.target, paths_, reader, ctx.env, [...found.removed, ...found.modified]));
@@ -36,6 +43,19 @@ export async function previewRollback(ctx: ServiceContext, id: unknown, paths: s
     ...(found.kept ? { kept: found.kept } : {}), ...(found.mounts ? { mounts: found.mounts } : {}),
     ...(found.refused ? { refused: found.refused.map((r) => ({ path: r.path, why: lockedWhy(r.flag) })), refusal: lockedRefusal(record, found.refused).line } : {}),
   };
+}
+
+/**
+ * What the running app's change journal saw since the folder's newest snapshot, when it vouches for it and that
+ * snapshot was taken with the folder's excludes now: the preview then lists the folder from that snapshot and
+ * these paths instead of walking it. Undefined (no app, not watched, anything it cannot vouch for): it walks.
+ */
+async function journalChanges(ctx: ServiceContext, record: SnapshotRecord, patterns: readonly string[]): Promise<ProviderDiffOptions['changes']> {
+  if (!ctx.changes || record.provider !== 'clone') return undefined;
+  const newest = (await listSnapshots(ctx, { target: record.target })).find((s) => s.provider === 'clone' && s.state === 'ready');
+  if (!newest || !samePatterns(newest, patterns)) return undefined;
+  const since = await ctx.changes.peek(record.target, newest.id).catch(() => null);
+  return since?.tracked && since.side ? { base: newest, paths: since.paths, ...(since.inodes ? { inodes: since.inodes } : {}), side: since.side } : undefined;
 }
 
 /** One file now against the snapshot's copy of it, as text lines (or why not: binary, too large, not a file). */

@@ -13,7 +13,7 @@ import { withBlockingAncestors } from './blocking-ancestors.js';
 import type { ServiceContext } from './context.js';
 import { createLocked, type CreateLockedOptions, type LockedSnapshot } from './create.js';
 import { safetyTag, snapshotLabel } from './labels.js';
-import { lastRollback, readySnapshot } from './queries.js';
+import { lastRollback, listSnapshots, readySnapshot } from './queries.js';
 import { forget, setState } from './record-changes.js';
 import { completeJournal, finishFirst } from './recovery.js';
 import { assertApartFromState } from './targets.js';
@@ -109,8 +109,10 @@ async function restoreLocked(ctx: ServiceContext, record: SnapshotRecord, asked:
   // snapshot (taken with the folder's excludes now) would not hold them for undo.
   const { sets: leaveAloneSets, filter: leaveAlone } = await leaveAloneOf(record, await ctx.policy(target));
   let plan: DiffResult | null = null;
-  const decide = async (live?: readonly LiveEntry[]): Promise<void> => {
-    const found = await provider.diff(record, paths, { ...(exclude ? { exclude } : {}), ...(live ? { live } : {}), ...(leaveAlone ? { leaveAlone } : {}) });
+  // The folder's newest snapshot recorded most of its files as they are now: those are compared by hash.
+  const newest = (await listSnapshots(ctx, { target })).find((s) => s.provider === record.provider && s.state === 'ready');
+  const decide = async (live?: readonly LiveEntry[], reference = newest): Promise<void> => {
+    const found = await provider.diff(record, paths, { ...(exclude ? { exclude } : {}), ...(live ? { live } : {}), ...(leaveAlone ? { leaveAlone } : {}), ...(reference ? { reference } : {}) });
     plan = found;
     const [under, link] = found.beneathLink?.[0] ?? [];
     if (under !== undefined && link !== undefined) {
@@ -136,7 +138,7 @@ async function restoreLocked(ctx: ServiceContext, record: SnapshotRecord, asked:
       if (!(err instanceof SnapctlError && err.kind === 'unsupported') || record.provider === 'clone') throw err;
       return createLocked(ctx, target, { ...options, provider: 'clone' });
     });
-    if (!plan) await decide(made.live).catch(async (err: unknown) => { await forget(ctx, [made.record]); throw err; });
+    if (!plan) await decide(made.live, made.record).catch(async (err: unknown) => { await forget(ctx, [made.record]); throw err; });
   } catch (err) {
     if (!(err instanceof CreateStopped)) throw err;
     if (err.reason !== NOTHING_TO_CHANGE) throw err.reason;
@@ -148,7 +150,7 @@ async function restoreLocked(ctx: ServiceContext, record: SnapshotRecord, asked:
   }
   const { record: safety, live, notHeld } = made;
   // Every byte the restore will read is checked before the first change: damaged data is refused whole.
-  const damaged = await provider.checkRestore?.(record, paths, live ?? (await walk(target)).entries) ?? [];
+  const damaged = await provider.checkRestore?.(record, paths, live ?? (await walk(target)).entries, safety) ?? [];
   trace('check what will be restored');
   if (damaged.length > 0) {
     await setState(ctx, [record.id], 'damaged');
@@ -170,7 +172,7 @@ async function restoreLocked(ctx: ServiceContext, record: SnapshotRecord, asked:
     const planned: DiffResult | null = plan;
     restored = await provider.restore(record, paths, {
       token: safety.id, protect: new Set(notHeld), ...(live ? { live } : {}), ...(exclude ? { exclude } : {}), ...(planned ? { plan: planned } : {}),
-      ...(leaveAlone ? { leaveAlone } : {}),
+      ...(leaveAlone ? { leaveAlone } : {}), reference: safety,
     });
   } catch (err) {
     // The folder may be half restored (each file whole, old or new) and the journal says so.

@@ -4,7 +4,7 @@ import { nullIfMissing } from '../base/errors.js';
 import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
 import { isUnder, sameMtime, type ContentSource, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { fsPath } from './names.js';
-import { quickMatch, sameContent, sameMeta } from './same-file.js';
+import { quickMatch, sameByHash, sameContent, sameMeta } from './same-file.js';
 import { walk, type LiveEntry } from './walk.js';
 import { LOCK_LETTER, lockFlags } from './file-flags.js';
 
@@ -214,9 +214,22 @@ export function classify(entries: readonly ManifestEntry[], liveEntries: readonl
  * file that was only touched does not show as modified, and one whose content changed with its size and
  * mtime kept does.
  */
-export async function compare(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, exclude?: PathFilter, walked?: readonly LiveEntry[], leaveAlone?: PathFilter): Promise<DiffResult> {
-  let entries = walked;
-  let mounts: string[] | undefined;
+export interface CompareOptions {
+  exclude?: PathFilter | undefined;
+  /** The folder as a walk just found it; without it the folder is walked. */
+  walked?: readonly LiveEntry[] | undefined;
+  /** Paths excluded from snapshots: left out of the comparison, and counted (DiffResult.leftAlone). */
+  leaveAlone?: PathFilter | undefined;
+  /** A newer snapshot's entries by path: files it recorded as they are now are compared by hash (sameByHash). */
+  reference?: ReadonlyMap<string, ManifestEntry> | undefined;
+  /** With `walked`: paths the listing left out that may be left alone (what its excludes skipped), and its mount points. */
+  unlisted?: { paths: readonly string[]; mounts: string[] } | undefined;
+}
+
+export async function compare(root: string, manifest: Manifest, source: ContentSource, scope: string[] | null, options: CompareOptions = {}): Promise<DiffResult> {
+  const { exclude, leaveAlone, reference } = options;
+  let entries = options.walked;
+  let mounts: string[] | undefined = entries ? options.unlisted?.mounts : undefined;
   const leftAlone: string[] = [];
   // Each tree left alone is counted once, by its topmost path: the walk never descends below it.
   const counting: PathFilter | undefined = leaveAlone ? (p) => { if (!leaveAlone(p)) return false; leftAlone.push(p); return true; } : undefined;
@@ -228,17 +241,28 @@ export async function compare(root: string, manifest: Manifest, source: ContentS
     entries = found?.entries ?? [];
     mounts = found?.mounts ?? [];
   } else if (leaveAlone) {
-    for (const e of entries) if (leaveAlone(e.path) && !leftAlone.some((top) => isUnder(e.path, top))) leftAlone.push(e.path);
+    // Ancestors sort before what they hold: each tree is counted by its topmost path, as a walk would. Asked by
+    // each path's own ancestors (a cache folder may hold thousands of paths left alone, each a top).
+    const found = [...(options.unlisted?.paths ?? []), ...entries.map((e) => e.path)].filter((p) => leaveAlone(p)).sort();
+    const tops = new Set<string>();
+    for (const p of found) {
+      let under = false;
+      for (let d = p; d !== '' && !under; d = parentOf(d)) under = tops.has(d);
+      if (!under) { tops.add(p); leftAlone.push(p); }
+    }
   }
   // Given whole: classify leaves out what the filters leave out, and needs to know what that was.
   const sorted = classify(manifest.entries, entries, scope, bothFilters(exclude, leaveAlone));
   // A copy that cannot be read to compare (the snapshot's is missing, the folder's went) counts as changed:
   // the preview still shows, and the rollback's own checks say what is wrong before it changes anything.
-  const differing = await mapLimit(sorted.candidates, IO_PARALLELISM, async (c) =>
-    (await sameContent(fsPath(path.join(root, c.path)), source.contentPath(c)).catch(() => false)) ? null : c.path);
+  const liveByPath = new Map(entries.map((e) => [e.path, e]));
+  const differing = await mapLimit(sorted.candidates, IO_PARALLELISM, async (c) => {
+    const known = reference ? sameByHash(liveByPath.get(c.path), c, reference.get(c.path)) : null;
+    if (known !== null) return known ? null : c.path;
+    return (await sameContent(fsPath(path.join(root, c.path)), source.contentPath(c)).catch(() => false)) ? null : c.path;
+  });
   let unchanged = sorted.unchanged;
   const metaOnly = [...sorted.metaOnly];
-  const liveByPath = new Map(entries.map((e) => [e.path, e]));
   sorted.candidates.forEach((c, i) => {
     if (differing[i] !== null && differing[i] !== undefined) { sorted.modified.push(c.path); return; }
     unchanged++;

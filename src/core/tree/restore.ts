@@ -5,7 +5,7 @@ import { faultPoint, faultWrite } from '../base/faults.js';
 import type { RestoreResult } from '../../shared/model.js';
 import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { fsPath, shownName, type FsPath } from './names.js';
-import { finalMode, quickMatch, sameContent, sameMeta } from './same-file.js';
+import { finalMode, quickMatch, sameByHash, sameContent, sameMeta } from './same-file.js';
 import { isRestoreTemp, isTempOf } from './temp-names.js';
 import { walk, type LiveEntry } from './walk.js';
 import { classify, foldersHolding, linkMismatches, rememberingFilter, type DiffResult } from './compare.js';
@@ -31,6 +31,13 @@ export interface RestoreOptions {
    * counted from it. Without it, the restore compares before its first change.
    */
   plan?: DiffResult;
+  /**
+   * The safety snapshot's entries by path (it recorded the folder as it is now): a file it holds as the
+   * snapshot's is known the same by hash, without reading either copy (sameByHash).
+   */
+  reference?: ReadonlyMap<string, ManifestEntry>;
+  /** Told each file it leaves holding the snapshot's content, as it is now (its new inode and ctime). */
+  onWritten?: (entry: FileEntry) => void;
 }
 
 type DirEntry = Extract<ManifestEntry, { type: 'dir' }>;
@@ -91,7 +98,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   const live = new Map<string, LiveEntry>();
   for (const e of liveList) live.set(e.path, e);
   // Counted in the preview's words, from the folder as it is before the first change.
-  const plan = options.plan ?? await countChanges(manifest, source, scope, exclude, walkedList, (rel) => fsPath(guard.abs(rel)));
+  const plan = options.plan ?? await countChanges(manifest, source, scope, exclude, walkedList, (rel) => fsPath(guard.abs(rel)), options.reference);
   // Folders holding what is left alone are never removed whole (see foldersHolding): decided here, from the
   // same walk and the same rule as the preview, before the first change.
   const holding = foldersHolding(walkedList, exclude, protect);
@@ -158,18 +165,33 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     doomed.push(e);
     if (e.type === 'dir') removedDir = e.path;
   }
+  // What each doomed folder holds, found in one pass: a rollback after `npm install` removes thousands of
+  // folders, and a pass over the whole folder for each was quadratic.
+  const doomedDirs = new Set(doomed.filter((e) => e.type === 'dir').map((e) => e.path));
+  const belowOf = new Map<string, LiveEntry[]>();
+  if (doomedDirs.size > 0) {
+    for (const x of liveList) {
+      // The topmost doomed folder above it removes it (one below it may be doomed too, and finds it gone).
+      let top: string | null = null;
+      for (let d = parentOf(x.path); d !== ''; d = parentOf(d)) if (doomedDirs.has(d)) top = d;
+      if (top === null) continue;
+      const list = belowOf.get(top);
+      if (list) list.push(x); else belowOf.set(top, [x]);
+    }
+  }
   for (const e of doomed) {
     faultPoint();
     await openForWriting(parentOf(e.path));
     // A folder goes entry by entry, deepest first, each from inside its own folder: nothing is removed by a
     // path a swapped link could lead elsewhere.
-    const below = e.type === 'dir' ? liveList.filter((x) => x.path !== e.path && isUnder(x.path, e.path)) : [];
+    const below = belowOf.get(e.path) ?? [];
     for (const x of below) if (x.type === 'dir' && (x.mode & 0o700) !== 0o700) guard.inside(parentOf(x.path), (at) => chmodSync(at(nameOf(x.path)), x.mode | 0o700));
     for (const x of [...below, e].sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : 0))) {
       guard.inside(parentOf(x.path), (at) => { try { (x.type === 'dir' ? removeDirHere : unlinkSync)(at(nameOf(x.path))); } catch (err) { if (errnoCode(err) !== 'ENOENT') throw err; } });
       guard.forget(x.path);
     }
-    for (const p of [...live.keys()]) if (isUnder(p, e.path)) live.delete(p);
+    for (const x of below) live.delete(x.path);
+    live.delete(e.path);
     touched.add(parentOf(e.path));
   }
 
@@ -230,7 +252,8 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
   const settling = new Set<ManifestEntry>(settle);
   for (const group of groups.values()) for (const m of group) if (!inScope(m.path)) judge(m);
   await mapLimit(suspects, IO_PARALLELISM, async (e) => {
-    if (await sameContent(fsPath(guard.abs(e.path)), source.contentPath(e)).catch(() => false)) sameBytes.add(e.path);
+    const known = options.reference ? sameByHash(live.get(e.path), e, options.reference.get(e.path)) : null;
+    if (known ?? await sameContent(fsPath(guard.abs(e.path)), source.contentPath(e)).catch(() => false)) sameBytes.add(e.path);
   });
   /** Whether the file at `e.path` now is the snapshot's, content and metadata: nothing to do to it. */
   const whole = (e: FileEntry): boolean => {
@@ -262,6 +285,15 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     leaderOf.set(ino, leader.path);
     for (const m of mine) if (m !== leader) followers.add(m.path);
   }
+  // Asked right after the write, and only of a file that is as the snapshot recorded it (size, mtime): a file
+  // of several names is left out, since its other names are written apart.
+  const tellWritten = (at: FsPath, e: FileEntry): void => {
+    if (!options.onWritten || (e.nlink ?? 1) > 1 || e.hash === null) return;
+    const st = lstatSync(at, { bigint: true, throwIfNoEntry: false });
+    if (st?.isFile() && st.nlink === 1n && Number(st.size) === e.size && sameMtime(st.mtimeNs.toString(), e.mtimeNs)) {
+      options.onWritten({ ...e, ino: st.ino.toString(), ctimeNs: st.ctimeNs.toString() });
+    }
+  };
   const writes: typeof leaves = [];
   const metaOnly: FileEntry[] = [];
   for (const e of settle) {
@@ -276,7 +308,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
     await openForWriting(dir);
     faultPoint();
     if (e.type === 'file' && sameBytes.has(e.path)) {
-      guard.inside(dir, (at) => setMetaHere(at(nameOf(e.path)), e, true));
+      guard.inside(dir, (at) => { setMetaHere(at(nameOf(e.path)), e, true); tellWritten(at(nameOf(e.path)), e); });
       return;
     }
     // Written beside its final name and renamed into place, all from inside the folder itself.
@@ -297,6 +329,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
         setMetaHere(tmp, e, true);
         renameSync(tmp, final);
       });
+      if (e.type === 'file') tellWritten(final, e);
     });
     touched.add(dir);
   });
@@ -366,10 +399,14 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
  * What a restore will change, in a preview's words (see compare), from the walk it works from. A file it
  * cannot read to compare (swapped away meanwhile) counts as changed: the restore then finds what happened.
  */
-async function countChanges(manifest: Manifest, source: ContentSource, scope: string[] | null, exclude: PathFilter | undefined, live: readonly LiveEntry[], abs: (rel: string) => FsPath): Promise<DiffResult> {
+async function countChanges(manifest: Manifest, source: ContentSource, scope: string[] | null, exclude: PathFilter | undefined, live: readonly LiveEntry[], abs: (rel: string) => FsPath, reference?: ReadonlyMap<string, ManifestEntry>): Promise<DiffResult> {
   const sorted = classify(manifest.entries, live, scope, exclude);
-  const differing = await mapLimit(sorted.candidates, IO_PARALLELISM, async (c) =>
-    (await sameContent(abs(c.path), source.contentPath(c)).catch(() => false)) ? null : c.path);
+  const byPath = reference ? new Map(live.map((e) => [e.path, e])) : null;
+  const differing = await mapLimit(sorted.candidates, IO_PARALLELISM, async (c) => {
+    const known = byPath && reference ? sameByHash(byPath.get(c.path), c, reference.get(c.path)) : null;
+    if (known !== null) return known ? null : c.path;
+    return (await sameContent(abs(c.path), source.contentPath(c)).catch(() => false)) ? null : c.path;
+  });
   let unchanged = sorted.unchanged;
   for (const p of differing) if (p !== null) sorted.modified.push(p); else unchanged++;
   return { added: sorted.added, removed: sorted.removed, modified: sorted.modified, unchanged };

@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { dataRegions, mayHaveHoles, type Region } from './holes.js';
 import type { LiveEntry } from './walk.js';
 import { sameMtime, type EntryMeta, type FileEntry, type ManifestEntry } from './manifest.js';
+import { hashKindOf } from './content-hash.js';
 
 type LiveFile = Extract<LiveEntry, { type: 'file' }>;
 type DirEntry = Extract<ManifestEntry, { type: 'dir' }>;
@@ -21,6 +22,19 @@ export function quickMatch(live: LiveFile, entry: FileEntry): 'same' | 'differs'
   return live.ino === entry.ino && live.ctimeNs === entry.ctimeNs ? 'same' : 'check';
 }
 
+/**
+ * Whether `entry` holds the content of the file `now`, told by hashes alone, or null when hashes cannot tell.
+ * `reference` is the same path in a newer snapshot of the folder: when it recorded this very file (inode,
+ * ctime, size and mtime all agree) its hash is the file's content, so a rollback's candidates need no byte
+ * read. Only SHA-256 against SHA-256: a `blocks1:` hash depends on where the holes are, not only the bytes.
+ */
+export function sameByHash(now: LiveEntry | undefined, entry: FileEntry, reference: ManifestEntry | undefined): boolean | null {
+  if (now?.type !== 'file' || reference?.type !== 'file' || reference.hash === null || entry.hash === null) return null;
+  if (reference.ino === undefined || reference.ctimeNs === undefined || quickMatch(now, reference) !== 'same') return null;
+  if (hashKindOf(reference.hash) !== 'sha256' || hashKindOf(entry.hash) !== 'sha256') return null;
+  return reference.hash === entry.hash;
+}
+
 /** The mode a restored entry gets: set-id bits only where its owner comes back with it (see setMeta). */
 export function finalMode(e: DirEntry | FileEntry): number {
   if ((e.mode & 0o6000) === 0 || canRestoreOwner(e)) return e.mode;
@@ -34,11 +48,18 @@ export function canRestoreOwner(e: EntryMeta): boolean {
   return uid === 0 || (e.uid === uid && (e.gid === undefined || (process.getgroups?.() ?? []).includes(e.gid) || e.gid === process.getgid?.()));
 }
 
+/** This process's user id, asked once: sameMeta runs for every entry of a comparison, and each ask is a system call. */
+let ownUid: number | undefined | null = null;
+function processUid(): number | undefined {
+  if (ownUid === null) ownUid = process.getuid?.();
+  return ownUid;
+}
+
 /** Whether an entry's extended attributes and (as root) owner are already the recorded ones. */
 export function sameMeta(now: LiveEntry, e: EntryMeta): boolean {
-  if (JSON.stringify(now.xattrs ?? {}) !== JSON.stringify(e.xattrs ?? {})) return false;
+  if ((now.xattrs !== undefined || e.xattrs !== undefined) && JSON.stringify(now.xattrs ?? {}) !== JSON.stringify(e.xattrs ?? {})) return false;
   // Owners are only restored as root; as anyone else, whatever owner a file has now is the one it can have.
-  if (process.getuid?.() !== 0 || e.uid === undefined) return true;
+  if (processUid() !== 0 || e.uid === undefined) return true;
   return now.uid === e.uid && now.gid === e.gid;
 }
 

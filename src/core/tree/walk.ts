@@ -253,7 +253,7 @@ function describe(abs: string, rel: string, options: WalkOptions, boundary: Moun
  * The names in a folder, every byte kept (names.ts). Read as text first, the common case; a name decoded
  * with U+FFFD may have had bytes that are not UTF-8, and only then is the folder read again as bytes.
  */
-function readNames(dirAbs: string): string[] {
+export function readNames(dirAbs: string): string[] {
   const at = fsPath(dirAbs);
   const names = readdirSync(at);
   if (!names.some((n) => n.includes('\ufffd'))) return names;

@@ -75,11 +75,14 @@ export interface CaptureOptions {
   progress?: (p: CreateProgress) => void;
   /** Lists only what the change journal says changed since `base`, the rest from it (see CreateRequest.narrow). */
   narrow?: { base: Manifest; paths: readonly string[]; inodes?: readonly string[]; side: WalkSide };
+  /** Files a restore wrote, as they are now, with their objects (see WrittenFiles): shared like a base's. */
+  known?: readonly FileEntry[];
 }
 
 export async function capture(root: string, pool: ClonePool, id: string, bases: readonly Manifest[], options: CaptureOptions = {}): Promise<CaptureResult> {
   const added = options.added ?? [];
   const before = new Map<string, FileEntry[]>();
+  for (const e of options.known ?? []) before.set(e.path, [e]);
   for (const base of bases) {
     for (const e of base.entries) {
       if (e.type !== 'file') continue;
@@ -89,6 +92,8 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   }
 
   // What the bases recorded of each path: an entry with the same inode and ctime has the same attributes.
+  // Not the files a restore wrote (options.known): their attributes are read again, since setting one may
+  // have been refused where their content cannot differ.
   const recorded = new Map<string, ManifestEntry>();
   for (const base of bases) for (const e of base.entries) if (e.ino !== undefined && !recorded.has(e.path)) recorded.set(e.path, e);
   const knownXattrs = (rel: string, ino: string, ctimeNs: string): Record<string, string> | undefined | null => {

@@ -4,17 +4,19 @@ import { bothFilters, compare } from '../../tree/compare.js';
 import { ClonePool } from './pool.js';
 import { restore } from '../../tree/restore.js';
 import { constants as fsc } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { readContent, type HashKind } from '../../tree/content-hash.js';
 import { isUnder, sameMtime, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import { fsPath } from '../../tree/names.js';
-import { quickMatch } from '../../tree/same-file.js';
+import { quickMatch, sameByHash } from '../../tree/same-file.js';
 import { describeError } from '../../base/errors.js';
 import { RecordFiles } from '../../state/record-files.js';
 import type { LiveEntry } from '../../tree/walk.js';
 import type { SnapshotRecord } from '../../../shared/model.js';
 import { readStoredFile } from '../snapshot-files.js';
 import { SpaceIndex } from './space.js';
+import { WrittenFiles } from './written-files.js';
+import { listedNow, type ListedNow } from '../../tree/listed-now.js';
 import type { ContentProblem, ObjectChecks, SpaceCosts, ProviderDiffOptions, ProviderRestoreOptions, SnapshotFile, SnapshotReader, CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
 
 /**
@@ -28,6 +30,7 @@ export class CloneProvider implements SnapshotProvider {
 
   private readonly recordFiles: RecordFiles;
   private readonly spaceIndex: SpaceIndex;
+  private readonly written = new WrittenFiles();
 
   constructor(storeRoot: string) {
     this.pool = new ClonePool(storeRoot);
@@ -45,11 +48,12 @@ export class CloneProvider implements SnapshotProvider {
     try {
       const bases = await Promise.all(request.bases.map((b) => this.pool.readManifest(b.ref).catch(() => null)));
       const copiesAreClones = await this.pool.copiesAreClones(request.target);
+      const known = await this.writtenInto(request.target);
       request.trace?.(`read base manifests: ${bases.length}`);
       const result = await capture(request.target, this.pool, request.id, bases.filter((m): m is Manifest => m !== null), {
         added, copiesAreClones, ...(request.inspect ? { inspect: request.inspect } : {}), ...(request.trace ? { trace: request.trace } : {}),
         ...(request.skip ? { skip: request.skip } : {}), ...(request.cacheDirs ? { cacheDirs: true } : {}), ...(request.budget ? { budget: request.budget } : {}),
-        ...(request.progress ? { progress: request.progress } : {}),
+        ...(request.progress ? { progress: request.progress } : {}), ...(known.length > 0 ? { known } : {}),
         ...(narrowFrom(request, bases)),
       });
       // Every file is held: what is left is writing down what the snapshot holds.
@@ -102,8 +106,9 @@ export class CloneProvider implements SnapshotProvider {
     await this.pool.readManifest(record.ref);
   }
 
-  async checkRestore(record: SnapshotRecord, paths: string[] | null, live: readonly LiveEntry[]): Promise<ContentProblem[]> {
+  async checkRestore(record: SnapshotRecord, paths: string[] | null, live: readonly LiveEntry[], reference?: SnapshotRecord): Promise<ContentProblem[]> {
     const manifest = await this.pool.readManifest(record.ref);
+    const known = await this.referenceOf(record, reference);
     const now = new Map<string, LiveEntry>();
     for (const e of live) now.set(e.path, e);
     const inScope = (p: string): boolean => paths === null || paths.some((s) => isUnder(p, s));
@@ -111,7 +116,9 @@ export class CloneProvider implements SnapshotProvider {
     const needed = manifest.entries.filter((e): e is FileEntry => {
       if (e.type !== 'file' || !inScope(e.path)) return false;
       const current = now.get(e.path);
-      return current?.type !== 'file' || quickMatch(current, e) !== 'same';
+      if (current?.type !== 'file') return true;
+      const match = quickMatch(current, e);
+      return match !== 'same' && !(match === 'check' && known && sameByHash(current, e, known.get(e.path)) === true);
     });
     return (await this.pool.checkObjects(needed, { hashUnknown: false })).problems;
   }
@@ -136,15 +143,45 @@ export class CloneProvider implements SnapshotProvider {
   async restore(record: SnapshotRecord, paths: string[] | null, options: ProviderRestoreOptions): Promise<RestoreResult> {
     const manifest = await this.pool.readManifest(record.ref);
     const exclude = bothFilters(options.exclude, options.leaveAlone);
+    const reference = await this.referenceOf(record, options.reference);
     return restore(record.target, manifest, this.pool, paths, {
       token: options.token, ...(options.protect ? { protect: options.protect } : {}), ...(options.live ? { walked: options.live } : {}),
-      ...(exclude ? { exclude } : {}), ...(options.plan ? { plan: options.plan } : {}),
+      ...(exclude ? { exclude } : {}), ...(options.plan ? { plan: options.plan } : {}), ...(reference ? { reference } : {}),
+      onWritten: (entry) => this.written.remember(record.target, record.ref, entry),
     });
   }
 
   async diff(record: SnapshotRecord, paths: string[] | null, options: ProviderDiffOptions = {}): Promise<DiffResult> {
     const manifest = await this.pool.readManifest(record.ref);
-    return compare(record.target, manifest, this.pool, paths, options.exclude, options.live, options.leaveAlone);
+    const now = options.live ? null : await this.listedFromChanges(record, options.changes);
+    const reference = await this.referenceOf(record, options.reference ?? (now ? options.changes?.base : undefined));
+    return compare(record.target, manifest, this.pool, paths, {
+      exclude: options.exclude, walked: options.live ?? now?.entries, leaveAlone: options.leaveAlone, reference, ...(now ? { unlisted: now.unlisted } : {}),
+    });
+  }
+
+  /** The folder now from its newest snapshot and the journal's paths since (ProviderDiffOptions.changes); null: walk it. */
+  private async listedFromChanges(record: SnapshotRecord, changes: ProviderDiffOptions['changes']): Promise<ListedNow | null> {
+    if (!changes || changes.base.provider !== 'clone' || changes.base.target !== record.target) return null;
+    const base = await this.pool.readManifest(changes.base.ref).catch(() => null);
+    if (!base) return null;
+    return listedNow(record.target, base, { paths: changes.paths, inodes: changes.inodes ?? [] }, changes.side, changes.base.excluded?.patterns ?? []);
+  }
+
+  /** A newer snapshot of the same folder, by path, to compare by hash; none when it is another folder's or unreadable. */
+  private async referenceOf(record: SnapshotRecord, reference: SnapshotRecord | undefined): Promise<Map<string, ManifestEntry> | undefined> {
+    if (!reference || reference.provider !== 'clone' || reference.target !== record.target) return undefined;
+    const manifest = await this.pool.readManifest(reference.ref).catch(() => null);
+    if (!manifest) return undefined;
+    const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
+    // What a restore wrote since is newer than any snapshot of it.
+    for (const e of await this.writtenInto(record.target)) byPath.set(e.path, e);
+    return byPath;
+  }
+
+  /** The files restores wrote into `target` (see WrittenFiles), from snapshots whose manifest is still there. */
+  private writtenInto(target: string): Promise<FileEntry[]> {
+    return this.written.of(target, (ref) => stat(this.pool.manifestPath(ref)).then(() => true, () => false));
   }
 
   async read<T>(record: SnapshotRecord, fn: (reader: SnapshotReader) => Promise<T>): Promise<T> {
