@@ -66,8 +66,8 @@ export interface CaptureOptions {
   /** Leave out the contents of folders holding a CACHEDIR.TAG. */
   cacheDirs?: boolean;
   /**
-   * Told the bytes the snapshot is about to write (files new or changed since its bases; ~0 where copies are
-   * clones) before the first is copied: throwing stops the snapshot with nothing written.
+   * Told the bytes the snapshot is about to write (files new or changed since its bases; where copies are
+   * clones, only the small files, which are written) before the first is copied: throwing stops the snapshot with nothing written.
    */
   budget?: (needBytes: number) => Promise<void>;
   trace?: Trace;
@@ -158,8 +158,9 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     }
   });
 
-  // A reflink clone shares the file's blocks: only metadata is written, whatever the file's size.
-  await options.budget?.(options.copiesAreClones === true ? 0 : bytesToWrite(toCopy.map((it) => it.live)));
+  // A reflink clone shares the file's blocks: only metadata is written, whatever the file's size. Small files
+  // are written even where copies are clones (see copyChanged).
+  await options.budget?.(bytesToWrite(toCopy.map((it) => it.live).filter((f) => options.copiesAreClones !== true || f.size <= SMALL_OBJECT_MAX)));
 
   const record = ({ index, live: e }: (typeof toCopy)[number], copied: CopyOutcome): void => {
     settled(e.size);
@@ -198,7 +199,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     else retry.push(it);
   }
   if (retry.length > 0) await copyChanged(retry, root, pool, added, options.copiesAreClones === true, record);
-  options.trace?.(`copy${options.copiesAreClones === true ? ' as reflink clones' : ''} and hash, new or changed files: ${toCopy.length}, bytes read: ${bytesRead}`);
+  options.trace?.(`copy${options.copiesAreClones === true ? ' (files over 64 KiB as reflink clones)' : ''} and hash, new or changed files: ${toCopy.length}, bytes read: ${bytesRead}`);
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
   const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };
@@ -212,9 +213,12 @@ const DIRECT_COPY_SLICE_MS = 20;
 
 /**
  * Copies the new and changed files. Small files go through direct calls, because the thread pool's hand-offs
- * are most of their cost: cloned where a copy is a reflink clone (a metadata change), else read whole, hashed
- * and written (bench/README.md, "Forms the code keeps"). Larger files go to the pool, in parallel with the
- * direct copies, and the event loop gets a turn every DIRECT_COPY_SLICE_MS.
+ * are most of their cost. Files up to SMALL_OBJECT_MAX are read whole, hashed and written, even where a copy
+ * would be a reflink clone: a clone must be read back to hash it, and a clone's pages are not the file's, so
+ * that read goes to the disk, where the file's own are mostly cached (bench/README.md, "Forms the code
+ * keeps"). Larger files up to DIRECT_COPY_MAX_BYTES are cloned with direct calls where copies are clones.
+ * The rest go to the pool, in parallel with the direct copies, and the event loop gets a turn every
+ * DIRECT_COPY_SLICE_MS.
  */
 async function copyChanged<T extends { live: { path: string; size: number; mtimeNs: string; ino: string } }>(
   items: readonly T[], root: string, pool: ClonePool, added: string[], clones: boolean, record: (item: T, copied: CopyOutcome) => void,
@@ -237,7 +241,7 @@ async function copyChanged<T extends { live: { path: string; size: number; mtime
       if (stopped) break;
       if (!direct(it)) continue;
       const abs = underRoot(root, it.live.path);
-      const copied = copyStableSync(clones ? () => pool.addObjectSync(abs) : () => pool.addSmallObjectSync(abs), it.live, added);
+      const copied = copyStableSync(clones && it.live.size > SMALL_OBJECT_MAX ? () => pool.addObjectSync(abs) : () => pool.addSmallObjectSync(abs), it.live, added);
       if (copied) record(it, copied); else later.push(it);
       if (performance.now() - sliceStart >= DIRECT_COPY_SLICE_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));

@@ -25,7 +25,8 @@ import type { ContentProblem, ObjectChecks } from '../provider.js';
  *                       that has the content. Named by their hash when snapctl copied the bytes; at random
  *                       when the filesystem cloned them. Either way the manifest records the hash of the
  *                       object's own bytes, taken before the snapshot is listed (see addObject).
- *   objects/tmp/        objects being written, renamed into place once whole
+ *   objects/tmp/        objects being written, renamed into place once whole (small ones are created at
+ *                       their final name: see addSmallObjectSync)
  *   manifests/<id>.json what one snapshot holds (paths, modes, mtimes, links, object ids and hashes)
  *   records/<id>.json   the snapshot's own record, beside its data: the index (store.json) is rebuilt from these
  *   pending/<id>.json   a lease held while a snapshot is being written, so garbage collection spares its
@@ -247,7 +248,7 @@ export class ClonePool implements ContentSource {
   }
 
   /**
-   * addObject with direct calls, for small files where copies are clones (copyChanged in capture.ts): cloned
+   * addObject with direct calls, for files of a few hundred KB where copies are clones (copyChanged in capture.ts): cloned
    * with the reflink binding when it loads, else copyFileSync with COPYFILE_FICLONE, then hashed.
    */
   addObjectSync(source: FsPath): StoredObject {
@@ -271,12 +272,16 @@ export class ClonePool implements ContentSource {
   }
 
   /**
-   * addObject for a small file where copies move bytes, with direct calls: read whole into memory (one read),
-   * hashed there, and written as a new object (temporary file, renamed into place) only when the pool does
-   * not hold that content already. About ten syscalls and no thread-pool hand-off per file, where addObject
-   * made fifteen hand-offs (bench/README.md, "Forms the code keeps"). Null, with nothing written, when the
-   * file has grown past SMALL_OBJECT_MAX since the walk, or its content is being placed by an addObject
-   * still in flight: the caller copies it with addObject then.
+   * addObject for a small file, with direct calls: read whole into memory (one read), hashed there, and
+   * written as a new object only when the pool does not hold that content already. About ten syscalls and no
+   * thread-pool hand-off per file, where addObject made fifteen hand-offs (bench/README.md, "Forms the code
+   * keeps"). Used where copies are clones too: a clone would have to be read back, from the disk, to hash it.
+   * The object is created at its final name (O_EXCL), which also tells whether the pool has it: one create
+   * instead of a lookup, a temporary file and a rename, each a metadata update (bench/README.md). A create
+   * killed part way leaves a short object that no snapshot names: the next collection removes it, and a
+   * create that meets it first finds its bytes wrong and replaces it, as it replaces a damaged object.
+   * Null, with nothing written, when the file has grown past SMALL_OBJECT_MAX since the walk, or its content
+   * is being placed by an addObject still in flight: the caller copies it with addObject then.
    */
   addSmallObjectSync(source: FsPath): StoredObject | null {
     const fd = openSync(source, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
@@ -296,26 +301,28 @@ export class ClonePool implements ContentSource {
     const read = { size: bytes.length, bytesRead: bytes.length, before: sourceStat(before), after: sourceStat(after) };
     const oid = hexOf(hash);
     const dest = this.objectPath(oid);
-    // As moveIntoPlace: a fresh mtime keeps the object out of a collection starting now; shared only if whole.
-    const now = new Date();
-    if (touchedIfPresent(dest, now) && sameContentSync(dest, bytes)) return { oid, hash, added: false, ...read };
-    const tmp = this.tempObjectPath();
-    const out = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+    this.ensureDir(path.dirname(dest));
+    let out: number;
     try {
-      try {
-        let end = 0;
-        for (const [from, to] of dataRuns(bytes)) { writeAllSync(out, bytes, from, to); end = to; }
-        // Zeros at the end are a hole: the length comes from ftruncate.
-        if (end < bytes.length) ftruncateSync(out, bytes.length);
-      } finally {
-        closeSync(out);
-      }
-      this.ensureDir(path.dirname(dest));
-      renameSync(tmp, dest);
+      out = openSync(dest, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
     } catch (err) {
-      try { unlinkSync(tmp); } catch { /* renamed, or never made */ }
-      throw err;
+      if (errnoCode(err) !== 'EEXIST') throw err;
+      // As moveIntoPlace: a fresh mtime keeps the object out of a collection starting now; shared only if
+      // whole, else replaced by a whole copy (written beside it and renamed over it), which heals every
+      // snapshot that names it.
+      const now = new Date();
+      if (touchedIfPresent(dest, now) && sameContentSync(dest, bytes)) return { oid, hash, added: false, ...read };
+      const tmp = this.tempObjectPath();
+      writeObjectSync(tmp, bytes);
+      try {
+        renameSync(tmp, dest);
+      } catch (renameErr) {
+        try { unlinkSync(tmp); } catch { /* gone already */ }
+        throw renameErr;
+      }
+      return { oid, hash, added: true, ...read };
     }
+    writeObjectFd(out, dest, bytes);
     return { oid, hash, added: true, ...read };
   }
 
@@ -609,7 +616,8 @@ const smallBuffer = Buffer.allocUnsafe(Math.max(SMALL_OBJECT_MAX, readLimit(0)))
 
 /**
  * The bytes of the open file `fd` that is `size` bytes long, up to that length and no further (a growing file
- * is not chased), as readContent reads it. A copy: the buffer is shared.
+ * is not chased), as readContent reads it. A view of a shared buffer, valid until the next call: no copy per
+ * file (garbage a first snapshot of 20,000 files paid for in collections).
  */
 function readSmallSync(fd: number, size: number): Buffer {
   const limit = readLimit(size);
@@ -619,11 +627,33 @@ function readSmallSync(fd: number, size: number): Buffer {
     if (n === 0) break;
     position += n;
   }
-  return Buffer.from(smallBuffer.subarray(0, position));
+  return smallBuffer.subarray(0, position);
 }
 
 function writeAllSync(fd: number, bytes: Buffer, from: number, to: number): void {
   for (let at = from; at < to;) at += writeSync(fd, bytes, at, to - at, at);
+}
+
+/** `bytes` written to the new file `file` (private, never an existing file), or the file removed. */
+function writeObjectSync(file: string, bytes: Buffer): void {
+  writeObjectFd(openSync(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600), file, bytes);
+}
+
+/** `bytes` written to the new file `file` opened as `out`, which this closes; the file removed on failure. */
+function writeObjectFd(out: number, file: string, bytes: Buffer): void {
+  try {
+    try {
+      let end = 0;
+      for (const [from, to] of dataRuns(bytes)) { writeAllSync(out, bytes, from, to); end = to; }
+      // Zeros at the end are a hole: the length comes from ftruncate.
+      if (end < bytes.length) ftruncateSync(out, bytes.length);
+    } finally {
+      closeSync(out);
+    }
+  } catch (err) {
+    try { unlinkSync(file); } catch { /* never made */ }
+    throw err;
+  }
 }
 
 /** utimes on an object that may exist: false when it does not. */

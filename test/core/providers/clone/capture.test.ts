@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readSync, writeSync } from 'node:fs';
 import { mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHook } from 'node:async_hooks';
@@ -9,6 +9,7 @@ import { after, describe, test } from 'node:test';
 import { capture } from '../../../../src/core/providers/clone/capture.js';
 import { ClonePool } from '../../../../src/core/providers/clone/pool.js';
 import { hashFile } from '../../../../src/core/tree/content-hash.js';
+import { errnoCode } from '../../../../src/core/base/errors.js';
 import { sandbox, serviceSandbox } from '../../../helpers/helpers.js';
 import { MOUNT_NOTE } from '../../../../src/core/tree/mount-points.js';
 import { allocatedBytes, appendedLines, keepAppending, objectFile, storedFiles } from '../../../helpers/clone-store.js';
@@ -124,6 +125,60 @@ describe('a first snapshot of many small files, where copies move bytes', () => 
     const holeyEntry = entries.get('holey.bin');
     assert.ok(holeyEntry?.type === 'file');
     assert.equal((await stat(pool.objectPath(holeyEntry.oid))).blocks * 512 < 12_288, true, 'the zeros at the end are a hole');
+  });
+});
+
+// A clone must be read back to hash it, and its pages are not the file's: on btrfs that read went to the disk
+// for every file, most of a first snapshot of node_modules. Small files are written from the one read that
+// hashes them, created at their final name.
+describe('a first snapshot of small files, where copies are clones', () => {
+  test('files up to 64 KiB are written from the bytes read to hash them, never cloned, each created once at its name; larger ones are cloned', async (t) => {
+    const box = await sandbox();
+    t.after(() => box.cleanup());
+    for (let f = 0; f < 40; f++) await writeFile(path.join(box.project, `f-${f}.js`), `module.exports = ${f};\n`.repeat(1 + f * 40));
+    await writeFile(path.join(box.project, 'same-1.txt'), 'same\n');
+    await writeFile(path.join(box.project, 'same-2.txt'), 'same\n');
+    await writeFile(path.join(box.project, 'edge.bin'), Buffer.alloc(64 * 1024, 3));
+    await writeFile(path.join(box.project, 'large.bin'), Buffer.alloc(100 * 1024, 9));
+    const cloned: string[] = [];
+    const pool = new ClonePool(path.join(box.home, 'clones'), (from, to) => { cloned.push(from); copyFileSync(from, to); });
+    const budgets: number[] = [];
+    const result = await capture(box.project, pool, 'clones', [], { copiesAreClones: true, budget: async (n) => { budgets.push(n); } });
+    assert.equal(result.files, 44);
+    assert.equal(cloned.length, 1, 'only the file over 64 KiB is cloned');
+    const entries = new Map(result.manifest.entries.map((e) => [e.path, e]));
+    for (const [rel, e] of entries) {
+      if (e.type !== 'file') continue;
+      const stored = await readFile(pool.objectPath(e.oid));
+      assert.ok(stored.equals(await readFile(path.join(box.project, rel))), `${rel}: the object holds the file's bytes`);
+      assert.equal(e.hash, createHash('sha256').update(stored).digest('hex'), `${rel}: the entry has the hash of the stored bytes`);
+      // A clone is made 0644 by the binding (the store's folder is private instead).
+      if (rel !== 'large.bin') assert.equal((await stat(pool.objectPath(e.oid))).mode & 0o777, 0o600, `${rel}: the object is private`);
+    }
+    const same = ['same-1.txt', 'same-2.txt'].map((rel) => { const e = entries.get(rel); return e?.type === 'file' ? e.oid : rel; });
+    assert.equal(same[0], same[1], 'one object for one content');
+    // No temporary object and rename per file: the objects were created where they stay.
+    await assert.rejects(stat(path.join(pool.objectsDir, 'tmp')), (err: unknown) => errnoCode(err) === 'ENOENT');
+    // What the small files write counts against the free-space floor; the clone takes none.
+    const written = [...entries].filter(([rel]) => rel !== 'large.bin').reduce((sum, [, e]) => sum + (e.type === 'file' ? e.size : 0), 0);
+    assert.deepEqual(budgets, [written]);
+  });
+
+  test('a short object a killed create left under the content\'s name is replaced by a whole one, never shared', async (t) => {
+    const box = await sandbox();
+    t.after(() => box.cleanup());
+    const content = 'export const answer = 42;\n'.repeat(100);
+    await writeFile(path.join(box.project, 'a.js'), content);
+    const pool = new ClonePool(path.join(box.home, 'short'), (from, to) => { copyFileSync(from, to); });
+    const oid = createHash('sha256').update(content).digest('hex');
+    await mkdir(path.dirname(pool.objectPath(oid)), { recursive: true });
+    await writeFile(pool.objectPath(oid), content.slice(0, 1000), { mode: 0o600 });
+    const result = await capture(box.project, pool, 'short', [], { copiesAreClones: true });
+    const e = result.manifest.entries.find((x) => x.path === 'a.js');
+    assert.ok(e?.type === 'file');
+    assert.equal(e.oid, oid);
+    assert.equal(await readFile(pool.objectPath(oid), 'utf8'), content, 'the object is whole');
+    assert.equal(result.addedBytes, content.length, 'counted as written: the short one held nothing of use');
   });
 });
 
