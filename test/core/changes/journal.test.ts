@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ChangeJournal, type JournalToken } from '../../../src/core/changes/journal.js';
 import { InotifySource } from '../../../src/core/changes/inotify-source.js';
+import { parcelAvailable, ParcelSource } from '../../../src/core/changes/parcel-source.js';
 import type { EventSink } from '../../../src/core/changes/source.js';
 import { CACHEDIR_SIGNATURE } from '../../../src/core/tree/excludes.js';
 import { walk } from '../../../src/core/tree/walk.js';
@@ -228,4 +229,20 @@ test('a folder replaced by a file while events inside it wait to be read: the jo
   const changed = await journal.changedSince(token);
   assert.ok(changed.tracked, JSON.stringify(changed));
   assert.deepEqual(changed.paths, ['a/sub', 'a/sub/f']);
+});
+
+test('the @parcel/watcher source (macOS) names the inode of a file written through a second name too', { skip: !parcelAvailable() }, async (t) => {
+  // Run here through parcel's Linux backend: the source's own handling is the same on every system.
+  const dir = await folder();
+  const linked: string[] = [];
+  const changed: string[] = [];
+  const sink: EventSink = { changed: (rel) => changed.push(rel), linked: (ino) => linked.push(ino), cookie: () => undefined, fault: () => undefined };
+  const source = new ParcelSource(dir, sink);
+  await source.start();
+  t.after(async () => { await source.stop(); await rm(dir, { recursive: true, force: true }); });
+  await link(path.join(dir, 'a/sub/f'), path.join(dir, 'again'));
+  await appendFile(path.join(dir, 'again'), 'through the other name');
+  for (let i = 0; i < 200 && !changed.includes('again'); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(changed.includes('again'), JSON.stringify(changed));
+  assert.ok(linked.includes(String((await stat(path.join(dir, 'a/sub/f'), { bigint: true })).ino)), JSON.stringify(linked));
 });
