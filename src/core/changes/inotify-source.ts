@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, type BigIntStats, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { errnoCode, describeError } from '../base/errors.js';
 import { MountBoundary } from '../tree/mount-points.js';
@@ -49,7 +49,14 @@ export class InotifySource implements EventSource {
       this.sink.fault({ kind: 'error', reason: `the folder's watch failed (${describeError(err)}): its next snapshot looks at every file` });
       return;
     }
-    for (const e of events) this.handle(e);
+    for (const e of events) {
+      try {
+        this.handle(e);
+      } catch (err) {
+        // Never thrown out of a timer (it would end the app): an event not handled is an event lost.
+        this.sink.fault({ kind: 'error', reason: `the folder's watch failed (${describeError(err)}): its next snapshot looks at every file` });
+      }
+    }
   }
 
   async stop(): Promise<void> {
@@ -88,23 +95,23 @@ export class InotifySource implements EventSource {
     this.sink.changed(rel);
     if (!(e.mask & IN.ISDIR)) {
       // Read now, while the name is likely still there: a second name's writes change the first one unseen.
-      if (e.mask & (IN.CREATE | IN.MOVED_TO | IN.MODIFY | IN.ATTRIB)) {
-        const st = lstatSync(Buffer.concat([this.rootBytes, Buffer.from('/'), toBytes(rel)]), { bigint: true, throwIfNoEntry: false });
-        if (st?.isFile() && st.nlink > 1n) this.sink.linked(st.ino.toString());
-      }
+      if (e.mask & (IN.CREATE | IN.MOVED_TO | IN.MODIFY | IN.ATTRIB)) this.noteLinks(Buffer.concat([this.rootBytes, Buffer.from('/'), toBytes(rel)]));
       return;
     }
     if (e.mask & IN.MOVED_FROM) this.forgetTree(rel);
     // Made, moved in, or made readable: watched (again) with all it holds.
-    else if (e.mask & (IN.CREATE | IN.MOVED_TO) || (e.mask & IN.ATTRIB && !this.wdOf.has(rel))) void this.watchTree(rel, false);
+    else if (e.mask & (IN.CREATE | IN.MOVED_TO) || (e.mask & IN.ATTRIB && !this.wdOf.has(rel))) void this.watchTree(rel, true);
   }
 
   /**
    * Watches `rel` and every folder in it; each folder is watched before it is listed. The first watch of the
    * whole folder lets the event loop run now and then; a folder made later is watched at once, before the
-   * events after it are read.
+   * events after it are read, and is `late`: names were made in it before its watch, with no event. The
+   * journal names the folder (a walk lists it whole), but a walk lists nothing below a cache folder or an
+   * excluded one, so a second name made there for a file listed elsewhere would move that file's link count
+   * and ctime unseen: each file found with several names is noted (`linked`), as an event's file is.
    */
-  private async watchTree(rel: string, yielding = true): Promise<void> {
+  private async watchTree(rel: string, late = false): Promise<void> {
     const stack = [rel];
     let sinceYield = 0;
     while (stack.length > 0) {
@@ -114,13 +121,25 @@ export class InotifySource implements EventSource {
       for (const d of listed) {
         const child = `${dir === '' ? '' : `${dir}/`}${fromBytes(d.name as unknown as Buffer)}`;
         if (d.isDirectory() && !this.boundary.listed(child)) stack.push(child);
+        else if (late && d.isFile()) this.noteLinks(Buffer.concat([this.rootBytes, Buffer.from('/'), toBytes(child)]));
       }
       sinceYield += listed.length + 1;
-      if (yielding && sinceYield >= 2000) {
+      if (!late && sinceYield >= 2000) {
         sinceYield = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
+  }
+
+  /** A file with several names at `abs` now: its inode is noted (its other names changed too, unseen). */
+  private noteLinks(abs: Buffer): void {
+    let st: BigIntStats | undefined;
+    try {
+      st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+    } catch {
+      return; // below a name that is no folder now (ENOTDIR), a loop, made unreadable: nothing to note
+    }
+    if (st?.isFile() && st.nlink > 1n) this.sink.linked(st.ino.toString());
   }
 
   /** Watches one folder and lists it; null when it is gone or cannot be watched. */

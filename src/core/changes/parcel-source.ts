@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { realpathSync } from 'node:fs';
+import { lstatSync, realpathSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { describeError } from '../base/errors.js';
 import { isSyncCookie } from '../tree/temp-names.js';
@@ -64,6 +64,13 @@ export class ParcelSource implements EventSource {
       return;
     }
     this.sink.changed(rel);
+    // As the inotify source does: a file with several names changed through this one changed the others too,
+    // and no event names them (the events come from another thread, later: the name may be gone by then).
+    if (type !== 'delete') {
+      let st: BigIntStats | undefined;
+      try { st = lstatSync(abs, { bigint: true, throwIfNoEntry: false }); } catch { return; }
+      if (st?.isFile() && st.nlink > 1n) this.sink.linked(st.ino.toString());
+    }
   }
 
   poll(): void {

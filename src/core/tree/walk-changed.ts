@@ -1,5 +1,6 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
+import { CACHEDIR_TAG } from './excludes.js';
 import { fsPath } from './names.js';
 import type { Manifest } from './manifest.js';
 import { MountBoundary } from './mount-points.js';
@@ -74,7 +75,10 @@ export type BaseListing = WalkResult & { recheck?: readonly string[] };
  *   notes about it), everything else of the base is dropped;
  * - every file of the base with more than one name is described again, and so is each other name of a
  *   changed file's inode: a link made or removed moves the other names' link count and ctime without an
- *   event naming them.
+ *   event naming them;
+ * - every folder of the base whose CACHEDIR.TAG is not listed (a cache folder's, an excluded one) is listed
+ *   again when the tag has more than one name or was changed through another name: no name of the base leads
+ *   to it, yet a write through another name decides whether the folder is a cache folder.
  * The result is only as good as the changed paths: the journal vouches for them after a sync point, and the
  * audit (core/changes/audit.ts) checks the whole against a full walk.
  */
@@ -89,12 +93,13 @@ export async function walkChanged(root: string, base: BaseListing, changed: read
   const byIno = { get: (ino: string): string[] | undefined => (inodeMap ??= inodeNames(base.entries)).get(ino) };
   for (const ino of inodes) for (const q of byIno.get(ino) ?? []) targets.add(q);
   for (const p of multiNamed(base.entries)) targets.add(p);
+  for (const p of tagsToReadAgain(rootAbs, base, inodes)) targets.add(p);
   if (targets.size === 0) return copyOf(base);
   const boundary = options.boundary ?? MountBoundary.of(rootAbs);
   // A name made where no listing shows it (in a cache folder, an excluded path) still moves the link count of
   // the file's names that are listed: each changed path is asked for its inode directly.
   for (const p of [...targets]) {
-    const st = lstatSync(fsPath(`${rootAbs}${path.sep}${p}`), { bigint: true, throwIfNoEntry: false });
+    const st = statOf(rootAbs, p);
     if (st?.isFile() && st.nlink > 1n) for (const q of byIno.get(st.ino.toString()) ?? []) targets.add(q);
   }
   // Folders whose base listing stopped at the folder (a cache folder, an unreadable one): the base has nothing
@@ -298,6 +303,45 @@ function multiNamed(entries: readonly LiveEntry[]): string[] {
   const out: string[] = [];
   for (const e of entries) if (e.type === 'file' && e.nlink > 1) out.push(e.path);
   return out;
+}
+
+/**
+ * The CACHEDIR.TAGs of the base that are not listed and may have been rewritten with no event naming them. A
+ * tag decides by its first bytes whether its folder's contents are walked, yet a cache folder's tag is never
+ * listed (the folder's contents are left out), nor is one the person's excludes leave out, so no name of the
+ * base shares its inode and neither the base's multi-named files nor the journal's inodes lead to it. Named
+ * here: a tag with several names (written through another one, even from outside the folder), one whose
+ * inode the journal saw changed through another name, one that is no longer a file, and one mounted over (its
+ * filesystem's writes make no event here). One lstat per such tag; each one named lists its folder again.
+ */
+function tagsToReadAgain(rootAbs: string, base: BaseListing, inodes: readonly string[]): string[] {
+  const out: string[] = [];
+  const changed = new Set(inodes);
+  const tags = [...base.cacheDirs.map((d) => `${d}/${CACHEDIR_TAG}`), ...base.excluded.filter(isTag)];
+  for (const tag of tags) {
+    const st = statOf(rootAbs, tag);
+    if (!st?.isFile() || st.nlink > 1n || changed.has(st.ino.toString())) out.push(tag);
+  }
+  for (const p of base.mounts) if (isTag(p)) out.push(p);
+  return out;
+}
+
+/** A CACHEDIR.TAG below the top (the folder chosen is never a cache of itself: its own tag decides nothing). */
+function isTag(p: string): boolean {
+  return p.endsWith(`/${CACHEDIR_TAG}`);
+}
+
+/**
+ * lstat of a path below the root, undefined when there is nothing to describe there: a changed path may lie
+ * below a name that is no longer a folder (`rm -rf build && touch build`: ENOTDIR), a link (ELOOP) or a folder
+ * made unreadable (EACCES). The walk describes what is there; this only looks for other names of a file.
+ */
+function statOf(rootAbs: string, rel: string): BigIntStats | undefined {
+  try {
+    return lstatSync(fsPath(`${rootAbs}${path.sep}${rel}`), { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
 
 /** The base's file names by inode. */

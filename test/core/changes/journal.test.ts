@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFile, link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ChangeJournal, type JournalToken } from '../../../src/core/changes/journal.js';
 import { InotifySource } from '../../../src/core/changes/inotify-source.js';
+import { parcelAvailable, ParcelSource } from '../../../src/core/changes/parcel-source.js';
 import type { EventSink } from '../../../src/core/changes/source.js';
+import { CACHEDIR_SIGNATURE } from '../../../src/core/tree/excludes.js';
 import { walk } from '../../../src/core/tree/walk.js';
 import { listingDifferences, walkChanged } from '../../../src/core/tree/walk-changed.js';
 import { repoRoot, tempDir } from '../../helpers/helpers.js';
@@ -193,4 +195,54 @@ test('a file written through a second name that is gone by the answer: the journ
   assert.deepEqual(changed.paths, ['tmp']);
   assert.deepEqual(changed.inodes, [String((await stat(path.join(dir, 'a/sub/f'), { bigint: true })).ino)]);
   assert.deepEqual(listingDifferences(await walkChanged(dir, base, changed), await walk(dir)), []);
+});
+
+test('a second name made in a folder before its watch, inside a cache folder: the journal names the file\'s inode', { skip: !linux }, async (t) => {
+  const dir = await folder();
+  await mkdir(path.join(dir, 'cache'));
+  await writeFile(path.join(dir, 'cache/CACHEDIR.TAG'), `${CACHEDIR_SIGNATURE}\n`);
+  const journal = await ChangeJournal.start(dir);
+  t.after(async () => { await journal.stop(); await rm(dir, { recursive: true, force: true }); });
+  const options = { cacheDirs: true };
+  const token = await marked(journal);
+  const base = await walk(dir, options);
+  // In one turn of the event loop, so the journal reads the folder's event after the link is made: no event
+  // names the link, and no walk lists it (the cache folder's contents are left out), yet a/sub/f has two names.
+  mkdirSync(path.join(dir, 'cache/new/x'), { recursive: true });
+  linkSync(path.join(dir, 'a/sub/f'), path.join(dir, 'cache/new/x/again'));
+  const changed = await journal.changedSince(token);
+  assert.ok(changed.tracked);
+  assert.deepEqual(changed.paths, ['cache/new']);
+  assert.deepEqual(changed.inodes, [String((await stat(path.join(dir, 'a/sub/f'), { bigint: true })).ino)]);
+  assert.deepEqual(listingDifferences(await walkChanged(dir, base, changed, options), await walk(dir, options)), []);
+});
+
+test('a folder replaced by a file while events inside it wait to be read: the journal still answers', { skip: !linux }, async (t) => {
+  const dir = await folder();
+  const journal = await ChangeJournal.start(dir);
+  t.after(async () => { await journal.stop(); await rm(dir, { recursive: true, force: true }); });
+  const token = await marked(journal);
+  // In one turn of the event loop: the write's event is read after a/sub is a file (its path: ENOTDIR).
+  appendFileSync(path.join(dir, 'a/sub/f'), 'more');
+  rmSync(path.join(dir, 'a/sub'), { recursive: true });
+  writeFileSync(path.join(dir, 'a/sub'), 'a file now');
+  const changed = await journal.changedSince(token);
+  assert.ok(changed.tracked, JSON.stringify(changed));
+  assert.deepEqual(changed.paths, ['a/sub', 'a/sub/f']);
+});
+
+test('the @parcel/watcher source (macOS) names the inode of a file written through a second name too', { skip: !parcelAvailable() }, async (t) => {
+  // Run here through parcel's Linux backend: the source's own handling is the same on every system.
+  const dir = await folder();
+  const linked: string[] = [];
+  const changed: string[] = [];
+  const sink: EventSink = { changed: (rel) => changed.push(rel), linked: (ino) => linked.push(ino), cookie: () => undefined, fault: () => undefined };
+  const source = new ParcelSource(dir, sink);
+  await source.start();
+  t.after(async () => { await source.stop(); await rm(dir, { recursive: true, force: true }); });
+  await link(path.join(dir, 'a/sub/f'), path.join(dir, 'again'));
+  await appendFile(path.join(dir, 'again'), 'through the other name');
+  for (let i = 0; i < 200 && !changed.includes('again'); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(changed.includes('again'), JSON.stringify(changed));
+  assert.ok(linked.includes(String((await stat(path.join(dir, 'a/sub/f'), { bigint: true })).ino)), JSON.stringify(linked));
 });

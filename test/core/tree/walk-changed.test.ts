@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFile, chmod, link, mkdir, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, link, lstat, mkdir, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -141,4 +141,68 @@ test('a link made where no listing shows it (a cache folder) still moves the lis
   await mkdir(path.join(root, 'cache'));
   await writeFile(path.join(root, 'cache/CACHEDIR.TAG'), `${CACHEDIR_SIGNATURE}\n`);
   await same(root, () => link(path.join(root, 'src/a.ts'), path.join(root, 'cache/a-again')), ['cache/a-again'], options);
+});
+
+test('a cache folder\'s tag written through another name of it: the folder is listed again, and is one no more', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const options: WalkOptions = { cacheDirs: true };
+  await mkdir(path.join(root, 'cache/inner'), { recursive: true });
+  await writeFile(path.join(root, 'cache/CACHEDIR.TAG'), `${CACHEDIR_SIGNATURE}\n`);
+  await writeFile(path.join(root, 'cache/inner/kept'), 'k');
+  // The tag is not listed (a cache folder's contents are left out), so no listed name shares its inode.
+  await link(path.join(root, 'cache/CACHEDIR.TAG'), path.join(root, 'docs/tag-again'));
+  await same(root, () => writeFile(path.join(root, 'docs/tag-again'), 'no longer a tag'), ['docs/tag-again'], options);
+  // And back: written a tag again through the other name, the folder is a cache folder again.
+  await same(root, () => writeFile(path.join(root, 'docs/tag-again'), `${CACHEDIR_SIGNATURE}\n`), ['docs/tag-again'], options);
+});
+
+test('a cache folder\'s tag linked, written through the link and unlinked since the base: the journal\'s inode leads to it', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const options: WalkOptions = { cacheDirs: true };
+  await mkdir(path.join(root, 'cache'));
+  await writeFile(path.join(root, 'cache/CACHEDIR.TAG'), `${CACHEDIR_SIGNATURE}\n`);
+  const base = await walk(root, options);
+  await link(path.join(root, 'cache/CACHEDIR.TAG'), path.join(root, 'docs/tag-again'));
+  // The journal notes the inode of a file with several names when it reads the link's event.
+  const ino = String((await lstat(path.join(root, 'docs/tag-again'))).ino);
+  await writeFile(path.join(root, 'docs/tag-again'), 'no longer a tag');
+  await unlink(path.join(root, 'docs/tag-again'));
+  const narrowed = await walkChanged(root, base, { paths: ['docs/tag-again'], inodes: [ino] }, options);
+  assert.deepEqual(listingDifferences(narrowed, await walk(root, options)), []);
+});
+
+test('a folder replaced by a file or a link while names inside it changed: the narrowed walk lists what is there', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  // The journal names the old paths inside too; below a file the system answers ENOTDIR, below a loop ELOOP.
+  await same(root, async () => {
+    await rm(path.join(root, 'src/deep'), { recursive: true });
+    await writeFile(path.join(root, 'src/deep'), 'now a file');
+  }, ['src/deep', 'src/deep/b.ts', 'src/deep/er', 'src/deep/er/c.ts']);
+  await same(root, async () => {
+    await rm(path.join(root, 'docs'), { recursive: true });
+    await symlink('docs', path.join(root, 'docs'));
+  }, ['docs', 'docs/readme']);
+});
+
+test('a CACHEDIR.TAG the excludes leave out, made a tag through another name: its folder becomes a cache folder', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const skip = await excludeMatcher(['*.TAG']);
+  const options: WalkOptions = { cacheDirs: true, ...(skip ? { skip } : {}) };
+  await writeFile(path.join(root, 'src/deep/CACHEDIR.TAG'), 'not a tag yet');
+  await link(path.join(root, 'src/deep/CACHEDIR.TAG'), path.join(root, 'docs/tag-again'));
+  await same(root, () => writeFile(path.join(root, 'docs/tag-again'), `${CACHEDIR_SIGNATURE}\n`), ['docs/tag-again'], options);
+});
+
+test('a CACHEDIR.TAG mounted over from elsewhere is read again: writes there make no event here', { skip: process.getuid?.() !== 0 }, async (t) => {
+  const root = await tree();
+  const elsewhere = `${root}.tag`;
+  await writeFile(elsewhere, 'not a tag yet');
+  await writeFile(path.join(root, 'src/deep/CACHEDIR.TAG'), '');
+  assert.equal(spawnSync('mount', ['--bind', elsewhere, path.join(root, 'src/deep/CACHEDIR.TAG')]).status, 0);
+  t.after(async () => { spawnSync('umount', [path.join(root, 'src/deep/CACHEDIR.TAG')]); await rm(root, { recursive: true, force: true }); await rm(elsewhere, { force: true }); });
+  await same(root, () => writeFile(elsewhere, `${CACHEDIR_SIGNATURE}\n`), [], { cacheDirs: true });
 });
