@@ -29,8 +29,9 @@ export class CloneProvider implements SnapshotProvider {
   private readonly recordFiles: RecordFiles;
   private readonly spaceIndex: SpaceIndex;
 
-  constructor(storeRoot: string) {
-    this.pool = new ClonePool(storeRoot);
+  /** `deltaMinEntries`: below it manifests are written whole (pool.ts's DELTA_MIN_ENTRIES; tests lower it). */
+  constructor(storeRoot: string, options: { deltaMinEntries?: number } = {}) {
+    this.pool = new ClonePool(storeRoot, undefined, options.deltaMinEntries);
     this.recordFiles = new RecordFiles(this.pool.recordsDir);
     this.spaceIndex = new SpaceIndex(storeRoot, (id) => this.pool.readManifestOnce(id), async () => new Set(await this.pool.manifestIds()));
   }
@@ -54,7 +55,9 @@ export class CloneProvider implements SnapshotProvider {
       });
       // Every file is held: what is left is writing down what the snapshot holds.
       request.progress?.({ phase: 'saving', files: result.files, bytes: result.size, totalFiles: result.files, totalBytes: result.size });
-      await this.pool.writeManifest(result.manifest);
+      // Written as what changed since the snapshot it was compared with, the newest of the folder.
+      const deltaBase = request.bases.find((b, i) => bases[i] !== null && (request.narrow ? b.id === request.narrow.baseId : true));
+      await this.pool.writeManifest(result.manifest, deltaBase?.ref ?? null);
       request.trace?.('write the manifest');
       // A failure here leaves the index stale, which the next read finds and rebuilds.
       await this.spaceIndex.added(result.manifest).catch(() => undefined);
