@@ -57,12 +57,15 @@ export class CloneProvider implements SnapshotProvider {
       request.progress?.({ phase: 'saving', files: result.files, bytes: result.size, totalFiles: result.files, totalBytes: result.size });
       // Written as what changed since the snapshot it was compared with, the newest of the folder.
       const deltaBase = request.bases.find((b, i) => bases[i] !== null && (request.narrow ? b.id === request.narrow.baseId : true));
-      await this.pool.writeManifest(result.manifest, deltaBase?.ref ?? null);
+      const delta = await this.pool.writeManifest(result.manifest, deltaBase?.ref ?? null);
       request.trace?.('write the manifest');
       // A failure here leaves the index stale, which the next read finds and rebuilds.
       await this.spaceIndex.added(result.manifest).catch(() => undefined);
       const first = bases.findIndex((m) => m !== null);
-      const base = first < 0 ? null : { id: request.bases[first]?.id ?? '', entries: bases[first]?.entries ?? [] };
+      const baseId = first < 0 ? null : request.bases[first]?.id ?? '';
+      // The index takes the change from the delta when it is on the same base (see makeDelta).
+      const changes = delta && deltaBase?.id === baseId ? { changes: { changed: delta.entries, removed: delta.removed } } : {};
+      const base = baseId === null ? null : { id: baseId, entries: bases[first]?.entries ?? [], ...changes };
       return {
         ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld,
         entries: result.manifest.entries, base, cacheDirs: result.cacheDirs, excluded: result.excluded.length, side: result.side, narrowed: result.narrowed,

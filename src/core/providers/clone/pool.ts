@@ -357,9 +357,10 @@ export class ClonePool implements ContentSource {
   /**
    * Writes a snapshot's manifest, fsynced. Given the snapshot it was taken from (`baseId`, a snapshot of the
    * same folder), it is written as what changed since (manifest-delta.ts) while the chain stays within
-   * MAX_DEPTH links and MAX_CHAIN_SHARE of the entries; otherwise, and for small folders, whole.
+   * MAX_DEPTH links and MAX_CHAIN_SHARE of the entries; otherwise, and for small folders, whole. Returns the
+   * delta written, or null.
    */
-  async writeManifest(manifest: Manifest, baseId: string | null = null): Promise<void> {
+  async writeManifest(manifest: Manifest, baseId: string | null = null): Promise<ManifestDelta | null> {
     await mkdirPrivate(this.manifestsDir);
     const delta = baseId !== null && baseId !== manifest.id ? await this.deltaOn(manifest, baseId).catch(() => null) : null;
     manifestFaultPoint();
@@ -367,6 +368,7 @@ export class ClonePool implements ContentSource {
     manifestFaultPoint();
     this.manifests.set(manifest.id, manifest);
     this.shapes.set(manifest.id, { depth: delta?.depth ?? 0, chain: delta?.chain ?? 0, sorted: delta !== null || sortedByPath(manifest.entries) });
+    return delta;
   }
 
   private async deltaOn(manifest: Manifest, baseId: string): Promise<ManifestDelta | null> {
