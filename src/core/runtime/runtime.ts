@@ -8,7 +8,7 @@ import { failedSetting } from './metrics-errors.js';
 import type { FolderChangesView, MetricsHealth } from '../../shared/api.js';
 import { clockTime } from '../../shared/format.js';
 import { StoreWatcher } from './store-watch.js';
-import { folderBytes, freeBytes } from './store-space.js';
+import { freeBytes, StoreBytes } from './store-space.js';
 import { floorBytes, fsSpace } from '../service/free-space.js';
 import { HomeLayout } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
@@ -238,13 +238,15 @@ export class SnapctlRuntime {
    * unknown), and the sends' result for `snapctl status`.
    */
   private steadying = false;
+  private storeBytes: StoreBytes | null = null;
   private async steadyReport(): Promise<void> {
     if (this.steadying) return; // a large store's walk may outlast a short interval
     this.steadying = true;
     try {
       await this.sendGauges();
       const root = this.service.layout.root;
-      const [bytes, free, space] = await Promise.all([folderBytes(root), freeBytes(root), fsSpace(this.service.layout.cloneDir)]);
+      this.storeBytes ??= new StoreBytes(root);
+      const [bytes, free, space] = await Promise.all([this.storeBytes.read(), freeBytes(root), fsSpace(this.service.layout.cloneDir)]);
       this.metrics.storeGauges({ bytes, freeBytes: free, floorBytes: space ? floorBytes(this.settings.freeSpaceFloor, space.size) : null });
       for (const t of this.settings.targets) {
         if (t.paused || this.settings.schedulePaused) { this.metrics.canSnapshot(t.path, 'unknown', 'the schedule is paused'); continue; }

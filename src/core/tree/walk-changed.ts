@@ -214,6 +214,13 @@ function assemble(base: BaseListing, n: Narrowed): WalkResult {
   const { out, modes, kept, passed } = n;
   const sorted = base.entries;
   const runs: LiveEntry[][] = [];
+  // The names described again, by folder: looked up per `pass` folder, not searched for in all of them.
+  const passedIn = new Map<string, string[]>();
+  for (const p of passed) {
+    const parent = parentOf(p);
+    const list = passedIn.get(parent);
+    if (list) list.push(p); else passedIn.set(parent, [p]);
+  }
   for (const k of kept) {
     const [lo, hi] = rangeOf(sorted, `${k}/`);
     if (hi > lo) runs.push(sorted.slice(lo, hi));
@@ -223,8 +230,7 @@ function assemble(base: BaseListing, n: Narrowed): WalkResult {
     const [lo, hi] = dir === '' ? [0, sorted.length] : rangeOf(sorted, `${dir}/`);
     // Holes: each name described again, and everything below it (listed again, or gone with it).
     const holes: [number, number][] = [];
-    for (const p of passed) {
-      if (parentOf(p) !== dir) continue;
+    for (const p of passedIn.get(dir) ?? []) {
       const at = indexOf(sorted, p);
       if (at !== -1) holes.push([at, at + 1]);
       holes.push(rangeOf(sorted, `${p}/`));

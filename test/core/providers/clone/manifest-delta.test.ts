@@ -3,7 +3,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ClonePool } from '../../../../src/core/providers/clone/pool.js';
-import { MAX_DEPTH } from '../../../../src/core/providers/clone/manifest-delta.js';
+import { diffEntries, MAX_DEPTH } from '../../../../src/core/providers/clone/manifest-delta.js';
+import { makeDelta } from '../../../../src/core/history/path-index.js';
 import type { Manifest, ManifestEntry } from '../../../../src/core/tree/manifest.js';
 import { tempDir } from '../../../helpers/helpers.js';
 
@@ -45,7 +46,8 @@ function changed(prev: Manifest, id: string, r: () => number, share: number, fol
   for (const e of prev.entries) {
     if (e.type !== 'file' || r() > share) continue;
     const roll = r();
-    if (roll < 0.6) byPath.set(e.path, { ...fileAt(r, e.path) });
+    if (roll < 0.15) byPath.set(e.path, { ...e, mtimeNs: String(BigInt(e.mtimeNs) + 1_000_000_000n) }); // touched: same content
+    else if (roll < 0.6) byPath.set(e.path, { ...fileAt(r, e.path) });
     else if (roll < 0.8) byPath.delete(e.path);
     else byPath.set(`${e.path}.new`, fileAt(r, `${e.path}.new`));
   }
@@ -97,6 +99,17 @@ describe('manifests kept as what changed since the one before', () => {
     }
     // And each read alone, the chain read from disk down to its whole manifest.
     for (const e of expected) assert.deepEqual(await new ClonePool(path.join(dir, 'store'), null, 1).readManifest(e.id), await asWhole(path.join(dir, `whole-${e.id}`), e));
+  });
+
+  test("the path index's change taken from a delta is the one it finds comparing every entry", () => {
+    const r = rng(34);
+    let m = folderManifest('s100', r, 40, 25);
+    for (let k = 1; k <= 30; k++) {
+      const next = changed(m, `s${100 + k}`, r, 0.01 + r() * 0.05);
+      const { changed: diff, removed } = diffEntries(m.entries, next.entries);
+      assert.deepEqual(makeDelta('/project', next.id, next.entries, { id: m.id, entries: m.entries, changes: { changed: diff, removed } }), makeDelta('/project', next.id, next.entries, { id: m.id, entries: m.entries }));
+      m = next;
+    }
   });
 
   test('a chain is never longer than its limit, however small the changes', async () => {
