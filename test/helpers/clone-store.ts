@@ -1,12 +1,13 @@
 import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { checkManifest, type FileEntry } from '../../src/core/tree/manifest.js';
+import type { FileEntry } from '../../src/core/tree/manifest.js';
+import { ClonePool } from '../../src/core/providers/clone/pool.js';
 
 /** A clone snapshot's file entries, as a restore reads them (hashes left out of the file filled in). */
 export async function storedFiles(home: string, id: string): Promise<Map<string, FileEntry>> {
-  const manifest = checkManifest(JSON.parse(await readFile(path.join(home, 'clone', 'manifests', `${id}.json`), 'utf8')));
-  if (!manifest) throw new Error(`the manifest of ${id} does not read`);
+  // Through the store, which reads a manifest kept as a delta whole.
+  const manifest = await new ClonePool(path.join(home, 'clone')).readManifest(id);
   return new Map(manifest.entries.filter((e): e is FileEntry => e.type === 'file').map((e) => [e.path, e]));
 }
 

@@ -32,3 +32,17 @@ export function faultWrite(rel: string): void {
   }
   if (names.includes(rel)) throw Object.assign(new Error(`EIO: i/o error, write '${rel}'`), { code: 'EIO', errno: -5, syscall: 'write', path: rel });
 }
+
+const killManifestAt = Number.parseInt(process.env['SNAPCTL_FAULT_KILL_MANIFEST_AT'] ?? '', 10);
+let manifestSteps = 0;
+
+/**
+ * With SNAPCTL_FAULT_KILL_MANIFEST_AT=N the process SIGKILLs itself at its N-th step of writing or removing
+ * a clone manifest (before and after each write, before each removal): the crash tests of manifests kept as
+ * deltas. Unset, one comparison per step.
+ */
+export function manifestFaultPoint(): void {
+  if (!Number.isFinite(killManifestAt)) return;
+  manifestSteps++;
+  if (manifestSteps >= killManifestAt) process.kill(process.pid, 'SIGKILL');
+}

@@ -127,8 +127,13 @@ export function sameVersion(a: ManifestEntry, b: ManifestEntry): boolean {
 export interface IndexDelta { target: string; id: string; base: string | null; changed: EntryLine[]; removed: string[] }
 
 /** What `entries` changes against `base`, the snapshot the create compared with (null: holds only `entries`). */
-export function makeDelta(target: string, id: string, entries: readonly ManifestEntry[], base: { id: string; entries: readonly ManifestEntry[] } | null): IndexDelta {
+export function makeDelta(target: string, id: string, entries: readonly ManifestEntry[], base: { id: string; entries: readonly ManifestEntry[]; changes?: { changed: readonly ManifestEntry[]; removed: readonly string[] } } | null): IndexDelta {
   if (!base) return { target, id, base: null, changed: entries.map(entryLine), removed: [] };
+  // The changes known already (entries sorted by path, as a clone's delta is made): only those are looked at.
+  if (base.changes) {
+    const changed = base.changes.changed.filter((e) => { const was = entryAt(base.entries, e.path); return !was || versionKey(was) !== versionKey(e); });
+    return { target, id, base: base.id, changed: changed.map(entryLine), removed: [...base.changes.removed] };
+  }
   const before = new Map(base.entries.map((e) => [e.path, versionKey(e)]));
   const changed: EntryLine[] = [];
   for (const e of entries) {
@@ -137,6 +142,17 @@ export function makeDelta(target: string, id: string, entries: readonly Manifest
     before.delete(e.path);
   }
   return { target, id, base: base.id, changed, removed: [...before.keys()] };
+}
+
+/** The entry at `p` in entries sorted by path, by bisection. */
+function entryAt(sorted: readonly ManifestEntry[], p: string): ManifestEntry | undefined {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as ManifestEntry).path < p) lo = mid + 1; else hi = mid;
+  }
+  return sorted[lo]?.path === p ? sorted[lo] : undefined;
 }
 
 /** One log line: the delta, then its SHA-1 after a tab, so a line changed anywhere is left out, never folded in. */

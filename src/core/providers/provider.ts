@@ -174,7 +174,7 @@ export interface CreatedSnapshot {
   /** What the snapshot holds, when the provider has it at hand (clone's manifest): the path index takes it. */
   entries?: readonly ManifestEntry[];
   /** The snapshot `entries` were compared with (the first base read), and what it holds: the index takes the change. */
-  base?: { id: string; entries: readonly ManifestEntry[] } | null;
+  base?: { id: string; entries: readonly ManifestEntry[]; changes?: EntryChanges } | null;
   /**
    * Paths that exist in the folder but that the snapshot could not hold (unreadable, sockets, too long): a
    * rollback guarded by this snapshot must leave them alone.
@@ -267,4 +267,14 @@ export interface SnapshotProvider {
   space?(records: readonly SnapshotRecord[]): Promise<SpaceCosts>;
   /** Providers whose snapshots may vanish (`mayVanish`): the ids of `records` that no longer exist. */
   vanished?(records: readonly SnapshotRecord[]): Promise<Set<string>>;
+}
+
+/**
+ * What differs between a snapshot's entries and its base's, when the provider knows it already (clone: the
+ * delta its manifest is kept as): entries that differ field for field, and paths gone, each sorted by path.
+ * The path index then looks at these alone instead of comparing every entry (see makeDelta).
+ */
+export interface EntryChanges {
+  changed: readonly ManifestEntry[];
+  removed: readonly string[];
 }

@@ -8,7 +8,7 @@ import { failedSetting } from './metrics-errors.js';
 import type { FolderChangesView, MetricsHealth } from '../../shared/api.js';
 import { clockTime } from '../../shared/format.js';
 import { StoreWatcher } from './store-watch.js';
-import { folderBytes, freeBytes } from './store-space.js';
+import { freeBytes, StoreBytes } from './store-space.js';
 import { floorBytes, fsSpace } from '../service/free-space.js';
 import { HomeLayout } from '../state/paths.js';
 import type { SnapshotRecord } from '../../shared/model.js';
@@ -149,7 +149,7 @@ export class SnapctlRuntime {
     runtime.gaugeTimer = setInterval(() => void runtime.steadyReport(), interval);
     runtime.gaugeTimer.unref();
     // The CLI, a hook or `snapctl run` may change the store while this runs: its gauges follow the index.
-    runtime.watcher = new StoreWatcher(runtime.service.layout.root, path.basename(runtime.service.layout.storeFile), () => { runtime.storeChanges += 1; void runtime.sendGauges(); }, { pollMs: options.storePollMs ?? 5_000 });
+    runtime.watcher = new StoreWatcher(runtime.service.layout.root, path.basename(runtime.service.layout.storeFile), () => void runtime.sendGauges(), { pollMs: options.storePollMs ?? 5_000 });
     await runtime.watcher.start();
     void runtime.steadyReport();
     const audit = options.auditIntervalMs ?? 30 * 60_000;
@@ -238,23 +238,15 @@ export class SnapctlRuntime {
    * unknown), and the sends' result for `snapctl status`.
    */
   private steadying = false;
-  /**
-   * The state folder's size, walked again only once the store changed: a walk of every object each minute
-   * would cost a large store seconds of CPU all day long, for a figure that moves only with the store.
-   */
-  private storeBytes: { bytes: number | null; at: number } | null = null;
-  /** Changes of the store seen by its watch, counted: a size walked across one is not kept. */
-  private storeChanges = 0;
+  private storeBytes: StoreBytes | null = null;
   private async steadyReport(): Promise<void> {
     if (this.steadying) return; // a large store's walk may outlast a short interval
     this.steadying = true;
     try {
       await this.sendGauges();
       const root = this.service.layout.root;
-      const changes = this.storeChanges;
-      const kept = this.storeBytes?.at === changes ? this.storeBytes.bytes : undefined;
-      const [bytes, free, space] = await Promise.all([kept === undefined ? folderBytes(root) : kept, freeBytes(root), fsSpace(this.service.layout.cloneDir)]);
-      if (this.storeChanges === changes) this.storeBytes = { bytes, at: changes };
+      this.storeBytes ??= new StoreBytes(root);
+      const [bytes, free, space] = await Promise.all([this.storeBytes.read(), freeBytes(root), fsSpace(this.service.layout.cloneDir)]);
       this.metrics.storeGauges({ bytes, freeBytes: free, floorBytes: space ? floorBytes(this.settings.freeSpaceFloor, space.size) : null });
       for (const t of this.settings.targets) {
         if (t.paused || this.settings.schedulePaused) { this.metrics.canSnapshot(t.path, 'unknown', 'the schedule is paused'); continue; }

@@ -16,7 +16,7 @@ import { IndexBuilder, entriesAt, addSnapshot, applyDelta, emptyIndex, findPathL
 import type { ManifestEntry } from '../tree/manifest.js';
 import type { ProviderName, SnapshotRecord } from '../../shared/model.js';
 import type { FileHistoryView, FileMatch, SnapshotRef } from '../../shared/api.js';
-import type { SnapshotProvider } from '../providers/provider.js';
+import type { EntryChanges, SnapshotProvider } from '../providers/provider.js';
 import { applyChanges } from '../providers/snapshot-changes.js';
 import type { Trace } from '../base/trace.js';
 
@@ -78,7 +78,7 @@ export class FileHistory {
    * A new snapshot's entries, and the snapshot it was compared with (`base`); the caller holds the folder's
    * lock. Appends to the log; `compact: false` (a rollback's safety snapshot) never rewrites the index.
    */
-  async added(record: SnapshotRecord, entries: readonly ManifestEntry[], base: { id: string; entries: readonly ManifestEntry[] } | null, options: { compact?: boolean } = {}): Promise<void> {
+  async added(record: SnapshotRecord, entries: readonly ManifestEntry[], base: { id: string; entries: readonly ManifestEntry[]; changes?: EntryChanges } | null, options: { compact?: boolean } = {}): Promise<void> {
     // Only whether the index is there: reading it (25 MB at 1,000 snapshots) is what the log saves; a damaged
     // one is found, kept aside and rebuilt (its log with it) by the next query.
     const main = await stat(this.file(record.target)).catch(() => null);

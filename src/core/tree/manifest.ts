@@ -155,6 +155,30 @@ function pathBeneathALink(entries: readonly ManifestEntry[]): boolean {
   return false;
 }
 
+/**
+ * pathBeneathALink for `all` (sorted by path) made of entries already checked and `changed` (among them): only
+ * the changed ones can be beneath a link, or be a link with entries beneath it.
+ */
+export function pathsBeneathLinks(all: readonly ManifestEntry[], changed: readonly ManifestEntry[]): boolean {
+  const links = new Set<string>();
+  for (const e of all) if (e.type === 'symlink') links.add(e.path);
+  if (links.size === 0) return false;
+  for (const e of changed) {
+    for (let i = e.path.indexOf('/'); i >= 0; i = e.path.indexOf('/', i + 1)) if (links.has(e.path.slice(0, i))) return true;
+    if (e.type !== 'symlink') continue;
+    // The first path after the link's own that starts with it: sorted, it follows the link at once or not at all.
+    const prefix = `${e.path}/`;
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((all[mid] as ManifestEntry).path < prefix) lo = mid + 1; else hi = mid;
+    }
+    if (all[lo]?.path.startsWith(prefix)) return true;
+  }
+  return false;
+}
+
 const MANIFEST_KEYS = new Set(['version', 'id', 'target', 'createdAt', 'entries', 'problems', 'owner']);
 const PROBLEM_KEYS = new Set(['path', 'reason']);
 const META_KEYS = ['uid', 'gid', 'xattrs', 'ino', 'ctimeNs'];

@@ -2,7 +2,7 @@ import { lstatSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { CACHEDIR_TAG } from './excludes.js';
 import { fsPath } from './names.js';
-import type { Manifest } from './manifest.js';
+import type { Manifest, ManifestEntry } from './manifest.js';
 import { MountBoundary } from './mount-points.js';
 import { byPath, COULD_NOT_READ_FOLDER, listFolder, listNames, sortResult, walk, WALK_BATCH, type LiveDir, type LiveEntry, type WalkOptions, type WalkResult } from './walk.js';
 
@@ -36,17 +36,23 @@ export function sideOf(result: WalkResult): WalkSide {
  * The walk a snapshot was made from, rebuilt from its manifest and the walk's side lists; null when the
  * manifest predates the fields a walk gives (owner, inode, ctime): such a base cannot vouch for anything.
  * Paths the snapshot could not keep as they were (its problems) are to be looked at again (`recheck`).
+ * `origins`, when given, is told the manifest entry each listed entry was made from: a narrowed walk hands
+ * back those of the base it did not describe again, as the very objects, so a snapshot takes their entries as
+ * they are instead of comparing each one again.
  */
-export function listingFromManifest(manifest: Pick<Manifest, 'entries' | 'problems'>, side: WalkSide): BaseListing | null {
+export function listingFromManifest(manifest: Pick<Manifest, 'entries' | 'problems'>, side: WalkSide, origins?: Map<LiveEntry, ManifestEntry>): BaseListing | null {
   const unlisted = new Set(side.unlisted);
   const leftovers = new Set(side.leftovers);
   const entries: LiveEntry[] = [];
   for (const e of manifest.entries) {
     if (e.uid === undefined || e.gid === undefined || e.ino === undefined || e.ctimeNs === undefined) return null;
     const own = { uid: e.uid, gid: e.gid, ino: e.ino, ctimeNs: e.ctimeNs, ...(e.xattrs ? { xattrs: e.xattrs } : {}) };
-    if (e.type === 'dir') entries.push({ path: e.path, type: 'dir', mode: e.mode, mtimeNs: e.mtimeNs, ...own, ...(unlisted.has(e.path) ? { unlisted: true } : {}), ...(leftovers.has(e.path) ? { leftovers: true } : {}) });
-    else if (e.type === 'symlink') entries.push({ path: e.path, type: 'symlink', mtimeNs: e.mtimeNs, link: e.link, ...own });
-    else entries.push({ path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, nlink: e.nlink ?? 1, sparse: e.sparse ?? false, ...(e.sparse && e.allocated !== undefined ? { allocated: e.allocated } : {}), ...own });
+    let live: LiveEntry;
+    if (e.type === 'dir') live = { path: e.path, type: 'dir', mode: e.mode, mtimeNs: e.mtimeNs, ...own, ...(unlisted.has(e.path) ? { unlisted: true } : {}), ...(leftovers.has(e.path) ? { leftovers: true } : {}) };
+    else if (e.type === 'symlink') live = { path: e.path, type: 'symlink', mtimeNs: e.mtimeNs, link: e.link, ...own };
+    else live = { path: e.path, type: 'file', mode: e.mode, mtimeNs: e.mtimeNs, size: e.size, nlink: e.nlink ?? 1, sparse: e.sparse ?? false, ...(e.sparse && e.allocated !== undefined ? { allocated: e.allocated } : {}), ...own };
+    entries.push(live);
+    origins?.set(live, e);
   }
   // A manifest is sorted by path already; sorted again in case one was not (walk-changed relies on the order).
   entries.sort(byPath);
@@ -213,6 +219,13 @@ function assemble(base: BaseListing, n: Narrowed): WalkResult {
   const { out, modes, kept, passed } = n;
   const sorted = base.entries;
   const runs: LiveEntry[][] = [];
+  // The names described again, by folder: looked up per `pass` folder, not searched for in all of them.
+  const passedIn = new Map<string, string[]>();
+  for (const p of passed) {
+    const parent = parentOf(p);
+    const list = passedIn.get(parent);
+    if (list) list.push(p); else passedIn.set(parent, [p]);
+  }
   for (const k of kept) {
     const [lo, hi] = rangeOf(sorted, `${k}/`);
     if (hi > lo) runs.push(sorted.slice(lo, hi));
@@ -222,8 +235,7 @@ function assemble(base: BaseListing, n: Narrowed): WalkResult {
     const [lo, hi] = dir === '' ? [0, sorted.length] : rangeOf(sorted, `${dir}/`);
     // Holes: each name described again, and everything below it (listed again, or gone with it).
     const holes: [number, number][] = [];
-    for (const p of passed) {
-      if (parentOf(p) !== dir) continue;
+    for (const p of passedIn.get(dir) ?? []) {
       const at = indexOf(sorted, p);
       if (at !== -1) holes.push([at, at + 1]);
       holes.push(rangeOf(sorted, `${p}/`));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SnapctlRuntime } from '../../../src/core/runtime/runtime.js';
@@ -60,30 +60,6 @@ describe('the runtime keeps its gauges current', () => {
     assert.equal(shown.destination, `127.0.0.1:${agent.port}`);
     assert.equal(shown.lastError, null);
     assert.ok(shown.lastSentAt && Date.parse(shown.lastSentAt) > Date.now() - 60_000);
-  });
-
-  test('the store\'s size is walked again once the store changed, not on every steady report', async () => {
-    const runtime = await SnapctlRuntime.start({ home: box.home, env: {}, gaugeIntervalMs: 100 });
-    runtimes.push(runtime);
-    agent.clear();
-    const sizeOf = (line: string): number => Number(/^snapctl\.store\.bytes:(\d+)\|/.exec(line)?.[1]);
-    const first = sizeOf(await agent.waitFor(/^snapctl\.store\.bytes:\d+\|g\|/));
-    // Bytes added to the state folder by nothing that changes the store are not seen by the next reports.
-    const padding = path.join(box.home, 'padding.bin');
-    await writeFile(padding, Buffer.alloc(4 * 1024 * 1024, 1));
-    agent.clear();
-    for (let i = 0; i < 1_200 && agent.all(/^snapctl\.store\.bytes:/).length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    const steady = agent.all(/^snapctl\.store\.bytes:/).map(sizeOf);
-    assert.ok(steady.length >= 3, `steady reports: ${steady.length}`);
-    assert.deepEqual(new Set(steady), new Set([first]), 'the size was not walked again');
-    // A snapshot changes the store: the next report walks it, padding and all.
-    const r = await runCli(['create', '--path', box.project], { SNAPCTL_HOME: box.home, SNAPCTL_NO_APP: '1', DD_AGENT_HOST: '127.0.0.1', DD_DOGSTATSD_PORT: '9' });
-    assert.equal(r.code, 0, r.stderr);
-    for (let i = 0; i < 1_200 && !agent.all(/^snapctl\.store\.bytes:/).some((l) => sizeOf(l) >= first + 4 * 1024 * 1024); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.ok(agent.all(/^snapctl\.store\.bytes:/).some((l) => sizeOf(l) >= first + 4 * 1024 * 1024), 'walked again after the store changed');
-    await rm(padding);
-    await runtime.stop();
-    runtimes.pop();
   });
 
   test('a missing folder makes the steady check critical', async () => {

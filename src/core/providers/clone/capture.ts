@@ -81,30 +81,22 @@ export interface CaptureOptions {
 
 export async function capture(root: string, pool: ClonePool, id: string, bases: readonly Manifest[], options: CaptureOptions = {}): Promise<CaptureResult> {
   const added = options.added ?? [];
-  const before = new Map<string, FileEntry[]>();
-  for (const e of options.known ?? []) before.set(e.path, [e]);
-  for (const base of bases) {
-    for (const e of base.entries) {
-      if (e.type !== 'file') continue;
-      const known = before.get(e.path);
-      if (known) known.push(e); else before.set(e.path, [e]);
-    }
-  }
-
+  const known = new BaseEntries(bases);
+  // Files a restore wrote (options.known) are shared like a base's; not their attributes, which are read
+  // again, since setting one may have been refused where their content cannot differ.
+  const written = new Map((options.known ?? []).map((e) => [e.path, e]));
   // What the bases recorded of each path: an entry with the same inode and ctime has the same attributes.
-  // Not the files a restore wrote (options.known): their attributes are read again, since setting one may
-  // have been refused where their content cannot differ.
-  const recorded = new Map<string, ManifestEntry>();
-  for (const base of bases) for (const e of base.entries) if (e.ino !== undefined && !recorded.has(e.path)) recorded.set(e.path, e);
   const knownXattrs = (rel: string, ino: string, ctimeNs: string): Record<string, string> | undefined | null => {
-    const r = recorded.get(rel);
+    const r = known.recorded(rel);
     return r && r.ino === ino && r.ctimeNs === ctimeNs ? r.xattrs : null;
   };
   const tell = options.progress;
   const reading = (listed: number): void => tell?.({ phase: 'reading', files: listed, bytes: 0, totalFiles: null, totalBytes: null });
   reading(0);
   const walkOptions = { knownXattrs, ...(options.skip ? { skip: options.skip } : {}), ...(options.cacheDirs ? { cacheDirs: true } : {}), ...(tell ? { onBatch: reading } : {}) };
-  const listing = options.narrow ? listingFromManifest(options.narrow.base, options.narrow.side) : null;
+  // A narrowed walk hands back the base's entries it did not describe again: their manifest entries stand.
+  const origins = options.narrow ? new Map<LiveEntry, ManifestEntry>() : null;
+  const listing = options.narrow ? listingFromManifest(options.narrow.base, options.narrow.side, origins ?? undefined) : null;
   const result: WalkResult = listing && options.narrow ? await walkChanged(root, listing, { paths: options.narrow.paths, inodes: options.narrow.inodes ?? [] }, walkOptions) : await walk(root, walkOptions);
   const { entries: walked, skipped, notes, excluded, cacheDirs } = result;
   options.trace?.(`${listing ? `walk of ${options.narrow?.paths.length ?? 0} changed paths` : 'walk'}, paths: ${walked.length}`);
@@ -122,17 +114,25 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   const toRecheck: PendingFile[] = [];
   for (const e of walked) {
     const { mtimeNs } = e;
+    // As the base holds it, unless it is a file without a hash (never shared: a restore could not check it).
+    const origin = origins?.get(e);
+    if (origin && (origin.type !== 'file' || origin.hash !== null)) {
+      if (origin.type === 'file') size += origin.size;
+      entries.push(origin);
+      continue;
+    }
     if (e.type !== 'file') { entries.push(treeEntry(e)); continue; }
     // An entry without a hash is never shared: its object could not be checked by a restore.
-    const known = (before.get(e.path) ?? []).filter((b) => b.hash !== null);
-    const prev = known.find((b) => quickMatch(e, b) === 'same');
+    const wrote = written.get(e.path);
+    const before = (wrote ? [wrote, ...known.files(e.path)] : known.files(e.path)).filter((b) => b.hash !== null);
+    const prev = before.find((b) => quickMatch(e, b) === 'same');
     if (prev) {
       size += e.size;
       entries.push(fileEntry(e, prev));
       continue;
     }
     // Same size and mtime but another inode or ctime: the bytes decide (below) whether it changed.
-    const suspect = known.find((b) => b.size === e.size && sameMtime(b.mtimeNs, mtimeNs));
+    const suspect = before.find((b) => b.size === e.size && sameMtime(b.mtimeNs, mtimeNs));
     (suspect ? toRecheck : toCopy).push({ index: entries.length, live: e, base: suspect ?? null });
     entries.push(null);
   }
@@ -204,6 +204,59 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
   const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };
   return { manifest, size, addedBytes, bytesRead, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld, excluded, cacheDirs, side: sideOf(result), narrowed: listing !== null };
+}
+
+/**
+ * The bases' entries by path: found by bisection in manifests sorted by path (as every walk lists them), so a
+ * repeat snapshot that looks at a few paths does not index 200,000 first; a map for one that is not sorted.
+ */
+class BaseEntries {
+  private readonly sorted: boolean[];
+  private readonly maps: (Map<string, ManifestEntry> | null)[];
+
+  constructor(private readonly bases: readonly Manifest[]) {
+    this.sorted = bases.map((b) => b.entries.every((e, i, all) => i === 0 || (all[i - 1] as ManifestEntry).path < e.path));
+    this.maps = bases.map(() => null);
+  }
+
+  private at(k: number, p: string): ManifestEntry | undefined {
+    const entries = (this.bases[k] as Manifest).entries;
+    if (!this.sorted[k]) {
+      let map = this.maps[k];
+      if (!map) {
+        map = new Map();
+        for (const e of entries) if (!map.has(e.path)) map.set(e.path, e);
+        this.maps[k] = map;
+      }
+      return map.get(p);
+    }
+    let lo = 0;
+    let hi = entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((entries[mid] as ManifestEntry).path < p) lo = mid + 1; else hi = mid;
+    }
+    return entries[lo]?.path === p ? entries[lo] : undefined;
+  }
+
+  /** The file entries the bases hold at `p`, in the bases' order. */
+  files(p: string): FileEntry[] {
+    const out: FileEntry[] = [];
+    for (let k = 0; k < this.bases.length; k++) {
+      const e = this.at(k, p);
+      if (e?.type === 'file') out.push(e);
+    }
+    return out;
+  }
+
+  /** The first base's entry at `p` that knows its inode. */
+  recorded(p: string): ManifestEntry | undefined {
+    for (let k = 0; k < this.bases.length; k++) {
+      const e = this.at(k, p);
+      if (e?.ino !== undefined) return e;
+    }
+    return undefined;
+  }
 }
 
 /** When copies are clones, files up to this size are cloned with direct calls; larger ones in the thread pool. */

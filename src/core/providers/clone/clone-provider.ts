@@ -32,8 +32,9 @@ export class CloneProvider implements SnapshotProvider {
   private readonly spaceIndex: SpaceIndex;
   private readonly written = new WrittenFiles();
 
-  constructor(storeRoot: string) {
-    this.pool = new ClonePool(storeRoot);
+  /** `deltaMinEntries`: below it manifests are written whole (pool.ts's DELTA_MIN_ENTRIES; tests lower it). */
+  constructor(storeRoot: string, options: { deltaMinEntries?: number } = {}) {
+    this.pool = new ClonePool(storeRoot, undefined, options.deltaMinEntries);
     this.recordFiles = new RecordFiles(this.pool.recordsDir);
     this.spaceIndex = new SpaceIndex(storeRoot, (id) => this.pool.readManifestOnce(id), async () => new Set(await this.pool.manifestIds()));
   }
@@ -58,12 +59,17 @@ export class CloneProvider implements SnapshotProvider {
       });
       // Every file is held: what is left is writing down what the snapshot holds.
       request.progress?.({ phase: 'saving', files: result.files, bytes: result.size, totalFiles: result.files, totalBytes: result.size });
-      await this.pool.writeManifest(result.manifest);
+      // Written as what changed since the snapshot it was compared with, the newest of the folder.
+      const deltaBase = request.bases.find((b, i) => bases[i] !== null && (request.narrow ? b.id === request.narrow.baseId : true));
+      const delta = await this.pool.writeManifest(result.manifest, deltaBase?.ref ?? null);
       request.trace?.('write the manifest');
       // A failure here leaves the index stale, which the next read finds and rebuilds.
       await this.spaceIndex.added(result.manifest).catch(() => undefined);
       const first = bases.findIndex((m) => m !== null);
-      const base = first < 0 ? null : { id: request.bases[first]?.id ?? '', entries: bases[first]?.entries ?? [] };
+      const baseId = first < 0 ? null : request.bases[first]?.id ?? '';
+      // The index takes the change from the delta when it is on the same base (see makeDelta).
+      const changes = delta && deltaBase?.id === baseId ? { changes: { changed: delta.entries, removed: delta.removed } } : {};
+      const base = baseId === null ? null : { id: baseId, entries: bases[first]?.entries ?? [], ...changes };
       return {
         ref: request.id, size: result.size, addedBytes: result.addedBytes, files: result.files, problems: result.manifest.problems, live: result.live, notHeld: result.notHeld,
         entries: result.manifest.entries, base, cacheDirs: result.cacheDirs, excluded: result.excluded.length, side: result.side, narrowed: result.narrowed,

@@ -33,7 +33,7 @@ test('the manifest cache lets the least recently used go once its entries pass t
 test('a long-running store keeps only some manifests in memory: an old one is read from its file again', async (t) => {
   const root = await tempDir('snapctl-manifest-cache-');
   t.after(() => rm(root, { recursive: true, force: true }));
-  const pool = new ClonePool(path.join(root, 'clone'), undefined, 250);
+  const pool = new ClonePool(path.join(root, 'clone'), undefined, undefined, 250);
   for (const id of ['m1', 'm2', 'm3', 'm4', 'm5']) await pool.writeManifest(manifest(id, 100));
   await rm(pool.manifestPath('m1'));
   await rm(pool.manifestPath('m5'));
