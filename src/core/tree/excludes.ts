@@ -31,7 +31,7 @@ export function readsAsCacheDirTag(abs: string): boolean {
   // Without blocking and without following a link: a named pipe called CACHEDIR.TAG would hang the open (and
   // with it a snapshot, a preview, the whole of 'snapctl serve'); only a regular file is a tag.
   // Most folders hold no tag: asked without an exception (an open that fails throws one, a cost per folder).
-  if (lstatSync(fsPath(abs), { throwIfNoEntry: false })?.isFile() !== true) return false;
+  try { if (lstatSync(fsPath(abs), { throwIfNoEntry: false })?.isFile() !== true) return false; } catch { return false; }
   try { fd = openSync(fsPath(abs), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW); } catch { return false; }
   try {
     if (!fstatSync(fd).isFile()) return false;
