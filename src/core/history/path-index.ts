@@ -1,5 +1,5 @@
 import { nodeCrypto } from '../base/lazy-crypto.js';
-import { isSafeRelativePath, type ManifestEntry } from '../tree/manifest.js';
+import { entryAt, isSafeRelativePath, type ManifestEntry } from '../tree/manifest.js';
 
 /**
  * One folder's path index: every path any of its snapshots holds, each with its distinct versions and the
@@ -142,17 +142,6 @@ export function makeDelta(target: string, id: string, entries: readonly Manifest
     before.delete(e.path);
   }
   return { target, id, base: base.id, changed, removed: [...before.keys()] };
-}
-
-/** The entry at `p` in entries sorted by path, by bisection. */
-function entryAt(sorted: readonly ManifestEntry[], p: string): ManifestEntry | undefined {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as ManifestEntry).path < p) lo = mid + 1; else hi = mid;
-  }
-  return sorted[lo]?.path === p ? sorted[lo] : undefined;
 }
 
 /** One log line: the delta, then its SHA-1 after a tab, so a line changed anywhere is left out, never folded in. */

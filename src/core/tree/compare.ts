@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { nullIfMissing } from '../base/errors.js';
 import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
-import { isUnder, sameMtime, type ContentSource, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
+import { isUnder, sameMtime, type ContentSource, type EntryLookup, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { fsPath } from './names.js';
 import { quickMatch, sameByHash, sameContent, sameMeta } from './same-file.js';
 import { walk, type LiveEntry } from './walk.js';
@@ -221,7 +221,7 @@ export interface CompareOptions {
   /** Paths excluded from snapshots: left out of the comparison, and counted (DiffResult.leftAlone). */
   leaveAlone?: PathFilter | undefined;
   /** A newer snapshot's entries by path: files it recorded as they are now are compared by hash (sameByHash). */
-  reference?: ReadonlyMap<string, ManifestEntry> | undefined;
+  reference?: EntryLookup | undefined;
   /** With `walked`: paths the listing left out that may be left alone (what its excludes skipped), and its mount points. */
   unlisted?: { paths: readonly string[]; mounts: string[] } | undefined;
 }

@@ -266,6 +266,44 @@ export function isSafeRelativePath(p: string): boolean {
 }
 
 /** True when `p` is `scope` or lies below it. */
+/** Finds a manifest's entry by path: a Map answers too. */
+export interface EntryLookup {
+  get(path: string): ManifestEntry | undefined;
+}
+
+/** The entry at `p` in entries sorted by path, by bisection. */
+export function entryAt(sorted: readonly ManifestEntry[], p: string): ManifestEntry | undefined {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as ManifestEntry).path < p) lo = mid + 1; else hi = mid;
+  }
+  return sorted[lo]?.path === p ? sorted[lo] : undefined;
+}
+
+/**
+ * A manifest's entries by path: by bisection where they are sorted by path (as every walk lists them), so a
+ * look at a few paths does not index 200,000 first; through a map built on first use where they are not.
+ */
+export class EntriesByPath implements EntryLookup {
+  private readonly sorted: boolean;
+  private map: Map<string, ManifestEntry> | null = null;
+
+  constructor(private readonly entries: readonly ManifestEntry[]) {
+    this.sorted = entries.every((e, i, all) => i === 0 || (all[i - 1] as ManifestEntry).path < e.path);
+  }
+
+  get(p: string): ManifestEntry | undefined {
+    if (this.sorted) return entryAt(this.entries, p);
+    if (!this.map) {
+      this.map = new Map();
+      for (const e of this.entries) if (!this.map.has(e.path)) this.map.set(e.path, e);
+    }
+    return this.map.get(p);
+  }
+}
+
 export function isUnder(p: string, scope: string): boolean {
   return p === scope || p.startsWith(scope + '/');
 }

@@ -3,7 +3,7 @@ import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
 import { SnapctlError, errnoCode } from '../base/errors.js';
 import { faultPoint, faultWrite } from '../base/faults.js';
 import type { RestoreResult } from '../../shared/model.js';
-import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
+import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type EntryLookup, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { fsPath, shownName, type FsPath } from './names.js';
 import { finalMode, quickMatch, sameByHash, sameContent, sameMeta } from './same-file.js';
 import { isRestoreTemp, isTempOf } from './temp-names.js';
@@ -35,7 +35,7 @@ export interface RestoreOptions {
    * The safety snapshot's entries by path (it recorded the folder as it is now): a file it holds as the
    * snapshot's is known the same by hash, without reading either copy (sameByHash).
    */
-  reference?: ReadonlyMap<string, ManifestEntry>;
+  reference?: EntryLookup;
   /** Told each file it leaves holding the snapshot's content, as it is now (its new inode and ctime). */
   onWritten?: (entry: FileEntry) => void;
 }
@@ -399,7 +399,7 @@ export async function restore(root: string, manifest: Manifest, source: ContentS
  * What a restore will change, in a preview's words (see compare), from the walk it works from. A file it
  * cannot read to compare (swapped away meanwhile) counts as changed: the restore then finds what happened.
  */
-async function countChanges(manifest: Manifest, source: ContentSource, scope: string[] | null, exclude: PathFilter | undefined, live: readonly LiveEntry[], abs: (rel: string) => FsPath, reference?: ReadonlyMap<string, ManifestEntry>): Promise<DiffResult> {
+async function countChanges(manifest: Manifest, source: ContentSource, scope: string[] | null, exclude: PathFilter | undefined, live: readonly LiveEntry[], abs: (rel: string) => FsPath, reference?: EntryLookup): Promise<DiffResult> {
   const sorted = classify(manifest.entries, live, scope, exclude);
   const byPath = reference ? new Map(live.map((e) => [e.path, e])) : null;
   const differing = await mapLimit(sorted.candidates, IO_PARALLELISM, async (c) => {

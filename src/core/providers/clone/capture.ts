@@ -2,7 +2,7 @@ import { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../../base/concurrency.js';
 import { errnoCode } from '../../base/errors.js';
-import { fileEntry, sameMtime, storedBytes, treeEntry, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
+import { EntriesByPath, fileEntry, sameMtime, storedBytes, treeEntry, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import { quickMatch } from '../../tree/same-file.js';
 import { hashFile, hashKindOf } from '../../tree/content-hash.js';
 import { NotAFile, SMALL_OBJECT_MAX, type ClonePool, type SourceStat, type StoredObject } from './pool.js';
@@ -206,44 +206,19 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   return { manifest, size, addedBytes, bytesRead, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld, excluded, cacheDirs, side: sideOf(result), narrowed: listing !== null };
 }
 
-/**
- * The bases' entries by path: found by bisection in manifests sorted by path (as every walk lists them), so a
- * repeat snapshot that looks at a few paths does not index 200,000 first; a map for one that is not sorted.
- */
+/** The bases' entries by path (EntriesByPath: a repeat snapshot that looks at a few paths indexes none of them). */
 class BaseEntries {
-  private readonly sorted: boolean[];
-  private readonly maps: (Map<string, ManifestEntry> | null)[];
+  private readonly byPath: EntriesByPath[];
 
-  constructor(private readonly bases: readonly Manifest[]) {
-    this.sorted = bases.map((b) => b.entries.every((e, i, all) => i === 0 || (all[i - 1] as ManifestEntry).path < e.path));
-    this.maps = bases.map(() => null);
-  }
-
-  private at(k: number, p: string): ManifestEntry | undefined {
-    const entries = (this.bases[k] as Manifest).entries;
-    if (!this.sorted[k]) {
-      let map = this.maps[k];
-      if (!map) {
-        map = new Map();
-        for (const e of entries) if (!map.has(e.path)) map.set(e.path, e);
-        this.maps[k] = map;
-      }
-      return map.get(p);
-    }
-    let lo = 0;
-    let hi = entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((entries[mid] as ManifestEntry).path < p) lo = mid + 1; else hi = mid;
-    }
-    return entries[lo]?.path === p ? entries[lo] : undefined;
+  constructor(bases: readonly Manifest[]) {
+    this.byPath = bases.map((b) => new EntriesByPath(b.entries));
   }
 
   /** The file entries the bases hold at `p`, in the bases' order. */
   files(p: string): FileEntry[] {
     const out: FileEntry[] = [];
-    for (let k = 0; k < this.bases.length; k++) {
-      const e = this.at(k, p);
+    for (const base of this.byPath) {
+      const e = base.get(p);
       if (e?.type === 'file') out.push(e);
     }
     return out;
@@ -251,8 +226,8 @@ class BaseEntries {
 
   /** The first base's entry at `p` that knows its inode. */
   recorded(p: string): ManifestEntry | undefined {
-    for (let k = 0; k < this.bases.length; k++) {
-      const e = this.at(k, p);
+    for (const base of this.byPath) {
+      const e = base.get(p);
       if (e?.ino !== undefined) return e;
     }
     return undefined;

@@ -6,7 +6,7 @@ import { restore } from '../../tree/restore.js';
 import { constants as fsc } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { readContent, type HashKind } from '../../tree/content-hash.js';
-import { isUnder, sameMtime, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
+import { EntriesByPath, isUnder, sameMtime, type EntryLookup, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import { fsPath } from '../../tree/names.js';
 import { quickMatch, sameByHash } from '../../tree/same-file.js';
 import { describeError } from '../../base/errors.js';
@@ -175,14 +175,14 @@ export class CloneProvider implements SnapshotProvider {
   }
 
   /** A newer snapshot of the same folder, by path, to compare by hash; none when it is another folder's or unreadable. */
-  private async referenceOf(record: SnapshotRecord, reference: SnapshotRecord | undefined): Promise<Map<string, ManifestEntry> | undefined> {
+  private async referenceOf(record: SnapshotRecord, reference: SnapshotRecord | undefined): Promise<EntryLookup | undefined> {
     if (!reference || reference.provider !== 'clone' || reference.target !== record.target) return undefined;
     const manifest = await this.pool.readManifest(reference.ref).catch(() => null);
     if (!manifest) return undefined;
-    const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
+    const recorded = new EntriesByPath(manifest.entries);
     // What a restore wrote since is newer than any snapshot of it.
-    for (const e of await this.writtenInto(record.target)) byPath.set(e.path, e);
-    return byPath;
+    const written = new Map((await this.writtenInto(record.target)).map((e) => [e.path, e]));
+    return { get: (p) => written.get(p) ?? recorded.get(p) };
   }
 
   /** The files restores wrote into `target` (see WrittenFiles), from snapshots whose manifest is still there. */
