@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -8,18 +7,7 @@ import { SnapctlRuntime } from '../../src/core/runtime/runtime.js';
 import { ServiceContext } from '../../src/core/service/context.js';
 import { previewRollback } from '../../src/core/service/preview.js';
 import { apiCaller } from '../helpers/api.js';
-import { sandbox } from '../helpers/helpers.js';
-
-/** Writes through a shared mapping: the bytes and the mtime change, and no inotify event is raised (inotify(7)). */
-function writeThroughMmap(file: string): void {
-  execFileSync('python3', ['-c', [
-    'import mmap, os, sys',
-    'fd = os.open(sys.argv[1], os.O_RDWR)',
-    'm = mmap.mmap(fd, 4096)',
-    'm[0:4] = b"MMAP"',
-    'm.flush(); m.close(); os.close(fd)',
-  ].join('\n'), file]);
-}
+import { sandbox, writeThroughMmap } from '../helpers/helpers.js';
 
 describe('the popover\'s rollback preview', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;

@@ -10,6 +10,7 @@ import { excludeMatcher } from '../../src/core/tree/excludes.js';
 import { walk, type WalkOptions, type WalkResult } from '../../src/core/tree/walk.js';
 import { listingDifferences, walkChanged } from '../../src/core/tree/walk-changed.js';
 import { tempDir } from '../helpers/helpers.js';
+import { seededRandom } from '../helpers/random.js';
 
 /**
  * The change journal against the truth: random sequences of what developers and their tools do to a folder,
@@ -33,15 +34,7 @@ let options: WalkOptions = {};
 let journal: ChangeJournal;
 let count = 0;
 
-/** mulberry32: small, and the same sequence from the same seed on every machine. */
-let state = SEED >>> 0;
-function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(SEED);
 const rand = (n: number): number => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[rand(items.length)] as T;
 const fresh = (): string => `n${(count++).toString(36)}`;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -123,4 +123,18 @@ export function cliSandbox(): { readonly box: Sandbox; readonly env: Record<stri
     return made;
   };
   return { get box() { return get(); }, get env() { return { SNAPCTL_HOME: get().home }; } };
+}
+
+/**
+ * Writes "MMAP" over the first bytes of `file` (4 KiB or more) through a shared writable mapping: its bytes
+ * and mtime change and no inotify event is raised (inotify(7)), the change a journal cannot see.
+ */
+export function writeThroughMmap(file: string): void {
+  execFileSync('python3', ['-c', [
+    'import mmap, os, sys',
+    'fd = os.open(sys.argv[1], os.O_RDWR)',
+    'm = mmap.mmap(fd, 4096)',
+    'm[0:4] = b"MMAP"',
+    'm.flush(); m.close(); os.close(fd)',
+  ].join('\n'), file]);
 }

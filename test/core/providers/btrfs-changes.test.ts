@@ -22,6 +22,7 @@ import type { SnapshotProvider } from '../../../src/core/providers/provider.js';
 import type { SnapshotRecord } from '../../../src/shared/model.js';
 import { btrfsEnv, btrfsUnavailable, type ProviderEnv } from '../../helpers/provider-envs.js';
 import { tempDir } from '../../helpers/helpers.js';
+import { seededRandom as random } from '../../helpers/random.js';
 
 const skip = btrfsUnavailable();
 if (skip) console.log(`# ${skip}`);
@@ -33,18 +34,6 @@ function walkDifference(older: readonly ManifestEntry[], newer: readonly Manifes
   return {
     changed: newer.filter((e) => was.get(e.path) !== JSON.stringify(e)),
     removed: older.filter((e) => !now.has(e.path)).map((e) => e.path),
-  };
-}
-
-/** A small deterministic generator (mulberry32), so a failing sequence can be run again from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -7,7 +6,7 @@ import { SnapctlRuntime } from '../../../src/core/runtime/runtime.js';
 import type { ServiceEvent } from '../../../src/core/service/events.js';
 import { listSnapshots } from '../../../src/core/service/queries.js';
 import { defaultSettings } from '../../../src/core/state/settings.js';
-import { sandbox } from '../../helpers/helpers.js';
+import { sandbox, writeThroughMmap } from '../../helpers/helpers.js';
 
 describe('the running app tracks what changes in its folders', () => {
   let box: Awaited<ReturnType<typeof sandbox>>;
@@ -58,14 +57,7 @@ describe('the running app tracks what changes in its folders', () => {
   });
 
   test('a write no event names (through mmap) is found by the idle audit: a defect is reported and the next snapshot walks', async () => {
-    // A shared writable mapping changes the file's bytes and mtime without an inotify event (inotify(7)).
-    execFileSync('python3', ['-c', [
-      'import mmap, os, sys',
-      'fd = os.open(sys.argv[1], os.O_RDWR)',
-      'm = mmap.mmap(fd, 4096)',
-      'm[0:4] = b"MMAP"',
-      'm.flush(); m.close(); os.close(fd)',
-    ].join('\n'), path.join(box.project, 'data.bin')]);
+    writeThroughMmap(path.join(box.project, 'data.bin'));
     // Let a second pass: the kernel updates the mtime of a mapped file on the next write fault or msync.
     const defects = await runtime.auditChanges();
     assert.ok(defects >= 1, 'the audit found the change the journal missed');

@@ -11,6 +11,7 @@ import { rollback } from '../../../src/core/service/rollback.js';
 import type { ManifestEntry } from '../../../src/core/tree/manifest.js';
 import type { SnapshotRecord } from '../../../src/shared/model.js';
 import { sandbox } from '../../helpers/helpers.js';
+import { seededRandom as random } from '../../helpers/random.js';
 
 /** The clone provider, telling each create's request and whether its walk was narrowed. */
 class Watching extends CloneProvider {
@@ -25,12 +26,6 @@ class Watching extends CloneProvider {
 /** What a snapshot holds, as a rollback would put it back: every field but the object ids' order. */
 function held(entries: readonly ManifestEntry[]): string[] {
   return entries.map((e) => JSON.stringify(e)).sort();
-}
-
-/** A small deterministic generator, so a failing trial can be run again from its seed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32; };
 }
 
 describe('snapshots taken with the app running look only at what the change journal says changed', () => {

@@ -11,6 +11,7 @@ import { previewRollback } from '../../../src/core/service/preview.js';
 import { CACHEDIR_SIGNATURE } from '../../../src/core/tree/excludes.js';
 import type { SnapshotRecord } from '../../../src/shared/model.js';
 import { sandbox } from '../../helpers/helpers.js';
+import { seededRandom as random } from '../../helpers/random.js';
 
 /** The clone provider, telling whether each comparison was handed the journal's changes. */
 class Listening extends CloneProvider {
@@ -19,11 +20,6 @@ class Listening extends CloneProvider {
     this.listed.push(options.changes !== undefined);
     return super.diff(record, paths, options);
   }
-}
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32; };
 }
 
 describe('a rollback preview with the app running lists the folder from its newest snapshot and the change journal', () => {

@@ -7,15 +7,7 @@ import { diffEntries, MAX_DEPTH } from '../../../../src/core/providers/clone/man
 import { makeDelta } from '../../../../src/core/history/path-index.js';
 import type { Manifest, ManifestEntry } from '../../../../src/core/tree/manifest.js';
 import { tempDir } from '../../../helpers/helpers.js';
-
-/** A seeded generator, so a failure repeats. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { seededRandom as rng } from '../../../helpers/random.js';
 
 const hex = (r: () => number, n: number): string => Array.from({ length: n }, () => Math.floor(r() * 16).toString(16)).join('');
 
