@@ -242,6 +242,12 @@ export interface SnapshotProvider {
    * know, a changed file with other names and no `olderEntries`): the caller walks, and `trace` says why.
    */
   changesBetween?(older: SnapshotRecord, newer: SnapshotRecord, options?: SnapshotChangesOptions): Promise<SnapshotChanges | null>;
+  /**
+   * Every path whose entry differs between two snapshots of one folder (either order), from what the provider
+   * keeps (clone: the two manifests; trees: changesBetween), never from a walk of the folder: all that a
+   * rollback from one to the other can change. null when it cannot say.
+   */
+  differingPaths?(a: SnapshotRecord, b: SnapshotRecord): Promise<string[] | null>;
   /** Every path the snapshot holds (clone: its manifest; trees: a walk of the snapshot), for the path index. */
   listEntries(record: SnapshotRecord): Promise<readonly ManifestEntry[]>;
   /**

@@ -117,6 +117,11 @@ export abstract class TreeSnapshotProvider implements SnapshotProvider {
     }
   }
 
+  async differingPaths(a: SnapshotRecord, b: SnapshotRecord): Promise<string[] | null> {
+    const made = await this.changesBetween(a, b);
+    return made ? [...made.changed.map((e) => e.path), ...made.removed] : null;
+  }
+
   async readFile(record: SnapshotRecord, p: string, maxBytes: number): Promise<SnapshotFile> {
     return this.read(record, (r) => r.readFile(p, maxBytes));
   }

@@ -131,12 +131,11 @@ export async function createLocked(ctx: ServiceContext, target: string, o: Creat
   // Filesystem snapshots copy nothing: they need room only for their metadata, and the floor still holds.
   if (!provider.capabilities.walksOnCreate) await budget(0);
   // The running app's change journal: a mark before the walk starts (what changes from here on is the next
-  // snapshot's), and what changed since the newest snapshot when the journal can vouch for it. A rollback's
-  // safety snapshot always walks: changes that raise no event (a write through mmap, a link's other name
-  // outside the folder) must be in it, so its undo is exact.
+  // snapshot's), and what changed since the newest snapshot when the journal can vouch for it.
   const feed = provider.capabilities.walksOnCreate ? ctx.changes : undefined;
   const mark = feed ? await feed.mark(target).catch(() => null) : null;
-  const narrow = feed && latest && o.trigger !== 'safety' && samePatterns(latest, patterns) ? await narrowFrom(feed, target, latest.id) : undefined;
+  const recheck = feed && latest ? await mayChange(ctx, o, latest) : null;
+  const narrow = feed && latest && recheck && samePatterns(latest, patterns) ? await narrowFrom(feed, target, latest.id, recheck.paths) : undefined;
   await ctx.pendingCreates.begin({ id, provider: o.provider, target });
   const taking: SnapshotInProgress = { id, target, trigger: o.trigger, startedAt: new Date().toISOString(), progress: null };
   ctx.taking.set(id, taking);
@@ -249,9 +248,30 @@ function outOfSpace(err: unknown, target: string, need: number, space: FsSpace |
   given ? 'free some space (delete old snapshots, add excludes for caches), then take it again' : "free a little space, then run 'snapctl prune', which gives back what the snapshot left; then take it again");
 }
 
-/** The journal's paths since the folder's newest snapshot, when it vouches for them and kept that walk's side lists. */
-async function narrowFrom(feed: ChangeFeed, target: string, baseId: string): Promise<CreateRequest['narrow']> {
+/**
+ * The journal's paths since the folder's newest snapshot, when it vouches for them and kept that walk's side
+ * lists, with `recheck`: paths looked at again whatever the journal says.
+ */
+async function narrowFrom(feed: ChangeFeed, target: string, baseId: string, recheck: readonly string[]): Promise<CreateRequest['narrow']> {
   const since = await feed.since(target, baseId).catch(() => null);
-  return since?.tracked && since.side ? { baseId, paths: since.paths, ...(since.inodes ? { inodes: since.inodes } : {}), side: since.side } : undefined;
+  if (!since?.tracked || !since.side) return undefined;
+  const paths = recheck.length > 0 ? [...new Set([...since.paths, ...recheck])] : since.paths;
+  return { baseId, paths, ...(since.inodes ? { inodes: since.inodes } : {}), side: since.side };
+}
+
+/**
+ * What a snapshot narrowed by the journal must look at again whatever the journal says: nothing for most
+ * snapshots. A rollback's safety snapshot must hold exactly what the rollback will overwrite, and some changes
+ * raise no event (a write through mmap, through a link's other name outside the folder). A rollback changes
+ * only paths where the folder now differs from the snapshot it restores; outside the journal's paths the
+ * folder is taken as the newest snapshot holds it, so those are the paths where the snapshot to restore
+ * differs from the newest: each is looked at again. The rollback then changes nothing outside what this
+ * snapshot looked at, and its undo is exact (see rollback.ts, undoBound). null: the whole folder is walked.
+ */
+async function mayChange(ctx: ServiceContext, o: CreateLockedOptions, latest: SnapshotRecord): Promise<{ paths: readonly string[] } | null> {
+  if (o.trigger !== 'safety') return { paths: [] };
+  if (!o.restoring) return null;
+  const paths = await ctx.provider(o.provider).differingPaths?.(latest, o.restoring).catch(() => null) ?? null;
+  return paths ? { paths } : null;
 }
 

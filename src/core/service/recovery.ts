@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { SnapctlError, describeError, errnoCode } from '../base/errors.js';
 import type { JournalEntry } from '../state/journal.js';
-import { isGitPath } from '../tree/compare.js';
+import { bothFilters, isGitPath } from '../tree/compare.js';
+import { outsideRollback } from './rollback-bound.js';
 import { leaveAloneFilter } from '../tree/excludes.js';
 import { walk } from '../tree/walk.js';
 import type { ProviderName, RollbackRecord } from '../../shared/model.js';
@@ -115,12 +116,16 @@ async function recoverTarget(ctx: ServiceContext, target: string): Promise<Recov
     // Journals written before excludes existed name no excludes; mounts and cache folders now are left alone all the same.
     const leaveAlone = await leaveAloneFilter(pending.leaveAlone ?? [], { root: target });
     const provider = ctx.provider(record.provider);
+    // What the rollback (or undo) could change, and nothing else: the rest was never changed (outsideRollback).
+    const [from, to] = pending.between ?? [];
+    const untouched = from && to ? await outsideRollback(provider, await getSnapshot(ctx, from).catch(() => null), await getSnapshot(ctx, to).catch(() => null)) : null;
+    const exclude = bothFilters(pending.keepGit ? isGitPath : undefined, untouched ?? undefined);
     // The data was checked before the rollback began, and is checked again before it is finished: the store
     // may have changed since (a crash, a reboot, a hand), and a restore writes only bytes it has verified.
     const damaged = await provider.checkRestore?.(record, pending.paths, (await walk(target).catch(() => null))?.entries ?? []) ?? [];
     if (damaged.length > 0) throw new SnapctlError('corrupt', `snapshot ${record.id} is damaged: ${describeProblems(damaged)}`);
     await provider.restore(record, pending.paths, {
-      token: pending.safetyId, protect: new Set(pending.protect ?? []), ...(pending.keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}),
+      token: pending.safetyId, protect: new Set(pending.protect ?? []), ...(exclude ? { exclude } : {}), ...(leaveAlone ? { leaveAlone } : {}),
     });
     await completeJournal(ctx, pending);
     ctx.emit({ type: 'rollback-recovered', snapshotId: record.id, target, provider: record.provider });

@@ -4,7 +4,7 @@ import { SnapctlError, describeError, usageError } from '../base/errors.js';
 import { phaseTrace } from '../base/trace.js';
 import { CreateStopped, type DiffResult, type RestoreResult } from '../providers/provider.js';
 import type { JournalEntry } from '../state/journal.js';
-import { changesNothing, isGitPath } from '../tree/compare.js';
+import { bothFilters, changesNothing, isGitPath } from '../tree/compare.js';
 import { shownName } from '../tree/names.js';
 import { walk, type LiveEntry } from '../tree/walk.js';
 import type { SnapshotRecord } from '../../shared/model.js';
@@ -20,6 +20,7 @@ import { assertApartFromState } from './targets.js';
 import { heldAsFolderIn, leaveAloneOf, prepareFolder, removeIfEmpty } from './rollback-folder.js';
 import { describeProblems, lockedRefusal, plainWhy, unknownPaths } from './rollback-words.js';
 import { lastUndoable } from './status.js';
+import { outsideRollback } from './rollback-bound.js';
 
 /** The API's RollbackView: `safety` null and `nothingToChange` when the folder already matched. */
 export type RollbackResult = RollbackView;
@@ -104,7 +105,9 @@ async function restoreLocked(ctx: ServiceContext, record: SnapshotRecord, asked:
   // A folder we cannot write to (read-only mount, wrong owner) fails here, before a safety snapshot
   // and a journal that could never be finished.
   await access(target, fsConstants.W_OK);
-  const exclude = keepGit ? isGitPath : undefined;
+  // An undo puts back only what its rollback changed (see outsideRollback).
+  const untouched = kind === 'undo' ? await outsideRollback(provider, record, o.undoing ?? null) : null;
+  const exclude = bothFilters(keepGit ? isGitPath : undefined, untouched ?? undefined);
   // Paths excluded from snapshots are left alone: this snapshot has nothing to put there, and the safety
   // snapshot (taken with the folder's excludes now) would not hold them for undo.
   const { sets: leaveAloneSets, filter: leaveAlone } = await leaveAloneOf(record, await ctx.policy(target));
@@ -162,6 +165,7 @@ async function restoreLocked(ctx: ServiceContext, record: SnapshotRecord, asked:
     version: 1, target, snapshotId: record.id, safetyId: safety.id, paths, kind,
     startedAt: new Date().toISOString(), pid: process.pid, protect: notHeld, ...(keepGit ? { keepGit } : {}), leaveAlone: leaveAloneSets,
     ...(folderMade && kind === 'rollback' ? { folderMade } : {}),
+    ...(kind === 'rollback' ? { between: [record.id, safety.id] } : o.undoing && untouched ? { between: [record.id, o.undoing.id] } : {}),
   };
   // The unfinished rollback an undo gives up is kept aside, then replaced by this one in one write.
   if (o.replacing) await ctx.journal.keepCopy(target);

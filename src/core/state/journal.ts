@@ -29,6 +29,12 @@ export interface JournalEntry {
   folderMade?: boolean;
   /** What was excluded from snapshots and so left alone (see leaveAloneFilter); absent in older journals. */
   leaveAlone?: { patterns: string[]; cacheDirs: string[] }[];
+  /**
+   * Two snapshots whose differing paths (with their folders) are all this restore may change: the snapshot
+   * and its safety snapshot for a rollback, the safety snapshot and the one rolled back to for an undo (see
+   * outsideRollback). Absent in older journals, and when the provider cannot say: the whole folder.
+   */
+  between?: [string, string];
 }
 
 const JOURNAL_ENTRY = recordShape<keyof JournalEntry>([
@@ -43,6 +49,7 @@ const JOURNAL_ENTRY = recordShape<keyof JournalEntry>([
   ['protect', (v) => v === undefined || (Array.isArray(v) && v.every(isString)), 'a list of paths'],
   ['keepGit', (v) => v === undefined || typeof v === 'boolean', 'true or false'],
   ['folderMade', (v) => v === undefined || typeof v === 'boolean', 'true or false'],
+  ['between', (v) => v === undefined || (Array.isArray(v) && v.length === 2 && v.every(isString)), 'two snapshot ids'],
   ['leaveAlone', (v) => v === undefined || (Array.isArray(v) && v.every((e) => isObject(e) && isStrings(e['patterns']) && isStrings(e['cacheDirs']))), 'a list of exclusions'],
 ]);
 

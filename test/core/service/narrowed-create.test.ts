@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFile, chmod, link, mkdir, readdir, rename, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, link, mkdir, readdir, readFile, rename, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CloneProvider } from '../../../src/core/providers/clone/clone-provider.js';
@@ -7,10 +7,10 @@ import type { CreateRequest, CreatedSnapshot } from '../../../src/core/providers
 import { ChangeTracker } from '../../../src/core/runtime/change-tracker.js';
 import { ServiceContext } from '../../../src/core/service/context.js';
 import { createSnapshot } from '../../../src/core/service/create.js';
-import { rollback } from '../../../src/core/service/rollback.js';
+import { rollback, undo } from '../../../src/core/service/rollback.js';
 import type { ManifestEntry } from '../../../src/core/tree/manifest.js';
 import type { SnapshotRecord } from '../../../src/shared/model.js';
-import { sandbox } from '../../helpers/helpers.js';
+import { sandbox, writeThroughMmap } from '../../helpers/helpers.js';
 import { seededRandom as random } from '../../helpers/random.js';
 
 /** The clone provider, telling each create's request and whether its walk was narrowed. */
@@ -124,15 +124,37 @@ describe('snapshots taken with the app running look only at what the change jour
     await same(r.mine, r.walked);
   });
 
-  test('a rollback\'s safety snapshot always walks the whole folder, so changes no event names are in it and the undo is exact', async () => {
-    const target = (await createSnapshot(ctx, { path: box.project, provider: 'clone', tag: 'before' }));
-    await writeFile(path.join(box.project, 'pkg2', 'lib', 'f1.js'), 'edited before the rollback\n');
+  test('a rollback\'s safety snapshot looks at the journal\'s paths and every path the rollback may change: a write no event named there is held, and the undo is exact', async () => {
+    const big = (text: string): string => text.padEnd(8192, '.');
+    const changing = path.join(box.project, 'pkg2', 'lib', 'f1.js');
+    const untouched = path.join(box.project, 'pkg3', 'lib', 'f4.js');
+    await writeFile(changing, big('version one'));
+    await writeFile(untouched, big('the same in every snapshot'));
+    const target = await createSnapshot(ctx, { path: box.project, provider: 'clone', tag: 'before' });
+    await writeFile(changing, big('version two'));
+    await createSnapshot(ctx, { path: box.project, provider: 'clone' });
+    await tracker.mark(box.project);
+    // Changes no event names, after the newest snapshot: one on a path the rollback overwrites, one on a path
+    // where the snapshot to restore and the newest agree (the rollback leaves it alone).
+    writeThroughMmap(changing);
+    writeThroughMmap(untouched);
+    const edited = { changing: await readFile(changing, 'utf8'), untouched: await readFile(untouched, 'utf8') };
+    assert.match(edited.changing, /^MMAP/);
+    await writeFile(path.join(box.project, 'pkg0', 'lib', 'f0.js'), 'an edit the journal saw\n');
+    const journalSaw = await readFile(path.join(box.project, 'pkg0', 'lib', 'f0.js'), 'utf8');
     const asked = watching.asked.length;
-    await rollback(ctx, target.id);
+    const done = await rollback(ctx, target.id);
     const safety = watching.asked.slice(asked);
     assert.equal(safety.length, 1);
-    assert.equal(safety[0]?.narrow, undefined);
-    assert.equal(safety[0]?.narrowed, false);
+    assert.equal(safety[0]?.narrowed, true, 'the safety snapshot is narrowed');
+    assert.deepEqual([...(safety[0]?.narrow?.paths ?? [])].sort(), ['pkg0/lib/f0.js', 'pkg2/lib/f1.js'], 'the journal\'s path and the one the rollback may change');
+    assert.equal(await readFile(changing, 'utf8'), big('version one'));
+    assert.equal(await readFile(untouched, 'utf8'), edited.untouched, 'a path the rollback does not change is left as it is');
+    assert.ok(done.safety);
+    await undo(ctx, { target: box.project });
+    assert.equal(await readFile(changing, 'utf8'), edited.changing, 'the undo puts back the write no event named');
+    assert.equal(await readFile(untouched, 'utf8'), edited.untouched);
+    assert.equal(await readFile(path.join(box.project, 'pkg0', 'lib', 'f0.js'), 'utf8'), journalSaw);
   });
 
   test('a snapshot with other excludes than the newest one walks the whole folder', async () => {

@@ -24,8 +24,9 @@ class FailingClone extends CloneProvider {
   failing = false;
   override async restore(record: SnapshotRecord, paths: string[] | null, options: ProviderRestoreOptions): Promise<RestoreResult> {
     if (this.failing) {
-      // Part of the work done, then the system refuses a rename, as it does for an immutable file.
-      await writeFile(path.join(record.target, 'half.txt'), 'written before it stopped\n');
+      // Part of the work done (a file put back as the snapshot holds it), then the system refuses a rename,
+      // as it does for an immutable file.
+      await writeFile(path.join(record.target, 'a.txt'), 'one\n');
       throw Object.assign(new Error(`EPERM: operation not permitted, rename '.snapctl-restore-${options.token}-1' -> 'locked.txt'`), { code: 'EPERM', path: `.snapctl-restore-${options.token}-1`, dest: 'locked.txt' });
     }
     return super.restore(record, paths, options);

@@ -16,6 +16,7 @@ import type { SnapshotRecord } from '../../../shared/model.js';
 import { readStoredFile } from '../snapshot-files.js';
 import { SpaceIndex } from './space.js';
 import { WrittenFiles } from './written-files.js';
+import { diffEntries, sortedByPath } from './manifest-delta.js';
 import { listedNow, type ListedNow } from '../../tree/listed-now.js';
 import type { ContentProblem, ObjectChecks, SpaceCosts, ProviderDiffOptions, ProviderRestoreOptions, SnapshotFile, SnapshotReader, CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
 
@@ -166,6 +167,15 @@ export class CloneProvider implements SnapshotProvider {
     });
   }
 
+  async differingPaths(a: SnapshotRecord, b: SnapshotRecord): Promise<string[] | null> {
+    if (a.provider !== 'clone' || b.provider !== 'clone' || a.target !== b.target) return null;
+    if (a.ref === b.ref) return [];
+    const [x, y] = await Promise.all([a, b].map((r) => this.pool.readManifest(r.ref).catch(() => null)));
+    if (!x || !y) return null;
+    const { changed, removed } = diffEntries(pathOrder(x.entries), pathOrder(y.entries));
+    return [...changed.map((e) => e.path), ...removed];
+  }
+
   /** The folder now from its newest snapshot and the journal's paths since (ProviderDiffOptions.changes); null: walk it. */
   private async listedFromChanges(record: SnapshotRecord, changes: ProviderDiffOptions['changes']): Promise<ListedNow | null> {
     if (!changes || changes.base.provider !== 'clone' || changes.base.target !== record.target) return null;
@@ -273,4 +283,9 @@ function narrowFrom(request: CreateRequest, bases: readonly (Manifest | null)[])
   const at = request.bases.findIndex((b) => b.id === n.baseId);
   const base = at < 0 ? null : bases[at];
   return base ? { narrow: { base, paths: n.paths, ...(n.inodes ? { inodes: n.inodes } : {}), side: n.side } } : {};
+}
+
+/** Entries in path order, as diffEntries takes them (a manifest is written sorted; one that is not is sorted here). */
+function pathOrder(entries: readonly ManifestEntry[]): readonly ManifestEntry[] {
+  return sortedByPath(entries) ? entries : [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
