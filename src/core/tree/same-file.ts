@@ -115,3 +115,48 @@ function union(a: readonly Region[], b: readonly Region[]): Region[] {
   }
   return out;
 }
+
+/** Where a file lives and what its object is named (a restore puts back neither), and its mtime (compared apart). */
+const WHERE_IT_LIVES = new Set(['ino', 'ctimeNs', 'oid', 'hash', 'mtimeNs']);
+
+/**
+ * Two entries of one path (in two snapshots) that a restore of either leaves the other as it is: equal in all a
+ * restore sets (kind, content, mode, times, owner, attributes, link target, links) but where the file lives
+ * (inode, ctime). A file rewritten by a rollback with the bytes it had keeps its path off this list, and with
+ * it every file any rollback has ever put back.
+ */
+export function sameToRestore(a: ManifestEntry, b: ManifestEntry): boolean {
+  if (a.type === 'file' && b.type === 'file') {
+    const sameBytes = a.oid === b.oid || (a.hash !== null && a.hash === b.hash && hashKindOf(a.hash) === 'sha256');
+    if (!sameBytes) return false;
+  }
+  // Times are compared as a restore can set them (sameMtime); where it lives is not compared at all.
+  if (!sameMtime(a.mtimeNs, b.mtimeNs)) return false;
+  const ra = a as unknown as Record<string, unknown>;
+  const rb = b as unknown as Record<string, unknown>;
+  for (const k in ra) if (!WHERE_IT_LIVES.has(k) && ra[k] !== undefined && JSON.stringify(ra[k]) !== JSON.stringify(rb[k])) return false;
+  for (const k in rb) if (!WHERE_IT_LIVES.has(k) && rb[k] !== undefined && ra[k] === undefined) return false;
+  return true;
+}
+
+/** Every path whose entries differ between two path-sorted lists of one folder (sameToRestore), either order. */
+export function pathsToRestore(a: readonly ManifestEntry[], b: readonly ManifestEntry[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (x === undefined) { out.push((y as ManifestEntry).path); j++; continue; }
+    if (y === undefined) { out.push(x.path); i++; continue; }
+    if (x.path === y.path) {
+      if (x !== y && !sameToRestore(x, y)) out.push(x.path);
+      i++; j++;
+    } else if (x.path < y.path) {
+      out.push(x.path); i++;
+    } else {
+      out.push(y.path); j++;
+    }
+  }
+  return out;
+}

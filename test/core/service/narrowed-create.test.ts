@@ -157,6 +157,18 @@ describe('snapshots taken with the app running look only at what the change jour
     assert.equal(await readFile(path.join(box.project, 'pkg0', 'lib', 'f0.js'), 'utf8'), journalSaw);
   });
 
+  test('a rollback\'s safety snapshot does not look again at files an earlier rollback put back as they were', async () => {
+    const target = await createSnapshot(ctx, { path: box.project, provider: 'clone', tag: 'twice' });
+    await writeFile(path.join(box.project, 'pkg1', 'lib', 'f2.js'), 'edited, then rolled back\n');
+    await rollback(ctx, target.id);
+    // The newest snapshot now holds the file the rollback wrote: same bytes and times, another inode.
+    await createSnapshot(ctx, { path: box.project, provider: 'clone' });
+    await writeFile(path.join(box.project, 'pkg4', 'lib', 'f3.js'), 'edited before the second rollback\n');
+    const asked = watching.asked.length;
+    await rollback(ctx, target.id);
+    assert.deepEqual(watching.asked.slice(asked).map((a) => a.narrow?.paths), [['pkg4/lib/f3.js']]);
+  });
+
   test('a snapshot with other excludes than the newest one walks the whole folder', async () => {
     await createSnapshot(ctx, { path: box.project, provider: 'clone' });
     await writeFile(path.join(box.project, 'pkg3', 'lib', 'f2.js'), 'x\n');

@@ -8,7 +8,7 @@ import { open, stat } from 'node:fs/promises';
 import { readContent, type HashKind } from '../../tree/content-hash.js';
 import { EntriesByPath, isUnder, sameMtime, type EntryLookup, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import { fsPath } from '../../tree/names.js';
-import { quickMatch, sameByHash } from '../../tree/same-file.js';
+import { pathsToRestore, quickMatch, sameByHash } from '../../tree/same-file.js';
 import { describeError } from '../../base/errors.js';
 import { RecordFiles } from '../../state/record-files.js';
 import type { LiveEntry } from '../../tree/walk.js';
@@ -16,7 +16,7 @@ import type { SnapshotRecord } from '../../../shared/model.js';
 import { readStoredFile } from '../snapshot-files.js';
 import { SpaceIndex } from './space.js';
 import { WrittenFiles } from './written-files.js';
-import { diffEntries, sortedByPath } from './manifest-delta.js';
+import { sortedByPath } from './manifest-delta.js';
 import { listedNow, type ListedNow } from '../../tree/listed-now.js';
 import type { ContentProblem, ObjectChecks, SpaceCosts, ProviderDiffOptions, ProviderRestoreOptions, SnapshotFile, SnapshotReader, CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
 
@@ -172,8 +172,7 @@ export class CloneProvider implements SnapshotProvider {
     if (a.ref === b.ref) return [];
     const [x, y] = await Promise.all([a, b].map((r) => this.pool.readManifest(r.ref).catch(() => null)));
     if (!x || !y) return null;
-    const { changed, removed } = diffEntries(pathOrder(x.entries), pathOrder(y.entries));
-    return [...changed.map((e) => e.path), ...removed];
+    return pathsToRestore(pathOrder(x.entries), pathOrder(y.entries));
   }
 
   /** The folder now from its newest snapshot and the journal's paths since (ProviderDiffOptions.changes); null: walk it. */
