@@ -84,11 +84,17 @@ const stoppedDuring = (what: string, folder: string | undefined) => (): Error =>
   new SnapctlError('failed', `the snapctl app stopped during the ${what}, before it said how it ended`,
     `'snapctl status${folder ? ` --path ${folder}` : ''}' says whether it finished and what to run`);
 
-export async function rollbackVia(ctx: CommandContext, id: string, options: { paths: string[] | null; keepGit: boolean; target: string }): Promise<RollbackView> {
+/** `keepGit` unsaid: the folder's setting, which the app knows already (the CLI then need not read the settings). */
+export async function rollbackVia(ctx: CommandContext, id: string, options: { paths: string[] | null; keepGit: boolean | undefined; target: string }): Promise<RollbackView> {
   const { paths, keepGit } = options;
-  const done = await throughApp<RollbackView>(ctx, (app) => app.call('rollback', { id, paths, keepGit }, { notices: takeNotices(ctx) }), stoppedDuring('rollback', options.target));
+  const done = await throughApp<RollbackView>(ctx, (app) => app.call('rollback', { id, paths, ...(keepGit !== undefined ? { keepGit } : {}) }, { notices: takeNotices(ctx) }), stoppedDuring('rollback', options.target));
   if (done) return done.value;
-  return rollback(ctx.core(), id, { paths, keepGit });
+  return rollback(ctx.core(), id, { paths, keepGit: keepGit ?? await keepGitSetting(ctx, options.target) });
+}
+
+/** The folder's keepGit setting: what a rollback or preview that does not say does. */
+export async function keepGitSetting(ctx: CommandContext, target: string): Promise<boolean> {
+  return (await ctx.settings()).targets.find((t) => t.path === target)?.keepGit ?? false;
 }
 
 export async function undoVia(ctx: CommandContext, options: { target?: string }): Promise<RollbackView> {

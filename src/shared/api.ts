@@ -163,6 +163,8 @@ export interface RollbackView {
   paths: string[] | null;
   /** True when the folder already matched: nothing was changed and no safety snapshot was taken. */
   nothingToChange: boolean;
+  /** Every .git folder was left alone (asked, or the folder's keepGit setting); absent from older apps. */
+  keepGit?: boolean;
 }
 
 /** Undo, offered one click away from the last rollback of a folder until it is undone or another one runs. */

@@ -6,7 +6,7 @@ import type { CommandContext } from '../context.js';
 import { rawArg } from '../raw-arg.js';
 import { countsText, plural, rollbackPreview, shown, shownPath } from '../format.js';
 import { getSnapshot } from '../../core/service/queries.js';
-import { previewVia, rollbackVia } from '../via-app.js';
+import { keepGitSetting, previewVia, rollbackVia } from '../via-app.js';
 
 interface RollbackOptions { only?: string[]; path?: string; keepGit?: boolean; yes?: boolean; json?: boolean }
 
@@ -24,13 +24,16 @@ export function registerRollback(program: Command, ctx: CommandContext): void {
       const id = await ctx.idOf(input, o.path);
       const record = await getSnapshot(ctx.core(), id);
       const paths = scopeWithin(record.target, (o.only ?? []).map((p) => rawArg(p)), io.cwd);
-      const keepGit = o.keepGit ?? (await ctx.settings()).targets.find((t) => t.path === record.target)?.keepGit ?? false;
+      // What the preview shows is what is done; with --yes and no --keep-git, the app knows the setting.
+      let asked = o.keepGit;
       if (!o.yes) {
+        const keepGit = asked ??= await keepGitSetting(ctx, record.target);
         if (!io.isInteractive) throw usageError('rollback changes files and needs confirmation', 'pass --yes to roll back without a prompt');
         io.stdout(rollbackPreview(await previewVia(ctx, id, paths, { keepGit })));
         if (!(await io.confirm(shown`roll back ${record.target} to ${snapshotLabel(record)} (${record.id})?`))) { io.stdout('nothing changed\n'); return; }
       }
-      const result = await rollbackVia(ctx, id, { paths, keepGit, target: record.target });
+      const result = await rollbackVia(ctx, id, { paths, keepGit: asked, target: record.target });
+      const keepGit = result.keepGit ?? asked ?? false;
       if (o.json) ctx.json(result);
       else if (result.nothingToChange || !result.safety) io.stdout(shown`nothing to change: the folder already matches ${snapshotLabel(record)} (no safety snapshot was taken)\n`);
       else io.stdout(shown`rolled back ${record.target} to ${snapshotLabel(record)} (${record.id}): ${countsText(result.restored)}${keepGit ? '; .git left alone' : ''}; undo with 'snapctl undo --path ${record.target}' (safety snapshot ${result.safety.id})\n`);

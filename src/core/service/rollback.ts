@@ -149,7 +149,7 @@ async function restoreLocked(ctx: ServiceContext, record: SnapshotRecord, asked:
     const decided = plan as DiffResult | null;
     const unchanged = decided?.unchanged ?? 0;
     const keptFolders = decided?.kept ?? [];
-    return { snapshot: record, safety: null, restored: { restored: 0, broughtBack: 0, removed: 0, unchanged, kept: [], ...(keptFolders.length > 0 ? { keptFolders } : {}) }, paths, nothingToChange: true };
+    return { snapshot: record, safety: null, restored: { restored: 0, broughtBack: 0, removed: 0, unchanged, kept: [], ...(keptFolders.length > 0 ? { keptFolders } : {}) }, paths, nothingToChange: true, keepGit };
   }
   const { record: safety, live, notHeld } = made;
   // Every byte the restore will read is checked before the first change: damaged data is refused whole.
@@ -188,6 +188,6 @@ async function restoreLocked(ctx: ServiceContext, record: SnapshotRecord, asked:
   trace('restore');
   await completeJournal(ctx, entry);
   trace('record it and clear the journal');
-  return { snapshot: record, safety, restored, paths, nothingToChange: false };
+  return { snapshot: record, safety, restored, paths, nothingToChange: false, keepGit };
 }
 
