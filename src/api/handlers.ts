@@ -48,11 +48,11 @@ export const handlers: ApiHandlers = {
   },
   delete: ({ runtime }, { id, undoLossConfirmed }) => deleteSnapshot(runtime.service, id, { undoLossConfirmed: undoLossConfirmed === true }),
   // The long queries run in worker threads (runtime.queries): a large folder's never holds up another request.
-  async diff({ runtime }, { id, paths, keepGit }) {
+  async diff({ runtime }, { id, paths, keepGit, undoing }) {
     const record = await getSnapshot(runtime.service, id);
     // The worker has no change journal: the app's is asked here, so the preview lists instead of walking.
     const journal = await journalAnswer(runtime.service, record).catch(() => null);
-    return runtime.queries.run({ method: 'diff', args: { id, paths: paths ?? null, keepGit: keepGit ?? keepGitOf(runtime, record.target), journal } });
+    return runtime.queries.run({ method: 'diff', args: { id, paths: paths ?? null, keepGit: keepGit ?? keepGitOf(runtime, record.target), journal, ...(undoing !== undefined ? { undoing } : {}) } });
   },
   fileDiff: ({ runtime }, { id, path }) => runtime.queries.run({ method: 'fileDiff', args: { id, path } }),
   async rollback({ runtime }, { id, paths, keepGit }) {

@@ -73,8 +73,8 @@ export async function createVia(ctx: CommandContext, options: CreateOptions, onP
 }
 
 /** `previewRollback`: what a rollback to `id` would do (read only: a preview the app dropped is made here). */
-export async function previewVia(ctx: CommandContext, id: string, paths: string[] | null, options: { keepGit: boolean }): Promise<DiffView> {
-  const done = await throughApp<DiffView>(ctx, (app) => app.call('diff', { id, paths, keepGit: options.keepGit }, { notices: takeNotices(ctx) }), null);
+export async function previewVia(ctx: CommandContext, id: string, paths: string[] | null, options: { keepGit: boolean; undoing?: string }): Promise<DiffView> {
+  const done = await throughApp<DiffView>(ctx, (app) => app.call('diff', { id, paths, keepGit: options.keepGit, ...(options.undoing !== undefined ? { undoing: options.undoing } : {}) }, { notices: takeNotices(ctx) }), null);
   if (done) return done.value;
   return previewRollback(ctx.core(), id, paths, options);
 }

@@ -33,7 +33,8 @@ export interface ApiRequests {
    */
   delete: { id: string; undoLossConfirmed?: boolean };
   /** The preview of a rollback: what it would change, the unfinished rollback it would meet, what it does to git. */
-  diff: { id: string; paths?: string[] | null; keepGit?: boolean };
+  /** `undoing`: the preview of an undo, restoring `id` (a safety snapshot) after a rollback to `undoing`: only what that rollback changed. */
+  diff: { id: string; paths?: string[] | null; keepGit?: boolean; undoing?: string };
   /** One path's text diff, the folder's current file against the snapshot's (what a rollback would write). */
   fileDiff: { id: string; path: string };
   /** `keepGit`: leave every `.git` alone (default: the folder's setting). */

@@ -24,7 +24,8 @@ async function undoPreview(ctx: CommandContext, folder: string): Promise<string>
   if (!safety) return '';
   const paths = pending ? null : offer?.rollback.paths ?? null;
   const keepGit = offer?.rollback.keepGit ?? false;
-  const view = await previewVia(ctx, safety.id, paths, { keepGit });
+  const undoing = pending?.snapshotId ?? offer?.rollback.snapshotId;
+  const view = await previewVia(ctx, safety.id, paths, { keepGit, ...(undoing !== undefined ? { undoing } : {}) });
   const what = pending ? shown`the rollback to ${pending.snapshotLabel} that stopped part way` : shown`the last rollback (${offer?.label ?? ''})`;
   return shown`undo of ${what} restores ${folder} to ${snapshotLabel(safety)} (${safety.id})` + `\n${rollbackPreview(view, 'undoing')}`;
 }

@@ -13,7 +13,7 @@ import { fileDiff, previewRollback, type JournalAnswer } from '../service/previe
 export interface QueryCalls {
   find: { args: { target: string; query: string; limit: number }; result: FindResult & { total: number } };
   history: { args: { target: string; path: string }; result: FileHistoryView };
-  diff: { args: { id: string; paths: string[] | null; keepGit: boolean; /** The main thread's change journal, asked for the worker (see JournalAnswer). */ journal?: JournalAnswer | null }; result: DiffView };
+  diff: { args: { id: string; paths: string[] | null; keepGit: boolean; /** The main thread's change journal, asked for the worker (see JournalAnswer). */ journal?: JournalAnswer | null; undoing?: string }; result: DiffView };
   fileDiff: { args: { id: string; path: string }; result: FileDiffView };
 }
 export type QueryMethod = keyof QueryCalls;
@@ -23,7 +23,7 @@ export async function answerQuery(service: ServiceContext, call: QueryCall): Pro
   switch (call.method) {
     case 'find': return service.history.find(call.args.target, call.args.query, await searchMatcher(call.args.query), { limit: call.args.limit });
     case 'history': return service.history.history(call.args.target, call.args.path);
-    case 'diff': return previewRollback(service, call.args.id, call.args.paths, { keepGit: call.args.keepGit, ...(call.args.journal !== undefined ? { journal: call.args.journal } : {}) });
+    case 'diff': return previewRollback(service, call.args.id, call.args.paths, { keepGit: call.args.keepGit, ...(call.args.journal !== undefined ? { journal: call.args.journal } : {}), ...(call.args.undoing !== undefined ? { undoing: call.args.undoing } : {}) });
     case 'fileDiff': return fileDiff(service, call.args.id, call.args.path);
   }
 }

@@ -1,6 +1,6 @@
 import { errnoCode, usageError } from '../base/errors.js';
 import { readTreeFile } from '../providers/snapshot-files.js';
-import { isGitPath } from '../tree/compare.js';
+import { bothFilters, isGitPath } from '../tree/compare.js';
 import { isSafeRelativePath } from '../tree/manifest.js';
 import { shownName } from '../tree/names.js';
 import type { DiffView, FileDiffView } from '../../shared/api.js';
@@ -9,7 +9,8 @@ import type { ServiceContext } from './context.js';
 import { FILE_DIFF_MAX_BYTES, fileDiffView } from './file-diff.js';
 import { gitImpact } from './git-impact.js';
 import { snapshotLabel } from './labels.js';
-import { listSnapshots, readySnapshot } from './queries.js';
+import { getSnapshot, listSnapshots, readySnapshot } from './queries.js';
+import { outsideRollback } from './rollback-bound.js';
 import { samePatterns } from './change-feed.js';
 import type { ProviderDiffOptions } from '../providers/provider.js';
 import type { SnapshotRecord } from '../../shared/model.js';
@@ -22,7 +23,7 @@ import { unfinished } from './status.js';
  * The preview of a rollback: what it would change (in the words its result uses), the unfinished rollback
  * of the folder it would meet first, and what it would do to each git repository of the folder.
  */
-export async function previewRollback(ctx: ServiceContext, id: unknown, paths: string[] | null = null, options: { keepGit?: boolean; journal?: JournalAnswer | null } = {}): Promise<DiffView> {
+export async function previewRollback(ctx: ServiceContext, id: unknown, paths: string[] | null = null, options: { keepGit?: boolean; journal?: JournalAnswer | null; undoing?: unknown } = {}): Promise<DiffView> {
   const record = await readySnapshot(ctx, id);
   const provider = ctx.provider(record.provider);
   const keepGit = options.keepGit ?? false;
@@ -31,8 +32,11 @@ export async function previewRollback(ctx: ServiceContext, id: unknown, paths: s
   const policy = await ctx.policy(record.target);
   const { filter: leaveAlone } = await leaveAloneOf(record, policy);
   const changes = await listingBase(ctx, record, policy.excludes, options.journal !== undefined ? options.journal : await journalAnswer(ctx, record));
+  // An undo's preview: only what its rollback changed, as the undo does (see outsideRollback).
+  const untouched = options.undoing === undefined ? null : await outsideRollback(provider, record, await getSnapshot(ctx, options.undoing).catch(() => null));
+  const exclude = bothFilters(keepGit ? isGitPath : undefined, untouched ?? undefined);
   const found = await provider.diff(record, await withBlockingAncestors(record.target, paths, heldAsFolderIn(provider, record)), {
-    ...(keepGit ? { exclude: isGitPath } : {}), ...(leaveAlone ? { leaveAlone } : {}), ...(changes ? { changes } : {}),
+    ...(exclude ? { exclude } : {}), ...(leaveAlone ? { leaveAlone } : {}), ...(changes ? { changes } : {}),
   });
   if (found.unknown && found.unknown.length > 0) throw await unknownPaths(record, found.unknown, leaveAlone, provider);
   const paths_ = found.git;

@@ -7,6 +7,7 @@ import type { ProviderRestoreOptions, RestoreResult } from '../../../src/core/pr
 import { ServiceContext } from '../../../src/core/service/context.js';
 import { createSnapshot } from '../../../src/core/service/create.js';
 import { deleteSnapshot } from '../../../src/core/service/delete.js';
+import { previewRollback } from '../../../src/core/service/preview.js';
 import { retryRollback } from '../../../src/core/service/recovery.js';
 import { rollback, undo } from '../../../src/core/service/rollback.js';
 import type { SnapshotRecord } from '../../../src/shared/model.js';
@@ -59,6 +60,20 @@ describe('an undo puts back what its rollback changed, and only that', () => {
     assert.equal(await readFile(at('src/changed.js'), 'utf8'), 'now\n');
     assert.equal(await readFile(at('src/added.js'), 'utf8'), 'added since\n');
     assert.equal(await readFile(at('docs/same.md'), 'utf8'), 'edited after the rollback\n');
+    assert.equal(await readFile(at('docs/new.md'), 'utf8'), 'made after the rollback\n');
+  });
+
+  test('an undo\'s preview shows what the undo does: not what was changed since elsewhere', async () => {
+    const { dir, then, at } = await project('previewed');
+    const done = await rollback(ctx, then.id);
+    assert.ok(done.safety);
+    await writeFile(at('docs/same.md'), 'edited after the rollback\n');
+    await writeFile(at('docs/new.md'), 'made after the rollback\n');
+    const view = await previewRollback(ctx, done.safety.id, null, { undoing: then.id });
+    assert.deepEqual({ added: view.added, removed: view.removed, modified: view.modified }, { added: [], removed: ['src/added.js'], modified: ['src/changed.js'] });
+    const whole = await previewRollback(ctx, done.safety.id, null);
+    assert.deepEqual(whole.added, ['docs/new.md'], 'a rollback to the safety snapshot would remove it');
+    await undo(ctx, { target: dir });
     assert.equal(await readFile(at('docs/new.md'), 'utf8'), 'made after the rollback\n');
   });
 
