@@ -134,7 +134,7 @@ export function sameToRestore(a: ManifestEntry, b: ManifestEntry): boolean {
   if (!sameMtime(a.mtimeNs, b.mtimeNs)) return false;
   const ra = a as unknown as Record<string, unknown>;
   const rb = b as unknown as Record<string, unknown>;
-  for (const k in ra) if (!WHERE_IT_LIVES.has(k) && ra[k] !== undefined && JSON.stringify(ra[k]) !== JSON.stringify(rb[k])) return false;
+  for (const k in ra) if (!WHERE_IT_LIVES.has(k) && ra[k] !== undefined && !sameValue(ra[k], rb[k])) return false;
   for (const k in rb) if (!WHERE_IT_LIVES.has(k) && rb[k] !== undefined && ra[k] === undefined) return false;
   return true;
 }
@@ -159,4 +159,10 @@ export function pathsToRestore(a: readonly ManifestEntry[], b: readonly Manifest
     }
   }
   return out;
+}
+
+/** Equal values of an entry's field: primitives as they are, an attribute map by its text. */
+function sameValue(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  return typeof x === 'object' && typeof y === 'object' && x !== null && y !== null && JSON.stringify(x) === JSON.stringify(y);
 }
