@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { appendFile, copyFile, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { appendFile, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { cachedListing, keepListing, listingInputs, listingIsFixed, type ListingFs } from '../../../src/core/state/listing-cache.js';
@@ -58,10 +59,15 @@ describe('the listing cache', () => {
     const changes: [string, () => Promise<void>][] = [
       ['store.json replaced by a copy of itself', async () => { await copyFile(layout.storeFile, `${layout.storeFile}.new`); await rename(`${layout.storeFile}.new`, layout.storeFile); }],
       ['store.json edited in place, same size, mtime put back', async () => {
-        const st = await stat(layout.storeFile);
+        // touch -r keeps the nanoseconds, which utimes from Node rounds: only the ctime tells.
+        const reference = path.join(root, 'times');
+        await writeFile(reference, '');
+        execFileSync('touch', ['-r', layout.storeFile, reference]);
         const text = await readFile(layout.storeFile, 'utf8');
         await writeFile(layout.storeFile, text.replace('"generation":3', '"generation":4'));
-        await utimes(layout.storeFile, st.atime, st.mtime);
+        execFileSync('touch', ['-r', reference, layout.storeFile]);
+        const [was, is] = [await stat(reference, { bigint: true }), await stat(layout.storeFile, { bigint: true })];
+        assert.equal(is.mtimeNs, was.mtimeNs);
       }],
       ['store.generation counted on', () => writeFile(layout.storeGenerationFile, '4\n')],
       ['a manifest added', () => writeFile(path.join(layout.cloneDir, 'manifests', 'r2.json'), '{}')],
