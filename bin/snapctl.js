@@ -21,6 +21,12 @@ if (major < 20 || (major === 20 && minor < 5)) {
 // its own, so that scripts polling the list never load the whole CLI (src/cli/fast-list.ts).
 const fastList = path.join(__dirname, '..', 'dist', 'src', 'cli-bundle', 'fast-list.cjs');
 
+// A reader that stops early (`snapctl list --json | head`) closes the pipe: the rest of the output has nowhere
+// to go, which is no failure of the command, and must not stop one that is changing files half way.
+process.stdout.on('error', (err) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+});
+
 async function main() {
   const args = process.argv.slice(2);
   if (args[0] === 'list' && existsSync(fastList)) {

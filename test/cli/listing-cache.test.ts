@@ -95,6 +95,25 @@ describe('list --json from the listing cache', () => {
     assert.match(after.stderr, new RegExp(`removed what an interrupted snapshot of .* had left \\(${id}\\)`));
   });
 
+  test('a reader that stops early (| head) ends list --json quietly, from the cache and from the full command', async () => {
+    // Enough records that the listing does not fit in the pipe's buffer before the reader goes.
+    const home = path.join(sb.box.root, 'many');
+    await mkdir(home);
+    const snapshots = Array.from({ length: 2_000 }, (_, i) => ({ id: `20250101-000000-${i.toString(16).padStart(6, '0')}`, provider: 'clone', target: sb.box.project, tag: null, trigger: 'schedule', createdAt: '2025-01-01T00:00:00.000Z', size: 1, addedBytes: 1, files: 1, state: 'ready', ref: `r${i}`, note: null }));
+    await writeFile(path.join(home, 'store.json'), JSON.stringify({ version: 1, snapshots, rollbacks: [] }));
+    await settle();
+    for (const round of ['full', 'kept', 'from the cache']) {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [cliPath, 'list', '--json'], { env: { ...process.env, SNAPCTL_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stdout.once('data', () => child.stdout.destroy());
+        child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      assert.deepEqual(r, { code: 0, stderr: '' }, round);
+    }
+  });
+
   test('only list --json to a pipe, with no setting that changes what the command does, is answered from the cache', async () => {
     await settle();
     await observedList(sb.box.home, sb.box.root);
