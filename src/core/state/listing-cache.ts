@@ -1,5 +1,7 @@
 import * as nodeFs from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { isFresh } from '../base/private-fs.js';
 import { installLayout } from '../base/install.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -130,6 +132,16 @@ export function cachedListing(layout: HomeLayout, fs: ListingFs = nodeFs): Buffe
 export async function keepListing(layout: HomeLayout, before: ListingInputs, startedMs: number, text: string): Promise<boolean> {
   const after = listingInputs(layout);
   if (after === null || after.key !== before.key || before.newestChangeMs >= startedMs - SETTLED_MS) return false;
+  await removeLeftovers(layout);
   const header: CacheHeader = { format: FORMAT, key: before.key, bytes: Buffer.byteLength(text) };
   return writeFileAtomic(layout.listingCacheFile, `${JSON.stringify(header)}\n${text}`, { fsync: true }).then(() => true, () => false);
+}
+
+/** The temporary files of writes killed part way (a listing is as large as the index): not left to pile up. */
+async function removeLeftovers(layout: HomeLayout): Promise<void> {
+  const prefix = `${path.basename(layout.listingCacheFile)}.tmp-`;
+  for (const name of await readdir(layout.root).catch(() => [])) {
+    const file = path.join(layout.root, name);
+    if (name.startsWith(prefix) && !(await isFresh(file))) await rm(file, { force: true }).catch(() => undefined);
+  }
 }

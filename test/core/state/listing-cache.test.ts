@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { appendFile, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { cachedListing, keepListing, listingInputs, listingIsFixed, type ListingFs } from '../../../src/core/state/listing-cache.js';
@@ -108,6 +108,18 @@ describe('the listing cache', () => {
     assert.ok(settled);
     assert.equal(await keepListing(layout, settled, Date.now(), TEXT), false, 'changed within the last 2 s');
     await assert.rejects(stat(layout.listingCacheFile), { code: 'ENOENT' });
+  });
+
+  test('what a keep killed part way left is removed by the next keep, once it is no longer being written', async () => {
+    const left = `${layout.listingCacheFile}.tmp-123-abcdef01`;
+    const writing = `${layout.listingCacheFile}.tmp-124-abcdef02`;
+    await writeFile(left, 'half');
+    await writeFile(writing, 'half');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(left, old, old);
+    await kept();
+    await assert.rejects(stat(left), { code: 'ENOENT' });
+    await stat(writing);
   });
 
   test('a damaged or cut-short cache file is not printed', async () => {
