@@ -18,7 +18,7 @@ import type { HomeLayout } from './paths.js';
  * write of the index, a crash between that write and anything else, another process, an older index put
  * back, or another version of snapctl all leave it unused until the next full `list` writes it again.
  */
-export type ListingFs = Pick<typeof nodeFs, 'statSync' | 'readdirSync' | 'readFileSync'>;
+export type ListingFs = Pick<typeof nodeFs, 'statSync' | 'readdirSync' | 'readFileSync' | 'openSync' | 'closeSync'>;
 
 /** Bumped when what the cache holds, or what it is keyed by, changes. */
 const FORMAT = 1;
@@ -35,6 +35,8 @@ export interface ListingInputs {
   key: string;
   /** The latest mtime or ctime among the inputs, in ms. */
   newestChangeMs: number;
+  /** clone's manifests are there and its space index is not. */
+  costsUnindexed: boolean;
 }
 
 /**
@@ -56,17 +58,22 @@ export function listingInputs(layout: HomeLayout, fs: ListingFs = nodeFs): Listi
   if (hasEntries(fs, layout.journalDir, (name) => name.endsWith('.json'))) return null;
   const parts = [`${FORMAT}`, buildStamp(fs)];
   let newest = 0;
+  const [store, , spaceIndex, manifests] = keyedFiles(layout);
+  const absent = new Set<string>();
   for (const file of keyedFiles(layout)) {
     const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
     if (!st) {
-      if (file === layout.storeFile) return null;
+      if (file === store) return null;
+      absent.add(file);
       parts.push('-');
       continue;
     }
     parts.push(`${st.dev}:${st.ino}:${st.mode}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`);
     newest = Math.max(newest, Number(st.mtimeNs / 1_000_000n), Number(st.ctimeNs / 1_000_000n));
   }
-  return { key: parts.join('|'), newestChangeMs: newest };
+  // Manifests without a space index after a listing: it was rebuilt from them and could not be written, so the
+  // costs came from the manifests themselves, whose contents no stat here vouches for.
+  return { key: parts.join('|'), newestChangeMs: newest, costsUnindexed: absent.has(spaceIndex as string) && !absent.has(manifests as string) };
 }
 
 function hasEntries(fs: ListingFs, dir: string, counts: (name: string) => boolean): boolean {
@@ -106,7 +113,13 @@ interface CacheHeader { format: number; key: string; bytes: number }
 export function cachedListing(layout: HomeLayout, fs: ListingFs = nodeFs): Buffer | null {
   let data: Buffer;
   try {
-    data = fs.readFileSync(layout.listingCacheFile);
+    // Never through a link put in its place, as nothing in the state folder is written through one.
+    const fd = fs.openSync(layout.listingCacheFile, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW);
+    try {
+      data = fs.readFileSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {
     return null;
   }
@@ -131,7 +144,7 @@ export function cachedListing(layout: HomeLayout, fs: ListingFs = nodeFs): Buffe
  */
 export async function keepListing(layout: HomeLayout, before: ListingInputs, startedMs: number, text: string): Promise<boolean> {
   const after = listingInputs(layout);
-  if (after === null || after.key !== before.key || before.newestChangeMs >= startedMs - SETTLED_MS) return false;
+  if (after === null || after.key !== before.key || after.costsUnindexed || before.newestChangeMs >= startedMs - SETTLED_MS) return false;
   await removeLeftovers(layout);
   const header: CacheHeader = { format: FORMAT, key: before.key, bytes: Buffer.byteLength(text) };
   return writeFileAtomic(layout.listingCacheFile, `${JSON.stringify(header)}\n${text}`, { fsync: true }).then(() => true, () => false);

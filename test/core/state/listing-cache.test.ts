@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { appendFile, copyFile, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { cachedListing, keepListing, listingInputs, listingIsFixed, type ListingFs } from '../../../src/core/state/listing-cache.js';
@@ -17,14 +17,18 @@ const record = (i: number, over: Partial<SnapshotRecord> = {}): SnapshotRecord =
   createdAt: `2025-01-01T00:00:${String(i).padStart(2, '0')}.000Z`, size: 1, addedBytes: 1, files: 1, state: 'ready', ref: `r${i}`, note: null, ...over,
 });
 
-/** The files a reader opened and read whole, through the fs it was given. */
+/** The files a reader opened or read whole, through the fs it was given. */
 function recording(): { fs: ListingFs; read: string[] } {
   const read: string[] = [];
   const readFileSync = ((file: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
-    read.push(String(file));
+    if (typeof file !== 'number') read.push(String(file));
     return (fs.readFileSync as (...a: unknown[]) => unknown)(file, ...rest);
   }) as typeof fs.readFileSync;
-  return { fs: { statSync: fs.statSync, readdirSync: fs.readdirSync, readFileSync }, read };
+  const openSync = ((file: fs.PathLike, ...rest: unknown[]) => {
+    read.push(String(file));
+    return (fs.openSync as (...a: unknown[]) => unknown)(file, ...rest);
+  }) as typeof fs.openSync;
+  return { fs: { statSync: fs.statSync, readdirSync: fs.readdirSync, readFileSync, openSync, closeSync: fs.closeSync }, read };
 }
 
 describe('the listing cache', () => {
@@ -72,8 +76,8 @@ describe('the listing cache', () => {
       ['store.generation counted on', () => writeFile(layout.storeGenerationFile, '4\n')],
       ['a manifest added', () => writeFile(path.join(layout.cloneDir, 'manifests', 'r2.json'), '{}')],
       ['space.json rewritten', () => writeFile(path.join(layout.cloneDir, 'space.json'), '{ }')],
-      ['space.json removed', () => rm(path.join(layout.cloneDir, 'space.json'))],
       ['settings.json written', () => writeFile(layout.settingsFile, '{"version":1}')],
+      ['space.json removed', () => rm(path.join(layout.cloneDir, 'space.json'))],
     ];
     for (const [what, change] of changes) {
       await kept();
@@ -120,6 +124,26 @@ describe('the listing cache', () => {
     await kept();
     await assert.rejects(stat(left), { code: 'ENOENT' });
     await stat(writing);
+  });
+
+  test('a cache file replaced by a link is not read through it', async () => {
+    await kept();
+    const elsewhere = path.join(root, 'elsewhere');
+    await rename(layout.listingCacheFile, elsewhere);
+    await symlink(elsewhere, layout.listingCacheFile);
+    assert.equal(cachedListing(layout), null);
+  });
+
+  test('costs computed from the manifests because the space index could not be written are not kept', async () => {
+    await rm(path.join(layout.cloneDir, 'space.json'));
+    const before = listingInputs(layout);
+    assert.ok(before);
+    assert.equal(await keepListing(layout, before, LATER(), TEXT), false);
+    // No manifests folder at all (no clone data): nothing unread to vouch for.
+    await rm(path.join(layout.cloneDir, 'manifests'), { recursive: true });
+    const bare = listingInputs(layout);
+    assert.ok(bare);
+    assert.equal(await keepListing(layout, bare, LATER(), TEXT), true);
   });
 
   test('a damaged or cut-short cache file is not printed', async () => {
