@@ -44,36 +44,40 @@ export interface ListingInputs {
  * index put back is mended by a full read), clone's space index and its manifests (the costs; a manifest
  * added or removed changes the folder), and the settings (an invalid free-space floor is said on stderr).
  */
-function keyedFiles(layout: HomeLayout): string[] {
-  return [layout.storeFile, layout.storeGenerationFile, path.join(layout.cloneDir, 'space.json'), path.join(layout.cloneDir, 'manifests'), layout.settingsFile];
+function keyedFiles(layout: HomeLayout): { store: string; generation: string; spaceIndex: string; manifests: string; settings: string } {
+  return { store: layout.storeFile, generation: layout.storeGenerationFile, spaceIndex: path.join(layout.cloneDir, 'space.json'), manifests: path.join(layout.cloneDir, 'manifests'), settings: layout.settingsFile };
 }
 
 /**
  * The identity of `list`'s inputs. Null (never cached) when there is no index (the full path rebuilds or
- * reports it), when a create was interrupted (`pending/`: the next command finishes it, and says so), or when a
- * rollback journal is there (the command says the rollback is unfinished).
+ * reports it), when a create was interrupted (`pending/`: the next command finishes it, and says so), when a
+ * rollback journal is there (the command says the rollback is unfinished), or when an input cannot be looked at.
  */
 export function listingInputs(layout: HomeLayout, fs: ListingFs = nodeFs): ListingInputs | null {
-  if (hasEntries(fs, path.join(layout.root, 'pending'), () => true)) return null;
-  if (hasEntries(fs, layout.journalDir, (name) => name.endsWith('.json'))) return null;
-  const parts = [`${FORMAT}`, buildStamp(fs)];
-  let newest = 0;
-  const [store, , spaceIndex, manifests] = keyedFiles(layout);
-  const absent = new Set<string>();
-  for (const file of keyedFiles(layout)) {
-    const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
-    if (!st) {
-      if (file === store) return null;
-      absent.add(file);
-      parts.push('-');
-      continue;
+  try {
+    if (hasEntries(fs, path.join(layout.root, 'pending'), () => true)) return null;
+    if (hasEntries(fs, layout.journalDir, (name) => name.endsWith('.json'))) return null;
+    const files = keyedFiles(layout);
+    const parts = [`${FORMAT}`, buildStamp(fs)];
+    let newest = 0;
+    const absent = new Set<string>();
+    for (const file of Object.values(files)) {
+      const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+      if (!st) {
+        if (file === files.store) return null;
+        absent.add(file);
+        parts.push('-');
+        continue;
+      }
+      parts.push(`${st.dev}:${st.ino}:${st.mode}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`);
+      newest = Math.max(newest, Number(st.mtimeNs / 1_000_000n), Number(st.ctimeNs / 1_000_000n));
     }
-    parts.push(`${st.dev}:${st.ino}:${st.mode}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`);
-    newest = Math.max(newest, Number(st.mtimeNs / 1_000_000n), Number(st.ctimeNs / 1_000_000n));
+    // Manifests without a space index after a listing: it was rebuilt from them and could not be written, so
+    // the costs came from the manifests themselves, whose contents no stat here vouches for.
+    return { key: parts.join('|'), newestChangeMs: newest, costsUnindexed: absent.has(files.spaceIndex) && !absent.has(files.manifests) };
+  } catch {
+    return null;
   }
-  // Manifests without a space index after a listing: it was rebuilt from them and could not be written, so the
-  // costs came from the manifests themselves, whose contents no stat here vouches for.
-  return { key: parts.join('|'), newestChangeMs: newest, costsUnindexed: absent.has(spaceIndex as string) && !absent.has(manifests as string) };
 }
 
 function hasEntries(fs: ListingFs, dir: string, counts: (name: string) => boolean): boolean {

@@ -103,6 +103,13 @@ describe('the listing cache', () => {
     assert.equal(cachedListing(layout), null, 'no index');
   });
 
+  test('an input that cannot be looked at (a file where a folder should be) means no cache, never a failed list', async () => {
+    await rm(layout.cloneDir, { recursive: true });
+    await writeFile(layout.cloneDir, 'not a folder');
+    assert.equal(listingInputs(layout), null);
+    assert.equal(cachedListing(layout), null);
+  });
+
   test('a listing whose inputs changed while it was computed, or just before, is not kept', async () => {
     const before = listingInputs(layout);
     assert.ok(before);
