@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { answerFromCache } from '../../src/cli/fast-list.js';
+import { keepListingIfRoom } from '../../src/cli/listing-cache.js';
+import { ServiceContext } from '../../src/core/service/context.js';
+import { listingInputs } from '../../src/core/state/listing-cache.js';
 import { cliPath, cliSandbox, parseJson, runCli } from '../helpers/helpers.js';
 
 interface Observed { stdout: string; stderr: string; code: number | null; bundled: string[]; storeRead: boolean }
@@ -112,6 +115,23 @@ describe('list --json from the listing cache', () => {
       });
       assert.deepEqual(r, { code: 0, stderr: '' }, round);
     }
+  });
+
+  test('a listing is not kept when it would take the disk below the free-space floor', async () => {
+    const service = new ServiceContext({ home: sb.box.home });
+    const records = (await service.store.read()).snapshots;
+    const cache = service.layout.listingCacheFile;
+    await rm(cache, { force: true });
+    await writeFile(service.layout.settingsFile, JSON.stringify({ version: 1, freeSpaceFloor: Number.MAX_SAFE_INTEGER }));
+    const tight = listingInputs(service.layout);
+    assert.ok(tight);
+    await keepListingIfRoom(service, tight, Date.now() + 10_000, records, '[]\n');
+    await assert.rejects(stat(cache), { code: 'ENOENT' });
+    await rm(service.layout.settingsFile);
+    const roomy = listingInputs(service.layout);
+    assert.ok(roomy);
+    await keepListingIfRoom(service, roomy, Date.now() + 10_000, records, '[]\n');
+    await stat(cache);
   });
 
   test('only list --json to a pipe, with no setting that changes what the command does, is answered from the cache', async () => {
