@@ -2,7 +2,7 @@
 // Prints medians and ratios (snapctl / peer); machines here are noisy, so nothing gates on an absolute time.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -103,7 +103,12 @@ async function cloneBenchmarks(work: string, label: string, cpArgs: string[]): P
   return rows;
 }
 
-async function listBenchmark(work: string): Promise<Row> {
+/**
+ * `list --json` of 10,000 records: as a script polling an unchanged store runs it (answered from the listing
+ * the first full run kept: one untimed run once the store has settled, listing-cache.ts), and the first run
+ * after the index changed (store.json replaced by a copy of itself before each round: the full command).
+ */
+async function listBenchmark(work: string): Promise<Row[]> {
   const home = path.join(work, 'home-list');
   const target = path.join(work, 'list-target');
   await mkdir(home, { recursive: true });
@@ -113,14 +118,25 @@ async function listBenchmark(work: string): Promise<Row> {
     const at = new Date(start + i * 3_600_000);
     return { id: `${at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${i.toString(16).padStart(6, '0')}`, provider: 'clone', target, tag: i % 10 ? null : `tag ${i}`, trigger: 'schedule', createdAt: at.toISOString(), size: 1000 + i, addedBytes: 10, files: 3, state: 'ready', ref: `r${i}`, note: null };
   });
-  await writeFile(path.join(home, 'store.json'), JSON.stringify({ version: 1, snapshots, rollbacks: [] }));
+  const store = path.join(home, 'store.json');
+  await writeFile(store, JSON.stringify({ version: 1, snapshots, rollbacks: [] }));
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
+  await timeSnapctl(['list', '--json'], home, work);
   const list: Timed[] = [];
   const node: Timed[] = [];
   for (let r = 0; r < Math.max(runs, 7); r++) {
     list.push(await timeSnapctl(['list', '--json'], home, work));
     node.push(await timeCommand(process.execPath, ['-e', '0'], work));
   }
-  return row('list --json, 10,000 records', list, node, 'node -e 0', 2);
+  const changed: Timed[] = [];
+  const nodeAgain: Timed[] = [];
+  for (let r = 0; r < Math.max(runs, 7); r++) {
+    await copyFile(store, `${store}.copy`);
+    await rename(`${store}.copy`, store);
+    changed.push(await timeSnapctl(['list', '--json'], home, work));
+    nodeAgain.push(await timeCommand(process.execPath, ['-e', '0'], work));
+  }
+  return [row('list --json, 10,000 records', list, node, 'node -e 0', 2), row('list --json, 10,000 records, first after the index changed', changed, nodeAgain, 'node -e 0', null)];
 }
 
 /**
@@ -360,7 +376,7 @@ async function main(): Promise<void> {
       const btrfs = await btrfsBenchmark(work);
       if (typeof btrfs === 'string') notes.push(btrfs); else add(btrfs);
     }
-    if (started('list')) add(await listBenchmark(work));
+    if (started('list')) add(...(await listBenchmark(work)));
     if (started('history')) add(...(await historyBenchmarks(work)));
     if (started('small')) add(...(await smallFileFirstRows(path.join(work, 'small'), notes)));
     if (started('app')) add(...(await appRows(path.join(work, 'app-part'), files, runs, notes)));

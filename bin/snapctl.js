@@ -17,7 +17,25 @@ if (major < 20 || (major === 20 && minor < 5)) {
   process.exit(1);
 }
 
+// `snapctl list --json` from the listing the last full `list` kept, when it can vouch for it: a small file of
+// its own, so that scripts polling the list never load the whole CLI (src/cli/fast-list.ts).
+const fastList = path.join(__dirname, '..', 'dist', 'src', 'cli-bundle', 'fast-list.cjs');
+
+// A reader that stops early (`snapctl list --json | head`) closes the pipe: the rest of the output has nowhere
+// to go, which is no failure of the command, and must not stop one that is changing files half way.
+process.stdout.on('error', (err) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+});
+
 async function main() {
+  const args = process.argv.slice(2);
+  if (args[0] === 'list' && existsSync(fastList)) {
+    try {
+      if (require(fastList).run(args)) return 0;
+    } catch {
+      // The full command below answers, and says what is wrong if anything is.
+    }
+  }
   let cli;
   if (existsSync(bundle)) cli = require(bundle);
   else if (existsSync(modules)) cli = await import(require('node:url').pathToFileURL(modules).href);
@@ -25,7 +43,7 @@ async function main() {
     process.stderr.write("snapctl: not built yet (run 'npm run build' in the snapctl folder)\n");
     return 1;
   }
-  return cli.run(process.argv.slice(2));
+  return cli.run(args);
 }
 
 main().then((code) => {

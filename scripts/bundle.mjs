@@ -86,6 +86,8 @@ const cliCommon = {
   banner: { js: "const __snapctlUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 await build({ ...cliCommon, entryPoints: [path.join(root, 'src/cli/main.ts')], outfile: path.join(cliOut, 'main.cjs') });
+// `snapctl list --json` answered from its cache before the bundle above is loaded (bin/snapctl.js, src/cli/fast-list.ts).
+await build({ ...cliCommon, entryPoints: [path.join(root, 'src/cli/fast-list.ts')], outfile: path.join(cliOut, 'fast-list.cjs') });
 // The worker thread `snapctl serve` answers its long queries in (core/runtime/query-pool.ts finds it beside main.cjs).
 await build({ ...cliCommon, entryPoints: [path.join(root, 'src/core/runtime/query-worker.ts')], outfile: path.join(cliOut, 'query-worker.cjs') });
 for (const pkg of VENDORED) {

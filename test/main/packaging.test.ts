@@ -64,7 +64,7 @@ describe('packaging (electron-builder.yml)', () => {
     );
     // What `node bin/snapctl.js` reads from outside the archive: the launcher, its bundle, the popover for serve.
     const unpacked = (file: string): boolean => (c.asarUnpack ?? []).some((g) => g.endsWith('/**') && file.startsWith(g.slice(0, -2)));
-    for (const file of ['bin/snapctl.js', 'bin/package.json', 'dist/src/cli-bundle/main.cjs', 'dist/src/cli-bundle/vendor/zod.cjs', 'dist/renderer/index.html']) {
+    for (const file of ['bin/snapctl.js', 'bin/package.json', 'dist/src/cli-bundle/main.cjs', 'dist/src/cli-bundle/fast-list.cjs', 'dist/src/cli-bundle/vendor/zod.cjs', 'dist/renderer/index.html']) {
       assert.ok(unpacked(file), `${file} is not unpacked`);
       await readFile(path.join(repoRoot, file));
     }

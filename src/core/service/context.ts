@@ -127,6 +127,11 @@ export class ServiceContext {
     }
   }
 
+  /** Whether any notice is waiting to be taken (a listing that said something is not one to keep). */
+  hasNotices(): boolean {
+    return this.store.notices.length + this.notices.length + this.history.notices.length > 0;
+  }
+
   /** What the last operations found and mended on their own (a rebuilt index, a finished create), to tell the user. */
   takeNotices(): string[] {
     return [...this.store.notices.splice(0), ...this.notices.splice(0), ...this.history.notices.splice(0)];

@@ -1,7 +1,7 @@
 import { constants as fsConstants, type BigIntStats } from 'node:fs';
 import { appendFile, lstat, open, readFile, readlink, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { SnapctlError, describeError, errnoCode, nullIfMissing, usageError } from '../base/errors.js';
+import { SnapctlError, errnoCode, nullIfMissing, usageError } from '../base/errors.js';
 import { mkdirPrivate } from '../base/private-fs.js';
 import { nodeCrypto } from '../base/lazy-crypto.js';
 import { writeFileAtomic } from '../state/atomic-write.js';
@@ -12,16 +12,16 @@ import { leaveAloneFilter } from '../tree/excludes.js';
 import { isSafeRelativePath, nsToSeconds } from '../tree/manifest.js';
 import { hashFile, hashKindOf, type HashKind } from '../tree/content-hash.js';
 import { fromBytes, fsPath, shownName, toBytes } from '../tree/names.js';
-import { IndexBuilder, entriesAt, addSnapshot, applyDelta, emptyIndex, findPathLine, liveSeqs, makeDelta, markSkipped, parseHeader, parseIndex, parseLog, removeSnapshots, serialiseDelta, serialiseIndex, type IndexDelta, type IndexHeader, type IndexedVersion, type PathIndexData } from '../history/path-index.js';
+import { entriesAt, addSnapshot, applyDelta, emptyIndex, findPathLine, liveSeqs, makeDelta, parseHeader, parseIndex, parseLog, removeSnapshots, serialiseDelta, serialiseIndex, type IndexHeader, type IndexedVersion, type PathIndexData } from '../history/path-index.js';
 import type { ManifestEntry } from '../tree/manifest.js';
 import type { ProviderName, SnapshotRecord } from '../../shared/model.js';
 import type { FileHistoryView, FileMatch, SnapshotRef } from '../../shared/api.js';
 import type { EntryChanges, SnapshotProvider } from '../providers/provider.js';
-import { applyChanges } from '../providers/snapshot-changes.js';
 import type { Trace } from '../base/trace.js';
+import { catchUp, covers, headerOf, newestFirstRecord, type IndexKeeper, type IndexState } from './index-catch-up.js';
 
-// Over 400 lines: the path index's keeper is one class over one file format (read, fold in the log, catch
-// up, compact); its catch-up from snapshots (walked, or btrfs/ZFS changesBetween) is the part to split out next.
+// Over 400 lines: the path index's keeper is one class over one file format (read, fold in the log, compact);
+// its catch-up from snapshots (walked, or btrfs/ZFS changesBetween) is in index-catch-up.ts.
 
 export interface HistoryDeps {
   layout: HomeLayout;
@@ -45,8 +45,6 @@ export interface FindResult {
 
 /** The largest file `cat` and `restore --to` read into memory at once. */
 const MAX_READ = 2 ** 31 - 1;
-/** Written again every so many snapshots while the index is built, so a killed build keeps its work. */
-const CHECKPOINT = 100;
 /** Creates whose deltas the log holds before a create writes the index again with them folded in. */
 const COMPACT_AT = 64;
 
@@ -63,6 +61,15 @@ export class FileHistory {
   private cache: { file: string; key: string; text: string; header: IndexHeader } | null = null;
   private parsedCache: { text: string; log: string; index: PathIndexData } | null = null;
   readonly notices: string[] = [];
+
+  /** The index's files, for the catch-up (index-catch-up.ts). */
+  private readonly keeper: IndexKeeper = {
+    readState: (target) => this.readState(target),
+    loadParsed: (target) => this.loadParsed(target),
+    write: (index) => this.write(index),
+    compactLog: (target) => this.compactLog(target),
+    logFile: (target) => this.logFile(target),
+  };
 
   constructor(private readonly deps: HistoryDeps) {}
 
@@ -302,76 +309,10 @@ export class FileHistory {
     if (records.length === 0) throw await this.noSnapshots(target);
     const state = await this.readState(target);
     if (state && covers(state.header, records)) return { ...state, records };
-    await this.deps.lock(target, async () => {
-      const again = await this.recordsOf(target);
-      if (await this.appendChanges(target, again)) return;
-      const index = (await this.loadParsed(target)) ?? emptyIndex(target);
-      if (covers(headerOf(index), again)) return;
-      const wanted = new Set(again.map((r) => r.id));
-      removeSnapshots(index, [...index.snapshots.keys()].filter((id) => !wanted.has(id)));
-      let sinceWrite = 0;
-      const builder = new IndexBuilder(index);
-      // The snapshot just before, in time: what the next one is read against where the filesystem can tell
-      // what changed between them (btrfs, ZFS); its entries are known once read, else taken from the index.
-      let before: { record: SnapshotRecord; entries: readonly ManifestEntry[] | null } | null = null;
-      for (const r of [...again].sort((a, b) => -newestFirstRecord(a, b))) {
-        if (index.snapshots.has(r.id)) { before = index.skipped.has(r.id) ? null : { record: r, entries: null }; continue; }
-        try {
-          const entries = await this.entriesOf(r, before, index);
-          builder.add(r.id, entries);
-          before = { record: r, entries };
-        } catch (err) {
-          markSkipped(index, r.id, describeError(err));
-          before = null;
-        }
-        if (++sinceWrite >= CHECKPOINT) { await this.write(index); sinceWrite = 0; }
-      }
-      await this.write(index);
-    });
+    await this.deps.lock(target, async () => catchUp(this.keeper, this.deps, target, await this.recordsOf(target)));
     const done = await this.readState(target);
     if (!done) throw new SnapctlError('failed', `the path index of ${target} could not be written`);
     return { ...done, records: await this.recordsOf(target) };
-  }
-
-  /**
-   * Catches a whole index up with snapshots taken after all it covers, where the filesystem tells what each
-   * changed since the one before (btrfs, ZFS): one line appended to the log per snapshot, as a create of
-   * clone's appends, so neither the index nor any snapshot's tree is read. False when that cannot be done (no
-   * whole index, a snapshot deleted or older than one covered, a provider without it, a difference it cannot
-   * vouch for): the caller reads the index and the snapshots instead. The caller holds the folder's lock.
-   */
-  private async appendChanges(target: string, records: readonly SnapshotRecord[]): Promise<boolean> {
-    const state = await this.readState(target);
-    if (!state) return false;
-    const ids = new Set(records.map((r) => r.id));
-    if ([...state.header.snapshots.keys()].some((id) => !ids.has(id))) return false;
-    const ordered = [...records].sort((a, b) => -newestFirstRecord(a, b));
-    const first = ordered.findIndex((r) => !state.header.snapshots.has(r.id));
-    if (first <= 0 || ordered.slice(first).some((r) => state.header.snapshots.has(r.id))) return false;
-    const trace = this.deps.trace ?? ((): void => undefined);
-    for (let i = first; i < ordered.length; i++) {
-      const before = ordered[i - 1] as SnapshotRecord;
-      const record = ordered[i] as SnapshotRecord;
-      const provider = this.deps.provider(record.provider);
-      // What was appended stays: the read of the index that follows folds it in and reads only the rest.
-      if (before.provider !== record.provider || state.header.skipped.has(before.id) || !provider.changesBetween) return false;
-      const olderEntries = async (): Promise<readonly ManifestEntry[] | null> => {
-        const index = await this.loadParsed(target);
-        return index ? entriesAt(index, before.id) : null;
-      };
-      const changes = await provider.changesBetween(before, record, { olderEntries, trace });
-      if (!changes) return false;
-      // The paths that changed, with their entries, and those gone: what a create's delta against its base holds.
-      const delta: IndexDelta = { ...makeDelta(target, record.id, changes.changed, null), base: before.id, removed: changes.removed };
-      try {
-        await appendFile(this.logFile(target), serialiseDelta(delta), { mode: 0o600, flag: fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW });
-      } catch {
-        // A log that cannot be appended to (a link put in its place is never followed): the index is built again.
-        return false;
-      }
-    }
-    await this.compactLog(target);
-    return true;
   }
 
   /** Writes the index whole again, the log folded in, once the log holds COMPACT_AT snapshots. */
@@ -381,23 +322,6 @@ export class FileHistory {
       const index = await this.loadParsed(target);
       if (index) await this.write(index);
     }
-  }
-
-  /**
-   * What `record` holds, for the index: the snapshot before it with what the filesystem says changed between
-   * the two (only those paths looked at), else a walk of its tree.
-   */
-  private async entriesOf(record: SnapshotRecord, before: { record: SnapshotRecord; entries: readonly ManifestEntry[] | null } | null, index: PathIndexData): Promise<readonly ManifestEntry[]> {
-    const provider = this.deps.provider(record.provider);
-    const trace = this.deps.trace ?? ((): void => undefined);
-    if (before && before.record.provider === record.provider && provider.changesBetween) {
-      const olderEntries = before.entries ?? entriesAt(index, before.record.id);
-      const changes = olderEntries ? await provider.changesBetween(before.record, record, { olderEntries, trace }) : null;
-      if (olderEntries && changes) return applyChanges(olderEntries, changes);
-      if (!olderEntries) trace(`index of ${record.target}: walked ${record.id} (the index cannot give back what ${before.record.id} holds)`);
-    }
-    trace(`index of ${record.target}: walked ${record.id}`);
-    return provider.listEntries(record);
   }
 
   /** The index (text, header) and the deltas of its log that fold in; null when there is no whole index. */
@@ -488,9 +412,6 @@ export class FileHistory {
   }
 }
 
-/** The index file's text and header (`main`), and its log's deltas; `header` is `main` with them folded in. */
-interface IndexState { text: string; main: IndexHeader; header: IndexHeader; deltas: IndexDelta[]; log: string }
-
 /** What a read of the index file gives when it is there but cannot be read as a file (a folder, say). */
 const DAMAGED = '\0damaged';
 
@@ -498,15 +419,6 @@ function countLines(text: string): number {
   let n = 0;
   for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) n++;
   return n;
-}
-
-function headerOf(index: IndexHeader): IndexHeader {
-  return { target: index.target, nextSeq: index.nextSeq, snapshots: index.snapshots, skipped: index.skipped };
-}
-
-function covers(header: IndexHeader, records: readonly SnapshotRecord[]): boolean {
-  if (header.snapshots.size !== records.length) return false;
-  return records.every((r) => header.snapshots.has(r.id));
 }
 
 /** Seq -> record for the covered snapshots that could be read. */
@@ -526,10 +438,6 @@ function skippedOf(header: IndexHeader, records: readonly SnapshotRecord[]): { i
 
 function ref(r: SnapshotRecord): SnapshotRef {
   return { id: r.id, createdAt: r.createdAt, tag: r.tag, trigger: r.trigger };
-}
-
-function newestFirstRecord(a: SnapshotRecord, b: SnapshotRecord): number {
-  return a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
 /** Whether a snapshot left `rel` out (its excludes, a folder holding a CACHEDIR.TAG); one filter per set of excludes. */

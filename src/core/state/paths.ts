@@ -20,6 +20,8 @@ export class HomeLayout {
   get locksDir(): string { return path.join(this.root, 'locks'); }
   get journalDir(): string { return path.join(this.root, 'journal'); }
   get settingsFile(): string { return path.join(this.root, 'settings.json'); }
+  /** `list --json` as last printed, keyed by what it was computed from (listing-cache.ts). */
+  get listingCacheFile(): string { return path.join(this.root, 'listing.cache'); }
   get cloneDir(): string { return path.join(this.root, 'clone'); }
   /** The last result of sending metrics, for `snapctl status` (see metrics-health-file.ts). */
   get metricsHealthFile(): string { return path.join(this.root, 'metrics-health.json'); }
