@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, link, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CloneProvider } from '../../../src/core/providers/clone/clone-provider.js';
@@ -160,6 +160,80 @@ describe('an undo after a narrowed rollback never puts an older copy over a writ
     assert.equal(await readFile(quiet, 'utf8'), written);
     await undo(plain, { target: dir });
     assert.equal(await readFile(changing, 'utf8'), 'version two\n');
+    assert.equal(await readFile(quiet, 'utf8'), written);
+  });
+
+  test('a narrowed rollback of some paths (--only): a write no event named elsewhere stays, and the undo is exact', async () => {
+    const dir = path.join(box.root, 'only');
+    await mkdir(path.join(dir, 'src'), { recursive: true });
+    await mkdir(path.join(dir, 'data'), { recursive: true });
+    const changing = path.join(dir, 'src', 'app.js');
+    const quiet = path.join(dir, 'data', 'table.bin');
+    await writeFile(changing, 'version one\n');
+    await writeFile(quiet, big('version one'));
+    await tracker.watch([dir]);
+    const then = await createSnapshot(ctx, { path: dir, provider: 'clone' });
+    await writeFile(changing, 'version two\n');
+    await writeFile(quiet, big('version two'));
+    await createSnapshot(ctx, { path: dir, provider: 'clone' });
+    await tracker.mark(dir);
+    writeThroughMmap(quiet);
+    const written = await readFile(quiet, 'utf8');
+    await rollback(ctx, then.id, { paths: ['src'] });
+    assert.equal(await readFile(changing, 'utf8'), 'version one\n');
+    assert.equal(await readFile(quiet, 'utf8'), written, 'outside --only');
+    await undo(plain, { target: dir });
+    assert.equal(await readFile(changing, 'utf8'), 'version two\n');
+    assert.equal(await readFile(quiet, 'utf8'), written);
+  });
+
+  test('a file written through a hard link from outside the folder (no event), the same in both snapshots: the rollback and the undo leave the write', async () => {
+    const dir = path.join(box.root, 'outside-link');
+    await mkdir(path.join(dir, 'src'), { recursive: true });
+    const changing = path.join(dir, 'src', 'app.js');
+    const linked = path.join(dir, 'src', 'shared.txt');
+    const outside = path.join(box.root, 'outside-name.txt');
+    await writeFile(changing, 'version one\n');
+    await writeFile(linked, 'shared, as in both snapshots\n');
+    await link(linked, outside);
+    await tracker.watch([dir]);
+    const then = await createSnapshot(ctx, { path: dir, provider: 'clone' });
+    await writeFile(changing, 'version two\n');
+    await createSnapshot(ctx, { path: dir, provider: 'clone' });
+    await tracker.mark(dir);
+    await appendFile(outside, 'written through the name outside\n');
+    const written = await readFile(linked, 'utf8');
+    const done = await rollback(ctx, then.id);
+    assert.ok(done.safety);
+    assert.equal(await readFile(changing, 'utf8'), 'version one\n');
+    // The rollback either leaves it or puts back the snapshot's bytes; the undo must then bring the write back.
+    await undo(ctx, { target: dir });
+    assert.equal(await readFile(changing, 'utf8'), 'version two\n');
+    assert.equal(await readFile(linked, 'utf8'), written);
+  });
+
+  test('two narrowed rollbacks in a row, then undo: the folder is as before the second, the write no event named kept', async () => {
+    const dir = path.join(box.root, 'twice');
+    await mkdir(path.join(dir, 'src'), { recursive: true });
+    await mkdir(path.join(dir, 'data'), { recursive: true });
+    const changing = path.join(dir, 'src', 'app.js');
+    const quiet = path.join(dir, 'data', 'table.bin');
+    await writeFile(changing, 'version one\n');
+    await writeFile(quiet, big('the same in every snapshot'));
+    await tracker.watch([dir]);
+    const one = await createSnapshot(ctx, { path: dir, provider: 'clone' });
+    await writeFile(changing, 'version two\n');
+    const two = await createSnapshot(ctx, { path: dir, provider: 'clone' });
+    await writeFile(changing, 'version three\n');
+    await createSnapshot(ctx, { path: dir, provider: 'clone' });
+    await tracker.mark(dir);
+    writeThroughMmap(quiet);
+    const written = await readFile(quiet, 'utf8');
+    await rollback(ctx, one.id);
+    await rollback(ctx, two.id);
+    assert.equal(await readFile(changing, 'utf8'), 'version two\n');
+    await undo(plain, { target: dir });
+    assert.equal(await readFile(changing, 'utf8'), 'version one\n');
     assert.equal(await readFile(quiet, 'utf8'), written);
   });
 });
