@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { link, lstat, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, chown, link, lstat, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ServiceContext } from '../../../src/core/service/context.js';
@@ -110,5 +111,30 @@ describe('an undo puts back every path its rollback changed, bounded by what the
     assert.ok(done.safety);
     const view = await previewRollback(ctx, done.safety.id, null, { undoing: then.id });
     assert.deepEqual([...view.modified].sort(), ['lib/a', 'lib/b', 'lib/c', 'lib/d']);
+  });
+
+  test('changes of mode, mtime, an attribute, the owner and the bytes: the undo brings each back exactly', async () => {
+    const dir = path.join(box.root, 'meta');
+    await mkdir(path.join(dir, 'm'), { recursive: true });
+    const when = new Date(1_700_000_000_000);
+    const names = ['mode', 'time', 'xattr', 'owner', 'bytes'];
+    for (const n of names) { await writeFile(path.join(dir, 'm', n), `${n}\n`); await utimes(path.join(dir, 'm', n), when, when); }
+    const then = await createSnapshot(ctx, { path: dir, provider: 'clone' });
+    await chmod(path.join(dir, 'm', 'mode'), 0o600);
+    await utimes(path.join(dir, 'm', 'time'), new Date(1_600_000_000_000), new Date(1_600_000_000_000));
+    execFileSync('python3', ['-c', 'import os, sys; os.setxattr(sys.argv[1], "user.note", b"since")', path.join(dir, 'm', 'xattr')]);
+    await chown(path.join(dir, 'm', 'owner'), 65534, 65534);
+    await writeFile(path.join(dir, 'm', 'bytes'), 'other\n');
+    await utimes(path.join(dir, 'm', 'bytes'), when, when);
+    const before = await describeTree(dir);
+    const owners = async (): Promise<string[]> => Promise.all(names.map(async (n) => { const st = await lstat(path.join(dir, 'm', n)); return `${n}:${st.uid}:${st.gid}`; }));
+    const ownedBefore = await owners();
+    const done = await rollback(ctx, then.id);
+    assert.ok(done.safety);
+    assert.equal((await lstat(path.join(dir, 'm', 'owner'))).uid, 0);
+    await undo(ctx, { target: dir });
+    assert.deepEqual(await describeTree(dir), before);
+    assert.deepEqual(await owners(), ownedBefore);
+    assert.equal(execFileSync('python3', ['-c', 'import os, sys; sys.stdout.write(os.getxattr(sys.argv[1], "user.note").decode())', path.join(dir, 'm', 'xattr')]).toString(), 'since');
   });
 });
