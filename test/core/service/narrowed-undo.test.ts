@@ -98,7 +98,7 @@ describe('an undo after a narrowed rollback never puts an older copy over a writ
     assert.equal(await readFile(r.quiet, 'utf8'), r.written);
   });
 
-  test('undo without the change journal after the snapshot rolled back to was deleted (pruned): the write stays', {
+  test('undo without the change journal after the snapshot rolled back to was deleted by hand: the write stays', {
     todo: 'with the rolled-back-to snapshot gone, the undo has no bound and restores the whole safety snapshot, which holds the path as the newest snapshot did',
   }, async () => {
     const r = await rolledBack('plain-undo-deleted');
@@ -235,5 +235,31 @@ describe('an undo after a narrowed rollback never puts an older copy over a writ
     await undo(plain, { target: dir });
     assert.equal(await readFile(changing, 'utf8'), 'version one\n');
     assert.equal(await readFile(quiet, 'utf8'), written);
+  });
+
+  test('a write no event named beside an edit the journal saw (its folder listed again): the rollback puts the snapshot back there, and the undo brings the write back', async () => {
+    const dir = path.join(box.root, 'relisted');
+    await mkdir(path.join(dir, 'data'), { recursive: true });
+    const quiet = path.join(dir, 'data', 'table.bin');
+    const seen = path.join(dir, 'data', 'seen.txt');
+    await writeFile(quiet, big('the same in every snapshot'));
+    await writeFile(seen, 'version one\n');
+    await tracker.watch([dir]);
+    const then = await createSnapshot(ctx, { path: dir, provider: 'clone' });
+    await writeFile(seen, 'version two\n');
+    await createSnapshot(ctx, { path: dir, provider: 'clone' });
+    await tracker.mark(dir);
+    writeThroughMmap(quiet);
+    await writeFile(path.join(dir, 'data', 'new.txt'), 'made since, beside it\n');
+    const written = await readFile(quiet, 'utf8');
+    const done = await rollback(ctx, then.id);
+    assert.ok(done.safety);
+    assert.equal(await readFile(seen, 'utf8'), 'version one\n');
+    const after = await readFile(quiet, 'utf8');
+    assert.ok(after === written || after === big('the same in every snapshot'), 'either left alone or the snapshot\'s bytes');
+    await undo(plain, { target: dir });
+    assert.equal(await readFile(seen, 'utf8'), 'version two\n');
+    assert.equal(await readFile(quiet, 'utf8'), written);
+    assert.equal(await readFile(path.join(dir, 'data', 'new.txt'), 'utf8'), 'made since, beside it\n');
   });
 });
