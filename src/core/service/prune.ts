@@ -21,8 +21,8 @@ export interface PruneResult {
 
 /**
  * Applies a retention policy to each folder's snapshots (or one folder's). With `dryRun` nothing is deleted:
- * the plan is only reported. Never a snapshot a rollback needs (an unfinished one's two, the safety snapshot
- * undo would restore), in the plan as in the deletion; a folder that cannot be pruned (its lock busy, a
+ * the plan is only reported. Never a snapshot a rollback needs (an unfinished one's, the safety snapshot undo
+ * would restore and the snapshot its rollback went to: see inUse), in the plan as in the deletion; a folder that cannot be pruned (its lock busy, a
  * damaged journal) says why in its result and the others are pruned all the same.
  */
 export async function pruneSnapshots(ctx: ServiceContext, policyFor: (target: string) => RetentionPolicy, options: { target?: string; dryRun?: boolean; now?: Date; maxStoreBytes?: (target: string) => number | null } = {}): Promise<PruneResult[]> {
@@ -97,13 +97,18 @@ export async function pruneForSpace(ctx: ServiceContext, target: string, provide
   return pruned;
 }
 
-/** Snapshots of the folder a rollback needs: the unfinished one's two, and the safety snapshot undo would restore. */
+/**
+ * Snapshots of the folder a rollback needs: the unfinished one's two and the two its change is bounded by,
+ * the safety snapshot undo would restore and the snapshot its rollback went to. An undo puts back only where
+ * those two differ (rollback-bound.ts); without the second it compares the whole folder, and a safety snapshot
+ * narrowed by the change journal holds some paths older than the folder had them.
+ */
 async function inUse(ctx: ServiceContext, target: string): Promise<Set<string>> {
   const ids = new Set<string>();
   const pending = await ctx.journal.read(target).catch(() => null);
-  if (pending) { ids.add(pending.snapshotId); ids.add(pending.safetyId); }
+  if (pending) { ids.add(pending.snapshotId); ids.add(pending.safetyId); for (const id of pending.between ?? []) ids.add(id); }
   const offer = await undoOffer(ctx, target);
-  if (offer) ids.add(offer.rollback.safetyId);
+  if (offer) { ids.add(offer.rollback.safetyId); ids.add(offer.rollback.snapshotId); }
   return ids;
 }
 
