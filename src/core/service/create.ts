@@ -45,6 +45,8 @@ export interface CreateLockedOptions {
   inspect?: CreateRequest['inspect'];
   /** Patterns given for this snapshot only (`snapctl create --exclude`). */
   exclude?: readonly string[];
+  /** A safety snapshot that must walk the whole folder (an undo with no bound: see rollback.ts). */
+  whole?: boolean;
 }
 
 /** What a snapshot taken under the folder's lock leaves for a restore that follows under the same lock. */
@@ -270,7 +272,7 @@ async function narrowFrom(feed: ChangeFeed, target: string, baseId: string, rech
  */
 async function mayChange(ctx: ServiceContext, o: CreateLockedOptions, latest: SnapshotRecord): Promise<{ paths: readonly string[] } | null> {
   if (o.trigger !== 'safety') return { paths: [] };
-  if (!o.restoring) return null;
+  if (!o.restoring || o.whole === true) return null;
   const paths = await ctx.provider(o.provider).differingPaths?.(latest, o.restoring).catch(() => null) ?? null;
   return paths ? { paths } : null;
 }

@@ -130,6 +130,10 @@ async function restoreLocked(ctx: ServiceContext, record: SnapshotRecord, asked:
   };
   const safetyOptions: CreateLockedOptions = {
     tag: safetyTag(kind, record, o.undoing ?? null, new Date(), paths, await ctx.store.read()), trigger: 'safety', provider: record.provider, note: null, restoring: record, trace,
+    // An undo with no bound puts the whole folder back, over paths its rollback never changed, where its
+    // safety snapshot may hold only what the newest snapshot did (narrowed): its own safety snapshot walks,
+    // so whatever it writes over is kept.
+    ...(kind === 'undo' && !untouched ? { whole: true } : {}),
   };
   let made: LockedSnapshot;
   try {

@@ -158,7 +158,30 @@ export function pathsToRestore(a: readonly ManifestEntry[], b: readonly Manifest
       out.push(y.path); j++;
     }
   }
-  return out;
+  // Names regrouped into other hard links can each look the same (bytes, mode, times, link count): the
+  // groups tell them apart, and a restore links them as the snapshot's groups say (linkMismatches).
+  const before = linkPeers(a);
+  const after = linkPeers(b);
+  if (before.size === 0 && after.size === 0) return out;
+  const listed = new Set(out);
+  for (const p of new Set([...before.keys(), ...after.keys()])) if (!listed.has(p) && before.get(p) !== after.get(p)) out.push(p);
+  return out.sort();
+}
+
+/** Each file with several names, mapped to all the names of its inode in the same list (joined, in order). */
+function linkPeers(entries: readonly ManifestEntry[]): Map<string, string> {
+  const byInode = new Map<string, string[]>();
+  for (const e of entries) {
+    if (e.type !== 'file' || (e.nlink ?? 1) < 2 || e.ino === undefined) continue;
+    const names = byInode.get(e.ino);
+    if (names) names.push(e.path); else byInode.set(e.ino, [e.path]);
+  }
+  const peers = new Map<string, string>();
+  for (const names of byInode.values()) {
+    const key = names.join('\0');
+    for (const n of names) peers.set(n, key);
+  }
+  return peers;
 }
 
 /** Equal values of an entry's field: primitives as they are, an attribute map by its text. */
