@@ -11,7 +11,7 @@ import { checkManifest, isSafeRelativePath, pathsBeneathLinks, type Manifest, ty
  * comes right after `version` so the store finds which manifests build on which from their first bytes.
  * `depth` counts the deltas down to a whole manifest and `chain` the changes they hold together: the store
  * writes a whole manifest again once either passes its limit, so reading one never applies more than that.
- * Readers get the whole manifest (readManifest in pool.ts); only the store sees this form.
+ * Readers get the whole manifest (readManifest in manifest-store.ts); only the store sees this form.
  */
 export interface ManifestDelta {
   version: 2;
