@@ -7,7 +7,7 @@ import { SnapctlError, errnoCode, nullIfMissing } from '../../base/errors.js';
 import { manifestFaultPoint } from '../../base/faults.js';
 import { checkManifest, manifestJson, type Manifest } from '../../tree/manifest.js';
 import { MANIFEST_CACHE_ENTRIES, ManifestCache } from './manifest-cache.js';
-import { baseOfHead, checkDelta, composeChanges, deltaText, diffEntries, materialize, MAX_CHAIN_SHARE, MAX_DEPTH, sortedByPath, type ManifestDelta } from './manifest-delta.js';
+import { baseOfHead, changeSince, checkDelta, composeChanges, deltaText, isSortedByPath, markSorted, materialize, MAX_CHAIN_SHARE, MAX_DEPTH, type ManifestDelta } from './manifest-delta.js';
 
 /**
  * Below this many entries a manifest is written whole: a few hundred KB at most, which a chain of deltas would
@@ -51,7 +51,7 @@ export class ManifestStore {
     await writeFileAtomic(this.manifestPath(manifest.id), delta ? deltaText(delta, manifestJson) : manifestJson(manifest), { fsync: true });
     manifestFaultPoint();
     this.manifests.set(manifest.id, manifest);
-    this.shapes.set(manifest.id, { depth: delta?.depth ?? 0, chain: delta?.chain ?? 0, sorted: delta !== null || sortedByPath(manifest.entries) });
+    this.shapes.set(manifest.id, { depth: delta?.depth ?? 0, chain: delta?.chain ?? 0, sorted: delta !== null || isSortedByPath(manifest.entries) });
     return delta;
   }
 
@@ -59,8 +59,8 @@ export class ManifestStore {
     if (manifest.entries.length < this.deltaMinEntries) return null;
     const base = await this.readManifest(baseId);
     const shape = this.shapes.get(baseId);
-    if (!shape?.sorted || shape.depth + 1 > MAX_DEPTH || base.target !== manifest.target || !sortedByPath(manifest.entries)) return null;
-    const { changed, removed } = diffEntries(base.entries, manifest.entries);
+    if (!shape?.sorted || shape.depth + 1 > MAX_DEPTH || base.target !== manifest.target || !isSortedByPath(manifest.entries)) return null;
+    const { changed, removed } = changeSince(base, manifest);
     const chain = shape.chain + changed.length + removed.length;
     if (chain > manifest.entries.length * MAX_CHAIN_SHARE) return null;
     return { version: 2, base: baseId, id: manifest.id, target: manifest.target, createdAt: manifest.createdAt, depth: shape.depth + 1, chain, entries: changed, removed, problems: manifest.problems };
@@ -102,11 +102,12 @@ export class ManifestStore {
       const known = chain.length > 0 ? this.manifests.get(at) ?? this.recent.find((m) => m.id === at) : undefined;
       const stored = known ?? await this.readStored(at, chain.length > 0 ? id : null);
       if ('entries' in stored && stored.version === 1) {
-        if (chain.length === 0) { this.shapes.set(id, { depth: 0, chain: 0, sorted: sortedByPath(stored.entries) }); return stored; }
+        if (chain.length === 0) { this.shapes.set(id, { depth: 0, chain: 0, sorted: isSortedByPath(stored.entries) }); return stored; }
         const head = chain[0] as ManifestDelta;
         const { changed, removed } = composeChanges([...chain].reverse());
         const whole = materialize({ ...head, entries: changed, removed }, stored);
-        if (!whole || !(this.shapes.get(at)?.sorted ?? sortedByPath(stored.entries))) throw this.damaged(id, `it builds on snapshot ${at}, which does not fit it`);
+        if (!whole || !(this.shapes.get(at)?.sorted ?? isSortedByPath(stored.entries))) throw this.damaged(id, `it builds on snapshot ${at}, which does not fit it`);
+        markSorted(whole.entries);
         this.shapes.set(id, { depth: head.depth, chain: head.chain, sorted: true });
         return whole;
       }

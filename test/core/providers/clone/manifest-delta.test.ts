@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ManifestStore } from '../../../../src/core/providers/clone/manifest-store.js';
-import { diffEntries, MAX_DEPTH } from '../../../../src/core/providers/clone/manifest-delta.js';
+import { applyChanges, changeSince, diffEntries, MAX_DEPTH, rememberChange, spliceChanges } from '../../../../src/core/providers/clone/manifest-delta.js';
 import { makeDelta } from '../../../../src/core/history/path-index.js';
 import type { Manifest, ManifestEntry } from '../../../../src/core/tree/manifest.js';
 import { tempDir } from '../../../helpers/helpers.js';
@@ -185,5 +185,39 @@ describe('manifests kept as what changed since the one before', () => {
     await writer.writeManifest(next, 's100');
     assert.equal(await kind(writer, 's101'), 'delta');
     assert.deepEqual((await new ManifestStore(store, 1).readManifest('s101')).entries.map((e) => e.path), next.entries.map((e) => e.path));
+  });
+
+  test('a change spliced into the base by bisection gives the same entries as the merge of every entry', () => {
+    const r = rng(31);
+    let prev = folderManifest('s100', r, 40, 25);
+    for (let k = 1; k <= 30; k++) {
+      const next = changed(prev, `s${100 + k}`, r, k % 3 === 0 ? 0.3 : 0.02);
+      const { changed: c, removed } = diffEntries(prev.entries, next.entries);
+      assert.deepEqual(spliceChanges(prev.entries, c, removed), applyChanges(prev.entries, c, removed), `round ${k}`);
+      assert.deepEqual(spliceChanges(prev.entries, c, removed), next.entries, `round ${k}`);
+      prev = next;
+    }
+  });
+
+  test("a snapshot's change remembered by the capture that made it is the one the store writes, with no comparison of every entry", async () => {
+    const dir = await tempDir();
+    try {
+      const r = rng(32);
+      const base = folderManifest('s100', r, 20, 20);
+      const next = changed(base, 's101', r, 0.05, false);
+      const change = diffEntries(base.entries, next.entries);
+      rememberChange(next, base.id, change.changed, change.removed);
+      assert.equal(changeSince(base, next).changed, change.changed, 'the remembered lists themselves');
+      assert.notEqual(changeSince({ ...base, id: 'other' }, next).changed, change.changed, 'another base is compared');
+      const manifests = new ManifestStore(path.join(dir, 'store'), 1);
+      await manifests.writeManifest(base);
+      await manifests.writeManifest(next, base.id);
+      const stored = JSON.parse(await readFile(manifests.manifestPath(next.id), 'utf8')) as { entries: unknown[]; removed: string[] };
+      assert.equal(stored.entries.length, change.changed.length);
+      assert.deepEqual(stored.removed, change.removed);
+      assert.deepEqual(await new ManifestStore(path.join(dir, 'store'), 1).readManifest(next.id), await asWhole(path.join(dir, 'whole'), next));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
