@@ -165,8 +165,8 @@ async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutSh
     parents.add(slash === -1 ? '' : p.slice(0, slash));
     for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) onTheWay.add(p.slice(0, i));
   }
-  const baseDirs = new Map<string, LiveDir>();
-  for (const e of base) if (e.type === 'dir' && (onTheWay.has(e.path) || !e.path.includes('/') || parents.has(parentOf(e.path)))) baseDirs.set(e.path, e);
+  // The base's folders, found by bisection when asked for (a few per changed path), not indexed all at once.
+  const baseDirs = { get: (p: string): LiveDir | undefined => { const e = base[indexOf(base, p)]; return e?.type === 'dir' ? e : undefined; } };
   const modeOf = (d: string): Mode => (targets.has(d) || cutShort.has(d) ? 'whole' : parents.has(d) ? 'relist' : 'pass');
   const out: WalkResult = { entries: [], skipped: [], notes: [], excluded: [], cacheDirs: [], mounts: [] };
   const modes = new Map<string, Mode>();
@@ -283,10 +283,9 @@ function parentOf(p: string): string {
 function assemble(base: BaseListing, n: Narrowed, parts?: NarrowedParts): WalkResult {
   const { out, modes, kept, passed } = n;
   const sorted = base.entries;
-  const runs: LiveEntry[][] = [];
-  // Where each run starts in the base: what no run covers was dropped.
+  // Runs of the base as [start, end) (what no run covers was dropped), and the fresh entries: copied once, at the end.
   const carried: [number, number][] = [];
-  const carry = (lo: number, hi: number): void => { runs.push(sorted.slice(lo, hi)); carried.push([lo, hi]); };
+  const carry = (lo: number, hi: number): void => { carried.push([lo, hi]); };
   // The names described again, by folder: looked up per `pass` folder, not searched for in all of them.
   const passedIn = new Map<string, string[]>();
   for (const p of passed) {
@@ -317,22 +316,36 @@ function assemble(base: BaseListing, n: Narrowed, parts?: NarrowedParts): WalkRe
     if (hi > from) carry(from, hi);
   }
   out.entries.sort(byPath);
+  carried.sort((x, y) => x[0] - y[0]);
   if (parts) {
     parts.fresh = out.entries.slice();
-    carried.sort((x, y) => x[0] - y[0]);
     let from = 0;
     for (const [lo, hi] of [...carried, [sorted.length, sorted.length] as [number, number]]) {
       for (let i = from; i < lo; i++) parts.dropped.push(sorted[i] as LiveEntry);
       from = Math.max(from, hi);
     }
   }
-  for (const e of out.entries) runs.push([e]);
-  runs.sort((a, b) => byPath(a[0] as LiveEntry, b[0] as LiveEntry));
+  // The base's runs (in order, never overlapping) merged with the fresh entries; each run is sorted, so only
+  // where a run meets a fresh entry or the next run is the order checked.
   let entries: LiveEntry[] = [];
-  for (const run of runs) for (const e of run) entries.push(e);
+  const fresh = out.entries;
+  let f = 0;
+  let ordered = true;
+  const put = (e: LiveEntry): void => {
+    const last = entries[entries.length - 1];
+    if (last !== undefined && last.path >= e.path) ordered = false;
+    entries.push(e);
+  };
+  for (const [lo, hi] of carried) {
+    const first = sorted[lo] as LiveEntry;
+    while (f < fresh.length && (fresh[f] as LiveEntry).path < first.path) put(fresh[f++] as LiveEntry);
+    put(first);
+    for (let i = lo + 1; i < hi; i++) entries.push(sorted[i] as LiveEntry);
+  }
+  while (f < fresh.length) put(fresh[f++] as LiveEntry);
   // A run never holds a fresh path between two of its own (a name new to the base is a changed path, whose
-  // folder is listed whole again); checked all the same, and put right by one sort if it ever did.
-  for (let i = 1; i < entries.length; i++) if ((entries[i - 1] as LiveEntry).path >= (entries[i] as LiveEntry).path) { entries = entries.sort(byPath); break; }
+  // folder is listed again); checked all the same where runs meet, and put right by one sort if it ever did.
+  if (!ordered) entries = entries.sort(byPath);
 
   /** Whether a side note at `p` stays from the base: `own` when the folder at `p` said it of itself. */
   const fromBase = (p: string, own: boolean): boolean => {

@@ -217,7 +217,26 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     files = kept.filter((e) => e.type === 'file').length;
   }
   keepWarm(pool, root, id, result);
-  return { manifest, size, addedBytes, bytesRead, files, live: walked, notHeld, excluded, cacheDirs, side: sideOf(result), narrowed: listing !== null };
+  const side = spliced && narrow ? sideFromBase(result, narrow.side, parts) : sideOf(result);
+  return { manifest, size, addedBytes, bytesRead, files, live: walked, notHeld, excluded, cacheDirs, side, narrowed: listing !== null };
+}
+
+/**
+ * sideOf for a narrowed walk without going through every entry: the entries it did not describe anew are the
+ * base's, marks and all, so the marked folders are the base's, less those dropped, with the fresh ones marked.
+ */
+function sideFromBase(result: WalkResult, base: WalkSide, parts: NarrowedParts): WalkSide {
+  const dropped = new Set<string>();
+  for (const e of parts.dropped) if (e.type === 'dir') dropped.add(e.path);
+  const marked = (kept: readonly string[], mark: (e: Extract<LiveEntry, { type: 'dir' }>) => boolean): string[] => {
+    const out = kept.filter((p) => !dropped.has(p));
+    for (const e of parts.fresh) if (e.type === 'dir' && mark(e)) out.push(e.path);
+    return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  };
+  return {
+    skipped: result.skipped, notes: result.notes, mounts: result.mounts, excluded: result.excluded, cacheDirs: result.cacheDirs,
+    unlisted: marked(base.unlisted, (e) => e.unlisted === true), leftovers: marked(base.leftovers, (e) => e.leftovers === true),
+  };
 }
 
 /**
