@@ -260,7 +260,8 @@ function lightRelist(rootAbs: string, dirRel: string, was: LiveDir | undefined, 
 function childNames(sorted: readonly LiveEntry[], dirRel: string): Set<string> {
   const prefix = dirRel === '' ? '' : `${dirRel}/`;
   const out = new Set<string>();
-  let [i, end] = dirRel === '' ? [0, sorted.length] : rangeOf(sorted, prefix);
+  const [lo, end] = dirRel === '' ? [0, sorted.length] : rangeOf(sorted, prefix);
+  let i = lo;
   while (i < end) {
     const rest = (sorted[i] as LiveEntry).path.slice(prefix.length);
     const slash = rest.indexOf('/');
