@@ -126,10 +126,18 @@ export async function walkChanged(root: string, base: BaseListing, changed: read
   // Folders whose base listing stopped at the folder (a cache folder, an unreadable one): the base has nothing
   // below them, so once listed again (a tag removed, a name changed inside) they are walked whole.
   const cutShort = new Set([...base.cacheDirs, ...base.skipped.filter((s) => s.reason.startsWith(COULD_NOT_READ_FOLDER)).map((s) => s.path)]);
+  // Names the base's side lists hold (excluded, skipped, noted, mounted), by folder: names too (see lightRelist).
+  const sideNames = new Map<string, Set<string>>();
+  for (const p of [...base.excluded, ...base.mounts, ...base.cacheDirs, ...base.skipped.map((x) => x.path), ...base.notes.map((x) => x.path)]) {
+    const parent = parentOf(p);
+    const names = sideNames.get(parent) ?? new Set<string>();
+    names.add(p.slice(parent === '' ? 0 : parent.length + 1));
+    sideNames.set(parent, names);
+  }
   // A name made now for a file of the base moves the link count and ctime of its other names, unseen: once
   // described, an inode with several names has its base names described too (one more round at most per link).
   for (;;) {
-    const narrowed = await listNarrowed(rootAbs, targets, cutShort, base.entries, boundary, options);
+    const narrowed = await listNarrowed(rootAbs, targets, cutShort, base.entries, sideNames, boundary, options);
     const more: string[] = [];
     for (const e of narrowed.out.entries) {
       if (e.type !== 'file' || e.nlink < 2) continue;
@@ -157,7 +165,7 @@ interface Narrowed {
   passed: Set<string>;
 }
 
-async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutShort: ReadonlySet<string>, base: readonly LiveEntry[], boundary: MountBoundary, options: WalkOptions): Promise<Narrowed> {
+async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutShort: ReadonlySet<string>, base: readonly LiveEntry[], sideNames: ReadonlyMap<string, ReadonlySet<string>>, boundary: MountBoundary, options: WalkOptions): Promise<Narrowed> {
   const onTheWay = new Set<string>(['']);
   const parents = new Set<string>();
   for (const p of targets) {
@@ -193,7 +201,7 @@ async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutSh
   let sinceYield = 0;
   while (pending.length > 0) {
     const [dirRel, dirEntry, listed] = pending.pop() as [string, LiveDir | null, Mode];
-    const light = listed === 'relist' ? lightRelist(rootAbs, dirRel, baseDirs.get(dirRel), base, changedNames.get(dirRel), passNames.get(dirRel), options) : null;
+    const light = listed === 'relist' ? lightRelist(rootAbs, dirRel, baseDirs.get(dirRel), base, sideNames.get(dirRel), changedNames.get(dirRel), passNames.get(dirRel), options) : null;
     const mode: Mode = light ? 'pass' : listed;
     modes.set(dirRel, mode);
     let dirs: LiveDir[];
@@ -235,11 +243,12 @@ async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutSh
  * base listed them: the changed names, the names on the way to changed paths, and the names made or gone since
  * the base (the journal names those too; read here all the same, by one readdir). Then the folder costs its
  * changes, not its width (node_modules/.bin, a folder of 2,000 files), and is listed as a `pass` folder.
- * Null, to list every name again, when the base marked the folder (a mark comes from names the base does not
+ * The base's names are its entries and the names its side lists hold (excluded, skipped, noted: a folder holding
+ * one is marked, but the top folder has no entry to mark). Null, to list every name again, when the base marked the folder (a mark comes from names the base does not
  * list: which of them remain only a whole listing tells), the folder cannot be read now, or it holds a
  * CACHEDIR.TAG (the tag decides what the folder holds).
  */
-function lightRelist(rootAbs: string, dirRel: string, was: LiveDir | undefined, base: readonly LiveEntry[], changed: ReadonlySet<string> | undefined, onTheWay: ReadonlySet<string> | undefined, options: WalkOptions): string[] | null {
+function lightRelist(rootAbs: string, dirRel: string, was: LiveDir | undefined, base: readonly LiveEntry[], side: ReadonlySet<string> | undefined, changed: ReadonlySet<string> | undefined, onTheWay: ReadonlySet<string> | undefined, options: WalkOptions): string[] | null {
   if (dirRel !== '' && (!was || was.unlisted || was.leftovers)) return null;
   let now: string[];
   try {
@@ -249,11 +258,13 @@ function lightRelist(rootAbs: string, dirRel: string, was: LiveDir | undefined, 
   }
   if (options.cacheDirs && dirRel !== '' && now.includes(CACHEDIR_TAG)) return null;
   const before = childNames(base, dirRel);
+  for (const n of side ?? []) before.add(n);
+  // A changed name is described even where it is gone: what the base said of it (an exclude, a note) goes too.
   const names = new Set<string>([...(changed ?? []), ...(onTheWay ?? [])]);
   for (const n of now) if (!before.has(n)) names.add(n);
   const present = new Set(now);
   for (const n of before) if (!present.has(n)) names.add(n);
-  return [...names].filter((n) => present.has(n) || before.has(n));
+  return [...names];
 }
 
 /** The names the sorted base lists directly in `dirRel`: each child found by bisection, its subtree skipped. */

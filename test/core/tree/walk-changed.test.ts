@@ -66,6 +66,19 @@ test('a folder holding a changed name describes only the names that changed, wer
   for (const e of narrowed.entries.filter((x) => x.path.startsWith('wide/f') && x.path !== 'wide/f7')) assert.equal(before.get(e.path), e, e.path);
 });
 
+test('an excluded name in the top folder removed or made: what the base said of it goes, what a walk says now comes', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const skip = await excludeMatcher(['*.log']);
+  const options: WalkOptions = skip ? { skip } : {};
+  await writeFile(path.join(root, 'debug.log'), 'x');
+  await writeFile(path.join(root, 'keep.log'), 'x');
+  await same(root, () => unlink(path.join(root, 'debug.log')), ['debug.log'], options);
+  await same(root, () => writeFile(path.join(root, 'new.log'), 'x'), ['new.log'], options);
+  // Removed with no event naming it, beside a reported change: the top folder's readdir finds it gone.
+  await same(root, async () => { await unlink(path.join(root, 'keep.log')); await appendFile(path.join(root, 'top'), 'more'); }, ['top'], options);
+});
+
 test('a changed folder is walked whole, and what the base held where a folder is no more is dropped', async (t) => {
   const root = await tree();
   t.after(() => rm(root, { recursive: true, force: true }));
