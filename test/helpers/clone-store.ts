@@ -2,12 +2,12 @@ import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileEntry } from '../../src/core/tree/manifest.js';
-import { ClonePool } from '../../src/core/providers/clone/pool.js';
+import { ManifestStore } from '../../src/core/providers/clone/manifest-store.js';
 
 /** A clone snapshot's file entries, as a restore reads them (hashes left out of the file filled in). */
 export async function storedFiles(home: string, id: string): Promise<Map<string, FileEntry>> {
   // Through the store, which reads a manifest kept as a delta whole.
-  const manifest = await new ClonePool(path.join(home, 'clone')).readManifest(id);
+  const manifest = await new ManifestStore(path.join(home, 'clone')).readManifest(id);
   return new Map(manifest.entries.filter((e): e is FileEntry => e.type === 'file').map((e) => [e.path, e]));
 }
 

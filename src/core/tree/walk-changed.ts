@@ -4,7 +4,7 @@ import { CACHEDIR_TAG } from './excludes.js';
 import { fsPath } from './names.js';
 import type { Manifest, ManifestEntry } from './manifest.js';
 import { MountBoundary } from './mount-points.js';
-import { byPath, COULD_NOT_READ_FOLDER, listFolder, listNames, sortResult, walk, WALK_BATCH, type LiveDir, type LiveEntry, type WalkOptions, type WalkResult } from './walk.js';
+import { byPath, COULD_NOT_READ_FOLDER, listFolder, listNames, readNames, sortResult, walk, WALK_BATCH, type LiveDir, type LiveEntry, type WalkOptions, type WalkResult } from './walk.js';
 
 /**
  * What a walk lists that a manifest does not keep: the walk's side lists, and which folders were marked
@@ -88,12 +88,26 @@ export type BaseListing = WalkResult & { recheck?: readonly string[] };
  * The result is only as good as the changed paths: the journal vouches for them after a sync point, and the
  * audit (core/changes/audit.ts) checks the whole against a full walk.
  */
-export async function walkChanged(root: string, base: BaseListing, changed: readonly string[] | ChangedPaths, options: WalkOptions = {}): Promise<WalkResult> {
+/**
+ * What a narrowed walk did beside its result, for a caller that builds on the base instead of going through
+ * every entry again (capture.ts): the entries it described anew (`fresh`), and the base's entries it did not
+ * carry over (`dropped`: described anew, or gone). `whole`: it walked everything (then neither is set).
+ */
+export interface NarrowedParts {
+  whole: boolean;
+  fresh: LiveEntry[];
+  dropped: LiveEntry[];
+}
+
+export async function walkChanged(root: string, base: BaseListing, changed: readonly string[] | ChangedPaths, options: WalkOptions = {}, parts?: NarrowedParts): Promise<WalkResult> {
   const rootAbs = path.resolve(root);
   const { paths, inodes = [] } = Array.isArray(changed) ? { paths: changed as readonly string[] } : (changed as ChangedPaths);
   const targets = new Set<string>(paths);
   for (const p of base.recheck ?? []) targets.add(p);
-  if (targets.has('')) return walk(root, options);
+  if (targets.has('')) {
+    if (parts) parts.whole = true;
+    return walk(root, options);
+  }
   // The base's names by inode, built only when a file with several names is met (most walks meet none).
   let inodeMap: Map<string, string[]> | null = null;
   const byIno = { get: (ino: string): string[] | undefined => (inodeMap ??= inodeNames(base.entries)).get(ino) };
@@ -101,6 +115,7 @@ export async function walkChanged(root: string, base: BaseListing, changed: read
   for (const p of multiNamed(base.entries)) targets.add(p);
   for (const p of tagsToReadAgain(rootAbs, base, inodes)) targets.add(p);
   if (targets.size === 0) return copyOf(base);
+
   const boundary = options.boundary ?? MountBoundary.of(rootAbs);
   // A name made where no listing shows it (in a cache folder, an excluded path) still moves the link count of
   // the file's names that are listed: each changed path is asked for its inode directly.
@@ -111,16 +126,24 @@ export async function walkChanged(root: string, base: BaseListing, changed: read
   // Folders whose base listing stopped at the folder (a cache folder, an unreadable one): the base has nothing
   // below them, so once listed again (a tag removed, a name changed inside) they are walked whole.
   const cutShort = new Set([...base.cacheDirs, ...base.skipped.filter((s) => s.reason.startsWith(COULD_NOT_READ_FOLDER)).map((s) => s.path)]);
+  // Names the base's side lists hold (excluded, skipped, noted, mounted), by folder: names too (see lightRelist).
+  const sideNames = new Map<string, Set<string>>();
+  for (const p of [...base.excluded, ...base.mounts, ...base.cacheDirs, ...base.skipped.map((x) => x.path), ...base.notes.map((x) => x.path)]) {
+    const parent = parentOf(p);
+    const names = sideNames.get(parent) ?? new Set<string>();
+    names.add(p.slice(parent === '' ? 0 : parent.length + 1));
+    sideNames.set(parent, names);
+  }
   // A name made now for a file of the base moves the link count and ctime of its other names, unseen: once
   // described, an inode with several names has its base names described too (one more round at most per link).
   for (;;) {
-    const narrowed = await listNarrowed(rootAbs, targets, cutShort, base.entries, boundary, options);
+    const narrowed = await listNarrowed(rootAbs, targets, cutShort, base.entries, sideNames, boundary, options);
     const more: string[] = [];
     for (const e of narrowed.out.entries) {
       if (e.type !== 'file' || e.nlink < 2) continue;
       for (const p of byIno.get(e.ino) ?? []) if (!targets.has(p)) more.push(p);
     }
-    if (more.length === 0) return assemble(base, narrowed);
+    if (more.length === 0) return assemble(base, narrowed, parts);
     for (const p of more) targets.add(p);
   }
 }
@@ -142,7 +165,7 @@ interface Narrowed {
   passed: Set<string>;
 }
 
-async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutShort: ReadonlySet<string>, base: readonly LiveEntry[], boundary: MountBoundary, options: WalkOptions): Promise<Narrowed> {
+async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutShort: ReadonlySet<string>, base: readonly LiveEntry[], sideNames: ReadonlyMap<string, ReadonlySet<string>>, boundary: MountBoundary, options: WalkOptions): Promise<Narrowed> {
   const onTheWay = new Set<string>(['']);
   const parents = new Set<string>();
   for (const p of targets) {
@@ -150,8 +173,8 @@ async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutSh
     parents.add(slash === -1 ? '' : p.slice(0, slash));
     for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) onTheWay.add(p.slice(0, i));
   }
-  const baseDirs = new Map<string, LiveDir>();
-  for (const e of base) if (e.type === 'dir' && (onTheWay.has(e.path) || !e.path.includes('/') || parents.has(parentOf(e.path)))) baseDirs.set(e.path, e);
+  // The base's folders, found by bisection when asked for (a few per changed path), not indexed all at once.
+  const baseDirs = { get: (p: string): LiveDir | undefined => { const e = base[indexOf(base, p)]; return e?.type === 'dir' ? e : undefined; } };
   const modeOf = (d: string): Mode => (targets.has(d) || cutShort.has(d) ? 'whole' : parents.has(d) ? 'relist' : 'pass');
   const out: WalkResult = { entries: [], skipped: [], notes: [], excluded: [], cacheDirs: [], mounts: [] };
   const modes = new Map<string, Mode>();
@@ -166,10 +189,20 @@ async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutSh
     names.add(d.slice(parent === '' ? 0 : parent.length + 1));
     passNames.set(parent, names);
   }
+  // The changed names of each folder, for folders listed again (see lightRelist).
+  const changedNames = new Map<string, Set<string>>();
+  for (const p of targets) {
+    const parent = parentOf(p);
+    const names = changedNames.get(parent) ?? new Set<string>();
+    names.add(p.slice(parent === '' ? 0 : parent.length + 1));
+    changedNames.set(parent, names);
+  }
   const pending: [string, LiveDir | null, Mode][] = [['', null, parents.has('') ? 'relist' : 'pass']];
   let sinceYield = 0;
   while (pending.length > 0) {
-    const [dirRel, dirEntry, mode] = pending.pop() as [string, LiveDir | null, Mode];
+    const [dirRel, dirEntry, listed] = pending.pop() as [string, LiveDir | null, Mode];
+    const light = listed === 'relist' ? lightRelist(rootAbs, dirRel, baseDirs.get(dirRel), base, sideNames.get(dirRel), changedNames.get(dirRel), passNames.get(dirRel), options) : null;
+    const mode: Mode = light ? 'pass' : listed;
     modes.set(dirRel, mode);
     let dirs: LiveDir[];
     let examined: number;
@@ -178,7 +211,7 @@ async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutSh
       const was = baseDirs.get(dirRel);
       if (dirEntry && was?.unlisted) dirEntry.unlisted = true;
       if (dirEntry && was?.leftovers) dirEntry.leftovers = true;
-      const names = [...(passNames.get(dirRel) ?? [])];
+      const names = light ?? [...(passNames.get(dirRel) ?? [])];
       for (const n of names) passed.add(dirRel === '' ? n : `${dirRel}/${n}`);
       dirs = listNames(dirRel === '' ? rootAbs : `${rootAbs}${path.sep}${dirRel}`, dirRel, dirEntry, names, options, boundary, out);
       examined = names.length;
@@ -205,6 +238,50 @@ async function listNarrowed(rootAbs: string, targets: ReadonlySet<string>, cutSh
   return { out, modes, kept, passed };
 }
 
+/**
+ * The names to describe again in a folder that holds a changed name, when the rest of its names can stay as the
+ * base listed them: the changed names, the names on the way to changed paths, and the names made or gone since
+ * the base (the journal names those too; read here all the same, by one readdir). Then the folder costs its
+ * changes, not its width (node_modules/.bin, a folder of 2,000 files), and is listed as a `pass` folder.
+ * The base's names are its entries and the names its side lists hold (excluded, skipped, noted: a folder holding
+ * one is marked, but the top folder has no entry to mark). Null, to list every name again, when the base marked the folder (a mark comes from names the base does not
+ * list: which of them remain only a whole listing tells), the folder cannot be read now, or it holds a
+ * CACHEDIR.TAG (the tag decides what the folder holds).
+ */
+function lightRelist(rootAbs: string, dirRel: string, was: LiveDir | undefined, base: readonly LiveEntry[], side: ReadonlySet<string> | undefined, changed: ReadonlySet<string> | undefined, onTheWay: ReadonlySet<string> | undefined, options: WalkOptions): string[] | null {
+  if (dirRel !== '' && (!was || was.unlisted || was.leftovers)) return null;
+  let now: string[];
+  try {
+    now = readNames(dirRel === '' ? rootAbs : `${rootAbs}${path.sep}${dirRel}`);
+  } catch {
+    return null;
+  }
+  if (options.cacheDirs && dirRel !== '' && now.includes(CACHEDIR_TAG)) return null;
+  const before = childNames(base, dirRel);
+  for (const n of side ?? []) before.add(n);
+  // A changed name is described even where it is gone: what the base said of it (an exclude, a note) goes too.
+  const names = new Set<string>([...(changed ?? []), ...(onTheWay ?? [])]);
+  for (const n of now) if (!before.has(n)) names.add(n);
+  const present = new Set(now);
+  for (const n of before) if (!present.has(n)) names.add(n);
+  return [...names];
+}
+
+/** The names the sorted base lists directly in `dirRel`: each child found by bisection, its subtree skipped. */
+function childNames(sorted: readonly LiveEntry[], dirRel: string): Set<string> {
+  const prefix = dirRel === '' ? '' : `${dirRel}/`;
+  const out = new Set<string>();
+  const [lo, end] = dirRel === '' ? [0, sorted.length] : rangeOf(sorted, prefix);
+  let i = lo;
+  while (i < end) {
+    const rest = (sorted[i] as LiveEntry).path.slice(prefix.length);
+    const slash = rest.indexOf('/');
+    if (slash === -1) { out.add(rest); i++; continue; }
+    i = Math.max(i + 1, rangeOf(sorted, `${prefix}${rest.slice(0, slash)}/`)[1]);
+  }
+  return out;
+}
+
 function parentOf(p: string): string {
   const slash = p.lastIndexOf('/');
   return slash === -1 ? '' : p.slice(0, slash);
@@ -215,10 +292,12 @@ function parentOf(p: string): string {
  * `pass` folders not described again (with their subtrees). Each is a run of the sorted base, so the whole is
  * put in order by sorting the runs and the fresh entries by their first path, not every entry again.
  */
-function assemble(base: BaseListing, n: Narrowed): WalkResult {
+function assemble(base: BaseListing, n: Narrowed, parts?: NarrowedParts): WalkResult {
   const { out, modes, kept, passed } = n;
   const sorted = base.entries;
-  const runs: LiveEntry[][] = [];
+  // Runs of the base as [start, end) (what no run covers was dropped), and the fresh entries: copied once, at the end.
+  const carried: [number, number][] = [];
+  const carry = (lo: number, hi: number): void => { carried.push([lo, hi]); };
   // The names described again, by folder: looked up per `pass` folder, not searched for in all of them.
   const passedIn = new Map<string, string[]>();
   for (const p of passed) {
@@ -228,7 +307,7 @@ function assemble(base: BaseListing, n: Narrowed): WalkResult {
   }
   for (const k of kept) {
     const [lo, hi] = rangeOf(sorted, `${k}/`);
-    if (hi > lo) runs.push(sorted.slice(lo, hi));
+    if (hi > lo) carry(lo, hi);
   }
   for (const [dir, mode] of modes) {
     if (mode !== 'pass') continue;
@@ -243,19 +322,42 @@ function assemble(base: BaseListing, n: Narrowed): WalkResult {
     holes.sort((x, y) => x[0] - y[0]);
     let from = lo;
     for (const [start, end] of holes) {
-      if (start > from) runs.push(sorted.slice(from, start));
+      if (start > from) carry(from, start);
       from = Math.max(from, end);
     }
-    if (hi > from) runs.push(sorted.slice(from, hi));
+    if (hi > from) carry(from, hi);
   }
   out.entries.sort(byPath);
-  for (const e of out.entries) runs.push([e]);
-  runs.sort((a, b) => byPath(a[0] as LiveEntry, b[0] as LiveEntry));
+  carried.sort((x, y) => x[0] - y[0]);
+  if (parts) {
+    parts.fresh = out.entries.slice();
+    let from = 0;
+    for (const [lo, hi] of [...carried, [sorted.length, sorted.length] as [number, number]]) {
+      for (let i = from; i < lo; i++) parts.dropped.push(sorted[i] as LiveEntry);
+      from = Math.max(from, hi);
+    }
+  }
+  // The base's runs (in order, never overlapping) merged with the fresh entries; each run is sorted, so only
+  // where a run meets a fresh entry or the next run is the order checked.
   let entries: LiveEntry[] = [];
-  for (const run of runs) for (const e of run) entries.push(e);
+  const fresh = out.entries;
+  let f = 0;
+  let ordered = true;
+  const put = (e: LiveEntry): void => {
+    const last = entries[entries.length - 1];
+    if (last !== undefined && last.path >= e.path) ordered = false;
+    entries.push(e);
+  };
+  for (const [lo, hi] of carried) {
+    const first = sorted[lo] as LiveEntry;
+    while (f < fresh.length && (fresh[f] as LiveEntry).path < first.path) put(fresh[f++] as LiveEntry);
+    put(first);
+    for (let i = lo + 1; i < hi; i++) entries.push(sorted[i] as LiveEntry);
+  }
+  while (f < fresh.length) put(fresh[f++] as LiveEntry);
   // A run never holds a fresh path between two of its own (a name new to the base is a changed path, whose
-  // folder is listed whole again); checked all the same, and put right by one sort if it ever did.
-  for (let i = 1; i < entries.length; i++) if ((entries[i - 1] as LiveEntry).path >= (entries[i] as LiveEntry).path) { entries = entries.sort(byPath); break; }
+  // folder is listed again); checked all the same where runs meet, and put right by one sort if it ever did.
+  if (!ordered) entries = entries.sort(byPath);
 
   /** Whether a side note at `p` stays from the base: `own` when the folder at `p` said it of itself. */
   const fromBase = (p: string, own: boolean): boolean => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileEntry, treeEntry, type ManifestEntry } from '../../../src/core/tree/manifest.js';
 import { walk, type WalkOptions } from '../../../src/core/tree/walk.js';
-import { listingDifferences, listingFromManifest, sideOf, walkChanged } from '../../../src/core/tree/walk-changed.js';
+import { listingDifferences, listingFromManifest, sideOf, walkChanged, type NarrowedParts } from '../../../src/core/tree/walk-changed.js';
 import { syncCookieName } from '../../../src/core/tree/temp-names.js';
 import { CACHEDIR_SIGNATURE, excludeMatcher } from '../../../src/core/tree/excludes.js';
 import { tempDir } from '../../helpers/helpers.js';
@@ -44,6 +44,39 @@ test('a file made deep inside moves its folder\'s mtime: the folders on its way 
   await same(root, () => writeFile(path.join(root, 'src/deep/er/new.ts'), 'n'), ['src/deep/er/new.ts']);
   await same(root, () => unlink(path.join(root, 'src/deep/b.ts')), ['src/deep/b.ts']);
   await same(root, () => appendFile(path.join(root, 'src/a.ts'), 'more'), ['src/a.ts']);
+});
+
+test('a folder holding a changed name describes only the names that changed, were made or are gone: the rest are the base\'s very entries', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  await mkdir(path.join(root, 'wide'));
+  for (let i = 0; i < 40; i++) await writeFile(path.join(root, `wide/f${i}`), `${i}`);
+  const base = await walk(root);
+  await new Promise((r) => setTimeout(r, 5));
+  await appendFile(path.join(root, 'wide/f7'), 'more');
+  // Made and removed with no event naming them: the folder's one readdir still finds both.
+  await writeFile(path.join(root, 'wide/unreported'), 'u');
+  await unlink(path.join(root, 'wide/f9'));
+  const parts: NarrowedParts = { whole: false, fresh: [], dropped: [] };
+  const narrowed = await walkChanged(root, base, ['wide/f7'], {}, parts);
+  assert.deepEqual(narrowed, await walk(root));
+  assert.deepEqual(parts.fresh.map((e) => e.path), ['wide', 'wide/f7', 'wide/unreported']);
+  assert.deepEqual(parts.dropped.map((e) => e.path), ['wide', 'wide/f7', 'wide/f9']);
+  const before = new Map(base.entries.map((e) => [e.path, e]));
+  for (const e of narrowed.entries.filter((x) => x.path.startsWith('wide/f') && x.path !== 'wide/f7')) assert.equal(before.get(e.path), e, e.path);
+});
+
+test('an excluded name in the top folder removed or made: what the base said of it goes, what a walk says now comes', async (t) => {
+  const root = await tree();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const skip = await excludeMatcher(['*.log']);
+  const options: WalkOptions = skip ? { skip } : {};
+  await writeFile(path.join(root, 'debug.log'), 'x');
+  await writeFile(path.join(root, 'keep.log'), 'x');
+  await same(root, () => unlink(path.join(root, 'debug.log')), ['debug.log'], options);
+  await same(root, () => writeFile(path.join(root, 'new.log'), 'x'), ['new.log'], options);
+  // Removed with no event naming it, beside a reported change: the top folder's readdir finds it gone.
+  await same(root, async () => { await unlink(path.join(root, 'keep.log')); await appendFile(path.join(root, 'top'), 'more'); }, ['top'], options);
 });
 
 test('a changed folder is walked whole, and what the base held where a folder is no more is dropped', async (t) => {

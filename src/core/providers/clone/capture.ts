@@ -2,13 +2,14 @@ import { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { IO_PARALLELISM, mapLimit } from '../../base/concurrency.js';
 import { errnoCode } from '../../base/errors.js';
-import { EntriesByPath, fileEntry, sameMtime, storedBytes, treeEntry, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
+import { EntriesByPath, entryAt, fileEntry, sameMtime, storedBytes, treeEntry, type FileEntry, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 import { quickMatch } from '../../tree/same-file.js';
 import { hashFile, hashKindOf } from '../../tree/content-hash.js';
 import { NotAFile, SMALL_OBJECT_MAX, type ClonePool, type SourceStat, type StoredObject } from './pool.js';
 import { fsPath, type FsPath } from '../../tree/names.js';
 import { walk, type LiveEntry, type WalkResult } from '../../tree/walk.js';
-import { listingFromManifest, sideOf, walkChanged, type WalkSide } from '../../tree/walk-changed.js';
+import { listingFromManifest, sideOf, walkChanged, type BaseListing, type NarrowedParts, type WalkSide } from '../../tree/walk-changed.js';
+import { isSortedByPath, rememberChange, sameEntry, spliceChanges } from './manifest-delta.js';
 import type { ExcludeMatcher } from '../../tree/excludes.js';
 import type { Trace } from '../../base/trace.js';
 import type { CreateProgress } from '../../../shared/model.js';
@@ -94,12 +95,19 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   const reading = (listed: number): void => tell?.({ phase: 'reading', files: listed, bytes: 0, totalFiles: null, totalBytes: null });
   reading(0);
   const walkOptions = { knownXattrs, ...(options.skip ? { skip: options.skip } : {}), ...(options.cacheDirs ? { cacheDirs: true } : {}), ...(tell ? { onBatch: reading } : {}) };
-  // A narrowed walk hands back the base's entries it did not describe again: their manifest entries stand.
-  const origins = options.narrow ? new Map<LiveEntry, ManifestEntry>() : null;
-  const listing = options.narrow ? listingFromManifest(options.narrow.base, options.narrow.side, origins ?? undefined) : null;
-  const result: WalkResult = listing && options.narrow ? await walkChanged(root, listing, { paths: options.narrow.paths, inodes: options.narrow.inodes ?? [] }, walkOptions) : await walk(root, walkOptions);
+  const narrow = options.narrow;
+  // A narrowed walk starts from the walk this process kept of the base (warmListing), else from the base's
+  // manifest, and says what it described anew (`parts`): only those entries are decided here, and the
+  // manifest is the base's with them spliced in, so the cost is the change's, not the folder's.
+  const baseSorted = narrow ? isSortedByPath(narrow.base.entries) : false;
+  const listing = narrow && baseSorted ? warmListing(pool, root, narrow.base) ?? listingFromManifest(narrow.base, narrow.side) : null;
+  const parts: NarrowedParts = { whole: false, fresh: [], dropped: [] };
+  const result: WalkResult = listing && narrow
+    ? await walkChanged(root, listing, { paths: [...narrow.paths, ...unsharedFiles(narrow.base)], inodes: narrow.inodes ?? [] }, walkOptions, parts)
+    : await walk(root, walkOptions);
+  const spliced = listing !== null && !parts.whole;
   const { entries: walked, skipped, notes, excluded, cacheDirs } = result;
-  options.trace?.(`${listing ? `walk of ${options.narrow?.paths.length ?? 0} changed paths` : 'walk'}, paths: ${walked.length}`);
+  options.trace?.(`${listing ? `walk of ${narrow?.paths.length ?? 0} changed paths` : 'walk'}, paths: ${walked.length}${spliced ? `, described anew: ${parts.fresh.length}` : ''}`);
   await options.inspect?.(walked);
   const problems = [...skipped, ...notes];
   const notHeld = skipped.map((s) => s.path);
@@ -112,15 +120,8 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   const entries: (ManifestEntry | null)[] = [];
   const toCopy: PendingFile[] = [];
   const toRecheck: PendingFile[] = [];
-  for (const e of walked) {
+  for (const e of spliced ? parts.fresh : walked) {
     const { mtimeNs } = e;
-    // As the base holds it, unless it is a file without a hash (never shared: a restore could not check it).
-    const origin = origins?.get(e);
-    if (origin && (origin.type !== 'file' || origin.hash !== null)) {
-      if (origin.type === 'file') size += origin.size;
-      entries.push(origin);
-      continue;
-    }
     if (e.type !== 'file') { entries.push(treeEntry(e)); continue; }
     // An entry without a hash is never shared: its object could not be checked by a restore.
     const wrote = written.get(e.path);
@@ -138,7 +139,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   }
   // Files shared with a base are held already; the rest count as each is settled (shared, stored or not kept).
   const done = { files: 0, bytes: size, totalFiles: 0, totalBytes: 0 };
-  for (const e of walked) if (e.type === 'file') { done.totalFiles++; done.totalBytes += e.size; }
+  for (const e of spliced ? parts.fresh : walked) if (e.type === 'file') { done.totalFiles++; done.totalBytes += e.size; }
   done.files = done.totalFiles - toCopy.length - toRecheck.length;
   const settled = (bytes: number): void => {
     done.files++;
@@ -202,16 +203,100 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
   options.trace?.(`copy${options.copiesAreClones === true ? ' (files over 64 KiB as reflink clones)' : ''} and hash, new or changed files: ${toCopy.length}, bytes read: ${bytesRead}`);
 
   const kept = entries.filter((e): e is ManifestEntry => e !== null);
-  const manifest: Manifest = { version: 1, id, target: root, createdAt: new Date().toISOString(), entries: kept, problems };
-  return { manifest, size, addedBytes, bytesRead, files: kept.filter((e) => e.type === 'file').length, live: walked, notHeld, excluded, cacheDirs, side: sideOf(result), narrowed: listing !== null };
+  const createdAt = new Date().toISOString();
+  let manifest: Manifest;
+  let files = 0;
+  if (spliced && narrow) {
+    const { changed, removed } = changeFromBase(narrow.base.entries, kept, parts);
+    manifest = { version: 1, id, target: root, createdAt, entries: spliceChanges(narrow.base.entries, changed, removed), problems };
+    rememberChange(manifest, narrow.base.id, changed, removed);
+    size = 0;
+    for (const e of manifest.entries) if (e.type === 'file') { files++; size += e.size; }
+  } else {
+    manifest = { version: 1, id, target: root, createdAt, entries: kept, problems };
+    files = kept.filter((e) => e.type === 'file').length;
+  }
+  keepWarm(pool, root, id, result);
+  const side = spliced && narrow ? sideFromBase(result, narrow.side, parts) : sideOf(result);
+  return { manifest, size, addedBytes, bytesRead, files, live: walked, notHeld, excluded, cacheDirs, side, narrowed: listing !== null };
 }
 
-/** The bases' entries by path (EntriesByPath: a repeat snapshot that looks at a few paths indexes none of them). */
+/**
+ * sideOf for a narrowed walk without going through every entry: the entries it did not describe anew are the
+ * base's, marks and all, so the marked folders are the base's, less those dropped, with the fresh ones marked.
+ */
+function sideFromBase(result: WalkResult, base: WalkSide, parts: NarrowedParts): WalkSide {
+  const dropped = new Set<string>();
+  for (const e of parts.dropped) if (e.type === 'dir') dropped.add(e.path);
+  const marked = (kept: readonly string[], mark: (e: Extract<LiveEntry, { type: 'dir' }>) => boolean): string[] => {
+    const out = kept.filter((p) => !dropped.has(p));
+    for (const e of parts.fresh) if (e.type === 'dir' && mark(e)) out.push(e.path);
+    return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  };
+  return {
+    skipped: result.skipped, notes: result.notes, mounts: result.mounts, excluded: result.excluded, cacheDirs: result.cacheDirs,
+    unlisted: marked(base.unlisted, (e) => e.unlisted === true), leftovers: marked(base.leftovers, (e) => e.leftovers === true),
+  };
+}
+
+/**
+ * What the snapshot changed since its base (sorted by path) when a narrowed walk described only `parts.fresh`:
+ * their entries that differ from the base's, and the base's paths dropped from the listing, or described anew
+ * but not held now.
+ */
+function changeFromBase(base: readonly ManifestEntry[], held: readonly ManifestEntry[], parts: NarrowedParts): { changed: ManifestEntry[]; removed: string[] } {
+  const changed = held.filter((e) => {
+    const was = entryAt(base, e.path);
+    return !was || !sameEntry(was, e);
+  });
+  const heldNow = new Set(held.map((e) => e.path));
+  const gone = new Set<string>();
+  for (const e of parts.dropped) if (!heldNow.has(e.path) && entryAt(base, e.path)) gone.add(e.path);
+  for (const e of parts.fresh) if (!heldNow.has(e.path) && entryAt(base, e.path)) gone.add(e.path);
+  const removed = [...gone].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { changed, removed };
+}
+
+/**
+ * The walk each snapshot of a folder was made from, kept per pool (one per folder: the newest), so the next
+ * narrowed snapshot starts from it instead of turning 200,000 manifest entries back into a walk
+ * (listingFromManifest). Successive walks share the entries they did not describe anew. Keyed by the pool in
+ * a WeakMap: the pool lives as long as its provider, in the tray app all day, and holds only objects itself.
+ */
+const warmWalks = new WeakMap<ClonePool, Map<string, { id: string; walk: WalkResult }>>();
+
+function keepWarm(pool: ClonePool, root: string, id: string, walk: WalkResult): void {
+  let byRoot = warmWalks.get(pool);
+  if (!byRoot) { byRoot = new Map(); warmWalks.set(pool, byRoot); }
+  byRoot.set(root, { id, walk });
+}
+
+/**
+ * The walk kept for `base` (its snapshot), with the base's problems to look at again; null when this process
+ * did not take it. Paths the walk listed that the snapshot did not hold are among those problems.
+ */
+function warmListing(pool: ClonePool, root: string, base: Manifest): BaseListing | null {
+  const kept = warmWalks.get(pool)?.get(root);
+  if (kept?.id !== base.id) return null;
+  return { ...kept.walk, recheck: base.problems.map((p) => p.path) };
+}
+
+/** Files of the base without a hash: never shared (a restore could not check them), so described and copied again. */
+function unsharedFiles(base: Manifest): string[] {
+  const out: string[] = [];
+  for (const e of base.entries) if (e.type === 'file' && e.hash === null) out.push(e.path);
+  return out;
+}
+
+/**
+ * The bases' entries by path (EntriesByPath: a repeat snapshot that looks at a few paths indexes none of them;
+ * bisected at once where the store knows them sorted, without checking 200,000 paths' order again).
+ */
 class BaseEntries {
-  private readonly byPath: EntriesByPath[];
+  private readonly byPath: { get(p: string): ManifestEntry | undefined }[];
 
   constructor(bases: readonly Manifest[]) {
-    this.byPath = bases.map((b) => new EntriesByPath(b.entries));
+    this.byPath = bases.map((b) => (isSortedByPath(b.entries) ? { get: (p: string) => entryAt(b.entries, p) } : new EntriesByPath(b.entries)));
   }
 
   /** The file entries the bases hold at `p`, in the bases' order. */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { capture, type CaptureOptions } from './capture.js';
 import { bothFilters, compare } from '../../tree/compare.js';
 import { ClonePool } from './pool.js';
+import { ManifestStore } from './manifest-store.js';
 import { restore } from '../../tree/restore.js';
 import { constants as fsc } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -28,16 +29,18 @@ export class CloneProvider implements SnapshotProvider {
   readonly name = 'clone' as const;
   readonly capabilities: ProviderCapabilities = { wholeVolume: false, partialRestore: true, needsAdmin: false, mayVanish: false, walksOnCreate: true };
   private readonly pool: ClonePool;
+  private readonly manifests: ManifestStore;
 
   private readonly recordFiles: RecordFiles;
   private readonly spaceIndex: SpaceIndex;
   private readonly written = new WrittenFiles();
 
-  /** `deltaMinEntries`: below it manifests are written whole (pool.ts's DELTA_MIN_ENTRIES; tests lower it). */
+  /** `deltaMinEntries`: below it manifests are written whole (manifest-store.ts's DELTA_MIN_ENTRIES; tests lower it). */
   constructor(storeRoot: string, options: { deltaMinEntries?: number } = {}) {
-    this.pool = new ClonePool(storeRoot, undefined, options.deltaMinEntries);
+    this.pool = new ClonePool(storeRoot);
+    this.manifests = new ManifestStore(storeRoot, options.deltaMinEntries);
     this.recordFiles = new RecordFiles(this.pool.recordsDir);
-    this.spaceIndex = new SpaceIndex(storeRoot, (id) => this.pool.readManifestOnce(id), async () => new Set(await this.pool.manifestIds()));
+    this.spaceIndex = new SpaceIndex(storeRoot, (id) => this.manifests.readManifestOnce(id), async () => new Set(await this.manifests.manifestIds()));
   }
 
   async detect(): Promise<Detection> {
@@ -48,7 +51,7 @@ export class CloneProvider implements SnapshotProvider {
     await this.pool.takeLease(request.id);
     const added: string[] = [];
     try {
-      const bases = await Promise.all(request.bases.map((b) => this.pool.readManifest(b.ref).catch(() => null)));
+      const bases = await Promise.all(request.bases.map((b) => this.manifests.readManifest(b.ref).catch(() => null)));
       const copiesAreClones = await this.pool.copiesAreClones(request.target);
       const known = await this.writtenInto(request.target);
       request.trace?.(`read base manifests: ${bases.length}`);
@@ -62,7 +65,7 @@ export class CloneProvider implements SnapshotProvider {
       request.progress?.({ phase: 'saving', files: result.files, bytes: result.size, totalFiles: result.files, totalBytes: result.size });
       // Written as what changed since the snapshot it was compared with, the newest of the folder.
       const deltaBase = request.bases.find((b, i) => bases[i] !== null && (request.narrow ? b.id === request.narrow.baseId : true));
-      const delta = await this.pool.writeManifest(result.manifest, deltaBase?.ref ?? null);
+      const delta = await this.manifests.writeManifest(result.manifest, deltaBase?.ref ?? null);
       request.trace?.('write the manifest');
       // A failure here leaves the index stale, which the next read finds and rebuilds.
       await this.spaceIndex.added(result.manifest).catch(() => undefined);
@@ -85,7 +88,7 @@ export class CloneProvider implements SnapshotProvider {
 
   async discard(id: string): Promise<void> {
     await this.recordFiles.remove(id);
-    await this.pool.removeManifest(id);
+    await this.manifests.removeManifest(id);
     await this.pool.dropLease(id);
   }
 
@@ -94,9 +97,9 @@ export class CloneProvider implements SnapshotProvider {
   }
 
   async remove(record: SnapshotRecord): Promise<void> {
-    const manifest = await this.pool.readManifest(record.ref).catch(() => null);
+    const manifest = await this.manifests.readManifest(record.ref).catch(() => null);
     if (manifest) await this.spaceIndex.removed(manifest).catch(() => undefined);
-    await this.pool.removeManifest(record.ref);
+    await this.manifests.removeManifest(record.ref);
   }
 
   /** Exact, from the space index: the objects only each snapshot names, and those only each folder's name. */
@@ -110,11 +113,11 @@ export class CloneProvider implements SnapshotProvider {
   }
 
   async verify(record: SnapshotRecord): Promise<void> {
-    await this.pool.readManifest(record.ref);
+    await this.manifests.readManifest(record.ref);
   }
 
   async checkRestore(record: SnapshotRecord, paths: string[] | null, live: readonly LiveEntry[], reference?: SnapshotRecord): Promise<ContentProblem[]> {
-    const manifest = await this.pool.readManifest(record.ref);
+    const manifest = await this.manifests.readManifest(record.ref);
     const known = await this.referenceOf(record, reference);
     const now = new Map<string, LiveEntry>();
     for (const e of live) now.set(e.path, e);
@@ -133,7 +136,7 @@ export class CloneProvider implements SnapshotProvider {
   async verifyContent(record: SnapshotRecord, seen: ObjectChecks): Promise<{ checked: number; problems: ContentProblem[] }> {
     let manifest: Manifest;
     try {
-      manifest = await this.pool.readManifest(record.ref);
+      manifest = await this.manifests.readManifest(record.ref);
     } catch (err) {
       return { checked: 0, problems: [{ path: '(its list of files)', problem: describeError(err) }] };
     }
@@ -143,12 +146,12 @@ export class CloneProvider implements SnapshotProvider {
     const fromFolder = (e: FileEntry, kind: HashKind): Promise<string | null> => hashIfAsRecorded(fsPath(path.join(record.target, e.path)), e, kind).catch(() => null);
     const { problems, hashed } = await this.pool.checkObjects(files, { hashUnknown: true, seen, fromFolder });
     // Hashes taken now for objects cloned without one are kept, so later checks compare content too.
-    if (hashed > 0) await this.pool.writeManifest(manifest);
+    if (hashed > 0) await this.manifests.writeManifest(manifest);
     return { checked: files.length, problems };
   }
 
   async restore(record: SnapshotRecord, paths: string[] | null, options: ProviderRestoreOptions): Promise<RestoreResult> {
-    const manifest = await this.pool.readManifest(record.ref);
+    const manifest = await this.manifests.readManifest(record.ref);
     const exclude = bothFilters(options.exclude, options.leaveAlone);
     const reference = await this.referenceOf(record, options.reference);
     return restore(record.target, manifest, this.pool, paths, {
@@ -159,7 +162,7 @@ export class CloneProvider implements SnapshotProvider {
   }
 
   async diff(record: SnapshotRecord, paths: string[] | null, options: ProviderDiffOptions = {}): Promise<DiffResult> {
-    const manifest = await this.pool.readManifest(record.ref);
+    const manifest = await this.manifests.readManifest(record.ref);
     const now = options.live ? null : await this.listedFromChanges(record, options.changes);
     const reference = await this.referenceOf(record, options.reference ?? (now ? options.changes?.base : undefined));
     return compare(record.target, manifest, this.pool, paths, {
@@ -170,7 +173,7 @@ export class CloneProvider implements SnapshotProvider {
   async differingPaths(a: SnapshotRecord, b: SnapshotRecord): Promise<string[] | null> {
     if (a.provider !== 'clone' || b.provider !== 'clone' || a.target !== b.target) return null;
     if (a.ref === b.ref) return [];
-    const [x, y] = await Promise.all([a, b].map((r) => this.pool.readManifest(r.ref).catch(() => null)));
+    const [x, y] = await Promise.all([a, b].map((r) => this.manifests.readManifest(r.ref).catch(() => null)));
     if (!x || !y) return null;
     return pathsToRestore(pathOrder(x.entries), pathOrder(y.entries));
   }
@@ -178,7 +181,7 @@ export class CloneProvider implements SnapshotProvider {
   /** The folder now from its newest snapshot and the journal's paths since (ProviderDiffOptions.changes); null: walk it. */
   private async listedFromChanges(record: SnapshotRecord, changes: ProviderDiffOptions['changes']): Promise<ListedNow | null> {
     if (!changes || changes.base.provider !== 'clone' || changes.base.target !== record.target) return null;
-    const base = await this.pool.readManifest(changes.base.ref).catch(() => null);
+    const base = await this.manifests.readManifest(changes.base.ref).catch(() => null);
     if (!base) return null;
     return listedNow(record.target, base, { paths: changes.paths, inodes: changes.inodes ?? [] }, changes.side, changes.base.excluded?.patterns ?? []);
   }
@@ -186,7 +189,7 @@ export class CloneProvider implements SnapshotProvider {
   /** A newer snapshot of the same folder, by path, to compare by hash; none when it is another folder's or unreadable. */
   private async referenceOf(record: SnapshotRecord, reference: SnapshotRecord | undefined): Promise<EntryLookup | undefined> {
     if (!reference || reference.provider !== 'clone' || reference.target !== record.target) return undefined;
-    const manifest = await this.pool.readManifest(reference.ref).catch(() => null);
+    const manifest = await this.manifests.readManifest(reference.ref).catch(() => null);
     if (!manifest) return undefined;
     const recorded = new EntriesByPath(manifest.entries);
     // What a restore wrote since is newer than any snapshot of it.
@@ -196,11 +199,11 @@ export class CloneProvider implements SnapshotProvider {
 
   /** The files restores wrote into `target` (see WrittenFiles), from snapshots whose manifest is still there. */
   private writtenInto(target: string): Promise<FileEntry[]> {
-    return this.written.of(target, (ref) => stat(this.pool.manifestPath(ref)).then(() => true, () => false));
+    return this.written.of(target, (ref) => stat(this.manifests.manifestPath(ref)).then(() => true, () => false));
   }
 
   async read<T>(record: SnapshotRecord, fn: (reader: SnapshotReader) => Promise<T>): Promise<T> {
-    const manifest = await this.pool.readManifest(record.ref);
+    const manifest = await this.manifests.readManifest(record.ref);
     const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
     return fn({ readFile: (p, maxBytes) => readStoredFile(byPath.get(p), (oid) => this.pool.objectPath(oid), maxBytes, record.id) });
   }
@@ -210,7 +213,7 @@ export class CloneProvider implements SnapshotProvider {
   }
 
   async listEntries(record: SnapshotRecord): Promise<readonly ManifestEntry[]> {
-    return (await this.pool.readManifestOnce(record.ref)).entries;
+    return (await this.manifests.readManifestOnce(record.ref)).entries;
   }
 
   readonly records = {
@@ -221,27 +224,27 @@ export class CloneProvider implements SnapshotProvider {
       const { records, damaged } = await this.recordFiles.readAll();
       // A snapshot being written (a live lease) is not one yet.
       const writing = await this.pool.liveLeaseIds();
-      const manifests = new Set((await this.pool.manifestIds()).filter((id) => !writing.has(id)));
+      const manifests = new Set((await this.manifests.manifestIds()).filter((id) => !writing.has(id)));
       const kept = records.filter((r) => manifests.has(r.ref));
       // Snapshots taken before records were kept beside the data: what their manifest says.
       const named = new Set(kept.map((r) => r.ref));
       for (const id of manifests) {
         if (named.has(id)) continue;
-        const manifest = await this.pool.readManifest(id).catch(() => null);
+        const manifest = await this.manifests.readManifest(id).catch(() => null);
         if (manifest) kept.push(recordFromManifest(manifest));
-        else damaged.push(this.pool.manifestPath(id));
+        else damaged.push(this.manifests.manifestPath(id));
       }
       return { records: kept, damaged };
     },
   };
 
   async collectGarbage(recordedRefs: ReadonlySet<string>): Promise<void> {
-    await this.pool.collectGarbage(recordedRefs);
+    await this.pool.collectGarbage(recordedRefs, this.manifests);
   }
 
   /** For tests and the benchmark: where a snapshot's data lives. */
   manifestPath(ref: string): string {
-    return path.resolve(this.pool.manifestPath(ref));
+    return path.resolve(this.manifests.manifestPath(ref));
   }
 }
 

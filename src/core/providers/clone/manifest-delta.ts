@@ -11,7 +11,7 @@ import { checkManifest, isSafeRelativePath, pathsBeneathLinks, type Manifest, ty
  * comes right after `version` so the store finds which manifests build on which from their first bytes.
  * `depth` counts the deltas down to a whole manifest and `chain` the changes they hold together: the store
  * writes a whole manifest again once either passes its limit, so reading one never applies more than that.
- * Readers get the whole manifest (readManifest in pool.ts); only the store sees this form.
+ * Readers get the whole manifest (readManifest in manifest-store.ts); only the store sees this form.
  */
 export interface ManifestDelta {
   version: 2;
@@ -164,4 +164,72 @@ const HEAD = /^\{"version":2,"base":"([^"\\]{1,200})"/;
 /** The base a manifest file's first bytes name, or null: a whole manifest (or not one this version wrote). */
 export function baseOfHead(head: string): string | null {
   return HEAD.exec(head)?.[1] ?? null;
+}
+
+/**
+ * Entry arrays known to be sorted by path (read back and checked, or built by a merge of sorted ones): a
+ * repeat snapshot of 200,000 files then checks no order again. Kept beside the arrays, not in them, so a
+ * manifest stays a plain object.
+ */
+const sortedArrays = new WeakSet<readonly ManifestEntry[]>();
+
+export function markSorted(entries: readonly ManifestEntry[]): void {
+  sortedArrays.add(entries);
+}
+
+/** Whether `entries` are sorted by path: remembered, or checked once and remembered. */
+export function isSortedByPath(entries: readonly ManifestEntry[]): boolean {
+  if (sortedArrays.has(entries)) return true;
+  const sorted = sortedByPath(entries);
+  if (sorted) sortedArrays.add(entries);
+  return sorted;
+}
+
+/**
+ * What a manifest changed since its base, as the snapshot that made it knew it (capture.ts, from a narrowed
+ * walk): the store writes its delta from this instead of comparing 200,000 entries with the base's. Kept
+ * beside the manifest (keyed by it) so the manifest and the calls that pass it stay as they are.
+ */
+const knownChanges = new WeakMap<Manifest, { base: string; changed: ManifestEntry[]; removed: string[] }>();
+
+export function rememberChange(manifest: Manifest, base: string, changed: ManifestEntry[], removed: string[]): void {
+  knownChanges.set(manifest, { base, changed, removed });
+}
+
+/** The change `manifest` made since `base`: as remembered, else from both lists (diffEntries). */
+export function changeSince(base: Manifest, manifest: Manifest): { changed: ManifestEntry[]; removed: string[] } {
+  const known = knownChanges.get(manifest);
+  return known?.base === base.id ? known : diffEntries(base.entries, manifest.entries);
+}
+
+/**
+ * `base` (sorted by path) with `changed` (sorted) put in and `removed` (sorted) taken out, like applyChanges,
+ * but found by bisection: the cost is the changes' (plus copying the array), not a comparison per entry.
+ * For entries a walk listed (never a path beneath a symlink).
+ */
+export function spliceChanges(base: readonly ManifestEntry[], changed: readonly ManifestEntry[], removed: readonly string[]): ManifestEntry[] {
+  const out: ManifestEntry[] = [];
+  let at = 0;
+  let c = 0;
+  let r = 0;
+  for (;;) {
+    const cp = changed[c]?.path;
+    const rp = removed[r];
+    if (cp === undefined && rp === undefined) break;
+    const p = (rp === undefined || (cp !== undefined && cp <= rp) ? cp : rp) as string;
+    let lo = at;
+    let hi = base.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((base[mid] as ManifestEntry).path < p) lo = mid + 1; else hi = mid;
+    }
+    for (let i = at; i < lo; i++) out.push(base[i] as ManifestEntry);
+    at = lo;
+    if (base[at]?.path === p) at++;
+    if (cp === p) { out.push(changed[c] as ManifestEntry); c++; }
+    if (rp === p) r++;
+  }
+  for (let i = at; i < base.length; i++) out.push(base[i] as ManifestEntry);
+  sortedArrays.add(out);
+  return out;
 }

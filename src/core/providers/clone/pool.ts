@@ -1,24 +1,21 @@
-import { MANIFEST_CACHE_ENTRIES, ManifestCache } from './manifest-cache.js';
 import { chmodSync, closeSync, constants as fsc, copyFileSync, existsSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, utimesSync, writeSync, type BigIntStats } from 'node:fs';
 import { chmod, copyFile, lstat, open, readdir, readFile, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { isFresh, mkdirPrivate, writeSmallFile } from '../../base/private-fs.js';
-import { writeFileAtomic } from '../../state/atomic-write.js';
 import { copiesAreClones } from '../../base/fs-types.js';
 import { nativeReflink, type Reflink } from './reflink.js';
 import { dataRuns } from '../../tree/holes.js';
 import { hashBytes, hashFile, hashKindOf, hexOf, readContent, readContentSync, readLimit, type ContentRead, type HashKind } from '../../tree/content-hash.js';
 import type { FsPath } from '../../tree/names.js';
-import { SnapctlError, errnoCode, nullIfMissing } from '../../base/errors.js';
+import { errnoCode, nullIfMissing } from '../../base/errors.js';
 import { isAlive } from '../../state/locks.js';
-import { manifestFaultPoint } from '../../base/faults.js';
-import { checkManifest, manifestJson, type ContentSource, type FileEntry, type Manifest } from '../../tree/manifest.js';
-import { baseOfHead, checkDelta, composeChanges, deltaText, diffEntries, materialize, MAX_CHAIN_SHARE, MAX_DEPTH, sortedByPath, type ManifestDelta } from './manifest-delta.js';
+import type { ContentSource, FileEntry } from '../../tree/manifest.js';
 import { nodeCrypto } from '../../base/lazy-crypto.js';
 import { IO_PARALLELISM, mapLimit } from '../../base/concurrency.js';
 import type { ContentProblem, ObjectChecks } from '../provider.js';
+import type { ManifestStore } from './manifest-store.js';
 
-// Over 400 lines: one class holds every rule of the store's layout (object names, leases, the order of
+// Over 400 lines: one class holds every rule of the object store's layout (object names, leases, the order of
 // writes and renames that crash safety rests on), which a split would spread across files that must agree.
 
 /**
@@ -29,9 +26,7 @@ import type { ContentProblem, ObjectChecks } from '../provider.js';
  *                       object's own bytes, taken before the snapshot is listed (see addObject).
  *   objects/tmp/        objects being written, renamed into place once whole (small ones are created at
  *                       their final name: see addSmallObjectSync)
- *   manifests/<id>.json what one snapshot holds (paths, modes, mtimes, links, object ids and hashes): whole,
- *                       or as what changed since an earlier snapshot's manifest (manifest-delta.ts), which is
- *                       then kept until no delta builds on it (removeManifest rebases them first)
+ *   manifests/<id>.json what one snapshot holds: kept by ManifestStore (manifest-store.ts)
  *   records/<id>.json   the snapshot's own record, beside its data: the index (store.json) is rebuilt from these
  *   pending/<id>.json   a lease held while a snapshot is being written, so garbage collection spares its
  *                       objects before its manifest exists
@@ -39,11 +34,6 @@ import type { ContentProblem, ObjectChecks } from '../provider.js';
  */
 export class ClonePool implements ContentSource {
   private readonly madeDirs = new Set<string>();
-  private readonly manifests: ManifestCache;
-  /** How each manifest read or written here is kept: whole (depth 0) or a delta `depth` links from a whole one. */
-  private readonly shapes = new Map<string, { depth: number; chain: number; sorted: boolean }>();
-  /** The last manifests readManifestOnce materialized: the next delta read builds on one of them. */
-  private readonly recent: Manifest[] = [];
   private readonly clonesFrom = new Map<string, boolean>();
   private readonly settling = new Map<string, Promise<Placed>>();
   private randomPool = Buffer.alloc(0);
@@ -55,13 +45,11 @@ export class ClonePool implements ContentSource {
    * `reflink` clones small files where copies are clones (see addObjectSync); tests pass one that fails to
    * check the fallback.
    */
-  constructor(readonly root: string, private reflink: Reflink | null | undefined = undefined, private readonly deltaMinEntries = DELTA_MIN_ENTRIES, cachedEntries = MANIFEST_CACHE_ENTRIES) {
+  constructor(readonly root: string, private reflink: Reflink | null | undefined = undefined) {
     this.objectsRoot = path.join(root, 'objects');
-    this.manifests = new ManifestCache(cachedEntries);
   }
 
   get objectsDir(): string { return this.objectsRoot; }
-  get manifestsDir(): string { return path.join(this.root, 'manifests'); }
   get pendingDir(): string { return path.join(this.root, 'pending'); }
   get recordsDir(): string { return path.join(this.root, 'records'); }
   get trashDir(): string { return path.join(this.root, 'trash'); }
@@ -73,10 +61,6 @@ export class ClonePool implements ContentSource {
 
   contentPath(entry: FileEntry): string {
     return this.objectPath(entry.oid);
-  }
-
-  manifestPath(id: string): string {
-    return path.join(this.manifestsDir, `${id}.json`);
   }
 
   /**
@@ -363,170 +347,6 @@ export class ClonePool implements ContentSource {
     return oid;
   }
 
-  /**
-   * Writes a snapshot's manifest, fsynced. Given the snapshot it was taken from (`baseId`, a snapshot of the
-   * same folder), it is written as what changed since (manifest-delta.ts) while the chain stays within
-   * MAX_DEPTH links and MAX_CHAIN_SHARE of the entries; otherwise, and for small folders, whole. Returns the
-   * delta written, or null.
-   */
-  async writeManifest(manifest: Manifest, baseId: string | null = null): Promise<ManifestDelta | null> {
-    await mkdirPrivate(this.manifestsDir);
-    const delta = baseId !== null && baseId !== manifest.id ? await this.deltaOn(manifest, baseId).catch(() => null) : null;
-    manifestFaultPoint();
-    await writeFileAtomic(this.manifestPath(manifest.id), delta ? deltaText(delta, manifestJson) : manifestJson(manifest), { fsync: true });
-    manifestFaultPoint();
-    this.manifests.set(manifest.id, manifest);
-    this.shapes.set(manifest.id, { depth: delta?.depth ?? 0, chain: delta?.chain ?? 0, sorted: delta !== null || sortedByPath(manifest.entries) });
-    return delta;
-  }
-
-  private async deltaOn(manifest: Manifest, baseId: string): Promise<ManifestDelta | null> {
-    if (manifest.entries.length < this.deltaMinEntries) return null;
-    const base = await this.readManifest(baseId);
-    const shape = this.shapes.get(baseId);
-    if (!shape?.sorted || shape.depth + 1 > MAX_DEPTH || base.target !== manifest.target || !sortedByPath(manifest.entries)) return null;
-    const { changed, removed } = diffEntries(base.entries, manifest.entries);
-    const chain = shape.chain + changed.length + removed.length;
-    if (chain > manifest.entries.length * MAX_CHAIN_SHARE) return null;
-    return { version: 2, base: baseId, id: manifest.id, target: manifest.target, createdAt: manifest.createdAt, depth: shape.depth + 1, chain, entries: changed, removed, problems: manifest.problems };
-  }
-
-  /**
-   * A manifest never changes once written, so one read serves a whole operation: a rollback reads the same
-   * manifest to verify it, as the base of its safety snapshot and to restore from (20,000 entries each).
-   */
-  async readManifest(id: string): Promise<Manifest> {
-    const cached = this.manifests.get(id);
-    if (cached) return cached;
-    const manifest = await this.readManifestFile(id);
-    this.manifests.set(id, manifest);
-    return manifest;
-  }
-
-  /**
-   * A manifest read without keeping it: the path index reads every snapshot's once, and a thousand
-   * 20,000-entry manifests kept in memory would not fit. The last two are kept, for the delta read next.
-   */
-  async readManifestOnce(id: string): Promise<Manifest> {
-    const known = this.manifests.peek(id) ?? this.recent.find((m) => m.id === id);
-    if (known) return known;
-    const manifest = await this.readManifestFile(id);
-    this.recent.unshift(manifest);
-    this.recent.length = Math.min(this.recent.length, 2);
-    return manifest;
-  }
-
-  /**
-   * The whole manifest of `id`: its file, and when that is a delta, the deltas down to a whole manifest (or
-   * to one in memory), their changes folded into one and applied in one pass.
-   */
-  private async readManifestFile(id: string): Promise<Manifest> {
-    const chain: ManifestDelta[] = [];
-    let at = id;
-    for (;;) {
-      const known = chain.length > 0 ? this.manifests.get(at) ?? this.recent.find((m) => m.id === at) : undefined;
-      const stored = known ?? await this.readStored(at, chain.length > 0 ? id : null);
-      if ('entries' in stored && stored.version === 1) {
-        if (chain.length === 0) { this.shapes.set(id, { depth: 0, chain: 0, sorted: sortedByPath(stored.entries) }); return stored; }
-        const head = chain[0] as ManifestDelta;
-        const { changed, removed } = composeChanges([...chain].reverse());
-        const whole = materialize({ ...head, entries: changed, removed }, stored);
-        if (!whole || !(this.shapes.get(at)?.sorted ?? sortedByPath(stored.entries))) throw this.damaged(id, `it builds on snapshot ${at}, which does not fit it`);
-        this.shapes.set(id, { depth: head.depth, chain: head.chain, sorted: true });
-        return whole;
-      }
-      const delta = stored as ManifestDelta;
-      if (chain.some((d) => d.id === delta.base) || delta.base === id || chain.length > MAX_DEPTH * 4) throw this.damaged(id, 'its chain of changes loops');
-      if (chain.length > 0 && (chain[chain.length - 1] as ManifestDelta).target !== delta.target) throw this.damaged(id, `it builds on snapshot ${at}, of another folder`);
-      chain.push(delta);
-      at = delta.base;
-    }
-  }
-
-  /** One manifest file as stored: whole, or a delta. `of`: the snapshot whose chain this is read for. */
-  private async readStored(id: string, of: string | null): Promise<Manifest | ManifestDelta> {
-    let text: string;
-    try {
-      text = await readFile(this.manifestPath(id), 'utf8');
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') {
-        if (of !== null) throw this.damaged(of, `the snapshot it builds on (${id}) is missing`);
-        throw new SnapctlError('not-found', `the data of snapshot ${id} is missing from ${this.manifestsDir}`, `delete the record with 'snapctl delete ${id}'`);
-      }
-      throw err;
-    }
-    const raw = safeJson(text);
-    const stored = isDeltaJson(raw) ? checkDelta(raw) : checkManifest(raw);
-    if (!stored || stored.id !== id) throw this.damaged(of ?? id, of === null ? null : `the snapshot it builds on (${id}) is damaged`);
-    return stored;
-  }
-
-  private damaged(id: string, why: string | null): SnapctlError {
-    return new SnapctlError('corrupt', `the data of snapshot ${id} is damaged (${this.manifestPath(id)}${why ? `: ${why}` : ''})`, 'it cannot be restored; other snapshots are unaffected');
-  }
-
-  async manifestIds(): Promise<string[]> {
-    return (await listDir(this.manifestsDir)).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
-  }
-
-  /**
-   * Removes a snapshot's manifest. Deltas that build on it are first written again without it (its changes
-   * folded into theirs, or whole where it was whole), each renamed into place fsynced before it goes: killed
-   * at any point, every manifest left reads whole. A delta that cannot be read keeps it (nothing is lost; the
-   * next collection tries again).
-   */
-  async removeManifest(id: string): Promise<void> {
-    for (const child of await this.dependents(id)) {
-      if (!(await this.rebase(child, id).then(() => true, () => false))) return;
-    }
-    this.manifests.delete(id);
-    this.shapes.delete(id);
-    this.forgetRecent(id);
-    manifestFaultPoint();
-    await rm(this.manifestPath(id), { force: true });
-  }
-
-  /** The manifests whose first bytes name `id` as their base. */
-  async dependents(id: string): Promise<string[]> {
-    const out: string[] = [];
-    const head = Buffer.alloc(256);
-    for (const name of await listDir(this.manifestsDir)) {
-      if (!name.endsWith('.json') || name === `${id}.json`) continue;
-      const n = await open(path.join(this.manifestsDir, name), fsc.O_RDONLY | fsc.O_NOFOLLOW)
-        .then(async (h) => { try { return (await h.read(head, 0, head.length, 0)).bytesRead; } finally { await h.close(); } }, () => 0);
-      if (baseOfHead(head.toString('utf8', 0, n)) === id) out.push(name.slice(0, -5));
-    }
-    return out;
-  }
-
-  /** The delta `child` written again so it no longer builds on `parent`. */
-  private async rebase(child: string, parent: string): Promise<void> {
-    const mine = await this.readStored(child, null);
-    const theirs = await this.readStored(parent, child);
-    let text: string;
-    let shape: { depth: number; chain: number; sorted: boolean };
-    if ('base' in theirs && 'base' in mine) {
-      // Both deltas: one delta on the parent's base, the parent's changes with the child's over them.
-      const { changed, removed } = composeChanges([theirs, mine]);
-      const below = theirs.chain - theirs.entries.length - theirs.removed.length;
-      const folded: ManifestDelta = { ...mine, base: theirs.base, depth: theirs.depth, chain: Math.max(0, below) + changed.length + removed.length, entries: changed, removed };
-      text = deltaText(folded, manifestJson);
-      shape = { depth: folded.depth, chain: folded.chain, sorted: true };
-    } else {
-      text = manifestJson(await this.readManifestOnce(child));
-      shape = { depth: 0, chain: 0, sorted: true };
-    }
-    manifestFaultPoint();
-    await writeFileAtomic(this.manifestPath(child), text, { fsync: true });
-    manifestFaultPoint();
-    this.shapes.set(child, shape);
-  }
-
-  private forgetRecent(id: string): void {
-    const at = this.recent.findIndex((m) => m.id === id);
-    if (at >= 0) this.recent.splice(at, 1);
-  }
-
   async takeLease(id: string): Promise<void> {
     // The store holds copies of the user's files and a list of their names: private to its owner, whatever
     // the modes of the files inside (a clone made by the reflink binding is created 0644, not with the
@@ -553,32 +373,12 @@ export class ClonePool implements ContentSource {
    * Objects are moved to trash/ first, then deleted only if no snapshot started meanwhile: a create that
    * shares an object already in the pool (same content) may have found it just before it was collected.
    */
-  async collectGarbage(recorded: ReadonlySet<string>): Promise<{ objects: number; bytes: number; manifests: number }> {
+  async collectGarbage(recorded: ReadonlySet<string>, store: ManifestStore): Promise<{ objects: number; bytes: number; manifests: number }> {
     await this.restoreTrash();
     const leases = await this.liveLeases();
-    let manifests = 0;
-    const referenced = new Set<string>();
     const withRecord = new Set((await listDir(this.recordsDir)).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)));
-    for (const name of await listDir(this.manifestsDir)) {
-      if (!name.endsWith('.json')) continue;
-      const id = name.slice(0, -5);
-      if (!recorded.has(id) && !withRecord.has(id) && !leases.ids.has(id)) {
-        await this.removeManifest(id);
-        manifests++;
-        continue;
-      }
-      const manifest = await this.readManifest(id).catch(() => null);
-      if (manifest) {
-        for (const e of manifest.entries) if (e.type === 'file') referenced.add(e.oid);
-        continue;
-      }
-      // A damaged manifest (verify names it) still keeps every object it may name: any object id in its
-      // text counts. If it cannot be read at all, nothing is collected.
-      const text = await readFile(this.manifestPath(id), 'latin1').catch(() => null);
-      if (text === null) return { objects: 0, bytes: 0, manifests };
-      for (const m of text.matchAll(/[0-9a-f]{32,64}/g)) referenced.add(m[0]);
-    }
-    if (leases.ids.size > 0) return { objects: 0, bytes: 0, manifests };
+    const { referenced, removed: manifests } = await store.sweep((id) => recorded.has(id) || withRecord.has(id) || leases.ids.has(id));
+    if (referenced === null || leases.ids.size > 0) return { objects: 0, bytes: 0, manifests };
 
     const doomed: { file: string; trashed: string; size: number }[] = [];
     await mkdirPrivate(this.trashDir);
@@ -728,16 +528,6 @@ async function readObject(file: string): Promise<ContentRead> {
   } finally {
     await handle.close();
   }
-}
-
-/**
- * Below this many entries a manifest is written whole: a few hundred KB at most, which a chain of deltas would
- * save little of and cost a read of its base.
- */
-export const DELTA_MIN_ENTRIES = 2000;
-
-function isDeltaJson(raw: unknown): boolean {
-  return typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>)['version'] === 2;
 }
 
 /** Files up to this size are stored by addSmallObjectSync, where copies move bytes. */

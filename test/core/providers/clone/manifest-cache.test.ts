@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ManifestCache } from '../../../../src/core/providers/clone/manifest-cache.js';
-import { ClonePool } from '../../../../src/core/providers/clone/pool.js';
+import { ManifestStore } from '../../../../src/core/providers/clone/manifest-store.js';
 import type { Manifest } from '../../../../src/core/tree/manifest.js';
 import { tempDir } from '../../../helpers/helpers.js';
 
@@ -33,10 +33,10 @@ test('the manifest cache lets the least recently used go once its entries pass t
 test('a long-running store keeps only some manifests in memory: an old one is read from its file again', async (t) => {
   const root = await tempDir('snapctl-manifest-cache-');
   t.after(() => rm(root, { recursive: true, force: true }));
-  const pool = new ClonePool(path.join(root, 'clone'), undefined, undefined, 250);
-  for (const id of ['m1', 'm2', 'm3', 'm4', 'm5']) await pool.writeManifest(manifest(id, 100));
-  await rm(pool.manifestPath('m1'));
-  await rm(pool.manifestPath('m5'));
-  assert.equal((await pool.readManifest('m5')).id, 'm5', 'the newest is served from memory');
-  await assert.rejects(pool.readManifest('m1'), /missing/, 'the oldest was let go and its file is gone');
+  const manifests = new ManifestStore(path.join(root, 'clone'), undefined, 250);
+  for (const id of ['m1', 'm2', 'm3', 'm4', 'm5']) await manifests.writeManifest(manifest(id, 100));
+  await rm(manifests.manifestPath('m1'));
+  await rm(manifests.manifestPath('m5'));
+  assert.equal((await manifests.readManifest('m5')).id, 'm5', 'the newest is served from memory');
+  await assert.rejects(manifests.readManifest('m1'), /missing/, 'the oldest was let go and its file is gone');
 });

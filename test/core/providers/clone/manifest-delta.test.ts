@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ClonePool } from '../../../../src/core/providers/clone/pool.js';
-import { diffEntries, MAX_DEPTH } from '../../../../src/core/providers/clone/manifest-delta.js';
+import { ManifestStore } from '../../../../src/core/providers/clone/manifest-store.js';
+import { applyChanges, changeSince, diffEntries, MAX_DEPTH, rememberChange, spliceChanges } from '../../../../src/core/providers/clone/manifest-delta.js';
 import { makeDelta } from '../../../../src/core/history/path-index.js';
 import type { Manifest, ManifestEntry } from '../../../../src/core/tree/manifest.js';
 import { tempDir } from '../../../helpers/helpers.js';
@@ -54,13 +54,13 @@ function changed(prev: Manifest, id: string, r: () => number, share: number, fol
 
 /** A manifest as any reader gets it from a store that writes every manifest whole. */
 async function asWhole(dir: string, m: Manifest): Promise<Manifest> {
-  const pool = new ClonePool(dir, null, Number.POSITIVE_INFINITY);
-  await pool.writeManifest(m);
-  return new ClonePool(dir, null).readManifest(m.id);
+  const manifests = new ManifestStore(dir, Number.POSITIVE_INFINITY);
+  await manifests.writeManifest(m);
+  return new ManifestStore(dir).readManifest(m.id);
 }
 
-async function kind(pool: ClonePool, id: string): Promise<'delta' | 'whole'> {
-  return (await readFile(pool.manifestPath(id), 'utf8')).startsWith('{"version":2,') ? 'delta' : 'whole';
+async function kind(manifests: ManifestStore, id: string): Promise<'delta' | 'whole'> {
+  return (await readFile(manifests.manifestPath(id), 'utf8')).startsWith('{"version":2,') ? 'delta' : 'whole';
 }
 
 describe('manifests kept as what changed since the one before', () => {
@@ -71,26 +71,26 @@ describe('manifests kept as what changed since the one before', () => {
     const dir = await tempDir();
     made.push(dir);
     const r = rng(30);
-    const pool = new ClonePool(path.join(dir, 'store'), null, 1);
+    const manifests = new ManifestStore(path.join(dir, 'store'), 1);
     const expected: Manifest[] = [];
     let m = folderManifest('s100', r, 40, 25);
-    await pool.writeManifest(m);
+    await manifests.writeManifest(m);
     expected.push(m);
     for (let k = 1; k <= 60; k++) {
       const next = changed(m, `s${100 + k}`, r, k % 13 === 0 ? 0.3 : 0.01 + r() * 0.03);
-      await pool.writeManifest(next, m.id);
+      await manifests.writeManifest(next, m.id);
       expected.push(next);
       m = next;
     }
-    const kinds = await Promise.all(expected.map((e) => kind(pool, e.id)));
+    const kinds = await Promise.all(expected.map((e) => kind(manifests, e.id)));
     assert.ok(kinds.filter((k) => k === 'delta').length > 30, 'most repeat snapshots are deltas');
     assert.ok(kinds.slice(1).includes('whole'), 'a chain is written whole again once its changes pass the limit');
-    const cold = new ClonePool(path.join(dir, 'store'), null, 1);
+    const cold = new ManifestStore(path.join(dir, 'store'), 1);
     for (const e of [...expected].reverse()) {
       assert.deepEqual(await cold.readManifestOnce(e.id), await asWhole(path.join(dir, `whole-${e.id}`), e), `snapshot ${e.id} as a whole manifest reads it`);
     }
     // And each read alone, the chain read from disk down to its whole manifest.
-    for (const e of expected) assert.deepEqual(await new ClonePool(path.join(dir, 'store'), null, 1).readManifest(e.id), await asWhole(path.join(dir, `whole-${e.id}`), e));
+    for (const e of expected) assert.deepEqual(await new ManifestStore(path.join(dir, 'store'), 1).readManifest(e.id), await asWhole(path.join(dir, `whole-${e.id}`), e));
   });
 
   test("the path index's change taken from a delta is the one it finds comparing every entry", () => {
@@ -108,14 +108,14 @@ describe('manifests kept as what changed since the one before', () => {
     const dir = await tempDir();
     made.push(dir);
     const r = rng(31);
-    const pool = new ClonePool(path.join(dir, 'store'), null, 1);
+    const manifests = new ManifestStore(path.join(dir, 'store'), 1);
     let m = folderManifest('s100', r, 40, 50);
-    await pool.writeManifest(m);
+    await manifests.writeManifest(m);
     const kinds: string[] = [];
     for (let k = 1; k <= MAX_DEPTH + 3; k++) {
       const next = changed(m, `s${100 + k}`, r, 0.0005, false);
-      await pool.writeManifest(next, m.id);
-      kinds.push(await kind(pool, next.id));
+      await manifests.writeManifest(next, m.id);
+      kinds.push(await kind(manifests, next.id));
       m = next;
     }
     assert.equal(kinds.indexOf('whole'), MAX_DEPTH, `whole again after ${MAX_DEPTH} deltas`);
@@ -126,12 +126,12 @@ describe('manifests kept as what changed since the one before', () => {
     made.push(dir);
     const r = rng(32);
     const store = path.join(dir, 'store');
-    const pool = new ClonePool(store, null, 1);
+    const manifests = new ManifestStore(store, 1);
     const chain: Manifest[] = [folderManifest('s100', r, 30, 30)];
-    await pool.writeManifest(chain[0] as Manifest);
+    await manifests.writeManifest(chain[0] as Manifest);
     for (let k = 1; k <= 6; k++) {
       const next = changed(chain[k - 1] as Manifest, `s${100 + k}`, r, 0.02);
-      await pool.writeManifest(next, (chain[k - 1] as Manifest).id);
+      await manifests.writeManifest(next, (chain[k - 1] as Manifest).id);
       chain.push(next);
     }
     const want = new Map<string, Manifest>();
@@ -140,11 +140,11 @@ describe('manifests kept as what changed since the one before', () => {
     const order = ['s103', 's100', 's101', 's105', 's102', 's104'];
     const left = new Set(chain.map((m) => m.id));
     for (const id of order) {
-      await new ClonePool(store, null, 1).removeManifest(id);
+      await new ManifestStore(store, 1).removeManifest(id);
       left.delete(id);
-      for (const k of left) assert.deepEqual(await new ClonePool(store, null, 1).readManifest(k), want.get(k), `${k} after ${id} was removed`);
+      for (const k of left) assert.deepEqual(await new ManifestStore(store, 1).readManifest(k), want.get(k), `${k} after ${id} was removed`);
     }
-    assert.equal(await kind(pool, 's106'), 'whole');
+    assert.equal(await kind(manifests, 's106'), 'whole');
   });
 
   test('a delta whose base cannot be read keeps the base: removing it leaves it in place', async () => {
@@ -152,22 +152,22 @@ describe('manifests kept as what changed since the one before', () => {
     made.push(dir);
     const r = rng(33);
     const store = path.join(dir, 'store');
-    const pool = new ClonePool(store, null, 1);
+    const manifests = new ManifestStore(store, 1);
     const a = folderManifest('s100', r, 10, 10);
     const b = changed(a, 's101', r, 0.02);
-    await pool.writeManifest(a);
-    await pool.writeManifest(b, a.id);
-    const text = await readFile(pool.manifestPath(b.id), 'utf8');
-    await writeFile(pool.manifestPath(b.id), text.replace('"entries":[', '"entries":[{"path":"../x"},'));
-    await new ClonePool(store, null, 1).removeManifest(a.id);
-    assert.deepEqual(await new ClonePool(store, null, 1).readManifest(a.id), await asWhole(path.join(dir, 'whole'), a), 'kept');
+    await manifests.writeManifest(a);
+    await manifests.writeManifest(b, a.id);
+    const text = await readFile(manifests.manifestPath(b.id), 'utf8');
+    await writeFile(manifests.manifestPath(b.id), text.replace('"entries":[', '"entries":[{"path":"../x"},'));
+    await new ManifestStore(store, 1).removeManifest(a.id);
+    assert.deepEqual(await new ManifestStore(store, 1).readManifest(a.id), await asWhole(path.join(dir, 'whole'), a), 'kept');
   });
 
   test('a manifest written whole by an earlier version (no owner, no ctime, hashes left out) still reads, and a delta builds on it', async () => {
     const dir = await tempDir();
     made.push(dir);
     const store = path.join(dir, 'store');
-    const pool = new ClonePool(store, null, 1);
+    const manifests = new ManifestStore(store, 1);
     const oid = 'a'.repeat(64);
     const old = { version: 1, id: 's100', target: '/project', createdAt: '2026-01-01T00:00:00.000Z', problems: [], entries: [
       { path: 'a', type: 'dir', mode: 493, mtimeNs: '1' },
@@ -175,15 +175,49 @@ describe('manifests kept as what changed since the one before', () => {
       { path: 'a/c', type: 'file', mode: 420, mtimeNs: '2', size: 3, oid: 'b'.repeat(32) },
       ...Array.from({ length: 20 }, (_, k) => ({ path: `a/m${String(k).padStart(2, '0')}`, type: 'file', mode: 420, mtimeNs: '2', size: 3, oid })),
     ] };
-    await mkdir(pool.manifestsDir, { recursive: true });
-    await writeFile(pool.manifestPath('s100'), JSON.stringify(old));
-    const read = await new ClonePool(store, null, 1).readManifest('s100');
+    await mkdir(manifests.dir, { recursive: true });
+    await writeFile(manifests.manifestPath('s100'), JSON.stringify(old));
+    const read = await new ManifestStore(store, 1).readManifest('s100');
     assert.equal((read.entries[1] as { hash: string }).hash, oid, 'a hash the object name is');
     assert.equal((read.entries[2] as { hash: string | null }).hash, null, 'an early clone, without one');
     const next: Manifest = { ...read, id: 's101', entries: [...read.entries.slice(0, 2), { path: 'a/d', type: 'file', mode: 420, mtimeNs: '3', size: 1, oid, hash: oid }, ...read.entries.slice(3)] };
-    const writer = new ClonePool(store, null, 1);
+    const writer = new ManifestStore(store, 1);
     await writer.writeManifest(next, 's100');
     assert.equal(await kind(writer, 's101'), 'delta');
-    assert.deepEqual((await new ClonePool(store, null, 1).readManifest('s101')).entries.map((e) => e.path), next.entries.map((e) => e.path));
+    assert.deepEqual((await new ManifestStore(store, 1).readManifest('s101')).entries.map((e) => e.path), next.entries.map((e) => e.path));
+  });
+
+  test('a change spliced into the base by bisection gives the same entries as the merge of every entry', () => {
+    const r = rng(31);
+    let prev = folderManifest('s100', r, 40, 25);
+    for (let k = 1; k <= 30; k++) {
+      const next = changed(prev, `s${100 + k}`, r, k % 3 === 0 ? 0.3 : 0.02);
+      const { changed: c, removed } = diffEntries(prev.entries, next.entries);
+      assert.deepEqual(spliceChanges(prev.entries, c, removed), applyChanges(prev.entries, c, removed), `round ${k}`);
+      assert.deepEqual(spliceChanges(prev.entries, c, removed), next.entries, `round ${k}`);
+      prev = next;
+    }
+  });
+
+  test("a snapshot's change remembered by the capture that made it is the one the store writes, with no comparison of every entry", async () => {
+    const dir = await tempDir();
+    try {
+      const r = rng(32);
+      const base = folderManifest('s100', r, 20, 20);
+      const next = changed(base, 's101', r, 0.05, false);
+      const change = diffEntries(base.entries, next.entries);
+      rememberChange(next, base.id, change.changed, change.removed);
+      assert.equal(changeSince(base, next).changed, change.changed, 'the remembered lists themselves');
+      assert.notEqual(changeSince({ ...base, id: 'other' }, next).changed, change.changed, 'another base is compared');
+      const manifests = new ManifestStore(path.join(dir, 'store'), 1);
+      await manifests.writeManifest(base);
+      await manifests.writeManifest(next, base.id);
+      const stored = JSON.parse(await readFile(manifests.manifestPath(next.id), 'utf8')) as { entries: unknown[]; removed: string[] };
+      assert.equal(stored.entries.length, change.changed.length);
+      assert.deepEqual(stored.removed, change.removed);
+      assert.deepEqual(await new ManifestStore(path.join(dir, 'store'), 1).readManifest(next.id), await asWhole(path.join(dir, 'whole'), next));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
