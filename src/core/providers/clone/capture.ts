@@ -75,6 +75,8 @@ export interface CaptureOptions {
   /** Told how far it has got: paths listed while walking, then files held of all (see CreateProgress). */
   progress?: (p: CreateProgress) => void;
   /** Lists only what the change journal says changed since `base`, the rest from it (see CreateRequest.narrow). */
+  /** Entries of walks kept warm over all folders (WARM_ENTRIES_MAX; tests lower it). */
+  warmEntries?: number;
   narrow?: { base: Manifest; paths: readonly string[]; inodes?: readonly string[]; side: WalkSide };
   /** Files a restore wrote, as they are now, with their objects (see WrittenFiles): shared like a base's. */
   known?: readonly FileEntry[];
@@ -216,7 +218,7 @@ export async function capture(root: string, pool: ClonePool, id: string, bases: 
     manifest = { version: 1, id, target: root, createdAt, entries: kept, problems };
     files = kept.filter((e) => e.type === 'file').length;
   }
-  keepWarm(pool, root, id, result);
+  keepWarm(pool, root, id, result, options.warmEntries ?? WARM_ENTRIES_MAX);
   const side = spliced && narrow ? sideFromBase(result, narrow.side, parts) : sideOf(result);
   return { manifest, size, addedBytes, bytesRead, files, live: walked, notHeld, excluded, cacheDirs, side, narrowed: listing !== null };
 }
@@ -265,10 +267,26 @@ function changeFromBase(base: readonly ManifestEntry[], held: readonly ManifestE
  */
 const warmWalks = new WeakMap<ClonePool, Map<string, { id: string; walk: WalkResult }>>();
 
-function keepWarm(pool: ClonePool, root: string, id: string, walk: WalkResult): void {
+/**
+ * Entries kept warm at most, over all folders: two folders of 200,000 paths. An app watching more gives the
+ * least recently snapshotted folder back to listingFromManifest (slower, not wrong) rather than grow without
+ * bound all day (issue 30's goal: 300 MB for three such folders).
+ */
+export const WARM_ENTRIES_MAX = 400_000;
+
+function keepWarm(pool: ClonePool, root: string, id: string, walk: WalkResult, max: number): void {
   let byRoot = warmWalks.get(pool);
   if (!byRoot) { byRoot = new Map(); warmWalks.set(pool, byRoot); }
+  byRoot.delete(root);
   byRoot.set(root, { id, walk });
+  let total = 0;
+  for (const kept of byRoot.values()) total += kept.walk.entries.length;
+  // A Map iterates in insertion order: the first is the folder snapshotted longest ago.
+  for (const [other, kept] of byRoot) {
+    if (total <= max || other === root) break;
+    byRoot.delete(other);
+    total -= kept.walk.entries.length;
+  }
 }
 
 /**

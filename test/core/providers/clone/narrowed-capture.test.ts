@@ -32,6 +32,30 @@ describe('a snapshot narrowed by the change journal', () => {
     }
   });
 
+  test('walks are kept warm up to a bound over all folders: the folder snapshotted longest ago is given up first', async () => {
+    const box = await sandbox();
+    try {
+      const folders = ['a', 'b'].map((n) => path.join(box.root, n));
+      for (const dir of folders) {
+        await mkdir(dir);
+        for (let f = 0; f < 10; f++) await writeFile(path.join(dir, `f${f}`), `${f}\n`);
+      }
+      const [a, b] = folders as [string, string];
+      const pool = new ClonePool(path.join(box.home, 'clone'));
+      // Room for one folder's walk (10 entries) only.
+      const o = { cacheDirs: true, warmEntries: 15 } as const;
+      const firstA = await capture(a, pool, 'a1', [], o);
+      const firstB = await capture(b, pool, 'b1', [], o);
+      const againB = await capture(b, pool, 'b2', [firstB.manifest], { ...o, narrow: { base: firstB.manifest, paths: [], side: firstB.side } });
+      const againA = await capture(a, pool, 'a2', [firstA.manifest], { ...o, narrow: { base: firstA.manifest, paths: [], side: firstA.side } });
+      assert.equal(againB.live[0], firstB.live[0], 'the newest folder\'s walk was kept');
+      assert.notEqual(againA.live[0], firstA.live[0], 'the older folder\'s walk was given up');
+      assert.deepEqual(againA.live, firstA.live, 'and its listing made again from the manifest, the same');
+    } finally {
+      await box.cleanup();
+    }
+  });
+
   test('the next narrowed snapshot in the same process starts from the walk kept of the one before: no entry of an unchanged path is made again', async () => {
     const box = await sandbox();
     try {
