@@ -59,6 +59,19 @@ describe('an undo after a narrowed rollback never puts an older copy over a writ
     await box.cleanup();
   });
 
+  /** A watched folder with `src/app.js` ("version one") and `data/table.bin` (`quietText`, 8 KiB). */
+  async function watched(name: string, quietText: string): Promise<{ dir: string; changing: string; quiet: string }> {
+    const dir = path.join(box.root, name);
+    await mkdir(path.join(dir, 'src'), { recursive: true });
+    await mkdir(path.join(dir, 'data'), { recursive: true });
+    const changing = path.join(dir, 'src', 'app.js');
+    const quiet = path.join(dir, 'data', 'table.bin');
+    await writeFile(changing, 'version one\n');
+    await writeFile(quiet, big(quietText));
+    await tracker.watch([dir]);
+    return { dir, changing, quiet };
+  }
+
   /** A folder rolled back to `then` (narrowed), `quiet` written through mmap after the newest snapshot. */
   async function rolledBack(name: string): Promise<{ dir: string; then: SnapshotRecord; quiet: string; changing: string; written: string; before: string }> {
     const dir = path.join(box.root, name);
@@ -140,14 +153,7 @@ describe('an undo after a narrowed rollback never puts an older copy over a writ
   });
 
   test('a narrowed rollback stopped part way, finished without the change journal: the write stays', async () => {
-    const dir = path.join(box.root, 'recovered-rollback');
-    await mkdir(path.join(dir, 'src'), { recursive: true });
-    await mkdir(path.join(dir, 'data'), { recursive: true });
-    const changing = path.join(dir, 'src', 'app.js');
-    const quiet = path.join(dir, 'data', 'table.bin');
-    await writeFile(changing, 'version one\n');
-    await writeFile(quiet, big('the same in every snapshot'));
-    await tracker.watch([dir]);
+    const { dir, changing, quiet } = await watched('recovered-rollback', 'the same in every snapshot');
     const then = await createSnapshot(ctx, { path: dir, provider: 'clone' });
     await writeFile(changing, 'version two\n');
     await createSnapshot(ctx, { path: dir, provider: 'clone' });
@@ -167,14 +173,7 @@ describe('an undo after a narrowed rollback never puts an older copy over a writ
   });
 
   test('a narrowed rollback of some paths (--only): a write no event named elsewhere stays, and the undo is exact', async () => {
-    const dir = path.join(box.root, 'only');
-    await mkdir(path.join(dir, 'src'), { recursive: true });
-    await mkdir(path.join(dir, 'data'), { recursive: true });
-    const changing = path.join(dir, 'src', 'app.js');
-    const quiet = path.join(dir, 'data', 'table.bin');
-    await writeFile(changing, 'version one\n');
-    await writeFile(quiet, big('version one'));
-    await tracker.watch([dir]);
+    const { dir, changing, quiet } = await watched('only', 'version one');
     const then = await createSnapshot(ctx, { path: dir, provider: 'clone' });
     await writeFile(changing, 'version two\n');
     await writeFile(quiet, big('version two'));
@@ -216,14 +215,7 @@ describe('an undo after a narrowed rollback never puts an older copy over a writ
   });
 
   test('two narrowed rollbacks in a row, then undo: the folder is as before the second, the write no event named kept', async () => {
-    const dir = path.join(box.root, 'twice');
-    await mkdir(path.join(dir, 'src'), { recursive: true });
-    await mkdir(path.join(dir, 'data'), { recursive: true });
-    const changing = path.join(dir, 'src', 'app.js');
-    const quiet = path.join(dir, 'data', 'table.bin');
-    await writeFile(changing, 'version one\n');
-    await writeFile(quiet, big('the same in every snapshot'));
-    await tracker.watch([dir]);
+    const { dir, changing, quiet } = await watched('twice', 'the same in every snapshot');
     const one = await createSnapshot(ctx, { path: dir, provider: 'clone' });
     await writeFile(changing, 'version two\n');
     const two = await createSnapshot(ctx, { path: dir, provider: 'clone' });
