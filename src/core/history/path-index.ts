@@ -1,4 +1,5 @@
 import { nodeCrypto } from '../base/lazy-crypto.js';
+import { jsonOrNull } from '../base/quiet-reads.js';
 import { entryAt, isSafeRelativePath, type ManifestEntry } from '../tree/manifest.js';
 
 /**
@@ -160,7 +161,7 @@ export function parseLog(text: string, target: string): IndexDelta[] {
     // that snapshot from its manifest instead.
     const tab = line.lastIndexOf('\t');
     if (tab < 0 || line.slice(tab + 1) !== digest(line.slice(0, tab))) continue;
-    const raw = safeJson(line.slice(0, tab));
+    const raw = jsonOrNull(line.slice(0, tab));
     if (!isRecord(raw) || raw['target'] !== target || typeof raw['id'] !== 'string' || (raw['base'] !== null && typeof raw['base'] !== 'string')) continue;
     const changed = raw['changed'];
     const removed = raw['removed'];
@@ -282,7 +283,7 @@ function digest(body: string): string {
 function bodyEnd(text: string): number | null {
   if (!text.endsWith('\n')) return null;
   const start = text.lastIndexOf('\n', text.length - 2) + 1;
-  const raw = safeJson(text.slice(start, -1));
+  const raw = jsonOrNull(text.slice(start, -1));
   if (!isRecord(raw) || raw['end'] !== start) return null;
   if (raw['sha1'] !== undefined && raw['sha1'] !== digest(text.slice(0, start))) return null;
   return start;
@@ -293,7 +294,7 @@ export interface IndexHeader { target: string; nextSeq: number; snapshots: Map<s
 /** The header line, checked; null when it is not one. */
 export function parseHeader(text: string): IndexHeader | null {
   const end = text.indexOf('\n');
-  const raw = safeJson(end < 0 ? text : text.slice(0, end));
+  const raw = jsonOrNull(end < 0 ? text : text.slice(0, end));
   if (!isRecord(raw) || (raw['version'] !== 1 && raw['version'] !== 2) || typeof raw['target'] !== 'string' || !Number.isSafeInteger(raw['nextSeq'])) return null;
   // Version 1 (the first release) had no trailer; from version 2 a file without its trailer is damaged.
   if (raw['version'] === 2 && bodyEnd(text) === null) return null;
@@ -316,7 +317,7 @@ export function parseHeader(text: string): IndexHeader | null {
 
 /** One path line, checked; null when damaged. */
 export function parsePathLine(line: string): [string, IndexedVersion[]] | null {
-  const raw = safeJson(line);
+  const raw = jsonOrNull(line);
   if (!Array.isArray(raw) || typeof raw[0] !== 'string' || !isSafeRelativePath(raw[0])) return null;
   const versions: IndexedVersion[] = [];
   for (const v of raw.slice(1) as unknown[]) {
@@ -367,9 +368,6 @@ export function findPathLine(text: string, p: string): IndexedVersion[] | undefi
   return parsePathLine(text.slice(at + 1, end))?.[1] ?? null;
 }
 
-function safeJson(text: string): unknown {
-  try { return JSON.parse(text); } catch { return null; }
-}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

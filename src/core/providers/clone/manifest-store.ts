@@ -1,9 +1,10 @@
 import { constants as fsc } from 'node:fs';
-import { open, readdir, readFile, rm } from 'node:fs/promises';
+import { listDir, jsonOrNull } from '../../base/quiet-reads.js';
+import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { mkdirPrivate } from '../../base/private-fs.js';
 import { writeFileAtomic } from '../../state/atomic-write.js';
-import { SnapctlError, errnoCode, nullIfMissing } from '../../base/errors.js';
+import { SnapctlError, errnoCode } from '../../base/errors.js';
 import { manifestFaultPoint } from '../../base/faults.js';
 import { checkManifest, manifestJson, type Manifest } from '../../tree/manifest.js';
 import { MANIFEST_CACHE_ENTRIES, ManifestCache } from './manifest-cache.js';
@@ -131,7 +132,7 @@ export class ManifestStore {
       }
       throw err;
     }
-    const raw = safeJson(text);
+    const raw = jsonOrNull(text);
     const stored = isDeltaJson(raw) ? checkDelta(raw) : checkManifest(raw);
     if (!stored || stored.id !== id) throw this.damaged(of ?? id, of === null ? null : `the snapshot it builds on (${id}) is damaged`);
     return stored;
@@ -234,14 +235,4 @@ function isDeltaJson(raw: unknown): boolean {
   return typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>)['version'] === 2;
 }
 
-async function listDir(dir: string): Promise<string[]> {
-  return (await readdir(dir).catch(nullIfMissing)) ?? [];
-}
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}

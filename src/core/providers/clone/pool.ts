@@ -1,5 +1,6 @@
 import { chmodSync, closeSync, constants as fsc, copyFileSync, existsSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, utimesSync, writeSync, type BigIntStats } from 'node:fs';
-import { chmod, copyFile, lstat, open, readdir, readFile, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { listDir, jsonOrNull } from '../../base/quiet-reads.js';
+import { chmod, copyFile, lstat, open, readFile, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { isFresh, mkdirPrivate, writeSmallFile } from '../../base/private-fs.js';
 import { copiesAreClones } from '../../base/fs-types.js';
@@ -436,7 +437,7 @@ export class ClonePool implements ContentSource {
     for (const name of await listDir(this.pendingDir)) {
       const file = path.join(this.pendingDir, name);
       const isLease = /^\d{8}-\d{6}-[0-9a-f]{6}\.json$/.test(name);
-      const lease = isLease ? safeJson(await readFile(file, 'utf8').catch(() => '')) as { pid?: unknown; startedAt?: unknown } | null : null;
+      const lease = isLease ? jsonOrNull(await readFile(file, 'utf8').catch(() => '')) as { pid?: unknown; startedAt?: unknown } | null : null;
       const pid = typeof lease?.pid === 'number' ? lease.pid : -1;
       const startedAt = typeof lease?.startedAt === 'number' ? lease.startedAt : Date.now();
       // A lease still being written counts as live: its create is copying objects a collection must spare.
@@ -640,14 +641,4 @@ async function copyHashing(input: FileHandle, dest: string): Promise<ContentRead
   }
 }
 
-async function listDir(dir: string): Promise<string[]> {
-  return (await readdir(dir).catch(nullIfMissing)) ?? [];
-}
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
