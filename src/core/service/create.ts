@@ -137,7 +137,7 @@ export async function createLocked(ctx: ServiceContext, target: string, o: Creat
   const feed = provider.capabilities.walksOnCreate ? ctx.changes : undefined;
   const mark = feed ? await feed.mark(target).catch(() => null) : null;
   const recheck = feed && latest ? await mayChange(ctx, o, latest) : null;
-  const narrow = feed && latest && recheck && samePatterns(latest, patterns) ? await narrowFrom(feed, target, latest.id, recheck.paths) : undefined;
+  const narrow = feed && latest && recheck && samePatterns(latest, patterns) ? await narrowFrom(feed, target, latest.id, recheck) : undefined;
   await ctx.pendingCreates.begin({ id, provider: o.provider, target });
   const taking: SnapshotInProgress = { id, target, trigger: o.trigger, startedAt: new Date().toISOString(), progress: null };
   ctx.taking.set(id, taking);
@@ -268,12 +268,11 @@ async function narrowFrom(feed: ChangeFeed, target: string, baseId: string, rech
  * only paths where the folder now differs from the snapshot it restores; outside the journal's paths the
  * folder is taken as the newest snapshot holds it, so those are the paths where the snapshot to restore
  * differs from the newest: each is looked at again. The rollback then changes nothing outside what this
- * snapshot looked at, and its undo is exact (see rollback.ts, undoBound). null: the whole folder is walked.
+ * snapshot looked at, and its undo is exact (see rollback-bound.ts). null: the whole folder is walked.
  */
-async function mayChange(ctx: ServiceContext, o: CreateLockedOptions, latest: SnapshotRecord): Promise<{ paths: readonly string[] } | null> {
-  if (o.trigger !== 'safety') return { paths: [] };
+async function mayChange(ctx: ServiceContext, o: CreateLockedOptions, latest: SnapshotRecord): Promise<readonly string[] | null> {
+  if (o.trigger !== 'safety') return [];
   if (!o.restoring || o.whole === true) return null;
-  const paths = await ctx.provider(o.provider).differingPaths?.(latest, o.restoring).catch(() => null) ?? null;
-  return paths ? { paths } : null;
+  return await ctx.provider(o.provider).differingPaths?.(latest, o.restoring).catch(() => null) ?? null;
 }
 

@@ -1,5 +1,5 @@
 import type { SnapshotProvider } from '../providers/provider.js';
-import type { PathFilter } from '../tree/manifest.js';
+import { parentOf, type PathFilter } from '../tree/manifest.js';
 import { isRestoreTemp } from '../tree/temp-names.js';
 import type { SnapshotRecord } from '../../shared/model.js';
 
@@ -20,9 +20,4 @@ export async function outsideRollback(provider: SnapshotProvider, a: SnapshotRec
   for (const p of paths) for (let d = p; d !== '' && !within.has(d); d = parentOf(d)) within.add(d);
   // A restore's own temporary files (a killed one's leftovers) are always its business.
   return (p) => !within.has(p) && !isRestoreTemp(p);
-}
-
-function parentOf(rel: string): string {
-  const i = rel.lastIndexOf('/');
-  return i < 0 ? '' : rel.slice(0, i);
 }

@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { nullIfMissing } from '../base/errors.js';
 import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
-import { isUnder, sameMtime, type ContentSource, type EntryLookup, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
+import { isUnder, parentOf, sameMtime, type ContentSource, type EntryLookup, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { fsPath } from './names.js';
 import { quickMatch, sameByHash, sameContent, sameMeta } from './same-file.js';
 import { walk, type LiveEntry } from './walk.js';
@@ -54,10 +54,6 @@ export function isGitPath(p: string): boolean {
   return p === '.git' || p.startsWith('.git/') || p.endsWith('/.git') || p.includes('/.git/');
 }
 
-function parentOf(rel: string): string {
-  const i = rel.lastIndexOf('/');
-  return i < 0 ? '' : rel.slice(0, i);
-}
 
 /**
  * Folders of the folder now that hold something a rollback leaves alone: what the walk did not list in them

@@ -319,3 +319,53 @@ export interface ContentSource {
 }
 
 export type { PathFilter } from './path-filter.js';
+
+/** The folder a relative path is in ('' for the top). */
+export function parentOf(rel: string): string {
+  const i = rel.lastIndexOf('/');
+  return i < 0 ? '' : rel.slice(0, i);
+}
+
+/**
+ * What changed from `base` to `next` (both sorted by path): one pass over both. Entries `same` calls equal
+ * (by default field for field) are left out, whatever object holds them.
+ */
+export function diffEntries(base: readonly ManifestEntry[], next: readonly ManifestEntry[], same: (a: ManifestEntry, b: ManifestEntry) => boolean = sameEntry): { changed: ManifestEntry[]; removed: string[] } {
+  const changed: ManifestEntry[] = [];
+  const removed: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < base.length || j < next.length) {
+    const b = base[i];
+    const n = next[j];
+    if (b === undefined) { changed.push(n as ManifestEntry); j++; continue; }
+    if (n === undefined) { removed.push(b.path); i++; continue; }
+    if (b.path === n.path) {
+      if (b !== n && !same(b, n)) changed.push(n);
+      i++; j++;
+    } else if (b.path < n.path) {
+      removed.push(b.path); i++;
+    } else {
+      changed.push(n); j++;
+    }
+  }
+  return { changed, removed };
+}
+
+/** Two entries that would be written the same (see manifestJson), key for key; keys in `ignoring` are not compared. */
+export function sameEntry(a: ManifestEntry, b: ManifestEntry, ignoring?: ReadonlySet<string>): boolean {
+  const ra = a as unknown as Record<string, unknown>;
+  const rb = b as unknown as Record<string, unknown>;
+  for (const k in ra) if (ra[k] !== undefined && !ignoring?.has(k) && !sameValue(ra[k], rb[k])) return false;
+  for (const k in rb) if (rb[k] !== undefined && !ignoring?.has(k) && ra[k] === undefined) return false;
+  return true;
+}
+
+/** A field's values: primitives as they are, an attribute map key for key. */
+function sameValue(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (!isObject(x) || !isObject(y)) return false;
+  const kx = Object.keys(x);
+  if (kx.length !== Object.keys(y).length) return false;
+  return kx.every((k) => x[k] === y[k]);
+}

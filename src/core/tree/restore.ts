@@ -3,7 +3,7 @@ import { IO_PARALLELISM, mapLimit } from '../base/concurrency.js';
 import { SnapctlError, errnoCode } from '../base/errors.js';
 import { faultPoint, faultWrite } from '../base/faults.js';
 import type { RestoreResult } from '../../shared/model.js';
-import { isSafeRelativePath, isUnder, nsToSeconds, sameMtime, type ContentSource, type EntryLookup, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
+import { isSafeRelativePath, isUnder, nsToSeconds, parentOf, sameMtime, type ContentSource, type EntryLookup, type FileEntry, type Manifest, type ManifestEntry, type PathFilter } from './manifest.js';
 import { fsPath, shownName, type FsPath } from './names.js';
 import { finalMode, quickMatch, sameByHash, sameContent, sameMeta } from './same-file.js';
 import { isRestoreTemp, isTempOf } from './temp-names.js';
@@ -431,7 +431,3 @@ function nameOf(rel: string): string {
   return rel.slice(rel.lastIndexOf('/') + 1);
 }
 
-function parentOf(rel: string): string {
-  const i = rel.lastIndexOf('/');
-  return i < 0 ? '' : rel.slice(0, i);
-}

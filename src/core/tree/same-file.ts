@@ -2,7 +2,7 @@ import { constants as fsc } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dataRegions, mayHaveHoles, type Region } from './holes.js';
 import type { LiveEntry } from './walk.js';
-import { sameMtime, type EntryMeta, type FileEntry, type ManifestEntry } from './manifest.js';
+import { diffEntries, sameEntry, sameMtime, type EntryMeta, type FileEntry, type ManifestEntry } from './manifest.js';
 import { hashKindOf } from './content-hash.js';
 
 type LiveFile = Extract<LiveEntry, { type: 'file' }>;
@@ -131,40 +131,21 @@ export function sameToRestore(a: ManifestEntry, b: ManifestEntry): boolean {
     if (!sameBytes) return false;
   }
   // Times are compared as a restore can set them (sameMtime); where it lives is not compared at all.
-  if (!sameMtime(a.mtimeNs, b.mtimeNs)) return false;
-  const ra = a as unknown as Record<string, unknown>;
-  const rb = b as unknown as Record<string, unknown>;
-  for (const k in ra) if (!WHERE_IT_LIVES.has(k) && ra[k] !== undefined && !sameValue(ra[k], rb[k])) return false;
-  for (const k in rb) if (!WHERE_IT_LIVES.has(k) && rb[k] !== undefined && ra[k] === undefined) return false;
-  return true;
+  return sameMtime(a.mtimeNs, b.mtimeNs) && sameEntry(a, b, WHERE_IT_LIVES);
 }
 
-/** Every path whose entries differ between two path-sorted lists of one folder (sameToRestore), either order. */
+/** Every path whose entries differ between two path-sorted lists of one folder (sameToRestore), either order, sorted. */
 export function pathsToRestore(a: readonly ManifestEntry[], b: readonly ManifestEntry[]): string[] {
-  const out: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const x = a[i];
-    const y = b[j];
-    if (x === undefined) { out.push((y as ManifestEntry).path); j++; continue; }
-    if (y === undefined) { out.push(x.path); i++; continue; }
-    if (x.path === y.path) {
-      if (x !== y && !sameToRestore(x, y)) out.push(x.path);
-      i++; j++;
-    } else if (x.path < y.path) {
-      out.push(x.path); i++;
-    } else {
-      out.push(y.path); j++;
-    }
-  }
+  const { changed, removed } = diffEntries(a, b, sameToRestore);
+  const out = [...changed.map((e) => e.path), ...removed];
   // Names regrouped into other hard links can each look the same (bytes, mode, times, link count): the
   // groups tell them apart, and a restore links them as the snapshot's groups say (linkMismatches).
   const before = linkPeers(a);
   const after = linkPeers(b);
-  if (before.size === 0 && after.size === 0) return out;
-  const listed = new Set(out);
-  for (const p of new Set([...before.keys(), ...after.keys()])) if (!listed.has(p) && before.get(p) !== after.get(p)) out.push(p);
+  if (before.size > 0 || after.size > 0) {
+    const listed = new Set(out);
+    for (const p of new Set([...before.keys(), ...after.keys()])) if (!listed.has(p) && before.get(p) !== after.get(p)) out.push(p);
+  }
   return out.sort();
 }
 
@@ -182,10 +163,4 @@ function linkPeers(entries: readonly ManifestEntry[]): Map<string, string> {
     for (const n of names) peers.set(n, key);
   }
   return peers;
-}
-
-/** Equal values of an entry's field: primitives as they are, an attribute map by its text. */
-function sameValue(x: unknown, y: unknown): boolean {
-  if (x === y) return true;
-  return typeof x === 'object' && typeof y === 'object' && x !== null && y !== null && JSON.stringify(x) === JSON.stringify(y);
 }

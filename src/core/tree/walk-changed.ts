@@ -2,7 +2,7 @@ import { lstatSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { CACHEDIR_TAG } from './excludes.js';
 import { fsPath } from './names.js';
-import type { Manifest, ManifestEntry } from './manifest.js';
+import { parentOf, type Manifest, type ManifestEntry } from './manifest.js';
 import { MountBoundary } from './mount-points.js';
 import { byPath, COULD_NOT_READ_FOLDER, listFolder, listNames, readNames, sortResult, walk, WALK_BATCH, type LiveDir, type LiveEntry, type WalkOptions, type WalkResult } from './walk.js';
 
@@ -280,11 +280,6 @@ function childNames(sorted: readonly LiveEntry[], dirRel: string): Set<string> {
     i = Math.max(i + 1, rangeOf(sorted, `${prefix}${rest.slice(0, slash)}/`)[1]);
   }
   return out;
-}
-
-function parentOf(p: string): string {
-  const slash = p.lastIndexOf('/');
-  return slash === -1 ? '' : p.slice(0, slash);
 }
 
 /**

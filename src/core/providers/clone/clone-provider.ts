@@ -12,12 +12,12 @@ import { fsPath } from '../../tree/names.js';
 import { pathsToRestore, quickMatch, sameByHash } from '../../tree/same-file.js';
 import { describeError } from '../../base/errors.js';
 import { RecordFiles } from '../../state/record-files.js';
-import type { LiveEntry } from '../../tree/walk.js';
+import { byPath, type LiveEntry } from '../../tree/walk.js';
 import type { SnapshotRecord } from '../../../shared/model.js';
 import { readStoredFile } from '../snapshot-files.js';
 import { SpaceIndex } from './space.js';
 import { WrittenFiles } from './written-files.js';
-import { sortedByPath } from './manifest-delta.js';
+import { isSortedByPath } from './manifest-delta.js';
 import { listedNow, type ListedNow } from '../../tree/listed-now.js';
 import type { ContentProblem, ObjectChecks, SpaceCosts, ProviderDiffOptions, ProviderRestoreOptions, SnapshotFile, SnapshotReader, CreateRequest, CreatedSnapshot, Detection, DiffResult, ProviderCapabilities, RestoreResult, SnapshotProvider } from '../provider.js';
 
@@ -289,5 +289,5 @@ function narrowFrom(request: CreateRequest, bases: readonly (Manifest | null)[])
 
 /** Entries in path order, as diffEntries takes them (a manifest is written sorted; one that is not is sorted here). */
 function pathOrder(entries: readonly ManifestEntry[]): readonly ManifestEntry[] {
-  return sortedByPath(entries) ? entries : [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return isSortedByPath(entries) ? entries : [...entries].sort(byPath);
 }

@@ -1,5 +1,5 @@
 import { isObject } from '../../base/checks.js';
-import { checkManifest, isSafeRelativePath, pathsBeneathLinks, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
+import { checkManifest, diffEntries, isSafeRelativePath, pathsBeneathLinks, type Manifest, type ManifestEntry } from '../../tree/manifest.js';
 
 /**
  * A manifest kept as what changed since another one (its `base`, a snapshot of the same folder): the entries
@@ -39,49 +39,6 @@ const byPathText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0
 export function sortedByPath(entries: readonly ManifestEntry[]): boolean {
   for (let i = 1; i < entries.length; i++) if ((entries[i - 1] as ManifestEntry).path >= (entries[i] as ManifestEntry).path) return false;
   return true;
-}
-
-/**
- * What changed from `base` to `next` (both sorted by path): one pass over both. Entries equal field for field
- * are left out, whatever object holds them.
- */
-export function diffEntries(base: readonly ManifestEntry[], next: readonly ManifestEntry[]): { changed: ManifestEntry[]; removed: string[] } {
-  const changed: ManifestEntry[] = [];
-  const removed: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < base.length || j < next.length) {
-    const b = base[i];
-    const n = next[j];
-    if (b === undefined) { changed.push(n as ManifestEntry); j++; continue; }
-    if (n === undefined) { removed.push(b.path); i++; continue; }
-    if (b.path === n.path) {
-      if (b !== n && !sameEntry(b, n)) changed.push(n);
-      i++; j++;
-    } else if (b.path < n.path) {
-      removed.push(b.path); i++;
-    } else {
-      changed.push(n); j++;
-    }
-  }
-  return { changed, removed };
-}
-
-/** Two entries that would be written the same (see manifestJson), key for key. */
-export function sameEntry(a: ManifestEntry, b: ManifestEntry): boolean {
-  const ra = a as unknown as Record<string, unknown>;
-  const rb = b as unknown as Record<string, unknown>;
-  for (const k in ra) if (ra[k] !== undefined && !sameValue(ra[k], rb[k])) return false;
-  for (const k in rb) if (rb[k] !== undefined && ra[k] === undefined) return false;
-  return true;
-}
-
-function sameValue(x: unknown, y: unknown): boolean {
-  if (x === y) return true;
-  if (!isObject(x) || !isObject(y)) return false;
-  const kx = Object.keys(x);
-  if (kx.length !== Object.keys(y).length) return false;
-  return kx.every((k) => x[k] === y[k]);
 }
 
 /**
